@@ -46,10 +46,10 @@ type layerBase struct {
 	params []*Param
 }
 
-func (l *layerBase) base() *layerBase  { return l }
-func (l *layerBase) Name() string      { return l.name }
-func (l *layerBase) Params() []*Param  { return l.params }
-func (l *layerBase) init(*rand.Rand)   {}
+func (l *layerBase) base() *layerBase { return l }
+func (l *layerBase) Name() string     { return l.name }
+func (l *layerBase) Params() []*Param { return l.params }
+func (l *layerBase) init(*rand.Rand)  {}
 
 func (l *layerBase) newParam(suffix string, dt tensor.Dtype, shape ...int) *Param {
 	p := &Param{Name: l.name + "/" + suffix, Value: tensor.New(tensor.Of(dt), tensor.WithShape(shape...))}

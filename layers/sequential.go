@@ -119,10 +119,10 @@ func (m *Sequential) OutputShape(i int) []int { return m.shapes[i] }
 // parameter count, then the totals.
 func (m *Sequential) Summary() string {
 	var b strings.Builder
-	line := strings.Repeat("_", 65)
+	line := strings.Repeat("_", 70)
 	fmt.Fprintf(&b, "Model: \"sequential\"\n%s\n", line)
-	fmt.Fprintf(&b, " %-28s%-26s%-10s\n", "Layer (type)", "Output Shape", "Param #")
-	b.WriteString(strings.Repeat("=", 65) + "\n")
+	fmt.Fprintf(&b, " %-33s%-26s%-10s\n", "Layer (type)", "Output Shape", "Param #")
+	b.WriteString(strings.Repeat("=", 70) + "\n")
 	for i, l := range m.Layers {
 		n := 0
 		for _, p := range l.Params() {
@@ -133,12 +133,12 @@ func (m *Sequential) Summary() string {
 			dims = append(dims, fmt.Sprint(d))
 		}
 		shape := "(" + strings.Join(dims, ", ") + ")"
-		fmt.Fprintf(&b, " %-28s%-26s%-10s\n", fmt.Sprintf("%s (%s)", l.Name(), l.Kind()), shape, commas(n))
+		fmt.Fprintf(&b, " %-33s%-26s%-10s\n", fmt.Sprintf("%s (%s)", l.Name(), l.Kind()), shape, commas(n))
 		if i < len(m.Layers)-1 {
 			b.WriteString("\n")
 		}
 	}
-	b.WriteString(strings.Repeat("=", 65) + "\n")
+	b.WriteString(strings.Repeat("=", 70) + "\n")
 	total := m.NumParams()
 	fmt.Fprintf(&b, "Total params: %s\nTrainable params: %s\nNon-trainable params: 0\n%s\n", commas(total), commas(total), line)
 	return b.String()

@@ -32,7 +32,7 @@ func newRootCmd() *cobra.Command {
 	})
 	// Each subcommand lives in its own file as newXxxCmd.
 	root.AddCommand(
-	// subcommands are added here, one constructor per file
+		newTrainCmd(),
 	)
 	return root
 }

@@ -1,0 +1,160 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"os"
+	"os/signal"
+	"strconv"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+	"gorgonia.org/tensor"
+
+	"github.com/onnxkit/onnxkit/layers"
+	"github.com/onnxkit/onnxkit/trainer"
+	"github.com/onnxkit/onnxkit/trainer/mnist"
+	"github.com/onnxkit/onnxkit/trainer/tensorboard"
+)
+
+type trainFlags struct {
+	epochs, batch, limit int
+	valSplit             float64
+	seed                 uint64
+	data, logdir, out    string
+	opset                int
+	layout               string
+	initFrom             string
+}
+
+func newTrainCmd() *cobra.Command {
+	var f trainFlags
+	cmd := &cobra.Command{
+		Use:   "train",
+		Short: "Train the Keras LeNet on MNIST in Go and export it to ONNX",
+		Long: `Train the reference Keras LeNet (Conv2D 20 5x5 same relu, MaxPool 2x2, Conv2D 50 5x5
+same relu, MaxPool 2x2, Flatten, Dense 500 relu, Dense 10, softmax) with Keras semantics:
+Adam (lr 1e-3, beta1 0.9, beta2 0.999, eps 1e-7), categorical cross-entropy, validation on
+the last --val-split of the training set, training set reshuffled every epoch. Then print
+the test loss and accuracy on the test set and export the model to ONNX (--out).
+
+With no flags it trains 12 epochs on the MNIST files embedded in onnxkit. Ctrl-C stops
+after the current step and still exports the model; a second Ctrl-C aborts.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return runTrain(cmd, f) },
+	}
+	fl := cmd.Flags()
+	fl.IntVar(&f.epochs, "epochs", 12, "number of passes over the training set")
+	fl.IntVar(&f.batch, "batch", 128, "examples per gradient step")
+	fl.Float64Var(&f.valSplit, "val-split", 0.2, "fraction of the training set held out for validation (its last part, as Keras's validation_split)")
+	fl.Uint64Var(&f.seed, "seed", 1, "seed for weight initialisation and shuffling (same seed, same numbers)")
+	fl.IntVar(&f.limit, "limit", 0, "train on the first N training images only (0 = all), for smoke runs")
+	fl.StringVar(&f.data, "data", "", "directory with the four MNIST-format IDX files (.gz or not); default: the embedded MNIST")
+	fl.StringVar(&f.logdir, "logdir", "logdir_lenet", "TensorBoard log directory, removed first if it exists (\"\" = no logs)")
+	fl.StringVar(&f.out, "out", "lenet.onnx", "ONNX file to export the trained model to (\"\" = no export)")
+	fl.IntVar(&f.opset, "opset", 13, "ONNX opset of the export (11 to 18)")
+	fl.StringVar(&f.layout, "layout", "nchw", "input layout of the export: nchw ([N,1,28,28]) or nhwc ([N,28,28,1], the Keras/tf2onnx signature)")
+	return cmd
+}
+
+func runTrain(cmd *cobra.Command, f trainFlags) error {
+	switch {
+	case f.epochs <= 0:
+		return usageError{fmt.Errorf("--epochs %d: want at least 1", f.epochs)}
+	case f.batch <= 0:
+		return usageError{fmt.Errorf("--batch %d: want at least 1", f.batch)}
+	case f.valSplit < 0 || f.valSplit >= 1 || math.IsNaN(f.valSplit):
+		return usageError{fmt.Errorf("--val-split %g: want 0 <= split < 1", f.valSplit)}
+	case f.limit < 0:
+		return usageError{fmt.Errorf("--limit %d: want 0 (all) or more", f.limit)}
+	}
+	exp, err := newExportOptions(f.opset, f.layout)
+	if err != nil {
+		return usageError{err}
+	}
+	if f.out != "" {
+		// Fail before hours of training, not after.
+		if err := checkWritable(f.out); err != nil {
+			return err
+		}
+	}
+	out := cmd.OutOrStdout()
+	train, test, err := mnist.Load(f.data)
+	if err != nil {
+		return err
+	}
+	if f.limit > 0 && f.limit < train.N {
+		train = train.Slice(0, f.limit)
+	}
+	model, err := layers.LeNet(tensor.Float32)
+	if err != nil {
+		return err
+	}
+	model.Init(rand.New(rand.NewPCG(f.seed, 0)))
+	fmt.Fprint(out, model.Summary())
+	tr, err := trainer.New(model)
+	if err != nil {
+		return err
+	}
+	var tb *tensorboard.Logger
+	if f.logdir != "" {
+		if tb, err = tensorboard.NewLogger(f.logdir); err != nil {
+			return err
+		}
+		defer tb.Close()
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	go func() {
+		<-ctx.Done()
+		stop() // a second Ctrl-C kills the process the default way
+	}()
+	fmt.Fprintf(out, "Training on %d MNIST images (seed %d): %d train, %d validation\n", train.N, f.seed,
+		int(float64(train.N)*(1-f.valSplit)), train.N-int(float64(train.N)*(1-f.valSplit)))
+	cfg := trainer.Config{
+		Epochs: f.epochs, Batch: f.batch, ValSplit: f.valSplit, Seed: f.seed,
+		Progress: out, Live: isTerminal(out),
+	}
+	if tb != nil {
+		cfg.OnEpoch = func(r trainer.EpochResult) error {
+			return tb.Epoch(r.Epoch, r.Loss, r.Accuracy, r.ValLoss, r.ValAccuracy)
+		}
+	}
+	h, err := tr.Fit(ctx, train, cfg)
+	if err != nil {
+		return err
+	}
+	if h.Interrupted {
+		fmt.Fprintln(out, "Interrupted: stopped after the current step.")
+	}
+	images := 0
+	for _, e := range h.Epochs {
+		images += e.Images
+	}
+	fmt.Fprintf(out, "Trained %d images in %s (%.0f images/s, validation included)\n", images, h.Duration.Round(time.Second), float64(images)/h.Duration.Seconds())
+	testLoss, testAcc, err := tr.Evaluate(test, f.batch)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(out, "Test loss:", strconv.FormatFloat(testLoss, 'g', -1, 64))
+	fmt.Fprintln(out, "Test accuracy:", strconv.FormatFloat(testAcc, 'g', -1, 64))
+	if f.out == "" {
+		return nil
+	}
+	meta := trainingMetadata(f, h, testLoss, testAcc)
+	if err := exportModel(model, f.out, exp, meta); err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "Exported %s (opset %d, layout %s)\n", f.out, exp.Opset, f.layout)
+	return nil
+}
+
+// isTerminal reports whether w is a terminal, where a live bar can redraw.
+func isTerminal(w any) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
