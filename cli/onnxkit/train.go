@@ -29,6 +29,7 @@ type trainFlags struct {
 	opset                int
 	layout               string
 	initFrom             string
+	verify               string
 }
 
 func newTrainCmd() *cobra.Command {
@@ -57,6 +58,7 @@ after the current step and still exports the model; a second Ctrl-C aborts.`,
 	fl.StringVar(&f.logdir, "logdir", "logdir_lenet", "TensorBoard log directory, removed first if it exists (\"\" = no logs)")
 	fl.StringVar(&f.out, "out", "lenet.onnx", "ONNX file to export the trained model to (\"\" = no export)")
 	fl.IntVar(&f.opset, "opset", 13, "ONNX opset of the export (11 to 18)")
+	fl.StringVar(&f.verify, "verify", "auto", "after export, run the file in onnxruntime on the test set and compare with onnxkit: auto (when onnxruntime is installed), onnxruntime (required), off")
 	fl.StringVar(&f.layout, "layout", "nchw", "input layout of the export: nchw ([N,1,28,28]) or nhwc ([N,28,28,1], the Keras/tf2onnx signature)")
 	return cmd
 }
@@ -71,6 +73,8 @@ func runTrain(cmd *cobra.Command, f trainFlags) error {
 		return usageError{fmt.Errorf("--val-split %g: want 0 <= split < 1", f.valSplit)}
 	case f.limit < 0:
 		return usageError{fmt.Errorf("--limit %d: want 0 (all) or more", f.limit)}
+	case f.verify != "auto" && f.verify != "onnxruntime" && f.verify != "off":
+		return usageError{fmt.Errorf("--verify %q: want auto, onnxruntime or off", f.verify)}
 	}
 	exp, err := newExportOptions(f.opset, f.layout)
 	if err != nil {
@@ -150,7 +154,10 @@ func runTrain(cmd *cobra.Command, f trainFlags) error {
 		return err
 	}
 	fmt.Fprintf(out, "Exported %s (opset %d, layout %s)\n", f.out, exp.Opset, f.layout)
-	return nil
+	if f.verify == "off" {
+		return nil
+	}
+	return verifyExport(out, f.out, tr, test, exp.NHWC, f.verify == "onnxruntime")
 }
 
 // isTerminal reports whether w is a terminal, where a live bar can redraw.
