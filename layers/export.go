@@ -6,6 +6,7 @@ import (
 	"math"
 	"sort"
 
+	"google.golang.org/protobuf/proto"
 	"gorgonia.org/tensor"
 
 	pb "github.com/onnxkit/onnxkit/onnx/onnxpb"
@@ -186,11 +187,11 @@ func (e *exporter) layer(l Layer, x string, in []int) (string, error) {
 }
 
 func intAttr(name string, v int) *pb.AttributeProto {
-	return &pb.AttributeProto{Name: name, Type: pb.AttributeProto_INT, I: int64(v)}
+	return &pb.AttributeProto{Name: name, Type: pb.AttributeProto_INT, I: proto.Int64(int64(v))}
 }
 
 func floatAttr(name string, v float32) *pb.AttributeProto {
-	return &pb.AttributeProto{Name: name, Type: pb.AttributeProto_FLOAT, F: v}
+	return &pb.AttributeProto{Name: name, Type: pb.AttributeProto_FLOAT, F: proto.Float32(v)}
 }
 
 func intsAttr(name string, vs ...int) *pb.AttributeProto {

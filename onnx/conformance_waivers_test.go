@@ -1,0 +1,26 @@
+package onnx
+
+// Entries here adjust the conformance test (conformance_test.go). Keys are
+// test names as in testdata/conformance.md ("node/test_add"). Every entry
+// states why it exists.
+
+// tolerance overrides the comparison for one test: a value passes when
+// |got - want| <= atol + rtol*|want|.
+type tolerance struct {
+	rtol, atol float64
+	reason     string
+}
+
+// conformanceTolerances overrides the default rtol 1e-3, atol 1e-7 (the
+// ONNX backend runner's defaults) for tests whose reference values need a
+// looser comparison.
+var conformanceTolerances = map[string]tolerance{}
+
+// conformanceWaivers lists tests whose operators are all implemented but
+// that are allowed not to pass, with the reason (for instance an element
+// type onnxkit does not hold, or sequence-typed inputs). Without a waiver
+// such a test fails the Go test.
+var conformanceWaivers = map[string]string{
+	"node/test_identity_opt":      "optional-typed graph inputs are not supported",
+	"node/test_identity_sequence": "sequence-typed graph inputs are not supported",
+}

@@ -1,0 +1,23 @@
+// Package onnx loads, validates, runs and saves ONNX models.
+//
+// Load (or LoadBytes, FromProto) decodes a model, checks it against the
+// ONNX specification and compiles every node with the operator registry of
+// package ops, so that a model that loads can run: unsupported operators,
+// operator versions, element types and attribute values are reported at
+// load time, as errors wrapping ErrUnsupported that name the node, the
+// operator and the opset. Nodes whose inputs are all constant are evaluated
+// once at load time.
+//
+// Run takes and returns gorgonia.org/tensor *tensor.Dense values;
+// RunTensors does the same with the runtime's own Tensor type, which also
+// represents tensors with a zero dimension. Any intermediate value can be
+// fetched by name. A loaded Model is immutable and safe for concurrent use.
+//
+// Save writes a model atomically. ToDense, FromDense, ProtoToDense and
+// DenseToProto convert tensors between *tensor.Dense, Tensor and
+// TensorProto.
+//
+// The conformance test (conformance_test.go) runs the ONNX backend node
+// tests shipped by Debian's libonnx-testdata and records the results in
+// testdata/conformance.md.
+package onnx

@@ -1,0 +1,552 @@
+package onnx
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/onnxkit/onnxkit/onnx/onnxpb"
+	"github.com/onnxkit/onnxkit/onnx/ops"
+)
+
+// graph is a validated, compiled graph. It is never modified after
+// building, so any number of runs may use it at once.
+type graph struct {
+	names    []string            // slot -> value name
+	slots    map[string]int      // value name -> slot
+	consts   []*Tensor           // slot -> value known at load time, or nil
+	defaults []*Tensor           // slot -> initializer of an overridable graph input, or nil
+	types    []ops.Type          // slot -> static type (declarations of graph inputs, inference)
+	declared map[string]ops.Type // types declared in value_info, for display only
+	inputs   []ValueInfo         // graph inputs, in order
+	inSlot   []int               // slot of each graph input
+	outputs  []ValueInfo         // graph outputs, in order
+	outSlot  []int
+	steps    []*step // nodes to run, in topological order
+	producer []int   // slot -> index in steps of the node computing it, or -1
+	base     *plan   // plan for the graph outputs
+}
+
+// step is one compiled node.
+type step struct {
+	c    *ops.Compiled
+	desc string
+	in   []int // slot per input, -1 if omitted
+	out  []int // slot per output, -1 if omitted
+}
+
+// builder holds what a graph build needs besides the graph itself.
+type builder struct {
+	g      *graph
+	opsets map[string]int
+	decode func(*onnxpb.TensorProto) (*Tensor, error)
+}
+
+func (b *builder) slot(name string) int {
+	if s, ok := b.g.slots[name]; ok {
+		return s
+	}
+	s := len(b.g.names)
+	b.g.slots[name] = s
+	b.g.names = append(b.g.names, name)
+	b.g.consts = append(b.g.consts, nil)
+	b.g.defaults = append(b.g.defaults, nil)
+	b.g.types = append(b.g.types, ops.Type{})
+	b.g.producer = append(b.g.producer, -1)
+	return s
+}
+
+// readOpsets collects the model's operator set imports.
+func readOpsets(mp *onnxpb.ModelProto) (map[string]int, error) {
+	opsets := map[string]int{}
+	for _, imp := range mp.GetOpsetImport() {
+		d := ops.NormalizeDomain(imp.GetDomain())
+		if _, dup := opsets[d]; dup {
+			return nil, fmt.Errorf("opset of domain %s is imported twice", ops.DomainName(d))
+		}
+		if imp.GetVersion() < 1 || imp.GetVersion() > 1<<20 {
+			return nil, fmt.Errorf("opset of domain %s has invalid version %d", ops.DomainName(d), imp.GetVersion())
+		}
+		opsets[d] = int(imp.GetVersion())
+	}
+	if len(opsets) == 0 && mp.GetIrVersion() < 3 {
+		opsets[""] = 1 // before IR 3 the default opset was implicit
+	}
+	return opsets, nil
+}
+
+// typeFromProto converts a declared value type. A missing type is unknown;
+// non-tensor types and unsupported element types are ErrUnsupported.
+func typeFromProto(tp *onnxpb.TypeProto) (ops.Type, error) {
+	if tp == nil {
+		return ops.Type{}, nil
+	}
+	var kind string
+	switch tp.GetValue().(type) {
+	case *onnxpb.TypeProto_TensorType:
+	case *onnxpb.TypeProto_SequenceType:
+		kind = "sequence"
+	case *onnxpb.TypeProto_MapType:
+		kind = "map"
+	case *onnxpb.TypeProto_OptionalType:
+		kind = "optional"
+	case *onnxpb.TypeProto_SparseTensorType:
+		kind = "sparse tensor"
+	case nil:
+		return ops.Type{}, nil
+	}
+	if kind != "" {
+		return ops.Type{}, fmt.Errorf("%s values: %w", kind, ErrUnsupported)
+	}
+	tt := tp.GetTensorType()
+	t := ops.Type{DType: ops.DType(tt.GetElemType())}
+	if t.DType != ops.Undefined && !t.DType.Supported() {
+		return ops.Type{}, fmt.Errorf("element type %v: %w", t.DType, ErrUnsupported)
+	}
+	if sh := tt.GetShape(); sh != nil {
+		t.RankKnown = true
+		t.Dims = make([]ops.Dim, len(sh.GetDim()))
+		for i, d := range sh.GetDim() {
+			switch v := d.GetValue().(type) {
+			case *onnxpb.TensorShapeProto_Dimension_DimValue:
+				if v.DimValue < 0 || v.DimValue > ops.MaxElements {
+					return ops.Type{}, fmt.Errorf("dimension %d is %d", i, v.DimValue)
+				}
+				t.Dims[i] = ops.Dim{Size: int(v.DimValue)}
+			case *onnxpb.TensorShapeProto_Dimension_DimParam:
+				t.Dims[i] = ops.Dim{Size: -1, Param: v.DimParam}
+			default:
+				t.Dims[i] = ops.UnknownDim
+			}
+		}
+	}
+	return t, nil
+}
+
+// buildGraph validates a model's main graph and compiles its nodes.
+func buildGraph(gp *onnxpb.GraphProto, opsets map[string]int, decode func(*onnxpb.TensorProto) (*Tensor, error)) (*graph, error) {
+	if gp == nil {
+		return nil, invalid(errors.New("model has no graph"))
+	}
+	b := &builder{g: &graph{slots: map[string]int{}}, opsets: opsets, decode: decode}
+	g := b.g
+	if len(gp.GetSparseInitializer()) > 0 {
+		return nil, fmt.Errorf("sparse initializer %q: %w", gp.GetSparseInitializer()[0].GetValues().GetName(), ErrUnsupported)
+	}
+
+	// Initializers.
+	inits := map[string]*Tensor{}
+	for _, tp := range gp.GetInitializer() {
+		name := tp.GetName()
+		if name == "" {
+			return nil, invalid(errors.New("initializer without a name"))
+		}
+		if inits[name] != nil {
+			return nil, invalid(fmt.Errorf("initializer %q is defined twice", name))
+		}
+		t, err := decode(tp)
+		if err != nil {
+			return nil, invalid(fmt.Errorf("initializer: %w", err))
+		}
+		inits[name] = t
+	}
+
+	// Graph inputs; those with an initializer are overridable defaults.
+	for _, vi := range gp.GetInput() {
+		name := vi.GetName()
+		if name == "" {
+			return nil, invalid(errors.New("graph input without a name"))
+		}
+		if _, dup := g.slots[name]; dup {
+			return nil, invalid(fmt.Errorf("graph input %q is listed twice", name))
+		}
+		t, err := typeFromProto(vi.GetType())
+		if err != nil {
+			return nil, invalid(fmt.Errorf("graph input %q: %w", name, err))
+		}
+		s := b.slot(name)
+		info := ValueInfo{Name: name, Type: t}
+		if def := inits[name]; def != nil {
+			if t.DType != ops.Undefined && t.DType != def.DType() {
+				return nil, invalid(fmt.Errorf("graph input %q is declared %v but its initializer is %v", name, t.DType, def.DType()))
+			}
+			info.HasDefault = true
+			g.defaults[s] = def
+			// Callers may feed another shape: only the declaration (checked
+			// at run time) and the element type are certain.
+			if t.DType == ops.Undefined {
+				t.DType = def.DType()
+			}
+			g.types[s] = t
+		} else {
+			g.types[s] = t
+		}
+		g.inputs = append(g.inputs, info)
+		g.inSlot = append(g.inSlot, s)
+	}
+	for _, tp := range gp.GetInitializer() {
+		if _, isInput := g.slots[tp.GetName()]; !isInput {
+			s := b.slot(tp.GetName())
+			g.consts[s] = inits[tp.GetName()]
+			g.types[s] = ops.TypeOf(g.consts[s])
+		}
+	}
+
+	// Node outputs: each name is defined once in the whole graph.
+	nodes := gp.GetNode()
+	desc := make([]string, len(nodes))
+	producedBy := map[string]int{}
+	for i, np := range nodes {
+		desc[i] = ops.Describe(np, i)
+		if np.GetOpType() == "" {
+			return nil, invalid(fmt.Errorf("%s has no op_type", desc[i]))
+		}
+		for _, o := range np.GetOutput() {
+			if o == "" {
+				continue
+			}
+			if p, dup := producedBy[o]; dup {
+				return nil, invalid(fmt.Errorf("%s: output %q is also produced by %s", desc[i], o, desc[p]))
+			}
+			if _, isGraphValue := g.slots[o]; isGraphValue {
+				return nil, invalid(fmt.Errorf("%s: output %q has the name of a graph input or initializer", desc[i], o))
+			}
+			producedBy[o] = i
+		}
+	}
+	// Node inputs must be defined somewhere.
+	for i, np := range nodes {
+		for _, in := range np.GetInput() {
+			if in == "" {
+				continue
+			}
+			if _, ok := g.slots[in]; ok {
+				continue
+			}
+			if _, ok := producedBy[in]; !ok {
+				return nil, invalid(fmt.Errorf("%s: input %q is not defined (not a graph input, initializer or node output)", desc[i], in))
+			}
+		}
+	}
+	order, err := topoSort(nodes, producedBy, desc)
+	if err != nil {
+		return nil, invalid(err)
+	}
+
+	// Types declared for intermediate values are shown by ValueType where
+	// inference knows nothing, but never fed to inference or operators:
+	// unlike graph inputs they are not checked and may be stale.
+	g.declared = map[string]ops.Type{}
+	for _, vi := range gp.GetValueInfo() {
+		if t, err := typeFromProto(vi.GetType()); err == nil {
+			g.declared[vi.GetName()] = t
+		}
+	}
+
+	for _, i := range order {
+		if err := b.addNode(nodes[i], i, desc[i]); err != nil {
+			return nil, err
+		}
+	}
+
+	// Graph outputs.
+	seen := map[string]bool{}
+	for _, vi := range gp.GetOutput() {
+		name := vi.GetName()
+		if name == "" {
+			return nil, invalid(errors.New("graph output without a name"))
+		}
+		if seen[name] {
+			return nil, invalid(fmt.Errorf("graph output %q is listed twice", name))
+		}
+		seen[name] = true
+		s, ok := g.slots[name]
+		if !ok {
+			return nil, invalid(fmt.Errorf("graph output %q is not computed by any node, input or initializer", name))
+		}
+		t, err := typeFromProto(vi.GetType())
+		if err != nil {
+			return nil, invalid(fmt.Errorf("graph output %q: %w", name, err))
+		}
+		if g.types[s].DType != ops.Undefined || g.types[s].RankKnown {
+			t = g.types[s]
+		}
+		g.outputs = append(g.outputs, ValueInfo{Name: name, Type: t})
+		g.outSlot = append(g.outSlot, s)
+	}
+	g.base = g.makePlan(g.outSlot)
+	return g, nil
+}
+
+// topoSort orders the nodes so that each comes after the producers of its
+// inputs, keeping the file's order where it already is one. A cycle is an
+// error naming the nodes on it.
+func topoSort(nodes []*onnxpb.NodeProto, producedBy map[string]int, desc []string) ([]int, error) {
+	waiting := make([]int, len(nodes))
+	consumers := make([][]int, len(nodes))
+	for i, np := range nodes {
+		for _, in := range np.GetInput() {
+			if p, ok := producedBy[in]; ok && in != "" {
+				waiting[i]++
+				consumers[p] = append(consumers[p], i)
+			}
+		}
+	}
+	order := make([]int, 0, len(nodes))
+	for i := range nodes {
+		if waiting[i] == 0 {
+			order = append(order, i)
+		}
+	}
+	for k := 0; k < len(order); k++ {
+		for _, c := range consumers[order[k]] {
+			if waiting[c]--; waiting[c] == 0 {
+				order = append(order, c)
+			}
+		}
+	}
+	if len(order) == len(nodes) {
+		return order, nil
+	}
+	// Walk back from a blocked node through blocked producers until a node
+	// repeats: the nodes from its first visit on form a cycle.
+	start := -1
+	for i := range nodes {
+		if waiting[i] > 0 {
+			start = i
+			break
+		}
+	}
+	pos := map[int]int{}
+	var path []int
+	for cur := start; ; {
+		if p, seen := pos[cur]; seen {
+			path = path[p:]
+			break
+		}
+		pos[cur] = len(path)
+		path = append(path, cur)
+		next := -1
+		for _, in := range nodes[cur].GetInput() {
+			if p, ok := producedBy[in]; ok && in != "" && waiting[p] > 0 {
+				next = p
+				break
+			}
+		}
+		if next < 0 { // cannot happen: a blocked node has a blocked producer
+			break
+		}
+		cur = next
+	}
+	names := make([]string, len(path))
+	for i, n := range path {
+		names[len(path)-1-i] = desc[n]
+	}
+	return nil, fmt.Errorf("graph has a cycle: %s -> %s", strings.Join(names, " -> "), names[0])
+}
+
+// checkOpset checks that a node's domain is imported at a version whose
+// operator definitions onnxkit knows.
+func checkOpset(domain string, opset int, imported bool) error {
+	if !imported || opset == 0 {
+		return fmt.Errorf("the model does not import an opset for domain %s", ops.DomainName(domain))
+	}
+	if m := ops.MaxOpset(domain); m > 0 && opset > m {
+		return fmt.Errorf("the model imports %s opset %d; onnxkit knows opsets up to %d: %w", ops.DomainName(domain), opset, m, ErrUnsupported)
+	}
+	return nil
+}
+
+// addNode compiles one node, infers its output types and, when all its
+// inputs are known at load time, evaluates it once.
+func (b *builder) addNode(np *onnxpb.NodeProto, index int, desc string) error {
+	g := b.g
+	domain := ops.NormalizeDomain(np.GetDomain())
+	opset, ok := b.opsets[domain]
+	if err := checkOpset(domain, opset, ok); err != nil {
+		return invalid(fmt.Errorf("%s: %w", desc, err))
+	}
+	env := ops.Env{
+		Opset: opset,
+		Index: index,
+		Const: func(name string) *Tensor {
+			if s, ok := g.slots[name]; ok {
+				return g.consts[s]
+			}
+			return nil
+		},
+		Type: func(name string) ops.Type {
+			if s, ok := g.slots[name]; ok {
+				return g.types[s]
+			}
+			return ops.Type{}
+		},
+		Decode: b.decode,
+	}
+	var c *ops.Compiled
+	err := guard(desc, "prepare", func() (err error) {
+		c, err = ops.Compile(np, env)
+		return err
+	})
+	if err != nil {
+		return invalid(fmt.Errorf("%s: %w", desc, err))
+	}
+	st := &step{c: c, desc: desc, in: make([]int, len(np.GetInput())), out: make([]int, len(np.GetOutput()))}
+	inTypes := make([]ops.Type, len(st.in))
+	allConst := true
+	for i, name := range np.GetInput() {
+		st.in[i] = -1
+		if name == "" {
+			continue
+		}
+		s := g.slots[name]
+		st.in[i] = s
+		inTypes[i] = g.types[s]
+		if g.consts[s] == nil {
+			allConst = false
+		}
+	}
+	var outTypes []ops.Type
+	err = guard(desc, "shape inference", func() (err error) {
+		outTypes, err = c.Infer(inTypes)
+		return err
+	})
+	if err != nil {
+		return invalid(fmt.Errorf("%s: shape inference: %w", desc, err))
+	}
+	for i, name := range np.GetOutput() {
+		st.out[i] = -1
+		if name == "" {
+			continue
+		}
+		s := b.slot(name)
+		st.out[i] = s
+		g.types[s] = outTypes[i]
+	}
+	if allConst && !c.Op.Volatile {
+		in := make([]*Tensor, len(st.in))
+		for i, s := range st.in {
+			if s >= 0 {
+				in[i] = g.consts[s]
+			}
+		}
+		out, err := st.run(in)
+		if err != nil {
+			return invalid(err)
+		}
+		for i, s := range st.out {
+			if s >= 0 {
+				g.consts[s] = out[i]
+				g.types[s] = ops.TypeOf(out[i])
+			}
+		}
+		return nil
+	}
+	for _, s := range st.out {
+		if s >= 0 {
+			g.producer[s] = len(g.steps)
+		}
+	}
+	g.steps = append(g.steps, st)
+	return nil
+}
+
+// guard runs f, turning a panic (a bug in an operator's Prepare or Infer)
+// into an ErrInternal error instead of crashing the caller.
+func guard(desc, what string, f func() error) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = &classed{fmt.Errorf("%s panicked: %v", what, r), ErrInternal}
+		}
+	}()
+	return f()
+}
+
+// run calls the kernel, turning a panic into an ErrInternal error, and
+// checks what it returns.
+func (st *step) run(in []*Tensor) (out []*Tensor, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			out, err = nil, &classed{fmt.Errorf("%s: kernel panicked: %v", st.desc, r), ErrInternal}
+		}
+	}()
+	out, err = st.c.Kernel(in)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", st.desc, err)
+	}
+	for i, s := range st.out {
+		if s < 0 {
+			continue
+		}
+		if i >= len(out) || out[i] == nil {
+			return nil, &classed{fmt.Errorf("%s: kernel returned no tensor for output %d", st.desc, i), ErrInternal}
+		}
+		if err := out[i].Check(); err != nil {
+			return nil, &classed{fmt.Errorf("%s: output %d: %w", st.desc, i, err), ErrInternal}
+		}
+	}
+	return out, nil
+}
+
+// plan lists the steps needed to compute some values and when
+// intermediate values can be dropped.
+type plan struct {
+	steps   []int   // indexes into graph.steps, in order
+	release [][]int // per planned step: slots no longer needed after it
+	needIn  []int   // indexes into graph.inputs of inputs without default the plan reads
+}
+
+func (g *graph) makePlan(fetch []int) *plan {
+	need := make([]bool, len(g.steps))
+	used := make([]bool, len(g.names))
+	stack := append([]int{}, fetch...)
+	for len(stack) > 0 {
+		s := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if used[s] {
+			continue
+		}
+		used[s] = true
+		if p := g.producer[s]; p >= 0 && !need[p] {
+			need[p] = true
+			for _, in := range g.steps[p].in {
+				if in >= 0 {
+					stack = append(stack, in)
+				}
+			}
+		}
+	}
+	p := &plan{}
+	for i, ok := range need {
+		if ok {
+			p.steps = append(p.steps, i)
+		}
+	}
+	keep := make([]bool, len(g.names))
+	for _, s := range fetch {
+		keep[s] = true
+	}
+	last := make([]int, len(g.names))
+	for i := range last {
+		last[i] = -1
+	}
+	for k, si := range p.steps {
+		for _, s := range g.steps[si].in {
+			if s >= 0 {
+				last[s] = k
+			}
+		}
+	}
+	p.release = make([][]int, len(p.steps))
+	for s, k := range last {
+		if k >= 0 && !keep[s] && g.consts[s] == nil {
+			p.release[k] = append(p.release[k], s)
+		}
+	}
+	for i, s := range g.inSlot {
+		if used[s] && g.defaults[s] == nil {
+			p.needIn = append(p.needIn, i)
+		}
+	}
+	return p
+}

@@ -1,0 +1,248 @@
+package onnx
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/onnxkit/onnxkit/onnx/onnxpb"
+	"github.com/onnxkit/onnxkit/onnx/ops"
+)
+
+// Model is a validated ONNX model ready to run. It is immutable: Run may be
+// called from many goroutines at once, and runs never affect each other.
+type Model struct {
+	name   string // file path or caller-given name, for messages
+	dir    string // folder that external data must stay inside; "" if none
+	proto  *onnxpb.ModelProto
+	opsets map[string]int
+	g      *graph
+}
+
+// ValueInfo describes a graph input or output.
+type ValueInfo struct {
+	Name string
+	// Type is the declared type (element type and shape, possibly with
+	// symbolic or unknown dimensions), refined by static inference for
+	// outputs.
+	Type ops.Type
+	// HasDefault marks a graph input backed by an initializer: Run uses
+	// the initializer unless the caller passes the input.
+	HasDefault bool
+}
+
+// Load reads, validates and compiles an .onnx file. External tensor data
+// is read from files inside the model's folder.
+//
+// Validation covers the graph (every node input defined, no cycle, every
+// value produced once), the opset imports, every node's operator at the
+// model's opset (unsupported ones are errors wrapping ErrUnsupported,
+// naming the node, operator and opset), attributes and initializers
+// (element counts matching the data present). Errors name the model and
+// the node, input or tensor at fault.
+func Load(path string) (*Model, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("onnx: load: %w", err)
+	}
+	var mp onnxpb.ModelProto
+	if err := proto.Unmarshal(b, &mp); err != nil {
+		return nil, invalid(fmt.Errorf("onnx: load %s: not an ONNX model: %w", path, err))
+	}
+	return newModel(path, filepath.Dir(path), &mp)
+}
+
+// LoadBytes is Load for a model already in memory; name is used in
+// messages. Models with external data cannot be loaded this way.
+func LoadBytes(name string, b []byte) (*Model, error) {
+	var mp onnxpb.ModelProto
+	if err := proto.Unmarshal(b, &mp); err != nil {
+		return nil, invalid(fmt.Errorf("onnx: load %s: not an ONNX model: %w", name, err))
+	}
+	return newModel(name, "", &mp)
+}
+
+// FromProto validates and compiles a model built in memory, for instance
+// by an exporter. The model keeps mp: the caller must not modify it
+// afterwards.
+func FromProto(name string, mp *onnxpb.ModelProto) (*Model, error) {
+	if mp == nil {
+		return nil, invalid(fmt.Errorf("onnx: load %s: nil model", name))
+	}
+	return newModel(name, "", mp)
+}
+
+func newModel(name, dir string, mp *onnxpb.ModelProto) (*Model, error) {
+	m := &Model{name: name, dir: dir, proto: mp}
+	fail := func(err error) (*Model, error) {
+		return nil, invalid(fmt.Errorf("onnx: load %s: %w", name, err))
+	}
+	if mp.GetIrVersion() < 1 {
+		return fail(errors.New("ir_version is not set"))
+	}
+	opsets, err := readOpsets(mp)
+	if err != nil {
+		return fail(err)
+	}
+	m.opsets = opsets
+	if m.g, err = buildGraph(mp.GetGraph(), opsets, m.decodeTensor); err != nil {
+		return fail(err)
+	}
+	return m, nil
+}
+
+// decodeTensor converts an initializer or tensor attribute, resolving
+// external data.
+func (m *Model) decodeTensor(tp *onnxpb.TensorProto) (*Tensor, error) {
+	if tp.GetDataLocation() == onnxpb.TensorProto_EXTERNAL {
+		resolved, err := m.readExternal(tp)
+		if err != nil {
+			return nil, fmt.Errorf("tensor %q: external data: %w", tp.GetName(), err)
+		}
+		tp = resolved
+	}
+	return ops.FromProto(tp)
+}
+
+// Name returns the path or name the model was loaded from.
+func (m *Model) Name() string { return m.name }
+
+// Proto returns the model as decoded. It is shared with the Model: treat it
+// as read-only (clone it with proto.Clone to derive a new model, then
+// FromProto).
+func (m *Model) Proto() *onnxpb.ModelProto { return m.proto }
+
+// Opset returns the model's version of an operator set domain ("" or
+// "ai.onnx" for the default one), or 0 if it does not import it.
+func (m *Model) Opset(domain string) int { return m.opsets[ops.NormalizeDomain(domain)] }
+
+// Inputs describes the graph inputs in order, including those with a
+// default (initializer) value.
+func (m *Model) Inputs() []ValueInfo { return append([]ValueInfo{}, m.g.inputs...) }
+
+// Outputs describes the graph outputs in order.
+func (m *Model) Outputs() []ValueInfo { return append([]ValueInfo{}, m.g.outputs...) }
+
+// ValueType returns the static type of any named value of the graph (input,
+// initializer or node output) as far as inference knows it, falling back
+// on the model's value_info declaration, and whether the name exists.
+func (m *Model) ValueType(name string) (ops.Type, bool) {
+	s, ok := m.g.slots[name]
+	if !ok {
+		return ops.Type{}, false
+	}
+	t := m.g.types[s]
+	if d, ok := m.g.declared[name]; ok && t.DType == ops.Undefined && !t.RankKnown {
+		t = d
+	}
+	return t, true
+}
+
+// Marshal encodes the model (deterministically: the same model always gives
+// the same bytes).
+func (m *Model) Marshal() ([]byte, error) {
+	b, err := proto.MarshalOptions{Deterministic: true}.Marshal(m.proto)
+	if err != nil {
+		return nil, fmt.Errorf("onnx: encode %s: %w", m.name, err)
+	}
+	return b, nil
+}
+
+// Test hooks for Save's failure paths.
+var (
+	syncFile   = func(f *os.File) error { return f.Sync() }
+	renameFile = os.Rename
+)
+
+// Save writes the model to path atomically: it writes a temporary file in
+// the same folder, flushes it to disk and renames it over path, so path
+// holds either the old file or the complete new one. On failure the
+// temporary file is removed. The folder must exist and be writable.
+// A model with external data can only be saved into its own folder, where
+// the data files are.
+func (m *Model) Save(path string) (err error) {
+	dir := filepath.Dir(path)
+	if hasExternalData(m.proto) {
+		same, serr := sameDir(dir, m.dir)
+		if serr != nil || !same {
+			return fmt.Errorf("onnx: save %s: the model refers to external data files in %q; save it in that folder", path, m.dir)
+		}
+	}
+	b, err := m.Marshal()
+	if err != nil {
+		return err
+	}
+	if fi, serr := os.Stat(dir); serr != nil {
+		return fmt.Errorf("onnx: save %s: folder %s: %w", path, dir, serr)
+	} else if !fi.IsDir() {
+		return fmt.Errorf("onnx: save %s: %s is not a folder", path, dir)
+	}
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return fmt.Errorf("onnx: save %s: cannot create a file in %s: %w", path, dir, err)
+	}
+	tmp := f.Name()
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(tmp)
+		}
+	}()
+	if _, err = f.Write(b); err != nil {
+		return fmt.Errorf("onnx: save %s: write: %w", path, err)
+	}
+	if err = syncFile(f); err != nil {
+		return fmt.Errorf("onnx: save %s: sync: %w", path, err)
+	}
+	if err = f.Chmod(0o644); err != nil {
+		return fmt.Errorf("onnx: save %s: %w", path, err)
+	}
+	if err = f.Close(); err != nil {
+		return fmt.Errorf("onnx: save %s: close: %w", path, err)
+	}
+	if err = renameFile(tmp, path); err != nil {
+		return fmt.Errorf("onnx: save %s: rename: %w", path, err)
+	}
+	// Make the rename itself durable; failure here does not undo the save.
+	if d, derr := os.Open(dir); derr == nil {
+		d.Sync()
+		d.Close()
+	}
+	return nil
+}
+
+func sameDir(a, b string) (bool, error) {
+	if b == "" {
+		return false, nil
+	}
+	fa, err := os.Stat(a)
+	if err != nil {
+		return false, err
+	}
+	fb, err := os.Stat(b)
+	if err != nil {
+		return false, err
+	}
+	return os.SameFile(fa, fb), nil
+}
+
+// hasExternalData reports whether an initializer or a tensor attribute of
+// the main graph refers to external data.
+func hasExternalData(mp *onnxpb.ModelProto) bool {
+	for _, t := range mp.GetGraph().GetInitializer() {
+		if t.GetDataLocation() == onnxpb.TensorProto_EXTERNAL {
+			return true
+		}
+	}
+	for _, n := range mp.GetGraph().GetNode() {
+		for _, a := range n.GetAttribute() {
+			if a.GetT().GetDataLocation() == onnxpb.TensorProto_EXTERNAL {
+				return true
+			}
+		}
+	}
+	return false
+}

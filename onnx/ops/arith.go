@@ -1,0 +1,92 @@
+package ops
+
+import "fmt"
+
+// Binary arithmetic operators (Add; Sub, Mul, Div, ... follow the same
+// pattern through registerArith).
+
+func add[T Numeric](a, b T) T { return a + b }
+
+func init() {
+	registerArith("Add", NumericBinary{
+		F32: add[float32], F64: add[float64],
+		I8: add[int8], I16: add[int16], I32: add[int32], I64: add[int64],
+		U8: add[uint8], U16: add[uint16], U32: add[uint32], U64: add[uint64],
+	})
+}
+
+// registerArith registers a binary arithmetic operator in all its versions:
+// 1 and 6 with the legacy broadcast/axis attributes (1 also has the inert
+// consumed_inputs), 7, 13 and 14 with multidirectional broadcasting. The
+// versions differ otherwise only in the element types they allow, which fns
+// covers.
+func registerArith(name string, fns NumericBinary) {
+	Register(Op{
+		Type:  name,
+		Since: []int{1, 6},
+		Prepare: func(n *Node) (Kernel, error) {
+			n.Attrs.Ignore("consumed_inputs")
+			bcast := n.Attrs.Bool("broadcast", false)
+			axis, hasAxis := n.Attrs.Int("axis", 0), n.Attrs.Has("axis")
+			return func(in []*Tensor) ([]*Tensor, error) {
+				b, err := LegacyBroadcast(in[0], in[1], bcast, axis, hasAxis)
+				if err != nil {
+					return nil, err
+				}
+				y, err := fns.Apply(in[0], b)
+				return []*Tensor{y}, err
+			}, nil
+		},
+		Infer: func(n *Node, in []Type) ([]Type, error) {
+			return []Type{in[0]}, nil // the result has A's shape
+		},
+	})
+	Register(Op{
+		Type:  name,
+		Since: []int{7, 13, 14},
+		Prepare: func(n *Node) (Kernel, error) {
+			return func(in []*Tensor) ([]*Tensor, error) {
+				y, err := fns.Apply(in[0], in[1])
+				return []*Tensor{y}, err
+			}, nil
+		},
+		Infer: InferBroadcast(Undefined),
+	})
+}
+
+// LegacyBroadcast implements the broadcasting of opset 1-6 binary operators
+// (Add, Sub, Mul, Div, Pow, And, ...): without broadcast=1 the shapes must
+// be equal; with it, B's shape must match a contiguous run of A's
+// dimensions, ending at A's last axis or, when axis is set, starting at
+// axis (1-sized dimensions of B also match). It returns B reshaped so that
+// multidirectional broadcasting to A's shape gives the legacy result.
+func LegacyBroadcast(a, b *Tensor, broadcast bool, axis int, hasAxis bool) (*Tensor, error) {
+	as, bs := a.Shape(), b.Shape()
+	if !broadcast {
+		if !SameShape(as, bs) {
+			return nil, fmt.Errorf("shapes %v and %v differ and broadcast is not set", FormatShape(as), FormatShape(bs))
+		}
+		return b, nil
+	}
+	start := len(as) - len(bs)
+	if hasAxis {
+		var err error
+		if start, err = NormalizeAxis(axis, len(as)); err != nil {
+			return nil, err
+		}
+	}
+	if start < 0 || start+len(bs) > len(as) {
+		return nil, fmt.Errorf("cannot broadcast %v to %v at axis %d", FormatShape(bs), FormatShape(as), start)
+	}
+	shape := make([]int, len(as))
+	for i := range shape {
+		shape[i] = 1
+	}
+	for i, d := range bs {
+		if d != 1 && d != as[start+i] {
+			return nil, fmt.Errorf("cannot broadcast %v to %v at axis %d", FormatShape(bs), FormatShape(as), start)
+		}
+		shape[start+i] = d
+	}
+	return b.Reshape(shape...)
+}

@@ -1,0 +1,364 @@
+package ops
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/onnxkit/onnxkit/onnx/onnxpb"
+)
+
+// ErrUnsupported marks errors about valid ONNX that onnxkit does not
+// implement: an operator or operator version, an element type, an attribute
+// value. Test with errors.Is; the conformance report counts such models as
+// unsupported rather than failing.
+var ErrUnsupported = errors.New("not supported by onnxkit")
+
+// Kernel computes a prepared node's outputs from its inputs.
+//
+// in has one entry per node input, nil for an omitted optional input. The
+// result must have an entry for every node output that HasOutput reports
+// (extra entries and entries for omitted outputs are ignored). Kernels must
+// not modify their inputs (see Tensor) and must be safe to call from many
+// goroutines at once: whatever Prepare captured is read-only.
+type Kernel func(in []*Tensor) ([]*Tensor, error)
+
+// Op registers the implementation of one operator for one or more of its
+// versions.
+type Op struct {
+	// Domain is the operator's domain: "" (or "ai.onnx") for standard ONNX.
+	Domain string
+	// Type is the operator name as in NodeProto.op_type, e.g. "Relu".
+	Type string
+	// Since lists the operator versions (ONNX "since versions") that this
+	// registration implements. A model at opset v runs the version with the
+	// greatest since-version <= v; if that exact version is not registered
+	// the node is unsupported, so an operator that changed in a later opset
+	// is never run with stale semantics. Node.Since tells Prepare which
+	// version it serves. Different versions may live in different
+	// registrations.
+	Since []int
+	// Prepare is called once per node when a model is loaded. It reads and
+	// checks the attributes (n.Attrs), may look at constant inputs
+	// (n.Const) and static types (n.InputType), rejects what it does not
+	// implement (errors wrapping ErrUnsupported), and returns the Kernel
+	// that runs the node. Returned errors need not name the node: the
+	// loader adds it.
+	Prepare func(n *Node) (Kernel, error)
+	// Infer, optional, computes the static types of the node's outputs from
+	// those of its inputs (entries of in for omitted inputs are zero). It
+	// may leave anything unknown, return fewer types than outputs, and use
+	// n.Const. An error means the node can never run (e.g. static shapes
+	// that cannot broadcast) and fails the load.
+	Infer func(n *Node, in []Type) ([]Type, error)
+	// Volatile marks operators whose output is not a function of their
+	// inputs (RandomNormal, Bernoulli, ...); they are never evaluated at
+	// load time even when all their inputs are constant.
+	Volatile bool
+}
+
+var registry = map[opKey]map[int]*Op{}
+
+// Register adds an operator implementation. Call it only from init
+// functions. It panics on programming errors: an empty type, no or
+// duplicate since-versions, a version already registered, or (for standard
+// domains) a since-version that is not a version of the operator.
+func Register(op Op) {
+	op.Domain = NormalizeDomain(op.Domain)
+	k := opKey{op.Domain, op.Type}
+	if op.Type == "" || op.Prepare == nil || len(op.Since) == 0 {
+		panic(fmt.Sprintf("ops.Register(%s %q): Type, Prepare and Since are required", DomainName(op.Domain), op.Type))
+	}
+	known := schemaVersions(k)
+	if IsStandardDomain(op.Domain) && len(known) == 0 {
+		panic(fmt.Sprintf("ops.Register: %s is not an operator of domain %s", op.Type, DomainName(op.Domain)))
+	}
+	if registry[k] == nil {
+		registry[k] = map[int]*Op{}
+	}
+	p := &op
+	for _, v := range op.Since {
+		if len(known) > 0 && !slices.Contains(known, v) {
+			panic(fmt.Sprintf("ops.Register: %s has no version %d (versions: %v)", op.Type, v, known))
+		}
+		if registry[k][v] != nil {
+			panic(fmt.Sprintf("ops.Register: %s version %d registered twice", op.Type, v))
+		}
+		registry[k][v] = p
+	}
+}
+
+// OpVersion names one registered operator version.
+type OpVersion struct {
+	Domain string
+	Type   string
+	Since  int
+}
+
+// Registered lists every registered operator version, sorted by domain,
+// type and version.
+func Registered() []OpVersion {
+	var out []OpVersion
+	for k, vs := range registry {
+		for v := range vs {
+			out = append(out, OpVersion{k.domain, k.op, v})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		a, b := out[i], out[j]
+		if a.Domain != b.Domain {
+			return a.Domain < b.Domain
+		}
+		if a.Type != b.Type {
+			return a.Type < b.Type
+		}
+		return a.Since < b.Since
+	})
+	return out
+}
+
+// Lookup finds the implementation of an operator at a model's opset for
+// its domain, returning it with the since-version in effect. The error says
+// why there is none, naming the operator, opset and implemented versions;
+// it wraps ErrUnsupported when the model is valid but onnxkit lacks the
+// implementation.
+func Lookup(domain, opType string, opset int) (*Op, int, error) {
+	domain = NormalizeDomain(domain)
+	k := opKey{domain, opType}
+	impl := registry[k]
+	have := make([]int, 0, len(impl))
+	for v := range impl {
+		have = append(have, v)
+	}
+	sort.Ints(have)
+	dn := DomainName(domain)
+	if IsStandardDomain(domain) {
+		s, known := schemaAt(k, opset)
+		switch {
+		case !known:
+			return nil, 0, fmt.Errorf("%s is not an operator of %s (as of opset %d)", opType, dn, MaxOpset(domain))
+		case s == nil:
+			return nil, 0, fmt.Errorf("%s does not exist at %s opset %d (first version: %d)", opType, dn, opset, schemaVersions(k)[0])
+		case s.deprecated:
+			return nil, 0, fmt.Errorf("%s is deprecated at %s opset %d (since version %d)", opType, dn, opset, s.since)
+		}
+		if op := impl[s.since]; op != nil {
+			return op, s.since, nil
+		}
+		if len(have) == 0 {
+			return nil, 0, fmt.Errorf("operator %s (version %d, in effect at %s opset %d) is not implemented: %w", opType, s.since, dn, opset, ErrUnsupported)
+		}
+		return nil, 0, fmt.Errorf("operator %s version %d (in effect at %s opset %d) is not implemented; implemented versions: %s: %w",
+			opType, s.since, dn, opset, joinInts(have), ErrUnsupported)
+	}
+	for i := len(have) - 1; i >= 0; i-- {
+		if have[i] <= opset {
+			return impl[have[i]], have[i], nil
+		}
+	}
+	if len(have) == 0 {
+		return nil, 0, fmt.Errorf("operator %s of domain %s is not implemented: %w", opType, dn, ErrUnsupported)
+	}
+	return nil, 0, fmt.Errorf("operator %s of domain %s is not implemented at opset %d; implemented versions: %s: %w",
+		opType, dn, opset, joinInts(have), ErrUnsupported)
+}
+
+func joinInts(v []int) string {
+	s := make([]string, len(v))
+	for i, x := range v {
+		s[i] = fmt.Sprint(x)
+	}
+	return strings.Join(s, ", ")
+}
+
+// Node is what Prepare and Infer know about one node of a loaded model.
+type Node struct {
+	// Name is the node's name (often empty).
+	Name string
+	// Type and Domain identify the operator ("" is the default domain).
+	Type   string
+	Domain string
+	// Opset is the model's version of the node's domain; Since is the
+	// operator version in effect at that opset (one of the registered
+	// Since values).
+	Opset int
+	Since int
+	// Index is the node's position in the graph's node list.
+	Index int
+	// Inputs and Outputs are the value names; "" marks an omitted optional
+	// argument.
+	Inputs  []string
+	Outputs []string
+	// Attrs gives typed access to the attributes.
+	Attrs *Attrs
+	// Proto is the node as stored in the model. Read only.
+	Proto *onnxpb.NodeProto
+
+	env Env
+}
+
+// String names the node for messages: `node "conv1" (Conv)`, or for an
+// unnamed node `node #3 (Conv, output "y")`.
+func (n *Node) String() string { return Describe(n.Proto, n.Index) }
+
+// Describe names a node of a graph for messages (see Node.String).
+func Describe(np *onnxpb.NodeProto, index int) string {
+	op := np.GetOpType()
+	if d := np.GetDomain(); NormalizeDomain(d) != "" {
+		op = d + "." + op
+	}
+	if np.GetName() != "" {
+		return fmt.Sprintf("node %q (%s)", np.GetName(), op)
+	}
+	for _, o := range np.GetOutput() {
+		if o != "" {
+			return fmt.Sprintf("node #%d (%s, output %q)", index, op, o)
+		}
+	}
+	return fmt.Sprintf("node #%d (%s)", index, op)
+}
+
+// HasInput reports whether input i is present (not omitted).
+func (n *Node) HasInput(i int) bool { return i >= 0 && i < len(n.Inputs) && n.Inputs[i] != "" }
+
+// HasOutput reports whether output i is requested (not omitted).
+func (n *Node) HasOutput(i int) bool { return i >= 0 && i < len(n.Outputs) && n.Outputs[i] != "" }
+
+// Const returns the value of input i if it is known when the model is
+// loaded (a non-overridable initializer or the output of a constant
+// subgraph), else nil. Prepare may use it to do work once (e.g. a Reshape
+// whose shape is constant); the kernel still receives the value in its
+// inputs.
+func (n *Node) Const(i int) *Tensor {
+	if !n.HasInput(i) || n.env.Const == nil {
+		return nil
+	}
+	return n.env.Const(n.Inputs[i])
+}
+
+// InputType returns the static type of input i as far as it is known. It
+// comes from checked graph input declarations and from the operators'
+// Infer functions; treat it as a hint for choosing a strategy, and keep
+// kernels checking what memory safety depends on.
+func (n *Node) InputType(i int) Type {
+	if !n.HasInput(i) || n.env.Type == nil {
+		return Type{}
+	}
+	return n.env.Type(n.Inputs[i])
+}
+
+// Env is what the loader (package onnx) tells Compile about a node's
+// surroundings.
+type Env struct {
+	// Opset is the model's version of the node's domain.
+	Opset int
+	// Index is the node's position in its graph.
+	Index int
+	// Const returns the value of a value name known at load time, or nil.
+	Const func(name string) *Tensor
+	// Type returns the static type of a value name.
+	Type func(name string) Type
+	// Decode converts TENSOR attributes (nil: FromProto).
+	Decode func(*onnxpb.TensorProto) (*Tensor, error)
+}
+
+// Compiled is a node ready to run.
+type Compiled struct {
+	Node   *Node
+	Op     *Op
+	Kernel Kernel
+}
+
+// Compile resolves a node's operator at the model's opset, checks its
+// input and output counts and attribute names against the operator's
+// definition, and runs the implementation's Prepare. Errors do not name the
+// node; the caller adds Describe(np, index).
+func Compile(np *onnxpb.NodeProto, env Env) (*Compiled, error) {
+	op, since, err := Lookup(np.GetDomain(), np.GetOpType(), env.Opset)
+	if err != nil {
+		return nil, err
+	}
+	k := opKey{NormalizeDomain(np.GetDomain()), np.GetOpType()}
+	var def *schema
+	if IsStandardDomain(k.domain) {
+		def, _ = schemaAt(k, env.Opset)
+	}
+	if def != nil {
+		if err := checkArity(np, def); err != nil {
+			return nil, err
+		}
+	}
+	attrs, err := NewAttrs(np.GetAttribute(), env.Decode)
+	if err != nil {
+		return nil, err
+	}
+	n := &Node{
+		Name: np.GetName(), Type: np.GetOpType(), Domain: k.domain,
+		Opset: env.Opset, Since: since, Index: env.Index,
+		Inputs: np.GetInput(), Outputs: np.GetOutput(),
+		Attrs: attrs, Proto: np, env: env,
+	}
+	if def != nil {
+		for _, a := range attrs.Names() {
+			if !def.attrs[a] {
+				return nil, fmt.Errorf("attribute %q is not defined for %s version %d", a, n.Type, since)
+			}
+		}
+	}
+	kernel, err := op.Prepare(n)
+	if err == nil {
+		err = attrs.Err()
+	}
+	if err != nil {
+		return nil, err
+	}
+	if kernel == nil {
+		return nil, fmt.Errorf("%s version %d: Prepare returned no kernel", n.Type, since)
+	}
+	if un := attrs.Unread(); len(un) > 0 {
+		return nil, fmt.Errorf("attribute %q is not supported by onnxkit's %s version %d: %w", un[0], n.Type, since, ErrUnsupported)
+	}
+	return &Compiled{Node: n, Op: op, Kernel: kernel}, nil
+}
+
+func checkArity(np *onnxpb.NodeProto, s *schema) error {
+	in, out := np.GetInput(), np.GetOutput()
+	op := fmt.Sprintf("%s version %d", np.GetOpType(), s.since)
+	switch {
+	case len(in) < s.minIn:
+		return fmt.Errorf("%d inputs, but %s takes at least %d", len(in), op, s.minIn)
+	case len(in) > s.maxIn:
+		return fmt.Errorf("%d inputs, but %s takes at most %d", len(in), op, s.maxIn)
+	case len(out) < s.minOut:
+		return fmt.Errorf("%d outputs, but %s has at least %d", len(out), op, s.minOut)
+	case len(out) > s.maxOut:
+		return fmt.Errorf("%d outputs, but %s has at most %d", len(out), op, s.maxOut)
+	}
+	// The first minIn inputs are required, unless the last one is variadic.
+	for i := 0; i < s.minIn && i < len(in); i++ {
+		if in[i] == "" && s.maxIn != maxVariadic {
+			return fmt.Errorf("required input %d of %s is empty", i, op)
+		}
+	}
+	return nil
+}
+
+// maxVariadic is the max_input/max_output of variadic operator arguments.
+const maxVariadic = 2147483647
+
+// Infer runs the operator's static type inference if it has one. The
+// result has one Type per node output (unknown where Infer says nothing).
+func (c *Compiled) Infer(in []Type) ([]Type, error) {
+	out := make([]Type, len(c.Node.Outputs))
+	if c.Op.Infer == nil {
+		return out, nil
+	}
+	got, err := c.Op.Infer(c.Node, in)
+	if err != nil {
+		return nil, err
+	}
+	copy(out, got)
+	return out, nil
+}

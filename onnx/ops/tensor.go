@@ -1,0 +1,291 @@
+package ops
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"strings"
+)
+
+// MaxElements bounds the number of elements of any tensor that onnxkit
+// allocates (2^31, 8 GiB of float32). Shapes that claim more, whether read
+// from a file or computed by an operator from its inputs, are errors rather
+// than out-of-memory crashes.
+const MaxElements = 1 << 31
+
+// Tensor is an immutable dense tensor in row-major order: an element type,
+// a shape and a []T of exactly Len() elements, where T is the Go type of the
+// DType (float32 for Float32, int64 for Int64, ...). Rank-0 tensors
+// (scalars, shape []) hold one element; tensors with a zero dimension hold
+// none.
+//
+// Tensors are shared freely between nodes, runs and goroutines: once a
+// tensor has been returned by a kernel or stored in a model, nobody writes
+// to its data or shape. A kernel allocates its outputs (Make, Alloc) and
+// writes them before returning; it never writes into its inputs. Zero-copy
+// results (Reshape, Identity) share the input's data, which is safe because
+// of this rule.
+type Tensor struct {
+	dtype DType
+	shape []int
+	data  any
+}
+
+// DType returns the element type.
+func (t *Tensor) DType() DType { return t.dtype }
+
+// Shape returns the dimensions. The slice belongs to the tensor: callers
+// must not modify it (copy it with slices.Clone to derive a new shape).
+func (t *Tensor) Shape() []int { return t.shape }
+
+// Rank returns the number of dimensions (0 for a scalar).
+func (t *Tensor) Rank() int { return len(t.shape) }
+
+// Len returns the number of elements: the product of the dimensions (1 for
+// a scalar).
+func (t *Tensor) Len() int {
+	_, n, _ := sliceInfo(t.data)
+	return n
+}
+
+// Data returns the elements as a []T (see Data for the typed form). Callers
+// must not modify them.
+func (t *Tensor) Data() any { return t.data }
+
+// String describes the tensor's type and shape, e.g. "float32[2 3]" or
+// "int64[]" for a scalar.
+func (t *Tensor) String() string {
+	if t == nil {
+		return "<nil tensor>"
+	}
+	return t.dtype.String() + FormatShape(t.shape)
+}
+
+// Reshape returns a tensor with the same elements viewed with another shape
+// of the same element count. The data is shared, not copied.
+func (t *Tensor) Reshape(shape ...int) (*Tensor, error) {
+	n, err := NumElements(shape)
+	if err != nil {
+		return nil, err
+	}
+	if n != t.Len() {
+		return nil, fmt.Errorf("cannot reshape %v (%d elements) to %v (%d elements)", t, t.Len(), FormatShape(shape), n)
+	}
+	return &Tensor{dtype: t.dtype, shape: append([]int{}, shape...), data: t.data}, nil
+}
+
+// Clone returns a deep copy of t.
+func (t *Tensor) Clone() *Tensor {
+	c := &Tensor{dtype: t.dtype, shape: append([]int{}, t.shape...)}
+	c.data = cloneSlice(t.data)
+	return c
+}
+
+func cloneSlice(data any) any {
+	switch s := data.(type) {
+	case []float32:
+		return append([]float32{}, s...)
+	case []float64:
+		return append([]float64{}, s...)
+	case []int8:
+		return append([]int8{}, s...)
+	case []int16:
+		return append([]int16{}, s...)
+	case []int32:
+		return append([]int32{}, s...)
+	case []int64:
+		return append([]int64{}, s...)
+	case []uint8:
+		return append([]uint8{}, s...)
+	case []uint16:
+		return append([]uint16{}, s...)
+	case []uint32:
+		return append([]uint32{}, s...)
+	case []uint64:
+		return append([]uint64{}, s...)
+	case []bool:
+		return append([]bool{}, s...)
+	case []string:
+		return append([]string{}, s...)
+	}
+	return nil
+}
+
+// Check verifies that t is internally consistent: a supported element type,
+// data of that type, no negative dimension, and exactly as many elements as
+// the shape says. The runtime checks every kernel output with it.
+func (t *Tensor) Check() error {
+	if t == nil {
+		return errors.New("nil tensor")
+	}
+	dt, n, ok := sliceInfo(t.data)
+	if !ok {
+		return fmt.Errorf("tensor data of Go type %T is not a supported element slice", t.data)
+	}
+	if dt != t.dtype {
+		return fmt.Errorf("tensor claims dtype %v but holds %T", t.dtype, t.data)
+	}
+	want, err := NumElements(t.shape)
+	if err != nil {
+		return err
+	}
+	if want != n {
+		return fmt.Errorf("tensor %v holds %d elements, want %d", t, n, want)
+	}
+	return nil
+}
+
+// Data returns t's elements as []T. T must be the Go type of t.DType():
+// kernels switch on DType first and call Data with the matching type; a
+// mismatch is a bug in the kernel and panics (the runtime turns the panic
+// into an error naming the node).
+func Data[T Elem](t *Tensor) []T {
+	s, ok := t.data.([]T)
+	if !ok {
+		var z T
+		panic(fmt.Sprintf("ops.Data[%T] called on a %v tensor", z, t))
+	}
+	return s
+}
+
+// New wraps data (not copied) as a tensor of the given shape. It fails if the
+// shape is invalid or does not hold exactly len(data) elements. The caller
+// must not modify data afterwards.
+func New[T Elem](shape []int, data []T) (*Tensor, error) {
+	n, err := NumElements(shape)
+	if err != nil {
+		return nil, err
+	}
+	if n != len(data) {
+		return nil, fmt.Errorf("shape %v needs %d elements, have %d", FormatShape(shape), n, len(data))
+	}
+	if data == nil {
+		data = []T{}
+	}
+	return &Tensor{dtype: DTypeOf[T](), shape: append([]int{}, shape...), data: data}, nil
+}
+
+// Make allocates a zeroed tensor of element type T and returns it with its
+// data slice for the caller to fill in. The shape is checked (no negative
+// dimension, at most MaxElements elements).
+//
+//	out, dst, err := ops.Make[float32](shape)
+func Make[T Elem](shape []int) (*Tensor, []T, error) {
+	n, err := NumElements(shape)
+	if err != nil {
+		return nil, nil, err
+	}
+	d := make([]T, n)
+	return &Tensor{dtype: DTypeOf[T](), shape: append([]int{}, shape...), data: d}, d, nil
+}
+
+// Alloc allocates a zeroed tensor of a dtype known only at run time.
+func Alloc(dt DType, shape []int) (*Tensor, error) {
+	if !dt.Supported() {
+		return nil, fmt.Errorf("cannot allocate %v tensor: %w", dt, ErrUnsupported)
+	}
+	n, err := NumElements(shape)
+	if err != nil {
+		return nil, err
+	}
+	return &Tensor{dtype: dt, shape: append([]int{}, shape...), data: makeSlice(dt, n)}, nil
+}
+
+// Scalar returns a rank-0 tensor holding v.
+func Scalar[T Elem](v T) *Tensor {
+	return &Tensor{dtype: DTypeOf[T](), shape: []int{}, data: []T{v}}
+}
+
+// Vector returns a rank-1 tensor holding a copy of vals.
+func Vector[T Elem](vals ...T) *Tensor {
+	return &Tensor{dtype: DTypeOf[T](), shape: []int{len(vals)}, data: append([]T{}, vals...)}
+}
+
+// AsInt64s returns the elements of an integer tensor as int64s (a copy). It
+// is meant for small index-like inputs: shapes, axes, pads, starts.
+func AsInt64s(t *Tensor) ([]int64, error) {
+	switch s := t.data.(type) {
+	case []int64:
+		return append([]int64{}, s...), nil
+	case []int32:
+		return widen[int64](s), nil
+	case []int16:
+		return widen[int64](s), nil
+	case []int8:
+		return widen[int64](s), nil
+	case []uint8:
+		return widen[int64](s), nil
+	case []uint16:
+		return widen[int64](s), nil
+	case []uint32:
+		return widen[int64](s), nil
+	case []uint64:
+		out := make([]int64, len(s))
+		for i, v := range s {
+			if v > math.MaxInt64 {
+				return nil, fmt.Errorf("value %d at index %d does not fit int64", v, i)
+			}
+			out[i] = int64(v)
+		}
+		return out, nil
+	}
+	return nil, fmt.Errorf("want an integer tensor, got %v", t)
+}
+
+// AsFloat64s returns the elements of a numeric or bool tensor as float64s
+// (a copy; bools become 0 and 1). Tests and tolerance checks use it.
+func AsFloat64s(t *Tensor) ([]float64, error) {
+	switch s := t.data.(type) {
+	case []float32:
+		return widen[float64](s), nil
+	case []float64:
+		return append([]float64{}, s...), nil
+	case []int8:
+		return widen[float64](s), nil
+	case []int16:
+		return widen[float64](s), nil
+	case []int32:
+		return widen[float64](s), nil
+	case []int64:
+		return widen[float64](s), nil
+	case []uint8:
+		return widen[float64](s), nil
+	case []uint16:
+		return widen[float64](s), nil
+	case []uint32:
+		return widen[float64](s), nil
+	case []uint64:
+		return widen[float64](s), nil
+	case []bool:
+		out := make([]float64, len(s))
+		for i, v := range s {
+			if v {
+				out[i] = 1
+			}
+		}
+		return out, nil
+	}
+	return nil, fmt.Errorf("want a numeric tensor, got %v", t)
+}
+
+func widen[T, U Numeric](s []U) []T {
+	out := make([]T, len(s))
+	for i, v := range s {
+		out[i] = T(v)
+	}
+	return out
+}
+
+// FormatShape formats a shape as "[2 3 4]" ("[]" for a scalar).
+func FormatShape(shape []int) string {
+	var b strings.Builder
+	b.WriteByte('[')
+	for i, d := range shape {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		fmt.Fprint(&b, d)
+	}
+	b.WriteByte(']')
+	return b.String()
+}
