@@ -3,6 +3,7 @@ package onnx
 import (
 	"errors"
 	"fmt"
+	"github.com/onnxkit/onnxkit/internal/atomicfile"
 	"os"
 	"path/filepath"
 
@@ -151,19 +152,12 @@ func (m *Model) Marshal() ([]byte, error) {
 	return b, nil
 }
 
-// Test hooks for Save's failure paths.
-var (
-	syncFile   = func(f *os.File) error { return f.Sync() }
-	renameFile = os.Rename
-)
-
-// Save writes the model to path atomically: it writes a temporary file in
-// the same folder, flushes it to disk and renames it over path, so path
-// holds either the old file or the complete new one. On failure the
-// temporary file is removed. The folder must exist and be writable.
+// Save writes the model to path atomically (see package internal/atomicfile):
+// path holds either the old file or the complete new one, and a failed save
+// leaves no temporary file behind. The folder must exist and be writable.
 // A model with external data can only be saved into its own folder, where
 // the data files are.
-func (m *Model) Save(path string) (err error) {
+func (m *Model) Save(path string) error {
 	dir := filepath.Dir(path)
 	if hasExternalData(m.proto) {
 		same, serr := sameDir(dir, m.dir)
@@ -180,36 +174,8 @@ func (m *Model) Save(path string) (err error) {
 	} else if !fi.IsDir() {
 		return fmt.Errorf("onnx: save %s: %s is not a folder", path, dir)
 	}
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("onnx: save %s: cannot create a file in %s: %w", path, dir, err)
-	}
-	tmp := f.Name()
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(tmp)
-		}
-	}()
-	if _, err = f.Write(b); err != nil {
-		return fmt.Errorf("onnx: save %s: write: %w", path, err)
-	}
-	if err = syncFile(f); err != nil {
-		return fmt.Errorf("onnx: save %s: sync: %w", path, err)
-	}
-	if err = f.Chmod(0o644); err != nil {
-		return fmt.Errorf("onnx: save %s: %w", path, err)
-	}
-	if err = f.Close(); err != nil {
-		return fmt.Errorf("onnx: save %s: close: %w", path, err)
-	}
-	if err = renameFile(tmp, path); err != nil {
-		return fmt.Errorf("onnx: save %s: rename: %w", path, err)
-	}
-	// Make the rename itself durable; failure here does not undo the save.
-	if d, derr := os.Open(dir); derr == nil {
-		d.Sync()
-		d.Close()
+	if err := atomicfile.WriteFile(path, b, 0o644); err != nil {
+		return fmt.Errorf("onnx: save: %w", err)
 	}
 	return nil
 }

@@ -84,7 +84,7 @@ func TestSaveErrors(t *testing.T) {
 	for _, c := range []struct{ path, want string }{
 		{filepath.Join(dir, "missing", "m.onnx"), "folder"},
 		{filepath.Join(file, "m.onnx"), "not a folder"},
-		{"/proc/m.onnx", "cannot create a file in /proc"}, // not writable, even by root
+		{"/proc/m.onnx", "write /proc/m.onnx"}, // not writable, even by root
 	} {
 		err := m.Save(c.path)
 		if err == nil || !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), c.path) {
@@ -163,40 +163,6 @@ func TestSaveReadOnlyDir(t *testing.T) {
 		t.Fatalf("child run as nobody: %v\n%s", err, out.String())
 	}
 	noTemps(t, ro)
-}
-
-// TestSaveFailureKeepsOldFile injects failures after the temporary file is
-// written: the old file must survive untouched and no temporary remain.
-func TestSaveFailureKeepsOldFile(t *testing.T) {
-	m, err := FromProto("small", smallModel())
-	if err != nil {
-		t.Fatal(err)
-	}
-	injected := errors.New("injected failure")
-	for _, hook := range []string{"sync", "rename"} {
-		t.Run(hook, func(t *testing.T) {
-			dir := t.TempDir()
-			path := filepath.Join(dir, "model.onnx")
-			if err := os.WriteFile(path, []byte("old"), 0o644); err != nil {
-				t.Fatal(err)
-			}
-			oldSync, oldRename := syncFile, renameFile
-			defer func() { syncFile, renameFile = oldSync, oldRename }()
-			if hook == "sync" {
-				syncFile = func(*os.File) error { return injected }
-			} else {
-				renameFile = func(string, string) error { return injected }
-			}
-			err := m.Save(path)
-			if !errors.Is(err, injected) || !strings.Contains(err.Error(), hook) {
-				t.Errorf("Save: %v", err)
-			}
-			if b, _ := os.ReadFile(path); string(b) != "old" {
-				t.Errorf("old file now holds %q", b)
-			}
-			noTemps(t, dir, "model.onnx")
-		})
-	}
 }
 
 // externalModel writes a model whose initializer "w" (float32[2]) lives in

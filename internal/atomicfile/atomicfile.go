@@ -10,6 +10,12 @@ import (
 	"path/filepath"
 )
 
+// Test hooks for the failure paths after the temporary file is written.
+var (
+	syncFile   = func(f *os.File) error { return f.Sync() }
+	renameFile = os.Rename
+)
+
 // WriteFile writes data to path atomically with permissions perm. On error
 // the temporary file is removed and an existing file at path is untouched.
 func WriteFile(path string, data []byte, perm os.FileMode) (err error) {
@@ -31,14 +37,14 @@ func WriteFile(path string, data []byte, perm os.FileMode) (err error) {
 	if err = f.Chmod(perm); err != nil {
 		return fmt.Errorf("write %s: %w", path, unwrapPath(err))
 	}
-	if err = f.Sync(); err != nil {
-		return fmt.Errorf("write %s: %w", path, unwrapPath(err))
+	if err = syncFile(f); err != nil {
+		return fmt.Errorf("write %s: sync: %w", path, unwrapPath(err))
 	}
 	if err = f.Close(); err != nil {
 		return fmt.Errorf("write %s: %w", path, unwrapPath(err))
 	}
-	if err = os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("write %s: %w", path, unwrapPath(err))
+	if err = renameFile(tmp, path); err != nil {
+		return fmt.Errorf("write %s: rename: %w", path, unwrapLink(err))
 	}
 	if d, derr := os.Open(dir); derr == nil { // make the rename durable
 		d.Sync()
@@ -61,6 +67,14 @@ func CheckWritable(path string) error {
 	name := f.Name()
 	f.Close()
 	return os.Remove(name)
+}
+
+// unwrapLink drops the file names from a *LinkError (a failed rename).
+func unwrapLink(err error) error {
+	if le, ok := err.(*os.LinkError); ok {
+		return le.Err
+	}
+	return err
 }
 
 // unwrapPath drops the temporary file's name from a *PathError, so the

@@ -1,6 +1,7 @@
 package atomicfile
 
 import (
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -90,5 +91,37 @@ func TestReadOnlyDirectory(t *testing.T) {
 	entries, _ := os.ReadDir(dir)
 	if string(b) != "old" || len(entries) != 1 {
 		t.Fatalf("existing file now %q, directory holds %d entries", b, len(entries))
+	}
+}
+
+// TestFailureKeepsOldFile injects failures after the temporary file is
+// written: the old file must survive untouched and no temporary remain.
+func TestFailureKeepsOldFile(t *testing.T) {
+	injected := errors.New("injected failure")
+	for _, hook := range []string{"sync", "rename"} {
+		t.Run(hook, func(t *testing.T) {
+			dir := t.TempDir()
+			path := filepath.Join(dir, "model.onnx")
+			if err := os.WriteFile(path, []byte("old"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			oldSync, oldRename := syncFile, renameFile
+			defer func() { syncFile, renameFile = oldSync, oldRename }()
+			if hook == "sync" {
+				syncFile = func(*os.File) error { return injected }
+			} else {
+				renameFile = func(string, string) error { return injected }
+			}
+			err := WriteFile(path, []byte("new"), 0o644)
+			if !errors.Is(err, injected) || !strings.Contains(err.Error(), hook) || !strings.Contains(err.Error(), path) {
+				t.Errorf("WriteFile: %v", err)
+			}
+			if b, _ := os.ReadFile(path); string(b) != "old" {
+				t.Errorf("old file now holds %q", b)
+			}
+			if entries, _ := os.ReadDir(dir); len(entries) != 1 {
+				t.Errorf("temporary files left: %v", entries)
+			}
+		})
 	}
 }
