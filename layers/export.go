@@ -16,10 +16,10 @@ import (
 type ExportOptions struct {
 	// Opset is the ai.onnx opset version, 11 to 18 (default 13).
 	Opset int
-	// NHWC makes the input [N, H, W, C], the signature of a Keras model
-	// exported by tf2onnx, with a Transpose to the model's NCHW inside.
-	// The default is the model's own [N, C, H, W].
-	NHWC bool
+	// Layout is the input signature of the file (default NCHW). NHWC is
+	// the signature of a Keras model exported by tf2onnx; NHW, for one
+	// channel, that of a Keras model whose input has no channel axis.
+	Layout Layout
 	// InputName and OutputName name the graph's input and output
 	// (default "input" and "output").
 	InputName, OutputName string
@@ -30,6 +30,16 @@ type ExportOptions struct {
 	// Metadata is written as metadata_props, sorted by key.
 	Metadata map[string]string
 }
+
+// Layout names the axes of an image input in an ONNX file.
+type Layout string
+
+// The input layouts ToONNX writes and FromONNX recognises.
+const (
+	NCHW Layout = "nchw" // [N, C, H, W], onnxkit's own
+	NHWC Layout = "nhwc" // [N, H, W, C], Keras / tf2onnx
+	NHW  Layout = "nhw"  // [N, H, W], one channel without its axis
+)
 
 // MinOpset and MaxOpset bound the opsets ToONNX writes.
 const (
@@ -75,12 +85,27 @@ func ToONNX(m *Sequential, opt ExportOptions) (*pb.ModelProto, error) {
 
 	inShape := append([]int{-1}, m.Input...)
 	x := opt.InputName
-	if opt.NHWC {
+	switch opt.Layout {
+	case "", NCHW:
+	case NHWC, NHW:
 		if len(m.Input) != 3 {
-			return nil, fmt.Errorf("layers: NHWC export needs a [C, H, W] input, the model takes %v", m.Input)
+			return nil, fmt.Errorf("layers: %s export needs a [C, H, W] input, the model takes %v", opt.Layout, m.Input)
 		}
-		inShape = []int{-1, m.Input[1], m.Input[2], m.Input[0]}
-		x = e.node("Transpose", "input_nchw", []string{x}, intsAttr("perm", 0, 3, 1, 2))
+		c, h, w := m.Input[0], m.Input[1], m.Input[2]
+		if opt.Layout == NHWC {
+			inShape = []int{-1, h, w, c}
+			x = e.node("Transpose", "input_nchw", []string{x}, intsAttr("perm", 0, 3, 1, 2))
+			break
+		}
+		if c != 1 {
+			return nil, fmt.Errorf("layers: nhw export needs one channel, the model takes %v", m.Input)
+		}
+		inShape = []int{-1, h, w}
+		shape := tensor.New(tensor.WithShape(4), tensor.WithBacking([]int64{-1, 1, int64(h), int64(w)}))
+		e.g.Initializer = append(e.g.Initializer, tensorProto("input_nchw_shape", shape))
+		x = e.node("Reshape", "input_nchw", []string{x, "input_nchw_shape"})
+	default:
+		return nil, fmt.Errorf("layers: unknown layout %q (nchw, nhwc or nhw)", opt.Layout)
 	}
 	e.g.Input = []*pb.ValueInfoProto{valueInfo(opt.InputName, elem, inShape)}
 	in := m.Input
@@ -233,6 +258,12 @@ func tensorProto(name string, t *tensor.Dense) *pb.TensorProto {
 		tp.RawData = make([]byte, 8*len(d))
 		for i, v := range d {
 			binary.LittleEndian.PutUint64(tp.RawData[8*i:], math.Float64bits(v))
+		}
+	case []int64:
+		tp.DataType = int32(pb.TensorProto_INT64)
+		tp.RawData = make([]byte, 8*len(d))
+		for i, v := range d {
+			binary.LittleEndian.PutUint64(tp.RawData[8*i:], uint64(v))
 		}
 	}
 	return tp

@@ -62,7 +62,7 @@ func writeModel(t *testing.T, m *layers.Sequential, opt layers.ExportOptions) st
 	if err != nil {
 		t.Fatal(err)
 	}
-	path := filepath.Join(t.TempDir(), fmt.Sprintf("lenet-op%d-nhwc%v.onnx", opt.Opset, opt.NHWC))
+	path := filepath.Join(t.TempDir(), fmt.Sprintf("lenet-op%d-%s.onnx", opt.Opset, opt.Layout))
 	if err := atomicfile.WriteFile(path, b, 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -78,7 +78,7 @@ func TestExportPassesONNXChecker(t *testing.T) {
 	for _, opset := range []int{11, 13, 18} {
 		for _, nhwc := range []bool{false, true} {
 			t.Run(fmt.Sprintf("opset%d-nhwc=%v", opset, nhwc), func(t *testing.T) {
-				path := writeModel(t, tr.Model, layers.ExportOptions{Opset: opset, NHWC: nhwc})
+				path := writeModel(t, tr.Model, layers.ExportOptions{Opset: opset, Layout: layoutOf(nhwc)})
 				if err := peer.CheckModel(path, true); err != nil {
 					t.Fatal(err)
 				}
@@ -103,7 +103,7 @@ func TestExportMatchesOnnxruntime(t *testing.T) {
 	}
 	goAcc := accuracy(want, set.Labels)
 	for _, nhwc := range []bool{false, true} {
-		path := writeModel(t, tr.Model, layers.ExportOptions{Opset: 13, NHWC: nhwc})
+		path := writeModel(t, tr.Model, layers.ExportOptions{Opset: 13, Layout: layoutOf(nhwc)})
 		sess, err := peer.OpenORT(path, []string{"output"})
 		if err != nil {
 			t.Fatal(err)
@@ -175,7 +175,14 @@ func TestExportErrors(t *testing.T) {
 		}
 	}
 	flat, _ := layers.NewSequential(tensor.Float32, []int{4}, &layers.Dense{Units: 2})
-	if _, err := layers.ToONNX(flat, layers.ExportOptions{NHWC: true}); err == nil {
+	if _, err := layers.ToONNX(flat, layers.ExportOptions{Layout: layers.NHWC}); err == nil {
 		t.Error("NHWC export of a flat-input model accepted")
 	}
+}
+
+func layoutOf(nhwc bool) layers.Layout {
+	if nhwc {
+		return layers.NHWC
+	}
+	return layers.NCHW
 }

@@ -54,12 +54,12 @@ func (o *cceOp) Do(in ...G.Value) (G.Value, error) {
 	k := z.Shape()[1]
 	switch z.Dtype() {
 	case tensor.Float32:
-		s := slices[float32](z, y)
+		s := backing[float32](z, y)
 		var l float64
 		l, o.correct = cceLoss(s[0], s[1], k)
 		return G.NewF32(float32(l)), nil
 	case tensor.Float64:
-		s := slices[float64](z, y)
+		s := backing[float64](z, y)
 		var l float64
 		l, o.correct = cceLoss(s[0], s[1], k)
 		return G.NewF64(l), nil
@@ -129,10 +129,10 @@ func (o *cceGradOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value, err
 	dz := output(prealloc, z.Dtype(), z.Shape()...)
 	k := z.Shape()[1]
 	return dz, floatDispatch(z, func() error {
-		cceGrad(k, g, slices[float32](z, y, dz))
+		cceGrad(k, g, backing[float32](z, y, dz))
 		return nil
 	}, func() error {
-		cceGrad(k, g, slices[float64](z, y, dz))
+		cceGrad(k, g, backing[float64](z, y, dz))
 		return nil
 	})
 }

@@ -115,7 +115,7 @@ func output(prealloc G.Value, dt tensor.Dtype, shape ...int) *tensor.Dense {
 }
 
 // slices is the float32 or float64 backing of each tensor, by type T.
-func slices[T kernel.Float](ts ...*tensor.Dense) [][]T {
+func backing[T kernel.Float](ts ...*tensor.Dense) [][]T {
 	out := make([][]T, len(ts))
 	for i, t := range ts {
 		if t != nil {
@@ -168,11 +168,11 @@ func (o *convOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value, error)
 	p.N = x.Shape()[0]
 	y := output(prealloc, x.Dtype(), p.N, p.M, p.OutH(), p.OutW())
 	return y, floatDispatch(x, func() error {
-		s := slices[float32](x, w, b, y)
+		s := backing[float32](x, w, b, y)
 		kernel.Conv2D(p, s[0], s[1], s[2], s[3])
 		return nil
 	}, func() error {
-		s := slices[float64](x, w, b, y)
+		s := backing[float64](x, w, b, y)
 		kernel.Conv2D(p, s[0], s[1], s[2], s[3])
 		return nil
 	})
@@ -232,10 +232,10 @@ func (o *convGradOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value, er
 		res = output(prealloc, x.Dtype(), p.M)
 	}
 	return res, floatDispatch(x, func() error {
-		convBackward(p, o.wrt, slices[float32](x, w, dy, res))
+		convBackward(p, o.wrt, backing[float32](x, w, dy, res))
 		return nil
 	}, func() error {
-		convBackward(p, o.wrt, slices[float64](x, w, dy, res))
+		convBackward(p, o.wrt, backing[float64](x, w, dy, res))
 		return nil
 	})
 }
@@ -293,11 +293,11 @@ func (o *maxPoolOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value, err
 		o.argmax = o.argmax[:n]
 	}
 	return y, floatDispatch(x, func() error {
-		s := slices[float32](x, y)
+		s := backing[float32](x, y)
 		kernel.MaxPool2D(p, s[0], s[1], o.argmax)
 		return nil
 	}, func() error {
-		s := slices[float64](x, y)
+		s := backing[float64](x, y)
 		kernel.MaxPool2D(p, s[0], s[1], o.argmax)
 		return nil
 	})
@@ -331,11 +331,11 @@ func (o *maxPoolGradOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value,
 	}
 	dx := output(prealloc, x.Dtype(), x.Shape()...)
 	return dx, floatDispatch(x, func() error {
-		s := slices[float32](dy, dx)
+		s := backing[float32](dy, dx)
 		kernel.MaxPool2DBackward(s[0], o.fwd.argmax, s[1])
 		return nil
 	}, func() error {
-		s := slices[float64](dy, dx)
+		s := backing[float64](dy, dx)
 		kernel.MaxPool2DBackward(s[0], o.fwd.argmax, s[1])
 		return nil
 	})
@@ -369,10 +369,10 @@ func (o *denseOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value, error
 	n, k, m := x.Shape()[0], w.Shape()[0], w.Shape()[1]
 	y := output(prealloc, x.Dtype(), n, m)
 	return y, floatDispatch(x, func() error {
-		denseForward(n, k, m, slices[float32](x, w, b, y))
+		denseForward(n, k, m, backing[float32](x, w, b, y))
 		return nil
 	}, func() error {
-		denseForward(n, k, m, slices[float64](x, w, b, y))
+		denseForward(n, k, m, backing[float64](x, w, b, y))
 		return nil
 	})
 }
@@ -435,10 +435,10 @@ func (o *denseGradOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value, e
 		res = output(prealloc, x.Dtype(), m)
 	}
 	return res, floatDispatch(x, func() error {
-		denseBackward(o.wrt, n, k, m, slices[float32](x, w, dy, res))
+		denseBackward(o.wrt, n, k, m, backing[float32](x, w, dy, res))
 		return nil
 	}, func() error {
-		denseBackward(o.wrt, n, k, m, slices[float64](x, w, dy, res))
+		denseBackward(o.wrt, n, k, m, backing[float64](x, w, dy, res))
 		return nil
 	})
 }
@@ -480,10 +480,10 @@ func (o *reluOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value, error)
 	}
 	y := output(prealloc, x.Dtype(), x.Shape()...)
 	return y, floatDispatch(x, func() error {
-		relu(slices[float32](x, y))
+		relu(backing[float32](x, y))
 		return nil
 	}, func() error {
-		relu(slices[float64](x, y))
+		relu(backing[float64](x, y))
 		return nil
 	})
 }
@@ -521,10 +521,10 @@ func (o *reluGradOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value, er
 	dy, _ := dense(in[1])
 	dx := output(prealloc, y.Dtype(), y.Shape()...)
 	return dx, floatDispatch(y, func() error {
-		reluGrad(slices[float32](y, dy, dx))
+		reluGrad(backing[float32](y, dy, dx))
 		return nil
 	}, func() error {
-		reluGrad(slices[float64](y, dy, dx))
+		reluGrad(backing[float64](y, dy, dx))
 		return nil
 	})
 }
@@ -558,11 +558,11 @@ func (o *softmaxOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value, err
 	y := output(prealloc, x.Dtype(), x.Shape()...)
 	k := x.Shape()[1]
 	return y, floatDispatch(x, func() error {
-		s := slices[float32](x, y)
+		s := backing[float32](x, y)
 		softmaxRows(s[0], s[1], k)
 		return nil
 	}, func() error {
-		s := slices[float64](x, y)
+		s := backing[float64](x, y)
 		softmaxRows(s[0], s[1], k)
 		return nil
 	})
@@ -612,10 +612,10 @@ func (o *softmaxGradOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value,
 	dx := output(prealloc, y.Dtype(), y.Shape()...)
 	k := y.Shape()[1]
 	return dx, floatDispatch(y, func() error {
-		softmaxGrad(k, slices[float32](y, dy, dx))
+		softmaxGrad(k, backing[float32](y, dy, dx))
 		return nil
 	}, func() error {
-		softmaxGrad(k, slices[float64](y, dy, dx))
+		softmaxGrad(k, backing[float64](y, dy, dx))
 		return nil
 	})
 }

@@ -212,3 +212,18 @@ func hasExternalData(mp *onnxpb.ModelProto) bool {
 	}
 	return false
 }
+
+// Initializer returns the value of the named initializer (external data
+// resolved), or an error naming the tensor when there is none.
+func (m *Model) Initializer(name string) (*Tensor, error) {
+	for _, tp := range m.proto.GetGraph().GetInitializer() {
+		if tp.GetName() == name {
+			t, err := m.decodeTensor(tp)
+			if err != nil {
+				return nil, fmt.Errorf("onnx: %s: initializer %q: %w", m.name, name, err)
+			}
+			return t, nil
+		}
+	}
+	return nil, fmt.Errorf("onnx: %s: no initializer %q", m.name, name)
+}

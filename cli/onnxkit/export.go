@@ -19,12 +19,11 @@ func newExportOptions(opset int, layout string) (layers.ExportOptions, error) {
 	if opset < layers.MinOpset || opset > layers.MaxOpset {
 		return opt, fmt.Errorf("--opset %d: onnxkit exports opsets %d to %d", opset, layers.MinOpset, layers.MaxOpset)
 	}
-	switch strings.ToLower(layout) {
-	case "nchw":
-	case "nhwc":
-		opt.NHWC = true
+	switch l := layers.Layout(strings.ToLower(layout)); l {
+	case layers.NCHW, layers.NHWC, layers.NHW:
+		opt.Layout = l
 	default:
-		return opt, fmt.Errorf("--layout %q: want nchw or nhwc", layout)
+		return opt, fmt.Errorf("--layout %q: want nchw, nhwc or nhw", layout)
 	}
 	return opt, nil
 }
@@ -76,7 +75,7 @@ func trainingMetadata(f trainFlags, h *trainer.History, testLoss, testAcc float6
 // exportModel writes model to path as ONNX, atomically.
 func exportModel(model *layers.Sequential, path string, opt layers.ExportOptions, meta map[string]string) error {
 	opt.Metadata = meta
-	opt.DocString = "LeNet trained on MNIST by onnxkit. Input: " + map[bool]string{false: "[N,1,28,28] (NCHW)", true: "[N,28,28,1] (NHWC, the Keras/tf2onnx signature)"}[opt.NHWC] +
+	opt.DocString = "LeNet trained on MNIST by onnxkit. Input: " + map[layers.Layout]string{layers.NCHW: "[N,1,28,28] (NCHW)", layers.NHWC: "[N,28,28,1] (NHWC, the Keras/tf2onnx signature)", layers.NHW: "[N,28,28]"}[opt.Layout] +
 		", pixels scaled to [0,1]. Output: [N,10] class probabilities."
 	mp, err := layers.ToONNX(model, opt)
 	if err != nil {

@@ -59,7 +59,7 @@ after the current step and still exports the model; a second Ctrl-C aborts.`,
 	fl.StringVar(&f.out, "out", "lenet.onnx", "ONNX file to export the trained model to (\"\" = no export)")
 	fl.IntVar(&f.opset, "opset", 13, "ONNX opset of the export (11 to 18)")
 	fl.StringVar(&f.verify, "verify", "auto", "after export, run the file in onnxruntime on the test set and compare with onnxkit: auto (when onnxruntime is installed), onnxruntime (required), off")
-	fl.StringVar(&f.layout, "layout", "nchw", "input layout of the export: nchw ([N,1,28,28]) or nhwc ([N,28,28,1], the Keras/tf2onnx signature)")
+	fl.StringVar(&f.layout, "layout", "nchw", "input layout of the export: nchw ([N,1,28,28]), nhwc ([N,28,28,1], the Keras/tf2onnx signature) or nhw ([N,28,28])")
 	return cmd
 }
 
@@ -157,7 +157,7 @@ func runTrain(cmd *cobra.Command, f trainFlags) error {
 	if f.verify == "off" {
 		return nil
 	}
-	return verifyExport(out, f.out, tr, test, exp.NHWC, f.verify == "onnxruntime")
+	return verifyExport(out, f.out, tr, test, exp.Layout, f.verify == "onnxruntime")
 }
 
 // isTerminal reports whether w is a terminal, where a live bar can redraw.

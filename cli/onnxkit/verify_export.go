@@ -9,6 +9,7 @@ import (
 	"gorgonia.org/tensor"
 
 	"github.com/onnxkit/onnxkit/internal/peer"
+	"github.com/onnxkit/onnxkit/layers"
 	"github.com/onnxkit/onnxkit/trainer"
 	"github.com/onnxkit/onnxkit/trainer/mnist"
 )
@@ -21,7 +22,7 @@ const exportCheckTolerance = 1e-5
 // compares it with onnxkit's own forward pass: every output within
 // exportCheckTolerance and the same accuracy. Without onnxruntime it says
 // so and returns nil, unless required.
-func verifyExport(out io.Writer, path string, tr *trainer.Trainer, test *mnist.Set, nhwc, required bool) error {
+func verifyExport(out io.Writer, path string, tr *trainer.Trainer, test *mnist.Set, layout layers.Layout, required bool) error {
 	ver, err := peer.ORTVersion()
 	if err != nil {
 		if required || !errors.Is(err, peer.ErrUnavailable) {
@@ -49,9 +50,12 @@ func verifyExport(out io.Writer, path string, tr *trainer.Trainer, test *mnist.S
 	agreeORT, correctORT, correctGo := 0, 0, 0
 	for from := 0; from < test.N; from += batch {
 		n := min(batch, test.N-from)
-		shape := []int{n, 1, 28, 28}
-		if nhwc {
-			shape = []int{n, 28, 28, 1} // one channel: the same bytes
+		shape := []int{n, 1, 28, 28} // one channel: NCHW, NHWC and NHW share the bytes
+		switch layout {
+		case layers.NHWC:
+			shape = []int{n, 28, 28, 1}
+		case layers.NHW:
+			shape = []int{n, 28, 28}
 		}
 		x := tensor.New(tensor.WithShape(shape...), tensor.WithBacking(append([]float32(nil), test.Images[from*784:(from+n)*784]...)))
 		res, err := sess.Run(map[string]*tensor.Dense{ins[0].Name: x})
