@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"path/filepath"
 	"runtime/debug"
 	"strconv"
 	"strings"
@@ -69,14 +70,16 @@ func trainingMetadata(f trainFlags, h *trainer.History, testLoss, testAcc float6
 	if f.data != "" {
 		m["onnxkit.data"] = f.data
 	}
+	if f.initFrom != "" {
+		m["onnxkit.model"] = "fine-tuned from " + filepath.Base(f.initFrom)
+	}
 	return m
 }
 
 // exportModel writes model to path as ONNX, atomically.
 func exportModel(model *layers.Sequential, path string, opt layers.ExportOptions, meta map[string]string) error {
 	opt.Metadata = meta
-	opt.DocString = "LeNet trained on MNIST by onnxkit. Input: " + map[layers.Layout]string{layers.NCHW: "[N,1,28,28] (NCHW)", layers.NHWC: "[N,28,28,1] (NHWC, the Keras/tf2onnx signature)", layers.NHW: "[N,28,28]"}[opt.Layout] +
-		", pixels scaled to [0,1]. Output: [N,10] class probabilities."
+	opt.DocString = fmt.Sprintf("%s trained on MNIST by onnxkit. Input layout %s, pixels scaled to [0,1].", meta["onnxkit.model"], opt.Layout)
 	mp, err := layers.ToONNX(model, opt)
 	if err != nil {
 		return err

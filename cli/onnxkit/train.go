@@ -16,6 +16,7 @@ import (
 	"gorgonia.org/tensor"
 
 	"github.com/onnxkit/onnxkit/layers"
+	"github.com/onnxkit/onnxkit/onnx"
 	"github.com/onnxkit/onnxkit/trainer"
 	"github.com/onnxkit/onnxkit/trainer/mnist"
 	"github.com/onnxkit/onnxkit/trainer/tensorboard"
@@ -58,6 +59,7 @@ after the current step and still exports the model; a second Ctrl-C aborts.`,
 	fl.StringVar(&f.logdir, "logdir", "logdir_lenet", "TensorBoard log directory, removed first if it exists (\"\" = no logs)")
 	fl.StringVar(&f.out, "out", "lenet.onnx", "ONNX file to export the trained model to (\"\" = no export)")
 	fl.IntVar(&f.opset, "opset", 13, "ONNX opset of the export (11 to 18)")
+	fl.StringVar(&f.initFrom, "init-from", "", "start from the layers and weights of an ONNX file (a Keras tf2onnx/keras2onnx or PyTorch Sequential export) instead of a new LeNet: fine-tuning")
 	fl.StringVar(&f.verify, "verify", "auto", "after export, run the file in onnxruntime on the test set and compare with onnxkit: auto (when onnxruntime is installed), onnxruntime (required), off")
 	fl.StringVar(&f.layout, "layout", "nchw", "input layout of the export: nchw ([N,1,28,28]), nhwc ([N,28,28,1], the Keras/tf2onnx signature) or nhw ([N,28,28])")
 	return cmd
@@ -94,11 +96,29 @@ func runTrain(cmd *cobra.Command, f trainFlags) error {
 	if f.limit > 0 && f.limit < train.N {
 		train = train.Slice(0, f.limit)
 	}
-	model, err := layers.LeNet(tensor.Float32)
-	if err != nil {
-		return err
+	var model *layers.Sequential
+	if f.initFrom != "" {
+		src, err := onnx.Load(f.initFrom)
+		if err != nil {
+			return err
+		}
+		var sig layers.ExportOptions
+		if model, sig, err = layers.FromONNX(src); err != nil {
+			return err
+		}
+		// Keep the source's names; keep its layout too unless --layout
+		// asks otherwise (nhwc keeps a Keras [N,28,28] signature as it is).
+		exp.InputName, exp.OutputName = sig.InputName, sig.OutputName
+		if !cmd.Flags().Changed("layout") || (exp.Layout == layers.NHWC && sig.Layout == layers.NHW) {
+			exp.Layout = sig.Layout
+		}
+		fmt.Fprintf(out, "Initialised from %s (%s input %q)\n", f.initFrom, sig.Layout, sig.InputName)
+	} else {
+		if model, err = layers.LeNet(tensor.Float32); err != nil {
+			return err
+		}
+		model.Init(rand.New(rand.NewPCG(f.seed, 0)))
 	}
-	model.Init(rand.New(rand.NewPCG(f.seed, 0)))
 	fmt.Fprint(out, model.Summary())
 	tr, err := trainer.New(model)
 	if err != nil {
@@ -153,7 +173,7 @@ func runTrain(cmd *cobra.Command, f trainFlags) error {
 	if err := exportModel(model, f.out, exp, meta); err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "Exported %s (opset %d, layout %s)\n", f.out, exp.Opset, f.layout)
+	fmt.Fprintf(out, "Exported %s (opset %d, layout %s)\n", f.out, exp.Opset, exp.Layout)
 	if f.verify == "off" {
 		return nil
 	}

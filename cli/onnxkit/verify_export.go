@@ -50,14 +50,16 @@ func verifyExport(out io.Writer, path string, tr *trainer.Trainer, test *mnist.S
 	agreeORT, correctORT, correctGo := 0, 0, 0
 	for from := 0; from < test.N; from += batch {
 		n := min(batch, test.N-from)
-		shape := []int{n, 1, 28, 28} // one channel: NCHW, NHWC and NHW share the bytes
-		switch layout {
-		case layers.NHWC:
-			shape = []int{n, 28, 28, 1}
-		case layers.NHW:
-			shape = []int{n, 28, 28}
+		shape := append([]int{n}, tr.Model.Input...) // one channel: NCHW, NHWC and NHW share the bytes
+		switch in := tr.Model.Input; {
+		case len(in) != 3:
+		case layout == layers.NHWC:
+			shape = []int{n, in[1], in[2], in[0]}
+		case layout == layers.NHW:
+			shape = []int{n, in[1], in[2]}
 		}
-		x := tensor.New(tensor.WithShape(shape...), tensor.WithBacking(append([]float32(nil), test.Images[from*784:(from+n)*784]...)))
+		size := test.Rows * test.Cols
+		x := tensor.New(tensor.WithShape(shape...), tensor.WithBacking(append([]float32(nil), test.Images[from*size:(from+n)*size]...)))
 		res, err := sess.Run(map[string]*tensor.Dense{ins[0].Name: x})
 		if err != nil {
 			return fmt.Errorf("verify %s: %w", path, err)
