@@ -33,6 +33,9 @@ func newRootCmd() *cobra.Command {
 	// Each subcommand lives in its own file as newXxxCmd.
 	root.AddCommand(
 		newTrainCmd(),
+		newInspectCmd(),
+		newRunCmd(),
+		newEvalCmd(),
 	)
 	return root
 }

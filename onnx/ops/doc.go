@@ -34,11 +34,12 @@
 //
 // Versions. Since lists the ONNX "since versions" the registration
 // implements; they must be versions of the operator in schemas.txt (the
-// operator definitions of ONNX 1.12, opsets up to 17; Register panics
-// otherwise). A model at opset v uses the version with the greatest
-// since-version <= v, and that exact version must be registered: listing
-// only 6 for an operator that changed at 13 makes opset-13 models report
-// the operator as unsupported rather than run the old semantics. One Op
+// operator definitions of ONNX 1.12, opsets up to 17) or in the opset-18
+// additions of schemas_opset18.go; Register panics otherwise. A model at
+// opset v uses the version with the greatest since-version <= v, and that
+// exact version must be registered: listing only 6 for an operator that
+// changed at 13 makes opset-13 models report the operator as unsupported
+// rather than run the old semantics. One Op
 // may serve several versions (n.Since tells Prepare which), or each
 // version may have its own registration (see Add's legacy versions in
 // arith.go, Reshape-1 in shape.go).

@@ -90,9 +90,10 @@ func parseSchemas(text string) (map[opKey][]schema, map[string]int) {
 }
 
 // MaxOpset returns the newest version of a standard domain that onnxkit
-// knows the operator definitions of (17 for ai.onnx), or 0 for a domain it
-// has no definitions for. Models importing a newer version are refused:
-// an operator may have changed meaning in a version onnxkit does not know.
+// knows the operator definitions of (18 for ai.onnx: schemas.txt plus
+// schemas_opset18.go), or 0 for a domain it has no definitions for. Models
+// importing a newer version are refused: an operator may have changed
+// meaning in a version onnxkit does not know.
 func MaxOpset(domain string) int { return maxOpset[NormalizeDomain(domain)] }
 
 // IsStandardDomain reports whether onnxkit knows the operator definitions

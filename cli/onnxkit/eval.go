@@ -1,0 +1,255 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"math"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/onnxkit/onnxkit/onnx"
+	"github.com/onnxkit/onnxkit/onnx/ops"
+	"github.com/onnxkit/onnxkit/trainer/mnist"
+)
+
+type evalFlags struct {
+	data, layout, output string
+	limit, batch, scale  int
+}
+
+// Input layouts eval can feed MNIST images in.
+const (
+	layoutAuto = "auto"
+	layoutNCHW = "nchw" // [N,1,28,28]
+	layoutNHWC = "nhwc" // [N,28,28,1]
+	layoutFlat = "flat" // [N,784]
+	layoutNHW  = "nhw"  // [N,28,28], no channel dimension
+)
+
+func newEvalCmd() *cobra.Command {
+	var f evalFlags
+	cmd := &cobra.Command{
+		Use:   "eval MODEL",
+		Short: "Measure an ONNX classifier's accuracy on the MNIST test set",
+		Long: `Run an ONNX model on the MNIST test images in onnxkit and print its accuracy:
+the fraction of images whose largest class score is at the label's index.
+
+The images are fed in the layout of the model's single input: with --layout
+auto, [N,1,28,28] is nchw, [N,28,28,1] nhwc, [N,784] flat and [N,28,28] nhw.
+--scale 1 feeds pixels scaled to [0,1] (Keras and PyTorch exports), --scale
+255 raw pixels 0 to 255 (the CNTK model-zoo mnist-8). A model with a fixed
+batch dimension is fed batches of exactly that size. --output names the value
+holding the class scores, which may be any value of the graph; by default the
+model's single output.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runEval(cmd.OutOrStdout(), args[0], f)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.data, "data", "", "directory with the MNIST test files (t10k-images-idx3-ubyte[.gz], t10k-labels-idx1-ubyte[.gz]) and training files; default: the embedded MNIST")
+	fl.IntVar(&f.limit, "limit", 0, "evaluate the first N test images only (0 = all)")
+	fl.IntVar(&f.scale, "scale", 1, "pixel scale: 1 feeds [0,1], 255 feeds raw pixels 0..255")
+	fl.StringVar(&f.layout, "layout", layoutAuto, "input layout: auto, nchw ([N,1,28,28]), nhwc ([N,28,28,1]), flat ([N,784]) or nhw ([N,28,28])")
+	fl.IntVar(&f.batch, "batch", 256, "images per run (ignored when the model fixes the batch size)")
+	fl.StringVar(&f.output, "output", "", "value holding the class scores, [N,K] (default: the model's single output)")
+	return cmd
+}
+
+// layoutShape returns the input shape of n images in a layout.
+func layoutShape(layout string, n int) []int {
+	switch layout {
+	case layoutNCHW:
+		return []int{n, 1, 28, 28}
+	case layoutNHWC:
+		return []int{n, 28, 28, 1}
+	case layoutFlat:
+		return []int{n, 784}
+	}
+	return []int{n, 28, 28}
+}
+
+// dimIs reports whether a static dimension may be size.
+func dimIs(d ops.Dim, size int) bool { return !d.Known() || d.Size == size }
+
+// guessLayout picks the layout that fits an input's declared shape.
+func guessLayout(name string, t ops.Type) (string, error) {
+	fail := func() (string, error) {
+		return "", fmt.Errorf("input %q has shape %s, which is not a batch of 28x28 MNIST images in a layout onnxkit knows (nchw, nhwc, flat, nhw); give --layout to feed it anyway",
+			name, formatDims(t))
+	}
+	if !t.RankKnown {
+		return "", fmt.Errorf("input %q has no declared shape; give --layout (nchw, nhwc, flat or nhw)", name)
+	}
+	d := t.Dims
+	switch len(d) {
+	case 2:
+		if dimIs(d[1], 784) {
+			return layoutFlat, nil
+		}
+	case 3:
+		if dimIs(d[1], 28) && dimIs(d[2], 28) {
+			return layoutNHW, nil
+		}
+	case 4:
+		nchw := dimIs(d[1], 1) && dimIs(d[2], 28) && dimIs(d[3], 28)
+		nhwc := dimIs(d[1], 28) && dimIs(d[2], 28) && dimIs(d[3], 1)
+		switch {
+		case nchw && nhwc:
+			return "", fmt.Errorf("input %q has shape %s: nchw or nhwc? give --layout", name, formatDims(t))
+		case nchw:
+			return layoutNCHW, nil
+		case nhwc:
+			return layoutNHWC, nil
+		}
+	}
+	return fail()
+}
+
+func runEval(w io.Writer, path string, f evalFlags) error {
+	switch {
+	case f.limit < 0:
+		return usageError{fmt.Errorf("--limit %d: want 0 (all) or more", f.limit)}
+	case f.batch <= 0:
+		return usageError{fmt.Errorf("--batch %d: want at least 1", f.batch)}
+	case f.scale != 1 && f.scale != 255:
+		return usageError{fmt.Errorf("--scale %d: want 1 ([0,1] pixels) or 255 (raw pixels)", f.scale)}
+	}
+	f.layout = strings.ToLower(f.layout)
+	switch f.layout {
+	case layoutAuto, layoutNCHW, layoutNHWC, layoutFlat, layoutNHW:
+	default:
+		return usageError{fmt.Errorf("--layout %q: want auto, nchw, nhwc, flat or nhw", f.layout)}
+	}
+	m, err := loadModel(path)
+	if err != nil {
+		return err
+	}
+	ins := realInputs(m)
+	if len(ins) != 1 {
+		return fmt.Errorf("%s has %d inputs to feed (%s); eval needs a model with a single image input", path, len(ins), valueNames(ins))
+	}
+	in := ins[0]
+	if in.Type.DType != ops.Undefined && in.Type.DType != ops.Float32 && in.Type.DType != ops.Float64 {
+		return fmt.Errorf("input %q takes %v; eval feeds float32 or float64 images", in.Name, in.Type.DType)
+	}
+	layout := f.layout
+	if layout == layoutAuto {
+		if layout, err = guessLayout(in.Name, in.Type); err != nil {
+			return err
+		}
+	}
+	output := f.output
+	if output == "" {
+		outs := m.Outputs()
+		if len(outs) != 1 {
+			return usageError{fmt.Errorf("%s has %d outputs; pick the class scores with --output (outputs: %s)", path, len(outs), valueNames(outs))}
+		}
+		output = outs[0].Name
+	} else if _, ok := m.ValueType(output); !ok {
+		return fmt.Errorf("--output %q: %s has no such value (outputs: %s)", output, path, valueNames(m.Outputs()))
+	}
+
+	_, test, err := mnist.Load(f.data)
+	if err != nil {
+		return err
+	}
+	if test.Rows != 28 || test.Cols != 28 {
+		return fmt.Errorf("MNIST test images are %dx%d, want 28x28", test.Rows, test.Cols)
+	}
+	if f.limit > 0 && f.limit < test.N {
+		test = test.Slice(0, f.limit)
+	}
+	batch := f.batch
+	fixed := in.Type.RankKnown && len(in.Type.Dims) > 0 && in.Type.Dims[0].Known()
+	if fixed {
+		batch = in.Type.Dims[0].Size
+		if batch == 0 {
+			return fmt.Errorf("input %q has a batch dimension of 0", in.Name)
+		}
+	}
+
+	start := time.Now()
+	correct, classes := 0, 0
+	for from := 0; from < test.N; from += batch {
+		n := min(batch, test.N-from)
+		rows := n
+		if fixed {
+			rows = batch // pad the last batch with blank images
+		}
+		x, err := imageBatch(test.Images[from*784:(from+n)*784], rows, layout, in.Type.DType, f.scale)
+		if err != nil {
+			return err
+		}
+		res, err := m.RunTensors(map[string]*onnx.Tensor{in.Name: x}, output)
+		if err != nil {
+			return fmt.Errorf("images %d to %d: %w", from, from+n-1, err)
+		}
+		scores := res[output]
+		if scores.Len() == 0 || scores.Len()%rows != 0 || scores.Rank() == 0 || scores.Shape()[0] != rows {
+			return fmt.Errorf("output %q has shape %s for a batch of %d images; want [%d, classes] (pick another value with --output)",
+				output, ops.FormatShape(scores.Shape()), rows, rows)
+		}
+		k := scores.Len() / rows
+		if classes == 0 {
+			classes = k
+		}
+		v, err := ops.AsFloat64s(scores)
+		if err != nil {
+			return fmt.Errorf("output %q: %w", output, err)
+		}
+		for i := 0; i < n; i++ {
+			if argmax64(v[i*k:(i+1)*k]) == int(test.Labels[from+i]) {
+				correct++
+			}
+		}
+	}
+	elapsed := time.Since(start)
+	acc := 0.0
+	if test.N > 0 {
+		acc = float64(correct) / float64(test.N)
+	}
+	fmt.Fprintf(w, "Model: %s\n", path)
+	fmt.Fprintf(w, "Input: %s %s, layout %s, pixels %s, batch %d\n", in.Name, formatType(in.Type), layout,
+		map[int]string{1: "scaled to [0,1]", 255: "raw 0..255"}[f.scale], batch)
+	fmt.Fprintf(w, "Output: %s (%d classes)\n", output, classes)
+	fmt.Fprintf(w, "Evaluated %d MNIST test images in %s (%.0f images/s)\n", test.N, elapsed.Round(time.Millisecond), float64(test.N)/max(elapsed.Seconds(), 1e-9))
+	fmt.Fprintf(w, "Test accuracy: %.4f (%d/%d correct)\n", acc, correct, test.N)
+	return nil
+}
+
+// imageBatch builds the input tensor of rows images (the pixels of the
+// first len(pix)/784 of them, the rest blank) in a layout.
+func imageBatch(pix []float32, rows int, layout string, dt ops.DType, scale int) (*onnx.Tensor, error) {
+	shape := layoutShape(layout, rows)
+	// With one channel every layout holds the same bytes in the same order.
+	if dt == ops.Float64 {
+		x, data, err := ops.Make[float64](shape)
+		if err != nil {
+			return nil, err
+		}
+		for i, p := range pix {
+			data[i] = scalePixel(p, scale)
+		}
+		return x, nil
+	}
+	x, data, err := ops.Make[float32](shape)
+	if err != nil {
+		return nil, err
+	}
+	for i, p := range pix {
+		data[i] = float32(scalePixel(p, scale))
+	}
+	return x, nil
+}
+
+// scalePixel turns a [0,1] pixel into the value fed to the model. Raw
+// pixels are recovered exactly (they were bytes divided by 255).
+func scalePixel(p float32, scale int) float64 {
+	if scale == 255 {
+		return math.Round(float64(p) * 255)
+	}
+	return float64(p)
+}

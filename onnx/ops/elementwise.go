@@ -1,0 +1,353 @@
+package ops
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"unsafe"
+)
+
+// Binary arithmetic: Sub, Mul (through registerArith, like Add), Div with
+// a run-time check for integer division by zero, and Pow with its mixed
+// base and exponent element types.
+
+func arithSub[T Numeric](a, b T) T { return a - b }
+func arithMul[T Numeric](a, b T) T { return a * b }
+
+func init() {
+	registerArith("Sub", NumericBinary{
+		F32: arithSub[float32], F64: arithSub[float64],
+		I8: arithSub[int8], I16: arithSub[int16], I32: arithSub[int32], I64: arithSub[int64],
+		U8: arithSub[uint8], U16: arithSub[uint16], U32: arithSub[uint32], U64: arithSub[uint64],
+	})
+	registerArith("Mul", NumericBinary{
+		F32: arithMul[float32], F64: arithMul[float64],
+		I8: arithMul[int8], I16: arithMul[int16], I32: arithMul[int32], I64: arithMul[int64],
+		U8: arithMul[uint8], U16: arithMul[uint16], U32: arithMul[uint32], U64: arithMul[uint64],
+	})
+
+	// Div: versions 1 and 6 use the legacy broadcast/axis attributes (1
+	// also has the inert consumed_inputs); 7, 13 and 14 broadcast
+	// multidirectionally and differ only in element types.
+	Register(Op{
+		Type:  "Div",
+		Since: []int{1, 6},
+		Prepare: func(n *Node) (Kernel, error) {
+			n.Attrs.Ignore("consumed_inputs")
+			bcast := n.Attrs.Bool("broadcast", false)
+			axis, hasAxis := n.Attrs.Int("axis", 0), n.Attrs.Has("axis")
+			return func(in []*Tensor) ([]*Tensor, error) {
+				b, err := LegacyBroadcast(in[0], in[1], bcast, axis, hasAxis)
+				if err != nil {
+					return nil, err
+				}
+				y, err := Divide(in[0], b)
+				return []*Tensor{y}, err
+			}, nil
+		},
+		Infer: InferSame, // the result has A's shape
+	})
+	Register(Op{
+		Type:  "Div",
+		Since: []int{7, 13, 14},
+		Prepare: func(n *Node) (Kernel, error) {
+			return func(in []*Tensor) ([]*Tensor, error) {
+				y, err := Divide(in[0], in[1])
+				return []*Tensor{y}, err
+			}, nil
+		},
+		Infer: InferBroadcast(Undefined),
+	})
+
+	// Pow: version 1 has the legacy broadcast/axis attributes, 7
+	// broadcasts; both take a float base and exponent of the same type.
+	// From 12 the exponent may have any numeric type and the base may
+	// also be int32 or int64 (13 and 15 add bfloat16 only). The result
+	// has the base's type.
+	Register(Op{
+		Type:  "Pow",
+		Since: []int{1},
+		Prepare: func(n *Node) (Kernel, error) {
+			bcast := n.Attrs.Bool("broadcast", false)
+			axis, hasAxis := n.Attrs.Int("axis", 0), n.Attrs.Has("axis")
+			return func(in []*Tensor) ([]*Tensor, error) {
+				if err := checkSameFloat(in[0], in[1]); err != nil {
+					return nil, err
+				}
+				b, err := LegacyBroadcast(in[0], in[1], bcast, axis, hasAxis)
+				if err != nil {
+					return nil, err
+				}
+				y, err := Power(in[0], b)
+				return []*Tensor{y}, err
+			}, nil
+		},
+		Infer: InferSame,
+	})
+	Register(Op{
+		Type:  "Pow",
+		Since: []int{7, 12, 13, 15},
+		Prepare: func(n *Node) (Kernel, error) {
+			mixed := n.Since >= 12
+			return func(in []*Tensor) ([]*Tensor, error) {
+				if !mixed {
+					if err := checkSameFloat(in[0], in[1]); err != nil {
+						return nil, err
+					}
+				}
+				y, err := Power(in[0], in[1])
+				return []*Tensor{y}, err
+			}, nil
+		},
+		Infer: InferBroadcast(Undefined),
+	})
+}
+
+// checkSameFloat enforces the type constraint of Pow before version 12:
+// base and exponent share one float type.
+func checkSameFloat(x, y *Tensor) error {
+	if !x.DType().IsFloat() {
+		return ErrDType("input 0 (X)", x.DType(), Float32, Float64)
+	}
+	if y.DType() != x.DType() {
+		return fmt.Errorf("exponent has dtype %v, want %v like the base (mixed types need Pow version 12 or later)", y.DType(), x.DType())
+	}
+	return nil
+}
+
+// ErrDivideByZero is returned (wrapped) by integer Div when a divisor is 0.
+var ErrDivideByZero = errors.New("integer division by zero")
+
+// Divide computes a / b elementwise with multidirectional broadcasting. a
+// and b must share a numeric element type. Integer division truncates
+// toward zero, as in C and Go; an integer division by zero is an error
+// wrapping ErrDivideByZero (float division follows IEEE 754: ±Inf or NaN).
+// The most negative integer divided by -1 wraps to itself.
+func Divide(a, b *Tensor) (*Tensor, error) {
+	if a.DType() != b.DType() {
+		return nil, fmt.Errorf("inputs have different dtypes %v and %v", a.DType(), b.DType())
+	}
+	switch a.DType() {
+	case Float32:
+		return Binary(a, b, func(x, y float32) float32 { return x / y })
+	case Float64:
+		return Binary(a, b, func(x, y float64) float64 { return x / y })
+	case Int8:
+		return divInteger[int8](a, b)
+	case Int16:
+		return divInteger[int16](a, b)
+	case Int32:
+		return divInteger[int32](a, b)
+	case Int64:
+		return divInteger[int64](a, b)
+	case Uint8:
+		return divInteger[uint8](a, b)
+	case Uint16:
+		return divInteger[uint16](a, b)
+	case Uint32:
+		return divInteger[uint32](a, b)
+	case Uint64:
+		return divInteger[uint64](a, b)
+	}
+	return nil, ErrDType("input", a.DType(), Float32, Float64, Int8, Int16, Int32, Int64, Uint8, Uint16, Uint32, Uint64)
+}
+
+func divInteger[T Integer](a, b *Tensor) (*Tensor, error) {
+	zero := false // local to this call: kernels stay stateless
+	out, err := Binary(a, b, func(x, y T) T {
+		if y == 0 {
+			zero = true
+			return 0
+		}
+		return x / y // Go defines min / -1 as min (wrapping), no trap
+	})
+	if err != nil {
+		return nil, err
+	}
+	if zero {
+		return nil, fmt.Errorf("%v divided by %v: %w", a, b, ErrDivideByZero)
+	}
+	return out, nil
+}
+
+// integerIsSigned reports whether T is a signed integer type.
+func integerIsSigned[T Integer]() bool {
+	var z T
+	return z-1 < 0
+}
+
+// integerBits returns the width of an integer type in bits.
+func integerBits[T Integer]() int {
+	var z T
+	return int(unsafe.Sizeof(z)) * 8
+}
+
+// integerLimits returns the smallest and largest values of T.
+func integerLimits[T Integer]() (lo, hi T) {
+	if integerIsSigned[T]() {
+		lo = T(1) << (integerBits[T]() - 1) // wraps to the minimum
+		return lo, ^lo
+	}
+	return 0, ^T(0)
+}
+
+// floatToIntSat converts f to T truncating toward zero, as C does for values
+// in range. Out-of-range values saturate to T's limits and NaN becomes 0
+// (C leaves both undefined).
+func floatToIntSat[T Integer](f float64) T {
+	if f != f {
+		return 0
+	}
+	lo, hi := integerLimits[T]()
+	bits := integerBits[T]()
+	if integerIsSigned[T]() {
+		limit := math.Ldexp(1, bits-1) // -limit is exactly lo; limit is hi+1
+		switch {
+		case f <= -limit:
+			return lo
+		case f >= limit:
+			return hi
+		}
+		return T(f)
+	}
+	switch {
+	case f <= 0:
+		return 0
+	case f >= math.Ldexp(1, bits):
+		return hi
+	}
+	return T(f)
+}
+
+// ErrZeroNegativePower is returned (wrapped) by integer Pow when 0 is
+// raised to a negative integer power.
+var ErrZeroNegativePower = errors.New("integer zero raised to a negative power")
+
+// Power computes x ** y elementwise with multidirectional broadcasting, as
+// Pow from version 12 does: the result has x's element type (float32,
+// float64, int32 or int64) and y may have any numeric type.
+//
+// With a float base, or an integer base and a float exponent, the power is
+// computed in float64 and converted to x's type (integers truncate toward
+// zero and saturate). With integer base and exponent it is exact, wrapping
+// on overflow like repeated multiplication; a negative exponent gives the
+// truncated reciprocal (1, ±1 for base -1, 0 for |base| > 1), and 0 to a
+// negative power is an error wrapping ErrZeroNegativePower.
+func Power(x, y *Tensor) (*Tensor, error) {
+	switch x.DType() {
+	case Float32:
+		return powFloatBase[float32](x, y)
+	case Float64:
+		return powFloatBase[float64](x, y)
+	case Int32:
+		return powIntBase[int32](x, y)
+	case Int64:
+		return powIntBase[int64](x, y)
+	}
+	return nil, ErrDType("input 0 (X)", x.DType(), Float32, Float64, Int32, Int64)
+}
+
+func powFloatBase[T Float](x, y *Tensor) (*Tensor, error) {
+	switch y.DType() {
+	case Float32:
+		return Binary(x, y, powFF[T, float32])
+	case Float64:
+		return Binary(x, y, powFF[T, float64])
+	case Int8:
+		return Binary(x, y, powFF[T, int8])
+	case Int16:
+		return Binary(x, y, powFF[T, int16])
+	case Int32:
+		return Binary(x, y, powFF[T, int32])
+	case Int64:
+		return Binary(x, y, powFF[T, int64])
+	case Uint8:
+		return Binary(x, y, powFF[T, uint8])
+	case Uint16:
+		return Binary(x, y, powFF[T, uint16])
+	case Uint32:
+		return Binary(x, y, powFF[T, uint32])
+	case Uint64:
+		return Binary(x, y, powFF[T, uint64])
+	}
+	return nil, ErrDType("input 1 (Y)", y.DType())
+}
+
+func powFF[T Float, E Numeric](b T, e E) T { return T(math.Pow(float64(b), float64(e))) }
+
+func powIntBase[T int32 | int64](x, y *Tensor) (*Tensor, error) {
+	switch y.DType() {
+	case Float32:
+		return Binary(x, y, powIF[T, float32])
+	case Float64:
+		return Binary(x, y, powIF[T, float64])
+	case Int8:
+		return powII[T, int8](x, y)
+	case Int16:
+		return powII[T, int16](x, y)
+	case Int32:
+		return powII[T, int32](x, y)
+	case Int64:
+		return powII[T, int64](x, y)
+	case Uint8:
+		return powII[T, uint8](x, y)
+	case Uint16:
+		return powII[T, uint16](x, y)
+	case Uint32:
+		return powII[T, uint32](x, y)
+	case Uint64:
+		return powII[T, uint64](x, y)
+	}
+	return nil, ErrDType("input 1 (Y)", y.DType())
+}
+
+func powIF[T int32 | int64, E Float](b T, e E) T {
+	return floatToIntSat[T](math.Pow(float64(b), float64(e)))
+}
+
+func powII[T int32 | int64, E Integer](x, y *Tensor) (*Tensor, error) {
+	bad := false // local to this call: kernels stay stateless
+	out, err := Binary(x, y, func(b T, e E) T {
+		unaryNeg := e < 0
+		mag := uint64(e)
+		if unaryNeg {
+			mag = -mag // two's complement magnitude, exact even for the minimum
+		}
+		if !unaryNeg {
+			return intPow(b, mag)
+		}
+		switch b {
+		case 0:
+			bad = true
+			return 0
+		case 1:
+			return 1
+		case -1:
+			if mag&1 == 1 {
+				return -1
+			}
+			return 1
+		}
+		return 0
+	})
+	if err != nil {
+		return nil, err
+	}
+	if bad {
+		return nil, fmt.Errorf("%v ** %v: %w", x, y, ErrZeroNegativePower)
+	}
+	return out, nil
+}
+
+// intPow returns b**e by repeated squaring, wrapping on overflow.
+func intPow[T int32 | int64](b T, e uint64) T {
+	r := T(1)
+	for e > 0 {
+		if e&1 == 1 {
+			r *= b
+		}
+		b *= b
+		e >>= 1
+	}
+	return r
+}

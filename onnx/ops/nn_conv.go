@@ -1,0 +1,181 @@
+package ops
+
+import (
+	"fmt"
+
+	"github.com/onnxkit/onnxkit/onnx/kernel"
+)
+
+// Conv: N-d convolution (cross-correlation) of X (N×C×D1×…×Dk) with
+// weights W (M×C/group×K1×…×Kk) plus an optional bias B (M). One and two
+// spatial axes run the 2-D kernel of package kernel, more the N-d kernel.
+// Versions 1 and 11 differ only in how the definition words auto_pad.
+
+var convOpts = windowOpts{dilations: true}
+
+func init() {
+	Register(Op{
+		Type:    "Conv",
+		Since:   []int{1, 11},
+		Prepare: prepareConv,
+		Infer:   inferConv,
+	})
+}
+
+func prepareConv(n *Node) (Kernel, error) {
+	spec, err := readWindowSpec(n, convOpts)
+	if err != nil {
+		return nil, err
+	}
+	group := n.Attrs.Int("group", 1)
+	if err := n.Attrs.Err(); err != nil {
+		return nil, err
+	}
+	if group < 1 || group > maxWindowAttr {
+		return nil, fmt.Errorf("attribute \"group\": %d is not a positive group count", group)
+	}
+	if err := checkConvTypes(&spec, group, n.InputType(0), n.InputType(1)); err != nil {
+		return nil, err
+	}
+	return func(in []*Tensor) ([]*Tensor, error) {
+		y, err := conv(in[0], in[1], Input(in, 2), &spec, group)
+		return []*Tensor{y}, err
+	}, nil
+}
+
+// checkConvTypes checks what the static types of X and W tell before the
+// model runs: ranks, the kernel shape and the channel counts.
+func checkConvTypes(s *windowSpec, group int, x, w Type) error {
+	for _, t := range []struct {
+		name string
+		t    Type
+	}{{"X", x}, {"W", w}} {
+		if t.t.RankKnown {
+			if err := s.checkRank(len(t.t.Dims)); err != nil {
+				return fmt.Errorf("%s %v: %w", t.name, t.t, err)
+			}
+		}
+	}
+	if !w.RankKnown {
+		return nil
+	}
+	if x.RankKnown && len(x.Dims) != len(w.Dims) {
+		return fmt.Errorf("W %v does not have the rank of X %v", w, x)
+	}
+	if m := w.Dims[0]; m.Known() && m.Size%group != 0 {
+		return fmt.Errorf("W %v: %d output channels are not a multiple of group %d", w, m.Size, group)
+	}
+	if x.RankKnown && x.Dims[1].Known() && w.Dims[1].Known() && w.Dims[1].Size*group != x.Dims[1].Size {
+		return fmt.Errorf("W %v has %d input channels per group; X %v with group %d has %d channels",
+			w, w.Dims[1].Size, x, group, x.Dims[1].Size)
+	}
+	if s.kernel != nil {
+		for i, d := range w.Dims[2:] {
+			if d.Known() && d.Size != s.kernel[i] {
+				return fmt.Errorf("kernel_shape %v does not match W %v", s.kernel, w)
+			}
+		}
+	}
+	return nil
+}
+
+// conv checks the operands of a Conv node and runs it.
+func conv(x, w, b *Tensor, s *windowSpec, group int) (*Tensor, error) {
+	if w.DType() != x.DType() || (b != nil && b.DType() != x.DType()) {
+		return nil, fmt.Errorf("X is %v but W is %v (and B %v): element types must match", x, w, b)
+	}
+	xs, ws := x.Shape(), w.Shape()
+	if err := s.checkRank(len(xs)); err != nil {
+		return nil, fmt.Errorf("X %v: %w", x, err)
+	}
+	if len(ws) != len(xs) {
+		return nil, fmt.Errorf("W %v does not have the rank of X %v", w, x)
+	}
+	c, m := xs[1], ws[0]
+	if ws[1]*group != c {
+		return nil, fmt.Errorf("W %v has %d input channels per group; X %v with group %d needs %d", w, ws[1], x, group, c/group)
+	}
+	if m%group != 0 {
+		return nil, fmt.Errorf("W %v: %d output channels are not a multiple of group %d", w, m, group)
+	}
+	if s.kernel != nil && !SameShape(s.kernel, ws[2:]) {
+		return nil, fmt.Errorf("kernel_shape %v does not match W %v", s.kernel, w)
+	}
+	if b != nil && (b.Rank() != 1 || b.Shape()[0] != m) {
+		return nil, fmt.Errorf("B %v must be a vector of the %d output channels", b, m)
+	}
+	g, err := s.geometry(xs[2:], ws[2:])
+	if err != nil {
+		return nil, err
+	}
+	switch x.DType() {
+	case Float32:
+		return convTyped[float32](x, w, b, &g, group)
+	case Float64:
+		return convTyped[float64](x, w, b, &g, group)
+	}
+	return nil, ErrDType("X", x.DType(), Float32, Float64)
+}
+
+func convTyped[T Float](x, w, b *Tensor, g *windowGeom, group int) (*Tensor, error) {
+	xs, m := x.Shape(), w.Shape()[0]
+	out, dst, err := Make[T](g.outShape(xs[0], m))
+	if err != nil {
+		return nil, err
+	}
+	if len(dst) == 0 {
+		return out, nil
+	}
+	var bias []T
+	if b != nil {
+		bias = Data[T](b)
+	}
+	if xs[1] == 0 {
+		// No input channel: every output is its bias (or 0).
+		if bias != nil {
+			plane := len(dst) / (xs[0] * m)
+			for i := range dst {
+				dst[i] = bias[i/plane%m]
+			}
+		}
+		return out, nil
+	}
+	// The kernels lay each image's receptive fields out as a
+	// (C/group·∏K)×(∏out) matrix: bound it like a tensor.
+	work := append(append([]int{xs[1] / group}, g.kernel...), g.out...)
+	if _, err := NumElements(work); err != nil {
+		return nil, fmt.Errorf("convolution workspace: %w", err)
+	}
+	xd, wd := Data[T](x), Data[T](w)
+	switch len(xs) {
+	case 3, 4:
+		h := 1
+		if len(xs) == 4 {
+			h = xs[2]
+		}
+		p := g.convParams(xs[0], xs[1], h, xs[len(xs)-1], m, group)
+		if p.OutH()*p.OutW() != len(dst)/(xs[0]*m) {
+			return nil, fmt.Errorf("internal: convolution output %dx%d disagrees with %v", p.OutH(), p.OutW(), out)
+		}
+		kernel.Conv2D(p, xd, wd, bias, dst)
+	default:
+		kernel.ConvND(g.windowParams(xs[0], xs[1], xs[2:]), m, group, xd, wd, bias, dst)
+	}
+	return out, nil
+}
+
+func inferConv(n *Node, in []Type) ([]Type, error) {
+	spec, err := readWindowSpec(n, convOpts)
+	if err != nil {
+		return nil, nil
+	}
+	m := UnknownDim
+	if w := in[1]; w.RankKnown && len(w.Dims) > 0 {
+		m = w.Dims[0]
+	}
+	t := inferSpatial(&spec, in[0], m, staticKernel(&spec, in[1]))
+	if t.DType == Undefined {
+		t.DType = in[1].DType
+	}
+	return []Type{t}, nil
+}

@@ -1,0 +1,334 @@
+package ops
+
+import (
+	"fmt"
+
+	"github.com/onnxkit/onnxkit/onnx/kernel"
+)
+
+// Matrix products: Gemm and MatMul, computed by kernel.Gemm for float32 and
+// float64 (MatMul also takes integers, computed directly).
+//
+// Gemm: Y = alpha·op(A)·op(B) + beta·C with op the optional transpose, A
+// and B matrices and C broadcast to Y's shape. Versions 1 and 6 need the
+// broadcast attribute for C to be anything but M×N; 7 broadcasts C
+// unidirectionally; 11 makes C optional; 9 and 13 only widen the types.
+// Y is always a fresh tensor: C is read, never written.
+//
+// MatMul follows numpy.matmul: stacks of matrices in the last two axes,
+// batch axes broadcast, a 1-D A (B) taken as a row (column) whose axis is
+// dropped from the result. Versions 9 and 13 only widen the types.
+
+func init() {
+	Register(Op{
+		Type:    "Gemm",
+		Since:   []int{1, 6, 7, 9, 11, 13},
+		Prepare: prepareGemm,
+		Infer:   inferGemm,
+	})
+	Register(Op{
+		Type:  "MatMul",
+		Since: []int{1, 9, 13},
+		Prepare: func(n *Node) (Kernel, error) {
+			return func(in []*Tensor) ([]*Tensor, error) {
+				y, err := matMul(in[0], in[1])
+				return []*Tensor{y}, err
+			}, nil
+		},
+		Infer: inferMatMul,
+	})
+}
+
+type gemmAttrs struct {
+	alpha, beta    float64
+	transA, transB bool
+	// exactC: versions 1 and 6 without broadcast=1 need C to be M×N.
+	exactC bool
+}
+
+func readGemmAttrs(n *Node) gemmAttrs {
+	a := n.Attrs
+	g := gemmAttrs{
+		alpha:  float64(a.Float("alpha", 1)),
+		beta:   float64(a.Float("beta", 1)),
+		transA: a.Bool("transA", false),
+		transB: a.Bool("transB", false),
+	}
+	if n.Since <= 6 {
+		g.exactC = !a.Bool("broadcast", false)
+	}
+	return g
+}
+
+func prepareGemm(n *Node) (Kernel, error) {
+	g := readGemmAttrs(n)
+	if err := n.Attrs.Err(); err != nil {
+		return nil, err
+	}
+	a, b := n.InputType(0), n.InputType(1)
+	for _, t := range []Type{a, b} {
+		if t.RankKnown && len(t.Dims) != 2 {
+			return nil, fmt.Errorf("A %v and B %v must be matrices", a, b)
+		}
+	}
+	if a.RankKnown && b.RankKnown {
+		ka, kb := a.Dims[1], b.Dims[0]
+		if g.transA {
+			ka = a.Dims[0]
+		}
+		if g.transB {
+			kb = b.Dims[1]
+		}
+		if ka.Known() && kb.Known() && ka.Size != kb.Size {
+			return nil, fmt.Errorf("A %v (transA=%v) and B %v (transB=%v) have inner dimensions %d and %d",
+				a, g.transA, b, g.transB, ka.Size, kb.Size)
+		}
+	}
+	return func(in []*Tensor) ([]*Tensor, error) {
+		y, err := gemm(in[0], in[1], Input(in, 2), &g)
+		return []*Tensor{y}, err
+	}, nil
+}
+
+// gemmDims returns M, K, N of op(A)·op(B), checking the operands.
+func (g *gemmAttrs) dims(a, b *Tensor) (m, k, n int, err error) {
+	if a.Rank() != 2 || b.Rank() != 2 {
+		return 0, 0, 0, fmt.Errorf("A %v and B %v must be matrices", a, b)
+	}
+	m, k = a.Shape()[0], a.Shape()[1]
+	if g.transA {
+		m, k = k, m
+	}
+	kb, n := b.Shape()[0], b.Shape()[1]
+	if g.transB {
+		kb, n = n, kb
+	}
+	if k != kb {
+		return 0, 0, 0, fmt.Errorf("A %v (transA=%v) and B %v (transB=%v) have inner dimensions %d and %d",
+			a, g.transA, b, g.transB, k, kb)
+	}
+	return m, k, n, nil
+}
+
+func gemm(a, b, c *Tensor, g *gemmAttrs) (*Tensor, error) {
+	if a.DType() != b.DType() || (c != nil && c.DType() != a.DType()) {
+		return nil, fmt.Errorf("A %v, B %v and C %v must have one element type", a, b, c)
+	}
+	m, k, n, err := g.dims(a, b)
+	if err != nil {
+		return nil, err
+	}
+	if c != nil {
+		yshape := []int{m, n}
+		if g.exactC && !SameShape(c.Shape(), yshape) {
+			return nil, fmt.Errorf("C %v must be %v unless broadcast=1", c, FormatShape(yshape))
+		}
+		if !CanBroadcastTo(c.Shape(), yshape) {
+			return nil, fmt.Errorf("C %v does not broadcast to %v", c, FormatShape(yshape))
+		}
+	}
+	switch a.DType() {
+	case Float32:
+		return gemmTyped[float32](a, b, c, g, m, k, n)
+	case Float64:
+		return gemmTyped[float64](a, b, c, g, m, k, n)
+	}
+	return nil, ErrDType("A", a.DType(), Float32, Float64)
+}
+
+func gemmTyped[T Float](a, b, c *Tensor, g *gemmAttrs, m, k, n int) (*Tensor, error) {
+	out, dst, err := Make[T]([]int{m, n})
+	if err != nil {
+		return nil, err
+	}
+	beta := T(g.beta)
+	if c == nil || beta == 0 {
+		beta = 0
+	} else {
+		fillBroadcast2D(dst, m, n, Data[T](c), c.Shape())
+	}
+	kernel.Gemm(g.transA, g.transB, m, n, k, T(g.alpha), Data[T](a), a.Shape()[1], Data[T](b), b.Shape()[1], beta, dst, n)
+	return out, nil
+}
+
+// fillBroadcast2D copies src, whose shape broadcasts unidirectionally to
+// m×n (checked by the caller), into the m×n matrix dst.
+func fillBroadcast2D[T Elem](dst []T, m, n int, src []T, shape []int) {
+	rows, cols := 1, 1
+	switch len(shape) {
+	case 1:
+		cols = shape[0]
+	case 2:
+		rows, cols = shape[0], shape[1]
+	}
+	for i := 0; i < m; i++ {
+		row := dst[i*n : (i+1)*n]
+		r := 0
+		if rows != 1 {
+			r = i
+		}
+		if cols == 1 {
+			v := src[r]
+			for j := range row {
+				row[j] = v
+			}
+		} else {
+			copy(row, src[r*cols:(r+1)*cols])
+		}
+	}
+}
+
+func inferGemm(n *Node, in []Type) ([]Type, error) {
+	g := readGemmAttrs(n)
+	t := Type{DType: in[0].DType, RankKnown: true, Dims: []Dim{UnknownDim, UnknownDim}}
+	if a := in[0]; a.RankKnown && len(a.Dims) == 2 {
+		t.Dims[0] = a.Dims[0]
+		if g.transA {
+			t.Dims[0] = a.Dims[1]
+		}
+	}
+	if b := in[1]; b.RankKnown && len(b.Dims) == 2 {
+		t.Dims[1] = b.Dims[1]
+		if g.transB {
+			t.Dims[1] = b.Dims[0]
+		}
+	}
+	return []Type{t}, nil
+}
+
+// matMul computes numpy.matmul(a, b).
+func matMul(a, b *Tensor) (*Tensor, error) {
+	if a.DType() != b.DType() {
+		return nil, fmt.Errorf("A %v and B %v must have one element type", a, b)
+	}
+	as, bs := a.Shape(), b.Shape()
+	if len(as) == 0 || len(bs) == 0 {
+		return nil, fmt.Errorf("A %v and B %v: MatMul needs at least 1-D operands", a, b)
+	}
+	// A 1-D A is a 1×K row, a 1-D B a K×1 column.
+	m, k := 1, as[len(as)-1]
+	if len(as) >= 2 {
+		m = as[len(as)-2]
+	}
+	kb, n := bs[0], 1
+	if len(bs) >= 2 {
+		kb, n = bs[len(bs)-2], bs[len(bs)-1]
+	}
+	if k != kb {
+		return nil, fmt.Errorf("A %v and B %v have inner dimensions %d and %d", a, b, k, kb)
+	}
+	batchA, batchB := as[:max(len(as)-2, 0)], bs[:max(len(bs)-2, 0)]
+	bc, err := NewBroadcast(batchA, batchB)
+	if err != nil {
+		return nil, fmt.Errorf("A %v and B %v: batch axes: %w", a, b, err)
+	}
+	shape := append([]int{}, bc.Shape()...)
+	if len(as) >= 2 {
+		shape = append(shape, m)
+	}
+	if len(bs) >= 2 {
+		shape = append(shape, n)
+	}
+	mm := matmulDims{m: m, k: k, n: n, bc: bc, bBatch: 1}
+	for _, d := range batchB {
+		mm.bBatch *= d
+	}
+	switch a.DType() {
+	case Float32:
+		return matMulTyped(a, b, shape, &mm, gemmFloat[float32])
+	case Float64:
+		return matMulTyped(a, b, shape, &mm, gemmFloat[float64])
+	case Int32:
+		return matMulTyped(a, b, shape, &mm, gemmInt[int32])
+	case Int64:
+		return matMulTyped(a, b, shape, &mm, gemmInt[int64])
+	case Uint32:
+		return matMulTyped(a, b, shape, &mm, gemmInt[uint32])
+	case Uint64:
+		return matMulTyped(a, b, shape, &mm, gemmInt[uint64])
+	}
+	return nil, ErrDType("A", a.DType(), Float32, Float64, Int32, Int64, Uint32, Uint64)
+}
+
+type matmulDims struct {
+	m, k, n int
+	bc      *Broadcast // over the batch axes
+	bBatch  int        // number of matrices in B
+}
+
+// gemmFloat computes the m×n product c = a·b of row-major matrices.
+func gemmFloat[T Float](m, n, k int, a, b, c []T) {
+	kernel.Gemm(false, false, m, n, k, 1, a, max(k, 1), b, max(n, 1), 0, c, max(n, 1))
+}
+
+// gemmInt is gemmFloat for integers (wrapping on overflow, as in C).
+func gemmInt[T Integer](m, n, k int, a, b, c []T) {
+	for i := 0; i < m; i++ {
+		row := c[i*n : (i+1)*n]
+		clear(row)
+		for p := 0; p < k; p++ {
+			av := a[i*k+p]
+			if av == 0 {
+				continue
+			}
+			for j, bv := range b[p*n : (p+1)*n] {
+				row[j] += av * bv
+			}
+		}
+	}
+}
+
+func matMulTyped[T Numeric](a, b *Tensor, shape []int, d *matmulDims, mul func(m, n, k int, a, b, c []T)) (*Tensor, error) {
+	out, dst, err := Make[T](shape)
+	if err != nil {
+		return nil, err
+	}
+	if len(dst) == 0 {
+		return out, nil
+	}
+	ad, bd := Data[T](a), Data[T](b)
+	m, k, n := d.m, d.k, d.n
+	if d.bBatch == 1 {
+		// One B for every matrix of A: the batch of A is one tall matrix.
+		mul(len(dst)/n, n, k, ad, bd, dst)
+		return out, nil
+	}
+	d.bc.Runs(func(o int, in []int, cnt int, step []int) {
+		for j := 0; j < cnt; j++ {
+			ia, ib, io := in[0]+j*step[0], in[1]+j*step[1], o+j
+			mul(m, n, k, ad[ia*m*k:(ia+1)*m*k], bd[ib*k*n:(ib+1)*k*n], dst[io*m*n:(io+1)*m*n])
+		}
+	})
+	return out, nil
+}
+
+func inferMatMul(n *Node, in []Type) ([]Type, error) {
+	a, b := in[0], in[1]
+	t := Type{DType: a.DType}
+	if !a.RankKnown || !b.RankKnown || len(a.Dims) == 0 || len(b.Dims) == 0 {
+		return []Type{t}, nil
+	}
+	ka, kb := a.Dims[len(a.Dims)-1], b.Dims[0]
+	if len(b.Dims) >= 2 {
+		kb = b.Dims[len(b.Dims)-2]
+	}
+	if ka.Known() && kb.Known() && ka.Size != kb.Size {
+		return nil, fmt.Errorf("A %v and B %v have inner dimensions %d and %d", a, b, ka.Size, kb.Size)
+	}
+	batch := func(x Type) Type {
+		return Type{DType: x.DType, RankKnown: true, Dims: x.Dims[:max(len(x.Dims)-2, 0)]}
+	}
+	bt, err := InferBroadcast(Undefined)(&Node{Inputs: []string{"a", "b"}}, []Type{batch(a), batch(b)})
+	if err != nil {
+		return nil, err
+	}
+	t.RankKnown = true
+	t.Dims = append([]Dim{}, bt[0].Dims...)
+	if len(a.Dims) >= 2 {
+		t.Dims = append(t.Dims, a.Dims[len(a.Dims)-2])
+	}
+	if len(b.Dims) >= 2 {
+		t.Dims = append(t.Dims, b.Dims[len(b.Dims)-1])
+	}
+	return []Type{t}, nil
+}

@@ -1,0 +1,265 @@
+package ops
+
+import (
+	"fmt"
+	"math"
+)
+
+// BatchNormalization of X (N×C×D1×…×Dk, k ≥ 0) with per-channel scale,
+// bias B, mean and variance:
+//
+//	Y = (X - mean) / sqrt(var + epsilon) * scale + B
+//
+// Inference mode uses the given (running) mean and variance. Training mode,
+// defined precisely from version 14 (training_mode=1), normalizes with the
+// batch's own statistics (mean and population variance over every axis but
+// C) and can output the updated running statistics
+// (input·momentum + batch·(1-momentum)). The training mode of versions 1-9
+// (is_test=0 in 1 and 6, extra outputs in 7 and 9), whose saved_mean and
+// saved_var outputs the standard leaves loosely defined, is not supported.
+//
+// Versions 1 to 7 have a spatial attribute: with spatial=0 the parameters
+// are per activation (shape C×D1×…×Dk) rather than per channel. Version 15
+// lets scale and B, and mean and var, have element types other than X's.
+
+func init() {
+	Register(Op{
+		Type:    "BatchNormalization",
+		Since:   []int{1, 6, 7, 9, 14, 15},
+		Prepare: prepareBatchNorm,
+		Infer:   inferBatchNorm,
+	})
+}
+
+type batchNorm struct {
+	eps, momentum float64
+	spatial       bool
+	training      bool
+}
+
+func prepareBatchNorm(n *Node) (Kernel, error) {
+	a := n.Attrs
+	bn := batchNorm{spatial: true}
+	bn.eps = float64(a.Float("epsilon", 1e-5))
+	bn.momentum = float64(a.Float("momentum", 0.9))
+	a.Ignore("consumed_inputs")
+	if n.Since <= 7 {
+		bn.spatial = a.Bool("spatial", true)
+	}
+	switch {
+	case n.Since <= 6:
+		if !a.Bool("is_test", false) {
+			a.Fail("is_test", "training mode (is_test=0) of version %d is not supported: %w", n.Since, ErrUnsupported)
+		}
+	case n.Since <= 9:
+		for i := 1; i < len(n.Outputs); i++ {
+			if n.HasOutput(i) {
+				return nil, fmt.Errorf("output %d requests training mode, which version %d defines loosely: %w", i, n.Since, ErrUnsupported)
+			}
+		}
+	default:
+		bn.training = a.Bool("training_mode", false)
+	}
+	if err := a.Err(); err != nil {
+		return nil, err
+	}
+	if bn.eps < 0 || math.IsNaN(bn.eps) {
+		return nil, fmt.Errorf("attribute \"epsilon\": %g is negative", bn.eps)
+	}
+	if !bn.training && (n.HasOutput(1) || n.HasOutput(2)) {
+		return nil, fmt.Errorf("running mean and variance outputs are only defined in training mode (training_mode=1)")
+	}
+	// With constant parameters, inference folds them into one
+	// multiplier and one offset per channel now.
+	var folded *bnCoef
+	if !bn.training {
+		p := []*Tensor{n.Const(1), n.Const(2), n.Const(3), n.Const(4)}
+		if p[0] != nil && p[1] != nil && p[2] != nil && p[3] != nil {
+			c, err := bn.fold(p)
+			if err != nil {
+				return nil, err
+			}
+			folded = c
+		}
+	}
+	wantStats := n.HasOutput(1) || n.HasOutput(2)
+	return func(in []*Tensor) ([]*Tensor, error) {
+		return bn.run(in, folded, wantStats)
+	}, nil
+}
+
+// bnCoef holds per-parameter y = x·mul + add coefficients.
+type bnCoef struct{ mul, add []float64 }
+
+// fold computes inference coefficients from scale, B, mean and var.
+func (bn *batchNorm) fold(p []*Tensor) (*bnCoef, error) {
+	v, err := bnParams(p)
+	if err != nil {
+		return nil, err
+	}
+	scale, bias, mean, variance := v[0], v[1], v[2], v[3]
+	c := &bnCoef{mul: make([]float64, len(scale)), add: make([]float64, len(scale))}
+	for i := range scale {
+		c.mul[i] = scale[i] / math.Sqrt(variance[i]+bn.eps)
+		c.add[i] = bias[i] - mean[i]*c.mul[i]
+	}
+	return c, nil
+}
+
+// bnParams reads scale, B, mean and var, which must be float tensors of one
+// shape.
+func bnParams(p []*Tensor) ([][]float64, error) {
+	names := []string{"scale", "B", "mean", "var"}
+	out := make([][]float64, len(p))
+	for i, t := range p {
+		if !t.DType().IsFloat() {
+			return nil, ErrDType(names[i], t.DType(), Float32, Float64)
+		}
+		if !SameShape(t.Shape(), p[0].Shape()) {
+			return nil, fmt.Errorf("%s %v and scale %v have different shapes", names[i], t, p[0])
+		}
+		out[i], _ = AsFloat64s(t)
+	}
+	return out, nil
+}
+
+func (bn *batchNorm) run(in []*Tensor, folded *bnCoef, wantStats bool) ([]*Tensor, error) {
+	x := in[0]
+	xs := x.Shape()
+	if len(xs) < 2 {
+		return nil, fmt.Errorf("X %v: want rank 2 or more (N, C, ...)", x)
+	}
+	// The parameters cover the channels (or, with spatial=0, the
+	// activations of one N slice); each applies to `inner` consecutive
+	// elements.
+	want, inner := []int{xs[1]}, 1
+	if bn.spatial {
+		for _, d := range xs[2:] {
+			inner *= d
+		}
+	} else {
+		want = xs[1:]
+	}
+	if !SameShape(in[1].Shape(), want) {
+		return nil, fmt.Errorf("scale %v does not fit X %v: want shape %v", in[1], x, FormatShape(want))
+	}
+	coef := folded
+	var params [][]float64
+	var batchMean, batchVar []float64
+	if coef == nil {
+		var err error
+		if params, err = bnParams(in[1:5]); err != nil {
+			return nil, err
+		}
+		mean, variance := params[2], params[3]
+		if bn.training {
+			if batchMean, batchVar, err = batchStats(x, len(params[0]), inner); err != nil {
+				return nil, err
+			}
+			mean, variance = batchMean, batchVar
+		}
+		coef = &bnCoef{mul: make([]float64, len(mean)), add: make([]float64, len(mean))}
+		for i := range mean {
+			coef.mul[i] = params[0][i] / math.Sqrt(variance[i]+bn.eps)
+			coef.add[i] = params[1][i] - mean[i]*coef.mul[i]
+		}
+	}
+	var y *Tensor
+	var err error
+	switch x.DType() {
+	case Float32:
+		y, err = bnApply[float32](x, coef, inner)
+	case Float64:
+		y, err = bnApply[float64](x, coef, inner)
+	default:
+		return nil, ErrDType("X", x.DType(), Float32, Float64)
+	}
+	if err != nil || !wantStats || !bn.training {
+		return []*Tensor{y}, err
+	}
+	// Running statistics, in the element types of the mean and var inputs.
+	out := []*Tensor{y}
+	for k, stat := range [][]float64{batchMean, batchVar} {
+		run := make([]float64, len(stat))
+		for i := range run {
+			run[i] = params[2+k][i]*bn.momentum + stat[i]*(1-bn.momentum)
+		}
+		t, err := fromFloat64s(in[3+k].DType(), in[3+k].Shape(), run)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, t)
+	}
+	return out, nil
+}
+
+// batchStats returns the mean and population variance of x over every
+// axis but C, per parameter: x is seen as N×np×inner.
+func batchStats(x *Tensor, np, inner int) ([]float64, []float64, error) {
+	xv, err := AsFloat64s(x)
+	if err != nil {
+		return nil, nil, err
+	}
+	n := x.Shape()[0]
+	count := float64(n * inner)
+	mean, variance := make([]float64, np), make([]float64, np)
+	for p := 0; p < np; p++ {
+		var s float64
+		for b := 0; b < n; b++ {
+			for _, v := range xv[(b*np+p)*inner : (b*np+p+1)*inner] {
+				s += v
+			}
+		}
+		m := s / count
+		var q float64
+		for b := 0; b < n; b++ {
+			for _, v := range xv[(b*np+p)*inner : (b*np+p+1)*inner] {
+				q += (v - m) * (v - m)
+			}
+		}
+		mean[p], variance[p] = m, q/count
+	}
+	return mean, variance, nil
+}
+
+func bnApply[T Float](x *Tensor, c *bnCoef, inner int) (*Tensor, error) {
+	out, dst, err := Make[T](x.Shape())
+	if err != nil {
+		return nil, err
+	}
+	xd := Data[T](x)
+	np := len(c.mul)
+	if inner == 0 || np == 0 {
+		return out, nil
+	}
+	for i := 0; i < len(xd); i += inner {
+		p := i / inner % np
+		mul, add := c.mul[p], c.add[p]
+		for j, v := range xd[i : i+inner] {
+			dst[i+j] = T(float64(v)*mul + add)
+		}
+	}
+	return out, nil
+}
+
+// fromFloat64s builds a float tensor of element type dt from float64s.
+func fromFloat64s(dt DType, shape []int, v []float64) (*Tensor, error) {
+	switch dt {
+	case Float64:
+		return New(shape, v)
+	case Float32:
+		f := make([]float32, len(v))
+		for i, x := range v {
+			f[i] = float32(x)
+		}
+		return New(shape, f)
+	}
+	return nil, ErrDType("statistics", dt, Float32, Float64)
+}
+
+func inferBatchNorm(n *Node, in []Type) ([]Type, error) {
+	if n.Since >= 14 {
+		return []Type{in[0], in[3], in[4]}, nil
+	}
+	return []Type{in[0]}, nil
+}

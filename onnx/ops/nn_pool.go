@@ -1,0 +1,366 @@
+package ops
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/onnxkit/onnxkit/onnx/kernel"
+)
+
+// Pooling: MaxPool, AveragePool, GlobalMaxPool, GlobalAveragePool over the
+// spatial axes of an N×C×D1×…×Dk input. One and two spatial axes run the
+// 2-D kernels of package kernel, more the N-d kernels.
+//
+// MaxPool: version 8 adds the optional Indices output and storage_order,
+// 10 ceil_mode and dilations, 11 only rewords the padding rules, 12 allows
+// int8 and uint8. AveragePool: 7 adds count_include_pad, 10 ceil_mode, 11
+// rewords the padding rules.
+
+func init() {
+	Register(Op{
+		Type:    "MaxPool",
+		Since:   []int{1, 8, 10, 11, 12},
+		Prepare: prepareMaxPool,
+		Infer:   inferMaxPool,
+	})
+	Register(Op{
+		Type:    "AveragePool",
+		Since:   []int{1, 7, 10, 11},
+		Prepare: prepareAveragePool,
+		Infer:   inferAveragePool,
+	})
+	for _, name := range []string{"GlobalAveragePool", "GlobalMaxPool"} {
+		avg := name == "GlobalAveragePool"
+		Register(Op{
+			Type:  name,
+			Since: []int{1},
+			Prepare: func(n *Node) (Kernel, error) {
+				if t := n.InputType(0); t.RankKnown && len(t.Dims) < 3 {
+					return nil, fmt.Errorf("input has rank %d, want at least 3 (N, C and a spatial axis)", len(t.Dims))
+				}
+				return func(in []*Tensor) ([]*Tensor, error) {
+					y, err := globalPool(in[0], avg)
+					return []*Tensor{y}, err
+				}, nil
+			},
+			Infer: inferGlobalPool,
+		})
+	}
+}
+
+func maxPoolOpts(since int) windowOpts {
+	return windowOpts{kernelRequired: true, dilations: since >= 10, ceil: since >= 10}
+}
+
+func prepareMaxPool(n *Node) (Kernel, error) {
+	spec, err := readWindowSpec(n, maxPoolOpts(n.Since))
+	if err != nil {
+		return nil, err
+	}
+	colMajor := false
+	if n.Since >= 8 {
+		switch order := n.Attrs.Int("storage_order", 0); order {
+		case 0:
+		case 1:
+			colMajor = true
+		default:
+			return nil, fmt.Errorf("attribute \"storage_order\": %d is neither 0 (row major) nor 1 (column major)", order)
+		}
+	}
+	if err := n.Attrs.Err(); err != nil {
+		return nil, err
+	}
+	if t := n.InputType(0); t.RankKnown {
+		if err := spec.checkRank(len(t.Dims)); err != nil {
+			return nil, err
+		}
+	}
+	wantIdx := n.HasOutput(1)
+	ints := n.Since >= 12
+	return func(in []*Tensor) ([]*Tensor, error) {
+		x := in[0]
+		if err := spec.checkRank(x.Rank()); err != nil {
+			return nil, fmt.Errorf("X %v: %w", x, err)
+		}
+		g, err := spec.geometry(x.Shape()[2:], spec.kernel)
+		if err != nil {
+			return nil, err
+		}
+		var y *Tensor
+		var argmax []int
+		switch dt := x.DType(); {
+		case dt == Float32:
+			y, argmax, err = pool[float32](x, &g, poolMax, wantIdx)
+		case dt == Float64:
+			y, argmax, err = pool[float64](x, &g, poolMax, wantIdx)
+		case dt == Int8 && ints:
+			y, argmax, err = maxPoolInt[int8](x, &g, wantIdx)
+		case dt == Uint8 && ints:
+			y, argmax, err = maxPoolInt[uint8](x, &g, wantIdx)
+		default:
+			types := []DType{Float32, Float64}
+			if ints {
+				types = append(types, Int8, Uint8)
+			}
+			return nil, ErrDType("X", dt, types...)
+		}
+		if err != nil || !wantIdx {
+			return []*Tensor{y}, err
+		}
+		idx, err := poolIndices(argmax, y.Shape(), x.Shape(), colMajor)
+		return []*Tensor{y, idx}, err
+	}, nil
+}
+
+func prepareAveragePool(n *Node) (Kernel, error) {
+	spec, err := readWindowSpec(n, windowOpts{kernelRequired: true, ceil: n.Since >= 10})
+	if err != nil {
+		return nil, err
+	}
+	kind := poolAvg
+	if n.Since >= 7 && n.Attrs.Bool("count_include_pad", false) {
+		kind = poolAvgIncludePad
+	}
+	if err := n.Attrs.Err(); err != nil {
+		return nil, err
+	}
+	if t := n.InputType(0); t.RankKnown {
+		if err := spec.checkRank(len(t.Dims)); err != nil {
+			return nil, err
+		}
+	}
+	return func(in []*Tensor) ([]*Tensor, error) {
+		x := in[0]
+		if err := spec.checkRank(x.Rank()); err != nil {
+			return nil, fmt.Errorf("X %v: %w", x, err)
+		}
+		g, err := spec.geometry(x.Shape()[2:], spec.kernel)
+		if err != nil {
+			return nil, err
+		}
+		var y *Tensor
+		switch x.DType() {
+		case Float32:
+			y, _, err = pool[float32](x, &g, kind, false)
+		case Float64:
+			y, _, err = pool[float64](x, &g, kind, false)
+		default:
+			return nil, ErrDType("X", x.DType(), Float32, Float64)
+		}
+		return []*Tensor{y}, err
+	}, nil
+}
+
+type poolKind int
+
+const (
+	poolMax           poolKind = 0
+	poolAvg           poolKind = 1
+	poolAvgIncludePad poolKind = 2
+)
+
+// pool runs a pooling kernel on x, whose rank has been checked against g.
+// For max pooling with wantIdx it also returns the flat index into x of
+// each output's source element (-1 for a window entirely in padding).
+func pool[T Float](x *Tensor, g *windowGeom, kind poolKind, wantIdx bool) (*Tensor, []int, error) {
+	xs := x.Shape()
+	out, dst, err := Make[T](g.outShape(xs[0], xs[1]))
+	if err != nil {
+		return nil, nil, err
+	}
+	var argmax []int
+	if wantIdx {
+		argmax = make([]int, len(dst))
+	}
+	if len(dst) == 0 {
+		return out, argmax, nil
+	}
+	xd := Data[T](x)
+	if len(xs) <= 4 {
+		h := 1
+		if len(xs) == 4 {
+			h = xs[2]
+		}
+		p := g.poolParams(xs[0], xs[1], h, xs[len(xs)-1])
+		switch kind {
+		case poolMax:
+			kernel.MaxPool2D(p, xd, dst, argmax)
+		default:
+			p.CountIncludePad = kind == poolAvgIncludePad
+			kernel.AvgPool2D(p, xd, dst)
+		}
+		return out, argmax, nil
+	}
+	p := g.windowParams(xs[0], xs[1], xs[2:])
+	switch kind {
+	case poolMax:
+		kernel.MaxPoolND(p, xd, dst, argmax)
+	default:
+		kernel.AvgPoolND(p, kind == poolAvgIncludePad, xd, dst)
+	}
+	return out, argmax, nil
+}
+
+// maxPoolInt max-pools an 8-bit integer tensor through float32, which
+// holds every 8-bit value exactly and preserves their order. A window
+// entirely in padding yields the type's least value.
+func maxPoolInt[T int8 | uint8](x *Tensor, g *windowGeom, wantIdx bool) (*Tensor, []int, error) {
+	xd := Data[T](x)
+	f := make([]float32, len(xd))
+	for i, v := range xd {
+		f[i] = float32(v)
+	}
+	xf, err := New(x.Shape(), f)
+	if err != nil {
+		return nil, nil, err
+	}
+	yf, argmax, err := pool[float32](xf, g, poolMax, wantIdx)
+	if err != nil {
+		return nil, nil, err
+	}
+	out, dst, err := Make[T](yf.Shape())
+	if err != nil {
+		return nil, nil, err
+	}
+	least := float32(0)
+	if DTypeOf[T]() == Int8 {
+		least = math.MinInt8
+	}
+	for i, v := range Data[float32](yf) {
+		dst[i] = T(max(v, least))
+	}
+	return out, argmax, nil
+}
+
+// poolIndices converts MaxPool's source indices to the Indices output: int64
+// flat indices into X, in row-major order or, with colMajor, with the
+// spatial axes of each N, C plane laid out column-major.
+func poolIndices(argmax []int, yshape, xshape []int, colMajor bool) (*Tensor, error) {
+	out, dst, err := Make[int64](yshape)
+	if err != nil {
+		return nil, err
+	}
+	spatial := xshape[2:]
+	plane := 1
+	for _, d := range spatial {
+		plane *= d
+	}
+	rowStride := Strides(spatial)
+	colStride := make([]int, len(spatial))
+	s := 1
+	for a := range spatial {
+		colStride[a] = s
+		s *= spatial[a]
+	}
+	for i, j := range argmax {
+		if j < 0 || !colMajor {
+			dst[i] = int64(j)
+			continue
+		}
+		base, in := j/plane*plane, j%plane
+		cm := 0
+		for a := range spatial {
+			cm += in / rowStride[a] * colStride[a]
+			in %= rowStride[a]
+		}
+		dst[i] = int64(base + cm)
+	}
+	return out, nil
+}
+
+// globalPool averages or maximizes each N, C plane of x (N×C×D1×…×Dk) into
+// an N×C×1×…×1 result.
+func globalPool(x *Tensor, avg bool) (*Tensor, error) {
+	if x.Rank() < 3 {
+		return nil, fmt.Errorf("X %v: want rank 3 or more (N, C and a spatial axis)", x)
+	}
+	switch x.DType() {
+	case Float32:
+		return globalPoolTyped[float32](x, avg)
+	case Float64:
+		return globalPoolTyped[float64](x, avg)
+	}
+	return nil, ErrDType("X", x.DType(), Float32, Float64)
+}
+
+func globalPoolTyped[T Float](x *Tensor, avg bool) (*Tensor, error) {
+	xs := x.Shape()
+	shape := make([]int, len(xs))
+	for i := range shape {
+		shape[i] = 1
+	}
+	shape[0], shape[1] = xs[0], xs[1]
+	out, dst, err := Make[T](shape)
+	if err != nil {
+		return nil, err
+	}
+	if len(dst) == 0 {
+		return out, nil
+	}
+	xd := Data[T](x)
+	plane := len(xd) / len(dst)
+	for i := range dst {
+		in := xd[i*plane : (i+1)*plane]
+		switch {
+		case plane == 0 && avg:
+			dst[i] = T(math.NaN()) // the mean of nothing
+		case avg:
+			var s float64
+			for _, v := range in {
+				s += float64(v)
+			}
+			dst[i] = T(s / float64(plane))
+		default:
+			m := T(math.Inf(-1))
+			for _, v := range in {
+				if v > m || v != v {
+					m = v
+				}
+			}
+			dst[i] = m
+		}
+	}
+	return out, nil
+}
+
+func inferMaxPool(n *Node, in []Type) ([]Type, error) {
+	spec, err := readWindowSpec(n, maxPoolOpts(n.Since))
+	if err != nil {
+		return nil, nil
+	}
+	x := in[0]
+	c := UnknownDim
+	if x.RankKnown && len(x.Dims) > 1 {
+		c = x.Dims[1]
+	}
+	y := inferSpatial(&spec, x, c, spec.kernel)
+	idx := y
+	idx.DType = Int64
+	return []Type{y, idx}, nil
+}
+
+func inferAveragePool(n *Node, in []Type) ([]Type, error) {
+	spec, err := readWindowSpec(n, windowOpts{kernelRequired: true, ceil: n.Since >= 10})
+	if err != nil {
+		return nil, nil
+	}
+	x := in[0]
+	c := UnknownDim
+	if x.RankKnown && len(x.Dims) > 1 {
+		c = x.Dims[1]
+	}
+	return []Type{inferSpatial(&spec, x, c, spec.kernel)}, nil
+}
+
+func inferGlobalPool(n *Node, in []Type) ([]Type, error) {
+	x := in[0]
+	if !x.RankKnown || len(x.Dims) < 3 {
+		return []Type{{DType: x.DType}}, nil
+	}
+	t := Type{DType: x.DType, RankKnown: true, Dims: make([]Dim, len(x.Dims))}
+	for i := range t.Dims {
+		t.Dims[i] = Dim{Size: 1}
+	}
+	t.Dims[0], t.Dims[1] = x.Dims[0], x.Dims[1]
+	return []Type{t}, nil
+}

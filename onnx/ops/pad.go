@@ -1,0 +1,379 @@
+package ops
+
+import (
+	"fmt"
+	"math"
+)
+
+// Pad adds (or, with negative pads, removes) elements at the beginning and
+// end of each axis. Modes: constant (a fill value), reflect (mirror without
+// repeating the edge element) and edge (repeat the edge element).
+//
+// Versions: 1 takes the pads as attribute "paddings" and the fill value as
+// attribute "value"; 2 renames the attribute "pads"; 11 takes pads and the
+// fill value (constant_value) as inputs and accepts integer types; 13 adds
+// bool, string and bfloat16; 18 adds the optional axes input, which
+// restricts the pads to some axes. (Version 19's wrap mode is not part of
+// opsets onnxkit knows.)
+func init() {
+	Register(Op{Type: "Pad", Since: []int{1, 2, 11, 13, 18}, Prepare: preparePad, Infer: inferPad})
+}
+
+type padMode int
+
+const (
+	padConstant padMode = iota
+	padReflect
+	padEdge
+)
+
+// padArgs are Pad's parameters as read at load time.
+type padArgs struct {
+	mode    padMode
+	pads    []int64 // begins then ends, per axis of axes (or of the input)
+	axes    []int   // nil: every axis
+	value   float64 // versions 1 and 2: the fill value attribute
+	dynPads bool    // pads from input 1 at run time
+	dynAxes bool    // axes from input 3 at run time
+}
+
+func readPadArgs(n *Node) (padArgs, error) {
+	var p padArgs
+	a := n.Attrs
+	switch a.Enum("mode", "constant", "constant", "reflect", "edge") {
+	case "reflect":
+		p.mode = padReflect
+	case "edge":
+		p.mode = padEdge
+	}
+	if n.Since < 11 {
+		name := "pads"
+		if n.Since == 1 {
+			name = "paddings"
+		}
+		p.pads = toInt64s(a.RequiredInts(name))
+		p.value = float64(a.Float("value", 0))
+		return p, a.Err()
+	}
+	if err := a.Err(); err != nil {
+		return p, err
+	}
+	if c := n.Const(1); c != nil {
+		v, err := padsInput(c)
+		if err != nil {
+			return p, err
+		}
+		p.pads = v
+	} else {
+		p.dynPads = true
+	}
+	if n.Since >= 18 && n.HasInput(3) {
+		if c := n.Const(3); c != nil {
+			ax, err := padAxesInput(c)
+			if err != nil {
+				return p, err
+			}
+			p.axes = ax
+		} else {
+			p.dynAxes = true
+		}
+	}
+	return p, nil
+}
+
+func padsInput(t *Tensor) ([]int64, error) {
+	if t.dtype != Int64 {
+		return nil, ErrDType("pads input", t.dtype, Int64)
+	}
+	if t.Rank() != 1 {
+		return nil, fmt.Errorf("pads input must be 1-D, got %v", t)
+	}
+	return AsInt64s(t)
+}
+
+func padAxesInput(t *Tensor) ([]int, error) {
+	if t.dtype != Int32 && t.dtype != Int64 {
+		return nil, ErrDType("axes input", t.dtype, Int32, Int64)
+	}
+	v, err := readIntsInput(t, "axes input")
+	if err != nil {
+		return nil, err
+	}
+	return toInts(v)
+}
+
+func preparePad(n *Node) (Kernel, error) {
+	p, err := readPadArgs(n)
+	if err != nil {
+		return nil, err
+	}
+	var fill *Tensor // versions 11+: a constant constant_value
+	if n.Since >= 11 && n.HasInput(2) {
+		fill = n.Const(2)
+	}
+	return func(in []*Tensor) ([]*Tensor, error) {
+		x := in[0]
+		run := p
+		var err error
+		if p.dynPads {
+			if run.pads, err = padsInput(in[1]); err != nil {
+				return nil, err
+			}
+		}
+		if p.dynAxes {
+			if run.axes, err = padAxesInput(in[3]); err != nil {
+				return nil, err
+			}
+		}
+		before, after, err := run.perAxis(x.Rank())
+		if err != nil {
+			return nil, err
+		}
+		var value *Tensor
+		if p.mode == padConstant {
+			switch {
+			case n.Since < 11:
+				value, err = scalarAs(x.dtype, p.value)
+			case fill != nil:
+				value, err = padValue(fill, x.dtype)
+			case Input(in, 2) != nil:
+				value, err = padValue(in[2], x.dtype)
+			}
+			if err != nil {
+				return nil, err
+			}
+		}
+		y, err := padTensor(x, before, after, run.mode, value)
+		return []*Tensor{y}, err
+	}, nil
+}
+
+// perAxis spreads the pads over all axes of an input of rank r.
+func (p padArgs) perAxis(r int) (before, after []int, err error) {
+	axes := p.axes
+	if axes == nil {
+		axes = make([]int, r)
+		for i := range axes {
+			axes[i] = i
+		}
+	} else if axes, err = NormalizeAxes(axes, r); err != nil {
+		return nil, nil, err
+	}
+	if len(p.pads) != 2*len(axes) {
+		return nil, nil, fmt.Errorf("pads %v has %d entries, want %d (2 per axis of %d)", p.pads, len(p.pads), 2*len(axes), len(axes))
+	}
+	before, after = make([]int, r), make([]int, r)
+	for i, a := range axes {
+		b, e := p.pads[i], p.pads[i+len(axes)]
+		if b < -MaxElements || b > MaxElements || e < -MaxElements || e > MaxElements {
+			return nil, nil, fmt.Errorf("pads %v: value out of range", p.pads)
+		}
+		before[a], after[a] = int(b), int(e)
+	}
+	return before, after, nil
+}
+
+// padValue checks a constant_value input: one element of the data's type,
+// or none (meaning the zero value).
+func padValue(v *Tensor, dt DType) (*Tensor, error) {
+	if v.dtype != dt {
+		return nil, fmt.Errorf("constant_value is %v, data is %v", v, dt)
+	}
+	switch v.Len() {
+	case 0:
+		return nil, nil
+	case 1:
+		return v, nil
+	}
+	return nil, fmt.Errorf("constant_value must be a scalar, got %v", v)
+}
+
+// scalarAs returns a one-element tensor of element type dt holding v
+// (converted as Go converts numbers).
+func scalarAs(dt DType, v float64) (*Tensor, error) {
+	switch dt {
+	case Float32:
+		return Scalar(float32(v)), nil
+	case Float64:
+		return Scalar(v), nil
+	}
+	if v == 0 {
+		return Alloc(dt, []int{})
+	}
+	if v != math.Trunc(v) {
+		return nil, fmt.Errorf("value %g cannot be converted to %v", v, dt)
+	}
+	switch dt {
+	case Int8:
+		return Scalar(int8(v)), nil
+	case Int16:
+		return Scalar(int16(v)), nil
+	case Int32:
+		return Scalar(int32(v)), nil
+	case Int64:
+		return Scalar(int64(v)), nil
+	case Uint8:
+		return Scalar(uint8(v)), nil
+	case Uint16:
+		return Scalar(uint16(v)), nil
+	case Uint32:
+		return Scalar(uint32(v)), nil
+	case Uint64:
+		return Scalar(uint64(v)), nil
+	}
+	return nil, ErrDType("data", dt, Float32, Float64)
+}
+
+// padIndex maps a position i of an axis of size d, extended outside
+// [0, d), to the element it copies in reflect or edge mode, or -1 where
+// constant mode fills.
+func padIndex(i, d int, mode padMode) int {
+	if i >= 0 && i < d {
+		return i
+	}
+	switch mode {
+	case padEdge:
+		return min(max(i, 0), d-1)
+	case padReflect:
+		if d == 1 {
+			return 0
+		}
+		period := 2 * (d - 1)
+		r := i % period
+		if r < 0 {
+			r += period
+		}
+		if r >= d {
+			r = period - r
+		}
+		return r
+	}
+	return -1
+}
+
+// padTensor pads x with before[a] and after[a] elements on each axis a.
+// value is the fill value of constant mode (nil: zero).
+func padTensor(x *Tensor, before, after []int, mode padMode, value *Tensor) (*Tensor, error) {
+	r := x.Rank()
+	shape := make([]int, r)
+	for a, d := range x.shape {
+		shape[a] = d + before[a] + after[a]
+		if shape[a] < 0 {
+			return nil, fmt.Errorf("pads %v/%v remove more than the %d elements of axis %d", before, after, d, a)
+		}
+		if mode != padConstant && d == 0 && shape[a] > 0 {
+			return nil, fmt.Errorf("cannot pad the empty axis %d in %s mode", a, padModeName(mode))
+		}
+	}
+	if _, err := NumElements(shape); err != nil {
+		return nil, fmt.Errorf("cannot pad %v: %w", x, err)
+	}
+	mv, err := moverFor(x.dtype)
+	if err != nil {
+		return nil, err
+	}
+	out, err := Alloc(x.dtype, shape)
+	if err != nil {
+		return nil, err
+	}
+	total := out.Len()
+	if total == 0 {
+		return out, nil
+	}
+	if r == 0 {
+		mv.copy(out.data, x.data, 0, 0, 1)
+		return out, nil
+	}
+	// maps[a][j]: the input index copied to output index j of axis a.
+	maps := make([][]int, r)
+	for a := range maps {
+		maps[a] = make([]int, shape[a])
+		for j := range maps[a] {
+			maps[a][j] = padIndex(j-before[a], x.shape[a], mode)
+		}
+	}
+	xs := Strides(x.shape)
+	last := r - 1
+	cols := shape[last]
+	lastMap := maps[last]
+	// Constant mode: the copied columns are one contiguous range.
+	lo, hi := 0, 0
+	if mode == padConstant {
+		lo, hi = cols, cols
+		for j, k := range lastMap {
+			if k >= 0 {
+				lo, hi = min(lo, j), j+1
+			}
+		}
+	}
+	fill := func(d, n int) {
+		if value != nil && n > 0 {
+			mv.splat(out.data, value.data, d, 0, n)
+		}
+	}
+	idx := make([]int, last)
+	for d := 0; d < total; d += cols {
+		src, ok := 0, true
+		for a, j := range idx {
+			k := maps[a][j]
+			if k < 0 {
+				ok = false
+				break
+			}
+			src += k * xs[a]
+		}
+		switch {
+		case !ok:
+			fill(d, cols)
+		case mode == padConstant:
+			fill(d, lo)
+			if hi > lo {
+				mv.copy(out.data, x.data, d+lo, src+lastMap[lo], hi-lo)
+			}
+			fill(d+hi, cols-hi)
+		default:
+			mv.gather(out.data, x.data, d, src, lastMap)
+		}
+		for a := last - 1; a >= 0; a-- {
+			idx[a]++
+			if idx[a] < shape[a] {
+				break
+			}
+			idx[a] = 0
+		}
+	}
+	return out, nil
+}
+
+func padModeName(m padMode) string {
+	return [...]string{"constant", "reflect", "edge"}[m]
+}
+
+func inferPad(n *Node, in []Type) ([]Type, error) {
+	x := in[0]
+	if !x.RankKnown {
+		return []Type{{DType: x.DType}}, nil
+	}
+	p, err := readPadArgs(n)
+	if err != nil || p.dynPads || p.dynAxes {
+		return []Type{rankType(x.DType, len(x.Dims))}, nil
+	}
+	before, after, err := p.perAxis(len(x.Dims))
+	if err != nil {
+		return nil, err
+	}
+	out := Type{DType: x.DType, RankKnown: true, Dims: make([]Dim, len(x.Dims))}
+	for a, d := range x.Dims {
+		switch {
+		case before[a] == 0 && after[a] == 0:
+			out.Dims[a] = d
+		case d.Known() && d.Size+before[a]+after[a] >= 0:
+			out.Dims[a] = Dim{Size: d.Size + before[a] + after[a]}
+		case d.Known():
+			return nil, fmt.Errorf("pads %v/%v remove more than the %d elements of axis %d", before, after, d.Size, a)
+		default:
+			out.Dims[a] = UnknownDim
+		}
+	}
+	return []Type{out}, nil
+}

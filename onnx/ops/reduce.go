@@ -1,0 +1,325 @@
+package ops
+
+import (
+	"math"
+	"slices"
+)
+
+// Reductions over axes: ReduceSum, ReduceMean, ReduceMax.
+//
+// All versions take keepdims (default 1: reduced axes stay with size 1).
+// The axes come from an attribute in the older versions and from an
+// optional input in the newer ones (ReduceSum from 13, the others from 18),
+// which also add noop_with_empty_axes: with it, absent or empty axes leave
+// the input unchanged instead of reducing every axis. Version 11 documents
+// negative axes (onnxkit accepts them in every version), 12 and 13 add
+// element types.
+//
+// Floating-point sums are accumulated in float64. The reduction of an empty
+// set of values is 0 for sums and means (as in onnxruntime) and the lowest
+// value of the type (-Inf for floats) for maxima. ReduceMax propagates NaN,
+// as numpy and the ONNX reference implementation do.
+func init() {
+	registerReduce("ReduceSum", []int{1, 11}, []int{13}, reducer{
+		f32: reduceSum[float32, float64], f64: reduceSum[float64, float64],
+		i8: reduceSum[int8, int64], i16: reduceSum[int16, int64], i32: reduceSum[int32, int64], i64: reduceSum[int64, int64],
+		u8: reduceSum[uint8, uint64], u16: reduceSum[uint16, uint64], u32: reduceSum[uint32, uint64], u64: reduceSum[uint64, uint64],
+	})
+	registerReduce("ReduceMean", []int{1, 11, 13}, []int{18}, reducer{
+		f32: reduceMean[float32, float64], f64: reduceMean[float64, float64],
+		i8: reduceMean[int8, int64], i16: reduceMean[int16, int64], i32: reduceMean[int32, int64], i64: reduceMean[int64, int64],
+		u8: reduceMean[uint8, uint64], u16: reduceMean[uint16, uint64], u32: reduceMean[uint32, uint64], u64: reduceMean[uint64, uint64],
+	})
+	registerReduce("ReduceMax", []int{1, 11, 12, 13}, []int{18}, reducer{
+		f32: reduceMax[float32], f64: reduceMax[float64],
+		i8: reduceMax[int8], i16: reduceMax[int16], i32: reduceMax[int32], i64: reduceMax[int64],
+		u8: reduceMax[uint8], u16: reduceMax[uint16], u32: reduceMax[uint32], u64: reduceMax[uint64],
+	})
+}
+
+// registerReduce registers a reduction: attrVersions take the axes as an
+// attribute, inputVersions as input 1 (with noop_with_empty_axes).
+func registerReduce(name string, attrVersions, inputVersions []int, r reducer) {
+	Register(Op{
+		Type:  name,
+		Since: append(slices.Clone(attrVersions), inputVersions...),
+		Prepare: func(n *Node) (Kernel, error) {
+			fromInput := slices.Contains(inputVersions, n.Since)
+			args, err := readReduceArgs(n, fromInput)
+			if err != nil {
+				return nil, err
+			}
+			return func(in []*Tensor) ([]*Tensor, error) {
+				x := in[0]
+				axes, err := args.axes.get(in, 1)
+				if err != nil {
+					return nil, err
+				}
+				if len(axes) == 0 && args.noop {
+					return []*Tensor{x}, nil
+				}
+				plan, err := planReduce(x.shape, axes, args.keepdims)
+				if err != nil {
+					return nil, err
+				}
+				y, err := r.apply(x, plan)
+				return []*Tensor{y}, err
+			}, nil
+		},
+		Infer: func(n *Node, in []Type) ([]Type, error) {
+			x := in[0]
+			args, err := readReduceArgs(n, slices.Contains(inputVersions, n.Since))
+			axes, known := args.axes.static()
+			if err != nil || !known || !x.RankKnown {
+				return []Type{{DType: x.DType}}, nil
+			}
+			if len(axes) == 0 && args.noop {
+				return []Type{x}, nil
+			}
+			red, err := reducedAxes(len(x.Dims), axes)
+			if err != nil {
+				return nil, err
+			}
+			out := Type{DType: x.DType, RankKnown: true, Dims: []Dim{}}
+			for i, d := range x.Dims {
+				switch {
+				case !red[i]:
+					out.Dims = append(out.Dims, d)
+				case args.keepdims:
+					out.Dims = append(out.Dims, Dim{Size: 1})
+				}
+			}
+			return []Type{out}, nil
+		},
+	})
+}
+
+type reduceArgs struct {
+	axes     axesArg
+	keepdims bool
+	noop     bool
+}
+
+func readReduceArgs(n *Node, fromInput bool) (reduceArgs, error) {
+	var r reduceArgs
+	r.keepdims = n.Attrs.Bool("keepdims", true)
+	if fromInput {
+		r.noop = n.Attrs.Bool("noop_with_empty_axes", false)
+	}
+	if err := n.Attrs.Err(); err != nil {
+		return r, err
+	}
+	var err error
+	r.axes, err = readAxesArg(n, fromInput, 1)
+	return r, err
+}
+
+// reducedAxes returns which axes of a rank-r input the axes reduce (all of
+// them when axes is empty).
+func reducedAxes(r int, axes []int) ([]bool, error) {
+	red := make([]bool, r)
+	if len(axes) == 0 {
+		for i := range red {
+			red[i] = true
+		}
+		return red, nil
+	}
+	norm, err := NormalizeAxes(axes, r)
+	if err != nil {
+		return nil, err
+	}
+	for _, a := range norm {
+		red[a] = true
+	}
+	return red, nil
+}
+
+// reducePlan says which input elements each output element reduces: output
+// element i reduces input elements base[i] + o + k*step for o in offs and
+// 0 <= k < n.
+type reducePlan struct {
+	outShape []int
+	base     []int
+	offs     []int
+	n, step  int
+}
+
+func planReduce(shape []int, axes []int, keepdims bool) (*reducePlan, error) {
+	red, err := reducedAxes(len(shape), axes)
+	if err != nil {
+		return nil, err
+	}
+	st := Strides(shape)
+	p := &reducePlan{outShape: []int{}}
+	var keptDims, keptSt, redDims, redSt []int
+	for i, d := range shape {
+		if red[i] {
+			redDims, redSt = append(redDims, d), append(redSt, st[i])
+			if keepdims {
+				p.outShape = append(p.outShape, 1)
+			}
+			continue
+		}
+		keptDims, keptSt = append(keptDims, d), append(keptSt, st[i])
+		p.outShape = append(p.outShape, d)
+	}
+	p.base = strideOffsets(keptDims, keptSt)
+	dims, rst := coalesceStrides(redDims, redSt)
+	if len(dims) == 0 {
+		if slices.Contains(redDims, 0) {
+			p.offs = nil // an empty reduction
+		} else {
+			p.offs = []int{0}
+		}
+		p.n, p.step = 1, 0
+		return p, nil
+	}
+	last := len(dims) - 1
+	p.offs = strideOffsets(dims[:last], rst[:last])
+	p.n, p.step = dims[last], rst[last]
+	return p, nil
+}
+
+// strideOffsets lists, in row-major order, the offsets i0*strides[0] +
+// i1*strides[1] + ... of every index of dims.
+func strideOffsets(dims, strides []int) []int {
+	out := make([]int, dimsProd(dims))
+	idx := make([]int, len(dims))
+	o := 0
+	for i := range out {
+		out[i] = o
+		for k := len(dims) - 1; k >= 0; k-- {
+			idx[k]++
+			o += strides[k]
+			if idx[k] < dims[k] {
+				break
+			}
+			o -= strides[k] * dims[k]
+			idx[k] = 0
+		}
+	}
+	return out
+}
+
+// reduceFunc reduces src[base+o+k*step] for o in offs and 0 <= k < n.
+type reduceFunc[T Numeric] func(src []T, base int, offs []int, n, step int) T
+
+// reducer holds a reduction instantiated for each numeric element type.
+type reducer struct {
+	f32 reduceFunc[float32]
+	f64 reduceFunc[float64]
+	i8  reduceFunc[int8]
+	i16 reduceFunc[int16]
+	i32 reduceFunc[int32]
+	i64 reduceFunc[int64]
+	u8  reduceFunc[uint8]
+	u16 reduceFunc[uint16]
+	u32 reduceFunc[uint32]
+	u64 reduceFunc[uint64]
+}
+
+func (r reducer) apply(x *Tensor, p *reducePlan) (*Tensor, error) {
+	switch x.dtype {
+	case Float32:
+		return runReduce(x, p, r.f32)
+	case Float64:
+		return runReduce(x, p, r.f64)
+	case Int8:
+		return runReduce(x, p, r.i8)
+	case Int16:
+		return runReduce(x, p, r.i16)
+	case Int32:
+		return runReduce(x, p, r.i32)
+	case Int64:
+		return runReduce(x, p, r.i64)
+	case Uint8:
+		return runReduce(x, p, r.u8)
+	case Uint16:
+		return runReduce(x, p, r.u16)
+	case Uint32:
+		return runReduce(x, p, r.u32)
+	case Uint64:
+		return runReduce(x, p, r.u64)
+	}
+	return nil, ErrDType("input", x.dtype, Float32, Float64, Int8, Int16, Int32, Int64, Uint8, Uint16, Uint32, Uint64)
+}
+
+func runReduce[T Numeric](x *Tensor, p *reducePlan, f reduceFunc[T]) (*Tensor, error) {
+	out, dst, err := Make[T](p.outShape)
+	if err != nil {
+		return nil, err
+	}
+	src := Data[T](x)
+	for i, b := range p.base {
+		dst[i] = f(src, b, p.offs, p.n, p.step)
+	}
+	return out, nil
+}
+
+func sumOf[T, A Numeric](src []T, base int, offs []int, n, step int) A {
+	var acc A
+	for _, o := range offs {
+		s := base + o
+		if step == 1 {
+			for _, v := range src[s : s+n] {
+				acc += A(v)
+			}
+			continue
+		}
+		for k := 0; k < n; k++ {
+			acc += A(src[s+k*step])
+		}
+	}
+	return acc
+}
+
+func reduceSum[T, A Numeric](src []T, base int, offs []int, n, step int) T {
+	return T(sumOf[T, A](src, base, offs, n, step))
+}
+
+func reduceMean[T, A Numeric](src []T, base int, offs []int, n, step int) T {
+	count := len(offs) * n
+	if count == 0 {
+		return 0 // as onnxruntime (numpy would give NaN)
+	}
+	return T(sumOf[T, A](src, base, offs, n, step) / A(count))
+}
+
+func reduceMax[T Numeric](src []T, base int, offs []int, n, step int) T {
+	acc := lowestValue[T]()
+	for _, o := range offs {
+		s := base + o
+		for k := 0; k < n; k++ {
+			if v := src[s+k*step]; v > acc || v != v {
+				acc = v
+				if v != v {
+					return v // NaN propagates
+				}
+			}
+		}
+	}
+	return acc
+}
+
+// lowestValue returns the smallest value of T (-Inf for floats).
+func lowestValue[T Numeric]() T {
+	var z T
+	var v any
+	switch any(z).(type) {
+	case float32:
+		v = float32(math.Inf(-1))
+	case float64:
+		v = math.Inf(-1)
+	case int8:
+		v = int8(math.MinInt8)
+	case int16:
+		v = int16(math.MinInt16)
+	case int32:
+		v = int32(math.MinInt32)
+	case int64:
+		v = int64(math.MinInt64)
+	default:
+		return z // unsigned
+	}
+	return v.(T)
+}

@@ -1,0 +1,579 @@
+package ops
+
+import (
+	"fmt"
+	"slices"
+)
+
+// Shape operators that only rearrange or replicate elements: Flatten,
+// Transpose, Squeeze, Unsqueeze, Expand, Tile, ConstantOfShape. Reshape and
+// Shape are in shape.go.
+
+func init() {
+	// Flatten: 1 takes axis in [0, rank], 9 widens the types, 11 allows a
+	// negative axis, 13 adds bfloat16.
+	Register(Op{Type: "Flatten", Since: []int{1, 9, 11, 13}, Prepare: prepareFlatten, Infer: inferFlatten})
+	// Transpose: 13 only adds bfloat16.
+	Register(Op{Type: "Transpose", Since: []int{1, 13}, Prepare: prepareTranspose, Infer: inferTranspose})
+	// Squeeze/Unsqueeze: axes is an attribute up to 11 (which allows
+	// negative axes) and an input from 13.
+	Register(Op{Type: "Squeeze", Since: []int{1, 11, 13}, Prepare: prepareSqueeze, Infer: inferSqueeze})
+	Register(Op{Type: "Unsqueeze", Since: []int{1, 11, 13}, Prepare: prepareUnsqueeze, Infer: inferUnsqueeze})
+	// Expand: 13 only adds bfloat16.
+	Register(Op{Type: "Expand", Since: []int{8, 13}, Prepare: prepareExpand, Infer: inferExpand})
+	// Tile-1 (a single axis and count as inputs) is not implemented; 6 and
+	// 13 take one repeat count per axis.
+	Register(Op{Type: "Tile", Since: []int{6, 13}, Prepare: prepareTile, Infer: inferTile})
+	Register(Op{Type: "ConstantOfShape", Since: []int{9}, Prepare: prepareConstantOfShape, Infer: inferConstantOfShape})
+}
+
+// ---- Flatten
+
+func flattenAxis(n *Node, rank int) (int, error) {
+	axis := n.Attrs.Int("axis", 1)
+	if axis < 0 && n.Since >= 11 {
+		axis += rank
+	}
+	if axis < 0 || axis > rank {
+		return 0, fmt.Errorf("axis %d is out of range for rank %d", n.Attrs.Int("axis", 1), rank)
+	}
+	return axis, nil
+}
+
+func prepareFlatten(n *Node) (Kernel, error) {
+	axis := n.Attrs.Int("axis", 1)
+	if axis < 0 && n.Since < 11 {
+		return nil, fmt.Errorf("negative axis %d needs Flatten version 11", axis)
+	}
+	return func(in []*Tensor) ([]*Tensor, error) {
+		x := in[0]
+		a, err := flattenAxis(n, x.Rank())
+		if err != nil {
+			return nil, err
+		}
+		y, err := x.Reshape(dimsProd(x.shape[:a]), dimsProd(x.shape[a:]))
+		return []*Tensor{y}, err
+	}, nil
+}
+
+func inferFlatten(n *Node, in []Type) ([]Type, error) {
+	x := in[0]
+	if !x.RankKnown {
+		return []Type{rankType(x.DType, 2)}, nil
+	}
+	a, err := flattenAxis(n, len(x.Dims))
+	if err != nil {
+		return nil, err
+	}
+	return []Type{{DType: x.DType, RankKnown: true, Dims: []Dim{staticDimsProduct(x.Dims[:a]), staticDimsProduct(x.Dims[a:])}}}, nil
+}
+
+// ---- Transpose
+
+func prepareTranspose(n *Node) (Kernel, error) {
+	perm := n.Attrs.Ints("perm", nil)
+	if err := n.Attrs.Err(); err != nil {
+		return nil, err
+	}
+	if perm != nil {
+		if err := checkPerm(perm); err != nil {
+			return nil, err
+		}
+	}
+	return func(in []*Tensor) ([]*Tensor, error) {
+		y, err := Transpose(in[0], perm)
+		return []*Tensor{y}, err
+	}, nil
+}
+
+// checkPerm checks that perm is a permutation of 0..len(perm)-1.
+func checkPerm(perm []int) error {
+	seen := make([]bool, len(perm))
+	for _, p := range perm {
+		if p < 0 || p >= len(perm) || seen[p] {
+			return fmt.Errorf("perm %v is not a permutation of 0..%d", perm, len(perm)-1)
+		}
+		seen[p] = true
+	}
+	return nil
+}
+
+// Transpose returns x with its axes permuted: output axis i is input axis
+// perm[i]. A nil perm reverses the axes.
+func Transpose(x *Tensor, perm []int) (*Tensor, error) {
+	r := x.Rank()
+	if perm == nil {
+		perm = make([]int, r)
+		for i := range perm {
+			perm[i] = r - 1 - i
+		}
+	}
+	if len(perm) != r {
+		return nil, fmt.Errorf("perm %v has %d entries for an input of rank %d (%v)", perm, len(perm), r, x)
+	}
+	if err := checkPerm(perm); err != nil {
+		return nil, err
+	}
+	xs := Strides(x.shape)
+	v := stridedView{shape: make([]int, r), strides: make([]int, r)}
+	for i, p := range perm {
+		v.shape[i], v.strides[i] = x.shape[p], xs[p]
+	}
+	return v.materialize(x, nil)
+}
+
+func inferTranspose(n *Node, in []Type) ([]Type, error) {
+	x := in[0]
+	perm := n.Attrs.Ints("perm", nil)
+	if !x.RankKnown {
+		if perm != nil {
+			return []Type{rankType(x.DType, len(perm))}, nil
+		}
+		return []Type{{DType: x.DType}}, nil
+	}
+	r := len(x.Dims)
+	if perm == nil {
+		perm = make([]int, r)
+		for i := range perm {
+			perm[i] = r - 1 - i
+		}
+	}
+	if len(perm) != r {
+		return nil, fmt.Errorf("perm %v has %d entries for an input of type %v", perm, len(perm), x)
+	}
+	out := Type{DType: x.DType, RankKnown: true, Dims: make([]Dim, r)}
+	for i, p := range perm {
+		out.Dims[i] = x.Dims[p]
+	}
+	return []Type{out}, nil
+}
+
+// ---- Squeeze and Unsqueeze
+
+// axesArg gives the axes of Squeeze, Unsqueeze and the Reduce operators,
+// from the attribute (older versions) or input 1 (newer ones). When the
+// axes come from an input that is not constant, get reads them at run time.
+type axesArg struct {
+	fixed   []int // the axes, when known at load time
+	present bool  // axes were given (attribute set or input present)
+	dynamic bool  // read input 1 at run time
+}
+
+func readAxesArg(n *Node, fromInput bool, input int) (axesArg, error) {
+	if !fromInput {
+		if !n.Attrs.Has("axes") {
+			return axesArg{}, nil
+		}
+		return axesArg{fixed: n.Attrs.Ints("axes", nil), present: true}, n.Attrs.Err()
+	}
+	if !n.HasInput(input) {
+		return axesArg{}, nil
+	}
+	if c := n.Const(input); c != nil {
+		v, err := readIntsInput(c, "axes")
+		if err != nil {
+			return axesArg{}, err
+		}
+		a, err := toInts(v)
+		return axesArg{fixed: a, present: true}, err
+	}
+	return axesArg{present: true, dynamic: true}, nil
+}
+
+// get returns the axes for one run.
+func (a axesArg) get(in []*Tensor, input int) ([]int, error) {
+	if !a.dynamic {
+		return a.fixed, nil
+	}
+	t := Input(in, input)
+	if t == nil {
+		return nil, fmt.Errorf("axes input is missing")
+	}
+	v, err := readIntsInput(t, "axes")
+	if err != nil {
+		return nil, err
+	}
+	return toInts(v)
+}
+
+// static returns the axes if known at load time.
+func (a axesArg) static() ([]int, bool) { return a.fixed, !a.dynamic }
+
+func prepareSqueeze(n *Node) (Kernel, error) {
+	axes, err := readAxesArg(n, n.Since >= 13, 1)
+	if err != nil {
+		return nil, err
+	}
+	return func(in []*Tensor) ([]*Tensor, error) {
+		ax, err := axes.get(in, 1)
+		if err != nil {
+			return nil, err
+		}
+		shape, err := squeezeShape(in[0].shape, ax)
+		if err != nil {
+			return nil, err
+		}
+		y, err := in[0].Reshape(shape...)
+		return []*Tensor{y}, err
+	}, nil
+}
+
+// squeezeShape removes the given axes (which must have size 1) from shape,
+// or every axis of size 1 when axes is empty.
+func squeezeShape(shape []int, axes []int) ([]int, error) {
+	drop := make([]bool, len(shape))
+	if len(axes) == 0 {
+		for i, d := range shape {
+			drop[i] = d == 1
+		}
+	} else {
+		norm, err := NormalizeAxes(axes, len(shape))
+		if err != nil {
+			return nil, err
+		}
+		for _, a := range norm {
+			if shape[a] != 1 {
+				return nil, fmt.Errorf("cannot squeeze axis %d of shape %v: size %d is not 1", a, FormatShape(shape), shape[a])
+			}
+			drop[a] = true
+		}
+	}
+	out := []int{}
+	for i, d := range shape {
+		if !drop[i] {
+			out = append(out, d)
+		}
+	}
+	return out, nil
+}
+
+func inferSqueeze(n *Node, in []Type) ([]Type, error) {
+	x := in[0]
+	axes, err := readAxesArg(n, n.Since >= 13, 1)
+	ax, ok := axes.static()
+	if err != nil || !ok || !x.RankKnown {
+		return []Type{{DType: x.DType}}, nil
+	}
+	out := Type{DType: x.DType, RankKnown: true, Dims: []Dim{}}
+	if len(ax) == 0 {
+		for _, d := range x.Dims {
+			switch {
+			case !d.Known():
+				return []Type{{DType: x.DType}}, nil // might be 1
+			case d.Size != 1:
+				out.Dims = append(out.Dims, d)
+			}
+		}
+		return []Type{out}, nil
+	}
+	norm, err := NormalizeAxes(ax, len(x.Dims))
+	if err != nil {
+		return nil, err
+	}
+	for i, d := range x.Dims {
+		if slices.Contains(norm, i) {
+			if d.Known() && d.Size != 1 {
+				return nil, fmt.Errorf("cannot squeeze axis %d of %v: size %d is not 1", i, x, d.Size)
+			}
+			continue
+		}
+		out.Dims = append(out.Dims, d)
+	}
+	return []Type{out}, nil
+}
+
+func prepareUnsqueeze(n *Node) (Kernel, error) {
+	axes, err := readAxesArg(n, n.Since >= 13, 1)
+	if err != nil {
+		return nil, err
+	}
+	if !axes.present {
+		if n.Since >= 13 {
+			return nil, fmt.Errorf("axes input is missing")
+		}
+		n.Attrs.RequiredInts("axes")
+		return nil, n.Attrs.Err()
+	}
+	return func(in []*Tensor) ([]*Tensor, error) {
+		ax, err := axes.get(in, 1)
+		if err != nil {
+			return nil, err
+		}
+		shape, err := unsqueezeShape(in[0].shape, ax)
+		if err != nil {
+			return nil, err
+		}
+		y, err := in[0].Reshape(shape...)
+		return []*Tensor{y}, err
+	}, nil
+}
+
+// unsqueezeInserted returns, for an output of rank, which axes are the
+// inserted size-1 axes.
+func unsqueezeInserted(rank int, axes []int) ([]bool, error) {
+	norm, err := NormalizeAxes(axes, rank)
+	if err != nil {
+		return nil, err
+	}
+	ins := make([]bool, rank)
+	for _, a := range norm {
+		ins[a] = true
+	}
+	return ins, nil
+}
+
+// unsqueezeShape inserts size-1 axes at the given positions of the output.
+func unsqueezeShape(shape []int, axes []int) ([]int, error) {
+	ins, err := unsqueezeInserted(len(shape)+len(axes), axes)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]int, len(ins))
+	j := 0
+	for i := range out {
+		if ins[i] {
+			out[i] = 1
+		} else {
+			out[i] = shape[j]
+			j++
+		}
+	}
+	return out, nil
+}
+
+func inferUnsqueeze(n *Node, in []Type) ([]Type, error) {
+	x := in[0]
+	axes, err := readAxesArg(n, n.Since >= 13, 1)
+	ax, ok := axes.static()
+	if err != nil || !ok || !x.RankKnown {
+		return []Type{{DType: x.DType}}, nil
+	}
+	ins, err := unsqueezeInserted(len(x.Dims)+len(ax), ax)
+	if err != nil {
+		return nil, err
+	}
+	out := Type{DType: x.DType, RankKnown: true, Dims: make([]Dim, len(ins))}
+	j := 0
+	for i := range ins {
+		if ins[i] {
+			out.Dims[i] = Dim{Size: 1}
+		} else {
+			out.Dims[i] = x.Dims[j]
+			j++
+		}
+	}
+	return []Type{out}, nil
+}
+
+// ---- Expand
+
+func prepareExpand(n *Node) (Kernel, error) {
+	var fixed []int
+	if c := n.Const(1); c != nil {
+		s, err := shapeInput(c, "shape")
+		if err != nil {
+			return nil, err
+		}
+		fixed = s
+	}
+	return func(in []*Tensor) ([]*Tensor, error) {
+		shape := fixed
+		if shape == nil {
+			var err error
+			if shape, err = shapeInput(in[1], "shape"); err != nil {
+				return nil, err
+			}
+		}
+		y, err := Expand(in[0], shape)
+		return []*Tensor{y}, err
+	}, nil
+}
+
+// shapeInput reads a 1-D integer tensor of dimensions (Expand's shape,
+// ConstantOfShape's input), refusing negative ones.
+func shapeInput(t *Tensor, what string) ([]int, error) {
+	if t.Rank() != 1 {
+		return nil, fmt.Errorf("%s input must be 1-D, got %v", what, t)
+	}
+	v, err := readIntsInput(t, what+" input")
+	if err != nil {
+		return nil, err
+	}
+	s, err := ShapeFromInt64s(v)
+	if err != nil {
+		return nil, fmt.Errorf("%s input %v: %w", what, v, err)
+	}
+	return s, nil
+}
+
+// Expand broadcasts x with shape (ONNX bidirectional broadcasting: the
+// result has the broadcast of both shapes).
+func Expand(x *Tensor, shape []int) (*Tensor, error) {
+	out, err := BroadcastShapes(x.shape, shape)
+	if err != nil {
+		return nil, fmt.Errorf("cannot expand %v to %v: %w", x, FormatShape(shape), err)
+	}
+	if _, err := NumElements(out); err != nil {
+		return nil, fmt.Errorf("cannot expand %v to %v: %w", x, FormatShape(shape), err)
+	}
+	xs := Strides(x.shape)
+	v := stridedView{shape: out, strides: make([]int, len(out))}
+	off := len(out) - x.Rank()
+	for i, d := range x.shape {
+		if d != 1 {
+			v.strides[off+i] = xs[i]
+		}
+	}
+	return v.materialize(x, nil)
+}
+
+func inferExpand(n *Node, in []Type) ([]Type, error) {
+	x := in[0]
+	if c := n.Const(1); c != nil {
+		s, err := shapeInput(c, "shape")
+		if err != nil {
+			return nil, err
+		}
+		both := &Node{Inputs: []string{"x", "shape"}}
+		return InferBroadcast(x.DType)(both, []Type{x, KnownType(Undefined, s)})
+	}
+	if x.RankKnown && in[1].RankKnown && len(in[1].Dims) == 1 && in[1].Dims[0].Known() {
+		return []Type{rankType(x.DType, max(len(x.Dims), in[1].Dims[0].Size))}, nil
+	}
+	return []Type{{DType: x.DType}}, nil
+}
+
+// ---- Tile
+
+func prepareTile(n *Node) (Kernel, error) {
+	var fixed []int64
+	if c := n.Const(1); c != nil {
+		v, err := readIntsInput(c, "repeats")
+		if err != nil {
+			return nil, err
+		}
+		fixed = v
+	}
+	return func(in []*Tensor) ([]*Tensor, error) {
+		reps := fixed
+		if reps == nil {
+			var err error
+			if reps, err = readIntsInput(in[1], "repeats"); err != nil {
+				return nil, err
+			}
+		}
+		y, err := Tile(in[0], reps)
+		return []*Tensor{y}, err
+	}, nil
+}
+
+// Tile repeats x reps[i] times along each axis i.
+func Tile(x *Tensor, reps []int64) (*Tensor, error) {
+	r := x.Rank()
+	if len(reps) != r {
+		return nil, fmt.Errorf("repeats %v has %d entries for an input of rank %d (%v)", reps, len(reps), r, x)
+	}
+	// The result is a view of x with shape [reps0, d0, reps1, d1, ...] and
+	// strides [0, s0, 0, s1, ...], reshaped to [reps0*d0, reps1*d1, ...].
+	xs := Strides(x.shape)
+	v := stridedView{shape: make([]int, 2*r), strides: make([]int, 2*r)}
+	for i, k := range reps {
+		if k < 0 || int64(int(k)) != k {
+			return nil, fmt.Errorf("repeats %v: invalid count %d for axis %d", reps, k, i)
+		}
+		v.shape[2*i], v.shape[2*i+1], v.strides[2*i+1] = int(k), x.shape[i], xs[i]
+	}
+	if _, err := NumElements(v.shape); err != nil {
+		return nil, fmt.Errorf("cannot tile %v by %v: %w", x, reps, err)
+	}
+	out := make([]int, r)
+	for i := range out {
+		out[i] = v.shape[2*i] * v.shape[2*i+1]
+	}
+	return v.materialize(x, out)
+}
+
+func inferTile(n *Node, in []Type) ([]Type, error) {
+	x := in[0]
+	reps, ok := constInts(n, 1)
+	if !ok || !x.RankKnown {
+		if x.RankKnown {
+			return []Type{rankType(x.DType, len(x.Dims))}, nil
+		}
+		return []Type{{DType: x.DType}}, nil
+	}
+	if len(reps) != len(x.Dims) {
+		return nil, fmt.Errorf("repeats %v has %d entries for an input of type %v", reps, len(reps), x)
+	}
+	out := rankType(x.DType, len(reps))
+	for i, k := range reps {
+		switch d := x.Dims[i]; {
+		case k < 0:
+			return nil, fmt.Errorf("repeats %v: invalid count %d for axis %d", reps, k, i)
+		case k == 1:
+			out.Dims[i] = d
+		case k == 0 || d.Size == 0:
+			out.Dims[i] = Dim{Size: 0}
+		case d.Known() && int64(d.Size) <= MaxElements/k:
+			out.Dims[i] = Dim{Size: d.Size * int(k)}
+		}
+	}
+	return []Type{out}, nil
+}
+
+// ---- ConstantOfShape
+
+func prepareConstantOfShape(n *Node) (Kernel, error) {
+	value := n.Attrs.Tensor("value")
+	if err := n.Attrs.Err(); err != nil {
+		return nil, err
+	}
+	if value == nil {
+		value = Scalar[float32](0)
+	}
+	if value.Len() != 1 {
+		return nil, fmt.Errorf("attribute \"value\" must hold one element, got %v", value)
+	}
+	if _, err := moverFor(value.dtype); err != nil {
+		return nil, fmt.Errorf("attribute \"value\": %w", err)
+	}
+	return func(in []*Tensor) ([]*Tensor, error) {
+		shape, err := shapeInput(in[0], "shape")
+		if err != nil {
+			return nil, err
+		}
+		y, err := Full(shape, value)
+		return []*Tensor{y}, err
+	}, nil
+}
+
+// Full returns a tensor of the given shape with every element equal to the
+// single element of value (and value's element type).
+func Full(shape []int, value *Tensor) (*Tensor, error) {
+	if value.Len() != 1 {
+		return nil, fmt.Errorf("fill value %v must hold one element", value)
+	}
+	v := stridedView{shape: append([]int{}, shape...), strides: make([]int, len(shape))}
+	return v.materialize(value, nil)
+}
+
+func inferConstantOfShape(n *Node, in []Type) ([]Type, error) {
+	dt := Float32
+	if v := n.Attrs.Tensor("value"); v != nil {
+		dt = v.dtype
+	}
+	if c := n.Const(0); c != nil {
+		s, err := shapeInput(c, "shape")
+		if err != nil {
+			return nil, err
+		}
+		if _, err := NumElements(s); err != nil {
+			return nil, err
+		}
+		return []Type{KnownType(dt, s)}, nil
+	}
+	if s := in[0]; s.RankKnown && len(s.Dims) == 1 && s.Dims[0].Known() {
+		return []Type{rankType(dt, s.Dims[0].Size)}, nil
+	}
+	return []Type{{DType: dt}}, nil
+}

@@ -1,0 +1,262 @@
+package ops
+
+import (
+	"fmt"
+	"math"
+)
+
+// Slice. Version 1 takes starts, ends and axes as attributes; 10 takes
+// them as inputs and adds steps (negative steps walk backwards); 11
+// documents negative axes; 13 adds bfloat16. Starts and ends outside the
+// axis (including INT64_MAX/INT64_MIN, used to mean "to the end") are
+// clamped.
+func init() {
+	Register(Op{Type: "Slice", Since: []int{1, 10, 11, 13}, Prepare: prepareSlice, Infer: inferSlice})
+}
+
+// sliceArgs are Slice's parameters: one entry per sliced axis; axes nil
+// means 0..len(starts)-1 and steps nil means all 1.
+type sliceArgs struct {
+	starts, ends, axes, steps []int64
+}
+
+func prepareSlice(n *Node) (Kernel, error) {
+	if n.Since == 1 {
+		a := n.Attrs
+		args := sliceArgs{
+			starts: toInt64s(a.RequiredInts("starts")),
+			ends:   toInt64s(a.RequiredInts("ends")),
+			axes:   toInt64s(a.Ints("axes", nil)),
+		}
+		if err := a.Err(); err != nil {
+			return nil, err
+		}
+		if err := args.check(); err != nil {
+			return nil, err
+		}
+		return func(in []*Tensor) ([]*Tensor, error) {
+			y, err := sliceTensor(in[0], args)
+			return []*Tensor{y}, err
+		}, nil
+	}
+	// Version 10+: inputs 1..4 (starts, ends, axes, steps); read once when
+	// they are all constant.
+	fixed, known := sliceArgs{}, true
+	for i := 1; i <= 4; i++ {
+		if !n.HasInput(i) {
+			continue
+		}
+		c := n.Const(i)
+		if c == nil {
+			known = false
+			break
+		}
+		if err := fixed.set(i, c); err != nil {
+			return nil, err
+		}
+	}
+	if known {
+		if err := fixed.check(); err != nil {
+			return nil, err
+		}
+	}
+	return func(in []*Tensor) ([]*Tensor, error) {
+		args := fixed
+		if !known {
+			args = sliceArgs{}
+			for i := 1; i <= 4; i++ {
+				if t := Input(in, i); t != nil {
+					if err := args.set(i, t); err != nil {
+						return nil, err
+					}
+				}
+			}
+			if err := args.check(); err != nil {
+				return nil, err
+			}
+		}
+		y, err := sliceTensor(in[0], args)
+		return []*Tensor{y}, err
+	}, nil
+}
+
+func toInt64s(v []int) []int64 {
+	if v == nil {
+		return nil
+	}
+	out := make([]int64, len(v))
+	for i, x := range v {
+		out[i] = int64(x)
+	}
+	return out
+}
+
+var sliceInputNames = [...]string{1: "starts", 2: "ends", 3: "axes", 4: "steps"}
+
+// set reads input i (1 starts, 2 ends, 3 axes, 4 steps).
+func (s *sliceArgs) set(i int, t *Tensor) error {
+	name := sliceInputNames[i]
+	if t.dtype != Int32 && t.dtype != Int64 {
+		return ErrDType(name+" input", t.dtype, Int32, Int64)
+	}
+	if t.Rank() != 1 {
+		return fmt.Errorf("%s input must be 1-D, got %v", name, t)
+	}
+	v, err := AsInt64s(t)
+	if err != nil {
+		return err
+	}
+	switch i {
+	case 1:
+		s.starts = v
+	case 2:
+		s.ends = v
+	case 3:
+		s.axes = v
+	case 4:
+		s.steps = v
+	}
+	return nil
+}
+
+// check verifies what does not depend on the data: matching lengths and
+// non-zero steps.
+func (s sliceArgs) check() error {
+	n := len(s.starts)
+	switch {
+	case len(s.ends) != n:
+		return fmt.Errorf("starts %v and ends %v differ in length", s.starts, s.ends)
+	case s.axes != nil && len(s.axes) != n:
+		return fmt.Errorf("axes %v and starts %v differ in length", s.axes, s.starts)
+	case s.steps != nil && len(s.steps) != n:
+		return fmt.Errorf("steps %v and starts %v differ in length", s.steps, s.starts)
+	}
+	for _, st := range s.steps {
+		if st == 0 {
+			return fmt.Errorf("steps %v: a step is 0", s.steps)
+		}
+	}
+	return nil
+}
+
+// normAxes returns the sliced axes normalized for rank.
+func (s sliceArgs) normAxes(rank int) ([]int, error) {
+	if s.axes == nil {
+		if len(s.starts) > rank {
+			return nil, fmt.Errorf("%d starts for an input of rank %d", len(s.starts), rank)
+		}
+		ax := make([]int, len(s.starts))
+		for i := range ax {
+			ax[i] = i
+		}
+		return ax, nil
+	}
+	ax := make([]int, len(s.axes))
+	for i, a := range s.axes {
+		if a < math.MinInt32 || a > math.MaxInt32 {
+			return nil, fmt.Errorf("axis %d is out of range for rank %d", a, rank)
+		}
+		ax[i] = int(a)
+	}
+	return NormalizeAxes(ax, rank)
+}
+
+// sliceRange clamps one axis's start, end and step as ONNX specifies and
+// returns the first index, the number of elements and the step.
+func sliceRange(dim int, start, end, step int64) (first, count int, stride int64) {
+	d := int64(dim)
+	if start < 0 {
+		start += d
+	}
+	if end < 0 {
+		end += d
+	}
+	var n int64
+	if step > 0 {
+		start, end = min(max(start, 0), d), min(max(end, 0), d)
+		if end > start {
+			n = (end-start-1)/step + 1
+		}
+	} else {
+		start, end = min(max(start, 0), d-1), min(max(end, -1), d-1)
+		if start > end {
+			n = (start-end-1)/(-max(step, -d-1)) + 1
+		}
+	}
+	if n == 0 {
+		return 0, 0, 1
+	}
+	if n == 1 {
+		step = 1 // the stride does not matter, and must not overflow
+	}
+	return int(start), int(n), step
+}
+
+// sliceTensor applies Slice to x.
+func sliceTensor(x *Tensor, s sliceArgs) (*Tensor, error) {
+	axes, err := s.normAxes(x.Rank())
+	if err != nil {
+		return nil, err
+	}
+	v := fullStridedView(x)
+	for i, a := range axes {
+		step := int64(1)
+		if s.steps != nil {
+			step = s.steps[i]
+		}
+		first, count, stride := sliceRange(x.shape[a], s.starts[i], s.ends[i], step)
+		v.off += first * v.strides[a]
+		v.strides[a] *= int(stride)
+		v.shape[a] = count
+	}
+	return v.materialize(x, nil)
+}
+
+func inferSlice(n *Node, in []Type) ([]Type, error) {
+	x := in[0]
+	if !x.RankKnown {
+		return []Type{{DType: x.DType}}, nil
+	}
+	var s sliceArgs
+	if n.Since == 1 {
+		s = sliceArgs{
+			starts: toInt64s(n.Attrs.Ints("starts", nil)),
+			ends:   toInt64s(n.Attrs.Ints("ends", nil)),
+			axes:   toInt64s(n.Attrs.Ints("axes", nil)),
+		}
+	} else {
+		for i := 1; i <= 4; i++ {
+			if !n.HasInput(i) {
+				continue
+			}
+			c := n.Const(i)
+			if c == nil {
+				return []Type{rankType(x.DType, len(x.Dims))}, nil
+			}
+			if err := s.set(i, c); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if err := s.check(); err != nil {
+		return nil, err
+	}
+	axes, err := s.normAxes(len(x.Dims))
+	if err != nil {
+		return nil, err
+	}
+	out := Type{DType: x.DType, RankKnown: true, Dims: append([]Dim{}, x.Dims...)}
+	for i, a := range axes {
+		step := int64(1)
+		if s.steps != nil {
+			step = s.steps[i]
+		}
+		if !x.Dims[a].Known() {
+			out.Dims[a] = UnknownDim
+			continue
+		}
+		_, count, _ := sliceRange(x.Dims[a].Size, s.starts[i], s.ends[i], step)
+		out.Dims[a] = Dim{Size: count}
+	}
+	return []Type{out}, nil
+}

@@ -1,0 +1,149 @@
+package ops
+
+import "fmt"
+
+// Variadic elementwise operators: Sum, Max, Min, Mean over one or more
+// inputs. Versions 1 (with the inert consumed_inputs) and 6 require equal
+// shapes; from 8 the inputs broadcast multidirectionally. Max and Min
+// accept every numeric type (the ONNX definition adds the integer types at
+// 12); Sum accepts every numeric type, Mean float types only. Max and Min
+// propagate NaN like numpy's maximum and minimum.
+
+func init() {
+	registerVariadic("Sum", NumericBinary{
+		F32: add[float32], F64: add[float64],
+		I8: add[int8], I16: add[int16], I32: add[int32], I64: add[int64],
+		U8: add[uint8], U16: add[uint16], U32: add[uint32], U64: add[uint64],
+	}, false)
+	registerVariadic("Mean", NumericBinary{F32: add[float32], F64: add[float64]}, true)
+	registerVariadic("Max", NumericBinary{
+		F32: variadicMax[float32], F64: variadicMax[float64],
+		I8: variadicMax[int8], I16: variadicMax[int16], I32: variadicMax[int32], I64: variadicMax[int64],
+		U8: variadicMax[uint8], U16: variadicMax[uint16], U32: variadicMax[uint32], U64: variadicMax[uint64],
+	}, false)
+	registerVariadic("Min", NumericBinary{
+		F32: variadicMin[float32], F64: variadicMin[float64],
+		I8: variadicMin[int8], I16: variadicMin[int16], I32: variadicMin[int32], I64: variadicMin[int64],
+		U8: variadicMin[uint8], U16: variadicMin[uint16], U32: variadicMin[uint32], U64: variadicMin[uint64],
+	}, false)
+}
+
+// variadicMax and variadicMin use Go's builtins, which return NaN if
+// either argument is NaN (and order -0 below +0).
+func variadicMax[T Numeric](a, b T) T { return max(a, b) }
+func variadicMin[T Numeric](a, b T) T { return min(a, b) }
+
+// registerVariadic registers a variadic operator whose result folds the
+// inputs with fns, f(...f(f(x0, x1), x2)..., xn), divided by their count
+// when mean is set.
+func registerVariadic(name string, fns NumericBinary, mean bool) {
+	since := []int{1, 6, 8, 13}
+	if name == "Max" || name == "Min" {
+		since = []int{1, 6, 8, 12, 13}
+	}
+	Register(Op{
+		Type:  name,
+		Since: since,
+		Prepare: func(n *Node) (Kernel, error) {
+			n.Attrs.Ignore("consumed_inputs") // version 1 only; no effect
+			broadcast := n.Since >= 8
+			return func(in []*Tensor) ([]*Tensor, error) {
+				y, err := foldVariadic(in, fns, broadcast, mean)
+				return []*Tensor{y}, err
+			}, nil
+		},
+		Infer: InferBroadcast(Undefined),
+	})
+}
+
+// foldVariadic checks the inputs (same element type; same shape unless
+// broadcast) and folds them with fns, dividing by their count for Mean.
+func foldVariadic(in []*Tensor, fns NumericBinary, broadcast, mean bool) (*Tensor, error) {
+	var xs []*Tensor
+	for i, x := range in {
+		if x == nil {
+			return nil, fmt.Errorf("input %d is omitted", i)
+		}
+		xs = append(xs, x)
+	}
+	if len(xs) == 0 {
+		return nil, fmt.Errorf("no inputs")
+	}
+	dt := xs[0].DType()
+	for i, x := range xs[1:] {
+		if x.DType() != dt {
+			return nil, fmt.Errorf("input %d has dtype %v, input 0 has %v", i+1, x.DType(), dt)
+		}
+		if !broadcast && !SameShape(x.Shape(), xs[0].Shape()) {
+			return nil, fmt.Errorf("input %d has shape %v, input 0 has %v (broadcasting needs version 8 or later)",
+				i+1, FormatShape(x.Shape()), FormatShape(xs[0].Shape()))
+		}
+	}
+	switch {
+	case dt == Float32 && fns.F32 != nil:
+		return variadicFold(xs, fns.F32, mean)
+	case dt == Float64 && fns.F64 != nil:
+		return variadicFold(xs, fns.F64, mean)
+	case dt == Int8 && fns.I8 != nil:
+		return variadicFold(xs, fns.I8, mean)
+	case dt == Int16 && fns.I16 != nil:
+		return variadicFold(xs, fns.I16, mean)
+	case dt == Int32 && fns.I32 != nil:
+		return variadicFold(xs, fns.I32, mean)
+	case dt == Int64 && fns.I64 != nil:
+		return variadicFold(xs, fns.I64, mean)
+	case dt == Uint8 && fns.U8 != nil:
+		return variadicFold(xs, fns.U8, mean)
+	case dt == Uint16 && fns.U16 != nil:
+		return variadicFold(xs, fns.U16, mean)
+	case dt == Uint32 && fns.U32 != nil:
+		return variadicFold(xs, fns.U32, mean)
+	case dt == Uint64 && fns.U64 != nil:
+		return variadicFold(xs, fns.U64, mean)
+	}
+	return nil, ErrDType("input 0", dt, fns.DTypes()...)
+}
+
+// variadicFold broadcasts the inputs (all holding T) together and folds them
+// elementwise with f, left to right; with mean it divides by len(xs).
+func variadicFold[T Numeric](xs []*Tensor, f func(a, b T) T, mean bool) (*Tensor, error) {
+	if len(xs) == 1 {
+		return xs[0], nil // also the mean; tensors are immutable: sharing is safe
+	}
+	shapes := make([][]int, len(xs))
+	data := make([][]T, len(xs))
+	for i, x := range xs {
+		shapes[i] = x.Shape()
+		data[i] = Data[T](x)
+	}
+	bc, err := NewBroadcast(shapes...)
+	if err != nil {
+		return nil, err
+	}
+	out, dst, err := Make[T](bc.Shape())
+	if err != nil {
+		return nil, err
+	}
+	bc.Runs(func(o int, in []int, n int, step []int) {
+		d := dst[o : o+n]
+		x, j, s := data[0], in[0], step[0]
+		for k := range d {
+			d[k] = x[j]
+			j += s
+		}
+		for i := 1; i < len(data); i++ {
+			x, j, s := data[i], in[i], step[i]
+			for k := range d {
+				d[k] = f(d[k], x[j])
+				j += s
+			}
+		}
+	})
+	if mean {
+		c := T(len(xs))
+		for i := range dst {
+			dst[i] /= c
+		}
+	}
+	return out, nil
+}
