@@ -96,3 +96,16 @@ func argmax(v []float64) int {
 	}
 	return best
 }
+
+// Merge adds the comparison o of the elements that follow d's (a later
+// batch of the same output) to d.
+func (d *Diff) Merge(o Diff) {
+	if o.MaxAbs > d.MaxAbs || d.N == 0 {
+		d.MaxAbs, d.At = o.MaxAbs, d.N+o.At
+	}
+	d.MaxRel = max(d.MaxRel, o.MaxRel)
+	d.N += o.N
+	d.Outside += o.Outside
+	d.Rows += o.Rows
+	d.ArgmaxAgree += o.ArgmaxAgree
+}

@@ -108,113 +108,189 @@ func guessLayout(name string, t ops.Type) (string, error) {
 	return fail()
 }
 
-func runEval(w io.Writer, path string, f evalFlags) error {
-	switch {
-	case f.limit < 0:
-		return usageError{fmt.Errorf("--limit %d: want 0 (all) or more", f.limit)}
-	case f.batch <= 0:
-		return usageError{fmt.Errorf("--batch %d: want at least 1", f.batch)}
-	case f.scale != 1 && f.scale != 255:
-		return usageError{fmt.Errorf("--scale %d: want 1 ([0,1] pixels) or 255 (raw pixels)", f.scale)}
+// mnistFeed feeds MNIST test images to a model's single image input, in
+// the input's layout, and reads the class scores back. eval, compare and
+// verify share it.
+type mnistFeed struct {
+	in     onnx.ValueInfo
+	layout string
+	output string
+	scale  int
+	batch  int
+	fixed  bool // the input has a fixed batch size; short batches are padded
+}
+
+// newMNISTFeed checks that m takes one batch of images and picks the
+// layout (guessed from the input's shape for "auto") and the output.
+func newMNISTFeed(m *onnx.Model, path, layout, output string, scale, batch int) (*mnistFeed, error) {
+	ins := realInputs(m)
+	if len(ins) != 1 {
+		return nil, fmt.Errorf("%s has %d inputs to feed (%s); MNIST images go to a model with a single image input", path, len(ins), valueNames(ins))
 	}
-	f.layout = strings.ToLower(f.layout)
-	switch f.layout {
+	in := ins[0]
+	if in.Type.DType != ops.Undefined && in.Type.DType != ops.Float32 && in.Type.DType != ops.Float64 {
+		return nil, fmt.Errorf("input %q takes %v; MNIST images are fed as float32 or float64", in.Name, in.Type.DType)
+	}
+	if layout == layoutAuto {
+		var err error
+		if layout, err = guessLayout(in.Name, in.Type); err != nil {
+			return nil, err
+		}
+	}
+	if output == "" {
+		outs := m.Outputs()
+		if len(outs) != 1 {
+			return nil, usageError{fmt.Errorf("%s has %d outputs; pick the class scores with --output (outputs: %s)", path, len(outs), valueNames(outs))}
+		}
+		output = outs[0].Name
+	} else if _, ok := m.ValueType(output); !ok {
+		return nil, fmt.Errorf("--output %q: %s has no such value (outputs: %s)", output, path, valueNames(m.Outputs()))
+	}
+	f := &mnistFeed{in: in, layout: layout, output: output, scale: scale, batch: batch}
+	if f.fixed = in.Type.RankKnown && len(in.Type.Dims) > 0 && in.Type.Dims[0].Known(); f.fixed {
+		f.batch = in.Type.Dims[0].Size
+		if f.batch == 0 {
+			return nil, fmt.Errorf("input %q has a batch dimension of 0", in.Name)
+		}
+	}
+	return f, nil
+}
+
+// each calls fn with every batch of test images: the first image's index,
+// the number of images n, and the input tensor (rows ≥ n rows when the
+// batch size is fixed: the rest is blank).
+func (f *mnistFeed) each(test *mnist.Set, fn func(from, n, rows int, x *onnx.Tensor) error) error {
+	if test.Rows != 28 || test.Cols != 28 {
+		return fmt.Errorf("MNIST test images are %dx%d, want 28x28", test.Rows, test.Cols)
+	}
+	for from := 0; from < test.N; from += f.batch {
+		n := min(f.batch, test.N-from)
+		rows := n
+		if f.fixed {
+			rows = f.batch
+		}
+		x, err := imageBatch(test.Images[from*784:(from+n)*784], rows, f.layout, f.in.Type.DType, f.scale)
+		if err != nil {
+			return err
+		}
+		if err := fn(from, n, rows, x); err != nil {
+			return fmt.Errorf("images %d to %d: %w", from, from+n-1, err)
+		}
+	}
+	return nil
+}
+
+// scoresOf checks that an output holds [rows, classes] scores and returns
+// them as float64.
+func (f *mnistFeed) scoresOf(t *onnx.Tensor, rows int) ([]float64, int, error) {
+	if t.Len() == 0 || t.Len()%rows != 0 || t.Rank() == 0 || t.Shape()[0] != rows {
+		return nil, 0, fmt.Errorf("output %q has shape %s for a batch of %d images; want [%d, classes] (pick another value with --output)",
+			f.output, ops.FormatShape(t.Shape()), rows, rows)
+	}
+	v, err := ops.AsFloat64s(t)
+	if err != nil {
+		return nil, 0, fmt.Errorf("output %q: %w", f.output, err)
+	}
+	return v, t.Len() / rows, nil
+}
+
+// predict runs m on the test images and returns the argmax class of each.
+func (f *mnistFeed) predict(m *onnx.Model, test *mnist.Set) (pred []int, scores [][]float64, err error) {
+	err = f.each(test, func(from, n, rows int, x *onnx.Tensor) error {
+		res, err := m.RunTensors(map[string]*onnx.Tensor{f.in.Name: x}, f.output)
+		if err != nil {
+			return err
+		}
+		v, k, err := f.scoresOf(res[f.output], rows)
+		if err != nil {
+			return err
+		}
+		for i := 0; i < n; i++ {
+			row := v[i*k : (i+1)*k]
+			pred = append(pred, argmax64(row))
+			scores = append(scores, row)
+		}
+		return nil
+	})
+	return pred, scores, err
+}
+
+// describe is the feed's one-line summary.
+func (f *mnistFeed) describe() string {
+	return fmt.Sprintf("%s %s, layout %s, pixels %s, batch %d", f.in.Name, formatType(f.in.Type), f.layout,
+		map[int]string{1: "scaled to [0,1]", 255: "raw 0..255"}[f.scale], f.batch)
+}
+
+// loadTestImages reads the MNIST test set (embedded, or from dir), limited
+// to the first limit images when limit > 0.
+func loadTestImages(dir string, limit int) (*mnist.Set, error) {
+	_, test, err := mnist.Load(dir)
+	if err != nil {
+		return nil, err
+	}
+	if limit > 0 && limit < test.N {
+		test = test.Slice(0, limit)
+	}
+	return test, nil
+}
+
+func checkFeedFlags(limit, batch, scale int, layout string) (string, error) {
+	switch {
+	case limit < 0:
+		return "", usageError{fmt.Errorf("--limit %d: want 0 (all) or more", limit)}
+	case batch <= 0:
+		return "", usageError{fmt.Errorf("--batch %d: want at least 1", batch)}
+	case scale != 1 && scale != 255:
+		return "", usageError{fmt.Errorf("--scale %d: want 1 ([0,1] pixels) or 255 (raw pixels)", scale)}
+	}
+	layout = strings.ToLower(layout)
+	switch layout {
 	case layoutAuto, layoutNCHW, layoutNHWC, layoutFlat, layoutNHW:
-	default:
-		return usageError{fmt.Errorf("--layout %q: want auto, nchw, nhwc, flat or nhw", f.layout)}
+		return layout, nil
+	}
+	return "", usageError{fmt.Errorf("--layout %q: want auto, nchw, nhwc, flat or nhw", layout)}
+}
+
+func runEval(w io.Writer, path string, f evalFlags) error {
+	layout, err := checkFeedFlags(f.limit, f.batch, f.scale, f.layout)
+	if err != nil {
+		return err
 	}
 	m, err := loadModel(path)
 	if err != nil {
 		return err
 	}
-	ins := realInputs(m)
-	if len(ins) != 1 {
-		return fmt.Errorf("%s has %d inputs to feed (%s); eval needs a model with a single image input", path, len(ins), valueNames(ins))
-	}
-	in := ins[0]
-	if in.Type.DType != ops.Undefined && in.Type.DType != ops.Float32 && in.Type.DType != ops.Float64 {
-		return fmt.Errorf("input %q takes %v; eval feeds float32 or float64 images", in.Name, in.Type.DType)
-	}
-	layout := f.layout
-	if layout == layoutAuto {
-		if layout, err = guessLayout(in.Name, in.Type); err != nil {
-			return err
-		}
-	}
-	output := f.output
-	if output == "" {
-		outs := m.Outputs()
-		if len(outs) != 1 {
-			return usageError{fmt.Errorf("%s has %d outputs; pick the class scores with --output (outputs: %s)", path, len(outs), valueNames(outs))}
-		}
-		output = outs[0].Name
-	} else if _, ok := m.ValueType(output); !ok {
-		return fmt.Errorf("--output %q: %s has no such value (outputs: %s)", output, path, valueNames(m.Outputs()))
-	}
-
-	_, test, err := mnist.Load(f.data)
+	feed, err := newMNISTFeed(m, path, layout, f.output, f.scale, f.batch)
 	if err != nil {
 		return err
 	}
-	if test.Rows != 28 || test.Cols != 28 {
-		return fmt.Errorf("MNIST test images are %dx%d, want 28x28", test.Rows, test.Cols)
+	test, err := loadTestImages(f.data, f.limit)
+	if err != nil {
+		return err
 	}
-	if f.limit > 0 && f.limit < test.N {
-		test = test.Slice(0, f.limit)
-	}
-	batch := f.batch
-	fixed := in.Type.RankKnown && len(in.Type.Dims) > 0 && in.Type.Dims[0].Known()
-	if fixed {
-		batch = in.Type.Dims[0].Size
-		if batch == 0 {
-			return fmt.Errorf("input %q has a batch dimension of 0", in.Name)
-		}
-	}
-
 	start := time.Now()
-	correct, classes := 0, 0
-	for from := 0; from < test.N; from += batch {
-		n := min(batch, test.N-from)
-		rows := n
-		if fixed {
-			rows = batch // pad the last batch with blank images
-		}
-		x, err := imageBatch(test.Images[from*784:(from+n)*784], rows, layout, in.Type.DType, f.scale)
-		if err != nil {
-			return err
-		}
-		res, err := m.RunTensors(map[string]*onnx.Tensor{in.Name: x}, output)
-		if err != nil {
-			return fmt.Errorf("images %d to %d: %w", from, from+n-1, err)
-		}
-		scores := res[output]
-		if scores.Len() == 0 || scores.Len()%rows != 0 || scores.Rank() == 0 || scores.Shape()[0] != rows {
-			return fmt.Errorf("output %q has shape %s for a batch of %d images; want [%d, classes] (pick another value with --output)",
-				output, ops.FormatShape(scores.Shape()), rows, rows)
-		}
-		k := scores.Len() / rows
-		if classes == 0 {
-			classes = k
-		}
-		v, err := ops.AsFloat64s(scores)
-		if err != nil {
-			return fmt.Errorf("output %q: %w", output, err)
-		}
-		for i := 0; i < n; i++ {
-			if argmax64(v[i*k:(i+1)*k]) == int(test.Labels[from+i]) {
-				correct++
-			}
-		}
+	pred, scores, err := feed.predict(m, test)
+	if err != nil {
+		return err
 	}
 	elapsed := time.Since(start)
+	correct := 0
+	for i, p := range pred {
+		if p == int(test.Labels[i]) {
+			correct++
+		}
+	}
+	classes := 0
+	if len(scores) > 0 {
+		classes = len(scores[0])
+	}
 	acc := 0.0
 	if test.N > 0 {
 		acc = float64(correct) / float64(test.N)
 	}
 	fmt.Fprintf(w, "Model: %s\n", path)
-	fmt.Fprintf(w, "Input: %s %s, layout %s, pixels %s, batch %d\n", in.Name, formatType(in.Type), layout,
-		map[int]string{1: "scaled to [0,1]", 255: "raw 0..255"}[f.scale], batch)
-	fmt.Fprintf(w, "Output: %s (%d classes)\n", output, classes)
+	fmt.Fprintf(w, "Input: %s\n", feed.describe())
+	fmt.Fprintf(w, "Output: %s (%d classes)\n", feed.output, classes)
 	fmt.Fprintf(w, "Evaluated %d MNIST test images in %s (%.0f images/s)\n", test.N, elapsed.Round(time.Millisecond), float64(test.N)/max(elapsed.Seconds(), 1e-9))
 	fmt.Fprintf(w, "Test accuracy: %.4f (%d/%d correct)\n", acc, correct, test.N)
 	return nil

@@ -33,6 +33,8 @@ func newRootCmd() *cobra.Command {
 	// Each subcommand lives in its own file as newXxxCmd.
 	root.AddCommand(
 		newTrainCmd(),
+		newVerifyCmd(),
+		newCompareCmd(),
 		newInspectCmd(),
 		newRunCmd(),
 		newEvalCmd(),

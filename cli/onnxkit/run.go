@@ -123,36 +123,9 @@ func runRun(w io.Writer, path string, f runFlags) error {
 	if err != nil {
 		return err
 	}
-	need := realInputs(m)
-	all := m.Inputs()
-	isInput := map[string]bool{}
-	for _, v := range all {
-		isInput[v.Name] = true
-	}
-	feeds := map[string]*onnx.Tensor{}
-	for _, b := range ins {
-		if b.name == "" {
-			if len(need) != 1 {
-				return usageError{fmt.Errorf("--input %s: the model has %d inputs to feed, name one as NAME=FILE (inputs: %s)", b.arg, len(need), valueNames(need))}
-			}
-			b.name = need[0].Name
-		}
-		if !isInput[b.name] {
-			return fmt.Errorf("--input %s: the model has no input %q (inputs: %s)", b.arg, b.name, valueNames(need))
-		}
-		if _, dup := feeds[b.name]; dup {
-			return usageError{fmt.Errorf("--input %s: input %q given twice", b.arg, b.name)}
-		}
-		t, err := onnx.ReadTensorFile(b.file)
-		if err != nil {
-			return fmt.Errorf("input %q: %w", b.name, err)
-		}
-		feeds[b.name] = t
-	}
-	for _, v := range need {
-		if feeds[v.Name] == nil {
-			return fmt.Errorf("missing input %q (%s): give it with --input %s=FILE", v.Name, formatType(v.Type), v.Name)
-		}
+	feeds, err := readFeeds(m, ins)
+	if err != nil {
+		return err
 	}
 
 	var fetch []string
@@ -265,4 +238,42 @@ func argmax64(v []float64) int {
 		}
 	}
 	return best
+}
+
+// readFeeds reads the --input files of a model: a binding without a name
+// goes to the model's only input; every input without a default must be
+// given.
+func readFeeds(m *onnx.Model, ins []binding) (map[string]*onnx.Tensor, error) {
+	need := realInputs(m)
+	all := m.Inputs()
+	isInput := map[string]bool{}
+	for _, v := range all {
+		isInput[v.Name] = true
+	}
+	feeds := map[string]*onnx.Tensor{}
+	for _, b := range ins {
+		if b.name == "" {
+			if len(need) != 1 {
+				return nil, usageError{fmt.Errorf("--input %s: the model has %d inputs to feed, name one as NAME=FILE (inputs: %s)", b.arg, len(need), valueNames(need))}
+			}
+			b.name = need[0].Name
+		}
+		if !isInput[b.name] {
+			return nil, fmt.Errorf("--input %s: the model has no input %q (inputs: %s)", b.arg, b.name, valueNames(need))
+		}
+		if _, dup := feeds[b.name]; dup {
+			return nil, usageError{fmt.Errorf("--input %s: input %q given twice", b.arg, b.name)}
+		}
+		t, err := onnx.ReadTensorFile(b.file)
+		if err != nil {
+			return nil, fmt.Errorf("input %q: %w", b.name, err)
+		}
+		feeds[b.name] = t
+	}
+	for _, v := range need {
+		if feeds[v.Name] == nil {
+			return nil, fmt.Errorf("missing input %q (%s): give it with --input %s=FILE", v.Name, formatType(v.Type), v.Name)
+		}
+	}
+	return feeds, nil
 }
