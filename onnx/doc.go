@@ -15,7 +15,9 @@
 //
 // Save writes a model atomically. ToDense, FromDense, ProtoToDense and
 // DenseToProto convert tensors between *tensor.Dense, Tensor and
-// TensorProto.
+// TensorProto; ReadTensorFile and WriteTensorFile read and write .npy and
+// TensorProto .pb files. Compare measures outputs against references
+// (absolute and relative differences, argmax agreement).
 //
 // The conformance test (conformance_test.go) runs the ONNX backend node
 // tests shipped by Debian's libonnx-testdata and records the results in
