@@ -29,6 +29,8 @@ type opBase struct {
 	name   string
 	arity  int
 	serial uint64
+	// last is the output of the previous run, reused by the next one.
+	last *tensor.Dense
 }
 
 func newBase(name string, arity int) opBase {
@@ -105,6 +107,25 @@ func scalarOf(v G.Value) (float64, error) {
 	return 0, fmt.Errorf("layers: expected a scalar, got %T", v)
 }
 
+// output returns the tensor an op writes its result to: prealloc when it
+// is a tensor of the wanted shape and dtype, else the op's output of its
+// previous run when that fits, else a new tensor, kept for the next run.
+// Gorgonia's tape machine hands these ops no prealloc, and a graph is run
+// by one goroutine at a time, each run overwriting every output in full;
+// reusing outputs spares a training step tens of megabytes of allocation
+// and clearing. So an op's output is valid until the graph runs again,
+// as with Gorgonia's own preallocated values.
+func (o *opBase) output(prealloc G.Value, dt tensor.Dtype, shape ...int) *tensor.Dense {
+	if d, ok := prealloc.(*tensor.Dense); ok && d.Dtype() == dt && d.Shape().Eq(tensor.Shape(shape)) {
+		return d
+	}
+	if d := o.last; d != nil && d.Dtype() == dt && d.Shape().Eq(tensor.Shape(shape)) && !d.IsView() {
+		return d
+	}
+	o.last = output(nil, dt, shape...)
+	return o.last
+}
+
 // output returns prealloc when it is a tensor of the wanted shape and
 // dtype, and a new zeroed tensor otherwise.
 func output(prealloc G.Value, dt tensor.Dtype, shape ...int) *tensor.Dense {
@@ -166,7 +187,7 @@ func (o *convOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value, error)
 	b, _ := dense(in[2])
 	p := o.p
 	p.N = x.Shape()[0]
-	y := output(prealloc, x.Dtype(), p.N, p.M, p.OutH(), p.OutW())
+	y := o.output(prealloc, x.Dtype(), p.N, p.M, p.OutH(), p.OutW())
 	return y, floatDispatch(x, func() error {
 		s := backing[float32](x, w, b, y)
 		kernel.Conv2D(p, s[0], s[1], s[2], s[3])
@@ -225,11 +246,11 @@ func (o *convGradOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value, er
 	var res *tensor.Dense
 	switch o.wrt {
 	case 0:
-		res = output(prealloc, x.Dtype(), x.Shape()...)
+		res = o.output(prealloc, x.Dtype(), x.Shape()...)
 	case 1:
-		res = output(prealloc, x.Dtype(), w.Shape()...)
+		res = o.output(prealloc, x.Dtype(), w.Shape()...)
 	default:
-		res = output(prealloc, x.Dtype(), p.M)
+		res = o.output(prealloc, x.Dtype(), p.M)
 	}
 	return res, floatDispatch(x, func() error {
 		convBackward(p, o.wrt, backing[float32](x, w, dy, res))
@@ -286,7 +307,7 @@ func (o *maxPoolOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value, err
 		return nil, err
 	}
 	p := o.params(x.Shape())
-	y := output(prealloc, x.Dtype(), p.N, p.C, p.OutH, p.OutW)
+	y := o.output(prealloc, x.Dtype(), p.N, p.C, p.OutH, p.OutW)
 	if n := y.Size(); cap(o.argmax) < n {
 		o.argmax = make([]int, n)
 	} else {
@@ -329,7 +350,7 @@ func (o *maxPoolGradOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value,
 	if dy.Size() != len(o.fwd.argmax) {
 		return nil, fmt.Errorf("layers: maxpool gradient of %d values for %d outputs", dy.Size(), len(o.fwd.argmax))
 	}
-	dx := output(prealloc, x.Dtype(), x.Shape()...)
+	dx := o.output(prealloc, x.Dtype(), x.Shape()...)
 	return dx, floatDispatch(x, func() error {
 		s := backing[float32](dy, dx)
 		kernel.MaxPool2DBackward(s[0], o.fwd.argmax, s[1])
@@ -367,7 +388,7 @@ func (o *denseOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value, error
 	w, _ := dense(in[1])
 	b, _ := dense(in[2])
 	n, k, m := x.Shape()[0], w.Shape()[0], w.Shape()[1]
-	y := output(prealloc, x.Dtype(), n, m)
+	y := o.output(prealloc, x.Dtype(), n, m)
 	return y, floatDispatch(x, func() error {
 		denseForward(n, k, m, backing[float32](x, w, b, y))
 		return nil
@@ -428,11 +449,11 @@ func (o *denseGradOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value, e
 	var res *tensor.Dense
 	switch o.wrt {
 	case 0:
-		res = output(prealloc, x.Dtype(), n, k)
+		res = o.output(prealloc, x.Dtype(), n, k)
 	case 1:
-		res = output(prealloc, x.Dtype(), k, m)
+		res = o.output(prealloc, x.Dtype(), k, m)
 	default:
-		res = output(prealloc, x.Dtype(), m)
+		res = o.output(prealloc, x.Dtype(), m)
 	}
 	return res, floatDispatch(x, func() error {
 		denseBackward(o.wrt, n, k, m, backing[float32](x, w, dy, res))
@@ -478,7 +499,7 @@ func (o *reluOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value, error)
 	if err != nil {
 		return nil, err
 	}
-	y := output(prealloc, x.Dtype(), x.Shape()...)
+	y := o.output(prealloc, x.Dtype(), x.Shape()...)
 	return y, floatDispatch(x, func() error {
 		relu(backing[float32](x, y))
 		return nil
@@ -488,12 +509,7 @@ func (o *reluOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value, error)
 	})
 }
 
-func relu[T kernel.Float](s [][]T) {
-	y := s[1]
-	for i, v := range s[0] {
-		y[i] = max(v, 0)
-	}
-}
+func relu[T kernel.Float](s [][]T) { kernel.Relu(s[0], s[1]) }
 
 func (o *reluOp) DiffWRT(int) []bool { return []bool{true} }
 func (o *reluOp) SymDiff(_ G.Nodes, out, grad *G.Node) (G.Nodes, error) {
@@ -519,7 +535,7 @@ func (o *reluGradOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value, er
 		return nil, err
 	}
 	dy, _ := dense(in[1])
-	dx := output(prealloc, y.Dtype(), y.Shape()...)
+	dx := o.output(prealloc, y.Dtype(), y.Shape()...)
 	return dx, floatDispatch(y, func() error {
 		reluGrad(backing[float32](y, dy, dx))
 		return nil
@@ -529,16 +545,7 @@ func (o *reluGradOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value, er
 	})
 }
 
-func reluGrad[T kernel.Float](s [][]T) {
-	y, dy, dx := s[0], s[1], s[2]
-	for i, v := range y {
-		if v > 0 {
-			dx[i] = dy[i]
-		} else {
-			dx[i] = 0
-		}
-	}
-}
+func reluGrad[T kernel.Float](s [][]T) { kernel.ReluGrad(s[0], s[1], s[2]) }
 
 // ---- Softmax (last axis of a matrix) ----
 
@@ -555,7 +562,7 @@ func (o *softmaxOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value, err
 	if err != nil {
 		return nil, err
 	}
-	y := output(prealloc, x.Dtype(), x.Shape()...)
+	y := o.output(prealloc, x.Dtype(), x.Shape()...)
 	k := x.Shape()[1]
 	return y, floatDispatch(x, func() error {
 		s := backing[float32](x, y)
@@ -609,7 +616,7 @@ func (o *softmaxGradOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value,
 		return nil, err
 	}
 	dy, _ := dense(in[1])
-	dx := output(prealloc, y.Dtype(), y.Shape()...)
+	dx := o.output(prealloc, y.Dtype(), y.Shape()...)
 	k := y.Shape()[1]
 	return dx, floatDispatch(y, func() error {
 		softmaxGrad(k, backing[float32](y, dy, dx))

@@ -1,5 +1,7 @@
 package kernel
 
+import "math"
+
 // ConvParams describes a 2-D convolution (really a cross-correlation, as in
 // ONNX and Keras) of an N×C×H×W input with an M×(C/Group)×KH×KW kernel.
 // Pads are in input pixels at each border; strides and dilations must be at
@@ -31,34 +33,85 @@ func (p ConvParams) colRows() int { return p.C / p.Group * p.KH * p.KW }
 // image x (C×H×W) out as a (C/Group·KH·KW)×(OH·OW) matrix, zero where the
 // field falls into padding.
 func im2col[T Float](p *ConvParams, x []T, c0 int, col []T) {
+	im2colRange(p, x, c0, 0, p.C/p.Group, col)
+}
+
+// im2colParallel is im2col split by channels across the workers, for a
+// batch too small to keep them busy one image each.
+func im2colParallel[T Float](p *ConvParams, x []T, c0 int, col []T) {
+	parallelFor(p.C/p.Group, func(_, lo, hi int) { im2colRange(p, x, c0, lo, hi, col) })
+}
+
+// im2colRange is im2col for the channels c0+[cLo, cHi) of the group,
+// writing only their rows of col.
+func im2colRange[T Float](p *ConvParams, x []T, c0, cLo, cHi int, col []T) {
 	oh, ow := p.OutH(), p.OutW()
-	cg := p.C / p.Group
-	for c := 0; c < cg; c++ {
+	for c := cLo; c < cHi; c++ {
 		plane := x[(c0+c)*p.H*p.W : (c0+c+1)*p.H*p.W]
 		for kh := 0; kh < p.KH; kh++ {
+			// Output rows [ylo, yhi) read input rows ih0 + y·StrideH.
+			ih0 := -p.PadTop + kh*p.DilH
+			ylo, yhi := validRange(ih0, p.StrideH, oh, p.H)
 			for kw := 0; kw < p.KW; kw++ {
 				row := col[((c*p.KH+kh)*p.KW+kw)*oh*ow:][:oh*ow]
-				for y := 0; y < oh; y++ {
-					ih := y*p.StrideH - p.PadTop + kh*p.DilH
-					out := row[y*ow : (y+1)*ow]
-					if ih < 0 || ih >= p.H {
-						clear(out)
-						continue
-					}
-					src := plane[ih*p.W : (ih+1)*p.W]
-					iw := -p.PadLeft + kw*p.DilW
-					for x := range out {
-						if iw >= 0 && iw < p.W {
-							out[x] = src[iw]
-						} else {
+				// Output columns [lo, hi) read input columns iw0 + x·StrideW.
+				iw0 := -p.PadLeft + kw*p.DilW
+				lo, hi := validRange(iw0, p.StrideW, ow, p.W)
+				clear(row[:ylo*ow])
+				clear(row[yhi*ow:])
+				if lo == hi {
+					clear(row[ylo*ow : yhi*ow])
+					continue
+				}
+				if lo > 0 || hi < ow {
+					// The few columns in the side pads, as plain stores.
+					for y := ylo; y < yhi; y++ {
+						out := row[y*ow : (y+1)*ow]
+						for x := range out[:lo] {
 							out[x] = 0
 						}
+						for x := hi; x < len(out); x++ {
+							out[x] = 0
+						}
+					}
+				}
+				if ylo == yhi {
+					continue
+				}
+				if p.StrideW == 1 {
+					src := plane[(ih0+ylo*p.StrideH)*p.W+iw0+lo:]
+					copyRows(row[ylo*ow+lo:], src, hi-lo, yhi-ylo, ow, p.StrideH*p.W)
+					continue
+				}
+				for y := ylo; y < yhi; y++ {
+					src := plane[(ih0+y*p.StrideH)*p.W : (ih0+y*p.StrideH+1)*p.W]
+					out := row[y*ow : (y+1)*ow]
+					iw := iw0 + lo*p.StrideW
+					for x := lo; x < hi; x++ {
+						out[x] = src[iw]
 						iw += p.StrideW
 					}
 				}
 			}
 		}
 	}
+}
+
+// validRange returns the outputs [lo, hi) of a row of n outputs whose
+// input column start+x·stride falls inside [0, w); lo ≤ hi.
+func validRange(start, stride, n, w int) (lo, hi int) {
+	if start < 0 {
+		lo = (-start + stride - 1) / stride
+	}
+	hi = n
+	if last := start + (n-1)*stride; last >= w {
+		hi = 0
+		if w > start {
+			hi = (w - start + stride - 1) / stride
+		}
+	}
+	lo = min(lo, n)
+	return lo, max(lo, min(hi, n))
 }
 
 // col2im adds a column matrix back into the channels [c0, c0+C/Group) of
@@ -69,19 +122,28 @@ func col2im[T Float](p *ConvParams, col []T, c0 int, dx []T) {
 	for c := 0; c < cg; c++ {
 		plane := dx[(c0+c)*p.H*p.W : (c0+c+1)*p.H*p.W]
 		for kh := 0; kh < p.KH; kh++ {
+			ih0 := -p.PadTop + kh*p.DilH
+			ylo, yhi := validRange(ih0, p.StrideH, oh, p.H)
+			if ylo == yhi {
+				continue
+			}
 			for kw := 0; kw < p.KW; kw++ {
 				row := col[((c*p.KH+kh)*p.KW+kw)*oh*ow:][:oh*ow]
-				for y := 0; y < oh; y++ {
-					ih := y*p.StrideH - p.PadTop + kh*p.DilH
-					if ih < 0 || ih >= p.H {
-						continue
-					}
-					dst := plane[ih*p.W : (ih+1)*p.W]
-					iw := -p.PadLeft + kw*p.DilW
-					for _, v := range row[y*ow : (y+1)*ow] {
-						if iw >= 0 && iw < p.W {
-							dst[iw] += v
-						}
+				iw0 := -p.PadLeft + kw*p.DilW
+				lo, hi := validRange(iw0, p.StrideW, ow, p.W)
+				if lo == hi {
+					continue
+				}
+				if p.StrideW == 1 {
+					dst := plane[(ih0+ylo*p.StrideH)*p.W+iw0+lo:]
+					addRows(dst, row[ylo*ow+lo:], hi-lo, yhi-ylo, p.StrideH*p.W, ow)
+					continue
+				}
+				for y := ylo; y < yhi; y++ {
+					dst := plane[(ih0+y*p.StrideH)*p.W : (ih0+y*p.StrideH+1)*p.W]
+					iw := iw0 + lo*p.StrideW
+					for _, v := range row[y*ow+lo : y*ow+hi] {
+						dst[iw] += v
 						iw += p.StrideW
 					}
 				}
@@ -96,17 +158,23 @@ func Conv2D[T Float](p ConvParams, x, w, b, y []T) {
 	oh, ow := p.OutH(), p.OutW()
 	ohw := oh * ow
 	mg, rows := p.M/p.Group, p.colRows()
-	cols := make([][]T, workerCount(p.N))
-	parallelFor(p.N, func(wk, lo, hi int) {
-		if cols[wk] == nil {
-			cols[wk] = make([]T, rows*ohw)
-		}
-		col := cols[wk]
+	// With fewer images than workers (batch 1), the images run one after
+	// another with im2col split by channels and the product split by
+	// Gemm itself, as the only one in flight.
+	few := p.N < workerCount(math.MaxInt)
+	parallelFor(p.N, func(_, lo, hi int) {
+		buf := getScratch[T](rows * ohw)
+		defer putScratch(buf)
+		col := *buf
 		for n := lo; n < hi; n++ {
 			xn := x[n*p.C*p.H*p.W : (n+1)*p.C*p.H*p.W]
 			yn := y[n*p.M*ohw : (n+1)*p.M*ohw]
 			for g := 0; g < p.Group; g++ {
-				im2col(&p, xn, g*(p.C/p.Group), col)
+				if few {
+					im2colParallel(&p, xn, g*(p.C/p.Group), col)
+				} else {
+					im2col(&p, xn, g*(p.C/p.Group), col)
+				}
 				yg := yn[g*mg*ohw : (g+1)*mg*ohw]
 				if b != nil {
 					for m := 0; m < mg; m++ {
@@ -135,30 +203,41 @@ func Conv2DBackward[T Float](p ConvParams, x, w, dy, dx, dw, db []T) {
 	ohw := oh * ow
 	mg, rows := p.M/p.Group, p.colRows()
 	if db != nil {
-		clear(db)
-		for n := 0; n < p.N; n++ {
-			for m := 0; m < p.M; m++ {
-				var s T
-				for _, v := range dy[(n*p.M+m)*ohw : (n*p.M+m+1)*ohw] {
-					s += v
+		// Split by channel, each summed in the order of a serial loop.
+		parallelFor(p.M, func(_, lo, hi int) {
+			for m := lo; m < hi; m++ {
+				var acc T
+				for n := 0; n < p.N; n++ {
+					var s T
+					for _, v := range dy[(n*p.M+m)*ohw : (n*p.M+m+1)*ohw] {
+						s += v
+					}
+					acc += s
 				}
-				db[m] += s
+				db[m] = acc
 			}
-		}
+		})
 	}
 	if dx == nil && dw == nil {
 		return
 	}
 	workers := workerCount(p.N)
-	cols := make([][]T, workers)
-	dws := make([][]T, workers)
+	// Workers after the first accumulate their part of dw in scratch
+	// space, added into dw at the end.
+	dws := make([]*[]T, workers)
 	parallelFor(p.N, func(wk, lo, hi int) {
-		col := make([]T, rows*ohw)
-		cols[wk] = col
+		buf := getScratch[T](rows * ohw)
+		defer putScratch(buf)
+		col := *buf
 		var dwk []T
 		if dw != nil {
-			dwk = make([]T, len(w))
-			dws[wk] = dwk
+			if wk == 0 {
+				dwk = dw[:len(w)]
+			} else {
+				dws[wk] = getScratch[T](len(w))
+				dwk = *dws[wk]
+			}
+			clear(dwk)
 		}
 		for n := lo; n < hi; n++ {
 			xn := x[n*p.C*p.H*p.W : (n+1)*p.C*p.H*p.W]
@@ -184,11 +263,14 @@ func Conv2DBackward[T Float](p ConvParams, x, w, dy, dx, dw, db []T) {
 		}
 	})
 	if dw != nil {
-		clear(dw)
-		for _, d := range dws {
-			for i, v := range d {
+		for _, b := range dws[1:] {
+			if b == nil {
+				continue
+			}
+			for i, v := range (*b)[:len(dw)] {
 				dw[i] += v
 			}
+			putScratch(b)
 		}
 	}
 }

@@ -14,6 +14,7 @@ func pickSgemmImpl() *sgemmArch {
 			kernel:   sgemmKernelAVX2,
 			transB16: packPanel16AVX2, transA6: packPanel6AVX2,
 			copyB16: copyPanel16AVX2, copyA6: copyPanel6AVX2,
+			gemv: sgemvKernelAVX2,
 		}
 	}
 	return nil
@@ -43,3 +44,8 @@ func copyPanel16AVX2(dst, src *float32, ld, k, n int)
 //
 //go:noescape
 func copyPanel6AVX2(dst, src *float32, ld, k, n int)
+
+// sgemvKernelAVX2 is the AVX2/FMA rowTimesMatrix kernel.
+//
+//go:noescape
+func sgemvKernelAVX2(k int, a, b *float32, ldb int, c *float32, n int, alpha, beta float32)

@@ -382,3 +382,168 @@ copy6loop:
 	JNZ          copy6loop
 	VZEROUPPER
 	RET
+
+// func sgemvKernelAVX2(k int, a, b *float32, ldb int, c *float32, n int, alpha, beta float32)
+//
+// For j < n: c[j] = alpha·Σ_{p<k} a[p]·b[p·ldb+j] + beta·c[j], the row
+// vector a (k floats) times the row-major k×n matrix b (row stride ldb
+// floats). When beta is 0, c is not read. k ≥ 1, n ≥ 1. Columns go 64 at
+// a time (8 accumulators), then 8, then a masked last group of fewer than
+// 8, whose lanes past n are neither read nor written.
+TEXT ·sgemvKernelAVX2(SB), NOSPLIT, $0-56
+	MOVQ         k+0(FP), CX
+	MOVQ         a+8(FP), AX
+	MOVQ         b+16(FP), BX
+	MOVQ         ldb+24(FP), DX
+	SHLQ         $2, DX
+	MOVQ         c+32(FP), DI
+	MOVQ         n+40(FP), R8
+	VBROADCASTSS alpha+48(FP), Y14
+	VBROADCASTSS beta+52(FP), Y15
+
+	// R9 = 1 when beta is 0 (or -0); a NaN beta reads C.
+	XORQ    R9, R9
+	VXORPS  X0, X0, X0
+	UCOMISS X0, X15
+	JNE     gv64
+	JPS     gv64
+	MOVQ    $1, R9
+
+gv64:
+	CMPQ   R8, $64
+	JLT    gv8
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	MOVQ   AX, SI
+	MOVQ   BX, R10
+	MOVQ   CX, R11
+
+gv64loop:
+	VBROADCASTSS (SI), Y8
+	VFMADD231PS  (R10), Y8, Y0
+	VFMADD231PS  32(R10), Y8, Y1
+	VFMADD231PS  64(R10), Y8, Y2
+	VFMADD231PS  96(R10), Y8, Y3
+	VFMADD231PS  128(R10), Y8, Y4
+	VFMADD231PS  160(R10), Y8, Y5
+	VFMADD231PS  192(R10), Y8, Y6
+	VFMADD231PS  224(R10), Y8, Y7
+	ADDQ         $4, SI
+	ADDQ         DX, R10
+	DECQ         R11
+	JNZ          gv64loop
+
+	VMULPS Y14, Y0, Y0
+	VMULPS Y14, Y1, Y1
+	VMULPS Y14, Y2, Y2
+	VMULPS Y14, Y3, Y3
+	VMULPS Y14, Y4, Y4
+	VMULPS Y14, Y5, Y5
+	VMULPS Y14, Y6, Y6
+	VMULPS Y14, Y7, Y7
+	TESTQ  R9, R9
+	JNZ    gv64store
+	VFMADD231PS (DI), Y15, Y0
+	VFMADD231PS 32(DI), Y15, Y1
+	VFMADD231PS 64(DI), Y15, Y2
+	VFMADD231PS 96(DI), Y15, Y3
+	VFMADD231PS 128(DI), Y15, Y4
+	VFMADD231PS 160(DI), Y15, Y5
+	VFMADD231PS 192(DI), Y15, Y6
+	VFMADD231PS 224(DI), Y15, Y7
+
+gv64store:
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	VMOVUPS Y2, 64(DI)
+	VMOVUPS Y3, 96(DI)
+	VMOVUPS Y4, 128(DI)
+	VMOVUPS Y5, 160(DI)
+	VMOVUPS Y6, 192(DI)
+	VMOVUPS Y7, 224(DI)
+	ADDQ    $256, BX
+	ADDQ    $256, DI
+	SUBQ    $64, R8
+	JMP     gv64
+
+gv8:
+	CMPQ   R8, $8
+	JLT    gvtail
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	MOVQ   AX, SI
+	MOVQ   BX, R10
+	MOVQ   CX, R11
+	CMPQ   R11, $2
+	JLT    gv8one
+
+gv8loop:
+	VBROADCASTSS (SI), Y8
+	VFMADD231PS  (R10), Y8, Y0
+	VBROADCASTSS 4(SI), Y9
+	VFMADD231PS  (R10)(DX*1), Y9, Y1
+	ADDQ         $8, SI
+	LEAQ         (R10)(DX*2), R10
+	SUBQ         $2, R11
+	CMPQ         R11, $2
+	JGE          gv8loop
+
+gv8one:
+	TESTQ R11, R11
+	JZ    gv8sum
+	VBROADCASTSS (SI), Y8
+	VFMADD231PS  (R10), Y8, Y0
+
+gv8sum:
+	VADDPS Y1, Y0, Y0
+	VMULPS Y14, Y0, Y0
+	TESTQ  R9, R9
+	JNZ    gv8store
+	VFMADD231PS (DI), Y15, Y0
+
+gv8store:
+	VMOVUPS Y0, (DI)
+	ADDQ    $32, BX
+	ADDQ    $32, DI
+	SUBQ    $8, R8
+	JMP     gv8
+
+gvtail:
+	TESTQ   R8, R8
+	JZ      gvdone
+	LEAQ    gemmMask<>(SB), R12
+	NEGQ    R8
+	LEAQ    64(R12)(R8*4), R12
+	VMOVDQU (R12), Y13
+	VXORPS  Y0, Y0, Y0
+	MOVQ    AX, SI
+	MOVQ    BX, R10
+	MOVQ    CX, R11
+
+gvtailloop:
+	VBROADCASTSS (SI), Y8
+	VMASKMOVPS   (R10), Y13, Y9
+	VFMADD231PS  Y9, Y8, Y0
+	ADDQ         $4, SI
+	ADDQ         DX, R10
+	DECQ         R11
+	JNZ          gvtailloop
+
+	VMULPS Y14, Y0, Y0
+	TESTQ  R9, R9
+	JNZ    gvtailstore
+	VMASKMOVPS  (DI), Y13, Y9
+	VFMADD231PS Y9, Y15, Y0
+
+gvtailstore:
+	VMASKMOVPS Y0, Y13, (DI)
+
+gvdone:
+	VZEROUPPER
+	RET

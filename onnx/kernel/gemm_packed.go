@@ -30,9 +30,10 @@ const (
 )
 
 // sgemmParallelMACs is the size (m·n·k) from which a product is split
-// across goroutines. The per-image products of a convolution stay below it:
-// they already run one image per goroutine. Tests lower it.
-var sgemmParallelMACs = 8 << 20
+// across goroutines when it is the only one in flight (see sgemmActive):
+// the dense layers of a training batch, and at batch 1 the convolution and
+// dense products of one image. Tests lower it.
+var sgemmParallelMACs = 1 << 20
 
 // microKernel computes the gemmMR×gemmNR tile C = alpha*Ã·B̃ + beta*C,
 // where Ã is a packed A panel (k steps of gemmMR floats) and B̃ a packed B
@@ -50,12 +51,19 @@ type panelTransposer func(dst, src *float32, ld, n8 int)
 // where the panel width w is gemmNR or gemmMR, 1 ≤ n ≤ w and k ≥ 1.
 type panelCopier func(dst, src *float32, ld, k, n int)
 
+// rowTimesMatrix computes, for j < n, c[j] = alpha·Σ_{p<k} a[p]·b[p·ldb+j]
+// + beta·c[j]: a row vector times a row-major matrix, read in place (no
+// packing). When beta is 0 c is not read. k ≥ 1 and n ≥ 1.
+type rowTimesMatrix func(k int, a, b *float32, ldb int, c *float32, n int, alpha, beta float32)
+
 // sgemmArch holds the machine-specific routines of the packed Gemm: the
-// micro-kernel and, optionally, fast packers (nil means portable Go).
+// micro-kernel and, optionally, fast packers (nil means portable Go) and a
+// kernel for single-row products (nil means the packed path).
 type sgemmArch struct {
 	kernel            microKernel
 	transB16, transA6 panelTransposer
 	copyB16, copyA6   panelCopier
+	gemv              rowTimesMatrix
 }
 
 // sgemmBufs is one goroutine's packing space, recycled through sgemmPool.
@@ -197,6 +205,15 @@ func blockSize(n, limit, unit int) int {
 
 // sgemmSerial computes the product in the calling goroutine.
 func sgemmSerial(bufs *sgemmBufs, arch *sgemmArch, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	if m == 1 && !transB && (!transA || lda == 1) && arch.gemv != nil {
+		// A single row (a batch of one through a dense layer): packing B
+		// would cost as much as the product, so stream B as it is.
+		_ = a[k-1]
+		_ = b[(k-1)*ldb+n-1]
+		_ = c[n-1]
+		arch.gemv(k, &a[0], &b[0], ldb, &c[0], n, alpha, beta)
+		return
+	}
 	kcb := blockSize(k, gemmKC, 1)
 	mcb := blockSize(m, gemmMC, gemmMR)
 	ncb := blockSize(n, gemmNC, gemmNR)

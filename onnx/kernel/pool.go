@@ -44,7 +44,15 @@ func PoolOut(in, k, d, s, padBegin, padEnd int, ceil bool) int {
 func MaxPool2D[T Float](p PoolParams, x, y []T, argmax []int) {
 	planes := p.N * p.C
 	hw, ohw := p.H*p.W, p.OutH*p.OutW
+	fast := p.KH == 2 && p.KW == 2 && p.StrideH == 2 && p.StrideW == 2 && p.DilH == 1 && p.DilW == 1 &&
+		p.PadTop == 0 && p.PadLeft == 0 && 2*p.OutH <= p.H && 2*p.OutW <= p.W
 	parallelFor(planes, func(_, lo, hi int) {
+		if fast {
+			for pl := lo; pl < hi; pl++ {
+				maxPool2x2(p, x[pl*hw:(pl+1)*hw], y[pl*ohw:(pl+1)*ohw], argmax, pl*ohw, pl*hw)
+			}
+			return
+		}
 		for pl := lo; pl < hi; pl++ {
 			in := x[pl*hw : (pl+1)*hw]
 			for oy := 0; oy < p.OutH; oy++ {
@@ -77,6 +85,51 @@ func MaxPool2D[T Float](p PoolParams, x, y []T, argmax []int) {
 			}
 		}
 	})
+}
+
+// maxPool2x2 is MaxPool2D of one plane for 2×2 windows at stride 2 that
+// all lie inside the plane. It visits the taps in the order of the general
+// loop, so it picks the same element. When argmax is not nil, the index of
+// output o is stored at argmax[o0+o] as base plus its index in the plane.
+func maxPool2x2[T Float](p PoolParams, in, out []T, argmax []int, o0, base int) {
+	w := p.W
+	for oy := 0; oy < p.OutH; oy++ {
+		r0 := in[2*oy*w : 2*oy*w+2*p.OutW]
+		r1 := in[(2*oy+1)*w : (2*oy+1)*w+2*p.OutW]
+		o := out[oy*p.OutW : (oy+1)*p.OutW]
+		if argmax == nil {
+			for ox := range o {
+				best := r0[2*ox]
+				if v := r0[2*ox+1]; v > best {
+					best = v
+				}
+				if v := r1[2*ox]; v > best {
+					best = v
+				}
+				if v := r1[2*ox+1]; v > best {
+					best = v
+				}
+				o[ox] = best
+			}
+			continue
+		}
+		am := argmax[o0+oy*p.OutW : o0+(oy+1)*p.OutW]
+		i0 := base + 2*oy*w
+		for ox := range o {
+			best, bi := r0[2*ox], i0+2*ox
+			if v := r0[2*ox+1]; v > best {
+				best, bi = v, i0+2*ox+1
+			}
+			if v := r1[2*ox]; v > best {
+				best, bi = v, i0+w+2*ox
+			}
+			if v := r1[2*ox+1]; v > best {
+				best, bi = v, i0+w+2*ox+1
+			}
+			o[ox] = best
+			am[ox] = bi
+		}
+	}
 }
 
 // MaxPool2DBackward routes each output gradient to the input element that

@@ -1,0 +1,177 @@
+#!/usr/bin/env bash
+# compare.sh measures onnxkit against its peers on this machine, side by
+# side in one run, and prints a table of the ratios (issue 6, "Speed"):
+#
+#   - training the LeNet at batch 128: PyTorch (Debian python3-torch, 2
+#     threads, OpenBLAS OpenMP build) vs onnxkit (BenchmarkTrainStep);
+#   - inference of onnxkit's exported lenet.onnx at batch 128 (images/s) and
+#     batch 1 (ms): onnxruntime vs onnxkit's ONNX runtime (onnx.Load/Run)
+#     and its Gorgonia path (trainer.Predict), all timed by one Go harness
+#     (bench/bench_test.go), with allocations per run;
+#   - peak memory (max RSS) of a short onnxkit training run.
+#
+# Usage (as root, or with sudo, on Debian 12 with Go 1.26 and npm), from
+# anywhere in the checkout:
+#
+#   bash bench/compare.sh
+#
+# Environment: COUNT (repetitions of each Go benchmark, default 5),
+# TRAIN_STEPS (steps per repetition, default 30), BENCHTIME (per inference
+# benchmark, default 2s), SKIP_INSTALL=1 to skip the installation step.
+set -euo pipefail
+
+script_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+repo_root="$(cd "${script_dir}/.." && pwd)"
+cd "${repo_root}"
+
+COUNT="${COUNT:-5}"
+TRAIN_STEPS="${TRAIN_STEPS:-30}"
+BENCHTIME="${BENCHTIME:-2s}"
+OPENBLAS_DIR=/usr/lib/x86_64-linux-gnu/openblas-openmp
+PY=/usr/bin/python3
+
+log() { printf 'compare: %s\n' "$*" >&2; }
+die() { printf 'compare: error: %s\n' "$*" >&2; exit 1; }
+
+as_root() {
+	if [ "$(id -u)" -eq 0 ]; then
+		"$@"
+	elif command -v sudo >/dev/null 2>&1; then
+		sudo "$@"
+	else
+		die "need root (or sudo) to run: $*"
+	fi
+}
+
+# --- peers -------------------------------------------------------------------
+if [ "${SKIP_INSTALL:-0}" != 1 ]; then
+	# PyTorch with Debian's OpenBLAS OpenMP build (the default reference
+	# BLAS is about 5x slower and not a fair peer), and /usr/bin/time.
+	pkgs=(python3-torch libopenblas0-openmp python3-numpy time)
+	missing=()
+	for pkg in "${pkgs[@]}"; do
+		status="$(dpkg-query -W -f='${Status}' "${pkg}" 2>/dev/null || true)"
+		[ "${status}" = "install ok installed" ] || missing+=("${pkg}")
+	done
+	if [ "${#missing[@]}" -gt 0 ]; then
+		log "installing ${missing[*]}"
+		as_root env DEBIAN_FRONTEND=noninteractive apt-get update
+		as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y "${missing[@]}"
+	fi
+	# onnxruntime (the library onnxkit's tests load) and python3-onnx.
+	bash "${repo_root}/scripts/install-peers.sh" >&2
+fi
+[ -d "${OPENBLAS_DIR}" ] || die "${OPENBLAS_DIR} missing (apt-get install libopenblas0-openmp)"
+
+work="$(mktemp -d -t onnxkit-compare-XXXXXX)"
+trap 'rm -rf "${work}"' EXIT
+
+# --- build -------------------------------------------------------------------
+log "building onnxkit, the benchmark binaries"
+go build -o "${work}/onnxkit" ./cli/onnxkit
+go test -c -o "${work}/trainer.test" ./trainer/
+go test -c -o "${work}/bench.test" ./bench/
+
+load_before="$(cut -d' ' -f1-3 /proc/loadavg)"
+started="$(date -u +%FT%TZ)"
+
+# --- the exported model -------------------------------------------------------
+log "exporting lenet.onnx (1 epoch on 1,280 images; inference speed does not depend on the weights)"
+"${work}/onnxkit" train --epochs 1 --limit 1280 --logdir '' --verify off \
+	--out "${work}/lenet.onnx" >"${work}/export.log" 2>&1 ||
+	{ cat "${work}/export.log" >&2; die "export failed"; }
+
+# --- peak memory ----------------------------------------------------------------
+log "peak memory: onnxkit train --epochs 1 --limit 12800 --out '' --logdir ''"
+/usr/bin/time -v -o "${work}/time.txt" "${work}/onnxkit" train --epochs 1 --limit 12800 \
+	--out '' --logdir '' --verify off >"${work}/rss-train.log" 2>&1 ||
+	{ cat "${work}/rss-train.log" >&2; die "training run failed"; }
+rss_kb="$(awk -F': ' '/Maximum resident set size/ {print $2}' "${work}/time.txt")"
+
+# --- training -------------------------------------------------------------------
+log "training: PyTorch (${TRAIN_STEPS} steps x 5 after warm-up)"
+LD_LIBRARY_PATH="${OPENBLAS_DIR}${LD_LIBRARY_PATH:+:${LD_LIBRARY_PATH}}" \
+	"${PY}" "${script_dir}/pytorch_lenet.py" --threads 2 --batch 128 --warmup 5 \
+	--steps "${TRAIN_STEPS}" --repeats 5 | tee "${work}/pytorch.txt" >&2
+
+log "training: onnxkit BenchmarkTrainStep (${TRAIN_STEPS} steps x ${COUNT})"
+(cd trainer && "${work}/trainer.test" -test.run '^$' -test.bench '^BenchmarkTrainStep$' \
+	-test.benchtime "${TRAIN_STEPS}x" -test.count "${COUNT}") | tee "${work}/train.txt" >&2
+
+# --- inference ------------------------------------------------------------------
+log "inference: onnxruntime, onnxkit ONNX runtime, onnxkit graph (${BENCHTIME} x ${COUNT})"
+# onnxruntime and onnxkit run in separate processes of the same benchmark
+# binary, so that onnxruntime's worker threads cannot slow onnxkit down or
+# the other way round.
+for engines in 'ORT' '(ONNX|Graph)'; do
+	(cd bench && ONNXKIT_BENCH_MODEL="${work}/lenet.onnx" "${work}/bench.test" -test.run '^$' \
+		-test.bench "^BenchmarkInfer${engines}\$" -test.benchtime "${BENCHTIME}" -test.count "${COUNT}")
+done | tee "${work}/infer.txt" >&2
+
+load_after="$(cut -d' ' -f1-3 /proc/loadavg)"
+
+# --- table ----------------------------------------------------------------------
+"${PY}" - "${work}" "${rss_kb}" "${started}" "${load_before}" "${load_after}" <<'EOF'
+import re, statistics, sys
+
+work, rss_kb, started, load_before, load_after = sys.argv[1:6]
+
+def bench(path):
+    """name -> unit -> list of values, from `go test -bench` output."""
+    res = {}
+    for line in open(path):
+        f = line.split()
+        if not f or not f[0].startswith("Benchmark"):
+            continue
+        name = re.sub(r"-\d+$", "", f[0])
+        for i in range(3, len(f), 2):
+            res.setdefault(name, {}).setdefault(f[i], []).append(float(f[i - 1]))
+    return res
+
+def med(r, name, unit):
+    return statistics.median(r[name][unit])
+
+torch = next(float(l.split()[1]) for l in open(f"{work}/pytorch.txt") if l.startswith("pytorch_train_images_per_s "))
+torch_info = open(f"{work}/pytorch.txt").readline().strip()
+train = bench(f"{work}/train.txt")
+inf = bench(f"{work}/infer.txt")
+
+ok_train = med(train, "BenchmarkTrainStep", "images/s")
+rows = []
+def row(what, peer, ours, ratio, target, met):
+    rows.append((what, peer, ours, ratio, target, "yes" if met else "NO"))
+
+r = ok_train / torch
+row("training, batch 128 (images/s)", f"PyTorch {torch:,.0f}", f"{ok_train:,.0f}", f"{r:.2f}x", ">= 1.0x", r >= 1.0)
+# The peer is onnxruntime's faster configuration (default threads or one).
+ort_cfg128 = max(("default", "threads1"), key=lambda c: med(inf, f"BenchmarkInferORT/{c}/batch128", "images/s"))
+ort_cfg1 = min(("default", "threads1"), key=lambda c: med(inf, f"BenchmarkInferORT/{c}/batch1", "ms/run"))
+ort128 = med(inf, f"BenchmarkInferORT/{ort_cfg128}/batch128", "images/s")
+ort1 = med(inf, f"BenchmarkInferORT/{ort_cfg1}/batch1", "ms/run")
+for path, label in (("ONNX", "onnx.Load().Run"), ("Graph", "trainer.Predict")):
+    v = med(inf, f"BenchmarkInfer{path}/batch128", "images/s")
+    row(f"inference b128 (images/s), {label}", f"ORT {ort128:,.0f} ({ort_cfg128})", f"{v:,.0f}", f"{v / ort128:.2f}x", ">= 0.5x", v / ort128 >= 0.5)
+for path, label in (("ONNX", "onnx.Load().Run"), ("Graph", "trainer.Predict")):
+    v = med(inf, f"BenchmarkInfer{path}/batch1", "ms/run")
+    row(f"inference b1 latency (ms), {label}", f"ORT {ort1:.3f} ({ort_cfg1})", f"{v:.3f}", f"{v / ort1:.2f}x", "<= 2x", v / ort1 <= 2)
+for path, label in (("ONNX", "onnx.Load().Run"), ("Graph", "trainer.Predict")):
+    for b in ("batch1", "batch128"):
+        a = med(inf, f"BenchmarkInfer{path}/{b}", "allocs/op")
+        by = med(inf, f"BenchmarkInfer{path}/{b}", "B/op")
+        row(f"allocs per run, {b}, {label}", f"ORT {med(inf, f'BenchmarkInferORT/default/{b}', 'allocs/op'):.0f}",
+            f"{a:.0f} ({by / 1024:,.0f} KiB)", "", "0", a == 0)
+rss_mb = int(rss_kb) / 1024
+row("peak RSS, train 1 epoch on 12,800 (MiB)", "", f"{rss_mb:,.0f}", "", "<= 1024", rss_mb <= 1024)
+
+print()
+print(f"onnxkit vs peers, {started}; load average before {load_before}, after {load_after}")
+print(torch_info)
+print("medians of the repetitions; ratio = onnxkit / peer")
+print()
+w = [max(len(r[i]) for r in rows + [("what", "peer", "onnxkit", "ratio", "target", "met")]) for i in range(6)]
+hdr = ("what", "peer", "onnxkit", "ratio", "target", "met")
+print("| " + " | ".join(h.ljust(w[i]) for i, h in enumerate(hdr)) + " |")
+print("| " + " | ".join("-" * w[i] for i in range(6)) + " |")
+for r in rows:
+    print("| " + " | ".join(c.ljust(w[i]) for i, c in enumerate(r)) + " |")
+EOF

@@ -1,0 +1,39 @@
+package kernel
+
+// addRows adds rows of n elements of src (row stride lds) into rows of
+// dst (row stride ldd): dst[r·ldd+j] += src[r·lds+j] for r < rows, j < n.
+// It is the inner loop of col2im, one call per kernel tap.
+func addRows[T Float](dst, src []T, n, rows, ldd, lds int) {
+	if n <= 0 || rows <= 0 {
+		return
+	}
+	// Bounds for the whole block, checked once.
+	_ = dst[(rows-1)*ldd+n-1]
+	_ = src[(rows-1)*lds+n-1]
+	if d, ok := any(dst).([]float32); ok && addRows32(d, any(src).([]float32), n, rows, ldd, lds) {
+		return
+	}
+	for r := 0; r < rows; r++ {
+		d := dst[r*ldd:][:n]
+		for i, v := range src[r*lds:][:n] {
+			d[i] += v
+		}
+	}
+}
+
+// copyRows copies rows of n elements of src (row stride lds) into rows of
+// dst (row stride ldd). It is the inner loop of im2col, one call per
+// kernel tap.
+func copyRows[T Float](dst, src []T, n, rows, ldd, lds int) {
+	if n <= 0 || rows <= 0 {
+		return
+	}
+	_ = dst[(rows-1)*ldd+n-1]
+	_ = src[(rows-1)*lds+n-1]
+	if d, ok := any(dst).([]float32); ok && copyRows32(d, any(src).([]float32), n, rows, ldd, lds) {
+		return
+	}
+	for r := 0; r < rows; r++ {
+		copy(dst[r*ldd:][:n], src[r*lds:][:n])
+	}
+}

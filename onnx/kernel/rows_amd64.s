@@ -1,0 +1,127 @@
+//go:build amd64 && !purego
+
+#include "textflag.h"
+
+// rowsMask<> is 16 all-ones int32 followed by 16 zeros: the 8 lanes from
+// rowsMask<>+4·(16-n) enable exactly the first n lanes (n ≤ 8 here).
+DATA rowsMask<>+0(SB)/8, $0xffffffffffffffff
+DATA rowsMask<>+8(SB)/8, $0xffffffffffffffff
+DATA rowsMask<>+16(SB)/8, $0xffffffffffffffff
+DATA rowsMask<>+24(SB)/8, $0xffffffffffffffff
+DATA rowsMask<>+32(SB)/8, $0xffffffffffffffff
+DATA rowsMask<>+40(SB)/8, $0xffffffffffffffff
+DATA rowsMask<>+48(SB)/8, $0xffffffffffffffff
+DATA rowsMask<>+56(SB)/8, $0xffffffffffffffff
+DATA rowsMask<>+64(SB)/8, $0
+DATA rowsMask<>+72(SB)/8, $0
+DATA rowsMask<>+80(SB)/8, $0
+DATA rowsMask<>+88(SB)/8, $0
+DATA rowsMask<>+96(SB)/8, $0
+DATA rowsMask<>+104(SB)/8, $0
+DATA rowsMask<>+112(SB)/8, $0
+DATA rowsMask<>+120(SB)/8, $0
+GLOBL rowsMask<>(SB), RODATA|NOPTR, $128
+
+// ROWSETUP loads the arguments of addRowsAVX2 and copyRowsAVX2: DI dst,
+// SI src, R8 rows, R9/R10 the row strides in bytes, R11 the full 8-float
+// vectors per row, CX the floats left over (n mod 8) and Y15 their mask
+// (from rowsMask<>).
+#define ROWSETUP \
+	MOVQ    dst+0(FP), DI        \
+	MOVQ    src+8(FP), SI        \
+	MOVQ    n+16(FP), CX         \
+	MOVQ    rows+24(FP), R8      \
+	MOVQ    ldd+32(FP), R9       \
+	MOVQ    lds+40(FP), R10      \
+	SHLQ    $2, R9               \
+	SHLQ    $2, R10              \
+	MOVQ    CX, R11              \
+	SHRQ    $3, R11              \
+	ANDQ    $7, CX               \
+	MOVQ    CX, DX               \
+	NEGQ    DX                   \
+	LEAQ    rowsMask<>(SB), AX   \
+	LEAQ    64(AX)(DX*4), AX     \
+	VMOVDQU (AX), Y15
+
+// func addRowsAVX2(dst, src *float32, n, rows, ldd, lds int)
+//
+// For r < rows and j < n: dst[r·ldd+j] += src[r·lds+j]. Lanes past n are
+// neither read nor written.
+TEXT ·addRowsAVX2(SB), NOSPLIT, $0-48
+	ROWSETUP
+
+addrow:
+	TESTQ R8, R8
+	JZ    adddone
+	MOVQ  DI, AX
+	MOVQ  SI, BX
+	MOVQ  R11, DX
+
+addvec:
+	TESTQ   DX, DX
+	JZ      addtail
+	VMOVUPS (AX), Y0
+	VADDPS  (BX), Y0, Y0
+	VMOVUPS Y0, (AX)
+	ADDQ    $32, AX
+	ADDQ    $32, BX
+	DECQ    DX
+	JMP     addvec
+
+addtail:
+	TESTQ      CX, CX
+	JZ         addnext
+	VMASKMOVPS (AX), Y15, Y0
+	VMASKMOVPS (BX), Y15, Y1
+	VADDPS     Y1, Y0, Y0
+	VMASKMOVPS Y0, Y15, (AX)
+
+addnext:
+	ADDQ R9, DI
+	ADDQ R10, SI
+	DECQ R8
+	JMP  addrow
+
+adddone:
+	VZEROUPPER
+	RET
+
+// func copyRowsAVX2(dst, src *float32, n, rows, ldd, lds int)
+//
+// For r < rows and j < n: dst[r·ldd+j] = src[r·lds+j].
+TEXT ·copyRowsAVX2(SB), NOSPLIT, $0-48
+	ROWSETUP
+
+cprow:
+	TESTQ R8, R8
+	JZ    cpdone
+	MOVQ  DI, AX
+	MOVQ  SI, BX
+	MOVQ  R11, DX
+
+cpvec:
+	TESTQ   DX, DX
+	JZ      cptail
+	VMOVUPS (BX), Y0
+	VMOVUPS Y0, (AX)
+	ADDQ    $32, AX
+	ADDQ    $32, BX
+	DECQ    DX
+	JMP     cpvec
+
+cptail:
+	TESTQ      CX, CX
+	JZ         cpnext
+	VMASKMOVPS (BX), Y15, Y0
+	VMASKMOVPS Y0, Y15, (AX)
+
+cpnext:
+	ADDQ R9, DI
+	ADDQ R10, SI
+	DECQ R8
+	JMP  cprow
+
+cpdone:
+	VZEROUPPER
+	RET

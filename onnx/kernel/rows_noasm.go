@@ -1,0 +1,6 @@
+//go:build !amd64 || purego
+
+package kernel
+
+func addRows32(dst, src []float32, n, rows, ldd, lds int) bool  { return false }
+func copyRows32(dst, src []float32, n, rows, ldd, lds int) bool { return false }
