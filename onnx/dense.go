@@ -245,9 +245,13 @@ func DenseToProto(name string, d *tensor.Dense) (*onnxpb.TensorProto, error) {
 }
 
 // ReadTensor reads a file holding one serialized TensorProto (the
-// input_N.pb / output_N.pb files of ONNX test data sets).
+// input_N.pb / output_N.pb files of ONNX test data sets). Files larger than
+// MaxTensorFileBytes are refused.
 func ReadTensor(path string) (*Tensor, error) {
-	b, err := os.ReadFile(path)
+	b, err := readFileLimited(path, MaxTensorFileBytes(), "the tensor file limit")
+	if errors.Is(err, ErrMemoryLimit) {
+		return nil, fmt.Errorf("onnx: %s: %w", path, err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("onnx: %w", err)
 	}

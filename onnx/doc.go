@@ -13,6 +13,14 @@
 // represents tensors with a zero dimension. Any intermediate value can be
 // fetched by name. A loaded Model is immutable and safe for concurrent use.
 //
+// Models may come from strangers: malformed files are errors naming the
+// node or tensor at fault, never panics, and memory is bounded. Each model
+// has a memory limit (DefaultMemoryLimit, 4 GiB, unless LoadOptions sets
+// another) on what it holds at load time and on what one run holds at
+// once, and no single tensor may exceed ops.MaxTensorBytes; going over is
+// an error wrapping ErrMemoryLimit. External data is only read from inside
+// the model's folder.
+//
 // Save writes a model atomically. ToDense, FromDense, ProtoToDense and
 // DenseToProto convert tensors between *tensor.Dense, Tensor and
 // TensorProto; ReadTensorFile and WriteTensorFile read and write .npy and

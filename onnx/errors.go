@@ -22,6 +22,10 @@ var (
 	// ErrInternal marks failures that are bugs in onnxkit, such as a kernel
 	// that panicked or returned an inconsistent tensor.
 	ErrInternal = errors.New("internal error in onnxkit")
+	// ErrMemoryLimit marks models and runs that would need more memory
+	// than allowed: a tensor over ops.MaxElements or ops.MaxTensorBytes,
+	// or a model or run over its memory limit (LoadOptions.MemoryLimit).
+	ErrMemoryLimit = ops.ErrMemoryLimit
 )
 
 // classed adds an error class to err without changing its message.
@@ -38,7 +42,7 @@ func (e *classed) Unwrap() []error { return []error{e.err, e.class} }
 
 // invalid marks err as ErrInvalidModel unless it already has a class.
 func invalid(err error) error {
-	if err == nil || errors.Is(err, ErrUnsupported) || errors.Is(err, ErrInvalidModel) || errors.Is(err, ErrInternal) {
+	if err == nil || errors.Is(err, ErrUnsupported) || errors.Is(err, ErrInvalidModel) || errors.Is(err, ErrInternal) || errors.Is(err, ErrMemoryLimit) {
 		return err
 	}
 	return &classed{err, ErrInvalidModel}

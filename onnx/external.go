@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"syscall"
 
 	"github.com/onnxkit/onnxkit/onnx/onnxpb"
 	"github.com/onnxkit/onnxkit/onnx/ops"
@@ -16,8 +17,9 @@ import (
 // in raw_data. The location must be a relative path that stays inside the
 // model's folder (no absolute paths, no "..", no symbolic link leading
 // out), and offset and length must lie within the file and match the
-// tensor's size, which is checked before anything is read.
-func (m *Model) readExternal(tp *onnxpb.TensorProto) (*onnxpb.TensorProto, error) {
+// tensor's size, which is checked before anything is read, as is the size
+// against maxBytes (what is left of the model's memory limit).
+func (m *Model) readExternal(tp *onnxpb.TensorProto, maxBytes int64) (*onnxpb.TensorProto, error) {
 	if m.dir == "" {
 		return nil, errors.New("models with external data must be loaded from a file")
 	}
@@ -60,12 +62,17 @@ func (m *Model) readExternal(tp *onnxpb.TensorProto) (*onnxpb.TensorProto, error
 		return nil, err
 	}
 	want := int64(n) * int64(dt.Size())
+	if want > maxBytes {
+		return nil, &classed{fmt.Errorf("%s: %d bytes for %v %v, more than the %d bytes left under the model's memory limit", location, want, dt, ops.FormatShape(shape), maxBytes), ErrMemoryLimit}
+	}
 	root, err := os.OpenRoot(m.dir)
 	if err != nil {
 		return nil, err
 	}
 	defer root.Close()
-	f, err := root.Open(local) // refuses symbolic links that leave the folder
+	// The root refuses symbolic links that leave the folder; O_NONBLOCK
+	// keeps a FIFO from blocking the open until someone writes to it.
+	f, err := root.OpenFile(local, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -73,6 +80,9 @@ func (m *Model) readExternal(tp *onnxpb.TensorProto) (*onnxpb.TensorProto, error
 	fi, err := f.Stat()
 	if err != nil {
 		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s is not a regular file (%v)", location, fi.Mode().Type())
 	}
 	if length < 0 {
 		length = fi.Size() - offset

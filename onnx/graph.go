@@ -40,6 +40,7 @@ type builder struct {
 	g      *graph
 	opsets map[string]int
 	decode func(*onnxpb.TensorProto) (*Tensor, error)
+	mem    *loadBudget // bytes of initializers and folded constants
 }
 
 func (b *builder) slot(name string) int {
@@ -124,11 +125,11 @@ func typeFromProto(tp *onnxpb.TypeProto) (ops.Type, error) {
 }
 
 // buildGraph validates a model's main graph and compiles its nodes.
-func buildGraph(gp *onnxpb.GraphProto, opsets map[string]int, decode func(*onnxpb.TensorProto) (*Tensor, error)) (*graph, error) {
+func buildGraph(gp *onnxpb.GraphProto, opsets map[string]int, decode func(*onnxpb.TensorProto) (*Tensor, error), mem *loadBudget) (*graph, error) {
 	if gp == nil {
 		return nil, invalid(errors.New("model has no graph"))
 	}
-	b := &builder{g: &graph{slots: map[string]int{}}, opsets: opsets, decode: decode}
+	b := &builder{g: &graph{slots: map[string]int{}}, opsets: opsets, decode: decode, mem: mem}
 	g := b.g
 	if len(gp.GetSparseInitializer()) > 0 {
 		return nil, fmt.Errorf("sparse initializer %q: %w", gp.GetSparseInitializer()[0].GetValues().GetName(), ErrUnsupported)
@@ -147,6 +148,9 @@ func buildGraph(gp *onnxpb.GraphProto, opsets map[string]int, decode func(*onnxp
 		t, err := decode(tp)
 		if err != nil {
 			return nil, invalid(fmt.Errorf("initializer: %w", err))
+		}
+		if err := mem.charge(t, fmt.Sprintf("initializer %q", name)); err != nil {
+			return nil, err
 		}
 		inits[name] = t
 	}
@@ -433,6 +437,13 @@ func (b *builder) addNode(np *onnxpb.NodeProto, index int, desc string) error {
 		out, err := st.run(in)
 		if err != nil {
 			return invalid(err)
+		}
+		for i, s := range st.out {
+			if s >= 0 && !sharesData(out[i], in) {
+				if err := b.mem.charge(out[i], fmt.Sprintf("%s, evaluated at load time: output %q", desc, np.GetOutput()[i])); err != nil {
+					return err
+				}
+			}
 		}
 		for i, s := range st.out {
 			if s >= 0 {

@@ -21,6 +21,7 @@ type Model struct {
 	proto  *onnxpb.ModelProto
 	opsets map[string]int
 	g      *graph
+	limit  int64 // memory limit in bytes (see LoadOptions)
 }
 
 // ValueInfo describes a graph input or output.
@@ -44,40 +45,24 @@ type ValueInfo struct {
 // naming the node, operator and opset), attributes and initializers
 // (element counts matching the data present). Errors name the model and
 // the node, input or tensor at fault.
-func Load(path string) (*Model, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("onnx: load: %w", err)
-	}
-	var mp onnxpb.ModelProto
-	if err := proto.Unmarshal(b, &mp); err != nil {
-		return nil, invalid(fmt.Errorf("onnx: load %s: not an ONNX model: %w", path, err))
-	}
-	return newModel(path, filepath.Dir(path), &mp)
-}
+//
+// The model gets the default memory limit, DefaultMemoryLimit; use
+// LoadOptions.Load to choose another.
+func Load(path string) (*Model, error) { return LoadOptions{}.Load(path) }
 
 // LoadBytes is Load for a model already in memory; name is used in
 // messages. Models with external data cannot be loaded this way.
-func LoadBytes(name string, b []byte) (*Model, error) {
-	var mp onnxpb.ModelProto
-	if err := proto.Unmarshal(b, &mp); err != nil {
-		return nil, invalid(fmt.Errorf("onnx: load %s: not an ONNX model: %w", name, err))
-	}
-	return newModel(name, "", &mp)
-}
+func LoadBytes(name string, b []byte) (*Model, error) { return LoadOptions{}.LoadBytes(name, b) }
 
 // FromProto validates and compiles a model built in memory, for instance
 // by an exporter. The model keeps mp: the caller must not modify it
 // afterwards.
 func FromProto(name string, mp *onnxpb.ModelProto) (*Model, error) {
-	if mp == nil {
-		return nil, invalid(fmt.Errorf("onnx: load %s: nil model", name))
-	}
-	return newModel(name, "", mp)
+	return LoadOptions{}.FromProto(name, mp)
 }
 
-func newModel(name, dir string, mp *onnxpb.ModelProto) (*Model, error) {
-	m := &Model{name: name, dir: dir, proto: mp}
+func newModel(name, dir string, mp *onnxpb.ModelProto, limit int64) (*Model, error) {
+	m := &Model{name: name, dir: dir, proto: mp, limit: limit}
 	fail := func(err error) (*Model, error) {
 		return nil, invalid(fmt.Errorf("onnx: load %s: %w", name, err))
 	}
@@ -89,7 +74,9 @@ func newModel(name, dir string, mp *onnxpb.ModelProto) (*Model, error) {
 		return fail(err)
 	}
 	m.opsets = opsets
-	if m.g, err = buildGraph(mp.GetGraph(), opsets, m.decodeTensor); err != nil {
+	budget := &loadBudget{limit: limit}
+	decode := func(tp *onnxpb.TensorProto) (*Tensor, error) { return m.decodeTensorWithin(tp, budget.left()) }
+	if m.g, err = buildGraph(mp.GetGraph(), opsets, decode, budget); err != nil {
 		return fail(err)
 	}
 	return m, nil
@@ -98,8 +85,14 @@ func newModel(name, dir string, mp *onnxpb.ModelProto) (*Model, error) {
 // decodeTensor converts an initializer or tensor attribute, resolving
 // external data.
 func (m *Model) decodeTensor(tp *onnxpb.TensorProto) (*Tensor, error) {
+	return m.decodeTensorWithin(tp, m.limit)
+}
+
+// decodeTensorWithin is decodeTensor refusing external data of more than
+// maxBytes before reading it.
+func (m *Model) decodeTensorWithin(tp *onnxpb.TensorProto, maxBytes int64) (*Tensor, error) {
 	if tp.GetDataLocation() == onnxpb.TensorProto_EXTERNAL {
-		resolved, err := m.readExternal(tp)
+		resolved, err := m.readExternal(tp, maxBytes)
 		if err != nil {
 			return nil, fmt.Errorf("tensor %q: external data: %w", tp.GetName(), err)
 		}

@@ -21,6 +21,10 @@ import (
 // input. Symbolic dimensions ("batch", "N") take any size, so the same
 // model runs with any batch size.
 //
+// A run may hold at most the model's memory limit of computed tensors at
+// once (see LoadOptions); beyond it Run fails with an error wrapping
+// ErrMemoryLimit that names the node.
+//
 // Results are fresh copies the caller owns. Values with no elements cannot
 // be returned as *tensor.Dense; RunTensors returns them. Run is safe for
 // concurrent use.
@@ -88,6 +92,7 @@ func (m *Model) RunTensors(inputs map[string]*Tensor, fetch ...string) (map[stri
 		return nil, err
 	}
 
+	mem := newRunBudget(m.limit)
 	for k, si := range p.steps {
 		st := g.steps[si]
 		in := make([]*Tensor, len(st.in))
@@ -103,10 +108,15 @@ func (m *Model) RunTensors(inputs map[string]*Tensor, fetch ...string) (map[stri
 		for i, s := range st.out {
 			if s >= 0 {
 				vals[s] = out[i]
+				mem.produced(s, out[i], in)
 			}
+		}
+		if err := mem.check(st, out); err != nil {
+			return nil, fmt.Errorf("onnx: run %s: %w", m.name, err)
 		}
 		for _, s := range p.release[k] {
 			vals[s] = nil
+			mem.released(s)
 		}
 	}
 

@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"reflect"
 	"strconv"
@@ -37,11 +36,15 @@ const (
 //   - .pb: a serialized ONNX TensorProto, as read by ReadTensor.
 //
 // A file whose size does not match its header (a truncated or padded
-// file) is an error. Every error names the file.
+// file), or larger than MaxTensorFileBytes, is an error. Every error names
+// the file.
 func ReadTensorFile(path string) (*Tensor, error) {
 	switch strings.ToLower(filepath.Ext(path)) {
 	case NPYExt:
-		b, err := os.ReadFile(path)
+		b, err := readFileLimited(path, MaxTensorFileBytes(), "the tensor file limit")
+		if errors.Is(err, ErrMemoryLimit) {
+			return nil, fmt.Errorf("onnx: read tensor %s: %w", path, err)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("onnx: read tensor: %w", err)
 		}

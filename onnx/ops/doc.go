@@ -80,8 +80,9 @@
 // allowed. Read typed data with Data[T](t) after checking t.DType(); write
 // results into a fresh tensor from Make[T](shape) (or Alloc(dtype, shape)
 // when the type is only known at run time), which also bounds the size by
-// MaxElements. AsInt64s reads index-like inputs (shapes, axes) of any
-// integer type.
+// MaxElements and MaxTensorBytes before allocating (call CheckSize before
+// allocating scratch space whose size depends on the inputs). AsInt64s
+// reads index-like inputs (shapes, axes) of any integer type.
 //
 // Element-type dispatch: write the computation once as a generic function
 // and instantiate it per type in a NumericUnary, NumericBinary or

@@ -143,7 +143,7 @@ func convTyped[T Float](x, w, b *Tensor, g *windowGeom, group int) (*Tensor, err
 	// The kernels lay each image's receptive fields out as a
 	// (C/group·∏K)×(∏out) matrix: bound it like a tensor.
 	work := append(append([]int{xs[1] / group}, g.kernel...), g.out...)
-	if _, err := NumElements(work); err != nil {
+	if _, err := CheckSize(x.DType(), work); err != nil {
 		return nil, fmt.Errorf("convolution workspace: %w", err)
 	}
 	xd, wd := Data[T](x), Data[T](w)

@@ -29,13 +29,17 @@ func init() {
 
 // ---- Flatten
 
-func flattenAxis(n *Node, rank int) (int, error) {
-	axis := n.Attrs.Int("axis", 1)
-	if axis < 0 && n.Since >= 11 {
+// flattenAxis normalizes Flatten's axis attribute for an input of this
+// rank. It takes the attribute's value rather than the node because
+// kernels run concurrently and must not touch n.Attrs, which records the
+// attributes read.
+func flattenAxis(attr, since, rank int) (int, error) {
+	axis := attr
+	if axis < 0 && since >= 11 {
 		axis += rank
 	}
 	if axis < 0 || axis > rank {
-		return 0, fmt.Errorf("axis %d is out of range for rank %d", n.Attrs.Int("axis", 1), rank)
+		return 0, fmt.Errorf("axis %d is out of range for rank %d", attr, rank)
 	}
 	return axis, nil
 }
@@ -45,9 +49,10 @@ func prepareFlatten(n *Node) (Kernel, error) {
 	if axis < 0 && n.Since < 11 {
 		return nil, fmt.Errorf("negative axis %d needs Flatten version 11", axis)
 	}
+	since := n.Since
 	return func(in []*Tensor) ([]*Tensor, error) {
 		x := in[0]
-		a, err := flattenAxis(n, x.Rank())
+		a, err := flattenAxis(axis, since, x.Rank())
 		if err != nil {
 			return nil, err
 		}
@@ -61,7 +66,7 @@ func inferFlatten(n *Node, in []Type) ([]Type, error) {
 	if !x.RankKnown {
 		return []Type{rankType(x.DType, 2)}, nil
 	}
-	a, err := flattenAxis(n, len(x.Dims))
+	a, err := flattenAxis(n.Attrs.Int("axis", 1), n.Since, len(x.Dims))
 	if err != nil {
 		return nil, err
 	}

@@ -23,7 +23,7 @@ func NumElements(shape []int) (int, error) {
 		n *= d
 	}
 	if n > MaxElements {
-		return 0, fmt.Errorf("shape %v: %d elements exceed the limit of %d", FormatShape(shape), n, MaxElements)
+		return 0, limitError{fmt.Sprintf("shape %v: %d elements exceed the limit of %d", FormatShape(shape), n, MaxElements)}
 	}
 	return n, nil
 }

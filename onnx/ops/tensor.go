@@ -166,12 +166,13 @@ func New[T Elem](shape []int, data []T) (*Tensor, error) {
 }
 
 // Make allocates a zeroed tensor of element type T and returns it with its
-// data slice for the caller to fill in. The shape is checked (no negative
-// dimension, at most MaxElements elements).
+// data slice for the caller to fill in. The shape is checked before
+// anything is allocated (see CheckSize: no negative dimension, at most
+// MaxElements elements and MaxTensorBytes bytes).
 //
 //	out, dst, err := ops.Make[float32](shape)
 func Make[T Elem](shape []int) (*Tensor, []T, error) {
-	n, err := NumElements(shape)
+	n, err := CheckSize(DTypeOf[T](), shape)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -184,7 +185,7 @@ func Alloc(dt DType, shape []int) (*Tensor, error) {
 	if !dt.Supported() {
 		return nil, fmt.Errorf("cannot allocate %v tensor: %w", dt, ErrUnsupported)
 	}
-	n, err := NumElements(shape)
+	n, err := CheckSize(dt, shape)
 	if err != nil {
 		return nil, err
 	}
