@@ -14,6 +14,7 @@ import (
 	"github.com/onnxkit/onnxkit/internal/peer"
 	"github.com/onnxkit/onnxkit/layers"
 	"github.com/onnxkit/onnxkit/onnx"
+	"github.com/onnxkit/onnxkit/onnx/ops"
 	"github.com/onnxkit/onnxkit/trainer"
 	"github.com/onnxkit/onnxkit/trainer/mnist"
 )
@@ -78,6 +79,23 @@ func setup(b *testing.B) {
 // images returns the first n test images as an [n, 1, 28, 28] slice.
 func images(n int) []float32 { return testSet.Images[:n*784] }
 
+// timeRuns times run (one inference of batch images) after one warm-up
+// call, reporting allocations, images/s and ms per run.
+func timeRuns(b *testing.B, batch int, run func() error) {
+	b.Helper()
+	if err := run(); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if err := run(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	reportImages(b, batch)
+}
+
 func reportImages(b *testing.B, batch int) {
 	b.ReportMetric(float64(b.N*batch)/b.Elapsed().Seconds(), "images/s")
 	b.ReportMetric(b.Elapsed().Seconds()*1e3/float64(b.N), "ms/run")
@@ -132,23 +150,15 @@ func benchORT(b *testing.B, threads int) {
 				b.Fatal(err)
 			}
 			defer s.Destroy()
-			if err := s.Run(); err != nil { // warm-up
-				b.Fatal(err)
-			}
-			b.ReportAllocs()
-			b.ResetTimer()
-			for i := 0; i < b.N; i++ {
-				if err := s.Run(); err != nil {
-					b.Fatal(err)
-				}
-			}
-			reportImages(b, bt.n)
+			timeRuns(b, bt.n, s.Run)
 		})
 	}
 }
 
-// BenchmarkInferONNX times onnxkit's ONNX runtime (onnx.Load(...).Run) on
-// the exported LeNet, conversions of the input and output included.
+// BenchmarkInferONNX times onnxkit's ONNX runtime on the exported LeNet:
+// a Session, the way to serve a model in a loop (the input tensor is built
+// once, as onnxruntime's is bound once), and, as "Run", Model.Run with
+// gorgonia tensors in and out, conversions included.
 func BenchmarkInferONNX(b *testing.B) {
 	setup(b)
 	m, err := onnx.Load(modelPath)
@@ -157,21 +167,24 @@ func BenchmarkInferONNX(b *testing.B) {
 	}
 	for _, bt := range batches {
 		b.Run(bt.name, func(b *testing.B) {
-			x := tensor.New(tensor.WithShape(bt.n, 1, 28, 28), tensor.WithBacking(append([]float32(nil), images(bt.n)...)))
-			in := map[string]*tensor.Dense{"input": x}
-			if _, err := m.Run(in); err != nil {
+			x, err := onnx.NewTensor([]int{bt.n, 1, 28, 28}, append([]float32(nil), images(bt.n)...))
+			if err != nil {
 				b.Fatal(err)
 			}
-			b.ReportAllocs()
-			b.ResetTimer()
-			for i := 0; i < b.N; i++ {
-				if _, err := m.Run(in); err != nil {
-					b.Fatal(err)
-				}
-			}
-			reportImages(b, bt.n)
+			in := map[string]*onnx.Tensor{"input": x}
+			s := m.NewSession()
+			timeRuns(b, bt.n, func() error { _, err := s.Run(in); return err })
 		})
 	}
+	b.Run("Run", func(b *testing.B) {
+		for _, bt := range batches {
+			b.Run(bt.name, func(b *testing.B) {
+				x := tensor.New(tensor.WithShape(bt.n, 1, 28, 28), tensor.WithBacking(append([]float32(nil), images(bt.n)...)))
+				in := map[string]*tensor.Dense{"input": x}
+				timeRuns(b, bt.n, func() error { _, err := m.Run(in); return err })
+			})
+		}
+	})
 }
 
 // BenchmarkInferGraph times onnxkit's Gorgonia path, trainer.Predict, on
@@ -185,17 +198,132 @@ func BenchmarkInferGraph(b *testing.B) {
 	for _, bt := range batches {
 		b.Run(bt.name, func(b *testing.B) {
 			x := images(bt.n)
-			if _, err := tr.Predict(x, bt.n, bt.n); err != nil {
-				b.Fatal(err)
-			}
-			b.ReportAllocs()
-			b.ResetTimer()
-			for i := 0; i < b.N; i++ {
-				if _, err := tr.Predict(x, bt.n, bt.n); err != nil {
-					b.Fatal(err)
-				}
-			}
-			reportImages(b, bt.n)
+			timeRuns(b, bt.n, func() error { _, err := tr.Predict(x, bt.n, bt.n); return err })
 		})
 	}
+}
+
+// BenchmarkInferFixtures times onnxruntime ("ort", one intra-op thread per
+// core) and an onnxkit Session ("onnxkit") side by side on every model of
+// the shared fixtures folder, at batch 1 and, where the batch dimension is
+// free, batch 128, on random inputs of the declared shapes (speed does not
+// depend on the values).
+func BenchmarkInferFixtures(b *testing.B) {
+	dir, err := peer.FixturesDir()
+	if err != nil {
+		if peer.InCI() {
+			b.Fatal(err)
+		}
+		b.Skip(err)
+	}
+	if _, err := peer.ORTVersion(); err != nil {
+		if peer.InCI() {
+			b.Fatal(err)
+		}
+		b.Skip(err)
+	}
+	paths, err := filepath.Glob(filepath.Join(dir, "*", "*.onnx"))
+	if err != nil || len(paths) == 0 {
+		b.Fatalf("no fixture models in %s (%v)", dir, err)
+	}
+	for _, path := range paths {
+		m, err := onnx.Load(path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		var free []onnx.ValueInfo // inputs without an initializer
+		for _, in := range m.Inputs() {
+			if !in.HasDefault {
+				free = append(free, in)
+			}
+		}
+		if len(free) != 1 || len(m.Outputs()) != 1 {
+			b.Fatalf("%s: %d inputs to feed and %d outputs, want 1 and 1", path, len(free), len(m.Outputs()))
+		}
+		in, out := free[0], m.Outputs()[0]
+		name := filepath.Base(filepath.Dir(path))
+		for _, bt := range batches {
+			shape, ok := fixtureShape(in.Type, bt.n)
+			if !ok {
+				continue
+			}
+			n := 1
+			for _, d := range shape {
+				n *= d
+			}
+			r := rand.New(rand.NewPCG(uint64(n), 1))
+			data := make([]float32, n)
+			for i := range data {
+				data[i] = r.Float32()
+			}
+			x, err := onnx.NewTensor(shape, data)
+			if err != nil {
+				b.Fatal(err)
+			}
+			feeds := map[string]*onnx.Tensor{in.Name: x}
+			s := m.NewSession()
+			res, err := s.Run(feeds) // also gives onnxruntime its output shape
+			if err != nil {
+				b.Fatal(err)
+			}
+			outShape := append([]int(nil), res[out.Name].Shape()...)
+			b.Run(name+"/"+bt.name+"/ort", func(b *testing.B) {
+				benchORTFixture(b, path, in.Name, out.Name, shape, outShape, data, bt.n)
+			})
+			b.Run(name+"/"+bt.name+"/onnxkit", func(b *testing.B) {
+				timeRuns(b, bt.n, func() error { _, err := s.Run(feeds); return err })
+			})
+		}
+	}
+}
+
+// fixtureShape gives a declared input type's shape for a batch of n: the
+// first dimension takes n when it is free (or already n), the others must
+// be fixed.
+func fixtureShape(t ops.Type, n int) ([]int, bool) {
+	if !t.RankKnown || len(t.Dims) == 0 || t.DType != ops.Float32 {
+		return nil, false
+	}
+	shape := make([]int, len(t.Dims))
+	for i, d := range t.Dims {
+		switch {
+		case i == 0 && (!d.Known() || d.Size == n):
+			shape[i] = n
+		case i == 0:
+			return nil, false // a fixed batch of another size
+		case d.Known():
+			shape[i] = d.Size
+		default:
+			return nil, false
+		}
+	}
+	return shape, true
+}
+
+// benchORTFixture times onnxruntime on one fixture with bound tensors.
+func benchORTFixture(b *testing.B, path, inName, outName string, shape, outShape []int, data []float32, batch int) {
+	in, err := ort.NewTensor(ort.NewShape(int64s(shape)...), append([]float32(nil), data...))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer in.Destroy()
+	out, err := ort.NewEmptyTensor[float32](ort.NewShape(int64s(outShape)...))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer out.Destroy()
+	s, err := ort.NewAdvancedSession(path, []string{inName}, []string{outName}, []ort.Value{in}, []ort.Value{out}, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Destroy()
+	timeRuns(b, batch, s.Run)
+}
+
+func int64s(v []int) []int64 {
+	out := make([]int64, len(v))
+	for i, x := range v {
+		out[i] = int64(x)
+	}
+	return out
 }

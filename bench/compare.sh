@@ -5,9 +5,12 @@
 #   - training the LeNet at batch 128: PyTorch (Debian python3-torch, 2
 #     threads, OpenBLAS OpenMP build) vs onnxkit (BenchmarkTrainStep);
 #   - inference of onnxkit's exported lenet.onnx at batch 128 (images/s) and
-#     batch 1 (ms): onnxruntime vs onnxkit's ONNX runtime (onnx.Load/Run)
+#     batch 1 (ms): onnxruntime vs onnxkit's ONNX runtime (an onnx.Session)
 #     and its Gorgonia path (trainer.Predict), all timed by one Go harness
 #     (bench/bench_test.go), with allocations per run;
+#   - the same for every model of the shared fixtures (../shared/fixtures):
+#     onnxruntime vs an onnx.Session, batch 1 and, where the model's batch
+#     dimension is free, 128;
 #   - peak memory (max RSS) of a short onnxkit training run.
 #
 # Usage (as root, or with sudo, on Debian 12 with Go 1.26 and npm), from
@@ -17,7 +20,8 @@
 #
 # Environment: COUNT (repetitions of each Go benchmark, default 5),
 # TRAIN_STEPS (steps per repetition, default 30), BENCHTIME (per inference
-# benchmark, default 2s), SKIP_INSTALL=1 to skip the installation step.
+# benchmark, default 2s), FIXTURE_BENCHTIME (per fixture benchmark, default
+# 1s), SKIP_INSTALL=1 to skip the installation step.
 set -euo pipefail
 
 script_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -27,6 +31,7 @@ cd "${repo_root}"
 COUNT="${COUNT:-5}"
 TRAIN_STEPS="${TRAIN_STEPS:-30}"
 BENCHTIME="${BENCHTIME:-2s}"
+FIXTURE_BENCHTIME="${FIXTURE_BENCHTIME:-1s}"
 OPENBLAS_DIR=/usr/lib/x86_64-linux-gnu/openblas-openmp
 PY=/usr/bin/python3
 
@@ -108,6 +113,10 @@ for engines in 'ORT' '(ONNX|Graph)'; do
 		-test.bench "^BenchmarkInfer${engines}\$" -test.benchtime "${BENCHTIME}" -test.count "${COUNT}")
 done | tee "${work}/infer.txt" >&2
 
+log "inference: the shared fixtures, onnxruntime and onnxkit (${FIXTURE_BENCHTIME} x ${COUNT})"
+(cd bench && "${work}/bench.test" -test.run '^$' -test.bench '^BenchmarkInferFixtures$' \
+	-test.benchtime "${FIXTURE_BENCHTIME}" -test.count "${COUNT}") | tee "${work}/fixtures.txt" >&2
+
 load_after="$(cut -d' ' -f1-3 /proc/loadavg)"
 
 # --- table ----------------------------------------------------------------------
@@ -135,6 +144,7 @@ torch = next(float(l.split()[1]) for l in open(f"{work}/pytorch.txt") if l.start
 torch_info = open(f"{work}/pytorch.txt").readline().strip()
 train = bench(f"{work}/train.txt")
 inf = bench(f"{work}/infer.txt")
+fix = bench(f"{work}/fixtures.txt")
 
 ok_train = med(train, "BenchmarkTrainStep", "images/s")
 rows = []
@@ -148,18 +158,32 @@ ort_cfg128 = max(("default", "threads1"), key=lambda c: med(inf, f"BenchmarkInfe
 ort_cfg1 = min(("default", "threads1"), key=lambda c: med(inf, f"BenchmarkInferORT/{c}/batch1", "ms/run"))
 ort128 = med(inf, f"BenchmarkInferORT/{ort_cfg128}/batch128", "images/s")
 ort1 = med(inf, f"BenchmarkInferORT/{ort_cfg1}/batch1", "ms/run")
-for path, label in (("ONNX", "onnx.Load().Run"), ("Graph", "trainer.Predict")):
+for path, label in (("ONNX", "onnx Session"), ("Graph", "trainer.Predict")):
     v = med(inf, f"BenchmarkInfer{path}/batch128", "images/s")
     row(f"inference b128 (images/s), {label}", f"ORT {ort128:,.0f} ({ort_cfg128})", f"{v:,.0f}", f"{v / ort128:.2f}x", ">= 0.5x", v / ort128 >= 0.5)
-for path, label in (("ONNX", "onnx.Load().Run"), ("Graph", "trainer.Predict")):
+for path, label in (("ONNX", "onnx Session"), ("Graph", "trainer.Predict")):
     v = med(inf, f"BenchmarkInfer{path}/batch1", "ms/run")
     row(f"inference b1 latency (ms), {label}", f"ORT {ort1:.3f} ({ort_cfg1})", f"{v:.3f}", f"{v / ort1:.2f}x", "<= 2x", v / ort1 <= 2)
-for path, label in (("ONNX", "onnx.Load().Run"), ("Graph", "trainer.Predict")):
+for path, label in (("ONNX", "onnx Session"), ("Graph", "trainer.Predict")):
     for b in ("batch1", "batch128"):
         a = med(inf, f"BenchmarkInfer{path}/{b}", "allocs/op")
         by = med(inf, f"BenchmarkInfer{path}/{b}", "B/op")
         row(f"allocs per run, {b}, {label}", f"ORT {med(inf, f'BenchmarkInferORT/default/{b}', 'allocs/op'):.0f}",
             f"{a:.0f} ({by / 1024:,.0f} KiB)", "", "0", a == 0)
+fixtures = sorted({n.split("/")[1] for n in fix})
+for name in fixtures:
+    for b in ("batch1", "batch128"):
+        ort_name, ok_name = f"BenchmarkInferFixtures/{name}/{b}/ort", f"BenchmarkInferFixtures/{name}/{b}/onnxkit"
+        if ort_name not in fix or ok_name not in fix:
+            continue
+        if b == "batch1":
+            o, k = med(fix, ort_name, "ms/run"), med(fix, ok_name, "ms/run")
+            row(f"fixture {name}, b1 latency (ms)", f"ORT {o:.3f}", f"{k:.3f}", f"{k / o:.2f}x", "<= 2x", k / o <= 2)
+        else:
+            o, k = med(fix, ort_name, "images/s"), med(fix, ok_name, "images/s")
+            row(f"fixture {name}, b128 (images/s)", f"ORT {o:,.0f}", f"{k:,.0f}", f"{k / o:.2f}x", ">= 0.5x", k / o >= 0.5)
+        a = med(fix, ok_name, "allocs/op")
+        row(f"fixture {name}, {b}, allocs per run", "ORT 0", f"{a:.0f}", "", "0", a == 0)
 rss_mb = int(rss_kb) / 1024
 row("peak RSS, train 1 epoch on 12,800 (MiB)", "", f"{rss_mb:,.0f}", "", "<= 1024", rss_mb <= 1024)
 

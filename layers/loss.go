@@ -137,7 +137,7 @@ func (o *cceGradOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value, err
 	})
 }
 
-func cceGrad[T kernel.Float](k int, g float64, s [][]T) {
+func cceGrad[T kernel.Float](k int, g float64, s operands[T]) {
 	z, y, dz := s[0], s[1], s[2]
 	n := len(z) / k
 	scale := g / float64(n)

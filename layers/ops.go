@@ -136,14 +136,31 @@ func output(prealloc G.Value, dt tensor.Dtype, shape ...int) *tensor.Dense {
 }
 
 // slices is the float32 or float64 backing of each tensor, by type T.
-func backing[T kernel.Float](ts ...*tensor.Dense) [][]T {
-	out := make([][]T, len(ts))
+func backing[T kernel.Float](ts ...*tensor.Dense) operands[T] {
+	var out operands[T]
 	for i, t := range ts {
 		if t != nil {
-			out[i] = t.Data().([]T)
+			out[i] = denseData[T](t)
 		}
 	}
 	return out
+}
+
+// operands holds the backing slices of an op's tensors (see backing), in
+// an array so that getting them allocates nothing.
+type operands[T kernel.Float] [4][]T
+
+// denseData returns t's elements as a []T without allocating (Dense.Data
+// boxes a new slice header on every call). T must be t's element type.
+func denseData[T kernel.Float](t *tensor.Dense) []T {
+	var s []T
+	switch p := any(&s).(type) {
+	case *[]float32:
+		*p = t.Float32s()
+	case *[]float64:
+		*p = t.Float64s()
+	}
+	return s
 }
 
 // floatDispatch runs f32 or f64 by the dtype of t.
@@ -261,7 +278,7 @@ func (o *convGradOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value, er
 	})
 }
 
-func convBackward[T kernel.Float](p kernel.ConvParams, wrt int, s [][]T) {
+func convBackward[T kernel.Float](p kernel.ConvParams, wrt int, s operands[T]) {
 	x, w, dy, res := s[0], s[1], s[2], s[3]
 	switch wrt {
 	case 0:
@@ -351,13 +368,14 @@ func (o *maxPoolGradOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value,
 		return nil, fmt.Errorf("layers: maxpool gradient of %d values for %d outputs", dy.Size(), len(o.fwd.argmax))
 	}
 	dx := o.output(prealloc, x.Dtype(), x.Shape()...)
+	planes := x.Shape()[0] * x.Shape()[1]
 	return dx, floatDispatch(x, func() error {
 		s := backing[float32](dy, dx)
-		kernel.MaxPool2DBackward(s[0], o.fwd.argmax, s[1])
+		kernel.MaxPool2DBackward(planes, s[0], o.fwd.argmax, s[1])
 		return nil
 	}, func() error {
 		s := backing[float64](dy, dx)
-		kernel.MaxPool2DBackward(s[0], o.fwd.argmax, s[1])
+		kernel.MaxPool2DBackward(planes, s[0], o.fwd.argmax, s[1])
 		return nil
 	})
 }
@@ -398,7 +416,7 @@ func (o *denseOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value, error
 	})
 }
 
-func denseForward[T kernel.Float](n, k, m int, s [][]T) {
+func denseForward[T kernel.Float](n, k, m int, s operands[T]) {
 	x, w, b, y := s[0], s[1], s[2], s[3]
 	for i := 0; i < n; i++ {
 		copy(y[i*m:(i+1)*m], b)
@@ -464,7 +482,7 @@ func (o *denseGradOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value, e
 	})
 }
 
-func denseBackward[T kernel.Float](wrt, n, k, m int, s [][]T) {
+func denseBackward[T kernel.Float](wrt, n, k, m int, s operands[T]) {
 	x, w, dy, res := s[0], s[1], s[2], s[3]
 	switch wrt {
 	case 0: // dx = dy · wᵀ
@@ -509,7 +527,7 @@ func (o *reluOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value, error)
 	})
 }
 
-func relu[T kernel.Float](s [][]T) { kernel.Relu(s[0], s[1]) }
+func relu[T kernel.Float](s operands[T]) { kernel.Relu(s[0], s[1]) }
 
 func (o *reluOp) DiffWRT(int) []bool { return []bool{true} }
 func (o *reluOp) SymDiff(_ G.Nodes, out, grad *G.Node) (G.Nodes, error) {
@@ -545,7 +563,7 @@ func (o *reluGradOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value, er
 	})
 }
 
-func reluGrad[T kernel.Float](s [][]T) { kernel.ReluGrad(s[0], s[1], s[2]) }
+func reluGrad[T kernel.Float](s operands[T]) { kernel.ReluGrad(s[0], s[1], s[2]) }
 
 // ---- Softmax (last axis of a matrix) ----
 
@@ -627,7 +645,7 @@ func (o *softmaxGradOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value,
 	})
 }
 
-func softmaxGrad[T kernel.Float](k int, s [][]T) {
+func softmaxGrad[T kernel.Float](k int, s operands[T]) {
 	y, dy, dx := s[0], s[1], s[2]
 	for r := 0; r+k <= len(y); r += k {
 		var dot T

@@ -230,17 +230,33 @@ func runDataSet(m *Model, dir string, tol tolerance) (float64, error) {
 	if err != nil {
 		return 0, err
 	}
+	wants := make([]*Tensor, len(m.Outputs()))
 	worst := 0.0
 	for i, vi := range m.Outputs() {
 		want, err := ReadTensor(filepath.Join(dir, fmt.Sprintf("output_%d.pb", i)))
 		if err != nil {
 			return 0, err
 		}
+		wants[i] = want
 		e, err := compareTensors(got[vi.Name], want, tol)
 		if err != nil {
 			return 0, &mismatch{fmt.Sprintf("output %q: %v", vi.Name, err)}
 		}
 		worst = math.Max(worst, e)
+	}
+	// A Session must agree too, also on its second run, which recycles
+	// the first run's tensors.
+	s := m.NewSession()
+	for run := 1; run <= 2; run++ {
+		got, err := s.Run(inputs)
+		if err != nil {
+			return 0, fmt.Errorf("session run %d: %w", run, err)
+		}
+		for i, vi := range m.Outputs() {
+			if _, err := compareTensors(got[vi.Name], wants[i], tol); err != nil {
+				return 0, &mismatch{fmt.Sprintf("session run %d: output %q: %v", run, vi.Name, err)}
+			}
+		}
 	}
 	return worst, nil
 }

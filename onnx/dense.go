@@ -17,6 +17,19 @@ import (
 // tensors (scalars) work in both.
 type Tensor = ops.Tensor
 
+// NewTensor wraps data (not copied) as a Tensor of the given shape, for
+// Session.Run and Model.RunTensors. It fails when the shape does not hold
+// exactly len(data) elements. The runtime never writes to its inputs; the
+// caller may change data between runs (to feed new values through the same
+// tensor), never during one.
+func NewTensor[T ops.Elem](shape []int, data []T) (*Tensor, error) {
+	t, err := ops.New(shape, data)
+	if err != nil {
+		return nil, fmt.Errorf("onnx: %w", err)
+	}
+	return t, nil
+}
+
 var denseTypes = map[ops.DType]tensor.Dtype{
 	ops.Float32: tensor.Float32, ops.Float64: tensor.Float64,
 	ops.Int8: tensor.Int8, ops.Int16: tensor.Int16, ops.Int32: tensor.Int32, ops.Int64: tensor.Int64,

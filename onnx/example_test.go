@@ -9,6 +9,7 @@ import (
 
 	"github.com/onnxkit/onnxkit/onnx"
 	pb "github.com/onnxkit/onnxkit/onnx/onnxpb"
+	"github.com/onnxkit/onnxkit/onnx/ops"
 )
 
 // A model y = Relu(x + b) with a symbolic batch dimension, built in code
@@ -57,4 +58,31 @@ func Example() {
 	// Output:
 	// [-0.5 -2 4 0 1 -3]
 	// [0 0 4 0 1 0]
+}
+
+// A Session serves a model in a loop: from the second run with the same
+// input shape on, a run allocates nothing.
+func ExampleSession() {
+	m, err := onnx.LoadBytes("example.onnx", exampleModel())
+	if err != nil {
+		log.Fatal(err)
+	}
+	s := m.NewSession()
+	data := []float32{0.5, -2, 3}
+	x, err := onnx.NewTensor([]int{1, 3}, data)
+	if err != nil {
+		log.Fatal(err)
+	}
+	for i := 0; i < 3; i++ {
+		data[0] = float32(i) // x wraps data: new values, same tensor
+		out, err := s.Run(map[string]*onnx.Tensor{"x": x})
+		if err != nil {
+			log.Fatal(err)
+		}
+		fmt.Println(ops.Data[float32](out["y"])) // valid until the next run
+	}
+	// Output:
+	// [0 0 4]
+	// [0 0 4]
+	// [1 0 4]
 }

@@ -20,6 +20,7 @@ type graph struct {
 	declared map[string]ops.Type // types declared in value_info, for display only
 	inputs   []ValueInfo         // graph inputs, in order
 	inSlot   []int               // slot of each graph input
+	inIndex  map[string]int      // graph input name -> index in inputs
 	outputs  []ValueInfo         // graph outputs, in order
 	outSlot  []int
 	steps    []*step // nodes to run, in topological order
@@ -185,6 +186,10 @@ func buildGraph(gp *onnxpb.GraphProto, opsets map[string]int, decode func(*onnxp
 		} else {
 			g.types[s] = t
 		}
+		if g.inIndex == nil {
+			g.inIndex = map[string]int{}
+		}
+		g.inIndex[info.Name] = len(g.inputs)
 		g.inputs = append(g.inputs, info)
 		g.inSlot = append(g.inSlot, s)
 	}
@@ -434,7 +439,7 @@ func (b *builder) addNode(np *onnxpb.NodeProto, index int, desc string) error {
 				in[i] = g.consts[s]
 			}
 		}
-		out, err := st.run(in)
+		out, err := st.run(in, nil, false)
 		if err != nil {
 			return invalid(err)
 		}
@@ -475,13 +480,20 @@ func guard(desc, what string, f func() error) (err error) {
 
 // run calls the kernel, turning a panic into an ErrInternal error, and
 // checks what it returns.
-func (st *step) run(in []*Tensor) (out []*Tensor, err error) {
+//
+// With recycle set and a kernel that can, the kernel reuses last, the
+// results of its previous call in the same session (see ops.Recycling).
+func (st *step) run(in, last []*Tensor, recycle bool) (out []*Tensor, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			out, err = nil, &classed{fmt.Errorf("%s: kernel panicked: %v", st.desc, r), ErrInternal}
 		}
 	}()
-	out, err = st.c.Kernel(in)
+	if recycle && st.c.Recycling != nil {
+		out, err = st.c.Recycling(in, last)
+	} else {
+		out, err = st.c.Kernel(in)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", st.desc, err)
 	}

@@ -47,6 +47,10 @@ type LoadOptions struct {
 	MemoryLimit int64
 }
 
+// maxProtoBytes is the largest protobuf message: 2 GiB - 1. Bigger models
+// keep their tensors in external data files.
+const maxProtoBytes = 1<<31 - 1
+
 // limit returns the effective memory limit.
 func (o LoadOptions) limit() int64 {
 	switch {
@@ -61,8 +65,24 @@ func (o LoadOptions) limit() int64 {
 // Load is the package-level Load with these options. A file larger than
 // the memory limit is refused before it is read.
 func (o LoadOptions) Load(path string) (*Model, error) {
-	limit := o.limit()
-	b, err := readFileLimited(path, limit, "the memory limit")
+	mp, err := o.ReadProto(path)
+	if err != nil {
+		return nil, err
+	}
+	return newModel(path, filepath.Dir(path), mp, o.limit()) // external data stays in that folder
+}
+
+// ReadProto reads an .onnx file and decodes its protobuf without
+// validating the model, for tools that show what a file holds. Like Load it
+// refuses a file larger than the memory limit before reading it (and stops
+// reading a pipe or device past the limit); a file that is not protobuf is
+// an error wrapping ErrInvalidModel. External data is not read.
+func (o LoadOptions) ReadProto(path string) (*onnxpb.ModelProto, error) {
+	limit, name := o.limit(), "the memory limit"
+	if limit > maxProtoBytes {
+		limit, name = maxProtoBytes, "the protobuf size limit"
+	}
+	b, err := readFileLimited(path, limit, name)
 	if errors.Is(err, ErrMemoryLimit) {
 		return nil, fmt.Errorf("onnx: load %s: %w", path, err)
 	}
@@ -73,7 +93,7 @@ func (o LoadOptions) Load(path string) (*Model, error) {
 	if err := proto.Unmarshal(b, &mp); err != nil {
 		return nil, invalid(fmt.Errorf("onnx: load %s: not an ONNX model: %w", path, err))
 	}
-	return newModel(path, filepath.Dir(path), &mp, limit) // external data stays in that folder
+	return &mp, nil
 }
 
 // LoadBytes is the package-level LoadBytes with these options.
@@ -182,11 +202,12 @@ func (b *loadBudget) charge(t *Tensor, what string) error {
 }
 
 // runBudget counts the bytes of the tensors a run has computed and still
-// holds. Tensors are tracked by backing array, so views count once.
+// holds. Tensors are tracked by backing array, so views count once. Its
+// maps keep their room across reset, so a session's runs do not allocate.
 type runBudget struct {
 	limit, used int64
-	held        map[uintptr]*heldArray // backing array -> size and holders
-	slotOf      map[int]uintptr        // slot -> backing array it holds
+	held        map[uintptr]heldArray // backing array -> size and holders
+	slotOf      map[int]uintptr       // slot -> backing array it holds
 }
 
 type heldArray struct {
@@ -195,7 +216,14 @@ type heldArray struct {
 }
 
 func newRunBudget(limit int64) *runBudget {
-	return &runBudget{limit: limit, held: map[uintptr]*heldArray{}, slotOf: map[int]uintptr{}}
+	return &runBudget{limit: limit, held: map[uintptr]heldArray{}, slotOf: map[int]uintptr{}}
+}
+
+// reset forgets everything held, for a new run.
+func (b *runBudget) reset() {
+	b.used = 0
+	clear(b.held)
+	clear(b.slotOf)
 }
 
 // produced records a node output stored in slot s. An output sharing its
@@ -207,8 +235,9 @@ func (b *runBudget) produced(s int, t *Tensor, inputs []*Tensor) {
 	if p == 0 {
 		return
 	}
-	if h := b.held[p]; h != nil {
+	if h, ok := b.held[p]; ok {
 		h.refs++
+		b.held[p] = h
 		b.slotOf[s] = p
 		return
 	}
@@ -218,7 +247,7 @@ func (b *runBudget) produced(s int, t *Tensor, inputs []*Tensor) {
 		}
 	}
 	n := tensorBytes(t)
-	b.held[p] = &heldArray{bytes: n, refs: 1}
+	b.held[p] = heldArray{bytes: n, refs: 1}
 	b.slotOf[s] = p
 	b.used += n
 }
@@ -230,10 +259,12 @@ func (b *runBudget) released(s int) {
 		return
 	}
 	delete(b.slotOf, s)
-	if h := b.held[p]; h != nil {
+	if h, ok := b.held[p]; ok {
 		if h.refs--; h.refs == 0 {
 			b.used -= h.bytes
 			delete(b.held, p)
+		} else {
+			b.held[p] = h
 		}
 	}
 }

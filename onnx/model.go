@@ -3,12 +3,13 @@ package onnx
 import (
 	"errors"
 	"fmt"
-	"github.com/onnxkit/onnxkit/internal/atomicfile"
 	"os"
 	"path/filepath"
+	"sync"
 
 	"google.golang.org/protobuf/proto"
 
+	"github.com/onnxkit/onnxkit/internal/atomicfile"
 	"github.com/onnxkit/onnxkit/onnx/onnxpb"
 	"github.com/onnxkit/onnxkit/onnx/ops"
 )
@@ -22,6 +23,8 @@ type Model struct {
 	opsets map[string]int
 	g      *graph
 	limit  int64 // memory limit in bytes (see LoadOptions)
+
+	sessions sync.Pool // of *Session, for Run
 }
 
 // ValueInfo describes a graph input or output.

@@ -1,6 +1,7 @@
 package onnx
 
 import (
+	"context"
 	"fmt"
 	"sort"
 	"strings"
@@ -40,6 +41,9 @@ func (m *Model) Run(inputs map[string]*tensor.Dense, fetch ...string) (map[strin
 		}
 		in[name] = t
 	}
+	if len(fetch) == 0 {
+		return m.runPooled(in)
+	}
 	out, err := m.RunTensors(in, fetch...)
 	if err != nil {
 		return nil, err
@@ -60,6 +64,13 @@ func (m *Model) Run(inputs map[string]*tensor.Dense, fetch ...string) (map[strin
 // the model's constants and the inputs; they must not be modified (clone
 // them first).
 func (m *Model) RunTensors(inputs map[string]*Tensor, fetch ...string) (map[string]*Tensor, error) {
+	return m.RunTensorsContext(context.Background(), inputs, fetch...)
+}
+
+// RunTensorsContext is RunTensors stopping early, between two nodes, when
+// ctx is done; the error then wraps ctx.Err(). It bounds the time a run of
+// a model from a stranger may take.
+func (m *Model) RunTensorsContext(ctx context.Context, inputs map[string]*Tensor, fetch ...string) (map[string]*Tensor, error) {
 	g := m.g
 	p := g.base
 	var fetchSlots []int
@@ -82,42 +93,11 @@ func (m *Model) RunTensors(inputs map[string]*Tensor, fetch ...string) (map[stri
 	}
 
 	vals := make([]*Tensor, len(g.names))
-	copy(vals, g.consts)
-	for _, s := range g.inSlot {
-		if d := g.defaults[s]; d != nil {
-			vals[s] = d
-		}
-	}
 	if err := m.setInputs(vals, inputs, p); err != nil {
 		return nil, err
 	}
-
-	mem := newRunBudget(m.limit)
-	for k, si := range p.steps {
-		st := g.steps[si]
-		in := make([]*Tensor, len(st.in))
-		for i, s := range st.in {
-			if s >= 0 {
-				in[i] = vals[s]
-			}
-		}
-		out, err := st.run(in)
-		if err != nil {
-			return nil, fmt.Errorf("onnx: run %s: %w", m.name, err)
-		}
-		for i, s := range st.out {
-			if s >= 0 {
-				vals[s] = out[i]
-				mem.produced(s, out[i], in)
-			}
-		}
-		if err := mem.check(st, out); err != nil {
-			return nil, fmt.Errorf("onnx: run %s: %w", m.name, err)
-		}
-		for _, s := range p.release[k] {
-			vals[s] = nil
-			mem.released(s)
-		}
+	if err := m.execute(ctx, p, vals, newRunBudget(m.limit), nil); err != nil {
+		return nil, err
 	}
 
 	res := make(map[string]*Tensor, len(fetch))
@@ -130,25 +110,48 @@ func (m *Model) RunTensors(inputs map[string]*Tensor, fetch ...string) (map[stri
 	return res, nil
 }
 
-// setInputs checks the caller's inputs against the graph inputs and stores
-// them.
+// setInputs fills vals with the model's constants, the defaults of
+// overridable inputs and the caller's inputs, after checking the latter
+// against the graph inputs. It does not allocate unless something is
+// wrong.
 func (m *Model) setInputs(vals []*Tensor, inputs map[string]*Tensor, p *plan) error {
+	g := m.g
+	copy(vals, g.consts)
+	for _, s := range g.inSlot {
+		if d := g.defaults[s]; d != nil {
+			vals[s] = d
+		}
+	}
+	for name, t := range inputs {
+		i, ok := g.inIndex[name]
+		if !ok || t == nil || t.Check() != nil || checkType(g.inputs[i].Type, t) != nil {
+			return m.inputError(inputs)
+		}
+		vals[g.inSlot[i]] = t
+	}
+	for _, i := range p.needIn {
+		if inputs[g.inputs[i].Name] == nil {
+			return &classed{fmt.Errorf("onnx: run %s: missing input %q (%v)", m.name, g.inputs[i].Name, g.inputs[i].Type), ErrBadInput}
+		}
+	}
+	return nil
+}
+
+// inputError describes the first problem with the caller's inputs, in
+// name order so that the report is deterministic.
+func (m *Model) inputError(inputs map[string]*Tensor) error {
 	g := m.g
 	bad := func(format string, args ...any) error {
 		return &classed{fmt.Errorf("onnx: run %s: "+format, append([]any{m.name}, args...)...), ErrBadInput}
-	}
-	index := make(map[string]int, len(g.inputs))
-	for i, in := range g.inputs {
-		index[in.Name] = i
 	}
 	names := make([]string, 0, len(inputs))
 	for name := range inputs {
 		names = append(names, name)
 	}
-	sort.Strings(names) // report problems deterministically
+	sort.Strings(names)
 	for _, name := range names {
 		t := inputs[name]
-		i, ok := index[name]
+		i, ok := g.inIndex[name]
 		if !ok {
 			if s, exists := g.slots[name]; exists && g.consts[s] != nil {
 				return bad("%q is an initializer, not a graph input; it cannot be overridden", name)
@@ -164,11 +167,55 @@ func (m *Model) setInputs(vals []*Tensor, inputs map[string]*Tensor, p *plan) er
 		if err := checkType(g.inputs[i].Type, t); err != nil {
 			return bad("input %q: %w", name, err)
 		}
-		vals[g.inSlot[i]] = t
 	}
-	for _, i := range p.needIn {
-		if inputs[g.inputs[i].Name] == nil {
-			return bad("missing input %q (%v)", g.inputs[i].Name, g.inputs[i].Type)
+	return bad("inputs rejected for no known reason")
+}
+
+// execute runs the steps of a plan on vals, which holds the constants and
+// inputs on entry and the plan's results on return. s, when not nil, is the
+// session whose buffers the run reuses (see Session); mem counts the bytes
+// held.
+func (m *Model) execute(ctx context.Context, p *plan, vals []*Tensor, mem *runBudget, s *Session) error {
+	g := m.g
+	for k, si := range p.steps {
+		st := g.steps[si]
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("onnx: run %s: stopped before %s: %w", m.name, st.desc, err)
+		}
+		var in, last []*Tensor
+		if s != nil {
+			in, last = s.in[si], s.last[si]
+		} else {
+			in = make([]*Tensor, len(st.in))
+		}
+		for i, slot := range st.in {
+			if slot >= 0 {
+				in[i] = vals[slot]
+			}
+		}
+		out, err := st.run(in, last, s != nil)
+		if err != nil {
+			if s != nil {
+				clear(in)
+			}
+			return fmt.Errorf("onnx: run %s: %w", m.name, err)
+		}
+		for i, slot := range st.out {
+			if slot >= 0 {
+				vals[slot] = out[i]
+				mem.produced(slot, out[i], in)
+			}
+		}
+		if s != nil {
+			s.last[si] = out
+			clear(in) // hold no input between runs
+		}
+		if err := mem.check(st, out); err != nil {
+			return fmt.Errorf("onnx: run %s: %w", m.name, err)
+		}
+		for _, slot := range p.release[k] {
+			vals[slot] = nil
+			mem.released(slot)
 		}
 	}
 	return nil

@@ -197,7 +197,7 @@ func (f *mnistFeed) scoresOf(t *onnx.Tensor, rows int) ([]float64, int, error) {
 // predict runs m on the test images and returns the argmax class of each.
 func (f *mnistFeed) predict(m *onnx.Model, test *mnist.Set) (pred []int, scores [][]float64, err error) {
 	err = f.each(test, func(from, n, rows int, x *onnx.Tensor) error {
-		res, err := m.RunTensors(map[string]*onnx.Tensor{f.in.Name: x}, f.output)
+		res, err := m.RunTensorsContext(runCtx, map[string]*onnx.Tensor{f.in.Name: x}, f.output)
 		if err != nil {
 			return err
 		}

@@ -4,12 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
-	"google.golang.org/protobuf/proto"
 
 	"github.com/onnxkit/onnxkit/onnx"
 	"github.com/onnxkit/onnxkit/onnx/onnxpb"
@@ -36,20 +34,21 @@ with every unsupported operator listed; the command then exits with status 1.`,
 	}
 }
 
-// readModelProto decodes an ONNX file without validating it.
+// readModelProto decodes an ONNX file without validating it, reading at
+// most the memory limit (--memory-limit).
 func readModelProto(path string) (*onnxpb.ModelProto, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
+	mp, err := loadOptions.ReadProto(path)
+	switch {
+	case errors.Is(err, onnx.ErrInvalidModel):
+		_, why, _ := strings.Cut(err.Error(), "not an ONNX model: ")
+		return nil, fmt.Errorf("%s is not an ONNX model, or is truncated or damaged (protobuf decoding failed: %s)", path, why)
+	case err != nil:
 		return nil, err
-	}
-	var mp onnxpb.ModelProto
-	if err := proto.Unmarshal(b, &mp); err != nil {
-		return nil, fmt.Errorf("%s is not an ONNX model, or is truncated or damaged (protobuf decoding failed: %v)", path, err)
 	}
 	if mp.GetGraph() == nil && mp.GetIrVersion() == 0 {
 		return nil, fmt.Errorf("%s is not an ONNX model (it holds no graph and no IR version)", path)
 	}
-	return &mp, nil
+	return mp, nil
 }
 
 // loadModel loads an ONNX file for running, telling files that are not
@@ -58,7 +57,7 @@ func loadModel(path string) (*onnx.Model, error) {
 	if _, err := readModelProto(path); err != nil {
 		return nil, err
 	}
-	return onnx.Load(path)
+	return loadOptions.Load(path)
 }
 
 func runInspect(w io.Writer, path string) error {
@@ -66,7 +65,7 @@ func runInspect(w io.Writer, path string) error {
 	if err != nil {
 		return err
 	}
-	m, loadErr := onnx.Load(path)
+	m, loadErr := loadOptions.Load(path)
 	g := mp.GetGraph()
 
 	fmt.Fprintf(w, "Model: %s\n", path)

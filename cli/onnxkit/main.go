@@ -7,11 +7,18 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"math"
 	"os"
+	"strings"
+	"time"
 
+	"github.com/dustin/go-humanize"
 	"github.com/spf13/cobra"
+
+	"github.com/onnxkit/onnxkit/onnx"
 )
 
 // usageError marks errors caused by how the command was called (exit 2).
@@ -26,6 +33,26 @@ func newRootCmd() *cobra.Command {
 		Short:         "Train models in Go, move them to and from ONNX, and prove both sides agree",
 		SilenceUsage:  true,
 		SilenceErrors: true,
+	}
+	var memLimit string
+	root.PersistentFlags().StringVar(&memLimit, "memory-limit", "4GiB",
+		"most tensor memory a model may hold, loading or running (e.g. 512MiB, 2GB; 'none' for no limit)")
+	var timeout time.Duration
+	root.PersistentFlags().DurationVar(&timeout, "timeout", 0,
+		"stop running a model after this long (e.g. 30s, 5m; 0 for no limit)")
+	root.PersistentPreRunE = func(c *cobra.Command, _ []string) error {
+		limit, err := parseMemoryLimit(memLimit)
+		if err != nil {
+			return usageError{fmt.Errorf("--memory-limit: %w", err)}
+		}
+		loadOptions = onnx.LoadOptions{MemoryLimit: limit}
+		if timeout < 0 {
+			return usageError{fmt.Errorf("--timeout: %v is negative", timeout)}
+		}
+		if timeout > 0 {
+			runCtx, cancelRun = context.WithTimeout(context.Background(), timeout)
+		}
+		return nil
 	}
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return usageError{fmt.Errorf("%w (see '%s --help')", err, c.CommandPath())}
@@ -42,6 +69,31 @@ func newRootCmd() *cobra.Command {
 	return root
 }
 
+// loadOptions are the options every command loads models with, and runCtx
+// the context models run in (done after --timeout), set from the global
+// flags before a command runs.
+var (
+	loadOptions onnx.LoadOptions
+	runCtx      = context.Background()
+	cancelRun   = func() {}
+)
+
+// parseMemoryLimit reads a --memory-limit value: a size with an optional
+// unit (B, KB, KiB, MB, MiB, GB, GiB, ...), or "none".
+func parseMemoryLimit(s string) (int64, error) {
+	if strings.EqualFold(strings.TrimSpace(s), "none") {
+		return -1, nil
+	}
+	n, err := humanize.ParseBytes(s)
+	if err != nil {
+		return 0, fmt.Errorf("%q is not a size such as 512MiB or 2GB, or 'none'", s)
+	}
+	if n == 0 || n > math.MaxInt64 {
+		return 0, fmt.Errorf("%q: the limit must be positive (use 'none' for no limit)", s)
+	}
+	return int64(n), nil
+}
+
 func main() {
 	os.Exit(run(os.Args[1:]))
 }
@@ -51,6 +103,7 @@ func run(args []string) int {
 	root := newRootCmd()
 	root.SetArgs(args)
 	err := root.Execute()
+	cancelRun()
 	if err == nil {
 		return 0
 	}

@@ -147,7 +147,7 @@ func runRun(w io.Writer, path string, f runFlags) error {
 		fetch = append(fetch, outs[i].name)
 	}
 
-	res, err := m.RunTensors(feeds, fetch...)
+	res, err := m.RunTensorsContext(runCtx, feeds, fetch...)
 	if err != nil {
 		if errors.Is(err, onnx.ErrBadInput) && strings.Contains(err.Error(), "element type") {
 			return fmt.Errorf("%w (onnxkit does not convert element types: save the array with the model's type, e.g. numpy .astype)", err)

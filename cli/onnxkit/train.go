@@ -16,7 +16,6 @@ import (
 	"gorgonia.org/tensor"
 
 	"github.com/onnxkit/onnxkit/layers"
-	"github.com/onnxkit/onnxkit/onnx"
 	"github.com/onnxkit/onnxkit/trainer"
 	"github.com/onnxkit/onnxkit/trainer/mnist"
 	"github.com/onnxkit/onnxkit/trainer/tensorboard"
@@ -98,7 +97,7 @@ func runTrain(cmd *cobra.Command, f trainFlags) error {
 	}
 	var model *layers.Sequential
 	if f.initFrom != "" {
-		src, err := onnx.Load(f.initFrom)
+		src, err := loadOptions.Load(f.initFrom)
 		if err != nil {
 			return err
 		}

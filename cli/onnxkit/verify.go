@@ -164,7 +164,7 @@ func verifyExpected(m *onnx.Model, f verifyFlags) ([]check, error) {
 }
 
 func compareRun(m *onnx.Model, feeds map[string]*onnx.Tensor, names []string, want map[string]*onnx.Tensor, f verifyFlags) ([]check, error) {
-	got, err := m.RunTensors(feeds, names...)
+	got, err := m.RunTensorsContext(runCtx, feeds, names...)
 	if err != nil {
 		return nil, err
 	}
@@ -275,7 +275,7 @@ func verifyAgainstORT(w io.Writer, m *onnx.Model, path string, f verifyFlags) ([
 	defer sess.Close()
 	diffs := make([]onnx.Diff, len(names))
 	runBoth := func(feeds map[string]*onnx.Tensor) error {
-		got, err := m.RunTensors(feeds, names...)
+		got, err := m.RunTensorsContext(runCtx, feeds, names...)
 		if err != nil {
 			return err
 		}

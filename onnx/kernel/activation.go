@@ -1,43 +1,72 @@
 package kernel
 
-// parallelMinElems is the length from which the elementwise kernels split
+// parallelMinElems is the length from which the activation kernels split
 // their work across goroutines; below it, starting them costs more than
 // it saves.
 const parallelMinElems = 1 << 16
 
-// elementwise runs body over [0, n) in one call, or split into chunks run
-// in parallel when n is large.
-func elementwise(n int, body func(lo, hi int)) {
-	if n < parallelMinElems {
-		body(0, n)
-		return
-	}
-	parallelFor(n, func(_, lo, hi int) { body(lo, hi) })
-}
-
 // Relu writes max(x, 0) into y (len(y) ≥ len(x)).
 func Relu[T Float](x, y []T) {
 	y = y[:len(x)]
-	elementwise(len(x), func(lo, hi int) {
-		yy := y[lo:hi]
-		for i, v := range x[lo:hi] {
-			yy[i] = max(v, 0)
+	if len(x) < parallelMinElems {
+		relu(x, y)
+		return
+	}
+	l := getLoop[reluLoop[T]]()
+	*l = reluLoop[T]{x: x, y: y}
+	parallelRun(len(x), l)
+	putLoop(l)
+}
+
+// reluLoop is the body of a parallel Relu.
+type reluLoop[T Float] struct{ x, y []T }
+
+func (l *reluLoop[T]) run(_, lo, hi int) { relu(l.x[lo:hi], l.y[lo:hi]) }
+
+func relu[T Float](x, y []T) {
+	y = y[:len(x)]
+	done := 0
+	if x32, ok := any(&x).(*[]float32); ok {
+		done = relu32(*x32, *any(&y).(*[]float32))
+	}
+	for i := done; i < len(x); i++ {
+		if v := x[i]; v < 0 {
+			y[i] = 0
+		} else {
+			y[i] = v // NaN and -0 stay as they are
 		}
-	})
+	}
 }
 
 // ReluGrad writes into dx the gradient of a ReLU from its output y and the
 // output gradient dy: dy where y > 0, else 0.
 func ReluGrad[T Float](y, dy, dx []T) {
 	dy, dx = dy[:len(y)], dx[:len(y)]
-	elementwise(len(y), func(lo, hi int) {
-		g, d := dy[lo:hi], dx[lo:hi]
-		for i, v := range y[lo:hi] {
-			if v > 0 {
-				d[i] = g[i]
-			} else {
-				d[i] = 0
-			}
+	if len(y) < parallelMinElems {
+		reluGrad(y, dy, dx)
+		return
+	}
+	l := getLoop[reluGradLoop[T]]()
+	*l = reluGradLoop[T]{y: y, dy: dy, dx: dx}
+	parallelRun(len(y), l)
+	putLoop(l)
+}
+
+// reluGradLoop is the body of a parallel ReluGrad.
+type reluGradLoop[T Float] struct{ y, dy, dx []T }
+
+func (l *reluGradLoop[T]) run(_, lo, hi int) { reluGrad(l.y[lo:hi], l.dy[lo:hi], l.dx[lo:hi]) }
+
+func reluGrad[T Float](y, dy, dx []T) {
+	done := 0
+	if y32, ok := any(&y).(*[]float32); ok {
+		done = reluGrad32(*y32, *any(&dy).(*[]float32), *any(&dx).(*[]float32))
+	}
+	for i := done; i < len(y); i++ {
+		if y[i] > 0 {
+			dx[i] = dy[i]
+		} else {
+			dx[i] = 0
 		}
-	})
+	}
 }

@@ -39,8 +39,20 @@ func im2col[T Float](p *ConvParams, x []T, c0 int, col []T) {
 // im2colParallel is im2col split by channels across the workers, for a
 // batch too small to keep them busy one image each.
 func im2colParallel[T Float](p *ConvParams, x []T, c0 int, col []T) {
-	parallelFor(p.C/p.Group, func(_, lo, hi int) { im2colRange(p, x, c0, lo, hi, col) })
+	l := getLoop[im2colLoop[T]]()
+	*l = im2colLoop[T]{p: p, x: x, c0: c0, col: col}
+	parallelRunFor(p.C/p.Group, p.colRows()*p.OutH()*p.OutW(), l)
+	putLoop(l)
 }
+
+// im2colLoop is the body of im2colParallel: a range of channels.
+type im2colLoop[T Float] struct {
+	p      *ConvParams
+	x, col []T
+	c0     int
+}
+
+func (l *im2colLoop[T]) run(_, lo, hi int) { im2colRange(l.p, l.x, l.c0, lo, hi, l.col) }
 
 // im2colRange is im2col for the channels c0+[cLo, cHi) of the group,
 // writing only their rows of col.
@@ -155,44 +167,79 @@ func col2im[T Float](p *ConvParams, col []T, c0 int, dx []T) {
 // Conv2D computes y = conv(x, w) + b. x is N×C×H×W, w is M×(C/Group)×KH×KW,
 // b has M elements or is nil, and y (N×M×OH×OW) is overwritten.
 func Conv2D[T Float](p ConvParams, x, w, b, y []T) {
-	oh, ow := p.OutH(), p.OutW()
-	ohw := oh * ow
-	mg, rows := p.M/p.Group, p.colRows()
+	l := getLoop[conv2DLoop[T]]()
+	*l = conv2DLoop[T]{p: p, x: x, w: w, b: b, y: y}
 	// With fewer images than workers (batch 1), the images run one after
 	// another with im2col split by channels and the product split by
 	// Gemm itself, as the only one in flight.
-	few := p.N < workerCount(math.MaxInt)
-	parallelFor(p.N, func(_, lo, hi int) {
-		buf := getScratch[T](rows * ohw)
-		defer putScratch(buf)
-		col := *buf
-		for n := lo; n < hi; n++ {
-			xn := x[n*p.C*p.H*p.W : (n+1)*p.C*p.H*p.W]
-			yn := y[n*p.M*ohw : (n+1)*p.M*ohw]
-			for g := 0; g < p.Group; g++ {
-				if few {
-					im2colParallel(&p, xn, g*(p.C/p.Group), col)
-				} else {
-					im2col(&p, xn, g*(p.C/p.Group), col)
-				}
-				yg := yn[g*mg*ohw : (g+1)*mg*ohw]
-				if b != nil {
-					for m := 0; m < mg; m++ {
-						bv := b[g*mg+m]
-						out := yg[m*ohw : (m+1)*ohw]
-						for i := range out {
-							out[i] = bv
-						}
+	l.few = p.N < workerCount(math.MaxInt)
+	parallelRun(p.N, l)
+	putLoop(l)
+}
+
+// conv2DLoop is the body of Conv2D: a range of images.
+type conv2DLoop[T Float] struct {
+	p          ConvParams
+	x, w, b, y []T
+	few        bool
+}
+
+func (l *conv2DLoop[T]) run(_, lo, hi int) {
+	p, x, w, b, y := &l.p, l.x, l.w, l.b, l.y
+	ohw := p.OutH() * p.OutW()
+	mg, rows := p.M/p.Group, p.colRows()
+	buf := getScratch[T](rows * ohw)
+	defer putScratch(buf)
+	col := *buf
+	for n := lo; n < hi; n++ {
+		xn := x[n*p.C*p.H*p.W : (n+1)*p.C*p.H*p.W]
+		yn := y[n*p.M*ohw : (n+1)*p.M*ohw]
+		for g := 0; g < p.Group; g++ {
+			if l.few {
+				im2colParallel(p, xn, g*(p.C/p.Group), col)
+			} else {
+				im2col(p, xn, g*(p.C/p.Group), col)
+			}
+			yg := yn[g*mg*ohw : (g+1)*mg*ohw]
+			if b != nil {
+				for m := 0; m < mg; m++ {
+					bv := b[g*mg+m]
+					out := yg[m*ohw : (m+1)*ohw]
+					for i := range out {
+						out[i] = bv
 					}
 				}
-				beta := T(0)
-				if b != nil {
-					beta = 1
-				}
-				Gemm(false, false, mg, ohw, rows, 1, w[g*mg*rows:], rows, col, ohw, beta, yg, ohw)
 			}
+			beta := T(0)
+			if b != nil {
+				beta = 1
+			}
+			Gemm(false, false, mg, ohw, rows, 1, w[g*mg*rows:], rows, col, ohw, beta, yg, ohw)
 		}
-	})
+	}
+}
+
+// sum returns the sum of x, accumulated in 8 interleaved partial sums (a
+// fixed order, so the result is deterministic) to keep the adds from
+// waiting on each other.
+func sum[T Float](x []T) T {
+	var s [8]T
+	i := 0
+	for ; i+8 <= len(x); i += 8 {
+		v := x[i : i+8 : i+8]
+		s[0] += v[0]
+		s[1] += v[1]
+		s[2] += v[2]
+		s[3] += v[3]
+		s[4] += v[4]
+		s[5] += v[5]
+		s[6] += v[6]
+		s[7] += v[7]
+	}
+	for ; i < len(x); i++ {
+		s[i%8] += x[i]
+	}
+	return ((s[0] + s[4]) + (s[1] + s[5])) + ((s[2] + s[6]) + (s[3] + s[7]))
 }
 
 // Conv2DBackward computes the gradients of a Conv2D given dy, the gradient
@@ -208,11 +255,7 @@ func Conv2DBackward[T Float](p ConvParams, x, w, dy, dx, dw, db []T) {
 			for m := lo; m < hi; m++ {
 				var acc T
 				for n := 0; n < p.N; n++ {
-					var s T
-					for _, v := range dy[(n*p.M+m)*ohw : (n*p.M+m+1)*ohw] {
-						s += v
-					}
-					acc += s
+					acc += sum(dy[(n*p.M+m)*ohw : (n*p.M+m+1)*ohw])
 				}
 				db[m] = acc
 			}

@@ -33,9 +33,10 @@ func trans(t bool) blas.Transpose {
 // or a slice is too short for its matrix.
 //
 // float32 runs a cache-blocked kernel with an AVX2/FMA micro-kernel on CPUs
-// that have it, parallel over GOMAXPROCS goroutines for large products;
-// elsewhere, or with ONNXKIT_GEMM=gonum in the environment, it runs gonum's
-// Sgemm. float64 always runs gonum's Dgemm.
+// that have it (with AVX-512VL masked edge tiles when the CPU has AVX-512;
+// ONNXKIT_GEMM=avx2 in the environment keeps plain AVX2), parallel over
+// GOMAXPROCS goroutines for large products; elsewhere, or with
+// ONNXKIT_GEMM=gonum in the environment, it runs gonum's Sgemm. float64 always runs gonum's Dgemm.
 func Gemm[T Float](transA, transB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
 	if m == 0 || n == 0 {
 		return

@@ -37,6 +37,30 @@
 
 // STORE0 writes row registers R0, R1 (already scaled by alpha) to the C
 // row at DI.
+// SCALEACC multiplies the 6×16 accumulators Y4-Y15 by alpha, loads beta
+// into Y1 and jumps to withbeta unless beta is 0 (or -0): then C is
+// overwritten without being read. A NaN beta is unordered and takes the
+// reading path.
+#define SCALEACC \
+	VBROADCASTSS alpha+40(FP), Y0 \
+	VMULPS       Y0, Y4, Y4       \
+	VMULPS       Y0, Y5, Y5       \
+	VMULPS       Y0, Y6, Y6       \
+	VMULPS       Y0, Y7, Y7       \
+	VMULPS       Y0, Y8, Y8       \
+	VMULPS       Y0, Y9, Y9       \
+	VMULPS       Y0, Y10, Y10     \
+	VMULPS       Y0, Y11, Y11     \
+	VMULPS       Y0, Y12, Y12     \
+	VMULPS       Y0, Y13, Y13     \
+	VMULPS       Y0, Y14, Y14     \
+	VMULPS       Y0, Y15, Y15     \
+	VBROADCASTSS beta+44(FP), Y1  \
+	VXORPS       X2, X2, X2       \
+	UCOMISS      X2, X1           \
+	JNE          withbeta         \
+	JPS          withbeta
+
 #define STORE0(R0, R1) \
 	VMOVUPS R0, (DI)   \
 	VMOVUPS R1, 32(DI) \
@@ -98,27 +122,7 @@ loop1:
 	JNZ  loop1
 
 store:
-	VBROADCASTSS alpha+40(FP), Y0
-	VMULPS       Y0, Y4, Y4
-	VMULPS       Y0, Y5, Y5
-	VMULPS       Y0, Y6, Y6
-	VMULPS       Y0, Y7, Y7
-	VMULPS       Y0, Y8, Y8
-	VMULPS       Y0, Y9, Y9
-	VMULPS       Y0, Y10, Y10
-	VMULPS       Y0, Y11, Y11
-	VMULPS       Y0, Y12, Y12
-	VMULPS       Y0, Y13, Y13
-	VMULPS       Y0, Y14, Y14
-	VMULPS       Y0, Y15, Y15
-
-	// beta == 0 (or -0) overwrites C without reading it; a NaN beta is
-	// unordered and takes the reading path.
-	VBROADCASTSS beta+44(FP), Y1
-	VXORPS       X2, X2, X2
-	UCOMISS      X2, X1
-	JNE          withbeta
-	JPS          withbeta
+	SCALEACC
 
 	STORE0(Y4, Y5)
 	STORE0(Y6, Y7)
@@ -545,5 +549,180 @@ gvtailstore:
 	VMASKMOVPS Y0, Y13, (DI)
 
 gvdone:
+	VZEROUPPER
+	RET
+
+// ---------------------------------------------------------------------
+// AVX-512VL: the 6×16 micro-kernel with masked edges.
+// ---------------------------------------------------------------------
+
+// LANES sets mask register K to the first N lanes (0 ≤ N ≤ 16, N in a
+// register other than CX and R10); CX and R10 are scratch.
+#define LANES(N, K) \
+	MOVQ  N, CX     \
+	MOVL  $1, R10   \
+	SHLL  CX, R10   \
+	DECL  R10       \
+	KMOVW R10, K
+
+// Register use in sgemmKernel6x16AVX512: as in sgemmKernelAVX2 (AX, BX
+// the packed panels, CX k, DI and DX the C tile and its row stride in
+// bytes, Y0, Y1 the B step, Y2, Y3 broadcast A values, Y4..Y15 the 6×16
+// accumulators, two per row), plus
+//   R8  rows of the tile still to store, R9 columns to store
+//   K1, K2  which of columns 0..7 and 8..15 are stored
+// After the loop Y0 holds alpha, Y1 beta and Y2, Y3 C values.
+
+// STEP8 does one k step of the left 6×8 half of the 6×16 tile only (when
+// at most 8 columns are stored), with the A values broadcast straight
+// from memory into the (EVEX-encoded) FMAs.
+#define STEP8(AOFF, BOFF) \
+	VMOVUPS          BOFF(BX), Y0         \
+	VFMADD231PS.BCST AOFF(AX), Y0, Y4     \
+	VFMADD231PS.BCST AOFF+4(AX), Y0, Y6   \
+	VFMADD231PS.BCST AOFF+8(AX), Y0, Y8   \
+	VFMADD231PS.BCST AOFF+12(AX), Y0, Y10 \
+	VFMADD231PS.BCST AOFF+16(AX), Y0, Y12 \
+	VFMADD231PS.BCST AOFF+20(AX), Y0, Y14
+
+// SPLIT8 sets LO = min(N, 8) and HI = max(N-8, 0).
+#define SPLIT8(N, LO, HI) \
+	MOVQ    N, LO     \
+	MOVQ    $8, HI    \
+	CMPQ    LO, HI    \
+	CMOVQGT HI, LO    \
+	MOVQ    N, HI     \
+	SUBQ    LO, HI
+
+// STOREM writes row registers R0, R1 (already scaled by alpha), masked by
+// K1 and K2, to the C row at DI, and leaves when it was the last row.
+#define STOREM(R0, R1) \
+	VMOVUPS R0, K1, (DI)   \
+	VMOVUPS R1, K2, 32(DI) \
+	DECQ    R8             \
+	JZ      done           \
+	ADDQ    DX, DI
+
+// STOREMB is STOREM adding beta (in Y1) times the C row first.
+#define STOREMB(R0, R1) \
+	VMOVUPS.Z   (DI), K1, Y2   \
+	VMOVUPS.Z   32(DI), K2, Y3 \
+	VFMADD231PS Y2, Y1, R0     \
+	VFMADD231PS Y3, Y1, R1     \
+	VMOVUPS     R0, K1, (DI)   \
+	VMOVUPS     R1, K2, 32(DI) \
+	DECQ        R8             \
+	JZ          done           \
+	ADDQ        DX, DI
+
+// func sgemmKernel6x16AVX512(k int, a, b, c *float32, ldc int, alpha, beta float32, rows, cols int)
+//
+// C = alpha·Ã·B̃ + beta·C on the top-left rows×cols part of a 6×16 tile
+// (1 ≤ rows ≤ 6, 1 ≤ cols ≤ 16, k ≥ 1), the AVX2 micro-kernel with
+// AVX-512VL mask registers for the ragged edges: C outside that part is
+// neither read nor written, and when beta is 0 C is not read at all.
+// When cols ≤ 8 only the left half of the tile is computed.
+TEXT ·sgemmKernel6x16AVX512(SB), NOSPLIT, $0-64
+	MOVQ k+0(FP), CX
+	MOVQ a+8(FP), AX
+	MOVQ b+16(FP), BX
+	MOVQ c+24(FP), DI
+	MOVQ ldc+32(FP), DX
+	SHLQ $2, DX
+	MOVQ rows+48(FP), R8
+	MOVQ cols+56(FP), R9
+
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+	VXORPS Y10, Y10, Y10
+	VXORPS Y11, Y11, Y11
+	VXORPS Y12, Y12, Y12
+	VXORPS Y13, Y13, Y13
+	VXORPS Y14, Y14, Y14
+	VXORPS Y15, Y15, Y15
+
+	CMPQ R9, $8
+	JLE  half
+
+	CMPQ CX, $4
+	JLT  tail16
+
+loop16:
+	STEP(0, 0)
+	STEP(24, 64)
+	STEP(48, 128)
+	STEP(72, 192)
+	ADDQ $96, AX
+	ADDQ $256, BX
+	SUBQ $4, CX
+	CMPQ CX, $4
+	JGE  loop16
+
+tail16:
+	TESTQ CX, CX
+	JZ    store
+
+loop16one:
+	STEP(0, 0)
+	ADDQ $24, AX
+	ADDQ $64, BX
+	DECQ CX
+	JNZ  loop16one
+	JMP  store
+
+half:
+	CMPQ CX, $4
+	JLT  tail8
+
+loop8:
+	STEP8(0, 0)
+	STEP8(24, 64)
+	STEP8(48, 128)
+	STEP8(72, 192)
+	ADDQ $96, AX
+	ADDQ $256, BX
+	SUBQ $4, CX
+	CMPQ CX, $4
+	JGE  loop8
+
+tail8:
+	TESTQ CX, CX
+	JZ    store
+
+loop8one:
+	STEP8(0, 0)
+	ADDQ $24, AX
+	ADDQ $64, BX
+	DECQ CX
+	JNZ  loop8one
+
+store:
+	SPLIT8(R9, R11, R12)
+	LANES(R11, K1)
+	LANES(R12, K2)
+
+	SCALEACC
+
+	STOREM(Y4, Y5)
+	STOREM(Y6, Y7)
+	STOREM(Y8, Y9)
+	STOREM(Y10, Y11)
+	STOREM(Y12, Y13)
+	STOREM(Y14, Y15)
+	JMP done
+
+withbeta:
+	STOREMB(Y4, Y5)
+	STOREMB(Y6, Y7)
+	STOREMB(Y8, Y9)
+	STOREMB(Y10, Y11)
+	STOREMB(Y12, Y13)
+	STOREMB(Y14, Y15)
+
+done:
 	VZEROUPPER
 	RET

@@ -7,23 +7,27 @@ import (
 )
 
 // The packed float32 GEMM follows the usual Goto/BLIS scheme. op(B) is cut
-// into column blocks of up to gemmNC and row (k) blocks of up to gemmKC;
-// each block is copied into a buffer of gemmNR-wide column panels. op(A) is
-// cut into row blocks of up to gemmMC, each copied into gemmMR-tall row
-// panels. A micro-kernel then multiplies one A panel by one B panel into a
-// gemmMR×gemmNR tile of C held in registers. Packing makes the four
+// into column blocks of up to nc and row (k) blocks of up to kc; each
+// block is copied into a buffer of nr-wide column panels. op(A) is cut
+// into row blocks of up to mc, each copied into mr-tall row panels. A
+// micro-kernel then multiplies one A panel by one B panel into an mr×nr
+// tile of C held in registers. Packing makes the four
 // transpose cases look the same to the micro-kernel, makes its loads
 // contiguous, and zero-pads the panels at the ragged edges so that the
 // micro-kernel never needs to know about them: an edge tile is computed
-// into a scratch tile and only its valid part is merged into C.
+// into a scratch tile and only its valid part is merged into C (or, with
+// an edgeKernel, masked in registers).
 //
-// Sizes (Zen 4: 32 KiB L1d, 1 MiB L2 per core): one B panel (NR×KC floats,
-// 16 KiB) stays in L1 while the micro-kernel sweeps the A block (MC×KC
-// floats, 144 KiB) from L2; the B block (KC×NC, up to 1 MiB) streams from
-// L2/L3.
+// The tile (mr×nr) and block sizes (kc, mc, nc) belong to the sgemmArch,
+// since they follow from the micro-kernel's register file. Both amd64
+// routine sets use 6×16 (twelve 8-float accumulators; see sgemmAVX512
+// for why not a 12×32 zmm tile). Sizes (Zen 4: 32 KiB L1d, 1 MiB L2 per core): one
+// B panel (nr×kc floats, 16 KiB) stays in L1 while the micro-kernel sweeps
+// the A block (mc×kc floats, 144 KiB) from L2; the B block (kc×nc, up to
+// 1 MiB) streams from L2/L3.
 const (
-	gemmMR = 6   // rows of the micro-kernel tile
-	gemmNR = 16  // columns of the micro-kernel tile (two 8-float vectors)
+	gemmMR = 6   // rows of the AVX2 and portable micro-kernel tile
+	gemmNR = 16  // columns of the AVX2 and portable tile (two 8-float vectors)
 	gemmKC = 256 // depth of a packed block
 	gemmMC = 144 // rows of a packed A block, a multiple of gemmMR
 	gemmNC = 1024
@@ -35,20 +39,25 @@ const (
 // dense products of one image. Tests lower it.
 var sgemmParallelMACs = 1 << 20
 
-// microKernel computes the gemmMR×gemmNR tile C = alpha*Ã·B̃ + beta*C,
-// where Ã is a packed A panel (k steps of gemmMR floats) and B̃ a packed B
-// panel (k steps of gemmNR floats), and C has row stride ldc (in floats).
-// When beta is 0 C is not read. k ≥ 1.
+// microKernel computes the mr×nr tile C = alpha*Ã·B̃ + beta*C, where Ã is
+// a packed A panel (k steps of mr floats) and B̃ a packed B panel (k steps
+// of nr floats), mr×nr being its sgemmArch's tile, and C has row stride ldc
+// (in floats). When beta is 0 C is not read. k ≥ 1.
 type microKernel func(k int, a, b, c *float32, ldc int, alpha, beta float32)
+
+// edgeKernel is a microKernel that only reads and writes the top-left
+// rows×cols part of C (1 ≤ rows ≤ mr, 1 ≤ cols ≤ nr), so that it can
+// compute the tiles at the ragged edges of C in place as well as full ones.
+type edgeKernel func(k int, a, b, c *float32, ldc int, alpha, beta float32, rows, cols int)
 
 // panelTransposer packs a full panel from rows of at least 8·n8 floats
 // (row stride ld): dst[p·w+i] = src[i·ld+p] for p < 8·n8 and i < w, where
-// the panel width w is gemmNR or gemmMR.
+// the panel width w is its sgemmArch's nr or mr.
 type panelTransposer func(dst, src *float32, ld, n8 int)
 
 // panelCopier packs a panel from k rows of a matrix already laid out the
 // packed way round: dst[p·w+j] = src[p·ld+j] for j < n and 0 for n ≤ j < w,
-// where the panel width w is gemmNR or gemmMR, 1 ≤ n ≤ w and k ≥ 1.
+// where the panel width w is its sgemmArch's nr or mr, 1 ≤ n ≤ w and k ≥ 1.
 type panelCopier func(dst, src *float32, ld, k, n int)
 
 // rowTimesMatrix computes, for j < n, c[j] = alpha·Σ_{p<k} a[p]·b[p·ldb+j]
@@ -56,22 +65,47 @@ type panelCopier func(dst, src *float32, ld, k, n int)
 // packing). When beta is 0 c is not read. k ≥ 1 and n ≥ 1.
 type rowTimesMatrix func(k int, a, b *float32, ldb int, c *float32, n int, alpha, beta float32)
 
-// sgemmArch holds the machine-specific routines of the packed Gemm: the
-// micro-kernel and, optionally, fast packers (nil means portable Go) and a
-// kernel for single-row products (nil means the packed path).
+// sgemmArch holds the machine-specific routines of the packed Gemm and
+// the sizes that suit them: the micro-kernel with its mr×nr tile, the block
+// sizes, optionally fast packers for mr- and nr-wide panels (nil means
+// portable Go) and a kernel for single-row products (nil means the packed
+// path).
 type sgemmArch struct {
-	kernel            microKernel
-	transB16, transA6 panelTransposer
-	copyB16, copyA6   panelCopier
-	gemv              rowTimesMatrix
+	name string // for tests and benchmarks
+	// mr×nr is the micro-kernel's tile; kc, mc and nc bound the depth of a
+	// packed block, the rows of an A block (a multiple of mr) and the
+	// columns of a B block.
+	mr, nr, kc, mc, nc int
+	// kernel computes full tiles; edge tiles go through a scratch tile.
+	// When edge is set it computes every tile instead, in place.
+	kernel         microKernel
+	edge           edgeKernel
+	transB, transA panelTransposer
+	copyB, copyA   panelCopier
+	gemv           rowTimesMatrix
+}
+
+// pickSgemmImpl returns the first of archs, or the one named by env
+// ("avx2", say) when that is among them.
+func pickSgemmImpl(archs []*sgemmArch, env string) *sgemmArch {
+	for _, a := range archs {
+		if a.name == env {
+			return a
+		}
+	}
+	if len(archs) == 0 {
+		return nil
+	}
+	return archs[0]
 }
 
 // sgemmBufs is one goroutine's packing space, recycled through sgemmPool.
 type sgemmBufs struct {
 	a, b    []float32
 	scratch []float32 // an edge panel's rows, for a panelTransposer
-	tile    [gemmMR * gemmNR]float32
-	wg      sync.WaitGroup
+	tile    []float32 // an edge tile, mr×nr
+	join    join      // the slices handed to helpers
+	jobs    []sgemmJob
 }
 
 var sgemmPool = sync.Pool{New: func() any { return new(sgemmBufs) }}
@@ -89,29 +123,12 @@ type sgemmJob struct {
 	alpha, beta    float32
 	a, b, c        []float32
 	lda, ldb, ldc  int
-	done           *sync.WaitGroup
+	done           *join
 }
 
-var (
-	sgemmJobs        = make(chan sgemmJob)
-	sgemmHelpersMu   sync.Mutex
-	sgemmHelperCount int
-)
-
-// sgemmHelpers makes sure n helper goroutines wait on sgemmJobs. Helpers
-// live as long as the process; there are at most GOMAXPROCS-1 of them
-// (the largest GOMAXPROCS seen).
-func sgemmHelpers(n int) {
-	sgemmHelpersMu.Lock()
-	defer sgemmHelpersMu.Unlock()
-	for ; sgemmHelperCount < n; sgemmHelperCount++ {
-		go func() {
-			for j := range sgemmJobs {
-				j.run()
-				j.done.Done()
-			}
-		}()
-	}
+func (j *sgemmJob) do() {
+	j.run()
+	j.done.pending.Add(-1)
 }
 
 func (j *sgemmJob) run() {
@@ -135,24 +152,30 @@ func sgemmPacked(transA, transB bool, m, n, k int, alpha float32, a []float32, l
 	}
 	// Split the larger of m and n into whole tiles, one part per worker.
 	splitN := n >= m
-	tiles, unit := (m+gemmMR-1)/gemmMR, gemmMR
+	tiles, unit := (m+arch.mr-1)/arch.mr, arch.mr
 	if splitN {
-		tiles, unit = (n+gemmNR-1)/gemmNR, gemmNR
+		tiles, unit = (n+arch.nr-1)/arch.nr, arch.nr
 	}
 	workers = min(workers, tiles)
 	if workers <= 1 {
 		sgemmSerial(bufs, arch, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 		return
 	}
-	sgemmHelpers(workers - 1)
+	startHelpers()
+	if cap(bufs.jobs) < workers {
+		bufs.jobs = make([]sgemmJob, workers)
+	}
+	jobs := bufs.jobs[:workers]
+	defer clear(jobs) // drop the operands
 	per := (tiles + workers - 1) / workers * unit
 	size := m
 	if splitN {
 		size = n
 	}
-	for lo := per; lo < size; lo += per {
-		j := sgemmJob{arch: arch, transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, beta: beta,
-			a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc, done: &bufs.wg}
+	for w, lo := 1, per; lo < size; w, lo = w+1, lo+per {
+		j := &jobs[w]
+		*j = sgemmJob{arch: arch, transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, beta: beta,
+			a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc, done: &bufs.join}
 		if splitN {
 			j.n = min(per, n-lo)
 			j.c = c[lo:]
@@ -170,12 +193,9 @@ func sgemmPacked(transA, transB bool, m, n, k int, alpha float32, a []float32, l
 				j.a = a[lo*lda:]
 			}
 		}
-		bufs.wg.Add(1)
-		select {
-		case sgemmJobs <- j:
-		default: // every helper is busy: do it here
-			j.run()
-			bufs.wg.Done()
+		bufs.join.pending.Add(1)
+		if !tasks.push(j) { // the queue is full: do it here
+			j.do()
 		}
 	}
 	if splitN {
@@ -184,7 +204,7 @@ func sgemmPacked(transA, transB bool, m, n, k int, alpha float32, a []float32, l
 		m = min(per, m)
 	}
 	sgemmSerial(bufs, arch, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
-	bufs.wg.Wait()
+	bufs.join.wait()
 }
 
 // grow returns s resized to n, reallocating only when it is too small.
@@ -214,20 +234,22 @@ func sgemmSerial(bufs *sgemmBufs, arch *sgemmArch, transA, transB bool, m, n, k 
 		arch.gemv(k, &a[0], &b[0], ldb, &c[0], n, alpha, beta)
 		return
 	}
-	kcb := blockSize(k, gemmKC, 1)
-	mcb := blockSize(m, gemmMC, gemmMR)
-	ncb := blockSize(n, gemmNC, gemmNR)
+	mr, nr := arch.mr, arch.nr
+	kcb := blockSize(k, arch.kc, 1)
+	mcb := blockSize(m, arch.mc, mr)
+	ncb := blockSize(n, arch.nc, nr)
 	bufs.a = grow(bufs.a, mcb*kcb)
 	bufs.b = grow(bufs.b, ncb*kcb)
-	bufs.scratch = grow(bufs.scratch, gemmNR*kcb)
+	bufs.scratch = grow(bufs.scratch, max(mr, nr)*kcb)
+	bufs.tile = grow(bufs.tile, mr*nr)
 	for jc := 0; jc < n; jc += ncb {
 		nc := min(ncb, n-jc)
 		for pc := 0; pc < k; pc += kcb {
 			kc := min(kcb, k-pc)
 			if transB {
-				packT(arch.transB16, gemmNR, bufs.b, b, ldb, jc, pc, nc, kc, bufs.scratch)
+				packT(arch.transB, nr, bufs.b, b, ldb, jc, pc, nc, kc, bufs.scratch)
 			} else {
-				packN(arch.copyB16, gemmNR, bufs.b, b, ldb, pc, jc, kc, nc)
+				packN(arch.copyB, nr, bufs.b, b, ldb, pc, jc, kc, nc)
 			}
 			bt := beta
 			if pc > 0 {
@@ -236,34 +258,41 @@ func sgemmSerial(bufs *sgemmBufs, arch *sgemmArch, transA, transB bool, m, n, k 
 			for ic := 0; ic < m; ic += mcb {
 				mc := min(mcb, m-ic)
 				if transA {
-					packN(arch.copyA6, gemmMR, bufs.a, a, lda, pc, ic, kc, mc)
+					packN(arch.copyA, mr, bufs.a, a, lda, pc, ic, kc, mc)
 				} else {
-					packT(arch.transA6, gemmMR, bufs.a, a, lda, ic, pc, mc, kc, bufs.scratch)
+					packT(arch.transA, mr, bufs.a, a, lda, ic, pc, mc, kc, bufs.scratch)
 				}
-				sgemmMacro(arch.kernel, mc, nc, kc, alpha, bt, bufs.a, bufs.b, c[ic*ldc+jc:], ldc, &bufs.tile)
+				sgemmMacro(arch, mc, nc, kc, alpha, bt, bufs.a, bufs.b, c[ic*ldc+jc:], ldc, bufs.tile)
 			}
 		}
 	}
 }
 
 // sgemmMacro multiplies a packed mc×kc A block by a packed kc×nc B block
-// into C (mc×nc, row stride ldc): C = alpha*A·B + beta*C.
-func sgemmMacro(kernel microKernel, mc, nc, kc int, alpha, beta float32, ap, bp, c []float32, ldc int, tile *[gemmMR * gemmNR]float32) {
-	for jr := 0; jr < nc; jr += gemmNR {
-		nr := min(gemmNR, nc-jr)
-		bpanel := bp[jr*kc : (jr+gemmNR)*kc]
-		for ir := 0; ir < mc; ir += gemmMR {
-			mr := min(gemmMR, mc-ir)
-			apanel := ap[ir*kc : (ir+gemmMR)*kc]
-			if mr == gemmMR && nr == gemmNR {
-				ct := c[ir*ldc+jr : (ir+gemmMR-1)*ldc+jr+gemmNR]
-				kernel(kc, &apanel[0], &bpanel[0], &ct[0], ldc, alpha, beta)
+// into C (mc×nc, row stride ldc): C = alpha*A·B + beta*C. tile holds
+// mr×nr floats.
+func sgemmMacro(arch *sgemmArch, mc, nc, kc int, alpha, beta float32, ap, bp, c []float32, ldc int, tile []float32) {
+	mr, nr := arch.mr, arch.nr
+	for jr := 0; jr < nc; jr += nr {
+		cols := min(nr, nc-jr)
+		bpanel := bp[jr*kc : (jr+nr)*kc]
+		for ir := 0; ir < mc; ir += mr {
+			rows := min(mr, mc-ir)
+			apanel := ap[ir*kc : (ir+mr)*kc]
+			if arch.edge != nil {
+				ct := c[ir*ldc+jr : (ir+rows-1)*ldc+jr+cols]
+				arch.edge(kc, &apanel[0], &bpanel[0], &ct[0], ldc, alpha, beta, rows, cols)
 				continue
 			}
-			kernel(kc, &apanel[0], &bpanel[0], &tile[0], gemmNR, 1, 0)
-			for i := 0; i < mr; i++ {
-				row := c[(ir+i)*ldc+jr:][:nr]
-				t := tile[i*gemmNR:][:nr]
+			if rows == mr && cols == nr {
+				ct := c[ir*ldc+jr : (ir+mr-1)*ldc+jr+nr]
+				arch.kernel(kc, &apanel[0], &bpanel[0], &ct[0], ldc, alpha, beta)
+				continue
+			}
+			arch.kernel(kc, &apanel[0], &bpanel[0], &tile[0], nr, 1, 0)
+			for i := 0; i < rows; i++ {
+				row := c[(ir+i)*ldc+jr:][:cols]
+				t := tile[i*nr:][:cols]
 				if beta == 0 {
 					for j := range row {
 						row[j] = alpha * t[j]
@@ -278,7 +307,7 @@ func sgemmMacro(kernel microKernel, mc, nc, kc int, alpha, beta float32, ap, bp,
 	}
 }
 
-// The packed layout. A panel of width w (gemmMR for A, gemmNR for B) holds
+// The packed layout. A panel of width w (mr for A, nr for B) holds
 // kc steps of w floats: step p of panel q of a block is the w consecutive
 // elements op(A)[i0+q·w+i][p0+p] (i < w) or op(B)[p0+p][j0+q·w+j] (j < w),
 // zero past the matrix edge. Viewed in storage, either the panel's w

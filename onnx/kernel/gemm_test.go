@@ -5,31 +5,35 @@ import (
 	"math"
 	"math/rand/v2"
 	"runtime"
+	"strings"
 	"testing"
 	"unsafe"
 )
 
-// refMicroKernel is a plain-Go microKernel with the same contract as the
-// assembly one. It lets the tests check the packing driver on any CPU.
-func refMicroKernel(k int, a, b, c *float32, ldc int, alpha, beta float32) {
-	as := unsafe.Slice(a, k*gemmMR)
-	bs := unsafe.Slice(b, k*gemmNR)
-	cs := unsafe.Slice(c, (gemmMR-1)*ldc+gemmNR)
-	var acc [gemmMR][gemmNR]float32
-	for p := 0; p < k; p++ {
-		for i := 0; i < gemmMR; i++ {
-			for j := 0; j < gemmNR; j++ {
-				acc[i][j] += as[p*gemmMR+i] * bs[p*gemmNR+j]
+// refKernel returns a plain-Go microKernel for an mr×nr tile, with the
+// same contract as the assembly ones. It lets the tests check the packing
+// driver, with every tile geometry in use, on any CPU.
+func refKernel(mr, nr int) microKernel {
+	return func(k int, a, b, c *float32, ldc int, alpha, beta float32) {
+		as := unsafe.Slice(a, k*mr)
+		bs := unsafe.Slice(b, k*nr)
+		cs := unsafe.Slice(c, (mr-1)*ldc+nr)
+		acc := make([]float32, mr*nr)
+		for p := 0; p < k; p++ {
+			for i := 0; i < mr; i++ {
+				for j := 0; j < nr; j++ {
+					acc[i*nr+j] += as[p*mr+i] * bs[p*nr+j]
+				}
 			}
 		}
-	}
-	for i := 0; i < gemmMR; i++ {
-		for j := 0; j < gemmNR; j++ {
-			v := alpha * acc[i][j]
-			if beta != 0 {
-				v += beta * cs[i*ldc+j]
+		for i := 0; i < mr; i++ {
+			for j := 0; j < nr; j++ {
+				v := alpha * acc[i*nr+j]
+				if beta != 0 {
+					v += beta * cs[i*ldc+j]
+				}
+				cs[i*ldc+j] = v
 			}
-			cs[i*ldc+j] = v
 		}
 	}
 }
@@ -42,17 +46,52 @@ type gemmPath struct {
 	small int        // sgemmSmallMACs when fast
 }
 
+// portableArch is arch's geometry (tile and block sizes) with the Go
+// reference micro-kernel and the Go packers.
+func portableArch(arch *sgemmArch) *sgemmArch {
+	return &sgemmArch{
+		name: "go-" + arch.name,
+		mr:   arch.mr, nr: arch.nr, kc: arch.kc, mc: arch.mc, nc: arch.nc,
+		kernel: refKernel(arch.mr, arch.nr),
+	}
+}
+
 // gemmPaths lists the paths this machine can run: the packed driver with
-// the assembly micro-kernel and packers (when the CPU has them), the packed
-// driver with the Go reference micro-kernel and Go packers, and the gonum
+// each set of assembly routines the CPU can run ("asm-avx512",
+// "asm-avx2"), the packed driver with the Go reference micro-kernel and Go
+// packers in each distinct geometry of those ("packed-go-…"), and the gonum
 // fallback. All skip the plain loops for tiny products (see
 // TestGemmShapesAllPaths for those).
 func gemmPaths() []gemmPath {
 	var ps []gemmPath
-	if startImpl != nil {
-		ps = append(ps, gemmPath{"asm", true, startImpl, 0})
+	for _, a := range sgemmArchs {
+		ps = append(ps, gemmPath{"asm-" + a.name, true, a, 0})
 	}
-	return append(ps, gemmPath{"packed-go", true, &sgemmArch{kernel: refMicroKernel}, 0}, gemmPath{"gonum", false, nil, 0})
+	geoms := sgemmArchs
+	if len(geoms) == 0 {
+		geoms = []*sgemmArch{{name: "6x16", mr: gemmMR, nr: gemmNR, kc: gemmKC, mc: gemmMC, nc: gemmNC}}
+	}
+	seen := map[[5]int]bool{}
+	for _, a := range geoms {
+		g := [5]int{a.mr, a.nr, a.kc, a.mc, a.nc}
+		if !seen[g] {
+			seen[g] = true
+			ps = append(ps, gemmPath{"packed-go-" + a.name, true, portableArch(a), 0})
+		}
+	}
+	return append(ps, gemmPath{"gonum", false, nil, 0})
+}
+
+// asmPaths is the part of gemmPaths that runs assembly, or the first
+// packed path when there is none.
+func asmPaths() []gemmPath {
+	ps := gemmPaths()
+	for i, p := range ps {
+		if !strings.HasPrefix(p.name, "asm") {
+			return ps[:max(i, 1)]
+		}
+	}
+	return ps
 }
 
 // startImpl is the packed-Gemm routines the package chose at start-up.
@@ -233,6 +272,9 @@ func TestGemmShapesAllPaths(t *testing.T) {
 	if startImpl != nil {
 		paths = append(paths, gemmPath{"small-loops", true, startImpl, math.MaxInt})
 	}
+	if testing.Short() {
+		paths = asmPaths()
+	}
 	for _, p := range paths {
 		t.Run(p.name, func(t *testing.T) {
 			withPath(p, func() {
@@ -287,7 +329,7 @@ func TestGemmLeNetShapes(t *testing.T) {
 					// four forms.
 					trans := []int{b2i(s.ta) | b2i(s.tb)<<1}
 					big := s.m*s.n*s.k > 1<<23
-					if p.name == "asm" && !big {
+					if strings.HasPrefix(p.name, "asm") && !big {
 						trans = allTrans
 					}
 					for _, tc := range gemmCases([][3]int{{s.m, s.n, s.k}}, trans, big) {
@@ -307,7 +349,7 @@ func TestGemmParallelSplit(t *testing.T) {
 	sgemmParallelMACs = 1
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(5))
 	shapes := [][3]int{{17, 100, 9}, {100, 17, 9}, {7, 33, 40}, {61, 6, 3}, {12, 16, 1}, {200, 130, 70}}
-	for _, p := range gemmPaths()[:1] {
+	for _, p := range asmPaths() {
 		withPath(p, func() {
 			r := rand.New(rand.NewPCG(5, 6))
 			for _, tc := range gemmCases(shapes, allTrans, false) {
@@ -393,11 +435,11 @@ func TestGemmSteadyStateAllocs(t *testing.T) {
 	}
 }
 
-// TestGemmPackers checks the assembly packers against the portable Go ones
-// element by element, zero padding included, starting from buffers full of
-// garbage.
+// TestGemmPackers checks the assembly packers of every routine set the
+// CPU can run against the portable Go ones element by element, zero
+// padding included, starting from buffers full of garbage.
 func TestGemmPackers(t *testing.T) {
-	if startImpl == nil {
+	if len(sgemmArchs) == 0 {
 		t.Skip("no assembly packers on this CPU")
 	}
 	r := rand.New(rand.NewPCG(11, 12))
@@ -406,38 +448,148 @@ func TestGemmPackers(t *testing.T) {
 			s[i] = float32(r.Float64()*100 + 1)
 		}
 	}
-	for _, w := range []int{gemmMR, gemmNR} {
-		copier, transposer := startImpl.copyA6, startImpl.transA6
-		if w == gemmNR {
-			copier, transposer = startImpl.copyB16, startImpl.transB16
-		}
-		for _, kc := range []int{1, 7, 8, 9, 16, 23, 256} {
-			for _, n := range []int{1, 5, 6, 7, 15, 16, 17, 33} {
-				ld := max(kc, n) + 3
-				x := make([]float32, (max(kc, n)+2)*ld)
-				garbage(x)
-				size := (n + w - 1) / w * w * kc
-				want := make([]float32, size)
-				got := make([]float32, size)
-				scratch := make([]float32, gemmNR*kc)
-				for _, tr := range []bool{false, true} {
-					garbage(want)
-					garbage(got)
-					garbage(scratch)
-					if tr {
-						packT(nil, w, want, x, ld, 1, 2, n, kc, nil)
-						packT(transposer, w, got, x, ld, 1, 2, n, kc, scratch)
-					} else {
-						packN(nil, w, want, x, ld, 1, 2, kc, n)
-						packN(copier, w, got, x, ld, 1, 2, kc, n)
-					}
-					for i := range want {
-						if got[i] != want[i] {
-							t.Fatalf("w=%d kc=%d n=%d transposed=%v: packed[%d] = %g, want %g", w, kc, n, tr, i, got[i], want[i])
+	for _, arch := range sgemmArchs {
+		for _, w := range []int{arch.mr, arch.nr} {
+			copier, transposer := arch.copyA, arch.transA
+			if w == arch.nr {
+				copier, transposer = arch.copyB, arch.transB
+			}
+			for _, kc := range []int{1, 7, 8, 9, 16, 23, 128, 256} {
+				for _, n := range []int{1, 5, 6, 7, 11, 12, 13, 15, 16, 17, 31, 32, 33, 65} {
+					ld := max(kc, n) + 3
+					x := make([]float32, (max(kc, n)+2)*ld)
+					garbage(x)
+					size := (n + w - 1) / w * w * kc
+					want := make([]float32, size)
+					got := make([]float32, size)
+					scratch := make([]float32, max(arch.mr, arch.nr)*kc)
+					for _, tr := range []bool{false, true} {
+						garbage(want)
+						garbage(got)
+						garbage(scratch)
+						if tr {
+							packT(nil, w, want, x, ld, 1, 2, n, kc, nil)
+							packT(transposer, w, got, x, ld, 1, 2, n, kc, scratch)
+						} else {
+							packN(nil, w, want, x, ld, 1, 2, kc, n)
+							packN(copier, w, got, x, ld, 1, 2, kc, n)
+						}
+						for i := range want {
+							if got[i] != want[i] {
+								t.Fatalf("%s w=%d kc=%d n=%d transposed=%v: packed[%d] = %g, want %g", arch.name, w, kc, n, tr, i, got[i], want[i])
+							}
 						}
 					}
 				}
 			}
 		}
+	}
+}
+
+// TestGemmEdgeKernel checks each assembly edgeKernel against the Go
+// reference kernel on every partial tile (rows×cols) with several depths
+// and beta cases, and that C outside the partial tile is left alone.
+func TestGemmEdgeKernel(t *testing.T) {
+	r := rand.New(rand.NewPCG(13, 14))
+	for _, arch := range sgemmArchs {
+		if arch.edge == nil {
+			continue
+		}
+		mr, nr := arch.mr, arch.nr
+		ref := refKernel(mr, nr)
+		for _, k := range []int{1, 2, 3, 4, 5, 8, 17} {
+			a := f32(randSlice(r, k*mr))
+			b := f32(randSlice(r, k*nr))
+			const ldc = 41
+			for _, sc := range []struct{ alpha, beta float32 }{{1, 0}, {-0.5, 2}, {2, 1}} {
+				for rows := 1; rows <= mr; rows++ {
+					for cols := 1; cols <= nr; cols++ {
+						c0 := f32(randSlice(r, (mr+1)*ldc))
+						if sc.beta == 0 {
+							for i := range c0 {
+								if i/ldc < rows && i%ldc < cols {
+									c0[i] = float32(math.NaN())
+								}
+							}
+						}
+						want := append([]float32(nil), c0...)
+						got := append([]float32(nil), c0...)
+						tile := make([]float32, mr*nr)
+						ref(k, &a[0], &b[0], &tile[0], nr, 1, 0)
+						for i := 0; i < rows; i++ {
+							for j := 0; j < cols; j++ {
+								v := sc.alpha * tile[i*nr+j]
+								if sc.beta != 0 {
+									v += sc.beta * want[i*ldc+j]
+								}
+								want[i*ldc+j] = v
+							}
+						}
+						arch.edge(k, &a[0], &b[0], &got[0], ldc, sc.alpha, sc.beta, rows, cols)
+						for i := range want {
+							if d := math.Abs(float64(got[i] - want[i])); !(d <= 1e-5*(1+math.Abs(float64(want[i])))) {
+								t.Fatalf("%s k=%d rows=%d cols=%d alpha=%g beta=%g: C[%d][%d] = %g, want %g",
+									arch.name, k, rows, cols, sc.alpha, sc.beta, i/ldc, i%ldc, got[i], want[i])
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestGemmTileEdges runs products whose sizes sit around the multiples of
+// the tile and block sizes (6, 8, 16, kc, mc, nc, and 12, 32 for larger
+// tiles), in all four
+// transpose cases with several alpha/beta pairs, on every path, against
+// the float64 reference.
+func TestGemmTileEdges(t *testing.T) {
+	var shapes [][3]int
+	for _, m := range []int{5, 11, 12, 13, 25} {
+		for _, n := range []int{7, 8, 9, 15, 31, 32, 33, 49, 65} {
+			for _, k := range []int{1, 4, 5, 12} {
+				shapes = append(shapes, [3]int{m, n, k})
+			}
+		}
+	}
+	shapes = append(shapes,
+		[3]int{13, 33, 127}, [3]int{13, 33, 128}, [3]int{13, 33, 129}, [3]int{25, 31, 257}, // kc
+		[3]int{191, 20, 7}, [3]int{193, 33, 9}, [3]int{385, 17, 3}, // mc
+		[3]int{9, 1025, 3}, [3]int{5, 2049, 2}, // nc
+	)
+	for _, p := range gemmPaths() {
+		if testing.Short() && !strings.HasPrefix(p.name, "asm") {
+			continue
+		}
+		t.Run(p.name, func(t *testing.T) {
+			withPath(p, func() {
+				r := rand.New(rand.NewPCG(15, 16))
+				for _, tc := range gemmCases(shapes, allTrans, false) {
+					checkGemm(t, r, tc)
+				}
+			})
+		})
+	}
+}
+
+// TestGemmPickImpl checks the start-up choice of routine set.
+func TestGemmPickImpl(t *testing.T) {
+	if len(sgemmArchs) == 0 {
+		if startImpl != nil {
+			t.Fatal("a routine set was chosen on a CPU with none")
+		}
+		return
+	}
+	if got := pickSgemmImpl(sgemmArchs, ""); got != sgemmArchs[0] {
+		t.Errorf("default: got %s, want %s", got.name, sgemmArchs[0].name)
+	}
+	for _, a := range sgemmArchs {
+		if got := pickSgemmImpl(sgemmArchs, a.name); got != a {
+			t.Errorf("ONNXKIT_GEMM=%s: got %s", a.name, got.name)
+		}
+	}
+	if got := pickSgemmImpl(sgemmArchs, "gonum"); got != sgemmArchs[0] {
+		t.Errorf("ONNXKIT_GEMM=gonum: got %s, want %s", got.name, sgemmArchs[0].name)
 	}
 }

@@ -188,7 +188,7 @@ func TestMaxPool2DAndBackward(t *testing.T) {
 		}
 	}
 	dx := make([]float64, 16)
-	MaxPool2DBackward([]float64{1, 2, 3, 4}, arg, dx)
+	MaxPool2DBackward(1, []float64{1, 2, 3, 4}, arg, dx)
 	for i, v := range dx {
 		exp := 0.0
 		for j, a := range wantArg {

@@ -42,49 +42,61 @@ func PoolOut(in, k, d, s, padBegin, padEnd int, ceil bool) int {
 // element chosen (the first maximum), which MaxPool2DBackward uses. A window
 // entirely in padding yields -Inf and index -1.
 func MaxPool2D[T Float](p PoolParams, x, y []T, argmax []int) {
-	planes := p.N * p.C
+	l := getLoop[maxPoolLoop[T]]()
+	*l = maxPoolLoop[T]{p: p, x: x, y: y, argmax: argmax}
+	parallelRunFor(p.N*p.C, len(x), l)
+	putLoop(l)
+}
+
+// maxPoolLoop is the body of MaxPool2D: a range of planes.
+type maxPoolLoop[T Float] struct {
+	p      PoolParams
+	x, y   []T
+	argmax []int
+}
+
+func (l *maxPoolLoop[T]) run(_, lo, hi int) {
+	p, x, y, argmax := l.p, l.x, l.y, l.argmax
 	hw, ohw := p.H*p.W, p.OutH*p.OutW
 	fast := p.KH == 2 && p.KW == 2 && p.StrideH == 2 && p.StrideW == 2 && p.DilH == 1 && p.DilW == 1 &&
 		p.PadTop == 0 && p.PadLeft == 0 && 2*p.OutH <= p.H && 2*p.OutW <= p.W
-	parallelFor(planes, func(_, lo, hi int) {
-		if fast {
-			for pl := lo; pl < hi; pl++ {
-				maxPool2x2(p, x[pl*hw:(pl+1)*hw], y[pl*ohw:(pl+1)*ohw], argmax, pl*ohw, pl*hw)
-			}
-			return
-		}
+	if fast {
 		for pl := lo; pl < hi; pl++ {
-			in := x[pl*hw : (pl+1)*hw]
-			for oy := 0; oy < p.OutH; oy++ {
-				for ox := 0; ox < p.OutW; ox++ {
-					best, bi := T(math.Inf(-1)), -1
-					for kh := 0; kh < p.KH; kh++ {
-						ih := oy*p.StrideH - p.PadTop + kh*p.DilH
-						if ih < 0 || ih >= p.H {
+			maxPool2x2(p, x[pl*hw:(pl+1)*hw], y[pl*ohw:(pl+1)*ohw], argmax, pl*ohw, pl*hw)
+		}
+		return
+	}
+	for pl := lo; pl < hi; pl++ {
+		in := x[pl*hw : (pl+1)*hw]
+		for oy := 0; oy < p.OutH; oy++ {
+			for ox := 0; ox < p.OutW; ox++ {
+				best, bi := T(math.Inf(-1)), -1
+				for kh := 0; kh < p.KH; kh++ {
+					ih := oy*p.StrideH - p.PadTop + kh*p.DilH
+					if ih < 0 || ih >= p.H {
+						continue
+					}
+					for kw := 0; kw < p.KW; kw++ {
+						iw := ox*p.StrideW - p.PadLeft + kw*p.DilW
+						if iw < 0 || iw >= p.W {
 							continue
 						}
-						for kw := 0; kw < p.KW; kw++ {
-							iw := ox*p.StrideW - p.PadLeft + kw*p.DilW
-							if iw < 0 || iw >= p.W {
-								continue
-							}
-							if v := in[ih*p.W+iw]; v > best || bi < 0 {
-								best, bi = v, ih*p.W+iw
-							}
+						if v := in[ih*p.W+iw]; v > best || bi < 0 {
+							best, bi = v, ih*p.W+iw
 						}
 					}
-					o := pl*ohw + oy*p.OutW + ox
-					y[o] = best
-					if argmax != nil {
-						if bi >= 0 {
-							bi += pl * hw
-						}
-						argmax[o] = bi
+				}
+				o := pl*ohw + oy*p.OutW + ox
+				y[o] = best
+				if argmax != nil {
+					if bi >= 0 {
+						bi += pl * hw
 					}
+					argmax[o] = bi
 				}
 			}
 		}
-	})
+	}
 }
 
 // maxPool2x2 is MaxPool2D of one plane for 2×2 windows at stride 2 that
@@ -98,24 +110,39 @@ func maxPool2x2[T Float](p PoolParams, in, out []T, argmax []int, o0, base int) 
 		r1 := in[(2*oy+1)*w : (2*oy+1)*w+2*p.OutW]
 		o := out[oy*p.OutW : (oy+1)*p.OutW]
 		if argmax == nil {
-			for ox := range o {
-				best := r0[2*ox]
-				if v := r0[2*ox+1]; v > best {
-					best = v
-				}
-				if v := r1[2*ox]; v > best {
-					best = v
-				}
-				if v := r1[2*ox+1]; v > best {
-					best = v
-				}
-				o[ox] = best
+			done := 0
+			if o32, ok := any(&o).(*[]float32); ok {
+				done = maxPool2x2Row32(*any(&r0).(*[]float32), *any(&r1).(*[]float32), *o32)
+			}
+			for ox := done; ox < len(o); ox++ {
+				// Branch-free: the taps' order is unpredictable. (A NaN
+				// tap makes the output NaN here.)
+				o[ox] = max(max(r0[2*ox], r0[2*ox+1]), max(r1[2*ox], r1[2*ox+1]))
 			}
 			continue
 		}
 		am := argmax[o0+oy*p.OutW : o0+(oy+1)*p.OutW]
 		i0 := base + 2*oy*w
-		for ox := range o {
+		done := 0
+		if o32, ok := any(&o).(*[]float32); ok {
+			// Vectorized in chunks of up to 64 outputs, the winning tap
+			// of each turned into its index here.
+			offs := [4]int{0, 1, w, w + 1}
+			var taps [64]int32
+			for done < len(o) {
+				n := min(len(o)-done, len(taps))
+				r0c, r1c := (*any(&r0).(*[]float32))[2*done:], (*any(&r1).(*[]float32))[2*done:]
+				k := maxPool2x2ArgRow32(r0c, r1c, (*o32)[done:done+n], taps[:n])
+				if k == 0 {
+					break
+				}
+				for j, tp := range taps[:k] {
+					am[done+j] = i0 + 2*(done+j) + offs[tp&3]
+				}
+				done += k
+			}
+		}
+		for ox := done; ox < len(o); ox++ {
 			best, bi := r0[2*ox], i0+2*ox
 			if v := r0[2*ox+1]; v > best {
 				best, bi = v, i0+2*ox+1
@@ -133,12 +160,30 @@ func maxPool2x2[T Float](p PoolParams, in, out []T, argmax []int, o0, base int) 
 }
 
 // MaxPool2DBackward routes each output gradient to the input element that
-// MaxPool2D chose: dx is zeroed, then dx[argmax[i]] += dy[i].
-func MaxPool2DBackward[T Float](dy []T, argmax []int, dx []T) {
-	clear(dx)
-	for i, g := range dy {
-		if j := argmax[i]; j >= 0 {
-			dx[j] += g
+// MaxPool2D chose: dx is zeroed, then dx[argmax[i]] += dy[i]. dy and dx
+// hold planes (N·C) equal planes each, and every argmax of a dy plane
+// points into the same plane of dx (as MaxPool2D's do), so planes are
+// independent and run in parallel.
+func MaxPool2DBackward[T Float](planes int, dy []T, argmax []int, dx []T) {
+	l := getLoop[maxPoolGradLoop[T]]()
+	*l = maxPoolGradLoop[T]{dy: dy, dx: dx, argmax: argmax, planes: planes}
+	parallelRunFor(planes, len(dx), l)
+	putLoop(l)
+}
+
+// maxPoolGradLoop is the body of MaxPool2DBackward: a range of planes.
+type maxPoolGradLoop[T Float] struct {
+	dy, dx []T
+	argmax []int
+	planes int
+}
+
+func (l *maxPoolGradLoop[T]) run(_, lo, hi int) {
+	in, out := len(l.dx)/l.planes, len(l.dy)/l.planes
+	clear(l.dx[lo*in : hi*in])
+	for i := lo * out; i < hi*out; i++ {
+		if j := l.argmax[i]; j >= 0 {
+			l.dx[j] += l.dy[i]
 		}
 	}
 }
@@ -148,38 +193,49 @@ func MaxPool2DBackward[T Float](dy []T, argmax []int, dx []T) {
 // extended by its pads (taps past the pads, which ceil rounding can create,
 // never count).
 func AvgPool2D[T Float](p PoolParams, x, y []T) {
-	planes := p.N * p.C
+	l := getLoop[avgPoolLoop[T]]()
+	*l = avgPoolLoop[T]{p: p, x: x, y: y}
+	parallelRunFor(p.N*p.C, len(x), l)
+	putLoop(l)
+}
+
+// avgPoolLoop is the body of AvgPool2D: a range of planes.
+type avgPoolLoop[T Float] struct {
+	p    PoolParams
+	x, y []T
+}
+
+func (l *avgPoolLoop[T]) run(_, lo, hi int) {
+	p, x, y := l.p, l.x, l.y
 	hw, ohw := p.H*p.W, p.OutH*p.OutW
-	parallelFor(planes, func(_, lo, hi int) {
-		for pl := lo; pl < hi; pl++ {
-			in := x[pl*hw : (pl+1)*hw]
-			for oy := 0; oy < p.OutH; oy++ {
-				for ox := 0; ox < p.OutW; ox++ {
-					var sum T
-					count := 0
-					for kh := 0; kh < p.KH; kh++ {
-						ih := oy*p.StrideH - p.PadTop + kh*p.DilH
-						inH := ih >= 0 && ih < p.H
-						padH := ih >= -p.PadTop && ih < p.H+p.PadBottom
-						for kw := 0; kw < p.KW; kw++ {
-							iw := ox*p.StrideW - p.PadLeft + kw*p.DilW
-							inW := iw >= 0 && iw < p.W
-							if inH && inW {
-								sum += in[ih*p.W+iw]
-								count++
-							} else if p.CountIncludePad && padH && iw >= -p.PadLeft && iw < p.W+p.PadRight {
-								count++
-							}
+	for pl := lo; pl < hi; pl++ {
+		in := x[pl*hw : (pl+1)*hw]
+		for oy := 0; oy < p.OutH; oy++ {
+			for ox := 0; ox < p.OutW; ox++ {
+				var sum T
+				count := 0
+				for kh := 0; kh < p.KH; kh++ {
+					ih := oy*p.StrideH - p.PadTop + kh*p.DilH
+					inH := ih >= 0 && ih < p.H
+					padH := ih >= -p.PadTop && ih < p.H+p.PadBottom
+					for kw := 0; kw < p.KW; kw++ {
+						iw := ox*p.StrideW - p.PadLeft + kw*p.DilW
+						inW := iw >= 0 && iw < p.W
+						if inH && inW {
+							sum += in[ih*p.W+iw]
+							count++
+						} else if p.CountIncludePad && padH && iw >= -p.PadLeft && iw < p.W+p.PadRight {
+							count++
 						}
 					}
-					o := pl*ohw + oy*p.OutW + ox
-					if count == 0 {
-						y[o] = 0
-					} else {
-						y[o] = sum / T(count)
-					}
+				}
+				o := pl*ohw + oy*p.OutW + ox
+				if count == 0 {
+					y[o] = 0
+				} else {
+					y[o] = sum / T(count)
 				}
 			}
 		}
-	})
+	}
 }

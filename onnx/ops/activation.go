@@ -2,6 +2,8 @@ package ops
 
 // Activation functions.
 
+import "github.com/onnxkit/onnxkit/onnx/kernel"
+
 func relu[T Numeric](v T) T {
 	if v < 0 {
 		return 0
@@ -21,11 +23,30 @@ func init() {
 		Since: []int{1, 6, 13, 14},
 		Prepare: func(n *Node) (Kernel, error) {
 			n.Attrs.Ignore("consumed_inputs")
-			return func(in []*Tensor) ([]*Tensor, error) {
-				y, err := reluFns.Apply(in[0])
-				return []*Tensor{y}, err
-			}, nil
+			return n.Recycling(func(in, last []*Tensor) ([]*Tensor, error) {
+				var y *Tensor
+				var err error
+				switch x := in[0]; x.DType() {
+				case Float32:
+					y, err = reluFloat[float32](x, last)
+				case Float64:
+					y, err = reluFloat[float64](x, last)
+				default:
+					y, err = reluFns.Apply(x)
+				}
+				return Result(last, y), err
+			}), nil
 		},
 		Infer: InferSame,
 	})
+}
+
+// reluFloat is Relu on floats, through the kernel the layers use.
+func reluFloat[T Float](x *Tensor, last []*Tensor) (*Tensor, error) {
+	y, dst, err := Recycle[T](last, 0, x.Shape())
+	if err != nil {
+		return nil, err
+	}
+	kernel.Relu(Data[T](x), dst)
+	return y, nil
 }

@@ -12,6 +12,7 @@ func init() {
 		F32: add[float32], F64: add[float64],
 		I8: add[int8], I16: add[int16], I32: add[int32], I64: add[int64],
 		U8: add[uint8], U16: add[uint16], U32: add[uint32], U64: add[uint64],
+		Op: '+',
 	})
 }
 
@@ -45,10 +46,10 @@ func registerArith(name string, fns NumericBinary) {
 		Type:  name,
 		Since: []int{7, 13, 14},
 		Prepare: func(n *Node) (Kernel, error) {
-			return func(in []*Tensor) ([]*Tensor, error) {
-				y, err := fns.Apply(in[0], in[1])
-				return []*Tensor{y}, err
-			}, nil
+			return n.Recycling(func(in, last []*Tensor) ([]*Tensor, error) {
+				y, err := fns.ApplyRecycled(in[0], in[1], last)
+				return Result(last, y), err
+			}), nil
 		},
 		Infer: InferBroadcast(Undefined),
 	})

@@ -29,15 +29,18 @@ func prepareConcat(n *Node) (Kernel, error) {
 	if err := n.Attrs.Err(); err != nil {
 		return nil, err
 	}
-	return func(in []*Tensor) ([]*Tensor, error) {
-		y, err := Concat(in, axis)
-		return []*Tensor{y}, err
-	}, nil
+	return n.Recycling(func(in, last []*Tensor) ([]*Tensor, error) {
+		y, err := concat(in, axis, last)
+		return Result(last, y), err
+	}), nil
 }
 
 // Concat joins tensors of one element type and rank along axis; their other
 // dimensions must be equal.
-func Concat(in []*Tensor, axis int) (*Tensor, error) {
+func Concat(in []*Tensor, axis int) (*Tensor, error) { return concat(in, axis, nil) }
+
+// concat is Concat writing into last[0] when it can (see RecycleAlloc).
+func concat(in []*Tensor, axis int, last []*Tensor) (*Tensor, error) {
 	if len(in) == 0 {
 		return nil, fmt.Errorf("no inputs")
 	}
@@ -54,7 +57,8 @@ func Concat(in []*Tensor, axis int) (*Tensor, error) {
 	if err != nil {
 		return nil, err
 	}
-	shape := slices.Clone(first.shape)
+	var sb [8]int
+	shape := append(sb[:0], first.shape...)
 	shape[a] = 0
 	for i, t := range in {
 		if t.dtype != first.dtype {
@@ -74,9 +78,9 @@ func Concat(in []*Tensor, axis int) (*Tensor, error) {
 		}
 	}
 	if len(in) == 1 {
-		return first, nil
+		return first, nil // the same for every run of the node: last[0] is never written
 	}
-	out, err := Alloc(first.dtype, shape)
+	out, err := RecycleAlloc(last, 0, first.dtype, shape) // every element is written below
 	if err != nil {
 		return nil, err
 	}

@@ -30,6 +30,9 @@ type NumericBinary struct {
 	U16 func(a, b uint16) uint16
 	U32 func(a, b uint32) uint32
 	U64 func(a, b uint64) uint64
+	// Op, when set ('+', '-' or '*'), says which arithmetic the functions
+	// compute, so that fast paths can run it without a call per element.
+	Op byte
 }
 
 // DTypes lists the element types with a function.

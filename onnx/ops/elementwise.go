@@ -19,11 +19,13 @@ func init() {
 		F32: arithSub[float32], F64: arithSub[float64],
 		I8: arithSub[int8], I16: arithSub[int16], I32: arithSub[int32], I64: arithSub[int64],
 		U8: arithSub[uint8], U16: arithSub[uint16], U32: arithSub[uint32], U64: arithSub[uint64],
+		Op: '-',
 	})
 	registerArith("Mul", NumericBinary{
 		F32: arithMul[float32], F64: arithMul[float64],
 		I8: arithMul[int8], I16: arithMul[int16], I32: arithMul[int32], I64: arithMul[int64],
 		U8: arithMul[uint8], U16: arithMul[uint16], U32: arithMul[uint32], U64: arithMul[uint64],
+		Op: '*',
 	})
 
 	// Div: versions 1 and 6 use the legacy broadcast/axis attributes (1

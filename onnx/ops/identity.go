@@ -8,9 +8,9 @@ func init() {
 		Type:  "Identity",
 		Since: []int{1, 13, 14, 16},
 		Prepare: func(n *Node) (Kernel, error) {
-			return func(in []*Tensor) ([]*Tensor, error) {
-				return []*Tensor{in[0]}, nil // tensors are immutable: sharing is safe
-			}, nil
+			return n.Recycling(func(in, last []*Tensor) ([]*Tensor, error) {
+				return Result(last, in[0]), nil // tensors are immutable: sharing is safe
+			}), nil
 		},
 		Infer: InferSame,
 	})

@@ -134,18 +134,32 @@ func (v stridedView) materialize(src *Tensor, outShape []int) (*Tensor, error) {
 	if err != nil {
 		return nil, err
 	}
+	copyStrided(mv, out.data, src.data, v.off, n, dims, st)
+	return out, nil
+}
+
+// copyStrided copies the n elements of a coalesced strided layout (dims,
+// st, from offset off of src; see coalesceStrides) into dst in row-major
+// order.
+func copyStrided(mv mover, dst, src any, off, n int, dims, st []int) {
 	last := len(dims) - 1
 	run, step := dims[last], st[last]
-	idx := make([]int, last)
-	s := v.off
+	var buf [8]int
+	idx := buf[:0]
+	if last <= len(buf) {
+		idx = buf[:last]
+	} else {
+		idx = make([]int, last)
+	}
+	s := off
 	for d := 0; d < n; d += run {
 		switch step {
 		case 1:
-			mv.copy(out.data, src.data, d, s, run)
+			mv.copy(dst, src, d, s, run)
 		case 0:
-			mv.splat(out.data, src.data, d, s, run)
+			mv.splat(dst, src, d, s, run)
 		default:
-			mv.strided(out.data, src.data, d, s, run, step)
+			mv.strided(dst, src, d, s, run, step)
 		}
 		for k := last - 1; k >= 0; k-- {
 			idx[k]++
@@ -157,7 +171,6 @@ func (v stridedView) materialize(src *Tensor, outShape []int) (*Tensor, error) {
 			idx[k] = 0
 		}
 	}
-	return out, nil
 }
 
 // coalesceStrides simplifies a strided layout without changing the order

@@ -37,10 +37,10 @@ func prepareConv(n *Node) (Kernel, error) {
 	if err := checkConvTypes(&spec, group, n.InputType(0), n.InputType(1)); err != nil {
 		return nil, err
 	}
-	return func(in []*Tensor) ([]*Tensor, error) {
-		y, err := conv(in[0], in[1], Input(in, 2), &spec, group)
-		return []*Tensor{y}, err
-	}, nil
+	return n.Recycling(func(in, last []*Tensor) ([]*Tensor, error) {
+		y, err := conv(in[0], in[1], Input(in, 2), &spec, group, last)
+		return Result(last, y), err
+	}), nil
 }
 
 // checkConvTypes checks what the static types of X and W tell before the
@@ -79,8 +79,9 @@ func checkConvTypes(s *windowSpec, group int, x, w Type) error {
 	return nil
 }
 
-// conv checks the operands of a Conv node and runs it.
-func conv(x, w, b *Tensor, s *windowSpec, group int) (*Tensor, error) {
+// conv checks the operands of a Conv node and runs it, writing into last[0]
+// when it can (see Recycle).
+func conv(x, w, b *Tensor, s *windowSpec, group int, last []*Tensor) (*Tensor, error) {
 	if w.DType() != x.DType() || (b != nil && b.DType() != x.DType()) {
 		return nil, fmt.Errorf("X is %v but W is %v (and B %v): element types must match", x, w, b)
 	}
@@ -104,22 +105,23 @@ func conv(x, w, b *Tensor, s *windowSpec, group int) (*Tensor, error) {
 	if b != nil && (b.Rank() != 1 || b.Shape()[0] != m) {
 		return nil, fmt.Errorf("B %v must be a vector of the %d output channels", b, m)
 	}
-	g, err := s.geometry(xs[2:], ws[2:])
+	g, err := s.resolve(xs[2:], ws[2:])
 	if err != nil {
 		return nil, err
 	}
 	switch x.DType() {
 	case Float32:
-		return convTyped[float32](x, w, b, &g, group)
+		return convTyped[float32](x, w, b, g, group, last)
 	case Float64:
-		return convTyped[float64](x, w, b, &g, group)
+		return convTyped[float64](x, w, b, g, group, last)
 	}
 	return nil, ErrDType("X", x.DType(), Float32, Float64)
 }
 
-func convTyped[T Float](x, w, b *Tensor, g *windowGeom, group int) (*Tensor, error) {
+func convTyped[T Float](x, w, b *Tensor, g *windowGeom, group int, last []*Tensor) (*Tensor, error) {
 	xs, m := x.Shape(), w.Shape()[0]
-	out, dst, err := Make[T](g.outShape(xs[0], m))
+	var sb [8]int
+	out, dst, err := Recycle[T](last, 0, g.outShape(sb[:], xs[0], m)) // overwritten below
 	if err != nil {
 		return nil, err
 	}
@@ -132,6 +134,7 @@ func convTyped[T Float](x, w, b *Tensor, g *windowGeom, group int) (*Tensor, err
 	}
 	if xs[1] == 0 {
 		// No input channel: every output is its bias (or 0).
+		clear(dst)
 		if bias != nil {
 			plane := len(dst) / (xs[0] * m)
 			for i := range dst {
@@ -142,7 +145,8 @@ func convTyped[T Float](x, w, b *Tensor, g *windowGeom, group int) (*Tensor, err
 	}
 	// The kernels lay each image's receptive fields out as a
 	// (C/group·∏K)×(∏out) matrix: bound it like a tensor.
-	work := append(append([]int{xs[1] / group}, g.kernel...), g.out...)
+	var wb [8]int
+	work := append(append(append(wb[:0], xs[1]/group), g.kernel...), g.out...)
 	if _, err := CheckSize(x.DType(), work); err != nil {
 		return nil, fmt.Errorf("convolution workspace: %w", err)
 	}
@@ -159,6 +163,7 @@ func convTyped[T Float](x, w, b *Tensor, g *windowGeom, group int) (*Tensor, err
 		}
 		kernel.Conv2D(p, xd, wd, bias, dst)
 	default:
+		clear(dst) // a recycled output holds the last run's values
 		kernel.ConvND(g.windowParams(xs[0], xs[1], xs[2:]), m, group, xd, wd, bias, dst)
 	}
 	return out, nil

@@ -30,10 +30,10 @@ func init() {
 		Type:  "MatMul",
 		Since: []int{1, 9, 13},
 		Prepare: func(n *Node) (Kernel, error) {
-			return func(in []*Tensor) ([]*Tensor, error) {
-				y, err := matMul(in[0], in[1])
-				return []*Tensor{y}, err
-			}, nil
+			return n.Recycling(func(in, last []*Tensor) ([]*Tensor, error) {
+				y, err := matMul(in[0], in[1], last)
+				return Result(last, y), err
+			}), nil
 		},
 		Infer: inferMatMul,
 	})
@@ -84,10 +84,27 @@ func prepareGemm(n *Node) (Kernel, error) {
 				a, g.transA, b, g.transB, ka.Size, kb.Size)
 		}
 	}
-	return func(in []*Tensor) ([]*Tensor, error) {
-		y, err := gemm(in[0], in[1], Input(in, 2), &g)
-		return []*Tensor{y}, err
-	}, nil
+	// A constant B stored transposed (PyTorch's Linear weights) is
+	// transposed once here, so that each run reads it row-major: no
+	// repacking per run, and the row-times-matrix kernel at batch 1.
+	var constB, bT *Tensor
+	if c := n.Const(1); c != nil && g.transB && c.Rank() == 2 && (c.DType() == Float32 || c.DType() == Float64) {
+		t, err := Transpose(c, nil)
+		if err != nil {
+			return nil, err
+		}
+		constB, bT = c, t
+	}
+	plain := g
+	plain.transB = false
+	return n.Recycling(func(in, last []*Tensor) ([]*Tensor, error) {
+		if bT != nil && in[1] == constB {
+			y, err := gemm(in[0], bT, Input(in, 2), &plain, last)
+			return Result(last, y), err
+		}
+		y, err := gemm(in[0], in[1], Input(in, 2), &g, last)
+		return Result(last, y), err
+	}), nil
 }
 
 // gemmDims returns M, K, N of op(A)·op(B), checking the operands.
@@ -110,7 +127,8 @@ func (g *gemmAttrs) dims(a, b *Tensor) (m, k, n int, err error) {
 	return m, k, n, nil
 }
 
-func gemm(a, b, c *Tensor, g *gemmAttrs) (*Tensor, error) {
+// gemm runs a Gemm node, writing into last[0] when it can (see Recycle).
+func gemm(a, b, c *Tensor, g *gemmAttrs, last []*Tensor) (*Tensor, error) {
 	if a.DType() != b.DType() || (c != nil && c.DType() != a.DType()) {
 		return nil, fmt.Errorf("A %v, B %v and C %v must have one element type", a, b, c)
 	}
@@ -119,25 +137,26 @@ func gemm(a, b, c *Tensor, g *gemmAttrs) (*Tensor, error) {
 		return nil, err
 	}
 	if c != nil {
-		yshape := []int{m, n}
-		if g.exactC && !SameShape(c.Shape(), yshape) {
-			return nil, fmt.Errorf("C %v must be %v unless broadcast=1", c, FormatShape(yshape))
+		yshape := [2]int{m, n}
+		if g.exactC && !SameShape(c.Shape(), yshape[:]) {
+			return nil, fmt.Errorf("C %v must be %v unless broadcast=1", c, FormatShape(yshape[:]))
 		}
-		if !CanBroadcastTo(c.Shape(), yshape) {
-			return nil, fmt.Errorf("C %v does not broadcast to %v", c, FormatShape(yshape))
+		if !CanBroadcastTo(c.Shape(), yshape[:]) {
+			return nil, fmt.Errorf("C %v does not broadcast to %v", c, FormatShape(yshape[:]))
 		}
 	}
 	switch a.DType() {
 	case Float32:
-		return gemmTyped[float32](a, b, c, g, m, k, n)
+		return gemmTyped[float32](a, b, c, g, m, k, n, last)
 	case Float64:
-		return gemmTyped[float64](a, b, c, g, m, k, n)
+		return gemmTyped[float64](a, b, c, g, m, k, n, last)
 	}
 	return nil, ErrDType("A", a.DType(), Float32, Float64)
 }
 
-func gemmTyped[T Float](a, b, c *Tensor, g *gemmAttrs, m, k, n int) (*Tensor, error) {
-	out, dst, err := Make[T]([]int{m, n})
+func gemmTyped[T Float](a, b, c *Tensor, g *gemmAttrs, m, k, n int, last []*Tensor) (*Tensor, error) {
+	shape := [2]int{m, n}
+	out, dst, err := Recycle[T](last, 0, shape[:]) // overwritten: beta is 0 or C is copied in first
 	if err != nil {
 		return nil, err
 	}
@@ -196,8 +215,9 @@ func inferGemm(n *Node, in []Type) ([]Type, error) {
 	return []Type{t}, nil
 }
 
-// matMul computes numpy.matmul(a, b).
-func matMul(a, b *Tensor) (*Tensor, error) {
+// matMul computes numpy.matmul(a, b), writing into last[0] when it can
+// (see Recycle).
+func matMul(a, b *Tensor, last []*Tensor) (*Tensor, error) {
 	if a.DType() != b.DType() {
 		return nil, fmt.Errorf("A %v and B %v must have one element type", a, b)
 	}
@@ -216,6 +236,16 @@ func matMul(a, b *Tensor) (*Tensor, error) {
 	}
 	if k != kb {
 		return nil, fmt.Errorf("A %v and B %v have inner dimensions %d and %d", a, b, k, kb)
+	}
+	if len(as) >= 2 && len(bs) == 2 && (a.DType() == Float32 || a.DType() == Float64) && len(as) <= 8 {
+		// The common case, a stack of matrices times one matrix: one tall
+		// product, no broadcasting.
+		var sb [8]int
+		shape := append(append(sb[:0], as[:len(as)-1]...), n)
+		if a.DType() == Float32 {
+			return matMulOne[float32](a, b, shape, k, n, last)
+		}
+		return matMulOne[float64](a, b, shape, k, n, last)
 	}
 	batchA, batchB := as[:max(len(as)-2, 0)], bs[:max(len(bs)-2, 0)]
 	bc, err := NewBroadcast(batchA, batchB)
@@ -248,6 +278,17 @@ func matMul(a, b *Tensor) (*Tensor, error) {
 		return matMulTyped(a, b, shape, &mm, gemmInt[uint64])
 	}
 	return nil, ErrDType("A", a.DType(), Float32, Float64, Int32, Int64, Uint32, Uint64)
+}
+
+// matMulOne computes a (…×K) times the K×N matrix b into a tensor of the
+// given shape.
+func matMulOne[T Float](a, b *Tensor, shape []int, k, n int, last []*Tensor) (*Tensor, error) {
+	out, dst, err := Recycle[T](last, 0, shape) // overwritten: beta is 0
+	if err != nil || len(dst) == 0 {
+		return out, err
+	}
+	gemmFloat(len(dst)/n, n, k, Data[T](a), Data[T](b), dst)
+	return out, nil
 }
 
 type matmulDims struct {

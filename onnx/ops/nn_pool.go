@@ -77,12 +77,12 @@ func prepareMaxPool(n *Node) (Kernel, error) {
 	}
 	wantIdx := n.HasOutput(1)
 	ints := n.Since >= 12
-	return func(in []*Tensor) ([]*Tensor, error) {
+	return n.Recycling(func(in, last []*Tensor) ([]*Tensor, error) {
 		x := in[0]
 		if err := spec.checkRank(x.Rank()); err != nil {
 			return nil, fmt.Errorf("X %v: %w", x, err)
 		}
-		g, err := spec.geometry(x.Shape()[2:], spec.kernel)
+		g, err := spec.resolve(x.Shape()[2:], spec.kernel)
 		if err != nil {
 			return nil, err
 		}
@@ -90,13 +90,13 @@ func prepareMaxPool(n *Node) (Kernel, error) {
 		var argmax []int
 		switch dt := x.DType(); {
 		case dt == Float32:
-			y, argmax, err = pool[float32](x, &g, poolMax, wantIdx)
+			y, argmax, err = pool[float32](x, g, poolMax, wantIdx, last)
 		case dt == Float64:
-			y, argmax, err = pool[float64](x, &g, poolMax, wantIdx)
+			y, argmax, err = pool[float64](x, g, poolMax, wantIdx, last)
 		case dt == Int8 && ints:
-			y, argmax, err = maxPoolInt[int8](x, &g, wantIdx)
+			y, argmax, err = maxPoolInt[int8](x, g, wantIdx)
 		case dt == Uint8 && ints:
-			y, argmax, err = maxPoolInt[uint8](x, &g, wantIdx)
+			y, argmax, err = maxPoolInt[uint8](x, g, wantIdx)
 		default:
 			types := []DType{Float32, Float64}
 			if ints {
@@ -105,11 +105,11 @@ func prepareMaxPool(n *Node) (Kernel, error) {
 			return nil, ErrDType("X", dt, types...)
 		}
 		if err != nil || !wantIdx {
-			return []*Tensor{y}, err
+			return Result(last, y), err
 		}
 		idx, err := poolIndices(argmax, y.Shape(), x.Shape(), colMajor)
 		return []*Tensor{y, idx}, err
-	}, nil
+	}), nil
 }
 
 func prepareAveragePool(n *Node) (Kernel, error) {
@@ -129,26 +129,26 @@ func prepareAveragePool(n *Node) (Kernel, error) {
 			return nil, err
 		}
 	}
-	return func(in []*Tensor) ([]*Tensor, error) {
+	return n.Recycling(func(in, last []*Tensor) ([]*Tensor, error) {
 		x := in[0]
 		if err := spec.checkRank(x.Rank()); err != nil {
 			return nil, fmt.Errorf("X %v: %w", x, err)
 		}
-		g, err := spec.geometry(x.Shape()[2:], spec.kernel)
+		g, err := spec.resolve(x.Shape()[2:], spec.kernel)
 		if err != nil {
 			return nil, err
 		}
 		var y *Tensor
 		switch x.DType() {
 		case Float32:
-			y, _, err = pool[float32](x, &g, kind, false)
+			y, _, err = pool[float32](x, g, kind, false, last)
 		case Float64:
-			y, _, err = pool[float64](x, &g, kind, false)
+			y, _, err = pool[float64](x, g, kind, false, last)
 		default:
 			return nil, ErrDType("X", x.DType(), Float32, Float64)
 		}
-		return []*Tensor{y}, err
-	}, nil
+		return Result(last, y), err
+	}), nil
 }
 
 type poolKind int
@@ -162,9 +162,10 @@ const (
 // pool runs a pooling kernel on x, whose rank has been checked against g.
 // For max pooling with wantIdx it also returns the flat index into x of
 // each output's source element (-1 for a window entirely in padding).
-func pool[T Float](x *Tensor, g *windowGeom, kind poolKind, wantIdx bool) (*Tensor, []int, error) {
+func pool[T Float](x *Tensor, g *windowGeom, kind poolKind, wantIdx bool, last []*Tensor) (*Tensor, []int, error) {
 	xs := x.Shape()
-	out, dst, err := Make[T](g.outShape(xs[0], xs[1]))
+	var sb [8]int
+	out, dst, err := Recycle[T](last, 0, g.outShape(sb[:], xs[0], xs[1])) // the kernels write every output
 	if err != nil {
 		return nil, nil, err
 	}
@@ -214,7 +215,7 @@ func maxPoolInt[T int8 | uint8](x *Tensor, g *windowGeom, wantIdx bool) (*Tensor
 	if err != nil {
 		return nil, nil, err
 	}
-	yf, argmax, err := pool[float32](xf, g, poolMax, wantIdx)
+	yf, argmax, err := pool[float32](xf, g, poolMax, wantIdx, nil)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -44,10 +44,10 @@ func init() {
 						return nil, err
 					}
 				}
-				return func(in []*Tensor) ([]*Tensor, error) {
-					y, err := softmax(in[0], axis, legacy, kind)
-					return []*Tensor{y}, err
-				}, nil
+				return n.Recycling(func(in, last []*Tensor) ([]*Tensor, error) {
+					y, err := softmax(in[0], axis, legacy, kind, last)
+					return Result(last, y), err
+				}), nil
 			},
 			Infer: InferSame,
 		})
@@ -55,8 +55,8 @@ func init() {
 }
 
 // softmax normalizes x along axis (legacy: along the flattened axes from
-// axis on).
-func softmax(x *Tensor, axis int, legacy bool, kind softmaxKind) (*Tensor, error) {
+// axis on), writing into last[0] when it can (see Recycle).
+func softmax(x *Tensor, axis int, legacy bool, kind softmaxKind, last []*Tensor) (*Tensor, error) {
 	shape := x.Shape()
 	ax, err := NormalizeAxis(axis, len(shape))
 	if err != nil {
@@ -74,20 +74,26 @@ func softmax(x *Tensor, axis int, legacy bool, kind softmaxKind) (*Tensor, error
 	}
 	switch x.DType() {
 	case Float32:
-		return softmaxTyped[float32](x, outer, n, inner, kind)
+		return softmaxTyped[float32](x, outer, n, inner, kind, last)
 	case Float64:
-		return softmaxTyped[float64](x, outer, n, inner, kind)
+		return softmaxTyped[float64](x, outer, n, inner, kind, last)
 	}
 	return nil, ErrDType("input", x.DType(), Float32, Float64)
 }
 
-func softmaxTyped[T Float](x *Tensor, outer, n, inner int, kind softmaxKind) (*Tensor, error) {
-	out, dst, err := Make[T](x.Shape())
+func softmaxTyped[T Float](x *Tensor, outer, n, inner int, kind softmaxKind, last []*Tensor) (*Tensor, error) {
+	out, dst, err := RecycleZeroed[T](last, 0, x.Shape()) // Hardmax writes only the ones
 	if err != nil {
 		return nil, err
 	}
 	xd := Data[T](x)
-	ex := make([]float64, n)
+	var small [64]float64
+	ex := small[:0]
+	if n <= len(small) {
+		ex = small[:n]
+	} else {
+		ex = make([]float64, n)
+	}
 	for o := 0; o < outer; o++ {
 		for i := 0; i < inner; i++ {
 			base := o*n*inner + i

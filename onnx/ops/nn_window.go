@@ -2,6 +2,8 @@ package ops
 
 import (
 	"fmt"
+	"slices"
+	"sync/atomic"
 
 	"github.com/onnxkit/onnxkit/onnx/kernel"
 )
@@ -26,6 +28,38 @@ type windowSpec struct {
 	// axes is the number of spatial axes the attributes imply, or -1 when
 	// none of them is set.
 	axes int
+	// memo keeps the last geometry computed by resolve (shared by copies
+	// of the spec).
+	memo *geomMemo
+}
+
+// geomMemo remembers the last geometry a node resolved, so that runs with
+// the input shape of the run before compute (and allocate) nothing. The
+// memoized geometry is immutable; concurrent runs swap it atomically.
+type geomMemo struct{ last atomic.Pointer[memoGeom] }
+
+type memoGeom struct {
+	in, ks []int
+	g      windowGeom
+}
+
+// resolve is geometry with memoization: the result must not be modified.
+func (s *windowSpec) resolve(in, ks []int) (*windowGeom, error) {
+	if s.memo != nil {
+		if m := s.memo.last.Load(); m != nil && slices.Equal(m.in, in) && slices.Equal(m.ks, ks) {
+			return &m.g, nil
+		}
+	}
+	g, err := s.geometry(in, ks)
+	if err != nil {
+		return nil, err
+	}
+	m := &memoGeom{in: slices.Clone(in), ks: slices.Clone(ks), g: g}
+	m.g.kernel = m.ks
+	if s.memo != nil {
+		s.memo.last.Store(m)
+	}
+	return &m.g, nil
 }
 
 // windowOpts says which window attributes an operator version defines.
@@ -93,6 +127,7 @@ func readWindowSpec(n *Node, o windowOpts) (windowSpec, error) {
 	if s.axes == 0 {
 		return s, fmt.Errorf("window attributes describe no spatial axis")
 	}
+	s.memo = new(geomMemo)
 	return s, nil
 }
 
@@ -269,7 +304,8 @@ func (g *windowGeom) windowParams(n, c int, in []int) kernel.WindowParams {
 	}
 }
 
-// outShape returns [n, c, out...].
-func (g *windowGeom) outShape(n, c int) []int {
-	return append([]int{n, c}, g.out...)
+// outShape returns [n, c, out...], in buf when it has room (so that a
+// caller can keep the shape on its stack).
+func (g *windowGeom) outShape(buf []int, n, c int) []int {
+	return append(append(buf[:0], n, c), g.out...)
 }

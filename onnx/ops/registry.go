@@ -196,7 +196,8 @@ type Node struct {
 	// Proto is the node as stored in the model. Read only.
 	Proto *onnxpb.NodeProto
 
-	env Env
+	env       Env
+	recycling RecyclingKernel // set by Recycling
 }
 
 // String names the node for messages: `node "conv1" (Conv)`, or for an
@@ -269,6 +270,10 @@ type Compiled struct {
 	Node   *Node
 	Op     *Op
 	Kernel Kernel
+	// Recycling, when the implementation provides one (see
+	// Node.Recycling), is the form of Kernel that reuses its previous
+	// results.
+	Recycling RecyclingKernel
 }
 
 // Compile resolves a node's operator at the model's opset, checks its
@@ -320,7 +325,7 @@ func Compile(np *onnxpb.NodeProto, env Env) (*Compiled, error) {
 	if un := attrs.Unread(); len(un) > 0 {
 		return nil, fmt.Errorf("attribute %q is not supported by onnxkit's %s version %d: %w", un[0], n.Type, since, ErrUnsupported)
 	}
-	return &Compiled{Node: n, Op: op, Kernel: kernel}, nil
+	return &Compiled{Node: n, Op: op, Kernel: kernel, Recycling: n.recycling}, nil
 }
 
 func checkArity(np *onnxpb.NodeProto, s *schema) error {

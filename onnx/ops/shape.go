@@ -83,7 +83,18 @@ func prepareReshape(n *Node) (Kernel, error) {
 			return nil, err
 		}
 	}
-	return func(in []*Tensor) ([]*Tensor, error) {
+	var memo shapeMemo // target for the last input shape and spec
+	return n.Recycling(func(in, last []*Tensor) ([]*Tensor, error) {
+		var dyn []int64 // the spec input's values, when it has int64 ones
+		if fixed == nil {
+			dyn, _ = in[1].data.([]int64)
+		}
+		if fixed != nil || dyn != nil {
+			if shape := memo.get(in[0].Shape(), dyn); shape != nil {
+				y, err := RecycleView(last, 0, in[0], shape)
+				return Result(last, y), err
+			}
+		}
 		spec := fixed
 		if spec == nil {
 			var err error
@@ -98,9 +109,12 @@ func prepareReshape(n *Node) (Kernel, error) {
 		if err != nil {
 			return nil, err
 		}
-		y, err := in[0].Reshape(shape...)
-		return []*Tensor{y}, err
-	}, nil
+		y, err := RecycleView(last, 0, in[0], shape)
+		if err == nil && (fixed != nil || dyn != nil) {
+			memo.put(in[0].Shape(), dyn, shape)
+		}
+		return Result(last, y), err
+	}), nil
 }
 
 // reshapeSpec reads Reshape's shape input, a 1-D integer tensor.

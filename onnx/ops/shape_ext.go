@@ -3,6 +3,7 @@ package ops
 import (
 	"fmt"
 	"slices"
+	"sync/atomic"
 )
 
 // Shape operators that only rearrange or replicate elements: Flatten,
@@ -50,15 +51,16 @@ func prepareFlatten(n *Node) (Kernel, error) {
 		return nil, fmt.Errorf("negative axis %d needs Flatten version 11", axis)
 	}
 	since := n.Since
-	return func(in []*Tensor) ([]*Tensor, error) {
+	return n.Recycling(func(in, last []*Tensor) ([]*Tensor, error) {
 		x := in[0]
 		a, err := flattenAxis(axis, since, x.Rank())
 		if err != nil {
 			return nil, err
 		}
-		y, err := x.Reshape(dimsProd(x.shape[:a]), dimsProd(x.shape[a:]))
-		return []*Tensor{y}, err
-	}, nil
+		shape := [2]int{dimsProd(x.shape[:a]), dimsProd(x.shape[a:])}
+		y, err := RecycleView(last, 0, x, shape[:])
+		return Result(last, y), err
+	}), nil
 }
 
 func inferFlatten(n *Node, in []Type) ([]Type, error) {
@@ -85,10 +87,77 @@ func prepareTranspose(n *Node) (Kernel, error) {
 			return nil, err
 		}
 	}
-	return func(in []*Tensor) ([]*Tensor, error) {
-		y, err := Transpose(in[0], perm)
-		return []*Tensor{y}, err
-	}, nil
+	var memo atomic.Pointer[transposePlan] // for the last input shape
+	return n.Recycling(func(in, last []*Tensor) ([]*Tensor, error) {
+		x := in[0]
+		tp := memo.Load()
+		if tp == nil || !slices.Equal(tp.in, x.shape) {
+			var err error
+			if tp, err = planTranspose(x.shape, perm); err != nil {
+				return nil, err
+			}
+			memo.Store(tp)
+		}
+		y, err := tp.run(x, last)
+		return Result(last, y), err
+	}), nil
+}
+
+// transposePlan is a Transpose worked out for one input shape: the output
+// shape and the input's layout as seen in output order, coalesced.
+type transposePlan struct {
+	in, out  []int
+	dims, st []int
+	view     bool // the output is the input's data as it is (no copy)
+}
+
+// planTranspose works out a Transpose of an input of the given shape (a
+// nil perm reverses the axes).
+func planTranspose(shape, perm []int) (*transposePlan, error) {
+	r := len(shape)
+	if perm == nil {
+		perm = make([]int, r)
+		for i := range perm {
+			perm[i] = r - 1 - i
+		}
+	}
+	if len(perm) != r {
+		return nil, fmt.Errorf("perm %v has %d entries for an input of rank %d (%v)", perm, len(perm), r, FormatShape(shape))
+	}
+	if err := checkPerm(perm); err != nil {
+		return nil, err
+	}
+	xs := Strides(shape)
+	tp := &transposePlan{in: slices.Clone(shape), out: make([]int, r)}
+	st := make([]int, r)
+	for i, p := range perm {
+		tp.out[i], st[i] = shape[p], xs[p]
+	}
+	if _, err := NumElements(tp.out); err != nil {
+		return nil, err
+	}
+	tp.dims, tp.st = coalesceStrides(tp.out, st)
+	tp.view = len(tp.dims) == 0 || (len(tp.dims) == 1 && tp.st[0] == 1)
+	return tp, nil
+}
+
+// run transposes x, writing into last[0] when it can (see Recycle; a
+// plan's output is always a view or always a copy, so last[0] was made the
+// same way).
+func (tp *transposePlan) run(x *Tensor, last []*Tensor) (*Tensor, error) {
+	if tp.view || x.Len() == 0 {
+		return RecycleView(last, 0, x, tp.out)
+	}
+	mv, err := moverFor(x.dtype)
+	if err != nil {
+		return nil, err
+	}
+	y, err := RecycleAlloc(last, 0, x.dtype, tp.out)
+	if err != nil {
+		return nil, err
+	}
+	copyStrided(mv, y.data, x.data, 0, x.Len(), tp.dims, tp.st)
+	return y, nil
 }
 
 // checkPerm checks that perm is a permutation of 0..len(perm)-1.
@@ -299,7 +368,7 @@ func prepareUnsqueeze(n *Node) (Kernel, error) {
 		n.Attrs.RequiredInts("axes")
 		return nil, n.Attrs.Err()
 	}
-	return func(in []*Tensor) ([]*Tensor, error) {
+	return n.Recycling(func(in, last []*Tensor) ([]*Tensor, error) {
 		ax, err := axes.get(in, 1)
 		if err != nil {
 			return nil, err
@@ -308,9 +377,9 @@ func prepareUnsqueeze(n *Node) (Kernel, error) {
 		if err != nil {
 			return nil, err
 		}
-		y, err := in[0].Reshape(shape...)
-		return []*Tensor{y}, err
-	}, nil
+		y, err := RecycleView(last, 0, in[0], shape)
+		return Result(last, y), err
+	}), nil
 }
 
 // unsqueezeInserted returns, for an output of rank, which axes are the

@@ -24,7 +24,9 @@ const MaxElements = 1 << 31
 // to its data or shape. A kernel allocates its outputs (Make, Alloc) and
 // writes them before returning; it never writes into its inputs. Zero-copy
 // results (Reshape, Identity) share the input's data, which is safe because
-// of this rule.
+// of this rule. The one exception is a session's own results: a recycling
+// kernel (see RecyclingKernel) may overwrite the tensors it returned in the
+// session's previous run, once that run is over.
 type Tensor struct {
 	dtype DType
 	shape []int

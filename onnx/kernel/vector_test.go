@@ -1,0 +1,134 @@
+package kernel
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// activationInput returns n values mixing ordinary numbers with the
+// special ones (±0, ±Inf, NaN) at random places.
+func activationInput(r *rand.Rand, n int) []float64 {
+	special := []float64{0, math.Copysign(0, -1), math.Inf(1), math.Inf(-1), math.NaN(), 1e-40, -1e-40}
+	x := make([]float64, n)
+	for i := range x {
+		if r.IntN(5) == 0 {
+			x[i] = special[r.IntN(len(special))]
+		} else {
+			x[i] = r.NormFloat64()
+		}
+	}
+	return x
+}
+
+func sameBits[T Float](a, b T) bool {
+	switch v := any(a).(type) {
+	case float32:
+		return math.Float32bits(v) == math.Float32bits(any(b).(float32))
+	default:
+		return math.Float64bits(any(a).(float64)) == math.Float64bits(any(b).(float64))
+	}
+}
+
+func testActivations[T Float](t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	for _, n := range []int{0, 1, 7, 8, 9, 15, 16, 17, 31, 32, 33, 63, 100, parallelMinElems + 13} {
+		xs := activationInput(r, n)
+		x, dy := make([]T, n), make([]T, n)
+		for i := range x {
+			x[i], dy[i] = T(xs[i]), T(r.NormFloat64())
+		}
+		y := make([]T, n+3) // longer than x: only len(x) elements are written
+		for i := range y {
+			y[i] = 42
+		}
+		Relu(x, y)
+		for i, v := range x {
+			want := v
+			if v < 0 {
+				want = 0
+			}
+			if !sameBits(y[i], want) {
+				t.Fatalf("n=%d: Relu(%v) = %v, want %v", n, v, y[i], want)
+			}
+		}
+		for _, v := range y[n:] {
+			if v != 42 {
+				t.Fatalf("n=%d: Relu wrote past len(x)", n)
+			}
+		}
+		dx := make([]T, n)
+		ReluGrad(x, dy, dx)
+		for i, v := range x {
+			want := T(0)
+			if v > 0 {
+				want = dy[i]
+			}
+			if !sameBits(dx[i], want) {
+				t.Fatalf("n=%d: ReluGrad at y=%v, dy=%v gives %v, want %v", n, v, dy[i], dx[i], want)
+			}
+		}
+	}
+}
+
+// TestActivations checks Relu and ReluGrad element for element (bits, so
+// NaN and -0 too) against the scalar rule, at lengths around the vector
+// widths and past the parallel threshold.
+func TestActivations(t *testing.T) {
+	t.Run("float32", testActivations[float32])
+	t.Run("float64", testActivations[float64])
+}
+
+// TestMaxPool2x2Fast checks the vectorized 2×2 stride-2 max pools, with
+// and without argmax, against a naive loop over the four taps in order
+// (first strict maximum wins), on planes whose widths straddle the vector
+// steps. With argmax the choice must match the naive one exactly, NaNs
+// included; without, NaN-free maxima must match.
+func TestMaxPool2x2Fast(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	for _, hw := range [][2]int{{2, 16}, {4, 17}, {28, 28}, {3, 32}, {5, 33}, {14, 14}, {10, 58}, {2, 2}, {2, 160}} {
+		for _, nans := range []bool{false, true} {
+			p := PoolParams{N: 2, C: 3, H: hw[0], W: hw[1], KH: 2, KW: 2, StrideH: 2, StrideW: 2, DilH: 1, DilW: 1,
+				OutH: hw[0] / 2, OutW: hw[1] / 2}
+			x := make([]float32, p.N*p.C*p.H*p.W)
+			for i := range x {
+				x[i] = float32(r.IntN(7) - 3) // ties are common
+				if nans && r.IntN(6) == 0 {
+					x[i] = float32(math.NaN())
+				}
+			}
+			ohw := p.OutH * p.OutW
+			wantY, wantArg := make([]float32, p.N*p.C*ohw), make([]int, p.N*p.C*ohw)
+			for pl := 0; pl < p.N*p.C; pl++ {
+				for oy := 0; oy < p.OutH; oy++ {
+					for ox := 0; ox < p.OutW; ox++ {
+						base := pl*p.H*p.W + 2*oy*p.W + 2*ox
+						bi := base
+						for _, j := range []int{base + 1, base + p.W, base + p.W + 1} {
+							if x[j] > x[bi] {
+								bi = j
+							}
+						}
+						wantY[pl*ohw+oy*p.OutW+ox], wantArg[pl*ohw+oy*p.OutW+ox] = x[bi], bi
+					}
+				}
+			}
+			y, arg := make([]float32, len(wantY)), make([]int, len(wantY))
+			MaxPool2D(p, x, y, arg)
+			for i := range wantY {
+				if arg[i] != wantArg[i] || !sameBits(y[i], wantY[i]) {
+					t.Fatalf("%dx%d nans=%v: output %d is %v@%d, want %v@%d", p.H, p.W, nans, i, y[i], arg[i], wantY[i], wantArg[i])
+				}
+			}
+			if nans {
+				continue
+			}
+			MaxPool2D(p, x, y, nil)
+			for i := range wantY {
+				if y[i] != wantY[i] {
+					t.Fatalf("%dx%d without argmax: output %d is %v, want %v", p.H, p.W, i, y[i], wantY[i])
+				}
+			}
+		}
+	}
+}

@@ -1,0 +1,245 @@
+package ops
+
+import (
+	"slices"
+	"sync/atomic"
+)
+
+// Recycling kernels let a runtime that runs a model again and again (an
+// onnx.Session) reuse the memory of one run for the next, so that a run
+// in steady state allocates nothing.
+//
+// A RecyclingKernel receives, besides its inputs, last: the slice it
+// returned from its previous call in the same session (nil on a first call
+// and whenever the caller does not recycle). By then the previous run is
+// over and nothing reads those tensors any more, so the kernel may
+//
+//   - overwrite the data of the tensors of last that it allocated itself
+//     (with Recycle), and
+//   - repoint the tensor headers of last that are views of its inputs
+//     (with RecycleView),
+//
+// and return last itself as its result slice (with Results). A kernel
+// must use each entry of last the way it created it: a kernel that returns
+// views must never write into a view's data, which belongs to its input.
+type RecyclingKernel func(in, last []*Tensor) ([]*Tensor, error)
+
+// Recycling registers f as the node's recycling kernel and returns the
+// plain Kernel for it (f with no last results), for Prepare to return:
+//
+//	return n.Recycling(func(in, last []*Tensor) ([]*Tensor, error) { ... }), nil
+func (n *Node) Recycling(f RecyclingKernel) Kernel {
+	n.recycling = f
+	return func(in []*Tensor) ([]*Tensor, error) { return f(in, nil) }
+}
+
+// Recycle returns a tensor of element type T and the given shape for a
+// kernel's i-th output: last[i] when it has that type and shape (its data
+// then holds the previous run's values, not zeros), otherwise a new zeroed
+// tensor from Make. shape is copied, never kept.
+func Recycle[T Elem](last []*Tensor, i int, shape []int) (*Tensor, []T, error) {
+	if i < len(last) {
+		if t := last[i]; t != nil && t.dtype == DTypeOf[T]() && slices.Equal(t.shape, shape) {
+			if d, ok := t.data.([]T); ok {
+				return t, d, nil
+			}
+		}
+	}
+	return Make[T](shape)
+}
+
+// RecycleZeroed is Recycle for kernels that accumulate into their output:
+// the data it returns is all zeros.
+func RecycleZeroed[T Elem](last []*Tensor, i int, shape []int) (*Tensor, []T, error) {
+	t, d, err := Recycle[T](last, i, shape)
+	if err == nil && i < len(last) && t == last[i] {
+		clear(d)
+	}
+	return t, d, err
+}
+
+// RecycleAlloc is Recycle for an element type known only at run time.
+func RecycleAlloc(last []*Tensor, i int, dt DType, shape []int) (*Tensor, error) {
+	if i < len(last) {
+		if t := last[i]; t != nil && t.dtype == dt && slices.Equal(t.shape, shape) {
+			return t, nil
+		}
+	}
+	return Alloc(dt, shape)
+}
+
+// RecycleView returns x viewed with the given shape (which must hold as
+// many elements as x; see Reshape) for a kernel's i-th output, reusing the
+// tensor header last[i] when it is a view of the same shape and type.
+func RecycleView(last []*Tensor, i int, x *Tensor, shape []int) (*Tensor, error) {
+	if i < len(last) {
+		if t := last[i]; t != nil && t.dtype == x.dtype && slices.Equal(t.shape, shape) {
+			if x.Len() == t.Len() {
+				t.data = x.data
+				return t, nil
+			}
+		}
+	}
+	return x.Reshape(shape...)
+}
+
+// Results returns a kernel's result slice holding ys, reusing last's array
+// when it is long enough.
+func Results(last []*Tensor, ys ...*Tensor) []*Tensor {
+	if cap(last) >= len(ys) {
+		last = last[:len(ys)]
+		copy(last, ys)
+		return last
+	}
+	return append([]*Tensor(nil), ys...)
+}
+
+// Result is Results for a kernel with one output; it does not allocate when
+// last has room.
+func Result(last []*Tensor, y *Tensor) []*Tensor {
+	if cap(last) >= 1 {
+		last = last[:1]
+		last[0] = y
+		return last
+	}
+	return []*Tensor{y}
+}
+
+// ApplyRecycled is Apply for a recycling kernel: float tensors of the same
+// shape, or whose second operand repeats along the leading axes of the
+// first (a bias row added to a batch), are computed into last[0] when it
+// fits; anything else goes through Apply.
+func (f NumericBinary) ApplyRecycled(a, b *Tensor, last []*Tensor) (*Tensor, error) {
+	switch {
+	case a.dtype == Float32 && b.dtype == Float32 && f.F32 != nil:
+		if y, ok, err := binaryRows(a, b, f.F32, f.Op, last); ok {
+			return y, err
+		}
+	case a.dtype == Float64 && b.dtype == Float64 && f.F64 != nil:
+		if y, ok, err := binaryRows(a, b, f.F64, f.Op, last); ok {
+			return y, err
+		}
+	}
+	return f.Apply(a, b)
+}
+
+// binaryRows computes f(a, b) when b broadcasts to a's shape along a's
+// outer and inner axes only: b's dimensions, aligned to a's last axes, are
+// 1 except for one contiguous run that equals a's dimensions there (a bias
+// row added to a batch, a per-channel bias [C,1,1] added to [N,C,H,W], a
+// scalar). The result has a's shape. ok is false for other shapes.
+func binaryRows[T Float](a, b *Tensor, f func(x, y T) T, op byte, last []*Tensor) (y *Tensor, ok bool, err error) {
+	as, bs := a.shape, b.shape
+	if len(bs) > len(as) {
+		return nil, false, nil // the result has b's rank
+	}
+	off := len(as) - len(bs)
+	lo, hi := len(bs), len(bs) // the run of b's dimensions that are not 1
+	for i, d := range bs {
+		if d != 1 {
+			if lo == len(bs) {
+				lo = i
+			}
+			hi = i + 1
+		}
+	}
+	inner := 1
+	for i := lo; i < len(bs); i++ {
+		if i < hi && bs[i] != as[off+i] {
+			return nil, false, nil
+		}
+		if i >= hi {
+			inner *= as[off+i]
+		}
+	}
+	out, dst, err := Recycle[T](last, 0, as)
+	if err != nil {
+		return nil, true, err
+	}
+	x, r := a.data.([]T), b.data.([]T)
+	if len(dst) == 0 {
+		return out, true, nil
+	}
+	if inner == 1 {
+		for o := 0; o < len(dst); o += len(r) {
+			binaryVec(dst[o:o+len(r)], x[o:o+len(r)], r, f, op)
+		}
+		return out, true, nil
+	}
+	for o, j := 0, 0; o < len(dst); o, j = o+inner, j+1 {
+		binaryScalar(dst[o:o+inner], x[o:o+inner], r[j%len(r)], f, op)
+	}
+	return out, true, nil
+}
+
+// binaryVec sets d[i] = f(x[i], r[i]), inlining the arithmetic op names.
+func binaryVec[T Float](d, x, r []T, f func(x, y T) T, op byte) {
+	d, x = d[:len(r)], x[:len(r)]
+	switch op {
+	case '+':
+		for i, v := range r {
+			d[i] = x[i] + v
+		}
+	case '-':
+		for i, v := range r {
+			d[i] = x[i] - v
+		}
+	case '*':
+		for i, v := range r {
+			d[i] = x[i] * v
+		}
+	default:
+		for i, v := range r {
+			d[i] = f(x[i], v)
+		}
+	}
+}
+
+// binaryScalar sets d[i] = f(x[i], v), inlining the arithmetic op names.
+func binaryScalar[T Float](d, x []T, v T, f func(x, y T) T, op byte) {
+	x = x[:len(d)]
+	switch op {
+	case '+':
+		for i, xi := range x {
+			d[i] = xi + v
+		}
+	case '-':
+		for i, xi := range x {
+			d[i] = xi - v
+		}
+	case '*':
+		for i, xi := range x {
+			d[i] = xi * v
+		}
+	default:
+		for i, xi := range x {
+			d[i] = f(xi, v)
+		}
+	}
+}
+
+// shapeMemo remembers one shape computed from another and from the
+// values of a shape input (a Reshape's target for its input shape and
+// spec), so that runs repeating the last ones compute and allocate
+// nothing. Safe for concurrent use: entries are immutable and swapped
+// atomically.
+type shapeMemo struct{ last atomic.Pointer[memoShape] }
+
+type memoShape struct {
+	in   []int
+	spec []int64
+	out  []int
+}
+
+// get returns the shape remembered for in and spec, or nil.
+func (m *shapeMemo) get(in []int, spec []int64) []int {
+	if e := m.last.Load(); e != nil && slices.Equal(e.in, in) && slices.Equal(e.spec, spec) {
+		return e.out
+	}
+	return nil
+}
+
+// put remembers out for in and spec (all are copied).
+func (m *shapeMemo) put(in []int, spec []int64, out []int) {
+	m.last.Store(&memoShape{in: slices.Clone(in), spec: slices.Clone(spec), out: slices.Clone(out)})
+}

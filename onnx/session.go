@@ -1,0 +1,101 @@
+package onnx
+
+import (
+	"context"
+	"fmt"
+
+	"gorgonia.org/tensor"
+)
+
+// Session runs one model again and again, reusing the memory of each run
+// for the next: in steady state (same input shapes as the run before) a
+// run of a model made of the common operators (Conv, Gemm, MatMul,
+// MaxPool, Relu, Add, Softmax, Reshape, ...) allocates nothing. It is the
+// way to serve a model in a loop; Model.Run is the way to run it once.
+//
+// The outputs a session returns, and the map holding them, belong to the
+// session: they are valid until its next Run and must not be modified.
+// Copy what must outlive that (Tensor.Clone). A Session is not safe for
+// concurrent use; give each goroutine its own (sessions of one model share
+// its weights).
+type Session struct {
+	m    *Model
+	vals []*Tensor   // slot -> value during a run
+	in   [][]*Tensor // step -> its input slice
+	last [][]*Tensor // step -> results of its previous run
+	mem  *runBudget
+	out  map[string]*Tensor
+}
+
+// NewSession returns a session for running m.
+func (m *Model) NewSession() *Session {
+	g := m.g
+	s := &Session{
+		m:    m,
+		vals: make([]*Tensor, len(g.names)),
+		in:   make([][]*Tensor, len(g.steps)),
+		last: make([][]*Tensor, len(g.steps)),
+		mem:  newRunBudget(m.limit),
+		out:  make(map[string]*Tensor, len(g.outputs)),
+	}
+	for i, st := range g.steps {
+		s.in[i] = make([]*Tensor, len(st.in))
+	}
+	return s
+}
+
+// Run computes the graph outputs from the inputs, checked as by
+// Model.Run, and returns them by name. The map and the tensors in it are
+// the session's (see Session).
+func (s *Session) Run(inputs map[string]*Tensor) (map[string]*Tensor, error) {
+	return s.RunContext(context.Background(), inputs)
+}
+
+// RunContext is Run stopping early, between two nodes, when ctx is done;
+// the error then wraps ctx.Err().
+func (s *Session) RunContext(ctx context.Context, inputs map[string]*Tensor) (map[string]*Tensor, error) {
+	m := s.m
+	g := m.g
+	p := g.base
+	defer clear(s.vals) // hold no input or intermediate value between runs
+	if err := m.setInputs(s.vals, inputs, p); err != nil {
+		return nil, err
+	}
+	s.mem.reset()
+	if err := m.execute(ctx, p, s.vals, s.mem, s); err != nil {
+		return nil, err
+	}
+	clear(s.out)
+	for i, slot := range g.outSlot {
+		v := s.vals[slot]
+		if v == nil {
+			return nil, &classed{fmt.Errorf("onnx: run %s: output %q: input not given", m.name, g.outputs[i].Name), ErrBadInput}
+		}
+		s.out[g.outputs[i].Name] = v
+	}
+	return s.out, nil
+}
+
+// runPooled is Model.Run for the graph outputs: it runs in one of the
+// model's pooled sessions, so that repeated runs reuse their intermediate
+// tensors, and copies the outputs out of it.
+func (m *Model) runPooled(inputs map[string]*Tensor) (map[string]*tensor.Dense, error) {
+	s, _ := m.sessions.Get().(*Session)
+	if s == nil {
+		s = m.NewSession()
+	}
+	defer m.sessions.Put(s)
+	out, err := s.RunContext(context.Background(), inputs)
+	if err != nil {
+		return nil, err
+	}
+	res := make(map[string]*tensor.Dense, len(out))
+	for name, t := range out {
+		d, err := ToDense(t) // a copy
+		if err != nil {
+			return nil, fmt.Errorf("onnx: run %s: value %q: %w", m.name, name, err)
+		}
+		res[name] = d
+	}
+	return res, nil
+}
