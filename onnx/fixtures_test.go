@@ -3,7 +3,6 @@ package onnx_test
 import (
 	"errors"
 	"math"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -13,11 +12,9 @@ import (
 	"sync"
 	"testing"
 
-	"google.golang.org/protobuf/proto"
 	"gorgonia.org/tensor"
 
 	"github.com/onnxkit/onnxkit/internal/peer"
-	"github.com/onnxkit/onnxkit/layers"
 	"github.com/onnxkit/onnxkit/onnx"
 	"github.com/onnxkit/onnxkit/onnx/ops"
 	"github.com/onnxkit/onnxkit/trainer/mnist"
@@ -389,21 +386,8 @@ func checkAgainstORT(t *testing.T, path string, m *onnx.Model, in onnx.ValueInfo
 // TestExportedLeNetAgainstORT checks onnxkit against onnxruntime on the
 // LeNet that onnxkit itself exports (untrained weights).
 func TestExportedLeNetAgainstORT(t *testing.T) {
-	model, err := layers.LeNet(tensor.Float32)
-	if err != nil {
-		t.Fatal(err)
-	}
-	model.Init(rand.New(rand.NewPCG(1, 0)))
-	mp, err := layers.ToONNX(model, layers.ExportOptions{Opset: 13})
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := proto.Marshal(mp)
-	if err != nil {
-		t.Fatal(err)
-	}
 	path := filepath.Join(t.TempDir(), "lenet.onnx")
-	if err := os.WriteFile(path, b, 0o644); err != nil {
+	if err := os.WriteFile(path, lenetExportBytes(t, 1), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	m, err := onnx.Load(path)

@@ -18,14 +18,15 @@ import (
 	"github.com/onnxkit/onnxkit/onnx/ops"
 )
 
-// lenetExport loads onnxkit's own LeNet export (seeded random weights).
-func lenetExport(t *testing.T) *onnx.Model {
+// lenetExportBytes is onnxkit's own LeNet export (opset 13) with weights
+// initialized from seed: a file's bytes.
+func lenetExportBytes(t *testing.T, seed uint64) []byte {
 	t.Helper()
 	model, err := layers.LeNet(tensor.Float32)
 	if err != nil {
 		t.Fatal(err)
 	}
-	model.Init(rand.New(rand.NewPCG(5, 6)))
+	model.Init(rand.New(rand.NewPCG(seed, seed+1)))
 	mp, err := layers.ToONNX(model, layers.ExportOptions{Opset: 13})
 	if err != nil {
 		t.Fatal(err)
@@ -34,7 +35,13 @@ func lenetExport(t *testing.T) *onnx.Model {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := onnx.LoadBytes("lenet.onnx", b)
+	return b
+}
+
+// lenetExport loads onnxkit's own LeNet export (seeded random weights).
+func lenetExport(t *testing.T) *onnx.Model {
+	t.Helper()
+	m, err := onnx.LoadBytes("lenet.onnx", lenetExportBytes(t, 5))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -37,6 +37,21 @@
 
 // STORE0 writes row registers R0, R1 (already scaled by alpha) to the C
 // row at DI.
+// ZEROACC clears the 6×16 accumulators Y4-Y15.
+#define ZEROACC \
+	VXORPS Y4, Y4, Y4    \
+	VXORPS Y5, Y5, Y5    \
+	VXORPS Y6, Y6, Y6    \
+	VXORPS Y7, Y7, Y7    \
+	VXORPS Y8, Y8, Y8    \
+	VXORPS Y9, Y9, Y9    \
+	VXORPS Y10, Y10, Y10 \
+	VXORPS Y11, Y11, Y11 \
+	VXORPS Y12, Y12, Y12 \
+	VXORPS Y13, Y13, Y13 \
+	VXORPS Y14, Y14, Y14 \
+	VXORPS Y15, Y15, Y15
+
 // SCALEACC multiplies the 6×16 accumulators Y4-Y15 by alpha, loads beta
 // into Y1 and jumps to withbeta unless beta is 0 (or -0): then C is
 // overwritten without being read. A NaN beta is unordered and takes the
@@ -83,18 +98,7 @@ TEXT ·sgemmKernelAVX2(SB), NOSPLIT, $0-48
 	MOVQ ldc+32(FP), DX
 	SHLQ $2, DX
 
-	VXORPS Y4, Y4, Y4
-	VXORPS Y5, Y5, Y5
-	VXORPS Y6, Y6, Y6
-	VXORPS Y7, Y7, Y7
-	VXORPS Y8, Y8, Y8
-	VXORPS Y9, Y9, Y9
-	VXORPS Y10, Y10, Y10
-	VXORPS Y11, Y11, Y11
-	VXORPS Y12, Y12, Y12
-	VXORPS Y13, Y13, Y13
-	VXORPS Y14, Y14, Y14
-	VXORPS Y15, Y15, Y15
+	ZEROACC
 
 	CMPQ CX, $4
 	JLT  tail
@@ -632,18 +636,7 @@ TEXT ·sgemmKernel6x16AVX512(SB), NOSPLIT, $0-64
 	MOVQ rows+48(FP), R8
 	MOVQ cols+56(FP), R9
 
-	VXORPS Y4, Y4, Y4
-	VXORPS Y5, Y5, Y5
-	VXORPS Y6, Y6, Y6
-	VXORPS Y7, Y7, Y7
-	VXORPS Y8, Y8, Y8
-	VXORPS Y9, Y9, Y9
-	VXORPS Y10, Y10, Y10
-	VXORPS Y11, Y11, Y11
-	VXORPS Y12, Y12, Y12
-	VXORPS Y13, Y13, Y13
-	VXORPS Y14, Y14, Y14
-	VXORPS Y15, Y15, Y15
+	ZEROACC
 
 	CMPQ R9, $8
 	JLE  half
