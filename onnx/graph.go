@@ -3,6 +3,7 @@ package onnx
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/onnxkit/onnxkit/onnx/onnxpb"
@@ -26,6 +27,23 @@ type graph struct {
 	steps    []*step // nodes to run, in topological order
 	producer []int   // slot -> index in steps of the node computing it, or -1
 	base     *plan   // plan for the graph outputs
+	// fused maps a step to the fused step that can replace it and the
+	// steps after it that it absorbs (see fuse), or has step -1.
+	fused []fusion
+	// baked lists the overridable inputs whose defaults fused steps hold
+	// as constants; unfused is the plan for the graph outputs that runs
+	// when the caller overrides one of them.
+	baked   []int
+	unfused *plan
+}
+
+// fusion is a convolution and the nodes after it that it can compute in
+// the same pass: the Add of a per-channel constant (as its bias) and a
+// Relu.
+type fusion struct {
+	step     int   // the fused step, or -1
+	absorbed []int // the steps it stands for besides the convolution
+	inner    []int // the values it does not compute: they must not be fetched
 }
 
 // step is one compiled node.
@@ -283,8 +301,155 @@ func buildGraph(gp *onnxpb.GraphProto, opsets map[string]int, decode func(*onnxp
 		g.outputs = append(g.outputs, ValueInfo{Name: name, Type: t})
 		g.outSlot = append(g.outSlot, s)
 	}
-	g.base = g.makePlan(g.outSlot)
+	g.fuse()
+	g.base = g.makePlan(g.outSlot, true)
+	if len(g.baked) > 0 {
+		g.unfused = g.makePlan(g.outSlot, false)
+	}
 	return g, nil
+}
+
+// fuse finds the convolutions that can compute, in the same pass, the
+// nodes that alone read their output: an Add of a per-channel constant
+// (which becomes the convolution's bias, when it has none) and then a
+// Relu (ops.Compiled.WithRelu). For each it adds a step that does; plans
+// run it in place of the separate steps when they do not fetch the values
+// in between. This is the fusion onnxruntime does for Conv, Add and Relu.
+func (g *graph) fuse() {
+	g.fused = make([]fusion, len(g.steps))
+	for i := range g.fused {
+		g.fused[i].step = -1
+	}
+	readers := make([][]int, len(g.names))
+	for i, st := range g.steps {
+		for _, s := range st.in {
+			if s >= 0 && !slices.Contains(readers[s], i) {
+				readers[s] = append(readers[s], i)
+			}
+		}
+	}
+	isOut := make([]bool, len(g.names))
+	for _, s := range g.outSlot {
+		isOut[s] = true
+	}
+	// next returns the one step reading slot s when it is a standard op
+	// of the given type and s is no graph output, or nil.
+	next := func(s int, op string) (int, *step) {
+		if isOut[s] || len(readers[s]) != 1 {
+			return -1, nil
+		}
+		r := g.steps[readers[s][0]]
+		if r.c.Node.Type != op || r.c.Node.Domain != "" || len(r.out) != 1 || r.out[0] < 0 {
+			return -1, nil
+		}
+		return readers[s][0], r
+	}
+	for i, st := range g.steps[:len(g.steps)] {
+		if st.c.Node.Type != "Conv" || st.c.Node.Domain != "" || len(st.out) != 1 || st.out[0] < 0 {
+			continue
+		}
+		f := fusion{step: -1}
+		in, cur, kern := st.in, st.out[0], st.c.Recycling
+		if len(in) < 3 || in[2] < 0 {
+			if j, add := next(cur, "Add"); add != nil {
+				if bias := g.channelBias(add, cur); bias >= 0 {
+					in = []int{in[0], in[1], bias}
+					f.absorbed, f.inner = append(f.absorbed, j), append(f.inner, cur)
+					cur = add.out[0]
+				}
+			}
+		}
+		if st.c.WithRelu != nil {
+			if j, relu := next(cur, "Relu"); relu != nil && len(relu.in) == 1 {
+				kern = st.c.WithRelu
+				f.absorbed, f.inner = append(f.absorbed, j), append(f.inner, cur)
+				cur = relu.out[0]
+			}
+		}
+		if len(f.absorbed) == 0 || kern == nil {
+			continue
+		}
+		desc := st.desc
+		for _, j := range f.absorbed {
+			desc += " with " + g.steps[j].desc
+		}
+		f.step = len(g.steps)
+		g.fused[i] = f
+		g.steps = append(g.steps, &step{
+			c:    &ops.Compiled{Node: st.c.Node, Op: st.c.Op, Recycling: kern, Kernel: withoutLast(kern)},
+			desc: desc,
+			in:   in,
+			out:  []int{cur},
+		})
+	}
+}
+
+// channelBias returns a constant slot holding the bias vector that add, an
+// Add of the convolution output in and a constant, adds: the constant must
+// have one value per output channel (shape [M,1,…] or [1,M,1,…] against the
+// output [N,M,…]) of the output's element type. It returns -1 when add is
+// no such Add.
+func (g *graph) channelBias(add *step, in int) (s int) {
+	if len(add.in) != 2 {
+		return -1
+	}
+	other := add.in[0]
+	if other == in {
+		other = add.in[1]
+	}
+	if other < 0 || other == in {
+		return -1
+	}
+	c, out := g.consts[other], g.types[in]
+	if c == nil && g.defaults[other] != nil {
+		// An initializer listed as a graph input (IR version 3): baked in
+		// as its default, the plans without fusion serving runs that
+		// override it (see overridesBaked).
+		c = g.defaults[other]
+		defer func() {
+			if s >= 0 && !slices.Contains(g.baked, other) {
+				g.baked = append(g.baked, other)
+			}
+		}()
+	}
+	if c == nil || !out.RankKnown || len(out.Dims) < 3 || !out.Dims[1].Known() || c.DType() != out.DType {
+		return -1
+	}
+	shape := c.Shape()
+	if len(shape) > len(out.Dims) || len(shape) < len(out.Dims)-1 {
+		return -1
+	}
+	lead := len(out.Dims) - len(shape) // 0 or 1 missing leading axes
+	for k, d := range shape {
+		want := 1
+		if k+lead == 1 {
+			want = out.Dims[1].Size
+		}
+		if d != want {
+			return -1
+		}
+	}
+	v, err := c.Reshape(out.Dims[1].Size)
+	if err != nil {
+		return -1
+	}
+	s = len(g.names)
+	name := fmt.Sprintf("onnxkit/fused-bias/%d", s)
+	for _, taken := g.slots[name]; taken; _, taken = g.slots[name] {
+		name += "'" // a model's own value of that name
+	}
+	g.slots[name] = s
+	g.names = append(g.names, name)
+	g.consts = append(g.consts, v)
+	g.defaults = append(g.defaults, nil)
+	g.types = append(g.types, ops.Type{DType: c.DType(), RankKnown: true, Dims: []ops.Dim{out.Dims[1]}})
+	g.producer = append(g.producer, -1)
+	return s
+}
+
+// withoutLast is the plain kernel of a recycling one.
+func withoutLast(f ops.RecyclingKernel) ops.Kernel {
+	return func(in []*Tensor) ([]*Tensor, error) { return f(in, nil) }
 }
 
 // topoSort orders the nodes so that each comes after the producers of its
@@ -519,7 +684,37 @@ type plan struct {
 	needIn  []int   // indexes into graph.inputs of inputs without default the plan reads
 }
 
-func (g *graph) makePlan(fetch []int) *plan {
+// fusable reports whether a plan needing the steps need and fetching the
+// values keep may run f in place of the steps it stands for.
+func (g *graph) fusable(f fusion, need, keep []bool) bool {
+	for _, j := range f.absorbed {
+		if !need[j] {
+			return false
+		}
+	}
+	for _, s := range f.inner {
+		if keep[s] {
+			return false
+		}
+	}
+	return true
+}
+
+// overridesBaked reports whether inputs override the default of an input
+// that fused steps hold as a constant: such a run takes the plans without
+// fusion.
+func (g *graph) overridesBaked(inputs map[string]*Tensor) bool {
+	for _, s := range g.baked {
+		if _, ok := inputs[g.names[s]]; ok {
+			return true
+		}
+	}
+	return false
+}
+
+// makePlan plans the steps computing the values fetch, with the fused steps
+// (see fuse) in place of the ones they stand for when fuse is set.
+func (g *graph) makePlan(fetch []int, fuse bool) *plan {
 	need := make([]bool, len(g.steps))
 	used := make([]bool, len(g.names))
 	stack := append([]int{}, fetch...)
@@ -539,15 +734,25 @@ func (g *graph) makePlan(fetch []int) *plan {
 			}
 		}
 	}
-	p := &plan{}
-	for i, ok := range need {
-		if ok {
-			p.steps = append(p.steps, i)
-		}
-	}
 	keep := make([]bool, len(g.names))
 	for _, s := range fetch {
 		keep[s] = true
+	}
+	p := &plan{}
+	for i, ok := range need {
+		if !ok {
+			continue
+		}
+		if fuse && i < len(g.fused) && g.fused[i].step >= 0 && g.fusable(g.fused[i], need, keep) {
+			// The convolution and the steps it absorbs as one step, where
+			// the convolution was.
+			for _, j := range g.fused[i].absorbed {
+				need[j] = false
+			}
+			p.steps = append(p.steps, g.fused[i].step)
+			continue
+		}
+		p.steps = append(p.steps, i)
 	}
 	last := make([]int, len(g.names))
 	for i := range last {

@@ -72,7 +72,11 @@ func (m *Model) RunTensors(inputs map[string]*Tensor, fetch ...string) (map[stri
 // a model from a stranger may take.
 func (m *Model) RunTensorsContext(ctx context.Context, inputs map[string]*Tensor, fetch ...string) (map[string]*Tensor, error) {
 	g := m.g
+	fuse := !g.overridesBaked(inputs)
 	p := g.base
+	if !fuse {
+		p = g.unfused
+	}
 	var fetchSlots []int
 	if len(fetch) == 0 {
 		fetchSlots = g.outSlot
@@ -89,7 +93,7 @@ func (m *Model) RunTensorsContext(ctx context.Context, inputs map[string]*Tensor
 			}
 			fetchSlots[i] = s
 		}
-		p = g.makePlan(fetchSlots)
+		p = g.makePlan(fetchSlots, fuse)
 	}
 
 	vals := make([]*Tensor, len(g.names))

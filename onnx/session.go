@@ -57,6 +57,9 @@ func (s *Session) RunContext(ctx context.Context, inputs map[string]*Tensor) (ma
 	m := s.m
 	g := m.g
 	p := g.base
+	if g.unfused != nil && g.overridesBaked(inputs) {
+		p = g.unfused
+	}
 	defer clear(s.vals) // hold no input or intermediate value between runs
 	if err := m.setInputs(s.vals, inputs, p); err != nil {
 		return nil, err

@@ -14,6 +14,9 @@ type ConvParams struct {
 	StrideH, StrideW                     int
 	DilH, DilW                           int
 	Group                                int
+	// Relu applies max(·, 0) to the output as it is computed: the
+	// convolution and a Relu after it in one pass (forward only).
+	Relu bool
 }
 
 // OutH is the output height: floor((H + pads - dilated kernel) / stride) + 1.
@@ -36,28 +39,11 @@ func im2col[T Float](p *ConvParams, x []T, c0 int, col []T) {
 	im2colRange(p, x, c0, 0, p.C/p.Group, col)
 }
 
-// im2colParallel is im2col split by channels across the workers, for a
-// batch too small to keep them busy one image each.
-func im2colParallel[T Float](p *ConvParams, x []T, c0 int, col []T) {
-	l := getLoop[im2colLoop[T]]()
-	*l = im2colLoop[T]{p: p, x: x, c0: c0, col: col}
-	parallelRunFor(p.C/p.Group, p.colRows()*p.OutH()*p.OutW(), l)
-	putLoop(l)
-}
-
-// im2colLoop is the body of im2colParallel: a range of channels.
-type im2colLoop[T Float] struct {
-	p      *ConvParams
-	x, col []T
-	c0     int
-}
-
-func (l *im2colLoop[T]) run(_, lo, hi int) { im2colRange(l.p, l.x, l.c0, lo, hi, l.col) }
-
 // im2colRange is im2col for the channels c0+[cLo, cHi) of the group,
 // writing only their rows of col.
 func im2colRange[T Float](p *ConvParams, x []T, c0, cLo, cHi int, col []T) {
 	oh, ow := p.OutH(), p.OutW()
+	flat := p.StrideW == 1 && p.StrideH == 1 && ow == p.W
 	for c := cLo; c < cHi; c++ {
 		plane := x[(c0+c)*p.H*p.W : (c0+c+1)*p.H*p.W]
 		for kh := 0; kh < p.KH; kh++ {
@@ -75,6 +61,21 @@ func im2colRange[T Float](p *ConvParams, x []T, c0, cLo, cHi int, col []T) {
 					clear(row[ylo*ow : yhi*ow])
 					continue
 				}
+				if ylo == yhi {
+					continue
+				}
+				if flat {
+					// Output rows as long as input rows, read at stride 1:
+					// the valid block is one contiguous run of the input,
+					// except that it wraps around from the end of one row
+					// to the start of the next where the kernel overhangs
+					// a side, which clearWraps then clears.
+					src := plane[(ih0+ylo)*p.W+iw0+lo:]
+					n := (yhi-1-ylo)*ow + hi - lo
+					copy(row[ylo*ow+lo:][:n], src[:n])
+					clearWraps(row, 0, ylo*ow, yhi*ow, ow, lo, hi)
+					continue
+				}
 				if lo > 0 || hi < ow {
 					// The few columns in the side pads, as plain stores.
 					for y := ylo; y < yhi; y++ {
@@ -86,9 +87,6 @@ func im2colRange[T Float](p *ConvParams, x []T, c0, cLo, cHi int, col []T) {
 							out[x] = 0
 						}
 					}
-				}
-				if ylo == yhi {
-					continue
 				}
 				if p.StrideW == 1 {
 					src := plane[(ih0+ylo*p.StrideH)*p.W+iw0+lo:]
@@ -127,10 +125,12 @@ func validRange(start, stride, n, w int) (lo, hi int) {
 }
 
 // col2im adds a column matrix back into the channels [c0, c0+C/Group) of
-// one image gradient dx, the adjoint of im2col.
+// one image gradient dx, the adjoint of im2col. It may clear the entries
+// of col that fall into padding.
 func col2im[T Float](p *ConvParams, col []T, c0 int, dx []T) {
 	oh, ow := p.OutH(), p.OutW()
 	cg := p.C / p.Group
+	flat := p.StrideW == 1 && p.StrideH == 1 && ow == p.W
 	for c := 0; c < cg; c++ {
 		plane := dx[(c0+c)*p.H*p.W : (c0+c+1)*p.H*p.W]
 		for kh := 0; kh < p.KH; kh++ {
@@ -144,6 +144,15 @@ func col2im[T Float](p *ConvParams, col []T, c0 int, dx []T) {
 				iw0 := -p.PadLeft + kw*p.DilW
 				lo, hi := validRange(iw0, p.StrideW, ow, p.W)
 				if lo == hi {
+					continue
+				}
+				if flat {
+					// As in im2col: one run, once the entries that would
+					// wrap around into the neighbouring input rows (the
+					// side pads) are zero.
+					clearWraps(row, 0, ylo*ow, yhi*ow, ow, lo, hi)
+					n := (yhi-1-ylo)*ow + hi - lo
+					addRows(plane[(ih0+ylo)*p.W+iw0+lo:], row[ylo*ow+lo:], n, 1, 0, 0)
 					continue
 				}
 				if p.StrideW == 1 {
@@ -167,54 +176,223 @@ func col2im[T Float](p *ConvParams, col []T, c0 int, dx []T) {
 // Conv2D computes y = conv(x, w) + b. x is N×C×H×W, w is M×(C/Group)×KH×KW,
 // b has M elements or is nil, and y (N×M×OH×OW) is overwritten.
 func Conv2D[T Float](p ConvParams, x, w, b, y []T) {
+	if p.N < workerCount(math.MaxInt) {
+		// Fewer images than workers (batch 1): the images run one after
+		// another, each split by output columns across the workers.
+		conv2DFew(p, x, w, b, y)
+		return
+	}
 	l := getLoop[conv2DLoop[T]]()
 	*l = conv2DLoop[T]{p: p, x: x, w: w, b: b, y: y}
-	// With fewer images than workers (batch 1), the images run one after
-	// another with im2col split by channels and the product split by
-	// Gemm itself, as the only one in flight.
-	l.few = p.N < workerCount(math.MaxInt)
 	parallelRun(p.N, l)
 	putLoop(l)
 }
 
-// conv2DLoop is the body of Conv2D: a range of images.
+// conv2DLoop is the body of Conv2D: a range of images, each on one worker.
 type conv2DLoop[T Float] struct {
 	p          ConvParams
 	x, w, b, y []T
-	few        bool
 }
 
 func (l *conv2DLoop[T]) run(_, lo, hi int) {
-	p, x, w, b, y := &l.p, l.x, l.w, l.b, l.y
+	p := &l.p
 	ohw := p.OutH() * p.OutW()
-	mg, rows := p.M/p.Group, p.colRows()
-	buf := getScratch[T](rows * ohw)
+	block := convBlock(p)
+	buf := getScratch[T](p.colRows() * min(block, ohw))
 	defer putScratch(buf)
-	col := *buf
 	for n := lo; n < hi; n++ {
+		xn := l.x[n*p.C*p.H*p.W : (n+1)*p.C*p.H*p.W]
+		yn := l.y[n*p.M*ohw : (n+1)*p.M*ohw]
+		for g := 0; g < p.Group; g++ {
+			for j := 0; j < ohw; j += block {
+				convColumns(p, xn, l.w, l.b, yn, g, j, min(j+block, ohw), *buf)
+			}
+		}
+	}
+}
+
+// convBlock is the number of output columns whose im2col matrix a worker
+// builds at a time: as many as fit in convColumnBlock elements, in whole
+// tiles.
+func convBlock(p *ConvParams) int {
+	return max(convColumnTile, convColumnBlock/p.colRows()/convColumnTile*convColumnTile)
+}
+
+// convColumns computes the output columns (pixels) [j0, j1) of group g of
+// one image: im2col of those columns into col (at least colRows·(j1-j0)
+// elements), then one product with the group's kernel.
+func convColumns[T Float](p *ConvParams, xn, w, b, yn []T, g, j0, j1 int, col []T) {
+	ohw := p.OutH() * p.OutW()
+	mg, rows, nb := p.M/p.Group, p.colRows(), j1-j0
+	col = col[:rows*nb]
+	if j0 == 0 && j1 == ohw {
+		im2col(p, xn, g*(p.C/p.Group), col)
+	} else {
+		im2colColumns(p, xn, g*(p.C/p.Group), j0, j1, col)
+	}
+	yg := yn[g*mg*ohw : (g+1)*mg*ohw]
+	beta := T(0)
+	if b != nil {
+		beta = 1
+		for m := 0; m < mg; m++ {
+			fill(yg[m*ohw+j0:m*ohw+j1], b[g*mg+m])
+		}
+	}
+	Gemm(false, false, mg, nb, rows, 1, w[g*mg*rows:], rows, col, nb, beta, yg[j0:], ohw)
+	if p.Relu {
+		for m := 0; m < mg; m++ {
+			out := yg[m*ohw+j0 : m*ohw+j1]
+			relu(out, out)
+		}
+	}
+}
+
+// fill sets every element of s to v, doubling the filled part with copy
+// (a vectorized memmove) rather than storing one element at a time.
+func fill[T Float](s []T, v T) {
+	if len(s) == 0 {
+		return
+	}
+	s[0] = v
+	for n := 1; n < len(s); n *= 2 {
+		copy(s[n:], s[:n])
+	}
+}
+
+// convColumnTile is the unit in which conv2DFew splits an image's output
+// columns: the micro-kernel's tile width, so that no part but the last
+// has a ragged edge.
+const convColumnTile = gemmNR
+
+// convFewMinMACs is the size of a convolution (multiply-adds per image)
+// below which conv2DFew runs it on the calling goroutine.
+const convFewMinMACs = 1 << 18
+
+// conv2DFew is Conv2D for fewer images than workers: each image and group
+// is split by output columns, each worker computing the im2col block and
+// the product for its own columns, so that the block stays in its cache
+// and the workers meet once per image.
+func conv2DFew[T Float](p ConvParams, x, w, b, y []T) {
+	ohw := p.OutH() * p.OutW()
+	tiles := (ohw + convColumnTile - 1) / convColumnTile
+	serial := p.M*ohw*p.colRows() < convFewMinMACs
+	for n := 0; n < p.N; n++ {
 		xn := x[n*p.C*p.H*p.W : (n+1)*p.C*p.H*p.W]
 		yn := y[n*p.M*ohw : (n+1)*p.M*ohw]
 		for g := 0; g < p.Group; g++ {
-			if l.few {
-				im2colParallel(p, xn, g*(p.C/p.Group), col)
+			l := getLoop[convColumnsLoop[T]]()
+			*l = convColumnsLoop[T]{p: p, xn: xn, w: w, b: b, yn: yn, g: g}
+			if serial {
+				l.run(0, 0, tiles)
 			} else {
-				im2col(p, xn, g*(p.C/p.Group), col)
+				parallelRun(tiles, l)
 			}
-			yg := yn[g*mg*ohw : (g+1)*mg*ohw]
-			if b != nil {
-				for m := 0; m < mg; m++ {
-					bv := b[g*mg+m]
-					out := yg[m*ohw : (m+1)*ohw]
-					for i := range out {
-						out[i] = bv
+			putLoop(l)
+		}
+	}
+}
+
+// convColumnsLoop is the body of conv2DFew: a range of column tiles of
+// one image and group.
+type convColumnsLoop[T Float] struct {
+	p            ConvParams
+	xn, w, b, yn []T
+	g            int
+}
+
+func (l *convColumnsLoop[T]) run(_, lo, hi int) {
+	p := &l.p
+	ohw, rows := p.OutH()*p.OutW(), p.colRows()
+	j0, j1 := lo*convColumnTile, min(hi*convColumnTile, ohw)
+	block := convBlock(p)
+	buf := getScratch[T](rows * min(block, j1-j0))
+	for j := j0; j < j1; j += block {
+		convColumns(p, l.xn, l.w, l.b, l.yn, l.g, j, min(j+block, j1), *buf)
+	}
+	putScratch(buf)
+}
+
+// convColumnBlock is the most elements of im2col matrix conv2DFew's workers
+// build at a time (512 KiB of float32, half a Zen 4 core's L2 cache): a
+// wider block falls out of the cache before the product reads it, a
+// narrower one repacks the kernel for too few columns.
+const convColumnBlock = 1 << 17
+
+// clearWraps zeroes the side-pad entries of an im2col row laid out flat
+// (see im2colRange) in the columns [a, e): those of a pixel x < lo or
+// x ≥ hi of its output row, that is the runs [k·ow+hi, (k+1)·ow+lo) from
+// the valid end of one row to the valid start of the next. row holds the
+// columns from j0 on.
+func clearWraps[T Float](row []T, j0, a, e, ow, lo, hi int) {
+	gap := ow - hi + lo
+	if gap <= 0 || a >= e {
+		return
+	}
+	s := hi + (a/ow-1)*ow // the run ending in a's output row or before
+	for ; s < e; s += ow {
+		for j := max(s, a); j < min(s+gap, e); j++ {
+			row[j-j0] = 0
+		}
+	}
+}
+
+// im2colColumns is im2col restricted to the output columns (pixels)
+// [j0, j1): col is colRows×(j1-j0), row r holding what row r of the full
+// im2col matrix holds in those columns.
+func im2colColumns[T Float](p *ConvParams, x []T, c0, j0, j1 int, col []T) {
+	oh, ow := p.OutH(), p.OutW()
+	nb := j1 - j0
+	flat := p.StrideW == 1 && p.StrideH == 1 && ow == p.W
+	cg := p.C / p.Group
+	for c := 0; c < cg; c++ {
+		plane := x[(c0+c)*p.H*p.W : (c0+c+1)*p.H*p.W]
+		for kh := 0; kh < p.KH; kh++ {
+			ih0 := -p.PadTop + kh*p.DilH
+			ylo, yhi := validRange(ih0, p.StrideH, oh, p.H)
+			for kw := 0; kw < p.KW; kw++ {
+				row := col[((c*p.KH+kh)*p.KW+kw)*nb:][:nb]
+				iw0 := -p.PadLeft + kw*p.DilW
+				lo, hi := validRange(iw0, p.StrideW, ow, p.W)
+				if ylo == yhi || lo == hi {
+					clear(row)
+					continue
+				}
+				if flat {
+					// The valid pixels of the full row form the run
+					// [ylo·ow+lo, (yhi-1)·ow+hi) of one contiguous copy
+					// (see im2colRange); take its part in [j0, j1) and
+					// clear the side pads within.
+					a, e := max(j0, ylo*ow+lo), min(j1, (yhi-1)*ow+hi)
+					if a >= e {
+						clear(row)
+						continue
 					}
+					clear(row[:a-j0])
+					clear(row[e-j0:])
+					copy(row[a-j0:e-j0], plane[(ih0+ylo)*p.W+iw0+lo+a-(ylo*ow+lo):][:e-a])
+					clearWraps(row, j0, a, e, ow, lo, hi)
+					continue
+				}
+				for j := j0; j < j1; {
+					yy, xx := j/ow, j%ow
+					end := min(j1, (yy+1)*ow) // this output row's part
+					seg := row[j-j0 : end-j0]
+					if yy < ylo || yy >= yhi {
+						clear(seg)
+						j = end
+						continue
+					}
+					src := plane[(ih0+yy*p.StrideH)*p.W:][:p.W]
+					for i := range seg {
+						if x := xx + i; x >= lo && x < hi {
+							seg[i] = src[iw0+x*p.StrideW]
+						} else {
+							seg[i] = 0
+						}
+					}
+					j = end
 				}
 			}
-			beta := T(0)
-			if b != nil {
-				beta = 1
-			}
-			Gemm(false, false, mg, ohw, rows, 1, w[g*mg*rows:], rows, col, ohw, beta, yg, ohw)
 		}
 	}
 }

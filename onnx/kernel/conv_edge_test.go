@@ -30,6 +30,32 @@ func TestIm2colEdges(t *testing.T) {
 	}
 }
 
+// TestIm2colSamePadding covers the rows im2col copies as one run: stride
+// 1 with "same" padding (output rows as long as input rows), the kernel
+// overhanging each side by different amounts, with dilation and for
+// kernels wider than the image.
+func TestIm2colSamePadding(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	for _, h := range []int{1, 3, 14} {
+		for _, w := range []int{1, 2, 5, 14} {
+			for _, k := range []int{1, 2, 3, 4, 5} {
+				for _, d := range []int{1, 2} {
+					total := (k - 1) * d // pads that keep the size
+					for _, before := range []int{total / 2, total - total/2, 0, total} {
+						p := ConvParams{N: 1, C: 3, H: h, W: w, M: 1, KH: k, KW: k,
+							PadTop: before, PadLeft: before, PadBottom: total - before, PadRight: total - before,
+							StrideH: 1, StrideW: 1, DilH: d, DilW: d, Group: 1}
+						if p.OutW() != w || p.OutH() != h {
+							t.Fatalf("%+v: output %d×%d, want %d×%d", p, p.OutH(), p.OutW(), h, w)
+						}
+						checkIm2col(t, r, p)
+					}
+				}
+			}
+		}
+	}
+}
+
 func checkIm2col(t *testing.T, r *rand.Rand, p ConvParams) {
 	t.Helper()
 	oh, ow := p.OutH(), p.OutW()
@@ -70,6 +96,26 @@ func checkIm2col(t *testing.T, r *rand.Rand, p ConvParams) {
 	for i := range want {
 		if col32[i] != float32(want[i]) {
 			t.Fatalf("%+v: float32 im2col[%d] = %v, want %v", p, i, col32[i], want[i])
+		}
+	}
+	// im2colColumns gives any range of columns of the same matrix.
+	n := oh * ow
+	for _, jr := range [][2]int{{0, n}, {0, 1}, {n - 1, n}, {1, max(1, n-1)}, {n / 3, 2 * n / 3}, {n / 2, n}} {
+		j0, j1 := jr[0], jr[1]
+		if j0 >= j1 {
+			continue
+		}
+		part := make([]float32, rows*(j1-j0))
+		for i := range part {
+			part[i] = 99
+		}
+		im2colColumns(&p, f32(x), 0, j0, j1, part)
+		for rr := 0; rr < rows; rr++ {
+			for j := j0; j < j1; j++ {
+				if got, w := part[rr*(j1-j0)+j-j0], float32(want[rr*n+j]); got != w {
+					t.Fatalf("%+v: im2colColumns(%d, %d) row %d column %d = %v, want %v", p, j0, j1, rr, j, got, w)
+				}
+			}
 		}
 	}
 	// col2im is the adjoint: <im2col(x), g> = <x, col2im(g)>.

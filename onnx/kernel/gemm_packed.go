@@ -2,7 +2,6 @@ package kernel
 
 import (
 	"runtime"
-	"sync"
 	"sync/atomic"
 )
 
@@ -38,6 +37,12 @@ const (
 // the dense layers of a training batch, and at batch 1 the convolution and
 // dense products of one image. Tests lower it.
 var sgemmParallelMACs = 1 << 20
+
+// sgemvParallelMACs is the same for a single row times a matrix (a dense
+// layer at batch 1), which is bound by reading the matrix: split by
+// columns, each core reads its own part of the weights, which can then
+// stay in its cache from one run to the next.
+var sgemvParallelMACs = 1 << 16
 
 // microKernel computes the mr×nr tile C = alpha*Ã·B̃ + beta*C, where Ã is
 // a packed A panel (k steps of mr floats) and B̃ a packed B panel (k steps
@@ -108,7 +113,16 @@ type sgemmBufs struct {
 	jobs    []sgemmJob
 }
 
-var sgemmPool = sync.Pool{New: func() any { return new(sgemmBufs) }}
+var sgemmPool freeList // of *sgemmBufs
+
+// getSgemmBufs returns packing space from sgemmPool; give it back with
+// sgemmPool.put.
+func getSgemmBufs() *sgemmBufs {
+	if b, ok := sgemmPool.get().(*sgemmBufs); ok {
+		return b
+	}
+	return new(sgemmBufs)
+}
 
 // sgemmActive counts the packed products in flight. A large product only
 // goes parallel when it is alone: when callers already run products side
@@ -132,9 +146,9 @@ func (j *sgemmJob) do() {
 }
 
 func (j *sgemmJob) run() {
-	bufs := sgemmPool.Get().(*sgemmBufs)
+	bufs := getSgemmBufs()
 	sgemmSerial(bufs, j.arch, j.transA, j.transB, j.m, j.n, j.k, j.alpha, j.a, j.lda, j.b, j.ldb, j.beta, j.c, j.ldc)
-	sgemmPool.Put(bufs)
+	sgemmPool.put(bufs)
 }
 
 // sgemmPacked is the float32 Gemm on arguments already checked, with
@@ -143,11 +157,11 @@ func sgemmPacked(transA, transB bool, m, n, k int, alpha float32, a []float32, l
 	arch := sgemmImpl
 	active := sgemmActive.Add(1)
 	defer sgemmActive.Add(-1)
-	bufs := sgemmPool.Get().(*sgemmBufs)
-	defer sgemmPool.Put(bufs)
+	bufs := getSgemmBufs()
+	defer sgemmPool.put(bufs)
 
 	workers := 1
-	if active == 1 && m*n*k >= sgemmParallelMACs {
+	if active == 1 && (m*n*k >= sgemmParallelMACs || m == 1 && n*k >= sgemvParallelMACs) {
 		workers = runtime.GOMAXPROCS(0)
 	}
 	// Split the larger of m and n into whole tiles, one part per worker.

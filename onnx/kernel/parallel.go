@@ -42,7 +42,7 @@ type loopSplit struct {
 	chunks []loopChunk
 }
 
-var loopSplits = sync.Pool{New: func() any { return new(loopSplit) }}
+var loopSplits freeList // of *loopSplit
 
 // parallelRun runs body over [0, n) split into at most GOMAXPROCS
 // contiguous chunks and returns when all are done. The calling goroutine
@@ -56,7 +56,10 @@ func parallelRun(n int, body loop) {
 		return
 	}
 	startHelpers()
-	sp := loopSplits.Get().(*loopSplit)
+	sp, _ := loopSplits.get().(*loopSplit)
+	if sp == nil {
+		sp = new(loopSplit)
+	}
 	if cap(sp.chunks) < workers {
 		sp.chunks = make([]loopChunk, workers)
 	}
@@ -77,7 +80,7 @@ func parallelRun(n int, body loop) {
 	body.run(0, 0, min(chunk, n))
 	sp.wait()
 	clear(chunks) // drop the body and its slices
-	loopSplits.Put(sp)
+	loopSplits.put(sp)
 }
 
 // Parallel work (loop chunks here, Gemm slices in gemm_packed.go) is
@@ -158,6 +161,7 @@ func (j *join) wait() {
 			t.do()
 			continue
 		}
+		spinPause()
 		if i%yieldEvery == yieldEvery-1 {
 			runtime.Gosched()
 		}
@@ -200,7 +204,10 @@ func serve() {
 			if t := tasks.pop(); t != nil {
 				t.do()
 				found = true
-			} else if i%yieldEvery == yieldEvery-1 {
+				continue
+			}
+			spinPause()
+			if i%yieldEvery == yieldEvery-1 {
 				if time.Since(start) > helperSpin {
 					break
 				}
@@ -240,14 +247,14 @@ func workerCount(n int) int {
 	return max(1, min(runtime.GOMAXPROCS(0), n))
 }
 
-// loopPools recycles loop bodies, one sync.Pool per type.
-var loopPools sync.Map // reflect.Type -> *sync.Pool
+// loopPools recycles loop bodies, one free list per type.
+var loopPools sync.Map // reflect.Type -> *freeList
 
 // getLoop returns a zeroed *L, recycled when possible. Give it back with
 // putLoop once the loop is over.
 func getLoop[L any]() *L {
 	if p, ok := loopPools.Load(reflect.TypeFor[L]()); ok {
-		if l, ok := p.(*sync.Pool).Get().(*L); ok {
+		if l, ok := p.(*freeList).get().(*L); ok {
 			return l
 		}
 	}
@@ -262,7 +269,7 @@ func putLoop[L any](l *L) {
 	t := reflect.TypeFor[L]()
 	p, ok := loopPools.Load(t)
 	if !ok {
-		p, _ = loopPools.LoadOrStore(t, new(sync.Pool))
+		p, _ = loopPools.LoadOrStore(t, new(freeList))
 	}
-	p.(*sync.Pool).Put(l)
+	p.(*freeList).put(l)
 }

@@ -60,6 +60,22 @@ func (l *maxPoolLoop[T]) run(_, lo, hi int) {
 	hw, ohw := p.H*p.W, p.OutH*p.OutW
 	fast := p.KH == 2 && p.KW == 2 && p.StrideH == 2 && p.StrideW == 2 && p.DilH == 1 && p.DilW == 1 &&
 		p.PadTop == 0 && p.PadLeft == 0 && 2*p.OutH <= p.H && 2*p.OutW <= p.W
+	if fast && argmax == nil {
+		if x32, ok := any(x).([]float32); ok {
+			y32 := any(y).([]float32)
+			if p.H == 2*p.OutH {
+				// The planes' row pairs follow each other: one call.
+				if maxPool2x2Rows32(x32[lo*hw:hi*hw], y32[lo*ohw:hi*ohw], p.W, p.OutW, (hi-lo)*p.OutH) {
+					return
+				}
+			} else if poolAVX512 {
+				for pl := lo; pl < hi; pl++ {
+					maxPool2x2Rows32(x32[pl*hw:(pl+1)*hw], y32[pl*ohw:(pl+1)*ohw], p.W, p.OutW, p.OutH)
+				}
+				return
+			}
+		}
+	}
 	if fast {
 		for pl := lo; pl < hi; pl++ {
 			maxPool2x2(p, x[pl*hw:(pl+1)*hw], y[pl*ohw:(pl+1)*ohw], argmax, pl*ohw, pl*hw)
@@ -69,7 +85,24 @@ func (l *maxPoolLoop[T]) run(_, lo, hi int) {
 	for pl := lo; pl < hi; pl++ {
 		in := x[pl*hw : (pl+1)*hw]
 		for oy := 0; oy < p.OutH; oy++ {
+			ih0 := oy*p.StrideH - p.PadTop
+			rowInside := ih0 >= 0 && ih0+(p.KH-1)*p.DilH < p.H
 			for ox := 0; ox < p.OutW; ox++ {
+				iw0 := ox*p.StrideW - p.PadLeft
+				if argmax == nil && rowInside && iw0 >= 0 && iw0+(p.KW-1)*p.DilW < p.W {
+					// A window inside the plane: no bounds to check.
+					best := in[ih0*p.W+iw0]
+					for kh := 0; kh < p.KH; kh++ {
+						row := in[(ih0+kh*p.DilH)*p.W+iw0:]
+						for kw := 0; kw < p.KW; kw++ {
+							if v := row[kw*p.DilW]; v > best {
+								best = v
+							}
+						}
+					}
+					y[pl*ohw+oy*p.OutW+ox] = best
+					continue
+				}
 				best, bi := T(math.Inf(-1)), -1
 				for kh := 0; kh < p.KH; kh++ {
 					ih := oy*p.StrideH - p.PadTop + kh*p.DilH

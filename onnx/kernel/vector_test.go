@@ -132,3 +132,42 @@ func TestMaxPool2x2Fast(t *testing.T) {
 		}
 	}
 }
+
+// TestMaxPool2x2Rows checks the whole-rows 2×2 max-pool loop against the
+// definition for row widths from 1 to 40 outputs (every ragged end of a
+// 16-output step), odd and even input widths, and one or more row pairs.
+func TestMaxPool2x2Rows(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	for ow := 1; ow <= 40; ow++ {
+		for _, extra := range []int{0, 1, 3} {
+			w := 2*ow + extra
+			for _, rows := range []int{1, 2, 7} {
+				in := make([]float32, 2*rows*w+5) // slack: must not be read as outputs
+				for i := range in {
+					in[i] = r.Float32()*2 - 1
+				}
+				out := make([]float32, rows*ow+3)
+				for i := range out {
+					out[i] = 99
+				}
+				if !maxPool2x2Rows32(in, out[:rows*ow], w, ow, rows) {
+					t.Skip("no vector loop on this CPU")
+				}
+				for rr := 0; rr < rows; rr++ {
+					for j := 0; j < ow; j++ {
+						a, b := in[2*rr*w+2*j], in[2*rr*w+2*j+1]
+						c, d := in[(2*rr+1)*w+2*j], in[(2*rr+1)*w+2*j+1]
+						if want := max(a, b, c, d); out[rr*ow+j] != want {
+							t.Fatalf("w=%d ow=%d rows=%d: out[%d][%d] = %v, want %v", w, ow, rows, rr, j, out[rr*ow+j], want)
+						}
+					}
+				}
+				for i := rows * ow; i < len(out); i++ {
+					if out[i] != 99 {
+						t.Fatalf("w=%d ow=%d rows=%d: wrote past the output (out[%d] = %v)", w, ow, rows, i, out[i])
+					}
+				}
+			}
+		}
+	}
+}

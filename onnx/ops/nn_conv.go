@@ -37,8 +37,12 @@ func prepareConv(n *Node) (Kernel, error) {
 	if err := checkConvTypes(&spec, group, n.InputType(0), n.InputType(1)); err != nil {
 		return nil, err
 	}
+	n.FusedRelu(func(in, last []*Tensor) ([]*Tensor, error) {
+		y, err := conv(in[0], in[1], Input(in, 2), &spec, group, true, last)
+		return Result(last, y), err
+	})
 	return n.Recycling(func(in, last []*Tensor) ([]*Tensor, error) {
-		y, err := conv(in[0], in[1], Input(in, 2), &spec, group, last)
+		y, err := conv(in[0], in[1], Input(in, 2), &spec, group, false, last)
 		return Result(last, y), err
 	}), nil
 }
@@ -81,7 +85,8 @@ func checkConvTypes(s *windowSpec, group int, x, w Type) error {
 
 // conv checks the operands of a Conv node and runs it, writing into last[0]
 // when it can (see Recycle).
-func conv(x, w, b *Tensor, s *windowSpec, group int, last []*Tensor) (*Tensor, error) {
+// conv computes Conv, followed by a Relu when relu is set.
+func conv(x, w, b *Tensor, s *windowSpec, group int, relu bool, last []*Tensor) (*Tensor, error) {
 	if w.DType() != x.DType() || (b != nil && b.DType() != x.DType()) {
 		return nil, fmt.Errorf("X is %v but W is %v (and B %v): element types must match", x, w, b)
 	}
@@ -111,14 +116,14 @@ func conv(x, w, b *Tensor, s *windowSpec, group int, last []*Tensor) (*Tensor, e
 	}
 	switch x.DType() {
 	case Float32:
-		return convTyped[float32](x, w, b, g, group, last)
+		return convTyped[float32](x, w, b, g, group, relu, last)
 	case Float64:
-		return convTyped[float64](x, w, b, g, group, last)
+		return convTyped[float64](x, w, b, g, group, relu, last)
 	}
 	return nil, ErrDType("X", x.DType(), Float32, Float64)
 }
 
-func convTyped[T Float](x, w, b *Tensor, g *windowGeom, group int, last []*Tensor) (*Tensor, error) {
+func convTyped[T Float](x, w, b *Tensor, g *windowGeom, group int, relu bool, last []*Tensor) (*Tensor, error) {
 	xs, m := x.Shape(), w.Shape()[0]
 	var sb [8]int
 	out, dst, err := Recycle[T](last, 0, g.outShape(sb[:], xs[0], m)) // overwritten below
@@ -141,6 +146,9 @@ func convTyped[T Float](x, w, b *Tensor, g *windowGeom, group int, last []*Tenso
 				dst[i] = bias[i/plane%m]
 			}
 		}
+		if relu {
+			kernel.Relu(dst, dst)
+		}
 		return out, nil
 	}
 	// The kernels lay each image's receptive fields out as a
@@ -161,10 +169,14 @@ func convTyped[T Float](x, w, b *Tensor, g *windowGeom, group int, last []*Tenso
 		if p.OutH()*p.OutW() != len(dst)/(xs[0]*m) {
 			return nil, fmt.Errorf("internal: convolution output %dx%d disagrees with %v", p.OutH(), p.OutW(), out)
 		}
+		p.Relu = relu
 		kernel.Conv2D(p, xd, wd, bias, dst)
 	default:
 		clear(dst) // a recycled output holds the last run's values
 		kernel.ConvND(g.windowParams(xs[0], xs[1], xs[2:]), m, group, xd, wd, bias, dst)
+		if relu {
+			kernel.Relu(dst, dst)
+		}
 	}
 	return out, nil
 }

@@ -33,6 +33,11 @@ func (n *Node) Recycling(f RecyclingKernel) Kernel {
 	return func(in []*Tensor) ([]*Tensor, error) { return f(in, nil) }
 }
 
+// FusedRelu registers f as the node's kernel fused with a Relu after it
+// (see Compiled.WithRelu): f must compute what the node's recycling kernel
+// computes with max(·, 0) applied to its one output, NaNs kept.
+func (n *Node) FusedRelu(f RecyclingKernel) { n.withRelu = f }
+
 // Recycle returns a tensor of element type T and the given shape for a
 // kernel's i-th output: last[i] when it has that type and shape (its data
 // then holds the previous run's values, not zeros), otherwise a new zeroed

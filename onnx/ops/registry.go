@@ -198,6 +198,7 @@ type Node struct {
 
 	env       Env
 	recycling RecyclingKernel // set by Recycling
+	withRelu  RecyclingKernel // set by FusedRelu
 }
 
 // String names the node for messages: `node "conv1" (Conv)`, or for an
@@ -274,6 +275,11 @@ type Compiled struct {
 	// Node.Recycling), is the form of Kernel that reuses its previous
 	// results.
 	Recycling RecyclingKernel
+	// WithRelu, when the implementation provides one (see
+	// Node.FusedRelu), is Recycling with a Relu applied to its single
+	// output in the same pass: a runtime may run it in place of the node
+	// and a Relu that alone reads its output.
+	WithRelu RecyclingKernel
 }
 
 // Compile resolves a node's operator at the model's opset, checks its
@@ -325,7 +331,7 @@ func Compile(np *onnxpb.NodeProto, env Env) (*Compiled, error) {
 	if un := attrs.Unread(); len(un) > 0 {
 		return nil, fmt.Errorf("attribute %q is not supported by onnxkit's %s version %d: %w", un[0], n.Type, since, ErrUnsupported)
 	}
-	return &Compiled{Node: n, Op: op, Kernel: kernel, Recycling: n.recycling}, nil
+	return &Compiled{Node: n, Op: op, Kernel: kernel, Recycling: n.recycling, WithRelu: n.withRelu}, nil
 }
 
 func checkArity(np *onnxpb.NodeProto, s *schema) error {

@@ -278,18 +278,24 @@ func prepareSqueeze(n *Node) (Kernel, error) {
 	if err != nil {
 		return nil, err
 	}
-	return func(in []*Tensor) ([]*Tensor, error) {
-		ax, err := axes.get(in, 1)
-		if err != nil {
-			return nil, err
+	var memo shapeMemo // output shape for the last input shape (static axes)
+	return n.Recycling(func(in, last []*Tensor) ([]*Tensor, error) {
+		shape := memo.get(in[0].shape, nil)
+		if shape == nil || axes.dynamic {
+			ax, err := axes.get(in, 1)
+			if err != nil {
+				return nil, err
+			}
+			if shape, err = squeezeShape(in[0].shape, ax); err != nil {
+				return nil, err
+			}
+			if !axes.dynamic {
+				memo.put(in[0].shape, nil, shape)
+			}
 		}
-		shape, err := squeezeShape(in[0].shape, ax)
-		if err != nil {
-			return nil, err
-		}
-		y, err := in[0].Reshape(shape...)
-		return []*Tensor{y}, err
-	}, nil
+		y, err := RecycleView(last, 0, in[0], shape)
+		return Result(last, y), err
+	}), nil
 }
 
 // squeezeShape removes the given axes (which must have size 1) from shape,
@@ -368,14 +374,20 @@ func prepareUnsqueeze(n *Node) (Kernel, error) {
 		n.Attrs.RequiredInts("axes")
 		return nil, n.Attrs.Err()
 	}
+	var memo shapeMemo // output shape for the last input shape (static axes)
 	return n.Recycling(func(in, last []*Tensor) ([]*Tensor, error) {
-		ax, err := axes.get(in, 1)
-		if err != nil {
-			return nil, err
-		}
-		shape, err := unsqueezeShape(in[0].shape, ax)
-		if err != nil {
-			return nil, err
+		shape := memo.get(in[0].shape, nil)
+		if shape == nil || axes.dynamic {
+			ax, err := axes.get(in, 1)
+			if err != nil {
+				return nil, err
+			}
+			if shape, err = unsqueezeShape(in[0].shape, ax); err != nil {
+				return nil, err
+			}
+			if !axes.dynamic {
+				memo.put(in[0].shape, nil, shape)
+			}
 		}
 		y, err := RecycleView(last, 0, in[0], shape)
 		return Result(last, y), err

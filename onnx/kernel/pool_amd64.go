@@ -1,0 +1,26 @@
+//go:build amd64 && !purego
+
+package kernel
+
+import "golang.org/x/sys/cpu"
+
+// poolAVX512 reports whether maxPool2x2RowsAVX512 may run.
+var poolAVX512 = cpu.X86.HasAVX512F && cpu.X86.HasBMI2
+
+// maxPool2x2RowsAVX512 is maxPool2x2Rows32's loop (pool_amd64.s).
+//
+//go:noescape
+func maxPool2x2RowsAVX512(in, out *float32, w, ow, rows int)
+
+// maxPool2x2Rows32 computes a 2×2, stride-2 max pool (no argmax) over rows
+// consecutive row pairs of width w into rows of ow outputs (2·ow ≤ w), and
+// reports whether it could (false without AVX-512). Like
+// maxPool2x2Row32, it takes NaN from whichever tap VMAXPS meets it in.
+func maxPool2x2Rows32(in, out []float32, w, ow, rows int) bool {
+	if !poolAVX512 || rows <= 0 || ow <= 0 {
+		return false
+	}
+	_, _ = in[(2*rows-1)*w+2*ow-1], out[rows*ow-1]
+	maxPool2x2RowsAVX512(&in[0], &out[0], w, ow, rows)
+	return true
+}

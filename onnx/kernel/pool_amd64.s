@@ -1,0 +1,127 @@
+//go:build amd64 && !purego
+
+#include "textflag.h"
+
+// Column indexes of the even and odd inputs of 16 outputs, for VPERMI2PS
+// over two vectors (32 floats) of vertical maxima.
+DATA poolEven<>+0(SB)/4, $0
+DATA poolEven<>+4(SB)/4, $2
+DATA poolEven<>+8(SB)/4, $4
+DATA poolEven<>+12(SB)/4, $6
+DATA poolEven<>+16(SB)/4, $8
+DATA poolEven<>+20(SB)/4, $10
+DATA poolEven<>+24(SB)/4, $12
+DATA poolEven<>+28(SB)/4, $14
+DATA poolEven<>+32(SB)/4, $16
+DATA poolEven<>+36(SB)/4, $18
+DATA poolEven<>+40(SB)/4, $20
+DATA poolEven<>+44(SB)/4, $22
+DATA poolEven<>+48(SB)/4, $24
+DATA poolEven<>+52(SB)/4, $26
+DATA poolEven<>+56(SB)/4, $28
+DATA poolEven<>+60(SB)/4, $30
+GLOBL poolEven<>(SB), RODATA|NOPTR, $64
+
+DATA poolOdd<>+0(SB)/4, $1
+DATA poolOdd<>+4(SB)/4, $3
+DATA poolOdd<>+8(SB)/4, $5
+DATA poolOdd<>+12(SB)/4, $7
+DATA poolOdd<>+16(SB)/4, $9
+DATA poolOdd<>+20(SB)/4, $11
+DATA poolOdd<>+24(SB)/4, $13
+DATA poolOdd<>+28(SB)/4, $15
+DATA poolOdd<>+32(SB)/4, $17
+DATA poolOdd<>+36(SB)/4, $19
+DATA poolOdd<>+40(SB)/4, $21
+DATA poolOdd<>+44(SB)/4, $23
+DATA poolOdd<>+48(SB)/4, $25
+DATA poolOdd<>+52(SB)/4, $27
+DATA poolOdd<>+56(SB)/4, $29
+DATA poolOdd<>+60(SB)/4, $31
+GLOBL poolOdd<>(SB), RODATA|NOPTR, $64
+
+// func maxPool2x2RowsAVX512(in, out *float32, w, ow, rows int)
+//
+// For r < rows and j < ow: out[r·ow+j] = max(in[2r·w+2j], in[2r·w+2j+1],
+// in[(2r+1)·w+2j], in[(2r+1)·w+2j+1]): a 2×2, stride-2 max pool over
+// consecutive row pairs of width w (2·ow ≤ w), 16 outputs at a time with
+// the ragged end of each row masked, so that short rows (7 or 14 outputs)
+// cost one or two steps. Registers: K1/K2 mask the 32 input columns of a
+// step, K3 its 16 outputs; Z8/Z9 hold the even/odd column indexes.
+TEXT ·maxPool2x2RowsAVX512(SB), NOSPLIT, $0-40
+	MOVQ    in+0(FP), SI
+	MOVQ    out+8(FP), DI
+	MOVQ    w+16(FP), R8
+	MOVQ    ow+24(FP), R11
+	MOVQ    rows+32(FP), R9
+	VMOVUPS poolEven<>(SB), Z8
+	VMOVUPS poolOdd<>(SB), Z9
+	SHLQ    $2, R8                // input row bytes
+
+row:
+	TESTQ R9, R9
+	JZ    done
+	MOVQ  SI, AX                  // row 2r
+	LEAQ  (SI)(R8*1), BX          // row 2r+1
+	MOVQ  DI, DX
+	MOVQ  R11, CX                 // outputs left in the row
+
+step:
+	TESTQ   CX, CX
+	JZ      rowdone
+	MOVQ    $16, R12
+	CMPQ    CX, R12
+	CMOVQLT CX, R12               // n = min(left, 16) outputs
+	MOVQ    $1, R13
+	MOVQ    R12, R14
+	SHLQ    $1, R14               // 2n input columns
+	MOVQ    R14, R15
+	CMPQ    R15, $16
+	JLE     lowonly
+	MOVW    $0xffff, R13
+	KMOVW   R13, K1
+	SUBQ    $16, R15              // columns in the second vector
+	MOVQ    $1, R13
+	SHLXQ   R15, R13, R13
+	DECQ    R13
+	KMOVW   R13, K2
+	JMP     masks
+
+lowonly:
+	SHLXQ R15, R13, R13
+	DECQ  R13
+	KMOVW R13, K1
+	KXORW K2, K2, K2
+
+masks:
+	MOVQ      $1, R13
+	SHLXQ     R12, R13, R13
+	DECQ      R13
+	KMOVW     R13, K3
+	VMOVUPS.Z (AX), K1, Z0
+	VMOVUPS.Z 64(AX), K2, Z1
+	VMOVUPS.Z (BX), K1, Z2
+	VMOVUPS.Z 64(BX), K2, Z3
+	VMAXPS    Z2, Z0, Z0          // vertical maxima, columns 0-15
+	VMAXPS    Z3, Z1, Z1          // and 16-31
+	VMOVAPS   Z8, Z4
+	VPERMI2PS Z1, Z0, Z4          // even columns
+	VMOVAPS   Z9, Z5
+	VPERMI2PS Z1, Z0, Z5          // odd columns
+	VMAXPS    Z5, Z4, Z4
+	VMOVUPS   Z4, K3, (DX)
+	ADDQ      $128, AX
+	ADDQ      $128, BX
+	ADDQ      $64, DX
+	SUBQ      R12, CX
+	JMP       step
+
+rowdone:
+	LEAQ (SI)(R8*2), SI
+	LEAQ (DI)(R11*4), DI
+	DECQ R9
+	JMP  row
+
+done:
+	VZEROUPPER
+	RET
