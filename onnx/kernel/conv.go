@@ -184,6 +184,12 @@ func Conv2D[T Float](p ConvParams, x, w, b, y []T) {
 	}
 	l := getLoop[conv2DLoop[T]]()
 	*l = conv2DLoop[T]{p: p, x: x, w: w, b: b, y: y}
+	if w32, ok := any(w).([]float32); ok && sgemmFast && p.Group == 1 {
+		// Every image multiplies the same kernel: pack it once.
+		buf := getScratch[float32](roundUp(p.M, sgemmImpl.mr) * p.colRows())
+		l.pa, l.packed = packA(*buf, p.M, p.colRows(), w32, p.colRows()), true
+		defer putScratch(buf)
+	}
 	parallelRun(p.N, l)
 	putLoop(l)
 }
@@ -192,6 +198,8 @@ func Conv2D[T Float](p ConvParams, x, w, b, y []T) {
 type conv2DLoop[T Float] struct {
 	p          ConvParams
 	x, w, b, y []T
+	pa         packedA // the kernel packed (float32, one group), when packed
+	packed     bool
 }
 
 func (l *conv2DLoop[T]) run(_, lo, hi int) {
@@ -200,12 +208,16 @@ func (l *conv2DLoop[T]) run(_, lo, hi int) {
 	block := convBlock(p)
 	buf := getScratch[T](p.colRows() * min(block, ohw))
 	defer putScratch(buf)
+	var pa *packedA
+	if l.packed {
+		pa = &l.pa
+	}
 	for n := lo; n < hi; n++ {
 		xn := l.x[n*p.C*p.H*p.W : (n+1)*p.C*p.H*p.W]
 		yn := l.y[n*p.M*ohw : (n+1)*p.M*ohw]
 		for g := 0; g < p.Group; g++ {
 			for j := 0; j < ohw; j += block {
-				convColumns(p, xn, l.w, l.b, yn, g, j, min(j+block, ohw), *buf)
+				convColumns(p, xn, l.w, l.b, yn, g, j, min(j+block, ohw), *buf, pa)
 			}
 		}
 	}
@@ -220,8 +232,9 @@ func convBlock(p *ConvParams) int {
 
 // convColumns computes the output columns (pixels) [j0, j1) of group g of
 // one image: im2col of those columns into col (at least colRows·(j1-j0)
-// elements), then one product with the group's kernel.
-func convColumns[T Float](p *ConvParams, xn, w, b, yn []T, g, j0, j1 int, col []T) {
+// elements), then one product with the group's kernel, or with pa, the
+// kernel packed, when it is not nil (float32 only).
+func convColumns[T Float](p *ConvParams, xn, w, b, yn []T, g, j0, j1 int, col []T, pa *packedA) {
 	ohw := p.OutH() * p.OutW()
 	mg, rows, nb := p.M/p.Group, p.colRows(), j1-j0
 	col = col[:rows*nb]
@@ -238,7 +251,11 @@ func convColumns[T Float](p *ConvParams, xn, w, b, yn []T, g, j0, j1 int, col []
 			fill(yg[m*ohw+j0:m*ohw+j1], b[g*mg+m])
 		}
 	}
-	Gemm(false, false, mg, nb, rows, 1, w[g*mg*rows:], rows, col, nb, beta, yg[j0:], ohw)
+	if pa != nil {
+		gemmPackedA(pa, nb, any(col).([]float32), nb, float32(beta), any(yg).([]float32)[j0:], ohw)
+	} else {
+		Gemm(false, false, mg, nb, rows, 1, w[g*mg*rows:], rows, col, nb, beta, yg[j0:], ohw)
+	}
 	if p.Relu {
 		for m := 0; m < mg; m++ {
 			out := yg[m*ohw+j0 : m*ohw+j1]
@@ -307,7 +324,7 @@ func (l *convColumnsLoop[T]) run(_, lo, hi int) {
 	block := convBlock(p)
 	buf := getScratch[T](rows * min(block, j1-j0))
 	for j := j0; j < j1; j += block {
-		convColumns(p, l.xn, l.w, l.b, l.yn, l.g, j, min(j+block, j1), *buf)
+		convColumns(p, l.xn, l.w, l.b, l.yn, l.g, j, min(j+block, j1), *buf, nil)
 	}
 	putScratch(buf)
 }

@@ -239,7 +239,13 @@ func blockSize(n, limit, unit int) int {
 
 // sgemmSerial computes the product in the calling goroutine.
 func sgemmSerial(bufs *sgemmBufs, arch *sgemmArch, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	if m == 1 && !transB && (!transA || lda == 1) && arch.gemv != nil {
+	sgemmSerialPacked(bufs, arch, transA, transB, m, n, k, alpha, a, lda, nil, b, ldb, beta, c, ldc)
+}
+
+// sgemmSerialPacked is sgemmSerial that takes A already packed when pa is
+// not nil (see packA; a, lda and transA are then unused).
+func sgemmSerialPacked(bufs *sgemmBufs, arch *sgemmArch, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, pa []float32, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	if pa == nil && m == 1 && !transB && (!transA || lda == 1) && arch.gemv != nil {
 		// A single row (a batch of one through a dense layer): packing B
 		// would cost as much as the product, so stream B as it is.
 		_ = a[k-1]
@@ -271,15 +277,64 @@ func sgemmSerial(bufs *sgemmBufs, arch *sgemmArch, transA, transB bool, m, n, k 
 			}
 			for ic := 0; ic < m; ic += mcb {
 				mc := min(mcb, m-ic)
-				if transA {
+				ap := bufs.a
+				switch {
+				case pa != nil:
+					ap = pa[pc*roundUp(m, mr)+ic*kc:]
+				case transA:
 					packN(arch.copyA, mr, bufs.a, a, lda, pc, ic, kc, mc)
-				} else {
+				default:
 					packT(arch.transA, mr, bufs.a, a, lda, ic, pc, mc, kc, bufs.scratch)
 				}
-				sgemmMacro(arch, mc, nc, kc, alpha, bt, bufs.a, bufs.b, c[ic*ldc+jc:], ldc, bufs.tile)
+				sgemmMacro(arch, mc, nc, kc, alpha, bt, ap, bufs.b, c[ic*ldc+jc:], ldc, bufs.tile)
 			}
 		}
 	}
+}
+
+// roundUp rounds n up to a multiple of unit.
+func roundUp(n, unit int) int { return (n + unit - 1) / unit * unit }
+
+// packedA is a row-major m×k matrix packed once for sgemmSerialPacked, in
+// the blocks sgemmSerial would pack it in: for each depth block [pc,
+// pc+kc) and row block [ic, ic+mc), its mr-tall panels at
+// pc·roundUp(m, mr) + ic·kc. Products with many right-hand sides (a
+// convolution's kernel times each image's im2col blocks) pack it once.
+type packedA struct {
+	arch *sgemmArch
+	m, k int
+	data []float32
+}
+
+// packA packs the row-major m×k matrix a (row stride lda) into dst (grown
+// as needed) for the current routine set, which must exist (sgemmFast).
+func packA(dst []float32, m, k int, a []float32, lda int) packedA {
+	arch := sgemmImpl
+	mr := arch.mr
+	kcb := blockSize(k, arch.kc, 1)
+	mcb := blockSize(m, arch.mc, mr)
+	dst = grow(dst, roundUp(m, mr)*k)
+	scratch := getScratch[float32](mr * kcb)
+	for pc := 0; pc < k; pc += kcb {
+		kc := min(kcb, k-pc)
+		for ic := 0; ic < m; ic += mcb {
+			mc := min(mcb, m-ic)
+			packT(arch.transA, mr, dst[pc*roundUp(m, mr)+ic*kc:], a, lda, ic, pc, mc, kc, *scratch)
+		}
+	}
+	putScratch(scratch)
+	return packedA{arch: arch, m: m, k: k, data: dst}
+}
+
+// gemmPackedA computes C = A·B + beta·C (m×n, row stride ldc) for A packed
+// by packA and B a row-major k×n matrix (row stride ldb), in the calling
+// goroutine.
+func gemmPackedA(pa *packedA, n int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	checkMatrix("B", pa.k, n, len(b), ldb)
+	checkMatrix("C", pa.m, n, len(c), ldc)
+	bufs := getSgemmBufs()
+	sgemmSerialPacked(bufs, pa.arch, false, false, pa.m, n, pa.k, 1, nil, 0, pa.data, b, ldb, beta, c, ldc)
+	sgemmPool.put(bufs)
 }
 
 // sgemmMacro multiplies a packed mc×kc A block by a packed kc×nc B block
