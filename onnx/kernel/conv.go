@@ -237,12 +237,6 @@ func convBlock(p *ConvParams) int {
 func convColumns[T Float](p *ConvParams, xn, w, b, yn []T, g, j0, j1 int, col []T, pa *packedA) {
 	ohw := p.OutH() * p.OutW()
 	mg, rows, nb := p.M/p.Group, p.colRows(), j1-j0
-	col = col[:rows*nb]
-	if j0 == 0 && j1 == ohw {
-		im2col(p, xn, g*(p.C/p.Group), col)
-	} else {
-		im2colColumns(p, xn, g*(p.C/p.Group), j0, j1, col)
-	}
 	yg := yn[g*mg*ohw : (g+1)*mg*ohw]
 	beta := T(0)
 	if b != nil {
@@ -251,10 +245,22 @@ func convColumns[T Float](p *ConvParams, xn, w, b, yn []T, g, j0, j1 int, col []
 			fill(yg[m*ohw+j0:m*ohw+j1], b[g*mg+m])
 		}
 	}
-	if pa != nil {
-		gemmPackedA(pa, nb, any(col).([]float32), nb, float32(beta), any(yg).([]float32)[j0:], ohw)
-	} else {
-		Gemm(false, false, mg, nb, rows, 1, w[g*mg*rows:], rows, col, nb, beta, yg[j0:], ohw)
+	x32, ok := any(xn).([]float32)
+	switch {
+	case ok && j0%16 == 0 && canPackFromImage(p):
+		convProduct(p, x32, any(w).([]float32), pa, g, j0, nb, float32(beta), any(yg).([]float32)[j0:], ohw)
+	default:
+		col = col[:rows*nb]
+		if j0 == 0 && j1 == ohw {
+			im2col(p, xn, g*(p.C/p.Group), col)
+		} else {
+			im2colColumns(p, xn, g*(p.C/p.Group), j0, j1, col)
+		}
+		if pa != nil {
+			gemmPackedA(pa, nb, any(col).([]float32), nb, float32(beta), any(yg).([]float32)[j0:], ohw)
+		} else {
+			Gemm(false, false, mg, nb, rows, 1, w[g*mg*rows:], rows, col, nb, beta, yg[j0:], ohw)
+		}
 	}
 	if p.Relu {
 		for m := 0; m < mg; m++ {

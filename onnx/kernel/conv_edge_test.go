@@ -1,6 +1,7 @@
 package kernel
 
 import (
+	"math"
 	"math/rand/v2"
 	"testing"
 )
@@ -170,6 +171,48 @@ func TestGemvTails(t *testing.T) {
 						t.Fatalf("n=%d k=%d beta=%v: c[%d] = %v, want %v", n, k, beta, j, c[j], want[j])
 					}
 				}
+			}
+		}
+	}
+}
+
+// TestConvPackFromImage checks float32 convolutions that pack their
+// products' B panels straight from the image (stride 1, output rows as
+// long as input rows) against the definition, on random shapes: ragged
+// last panels, rows of fewer than 16 pixels, dilations, extra rows of
+// padding above and below, groups, one image (split by columns) and
+// several.
+func TestConvPackFromImage(t *testing.T) {
+	r := rand.New(rand.NewPCG(13, 14))
+	for range 300 {
+		k := 1 + r.IntN(5)
+		d := 1 + r.IntN(2)
+		total := (k - 1) * d
+		left := r.IntN(total + 1)
+		group := 1 + r.IntN(2)
+		p := ConvParams{N: 1 + r.IntN(3), C: group * (1 + r.IntN(3)), H: 1 + r.IntN(15), W: 1 + r.IntN(30),
+			M: group * (1 + r.IntN(9)), KH: k, KW: k,
+			PadTop: r.IntN(total + 2), PadLeft: left, PadBottom: r.IntN(total + 2), PadRight: total - left,
+			StrideH: 1, StrideW: 1, DilH: d, DilW: d, Group: group}
+		if p.OutH() <= 0 || p.OutW() != p.W {
+			continue
+		}
+		if r.IntN(4) == 0 { // large enough for batch 1 to split by columns
+			p.N, p.C, p.M, p.H, p.W = 1, 8*group, 8*group, 20, 24
+			p.PadLeft, p.PadRight = left, total-left
+		}
+		x := randSlice(r, p.N*p.C*p.H*p.W)
+		w := randSlice(r, p.M*p.C/p.Group*p.KH*p.KW)
+		b := randSlice(r, p.M)
+		want := naiveConv(p, x, w, b)
+		got := make([]float32, len(want))
+		for i := range got {
+			got[i] = float32(math.NaN())
+		}
+		Conv2D(p, f32(x), f32(w), f32(b), got)
+		for i := range want {
+			if d := float64(got[i]) - want[i]; math.IsNaN(d) || math.Abs(d) > 1e-4 {
+				t.Fatalf("%+v: y[%d] = %v, want %v", p, i, got[i], want[i])
 			}
 		}
 	}

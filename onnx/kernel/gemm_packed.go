@@ -239,13 +239,15 @@ func blockSize(n, limit, unit int) int {
 
 // sgemmSerial computes the product in the calling goroutine.
 func sgemmSerial(bufs *sgemmBufs, arch *sgemmArch, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	sgemmSerialPacked(bufs, arch, transA, transB, m, n, k, alpha, a, lda, nil, b, ldb, beta, c, ldc)
+	sgemmSerialPacked(bufs, arch, transA, transB, m, n, k, alpha, a, lda, nil, b, ldb, beta, c, ldc, nil)
 }
 
 // sgemmSerialPacked is sgemmSerial that takes A already packed when pa is
-// not nil (see packA; a, lda and transA are then unused).
-func sgemmSerialPacked(bufs *sgemmBufs, arch *sgemmArch, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, pa []float32, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	if pa == nil && m == 1 && !transB && (!transA || lda == 1) && arch.gemv != nil {
+// not nil (see packA; a, lda and transA are then unused), and that packs B
+// from an image with cb when it is not nil (see convB; b, ldb and transB
+// are then unused).
+func sgemmSerialPacked(bufs *sgemmBufs, arch *sgemmArch, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, pa []float32, b []float32, ldb int, beta float32, c []float32, ldc int, cb *convB) {
+	if pa == nil && cb == nil && m == 1 && !transB && (!transA || lda == 1) && arch.gemv != nil {
 		// A single row (a batch of one through a dense layer): packing B
 		// would cost as much as the product, so stream B as it is.
 		_ = a[k-1]
@@ -266,9 +268,12 @@ func sgemmSerialPacked(bufs *sgemmBufs, arch *sgemmArch, transA, transB bool, m,
 		nc := min(ncb, n-jc)
 		for pc := 0; pc < k; pc += kcb {
 			kc := min(kcb, k-pc)
-			if transB {
+			switch {
+			case cb != nil:
+				cb.pack(bufs.b, pc, jc, kc, nc)
+			case transB:
 				packT(arch.transB, nr, bufs.b, b, ldb, jc, pc, nc, kc, bufs.scratch)
-			} else {
+			default:
 				packN(arch.copyB, nr, bufs.b, b, ldb, pc, jc, kc, nc)
 			}
 			bt := beta
@@ -333,7 +338,7 @@ func gemmPackedA(pa *packedA, n int, b []float32, ldb int, beta float32, c []flo
 	checkMatrix("B", pa.k, n, len(b), ldb)
 	checkMatrix("C", pa.m, n, len(c), ldc)
 	bufs := getSgemmBufs()
-	sgemmSerialPacked(bufs, pa.arch, false, false, pa.m, n, pa.k, 1, nil, 0, pa.data, b, ldb, beta, c, ldc)
+	sgemmSerialPacked(bufs, pa.arch, false, false, pa.m, n, pa.k, 1, nil, 0, pa.data, b, ldb, beta, c, ldc, nil)
 	sgemmPool.put(bufs)
 }
 

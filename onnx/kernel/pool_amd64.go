@@ -24,3 +24,11 @@ func maxPool2x2Rows32(in, out []float32, w, ow, rows int) bool {
 	maxPool2x2RowsAVX512(&in[0], &out[0], w, ow, rows)
 	return true
 }
+
+// packConvPanelAVX512 is convB's loop (pool_amd64.s).
+//
+//go:noescape
+func packConvPanelAVX512(dst, src *float32, off int, offs *int32, masks *uint16, taps, tap, kc int)
+
+// convPackAVX512 reports whether convB may pack from images.
+var convPackAVX512 = cpu.X86.HasAVX512F

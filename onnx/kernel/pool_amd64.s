@@ -125,3 +125,43 @@ rowdone:
 done:
 	VZEROUPPER
 	RET
+
+// func packConvPanelAVX512(dst, src *float32, off int, offs *int32, masks *uint16, taps, tap, kc int)
+//
+// Packs one 16-column panel of a convolution's im2col matrix straight from
+// the image (see convB): for i < kc, the 16 floats at dst[16i:] are
+// src[off+offs[i]+t] for the lanes t set in masks[(tap+i) mod taps] and 0
+// for the others. Masked-off lanes are not read (AVX-512 masked loads do
+// not fault), so their addresses may fall outside the image.
+TEXT ·packConvPanelAVX512(SB), NOSPLIT, $0-64
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ off+16(FP), AX
+	LEAQ (SI)(AX*4), SI           // the panel's first pixel
+	MOVQ offs+24(FP), BX
+	MOVQ masks+32(FP), R8
+	MOVQ taps+40(FP), R9
+	MOVQ tap+48(FP), R10
+	MOVQ kc+56(FP), CX
+
+panel:
+	TESTQ     CX, CX
+	JZ        panelDone
+	KMOVW     (R8)(R10*2), K1
+	MOVLQSX   (BX), AX
+	VMOVUPS.Z (SI)(AX*4), K1, Z0
+	VMOVUPS   Z0, (DI)
+	ADDQ      $64, DI
+	ADDQ      $4, BX
+	INCQ      R10
+	CMPQ      R10, R9
+	JLT       nextTap
+	XORQ      R10, R10
+
+nextTap:
+	DECQ CX
+	JMP  panel
+
+panelDone:
+	VZEROUPPER
+	RET

@@ -7,3 +7,10 @@ const poolAVX512 = false
 
 // maxPool2x2Rows32 has no vector loop here: the caller pools in Go.
 func maxPool2x2Rows32(in, out []float32, w, ow, rows int) bool { return false }
+
+// convPackAVX512 is false: convolutions run im2col.
+const convPackAVX512 = false
+
+func packConvPanelAVX512(dst, src *float32, off int, offs *int32, masks *uint16, taps, tap, kc int) {
+	panic("kernel: packConvPanelAVX512 without AVX-512")
+}

@@ -1,0 +1,142 @@
+package kernel
+
+import (
+	"math"
+	"sync"
+	"sync/atomic"
+)
+
+// Convolutions with stride 1 whose output rows are as long as the input
+// rows ("same" padding, the common case) skip the im2col matrix: the
+// product packs its B panels straight from the image. Row r = (c, kh, kw)
+// of the im2col matrix is then the channel plane shifted by a constant,
+// offs[r] = c·H·W + (kh·DilH - PadTop)·W + (kw·DilW - PadLeft), and a
+// 16-pixel panel of it one masked vector load: the mask keeps the pixels
+// whose tap falls inside the image. The masks depend only on the panel and
+// the tap (kh, kw), so they are computed once per convolution shape.
+
+// convPackPlan is what packing from the image needs for one shape.
+type convPackPlan struct {
+	offs  []int32  // per im2col row
+	taps  int      // KH·KW
+	masks []uint16 // per 16-pixel panel and tap: the pixels to load
+}
+
+// convPlans memoizes plans by shape, up to maxConvPlans of them.
+var (
+	convPlans      sync.Map // ConvParams (N 0, Relu false) -> *convPackPlan
+	convPlansCount atomic.Int32
+)
+
+const maxConvPlans = 256
+
+// canPackFromImage reports whether p's products can pack B from the image
+// (float32 on the AVX-512 routine set, stride 1, output rows as long as
+// input rows, offsets that fit in 32 bits).
+func canPackFromImage(p *ConvParams) bool {
+	return convPackAVX512 && sgemmFast && sgemmImpl.nr == 16 &&
+		p.StrideH == 1 && p.StrideW == 1 && p.OutW() == p.W &&
+		int64(p.C)*int64(p.H)*int64(p.W) < math.MaxInt32/2
+}
+
+// convPlanFor returns the plan for p's shape.
+func convPlanFor(p *ConvParams) *convPackPlan {
+	key := *p
+	key.N, key.Relu = 0, false
+	if v, ok := convPlans.Load(key); ok {
+		return v.(*convPackPlan)
+	}
+	plan := newConvPackPlan(p)
+	if convPlansCount.Load() < maxConvPlans {
+		if _, loaded := convPlans.LoadOrStore(key, plan); !loaded {
+			convPlansCount.Add(1)
+		}
+	}
+	return plan
+}
+
+func newConvPackPlan(p *ConvParams) *convPackPlan {
+	oh, ow := p.OutH(), p.OutW()
+	taps := p.KH * p.KW
+	plan := &convPackPlan{taps: taps, offs: make([]int32, p.colRows())}
+	for c := 0; c < p.C/p.Group; c++ {
+		for kh := 0; kh < p.KH; kh++ {
+			for kw := 0; kw < p.KW; kw++ {
+				plan.offs[(c*p.KH+kh)*p.KW+kw] = int32(c*p.H*p.W + (kh*p.DilH-p.PadTop)*p.W + kw*p.DilW - p.PadLeft)
+			}
+		}
+	}
+	panels := (oh*ow + 15) / 16
+	plan.masks = make([]uint16, panels*taps)
+	rows := make([]uint16, p.KH)
+	cols := make([]uint16, p.KW)
+	for q := 0; q < panels; q++ {
+		clear(rows)
+		clear(cols)
+		for t := 0; t < 16; t++ {
+			j := q*16 + t
+			if j >= oh*ow {
+				break
+			}
+			y, x := j/ow, j%ow
+			for kh := range rows {
+				if iy := y + kh*p.DilH - p.PadTop; iy >= 0 && iy < p.H {
+					rows[kh] |= 1 << t
+				}
+			}
+			for kw := range cols {
+				if ix := x + kw*p.DilW - p.PadLeft; ix >= 0 && ix < p.W {
+					cols[kw] |= 1 << t
+				}
+			}
+		}
+		for kh := range rows {
+			for kw := range cols {
+				plan.masks[q*taps+kh*p.KW+kw] = rows[kh] & cols[kw]
+			}
+		}
+	}
+	return plan
+}
+
+// convB packs B panels of a convolution's product from the image: the
+// channels of one group (plane, from the group's first channel on), for
+// the output pixels from j0 (a multiple of 16) on.
+type convB struct {
+	plan  *convPackPlan
+	plane []float32
+	j0    int
+}
+
+// pack packs the 16-wide panels of the im2col rows [pc, pc+kc) and
+// columns [jc, jc+nc) (relative to j0) into dst, as packN would from the
+// matrix.
+func (cb *convB) pack(dst []float32, pc, jc, kc, nc int) {
+	plan := cb.plan
+	_ = plan.offs[pc+kc-1]
+	for q := 0; q*16 < nc; q++ {
+		jp := cb.j0 + jc + q*16
+		d := dst[q*16*kc : (q+1)*16*kc]
+		masks := plan.masks[jp/16*plan.taps : (jp/16+1)*plan.taps]
+		packConvPanelAVX512(&d[0], &cb.plane[0], jp, &plan.offs[pc], &masks[0], plan.taps, pc%plan.taps, kc)
+	}
+}
+
+// convProduct computes output columns [j0, j0+n) of group g of one image
+// (C = conv·, with beta as in Gemm) packing B from the image xn: A is the
+// group's kernel w, or pa when it is not nil.
+func convProduct(p *ConvParams, xn, w []float32, pa *packedA, g, j0, n int, beta float32, c []float32, ldc int) {
+	mg, rows := p.M/p.Group, p.colRows()
+	checkMatrix("C", mg, n, len(c), ldc)
+	cb := convB{plan: convPlanFor(p), plane: xn[g*(p.C/p.Group)*p.H*p.W:], j0: j0}
+	var a, packed []float32
+	if pa != nil {
+		packed = pa.data
+	} else {
+		a = w[g*mg*rows:]
+		checkMatrix("A", mg, rows, len(a), rows)
+	}
+	bufs := getSgemmBufs()
+	sgemmSerialPacked(bufs, sgemmImpl, false, false, mg, n, rows, 1, a, rows, packed, nil, 0, beta, c, ldc, &cb)
+	sgemmPool.put(bufs)
+}
