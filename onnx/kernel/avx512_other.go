@@ -11,6 +11,7 @@ func maxPool2x2Rows32(in, out []float32, w, ow, rows int) bool { return false }
 // convPackAVX512 is false: convolutions run im2col.
 const convPackAVX512 = false
 
+// packConvPanelAVX512 is never called without AVX-512 (convPackAVX512).
 func packConvPanelAVX512(dst, src *float32, off int, offs *int32, masks *uint16, taps, tap, kc int) {
 	panic("kernel: packConvPanelAVX512 without AVX-512")
 }

@@ -4,10 +4,13 @@ package kernel
 
 import "golang.org/x/sys/cpu"
 
+// The AVX-512 loops (avx512_amd64.s): the 2×2 max pool over whole planes
+// and the convolution panel packer, both built on masked loads.
+
 // poolAVX512 reports whether maxPool2x2RowsAVX512 may run.
 var poolAVX512 = cpu.X86.HasAVX512F && cpu.X86.HasBMI2
 
-// maxPool2x2RowsAVX512 is maxPool2x2Rows32's loop (pool_amd64.s).
+// maxPool2x2RowsAVX512 is maxPool2x2Rows32's loop.
 //
 //go:noescape
 func maxPool2x2RowsAVX512(in, out *float32, w, ow, rows int)
@@ -25,7 +28,7 @@ func maxPool2x2Rows32(in, out []float32, w, ow, rows int) bool {
 	return true
 }
 
-// packConvPanelAVX512 is convB's loop (pool_amd64.s).
+// packConvPanelAVX512 is convB's loop.
 //
 //go:noescape
 func packConvPanelAVX512(dst, src *float32, off int, offs *int32, masks *uint16, taps, tap, kc int)
