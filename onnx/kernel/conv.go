@@ -205,9 +205,12 @@ type conv2DLoop[T Float] struct {
 func (l *conv2DLoop[T]) run(_, lo, hi int) {
 	p := &l.p
 	ohw := p.OutH() * p.OutW()
-	block := convBlock(p)
-	buf := getScratch[T](p.colRows() * min(block, ohw))
-	defer putScratch(buf)
+	block := convBlock[T](p, ohw)
+	var col []T
+	if buf := colScratch[T](p, min(block, ohw)); buf != nil {
+		col = *buf
+		defer putScratch(buf)
+	}
 	var pa *packedA
 	if l.packed {
 		pa = &l.pa
@@ -217,7 +220,7 @@ func (l *conv2DLoop[T]) run(_, lo, hi int) {
 		yn := l.y[n*p.M*ohw : (n+1)*p.M*ohw]
 		for g := 0; g < p.Group; g++ {
 			for j := 0; j < ohw; j += block {
-				convColumns(p, xn, l.w, l.b, yn, g, j, min(j+block, ohw), *buf, pa)
+				convColumns(p, xn, l.w, l.b, yn, g, j, min(j+block, ohw), col, pa)
 			}
 		}
 	}
@@ -225,15 +228,31 @@ func (l *conv2DLoop[T]) run(_, lo, hi int) {
 
 // convBlock is the number of output columns whose im2col matrix a worker
 // builds at a time: as many as fit in convColumnBlock elements, in whole
-// tiles.
-func convBlock(p *ConvParams) int {
+// tiles; all n of them when the product packs from the image (no im2col
+// matrix, see canPackFromImage).
+func convBlock[T Float](p *ConvParams, n int) int {
+	if _, ok := any(T(0)).(float32); ok && canPackFromImage(p) {
+		return max(n, 1)
+	}
 	return max(convColumnTile, convColumnBlock/p.colRows()/convColumnTile*convColumnTile)
+}
+
+// colScratch returns scratch space for the im2col blocks of block
+// columns (give it back with putScratch), or nil when the product packs
+// from the image and needs none.
+func colScratch[T Float](p *ConvParams, block int) *[]T {
+	if _, ok := any(T(0)).(float32); ok && canPackFromImage(p) {
+		return nil
+	}
+	return getScratch[T](p.colRows() * block)
 }
 
 // convColumns computes the output columns (pixels) [j0, j1) of group g of
 // one image: im2col of those columns into col (at least colRows·(j1-j0)
 // elements), then one product with the group's kernel, or with pa, the
-// kernel packed, when it is not nil (float32 only).
+// kernel packed, when it is not nil (float32 only). A float32 product that
+// can pack from the image (canPackFromImage) does that and leaves col
+// unused.
 func convColumns[T Float](p *ConvParams, xn, w, b, yn []T, g, j0, j1 int, col []T, pa *packedA) {
 	ohw := p.OutH() * p.OutW()
 	mg, rows, nb := p.M/p.Group, p.colRows(), j1-j0
@@ -292,9 +311,9 @@ const convColumnTile = gemmNR
 const convFewMinMACs = 1 << 18
 
 // conv2DFew is Conv2D for fewer images than workers: each image and group
-// is split by output columns, each worker computing the im2col block and
-// the product for its own columns, so that the block stays in its cache
-// and the workers meet once per image.
+// is split by output columns, each worker computing the product (and the
+// im2col blocks, unless it packs from the image) for its own columns, so
+// that its data stays in its cache and the workers meet once per image.
 func conv2DFew[T Float](p ConvParams, x, w, b, y []T) {
 	ohw := p.OutH() * p.OutW()
 	tiles := (ohw + convColumnTile - 1) / convColumnTile
@@ -325,14 +344,20 @@ type convColumnsLoop[T Float] struct {
 
 func (l *convColumnsLoop[T]) run(_, lo, hi int) {
 	p := &l.p
-	ohw, rows := p.OutH()*p.OutW(), p.colRows()
+	ohw := p.OutH() * p.OutW()
 	j0, j1 := lo*convColumnTile, min(hi*convColumnTile, ohw)
-	block := convBlock(p)
-	buf := getScratch[T](rows * min(block, j1-j0))
-	for j := j0; j < j1; j += block {
-		convColumns(p, l.xn, l.w, l.b, l.yn, l.g, j, min(j+block, j1), *buf, nil)
+	block := convBlock[T](p, j1-j0)
+	var col []T
+	buf := colScratch[T](p, min(block, j1-j0))
+	if buf != nil {
+		col = *buf
 	}
-	putScratch(buf)
+	for j := j0; j < j1; j += block {
+		convColumns(p, l.xn, l.w, l.b, l.yn, l.g, j, min(j+block, j1), col, nil)
+	}
+	if buf != nil {
+		putScratch(buf)
+	}
 }
 
 // convColumnBlock is the most elements of im2col matrix conv2DFew's workers
