@@ -66,13 +66,19 @@ func (b *builder) slot(name string) int {
 	if s, ok := b.g.slots[name]; ok {
 		return s
 	}
-	s := len(b.g.names)
-	b.g.slots[name] = s
-	b.g.names = append(b.g.names, name)
-	b.g.consts = append(b.g.consts, nil)
-	b.g.defaults = append(b.g.defaults, nil)
-	b.g.types = append(b.g.types, ops.Type{})
-	b.g.producer = append(b.g.producer, -1)
+	return b.g.newSlot(name)
+}
+
+// newSlot adds a slot for a value of that name, with no producer, constant
+// or type yet.
+func (g *graph) newSlot(name string) int {
+	s := len(g.names)
+	g.slots[name] = s
+	g.names = append(g.names, name)
+	g.consts = append(g.consts, nil)
+	g.defaults = append(g.defaults, nil)
+	g.types = append(g.types, ops.Type{})
+	g.producer = append(g.producer, -1)
 	return s
 }
 
@@ -344,7 +350,7 @@ func (g *graph) fuse() {
 		}
 		return readers[s][0], r
 	}
-	for i, st := range g.steps[:len(g.steps)] {
+	for i, st := range g.steps { // the steps before the ones appended below
 		if st.c.Node.Type != "Conv" || st.c.Node.Domain != "" || len(st.out) != 1 || st.out[0] < 0 {
 			continue
 		}
@@ -352,7 +358,10 @@ func (g *graph) fuse() {
 		in, cur, kern := st.in, st.out[0], st.c.Recycling
 		if len(in) < 3 || in[2] < 0 {
 			if j, add := next(cur, "Add"); add != nil {
-				if bias := g.channelBias(add, cur); bias >= 0 {
+				if bias, baked := g.channelBias(add, cur); bias >= 0 {
+					if baked >= 0 && !slices.Contains(g.baked, baked) {
+						g.baked = append(g.baked, baked)
+					}
 					in = []int{in[0], in[1], bias}
 					f.absorbed, f.inner = append(f.absorbed, j), append(f.inner, cur)
 					cur = add.out[0]
@@ -388,36 +397,32 @@ func (g *graph) fuse() {
 // Add of the convolution output in and a constant, adds: the constant must
 // have one value per output channel (shape [M,1,…] or [1,M,1,…] against the
 // output [N,M,…]) of the output's element type. It returns -1 when add is
-// no such Add.
-func (g *graph) channelBias(add *step, in int) (s int) {
+// no such Add. The constant may be the default of an overridable input (an
+// initializer listed as a graph input, as in IR version 3): baked is then
+// that input's slot, for the plans without fusion to serve the runs that
+// override it (see overridesBaked); otherwise baked is -1.
+func (g *graph) channelBias(add *step, in int) (s, baked int) {
 	if len(add.in) != 2 {
-		return -1
+		return -1, -1
 	}
 	other := add.in[0]
 	if other == in {
 		other = add.in[1]
 	}
 	if other < 0 || other == in {
-		return -1
+		return -1, -1
 	}
 	c, out := g.consts[other], g.types[in]
+	baked = -1
 	if c == nil && g.defaults[other] != nil {
-		// An initializer listed as a graph input (IR version 3): baked in
-		// as its default, the plans without fusion serving runs that
-		// override it (see overridesBaked).
-		c = g.defaults[other]
-		defer func() {
-			if s >= 0 && !slices.Contains(g.baked, other) {
-				g.baked = append(g.baked, other)
-			}
-		}()
+		c, baked = g.defaults[other], other
 	}
 	if c == nil || !out.RankKnown || len(out.Dims) < 3 || !out.Dims[1].Known() || c.DType() != out.DType {
-		return -1
+		return -1, -1
 	}
 	shape := c.Shape()
 	if len(shape) > len(out.Dims) || len(shape) < len(out.Dims)-1 {
-		return -1
+		return -1, -1
 	}
 	lead := len(out.Dims) - len(shape) // 0 or 1 missing leading axes
 	for k, d := range shape {
@@ -426,25 +431,21 @@ func (g *graph) channelBias(add *step, in int) (s int) {
 			want = out.Dims[1].Size
 		}
 		if d != want {
-			return -1
+			return -1, -1
 		}
 	}
 	v, err := c.Reshape(out.Dims[1].Size)
 	if err != nil {
-		return -1
+		return -1, -1
 	}
-	s = len(g.names)
-	name := fmt.Sprintf("onnxkit/fused-bias/%d", s)
+	name := fmt.Sprintf("onnxkit/fused-bias/%d", len(g.names))
 	for _, taken := g.slots[name]; taken; _, taken = g.slots[name] {
 		name += "'" // a model's own value of that name
 	}
-	g.slots[name] = s
-	g.names = append(g.names, name)
-	g.consts = append(g.consts, v)
-	g.defaults = append(g.defaults, nil)
-	g.types = append(g.types, ops.Type{DType: c.DType(), RankKnown: true, Dims: []ops.Dim{out.Dims[1]}})
-	g.producer = append(g.producer, -1)
-	return s
+	s = g.newSlot(name)
+	g.consts[s] = v
+	g.types[s] = ops.Type{DType: c.DType(), RankKnown: true, Dims: []ops.Dim{out.Dims[1]}}
+	return s, baked
 }
 
 // withoutLast is the plain kernel of a recycling one.
