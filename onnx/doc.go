@@ -8,10 +8,18 @@
 // operator and the opset. Nodes whose inputs are all constant are evaluated
 // once at load time.
 //
+// Load also fuses a Conv with the nodes that alone read its output, an Add
+// of a per-channel constant (which becomes its bias) and a Relu, into one
+// step, as onnxruntime does; runs that fetch the values in between, or
+// override an initializer the fusion took as a constant, run the separate
+// steps, so fusion never changes what a run returns.
+//
 // Run takes and returns gorgonia.org/tensor *tensor.Dense values;
 // RunTensors does the same with the runtime's own Tensor type, which also
 // represents tensors with a zero dimension. Any intermediate value can be
 // fetched by name. A loaded Model is immutable and safe for concurrent use.
+// A Session runs a model again and again reusing the memory of each run in
+// the next: in steady state a run allocates nothing.
 //
 // Models may come from strangers: malformed files are errors naming the
 // node or tensor at fault, never panics, and memory is bounded. Each model

@@ -8,6 +8,12 @@
 // for float32 and float64 (the latter is what gradient checks use). They do
 // not validate their arguments beyond what is needed to stay in bounds:
 // callers (ops, layers) check shapes and report errors with context.
+//
+// float32 runs vector loops (AVX2/FMA, AVX-512; *_amd64.s) chosen at run
+// time from the CPU's features, with portable Go for other CPUs and for the
+// purego build tag. Large loops run in parallel on helper goroutines that
+// serve one task queue (parallel.go); scratch space is recycled through
+// free lists, so repeated calls allocate nothing.
 package kernel
 
 // Float is the set of element types the kernels compute in.
