@@ -229,10 +229,12 @@ func (l *conv2DLoop[T]) run(_, lo, hi int) {
 // convBlock is the number of output columns whose im2col matrix a worker
 // builds at a time: as many as fit in convColumnBlock elements, in whole
 // tiles; all n of them when the product packs from the image (no im2col
-// matrix, see canPackFromImage).
+// matrix, see canPackFromImage: flat, or all the image's n pixels).
 func convBlock[T Float](p *ConvParams, n int) int {
-	if _, ok := any(T(0)).(float32); ok && canPackFromImage(p) {
-		return max(n, 1)
+	if _, ok := any(T(0)).(float32); ok {
+		if flat, from := canPackFromImage(p); flat || from && n == p.OutH()*p.OutW() {
+			return max(n, 1)
+		}
 	}
 	return max(convColumnTile, convColumnBlock/p.colRows()/convColumnTile*convColumnTile)
 }
@@ -241,8 +243,10 @@ func convBlock[T Float](p *ConvParams, n int) int {
 // columns (give it back with putScratch), or nil when the product packs
 // from the image and needs none.
 func colScratch[T Float](p *ConvParams, block int) *[]T {
-	if _, ok := any(T(0)).(float32); ok && canPackFromImage(p) {
-		return nil
+	if _, ok := any(T(0)).(float32); ok {
+		if flat, from := canPackFromImage(p); flat || from && block == p.OutH()*p.OutW() {
+			return nil
+		}
 	}
 	return getScratch[T](p.colRows() * block)
 }
@@ -257,6 +261,19 @@ func convColumns[T Float](p *ConvParams, xn, w, b, yn []T, g, j0, j1 int, col []
 	ohw := p.OutH() * p.OutW()
 	mg, rows, nb := p.M/p.Group, p.colRows(), j1-j0
 	yg := yn[g*mg*ohw : (g+1)*mg*ohw]
+	x32, is32 := any(xn).([]float32)
+	flat, fromImage := canPackFromImage(p)
+	if is32 && fromImage && !flat && j0 == 0 && j1 == ohw {
+		var b32 []float32
+		if b != nil {
+			b32 = any(b).([]float32)
+		}
+		convProductWide(p, x32, any(w).([]float32), pa, g, b32, any(yg).([]float32))
+		if p.Relu {
+			relu(yg, yg)
+		}
+		return
+	}
 	beta := T(0)
 	if b != nil {
 		beta = 1
@@ -264,9 +281,8 @@ func convColumns[T Float](p *ConvParams, xn, w, b, yn []T, g, j0, j1 int, col []
 			fill(yg[m*ohw+j0:m*ohw+j1], b[g*mg+m])
 		}
 	}
-	x32, ok := any(xn).([]float32)
 	switch {
-	case ok && j0%16 == 0 && canPackFromImage(p):
+	case is32 && flat && j0%16 == 0:
 		convProduct(p, x32, any(w).([]float32), pa, g, j0, nb, float32(beta), any(yg).([]float32)[j0:], ohw)
 	default:
 		col = col[:rows*nb]

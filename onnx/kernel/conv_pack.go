@@ -6,14 +6,17 @@ import (
 	"sync/atomic"
 )
 
-// Convolutions with stride 1 whose output rows are as long as the input
-// rows ("same" padding, the common case) skip the im2col matrix: the
-// product packs its B panels straight from the image. Row r = (c, kh, kw)
-// of the im2col matrix is then the channel plane shifted by a constant,
-// offs[r] = c·H·W + (kh·DilH - PadTop)·W + (kw·DilW - PadLeft), and a
-// 16-pixel panel of it one masked vector load: the mask keeps the pixels
-// whose tap falls inside the image. The masks depend only on the panel and
-// the tap (kh, kw), so they are computed once per convolution shape.
+// Convolutions with stride 1 skip the im2col matrix: the product packs its
+// B panels straight from the image. Laid out on output rows as long as the
+// input rows (W pixels), row r = (c, kh, kw) of the im2col matrix is the
+// channel plane shifted by a constant, offs[r] = c·H·W + (kh·DilH -
+// PadTop)·W + (kw·DilW - PadLeft), and a 16-pixel panel of it one masked
+// vector load: the mask keeps the pixels whose tap falls inside the image.
+// The masks depend only on the panel and the tap (kh, kw), so they are
+// computed once per convolution shape. With "same" padding the output rows
+// are that long (flat); narrower ones ("valid" padding) are computed W
+// wide, the extra pixels zero, and then copied out (wide; see
+// convProductWide).
 
 // convPackPlan is what packing from the image needs for one shape.
 type convPackPlan struct {
@@ -31,12 +34,16 @@ var (
 const maxConvPlans = 256
 
 // canPackFromImage reports whether p's products can pack B from the image
-// (float32 on the AVX-512 routine set, stride 1, output rows as long as
-// input rows, offsets that fit in 32 bits).
-func canPackFromImage(p *ConvParams) bool {
-	return convPackAVX512 && sgemmFast && sgemmImpl.nr == 16 &&
-		p.StrideH == 1 && p.StrideW == 1 && p.OutW() == p.W &&
-		int64(p.C)*int64(p.H)*int64(p.W) < math.MaxInt32/2
+// (float32 on the AVX-512 routine set, stride 1, output rows no longer
+// than input rows and at least half as long, so that computing them as
+// long at most doubles the work, offsets that fit in 32 bits). Output rows
+// as long as the input rows (flat) can be computed by ranges of pixels,
+// narrower ones only a whole image at a time (convProductWide).
+func canPackFromImage(p *ConvParams) (flat, ok bool) {
+	ok = convPackAVX512 && sgemmFast && sgemmImpl.nr == 16 &&
+		p.StrideH == 1 && p.StrideW == 1 && p.OutW() <= p.W && 2*p.OutW() >= p.W && p.OutH() > 0 &&
+		int64(p.C)*int64(p.H)*int64(p.W) < math.MaxInt32/2 && int64(p.OutH())*int64(p.W) < math.MaxInt32/2
+	return ok && p.OutW() == p.W, ok
 }
 
 // convPlanFor returns the plan for p's shape.
@@ -56,7 +63,7 @@ func convPlanFor(p *ConvParams) *convPackPlan {
 }
 
 func newConvPackPlan(p *ConvParams) *convPackPlan {
-	oh, ow := p.OutH(), p.OutW()
+	oh, ow, w := p.OutH(), p.OutW(), p.W // pixel j is at (j/w, j%w)
 	taps := p.KH * p.KW
 	plan := &convPackPlan{taps: taps, offs: make([]int32, p.colRows())}
 	for c := 0; c < p.C/p.Group; c++ {
@@ -66,7 +73,7 @@ func newConvPackPlan(p *ConvParams) *convPackPlan {
 			}
 		}
 	}
-	panels := (oh*ow + 15) / 16
+	panels := (oh*w + 15) / 16
 	plan.masks = make([]uint16, panels*taps)
 	rows := make([]uint16, p.KH)
 	cols := make([]uint16, p.KW)
@@ -75,10 +82,13 @@ func newConvPackPlan(p *ConvParams) *convPackPlan {
 		clear(cols)
 		for t := 0; t < 16; t++ {
 			j := q*16 + t
-			if j >= oh*ow {
+			if j >= oh*w {
 				break
 			}
-			y, x := j/ow, j%ow
+			y, x := j/w, j%w
+			if x >= ow {
+				continue // a pixel past a narrow output row: zero
+			}
 			for kh := range rows {
 				if iy := y + kh*p.DilH - p.PadTop; iy >= 0 && iy < p.H {
 					rows[kh] |= 1 << t
@@ -120,6 +130,29 @@ func (cb *convB) pack(dst []float32, pc, jc, kc, nc int) {
 		masks := plan.masks[jp/16*plan.taps : (jp/16+1)*plan.taps]
 		packConvPanelAVX512(&d[0], &cb.plane[0], jp, &plan.offs[pc], &masks[0], plan.taps, pc%plan.taps, kc)
 	}
+}
+
+// convProductWide computes group g of one image (conv·, plus the bias b
+// when it is not nil) for output rows narrower than the input rows: the
+// product runs on rows W pixels wide into scratch space, then the OW
+// pixels of each row are copied into y (the group's outputs).
+func convProductWide(p *ConvParams, xn, w []float32, pa *packedA, g int, b, y []float32) {
+	mg, oh, ow := p.M/p.Group, p.OutH(), p.OutW()
+	n := oh * p.W
+	buf := getScratch[float32](mg * n)
+	wide := *buf
+	beta := float32(0)
+	if b != nil {
+		beta = 1
+		for m := 0; m < mg; m++ {
+			fill(wide[m*n:(m+1)*n], b[g*mg+m])
+		}
+	}
+	convProduct(p, xn, w, pa, g, 0, n, beta, wide, n)
+	for m := 0; m < mg; m++ {
+		copyRows(y[m*oh*ow:], wide[m*n:], ow, oh, ow, p.W)
+	}
+	putScratch(buf)
 }
 
 // convProduct computes output columns [j0, j0+n) of group g of one image
