@@ -36,12 +36,14 @@ const maxConvPlans = 256
 // canPackFromImage reports whether p's products can pack B from the image
 // (float32 on the AVX-512 routine set, stride 1, output rows no longer
 // than input rows and at least half as long, so that computing them as
-// long at most doubles the work, offsets that fit in 32 bits). Output rows
+// long at most doubles the work, a non-empty image, offsets that fit in 32
+// bits; an empty image padded into a non-empty output is left to im2col). Output rows
 // as long as the input rows (flat) can be computed by ranges of pixels,
 // narrower ones only a whole image at a time (convProductWide).
 func canPackFromImage(p *ConvParams) (flat, ok bool) {
 	ok = convPackAVX512 && sgemmFast && sgemmImpl.nr == 16 &&
 		p.StrideH == 1 && p.StrideW == 1 && p.OutW() <= p.W && 2*p.OutW() >= p.W && p.OutH() > 0 &&
+		p.H > 0 && p.W > 0 && p.C > 0 &&
 		int64(p.C)*int64(p.H)*int64(p.W) < math.MaxInt32/2 && int64(p.OutH())*int64(p.W) < math.MaxInt32/2
 	return ok && p.OutW() == p.W, ok
 }

@@ -59,6 +59,9 @@ var convCases = []struct {
 	{"depthwise", ConvParams{N: 2, C: 3, H: 4, W: 5, M: 3, KH: 2, KW: 2, StrideH: 1, StrideW: 1, DilH: 1, DilW: 1, Group: 3}},
 	// One image large enough to be split by columns across the workers
 	// (convFewMinMACs), plain and grouped.
+	// No input rows, only padding: the output is the bias (found by FuzzRun).
+	{"empty-rows", ConvParams{N: 2, C: 2, H: 0, W: 5, M: 3, KH: 1, KW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1, StrideH: 1, StrideW: 1, DilH: 1, DilW: 1, Group: 1}},
+	{"empty-rows-batch1", ConvParams{N: 1, C: 2, H: 0, W: 5, M: 3, KH: 1, KW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1, StrideH: 1, StrideW: 1, DilH: 1, DilW: 1, Group: 1}},
 	{"batch1-split", ConvParams{N: 1, C: 8, H: 20, W: 19, M: 14, KH: 5, KW: 5, PadTop: 2, PadLeft: 2, PadBottom: 2, PadRight: 2, StrideH: 1, StrideW: 1, DilH: 1, DilW: 1, Group: 1}},
 	{"batch1-split-grouped", ConvParams{N: 1, C: 8, H: 22, W: 24, M: 16, KH: 3, KW: 3, PadTop: 1, PadLeft: 0, PadBottom: 1, PadRight: 2, StrideH: 1, StrideW: 1, DilH: 1, DilW: 1, Group: 2}},
 }
