@@ -278,24 +278,7 @@ func prepareSqueeze(n *Node) (Kernel, error) {
 	if err != nil {
 		return nil, err
 	}
-	var memo shapeMemo // output shape for the last input shape (static axes)
-	return n.Recycling(func(in, last []*Tensor) ([]*Tensor, error) {
-		shape := memo.get(in[0].shape, nil)
-		if shape == nil || axes.dynamic {
-			ax, err := axes.get(in, 1)
-			if err != nil {
-				return nil, err
-			}
-			if shape, err = squeezeShape(in[0].shape, ax); err != nil {
-				return nil, err
-			}
-			if !axes.dynamic {
-				memo.put(in[0].shape, nil, shape)
-			}
-		}
-		y, err := RecycleView(last, 0, in[0], shape)
-		return Result(last, y), err
-	}), nil
+	return axesViewKernel(n, axes, squeezeShape), nil
 }
 
 // squeezeShape removes the given axes (which must have size 1) from shape,
@@ -374,24 +357,7 @@ func prepareUnsqueeze(n *Node) (Kernel, error) {
 		n.Attrs.RequiredInts("axes")
 		return nil, n.Attrs.Err()
 	}
-	var memo shapeMemo // output shape for the last input shape (static axes)
-	return n.Recycling(func(in, last []*Tensor) ([]*Tensor, error) {
-		shape := memo.get(in[0].shape, nil)
-		if shape == nil || axes.dynamic {
-			ax, err := axes.get(in, 1)
-			if err != nil {
-				return nil, err
-			}
-			if shape, err = unsqueezeShape(in[0].shape, ax); err != nil {
-				return nil, err
-			}
-			if !axes.dynamic {
-				memo.put(in[0].shape, nil, shape)
-			}
-		}
-		y, err := RecycleView(last, 0, in[0], shape)
-		return Result(last, y), err
-	}), nil
+	return axesViewKernel(n, axes, unsqueezeShape), nil
 }
 
 // unsqueezeInserted returns, for an output of rank, which axes are the
@@ -662,4 +628,28 @@ func inferConstantOfShape(n *Node, in []Type) ([]Type, error) {
 		return []Type{rankType(dt, s.Dims[0].Size)}, nil
 	}
 	return []Type{{DType: dt}}, nil
+}
+
+// axesViewKernel is the kernel of Squeeze and Unsqueeze: a view of input 0
+// with the shape reshape gives for the axes, remembered for the last input
+// shape when the axes are static.
+func axesViewKernel(n *Node, axes axesArg, reshape func(shape, axes []int) ([]int, error)) Kernel {
+	var memo shapeMemo
+	return n.Recycling(func(in, last []*Tensor) ([]*Tensor, error) {
+		shape := memo.get(in[0].shape, nil)
+		if shape == nil || axes.dynamic {
+			ax, err := axes.get(in, 1)
+			if err != nil {
+				return nil, err
+			}
+			if shape, err = reshape(in[0].shape, ax); err != nil {
+				return nil, err
+			}
+			if !axes.dynamic {
+				memo.put(in[0].shape, nil, shape)
+			}
+		}
+		y, err := RecycleView(last, 0, in[0], shape)
+		return Result(last, y), err
+	})
 }
