@@ -1,6 +1,7 @@
 package ops
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
 )
@@ -233,3 +234,9 @@ func (l dtypeList) String() string {
 	}
 	return s
 }
+
+// ErrUnsupported marks errors about valid ONNX that onnxkit does not
+// implement: an operator or operator version, an element type, an attribute
+// value. Test with errors.Is; the conformance report counts such models as
+// unsupported rather than failing.
+var ErrUnsupported = errors.New("not supported by onnxkit")

@@ -266,17 +266,3 @@ func unknownDims(n int) []Dim {
 func rankType(dt DType, n int) Type {
 	return Type{DType: dt, RankKnown: true, Dims: unknownDims(n)}
 }
-
-// constInts returns the value of input i as int64s when it is known at
-// load time (nil, false otherwise, or when it cannot be read).
-func constInts(n *Node, i int) ([]int64, bool) {
-	c := n.Const(i)
-	if c == nil || !c.dtype.IsInteger() || c.Rank() > 1 {
-		return nil, false
-	}
-	v, err := AsInt64s(c)
-	if err != nil {
-		return nil, false
-	}
-	return v, true
-}

@@ -1,9 +1,10 @@
 package ops
 
 import (
-	"google.golang.org/protobuf/proto"
 	"strings"
 	"testing"
+
+	"google.golang.org/protobuf/proto"
 
 	"github.com/onnxkit/onnxkit/onnx/onnxpb"
 )

@@ -1,7 +1,6 @@
 package ops
 
 import (
-	"errors"
 	"fmt"
 	"slices"
 	"sort"
@@ -9,12 +8,6 @@ import (
 
 	"github.com/onnxkit/onnxkit/onnx/onnxpb"
 )
-
-// ErrUnsupported marks errors about valid ONNX that onnxkit does not
-// implement: an operator or operator version, an element type, an attribute
-// value. Test with errors.Is; the conformance report counts such models as
-// unsupported rather than failing.
-var ErrUnsupported = errors.New("not supported by onnxkit")
 
 // Kernel computes a prepared node's outputs from its inputs.
 //

@@ -2,9 +2,10 @@ package ops
 
 import (
 	"errors"
-	"google.golang.org/protobuf/proto"
 	"strings"
 	"testing"
+
+	"google.golang.org/protobuf/proto"
 
 	"github.com/onnxkit/onnxkit/onnx/onnxpb"
 )

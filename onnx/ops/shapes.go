@@ -96,12 +96,3 @@ func NormalizeAxes(axes []int, rank int) ([]int, error) {
 	}
 	return out, nil
 }
-
-// Input returns in[i], or nil when the node has fewer inputs or omitted it
-// (an empty input name). Kernels use it for optional inputs.
-func Input(in []*Tensor, i int) *Tensor {
-	if i < 0 || i >= len(in) {
-		return nil
-	}
-	return in[i]
-}

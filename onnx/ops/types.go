@@ -1,7 +1,6 @@
 package ops
 
 import (
-	"errors"
 	"strconv"
 	"strings"
 )
@@ -99,76 +98,4 @@ func (t Type) String() string {
 	}
 	b.WriteByte(']')
 	return b.String()
-}
-
-// InferBroadcast is a ready-made Infer for elementwise operators: the output
-// has the first input's element type (or out if not Undefined) and the
-// broadcast of all present inputs' shapes, as far as they are known. Static
-// shapes that cannot broadcast are an error.
-func InferBroadcast(out DType) func(n *Node, in []Type) ([]Type, error) {
-	return func(n *Node, in []Type) ([]Type, error) {
-		t := Type{DType: out}
-		rank := 0
-		for i, x := range in {
-			if !n.HasInput(i) {
-				continue
-			}
-			if t.DType == Undefined {
-				t.DType = x.DType
-			}
-			if !x.RankKnown {
-				return []Type{{DType: t.DType}}, nil
-			}
-			rank = max(rank, len(x.Dims))
-		}
-		t.RankKnown = true
-		t.Dims = make([]Dim, rank)
-		for j := range t.Dims {
-			t.Dims[j] = Dim{Size: 1}
-		}
-		for i, x := range in {
-			if !n.HasInput(i) {
-				continue
-			}
-			off := rank - len(x.Dims)
-			for j, d := range x.Dims {
-				o := &t.Dims[off+j]
-				switch {
-				case d.Size == 1:
-				case o.Size == 1:
-					*o = d
-				case !d.Known():
-					if o.Known() {
-						// o > 1 forces d == o at run time.
-						continue
-					}
-					if o.Param != d.Param {
-						*o = UnknownDim
-					}
-				case !o.Known():
-					*o = d // d > 1 forces the size
-				case d.Size != o.Size:
-					return nil, errBroadcastTypes(in)
-				}
-			}
-		}
-		return []Type{t}, nil
-	}
-}
-
-func errBroadcastTypes(in []Type) error {
-	parts := make([]string, len(in))
-	for i, t := range in {
-		parts[i] = t.String()
-	}
-	return errors.New("cannot broadcast " + strings.Join(parts, " and "))
-}
-
-// InferSame is a ready-made Infer for operators whose single output has the
-// type of input 0 (Identity, Relu, Neg, ...).
-func InferSame(n *Node, in []Type) ([]Type, error) {
-	if len(in) == 0 {
-		return nil, nil
-	}
-	return []Type{in[0]}, nil
 }
