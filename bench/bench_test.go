@@ -14,7 +14,7 @@ import (
 	"github.com/onnxkit/onnxkit/internal/peer"
 	"github.com/onnxkit/onnxkit/layers"
 	"github.com/onnxkit/onnxkit/onnx"
-	"github.com/onnxkit/onnxkit/onnx/ops"
+	"github.com/onnxkit/onnxkit/onnx/tensors"
 	"github.com/onnxkit/onnxkit/trainer"
 	"github.com/onnxkit/onnxkit/trainer/mnist"
 )
@@ -167,11 +167,11 @@ func BenchmarkInferONNX(b *testing.B) {
 	}
 	for _, bt := range batches {
 		b.Run(bt.name, func(b *testing.B) {
-			x, err := onnx.NewTensor([]int{bt.n, 1, 28, 28}, append([]float32(nil), images(bt.n)...))
+			x, err := tensors.New([]int{bt.n, 1, 28, 28}, append([]float32(nil), images(bt.n)...))
 			if err != nil {
 				b.Fatal(err)
 			}
-			in := map[string]*onnx.Tensor{"input": x}
+			in := map[string]*tensors.Tensor{"input": x}
 			s := m.NewSession()
 			timeRuns(b, bt.n, func() error { _, err := s.Run(in); return err })
 		})
@@ -256,11 +256,11 @@ func BenchmarkInferFixtures(b *testing.B) {
 			for i := range data {
 				data[i] = r.Float32()
 			}
-			x, err := onnx.NewTensor(shape, data)
+			x, err := tensors.New(shape, data)
 			if err != nil {
 				b.Fatal(err)
 			}
-			feeds := map[string]*onnx.Tensor{in.Name: x}
+			feeds := map[string]*tensors.Tensor{in.Name: x}
 			s := m.NewSession()
 			res, err := s.Run(feeds) // also gives onnxruntime its output shape
 			if err != nil {
@@ -280,8 +280,8 @@ func BenchmarkInferFixtures(b *testing.B) {
 // fixtureShape gives a declared input type's shape for a batch of n: the
 // first dimension takes n when it is free (or already n), the others must
 // be fixed.
-func fixtureShape(t ops.Type, n int) ([]int, bool) {
-	if !t.RankKnown || len(t.Dims) == 0 || t.DType != ops.Float32 {
+func fixtureShape(t tensors.Type, n int) ([]int, bool) {
+	if !t.RankKnown || len(t.Dims) == 0 || t.DType != tensors.Float32 {
 		return nil, false
 	}
 	shape := make([]int, len(t.Dims))

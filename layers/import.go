@@ -10,6 +10,7 @@ import (
 	"github.com/onnxkit/onnxkit/onnx"
 	pb "github.com/onnxkit/onnxkit/onnx/onnxpb"
 	"github.com/onnxkit/onnxkit/onnx/ops"
+	"github.com/onnxkit/onnxkit/onnx/tensors"
 )
 
 // ErrNotSequential is wrapped by FromONNX errors about graphs that are not
@@ -101,7 +102,7 @@ func (im *importer) next(name string) (*pb.NodeProto, error) {
 
 // constant returns an initializer's or Constant node's value as float32s
 // (or int64s converted), with its shape.
-func (im *importer) constant(name string) (*ops.Tensor, error) {
+func (im *importer) constant(name string) (*tensors.Tensor, error) {
 	if t, err := im.m.Initializer(name); err == nil {
 		return t, nil
 	}
@@ -109,7 +110,7 @@ func (im *importer) constant(name string) (*ops.Tensor, error) {
 		if n.GetOpType() == "Constant" && len(n.GetOutput()) == 1 && n.GetOutput()[0] == name {
 			for _, a := range n.GetAttribute() {
 				if a.GetName() == "value" && a.GetT() != nil {
-					return ops.FromProto(a.GetT())
+					return tensors.FromProto(a.GetT())
 				}
 			}
 		}
@@ -117,12 +118,12 @@ func (im *importer) constant(name string) (*ops.Tensor, error) {
 	return nil, fmt.Errorf("tensor %q is not a constant (an initializer or Constant node)", name)
 }
 
-func floats(t *ops.Tensor) ([]float32, error) {
+func floats(t *tensors.Tensor) ([]float32, error) {
 	switch t.DType() {
-	case ops.Float32:
-		return slices.Clone(ops.Data[float32](t)), nil
-	case ops.Float64:
-		d := ops.Data[float64](t)
+	case tensors.Float32:
+		return slices.Clone(tensors.Data[float32](t)), nil
+	case tensors.Float64:
+		d := tensors.Data[float64](t)
 		out := make([]float32, len(d))
 		for i, v := range d {
 			out[i] = float32(v)
@@ -133,7 +134,7 @@ func floats(t *ops.Tensor) ([]float32, error) {
 }
 
 func (im *importer) attrs(n *pb.NodeProto) (*ops.Attrs, error) {
-	a, err := ops.NewAttrs(n.GetAttribute(), ops.FromProto)
+	a, err := ops.NewAttrs(n.GetAttribute(), tensors.FromProto)
 	if err != nil {
 		return nil, fmt.Errorf("node %q (%s): %w", n.GetName(), n.GetOpType(), err)
 	}
@@ -281,7 +282,7 @@ func isToNCHW(im *importer, n *pb.NodeProto) bool {
 		if err != nil {
 			return false
 		}
-		v, err := ops.AsInt64s(t)
+		v, err := tensors.AsInt64s(t)
 		return err == nil && len(v) == 4 && v[1] == 1
 	}
 	return false
@@ -313,7 +314,7 @@ func (im *importer) layer(n *pb.NodeProto, cur string) error {
 		}
 		if n.GetOpType() == "Reshape" {
 			if t, err := im.constant(n.GetInput()[1]); err == nil {
-				v, _ := ops.AsInt64s(t)
+				v, _ := tensors.AsInt64s(t)
 				if len(v) != 2 {
 					return im.fail(n, "reshape to %v, want [N, K]", v)
 				}

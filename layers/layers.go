@@ -8,7 +8,7 @@ import (
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 
-	"github.com/onnxkit/onnxkit/onnx/kernel"
+	"github.com/onnxkit/onnxkit/internal/kernel"
 )
 
 // Param is one trainable tensor of a layer. Its Value is shared by every

@@ -11,7 +11,7 @@ import (
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 
-	"github.com/onnxkit/onnxkit/onnx/kernel"
+	"github.com/onnxkit/onnxkit/internal/kernel"
 )
 
 // This file holds the Gorgonia operations behind the layers. Each one runs

@@ -15,7 +15,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/onnxkit/onnxkit/onnx/onnxpb"
-	"github.com/onnxkit/onnxkit/onnx/ops"
+	"github.com/onnxkit/onnxkit/onnx/tensors"
 )
 
 // The conformance test runs the ONNX backend tests shipped by Debian's
@@ -218,7 +218,7 @@ func runDataSet(m *Model, dir string, tol tolerance) (float64, error) {
 	if len(outFiles) != len(m.Outputs()) {
 		return 0, fmt.Errorf("%d output files for %d graph outputs", len(outFiles), len(m.Outputs()))
 	}
-	inputs := map[string]*Tensor{}
+	inputs := map[string]*tensors.Tensor{}
 	for i, vi := range feedable {
 		t, err := ReadTensor(filepath.Join(dir, fmt.Sprintf("input_%d.pb", i)))
 		if err != nil {
@@ -230,7 +230,7 @@ func runDataSet(m *Model, dir string, tol tolerance) (float64, error) {
 	if err != nil {
 		return 0, err
 	}
-	wants := make([]*Tensor, len(m.Outputs()))
+	wants := make([]*tensors.Tensor, len(m.Outputs()))
 	worst := 0.0
 	for i, vi := range m.Outputs() {
 		want, err := ReadTensor(filepath.Join(dir, fmt.Sprintf("output_%d.pb", i)))
@@ -264,18 +264,18 @@ func runDataSet(m *Model, dir string, tol tolerance) (float64, error) {
 // compareTensors checks got against want: same element type and shape,
 // equal strings and bools, numbers within tolerance (NaN matches NaN,
 // infinities must match exactly). It returns the largest absolute error.
-func compareTensors(got, want *Tensor, tol tolerance) (float64, error) {
+func compareTensors(got, want *tensors.Tensor, tol tolerance) (float64, error) {
 	if got == nil {
 		return 0, errors.New("missing")
 	}
 	if got.DType() != want.DType() {
 		return 0, fmt.Errorf("element type %v, want %v", got.DType(), want.DType())
 	}
-	if !ops.SameShape(got.Shape(), want.Shape()) {
-		return 0, fmt.Errorf("shape %v, want %v", ops.FormatShape(got.Shape()), ops.FormatShape(want.Shape()))
+	if !tensors.SameShape(got.Shape(), want.Shape()) {
+		return 0, fmt.Errorf("shape %v, want %v", tensors.FormatShape(got.Shape()), tensors.FormatShape(want.Shape()))
 	}
-	if got.DType() == ops.String {
-		g, w := ops.Data[string](got), ops.Data[string](want)
+	if got.DType() == tensors.String {
+		g, w := tensors.Data[string](got), tensors.Data[string](want)
 		for i := range w {
 			if g[i] != w[i] {
 				return 0, fmt.Errorf("element %d is %q, want %q", i, g[i], w[i])
@@ -283,11 +283,11 @@ func compareTensors(got, want *Tensor, tol tolerance) (float64, error) {
 		}
 		return 0, nil
 	}
-	g, err := ops.AsFloat64s(got)
+	g, err := tensors.AsFloat64s(got)
 	if err != nil {
 		return 0, err
 	}
-	w, err := ops.AsFloat64s(want)
+	w, err := tensors.AsFloat64s(want)
 	if err != nil {
 		return 0, err
 	}

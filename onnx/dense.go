@@ -9,50 +9,32 @@ import (
 	"gorgonia.org/tensor"
 
 	"github.com/onnxkit/onnxkit/onnx/onnxpb"
-	"github.com/onnxkit/onnxkit/onnx/ops"
+	"github.com/onnxkit/onnxkit/onnx/tensors"
 )
 
-// Tensor is the runtime's tensor type (see ops.Tensor). Unlike
-// *tensor.Dense it represents tensors with a zero dimension; rank-0
-// tensors (scalars) work in both.
-type Tensor = ops.Tensor
-
-// NewTensor wraps data (not copied) as a Tensor of the given shape, for
-// Session.Run and Model.RunTensors. It fails when the shape does not hold
-// exactly len(data) elements. The runtime never writes to its inputs; the
-// caller may change data between runs (to feed new values through the same
-// tensor), never during one.
-func NewTensor[T ops.Elem](shape []int, data []T) (*Tensor, error) {
-	t, err := ops.New(shape, data)
-	if err != nil {
-		return nil, fmt.Errorf("onnx: %w", err)
-	}
-	return t, nil
-}
-
-var denseTypes = map[ops.DType]tensor.Dtype{
-	ops.Float32: tensor.Float32, ops.Float64: tensor.Float64,
-	ops.Int8: tensor.Int8, ops.Int16: tensor.Int16, ops.Int32: tensor.Int32, ops.Int64: tensor.Int64,
-	ops.Uint8: tensor.Uint8, ops.Uint16: tensor.Uint16, ops.Uint32: tensor.Uint32, ops.Uint64: tensor.Uint64,
-	ops.Bool: tensor.Bool, ops.String: tensor.String,
+var denseTypes = map[tensors.DType]tensor.Dtype{
+	tensors.Float32: tensor.Float32, tensors.Float64: tensor.Float64,
+	tensors.Int8: tensor.Int8, tensors.Int16: tensor.Int16, tensors.Int32: tensor.Int32, tensors.Int64: tensor.Int64,
+	tensors.Uint8: tensor.Uint8, tensors.Uint16: tensor.Uint16, tensors.Uint32: tensor.Uint32, tensors.Uint64: tensor.Uint64,
+	tensors.Bool: tensor.Bool, tensors.String: tensor.String,
 }
 
 // DTypeOfDense returns the ONNX element type of a gorgonia dtype, or an
 // error for types ONNX has no equivalent of (int, uint, complex, ...).
-func DTypeOfDense(dt tensor.Dtype) (ops.DType, error) {
+func DTypeOfDense(dt tensor.Dtype) (tensors.DType, error) {
 	for k, v := range denseTypes {
 		if v == dt {
 			return k, nil
 		}
 	}
-	return ops.Undefined, fmt.Errorf("gorgonia dtype %v has no ONNX equivalent (use a sized type such as int64 or float32): %w", dt, ErrUnsupported)
+	return tensors.Undefined, fmt.Errorf("gorgonia dtype %v has no ONNX equivalent (use a sized type such as int64 or float32): %w", dt, ErrUnsupported)
 }
 
 // ToDense copies t into a new *tensor.Dense. A rank-0 tensor becomes a
 // gorgonia scalar (shape ()). Tensors with no elements (a zero dimension)
 // cannot be represented by *tensor.Dense and are an error; use
 // Model.RunTensors to get them.
-func ToDense(t *Tensor) (*tensor.Dense, error) {
+func ToDense(t *tensors.Tensor) (*tensor.Dense, error) {
 	if _, ok := denseTypes[t.DType()]; !ok {
 		return nil, fmt.Errorf("onnx: %v tensor: %w", t.DType(), ErrUnsupported)
 	}
@@ -100,7 +82,7 @@ func firstElem(data any) any {
 // data is shared, not copied (the runtime never writes to inputs; the
 // caller must not modify d while the result is in use); views and
 // transposed tensors are copied into row-major order first.
-func FromDense(d *tensor.Dense) (*Tensor, error) {
+func FromDense(d *tensor.Dense) (*tensors.Tensor, error) {
 	if d == nil {
 		return nil, errors.New("onnx: nil *tensor.Dense")
 	}
@@ -124,7 +106,7 @@ func FromDense(d *tensor.Dense) (*Tensor, error) {
 		data := d.Data()
 		return fromSlice(dt, shape, wrapScalar(data))
 	}
-	n, err := ops.NumElements(shape)
+	n, err := tensors.NumElements(shape)
 	if err != nil {
 		return nil, fmt.Errorf("onnx: %w", err)
 	}
@@ -195,34 +177,34 @@ func sliceTo(data any, n int) any {
 	return data
 }
 
-func fromSlice(dt ops.DType, shape []int, data any) (*Tensor, error) {
-	var t *Tensor
+func fromSlice(dt tensors.DType, shape []int, data any) (*tensors.Tensor, error) {
+	var t *tensors.Tensor
 	var err error
 	switch s := data.(type) {
 	case []float32:
-		t, err = ops.New(shape, s)
+		t, err = tensors.New(shape, s)
 	case []float64:
-		t, err = ops.New(shape, s)
+		t, err = tensors.New(shape, s)
 	case []int8:
-		t, err = ops.New(shape, s)
+		t, err = tensors.New(shape, s)
 	case []int16:
-		t, err = ops.New(shape, s)
+		t, err = tensors.New(shape, s)
 	case []int32:
-		t, err = ops.New(shape, s)
+		t, err = tensors.New(shape, s)
 	case []int64:
-		t, err = ops.New(shape, s)
+		t, err = tensors.New(shape, s)
 	case []uint8:
-		t, err = ops.New(shape, s)
+		t, err = tensors.New(shape, s)
 	case []uint16:
-		t, err = ops.New(shape, s)
+		t, err = tensors.New(shape, s)
 	case []uint32:
-		t, err = ops.New(shape, s)
+		t, err = tensors.New(shape, s)
 	case []uint64:
-		t, err = ops.New(shape, s)
+		t, err = tensors.New(shape, s)
 	case []bool:
-		t, err = ops.New(shape, s)
+		t, err = tensors.New(shape, s)
 	case []string:
-		t, err = ops.New(shape, s)
+		t, err = tensors.New(shape, s)
 	default:
 		return nil, fmt.Errorf("onnx: %v tensor holds %T", dt, data)
 	}
@@ -239,7 +221,7 @@ func fromSlice(dt ops.DType, shape []int, data any) (*Tensor, error) {
 // ops.FromProto for the checks, and ToDense for what cannot be
 // represented).
 func ProtoToDense(tp *onnxpb.TensorProto) (*tensor.Dense, error) {
-	t, err := ops.FromProto(tp)
+	t, err := tensors.FromProto(tp)
 	if err != nil {
 		return nil, fmt.Errorf("onnx: %w", err)
 	}
@@ -254,13 +236,13 @@ func DenseToProto(name string, d *tensor.Dense) (*onnxpb.TensorProto, error) {
 	if err != nil {
 		return nil, fmt.Errorf("onnx: tensor %q: %w", name, err)
 	}
-	return ops.ToProto(name, t), nil
+	return tensors.ToProto(name, t), nil
 }
 
 // ReadTensor reads a file holding one serialized TensorProto (the
 // input_N.pb / output_N.pb files of ONNX test data sets). Files larger than
 // MaxTensorFileBytes are refused.
-func ReadTensor(path string) (*Tensor, error) {
+func ReadTensor(path string) (*tensors.Tensor, error) {
 	b, err := readFileLimited(path, MaxTensorFileBytes(), "the tensor file limit")
 	if errors.Is(err, ErrMemoryLimit) {
 		return nil, fmt.Errorf("onnx: %s: %w", path, err)
@@ -272,7 +254,7 @@ func ReadTensor(path string) (*Tensor, error) {
 	if err := proto.Unmarshal(b, &tp); err != nil {
 		return nil, fmt.Errorf("onnx: %s: not a serialized TensorProto: %w", path, err)
 	}
-	t, err := ops.FromProto(&tp)
+	t, err := tensors.FromProto(&tp)
 	if err != nil {
 		return nil, fmt.Errorf("onnx: %s: %w", path, err)
 	}
@@ -280,8 +262,8 @@ func ReadTensor(path string) (*Tensor, error) {
 }
 
 // WriteTensor writes t to path as one serialized TensorProto named name.
-func WriteTensor(path, name string, t *Tensor) error {
-	b, err := proto.Marshal(ops.ToProto(name, t))
+func WriteTensor(path, name string, t *tensors.Tensor) error {
+	b, err := proto.Marshal(tensors.ToProto(name, t))
 	if err != nil {
 		return fmt.Errorf("onnx: encode tensor %q: %w", name, err)
 	}

@@ -5,7 +5,7 @@ import (
 	"math"
 	"slices"
 
-	"github.com/onnxkit/onnxkit/onnx/ops"
+	"github.com/onnxkit/onnxkit/onnx/tensors"
 )
 
 // Diff summarises how far a computed tensor is from an expected one.
@@ -39,15 +39,15 @@ func (d Diff) String() string {
 // Compare measures got against want, which must have the same shape; both
 // are read as float64 (any numeric element type; bool as 0/1). atol and
 // rtol are numpy.isclose's tolerances.
-func Compare(got, want *Tensor, atol, rtol float64) (Diff, error) {
+func Compare(got, want *tensors.Tensor, atol, rtol float64) (Diff, error) {
 	if !slices.Equal(got.Shape(), want.Shape()) {
 		return Diff{}, fmt.Errorf("shape %v, expected %v", got.Shape(), want.Shape())
 	}
-	g, err := ops.AsFloat64s(got)
+	g, err := tensors.AsFloat64s(got)
 	if err != nil {
 		return Diff{}, fmt.Errorf("computed tensor: %w", err)
 	}
-	w, err := ops.AsFloat64s(want)
+	w, err := tensors.AsFloat64s(want)
 	if err != nil {
 		return Diff{}, fmt.Errorf("expected tensor: %w", err)
 	}

@@ -5,12 +5,12 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/onnxkit/onnxkit/onnx/ops"
+	"github.com/onnxkit/onnxkit/onnx/tensors"
 )
 
-func mustNew(t *testing.T, shape []int, data []float32) *Tensor {
+func mustNew(t *testing.T, shape []int, data []float32) *tensors.Tensor {
 	t.Helper()
-	x, err := ops.New(shape, data)
+	x, err := tensors.New(shape, data)
 	if err != nil {
 		t.Fatal(err)
 	}

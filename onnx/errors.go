@@ -3,7 +3,7 @@ package onnx
 import (
 	"errors"
 
-	"github.com/onnxkit/onnxkit/onnx/ops"
+	"github.com/onnxkit/onnxkit/onnx/tensors"
 )
 
 // Error classes. Every error returned by this package that falls in a
@@ -12,7 +12,7 @@ var (
 	// ErrUnsupported marks valid ONNX that onnxkit does not implement:
 	// an operator version, an element type, an attribute value, sequence
 	// or sparse values, a newer opset than onnxkit knows.
-	ErrUnsupported = ops.ErrUnsupported
+	ErrUnsupported = tensors.ErrUnsupported
 	// ErrInvalidModel marks models that break the ONNX specification:
 	// undefined inputs, cycles, duplicate names, inconsistent tensors.
 	ErrInvalidModel = errors.New("invalid ONNX model")
@@ -25,7 +25,7 @@ var (
 	// ErrMemoryLimit marks models and runs that would need more memory
 	// than allowed: a tensor over ops.MaxElements or ops.MaxTensorBytes,
 	// or a model or run over its memory limit (LoadOptions.MemoryLimit).
-	ErrMemoryLimit = ops.ErrMemoryLimit
+	ErrMemoryLimit = tensors.ErrMemoryLimit
 )
 
 // classed adds an error class to err without changing its message.

@@ -9,7 +9,7 @@ import (
 
 	"github.com/onnxkit/onnxkit/onnx"
 	pb "github.com/onnxkit/onnxkit/onnx/onnxpb"
-	"github.com/onnxkit/onnxkit/onnx/ops"
+	"github.com/onnxkit/onnxkit/onnx/tensors"
 )
 
 // A model y = Relu(x + b) with a symbolic batch dimension, built in code
@@ -69,17 +69,17 @@ func ExampleSession() {
 	}
 	s := m.NewSession()
 	data := []float32{0.5, -2, 3}
-	x, err := onnx.NewTensor([]int{1, 3}, data)
+	x, err := tensors.New([]int{1, 3}, data)
 	if err != nil {
 		log.Fatal(err)
 	}
 	for i := 0; i < 3; i++ {
 		data[0] = float32(i) // x wraps data: new values, same tensor
-		out, err := s.Run(map[string]*onnx.Tensor{"x": x})
+		out, err := s.Run(map[string]*tensors.Tensor{"x": x})
 		if err != nil {
 			log.Fatal(err)
 		}
-		fmt.Println(ops.Data[float32](out["y"])) // valid until the next run
+		fmt.Println(tensors.Data[float32](out["y"])) // valid until the next run
 	}
 	// Output:
 	// [0 0 4]

@@ -10,7 +10,7 @@ import (
 	"syscall"
 
 	"github.com/onnxkit/onnxkit/onnx/onnxpb"
-	"github.com/onnxkit/onnxkit/onnx/ops"
+	"github.com/onnxkit/onnxkit/onnx/tensors"
 )
 
 // readExternal returns a copy of an externally stored tensor with its bytes
@@ -49,21 +49,21 @@ func (m *Model) readExternal(tp *onnxpb.TensorProto, maxBytes int64) (*onnxpb.Te
 	if !filepath.IsLocal(local) {
 		return nil, fmt.Errorf("location %q is outside the model's folder", location)
 	}
-	dt := ops.DType(tp.GetDataType())
-	if !dt.Supported() || dt == ops.String {
+	dt := tensors.DType(tp.GetDataType())
+	if !dt.Supported() || dt == tensors.String {
 		return nil, fmt.Errorf("element type %v: %w", dt, ErrUnsupported)
 	}
-	shape, err := ops.ShapeFromInt64s(tp.GetDims())
+	shape, err := tensors.ShapeFromInt64s(tp.GetDims())
 	if err != nil {
 		return nil, err
 	}
-	n, err := ops.NumElements(shape)
+	n, err := tensors.NumElements(shape)
 	if err != nil {
 		return nil, err
 	}
 	want := int64(n) * int64(dt.Size())
 	if want > maxBytes {
-		return nil, &classed{fmt.Errorf("%s: %d bytes for %v %v, more than the %d bytes left under the model's memory limit", location, want, dt, ops.FormatShape(shape), maxBytes), ErrMemoryLimit}
+		return nil, &classed{fmt.Errorf("%s: %d bytes for %v %v, more than the %d bytes left under the model's memory limit", location, want, dt, tensors.FormatShape(shape), maxBytes), ErrMemoryLimit}
 	}
 	root, err := os.OpenRoot(m.dir)
 	if err != nil {

@@ -13,7 +13,7 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
-	"github.com/onnxkit/onnxkit/onnx/ops"
+	"github.com/onnxkit/onnxkit/onnx/tensors"
 )
 
 // TestExternalDataFIFO: external data naming a FIFO inside the model's
@@ -57,8 +57,8 @@ func TestEndlessFiles(t *testing.T) {
 		t.Errorf("model from /dev/zero: %v", err)
 	}
 
-	old := ops.SetMaxTensorBytes(1 << 10)
-	defer ops.SetMaxTensorBytes(old)
+	old := tensors.SetMaxTensorBytes(1 << 10)
+	defer tensors.SetMaxTensorBytes(old)
 	for _, name := range []string{"zero.npy", "zero.pb"} {
 		p := filepath.Join(dir, name)
 		if err := os.Symlink("/dev/zero", p); err != nil {
@@ -69,7 +69,7 @@ func TestEndlessFiles(t *testing.T) {
 			t.Errorf("%s: %v", name, err)
 		}
 	}
-	ops.SetMaxTensorBytes(old)
+	tensors.SetMaxTensorBytes(old)
 
 	fifo := filepath.Join(dir, "piped.onnx")
 	if err := syscall.Mkfifo(fifo, 0o644); err != nil {

@@ -16,7 +16,7 @@ import (
 
 	"github.com/onnxkit/onnxkit/internal/peer"
 	"github.com/onnxkit/onnxkit/onnx"
-	"github.com/onnxkit/onnxkit/onnx/ops"
+	"github.com/onnxkit/onnxkit/onnx/tensors"
 	"github.com/onnxkit/onnxkit/trainer/mnist"
 )
 
@@ -230,16 +230,16 @@ func checkDerived(t *testing.T, f *fixtureModel) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if x.DType() != ops.Float32 || x.Rank() < 2 || x.Len()%784 != 0 || x.Shape()[0]*784 != x.Len() {
+	if x.DType() != tensors.Float32 || x.Rank() < 2 || x.Len()%784 != 0 || x.Shape()[0]*784 != x.Len() {
 		t.Fatalf("derived_ort_input.npy is %v, want float32 [n, 28x28 pixels]", x)
 	}
 	n := x.Shape()[0]
-	if want.Rank() != 2 || want.Shape()[0] != n || want.DType() != ops.Float32 {
+	if want.Rank() != 2 || want.Shape()[0] != n || want.DType() != tensors.Float32 {
 		t.Fatalf("derived_ort_output.npy is %v, want float32 [%d, classes]", want, n)
 	}
 	// The recorded input is the first test images at the stated scale.
 	ref := f.images(t, 0, n).Data().([]float32)
-	for i, v := range ops.Data[float32](x) {
+	for i, v := range tensors.Data[float32](x) {
 		if math.Abs(float64(v-ref[i])) > 1e-6 {
 			t.Fatalf("derived_ort_input.npy element %d is %v, MNIST t10k at scale %v gives %v", i, v, f.scale, ref[i])
 		}
@@ -255,26 +255,26 @@ func checkDerived(t *testing.T, f *fixtureModel) {
 		for _, d := range f.in.Type.Dims[1:] {
 			shape = append(shape, d.Size)
 		}
-		part := ops.Data[float32](x)[from*784 : (from+step)*784]
-		in, err := ops.New(shape, part)
+		part := tensors.Data[float32](x)[from*784 : (from+step)*784]
+		in, err := tensors.New(shape, part)
 		if err != nil {
 			t.Fatal(err)
 		}
-		res, err := f.m.RunTensors(map[string]*onnx.Tensor{f.in.Name: in}, out)
+		res, err := f.m.RunTensors(map[string]*tensors.Tensor{f.in.Name: in}, out)
 		if err != nil {
 			t.Fatalf("samples %d to %d: %v", from, from+step-1, err)
 		}
-		got = append(got, ops.Data[float32](res[out])...)
+		got = append(got, tensors.Data[float32](res[out])...)
 	}
 	if len(got) != want.Len() {
 		t.Fatalf("onnxkit gives %d values, derived_ort_output.npy holds %v", len(got), want)
 	}
-	diff, _ := maxDiff(got, ops.Data[float32](want))
-	excess, at := maxExcess(got, ops.Data[float32](want), want.Shape()[1])
+	diff, _ := maxDiff(got, tensors.Data[float32](want))
+	excess, at := maxExcess(got, tensors.Data[float32](want), want.Shape()[1])
 	t.Logf("%d samples, max |onnxkit - recorded onnxruntime| = %.3g (%.3g relative to max(1, |row|))", n, diff, excess)
 	if excess > fixtureTolerance {
 		t.Errorf("output %q element %d: onnxkit %v, recorded onnxruntime %v (|diff| / max(1, |row|) = %.3g > %g)",
-			out, at, got[at], ops.Data[float32](want)[at], excess, fixtureTolerance)
+			out, at, got[at], tensors.Data[float32](want)[at], excess, fixtureTolerance)
 	}
 }
 

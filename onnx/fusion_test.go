@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/onnxkit/onnxkit/onnx/onnxpb"
-	"github.com/onnxkit/onnxkit/onnx/ops"
+	"github.com/onnxkit/onnxkit/onnx/tensors"
 	"google.golang.org/protobuf/proto"
 )
 
@@ -27,14 +27,14 @@ func convReluModel(t *testing.T, extraOut []string, extraNodes ...*onnxpb.NodePr
 			nodeProto("Relu", "relu", []string{"c"}, []string{"y"}),
 		}, extraNodes...),
 		Initializer: []*onnxpb.TensorProto{
-			ops.ToProto("w", mustTensor(t, []int{3, 2, 3, 3}, w)),
-			ops.ToProto("b", ops.Vector[float32](0.5, -0.25, 0)),
+			tensors.ToProto("w", mustTensor(t, []int{3, 2, 3, 3}, w)),
+			tensors.ToProto("b", tensors.Vector[float32](0.5, -0.25, 0)),
 		},
-		Input:  []*onnxpb.ValueInfoProto{valueInfo("x", tensorType(ops.Float32, "N", 2, 5, 5))},
-		Output: []*onnxpb.ValueInfoProto{valueInfo("y", tensorType(ops.Float32, "N", 3, 5, 5))},
+		Input:  []*onnxpb.ValueInfoProto{valueInfo("x", tensorType(tensors.Float32, "N", 2, 5, 5))},
+		Output: []*onnxpb.ValueInfoProto{valueInfo("y", tensorType(tensors.Float32, "N", 3, 5, 5))},
 	}
 	for _, name := range extraOut {
-		g.Output = append(g.Output, valueInfo(name, tensorType(ops.Float32, "N", 3, 5, 5)))
+		g.Output = append(g.Output, valueInfo(name, tensorType(tensors.Float32, "N", 3, 5, 5)))
 	}
 	b, err := proto.Marshal(modelProto(14, g))
 	if err != nil {
@@ -47,13 +47,13 @@ func convReluModel(t *testing.T, extraOut []string, extraNodes ...*onnxpb.NodePr
 	return m
 }
 
-func convReluInput(t *testing.T, n int) map[string]*Tensor {
+func convReluInput(t *testing.T, n int) map[string]*tensors.Tensor {
 	r := rand.New(rand.NewPCG(9, 10))
 	x := make([]float32, n*2*5*5)
 	for i := range x {
 		x[i] = r.Float32()*2 - 1
 	}
-	return map[string]*Tensor{"x": mustTensor(t, []int{n, 2, 5, 5}, x)}
+	return map[string]*tensors.Tensor{"x": mustTensor(t, []int{n, 2, 5, 5}, x)}
 }
 
 // TestConvReluFused checks that a Conv whose output only a Relu reads runs
@@ -73,7 +73,7 @@ func TestConvReluFused(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		c, y := ops.Data[float32](sep["c"]), ops.Data[float32](sep["y"])
+		c, y := tensors.Data[float32](sep["c"]), tensors.Data[float32](sep["y"])
 		negative := false
 		for i, v := range c {
 			negative = negative || v < 0
@@ -90,7 +90,7 @@ func TestConvReluFused(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			for i, v := range ops.Data[float32](out["y"]) {
+			for i, v := range tensors.Data[float32](out["y"]) {
 				if v != y[i] {
 					t.Fatalf("batch %d: fused y[%d] = %v, want %v", n, i, v, y[i])
 				}
@@ -119,7 +119,7 @@ func TestConvReluNotFused(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		c, y := ops.Data[float32](out["c"]), ops.Data[float32](out["y"])
+		c, y := tensors.Data[float32](out["c"]), tensors.Data[float32](out["y"])
 		for i, v := range c {
 			if y[i] != max(v, 0) {
 				t.Fatalf("%s: y[%d] = %v, want relu(%v)", name, i, y[i], v)
@@ -159,18 +159,18 @@ func convAddReluModel(t *testing.T, kShape []int, constFirst bool, kInput ...boo
 			nodeProto("Relu", "relu", []string{"a"}, []string{"y"}),
 		},
 		Initializer: []*onnxpb.TensorProto{
-			ops.ToProto("w", mustTensor(t, []int{3, 2, 3, 3}, w)),
-			ops.ToProto("k", mustTensor(t, kShape, k)),
+			tensors.ToProto("w", mustTensor(t, []int{3, 2, 3, 3}, w)),
+			tensors.ToProto("k", mustTensor(t, kShape, k)),
 		},
-		Input:  []*onnxpb.ValueInfoProto{valueInfo("x", tensorType(ops.Float32, "N", 2, 5, 5))},
-		Output: []*onnxpb.ValueInfoProto{valueInfo("y", tensorType(ops.Float32, "N", 3, 5, 5))},
+		Input:  []*onnxpb.ValueInfoProto{valueInfo("x", tensorType(tensors.Float32, "N", 2, 5, 5))},
+		Output: []*onnxpb.ValueInfoProto{valueInfo("y", tensorType(tensors.Float32, "N", 3, 5, 5))},
 	}
 	if len(kInput) > 0 && kInput[0] { // k is an overridable input with a default
 		dims := make([]any, len(kShape))
 		for i, d := range kShape {
 			dims[i] = d
 		}
-		g.Input = append(g.Input, valueInfo("k", tensorType(ops.Float32, dims...)))
+		g.Input = append(g.Input, valueInfo("k", tensorType(tensors.Float32, dims...)))
 	}
 	b, err := proto.Marshal(modelProto(14, g))
 	if err != nil {
@@ -207,8 +207,8 @@ func TestConvAddReluFused(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := ops.Data[float32](sep["y"])
-		for i, v := range ops.Data[float32](sep["a"]) {
+		want := tensors.Data[float32](sep["y"])
+		for i, v := range tensors.Data[float32](sep["a"]) {
 			if want[i] != max(v, 0) {
 				t.Fatalf("constant %v: unfused y[%d] = %v, want relu(%v)", tc.kShape, i, want[i], v)
 			}
@@ -217,7 +217,7 @@ func TestConvAddReluFused(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for i, v := range ops.Data[float32](out["y"]) {
+		for i, v := range tensors.Data[float32](out["y"]) {
 			if d := v - want[i]; d > 1e-6 || d < -1e-6 {
 				t.Fatalf("constant %v: y[%d] = %v, want %v", tc.kShape, i, v, want[i])
 			}
@@ -236,23 +236,23 @@ func TestConvAddReluOverriddenBias(t *testing.T) {
 	}
 	in := convReluInput(t, 2)
 	k := mustTensor(t, []int{3, 1, 1}, []float32{1, -1, 0.25})
-	over := map[string]*Tensor{"x": in["x"], "k": k}
-	for name, feeds := range map[string]map[string]*Tensor{"default": in, "override": over} {
+	over := map[string]*tensors.Tensor{"x": in["x"], "k": k}
+	for name, feeds := range map[string]map[string]*tensors.Tensor{"default": in, "override": over} {
 		sep, err := m.RunTensors(feeds, "a", "y") // no fusion
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := ops.Data[float32](sep["y"])
+		want := tensors.Data[float32](sep["y"])
 		s := m.NewSession()
-		for _, run := range []func() (map[string]*Tensor, error){
-			func() (map[string]*Tensor, error) { return m.RunTensors(feeds) },
-			func() (map[string]*Tensor, error) { return s.Run(feeds) },
+		for _, run := range []func() (map[string]*tensors.Tensor, error){
+			func() (map[string]*tensors.Tensor, error) { return m.RunTensors(feeds) },
+			func() (map[string]*tensors.Tensor, error) { return s.Run(feeds) },
 		} {
 			out, err := run()
 			if err != nil {
 				t.Fatal(err)
 			}
-			for i, v := range ops.Data[float32](out["y"]) {
+			for i, v := range tensors.Data[float32](out["y"]) {
 				if d := v - want[i]; d > 1e-6 || d < -1e-6 {
 					t.Fatalf("%s: y[%d] = %v, want %v", name, i, v, want[i])
 				}

@@ -39,7 +39,7 @@ import (
 	"github.com/onnxkit/onnxkit/layers"
 	"github.com/onnxkit/onnxkit/onnx"
 	"github.com/onnxkit/onnxkit/onnx/onnxpb"
-	"github.com/onnxkit/onnxkit/onnx/ops"
+	"github.com/onnxkit/onnxkit/onnx/tensors"
 )
 
 // Limits while fuzzing: small enough that two or three fuzzers at once
@@ -54,8 +54,8 @@ var fuzzOptions = onnx.LoadOptions{MemoryLimit: fuzzModelBytes}
 
 // fuzzLimits bounds single allocations for the duration of a fuzz target.
 func fuzzLimits(f *testing.F) {
-	old := ops.SetMaxTensorBytes(fuzzTensorBytes)
-	f.Cleanup(func() { ops.SetMaxTensorBytes(old) })
+	old := tensors.SetMaxTensorBytes(fuzzTensorBytes)
+	f.Cleanup(func() { tensors.SetMaxTensorBytes(old) })
 }
 
 // seedFile is one seed read from disk or generated.
@@ -150,7 +150,7 @@ func generatedModelSeeds() []seedFile {
 	return out
 }
 
-func tt(dt ops.DType, dims ...any) *onnxpb.TypeProto {
+func tt(dt tensors.DType, dims ...any) *onnxpb.TypeProto {
 	shape := &onnxpb.TensorShapeProto{}
 	for _, d := range dims {
 		dim := &onnxpb.TensorShapeProto_Dimension{}
@@ -189,7 +189,7 @@ func model(opset int64, g *onnxpb.GraphProto) *onnxpb.ModelProto {
 // handBuiltModels are small graphs whose shapes come from their inputs'
 // shapes and values, where hostile sizes are computed at run time.
 func handBuiltModels() map[string]*onnxpb.ModelProto {
-	i64 := func(name string, v ...int64) *onnxpb.TensorProto { return ops.ToProto(name, ops.Vector(v...)) }
+	i64 := func(name string, v ...int64) *onnxpb.TensorProto { return tensors.ToProto(name, tensors.Vector(v...)) }
 	return map[string]*onnxpb.ModelProto{
 		"shape-arith": model(13, &onnxpb.GraphProto{
 			Node: []*onnxpb.NodeProto{
@@ -201,9 +201,9 @@ func handBuiltModels() map[string]*onnxpb.ModelProto {
 				node("Concat", "concat", []string{"f", "f"}, []string{"c"}, intAttr("axis", 0)),
 				node("Tile", "tile", []string{"c", "reps"}, []string{"t"}),
 			},
-			Initializer: []*onnxpb.TensorProto{i64("k", 2, 1), ops.ToProto("one", ops.Vector[float32](1)), i64("flat", -1), i64("reps", 2)},
-			Input:       []*onnxpb.ValueInfoProto{vi("x", tt(ops.Float32, "N", 3))},
-			Output:      []*onnxpb.ValueInfoProto{vi("r", tt(ops.Float32)), vi("t", tt(ops.Float32, "M"))},
+			Initializer: []*onnxpb.TensorProto{i64("k", 2, 1), tensors.ToProto("one", tensors.Vector[float32](1)), i64("flat", -1), i64("reps", 2)},
+			Input:       []*onnxpb.ValueInfoProto{vi("x", tt(tensors.Float32, "N", 3))},
+			Output:      []*onnxpb.ValueInfoProto{vi("r", tt(tensors.Float32)), vi("t", tt(tensors.Float32, "M"))},
 		}),
 		"index-ops": model(13, &onnxpb.GraphProto{
 			Node: []*onnxpb.NodeProto{
@@ -220,9 +220,9 @@ func handBuiltModels() map[string]*onnxpb.ModelProto {
 				i64("starts", 0, 1), i64("ends", 3, 9), i64("axes", 0, 1), i64("steps", 1, 2),
 				i64("pads", 0, 1, 2, 0), i64("uaxes", 0),
 			},
-			Input: []*onnxpb.ValueInfoProto{vi("x", tt(ops.Float32, "N", 4)), vi("idx", tt(ops.Int64, 2)), vi("dims", tt(ops.Int64, 2))},
-			Output: []*onnxpb.ValueInfoProto{vi("g", tt(ops.Float32)), vi("am", tt(ops.Int64)), vi("z", tt(ops.Float32)),
-				vi("q", tt(ops.Float32))},
+			Input: []*onnxpb.ValueInfoProto{vi("x", tt(tensors.Float32, "N", 4)), vi("idx", tt(tensors.Int64, 2)), vi("dims", tt(tensors.Int64, 2))},
+			Output: []*onnxpb.ValueInfoProto{vi("g", tt(tensors.Float32)), vi("am", tt(tensors.Int64)), vi("z", tt(tensors.Float32)),
+				vi("q", tt(tensors.Float32))},
 		}),
 		"conv-pool": model(13, &onnxpb.GraphProto{
 			Node: []*onnxpb.NodeProto{
@@ -236,18 +236,18 @@ func handBuiltModels() map[string]*onnxpb.ModelProto {
 				node("MatMul", "matmul", []string{"prob", "wm"}, []string{"mm"}),
 			},
 			Initializer: []*onnxpb.TensorProto{
-				ops.ToProto("w", weights(3, 2, 3, 3)), ops.ToProto("b", ops.Vector[float32](0.1, 0, -0.1)),
-				ops.ToProto("wd", weights(4, 3)), ops.ToProto("bd", ops.Vector[float32](1, 2, 3, 4)),
-				ops.ToProto("wm", weights(4, 2)),
+				tensors.ToProto("w", weights(3, 2, 3, 3)), tensors.ToProto("b", tensors.Vector[float32](0.1, 0, -0.1)),
+				tensors.ToProto("wd", weights(4, 3)), tensors.ToProto("bd", tensors.Vector[float32](1, 2, 3, 4)),
+				tensors.ToProto("wm", weights(4, 2)),
 			},
-			Input:  []*onnxpb.ValueInfoProto{vi("x", tt(ops.Float32, "N", 2, 6, 6))},
-			Output: []*onnxpb.ValueInfoProto{vi("a", tt(ops.Float32)), vi("mm", tt(ops.Float32))},
+			Input:  []*onnxpb.ValueInfoProto{vi("x", tt(tensors.Float32, "N", 2, 6, 6))},
+			Output: []*onnxpb.ValueInfoProto{vi("a", tt(tensors.Float32)), vi("mm", tt(tensors.Float32))},
 		}),
 	}
 }
 
 // weights returns a float32 tensor of this shape holding small values.
-func weights(shape ...int) *ops.Tensor {
+func weights(shape ...int) *tensors.Tensor {
 	n := 1
 	for _, d := range shape {
 		n *= d
@@ -256,7 +256,7 @@ func weights(shape ...int) *ops.Tensor {
 	for i := range v {
 		v[i] = float32(i%7)/7 - 0.4
 	}
-	w, err := ops.New(shape, v)
+	w, err := tensors.New(shape, v)
 	if err != nil {
 		panic(err)
 	}
@@ -383,7 +383,7 @@ func FuzzRun(f *testing.F) {
 // recycles the first one's tensors) and checks that both give the graph
 // outputs a plain run gave: recycled memory must never leak stale values.
 // Models with random operators are skipped.
-func checkSessionMatches(t *testing.T, m *onnx.Model, feeds map[string]*onnx.Tensor, want map[string]*onnx.Tensor) {
+func checkSessionMatches(t *testing.T, m *onnx.Model, feeds map[string]*tensors.Tensor, want map[string]*tensors.Tensor) {
 	t.Helper()
 	for _, n := range m.Proto().GetGraph().GetNode() {
 		if op := n.GetOpType(); strings.HasPrefix(op, "Random") || op == "Bernoulli" || op == "Dropout" || op == "Multinomial" {
@@ -408,8 +408,8 @@ func checkSessionMatches(t *testing.T, m *onnx.Model, feeds map[string]*onnx.Ten
 // the declared element type (float32 when undeclared), fixed dimensions as
 // declared, others 1 to 3 (from knob), values small enough to be valid
 // indices and sizes. It gives up on inputs that would be large.
-func synthesizeInputs(m *onnx.Model, knob uint8) (map[string]*onnx.Tensor, bool) {
-	feeds := map[string]*onnx.Tensor{}
+func synthesizeInputs(m *onnx.Model, knob uint8) (map[string]*tensors.Tensor, bool) {
+	feeds := map[string]*tensors.Tensor{}
 	free := 1 + int(knob%3)
 	r := rand.New(rand.NewPCG(uint64(knob), 7))
 	for _, in := range m.Inputs() {
@@ -417,8 +417,8 @@ func synthesizeInputs(m *onnx.Model, knob uint8) (map[string]*onnx.Tensor, bool)
 			continue
 		}
 		dt := in.Type.DType
-		if dt == ops.Undefined {
-			dt = ops.Float32
+		if dt == tensors.Undefined {
+			dt = tensors.Float32
 		}
 		shape := []int{free}
 		if in.Type.RankKnown {
@@ -430,11 +430,11 @@ func synthesizeInputs(m *onnx.Model, knob uint8) (map[string]*onnx.Tensor, bool)
 				}
 			}
 		}
-		n, err := ops.NumElements(shape)
+		n, err := tensors.NumElements(shape)
 		if err != nil || n > fuzzMaxInput || len(shape) > 8 {
 			return nil, false
 		}
-		x, err := ops.Alloc(dt, shape)
+		x, err := tensors.Alloc(dt, shape)
 		if err != nil {
 			return nil, false
 		}
@@ -446,7 +446,7 @@ func synthesizeInputs(m *onnx.Model, knob uint8) (map[string]*onnx.Tensor, bool)
 
 // fill writes small values into a freshly allocated tensor (which nobody
 // else has seen yet, so writing into it is allowed).
-func fill(x *ops.Tensor, r *rand.Rand) {
+func fill(x *tensors.Tensor, r *rand.Rand) {
 	switch d := x.Data().(type) {
 	case []float32:
 		for i := range d {
@@ -515,7 +515,7 @@ func FuzzReadTensorFile(f *testing.F) {
 		}
 		again := filepath.Join(dir, "again"+ext)
 		if err := onnx.WriteTensorFile(again, "t", x); err != nil {
-			if x.DType() == ops.String && !pb {
+			if x.DType() == tensors.String && !pb {
 				return
 			}
 			t.Fatalf("write %v: %v", x, err)
@@ -531,8 +531,8 @@ func FuzzReadTensorFile(f *testing.F) {
 }
 
 // sameTensor compares type, shape and element bits.
-func sameTensor(a, b *ops.Tensor) bool {
-	pa, pb := ops.ToProto("", a), ops.ToProto("", b)
+func sameTensor(a, b *tensors.Tensor) bool {
+	pa, pb := tensors.ToProto("", a), tensors.ToProto("", b)
 	return proto.Equal(pa, pb)
 }
 
@@ -553,13 +553,13 @@ func tensorSeeds() []seedFile {
 		panic(err)
 	}
 	defer os.RemoveAll(tmp)
-	gen := map[string]*ops.Tensor{
-		"f32":    ops.Vector[float32](1, -2, 3.5),
-		"i64":    ops.Vector[int64](1, 1<<40, -3),
-		"bool":   ops.Vector(true, false),
-		"u8":     ops.Vector[uint8](0, 255),
-		"scalar": ops.Scalar(float64(2.5)),
-		"empty":  ops.Vector[float32](),
+	gen := map[string]*tensors.Tensor{
+		"f32":    tensors.Vector[float32](1, -2, 3.5),
+		"i64":    tensors.Vector[int64](1, 1<<40, -3),
+		"bool":   tensors.Vector(true, false),
+		"u8":     tensors.Vector[uint8](0, 255),
+		"scalar": tensors.Scalar(float64(2.5)),
+		"empty":  tensors.Vector[float32](),
 	}
 	for name, x := range gen {
 		for _, ext := range []string{onnx.NPYExt, onnx.PBExt} {
@@ -574,7 +574,7 @@ func tensorSeeds() []seedFile {
 			out = append(out, seedFile{name + ext, b})
 		}
 	}
-	strs, err := proto.Marshal(ops.ToProto("s", ops.Vector("a", "bc")))
+	strs, err := proto.Marshal(tensors.ToProto("s", tensors.Vector("a", "bc")))
 	if err != nil {
 		panic(err)
 	}

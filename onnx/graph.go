@@ -8,21 +8,22 @@ import (
 
 	"github.com/onnxkit/onnxkit/onnx/onnxpb"
 	"github.com/onnxkit/onnxkit/onnx/ops"
+	"github.com/onnxkit/onnxkit/onnx/tensors"
 )
 
 // graph is a validated, compiled graph. It is never modified after
 // building, so any number of runs may use it at once.
 type graph struct {
-	names    []string            // slot -> value name
-	slots    map[string]int      // value name -> slot
-	consts   []*Tensor           // slot -> value known at load time, or nil
-	defaults []*Tensor           // slot -> initializer of an overridable graph input, or nil
-	types    []ops.Type          // slot -> static type (declarations of graph inputs, inference)
-	declared map[string]ops.Type // types declared in value_info, for display only
-	inputs   []ValueInfo         // graph inputs, in order
-	inSlot   []int               // slot of each graph input
-	inIndex  map[string]int      // graph input name -> index in inputs
-	outputs  []ValueInfo         // graph outputs, in order
+	names    []string                // slot -> value name
+	slots    map[string]int          // value name -> slot
+	consts   []*tensors.Tensor       // slot -> value known at load time, or nil
+	defaults []*tensors.Tensor       // slot -> initializer of an overridable graph input, or nil
+	types    []tensors.Type          // slot -> static type (declarations of graph inputs, inference)
+	declared map[string]tensors.Type // types declared in value_info, for display only
+	inputs   []ValueInfo             // graph inputs, in order
+	inSlot   []int                   // slot of each graph input
+	inIndex  map[string]int          // graph input name -> index in inputs
+	outputs  []ValueInfo             // graph outputs, in order
 	outSlot  []int
 	steps    []*step // nodes to run, in topological order
 	producer []int   // slot -> index in steps of the node computing it, or -1
@@ -58,7 +59,7 @@ type step struct {
 type builder struct {
 	g      *graph
 	opsets map[string]int
-	decode func(*onnxpb.TensorProto) (*Tensor, error)
+	decode func(*onnxpb.TensorProto) (*tensors.Tensor, error)
 	mem    *loadBudget // bytes of initializers and folded constants
 }
 
@@ -77,7 +78,7 @@ func (g *graph) newSlot(name string) int {
 	g.names = append(g.names, name)
 	g.consts = append(g.consts, nil)
 	g.defaults = append(g.defaults, nil)
-	g.types = append(g.types, ops.Type{})
+	g.types = append(g.types, tensors.Type{})
 	g.producer = append(g.producer, -1)
 	return s
 }
@@ -103,9 +104,9 @@ func readOpsets(mp *onnxpb.ModelProto) (map[string]int, error) {
 
 // typeFromProto converts a declared value type. A missing type is unknown;
 // non-tensor types and unsupported element types are ErrUnsupported.
-func typeFromProto(tp *onnxpb.TypeProto) (ops.Type, error) {
+func typeFromProto(tp *onnxpb.TypeProto) (tensors.Type, error) {
 	if tp == nil {
-		return ops.Type{}, nil
+		return tensors.Type{}, nil
 	}
 	var kind string
 	switch tp.GetValue().(type) {
@@ -119,30 +120,30 @@ func typeFromProto(tp *onnxpb.TypeProto) (ops.Type, error) {
 	case *onnxpb.TypeProto_SparseTensorType:
 		kind = "sparse tensor"
 	case nil:
-		return ops.Type{}, nil
+		return tensors.Type{}, nil
 	}
 	if kind != "" {
-		return ops.Type{}, fmt.Errorf("%s values: %w", kind, ErrUnsupported)
+		return tensors.Type{}, fmt.Errorf("%s values: %w", kind, ErrUnsupported)
 	}
 	tt := tp.GetTensorType()
-	t := ops.Type{DType: ops.DType(tt.GetElemType())}
-	if t.DType != ops.Undefined && !t.DType.Supported() {
-		return ops.Type{}, fmt.Errorf("element type %v: %w", t.DType, ErrUnsupported)
+	t := tensors.Type{DType: tensors.DType(tt.GetElemType())}
+	if t.DType != tensors.Undefined && !t.DType.Supported() {
+		return tensors.Type{}, fmt.Errorf("element type %v: %w", t.DType, ErrUnsupported)
 	}
 	if sh := tt.GetShape(); sh != nil {
 		t.RankKnown = true
-		t.Dims = make([]ops.Dim, len(sh.GetDim()))
+		t.Dims = make([]tensors.Dim, len(sh.GetDim()))
 		for i, d := range sh.GetDim() {
 			switch v := d.GetValue().(type) {
 			case *onnxpb.TensorShapeProto_Dimension_DimValue:
-				if v.DimValue < 0 || v.DimValue > ops.MaxElements {
-					return ops.Type{}, fmt.Errorf("dimension %d is %d", i, v.DimValue)
+				if v.DimValue < 0 || v.DimValue > tensors.MaxElements {
+					return tensors.Type{}, fmt.Errorf("dimension %d is %d", i, v.DimValue)
 				}
-				t.Dims[i] = ops.Dim{Size: int(v.DimValue)}
+				t.Dims[i] = tensors.Dim{Size: int(v.DimValue)}
 			case *onnxpb.TensorShapeProto_Dimension_DimParam:
-				t.Dims[i] = ops.Dim{Size: -1, Param: v.DimParam}
+				t.Dims[i] = tensors.Dim{Size: -1, Param: v.DimParam}
 			default:
-				t.Dims[i] = ops.UnknownDim
+				t.Dims[i] = tensors.UnknownDim
 			}
 		}
 	}
@@ -150,7 +151,7 @@ func typeFromProto(tp *onnxpb.TypeProto) (ops.Type, error) {
 }
 
 // buildGraph validates a model's main graph and compiles its nodes.
-func buildGraph(gp *onnxpb.GraphProto, opsets map[string]int, decode func(*onnxpb.TensorProto) (*Tensor, error), mem *loadBudget) (*graph, error) {
+func buildGraph(gp *onnxpb.GraphProto, opsets map[string]int, decode func(*onnxpb.TensorProto) (*tensors.Tensor, error), mem *loadBudget) (*graph, error) {
 	if gp == nil {
 		return nil, invalid(errors.New("model has no graph"))
 	}
@@ -161,7 +162,7 @@ func buildGraph(gp *onnxpb.GraphProto, opsets map[string]int, decode func(*onnxp
 	}
 
 	// Initializers.
-	inits := map[string]*Tensor{}
+	inits := map[string]*tensors.Tensor{}
 	for _, tp := range gp.GetInitializer() {
 		name := tp.GetName()
 		if name == "" {
@@ -196,14 +197,14 @@ func buildGraph(gp *onnxpb.GraphProto, opsets map[string]int, decode func(*onnxp
 		s := b.slot(name)
 		info := ValueInfo{Name: name, Type: t}
 		if def := inits[name]; def != nil {
-			if t.DType != ops.Undefined && t.DType != def.DType() {
+			if t.DType != tensors.Undefined && t.DType != def.DType() {
 				return nil, invalid(fmt.Errorf("graph input %q is declared %v but its initializer is %v", name, t.DType, def.DType()))
 			}
 			info.HasDefault = true
 			g.defaults[s] = def
 			// Callers may feed another shape: only the declaration (checked
 			// at run time) and the element type are certain.
-			if t.DType == ops.Undefined {
+			if t.DType == tensors.Undefined {
 				t.DType = def.DType()
 			}
 			g.types[s] = t
@@ -221,7 +222,7 @@ func buildGraph(gp *onnxpb.GraphProto, opsets map[string]int, decode func(*onnxp
 		if _, isInput := g.slots[tp.GetName()]; !isInput {
 			s := b.slot(tp.GetName())
 			g.consts[s] = inits[tp.GetName()]
-			g.types[s] = ops.TypeOf(g.consts[s])
+			g.types[s] = tensors.TypeOf(g.consts[s])
 		}
 	}
 
@@ -269,7 +270,7 @@ func buildGraph(gp *onnxpb.GraphProto, opsets map[string]int, decode func(*onnxp
 	// Types declared for intermediate values are shown by ValueType where
 	// inference knows nothing, but never fed to inference or operators:
 	// unlike graph inputs they are not checked and may be stale.
-	g.declared = map[string]ops.Type{}
+	g.declared = map[string]tensors.Type{}
 	for _, vi := range gp.GetValueInfo() {
 		if t, err := typeFromProto(vi.GetType()); err == nil {
 			g.declared[vi.GetName()] = t
@@ -301,7 +302,7 @@ func buildGraph(gp *onnxpb.GraphProto, opsets map[string]int, decode func(*onnxp
 		if err != nil {
 			return nil, invalid(fmt.Errorf("graph output %q: %w", name, err))
 		}
-		if g.types[s].DType != ops.Undefined || g.types[s].RankKnown {
+		if g.types[s].DType != tensors.Undefined || g.types[s].RankKnown {
 			t = g.types[s]
 		}
 		g.outputs = append(g.outputs, ValueInfo{Name: name, Type: t})
@@ -444,13 +445,13 @@ func (g *graph) channelBias(add *step, in int) (s, baked int) {
 	}
 	s = g.newSlot(name)
 	g.consts[s] = v
-	g.types[s] = ops.Type{DType: c.DType(), RankKnown: true, Dims: []ops.Dim{out.Dims[1]}}
+	g.types[s] = tensors.Type{DType: c.DType(), RankKnown: true, Dims: []tensors.Dim{out.Dims[1]}}
 	return s, baked
 }
 
 // withoutLast is the plain kernel of a recycling one.
 func withoutLast(f ops.RecyclingKernel) ops.Kernel {
-	return func(in []*Tensor) ([]*Tensor, error) { return f(in, nil) }
+	return func(in []*tensors.Tensor) ([]*tensors.Tensor, error) { return f(in, nil) }
 }
 
 // topoSort orders the nodes so that each comes after the producers of its
@@ -544,17 +545,17 @@ func (b *builder) addNode(np *onnxpb.NodeProto, index int, desc string) error {
 	env := ops.Env{
 		Opset: opset,
 		Index: index,
-		Const: func(name string) *Tensor {
+		Const: func(name string) *tensors.Tensor {
 			if s, ok := g.slots[name]; ok {
 				return g.consts[s]
 			}
 			return nil
 		},
-		Type: func(name string) ops.Type {
+		Type: func(name string) tensors.Type {
 			if s, ok := g.slots[name]; ok {
 				return g.types[s]
 			}
-			return ops.Type{}
+			return tensors.Type{}
 		},
 		Decode: b.decode,
 	}
@@ -567,7 +568,7 @@ func (b *builder) addNode(np *onnxpb.NodeProto, index int, desc string) error {
 		return invalid(fmt.Errorf("%s: %w", desc, err))
 	}
 	st := &step{c: c, desc: desc, in: make([]int, len(np.GetInput())), out: make([]int, len(np.GetOutput()))}
-	inTypes := make([]ops.Type, len(st.in))
+	inTypes := make([]tensors.Type, len(st.in))
 	allConst := true
 	for i, name := range np.GetInput() {
 		st.in[i] = -1
@@ -581,7 +582,7 @@ func (b *builder) addNode(np *onnxpb.NodeProto, index int, desc string) error {
 			allConst = false
 		}
 	}
-	var outTypes []ops.Type
+	var outTypes []tensors.Type
 	err = guard(desc, "shape inference", func() (err error) {
 		outTypes, err = c.Infer(inTypes)
 		return err
@@ -599,7 +600,7 @@ func (b *builder) addNode(np *onnxpb.NodeProto, index int, desc string) error {
 		g.types[s] = outTypes[i]
 	}
 	if allConst && !c.Op.Volatile {
-		in := make([]*Tensor, len(st.in))
+		in := make([]*tensors.Tensor, len(st.in))
 		for i, s := range st.in {
 			if s >= 0 {
 				in[i] = g.consts[s]
@@ -619,7 +620,7 @@ func (b *builder) addNode(np *onnxpb.NodeProto, index int, desc string) error {
 		for i, s := range st.out {
 			if s >= 0 {
 				g.consts[s] = out[i]
-				g.types[s] = ops.TypeOf(out[i])
+				g.types[s] = tensors.TypeOf(out[i])
 			}
 		}
 		return nil
@@ -649,7 +650,7 @@ func guard(desc, what string, f func() error) (err error) {
 //
 // With recycle set and a kernel that can, the kernel reuses last, the
 // results of its previous call in the same session (see ops.Recycling).
-func (st *step) run(in, last []*Tensor, recycle bool) (out []*Tensor, err error) {
+func (st *step) run(in, last []*tensors.Tensor, recycle bool) (out []*tensors.Tensor, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			out, err = nil, &classed{fmt.Errorf("%s: kernel panicked: %v", st.desc, r), ErrInternal}
@@ -704,7 +705,7 @@ func (g *graph) fusable(f fusion, need, keep []bool) bool {
 // overridesBaked reports whether inputs override the default of an input
 // that fused steps hold as a constant: such a run takes the plans without
 // fusion.
-func (g *graph) overridesBaked(inputs map[string]*Tensor) bool {
+func (g *graph) overridesBaked(inputs map[string]*tensors.Tensor) bool {
 	for _, s := range g.baked {
 		if _, ok := inputs[g.names[s]]; ok {
 			return true

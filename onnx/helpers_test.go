@@ -4,12 +4,12 @@ import (
 	"testing"
 
 	"github.com/onnxkit/onnxkit/onnx/onnxpb"
-	"github.com/onnxkit/onnxkit/onnx/ops"
+	"github.com/onnxkit/onnxkit/onnx/tensors"
 )
 
 // Helpers to build small models in tests.
 
-func tensorType(dt ops.DType, dims ...any) *onnxpb.TypeProto {
+func tensorType(dt tensors.DType, dims ...any) *onnxpb.TypeProto {
 	shape := &onnxpb.TensorShapeProto{}
 	for _, d := range dims {
 		switch v := d.(type) {
@@ -39,9 +39,9 @@ func modelProto(opset int64, g *onnxpb.GraphProto) *onnxpb.ModelProto {
 	}
 }
 
-func mustTensor[T ops.Elem](t testing.TB, shape []int, data []T) *Tensor {
+func mustTensor[T tensors.Elem](t testing.TB, shape []int, data []T) *tensors.Tensor {
 	t.Helper()
-	x, err := ops.New(shape, data)
+	x, err := tensors.New(shape, data)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,11 +59,11 @@ func smallModel() *onnxpb.ModelProto {
 			nodeProto("Relu", "relu", []string{"s"}, []string{"y"}),
 		},
 		Initializer: []*onnxpb.TensorProto{
-			ops.ToProto("shape", ops.Vector[int64](-1, 2, 2)),
-			ops.ToProto("bias", ops.Vector[float32](1, -10)),
+			tensors.ToProto("shape", tensors.Vector[int64](-1, 2, 2)),
+			tensors.ToProto("bias", tensors.Vector[float32](1, -10)),
 		},
-		Input:  []*onnxpb.ValueInfoProto{valueInfo("x", tensorType(ops.Float32, "N", 4))},
-		Output: []*onnxpb.ValueInfoProto{valueInfo("y", tensorType(ops.Float32, "N", 2, 2))},
+		Input:  []*onnxpb.ValueInfoProto{valueInfo("x", tensorType(tensors.Float32, "N", 4))},
+		Output: []*onnxpb.ValueInfoProto{valueInfo("y", tensorType(tensors.Float32, "N", 2, 2))},
 	})
 }
 

@@ -8,11 +8,11 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/onnxkit/onnxkit/onnx/onnxpb"
-	"github.com/onnxkit/onnxkit/onnx/ops"
+	"github.com/onnxkit/onnxkit/onnx/tensors"
 )
 
 func TestLoadValidation(t *testing.T) {
-	f32 := tensorType(ops.Float32, 2)
+	f32 := tensorType(tensors.Float32, 2)
 	base := func() *onnxpb.ModelProto {
 		return modelProto(13, &onnxpb.GraphProto{
 			Node:   []*onnxpb.NodeProto{nodeProto("Relu", "r", []string{"x"}, []string{"y"})},
@@ -58,7 +58,7 @@ func TestLoadValidation(t *testing.T) {
 			m.Graph.Node[0].OpType = "Shape"
 			m.Graph.Node[0].OpType = "Reshape"
 			m.Graph.Node[0].Input = []string{"x", "s"}
-			m.Graph.Initializer = []*onnxpb.TensorProto{ops.ToProto("s", ops.Vector[int64](2))}
+			m.Graph.Initializer = []*onnxpb.TensorProto{tensors.ToProto("s", tensors.Vector[int64](2))}
 		}, []string{"2 inputs, but Reshape version 1 takes at most 1"}, false, true},
 		{"opset newer than known", func(m *onnxpb.ModelProto) {
 			m.OpsetImport[0].Version = 21
@@ -85,28 +85,28 @@ func TestLoadValidation(t *testing.T) {
 			m.Graph.Output[0].Name = "zzz"
 		}, []string{`graph output "zzz" is not computed`}, false, true},
 		{"raw_data length", func(m *onnxpb.ModelProto) {
-			m.Graph.Initializer = []*onnxpb.TensorProto{{Name: "w", DataType: int32(ops.Float32), Dims: []int64{3}, RawData: make([]byte, 8)}}
+			m.Graph.Initializer = []*onnxpb.TensorProto{{Name: "w", DataType: int32(tensors.Float32), Dims: []int64{3}, RawData: make([]byte, 8)}}
 		}, []string{`tensor "w"`, "raw_data has 8 bytes, want 12"}, false, true},
 		{"hostile dims", func(m *onnxpb.ModelProto) {
-			m.Graph.Initializer = []*onnxpb.TensorProto{{Name: "w", DataType: int32(ops.Float32), Dims: []int64{1 << 62, 1 << 62}, RawData: make([]byte, 4)}}
+			m.Graph.Initializer = []*onnxpb.TensorProto{{Name: "w", DataType: int32(tensors.Float32), Dims: []int64{1 << 62, 1 << 62}, RawData: make([]byte, 4)}}
 		}, []string{`tensor "w"`, "overflow"}, false, true},
 		{"huge claimed initializer", func(m *onnxpb.ModelProto) {
-			m.Graph.Initializer = []*onnxpb.TensorProto{{Name: "w", DataType: int32(ops.Float64), Dims: []int64{1 << 30}, RawData: make([]byte, 16)}}
+			m.Graph.Initializer = []*onnxpb.TensorProto{{Name: "w", DataType: int32(tensors.Float64), Dims: []int64{1 << 30}, RawData: make([]byte, 16)}}
 		}, []string{`tensor "w"`, "raw_data has 16 bytes"}, false, true},
 		{"negative dim", func(m *onnxpb.ModelProto) {
-			m.Graph.Initializer = []*onnxpb.TensorProto{{Name: "w", DataType: int32(ops.Float32), Dims: []int64{-1}}}
+			m.Graph.Initializer = []*onnxpb.TensorProto{{Name: "w", DataType: int32(tensors.Float32), Dims: []int64{-1}}}
 		}, []string{`tensor "w"`, "out of range"}, false, true},
 		{"negative input dim", func(m *onnxpb.ModelProto) {
-			m.Graph.Input[0].Type = tensorType(ops.Float32, -3)
+			m.Graph.Input[0].Type = tensorType(tensors.Float32, -3)
 		}, []string{`graph input "x"`, "dimension 0 is -3"}, false, true},
 		{"float16 input", func(m *onnxpb.ModelProto) {
-			m.Graph.Input[0].Type = tensorType(ops.Float16, 2)
+			m.Graph.Input[0].Type = tensorType(tensors.Float16, 2)
 		}, []string{`graph input "x"`, "float16"}, true, true},
 		{"sequence input", func(m *onnxpb.ModelProto) {
 			m.Graph.Input[0].Type = &onnxpb.TypeProto{Value: &onnxpb.TypeProto_SequenceType{SequenceType: &onnxpb.TypeProto_Sequence{}}}
 		}, []string{"sequence"}, true, true},
 		{"duplicate initializer", func(m *onnxpb.ModelProto) {
-			w := ops.ToProto("w", ops.Vector[float32](1))
+			w := tensors.ToProto("w", tensors.Vector[float32](1))
 			m.Graph.Initializer = []*onnxpb.TensorProto{w, w}
 		}, []string{`initializer "w" is defined twice`}, false, true},
 		{"wrong attribute type", func(m *onnxpb.ModelProto) {
@@ -116,11 +116,11 @@ func TestLoadValidation(t *testing.T) {
 		}, []string{`node "r" (Shape)`, `attribute "start" has type FLOAT, want INT`}, false, true},
 		{"static broadcast mismatch", func(m *onnxpb.ModelProto) {
 			m.Graph.Node[0] = nodeProto("Add", "add", []string{"x", "w"}, []string{"y"})
-			m.Graph.Initializer = []*onnxpb.TensorProto{ops.ToProto("w", ops.Vector[float32](1, 2, 3))}
+			m.Graph.Initializer = []*onnxpb.TensorProto{tensors.ToProto("w", tensors.Vector[float32](1, 2, 3))}
 		}, []string{`node "add" (Add)`, "cannot broadcast"}, false, true},
 		{"folded error", func(m *onnxpb.ModelProto) {
 			m.Graph.Node = append([]*onnxpb.NodeProto{nodeProto("Reshape", "fold", []string{"w", "s"}, []string{"z"})}, m.Graph.Node...)
-			m.Graph.Initializer = []*onnxpb.TensorProto{ops.ToProto("w", ops.Vector[float32](1, 2, 3)), ops.ToProto("s", ops.Vector[int64](2))}
+			m.Graph.Initializer = []*onnxpb.TensorProto{tensors.ToProto("w", tensors.Vector[float32](1, 2, 3)), tensors.ToProto("s", tensors.Vector[int64](2))}
 		}, []string{`node "fold" (Reshape)`, "cannot reshape"}, false, true},
 	}
 	for _, c := range cases {
@@ -178,11 +178,11 @@ func TestUnsortedNodes(t *testing.T) {
 		t.Fatal(err)
 	}
 	x := mustTensor(t, []int{1, 4}, []float32{1, 2, 3, 4})
-	out, err := m.RunTensors(map[string]*Tensor{"x": x})
+	out, err := m.RunTensors(map[string]*tensors.Tensor{"x": x})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := ops.Data[float32](out["y"]); got[0] != 2 || got[1] != 0 {
+	if got := tensors.Data[float32](out["y"]); got[0] != 2 || got[1] != 0 {
 		t.Errorf("y = %v", got)
 	}
 }

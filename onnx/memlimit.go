@@ -12,7 +12,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/onnxkit/onnxkit/onnx/onnxpb"
-	"github.com/onnxkit/onnxkit/onnx/ops"
+	"github.com/onnxkit/onnxkit/onnx/tensors"
 )
 
 // DefaultMemoryLimit is the memory limit of models loaded without
@@ -156,11 +156,11 @@ func (m *Model) MemoryLimit() int64 { return m.limit }
 
 // tensorBytes is the memory a tensor's elements take, as counted against
 // memory limits.
-func tensorBytes(t *Tensor) int64 {
+func tensorBytes(t *tensors.Tensor) int64 {
 	if t == nil {
 		return 0
 	}
-	n := int64(t.Len()) * ops.ElemBytes(t.DType())
+	n := int64(t.Len()) * tensors.ElemBytes(t.DType())
 	if s, ok := t.Data().([]string); ok {
 		for _, v := range s {
 			n += int64(len(v))
@@ -171,7 +171,7 @@ func tensorBytes(t *Tensor) int64 {
 
 // dataPointer identifies a tensor's backing array, to tell outputs that
 // share memory with an input from fresh allocations. Empty tensors give 0.
-func dataPointer(t *Tensor) uintptr {
+func dataPointer(t *tensors.Tensor) uintptr {
 	if t == nil || t.Len() == 0 {
 		return 0
 	}
@@ -191,7 +191,7 @@ type loadBudget struct {
 func (b *loadBudget) left() int64 { return b.limit - b.used }
 
 // charge counts a tensor that the model keeps; what names it in the error.
-func (b *loadBudget) charge(t *Tensor, what string) error {
+func (b *loadBudget) charge(t *tensors.Tensor, what string) error {
 	n := tensorBytes(t)
 	if n > b.left() {
 		return &classed{fmt.Errorf("%s (%v, %d bytes) brings the model's tensors to %d bytes, more than the memory limit of %d bytes",
@@ -230,7 +230,7 @@ func (b *runBudget) reset() {
 // array with one the run already holds adds a reference; one sharing it
 // with a constant or caller input (listed in inputs but not held) costs
 // nothing; anything else is a fresh allocation and is charged.
-func (b *runBudget) produced(s int, t *Tensor, inputs []*Tensor) {
+func (b *runBudget) produced(s int, t *tensors.Tensor, inputs []*tensors.Tensor) {
 	p := dataPointer(t)
 	if p == 0 {
 		return
@@ -270,11 +270,11 @@ func (b *runBudget) released(s int) {
 }
 
 // check reports an error naming the step when the run holds too much.
-func (b *runBudget) check(st *step, out []*Tensor) error {
+func (b *runBudget) check(st *step, out []*tensors.Tensor) error {
 	if b.used <= b.limit {
 		return nil
 	}
-	var biggest *Tensor
+	var biggest *tensors.Tensor
 	for i, s := range st.out {
 		if s >= 0 && i < len(out) && (biggest == nil || tensorBytes(out[i]) > tensorBytes(biggest)) {
 			biggest = out[i]
@@ -285,7 +285,7 @@ func (b *runBudget) check(st *step, out []*Tensor) error {
 }
 
 // sharesData reports whether t shares its backing array with one of in.
-func sharesData(t *Tensor, in []*Tensor) bool {
+func sharesData(t *tensors.Tensor, in []*tensors.Tensor) bool {
 	p := dataPointer(t)
 	if p == 0 {
 		return false
@@ -300,4 +300,4 @@ func sharesData(t *Tensor, in []*Tensor) bool {
 
 // MaxTensorFileBytes is the size of the largest tensor file ReadTensorFile
 // and ReadTensor read: ops.MaxTensorBytes plus 1 MiB for headers.
-func MaxTensorFileBytes() int64 { return ops.MaxTensorBytes() + 1<<20 }
+func MaxTensorFileBytes() int64 { return tensors.MaxTensorBytes() + 1<<20 }

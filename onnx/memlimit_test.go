@@ -12,7 +12,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/onnxkit/onnxkit/onnx/onnxpb"
-	"github.com/onnxkit/onnxkit/onnx/ops"
+	"github.com/onnxkit/onnxkit/onnx/tensors"
 )
 
 const mib = 1 << 20
@@ -41,12 +41,12 @@ func wantLimitError(t *testing.T, err error, fragments ...string) {
 // TestMemoryLimitAtLoad: initializers and values folded at load time count
 // against the model's limit; the default limit loads them.
 func TestMemoryLimitAtLoad(t *testing.T) {
-	big := ops.Vector(make([]float32, mib/4)...) // 1 MiB
+	big := tensors.Vector(make([]float32, mib/4)...) // 1 MiB
 	withInit := modelProto(13, &onnxpb.GraphProto{
 		Node:        []*onnxpb.NodeProto{nodeProto("Add", "add", []string{"x", "w"}, []string{"y"})},
-		Initializer: []*onnxpb.TensorProto{ops.ToProto("w", big)},
-		Input:       []*onnxpb.ValueInfoProto{valueInfo("x", tensorType(ops.Float32, mib/4))},
-		Output:      []*onnxpb.ValueInfoProto{valueInfo("y", tensorType(ops.Float32, mib/4))},
+		Initializer: []*onnxpb.TensorProto{tensors.ToProto("w", big)},
+		Input:       []*onnxpb.ValueInfoProto{valueInfo("x", tensorType(tensors.Float32, mib/4))},
+		Output:      []*onnxpb.ValueInfoProto{valueInfo("y", tensorType(tensors.Float32, mib/4))},
 	})
 	_, err := LoadOptions{MemoryLimit: mib / 2}.FromProto("init.onnx", withInit)
 	wantLimitError(t, err, "onnx: load init.onnx: ", `initializer "w"`, "1048576 bytes", "memory limit of 524288 bytes")
@@ -67,9 +67,9 @@ func TestMemoryLimitAtLoad(t *testing.T) {
 			nodeProto("ConstantOfShape", "fill", []string{"shape"}, []string{"c"}),
 			nodeProto("Add", "add", []string{"x", "c"}, []string{"y"}),
 		},
-		Initializer: []*onnxpb.TensorProto{ops.ToProto("shape", ops.Vector[int64](1024, 1024))},
-		Input:       []*onnxpb.ValueInfoProto{valueInfo("x", tensorType(ops.Float32, 1))},
-		Output:      []*onnxpb.ValueInfoProto{valueInfo("y", tensorType(ops.Float32, 1024, 1024))},
+		Initializer: []*onnxpb.TensorProto{tensors.ToProto("shape", tensors.Vector[int64](1024, 1024))},
+		Input:       []*onnxpb.ValueInfoProto{valueInfo("x", tensorType(tensors.Float32, 1))},
+		Output:      []*onnxpb.ValueInfoProto{valueInfo("y", tensorType(tensors.Float32, 1024, 1024))},
 	})
 	_, err = LoadOptions{MemoryLimit: 3 * mib}.FromProto("fold.onnx", folded)
 	wantLimitError(t, err, `node "fill" (ConstantOfShape), evaluated at load time: output "c"`, "memory limit of 3145728 bytes")
@@ -82,19 +82,19 @@ func TestMemoryLimitAtLoad(t *testing.T) {
 // external data that would not fit.
 func TestMemoryLimitFiles(t *testing.T) {
 	dir := t.TempDir()
-	data := ops.ToProto("", ops.Vector(make([]float32, 256)...)).RawData // 1 KiB
+	data := tensors.ToProto("", tensors.Vector(make([]float32, 256)...)).RawData // 1 KiB
 	if err := os.WriteFile(filepath.Join(dir, "w.bin"), data, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	mp := modelProto(13, &onnxpb.GraphProto{
 		Node: []*onnxpb.NodeProto{nodeProto("Add", "add", []string{"x", "w"}, []string{"y"})},
 		Initializer: []*onnxpb.TensorProto{{
-			Name: "w", DataType: int32(ops.Float32), Dims: []int64{256},
+			Name: "w", DataType: int32(tensors.Float32), Dims: []int64{256},
 			DataLocation: onnxpb.TensorProto_EXTERNAL,
 			ExternalData: []*onnxpb.StringStringEntryProto{{Key: "location", Value: "w.bin"}},
 		}},
-		Input:  []*onnxpb.ValueInfoProto{valueInfo("x", tensorType(ops.Float32, 256))},
-		Output: []*onnxpb.ValueInfoProto{valueInfo("y", tensorType(ops.Float32, 256))},
+		Input:  []*onnxpb.ValueInfoProto{valueInfo("x", tensorType(tensors.Float32, 256))},
+		Output: []*onnxpb.ValueInfoProto{valueInfo("y", tensorType(tensors.Float32, 256))},
 	})
 	b, err := proto.Marshal(mp)
 	if err != nil {
@@ -129,9 +129,9 @@ func budgetModel() *onnxpb.ModelProto {
 			nodeProto("Reshape", "flat", []string{"c1", "flat_shape"}, []string{"c2"}),
 			nodeProto("Relu", "r2", []string{"c2"}, []string{"z"}),
 		},
-		Initializer: []*onnxpb.TensorProto{ops.ToProto("flat_shape", ops.Vector[int64](-1))},
-		Input:       []*onnxpb.ValueInfoProto{valueInfo("x", tensorType(ops.Float32, "N", 1024))},
-		Output:      []*onnxpb.ValueInfoProto{valueInfo("y", tensorType(ops.Float32, "N", 1024)), valueInfo("z", tensorType(ops.Float32, "M"))},
+		Initializer: []*onnxpb.TensorProto{tensors.ToProto("flat_shape", tensors.Vector[int64](-1))},
+		Input:       []*onnxpb.ValueInfoProto{valueInfo("x", tensorType(tensors.Float32, "N", 1024))},
+		Output:      []*onnxpb.ValueInfoProto{valueInfo("y", tensorType(tensors.Float32, "N", 1024)), valueInfo("z", tensorType(tensors.Float32, "M"))},
 	})
 }
 
@@ -147,11 +147,11 @@ func TestMemoryLimitAtRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	// a, b and y: 6 MiB at the Add.
-	_, err = m.RunTensors(map[string]*Tensor{"x": x}, "y")
+	_, err = m.RunTensors(map[string]*tensors.Tensor{"x": x}, "y")
 	wantLimitError(t, err, "onnx: run budget.onnx: ", `node "sum" (Add)`, "float32[512 1024] (2097152 bytes)", "6291456 bytes", "memory limit of 5242880 bytes")
 	// c1 (shared by c2) and z: 4 MiB. Counting the Reshape view again
 	// would make it 6.
-	out, err := m.RunTensors(map[string]*Tensor{"x": x}, "z")
+	out, err := m.RunTensors(map[string]*tensors.Tensor{"x": x}, "z")
 	if err != nil {
 		t.Fatalf("chain with a view: %v", err)
 	}
@@ -159,7 +159,7 @@ func TestMemoryLimitAtRun(t *testing.T) {
 		t.Errorf("z is %v", out["z"])
 	}
 	// Smaller batches fit.
-	if _, err := m.RunTensors(map[string]*Tensor{"x": mustTensor(t, []int{64, 1024}, make([]float32, 64*1024))}); err != nil {
+	if _, err := m.RunTensors(map[string]*tensors.Tensor{"x": mustTensor(t, []int{64, 1024}, make([]float32, 64*1024))}); err != nil {
 		t.Errorf("batch of 64: %v", err)
 	}
 	// The default limit runs the full batch.
@@ -167,7 +167,7 @@ func TestMemoryLimitAtRun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := m.RunTensors(map[string]*Tensor{"x": x}); err != nil {
+	if _, err := m.RunTensors(map[string]*tensors.Tensor{"x": x}); err != nil {
 		t.Errorf("default limit: %v", err)
 	}
 	// The same model file, through LoadBytes.
@@ -179,32 +179,32 @@ func TestMemoryLimitAtRun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = m.RunTensors(map[string]*Tensor{"x": x}, "z")
+	_, err = m.RunTensors(map[string]*tensors.Tensor{"x": x}, "z")
 	wantLimitError(t, err, `node "r2" (Relu)`, "memory limit of 3145728 bytes")
 }
 
 // TestMaxTensorBytes: one allocation over ops.MaxTensorBytes fails before
 // it happens, naming the node and the limit.
 func TestMaxTensorBytes(t *testing.T) {
-	if got := ops.MaxTensorBytes(); got != ops.DefaultMaxTensorBytes {
-		t.Fatalf("MaxTensorBytes() = %d before any change, want the default %d", got, ops.DefaultMaxTensorBytes)
+	if got := tensors.MaxTensorBytes(); got != tensors.DefaultMaxTensorBytes {
+		t.Fatalf("MaxTensorBytes() = %d before any change, want the default %d", got, tensors.DefaultMaxTensorBytes)
 	}
-	old := ops.SetMaxTensorBytes(mib)
-	defer ops.SetMaxTensorBytes(old)
-	if old != ops.DefaultMaxTensorBytes || ops.MaxTensorBytes() != mib {
-		t.Fatalf("SetMaxTensorBytes returned %d, MaxTensorBytes() = %d", old, ops.MaxTensorBytes())
+	old := tensors.SetMaxTensorBytes(mib)
+	defer tensors.SetMaxTensorBytes(old)
+	if old != tensors.DefaultMaxTensorBytes || tensors.MaxTensorBytes() != mib {
+		t.Fatalf("SetMaxTensorBytes returned %d, MaxTensorBytes() = %d", old, tensors.MaxTensorBytes())
 	}
 	m, err := FromProto("budget.onnx", budgetModel())
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = m.RunTensors(map[string]*Tensor{"x": mustTensor(t, []int{512, 1024}, make([]float32, 512*1024))}, "y")
+	_, err = m.RunTensors(map[string]*tensors.Tensor{"x": mustTensor(t, []int{512, 1024}, make([]float32, 512*1024))}, "y")
 	wantLimitError(t, err, `node "pos" (Relu)`, "float32[512 1024] needs 2097152 bytes, more than the tensor size limit of 1048576 bytes")
-	if _, err := m.RunTensors(map[string]*Tensor{"x": mustTensor(t, []int{16, 1024}, make([]float32, 16*1024))}); err != nil {
+	if _, err := m.RunTensors(map[string]*tensors.Tensor{"x": mustTensor(t, []int{16, 1024}, make([]float32, 16*1024))}); err != nil {
 		t.Errorf("small batch: %v", err)
 	}
-	ops.SetMaxTensorBytes(0)
-	if ops.MaxTensorBytes() != ops.DefaultMaxTensorBytes {
-		t.Errorf("SetMaxTensorBytes(0) left %d", ops.MaxTensorBytes())
+	tensors.SetMaxTensorBytes(0)
+	if tensors.MaxTensorBytes() != tensors.DefaultMaxTensorBytes {
+		t.Errorf("SetMaxTensorBytes(0) left %d", tensors.MaxTensorBytes())
 	}
 }

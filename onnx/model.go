@@ -12,6 +12,7 @@ import (
 	"github.com/onnxkit/onnxkit/internal/atomicfile"
 	"github.com/onnxkit/onnxkit/onnx/onnxpb"
 	"github.com/onnxkit/onnxkit/onnx/ops"
+	"github.com/onnxkit/onnxkit/onnx/tensors"
 )
 
 // Model is a validated ONNX model ready to run. It is immutable: Run may be
@@ -33,7 +34,7 @@ type ValueInfo struct {
 	// Type is the declared type (element type and shape, possibly with
 	// symbolic or unknown dimensions), refined by static inference for
 	// outputs.
-	Type ops.Type
+	Type tensors.Type
 	// HasDefault marks a graph input backed by an initializer: Run uses
 	// the initializer unless the caller passes the input.
 	HasDefault bool
@@ -78,7 +79,7 @@ func newModel(name, dir string, mp *onnxpb.ModelProto, limit int64) (*Model, err
 	}
 	m.opsets = opsets
 	budget := &loadBudget{limit: limit}
-	decode := func(tp *onnxpb.TensorProto) (*Tensor, error) { return m.decodeTensorWithin(tp, budget.left()) }
+	decode := func(tp *onnxpb.TensorProto) (*tensors.Tensor, error) { return m.decodeTensorWithin(tp, budget.left()) }
 	if m.g, err = buildGraph(mp.GetGraph(), opsets, decode, budget); err != nil {
 		return fail(err)
 	}
@@ -87,13 +88,13 @@ func newModel(name, dir string, mp *onnxpb.ModelProto, limit int64) (*Model, err
 
 // decodeTensor converts an initializer or tensor attribute, resolving
 // external data.
-func (m *Model) decodeTensor(tp *onnxpb.TensorProto) (*Tensor, error) {
+func (m *Model) decodeTensor(tp *onnxpb.TensorProto) (*tensors.Tensor, error) {
 	return m.decodeTensorWithin(tp, m.limit)
 }
 
 // decodeTensorWithin is decodeTensor refusing external data of more than
 // maxBytes before reading it.
-func (m *Model) decodeTensorWithin(tp *onnxpb.TensorProto, maxBytes int64) (*Tensor, error) {
+func (m *Model) decodeTensorWithin(tp *onnxpb.TensorProto, maxBytes int64) (*tensors.Tensor, error) {
 	if tp.GetDataLocation() == onnxpb.TensorProto_EXTERNAL {
 		resolved, err := m.readExternal(tp, maxBytes)
 		if err != nil {
@@ -101,7 +102,7 @@ func (m *Model) decodeTensorWithin(tp *onnxpb.TensorProto, maxBytes int64) (*Ten
 		}
 		tp = resolved
 	}
-	return ops.FromProto(tp)
+	return tensors.FromProto(tp)
 }
 
 // Name returns the path or name the model was loaded from.
@@ -126,13 +127,13 @@ func (m *Model) Outputs() []ValueInfo { return append([]ValueInfo{}, m.g.outputs
 // ValueType returns the static type of any named value of the graph (input,
 // initializer or node output) as far as inference knows it, falling back
 // on the model's value_info declaration, and whether the name exists.
-func (m *Model) ValueType(name string) (ops.Type, bool) {
+func (m *Model) ValueType(name string) (tensors.Type, bool) {
 	s, ok := m.g.slots[name]
 	if !ok {
-		return ops.Type{}, false
+		return tensors.Type{}, false
 	}
 	t := m.g.types[s]
-	if d, ok := m.g.declared[name]; ok && t.DType == ops.Undefined && !t.RankKnown {
+	if d, ok := m.g.declared[name]; ok && t.DType == tensors.Undefined && !t.RankKnown {
 		t = d
 	}
 	return t, true
@@ -211,7 +212,7 @@ func hasExternalData(mp *onnxpb.ModelProto) bool {
 
 // Initializer returns the value of the named initializer (external data
 // resolved), or an error naming the tensor when there is none.
-func (m *Model) Initializer(name string) (*Tensor, error) {
+func (m *Model) Initializer(name string) (*tensors.Tensor, error) {
 	for _, tp := range m.proto.GetGraph().GetInitializer() {
 		if tp.GetName() == name {
 			t, err := m.decodeTensor(tp)

@@ -6,7 +6,7 @@ import (
 	"gorgonia.org/tensor"
 
 	"github.com/onnxkit/onnxkit/onnx/onnxpb"
-	"github.com/onnxkit/onnxkit/onnx/ops"
+	"github.com/onnxkit/onnxkit/onnx/tensors"
 )
 
 // A dense layer x[N,3]·W[3,2] + c, where c has as many elements as the
@@ -14,7 +14,7 @@ import (
 // the bias already had the output's size) would drift from run to run.
 func TestGemmModelRepeatable(t *testing.T) {
 	for _, cShape := range [][]int{{2}, {1, 2}} {
-		c, err := ops.New(cShape, []float32{0.5, -1})
+		c, err := tensors.New(cShape, []float32{0.5, -1})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -22,11 +22,11 @@ func TestGemmModelRepeatable(t *testing.T) {
 			Name: "dense",
 			Node: []*onnxpb.NodeProto{nodeProto("Gemm", "fc", []string{"x", "w", "c"}, []string{"y"})},
 			Initializer: []*onnxpb.TensorProto{
-				ops.ToProto("w", nnMust(ops.New([]int{3, 2}, []float32{1, 2, 3, 4, 5, 6}))),
-				ops.ToProto("c", c),
+				tensors.ToProto("w", nnMust(tensors.New([]int{3, 2}, []float32{1, 2, 3, 4, 5, 6}))),
+				tensors.ToProto("c", c),
 			},
-			Input:  []*onnxpb.ValueInfoProto{valueInfo("x", tensorType(ops.Float32, "N", 3))},
-			Output: []*onnxpb.ValueInfoProto{valueInfo("y", tensorType(ops.Float32, "N", 2))},
+			Input:  []*onnxpb.ValueInfoProto{valueInfo("x", tensorType(tensors.Float32, "N", 3))},
+			Output: []*onnxpb.ValueInfoProto{valueInfo("y", tensorType(tensors.Float32, "N", 2))},
 		})
 		m, err := FromProto("dense", mp)
 		if err != nil {
@@ -48,7 +48,7 @@ func TestGemmModelRepeatable(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if d := ops.Data[float32](init); d[0] != 0.5 || d[1] != -1 {
+		if d := tensors.Data[float32](init); d[0] != 0.5 || d[1] != -1 {
 			t.Errorf("C %v: initializer changed to %v", cShape, d)
 		}
 	}

@@ -15,7 +15,7 @@ import (
 	"github.com/onnxkit/onnxkit/internal/peer"
 	"github.com/onnxkit/onnxkit/layers"
 	"github.com/onnxkit/onnxkit/onnx"
-	"github.com/onnxkit/onnxkit/onnx/ops"
+	"github.com/onnxkit/onnxkit/onnx/tensors"
 )
 
 // lenetExportBytes is onnxkit's own LeNet export (opset 13) with weights
@@ -96,11 +96,11 @@ func TestConcurrentRunsMatchSerial(t *testing.T) {
 func concurrentMatchesSerial(t *testing.T, m *onnx.Model, in string, shapeOf func(i int) []int) {
 	r := rand.New(rand.NewPCG(7, 8))
 	const batches = 4
-	inputs := make([]*onnx.Tensor, batches)
-	want := make([]map[string]*onnx.Tensor, batches)
+	inputs := make([]*tensors.Tensor, batches)
+	want := make([]map[string]*tensors.Tensor, batches)
 	for i := range inputs {
 		shape := shapeOf(i)
-		n, err := ops.NumElements(shape)
+		n, err := tensors.NumElements(shape)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -108,15 +108,15 @@ func concurrentMatchesSerial(t *testing.T, m *onnx.Model, in string, shapeOf fun
 		for j := range x {
 			x[j] = r.Float32()
 		}
-		if inputs[i], err = ops.New(shape, x); err != nil {
+		if inputs[i], err = tensors.New(shape, x); err != nil {
 			t.Fatal(err)
 		}
-		if want[i], err = m.RunTensors(map[string]*onnx.Tensor{in: inputs[i]}); err != nil {
+		if want[i], err = m.RunTensors(map[string]*tensors.Tensor{in: inputs[i]}); err != nil {
 			t.Fatal(err)
 		}
 	}
 	out := m.Outputs()[0].Name
-	if proto.Equal(ops.ToProto("", want[0][out]), ops.ToProto("", want[2][out])) {
+	if proto.Equal(tensors.ToProto("", want[0][out]), tensors.ToProto("", want[2][out])) {
 		t.Fatal("different inputs give the same outputs: the comparison would prove nothing")
 	}
 
@@ -129,13 +129,13 @@ func concurrentMatchesSerial(t *testing.T, m *onnx.Model, in string, shapeOf fun
 			defer wg.Done()
 			for k := 0; k < 2*batches; k++ {
 				i := (w + k) % batches
-				res, err := m.RunTensors(map[string]*onnx.Tensor{in: inputs[i]})
+				res, err := m.RunTensors(map[string]*tensors.Tensor{in: inputs[i]})
 				if err != nil {
 					errs <- fmt.Errorf("worker %d, batch %d: %v", w, i, err)
 					return
 				}
 				for name, v := range want[i] {
-					if !proto.Equal(ops.ToProto("", res[name]), ops.ToProto("", v)) {
+					if !proto.Equal(tensors.ToProto("", res[name]), tensors.ToProto("", v)) {
 						errs <- fmt.Errorf("worker %d, batch %d: output %q %v differs from the serial run's %v", w, i, name, res[name], v)
 						return
 					}
@@ -158,31 +158,31 @@ func TestRunChecksInputsBeforeComputing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	good := ops.Vector[float32](1, 2, 3, 4)
+	good := tensors.Vector[float32](1, 2, 3, 4)
 	goodX, err := good.Reshape(1, 4)
 	if err != nil {
 		t.Fatal(err)
 	}
-	i64, err := ops.Vector[int64](1, 2, 3, 4).Reshape(1, 4)
+	i64, err := tensors.Vector[int64](1, 2, 3, 4).Reshape(1, 4)
 	if err != nil {
 		t.Fatal(err)
 	}
-	wide, err := ops.New([]int{1, 5}, make([]float32, 5))
+	wide, err := tensors.New([]int{1, 5}, make([]float32, 5))
 	if err != nil {
 		t.Fatal(err)
 	}
 	cases := []struct {
 		name string
-		in   map[string]*onnx.Tensor
+		in   map[string]*tensors.Tensor
 		want string
 	}{
-		{"wrong name", map[string]*onnx.Tensor{"X": goodX}, `"X" is not a graph input (inputs: "x")`},
-		{"extra name", map[string]*onnx.Tensor{"x": goodX, "x2": goodX}, `"x2" is not a graph input`},
-		{"initializer", map[string]*onnx.Tensor{"x": goodX, "factors": goodX}, `"factors" is an initializer`},
-		{"missing", map[string]*onnx.Tensor{}, `missing input "x" (float32[N 4])`},
-		{"dtype", map[string]*onnx.Tensor{"x": i64}, `input "x": element type int64, want float32`},
-		{"rank", map[string]*onnx.Tensor{"x": good}, `input "x": shape [4] has rank 1, want rank 2`},
-		{"shape", map[string]*onnx.Tensor{"x": wide}, `input "x": shape [1 5]: dimension 1 is 5, want 4`},
+		{"wrong name", map[string]*tensors.Tensor{"X": goodX}, `"X" is not a graph input (inputs: "x")`},
+		{"extra name", map[string]*tensors.Tensor{"x": goodX, "x2": goodX}, `"x2" is not a graph input`},
+		{"initializer", map[string]*tensors.Tensor{"x": goodX, "factors": goodX}, `"factors" is an initializer`},
+		{"missing", map[string]*tensors.Tensor{}, `missing input "x" (float32[N 4])`},
+		{"dtype", map[string]*tensors.Tensor{"x": i64}, `input "x": element type int64, want float32`},
+		{"rank", map[string]*tensors.Tensor{"x": good}, `input "x": shape [4] has rank 1, want rank 2`},
+		{"shape", map[string]*tensors.Tensor{"x": wide}, `input "x": shape [1 5]: dimension 1 is 5, want 4`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

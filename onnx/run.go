@@ -8,7 +8,7 @@ import (
 
 	"gorgonia.org/tensor"
 
-	"github.com/onnxkit/onnxkit/onnx/ops"
+	"github.com/onnxkit/onnxkit/onnx/tensors"
 )
 
 // Run computes the requested values from the inputs. fetch names any values
@@ -30,7 +30,7 @@ import (
 // be returned as *tensor.Dense; RunTensors returns them. Run is safe for
 // concurrent use.
 func (m *Model) Run(inputs map[string]*tensor.Dense, fetch ...string) (map[string]*tensor.Dense, error) {
-	in := make(map[string]*Tensor, len(inputs))
+	in := make(map[string]*tensors.Tensor, len(inputs))
 	for name, d := range inputs {
 		if d == nil {
 			return nil, &classed{fmt.Errorf("onnx: run %s: input %q is nil", m.name, name), ErrBadInput}
@@ -63,14 +63,14 @@ func (m *Model) Run(inputs map[string]*tensor.Dense, fetch ...string) (map[strin
 // tensors with a zero dimension. The returned tensors may share memory with
 // the model's constants and the inputs; they must not be modified (clone
 // them first).
-func (m *Model) RunTensors(inputs map[string]*Tensor, fetch ...string) (map[string]*Tensor, error) {
+func (m *Model) RunTensors(inputs map[string]*tensors.Tensor, fetch ...string) (map[string]*tensors.Tensor, error) {
 	return m.RunTensorsContext(context.Background(), inputs, fetch...)
 }
 
 // RunTensorsContext is RunTensors stopping early, between two nodes, when
 // ctx is done; the error then wraps ctx.Err(). It bounds the time a run of
 // a model from a stranger may take.
-func (m *Model) RunTensorsContext(ctx context.Context, inputs map[string]*Tensor, fetch ...string) (map[string]*Tensor, error) {
+func (m *Model) RunTensorsContext(ctx context.Context, inputs map[string]*tensors.Tensor, fetch ...string) (map[string]*tensors.Tensor, error) {
 	g := m.g
 	fuse := !g.overridesBaked(inputs)
 	p := g.base
@@ -96,7 +96,7 @@ func (m *Model) RunTensorsContext(ctx context.Context, inputs map[string]*Tensor
 		p = g.makePlan(fetchSlots, fuse)
 	}
 
-	vals := make([]*Tensor, len(g.names))
+	vals := make([]*tensors.Tensor, len(g.names))
 	if err := m.setInputs(vals, inputs, p); err != nil {
 		return nil, err
 	}
@@ -104,7 +104,7 @@ func (m *Model) RunTensorsContext(ctx context.Context, inputs map[string]*Tensor
 		return nil, err
 	}
 
-	res := make(map[string]*Tensor, len(fetch))
+	res := make(map[string]*tensors.Tensor, len(fetch))
 	for i, s := range fetchSlots {
 		if vals[s] == nil { // an input the plan did not need and the caller did not give
 			return nil, &classed{fmt.Errorf("onnx: run %s: cannot fetch %q: input not given", m.name, fetch[i]), ErrBadInput}
@@ -118,7 +118,7 @@ func (m *Model) RunTensorsContext(ctx context.Context, inputs map[string]*Tensor
 // overridable inputs and the caller's inputs, after checking the latter
 // against the graph inputs. It does not allocate unless something is
 // wrong.
-func (m *Model) setInputs(vals []*Tensor, inputs map[string]*Tensor, p *plan) error {
+func (m *Model) setInputs(vals []*tensors.Tensor, inputs map[string]*tensors.Tensor, p *plan) error {
 	g := m.g
 	copy(vals, g.consts)
 	for _, s := range g.inSlot {
@@ -143,7 +143,7 @@ func (m *Model) setInputs(vals []*Tensor, inputs map[string]*Tensor, p *plan) er
 
 // inputError describes the first problem with the caller's inputs, in
 // name order so that the report is deterministic.
-func (m *Model) inputError(inputs map[string]*Tensor) error {
+func (m *Model) inputError(inputs map[string]*tensors.Tensor) error {
 	g := m.g
 	bad := func(format string, args ...any) error {
 		return &classed{fmt.Errorf("onnx: run %s: "+format, append([]any{m.name}, args...)...), ErrBadInput}
@@ -179,18 +179,18 @@ func (m *Model) inputError(inputs map[string]*Tensor) error {
 // inputs on entry and the plan's results on return. s, when not nil, is the
 // session whose buffers the run reuses (see Session); mem counts the bytes
 // held.
-func (m *Model) execute(ctx context.Context, p *plan, vals []*Tensor, mem *runBudget, s *Session) error {
+func (m *Model) execute(ctx context.Context, p *plan, vals []*tensors.Tensor, mem *runBudget, s *Session) error {
 	g := m.g
 	for k, si := range p.steps {
 		st := g.steps[si]
 		if err := ctx.Err(); err != nil {
 			return fmt.Errorf("onnx: run %s: stopped before %s: %w", m.name, st.desc, err)
 		}
-		var in, last []*Tensor
+		var in, last []*tensors.Tensor
 		if s != nil {
 			in, last = s.in[si], s.last[si]
 		} else {
-			in = make([]*Tensor, len(st.in))
+			in = make([]*tensors.Tensor, len(st.in))
 		}
 		for i, slot := range st.in {
 			if slot >= 0 {
@@ -226,19 +226,19 @@ func (m *Model) execute(ctx context.Context, p *plan, vals []*Tensor, mem *runBu
 }
 
 // checkType checks a tensor against a declared type.
-func checkType(want ops.Type, t *Tensor) error {
-	if want.DType != ops.Undefined && t.DType() != want.DType {
+func checkType(want tensors.Type, t *tensors.Tensor) error {
+	if want.DType != tensors.Undefined && t.DType() != want.DType {
 		return fmt.Errorf("element type %v, want %v", t.DType(), want.DType)
 	}
 	if !want.RankKnown {
 		return nil
 	}
 	if t.Rank() != len(want.Dims) {
-		return fmt.Errorf("shape %v has rank %d, want rank %d (%v)", ops.FormatShape(t.Shape()), t.Rank(), len(want.Dims), want)
+		return fmt.Errorf("shape %v has rank %d, want rank %d (%v)", tensors.FormatShape(t.Shape()), t.Rank(), len(want.Dims), want)
 	}
 	for i, d := range want.Dims {
 		if d.Known() && t.Shape()[i] != d.Size {
-			return fmt.Errorf("shape %v: dimension %d is %d, want %d (%v)", ops.FormatShape(t.Shape()), i, t.Shape()[i], d.Size, want)
+			return fmt.Errorf("shape %v: dimension %d is %d, want %d (%v)", tensors.FormatShape(t.Shape()), i, t.Shape()[i], d.Size, want)
 		}
 	}
 	return nil

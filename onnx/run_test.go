@@ -12,6 +12,7 @@ import (
 
 	"github.com/onnxkit/onnxkit/onnx/onnxpb"
 	"github.com/onnxkit/onnxkit/onnx/ops"
+	"github.com/onnxkit/onnxkit/onnx/tensors"
 )
 
 func TestRunBatches(t *testing.T) {
@@ -54,14 +55,14 @@ func TestRunFetch(t *testing.T) {
 		t.Fatal(err)
 	}
 	x := mustTensor(t, []int{2, 4}, []float32{1, 2, 3, 4, 5, 6, 7, 8})
-	out, err := m.RunTensors(map[string]*Tensor{"x": x}, "r", "s", "bias", "x")
+	out, err := m.RunTensors(map[string]*tensors.Tensor{"x": x}, "r", "s", "bias", "x")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(out) != 4 || out["r"].String() != "float32[2 2 2]" || ops.Data[float32](out["s"])[1] != -8 || out["bias"].Len() != 2 || out["x"] != x {
+	if len(out) != 4 || out["r"].String() != "float32[2 2 2]" || tensors.Data[float32](out["s"])[1] != -8 || out["bias"].Len() != 2 || out["x"] != x {
 		t.Errorf("fetched %v", out)
 	}
-	if _, err := m.RunTensors(map[string]*Tensor{"x": x}, "nope"); err == nil || !strings.Contains(err.Error(), `"nope"`) || !errors.Is(err, ErrBadInput) {
+	if _, err := m.RunTensors(map[string]*tensors.Tensor{"x": x}, "nope"); err == nil || !strings.Contains(err.Error(), `"nope"`) || !errors.Is(err, ErrBadInput) {
 		t.Errorf("fetch unknown: %v", err)
 	}
 	// Fetching an initializer needs no input.
@@ -72,7 +73,7 @@ func TestRunFetch(t *testing.T) {
 
 func TestRunInputChecks(t *testing.T) {
 	mp := smallModel()
-	mp.Graph.Input[0].Type = tensorType(ops.Float32, "N", 4)
+	mp.Graph.Input[0].Type = tensorType(tensors.Float32, "N", 4)
 	m, err := FromProto("small", mp)
 	if err != nil {
 		t.Fatal(err)
@@ -80,16 +81,16 @@ func TestRunInputChecks(t *testing.T) {
 	good := mustTensor(t, []int{1, 4}, []float32{1, 2, 3, 4})
 	cases := []struct {
 		name string
-		in   map[string]*Tensor
+		in   map[string]*tensors.Tensor
 		want string
 	}{
-		{"missing", map[string]*Tensor{}, `missing input "x"`},
-		{"unknown", map[string]*Tensor{"x": good, "z": good}, `"z" is not a graph input`},
-		{"initializer", map[string]*Tensor{"x": good, "bias": good}, `"bias" is an initializer`},
-		{"nil", map[string]*Tensor{"x": nil}, `input "x" is nil`},
-		{"dtype", map[string]*Tensor{"x": mustTensor(t, []int{1, 4}, []int64{1, 2, 3, 4})}, `input "x": element type int64, want float32`},
-		{"rank", map[string]*Tensor{"x": mustTensor(t, []int{4}, []float32{1, 2, 3, 4})}, `input "x": shape [4] has rank 1, want rank 2`},
-		{"fixed dim", map[string]*Tensor{"x": mustTensor(t, []int{2, 2}, []float32{1, 2, 3, 4})}, `input "x": shape [2 2]: dimension 1 is 2, want 4`},
+		{"missing", map[string]*tensors.Tensor{}, `missing input "x"`},
+		{"unknown", map[string]*tensors.Tensor{"x": good, "z": good}, `"z" is not a graph input`},
+		{"initializer", map[string]*tensors.Tensor{"x": good, "bias": good}, `"bias" is an initializer`},
+		{"nil", map[string]*tensors.Tensor{"x": nil}, `input "x" is nil`},
+		{"dtype", map[string]*tensors.Tensor{"x": mustTensor(t, []int{1, 4}, []int64{1, 2, 3, 4})}, `input "x": element type int64, want float32`},
+		{"rank", map[string]*tensors.Tensor{"x": mustTensor(t, []int{4}, []float32{1, 2, 3, 4})}, `input "x": shape [4] has rank 1, want rank 2`},
+		{"fixed dim", map[string]*tensors.Tensor{"x": mustTensor(t, []int{2, 2}, []float32{1, 2, 3, 4})}, `input "x": shape [2 2]: dimension 1 is 2, want 4`},
 	}
 	for _, c := range cases {
 		_, err := m.RunTensors(c.in)
@@ -151,9 +152,9 @@ func TestNoStateLeaks(t *testing.T) {
 			nodeProto("Identity", "id", []string{"w"}, []string{"w_out"}),
 			nodeProto("Identity", "idx", []string{"x"}, []string{"x_out"}),
 		},
-		Initializer: []*onnxpb.TensorProto{ops.ToProto("w", ops.Vector[float32](1, 2))},
-		Input:       []*onnxpb.ValueInfoProto{valueInfo("x", tensorType(ops.Float32, 2))},
-		Output:      []*onnxpb.ValueInfoProto{valueInfo("w_out", tensorType(ops.Float32, 2)), valueInfo("x_out", tensorType(ops.Float32, 2))},
+		Initializer: []*onnxpb.TensorProto{tensors.ToProto("w", tensors.Vector[float32](1, 2))},
+		Input:       []*onnxpb.ValueInfoProto{valueInfo("x", tensorType(tensors.Float32, 2))},
+		Output:      []*onnxpb.ValueInfoProto{valueInfo("w_out", tensorType(tensors.Float32, 2)), valueInfo("x_out", tensorType(tensors.Float32, 2))},
 	})
 	m, err := FromProto("leak", mp)
 	if err != nil {
@@ -182,7 +183,7 @@ func TestDenseScalarAndEmpty(t *testing.T) {
 			nodeProto("Shape", "shape", []string{"x"}, []string{"s"}),
 			nodeProto("Relu", "relu", []string{"x"}, []string{"y"}),
 		},
-		Input:  []*onnxpb.ValueInfoProto{valueInfo("x", tensorType(ops.Float32))},
+		Input:  []*onnxpb.ValueInfoProto{valueInfo("x", tensorType(tensors.Float32))},
 		Output: []*onnxpb.ValueInfoProto{valueInfo("s", nil), valueInfo("y", nil)},
 	})
 	m, err := FromProto("scalar", mp)
@@ -202,7 +203,7 @@ func TestDenseScalarAndEmpty(t *testing.T) {
 	if y := out["y"]; !y.IsScalar() || y.Data().(float32) != 0 {
 		t.Errorf("scalar Relu: shape %v data %v", y.Shape(), y.Data())
 	}
-	res, err := m.RunTensors(map[string]*Tensor{"x": ops.Scalar[float32](3)})
+	res, err := m.RunTensors(map[string]*tensors.Tensor{"x": tensors.Scalar[float32](3)})
 	if err != nil || res["s"].String() != "int64[0]" || res["y"].Rank() != 0 {
 		t.Errorf("RunTensors: %v %v", res, err)
 	}
@@ -218,8 +219,8 @@ func TestDenseConversion(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if x.String() != "float64[3 2]" || fmt.Sprint(ops.Data[float64](x)) != "[1 4 2 5 3 6]" {
-		t.Errorf("transposed: %v %v", x, ops.Data[float64](x))
+	if x.String() != "float64[3 2]" || fmt.Sprint(tensors.Data[float64](x)) != "[1 4 2 5 3 6]" {
+		t.Errorf("transposed: %v %v", x, tensors.Data[float64](x))
 	}
 	// A sliced view.
 	base := tensor.New(tensor.WithShape(3, 2), tensor.WithBacking([]int32{1, 2, 3, 4, 5, 6}))
@@ -228,18 +229,18 @@ func TestDenseConversion(t *testing.T) {
 		t.Fatal(err)
 	}
 	x, err = FromDense(v.(*tensor.Dense))
-	if err != nil || fmt.Sprint(ops.Data[int32](x)) != "[3 4 5 6]" {
+	if err != nil || fmt.Sprint(tensors.Data[int32](x)) != "[3 4 5 6]" {
 		t.Errorf("view: %v %v", x, err)
 	}
 	// Scalars both ways, and every supported element type.
-	s, err := ToDense(ops.Scalar("hi"))
+	s, err := ToDense(tensors.Scalar("hi"))
 	if err != nil || !s.IsScalar() || s.Data().(string) != "hi" {
 		t.Errorf("string scalar: %v %v", s, err)
 	}
-	for _, tt := range []*Tensor{
-		ops.Vector[float32](1), ops.Vector[float64](1), ops.Vector[int8](1), ops.Vector[int16](1),
-		ops.Vector[int32](1), ops.Vector[int64](1), ops.Vector[uint8](1), ops.Vector[uint16](1),
-		ops.Vector[uint32](1), ops.Vector[uint64](1), ops.Vector(true), ops.Vector("s"),
+	for _, tt := range []*tensors.Tensor{
+		tensors.Vector[float32](1), tensors.Vector[float64](1), tensors.Vector[int8](1), tensors.Vector[int16](1),
+		tensors.Vector[int32](1), tensors.Vector[int64](1), tensors.Vector[uint8](1), tensors.Vector[uint16](1),
+		tensors.Vector[uint32](1), tensors.Vector[uint64](1), tensors.Vector(true), tensors.Vector("s"),
 	} {
 		d, err := ToDense(tt)
 		if err != nil {
@@ -275,24 +276,24 @@ var (
 func init() {
 	const d = "test.onnxkit"
 	ops.Register(ops.Op{Domain: d, Type: "Panic", Since: []int{1}, Prepare: func(n *ops.Node) (ops.Kernel, error) {
-		return func(in []*ops.Tensor) ([]*ops.Tensor, error) {
+		return func(in []*tensors.Tensor) ([]*tensors.Tensor, error) {
 			var s []float32
 			_ = s[len(in)+5] // index out of range
 			return nil, nil
 		}, nil
 	}})
 	ops.Register(ops.Op{Domain: d, Type: "Short", Since: []int{1}, Prepare: func(n *ops.Node) (ops.Kernel, error) {
-		return func(in []*ops.Tensor) ([]*ops.Tensor, error) { return nil, nil }, nil
+		return func(in []*tensors.Tensor) ([]*tensors.Tensor, error) { return nil, nil }, nil
 	}})
 	ops.Register(ops.Op{Domain: d, Type: "Count", Since: []int{1}, Prepare: func(n *ops.Node) (ops.Kernel, error) {
-		return func(in []*ops.Tensor) ([]*ops.Tensor, error) {
+		return func(in []*tensors.Tensor) ([]*tensors.Tensor, error) {
 			countCalls.Add(1)
-			return []*ops.Tensor{ops.Scalar[float32](1)}, nil
+			return []*tensors.Tensor{tensors.Scalar[float32](1)}, nil
 		}, nil
 	}})
 	ops.Register(ops.Op{Domain: d, Type: "Random", Since: []int{1}, Volatile: true, Prepare: func(n *ops.Node) (ops.Kernel, error) {
-		return func(in []*ops.Tensor) ([]*ops.Tensor, error) {
-			return []*ops.Tensor{ops.Scalar(float32(volatileCalls.Add(1)))}, nil
+		return func(in []*tensors.Tensor) ([]*tensors.Tensor, error) {
+			return []*tensors.Tensor{tensors.Scalar(float32(volatileCalls.Add(1)))}, nil
 		}, nil
 	}})
 }
@@ -304,14 +305,14 @@ func testOpModel(op string, withInput bool) *onnxpb.ModelProto {
 	})
 	if withInput {
 		mp.Graph.Node[0].Input = []string{"x"}
-		mp.Graph.Input = []*onnxpb.ValueInfoProto{valueInfo("x", tensorType(ops.Float32, 1))}
+		mp.Graph.Input = []*onnxpb.ValueInfoProto{valueInfo("x", tensorType(tensors.Float32, 1))}
 	}
 	mp.OpsetImport = append(mp.OpsetImport, &onnxpb.OperatorSetIdProto{Domain: "test.onnxkit", Version: 1})
 	return mp
 }
 
 func TestKernelFailuresAreInternalErrors(t *testing.T) {
-	x := map[string]*Tensor{"x": ops.Vector[float32](1)}
+	x := map[string]*tensors.Tensor{"x": tensors.Vector[float32](1)}
 	for _, op := range []string{"Panic", "Short"} {
 		m, err := FromProto(op, testOpModel(op, true))
 		if err != nil {
@@ -349,7 +350,7 @@ func TestConstantFolding(t *testing.T) {
 	}
 	a, _ := m.RunTensors(nil)
 	b, _ := m.RunTensors(nil)
-	if ops.Data[float32](a["y"])[0] == ops.Data[float32](b["y"])[0] {
+	if tensors.Data[float32](a["y"])[0] == tensors.Data[float32](b["y"])[0] {
 		t.Error("volatile node was folded")
 	}
 }
@@ -360,7 +361,7 @@ func TestConstantFolding(t *testing.T) {
 func TestInitializerInputs(t *testing.T) {
 	mp := smallModel()
 	mp.IrVersion = 3
-	mp.Graph.Input = append(mp.Graph.Input, valueInfo("bias", tensorType(ops.Float32, 2)))
+	mp.Graph.Input = append(mp.Graph.Input, valueInfo("bias", tensorType(tensors.Float32, 2)))
 	m, err := FromProto("ir3", mp)
 	if err != nil {
 		t.Fatal(err)
@@ -369,19 +370,19 @@ func TestInitializerInputs(t *testing.T) {
 		t.Fatalf("Inputs = %+v", in)
 	}
 	x := mustTensor(t, []int{1, 4}, []float32{1, 2, 3, 4})
-	out, err := m.RunTensors(map[string]*Tensor{"x": x})
-	if err != nil || fmt.Sprint(ops.Data[float32](out["y"])) != "[2 0 4 0]" {
+	out, err := m.RunTensors(map[string]*tensors.Tensor{"x": x})
+	if err != nil || fmt.Sprint(tensors.Data[float32](out["y"])) != "[2 0 4 0]" {
 		t.Fatalf("default bias: %v %v", out, err)
 	}
-	out, err = m.RunTensors(map[string]*Tensor{"x": x, "bias": ops.Vector[float32](0, 0)})
-	if err != nil || fmt.Sprint(ops.Data[float32](out["y"])) != "[1 2 3 4]" {
+	out, err = m.RunTensors(map[string]*tensors.Tensor{"x": x, "bias": tensors.Vector[float32](0, 0)})
+	if err != nil || fmt.Sprint(tensors.Data[float32](out["y"])) != "[1 2 3 4]" {
 		t.Fatalf("overridden bias: %v %v", out, err)
 	}
-	if _, err := m.RunTensors(map[string]*Tensor{"x": x, "bias": ops.Vector[float32](0, 0, 0)}); err == nil || !strings.Contains(err.Error(), `input "bias"`) {
+	if _, err := m.RunTensors(map[string]*tensors.Tensor{"x": x, "bias": tensors.Vector[float32](0, 0, 0)}); err == nil || !strings.Contains(err.Error(), `input "bias"`) {
 		t.Errorf("override with wrong shape: %v", err)
 	}
 	// The default is not folded into constants: Reshape keeps running.
-	if out, err := m.RunTensors(map[string]*Tensor{"x": x}); err != nil || fmt.Sprint(ops.Data[float32](out["y"])) != "[2 0 4 0]" {
+	if out, err := m.RunTensors(map[string]*tensors.Tensor{"x": x}); err != nil || fmt.Sprint(tensors.Data[float32](out["y"])) != "[2 0 4 0]" {
 		t.Errorf("default after override: %v %v", out, err)
 	}
 }

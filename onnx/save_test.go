@@ -13,7 +13,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/onnxkit/onnxkit/onnx/onnxpb"
-	"github.com/onnxkit/onnxkit/onnx/ops"
+	"github.com/onnxkit/onnxkit/onnx/tensors"
 )
 
 // noTemps fails if dir holds anything but the listed files.
@@ -65,8 +65,8 @@ func TestSaveLoadRoundTrip(t *testing.T) {
 		t.Error("Marshal is not deterministic across save and load")
 	}
 	x := mustTensor(t, []int{1, 4}, []float32{-1, 0, 1, 2})
-	out, err := back.RunTensors(map[string]*Tensor{"x": x})
-	if err != nil || ops.Data[float32](out["y"])[0] != 0 || ops.Data[float32](out["y"])[2] != 2 {
+	out, err := back.RunTensors(map[string]*tensors.Tensor{"x": x})
+	if err != nil || tensors.Data[float32](out["y"])[0] != 0 || tensors.Data[float32](out["y"])[2] != 2 {
 		t.Errorf("reloaded model: %v %v", out, err)
 	}
 }
@@ -170,7 +170,7 @@ func TestSaveReadOnlyDir(t *testing.T) {
 func externalModel(t *testing.T, dir, location string, offset, length int64) string {
 	t.Helper()
 	ext := &onnxpb.TensorProto{
-		Name: "w", DataType: int32(ops.Float32), Dims: []int64{2},
+		Name: "w", DataType: int32(tensors.Float32), Dims: []int64{2},
 		DataLocation: onnxpb.TensorProto_EXTERNAL,
 		ExternalData: []*onnxpb.StringStringEntryProto{
 			{Key: "location", Value: location},
@@ -183,8 +183,8 @@ func externalModel(t *testing.T, dir, location string, offset, length int64) str
 	mp := modelProto(13, &onnxpb.GraphProto{
 		Node:        []*onnxpb.NodeProto{nodeProto("Add", "add", []string{"x", "w"}, []string{"y"})},
 		Initializer: []*onnxpb.TensorProto{ext},
-		Input:       []*onnxpb.ValueInfoProto{valueInfo("x", tensorType(ops.Float32, 2))},
-		Output:      []*onnxpb.ValueInfoProto{valueInfo("y", tensorType(ops.Float32, 2))},
+		Input:       []*onnxpb.ValueInfoProto{valueInfo("x", tensorType(tensors.Float32, 2))},
+		Output:      []*onnxpb.ValueInfoProto{valueInfo("y", tensorType(tensors.Float32, 2))},
 	})
 	b, err := proto.Marshal(mp)
 	if err != nil {
@@ -205,7 +205,7 @@ func TestExternalData(t *testing.T) {
 	if err := os.Mkdir(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	data := ops.ToProto("", ops.Vector[float32](10, 20)).RawData
+	data := tensors.ToProto("", tensors.Vector[float32](10, 20)).RawData
 	padded := append([]byte("pad!"), data...)
 	for name, b := range map[string][]byte{filepath.Join(dir, "w.bin"): padded, filepath.Join(root, "outside.bin"): padded} {
 		if err := os.WriteFile(name, b, 0o644); err != nil {
@@ -221,8 +221,8 @@ func TestExternalData(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out, err := m.RunTensors(map[string]*Tensor{"x": ops.Vector[float32](1, 2)})
-	if err != nil || ops.Data[float32](out["y"])[1] != 22 {
+	out, err := m.RunTensors(map[string]*tensors.Tensor{"x": tensors.Vector[float32](1, 2)})
+	if err != nil || tensors.Data[float32](out["y"])[1] != 22 {
 		t.Fatalf("external data: %v %v", out, err)
 	}
 	if err := m.Save(filepath.Join(root, "elsewhere.onnx")); err == nil || !strings.Contains(err.Error(), "external data") {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/onnxkit/onnxkit/onnx/tensors"
 	"gorgonia.org/tensor"
 )
 
@@ -20,11 +21,11 @@ import (
 // its weights).
 type Session struct {
 	m    *Model
-	vals []*Tensor   // slot -> value during a run
-	in   [][]*Tensor // step -> its input slice
-	last [][]*Tensor // step -> results of its previous run
+	vals []*tensors.Tensor   // slot -> value during a run
+	in   [][]*tensors.Tensor // step -> its input slice
+	last [][]*tensors.Tensor // step -> results of its previous run
 	mem  *runBudget
-	out  map[string]*Tensor
+	out  map[string]*tensors.Tensor
 }
 
 // NewSession returns a session for running m.
@@ -32,14 +33,14 @@ func (m *Model) NewSession() *Session {
 	g := m.g
 	s := &Session{
 		m:    m,
-		vals: make([]*Tensor, len(g.names)),
-		in:   make([][]*Tensor, len(g.steps)),
-		last: make([][]*Tensor, len(g.steps)),
+		vals: make([]*tensors.Tensor, len(g.names)),
+		in:   make([][]*tensors.Tensor, len(g.steps)),
+		last: make([][]*tensors.Tensor, len(g.steps)),
 		mem:  newRunBudget(m.limit),
-		out:  make(map[string]*Tensor, len(g.outputs)),
+		out:  make(map[string]*tensors.Tensor, len(g.outputs)),
 	}
 	for i, st := range g.steps {
-		s.in[i] = make([]*Tensor, len(st.in))
+		s.in[i] = make([]*tensors.Tensor, len(st.in))
 	}
 	return s
 }
@@ -47,13 +48,13 @@ func (m *Model) NewSession() *Session {
 // Run computes the graph outputs from the inputs, checked as by
 // Model.Run, and returns them by name. The map and the tensors in it are
 // the session's (see Session).
-func (s *Session) Run(inputs map[string]*Tensor) (map[string]*Tensor, error) {
+func (s *Session) Run(inputs map[string]*tensors.Tensor) (map[string]*tensors.Tensor, error) {
 	return s.RunContext(context.Background(), inputs)
 }
 
 // RunContext is Run stopping early, between two nodes, when ctx is done;
 // the error then wraps ctx.Err().
-func (s *Session) RunContext(ctx context.Context, inputs map[string]*Tensor) (map[string]*Tensor, error) {
+func (s *Session) RunContext(ctx context.Context, inputs map[string]*tensors.Tensor) (map[string]*tensors.Tensor, error) {
 	m := s.m
 	g := m.g
 	p := g.base
@@ -82,7 +83,7 @@ func (s *Session) RunContext(ctx context.Context, inputs map[string]*Tensor) (ma
 // runPooled is Model.Run for the graph outputs: it runs in one of the
 // model's pooled sessions, so that repeated runs reuse their intermediate
 // tensors, and copies the outputs out of it.
-func (m *Model) runPooled(inputs map[string]*Tensor) (map[string]*tensor.Dense, error) {
+func (m *Model) runPooled(inputs map[string]*tensors.Tensor) (map[string]*tensor.Dense, error) {
 	s, _ := m.sessions.Get().(*Session)
 	if s == nil {
 		s = m.NewSession()

@@ -10,14 +10,14 @@ import (
 
 	"github.com/onnxkit/onnxkit/internal/peer"
 	"github.com/onnxkit/onnxkit/onnx"
-	"github.com/onnxkit/onnxkit/onnx/ops"
+	"github.com/onnxkit/onnxkit/onnx/tensors"
 )
 
 // mallocsPerRun runs s on in until it has warmed up, then returns the heap
 // allocations per run over the next runs, counted for the whole process
 // with every core in use (testing.AllocsPerRun would pin GOMAXPROCS to 1
 // and so never take the parallel paths).
-func mallocsPerRun(t *testing.T, s *onnx.Session, in map[string]*onnx.Tensor, runs int) float64 {
+func mallocsPerRun(t *testing.T, s *onnx.Session, in map[string]*tensors.Tensor, runs int) float64 {
 	t.Helper()
 	for range 10 {
 		if _, err := s.Run(in); err != nil {
@@ -101,12 +101,12 @@ func TestFixtureSessionsAllocateNothing(t *testing.T) {
 			for i := range data {
 				data[i] = r.Float32()
 			}
-			x, err := onnx.NewTensor(shape, data)
+			x, err := tensors.New(shape, data)
 			if err != nil {
 				t.Fatal(err)
 			}
 			s := m.NewSession()
-			if a := mallocsPerRun(t, s, map[string]*onnx.Tensor{in.Name: x}, 20); a > maxMallocsPerRun {
+			if a := mallocsPerRun(t, s, map[string]*tensors.Tensor{in.Name: x}, 20); a > maxMallocsPerRun {
 				t.Errorf("%s, batch %d: %.2f allocations per run, want 0", name, batch, a)
 			}
 		}
@@ -118,7 +118,7 @@ func TestFixtureSessionsAllocateNothing(t *testing.T) {
 // be fixed.
 func batchShape(in onnx.ValueInfo, n int) ([]int, bool) {
 	t := in.Type
-	if !t.RankKnown || len(t.Dims) == 0 || t.DType != ops.Float32 {
+	if !t.RankKnown || len(t.Dims) == 0 || t.DType != tensors.Float32 {
 		return nil, false
 	}
 	shape := make([]int, len(t.Dims))

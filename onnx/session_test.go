@@ -8,22 +8,22 @@ import (
 	"testing"
 
 	"github.com/onnxkit/onnxkit/onnx"
-	"github.com/onnxkit/onnxkit/onnx/ops"
+	"github.com/onnxkit/onnxkit/onnx/tensors"
 )
 
 // lenetInput returns n random images as the LeNet export's input.
-func lenetInput(t testing.TB, n int, seed uint64) map[string]*onnx.Tensor {
+func lenetInput(t testing.TB, n int, seed uint64) map[string]*tensors.Tensor {
 	t.Helper()
 	r := rand.New(rand.NewPCG(seed, 1))
 	data := make([]float32, n*784)
 	for i := range data {
 		data[i] = r.Float32()
 	}
-	x, err := onnx.NewTensor([]int{n, 1, 28, 28}, data)
+	x, err := tensors.New([]int{n, 1, 28, 28}, data)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return map[string]*onnx.Tensor{"input": x}
+	return map[string]*tensors.Tensor{"input": x}
 }
 
 // TestSessionMatchesRun runs the LeNet export in one session with changing
@@ -83,8 +83,8 @@ func TestSessionOutputsValidUntilNextRun(t *testing.T) {
 func TestSessionBadInputs(t *testing.T) {
 	m := lenetExport(t)
 	s := m.NewSession()
-	wrong, _ := onnx.NewTensor([]int{1, 3, 28, 28}, make([]float32, 3*784))
-	cases := map[string]map[string]*onnx.Tensor{
+	wrong, _ := tensors.New([]int{1, 3, 28, 28}, make([]float32, 3*784))
+	cases := map[string]map[string]*tensors.Tensor{
 		"not a graph input": {"pixels": wrong},
 		"dimension 1 is 3":  {"input": wrong},
 		"missing input":     {},
@@ -117,11 +117,11 @@ func TestRunContextCancelled(t *testing.T) {
 }
 
 // sameData compares type, shape and element bits.
-func sameData(a, b *onnx.Tensor) bool {
-	if a == nil || b == nil || a.DType() != b.DType() || !ops.SameShape(a.Shape(), b.Shape()) {
+func sameData(a, b *tensors.Tensor) bool {
+	if a == nil || b == nil || a.DType() != b.DType() || !tensors.SameShape(a.Shape(), b.Shape()) {
 		return false
 	}
-	x, y := ops.Data[float32](a), ops.Data[float32](b)
+	x, y := tensors.Data[float32](a), tensors.Data[float32](b)
 	for i := range x {
 		if x[i] != y[i] && !(x[i] != x[i] && y[i] != y[i]) {
 			return false

@@ -13,7 +13,7 @@ import (
 
 	"github.com/onnxkit/onnxkit/internal/peer"
 	"github.com/onnxkit/onnxkit/onnx/onnxpb"
-	"github.com/onnxkit/onnxkit/onnx/ops"
+	"github.com/onnxkit/onnxkit/onnx/tensors"
 )
 
 // TestShapeOpsMatchORT runs one-node models of the shape, data-movement
@@ -23,24 +23,24 @@ func TestShapeOpsMatchORT(t *testing.T) {
 	_, err := peer.ORTVersion()
 	peer.Require(t, err)
 	r := rand.New(rand.NewSource(7))
-	rnd := func(shape ...int) *Tensor {
-		n, _ := ops.NumElements(shape)
+	rnd := func(shape ...int) *tensors.Tensor {
+		n, _ := tensors.NumElements(shape)
 		v := make([]float32, n)
 		for i := range v {
 			v[i] = float32(r.NormFloat64())
 		}
 		return mustTensor(t, shape, v)
 	}
-	i64 := func(v ...int64) *Tensor { return ops.Vector(v...) }
+	i64 := func(v ...int64) *tensors.Tensor { return tensors.Vector(v...) }
 	type init struct {
 		name string
-		t    *Tensor
+		t    *tensors.Tensor
 	}
 	cases := []struct {
 		name  string
 		opset int64
 		node  *onnxpb.NodeProto
-		x     *Tensor
+		x     *tensors.Tensor
 		inits []init
 	}{
 		{"transpose NHWC", 13, nodeProto("Transpose", "n", []string{"x"}, []string{"y"}, shpInts("perm", 0, 2, 3, 1)), rnd(2, 3, 4, 5), nil},
@@ -56,7 +56,7 @@ func TestShapeOpsMatchORT(t *testing.T) {
 		{"pad edge", 13, nodeProto("Pad", "n", []string{"x", "p"}, []string{"y"}, shpStr("mode", "edge")), rnd(2, 3, 4),
 			[]init{{"p", i64(1, 0, 3, 0, 2, 1)}}},
 		{"pad constant crop", 11, nodeProto("Pad", "n", []string{"x", "p", "v"}, []string{"y"}), rnd(3, 4),
-			[]init{{"p", i64(1, -1, -1, 2)}, {"v", ops.Scalar[float32](1.5)}}},
+			[]init{{"p", i64(1, -1, -1, 2)}, {"v", tensors.Scalar[float32](1.5)}}},
 		{"pad axes", 18, nodeProto("Pad", "n", []string{"x", "p", "", "a"}, []string{"y"}, shpStr("mode", "reflect")), rnd(2, 3, 4, 5),
 			[]init{{"p", i64(1, 2, 2, 1)}, {"a", i64(1, -1)}}},
 		{"reduce mean", 13, nodeProto("ReduceMean", "n", []string{"x"}, []string{"y"}, shpInts("axes", 2, 3)), rnd(2, 3, 4, 5), nil},
@@ -83,15 +83,15 @@ func TestShapeOpsMatchORT(t *testing.T) {
 			g := &onnxpb.GraphProto{
 				Name:  "shape_ops",
 				Node:  []*onnxpb.NodeProto{c.node},
-				Input: []*onnxpb.ValueInfoProto{valueInfo("x", tensorType(ops.Float32, anyDims(c.x.Shape())...))},
+				Input: []*onnxpb.ValueInfoProto{valueInfo("x", tensorType(tensors.Float32, anyDims(c.x.Shape())...))},
 			}
 			for _, in := range c.inits {
-				g.Initializer = append(g.Initializer, ops.ToProto(in.name, in.t))
+				g.Initializer = append(g.Initializer, tensors.ToProto(in.name, in.t))
 			}
 			for _, o := range c.node.Output {
-				dt := ops.Float32
+				dt := tensors.Float32
 				if c.node.OpType == "ArgMax" {
-					dt = ops.Int64
+					dt = tensors.Int64
 				}
 				g.Output = append(g.Output, valueInfo(o, &onnxpb.TypeProto{Value: &onnxpb.TypeProto_TensorType{TensorType: &onnxpb.TypeProto_Tensor{ElemType: int32(dt)}}}))
 			}
@@ -116,7 +116,7 @@ func TestShapeOpsMatchORT(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got, err := m.RunTensors(map[string]*Tensor{"x": c.x})
+			got, err := m.RunTensors(map[string]*tensors.Tensor{"x": c.x})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/onnxkit/onnxkit/onnx/onnxpb"
 	"github.com/onnxkit/onnxkit/onnx/ops"
+	"github.com/onnxkit/onnxkit/onnx/tensors"
 )
 
 // Model-level tests of the shape operators and of opset 18.
@@ -23,7 +24,7 @@ func shpInt(name string, v int64) *onnxpb.AttributeProto {
 	return &onnxpb.AttributeProto{Name: name, Type: onnxpb.AttributeProto_INT, I: proto.Int64(v)}
 }
 
-func shpRun(t *testing.T, m *Model, in map[string]*Tensor) map[string]*Tensor {
+func shpRun(t *testing.T, m *Model, in map[string]*tensors.Tensor) map[string]*tensors.Tensor {
 	t.Helper()
 	out, err := m.RunTensors(in)
 	if err != nil {
@@ -32,10 +33,10 @@ func shpRun(t *testing.T, m *Model, in map[string]*Tensor) map[string]*Tensor {
 	return out
 }
 
-func shpWant(t *testing.T, what string, got *Tensor, shape []int, data any) {
+func shpWant(t *testing.T, what string, got *tensors.Tensor, shape []int, data any) {
 	t.Helper()
-	if !ops.SameShape(got.Shape(), shape) || fmt.Sprint(got.Data()) != fmt.Sprint(data) {
-		t.Errorf("%s = %v %v, want %v %v", what, got, got.Data(), ops.FormatShape(shape), data)
+	if !tensors.SameShape(got.Shape(), shape) || fmt.Sprint(got.Data()) != fmt.Sprint(data) {
+		t.Errorf("%s = %v %v, want %v %v", what, got, got.Data(), tensors.FormatShape(shape), data)
 	}
 }
 
@@ -43,7 +44,7 @@ func shpWant(t *testing.T, what string, got *Tensor, shape []int, data any) {
 // implements run, those it does not are refused at load, and opset 19 is
 // refused.
 func TestOpset18Models(t *testing.T) {
-	f32 := func(dims ...any) *onnxpb.TypeProto { return tensorType(ops.Float32, dims...) }
+	f32 := func(dims ...any) *onnxpb.TypeProto { return tensorType(tensors.Float32, dims...) }
 	x := mustTensor(t, []int{2, 3}, []float32{1, 2, 3, 4, 5, 6})
 
 	t.Run("ReduceMean axes input", func(t *testing.T) {
@@ -52,7 +53,7 @@ func TestOpset18Models(t *testing.T) {
 				nodeProto("ReduceMean", "mean", []string{"x", "axes"}, []string{"y"}, shpInt("keepdims", 0)),
 				nodeProto("ReduceMax", "max", []string{"x"}, []string{"m"}, shpInt("keepdims", 0)),
 			},
-			Initializer: []*onnxpb.TensorProto{ops.ToProto("axes", ops.Vector[int64](-1))},
+			Initializer: []*onnxpb.TensorProto{tensors.ToProto("axes", tensors.Vector[int64](-1))},
 			Input:       []*onnxpb.ValueInfoProto{valueInfo("x", f32("N", 3))},
 			Output:      []*onnxpb.ValueInfoProto{valueInfo("y", f32("N")), valueInfo("m", f32())},
 		})
@@ -63,7 +64,7 @@ func TestOpset18Models(t *testing.T) {
 		if ty, _ := m.ValueType("y"); ty.String() != "float32[N]" {
 			t.Errorf("static type of y: %v", ty)
 		}
-		out := shpRun(t, m, map[string]*Tensor{"x": x})
+		out := shpRun(t, m, map[string]*tensors.Tensor{"x": x})
 		shpWant(t, "ReduceMean-18", out["y"], []int{2}, []float32{2, 5})
 		shpWant(t, "ReduceMax-18", out["m"], []int{}, []float32{6})
 	})
@@ -74,7 +75,7 @@ func TestOpset18Models(t *testing.T) {
 				nodeProto("Split", "split", []string{"x"}, []string{"a", "b"}, shpInt("axis", 1), shpInt("num_outputs", 2)),
 				nodeProto("Pad", "pad", []string{"b", "pads", "", "axes"}, []string{"p"}),
 			},
-			Initializer: []*onnxpb.TensorProto{ops.ToProto("pads", ops.Vector[int64](1, 0)), ops.ToProto("axes", ops.Vector[int64](0))},
+			Initializer: []*onnxpb.TensorProto{tensors.ToProto("pads", tensors.Vector[int64](1, 0)), tensors.ToProto("axes", tensors.Vector[int64](0))},
 			Input:       []*onnxpb.ValueInfoProto{valueInfo("x", f32(2, 3))},
 			Output:      []*onnxpb.ValueInfoProto{valueInfo("a", f32(2, 2)), valueInfo("p", f32(3, 1))},
 		})
@@ -82,7 +83,7 @@ func TestOpset18Models(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		out := shpRun(t, m, map[string]*Tensor{"x": x})
+		out := shpRun(t, m, map[string]*tensors.Tensor{"x": x})
 		shpWant(t, "Split-18", out["a"], []int{2, 2}, []float32{1, 2, 4, 5})
 		shpWant(t, "Pad-18", out["p"], []int{3, 1}, []float32{0, 3, 6})
 	})
@@ -167,14 +168,14 @@ func TestDynamicFlattenChain(t *testing.T) {
 			mp := modelProto(13, &onnxpb.GraphProto{
 				Node: nodes,
 				Initializer: []*onnxpb.TensorProto{
-					ops.ToProto("zero", ops.Scalar[int64](0)),
-					ops.ToProto("axes0", ops.Vector[int64](0)),
-					ops.ToProto("start", ops.Vector[int64](0)),
-					ops.ToProto("end", ops.Vector[int64](1)),
-					ops.ToProto("minus1", ops.Vector[int32](-1)),
+					tensors.ToProto("zero", tensors.Scalar[int64](0)),
+					tensors.ToProto("axes0", tensors.Vector[int64](0)),
+					tensors.ToProto("start", tensors.Vector[int64](0)),
+					tensors.ToProto("end", tensors.Vector[int64](1)),
+					tensors.ToProto("minus1", tensors.Vector[int32](-1)),
 				},
-				Input:  []*onnxpb.ValueInfoProto{valueInfo("x", tensorType(ops.Float32, "N", 2, 3))},
-				Output: []*onnxpb.ValueInfoProto{valueInfo("y", tensorType(ops.Float32, "N", 6))},
+				Input:  []*onnxpb.ValueInfoProto{valueInfo("x", tensorType(tensors.Float32, "N", 2, 3))},
+				Output: []*onnxpb.ValueInfoProto{valueInfo("y", tensorType(tensors.Float32, "N", 6))},
 			})
 			m, err := FromProto("flatten-"+pick, mp)
 			if err != nil {
@@ -196,7 +197,7 @@ func TestDynamicFlattenChain(t *testing.T) {
 				go func() {
 					defer wg.Done()
 					for range 20 {
-						out, err := m.RunTensors(map[string]*Tensor{"x": x})
+						out, err := m.RunTensors(map[string]*tensors.Tensor{"x": x})
 						if err != nil {
 							t.Error(err)
 							return
@@ -214,7 +215,7 @@ func TestDynamicFlattenChain(t *testing.T) {
 // model asking for 2^40 elements gets an error naming the node, at load
 // time when the shape is constant and at run time otherwise, never a crash.
 func TestAbsurdSizes(t *testing.T) {
-	huge := ops.Vector[int64](1<<20, 1<<20)
+	huge := tensors.Vector[int64](1<<20, 1<<20)
 	cases := []struct {
 		name    string
 		node    *onnxpb.NodeProto
@@ -230,22 +231,22 @@ func TestAbsurdSizes(t *testing.T) {
 		t.Run(fmt.Sprintf("%s const=%v", c.name, c.isConst), func(t *testing.T) {
 			g := &onnxpb.GraphProto{
 				Node:   []*onnxpb.NodeProto{c.node},
-				Output: []*onnxpb.ValueInfoProto{valueInfo("y", tensorType(ops.Float32))},
+				Output: []*onnxpb.ValueInfoProto{valueInfo("y", tensorType(tensors.Float32))},
 			}
-			feeds := map[string]*Tensor{}
+			feeds := map[string]*tensors.Tensor{}
 			if c.node.Input[0] == "x" {
 				x := mustTensor(t, []int{1, 1}, []float32{1})
 				if c.isConst {
-					g.Initializer = append(g.Initializer, ops.ToProto("x", x))
+					g.Initializer = append(g.Initializer, tensors.ToProto("x", x))
 				} else {
-					g.Input = append(g.Input, valueInfo("x", tensorType(ops.Float32, 1, 1)))
+					g.Input = append(g.Input, valueInfo("x", tensorType(tensors.Float32, 1, 1)))
 					feeds["x"] = x
 				}
 			}
 			if c.isConst {
-				g.Initializer = append(g.Initializer, ops.ToProto("size", huge))
+				g.Initializer = append(g.Initializer, tensors.ToProto("size", huge))
 			} else {
-				g.Input = append(g.Input, valueInfo("size", tensorType(ops.Int64, 2)))
+				g.Input = append(g.Input, valueInfo("size", tensorType(tensors.Int64, 2)))
 				feeds["size"] = huge
 			}
 			m, err := FromProto("absurd", modelProto(13, g))

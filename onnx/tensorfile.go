@@ -14,7 +14,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/onnxkit/onnxkit/internal/atomicfile"
-	"github.com/onnxkit/onnxkit/onnx/ops"
+	"github.com/onnxkit/onnxkit/onnx/tensors"
 )
 
 // Tensor file formats, chosen by file extension (case-insensitive).
@@ -38,7 +38,7 @@ const (
 // A file whose size does not match its header (a truncated or padded
 // file), or larger than MaxTensorFileBytes, is an error. Every error names
 // the file.
-func ReadTensorFile(path string) (*Tensor, error) {
+func ReadTensorFile(path string) (*tensors.Tensor, error) {
 	switch strings.ToLower(filepath.Ext(path)) {
 	case NPYExt:
 		b, err := readFileLimited(path, MaxTensorFileBytes(), "the tensor file limit")
@@ -63,7 +63,7 @@ func ReadTensorFile(path string) (*Tensor, error) {
 // ReadTensorFile): a .npy array in C order, or a .pb TensorProto named name
 // (.npy files carry no name). The file is replaced atomically: on error,
 // whatever was at path before is untouched.
-func WriteTensorFile(path, name string, t *Tensor) error {
+func WriteTensorFile(path, name string, t *tensors.Tensor) error {
 	if err := t.Check(); err != nil {
 		return fmt.Errorf("onnx: write tensor %s: %w", path, err)
 	}
@@ -76,7 +76,7 @@ func WriteTensorFile(path, name string, t *Tensor) error {
 		}
 	case PBExt:
 		var err error
-		if b, err = proto.Marshal(ops.ToProto(name, t)); err != nil {
+		if b, err = proto.Marshal(tensors.ToProto(name, t)); err != nil {
 			return fmt.Errorf("onnx: write tensor %s: encode %q: %w", path, name, err)
 		}
 	default:
@@ -92,18 +92,18 @@ func WriteTensorFile(path, name string, t *Tensor) error {
 var npyMagic = []byte("\x93NUMPY")
 
 // npyKinds maps the Go element kinds that npyio decodes to ONNX types.
-var npyKinds = map[reflect.Kind]ops.DType{
-	reflect.Float32: ops.Float32, reflect.Float64: ops.Float64,
-	reflect.Int8: ops.Int8, reflect.Int16: ops.Int16, reflect.Int32: ops.Int32, reflect.Int64: ops.Int64,
-	reflect.Uint8: ops.Uint8, reflect.Uint16: ops.Uint16, reflect.Uint32: ops.Uint32, reflect.Uint64: ops.Uint64,
-	reflect.Bool: ops.Bool,
+var npyKinds = map[reflect.Kind]tensors.DType{
+	reflect.Float32: tensors.Float32, reflect.Float64: tensors.Float64,
+	reflect.Int8: tensors.Int8, reflect.Int16: tensors.Int16, reflect.Int32: tensors.Int32, reflect.Int64: tensors.Int64,
+	reflect.Uint8: tensors.Uint8, reflect.Uint16: tensors.Uint16, reflect.Uint32: tensors.Uint32, reflect.Uint64: tensors.Uint64,
+	reflect.Bool: tensors.Bool,
 }
 
 // decodeNPY decodes a .npy file held in memory. The framing (magic,
 // version, header length, data size) is checked here before npyio parses
 // the header and decodes the elements, so that malformed files are errors
 // rather than crashes or huge allocations.
-func decodeNPY(b []byte) (t *Tensor, err error) {
+func decodeNPY(b []byte) (t *tensors.Tensor, err error) {
 	const pre = 8 // magic and version
 	if len(b) < pre+2 || !bytes.Equal(b[:6], npyMagic) {
 		return nil, errors.New("not a NumPy .npy file (no \\x93NUMPY magic at the start)")
@@ -145,12 +145,12 @@ func decodeNPY(b []byte) (t *Tensor, err error) {
 			h.Descr.Shape, ErrUnsupported)
 	}
 	shape := append([]int{}, h.Descr.Shape...)
-	n, err := ops.NumElements(shape)
+	n, err := tensors.NumElements(shape)
 	if err != nil {
 		return nil, err
 	}
 	rt := npy.TypeFrom(h.Descr.Type)
-	dt, ok := ops.Undefined, false
+	dt, ok := tensors.Undefined, false
 	if rt != nil {
 		dt, ok = npyKinds[rt.Kind()]
 	}
@@ -164,9 +164,9 @@ func decodeNPY(b []byte) (t *Tensor, err error) {
 		if len(data) > n*size {
 			what = "has trailing bytes"
 		}
-		return nil, fmt.Errorf("file %s: a %s array of shape %s needs %d bytes of data, the file holds %d", what, dt, ops.FormatShape(shape), n*size, len(data))
+		return nil, fmt.Errorf("file %s: a %s array of shape %s needs %d bytes of data, the file holds %d", what, dt, tensors.FormatShape(shape), n*size, len(data))
 	}
-	if dt == ops.Bool {
+	if dt == tensors.Bool {
 		for i, v := range data {
 			if v > 1 {
 				return nil, fmt.Errorf("bool element %d has byte value %d (want 0 or 1)", i, v)
@@ -193,18 +193,18 @@ func trimHeader(h []byte) string {
 }
 
 // npyDescr is the numpy dtype string written for each element type.
-var npyDescr = map[ops.DType]string{
-	ops.Float32: "<f4", ops.Float64: "<f8",
-	ops.Int8: "|i1", ops.Int16: "<i2", ops.Int32: "<i4", ops.Int64: "<i8",
-	ops.Uint8: "|u1", ops.Uint16: "<u2", ops.Uint32: "<u4", ops.Uint64: "<u8",
-	ops.Bool: "|b1",
+var npyDescr = map[tensors.DType]string{
+	tensors.Float32: "<f4", tensors.Float64: "<f8",
+	tensors.Int8: "|i1", tensors.Int16: "<i2", tensors.Int32: "<i4", tensors.Int64: "<i8",
+	tensors.Uint8: "|u1", tensors.Uint16: "<u2", tensors.Uint32: "<u4", tensors.Uint64: "<u8",
+	tensors.Bool: "|b1",
 }
 
 // encodeNPY encodes t as a .npy file (format 1.0, or 2.0 if the header is
 // too long for 1.0), little-endian, in C order. npyio's writer records one-
 // or two-dimensional shapes only, so the header is written here following
 // the format's specification; the elements are plain little-endian values.
-func encodeNPY(t *Tensor) ([]byte, error) {
+func encodeNPY(t *tensors.Tensor) ([]byte, error) {
 	descr, ok := npyDescr[t.DType()]
 	if !ok {
 		return nil, fmt.Errorf("%v tensors cannot be stored in a .npy file by onnxkit: %w", t.DType(), ErrUnsupported)

@@ -13,7 +13,7 @@ import (
 
 	"github.com/sbinet/npyio"
 
-	"github.com/onnxkit/onnxkit/onnx/ops"
+	"github.com/onnxkit/onnxkit/onnx/tensors"
 )
 
 // npyBytes builds a .npy file by hand: version 1.0, the given header
@@ -36,7 +36,7 @@ func leBytes(v any) []byte {
 
 func TestTensorFileRoundTrip(t *testing.T) {
 	dir := t.TempDir()
-	cases := map[string]*Tensor{
+	cases := map[string]*tensors.Tensor{
 		"float32":  mustTensor(t, []int{2, 3, 1, 2}, []float32{0, -1.5, float32(math.Inf(1)), 3e-38, 4, 5, 6, 7, 8, 9, 10, 11}),
 		"float64":  mustTensor(t, []int{3}, []float64{math.Pi, -0.0, 1e300}),
 		"int8":     mustTensor(t, []int{2}, []int8{-128, 127}),
@@ -48,7 +48,7 @@ func TestTensorFileRoundTrip(t *testing.T) {
 		"uint32":   mustTensor(t, []int{1}, []uint32{1<<32 - 1}),
 		"uint64":   mustTensor(t, []int{1}, []uint64{1<<64 - 1}),
 		"bool":     mustTensor(t, []int{2, 2}, []bool{true, false, false, true}),
-		"scalar":   ops.Scalar(float32(2.5)),
+		"scalar":   tensors.Scalar(float32(2.5)),
 		"empty":    mustTensor(t, []int{0, 3}, []float32{}),
 		"longdims": mustTensor(t, []int{1, 1, 1, 1, 1, 1, 1, 1, 2}, []int64{5, 6}),
 	}
@@ -98,13 +98,13 @@ func TestNPYAgainstNpyio(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.DType() != ops.Float64 || !reflect.DeepEqual(got.Shape(), []int{3}) || !reflect.DeepEqual(got.Data(), []float64{1, 2.5, -3}) {
+	if got.DType() != tensors.Float64 || !reflect.DeepEqual(got.Shape(), []int{3}) || !reflect.DeepEqual(got.Data(), []float64{1, 2.5, -3}) {
 		t.Fatalf("read %v %v", got, got.Data())
 	}
 	// onnxkit writes, npyio reads the header and data.
 	x := mustTensor(t, []int{2, 3, 4}, make([]int32, 24))
-	for i := range ops.Data[int32](x) {
-		ops.Data[int32](x)[i] = int32(i * 7)
+	for i := range tensors.Data[int32](x) {
+		tensors.Data[int32](x)[i] = int32(i * 7)
 	}
 	path = filepath.Join(dir, "onnxkit.npy")
 	if err := WriteTensorFile(path, "", x); err != nil {
@@ -126,7 +126,7 @@ func TestNPYAgainstNpyio(t *testing.T) {
 	if err := r.Read(&data); err != nil {
 		t.Fatal(err)
 	}
-	if !reflect.DeepEqual(data, ops.Data[int32](x)) {
+	if !reflect.DeepEqual(data, tensors.Data[int32](x)) {
 		t.Fatalf("npyio reads %v", data)
 	}
 }

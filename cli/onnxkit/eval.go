@@ -10,7 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/onnxkit/onnxkit/onnx"
-	"github.com/onnxkit/onnxkit/onnx/ops"
+	"github.com/onnxkit/onnxkit/onnx/tensors"
 	"github.com/onnxkit/onnxkit/trainer/mnist"
 )
 
@@ -72,10 +72,10 @@ func layoutShape(layout string, n int) []int {
 }
 
 // dimIs reports whether a static dimension may be size.
-func dimIs(d ops.Dim, size int) bool { return !d.Known() || d.Size == size }
+func dimIs(d tensors.Dim, size int) bool { return !d.Known() || d.Size == size }
 
 // guessLayout picks the layout that fits an input's declared shape.
-func guessLayout(name string, t ops.Type) (string, error) {
+func guessLayout(name string, t tensors.Type) (string, error) {
 	fail := func() (string, error) {
 		return "", fmt.Errorf("input %q has shape %s, which is not a batch of 28x28 MNIST images in a layout onnxkit knows (nchw, nhwc, flat, nhw); give --layout to feed it anyway",
 			name, formatDims(t))
@@ -128,7 +128,7 @@ func newMNISTFeed(m *onnx.Model, path, layout, output string, scale, batch int) 
 		return nil, fmt.Errorf("%s has %d inputs to feed (%s); MNIST images go to a model with a single image input", path, len(ins), valueNames(ins))
 	}
 	in := ins[0]
-	if in.Type.DType != ops.Undefined && in.Type.DType != ops.Float32 && in.Type.DType != ops.Float64 {
+	if in.Type.DType != tensors.Undefined && in.Type.DType != tensors.Float32 && in.Type.DType != tensors.Float64 {
 		return nil, fmt.Errorf("input %q takes %v; MNIST images are fed as float32 or float64", in.Name, in.Type.DType)
 	}
 	if layout == layoutAuto {
@@ -159,7 +159,7 @@ func newMNISTFeed(m *onnx.Model, path, layout, output string, scale, batch int) 
 // each calls fn with every batch of test images: the first image's index,
 // the number of images n, and the input tensor (rows ≥ n rows when the
 // batch size is fixed: the rest is blank).
-func (f *mnistFeed) each(test *mnist.Set, fn func(from, n, rows int, x *onnx.Tensor) error) error {
+func (f *mnistFeed) each(test *mnist.Set, fn func(from, n, rows int, x *tensors.Tensor) error) error {
 	if test.Rows != 28 || test.Cols != 28 {
 		return fmt.Errorf("MNIST test images are %dx%d, want 28x28", test.Rows, test.Cols)
 	}
@@ -182,12 +182,12 @@ func (f *mnistFeed) each(test *mnist.Set, fn func(from, n, rows int, x *onnx.Ten
 
 // scoresOf checks that an output holds [rows, classes] scores and returns
 // them as float64.
-func (f *mnistFeed) scoresOf(t *onnx.Tensor, rows int) ([]float64, int, error) {
+func (f *mnistFeed) scoresOf(t *tensors.Tensor, rows int) ([]float64, int, error) {
 	if t.Len() == 0 || t.Len()%rows != 0 || t.Rank() == 0 || t.Shape()[0] != rows {
 		return nil, 0, fmt.Errorf("output %q has shape %s for a batch of %d images; want [%d, classes] (pick another value with --output)",
-			f.output, ops.FormatShape(t.Shape()), rows, rows)
+			f.output, tensors.FormatShape(t.Shape()), rows, rows)
 	}
-	v, err := ops.AsFloat64s(t)
+	v, err := tensors.AsFloat64s(t)
 	if err != nil {
 		return nil, 0, fmt.Errorf("output %q: %w", f.output, err)
 	}
@@ -196,8 +196,8 @@ func (f *mnistFeed) scoresOf(t *onnx.Tensor, rows int) ([]float64, int, error) {
 
 // predict runs m on the test images and returns the argmax class of each.
 func (f *mnistFeed) predict(m *onnx.Model, test *mnist.Set) (pred []int, scores [][]float64, err error) {
-	err = f.each(test, func(from, n, rows int, x *onnx.Tensor) error {
-		res, err := m.RunTensorsContext(runCtx, map[string]*onnx.Tensor{f.in.Name: x}, f.output)
+	err = f.each(test, func(from, n, rows int, x *tensors.Tensor) error {
+		res, err := m.RunTensorsContext(runCtx, map[string]*tensors.Tensor{f.in.Name: x}, f.output)
 		if err != nil {
 			return err
 		}
@@ -298,11 +298,11 @@ func runEval(w io.Writer, path string, f evalFlags) error {
 
 // imageBatch builds the input tensor of rows images (the pixels of the
 // first len(pix)/784 of them, the rest blank) in a layout.
-func imageBatch(pix []float32, rows int, layout string, dt ops.DType, scale int) (*onnx.Tensor, error) {
+func imageBatch(pix []float32, rows int, layout string, dt tensors.DType, scale int) (*tensors.Tensor, error) {
 	shape := layoutShape(layout, rows)
 	// With one channel every layout holds the same bytes in the same order.
-	if dt == ops.Float64 {
-		x, data, err := ops.Make[float64](shape)
+	if dt == tensors.Float64 {
+		x, data, err := tensors.Make[float64](shape)
 		if err != nil {
 			return nil, err
 		}
@@ -311,7 +311,7 @@ func imageBatch(pix []float32, rows int, layout string, dt ops.DType, scale int)
 		}
 		return x, nil
 	}
-	x, data, err := ops.Make[float32](shape)
+	x, data, err := tensors.Make[float32](shape)
 	if err != nil {
 		return nil, err
 	}

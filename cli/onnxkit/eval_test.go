@@ -8,25 +8,25 @@ import (
 	"testing"
 
 	"github.com/onnxkit/onnxkit/onnx/onnxpb"
-	"github.com/onnxkit/onnxkit/onnx/ops"
+	"github.com/onnxkit/onnxkit/onnx/tensors"
 	"github.com/onnxkit/onnxkit/trainer/mnist"
 )
 
 func TestEvalGuessLayout(t *testing.T) {
-	dims := func(ds ...any) ops.Type {
-		ty := ops.Type{DType: ops.Float32, RankKnown: true}
+	dims := func(ds ...any) tensors.Type {
+		ty := tensors.Type{DType: tensors.Float32, RankKnown: true}
 		for _, d := range ds {
 			switch v := d.(type) {
 			case int:
-				ty.Dims = append(ty.Dims, ops.Dim{Size: v})
+				ty.Dims = append(ty.Dims, tensors.Dim{Size: v})
 			case string:
-				ty.Dims = append(ty.Dims, ops.Dim{Size: -1, Param: v})
+				ty.Dims = append(ty.Dims, tensors.Dim{Size: -1, Param: v})
 			}
 		}
 		return ty
 	}
 	for _, tc := range []struct {
-		ty   ops.Type
+		ty   tensors.Type
 		want string // layout, or "error: ..." text
 	}{
 		{dims("N", 1, 28, 28), "nchw"},
@@ -39,7 +39,7 @@ func TestEvalGuessLayout(t *testing.T) {
 		{dims("N", 3, 32, 32), "error: not a batch of 28x28"},
 		{dims("N", 10), "error: not a batch of 28x28"},
 		{dims("N", 1, 28, 28, 1), "error: not a batch of 28x28"},
-		{ops.Type{DType: ops.Float32}, "error: no declared shape"},
+		{tensors.Type{DType: tensors.Float32}, "error: no declared shape"},
 	} {
 		got, err := guessLayout("x", tc.ty)
 		if strings.HasPrefix(tc.want, "error: ") {
@@ -68,8 +68,8 @@ func pixelModel(t *testing.T, dir, name string, shift float32, inDims ...any) st
 			mustProto(t, "c", []int{}, []float32{shift}),
 			mustProto(t, "shape", []int{2}, []int64{-1, 784}),
 		},
-		Input:  []*onnxpb.ValueInfoProto{tensorVI("x", ops.Float32, inDims...)},
-		Output: []*onnxpb.ValueInfoProto{tensorVI("scores", ops.Float32, "N", 784)},
+		Input:  []*onnxpb.ValueInfoProto{tensorVI("x", tensors.Float32, inDims...)},
+		Output: []*onnxpb.ValueInfoProto{tensorVI("scores", tensors.Float32, "N", 784)},
 	}))
 }
 
@@ -160,8 +160,8 @@ func TestEvalOutputChoice(t *testing.T) {
 			node("Relu", "relu", []string{"x"}, []string{"a"}),
 			node("Identity", "id", []string{"x"}, []string{"b"}),
 		},
-		Input:  []*onnxpb.ValueInfoProto{tensorVI("x", ops.Float32, "N", 784)},
-		Output: []*onnxpb.ValueInfoProto{tensorVI("a", ops.Float32, "N", 784), tensorVI("b", ops.Float32, "N", 784)},
+		Input:  []*onnxpb.ValueInfoProto{tensorVI("x", tensors.Float32, "N", 784)},
+		Output: []*onnxpb.ValueInfoProto{tensorVI("a", tensors.Float32, "N", 784), tensorVI("b", tensors.Float32, "N", 784)},
 	}))
 	_, stderr, code := onnxkit(t, dir, "eval", model, "--limit", "10")
 	if code != 2 || !strings.Contains(stderr, "--output") || !strings.Contains(stderr, "a float32 (N, 784); b float32 (N, 784)") {

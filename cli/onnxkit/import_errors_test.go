@@ -6,9 +6,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/onnxkit/onnxkit/onnx"
 	"github.com/onnxkit/onnxkit/onnx/onnxpb"
-	"github.com/onnxkit/onnxkit/onnx/ops"
+	"github.com/onnxkit/onnxkit/onnx/tensors"
 )
 
 // wantCleanFailure checks that a command failed with exit status 1 and a
@@ -93,8 +92,8 @@ func unsupportedModel(t *testing.T, dir string) string {
 			{OpType: "Frobnicate", Domain: "org.example", Name: "frob", Input: []string{"r"}, Output: []string{"f"}},
 			node("TfIdfVectorizer", "tfidf", []string{"f"}, []string{"y"}),
 		},
-		Input:  []*onnxpb.ValueInfoProto{tensorVI("x", ops.Float32, "N", 784)},
-		Output: []*onnxpb.ValueInfoProto{tensorVI("y", ops.Float32, "N", 10)},
+		Input:  []*onnxpb.ValueInfoProto{tensorVI("x", tensors.Float32, "N", 784)},
+		Output: []*onnxpb.ValueInfoProto{tensorVI("y", tensors.Float32, "N", 10)},
 	})
 	mp.OpsetImport = append(mp.OpsetImport, &onnxpb.OperatorSetIdProto{Domain: "org.example", Version: 1})
 	return saveModelProto(t, dir, "unsupported.onnx", mp)
@@ -127,7 +126,7 @@ func TestImportUnsupportedOperator(t *testing.T) {
 func TestImportBadInputs(t *testing.T) {
 	dir := t.TempDir()
 	model := singleIO(t, dir) // x[N,3] -> Relu -> y
-	files := map[string]*onnx.Tensor{
+	files := map[string]*tensors.Tensor{
 		"shape.npy": f32(t, []int{2, 5}, make([]float32, 10)...),
 		"rank.npy":  f32(t, []int{3}, 1, 2, 3),
 		"ok.npy":    f32(t, []int{2, 3}, 1, 2, 3, 4, 5, 6),
@@ -135,7 +134,7 @@ func TestImportBadInputs(t *testing.T) {
 	for name, x := range files {
 		writeTensor(t, filepath.Join(dir, name), "", x)
 	}
-	f64, err := ops.New([]int{1, 3}, []float64{1, 2, 3})
+	f64, err := tensors.New([]int{1, 3}, []float64{1, 2, 3})
 	if err != nil {
 		t.Fatal(err)
 	}

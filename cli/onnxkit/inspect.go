@@ -12,6 +12,7 @@ import (
 	"github.com/onnxkit/onnxkit/onnx"
 	"github.com/onnxkit/onnxkit/onnx/onnxpb"
 	"github.com/onnxkit/onnxkit/onnx/ops"
+	"github.com/onnxkit/onnxkit/onnx/tensors"
 )
 
 func newInspectCmd() *cobra.Command {
@@ -103,7 +104,7 @@ func runInspect(w io.Writer, path string) error {
 	}
 	// typeOf is the static type of a value: inferred by the loaded model,
 	// or as declared in the file.
-	typeOf := func(name string) ops.Type {
+	typeOf := func(name string) tensors.Type {
 		if t, ok := inits[name]; ok {
 			return tensorProtoType(t)
 		}
@@ -241,9 +242,9 @@ func plural(n int, one, many string) string {
 }
 
 // formatType renders a static type as "float32 (N, 28, 28, 1)".
-func formatType(t ops.Type) string {
+func formatType(t tensors.Type) string {
 	dt := "?"
-	if t.DType != ops.Undefined {
+	if t.DType != tensors.Undefined {
 		dt = t.DType.String()
 	}
 	return dt + " " + formatDims(t)
@@ -252,7 +253,7 @@ func formatType(t ops.Type) string {
 // formatDims renders a static shape as "(N, 28, 28, 1)", with symbolic
 // dimensions by name and unknown ones as '?'; "()" is a scalar and "?" a
 // value of unknown rank.
-func formatDims(t ops.Type) string {
+func formatDims(t tensors.Type) string {
 	if !t.RankKnown {
 		return "?"
 	}
@@ -265,22 +266,22 @@ func formatDims(t ops.Type) string {
 
 // protoType converts a declared type for display; anything that is not a
 // tensor type is unknown.
-func protoType(tp *onnxpb.TypeProto) ops.Type {
+func protoType(tp *onnxpb.TypeProto) tensors.Type {
 	tt := tp.GetTensorType()
 	if tt == nil {
-		return ops.Type{}
+		return tensors.Type{}
 	}
-	t := ops.Type{DType: ops.DType(tt.GetElemType())}
+	t := tensors.Type{DType: tensors.DType(tt.GetElemType())}
 	if sh := tt.GetShape(); sh != nil {
 		t.RankKnown = true
 		for _, d := range sh.GetDim() {
 			switch v := d.GetValue().(type) {
 			case *onnxpb.TensorShapeProto_Dimension_DimValue:
-				t.Dims = append(t.Dims, ops.Dim{Size: int(v.DimValue)})
+				t.Dims = append(t.Dims, tensors.Dim{Size: int(v.DimValue)})
 			case *onnxpb.TensorShapeProto_Dimension_DimParam:
-				t.Dims = append(t.Dims, ops.Dim{Size: -1, Param: v.DimParam})
+				t.Dims = append(t.Dims, tensors.Dim{Size: -1, Param: v.DimParam})
 			default:
-				t.Dims = append(t.Dims, ops.UnknownDim)
+				t.Dims = append(t.Dims, tensors.UnknownDim)
 			}
 		}
 	}
@@ -290,17 +291,17 @@ func protoType(tp *onnxpb.TypeProto) ops.Type {
 // mergeType completes an inferred type with what the file declares: the
 // element type, the rank, and dimensions inference left unknown (a
 // symbolic name such as "batch_size" reads better than '?').
-func mergeType(inferred, decl ops.Type) ops.Type {
-	if inferred.DType == ops.Undefined {
+func mergeType(inferred, decl tensors.Type) tensors.Type {
+	if inferred.DType == tensors.Undefined {
 		inferred.DType = decl.DType
 	}
 	if !inferred.RankKnown {
-		return ops.Type{DType: inferred.DType, RankKnown: decl.RankKnown, Dims: decl.Dims}
+		return tensors.Type{DType: inferred.DType, RankKnown: decl.RankKnown, Dims: decl.Dims}
 	}
 	if !decl.RankKnown || len(decl.Dims) != len(inferred.Dims) {
 		return inferred
 	}
-	dims := append([]ops.Dim{}, inferred.Dims...)
+	dims := append([]tensors.Dim{}, inferred.Dims...)
 	for i, d := range dims {
 		if !d.Known() && d.Param == "" {
 			dims[i] = decl.Dims[i]
@@ -310,10 +311,10 @@ func mergeType(inferred, decl ops.Type) ops.Type {
 	return inferred
 }
 
-func tensorProtoType(tp *onnxpb.TensorProto) ops.Type {
-	t := ops.Type{DType: ops.DType(tp.GetDataType()), RankKnown: true}
+func tensorProtoType(tp *onnxpb.TensorProto) tensors.Type {
+	t := tensors.Type{DType: tensors.DType(tp.GetDataType()), RankKnown: true}
 	for _, d := range tp.GetDims() {
-		t.Dims = append(t.Dims, ops.Dim{Size: int(d)})
+		t.Dims = append(t.Dims, tensors.Dim{Size: int(d)})
 	}
 	return t
 }
@@ -321,8 +322,8 @@ func tensorProtoType(tp *onnxpb.TensorProto) ops.Type {
 // isFloat reports whether an initializer of this element type is a
 // trainable-looking parameter (any floating-point type).
 func isFloat(dt int32) bool {
-	switch ops.DType(dt) {
-	case ops.Float32, ops.Float64, ops.Float16, ops.BFloat16:
+	switch tensors.DType(dt) {
+	case tensors.Float32, tensors.Float64, tensors.Float16, tensors.BFloat16:
 		return true
 	}
 	return dt >= 17 && dt <= 20 // float8 variants

@@ -11,7 +11,7 @@ import (
 
 	"github.com/onnxkit/onnxkit/internal/peer"
 	"github.com/onnxkit/onnxkit/onnx/onnxpb"
-	"github.com/onnxkit/onnxkit/onnx/ops"
+	"github.com/onnxkit/onnxkit/onnx/tensors"
 )
 
 // importFixture is one of the real exports in ../shared/fixtures, with
@@ -54,7 +54,7 @@ func findImportFixture(t *testing.T, dir string) importFixture {
 
 // Builders for small models written with onnxpb.
 
-func tensorVI(name string, dt ops.DType, dims ...any) *onnxpb.ValueInfoProto {
+func tensorVI(name string, dt tensors.DType, dims ...any) *onnxpb.ValueInfoProto {
 	shape := &onnxpb.TensorShapeProto{}
 	for _, d := range dims {
 		dim := &onnxpb.TensorShapeProto_Dimension{}
@@ -96,13 +96,13 @@ func saveModelProto(t *testing.T, dir, name string, mp *onnxpb.ModelProto) strin
 	return path
 }
 
-func mustProto[T ops.Elem](t *testing.T, name string, shape []int, data []T) *onnxpb.TensorProto {
+func mustProto[T tensors.Elem](t *testing.T, name string, shape []int, data []T) *onnxpb.TensorProto {
 	t.Helper()
-	x, err := ops.New(shape, data)
+	x, err := tensors.New(shape, data)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return ops.ToProto(name, x)
+	return tensors.ToProto(name, x)
 }
 
 // smallAddModel is a[N,4], b[N,4] -> s = Add(a, w) -> y = Relu(s + b), with
@@ -121,8 +121,8 @@ func smallAddModel(t *testing.T) *onnxpb.ModelProto {
 			mustProto(t, "w", []int{4}, []float32{1, -2, 3, -4}),
 			mustProto(t, "shape", []int{2}, []int64{-1, 2}),
 		},
-		Input:  []*onnxpb.ValueInfoProto{tensorVI("a", ops.Float32, "N", 4), tensorVI("b", ops.Float32, "N", 4)},
-		Output: []*onnxpb.ValueInfoProto{tensorVI("y", ops.Float32, "N", 4), tensorVI("z", ops.Float32, "M", 2)},
+		Input:  []*onnxpb.ValueInfoProto{tensorVI("a", tensors.Float32, "N", 4), tensorVI("b", tensors.Float32, "N", 4)},
+		Output: []*onnxpb.ValueInfoProto{tensorVI("y", tensors.Float32, "N", 4), tensorVI("z", tensors.Float32, "M", 2)},
 	})
 	mp.DocString = "A small test model.\nSecond line."
 	mp.MetadataProps = []*onnxpb.StringStringEntryProto{{Key: "k1", Value: "v1"}, {Key: "k2", Value: "v2"}}

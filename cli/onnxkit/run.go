@@ -11,7 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/onnxkit/onnxkit/onnx"
-	"github.com/onnxkit/onnxkit/onnx/ops"
+	"github.com/onnxkit/onnxkit/onnx/tensors"
 )
 
 type runFlags struct {
@@ -181,7 +181,7 @@ func runRun(w io.Writer, path string, f runFlags) error {
 // describeTensor summarizes a value on one line: name, shape, element
 // type, min/max/mean of numeric values, and the argmax of each row of a
 // floating-point [N,K] value.
-func describeTensor(name string, t *onnx.Tensor) string {
+func describeTensor(name string, t *tensors.Tensor) string {
 	var b strings.Builder
 	dims := make([]string, t.Rank())
 	for i, d := range t.Shape() {
@@ -192,10 +192,10 @@ func describeTensor(name string, t *onnx.Tensor) string {
 		b.WriteString(" (no elements)")
 		return b.String()
 	}
-	if !t.DType().IsNumeric() && t.DType() != ops.Bool {
+	if !t.DType().IsNumeric() && t.DType() != tensors.Bool {
 		return b.String()
 	}
-	v, err := ops.AsFloat64s(t)
+	v, err := tensors.AsFloat64s(t)
 	if err != nil {
 		return b.String()
 	}
@@ -243,14 +243,14 @@ func argmax64(v []float64) int {
 // readFeeds reads the --input files of a model: a binding without a name
 // goes to the model's only input; every input without a default must be
 // given.
-func readFeeds(m *onnx.Model, ins []binding) (map[string]*onnx.Tensor, error) {
+func readFeeds(m *onnx.Model, ins []binding) (map[string]*tensors.Tensor, error) {
 	need := realInputs(m)
 	all := m.Inputs()
 	isInput := map[string]bool{}
 	for _, v := range all {
 		isInput[v.Name] = true
 	}
-	feeds := map[string]*onnx.Tensor{}
+	feeds := map[string]*tensors.Tensor{}
 	for _, b := range ins {
 		if b.name == "" {
 			if len(need) != 1 {

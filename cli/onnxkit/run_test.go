@@ -11,17 +11,17 @@ import (
 
 	"github.com/onnxkit/onnxkit/onnx"
 	"github.com/onnxkit/onnxkit/onnx/onnxpb"
-	"github.com/onnxkit/onnxkit/onnx/ops"
+	"github.com/onnxkit/onnxkit/onnx/tensors"
 )
 
-func writeTensor(t *testing.T, path, name string, x *onnx.Tensor) {
+func writeTensor(t *testing.T, path, name string, x *tensors.Tensor) {
 	t.Helper()
 	if err := onnx.WriteTensorFile(path, name, x); err != nil {
 		t.Fatal(err)
 	}
 }
 
-func readTensor(t *testing.T, path string) *onnx.Tensor {
+func readTensor(t *testing.T, path string) *tensors.Tensor {
 	t.Helper()
 	x, err := onnx.ReadTensorFile(path)
 	if err != nil {
@@ -30,9 +30,9 @@ func readTensor(t *testing.T, path string) *onnx.Tensor {
 	return x
 }
 
-func f32(t *testing.T, shape []int, v ...float32) *onnx.Tensor {
+func f32(t *testing.T, shape []int, v ...float32) *tensors.Tensor {
 	t.Helper()
-	x, err := ops.New(shape, v)
+	x, err := tensors.New(shape, v)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,8 +88,8 @@ func singleIO(t *testing.T, dir string) string {
 	return saveModelProto(t, dir, "relu.onnx", graphModel(14, &onnxpb.GraphProto{
 		Name:   "relu",
 		Node:   []*onnxpb.NodeProto{node("Relu", "relu", []string{"x"}, []string{"y"})},
-		Input:  []*onnxpb.ValueInfoProto{tensorVI("x", ops.Float32, "N", 3)},
-		Output: []*onnxpb.ValueInfoProto{tensorVI("y", ops.Float32, "N", 3)},
+		Input:  []*onnxpb.ValueInfoProto{tensorVI("x", tensors.Float32, "N", 3)},
+		Output: []*onnxpb.ValueInfoProto{tensorVI("y", tensors.Float32, "N", 3)},
 	}))
 }
 
@@ -128,7 +128,7 @@ func TestRunFixture(t *testing.T) {
 	want := readTensor(t, filepath.Join(fdir, "derived_ort_output.npy"))
 	var classes []string
 	for r := 0; r < 16; r++ {
-		row := ops.Data[float32](want)[r*10 : (r+1)*10]
+		row := tensors.Data[float32](want)[r*10 : (r+1)*10]
 		best := 0
 		for j, v := range row {
 			if v > row[best] {
@@ -146,9 +146,9 @@ func TestRunFixture(t *testing.T) {
 		if !reflect.DeepEqual(got.Shape(), want.Shape()) {
 			t.Fatalf("%s: %v, want %v", p, got, want)
 		}
-		for i, v := range ops.Data[float32](got) {
-			if d := math.Abs(float64(v - ops.Data[float32](want)[i])); d > 1e-5 {
-				t.Fatalf("%s element %d: %v, onnxruntime recorded %v", p, i, v, ops.Data[float32](want)[i])
+		for i, v := range tensors.Data[float32](got) {
+			if d := math.Abs(float64(v - tensors.Data[float32](want)[i])); d > 1e-5 {
+				t.Fatalf("%s element %d: %v, onnxruntime recorded %v", p, i, v, tensors.Data[float32](want)[i])
 			}
 		}
 	}
@@ -178,7 +178,7 @@ func TestRunFixtureIntermediate(t *testing.T) {
 		t.Fatalf("relu.npy is %v", x)
 	}
 	neg := 0
-	for _, v := range ops.Data[float32](x) {
+	for _, v := range tensors.Data[float32](x) {
 		if v < 0 {
 			neg++
 		}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/onnxkit/onnxkit/internal/peer"
 	"github.com/onnxkit/onnxkit/onnx"
+	"github.com/onnxkit/onnxkit/onnx/tensors"
 )
 
 type verifyFlags struct {
@@ -137,7 +138,7 @@ func verifyExpected(m *onnx.Model, f verifyFlags) ([]check, error) {
 	if err != nil {
 		return nil, err
 	}
-	want := map[string]*onnx.Tensor{}
+	want := map[string]*tensors.Tensor{}
 	var names []string
 	for _, b := range exps {
 		if b.name == "" {
@@ -163,7 +164,7 @@ func verifyExpected(m *onnx.Model, f verifyFlags) ([]check, error) {
 	return compareRun(m, feeds, names, want, f)
 }
 
-func compareRun(m *onnx.Model, feeds map[string]*onnx.Tensor, names []string, want map[string]*onnx.Tensor, f verifyFlags) ([]check, error) {
+func compareRun(m *onnx.Model, feeds map[string]*tensors.Tensor, names []string, want map[string]*tensors.Tensor, f verifyFlags) ([]check, error) {
 	got, err := m.RunTensorsContext(runCtx, feeds, names...)
 	if err != nil {
 		return nil, err
@@ -222,8 +223,8 @@ func verifyDir(w io.Writer, m *onnx.Model, dir string, f verifyFlags) ([]check, 
 
 // readTestSet reads input_K.pb and output_K.pb of an ONNX test folder, in
 // the order of the graph's inputs (those without defaults) and outputs.
-func readTestSet(m *onnx.Model, set string) (map[string]*onnx.Tensor, map[string]*onnx.Tensor, []string, error) {
-	read := func(prefix string, vals []onnx.ValueInfo) (map[string]*onnx.Tensor, []string, error) {
+func readTestSet(m *onnx.Model, set string) (map[string]*tensors.Tensor, map[string]*tensors.Tensor, []string, error) {
+	read := func(prefix string, vals []onnx.ValueInfo) (map[string]*tensors.Tensor, []string, error) {
 		files, err := filepath.Glob(filepath.Join(set, prefix+"_*.pb"))
 		if err != nil {
 			return nil, nil, err
@@ -231,7 +232,7 @@ func readTestSet(m *onnx.Model, set string) (map[string]*onnx.Tensor, map[string
 		if len(files) != len(vals) {
 			return nil, nil, fmt.Errorf("%s: %d %s_*.pb files for %d model %ss (%s)", set, len(files), prefix, len(vals), prefix, valueNames(vals))
 		}
-		out := map[string]*onnx.Tensor{}
+		out := map[string]*tensors.Tensor{}
 		var names []string
 		for i, v := range vals {
 			p := filepath.Join(set, fmt.Sprintf("%s_%d.pb", prefix, i))
@@ -274,7 +275,7 @@ func verifyAgainstORT(w io.Writer, m *onnx.Model, path string, f verifyFlags) ([
 	}
 	defer sess.Close()
 	diffs := make([]onnx.Diff, len(names))
-	runBoth := func(feeds map[string]*onnx.Tensor) error {
+	runBoth := func(feeds map[string]*tensors.Tensor) error {
 		got, err := m.RunTensorsContext(runCtx, feeds, names...)
 		if err != nil {
 			return err
@@ -329,8 +330,8 @@ func verifyAgainstORT(w io.Writer, m *onnx.Model, path string, f verifyFlags) ([
 			return nil, err
 		}
 		fmt.Fprintf(w, "Against onnxruntime %s on %d MNIST test images (input %s)\n", ver, test.N, feed.describe())
-		err = feed.each(test, func(_, _, _ int, x *onnx.Tensor) error {
-			return runBoth(map[string]*onnx.Tensor{feed.in.Name: x})
+		err = feed.each(test, func(_, _, _ int, x *tensors.Tensor) error {
+			return runBoth(map[string]*tensors.Tensor{feed.in.Name: x})
 		})
 		if err != nil {
 			return nil, err

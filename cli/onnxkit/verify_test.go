@@ -10,7 +10,7 @@ import (
 
 	"github.com/onnxkit/onnxkit/internal/peer"
 	"github.com/onnxkit/onnxkit/onnx"
-	"github.com/onnxkit/onnxkit/onnx/ops"
+	"github.com/onnxkit/onnxkit/onnx/tensors"
 )
 
 // csvToNpy converts a CSV of numbers (one sample a row) into an .npy file
@@ -44,7 +44,7 @@ func csvToNpy(t *testing.T, csvPath, npyPath string, shape []int, perturb func(i
 	if err := sc.Err(); err != nil {
 		t.Fatal(err)
 	}
-	tt, err := ops.New(shape, data)
+	tt, err := tensors.New(shape, data)
 	if err != nil {
 		t.Fatalf("%s: %v", csvPath, err)
 	}

@@ -2,9 +2,12 @@ package ops
 
 // Activation functions.
 
-import "github.com/onnxkit/onnxkit/onnx/kernel"
+import (
+	"github.com/onnxkit/onnxkit/internal/kernel"
+	"github.com/onnxkit/onnxkit/onnx/tensors"
+)
 
-func relu[T Numeric](v T) T {
+func relu[T tensors.Numeric](v T) T {
 	if v < 0 {
 		return 0
 	}
@@ -23,13 +26,13 @@ func init() {
 		Since: []int{1, 6, 13, 14},
 		Prepare: func(n *Node) (Kernel, error) {
 			n.Attrs.Ignore("consumed_inputs")
-			return n.Recycling(func(in, last []*Tensor) ([]*Tensor, error) {
-				var y *Tensor
+			return n.Recycling(func(in, last []*tensors.Tensor) ([]*tensors.Tensor, error) {
+				var y *tensors.Tensor
 				var err error
 				switch x := in[0]; x.DType() {
-				case Float32:
+				case tensors.Float32:
 					y, err = reluFloat[float32](x, last)
-				case Float64:
+				case tensors.Float64:
 					y, err = reluFloat[float64](x, last)
 				default:
 					y, err = reluFns.Apply(x)
@@ -42,11 +45,11 @@ func init() {
 }
 
 // reluFloat is Relu on floats, through the kernel the layers use.
-func reluFloat[T Float](x *Tensor, last []*Tensor) (*Tensor, error) {
+func reluFloat[T tensors.Float](x *tensors.Tensor, last []*tensors.Tensor) (*tensors.Tensor, error) {
 	y, dst, err := Recycle[T](last, 0, x.Shape())
 	if err != nil {
 		return nil, err
 	}
-	kernel.Relu(Data[T](x), dst)
+	kernel.Relu(tensors.Data[T](x), dst)
 	return y, nil
 }

@@ -1,6 +1,10 @@
 package ops
 
-import "math"
+import (
+	"math"
+
+	"github.com/onnxkit/onnxkit/onnx/tensors"
+)
 
 // Activation functions beyond Relu: LeakyRelu, Elu, Selu, Sigmoid,
 // HardSigmoid, Tanh. All take float tensors; float attributes (stored as
@@ -15,14 +19,14 @@ func actSigmoid(x float64) float64 {
 	return e / (1 + e)
 }
 
-func actLeakyRelu[T Float](x, alpha T) T {
+func actLeakyRelu[T tensors.Float](x, alpha T) T {
 	if x < 0 {
 		return alpha * x
 	}
 	return x // NaN stays NaN
 }
 
-func actHardSigmoid[T Float](x, alpha, beta T) T {
+func actHardSigmoid[T tensors.Float](x, alpha, beta T) T {
 	return max(0, min(1, alpha*x+beta)) // builtin min/max propagate NaN
 }
 
@@ -55,9 +59,9 @@ func registerFloatActivation(name string, since []int, prep func(a *Attrs) Numer
 			if err := n.Attrs.Err(); err != nil {
 				return nil, err
 			}
-			return func(in []*Tensor) ([]*Tensor, error) {
+			return func(in []*tensors.Tensor) ([]*tensors.Tensor, error) {
 				y, err := fns.Apply(in[0])
-				return []*Tensor{y}, err
+				return []*tensors.Tensor{y}, err
 			}, nil
 		},
 		Infer: InferSame,

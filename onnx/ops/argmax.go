@@ -1,6 +1,10 @@
 package ops
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/onnxkit/onnxkit/onnx/tensors"
+)
 
 // ArgMax returns, as int64, the index of the largest element along axis
 // (keepdims, default 1, keeps the axis with size 1). Version 11 documents
@@ -21,20 +25,20 @@ func prepareArgMax(n *Node) (Kernel, error) {
 	if err := n.Attrs.Err(); err != nil {
 		return nil, err
 	}
-	return func(in []*Tensor) ([]*Tensor, error) {
+	return func(in []*tensors.Tensor) ([]*tensors.Tensor, error) {
 		y, err := argMax(in[0], axis, keep, last)
-		return []*Tensor{y}, err
+		return []*tensors.Tensor{y}, err
 	}, nil
 }
 
-func argMax(x *Tensor, axis int, keep, last bool) (*Tensor, error) {
-	a, err := NormalizeAxis(axis, x.Rank())
+func argMax(x *tensors.Tensor, axis int, keep, last bool) (*tensors.Tensor, error) {
+	a, err := tensors.NormalizeAxis(axis, x.Rank())
 	if err != nil {
 		return nil, err
 	}
-	size := x.shape[a]
+	size := x.Shape()[a]
 	shape := []int{}
-	for i, d := range x.shape {
+	for i, d := range x.Shape() {
 		switch {
 		case i != a:
 			shape = append(shape, d)
@@ -42,7 +46,7 @@ func argMax(x *Tensor, axis int, keep, last bool) (*Tensor, error) {
 			shape = append(shape, 1)
 		}
 	}
-	out, dst, err := Make[int64](shape)
+	out, dst, err := tensors.Make[int64](shape)
 	if err != nil {
 		return nil, err
 	}
@@ -52,35 +56,35 @@ func argMax(x *Tensor, axis int, keep, last bool) (*Tensor, error) {
 	if size == 0 {
 		return nil, fmt.Errorf("cannot take the arg max of an empty axis %d of %v", a, x)
 	}
-	outer, inner := dimsProd(x.shape[:a]), dimsProd(x.shape[a+1:])
-	switch x.dtype {
-	case Float32:
-		argMaxT(Data[float32](x), dst, outer, size, inner, last)
-	case Float64:
-		argMaxT(Data[float64](x), dst, outer, size, inner, last)
-	case Int8:
-		argMaxT(Data[int8](x), dst, outer, size, inner, last)
-	case Int16:
-		argMaxT(Data[int16](x), dst, outer, size, inner, last)
-	case Int32:
-		argMaxT(Data[int32](x), dst, outer, size, inner, last)
-	case Int64:
-		argMaxT(Data[int64](x), dst, outer, size, inner, last)
-	case Uint8:
-		argMaxT(Data[uint8](x), dst, outer, size, inner, last)
-	case Uint16:
-		argMaxT(Data[uint16](x), dst, outer, size, inner, last)
-	case Uint32:
-		argMaxT(Data[uint32](x), dst, outer, size, inner, last)
-	case Uint64:
-		argMaxT(Data[uint64](x), dst, outer, size, inner, last)
+	outer, inner := tensors.DimsProd(x.Shape()[:a]), tensors.DimsProd(x.Shape()[a+1:])
+	switch x.DType() {
+	case tensors.Float32:
+		argMaxT(tensors.Data[float32](x), dst, outer, size, inner, last)
+	case tensors.Float64:
+		argMaxT(tensors.Data[float64](x), dst, outer, size, inner, last)
+	case tensors.Int8:
+		argMaxT(tensors.Data[int8](x), dst, outer, size, inner, last)
+	case tensors.Int16:
+		argMaxT(tensors.Data[int16](x), dst, outer, size, inner, last)
+	case tensors.Int32:
+		argMaxT(tensors.Data[int32](x), dst, outer, size, inner, last)
+	case tensors.Int64:
+		argMaxT(tensors.Data[int64](x), dst, outer, size, inner, last)
+	case tensors.Uint8:
+		argMaxT(tensors.Data[uint8](x), dst, outer, size, inner, last)
+	case tensors.Uint16:
+		argMaxT(tensors.Data[uint16](x), dst, outer, size, inner, last)
+	case tensors.Uint32:
+		argMaxT(tensors.Data[uint32](x), dst, outer, size, inner, last)
+	case tensors.Uint64:
+		argMaxT(tensors.Data[uint64](x), dst, outer, size, inner, last)
 	default:
-		return nil, ErrDType("input", x.dtype, Float32, Float64, Int8, Int16, Int32, Int64, Uint8, Uint16, Uint32, Uint64)
+		return nil, tensors.ErrDType("input", x.DType(), tensors.Float32, tensors.Float64, tensors.Int8, tensors.Int16, tensors.Int32, tensors.Int64, tensors.Uint8, tensors.Uint16, tensors.Uint32, tensors.Uint64)
 	}
 	return out, nil
 }
 
-func argMaxT[T Numeric](src []T, dst []int64, outer, size, inner int, last bool) {
+func argMaxT[T tensors.Numeric](src []T, dst []int64, outer, size, inner int, last bool) {
 	for o := 0; o < outer; o++ {
 		for i := 0; i < inner; i++ {
 			base := o*size*inner + i
@@ -107,24 +111,24 @@ func argMaxT[T Numeric](src []T, dst []int64, outer, size, inner int, last bool)
 	}
 }
 
-func inferArgMax(n *Node, in []Type) ([]Type, error) {
+func inferArgMax(n *Node, in []tensors.Type) ([]tensors.Type, error) {
 	x := in[0]
 	if !x.RankKnown {
-		return []Type{{DType: Int64}}, nil
+		return []tensors.Type{{DType: tensors.Int64}}, nil
 	}
-	a, err := NormalizeAxis(n.Attrs.Int("axis", 0), len(x.Dims))
+	a, err := tensors.NormalizeAxis(n.Attrs.Int("axis", 0), len(x.Dims))
 	if err != nil {
 		return nil, err
 	}
 	keep := n.Attrs.Bool("keepdims", true)
-	out := Type{DType: Int64, RankKnown: true, Dims: []Dim{}}
+	out := tensors.Type{DType: tensors.Int64, RankKnown: true, Dims: []tensors.Dim{}}
 	for i, d := range x.Dims {
 		switch {
 		case i != a:
 			out.Dims = append(out.Dims, d)
 		case keep:
-			out.Dims = append(out.Dims, Dim{Size: 1})
+			out.Dims = append(out.Dims, tensors.Dim{Size: 1})
 		}
 	}
-	return []Type{out}, nil
+	return []tensors.Type{out}, nil
 }

@@ -1,11 +1,15 @@
 package ops
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/onnxkit/onnxkit/onnx/tensors"
+)
 
 // Binary arithmetic operators (Add; Sub, Mul, Div, ... follow the same
 // pattern through registerArith).
 
-func add[T Numeric](a, b T) T { return a + b }
+func add[T tensors.Numeric](a, b T) T { return a + b }
 
 func init() {
 	registerArith("Add", NumericBinary{
@@ -29,29 +33,29 @@ func registerArith(name string, fns NumericBinary) {
 			n.Attrs.Ignore("consumed_inputs")
 			bcast := n.Attrs.Bool("broadcast", false)
 			axis, hasAxis := n.Attrs.Int("axis", 0), n.Attrs.Has("axis")
-			return func(in []*Tensor) ([]*Tensor, error) {
+			return func(in []*tensors.Tensor) ([]*tensors.Tensor, error) {
 				b, err := LegacyBroadcast(in[0], in[1], bcast, axis, hasAxis)
 				if err != nil {
 					return nil, err
 				}
 				y, err := fns.Apply(in[0], b)
-				return []*Tensor{y}, err
+				return []*tensors.Tensor{y}, err
 			}, nil
 		},
-		Infer: func(n *Node, in []Type) ([]Type, error) {
-			return []Type{in[0]}, nil // the result has A's shape
+		Infer: func(n *Node, in []tensors.Type) ([]tensors.Type, error) {
+			return []tensors.Type{in[0]}, nil // the result has A's shape
 		},
 	})
 	Register(Op{
 		Type:  name,
 		Since: []int{7, 13, 14},
 		Prepare: func(n *Node) (Kernel, error) {
-			return n.Recycling(func(in, last []*Tensor) ([]*Tensor, error) {
+			return n.Recycling(func(in, last []*tensors.Tensor) ([]*tensors.Tensor, error) {
 				y, err := fns.ApplyRecycled(in[0], in[1], last)
 				return Result(last, y), err
 			}), nil
 		},
-		Infer: InferBroadcast(Undefined),
+		Infer: InferBroadcast(tensors.Undefined),
 	})
 }
 
@@ -61,23 +65,23 @@ func registerArith(name string, fns NumericBinary) {
 // dimensions, ending at A's last axis or, when axis is set, starting at
 // axis (1-sized dimensions of B also match). It returns B reshaped so that
 // multidirectional broadcasting to A's shape gives the legacy result.
-func LegacyBroadcast(a, b *Tensor, broadcast bool, axis int, hasAxis bool) (*Tensor, error) {
+func LegacyBroadcast(a, b *tensors.Tensor, broadcast bool, axis int, hasAxis bool) (*tensors.Tensor, error) {
 	as, bs := a.Shape(), b.Shape()
 	if !broadcast {
-		if !SameShape(as, bs) {
-			return nil, fmt.Errorf("shapes %v and %v differ and broadcast is not set", FormatShape(as), FormatShape(bs))
+		if !tensors.SameShape(as, bs) {
+			return nil, fmt.Errorf("shapes %v and %v differ and broadcast is not set", tensors.FormatShape(as), tensors.FormatShape(bs))
 		}
 		return b, nil
 	}
 	start := len(as) - len(bs)
 	if hasAxis {
 		var err error
-		if start, err = NormalizeAxis(axis, len(as)); err != nil {
+		if start, err = tensors.NormalizeAxis(axis, len(as)); err != nil {
 			return nil, err
 		}
 	}
 	if start < 0 || start+len(bs) > len(as) {
-		return nil, fmt.Errorf("cannot broadcast %v to %v at axis %d", FormatShape(bs), FormatShape(as), start)
+		return nil, fmt.Errorf("cannot broadcast %v to %v at axis %d", tensors.FormatShape(bs), tensors.FormatShape(as), start)
 	}
 	shape := make([]int, len(as))
 	for i := range shape {
@@ -85,7 +89,7 @@ func LegacyBroadcast(a, b *Tensor, broadcast bool, axis int, hasAxis bool) (*Ten
 	}
 	for i, d := range bs {
 		if d != 1 && d != as[start+i] {
-			return nil, fmt.Errorf("cannot broadcast %v to %v at axis %d", FormatShape(bs), FormatShape(as), start)
+			return nil, fmt.Errorf("cannot broadcast %v to %v at axis %d", tensors.FormatShape(bs), tensors.FormatShape(as), start)
 		}
 		shape[start+i] = d
 	}

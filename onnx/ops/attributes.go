@@ -6,6 +6,7 @@ import (
 	"sort"
 
 	"github.com/onnxkit/onnxkit/onnx/onnxpb"
+	"github.com/onnxkit/onnxkit/onnx/tensors"
 )
 
 // Attrs gives typed access to a node's attributes during Prepare.
@@ -32,15 +33,15 @@ type Attrs struct {
 	byName map[string]*onnxpb.AttributeProto
 	used   map[string]bool
 	err    error
-	decode func(*onnxpb.TensorProto) (*Tensor, error)
+	decode func(*onnxpb.TensorProto) (*tensors.Tensor, error)
 }
 
 // NewAttrs indexes a node's attribute list. decode converts TENSOR
 // attributes (nil means FromProto, which refuses external data). It fails
 // on unnamed, duplicated or function-reference attributes.
-func NewAttrs(list []*onnxpb.AttributeProto, decode func(*onnxpb.TensorProto) (*Tensor, error)) (*Attrs, error) {
+func NewAttrs(list []*onnxpb.AttributeProto, decode func(*onnxpb.TensorProto) (*tensors.Tensor, error)) (*Attrs, error) {
 	if decode == nil {
-		decode = FromProto
+		decode = tensors.FromProto
 	}
 	a := &Attrs{byName: make(map[string]*onnxpb.AttributeProto, len(list)), used: map[string]bool{}, decode: decode}
 	for _, p := range list {
@@ -196,7 +197,7 @@ func (a *Attrs) Str(name, def string) string {
 func (a *Attrs) Enum(name, def string, allowed ...string) string {
 	v := a.Str(name, def)
 	if a.byName[name] != nil && !slices.Contains(allowed, v) {
-		a.Fail(name, "value %q is not supported (supported: %q): %w", v, allowed, ErrUnsupported)
+		a.Fail(name, "value %q is not supported (supported: %q): %w", v, allowed, tensors.ErrUnsupported)
 		return def
 	}
 	return v
@@ -217,7 +218,7 @@ func (a *Attrs) Strs(name string, def []string) []string {
 
 // Tensor returns a TENSOR attribute decoded to a Tensor, or nil if absent
 // or undecodable (the decoding error is recorded).
-func (a *Attrs) Tensor(name string) *Tensor {
+func (a *Attrs) Tensor(name string) *tensors.Tensor {
 	p := a.get(name, onnxpb.AttributeProto_TENSOR)
 	if p == nil {
 		return nil
@@ -287,7 +288,7 @@ func (a *Attrs) RequiredStr(name string) string {
 }
 
 // RequiredTensor returns a TENSOR attribute that the node must set.
-func (a *Attrs) RequiredTensor(name string) *Tensor {
+func (a *Attrs) RequiredTensor(name string) *tensors.Tensor {
 	if !a.Has(name) {
 		a.missing(name, onnxpb.AttributeProto_TENSOR)
 	}

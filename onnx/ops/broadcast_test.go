@@ -4,6 +4,8 @@ import (
 	"math/rand"
 	"strings"
 	"testing"
+
+	"github.com/onnxkit/onnxkit/onnx/tensors"
 )
 
 func TestBroadcastShapes(t *testing.T) {
@@ -24,14 +26,14 @@ func TestBroadcastShapes(t *testing.T) {
 		{[][]int{{2, 1}, {1, 3}, {4, 1, 1}}, []int{4, 2, 3}, false},
 	}
 	for _, c := range cases {
-		got, err := BroadcastShapes(c.in...)
+		got, err := tensors.BroadcastShapes(c.in...)
 		if c.err {
 			if err == nil || !strings.Contains(err.Error(), "cannot broadcast") {
 				t.Errorf("BroadcastShapes%v: err %v, want a broadcast error", c.in, err)
 			}
 			continue
 		}
-		if err != nil || !SameShape(got, c.want) {
+		if err != nil || !tensors.SameShape(got, c.want) {
 			t.Errorf("BroadcastShapes%v = %v, %v; want %v", c.in, got, err, c.want)
 		}
 	}
@@ -86,7 +88,7 @@ func TestBroadcastRunsMatchesNaive(t *testing.T) {
 			}
 			shapes[k] = s
 		}
-		b, err := NewBroadcast(shapes...)
+		b, err := tensors.NewBroadcast(shapes...)
 		if err != nil {
 			t.Fatalf("NewBroadcast%v: %v", shapes, err)
 		}
@@ -111,7 +113,7 @@ func TestBroadcastRunsMatchesNaive(t *testing.T) {
 }
 
 func TestBroadcastEmptyAndScalar(t *testing.T) {
-	b, err := NewBroadcast([]int{0, 3}, []int{3})
+	b, err := tensors.NewBroadcast([]int{0, 3}, []int{3})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -120,7 +122,7 @@ func TestBroadcastEmptyAndScalar(t *testing.T) {
 	if calls != 0 || b.Len() != 0 {
 		t.Errorf("empty broadcast: %d runs, len %d", calls, b.Len())
 	}
-	b, err = NewBroadcast([]int{}, []int{1, 1})
+	b, err = tensors.NewBroadcast([]int{}, []int{1, 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -130,21 +132,21 @@ func TestBroadcastEmptyAndScalar(t *testing.T) {
 			t.Errorf("scalar run: o=%d n=%d in=%v", o, n, in)
 		}
 	})
-	if calls != 1 || !SameShape(b.Shape(), []int{1, 1}) {
+	if calls != 1 || !tensors.SameShape(b.Shape(), []int{1, 1}) {
 		t.Errorf("scalar broadcast: %d runs, shape %v", calls, b.Shape())
 	}
 }
 
 func TestBinaryBroadcastValues(t *testing.T) {
-	a, _ := New([]int{2, 3}, []float32{1, 2, 3, 4, 5, 6})
+	a, _ := tensors.New([]int{2, 3}, []float32{1, 2, 3, 4, 5, 6})
 	cases := []struct {
-		b    *Tensor
+		b    *tensors.Tensor
 		want []float32
 	}{
-		{Vector[float32](10, 20, 30), []float32{11, 22, 33, 14, 25, 36}},
-		{must(New([]int{2, 1}, []float32{10, 20})), []float32{11, 12, 13, 24, 25, 26}},
-		{Scalar[float32](100), []float32{101, 102, 103, 104, 105, 106}},
-		{must(New([]int{2, 3}, []float32{1, 1, 1, 1, 1, 1})), []float32{2, 3, 4, 5, 6, 7}},
+		{tensors.Vector[float32](10, 20, 30), []float32{11, 22, 33, 14, 25, 36}},
+		{must(tensors.New([]int{2, 1}, []float32{10, 20})), []float32{11, 12, 13, 24, 25, 26}},
+		{tensors.Scalar[float32](100), []float32{101, 102, 103, 104, 105, 106}},
+		{must(tensors.New([]int{2, 3}, []float32{1, 1, 1, 1, 1, 1})), []float32{2, 3, 4, 5, 6, 7}},
 	}
 	for _, c := range cases {
 		for _, swap := range []bool{false, true} {
@@ -152,24 +154,24 @@ func TestBinaryBroadcastValues(t *testing.T) {
 			if swap {
 				x, y = y, x
 			}
-			got, err := Binary(x, y, func(p, q float32) float32 { return p + q })
+			got, err := tensors.Binary(x, y, func(p, q float32) float32 { return p + q })
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !SameShape(got.Shape(), []int{2, 3}) {
+			if !tensors.SameShape(got.Shape(), []int{2, 3}) {
 				t.Fatalf("shape %v", got.Shape())
 			}
-			for i, v := range Data[float32](got) {
+			for i, v := range tensors.Data[float32](got) {
 				if v != c.want[i] {
 					t.Errorf("%v + %v: element %d = %v, want %v", x, y, i, v, c.want[i])
 				}
 			}
 		}
 	}
-	if _, err := Binary(a, Vector[float32](1, 2), func(p, q float32) float32 { return p }); err == nil {
+	if _, err := tensors.Binary(a, tensors.Vector[float32](1, 2), func(p, q float32) float32 { return p }); err == nil {
 		t.Error("incompatible shapes: no error")
 	}
-	if _, err := Binary(a, Vector[int64](1), func(p, q float32) float32 { return p }); err == nil {
+	if _, err := tensors.Binary(a, tensors.Vector[int64](1), func(p, q float32) float32 { return p }); err == nil {
 		t.Error("wrong element type: no error")
 	}
 }
@@ -184,22 +186,22 @@ func must[T any](v T, err error) T {
 func TestNumericDispatch(t *testing.T) {
 	sub := func(a, b int64) int64 { return a - b }
 	fns := NumericBinary{I64: sub}
-	got, err := fns.Apply(Vector[int64](5, 7), Scalar[int64](2))
-	if err != nil || Data[int64](got)[1] != 5 {
+	got, err := fns.Apply(tensors.Vector[int64](5, 7), tensors.Scalar[int64](2))
+	if err != nil || tensors.Data[int64](got)[1] != 5 {
 		t.Fatalf("int64: %v %v", got, err)
 	}
-	if _, err := fns.Apply(Vector[float32](1), Vector[float32](1)); err == nil || !strings.Contains(err.Error(), "want int64") {
+	if _, err := fns.Apply(tensors.Vector[float32](1), tensors.Vector[float32](1)); err == nil || !strings.Contains(err.Error(), "want int64") {
 		t.Errorf("float32 with no F32 function: err %v", err)
 	}
-	if _, err := fns.Apply(Vector[int64](1), Vector[int32](1)); err == nil {
+	if _, err := fns.Apply(tensors.Vector[int64](1), tensors.Vector[int32](1)); err == nil {
 		t.Error("mixed element types: no error")
 	}
 	neg := NumericUnary{F64: func(v float64) float64 { return -v }}
-	if got, err := neg.Apply(Scalar(2.5)); err != nil || got.Rank() != 0 || Data[float64](got)[0] != -2.5 {
+	if got, err := neg.Apply(tensors.Scalar(2.5)); err != nil || got.Rank() != 0 || tensors.Data[float64](got)[0] != -2.5 {
 		t.Errorf("unary on scalar: %v %v", got, err)
 	}
 	less := NumericPredicate{F32: func(a, b float32) bool { return a < b }}
-	if got, err := less.Apply(Vector[float32](1, 3), Scalar[float32](2)); err != nil || got.DType() != Bool || !Data[bool](got)[0] || Data[bool](got)[1] {
+	if got, err := less.Apply(tensors.Vector[float32](1, 3), tensors.Scalar[float32](2)); err != nil || got.DType() != tensors.Bool || !tensors.Data[bool](got)[0] || tensors.Data[bool](got)[1] {
 		t.Errorf("predicate: %v %v", got, err)
 	}
 }

@@ -3,6 +3,8 @@ package ops
 import (
 	"fmt"
 	"math"
+
+	"github.com/onnxkit/onnxkit/onnx/tensors"
 )
 
 // Clip limits its input to [min, max]: y = min(max(x, lo), hi), so when lo
@@ -14,7 +16,7 @@ import (
 // numeric_limits lowest() or max(), so with float32 even an omitted bound
 // maps ±Inf to ±MaxFloat32, as in the definition and onnxruntime.
 
-func clipValue[T Numeric](v, lo, hi T) T {
+func clipValue[T tensors.Numeric](v, lo, hi T) T {
 	if v < lo {
 		v = lo
 	}
@@ -24,8 +26,8 @@ func clipValue[T Numeric](v, lo, hi T) T {
 	return v
 }
 
-func clipTensor[T Numeric](x *Tensor, lo, hi T) (*Tensor, error) {
-	return Unary(x, func(v T) T { return clipValue(v, lo, hi) })
+func clipTensor[T tensors.Numeric](x *tensors.Tensor, lo, hi T) (*tensors.Tensor, error) {
+	return tensors.Unary(x, func(v T) T { return clipValue(v, lo, hi) })
 }
 
 func init() {
@@ -39,18 +41,18 @@ func init() {
 			if err := n.Attrs.Err(); err != nil {
 				return nil, err
 			}
-			return func(in []*Tensor) ([]*Tensor, error) {
-				var y *Tensor
+			return func(in []*tensors.Tensor) ([]*tensors.Tensor, error) {
+				var y *tensors.Tensor
 				var err error
 				switch x := in[0]; x.DType() {
-				case Float32:
+				case tensors.Float32:
 					y, err = clipTensor(x, lo, hi)
-				case Float64:
+				case tensors.Float64:
 					y, err = clipTensor(x, float64(lo), float64(hi))
 				default:
-					err = ErrDType("input 0", x.DType(), Float32, Float64)
+					err = tensors.ErrDType("input 0", x.DType(), tensors.Float32, tensors.Float64)
 				}
-				return []*Tensor{y}, err
+				return []*tensors.Tensor{y}, err
 			}, nil
 		},
 		Infer: InferSame,
@@ -59,9 +61,9 @@ func init() {
 		Type:  "Clip",
 		Since: []int{11, 12, 13},
 		Prepare: func(n *Node) (Kernel, error) {
-			return func(in []*Tensor) ([]*Tensor, error) {
+			return func(in []*tensors.Tensor) ([]*tensors.Tensor, error) {
 				y, err := clipInputs(in[0], Input(in, 1), Input(in, 2))
-				return []*Tensor{y}, err
+				return []*tensors.Tensor{y}, err
 			}, nil
 		},
 		Infer: InferSame,
@@ -69,38 +71,38 @@ func init() {
 }
 
 // clipInputs is Clip-11 and later: lo and hi are nil when omitted.
-func clipInputs(x, lo, hi *Tensor) (*Tensor, error) {
+func clipInputs(x, lo, hi *tensors.Tensor) (*tensors.Tensor, error) {
 	switch x.DType() {
-	case Float32:
+	case tensors.Float32:
 		return clipBounds[float32](x, lo, hi, -math.MaxFloat32, math.MaxFloat32)
-	case Float64:
+	case tensors.Float64:
 		return clipBounds[float64](x, lo, hi, -math.MaxFloat64, math.MaxFloat64)
-	case Int8:
+	case tensors.Int8:
 		return clipIntBounds[int8](x, lo, hi)
-	case Int16:
+	case tensors.Int16:
 		return clipIntBounds[int16](x, lo, hi)
-	case Int32:
+	case tensors.Int32:
 		return clipIntBounds[int32](x, lo, hi)
-	case Int64:
+	case tensors.Int64:
 		return clipIntBounds[int64](x, lo, hi)
-	case Uint8:
+	case tensors.Uint8:
 		return clipIntBounds[uint8](x, lo, hi)
-	case Uint16:
+	case tensors.Uint16:
 		return clipIntBounds[uint16](x, lo, hi)
-	case Uint32:
+	case tensors.Uint32:
 		return clipIntBounds[uint32](x, lo, hi)
-	case Uint64:
+	case tensors.Uint64:
 		return clipIntBounds[uint64](x, lo, hi)
 	}
-	return nil, ErrDType("input 0", x.DType(), Float32, Float64, Int8, Int16, Int32, Int64, Uint8, Uint16, Uint32, Uint64)
+	return nil, tensors.ErrDType("input 0", x.DType(), tensors.Float32, tensors.Float64, tensors.Int8, tensors.Int16, tensors.Int32, tensors.Int64, tensors.Uint8, tensors.Uint16, tensors.Uint32, tensors.Uint64)
 }
 
-func clipIntBounds[T Integer](x, lo, hi *Tensor) (*Tensor, error) {
+func clipIntBounds[T tensors.Integer](x, lo, hi *tensors.Tensor) (*tensors.Tensor, error) {
 	l, h := integerLimits[T]()
 	return clipBounds(x, lo, hi, l, h)
 }
 
-func clipBounds[T Numeric](x, lo, hi *Tensor, defLo, defHi T) (*Tensor, error) {
+func clipBounds[T tensors.Numeric](x, lo, hi *tensors.Tensor, defLo, defHi T) (*tensors.Tensor, error) {
 	l, err := clipBound(x, lo, "min", defLo)
 	if err != nil {
 		return nil, err
@@ -113,7 +115,7 @@ func clipBounds[T Numeric](x, lo, hi *Tensor, defLo, defHi T) (*Tensor, error) {
 }
 
 // clipBound reads the min or max input: a single element of x's type.
-func clipBound[T Numeric](x, b *Tensor, name string, def T) (T, error) {
+func clipBound[T tensors.Numeric](x, b *tensors.Tensor, name string, def T) (T, error) {
 	if b == nil {
 		return def, nil
 	}
@@ -123,5 +125,5 @@ func clipBound[T Numeric](x, b *Tensor, name string, def T) (T, error) {
 	if b.Len() != 1 {
 		return def, fmt.Errorf("input %q must be a scalar, got %v", name, b)
 	}
-	return Data[T](b)[0], nil
+	return tensors.Data[T](b)[0], nil
 }

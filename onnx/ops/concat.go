@@ -3,6 +3,8 @@ package ops
 import (
 	"fmt"
 	"slices"
+
+	"github.com/onnxkit/onnxkit/onnx/tensors"
 )
 
 // Concat and Split.
@@ -29,7 +31,7 @@ func prepareConcat(n *Node) (Kernel, error) {
 	if err := n.Attrs.Err(); err != nil {
 		return nil, err
 	}
-	return n.Recycling(func(in, last []*Tensor) ([]*Tensor, error) {
+	return n.Recycling(func(in, last []*tensors.Tensor) ([]*tensors.Tensor, error) {
 		y, err := concat(in, axis, last)
 		return Result(last, y), err
 	}), nil
@@ -37,10 +39,10 @@ func prepareConcat(n *Node) (Kernel, error) {
 
 // Concat joins tensors of one element type and rank along axis; their other
 // dimensions must be equal.
-func Concat(in []*Tensor, axis int) (*Tensor, error) { return concat(in, axis, nil) }
+func Concat(in []*tensors.Tensor, axis int) (*tensors.Tensor, error) { return concat(in, axis, nil) }
 
 // concat is Concat writing into last[0] when it can (see RecycleAlloc).
-func concat(in []*Tensor, axis int, last []*Tensor) (*Tensor, error) {
+func concat(in []*tensors.Tensor, axis int, last []*tensors.Tensor) (*tensors.Tensor, error) {
 	if len(in) == 0 {
 		return nil, fmt.Errorf("no inputs")
 	}
@@ -53,68 +55,68 @@ func concat(in []*Tensor, axis int, last []*Tensor) (*Tensor, error) {
 	if first.Rank() == 0 {
 		return nil, fmt.Errorf("cannot concatenate scalars")
 	}
-	a, err := NormalizeAxis(axis, first.Rank())
+	a, err := tensors.NormalizeAxis(axis, first.Rank())
 	if err != nil {
 		return nil, err
 	}
 	var sb [8]int
-	shape := append(sb[:0], first.shape...)
+	shape := append(sb[:0], first.Shape()...)
 	shape[a] = 0
 	for i, t := range in {
-		if t.dtype != first.dtype {
+		if t.DType() != first.DType() {
 			return nil, fmt.Errorf("input %d is %v, input 0 is %v", i, t, first)
 		}
 		if t.Rank() != first.Rank() {
 			return nil, fmt.Errorf("input %d is %v, input 0 is %v: ranks differ", i, t, first)
 		}
-		for j, d := range t.shape {
-			if j != a && d != first.shape[j] {
+		for j, d := range t.Shape() {
+			if j != a && d != first.Shape()[j] {
 				return nil, fmt.Errorf("input %d is %v, input 0 is %v: dimension %d differs", i, t, first, j)
 			}
 		}
-		shape[a] += t.shape[a]
-		if shape[a] > MaxElements {
+		shape[a] += t.Shape()[a]
+		if shape[a] > tensors.MaxElements {
 			return nil, fmt.Errorf("concatenation along axis %d is too long", a)
 		}
 	}
 	if len(in) == 1 {
 		return first, nil // the same for every run of the node: last[0] is never written
 	}
-	out, err := RecycleAlloc(last, 0, first.dtype, shape) // every element is written below
+	out, err := RecycleAlloc(last, 0, first.DType(), shape) // every element is written below
 	if err != nil {
 		return nil, err
 	}
 	if out.Len() == 0 {
 		return out, nil
 	}
-	mv, err := moverFor(first.dtype)
+	mv, err := tensors.MoverFor(first.DType())
 	if err != nil {
 		return nil, err
 	}
-	outer, inner := dimsProd(shape[:a]), dimsProd(shape[a+1:])
+	outer, inner := tensors.DimsProd(shape[:a]), tensors.DimsProd(shape[a+1:])
 	d := 0
 	for o := 0; o < outer; o++ {
 		for _, t := range in {
-			block := t.shape[a] * inner
-			mv.copy(out.data, t.data, d, o*block, block)
+			block := t.Shape()[a] * inner
+			mv.Copy(out.Data(), t.Data(), d, o*block, block)
 			d += block
 		}
 	}
 	return out, nil
 }
 
-func inferConcat(n *Node, in []Type) ([]Type, error) {
+func inferConcat(n *Node, in []tensors.Type) ([]tensors.Type, error) {
 	axis := 1
 	if n.Since > 1 || n.Attrs.Has("axis") {
 		axis = n.Attrs.Int("axis", 0)
 	}
-	out := Type{DType: Undefined}
+	out := tensors.Type{DType: tensors.Undefined}
 	rank := -1
 	for i, t := range in {
 		if !n.HasInput(i) {
 			continue
 		}
-		if out.DType == Undefined {
+		if out.DType == tensors.Undefined {
 			out.DType = t.DType
 		}
 		if t.RankKnown {
@@ -125,16 +127,16 @@ func inferConcat(n *Node, in []Type) ([]Type, error) {
 		}
 	}
 	if rank < 0 {
-		return []Type{out}, nil
+		return []tensors.Type{out}, nil
 	}
 	if rank == 0 {
 		return nil, fmt.Errorf("cannot concatenate scalars")
 	}
-	a, err := NormalizeAxis(axis, rank)
+	a, err := tensors.NormalizeAxis(axis, rank)
 	if err != nil {
 		return nil, err
 	}
-	out.RankKnown, out.Dims = true, unknownDims(rank)
+	out.RankKnown, out.Dims = true, tensors.UnknownDims(rank)
 	sum, sumKnown := 0, true
 	for i, t := range in {
 		if !n.HasInput(i) {
@@ -165,9 +167,9 @@ func inferConcat(n *Node, in []Type) ([]Type, error) {
 		}
 	}
 	if sumKnown {
-		out.Dims[a] = Dim{Size: sum}
+		out.Dims[a] = tensors.Dim{Size: sum}
 	}
-	return []Type{out}, nil
+	return []tensors.Type{out}, nil
 }
 
 // ---- Split
@@ -200,7 +202,7 @@ func readSplitArgs(n *Node) (splitArgs, error) {
 			return s, fmt.Errorf("split is given both as attribute and input")
 		}
 		if c := n.Const(1); c != nil {
-			v, err := readIntsInput(c, "split")
+			v, err := tensors.ReadIntsInput(c, "split")
 			if err != nil {
 				return s, err
 			}
@@ -262,50 +264,50 @@ func prepareSplit(n *Node) (Kernel, error) {
 	if err != nil {
 		return nil, err
 	}
-	return func(in []*Tensor) ([]*Tensor, error) {
+	return func(in []*tensors.Tensor) ([]*tensors.Tensor, error) {
 		x := in[0]
 		sizes := s.sizes
 		if s.dynamic {
 			var err error
-			if sizes, err = readIntsInput(in[1], "split"); err != nil {
+			if sizes, err = tensors.ReadIntsInput(in[1], "split"); err != nil {
 				return nil, err
 			}
 		}
 		if x.Rank() == 0 {
 			return nil, fmt.Errorf("cannot split a scalar")
 		}
-		a, err := NormalizeAxis(s.axis, x.Rank())
+		a, err := tensors.NormalizeAxis(s.axis, x.Rank())
 		if err != nil {
 			return nil, err
 		}
-		parts, err := s.partSizes(x.shape[a], sizes)
+		parts, err := s.partSizes(x.Shape()[a], sizes)
 		if err != nil {
 			return nil, err
 		}
-		out := make([]*Tensor, len(parts))
-		v := fullStridedView(x)
+		out := make([]*tensors.Tensor, len(parts))
+		v := tensors.FullStridedView(x)
 		for i, p := range parts {
-			v.shape[a] = p
-			if out[i], err = v.materialize(x, nil); err != nil {
+			v.Shape[a] = p
+			if out[i], err = v.Materialize(x, nil); err != nil {
 				return nil, err
 			}
-			v.off += p * v.strides[a]
+			v.Off += p * v.Strides[a]
 		}
 		return out, nil
 	}, nil
 }
 
-func inferSplit(n *Node, in []Type) ([]Type, error) {
+func inferSplit(n *Node, in []tensors.Type) ([]tensors.Type, error) {
 	x := in[0]
 	s, err := readSplitArgs(n)
 	if err != nil || !x.RankKnown || len(x.Dims) == 0 {
 		return nil, nil
 	}
-	a, err := NormalizeAxis(s.axis, len(x.Dims))
+	a, err := tensors.NormalizeAxis(s.axis, len(x.Dims))
 	if err != nil {
 		return nil, err
 	}
-	out := make([]Type, s.outputs)
+	out := make([]tensors.Type, s.outputs)
 	var parts []int
 	if d := x.Dims[a]; d.Known() && !s.dynamic {
 		if parts, err = s.partSizes(d.Size, s.sizes); err != nil {
@@ -313,14 +315,14 @@ func inferSplit(n *Node, in []Type) ([]Type, error) {
 		}
 	}
 	for i := range out {
-		out[i] = Type{DType: x.DType, RankKnown: true, Dims: slices.Clone(x.Dims)}
+		out[i] = tensors.Type{DType: x.DType, RankKnown: true, Dims: slices.Clone(x.Dims)}
 		switch {
 		case parts != nil:
-			out[i].Dims[a] = Dim{Size: parts[i]}
+			out[i].Dims[a] = tensors.Dim{Size: parts[i]}
 		case len(s.sizes) == s.outputs:
-			out[i].Dims[a] = Dim{Size: int(max(min(s.sizes[i], MaxElements), 0))}
+			out[i].Dims[a] = tensors.Dim{Size: int(max(min(s.sizes[i], tensors.MaxElements), 0))}
 		default:
-			out[i].Dims[a] = UnknownDim
+			out[i].Dims[a] = tensors.UnknownDim
 		}
 	}
 	return out, nil

@@ -1,6 +1,10 @@
 package ops
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/onnxkit/onnxkit/onnx/tensors"
+)
 
 // Go cannot pass an uninstantiated generic function, so an elementwise
 // operator that works on many element types is written once as a generic
@@ -36,40 +40,40 @@ type NumericBinary struct {
 }
 
 // DTypes lists the element types with a function.
-func (f NumericBinary) DTypes() []DType {
+func (f NumericBinary) DTypes() []tensors.DType {
 	return presentDTypes(f.F32 != nil, f.F64 != nil, f.I8 != nil, f.I16 != nil, f.I32 != nil,
 		f.I64 != nil, f.U8 != nil, f.U16 != nil, f.U32 != nil, f.U64 != nil)
 }
 
 // Apply computes f(a, b) elementwise with multidirectional broadcasting. a
 // and b must have the same element type.
-func (f NumericBinary) Apply(a, b *Tensor) (*Tensor, error) {
-	if a.dtype != b.dtype {
-		return nil, fmt.Errorf("inputs have different dtypes %v and %v", a.dtype, b.dtype)
+func (f NumericBinary) Apply(a, b *tensors.Tensor) (*tensors.Tensor, error) {
+	if a.DType() != b.DType() {
+		return nil, fmt.Errorf("inputs have different dtypes %v and %v", a.DType(), b.DType())
 	}
 	switch {
-	case a.dtype == Float32 && f.F32 != nil:
-		return Binary(a, b, f.F32)
-	case a.dtype == Float64 && f.F64 != nil:
-		return Binary(a, b, f.F64)
-	case a.dtype == Int8 && f.I8 != nil:
-		return Binary(a, b, f.I8)
-	case a.dtype == Int16 && f.I16 != nil:
-		return Binary(a, b, f.I16)
-	case a.dtype == Int32 && f.I32 != nil:
-		return Binary(a, b, f.I32)
-	case a.dtype == Int64 && f.I64 != nil:
-		return Binary(a, b, f.I64)
-	case a.dtype == Uint8 && f.U8 != nil:
-		return Binary(a, b, f.U8)
-	case a.dtype == Uint16 && f.U16 != nil:
-		return Binary(a, b, f.U16)
-	case a.dtype == Uint32 && f.U32 != nil:
-		return Binary(a, b, f.U32)
-	case a.dtype == Uint64 && f.U64 != nil:
-		return Binary(a, b, f.U64)
+	case a.DType() == tensors.Float32 && f.F32 != nil:
+		return tensors.Binary(a, b, f.F32)
+	case a.DType() == tensors.Float64 && f.F64 != nil:
+		return tensors.Binary(a, b, f.F64)
+	case a.DType() == tensors.Int8 && f.I8 != nil:
+		return tensors.Binary(a, b, f.I8)
+	case a.DType() == tensors.Int16 && f.I16 != nil:
+		return tensors.Binary(a, b, f.I16)
+	case a.DType() == tensors.Int32 && f.I32 != nil:
+		return tensors.Binary(a, b, f.I32)
+	case a.DType() == tensors.Int64 && f.I64 != nil:
+		return tensors.Binary(a, b, f.I64)
+	case a.DType() == tensors.Uint8 && f.U8 != nil:
+		return tensors.Binary(a, b, f.U8)
+	case a.DType() == tensors.Uint16 && f.U16 != nil:
+		return tensors.Binary(a, b, f.U16)
+	case a.DType() == tensors.Uint32 && f.U32 != nil:
+		return tensors.Binary(a, b, f.U32)
+	case a.DType() == tensors.Uint64 && f.U64 != nil:
+		return tensors.Binary(a, b, f.U64)
 	}
-	return nil, ErrDType("input", a.dtype, f.DTypes()...)
+	return nil, tensors.ErrDType("input", a.DType(), f.DTypes()...)
 }
 
 // NumericPredicate holds one instantiation per numeric element type of a
@@ -88,39 +92,39 @@ type NumericPredicate struct {
 }
 
 // DTypes lists the element types with a function.
-func (f NumericPredicate) DTypes() []DType {
+func (f NumericPredicate) DTypes() []tensors.DType {
 	return presentDTypes(f.F32 != nil, f.F64 != nil, f.I8 != nil, f.I16 != nil, f.I32 != nil,
 		f.I64 != nil, f.U8 != nil, f.U16 != nil, f.U32 != nil, f.U64 != nil)
 }
 
 // Apply computes f(a, b) elementwise with broadcasting into a bool tensor.
-func (f NumericPredicate) Apply(a, b *Tensor) (*Tensor, error) {
-	if a.dtype != b.dtype {
-		return nil, fmt.Errorf("inputs have different dtypes %v and %v", a.dtype, b.dtype)
+func (f NumericPredicate) Apply(a, b *tensors.Tensor) (*tensors.Tensor, error) {
+	if a.DType() != b.DType() {
+		return nil, fmt.Errorf("inputs have different dtypes %v and %v", a.DType(), b.DType())
 	}
 	switch {
-	case a.dtype == Float32 && f.F32 != nil:
-		return Binary(a, b, f.F32)
-	case a.dtype == Float64 && f.F64 != nil:
-		return Binary(a, b, f.F64)
-	case a.dtype == Int8 && f.I8 != nil:
-		return Binary(a, b, f.I8)
-	case a.dtype == Int16 && f.I16 != nil:
-		return Binary(a, b, f.I16)
-	case a.dtype == Int32 && f.I32 != nil:
-		return Binary(a, b, f.I32)
-	case a.dtype == Int64 && f.I64 != nil:
-		return Binary(a, b, f.I64)
-	case a.dtype == Uint8 && f.U8 != nil:
-		return Binary(a, b, f.U8)
-	case a.dtype == Uint16 && f.U16 != nil:
-		return Binary(a, b, f.U16)
-	case a.dtype == Uint32 && f.U32 != nil:
-		return Binary(a, b, f.U32)
-	case a.dtype == Uint64 && f.U64 != nil:
-		return Binary(a, b, f.U64)
+	case a.DType() == tensors.Float32 && f.F32 != nil:
+		return tensors.Binary(a, b, f.F32)
+	case a.DType() == tensors.Float64 && f.F64 != nil:
+		return tensors.Binary(a, b, f.F64)
+	case a.DType() == tensors.Int8 && f.I8 != nil:
+		return tensors.Binary(a, b, f.I8)
+	case a.DType() == tensors.Int16 && f.I16 != nil:
+		return tensors.Binary(a, b, f.I16)
+	case a.DType() == tensors.Int32 && f.I32 != nil:
+		return tensors.Binary(a, b, f.I32)
+	case a.DType() == tensors.Int64 && f.I64 != nil:
+		return tensors.Binary(a, b, f.I64)
+	case a.DType() == tensors.Uint8 && f.U8 != nil:
+		return tensors.Binary(a, b, f.U8)
+	case a.DType() == tensors.Uint16 && f.U16 != nil:
+		return tensors.Binary(a, b, f.U16)
+	case a.DType() == tensors.Uint32 && f.U32 != nil:
+		return tensors.Binary(a, b, f.U32)
+	case a.DType() == tensors.Uint64 && f.U64 != nil:
+		return tensors.Binary(a, b, f.U64)
 	}
-	return nil, ErrDType("input", a.dtype, f.DTypes()...)
+	return nil, tensors.ErrDType("input", a.DType(), f.DTypes()...)
 }
 
 // NumericUnary holds one instantiation per numeric element type of a unary
@@ -139,43 +143,43 @@ type NumericUnary struct {
 }
 
 // DTypes lists the element types with a function.
-func (f NumericUnary) DTypes() []DType {
+func (f NumericUnary) DTypes() []tensors.DType {
 	return presentDTypes(f.F32 != nil, f.F64 != nil, f.I8 != nil, f.I16 != nil, f.I32 != nil,
 		f.I64 != nil, f.U8 != nil, f.U16 != nil, f.U32 != nil, f.U64 != nil)
 }
 
 // Apply computes f(x) elementwise.
-func (f NumericUnary) Apply(x *Tensor) (*Tensor, error) {
+func (f NumericUnary) Apply(x *tensors.Tensor) (*tensors.Tensor, error) {
 	switch {
-	case x.dtype == Float32 && f.F32 != nil:
-		return Unary(x, f.F32)
-	case x.dtype == Float64 && f.F64 != nil:
-		return Unary(x, f.F64)
-	case x.dtype == Int8 && f.I8 != nil:
-		return Unary(x, f.I8)
-	case x.dtype == Int16 && f.I16 != nil:
-		return Unary(x, f.I16)
-	case x.dtype == Int32 && f.I32 != nil:
-		return Unary(x, f.I32)
-	case x.dtype == Int64 && f.I64 != nil:
-		return Unary(x, f.I64)
-	case x.dtype == Uint8 && f.U8 != nil:
-		return Unary(x, f.U8)
-	case x.dtype == Uint16 && f.U16 != nil:
-		return Unary(x, f.U16)
-	case x.dtype == Uint32 && f.U32 != nil:
-		return Unary(x, f.U32)
-	case x.dtype == Uint64 && f.U64 != nil:
-		return Unary(x, f.U64)
+	case x.DType() == tensors.Float32 && f.F32 != nil:
+		return tensors.Unary(x, f.F32)
+	case x.DType() == tensors.Float64 && f.F64 != nil:
+		return tensors.Unary(x, f.F64)
+	case x.DType() == tensors.Int8 && f.I8 != nil:
+		return tensors.Unary(x, f.I8)
+	case x.DType() == tensors.Int16 && f.I16 != nil:
+		return tensors.Unary(x, f.I16)
+	case x.DType() == tensors.Int32 && f.I32 != nil:
+		return tensors.Unary(x, f.I32)
+	case x.DType() == tensors.Int64 && f.I64 != nil:
+		return tensors.Unary(x, f.I64)
+	case x.DType() == tensors.Uint8 && f.U8 != nil:
+		return tensors.Unary(x, f.U8)
+	case x.DType() == tensors.Uint16 && f.U16 != nil:
+		return tensors.Unary(x, f.U16)
+	case x.DType() == tensors.Uint32 && f.U32 != nil:
+		return tensors.Unary(x, f.U32)
+	case x.DType() == tensors.Uint64 && f.U64 != nil:
+		return tensors.Unary(x, f.U64)
 	}
-	return nil, ErrDType("input", x.dtype, f.DTypes()...)
+	return nil, tensors.ErrDType("input", x.DType(), f.DTypes()...)
 }
 
 // presentDTypes maps flags in the field order of the Numeric* structs
 // (F32, F64, I8, I16, I32, I64, U8, U16, U32, U64) to the DTypes present.
-func presentDTypes(flags ...bool) []DType {
-	order := []DType{Float32, Float64, Int8, Int16, Int32, Int64, Uint8, Uint16, Uint32, Uint64}
-	var out []DType
+func presentDTypes(flags ...bool) []tensors.DType {
+	order := []tensors.DType{tensors.Float32, tensors.Float64, tensors.Int8, tensors.Int16, tensors.Int32, tensors.Int64, tensors.Uint8, tensors.Uint16, tensors.Uint32, tensors.Uint64}
+	var out []tensors.DType
 	for i, ok := range flags {
 		if ok {
 			out = append(out, order[i])

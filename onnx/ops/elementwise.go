@@ -5,14 +5,16 @@ import (
 	"fmt"
 	"math"
 	"unsafe"
+
+	"github.com/onnxkit/onnxkit/onnx/tensors"
 )
 
 // Binary arithmetic: Sub, Mul (through registerArith, like Add), Div with
 // a run-time check for integer division by zero, and Pow with its mixed
 // base and exponent element types.
 
-func arithSub[T Numeric](a, b T) T { return a - b }
-func arithMul[T Numeric](a, b T) T { return a * b }
+func arithSub[T tensors.Numeric](a, b T) T { return a - b }
+func arithMul[T tensors.Numeric](a, b T) T { return a * b }
 
 func init() {
 	registerArith("Sub", NumericBinary{
@@ -38,13 +40,13 @@ func init() {
 			n.Attrs.Ignore("consumed_inputs")
 			bcast := n.Attrs.Bool("broadcast", false)
 			axis, hasAxis := n.Attrs.Int("axis", 0), n.Attrs.Has("axis")
-			return func(in []*Tensor) ([]*Tensor, error) {
+			return func(in []*tensors.Tensor) ([]*tensors.Tensor, error) {
 				b, err := LegacyBroadcast(in[0], in[1], bcast, axis, hasAxis)
 				if err != nil {
 					return nil, err
 				}
 				y, err := Divide(in[0], b)
-				return []*Tensor{y}, err
+				return []*tensors.Tensor{y}, err
 			}, nil
 		},
 		Infer: InferSame, // the result has A's shape
@@ -53,12 +55,12 @@ func init() {
 		Type:  "Div",
 		Since: []int{7, 13, 14},
 		Prepare: func(n *Node) (Kernel, error) {
-			return func(in []*Tensor) ([]*Tensor, error) {
+			return func(in []*tensors.Tensor) ([]*tensors.Tensor, error) {
 				y, err := Divide(in[0], in[1])
-				return []*Tensor{y}, err
+				return []*tensors.Tensor{y}, err
 			}, nil
 		},
-		Infer: InferBroadcast(Undefined),
+		Infer: InferBroadcast(tensors.Undefined),
 	})
 
 	// Pow: version 1 has the legacy broadcast/axis attributes, 7
@@ -72,7 +74,7 @@ func init() {
 		Prepare: func(n *Node) (Kernel, error) {
 			bcast := n.Attrs.Bool("broadcast", false)
 			axis, hasAxis := n.Attrs.Int("axis", 0), n.Attrs.Has("axis")
-			return func(in []*Tensor) ([]*Tensor, error) {
+			return func(in []*tensors.Tensor) ([]*tensors.Tensor, error) {
 				if err := checkSameFloat(in[0], in[1]); err != nil {
 					return nil, err
 				}
@@ -81,7 +83,7 @@ func init() {
 					return nil, err
 				}
 				y, err := Power(in[0], b)
-				return []*Tensor{y}, err
+				return []*tensors.Tensor{y}, err
 			}, nil
 		},
 		Infer: InferSame,
@@ -91,25 +93,25 @@ func init() {
 		Since: []int{7, 12, 13, 15},
 		Prepare: func(n *Node) (Kernel, error) {
 			mixed := n.Since >= 12
-			return func(in []*Tensor) ([]*Tensor, error) {
+			return func(in []*tensors.Tensor) ([]*tensors.Tensor, error) {
 				if !mixed {
 					if err := checkSameFloat(in[0], in[1]); err != nil {
 						return nil, err
 					}
 				}
 				y, err := Power(in[0], in[1])
-				return []*Tensor{y}, err
+				return []*tensors.Tensor{y}, err
 			}, nil
 		},
-		Infer: InferBroadcast(Undefined),
+		Infer: InferBroadcast(tensors.Undefined),
 	})
 }
 
 // checkSameFloat enforces the type constraint of Pow before version 12:
 // base and exponent share one float type.
-func checkSameFloat(x, y *Tensor) error {
+func checkSameFloat(x, y *tensors.Tensor) error {
 	if !x.DType().IsFloat() {
-		return ErrDType("input 0 (X)", x.DType(), Float32, Float64)
+		return tensors.ErrDType("input 0 (X)", x.DType(), tensors.Float32, tensors.Float64)
 	}
 	if y.DType() != x.DType() {
 		return fmt.Errorf("exponent has dtype %v, want %v like the base (mixed types need Pow version 12 or later)", y.DType(), x.DType())
@@ -125,38 +127,38 @@ var ErrDivideByZero = errors.New("integer division by zero")
 // toward zero, as in C and Go; an integer division by zero is an error
 // wrapping ErrDivideByZero (float division follows IEEE 754: ±Inf or NaN).
 // The most negative integer divided by -1 wraps to itself.
-func Divide(a, b *Tensor) (*Tensor, error) {
+func Divide(a, b *tensors.Tensor) (*tensors.Tensor, error) {
 	if a.DType() != b.DType() {
 		return nil, fmt.Errorf("inputs have different dtypes %v and %v", a.DType(), b.DType())
 	}
 	switch a.DType() {
-	case Float32:
-		return Binary(a, b, func(x, y float32) float32 { return x / y })
-	case Float64:
-		return Binary(a, b, func(x, y float64) float64 { return x / y })
-	case Int8:
+	case tensors.Float32:
+		return tensors.Binary(a, b, func(x, y float32) float32 { return x / y })
+	case tensors.Float64:
+		return tensors.Binary(a, b, func(x, y float64) float64 { return x / y })
+	case tensors.Int8:
 		return divInteger[int8](a, b)
-	case Int16:
+	case tensors.Int16:
 		return divInteger[int16](a, b)
-	case Int32:
+	case tensors.Int32:
 		return divInteger[int32](a, b)
-	case Int64:
+	case tensors.Int64:
 		return divInteger[int64](a, b)
-	case Uint8:
+	case tensors.Uint8:
 		return divInteger[uint8](a, b)
-	case Uint16:
+	case tensors.Uint16:
 		return divInteger[uint16](a, b)
-	case Uint32:
+	case tensors.Uint32:
 		return divInteger[uint32](a, b)
-	case Uint64:
+	case tensors.Uint64:
 		return divInteger[uint64](a, b)
 	}
-	return nil, ErrDType("input", a.DType(), Float32, Float64, Int8, Int16, Int32, Int64, Uint8, Uint16, Uint32, Uint64)
+	return nil, tensors.ErrDType("input", a.DType(), tensors.Float32, tensors.Float64, tensors.Int8, tensors.Int16, tensors.Int32, tensors.Int64, tensors.Uint8, tensors.Uint16, tensors.Uint32, tensors.Uint64)
 }
 
-func divInteger[T Integer](a, b *Tensor) (*Tensor, error) {
+func divInteger[T tensors.Integer](a, b *tensors.Tensor) (*tensors.Tensor, error) {
 	zero := false // local to this call: kernels stay stateless
-	out, err := Binary(a, b, func(x, y T) T {
+	out, err := tensors.Binary(a, b, func(x, y T) T {
 		if y == 0 {
 			zero = true
 			return 0
@@ -173,19 +175,19 @@ func divInteger[T Integer](a, b *Tensor) (*Tensor, error) {
 }
 
 // integerIsSigned reports whether T is a signed integer type.
-func integerIsSigned[T Integer]() bool {
+func integerIsSigned[T tensors.Integer]() bool {
 	var z T
 	return z-1 < 0
 }
 
 // integerBits returns the width of an integer type in bits.
-func integerBits[T Integer]() int {
+func integerBits[T tensors.Integer]() int {
 	var z T
 	return int(unsafe.Sizeof(z)) * 8
 }
 
 // integerLimits returns the smallest and largest values of T.
-func integerLimits[T Integer]() (lo, hi T) {
+func integerLimits[T tensors.Integer]() (lo, hi T) {
 	if integerIsSigned[T]() {
 		lo = T(1) << (integerBits[T]() - 1) // wraps to the minimum
 		return lo, ^lo
@@ -196,7 +198,7 @@ func integerLimits[T Integer]() (lo, hi T) {
 // floatToIntSat converts f to T truncating toward zero, as C does for values
 // in range. Out-of-range values saturate to T's limits and NaN becomes 0
 // (C leaves both undefined).
-func floatToIntSat[T Integer](f float64) T {
+func floatToIntSat[T tensors.Integer](f float64) T {
 	if f != f {
 		return 0
 	}
@@ -235,81 +237,83 @@ var ErrZeroNegativePower = errors.New("integer zero raised to a negative power")
 // on overflow like repeated multiplication; a negative exponent gives the
 // truncated reciprocal (1, ±1 for base -1, 0 for |base| > 1), and 0 to a
 // negative power is an error wrapping ErrZeroNegativePower.
-func Power(x, y *Tensor) (*Tensor, error) {
+func Power(x, y *tensors.Tensor) (*tensors.Tensor, error) {
 	switch x.DType() {
-	case Float32:
+	case tensors.Float32:
 		return powFloatBase[float32](x, y)
-	case Float64:
+	case tensors.Float64:
 		return powFloatBase[float64](x, y)
-	case Int32:
+	case tensors.Int32:
 		return powIntBase[int32](x, y)
-	case Int64:
+	case tensors.Int64:
 		return powIntBase[int64](x, y)
 	}
-	return nil, ErrDType("input 0 (X)", x.DType(), Float32, Float64, Int32, Int64)
+	return nil, tensors.ErrDType("input 0 (X)", x.DType(), tensors.Float32, tensors.Float64, tensors.Int32, tensors.Int64)
 }
 
-func powFloatBase[T Float](x, y *Tensor) (*Tensor, error) {
+func powFloatBase[T tensors.Float](x, y *tensors.Tensor) (*tensors.Tensor, error) {
 	switch y.DType() {
-	case Float32:
-		return Binary(x, y, powFF[T, float32])
-	case Float64:
-		return Binary(x, y, powFF[T, float64])
-	case Int8:
-		return Binary(x, y, powFF[T, int8])
-	case Int16:
-		return Binary(x, y, powFF[T, int16])
-	case Int32:
-		return Binary(x, y, powFF[T, int32])
-	case Int64:
-		return Binary(x, y, powFF[T, int64])
-	case Uint8:
-		return Binary(x, y, powFF[T, uint8])
-	case Uint16:
-		return Binary(x, y, powFF[T, uint16])
-	case Uint32:
-		return Binary(x, y, powFF[T, uint32])
-	case Uint64:
-		return Binary(x, y, powFF[T, uint64])
+	case tensors.Float32:
+		return tensors.Binary(x, y, powFF[T, float32])
+	case tensors.Float64:
+		return tensors.Binary(x, y, powFF[T, float64])
+	case tensors.Int8:
+		return tensors.Binary(x, y, powFF[T, int8])
+	case tensors.Int16:
+		return tensors.Binary(x, y, powFF[T, int16])
+	case tensors.Int32:
+		return tensors.Binary(x, y, powFF[T, int32])
+	case tensors.Int64:
+		return tensors.Binary(x, y, powFF[T, int64])
+	case tensors.Uint8:
+		return tensors.Binary(x, y, powFF[T, uint8])
+	case tensors.Uint16:
+		return tensors.Binary(x, y, powFF[T, uint16])
+	case tensors.Uint32:
+		return tensors.Binary(x, y, powFF[T, uint32])
+	case tensors.Uint64:
+		return tensors.Binary(x, y, powFF[T, uint64])
 	}
-	return nil, ErrDType("input 1 (Y)", y.DType())
+	return nil, tensors.ErrDType("input 1 (Y)", y.DType())
 }
 
-func powFF[T Float, E Numeric](b T, e E) T { return T(math.Pow(float64(b), float64(e))) }
+func powFF[T tensors.Float, E tensors.Numeric](b T, e E) T {
+	return T(math.Pow(float64(b), float64(e)))
+}
 
-func powIntBase[T int32 | int64](x, y *Tensor) (*Tensor, error) {
+func powIntBase[T int32 | int64](x, y *tensors.Tensor) (*tensors.Tensor, error) {
 	switch y.DType() {
-	case Float32:
-		return Binary(x, y, powIF[T, float32])
-	case Float64:
-		return Binary(x, y, powIF[T, float64])
-	case Int8:
+	case tensors.Float32:
+		return tensors.Binary(x, y, powIF[T, float32])
+	case tensors.Float64:
+		return tensors.Binary(x, y, powIF[T, float64])
+	case tensors.Int8:
 		return powII[T, int8](x, y)
-	case Int16:
+	case tensors.Int16:
 		return powII[T, int16](x, y)
-	case Int32:
+	case tensors.Int32:
 		return powII[T, int32](x, y)
-	case Int64:
+	case tensors.Int64:
 		return powII[T, int64](x, y)
-	case Uint8:
+	case tensors.Uint8:
 		return powII[T, uint8](x, y)
-	case Uint16:
+	case tensors.Uint16:
 		return powII[T, uint16](x, y)
-	case Uint32:
+	case tensors.Uint32:
 		return powII[T, uint32](x, y)
-	case Uint64:
+	case tensors.Uint64:
 		return powII[T, uint64](x, y)
 	}
-	return nil, ErrDType("input 1 (Y)", y.DType())
+	return nil, tensors.ErrDType("input 1 (Y)", y.DType())
 }
 
-func powIF[T int32 | int64, E Float](b T, e E) T {
+func powIF[T int32 | int64, E tensors.Float](b T, e E) T {
 	return floatToIntSat[T](math.Pow(float64(b), float64(e)))
 }
 
-func powII[T int32 | int64, E Integer](x, y *Tensor) (*Tensor, error) {
+func powII[T int32 | int64, E tensors.Integer](x, y *tensors.Tensor) (*tensors.Tensor, error) {
 	bad := false // local to this call: kernels stay stateless
-	out, err := Binary(x, y, func(b T, e E) T {
+	out, err := tensors.Binary(x, y, func(b T, e E) T {
 		unaryNeg := e < 0
 		mag := uint64(e)
 		if unaryNeg {

@@ -14,7 +14,7 @@ import (
 	"github.com/onnxkit/onnxkit/internal/peer"
 	"github.com/onnxkit/onnxkit/onnx"
 	"github.com/onnxkit/onnxkit/onnx/onnxpb"
-	"github.com/onnxkit/onnxkit/onnx/ops"
+	"github.com/onnxkit/onnxkit/onnx/tensors"
 )
 
 // TestElementwiseMatchesORT runs one-node models of the elementwise
@@ -25,7 +25,7 @@ import (
 
 // ewGen fills a tensor of the given type and shape with values from
 // [lo, hi) (integers: rounded toward zero).
-func ewGen(r *rand.Rand, dt ops.DType, shape []int, lo, hi float64) *ops.Tensor {
+func ewGen(r *rand.Rand, dt tensors.DType, shape []int, lo, hi float64) *tensors.Tensor {
 	n := 1
 	for _, d := range shape {
 		n *= d
@@ -34,27 +34,27 @@ func ewGen(r *rand.Rand, dt ops.DType, shape []int, lo, hi float64) *ops.Tensor 
 	for i := range v {
 		v[i] = lo + (hi-lo)*r.Float64()
 	}
-	var t *ops.Tensor
+	var t *tensors.Tensor
 	var err error
 	switch dt {
-	case ops.Float32:
-		t, err = ops.New(shape, ewConv[float32](v))
-	case ops.Float64:
-		t, err = ops.New(shape, v)
-	case ops.Int8:
-		t, err = ops.New(shape, ewConv[int8](v))
-	case ops.Uint8:
-		t, err = ops.New(shape, ewConv[uint8](v))
-	case ops.Int32:
-		t, err = ops.New(shape, ewConv[int32](v))
-	case ops.Int64:
-		t, err = ops.New(shape, ewConv[int64](v))
-	case ops.Bool:
+	case tensors.Float32:
+		t, err = tensors.New(shape, ewConv[float32](v))
+	case tensors.Float64:
+		t, err = tensors.New(shape, v)
+	case tensors.Int8:
+		t, err = tensors.New(shape, ewConv[int8](v))
+	case tensors.Uint8:
+		t, err = tensors.New(shape, ewConv[uint8](v))
+	case tensors.Int32:
+		t, err = tensors.New(shape, ewConv[int32](v))
+	case tensors.Int64:
+		t, err = tensors.New(shape, ewConv[int64](v))
+	case tensors.Bool:
 		b := make([]bool, n)
 		for i := range b {
 			b[i] = v[i] > (lo+hi)/2
 		}
-		t, err = ops.New(shape, b)
+		t, err = tensors.New(shape, b)
 	default:
 		panic(fmt.Sprintf("ewGen: %v", dt))
 	}
@@ -72,7 +72,7 @@ func ewConv[T float32 | int8 | uint8 | int32 | int64](v []float64) []T {
 	return out
 }
 
-func ewValueInfo(name string, dt ops.DType, shape []int) *onnxpb.ValueInfoProto {
+func ewValueInfo(name string, dt tensors.DType, shape []int) *onnxpb.ValueInfoProto {
 	tt := &onnxpb.TypeProto_Tensor{ElemType: int32(dt)}
 	if shape != nil {
 		tt.Shape = &onnxpb.TensorShapeProto{}
@@ -86,7 +86,7 @@ func ewValueInfo(name string, dt ops.DType, shape []int) *onnxpb.ValueInfoProto 
 
 // ewModelFile writes a model with one node of type op and returns its path
 // and the names of its inputs.
-func ewModelFile(t *testing.T, dir string, index int, op string, opset int, attrs []*onnxpb.AttributeProto, in []*ops.Tensor, out ops.DType) (string, []string) {
+func ewModelFile(t *testing.T, dir string, index int, op string, opset int, attrs []*onnxpb.AttributeProto, in []*tensors.Tensor, out tensors.DType) (string, []string) {
 	t.Helper()
 	g := &onnxpb.GraphProto{Name: op}
 	names := make([]string, len(in))
@@ -121,14 +121,16 @@ func TestElementwiseMatchesORT(t *testing.T) {
 		peer.Require(t, err)
 	}
 	r := rand.New(rand.NewPCG(7, 11))
-	f32, f64, i8, u8, i32, i64 := ops.Float32, ops.Float64, ops.Int8, ops.Uint8, ops.Int32, ops.Int64
-	g := func(dt ops.DType, lo, hi float64, shape ...int) *ops.Tensor { return ewGen(r, dt, shape, lo, hi) }
-	withNaN := func(x *ops.Tensor) *ops.Tensor {
-		d := ops.Data[float32](x.Clone())
+	f32, f64, i8, u8, i32, i64 := tensors.Float32, tensors.Float64, tensors.Int8, tensors.Uint8, tensors.Int32, tensors.Int64
+	g := func(dt tensors.DType, lo, hi float64, shape ...int) *tensors.Tensor {
+		return ewGen(r, dt, shape, lo, hi)
+	}
+	withNaN := func(x *tensors.Tensor) *tensors.Tensor {
+		d := tensors.Data[float32](x.Clone())
 		for i := 0; i < len(d); i += 3 {
 			d[i] = float32(math.NaN())
 		}
-		y, err := ops.New(x.Shape(), d)
+		y, err := tensors.New(x.Shape(), d)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -139,58 +141,58 @@ func TestElementwiseMatchesORT(t *testing.T) {
 		op    string
 		opset int
 		attrs attrs
-		in    []*ops.Tensor
+		in    []*tensors.Tensor
 	}{
-		{"Sub", 7, nil, []*ops.Tensor{g(f32, -5, 5, 2, 3, 4), g(f32, -5, 5, 4)}},
-		{"Sub", 14, nil, []*ops.Tensor{g(i64, -1e6, 1e6, 3, 1), g(i64, -1e6, 1e6, 1, 4)}},
-		{"Mul", 13, nil, []*ops.Tensor{g(f64, -5, 5, 3, 1), g(f64, -5, 5, 1, 4)}},
-		{"Mul", 14, nil, []*ops.Tensor{g(i32, -1000, 1000, 2, 3, 4), g(i32, -1000, 1000)}},
-		{"Div", 7, nil, []*ops.Tensor{g(f32, -5, 5, 2, 3, 4), g(f32, 0.5, 3, 3, 1)}},
-		{"Div", 14, nil, []*ops.Tensor{g(i32, -1000, 1000, 4, 5), g(i32, 1, 30, 5)}},
-		{"Div", 13, nil, []*ops.Tensor{g(i64, -1000, 1000, 4, 5), g(i64, -30, -1, 4, 1)}},
-		{"Pow", 7, nil, []*ops.Tensor{g(f32, 0.1, 3, 2, 3), g(f32, -2, 2, 3)}},
-		{"Pow", 12, nil, []*ops.Tensor{g(f32, -3, 3, 2, 3), g(i64, -3, 4, 3)}},
-		{"Pow", 13, nil, []*ops.Tensor{g(i32, -9, 9, 4, 3), g(i32, 0, 6, 3)}},
-		{"Pow", 15, nil, []*ops.Tensor{g(i64, 1, 9, 4, 3), g(f32, 0, 3, 4, 1)}},
-		{"Pow", 15, nil, []*ops.Tensor{g(f64, 0.1, 5, 6), g(f64, -3, 3, 6)}},
-		{"Sqrt", 13, nil, []*ops.Tensor{g(f32, 0, 100, 3, 4)}},
-		{"Exp", 13, nil, []*ops.Tensor{g(f32, -20, 20, 3, 4)}},
-		{"Log", 13, nil, []*ops.Tensor{g(f64, 0.001, 100, 3, 4)}},
-		{"Neg", 13, nil, []*ops.Tensor{g(i8, -100, 100, 3, 4)}},
-		{"Abs", 13, nil, []*ops.Tensor{g(f32, -10, 10, 3, 4)}},
-		{"Abs", 13, nil, []*ops.Tensor{g(i32, -10, 10, 3, 4)}},
-		{"Reciprocal", 13, nil, []*ops.Tensor{g(f32, 0.5, 10, 12)}},
-		{"Floor", 13, nil, []*ops.Tensor{g(f32, -10, 10, 12)}},
-		{"Ceil", 13, nil, []*ops.Tensor{g(f64, -10, 10, 12)}},
-		{"Sign", 13, nil, []*ops.Tensor{g(i64, -3, 3, 12)}},
-		{"Sin", 7, nil, []*ops.Tensor{g(f32, -10, 10, 12)}},
-		{"Cos", 7, nil, []*ops.Tensor{g(f32, -10, 10, 12)}},
-		{"Relu", 14, nil, []*ops.Tensor{g(f32, -3, 3, 12)}},
-		{"Sigmoid", 13, nil, []*ops.Tensor{g(f32, -15, 15, 5, 6)}},
-		{"Tanh", 13, nil, []*ops.Tensor{g(f32, -5, 5, 5, 6)}},
-		{"LeakyRelu", 16, attrs{ewAttrF("alpha", 0.3)}, []*ops.Tensor{g(f32, -5, 5, 5, 6)}},
-		{"Elu", 6, attrs{ewAttrF("alpha", 0.5)}, []*ops.Tensor{g(f32, -5, 5, 5, 6)}},
-		{"Selu", 6, nil, []*ops.Tensor{g(f32, -5, 5, 5, 6)}},
-		{"HardSigmoid", 6, attrs{ewAttrF("alpha", 0.3), ewAttrF("beta", 0.4)}, []*ops.Tensor{g(f32, -5, 5, 5, 6)}},
-		{"Sum", 8, nil, []*ops.Tensor{g(f32, -5, 5, 2, 3, 4), g(f32, -5, 5, 4), g(f32, -5, 5, 3, 1)}},
-		{"Sum", 13, nil, []*ops.Tensor{g(f64, -5, 5, 3, 4)}},
-		{"Mean", 13, nil, []*ops.Tensor{g(f32, -5, 5, 3, 1), g(f32, -5, 5, 1, 4), g(f32, -5, 5)}},
-		{"Max", 8, nil, []*ops.Tensor{withNaN(g(f32, -5, 5, 2, 6)), g(f32, -5, 5, 6)}},
-		{"Min", 13, nil, []*ops.Tensor{g(f32, -5, 5, 2, 6), withNaN(g(f32, -5, 5, 2, 6))}},
-		{"Max", 12, nil, []*ops.Tensor{g(i32, -50, 50, 3, 4), g(i32, -50, 50, 4), g(i32, -50, 50, 3, 1)}},
-		{"Min", 13, nil, []*ops.Tensor{g(i64, -50, 50, 3, 4), g(i64, -50, 50, 1)}},
-		{"Clip", 6, attrs{ewAttrF("min", -1), ewAttrF("max", 2)}, []*ops.Tensor{g(f32, -5, 5, 4, 5)}},
-		{"Clip", 11, nil, []*ops.Tensor{g(f32, -5, 5, 4, 5), ops.Scalar[float32](-0.5), ops.Scalar[float32](0.5)}},
-		{"Clip", 12, nil, []*ops.Tensor{g(i32, -50, 50, 4, 5), ops.Scalar[int32](-7), ops.Scalar[int32](9)}},
-		{"Clip", 13, nil, []*ops.Tensor{g(i8, -100, 100, 4, 5), ops.Scalar[int8](3), ops.Scalar[int8](-3)}},
-		{"Cast", 13, attrs{ewAttrI("to", int64(ops.Int32))}, []*ops.Tensor{g(f32, -1e6, 1e6, 4, 5)}},
-		{"Cast", 9, attrs{ewAttrI("to", int64(ops.Uint8))}, []*ops.Tensor{g(f64, 0, 255.9, 4, 5)}},
-		{"Cast", 13, attrs{ewAttrI("to", int64(ops.Float32))}, []*ops.Tensor{g(f64, -1e6, 1e6, 4, 5)}},
-		{"Cast", 13, attrs{ewAttrI("to", int64(ops.Float32))}, []*ops.Tensor{g(i64, -1e15, 1e15, 4, 5)}},
-		{"Cast", 6, attrs{ewAttrI("to", int64(ops.Int8))}, []*ops.Tensor{g(i32, -1000, 1000, 4, 5)}},
-		{"Cast", 13, attrs{ewAttrI("to", int64(ops.Bool))}, []*ops.Tensor{g(i32, -2, 3, 4, 5)}},
-		{"Cast", 13, attrs{ewAttrI("to", int64(ops.Float64))}, []*ops.Tensor{g(ops.Bool, 0, 1, 4, 5)}},
-		{"Cast", 13, attrs{ewAttrI("to", int64(ops.Int64))}, []*ops.Tensor{g(u8, 0, 255, 4, 5)}},
+		{"Sub", 7, nil, []*tensors.Tensor{g(f32, -5, 5, 2, 3, 4), g(f32, -5, 5, 4)}},
+		{"Sub", 14, nil, []*tensors.Tensor{g(i64, -1e6, 1e6, 3, 1), g(i64, -1e6, 1e6, 1, 4)}},
+		{"Mul", 13, nil, []*tensors.Tensor{g(f64, -5, 5, 3, 1), g(f64, -5, 5, 1, 4)}},
+		{"Mul", 14, nil, []*tensors.Tensor{g(i32, -1000, 1000, 2, 3, 4), g(i32, -1000, 1000)}},
+		{"Div", 7, nil, []*tensors.Tensor{g(f32, -5, 5, 2, 3, 4), g(f32, 0.5, 3, 3, 1)}},
+		{"Div", 14, nil, []*tensors.Tensor{g(i32, -1000, 1000, 4, 5), g(i32, 1, 30, 5)}},
+		{"Div", 13, nil, []*tensors.Tensor{g(i64, -1000, 1000, 4, 5), g(i64, -30, -1, 4, 1)}},
+		{"Pow", 7, nil, []*tensors.Tensor{g(f32, 0.1, 3, 2, 3), g(f32, -2, 2, 3)}},
+		{"Pow", 12, nil, []*tensors.Tensor{g(f32, -3, 3, 2, 3), g(i64, -3, 4, 3)}},
+		{"Pow", 13, nil, []*tensors.Tensor{g(i32, -9, 9, 4, 3), g(i32, 0, 6, 3)}},
+		{"Pow", 15, nil, []*tensors.Tensor{g(i64, 1, 9, 4, 3), g(f32, 0, 3, 4, 1)}},
+		{"Pow", 15, nil, []*tensors.Tensor{g(f64, 0.1, 5, 6), g(f64, -3, 3, 6)}},
+		{"Sqrt", 13, nil, []*tensors.Tensor{g(f32, 0, 100, 3, 4)}},
+		{"Exp", 13, nil, []*tensors.Tensor{g(f32, -20, 20, 3, 4)}},
+		{"Log", 13, nil, []*tensors.Tensor{g(f64, 0.001, 100, 3, 4)}},
+		{"Neg", 13, nil, []*tensors.Tensor{g(i8, -100, 100, 3, 4)}},
+		{"Abs", 13, nil, []*tensors.Tensor{g(f32, -10, 10, 3, 4)}},
+		{"Abs", 13, nil, []*tensors.Tensor{g(i32, -10, 10, 3, 4)}},
+		{"Reciprocal", 13, nil, []*tensors.Tensor{g(f32, 0.5, 10, 12)}},
+		{"Floor", 13, nil, []*tensors.Tensor{g(f32, -10, 10, 12)}},
+		{"Ceil", 13, nil, []*tensors.Tensor{g(f64, -10, 10, 12)}},
+		{"Sign", 13, nil, []*tensors.Tensor{g(i64, -3, 3, 12)}},
+		{"Sin", 7, nil, []*tensors.Tensor{g(f32, -10, 10, 12)}},
+		{"Cos", 7, nil, []*tensors.Tensor{g(f32, -10, 10, 12)}},
+		{"Relu", 14, nil, []*tensors.Tensor{g(f32, -3, 3, 12)}},
+		{"Sigmoid", 13, nil, []*tensors.Tensor{g(f32, -15, 15, 5, 6)}},
+		{"Tanh", 13, nil, []*tensors.Tensor{g(f32, -5, 5, 5, 6)}},
+		{"LeakyRelu", 16, attrs{ewAttrF("alpha", 0.3)}, []*tensors.Tensor{g(f32, -5, 5, 5, 6)}},
+		{"Elu", 6, attrs{ewAttrF("alpha", 0.5)}, []*tensors.Tensor{g(f32, -5, 5, 5, 6)}},
+		{"Selu", 6, nil, []*tensors.Tensor{g(f32, -5, 5, 5, 6)}},
+		{"HardSigmoid", 6, attrs{ewAttrF("alpha", 0.3), ewAttrF("beta", 0.4)}, []*tensors.Tensor{g(f32, -5, 5, 5, 6)}},
+		{"Sum", 8, nil, []*tensors.Tensor{g(f32, -5, 5, 2, 3, 4), g(f32, -5, 5, 4), g(f32, -5, 5, 3, 1)}},
+		{"Sum", 13, nil, []*tensors.Tensor{g(f64, -5, 5, 3, 4)}},
+		{"Mean", 13, nil, []*tensors.Tensor{g(f32, -5, 5, 3, 1), g(f32, -5, 5, 1, 4), g(f32, -5, 5)}},
+		{"Max", 8, nil, []*tensors.Tensor{withNaN(g(f32, -5, 5, 2, 6)), g(f32, -5, 5, 6)}},
+		{"Min", 13, nil, []*tensors.Tensor{g(f32, -5, 5, 2, 6), withNaN(g(f32, -5, 5, 2, 6))}},
+		{"Max", 12, nil, []*tensors.Tensor{g(i32, -50, 50, 3, 4), g(i32, -50, 50, 4), g(i32, -50, 50, 3, 1)}},
+		{"Min", 13, nil, []*tensors.Tensor{g(i64, -50, 50, 3, 4), g(i64, -50, 50, 1)}},
+		{"Clip", 6, attrs{ewAttrF("min", -1), ewAttrF("max", 2)}, []*tensors.Tensor{g(f32, -5, 5, 4, 5)}},
+		{"Clip", 11, nil, []*tensors.Tensor{g(f32, -5, 5, 4, 5), tensors.Scalar[float32](-0.5), tensors.Scalar[float32](0.5)}},
+		{"Clip", 12, nil, []*tensors.Tensor{g(i32, -50, 50, 4, 5), tensors.Scalar[int32](-7), tensors.Scalar[int32](9)}},
+		{"Clip", 13, nil, []*tensors.Tensor{g(i8, -100, 100, 4, 5), tensors.Scalar[int8](3), tensors.Scalar[int8](-3)}},
+		{"Cast", 13, attrs{ewAttrI("to", int64(tensors.Int32))}, []*tensors.Tensor{g(f32, -1e6, 1e6, 4, 5)}},
+		{"Cast", 9, attrs{ewAttrI("to", int64(tensors.Uint8))}, []*tensors.Tensor{g(f64, 0, 255.9, 4, 5)}},
+		{"Cast", 13, attrs{ewAttrI("to", int64(tensors.Float32))}, []*tensors.Tensor{g(f64, -1e6, 1e6, 4, 5)}},
+		{"Cast", 13, attrs{ewAttrI("to", int64(tensors.Float32))}, []*tensors.Tensor{g(i64, -1e15, 1e15, 4, 5)}},
+		{"Cast", 6, attrs{ewAttrI("to", int64(tensors.Int8))}, []*tensors.Tensor{g(i32, -1000, 1000, 4, 5)}},
+		{"Cast", 13, attrs{ewAttrI("to", int64(tensors.Bool))}, []*tensors.Tensor{g(i32, -2, 3, 4, 5)}},
+		{"Cast", 13, attrs{ewAttrI("to", int64(tensors.Float64))}, []*tensors.Tensor{g(tensors.Bool, 0, 1, 4, 5)}},
+		{"Cast", 13, attrs{ewAttrI("to", int64(tensors.Int64))}, []*tensors.Tensor{g(u8, 0, 255, 4, 5)}},
 	}
 	dir := t.TempDir()
 	for ci, c := range cases {
@@ -198,7 +200,7 @@ func TestElementwiseMatchesORT(t *testing.T) {
 		outType := c.in[0].DType()
 		for _, a := range c.attrs {
 			if c.op == "Cast" && a.GetName() == "to" {
-				outType = ops.DType(a.GetI())
+				outType = tensors.DType(a.GetI())
 			}
 		}
 		path, names := ewModelFile(t, dir, ci, c.op, c.opset, c.attrs, c.in, outType)
@@ -230,16 +232,16 @@ func TestElementwiseMatchesORT(t *testing.T) {
 		if err1 != nil || err2 != nil {
 			t.Fatalf("%s: %v %v", name, err1, err2)
 		}
-		if gt.DType() != wt.DType() || !ops.SameShape(gt.Shape(), wt.Shape()) {
+		if gt.DType() != wt.DType() || !tensors.SameShape(gt.Shape(), wt.Shape()) {
 			t.Errorf("%s: got %v, onnxruntime %v", name, gt, wt)
 			continue
 		}
-		gv, _ := ops.AsFloat64s(gt)
-		wv, _ := ops.AsFloat64s(wt)
+		gv, _ := tensors.AsFloat64s(gt)
+		wv, _ := tensors.AsFloat64s(wt)
 		for i := range wv {
 			a, b := gv[i], wv[i]
 			ok := a == b || (math.IsNaN(a) && math.IsNaN(b)) || math.Abs(a-b) <= 1e-6+1e-5*math.Abs(b)
-			if !ok || (wt.DType() != ops.Float32 && wt.DType() != ops.Float64 && a != b) {
+			if !ok || (wt.DType() != tensors.Float32 && wt.DType() != tensors.Float64 && a != b) {
 				t.Errorf("%s: element %d is %g, onnxruntime %g", name, i, a, b)
 				break
 			}

@@ -10,6 +10,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/onnxkit/onnxkit/onnx/onnxpb"
+	"github.com/onnxkit/onnxkit/onnx/tensors"
 )
 
 // Helpers shared by the elementwise family's tests.
@@ -24,7 +25,7 @@ func ewIntAttr(name string, v int64) *onnxpb.AttributeProto {
 
 // ewRun runs a one-output node of type op at opset on the inputs (a nil
 // input is passed as an omitted optional input).
-func ewRun(t *testing.T, op string, opset int, attrs []*onnxpb.AttributeProto, in ...*Tensor) (*Tensor, error) {
+func ewRun(t *testing.T, op string, opset int, attrs []*onnxpb.AttributeProto, in ...*tensors.Tensor) (*tensors.Tensor, error) {
 	t.Helper()
 	names := make([]string, len(in))
 	for i, x := range in {
@@ -68,9 +69,9 @@ func ewSame(got, want []float64, rtol float64) bool {
 
 // ewValues returns a tensor's elements as float64s, failing the test on
 // non-numeric tensors.
-func ewValues(t *testing.T, x *Tensor) []float64 {
+func ewValues(t *testing.T, x *tensors.Tensor) []float64 {
 	t.Helper()
-	v, err := AsFloat64s(x)
+	v, err := tensors.AsFloat64s(x)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,19 +88,19 @@ func ewRamp(n int, k, off float64) []float64 {
 	return out
 }
 
-func ewTensor(t *testing.T, dt DType, shape []int, v []float64) *Tensor {
+func ewTensor(t *testing.T, dt tensors.DType, shape []int, v []float64) *tensors.Tensor {
 	t.Helper()
 	switch dt {
-	case Float32:
-		return must(New(shape, widen[float32](v)))
-	case Float64:
-		return must(New(shape, v))
-	case Int32:
-		return must(New(shape, widen[int32](v)))
-	case Int64:
-		return must(New(shape, widen[int64](v)))
-	case Uint8:
-		return must(New(shape, widen[uint8](v)))
+	case tensors.Float32:
+		return must(tensors.New(shape, widen[float32](v)))
+	case tensors.Float64:
+		return must(tensors.New(shape, v))
+	case tensors.Int32:
+		return must(tensors.New(shape, widen[int32](v)))
+	case tensors.Int64:
+		return must(tensors.New(shape, widen[int64](v)))
+	case tensors.Uint8:
+		return must(tensors.New(shape, widen[uint8](v)))
 	}
 	t.Fatalf("toTensor: %v", dt)
 	return nil
@@ -108,8 +109,8 @@ func ewTensor(t *testing.T, dt DType, shape []int, v []float64) *Tensor {
 // ewRefBinary computes f over the broadcast of shapes a and b element by
 // element, the slow obvious way.
 func ewRefBinary(as, bs []int, av, bv []float64, f func(x, y float64) float64) ([]int, []float64) {
-	out := must(BroadcastShapes(as, bs))
-	n := must(NumElements(out))
+	out := must(tensors.BroadcastShapes(as, bs))
+	n := must(tensors.NumElements(out))
 	res := make([]float64, n)
 	for i := range res {
 		idx := unflatten(i, out)
@@ -141,10 +142,10 @@ func TestBinaryArithBroadcasting(t *testing.T) {
 		{"Pow", math.Pow},
 	}
 	for _, o := range ops {
-		for _, dt := range []DType{Float32, Float64} {
+		for _, dt := range []tensors.DType{tensors.Float32, tensors.Float64} {
 			for _, opset := range []int{7, 13, 14} {
 				for _, s := range shapes {
-					na, nb := must(NumElements(s.a)), must(NumElements(s.b))
+					na, nb := must(tensors.NumElements(s.a)), must(tensors.NumElements(s.b))
 					a := ewTensor(t, dt, s.a, ewRamp(na, 0.7, 0.1))
 					b := ewTensor(t, dt, s.b, ewRamp(nb, -0.9, 2))
 					// The reference starts from the values as stored (rounded to float32).
@@ -154,40 +155,40 @@ func TestBinaryArithBroadcasting(t *testing.T) {
 						t.Errorf("%s-%d %v %v and %v: %v", o.op, opset, dt, s.a, s.b, err)
 						continue
 					}
-					if got.DType() != dt || !SameShape(got.Shape(), wantShape) || !ewSame(ewValues(t, got), want, 1e-6) {
-						t.Errorf("%s-%d %v %v and %v = %v %v, want %v %v", o.op, opset, dt, s.a, s.b, got, ewValues(t, got), FormatShape(wantShape), want)
+					if got.DType() != dt || !tensors.SameShape(got.Shape(), wantShape) || !ewSame(ewValues(t, got), want, 1e-6) {
+						t.Errorf("%s-%d %v %v and %v = %v %v, want %v %v", o.op, opset, dt, s.a, s.b, got, ewValues(t, got), tensors.FormatShape(wantShape), want)
 					}
 				}
 			}
 		}
 		// Shapes that do not broadcast are an error.
-		if _, err := ewRun(t, o.op, 13, nil, ewTensor(t, Float32, []int{2, 3}, ewRamp(6, 1, 0)), ewTensor(t, Float32, []int{2}, ewRamp(2, 1, 0))); err == nil || !strings.Contains(err.Error(), "broadcast") {
+		if _, err := ewRun(t, o.op, 13, nil, ewTensor(t, tensors.Float32, []int{2, 3}, ewRamp(6, 1, 0)), ewTensor(t, tensors.Float32, []int{2}, ewRamp(2, 1, 0))); err == nil || !strings.Contains(err.Error(), "broadcast") {
 			t.Errorf("%s of [2 3] and [2]: err %v", o.op, err)
 		}
 	}
 }
 
 func TestBinaryArithIntegers(t *testing.T) {
-	i32 := func(v ...int32) *Tensor { return Vector(v...) }
+	i32 := func(v ...int32) *tensors.Tensor { return tensors.Vector(v...) }
 	cases := []struct {
 		op   string
-		a, b *Tensor
-		want *Tensor
+		a, b *tensors.Tensor
+		want *tensors.Tensor
 		err  error
 	}{
-		{"Sub", Vector[uint8](5, 0), Vector[uint8](3, 1), Vector[uint8](2, 255), nil},
-		{"Sub", Vector[int8](-128), Vector[int8](1), Vector[int8](127), nil},
-		{"Mul", Vector[int16](300), Vector[int16](300), Vector[int16](int16(90000 - 65536*1)), nil},
-		{"Mul", Vector[int64](-3, 4), Scalar[int64](-2), Vector[int64](6, -8), nil},
-		{"Mul", Vector[uint64](1 << 63), Vector[uint64](2), Vector[uint64](0), nil},
+		{"Sub", tensors.Vector[uint8](5, 0), tensors.Vector[uint8](3, 1), tensors.Vector[uint8](2, 255), nil},
+		{"Sub", tensors.Vector[int8](-128), tensors.Vector[int8](1), tensors.Vector[int8](127), nil},
+		{"Mul", tensors.Vector[int16](300), tensors.Vector[int16](300), tensors.Vector[int16](int16(90000 - 65536*1)), nil},
+		{"Mul", tensors.Vector[int64](-3, 4), tensors.Scalar[int64](-2), tensors.Vector[int64](6, -8), nil},
+		{"Mul", tensors.Vector[uint64](1 << 63), tensors.Vector[uint64](2), tensors.Vector[uint64](0), nil},
 		// Integer division truncates toward zero.
 		{"Div", i32(7, -7, 7, -7, 0), i32(2, 2, -2, -2, 5), i32(3, -3, -3, 3, 0), nil},
-		{"Div", Vector[int8](-128), Vector[int8](-1), Vector[int8](-128), nil},
-		{"Div", Vector[uint8](255, 7), Vector[uint8](2, 8), Vector[uint8](127, 0), nil},
-		{"Div", Vector[int64](1, 2), Vector[int64](1, 0), nil, ErrDivideByZero},
-		{"Div", Vector[uint32](1), Scalar[uint32](0), nil, ErrDivideByZero},
+		{"Div", tensors.Vector[int8](-128), tensors.Vector[int8](-1), tensors.Vector[int8](-128), nil},
+		{"Div", tensors.Vector[uint8](255, 7), tensors.Vector[uint8](2, 8), tensors.Vector[uint8](127, 0), nil},
+		{"Div", tensors.Vector[int64](1, 2), tensors.Vector[int64](1, 0), nil, ErrDivideByZero},
+		{"Div", tensors.Vector[uint32](1), tensors.Scalar[uint32](0), nil, ErrDivideByZero},
 		// Broadcast over an empty tensor divides nothing.
-		{"Div", must(New([]int{0}, []int32{})), Scalar[int32](0), must(New([]int{0}, []int32{})), nil},
+		{"Div", must(tensors.New([]int{0}, []int32{})), tensors.Scalar[int32](0), must(tensors.New([]int{0}, []int32{})), nil},
 	}
 	for _, c := range cases {
 		got, err := ewRun(t, c.op, 14, nil, c.a, c.b)
@@ -197,45 +198,45 @@ func TestBinaryArithIntegers(t *testing.T) {
 			}
 			continue
 		}
-		if err != nil || got.DType() != c.want.DType() || !SameShape(got.Shape(), c.want.Shape()) ||
+		if err != nil || got.DType() != c.want.DType() || !tensors.SameShape(got.Shape(), c.want.Shape()) ||
 			fmt.Sprint(got.Data()) != fmt.Sprint(c.want.Data()) {
 			t.Errorf("%s(%v, %v) = %v %v, %v; want %v", c.op, c.a.Data(), c.b.Data(), got, got.Data(), err, c.want.Data())
 		}
 	}
 	// Float division by zero follows IEEE 754.
-	got, err := ewRun(t, "Div", 7, nil, Vector[float32](1, -1, 0), Scalar[float32](0))
+	got, err := ewRun(t, "Div", 7, nil, tensors.Vector[float32](1, -1, 0), tensors.Scalar[float32](0))
 	if err != nil || !ewSame(ewValues(t, got), []float64{math.Inf(1), math.Inf(-1), math.NaN()}, 0) {
 		t.Errorf("float Div by 0 = %v, %v", got, err)
 	}
 	// Mismatched element types and non-numeric types are rejected.
-	if _, err := ewRun(t, "Sub", 14, nil, Vector[int32](1), Vector[int64](1)); err == nil {
+	if _, err := ewRun(t, "Sub", 14, nil, tensors.Vector[int32](1), tensors.Vector[int64](1)); err == nil {
 		t.Error("Sub of int32 and int64 accepted")
 	}
-	if _, err := ewRun(t, "Div", 14, nil, Vector(true), Vector(false)); !errors.Is(err, ErrUnsupported) {
+	if _, err := ewRun(t, "Div", 14, nil, tensors.Vector(true), tensors.Vector(false)); !errors.Is(err, tensors.ErrUnsupported) {
 		t.Errorf("Div of bools: err %v", err)
 	}
 }
 
 func TestBinaryArithLegacyBroadcast(t *testing.T) {
-	a := must(New([]int{2, 3}, []float32{1, 2, 3, 4, 5, 6}))
+	a := must(tensors.New([]int{2, 3}, []float32{1, 2, 3, 4, 5, 6}))
 	bcast := ewIntAttr("broadcast", 1)
 	cases := []struct {
 		op    string
 		opset int
 		attrs []*onnxpb.AttributeProto
-		b     *Tensor
+		b     *tensors.Tensor
 		want  []float64
 		err   string
 	}{
-		{"Sub", 6, []*onnxpb.AttributeProto{bcast}, Vector[float32](1, 2, 3), []float64{0, 0, 0, 3, 3, 3}, ""},
-		{"Mul", 1, []*onnxpb.AttributeProto{bcast, ewIntAttr("axis", 0)}, Vector[float32](10, 100), []float64{10, 20, 30, 400, 500, 600}, ""},
-		{"Div", 6, []*onnxpb.AttributeProto{bcast, ewIntAttr("axis", 0)}, Vector[float32](1, 2), []float64{1, 2, 3, 2, 2.5, 3}, ""},
-		{"Div", 6, []*onnxpb.AttributeProto{bcast}, Scalar[float32](2), []float64{0.5, 1, 1.5, 2, 2.5, 3}, ""},
-		{"Pow", 1, []*onnxpb.AttributeProto{bcast, ewIntAttr("axis", 1)}, Vector[float32](2, 1, 0), []float64{1, 2, 1, 16, 5, 1}, ""},
-		{"Div", 6, nil, Vector[float32](1, 2, 3), nil, "broadcast is not set"},
-		{"Pow", 1, nil, Vector[float32](1, 2, 3), nil, "broadcast is not set"},
-		{"Sub", 6, []*onnxpb.AttributeProto{bcast}, Vector[float32](1, 2), nil, "cannot broadcast"},
-		{"Div", 6, []*onnxpb.AttributeProto{bcast, ewIntAttr("axis", 2)}, Vector[float32](1), nil, "out of range"},
+		{"Sub", 6, []*onnxpb.AttributeProto{bcast}, tensors.Vector[float32](1, 2, 3), []float64{0, 0, 0, 3, 3, 3}, ""},
+		{"Mul", 1, []*onnxpb.AttributeProto{bcast, ewIntAttr("axis", 0)}, tensors.Vector[float32](10, 100), []float64{10, 20, 30, 400, 500, 600}, ""},
+		{"Div", 6, []*onnxpb.AttributeProto{bcast, ewIntAttr("axis", 0)}, tensors.Vector[float32](1, 2), []float64{1, 2, 3, 2, 2.5, 3}, ""},
+		{"Div", 6, []*onnxpb.AttributeProto{bcast}, tensors.Scalar[float32](2), []float64{0.5, 1, 1.5, 2, 2.5, 3}, ""},
+		{"Pow", 1, []*onnxpb.AttributeProto{bcast, ewIntAttr("axis", 1)}, tensors.Vector[float32](2, 1, 0), []float64{1, 2, 1, 16, 5, 1}, ""},
+		{"Div", 6, nil, tensors.Vector[float32](1, 2, 3), nil, "broadcast is not set"},
+		{"Pow", 1, nil, tensors.Vector[float32](1, 2, 3), nil, "broadcast is not set"},
+		{"Sub", 6, []*onnxpb.AttributeProto{bcast}, tensors.Vector[float32](1, 2), nil, "cannot broadcast"},
+		{"Div", 6, []*onnxpb.AttributeProto{bcast, ewIntAttr("axis", 2)}, tensors.Vector[float32](1), nil, "out of range"},
 	}
 	for _, c := range cases {
 		got, err := ewRun(t, c.op, c.opset, c.attrs, a, c.b)
@@ -245,7 +246,7 @@ func TestBinaryArithLegacyBroadcast(t *testing.T) {
 			}
 			continue
 		}
-		if err != nil || !SameShape(got.Shape(), a.Shape()) || !ewSame(ewValues(t, got), c.want, 1e-6) {
+		if err != nil || !tensors.SameShape(got.Shape(), a.Shape()) || !ewSame(ewValues(t, got), c.want, 1e-6) {
 			t.Errorf("%s-%d with %v = %v, %v; want %v", c.op, c.opset, c.b.Data(), got, err, c.want)
 		}
 	}
@@ -255,28 +256,28 @@ func TestPowTypes(t *testing.T) {
 	cases := []struct {
 		name  string
 		opset int
-		x, y  *Tensor
-		want  *Tensor
+		x, y  *tensors.Tensor
+		want  *tensors.Tensor
 		err   string
 	}{
-		{"float32^int64", 12, Vector[float32](2, -2, 0.5), Vector[int64](3, 3, -2), Vector[float32](8, -8, 4), ""},
-		{"float64^uint8", 15, Vector[float64](3), Vector[uint8](4), Vector[float64](81), ""},
-		{"float32^float64", 13, Vector[float32](4), Vector[float64](0.5), Vector[float32](2), ""},
-		{"float32 negative^fraction is NaN", 13, Vector[float32](-8), Vector[float32](1.0 / 3), Vector[float32](float32(math.NaN())), ""},
-		{"int32^int32", 12, Vector[int32](2, -3, 5, 0, 7), Vector[int32](10, 3, 0, 0, 1), Vector[int32](1024, -27, 1, 1, 7), ""},
-		{"int64^int64 exact", 13, Vector[int64](3, -3), Vector[int64](39, 39), Vector[int64](4052555153018976267, -4052555153018976267), ""},
-		{"int64^int8 negative", 15, Vector[int64](1, -1, -1, 2, -5), Vector[int8](-3, -3, -4, -1, -2), Vector[int64](1, -1, 1, 0, 0), ""},
-		{"int32 overflow wraps", 13, Vector[int32](2), Vector[uint64](33), Vector[int32](0), ""},
-		{"int32^float32 truncates", 12, Vector[int32](2, 2, -2), Vector[float32](0.5, -1, 3), Vector[int32](1, 0, -8), ""},
-		{"int64^float64 saturates", 13, Vector[int64](10, -10), Vector[float64](30, 31), Vector[int64](math.MaxInt64, math.MinInt64), ""},
-		{"int32^float NaN is 0", 13, Vector[int32](-2), Vector[float32](0.5), Vector[int32](0), ""},
-		{"0^-1 integer", 13, Vector[int32](0), Vector[int32](-1), nil, "negative power"},
-		{"float 0^-1", 13, Vector[float32](0), Vector[int32](-1), Vector[float32](float32(math.Inf(1))), ""},
-		{"int8 base", 13, Vector[int8](2), Vector[int8](2), nil, "dtype int8"},
-		{"bool exponent", 13, Vector[float32](2), Vector(true), nil, "dtype bool"},
-		{"mixed before 12", 7, Vector[float32](2), Vector[int64](2), nil, "version 12"},
-		{"int base before 12", 7, Vector[int32](2), Vector[int32](2), nil, "dtype int32"},
-		{"float64 at 7", 7, Vector[float64](2), Vector[float64](-1), Vector[float64](0.5), ""},
+		{"float32^int64", 12, tensors.Vector[float32](2, -2, 0.5), tensors.Vector[int64](3, 3, -2), tensors.Vector[float32](8, -8, 4), ""},
+		{"float64^uint8", 15, tensors.Vector[float64](3), tensors.Vector[uint8](4), tensors.Vector[float64](81), ""},
+		{"float32^float64", 13, tensors.Vector[float32](4), tensors.Vector[float64](0.5), tensors.Vector[float32](2), ""},
+		{"float32 negative^fraction is NaN", 13, tensors.Vector[float32](-8), tensors.Vector[float32](1.0 / 3), tensors.Vector[float32](float32(math.NaN())), ""},
+		{"int32^int32", 12, tensors.Vector[int32](2, -3, 5, 0, 7), tensors.Vector[int32](10, 3, 0, 0, 1), tensors.Vector[int32](1024, -27, 1, 1, 7), ""},
+		{"int64^int64 exact", 13, tensors.Vector[int64](3, -3), tensors.Vector[int64](39, 39), tensors.Vector[int64](4052555153018976267, -4052555153018976267), ""},
+		{"int64^int8 negative", 15, tensors.Vector[int64](1, -1, -1, 2, -5), tensors.Vector[int8](-3, -3, -4, -1, -2), tensors.Vector[int64](1, -1, 1, 0, 0), ""},
+		{"int32 overflow wraps", 13, tensors.Vector[int32](2), tensors.Vector[uint64](33), tensors.Vector[int32](0), ""},
+		{"int32^float32 truncates", 12, tensors.Vector[int32](2, 2, -2), tensors.Vector[float32](0.5, -1, 3), tensors.Vector[int32](1, 0, -8), ""},
+		{"int64^float64 saturates", 13, tensors.Vector[int64](10, -10), tensors.Vector[float64](30, 31), tensors.Vector[int64](math.MaxInt64, math.MinInt64), ""},
+		{"int32^float NaN is 0", 13, tensors.Vector[int32](-2), tensors.Vector[float32](0.5), tensors.Vector[int32](0), ""},
+		{"0^-1 integer", 13, tensors.Vector[int32](0), tensors.Vector[int32](-1), nil, "negative power"},
+		{"float 0^-1", 13, tensors.Vector[float32](0), tensors.Vector[int32](-1), tensors.Vector[float32](float32(math.Inf(1))), ""},
+		{"int8 base", 13, tensors.Vector[int8](2), tensors.Vector[int8](2), nil, "dtype int8"},
+		{"bool exponent", 13, tensors.Vector[float32](2), tensors.Vector(true), nil, "dtype bool"},
+		{"mixed before 12", 7, tensors.Vector[float32](2), tensors.Vector[int64](2), nil, "version 12"},
+		{"int base before 12", 7, tensors.Vector[int32](2), tensors.Vector[int32](2), nil, "dtype int32"},
+		{"float64 at 7", 7, tensors.Vector[float64](2), tensors.Vector[float64](-1), tensors.Vector[float64](0.5), ""},
 	}
 	for _, c := range cases {
 		got, err := ewRun(t, "Pow", c.opset, nil, c.x, c.y)
@@ -341,24 +342,24 @@ func TestFloatToInt(t *testing.T) {
 }
 
 func TestElementwiseInfer(t *testing.T) {
-	f32 := func(s ...int) Type { return KnownType(Float32, s) }
+	f32 := func(s ...int) tensors.Type { return tensors.KnownType(tensors.Float32, s) }
 	cases := []struct {
 		op    string
 		opset int
 		attrs []*onnxpb.AttributeProto
-		in    []Type
+		in    []tensors.Type
 		want  string
 	}{
-		{"Sub", 14, nil, []Type{f32(2, 3, 4), f32(4)}, "float32[2 3 4]"},
-		{"Div", 13, nil, []Type{f32(3, 1), f32(1, 4)}, "float32[3 4]"},
-		{"Div", 6, nil, []Type{f32(3, 4), f32(4)}, "float32[3 4]"},
-		{"Pow", 15, nil, []Type{KnownType(Int32, []int{2, 1}), KnownType(Float64, []int{5})}, "int32[2 5]"},
-		{"Sum", 13, nil, []Type{f32(2, 1), f32(3), f32()}, "float32[2 3]"},
-		{"Max", 8, nil, []Type{f32(0, 3), f32(1)}, "float32[0 3]"},
-		{"Clip", 13, nil, []Type{f32(5, 2), f32(), f32()}, "float32[5 2]"},
-		{"Sigmoid", 13, nil, []Type{{DType: Float64}}, "float64[...]"},
-		{"Cast", 13, []*onnxpb.AttributeProto{ewIntAttr("to", int64(Int64))}, []Type{f32(2, 3)}, "int64[2 3]"},
-		{"CastLike", 15, nil, []Type{f32(7), KnownType(Uint8, []int{})}, "uint8[7]"},
+		{"Sub", 14, nil, []tensors.Type{f32(2, 3, 4), f32(4)}, "float32[2 3 4]"},
+		{"Div", 13, nil, []tensors.Type{f32(3, 1), f32(1, 4)}, "float32[3 4]"},
+		{"Div", 6, nil, []tensors.Type{f32(3, 4), f32(4)}, "float32[3 4]"},
+		{"Pow", 15, nil, []tensors.Type{tensors.KnownType(tensors.Int32, []int{2, 1}), tensors.KnownType(tensors.Float64, []int{5})}, "int32[2 5]"},
+		{"Sum", 13, nil, []tensors.Type{f32(2, 1), f32(3), f32()}, "float32[2 3]"},
+		{"Max", 8, nil, []tensors.Type{f32(0, 3), f32(1)}, "float32[0 3]"},
+		{"Clip", 13, nil, []tensors.Type{f32(5, 2), f32(), f32()}, "float32[5 2]"},
+		{"Sigmoid", 13, nil, []tensors.Type{{DType: tensors.Float64}}, "float64[...]"},
+		{"Cast", 13, []*onnxpb.AttributeProto{ewIntAttr("to", int64(tensors.Int64))}, []tensors.Type{f32(2, 3)}, "int64[2 3]"},
+		{"CastLike", 15, nil, []tensors.Type{f32(7), tensors.KnownType(tensors.Uint8, []int{})}, "uint8[7]"},
 	}
 	for _, c := range cases {
 		names := make([]string, len(c.in))
@@ -376,7 +377,7 @@ func TestElementwiseInfer(t *testing.T) {
 		}
 	}
 	comp := must(Compile(node("Mul", []string{"a", "b"}, []string{"y"}), Env{Opset: 14}))
-	if _, err := comp.Infer([]Type{f32(2, 3), f32(4)}); err == nil {
+	if _, err := comp.Infer([]tensors.Type{f32(2, 3), f32(4)}); err == nil {
 		t.Error("Mul Infer of [2 3] and [4]: no error")
 	}
 }
@@ -398,4 +399,13 @@ func TestElementwiseVersions(t *testing.T) {
 			}
 		}
 	}
+}
+
+// widen converts test values to another numeric element type.
+func widen[T, U tensors.Numeric](s []U) []T {
+	out := make([]T, len(s))
+	for i, v := range s {
+		out[i] = T(v)
+	}
+	return out
 }

@@ -3,7 +3,8 @@ package ops
 import (
 	"fmt"
 
-	"github.com/onnxkit/onnxkit/onnx/kernel"
+	"github.com/onnxkit/onnxkit/internal/kernel"
+	"github.com/onnxkit/onnxkit/onnx/tensors"
 )
 
 // Conv: N-d convolution (cross-correlation) of X (N×C×D1×…×Dk) with
@@ -37,11 +38,11 @@ func prepareConv(n *Node) (Kernel, error) {
 	if err := checkConvTypes(&spec, group, n.InputType(0), n.InputType(1)); err != nil {
 		return nil, err
 	}
-	n.FusedRelu(func(in, last []*Tensor) ([]*Tensor, error) {
+	n.FusedRelu(func(in, last []*tensors.Tensor) ([]*tensors.Tensor, error) {
 		y, err := conv(in[0], in[1], Input(in, 2), &spec, group, true, last)
 		return Result(last, y), err
 	})
-	return n.Recycling(func(in, last []*Tensor) ([]*Tensor, error) {
+	return n.Recycling(func(in, last []*tensors.Tensor) ([]*tensors.Tensor, error) {
 		y, err := conv(in[0], in[1], Input(in, 2), &spec, group, false, last)
 		return Result(last, y), err
 	}), nil
@@ -49,10 +50,10 @@ func prepareConv(n *Node) (Kernel, error) {
 
 // checkConvTypes checks what the static types of X and W tell before the
 // model runs: ranks, the kernel shape and the channel counts.
-func checkConvTypes(s *windowSpec, group int, x, w Type) error {
+func checkConvTypes(s *windowSpec, group int, x, w tensors.Type) error {
 	for _, t := range []struct {
 		name string
-		t    Type
+		t    tensors.Type
 	}{{"X", x}, {"W", w}} {
 		if t.t.RankKnown {
 			if err := s.checkRank(len(t.t.Dims)); err != nil {
@@ -86,7 +87,7 @@ func checkConvTypes(s *windowSpec, group int, x, w Type) error {
 // conv checks the operands of a Conv node and runs it, writing into last[0]
 // when it can (see Recycle).
 // conv computes Conv, followed by a Relu when relu is set.
-func conv(x, w, b *Tensor, s *windowSpec, group int, relu bool, last []*Tensor) (*Tensor, error) {
+func conv(x, w, b *tensors.Tensor, s *windowSpec, group int, relu bool, last []*tensors.Tensor) (*tensors.Tensor, error) {
 	if w.DType() != x.DType() || (b != nil && b.DType() != x.DType()) {
 		return nil, fmt.Errorf("X is %v but W is %v (and B %v): element types must match", x, w, b)
 	}
@@ -104,7 +105,7 @@ func conv(x, w, b *Tensor, s *windowSpec, group int, relu bool, last []*Tensor) 
 	if m%group != 0 {
 		return nil, fmt.Errorf("W %v: %d output channels are not a multiple of group %d", w, m, group)
 	}
-	if s.kernel != nil && !SameShape(s.kernel, ws[2:]) {
+	if s.kernel != nil && !tensors.SameShape(s.kernel, ws[2:]) {
 		return nil, fmt.Errorf("kernel_shape %v does not match W %v", s.kernel, w)
 	}
 	if b != nil && (b.Rank() != 1 || b.Shape()[0] != m) {
@@ -115,15 +116,15 @@ func conv(x, w, b *Tensor, s *windowSpec, group int, relu bool, last []*Tensor) 
 		return nil, err
 	}
 	switch x.DType() {
-	case Float32:
+	case tensors.Float32:
 		return convTyped[float32](x, w, b, g, group, relu, last)
-	case Float64:
+	case tensors.Float64:
 		return convTyped[float64](x, w, b, g, group, relu, last)
 	}
-	return nil, ErrDType("X", x.DType(), Float32, Float64)
+	return nil, tensors.ErrDType("X", x.DType(), tensors.Float32, tensors.Float64)
 }
 
-func convTyped[T Float](x, w, b *Tensor, g *windowGeom, group int, relu bool, last []*Tensor) (*Tensor, error) {
+func convTyped[T tensors.Float](x, w, b *tensors.Tensor, g *windowGeom, group int, relu bool, last []*tensors.Tensor) (*tensors.Tensor, error) {
 	xs, m := x.Shape(), w.Shape()[0]
 	var sb [8]int
 	out, dst, err := Recycle[T](last, 0, g.outShape(sb[:], xs[0], m)) // overwritten below
@@ -135,7 +136,7 @@ func convTyped[T Float](x, w, b *Tensor, g *windowGeom, group int, relu bool, la
 	}
 	var bias []T
 	if b != nil {
-		bias = Data[T](b)
+		bias = tensors.Data[T](b)
 	}
 	if xs[1] == 0 {
 		// No input channel: every output is its bias (or 0).
@@ -155,10 +156,10 @@ func convTyped[T Float](x, w, b *Tensor, g *windowGeom, group int, relu bool, la
 	// (C/group·∏K)×(∏out) matrix: bound it like a tensor.
 	var wb [8]int
 	work := append(append(append(wb[:0], xs[1]/group), g.kernel...), g.out...)
-	if _, err := CheckSize(x.DType(), work); err != nil {
+	if _, err := tensors.CheckSize(x.DType(), work); err != nil {
 		return nil, fmt.Errorf("convolution workspace: %w", err)
 	}
-	xd, wd := Data[T](x), Data[T](w)
+	xd, wd := tensors.Data[T](x), tensors.Data[T](w)
 	switch len(xs) {
 	case 3, 4:
 		h := 1
@@ -181,18 +182,18 @@ func convTyped[T Float](x, w, b *Tensor, g *windowGeom, group int, relu bool, la
 	return out, nil
 }
 
-func inferConv(n *Node, in []Type) ([]Type, error) {
+func inferConv(n *Node, in []tensors.Type) ([]tensors.Type, error) {
 	spec, err := readWindowSpec(n, convOpts)
 	if err != nil {
 		return nil, nil
 	}
-	m := UnknownDim
+	m := tensors.UnknownDim
 	if w := in[1]; w.RankKnown && len(w.Dims) > 0 {
 		m = w.Dims[0]
 	}
 	t := inferSpatial(&spec, in[0], m, staticKernel(&spec, in[1]))
-	if t.DType == Undefined {
+	if t.DType == tensors.Undefined {
 		t.DType = in[1].DType
 	}
-	return []Type{t}, nil
+	return []tensors.Type{t}, nil
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/onnxkit/onnxkit/onnx/onnxpb"
+	"github.com/onnxkit/onnxkit/onnx/tensors"
 )
 
 func TestConvMatchesDefinition(t *testing.T) {
@@ -65,7 +66,7 @@ func TestConvMatchesDefinition(t *testing.T) {
 	}
 	for ci, c := range cases {
 		x, w := nnRand(int64(ci), c.x...), nnRand(int64(100+ci), c.w...)
-		var b *Tensor
+		var b *tensors.Tensor
 		in := []string{"x", "w"}
 		if c.bias {
 			b = nnRand(int64(200+ci), c.w[0])
@@ -78,7 +79,7 @@ func TestConvMatchesDefinition(t *testing.T) {
 		wantShape, want := nnRefConv(x, w, b, c.group, c.ref)
 		np := node("Conv", in, []string{"y"}, attrs...)
 		for _, opset := range []int{1, 11, 18} {
-			args := []*Tensor{x, w}
+			args := []*tensors.Tensor{x, w}
 			if b != nil {
 				args = append(args, b)
 			}
@@ -89,7 +90,7 @@ func TestConvMatchesDefinition(t *testing.T) {
 			}
 			nnClose(t, c.name+" float64", out[0], wantShape, want, 1e-12)
 		}
-		args := []*Tensor{nnTo32(x), nnTo32(w)}
+		args := []*tensors.Tensor{nnTo32(x), nnTo32(w)}
 		if b != nil {
 			args = append(args, nnTo32(b))
 		}
@@ -98,7 +99,7 @@ func TestConvMatchesDefinition(t *testing.T) {
 			t.Errorf("%s float32: %v", c.name, err)
 			continue
 		}
-		if out[0].DType() != Float32 {
+		if out[0].DType() != tensors.Float32 {
 			t.Errorf("%s: float32 input gave %v", c.name, out[0])
 		}
 		nnClose(t, c.name+" float32", out[0], wantShape, want, 1e-5)
@@ -110,7 +111,7 @@ func TestConvRejectsBadInput(t *testing.T) {
 	cases := []struct {
 		name    string
 		attrs   []*onnxpb.AttributeProto
-		x, w, b *Tensor
+		x, w, b *tensors.Tensor
 		want    string
 		uns     bool
 	}{
@@ -123,11 +124,11 @@ func TestConvRejectsBadInput(t *testing.T) {
 		{"rank-2 input", nil, nnRand(1, 4, 5), nnRand(2, 2, 4), nil, "rank 2", false},
 		{"W of another rank", nil, x, nnRand(2, 2, 4, 3), nil, "rank", false},
 		{"mixed element types", nil, x, nnTo32(nnRand(2, 2, 4, 3, 3)), nil, "element types", false},
-		{"integer input", nil, must(New([]int{1, 1, 2, 2}, []int32{1, 2, 3, 4})), must(New([]int{1, 1, 1, 1}, []int32{1})), nil, "int32", true},
+		{"integer input", nil, must(tensors.New([]int{1, 1, 2, 2}, []int32{1, 2, 3, 4})), must(tensors.New([]int{1, 1, 1, 1}, []int32{1})), nil, "int32", true},
 		{"pads for another rank", []*onnxpb.AttributeProto{nnInts("pads", 1, 1)}, x, nnRand(2, 2, 4, 3, 3), nil, "spatial axes", false},
 	}
 	for _, c := range cases {
-		in, args := []string{"x", "w"}, []*Tensor{c.x, c.w}
+		in, args := []string{"x", "w"}, []*tensors.Tensor{c.x, c.w}
 		if c.b != nil {
 			in, args = append(in, "b"), append(args, c.b)
 		}
@@ -136,7 +137,7 @@ func TestConvRejectsBadInput(t *testing.T) {
 			t.Errorf("%s: error %v, want one mentioning %q", c.name, err, c.want)
 			continue
 		}
-		if errors.Is(err, ErrUnsupported) != c.uns {
+		if errors.Is(err, tensors.ErrUnsupported) != c.uns {
 			t.Errorf("%s: ErrUnsupported = %v, want %v (%v)", c.name, !c.uns, c.uns, err)
 		}
 	}
@@ -159,7 +160,7 @@ func TestConvRejectsBadInput(t *testing.T) {
 		_, err := Compile(node("Conv", []string{"x", "w"}, []string{"y"}, c.attrs...), Env{Opset: 11})
 		if err == nil {
 			t.Errorf("%s: accepted", c.name)
-		} else if errors.Is(err, ErrUnsupported) != c.uns {
+		} else if errors.Is(err, tensors.ErrUnsupported) != c.uns {
 			t.Errorf("%s: ErrUnsupported = %v, want %v (%v)", c.name, !c.uns, c.uns, err)
 		}
 	}
@@ -167,31 +168,31 @@ func TestConvRejectsBadInput(t *testing.T) {
 
 func TestConvEmptyBatch(t *testing.T) {
 	out, err := runNode(t, node("Conv", []string{"x", "w"}, []string{"y"}, nnInts("pads", 1, 1, 1, 1)), 11,
-		must(New([]int{0, 2, 4, 4}, []float32{})), nnTo32(nnRand(1, 3, 2, 3, 3)))
-	if err != nil || !SameShape(out[0].Shape(), []int{0, 3, 4, 4}) {
+		must(tensors.New([]int{0, 2, 4, 4}, []float32{})), nnTo32(nnRand(1, 3, 2, 3, 3)))
+	if err != nil || !tensors.SameShape(out[0].Shape(), []int{0, 3, 4, 4}) {
 		t.Errorf("empty batch: %v %v", out, err)
 	}
 }
 
 func TestConvInfer(t *testing.T) {
-	batch := Dim{Size: -1, Param: "N"}
-	x := Type{DType: Float32, RankKnown: true, Dims: []Dim{batch, {Size: 3}, {Size: 32}, {Size: 31}}}
+	batch := tensors.Dim{Size: -1, Param: "N"}
+	x := tensors.Type{DType: tensors.Float32, RankKnown: true, Dims: []tensors.Dim{batch, {Size: 3}, {Size: 32}, {Size: 31}}}
 	cases := []struct {
 		attrs []*onnxpb.AttributeProto
-		w     Type
+		w     tensors.Type
 		want  string
 	}{
-		{[]*onnxpb.AttributeProto{nnInts("pads", 2, 2, 2, 2), nnInts("strides", 2, 2)}, KnownType(Float32, []int{8, 3, 5, 5}), "float32[N 8 16 16]"},
-		{[]*onnxpb.AttributeProto{nnStr("auto_pad", "SAME_LOWER"), nnInts("strides", 3, 3)}, KnownType(Float32, []int{4, 3, 2, 2}), "float32[N 4 11 11]"},
-		{[]*onnxpb.AttributeProto{nnInts("kernel_shape", 3, 3)}, Type{DType: Float32}, "float32[N ? 30 29]"},
-		{nil, Type{DType: Float32}, "float32[N ? ? ?]"},
+		{[]*onnxpb.AttributeProto{nnInts("pads", 2, 2, 2, 2), nnInts("strides", 2, 2)}, tensors.KnownType(tensors.Float32, []int{8, 3, 5, 5}), "float32[N 8 16 16]"},
+		{[]*onnxpb.AttributeProto{nnStr("auto_pad", "SAME_LOWER"), nnInts("strides", 3, 3)}, tensors.KnownType(tensors.Float32, []int{4, 3, 2, 2}), "float32[N 4 11 11]"},
+		{[]*onnxpb.AttributeProto{nnInts("kernel_shape", 3, 3)}, tensors.Type{DType: tensors.Float32}, "float32[N ? 30 29]"},
+		{nil, tensors.Type{DType: tensors.Float32}, "float32[N ? ? ?]"},
 	}
 	for _, c := range cases {
 		comp, err := Compile(node("Conv", []string{"x", "w"}, []string{"y"}, c.attrs...), Env{Opset: 11})
 		if err != nil {
 			t.Fatal(err)
 		}
-		got, err := comp.Infer([]Type{x, c.w})
+		got, err := comp.Infer([]tensors.Type{x, c.w})
 		if err != nil || got[0].String() != c.want {
 			t.Errorf("Conv infer %v: %v %v, want %s", c.attrs, got, err, c.want)
 		}
@@ -200,26 +201,26 @@ func TestConvInfer(t *testing.T) {
 
 // Static types known at load time expose mismatches before the model runs.
 func TestConvStaticChecks(t *testing.T) {
-	N := Dim{Size: -1, Param: "N"}
-	x := Type{DType: Float32, RankKnown: true, Dims: []Dim{N, {Size: 4}, {Size: 8}, {Size: 8}}}
+	N := tensors.Dim{Size: -1, Param: "N"}
+	x := tensors.Type{DType: tensors.Float32, RankKnown: true, Dims: []tensors.Dim{N, {Size: 4}, {Size: 8}, {Size: 8}}}
 	cases := []struct {
 		name  string
 		attrs []*onnxpb.AttributeProto
-		w     Type
+		w     tensors.Type
 		ok    bool
 	}{
-		{"fits", nil, KnownType(Float32, []int{6, 4, 3, 3}), true},
-		{"fits with groups", []*onnxpb.AttributeProto{nnInt("group", 2)}, KnownType(Float32, []int{6, 2, 3, 3}), true},
-		{"channels", nil, KnownType(Float32, []int{6, 3, 3, 3}), false},
-		{"group does not divide M", []*onnxpb.AttributeProto{nnInt("group", 4)}, KnownType(Float32, []int{6, 1, 3, 3}), false},
-		{"kernel_shape", []*onnxpb.AttributeProto{nnInts("kernel_shape", 3, 2)}, KnownType(Float32, []int{6, 4, 3, 3}), false},
-		{"rank", nil, KnownType(Float32, []int{6, 4, 3}), false},
-		{"attributes for 1-D", []*onnxpb.AttributeProto{nnInts("strides", 2)}, Type{}, false},
+		{"fits", nil, tensors.KnownType(tensors.Float32, []int{6, 4, 3, 3}), true},
+		{"fits with groups", []*onnxpb.AttributeProto{nnInt("group", 2)}, tensors.KnownType(tensors.Float32, []int{6, 2, 3, 3}), true},
+		{"channels", nil, tensors.KnownType(tensors.Float32, []int{6, 3, 3, 3}), false},
+		{"group does not divide M", []*onnxpb.AttributeProto{nnInt("group", 4)}, tensors.KnownType(tensors.Float32, []int{6, 1, 3, 3}), false},
+		{"kernel_shape", []*onnxpb.AttributeProto{nnInts("kernel_shape", 3, 2)}, tensors.KnownType(tensors.Float32, []int{6, 4, 3, 3}), false},
+		{"rank", nil, tensors.KnownType(tensors.Float32, []int{6, 4, 3}), false},
+		{"attributes for 1-D", []*onnxpb.AttributeProto{nnInts("strides", 2)}, tensors.Type{}, false},
 	}
 	for _, c := range cases {
-		types := map[string]Type{"x": x, "w": c.w}
+		types := map[string]tensors.Type{"x": x, "w": c.w}
 		_, err := Compile(node("Conv", []string{"x", "w"}, []string{"y"}, c.attrs...),
-			Env{Opset: 11, Type: func(name string) Type { return types[name] }})
+			Env{Opset: 11, Type: func(name string) tensors.Type { return types[name] }})
 		if (err == nil) != c.ok {
 			t.Errorf("%s: load error %v, want ok=%v", c.name, err, c.ok)
 		}

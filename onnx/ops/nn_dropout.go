@@ -2,6 +2,8 @@ package ops
 
 import (
 	"fmt"
+
+	"github.com/onnxkit/onnxkit/onnx/tensors"
 )
 
 // Dropout in inference mode: the output is the input and the optional mask
@@ -18,12 +20,12 @@ func init() {
 		Type:    "Dropout",
 		Since:   []int{1, 6, 7, 10, 12, 13},
 		Prepare: prepareDropout,
-		Infer: func(n *Node, in []Type) ([]Type, error) {
+		Infer: func(n *Node, in []tensors.Type) ([]tensors.Type, error) {
 			mask := in[0]
 			if n.Since >= 10 {
-				mask.DType = Bool
+				mask.DType = tensors.Bool
 			}
-			return []Type{in[0], mask}, nil
+			return []tensors.Type{in[0], mask}, nil
 		},
 	})
 }
@@ -35,14 +37,14 @@ func prepareDropout(n *Node) (Kernel, error) {
 		a.Float("ratio", 0.5) // only matters for training
 	}
 	if n.Since <= 6 && !a.Bool("is_test", false) {
-		a.Fail("is_test", "training mode (is_test=0) of version %d is not supported: %w", n.Since, ErrUnsupported)
+		a.Fail("is_test", "training mode (is_test=0) of version %d is not supported: %w", n.Since, tensors.ErrUnsupported)
 	}
 	if err := a.Err(); err != nil {
 		return nil, err
 	}
 	boolMask := n.Since >= 10
 	wantMask := n.HasOutput(1)
-	check := func(ratio, training *Tensor) error { return nil }
+	check := func(ratio, training *tensors.Tensor) error { return nil }
 	if n.Since >= 12 {
 		check = checkDropoutMode
 		// Refuse training with constant inputs at load time already.
@@ -52,41 +54,41 @@ func prepareDropout(n *Node) (Kernel, error) {
 			}
 		}
 	}
-	return func(in []*Tensor) ([]*Tensor, error) {
+	return func(in []*tensors.Tensor) ([]*tensors.Tensor, error) {
 		x := in[0]
 		if err := check(Input(in, 1), Input(in, 2)); err != nil {
 			return nil, err
 		}
 		if !wantMask {
-			return []*Tensor{x}, nil
+			return []*tensors.Tensor{x}, nil
 		}
-		var mask *Tensor
+		var mask *tensors.Tensor
 		var err error
 		if boolMask {
 			mask, err = onesLike[bool](x.Shape(), true)
 		} else {
 			mask, err = maskOfType(x)
 		}
-		return []*Tensor{x, mask}, err
+		return []*tensors.Tensor{x, mask}, err
 	}, nil
 }
 
 // checkDropoutMode accepts the optional ratio and training_mode inputs of
 // Dropout 12 and 13 when they ask for inference, or for training with
 // ratio 0 (which drops nothing).
-func checkDropoutMode(ratio, training *Tensor) error {
+func checkDropoutMode(ratio, training *tensors.Tensor) error {
 	if training == nil {
 		return nil
 	}
-	if training.DType() != Bool || training.Len() != 1 {
+	if training.DType() != tensors.Bool || training.Len() != 1 {
 		return fmt.Errorf("training_mode %v must be a bool scalar", training)
 	}
-	if !Data[bool](training)[0] {
+	if !tensors.Data[bool](training)[0] {
 		return nil
 	}
 	r := 0.5
 	if ratio != nil {
-		v, err := AsFloat64s(ratio)
+		v, err := tensors.AsFloat64s(ratio)
 		if err != nil || len(v) != 1 || !ratio.DType().IsFloat() {
 			return fmt.Errorf("ratio %v must be a float scalar", ratio)
 		}
@@ -96,14 +98,14 @@ func checkDropoutMode(ratio, training *Tensor) error {
 		return fmt.Errorf("ratio %g is not in [0, 1)", r)
 	}
 	if r != 0 {
-		return fmt.Errorf("training mode with ratio %g draws a random mask: %w", r, ErrUnsupported)
+		return fmt.Errorf("training mode with ratio %g draws a random mask: %w", r, tensors.ErrUnsupported)
 	}
 	return nil
 }
 
 // onesLike returns a tensor of the given shape filled with v.
-func onesLike[T Elem](shape []int, v T) (*Tensor, error) {
-	t, d, err := Make[T](shape)
+func onesLike[T tensors.Elem](shape []int, v T) (*tensors.Tensor, error) {
+	t, d, err := tensors.Make[T](shape)
 	if err != nil {
 		return nil, err
 	}
@@ -115,12 +117,12 @@ func onesLike[T Elem](shape []int, v T) (*Tensor, error) {
 
 // maskOfType returns the all-keeping mask of Dropout before version 10: 1
 // in x's element type.
-func maskOfType(x *Tensor) (*Tensor, error) {
+func maskOfType(x *tensors.Tensor) (*tensors.Tensor, error) {
 	switch x.DType() {
-	case Float32:
+	case tensors.Float32:
 		return onesLike[float32](x.Shape(), 1)
-	case Float64:
+	case tensors.Float64:
 		return onesLike[float64](x.Shape(), 1)
 	}
-	return nil, ErrDType("data", x.DType(), Float32, Float64)
+	return nil, tensors.ErrDType("data", x.DType(), tensors.Float32, tensors.Float64)
 }

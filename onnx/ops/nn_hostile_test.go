@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/onnxkit/onnxkit/onnx/onnxpb"
+	"github.com/onnxkit/onnxkit/onnx/tensors"
 )
 
 // Random shapes and attribute values, valid or not, must give results or
@@ -27,16 +28,16 @@ func TestNNHostileInputsDoNotPanic(t *testing.T) {
 		}
 		return v
 	}
-	tensor := func(s []int) *Tensor {
-		n, _ := NumElements(s)
+	tensor := func(s []int) *tensors.Tensor {
+		n, _ := tensors.NumElements(s)
 		if r.Intn(4) == 0 {
-			return must(New(s, make([]float32, n)))
+			return must(tensors.New(s, make([]float32, n)))
 		}
 		d := make([]float64, n)
 		for i := range d {
 			d[i] = r.NormFloat64()
 		}
-		return must(New(s, d))
+		return must(tensors.New(s, d))
 	}
 	windowAttrs := func(pool bool) []*onnxpb.AttributeProto {
 		var a []*onnxpb.AttributeProto
@@ -66,7 +67,7 @@ func TestNNHostileInputsDoNotPanic(t *testing.T) {
 		in    []string
 		out   []string
 		attrs []*onnxpb.AttributeProto
-		args  []*Tensor
+		args  []*tensors.Tensor
 	}
 	var calls, ok int
 	for i := 0; i < 4000; i++ {
@@ -75,7 +76,7 @@ func TestNNHostileInputsDoNotPanic(t *testing.T) {
 		case 0:
 			x := shape(5)
 			w := append([]int{r.Intn(4)}, shape(4)...)
-			c = trial{"Conv", []string{"x", "w"}, []string{"y"}, windowAttrs(false), []*Tensor{tensor(x), tensor(w)}}
+			c = trial{"Conv", []string{"x", "w"}, []string{"y"}, windowAttrs(false), []*tensors.Tensor{tensor(x), tensor(w)}}
 			if r.Intn(2) == 0 {
 				c.attrs = append(c.attrs, nnInt("group", int64(r.Intn(4))))
 			}
@@ -84,12 +85,12 @@ func TestNNHostileInputsDoNotPanic(t *testing.T) {
 				c.args = append(c.args, tensor(shape(1)))
 			}
 		case 1:
-			c = trial{"MaxPool", []string{"x"}, []string{"y", "i"}, windowAttrs(true), []*Tensor{tensor(shape(5))}}
+			c = trial{"MaxPool", []string{"x"}, []string{"y", "i"}, windowAttrs(true), []*tensors.Tensor{tensor(shape(5))}}
 			if r.Intn(2) == 0 {
 				c.attrs = append(c.attrs, nnInt("storage_order", int64(r.Intn(2))))
 			}
 		case 2:
-			c = trial{"AveragePool", []string{"x"}, []string{"y"}, windowAttrs(true), []*Tensor{tensor(shape(5))}}
+			c = trial{"AveragePool", []string{"x"}, []string{"y"}, windowAttrs(true), []*tensors.Tensor{tensor(shape(5))}}
 			c.attrs = append(c.attrs, nnInt("count_include_pad", int64(r.Intn(2))))
 			for j, a := range c.attrs {
 				if a.GetName() == "dilations" {
@@ -98,21 +99,21 @@ func TestNNHostileInputsDoNotPanic(t *testing.T) {
 				}
 			}
 		case 3:
-			c = trial{[]string{"GlobalAveragePool", "GlobalMaxPool"}[r.Intn(2)], []string{"x"}, []string{"y"}, nil, []*Tensor{tensor(shape(5))}}
+			c = trial{[]string{"GlobalAveragePool", "GlobalMaxPool"}[r.Intn(2)], []string{"x"}, []string{"y"}, nil, []*tensors.Tensor{tensor(shape(5))}}
 		case 4:
 			c = trial{"Gemm", []string{"a", "b", "c"}, []string{"y"},
 				[]*onnxpb.AttributeProto{nnInt("transA", int64(r.Intn(2))), nnInt("transB", int64(r.Intn(2)))},
-				[]*Tensor{tensor(shape(3)), tensor(shape(3)), tensor(shape(3))}}
+				[]*tensors.Tensor{tensor(shape(3)), tensor(shape(3)), tensor(shape(3))}}
 		case 5:
-			c = trial{"MatMul", []string{"a", "b"}, []string{"y"}, nil, []*Tensor{tensor(shape(4)), tensor(shape(4))}}
+			c = trial{"MatMul", []string{"a", "b"}, []string{"y"}, nil, []*tensors.Tensor{tensor(shape(4)), tensor(shape(4))}}
 		case 6:
 			c = trial{[]string{"Softmax", "LogSoftmax", "Hardmax"}[r.Intn(3)], []string{"x"}, []string{"y"},
-				[]*onnxpb.AttributeProto{nnInt("axis", int64(r.Intn(9)-4))}, []*Tensor{tensor(shape(4))}}
+				[]*onnxpb.AttributeProto{nnInt("axis", int64(r.Intn(9)-4))}, []*tensors.Tensor{tensor(shape(4))}}
 		case 7:
 			p := shape(2)
 			c = trial{"BatchNormalization", []string{"x", "s", "b", "m", "v"}, []string{"y"},
 				[]*onnxpb.AttributeProto{nnInt("training_mode", int64(r.Intn(2)))},
-				[]*Tensor{tensor(shape(5)), tensor(p), tensor(p), tensor(p), tensor(p)}}
+				[]*tensors.Tensor{tensor(shape(5)), tensor(p), tensor(p), tensor(p), tensor(p)}}
 		}
 		opset := []int{7, 11, 12, 13, 15}[r.Intn(5)]
 		desc := fmt.Sprintf("%s-%d %v attrs %v", c.op, opset, c.args, c.attrs)

@@ -3,7 +3,8 @@ package ops
 import (
 	"fmt"
 
-	"github.com/onnxkit/onnxkit/onnx/kernel"
+	"github.com/onnxkit/onnxkit/internal/kernel"
+	"github.com/onnxkit/onnxkit/onnx/tensors"
 )
 
 // Matrix products: Gemm and MatMul, computed by kernel.Gemm for float32 and
@@ -30,7 +31,7 @@ func init() {
 		Type:  "MatMul",
 		Since: []int{1, 9, 13},
 		Prepare: func(n *Node) (Kernel, error) {
-			return n.Recycling(func(in, last []*Tensor) ([]*Tensor, error) {
+			return n.Recycling(func(in, last []*tensors.Tensor) ([]*tensors.Tensor, error) {
 				y, err := matMul(in[0], in[1], last)
 				return Result(last, y), err
 			}), nil
@@ -66,7 +67,7 @@ func prepareGemm(n *Node) (Kernel, error) {
 		return nil, err
 	}
 	a, b := n.InputType(0), n.InputType(1)
-	for _, t := range []Type{a, b} {
+	for _, t := range []tensors.Type{a, b} {
 		if t.RankKnown && len(t.Dims) != 2 {
 			return nil, fmt.Errorf("A %v and B %v must be matrices", a, b)
 		}
@@ -87,8 +88,8 @@ func prepareGemm(n *Node) (Kernel, error) {
 	// A constant B stored transposed (PyTorch's Linear weights) is
 	// transposed once here, so that each run reads it row-major: no
 	// repacking per run, and the row-times-matrix kernel at batch 1.
-	var constB, bT *Tensor
-	if c := n.Const(1); c != nil && g.transB && c.Rank() == 2 && (c.DType() == Float32 || c.DType() == Float64) {
+	var constB, bT *tensors.Tensor
+	if c := n.Const(1); c != nil && g.transB && c.Rank() == 2 && (c.DType() == tensors.Float32 || c.DType() == tensors.Float64) {
 		t, err := Transpose(c, nil)
 		if err != nil {
 			return nil, err
@@ -97,7 +98,7 @@ func prepareGemm(n *Node) (Kernel, error) {
 	}
 	plain := g
 	plain.transB = false
-	return n.Recycling(func(in, last []*Tensor) ([]*Tensor, error) {
+	return n.Recycling(func(in, last []*tensors.Tensor) ([]*tensors.Tensor, error) {
 		if bT != nil && in[1] == constB {
 			y, err := gemm(in[0], bT, Input(in, 2), &plain, last)
 			return Result(last, y), err
@@ -108,7 +109,7 @@ func prepareGemm(n *Node) (Kernel, error) {
 }
 
 // gemmDims returns M, K, N of op(A)·op(B), checking the operands.
-func (g *gemmAttrs) dims(a, b *Tensor) (m, k, n int, err error) {
+func (g *gemmAttrs) dims(a, b *tensors.Tensor) (m, k, n int, err error) {
 	if a.Rank() != 2 || b.Rank() != 2 {
 		return 0, 0, 0, fmt.Errorf("A %v and B %v must be matrices", a, b)
 	}
@@ -128,7 +129,7 @@ func (g *gemmAttrs) dims(a, b *Tensor) (m, k, n int, err error) {
 }
 
 // gemm runs a Gemm node, writing into last[0] when it can (see Recycle).
-func gemm(a, b, c *Tensor, g *gemmAttrs, last []*Tensor) (*Tensor, error) {
+func gemm(a, b, c *tensors.Tensor, g *gemmAttrs, last []*tensors.Tensor) (*tensors.Tensor, error) {
 	if a.DType() != b.DType() || (c != nil && c.DType() != a.DType()) {
 		return nil, fmt.Errorf("A %v, B %v and C %v must have one element type", a, b, c)
 	}
@@ -138,23 +139,23 @@ func gemm(a, b, c *Tensor, g *gemmAttrs, last []*Tensor) (*Tensor, error) {
 	}
 	if c != nil {
 		yshape := [2]int{m, n}
-		if g.exactC && !SameShape(c.Shape(), yshape[:]) {
-			return nil, fmt.Errorf("C %v must be %v unless broadcast=1", c, FormatShape(yshape[:]))
+		if g.exactC && !tensors.SameShape(c.Shape(), yshape[:]) {
+			return nil, fmt.Errorf("C %v must be %v unless broadcast=1", c, tensors.FormatShape(yshape[:]))
 		}
-		if !CanBroadcastTo(c.Shape(), yshape[:]) {
-			return nil, fmt.Errorf("C %v does not broadcast to %v", c, FormatShape(yshape[:]))
+		if !tensors.CanBroadcastTo(c.Shape(), yshape[:]) {
+			return nil, fmt.Errorf("C %v does not broadcast to %v", c, tensors.FormatShape(yshape[:]))
 		}
 	}
 	switch a.DType() {
-	case Float32:
+	case tensors.Float32:
 		return gemmTyped[float32](a, b, c, g, m, k, n, last)
-	case Float64:
+	case tensors.Float64:
 		return gemmTyped[float64](a, b, c, g, m, k, n, last)
 	}
-	return nil, ErrDType("A", a.DType(), Float32, Float64)
+	return nil, tensors.ErrDType("A", a.DType(), tensors.Float32, tensors.Float64)
 }
 
-func gemmTyped[T Float](a, b, c *Tensor, g *gemmAttrs, m, k, n int, last []*Tensor) (*Tensor, error) {
+func gemmTyped[T tensors.Float](a, b, c *tensors.Tensor, g *gemmAttrs, m, k, n int, last []*tensors.Tensor) (*tensors.Tensor, error) {
 	shape := [2]int{m, n}
 	out, dst, err := Recycle[T](last, 0, shape[:]) // overwritten: beta is 0 or C is copied in first
 	if err != nil {
@@ -164,15 +165,15 @@ func gemmTyped[T Float](a, b, c *Tensor, g *gemmAttrs, m, k, n int, last []*Tens
 	if c == nil || beta == 0 {
 		beta = 0
 	} else {
-		fillBroadcast2D(dst, m, n, Data[T](c), c.Shape())
+		fillBroadcast2D(dst, m, n, tensors.Data[T](c), c.Shape())
 	}
-	kernel.Gemm(g.transA, g.transB, m, n, k, T(g.alpha), Data[T](a), a.Shape()[1], Data[T](b), b.Shape()[1], beta, dst, n)
+	kernel.Gemm(g.transA, g.transB, m, n, k, T(g.alpha), tensors.Data[T](a), a.Shape()[1], tensors.Data[T](b), b.Shape()[1], beta, dst, n)
 	return out, nil
 }
 
 // fillBroadcast2D copies src, whose shape broadcasts unidirectionally to
 // m×n (checked by the caller), into the m×n matrix dst.
-func fillBroadcast2D[T Elem](dst []T, m, n int, src []T, shape []int) {
+func fillBroadcast2D[T tensors.Elem](dst []T, m, n int, src []T, shape []int) {
 	rows, cols := 1, 1
 	switch len(shape) {
 	case 1:
@@ -197,9 +198,9 @@ func fillBroadcast2D[T Elem](dst []T, m, n int, src []T, shape []int) {
 	}
 }
 
-func inferGemm(n *Node, in []Type) ([]Type, error) {
+func inferGemm(n *Node, in []tensors.Type) ([]tensors.Type, error) {
 	g := readGemmAttrs(n)
-	t := Type{DType: in[0].DType, RankKnown: true, Dims: []Dim{UnknownDim, UnknownDim}}
+	t := tensors.Type{DType: in[0].DType, RankKnown: true, Dims: []tensors.Dim{tensors.UnknownDim, tensors.UnknownDim}}
 	if a := in[0]; a.RankKnown && len(a.Dims) == 2 {
 		t.Dims[0] = a.Dims[0]
 		if g.transA {
@@ -212,12 +213,12 @@ func inferGemm(n *Node, in []Type) ([]Type, error) {
 			t.Dims[1] = b.Dims[0]
 		}
 	}
-	return []Type{t}, nil
+	return []tensors.Type{t}, nil
 }
 
 // matMul computes numpy.matmul(a, b), writing into last[0] when it can
 // (see Recycle).
-func matMul(a, b *Tensor, last []*Tensor) (*Tensor, error) {
+func matMul(a, b *tensors.Tensor, last []*tensors.Tensor) (*tensors.Tensor, error) {
 	if a.DType() != b.DType() {
 		return nil, fmt.Errorf("A %v and B %v must have one element type", a, b)
 	}
@@ -237,18 +238,18 @@ func matMul(a, b *Tensor, last []*Tensor) (*Tensor, error) {
 	if k != kb {
 		return nil, fmt.Errorf("A %v and B %v have inner dimensions %d and %d", a, b, k, kb)
 	}
-	if len(as) >= 2 && len(bs) == 2 && (a.DType() == Float32 || a.DType() == Float64) && len(as) <= 8 {
+	if len(as) >= 2 && len(bs) == 2 && (a.DType() == tensors.Float32 || a.DType() == tensors.Float64) && len(as) <= 8 {
 		// The common case, a stack of matrices times one matrix: one tall
 		// product, no broadcasting.
 		var sb [8]int
 		shape := append(append(sb[:0], as[:len(as)-1]...), n)
-		if a.DType() == Float32 {
+		if a.DType() == tensors.Float32 {
 			return matMulOne[float32](a, b, shape, k, n, last)
 		}
 		return matMulOne[float64](a, b, shape, k, n, last)
 	}
 	batchA, batchB := as[:max(len(as)-2, 0)], bs[:max(len(bs)-2, 0)]
-	bc, err := NewBroadcast(batchA, batchB)
+	bc, err := tensors.NewBroadcast(batchA, batchB)
 	if err != nil {
 		return nil, fmt.Errorf("A %v and B %v: batch axes: %w", a, b, err)
 	}
@@ -264,46 +265,46 @@ func matMul(a, b *Tensor, last []*Tensor) (*Tensor, error) {
 		mm.bBatch *= d
 	}
 	switch a.DType() {
-	case Float32:
+	case tensors.Float32:
 		return matMulTyped(a, b, shape, &mm, gemmFloat[float32])
-	case Float64:
+	case tensors.Float64:
 		return matMulTyped(a, b, shape, &mm, gemmFloat[float64])
-	case Int32:
+	case tensors.Int32:
 		return matMulTyped(a, b, shape, &mm, gemmInt[int32])
-	case Int64:
+	case tensors.Int64:
 		return matMulTyped(a, b, shape, &mm, gemmInt[int64])
-	case Uint32:
+	case tensors.Uint32:
 		return matMulTyped(a, b, shape, &mm, gemmInt[uint32])
-	case Uint64:
+	case tensors.Uint64:
 		return matMulTyped(a, b, shape, &mm, gemmInt[uint64])
 	}
-	return nil, ErrDType("A", a.DType(), Float32, Float64, Int32, Int64, Uint32, Uint64)
+	return nil, tensors.ErrDType("A", a.DType(), tensors.Float32, tensors.Float64, tensors.Int32, tensors.Int64, tensors.Uint32, tensors.Uint64)
 }
 
 // matMulOne computes a (…×K) times the K×N matrix b into a tensor of the
 // given shape.
-func matMulOne[T Float](a, b *Tensor, shape []int, k, n int, last []*Tensor) (*Tensor, error) {
+func matMulOne[T tensors.Float](a, b *tensors.Tensor, shape []int, k, n int, last []*tensors.Tensor) (*tensors.Tensor, error) {
 	out, dst, err := Recycle[T](last, 0, shape) // overwritten: beta is 0
 	if err != nil || len(dst) == 0 {
 		return out, err
 	}
-	gemmFloat(len(dst)/n, n, k, Data[T](a), Data[T](b), dst)
+	gemmFloat(len(dst)/n, n, k, tensors.Data[T](a), tensors.Data[T](b), dst)
 	return out, nil
 }
 
 type matmulDims struct {
 	m, k, n int
-	bc      *Broadcast // over the batch axes
-	bBatch  int        // number of matrices in B
+	bc      *tensors.Broadcast // over the batch axes
+	bBatch  int                // number of matrices in B
 }
 
 // gemmFloat computes the m×n product c = a·b of row-major matrices.
-func gemmFloat[T Float](m, n, k int, a, b, c []T) {
+func gemmFloat[T tensors.Float](m, n, k int, a, b, c []T) {
 	kernel.Gemm(false, false, m, n, k, 1, a, max(k, 1), b, max(n, 1), 0, c, max(n, 1))
 }
 
 // gemmInt is gemmFloat for integers (wrapping on overflow, as in C).
-func gemmInt[T Integer](m, n, k int, a, b, c []T) {
+func gemmInt[T tensors.Integer](m, n, k int, a, b, c []T) {
 	for i := 0; i < m; i++ {
 		row := c[i*n : (i+1)*n]
 		clear(row)
@@ -319,15 +320,15 @@ func gemmInt[T Integer](m, n, k int, a, b, c []T) {
 	}
 }
 
-func matMulTyped[T Numeric](a, b *Tensor, shape []int, d *matmulDims, mul func(m, n, k int, a, b, c []T)) (*Tensor, error) {
-	out, dst, err := Make[T](shape)
+func matMulTyped[T tensors.Numeric](a, b *tensors.Tensor, shape []int, d *matmulDims, mul func(m, n, k int, a, b, c []T)) (*tensors.Tensor, error) {
+	out, dst, err := tensors.Make[T](shape)
 	if err != nil {
 		return nil, err
 	}
 	if len(dst) == 0 {
 		return out, nil
 	}
-	ad, bd := Data[T](a), Data[T](b)
+	ad, bd := tensors.Data[T](a), tensors.Data[T](b)
 	m, k, n := d.m, d.k, d.n
 	if d.bBatch == 1 {
 		// One B for every matrix of A: the batch of A is one tall matrix.
@@ -343,11 +344,11 @@ func matMulTyped[T Numeric](a, b *Tensor, shape []int, d *matmulDims, mul func(m
 	return out, nil
 }
 
-func inferMatMul(n *Node, in []Type) ([]Type, error) {
+func inferMatMul(n *Node, in []tensors.Type) ([]tensors.Type, error) {
 	a, b := in[0], in[1]
-	t := Type{DType: a.DType}
+	t := tensors.Type{DType: a.DType}
 	if !a.RankKnown || !b.RankKnown || len(a.Dims) == 0 || len(b.Dims) == 0 {
-		return []Type{t}, nil
+		return []tensors.Type{t}, nil
 	}
 	ka, kb := a.Dims[len(a.Dims)-1], b.Dims[0]
 	if len(b.Dims) >= 2 {
@@ -356,20 +357,20 @@ func inferMatMul(n *Node, in []Type) ([]Type, error) {
 	if ka.Known() && kb.Known() && ka.Size != kb.Size {
 		return nil, fmt.Errorf("A %v and B %v have inner dimensions %d and %d", a, b, ka.Size, kb.Size)
 	}
-	batch := func(x Type) Type {
-		return Type{DType: x.DType, RankKnown: true, Dims: x.Dims[:max(len(x.Dims)-2, 0)]}
+	batch := func(x tensors.Type) tensors.Type {
+		return tensors.Type{DType: x.DType, RankKnown: true, Dims: x.Dims[:max(len(x.Dims)-2, 0)]}
 	}
-	bt, err := InferBroadcast(Undefined)(&Node{Inputs: []string{"a", "b"}}, []Type{batch(a), batch(b)})
+	bt, err := InferBroadcast(tensors.Undefined)(&Node{Inputs: []string{"a", "b"}}, []tensors.Type{batch(a), batch(b)})
 	if err != nil {
 		return nil, err
 	}
 	t.RankKnown = true
-	t.Dims = append([]Dim{}, bt[0].Dims...)
+	t.Dims = append([]tensors.Dim{}, bt[0].Dims...)
 	if len(a.Dims) >= 2 {
 		t.Dims = append(t.Dims, a.Dims[len(a.Dims)-2])
 	}
 	if len(b.Dims) >= 2 {
 		t.Dims = append(t.Dims, b.Dims[len(b.Dims)-1])
 	}
-	return []Type{t}, nil
+	return []tensors.Type{t}, nil
 }

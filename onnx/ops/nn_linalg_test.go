@@ -7,12 +7,13 @@ import (
 	"testing"
 
 	"github.com/onnxkit/onnxkit/onnx/onnxpb"
+	"github.com/onnxkit/onnxkit/onnx/tensors"
 )
 
 // nnRefGemm computes alpha·op(A)·op(B) + beta·C from the definition, C
 // broadcast numpy-style (nil: no C).
-func nnRefGemm(a, b, c *Tensor, alpha, beta float64, transA, transB bool) ([]int, []float64) {
-	ad, bd := Data[float64](a), Data[float64](b)
+func nnRefGemm(a, b, c *tensors.Tensor, alpha, beta float64, transA, transB bool) ([]int, []float64) {
+	ad, bd := tensors.Data[float64](a), tensors.Data[float64](b)
 	as, bs := a.Shape(), b.Shape()
 	m, k := as[0], as[1]
 	if transA {
@@ -53,7 +54,7 @@ func nnRefGemm(a, b, c *Tensor, alpha, beta float64, transA, transB bool) ([]int
 						ci += j
 					}
 				}
-				y[i*n+j] += beta * Data[float64](c)[ci]
+				y[i*n+j] += beta * tensors.Data[float64](c)[ci]
 			}
 		}
 	}
@@ -76,15 +77,15 @@ func TestGemmMatchesDefinition(t *testing.T) {
 					bsh = []int{n, k}
 				}
 				a, b := nnRand(seed, ash...), nnRand(seed+100, bsh...)
-				var c *Tensor
-				in, args := []string{"a", "b"}, []*Tensor{a, b}
+				var c *tensors.Tensor
+				in, args := []string{"a", "b"}, []*tensors.Tensor{a, b}
 				if cs != nil {
 					c = nnRand(seed+200, cs...)
 					in, args = append(in, "c"), append(args, c)
 				}
 				cBefore := []float64(nil)
 				if c != nil {
-					cBefore = append(cBefore, Data[float64](c)...)
+					cBefore = append(cBefore, tensors.Data[float64](c)...)
 				}
 				attrs := []*onnxpb.AttributeProto{nnFloat("alpha", 0.5), nnFloat("beta", 2)}
 				if transA {
@@ -93,7 +94,7 @@ func TestGemmMatchesDefinition(t *testing.T) {
 				if transB {
 					attrs = append(attrs, nnInt("transB", 1))
 				}
-				name := "Gemm transA=" + boolStr(transA) + " transB=" + boolStr(transB) + " C" + FormatShape(cs)
+				name := "Gemm transA=" + boolStr(transA) + " transB=" + boolStr(transB) + " C" + tensors.FormatShape(cs)
 				wantShape, want := nnRefGemm(a, b, c, 0.5, 2, transA, transB)
 				opsets := []int{11, 13}
 				if c != nil {
@@ -107,7 +108,7 @@ func TestGemmMatchesDefinition(t *testing.T) {
 					}
 					nnClose(t, name, out[0], wantShape, want, 1e-12)
 				}
-				f32 := make([]*Tensor, len(args))
+				f32 := make([]*tensors.Tensor, len(args))
 				for i, x := range args {
 					f32[i] = nnTo32(x)
 				}
@@ -118,7 +119,7 @@ func TestGemmMatchesDefinition(t *testing.T) {
 					nnClose(t, name+" float32", out[0], wantShape, want, 1e-5)
 				}
 				if c != nil {
-					for i, v := range Data[float64](c) {
+					for i, v := range tensors.Data[float64](c) {
 						if v != cBefore[i] {
 							t.Fatalf("%s wrote into C", name)
 						}
@@ -140,20 +141,20 @@ func boolStr(b bool) string {
 // the output's shape, and an implementation that reuses it accumulates
 // from one run to the next.
 func TestGemmRepeatableWhenCHasOutputShape(t *testing.T) {
-	a := must(New([]int{1, 2}, []float32{1, 2}))
-	b := must(New([]int{2, 3}, []float32{1, 0, 1, 0, 1, 1}))
-	c := must(New([]int{1, 3}, []float32{10, 20, 30}))
+	a := must(tensors.New([]int{1, 2}, []float32{1, 2}))
+	b := must(tensors.New([]int{2, 3}, []float32{1, 0, 1, 0, 1, 1}))
+	c := must(tensors.New([]int{1, 3}, []float32{10, 20, 30}))
 	comp, err := Compile(node("Gemm", []string{"a", "b", "c"}, []string{"y"}), Env{Opset: 13})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for run := 0; run < 3; run++ {
-		out, err := comp.Kernel([]*Tensor{a, b, c})
+		out, err := comp.Kernel([]*tensors.Tensor{a, b, c})
 		if err != nil {
 			t.Fatal(err)
 		}
 		nnClose(t, "Gemm run", out[0], []int{1, 3}, []float64{11, 22, 33}, 0)
-		if out[0] == c || &Data[float32](out[0])[0] == &Data[float32](c)[0] {
+		if out[0] == c || &tensors.Data[float32](out[0])[0] == &tensors.Data[float32](c)[0] {
 			t.Fatal("Gemm returned C's storage")
 		}
 		nnClose(t, "C after Gemm", c, []int{1, 3}, []float64{10, 20, 30}, 0)
@@ -178,7 +179,7 @@ func TestGemmVersionsAndErrors(t *testing.T) {
 		t.Error("Gemm-9 without C accepted")
 	}
 	// beta = 0 ignores C, even NaN.
-	nan := must(New([]int{1}, []float64{math.NaN()}))
+	nan := must(tensors.New([]int{1}, []float64{math.NaN()}))
 	out, err = runNode(t, node("Gemm", []string{"a", "b", "c"}, []string{"y"}, nnFloat("beta", 0)), 13, a, b, nan)
 	if err != nil {
 		t.Fatal(err)
@@ -188,7 +189,7 @@ func TestGemmVersionsAndErrors(t *testing.T) {
 
 	cases := []struct {
 		name    string
-		a, b, c *Tensor
+		a, b, c *tensors.Tensor
 		want    string
 		uns     bool
 	}{
@@ -197,27 +198,27 @@ func TestGemmVersionsAndErrors(t *testing.T) {
 		{"C not broadcastable", a, b, nnRand(3, 3, 4), "broadcast", false},
 		{"C of higher rank", a, b, nnRand(3, 1, 2, 4), "broadcast", false},
 		{"mixed types", a, nnTo32(b), nil, "element type", false},
-		{"integers", must(New([]int{1, 1}, []int32{1})), must(New([]int{1, 1}, []int32{1})), nil, "int32", true},
+		{"integers", must(tensors.New([]int{1, 1}, []int32{1})), must(tensors.New([]int{1, 1}, []int32{1})), nil, "int32", true},
 	}
 	for _, c := range cases {
-		in, args := []string{"a", "b"}, []*Tensor{c.a, c.b}
+		in, args := []string{"a", "b"}, []*tensors.Tensor{c.a, c.b}
 		if c.c != nil {
 			in, args = append(in, "c"), append(args, c.c)
 		}
 		_, err := runNode(t, node("Gemm", in, []string{"y"}), 13, args...)
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("Gemm %s: %v, want an error mentioning %q", c.name, err, c.want)
-		} else if errors.Is(err, ErrUnsupported) != c.uns {
+		} else if errors.Is(err, tensors.ErrUnsupported) != c.uns {
 			t.Errorf("Gemm %s: ErrUnsupported = %v, want %v", c.name, !c.uns, c.uns)
 		}
 	}
 }
 
 // nnRefMatMul computes numpy.matmul from its definition.
-func nnRefMatMul(a, b *Tensor) ([]int, []float64) {
+func nnRefMatMul(a, b *tensors.Tensor) ([]int, []float64) {
 	as, bs := append([]int{}, a.Shape()...), append([]int{}, b.Shape()...)
-	ad, _ := AsFloat64s(a)
-	bd, _ := AsFloat64s(b)
+	ad, _ := tensors.AsFloat64s(a)
+	bd, _ := tensors.AsFloat64s(b)
 	dropM, dropN := len(as) == 1, len(bs) == 1
 	if dropM {
 		as = []int{1, as[0]}
@@ -241,7 +242,7 @@ func nnRefMatMul(a, b *Tensor) ([]int, []float64) {
 			batch[i] = dimOf(bb, i)
 		}
 	}
-	nb, _ := NumElements(batch)
+	nb, _ := tensors.NumElements(batch)
 	y := make([]float64, nb*m*n)
 	idx := make([]int, rank)
 	flat := func(s []int) int { // flat batch index of s at idx, broadcasting
@@ -301,10 +302,10 @@ func TestMatMulMatchesDefinition(t *testing.T) {
 	for i, c := range cases {
 		a, b := nnRand(int64(i), c.a...), nnRand(int64(50+i), c.b...)
 		shape, want := nnRefMatMul(a, b)
-		if !SameShape(shape, c.want) {
+		if !tensors.SameShape(shape, c.want) {
 			t.Fatalf("reference shape %v for %v x %v, want %v", shape, c.a, c.b, c.want)
 		}
-		name := "MatMul " + FormatShape(c.a) + "x" + FormatShape(c.b)
+		name := "MatMul " + tensors.FormatShape(c.a) + "x" + tensors.FormatShape(c.b)
 		for _, opset := range []int{1, 9, 13} {
 			out, err := runNode(t, node("MatMul", []string{"a", "b"}, []string{"y"}), opset, a, b)
 			if err != nil {
@@ -323,15 +324,15 @@ func TestMatMulMatchesDefinition(t *testing.T) {
 }
 
 func TestMatMulIntegersAndErrors(t *testing.T) {
-	a := must(New([]int{2, 2, 3}, []int64{1, 2, 3, 4, 5, 6, -1, -2, -3, 7, 8, 9}))
-	b := must(New([]int{3, 1}, []int64{1, 10, 100}))
+	a := must(tensors.New([]int{2, 2, 3}, []int64{1, 2, 3, 4, 5, 6, -1, -2, -3, 7, 8, 9}))
+	b := must(tensors.New([]int{3, 1}, []int64{1, 10, 100}))
 	out, err := runNode(t, node("MatMul", []string{"a", "b"}, []string{"y"}), 13, a, b)
-	if err != nil || out[0].DType() != Int64 {
+	if err != nil || out[0].DType() != tensors.Int64 {
 		t.Fatalf("int64 MatMul: %v %v", out, err)
 	}
 	nnClose(t, "int64 MatMul", out[0], []int{2, 2, 1}, []float64{321, 654, -321, 987}, 0)
-	u := must(New([]int{1, 2}, []uint32{3, 4}))
-	out, err = runNode(t, node("MatMul", []string{"a", "b"}, []string{"y"}), 13, u, must(New([]int{2}, []uint32{5, 6})))
+	u := must(tensors.New([]int{1, 2}, []uint32{3, 4}))
+	out, err = runNode(t, node("MatMul", []string{"a", "b"}, []string{"y"}), 13, u, must(tensors.New([]int{2}, []uint32{5, 6})))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -339,34 +340,36 @@ func TestMatMulIntegersAndErrors(t *testing.T) {
 
 	cases := []struct {
 		name string
-		a, b *Tensor
+		a, b *tensors.Tensor
 		want string
 		uns  bool
 	}{
 		{"inner mismatch", nnRand(1, 2, 3), nnRand(2, 4, 2), "inner dimensions", false},
 		{"batch mismatch", nnRand(1, 2, 3, 4), nnRand(2, 3, 4, 5), "batch", false},
-		{"scalar", Scalar[float64](1), nnRand(2, 1, 2), "1-D", false},
+		{"scalar", tensors.Scalar[float64](1), nnRand(2, 1, 2), "1-D", false},
 		{"mixed types", nnRand(1, 2, 2), nnTo32(nnRand(1, 2, 2)), "element type", false},
-		{"bool", Vector(true), Vector(false), "bool", true},
+		{"bool", tensors.Vector(true), tensors.Vector(false), "bool", true},
 	}
 	for _, c := range cases {
 		_, err := runNode(t, node("MatMul", []string{"a", "b"}, []string{"y"}), 13, c.a, c.b)
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("MatMul %s: %v, want an error mentioning %q", c.name, err, c.want)
-		} else if errors.Is(err, ErrUnsupported) != c.uns {
+		} else if errors.Is(err, tensors.ErrUnsupported) != c.uns {
 			t.Errorf("MatMul %s: ErrUnsupported = %v, want %v", c.name, !c.uns, c.uns)
 		}
 	}
 }
 
 func TestLinalgInfer(t *testing.T) {
-	N := Dim{Size: -1, Param: "N"}
-	f := func(dims ...Dim) Type { return Type{DType: Float32, RankKnown: true, Dims: dims} }
-	d := func(s int) Dim { return Dim{Size: s} }
+	N := tensors.Dim{Size: -1, Param: "N"}
+	f := func(dims ...tensors.Dim) tensors.Type {
+		return tensors.Type{DType: tensors.Float32, RankKnown: true, Dims: dims}
+	}
+	d := func(s int) tensors.Dim { return tensors.Dim{Size: s} }
 	cases := []struct {
 		op    string
 		attrs []*onnxpb.AttributeProto
-		a, b  Type
+		a, b  tensors.Type
 		want  string
 		err   bool
 	}{
@@ -376,7 +379,7 @@ func TestLinalgInfer(t *testing.T) {
 		{"MatMul", nil, f(N, d(4)), f(d(4)), "float32[N]", false},
 		{"MatMul", nil, f(d(3), d(4)), f(d(5), d(2)), "", true},
 		{"MatMul", nil, f(d(2), d(3), d(4)), f(d(3), d(4), d(2)), "", true},
-		{"MatMul", nil, Type{DType: Float32}, f(d(4), d(2)), "float32[...]", false},
+		{"MatMul", nil, tensors.Type{DType: tensors.Float32}, f(d(4), d(2)), "float32[...]", false},
 		{"Gemm", nil, f(N, d(4)), f(d(4), d(5)), "float32[N 5]", false},
 		{"Gemm", []*onnxpb.AttributeProto{nnInt("transA", 1), nnInt("transB", 1)}, f(d(4), N), f(d(5), d(4)), "float32[N 5]", false},
 	}
@@ -385,7 +388,7 @@ func TestLinalgInfer(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		got, err := comp.Infer([]Type{c.a, c.b})
+		got, err := comp.Infer([]tensors.Type{c.a, c.b})
 		if c.err {
 			if err == nil {
 				t.Errorf("%s %v x %v: no error", c.op, c.a, c.b)
@@ -399,24 +402,24 @@ func TestLinalgInfer(t *testing.T) {
 }
 
 func TestGemmStaticChecks(t *testing.T) {
-	N := Dim{Size: -1, Param: "N"}
-	a := Type{DType: Float32, RankKnown: true, Dims: []Dim{N, {Size: 4}}}
+	N := tensors.Dim{Size: -1, Param: "N"}
+	a := tensors.Type{DType: tensors.Float32, RankKnown: true, Dims: []tensors.Dim{N, {Size: 4}}}
 	cases := []struct {
 		name  string
 		attrs []*onnxpb.AttributeProto
-		b     Type
+		b     tensors.Type
 		ok    bool
 	}{
-		{"fits", nil, KnownType(Float32, []int{4, 3}), true},
-		{"fits transposed", []*onnxpb.AttributeProto{nnInt("transB", 1)}, KnownType(Float32, []int{3, 4}), true},
-		{"inner mismatch", []*onnxpb.AttributeProto{nnInt("transB", 1)}, KnownType(Float32, []int{4, 3}), false},
-		{"B not a matrix", nil, KnownType(Float32, []int{4}), false},
-		{"unknown B", nil, Type{}, true},
+		{"fits", nil, tensors.KnownType(tensors.Float32, []int{4, 3}), true},
+		{"fits transposed", []*onnxpb.AttributeProto{nnInt("transB", 1)}, tensors.KnownType(tensors.Float32, []int{3, 4}), true},
+		{"inner mismatch", []*onnxpb.AttributeProto{nnInt("transB", 1)}, tensors.KnownType(tensors.Float32, []int{4, 3}), false},
+		{"B not a matrix", nil, tensors.KnownType(tensors.Float32, []int{4}), false},
+		{"unknown B", nil, tensors.Type{}, true},
 	}
 	for _, c := range cases {
-		types := map[string]Type{"a": a, "b": c.b}
+		types := map[string]tensors.Type{"a": a, "b": c.b}
 		_, err := Compile(node("Gemm", []string{"a", "b"}, []string{"y"}, c.attrs...),
-			Env{Opset: 13, Type: func(name string) Type { return types[name] }})
+			Env{Opset: 13, Type: func(name string) tensors.Type { return types[name] }})
 		if (err == nil) != c.ok {
 			t.Errorf("%s: load error %v, want ok=%v", c.name, err, c.ok)
 		}

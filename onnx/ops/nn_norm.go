@@ -3,6 +3,8 @@ package ops
 import (
 	"fmt"
 	"math"
+
+	"github.com/onnxkit/onnxkit/onnx/tensors"
 )
 
 // BatchNormalization of X (N×C×D1×…×Dk, k ≥ 0) with per-channel scale,
@@ -49,12 +51,12 @@ func prepareBatchNorm(n *Node) (Kernel, error) {
 	switch {
 	case n.Since <= 6:
 		if !a.Bool("is_test", false) {
-			a.Fail("is_test", "training mode (is_test=0) of version %d is not supported: %w", n.Since, ErrUnsupported)
+			a.Fail("is_test", "training mode (is_test=0) of version %d is not supported: %w", n.Since, tensors.ErrUnsupported)
 		}
 	case n.Since <= 9:
 		for i := 1; i < len(n.Outputs); i++ {
 			if n.HasOutput(i) {
-				return nil, fmt.Errorf("output %d requests training mode, which version %d defines loosely: %w", i, n.Since, ErrUnsupported)
+				return nil, fmt.Errorf("output %d requests training mode, which version %d defines loosely: %w", i, n.Since, tensors.ErrUnsupported)
 			}
 		}
 	default:
@@ -73,7 +75,7 @@ func prepareBatchNorm(n *Node) (Kernel, error) {
 	// multiplier and one offset per channel now.
 	var folded *bnCoef
 	if !bn.training {
-		p := []*Tensor{n.Const(1), n.Const(2), n.Const(3), n.Const(4)}
+		p := []*tensors.Tensor{n.Const(1), n.Const(2), n.Const(3), n.Const(4)}
 		if p[0] != nil && p[1] != nil && p[2] != nil && p[3] != nil {
 			c, err := bn.fold(p)
 			if err != nil {
@@ -83,7 +85,7 @@ func prepareBatchNorm(n *Node) (Kernel, error) {
 		}
 	}
 	wantStats := n.HasOutput(1) || n.HasOutput(2)
-	return func(in []*Tensor) ([]*Tensor, error) {
+	return func(in []*tensors.Tensor) ([]*tensors.Tensor, error) {
 		return bn.run(in, folded, wantStats)
 	}, nil
 }
@@ -92,7 +94,7 @@ func prepareBatchNorm(n *Node) (Kernel, error) {
 type bnCoef struct{ mul, add []float64 }
 
 // fold computes inference coefficients from scale, B, mean and var.
-func (bn *batchNorm) fold(p []*Tensor) (*bnCoef, error) {
+func (bn *batchNorm) fold(p []*tensors.Tensor) (*bnCoef, error) {
 	v, err := bnParams(p)
 	if err != nil {
 		return nil, err
@@ -108,22 +110,22 @@ func (bn *batchNorm) fold(p []*Tensor) (*bnCoef, error) {
 
 // bnParams reads scale, B, mean and var, which must be float tensors of one
 // shape.
-func bnParams(p []*Tensor) ([][]float64, error) {
+func bnParams(p []*tensors.Tensor) ([][]float64, error) {
 	names := []string{"scale", "B", "mean", "var"}
 	out := make([][]float64, len(p))
 	for i, t := range p {
 		if !t.DType().IsFloat() {
-			return nil, ErrDType(names[i], t.DType(), Float32, Float64)
+			return nil, tensors.ErrDType(names[i], t.DType(), tensors.Float32, tensors.Float64)
 		}
-		if !SameShape(t.Shape(), p[0].Shape()) {
+		if !tensors.SameShape(t.Shape(), p[0].Shape()) {
 			return nil, fmt.Errorf("%s %v and scale %v have different shapes", names[i], t, p[0])
 		}
-		out[i], _ = AsFloat64s(t)
+		out[i], _ = tensors.AsFloat64s(t)
 	}
 	return out, nil
 }
 
-func (bn *batchNorm) run(in []*Tensor, folded *bnCoef, wantStats bool) ([]*Tensor, error) {
+func (bn *batchNorm) run(in []*tensors.Tensor, folded *bnCoef, wantStats bool) ([]*tensors.Tensor, error) {
 	x := in[0]
 	xs := x.Shape()
 	if len(xs) < 2 {
@@ -140,8 +142,8 @@ func (bn *batchNorm) run(in []*Tensor, folded *bnCoef, wantStats bool) ([]*Tenso
 	} else {
 		want = xs[1:]
 	}
-	if !SameShape(in[1].Shape(), want) {
-		return nil, fmt.Errorf("scale %v does not fit X %v: want shape %v", in[1], x, FormatShape(want))
+	if !tensors.SameShape(in[1].Shape(), want) {
+		return nil, fmt.Errorf("scale %v does not fit X %v: want shape %v", in[1], x, tensors.FormatShape(want))
 	}
 	coef := folded
 	var params [][]float64
@@ -164,21 +166,21 @@ func (bn *batchNorm) run(in []*Tensor, folded *bnCoef, wantStats bool) ([]*Tenso
 			coef.add[i] = params[1][i] - mean[i]*coef.mul[i]
 		}
 	}
-	var y *Tensor
+	var y *tensors.Tensor
 	var err error
 	switch x.DType() {
-	case Float32:
+	case tensors.Float32:
 		y, err = bnApply[float32](x, coef, inner)
-	case Float64:
+	case tensors.Float64:
 		y, err = bnApply[float64](x, coef, inner)
 	default:
-		return nil, ErrDType("X", x.DType(), Float32, Float64)
+		return nil, tensors.ErrDType("X", x.DType(), tensors.Float32, tensors.Float64)
 	}
 	if err != nil || !wantStats || !bn.training {
-		return []*Tensor{y}, err
+		return []*tensors.Tensor{y}, err
 	}
 	// Running statistics, in the element types of the mean and var inputs.
-	out := []*Tensor{y}
+	out := []*tensors.Tensor{y}
 	for k, stat := range [][]float64{batchMean, batchVar} {
 		run := make([]float64, len(stat))
 		for i := range run {
@@ -195,8 +197,8 @@ func (bn *batchNorm) run(in []*Tensor, folded *bnCoef, wantStats bool) ([]*Tenso
 
 // batchStats returns the mean and population variance of x over every
 // axis but C, per parameter: x is seen as N×np×inner.
-func batchStats(x *Tensor, np, inner int) ([]float64, []float64, error) {
-	xv, err := AsFloat64s(x)
+func batchStats(x *tensors.Tensor, np, inner int) ([]float64, []float64, error) {
+	xv, err := tensors.AsFloat64s(x)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -222,12 +224,12 @@ func batchStats(x *Tensor, np, inner int) ([]float64, []float64, error) {
 	return mean, variance, nil
 }
 
-func bnApply[T Float](x *Tensor, c *bnCoef, inner int) (*Tensor, error) {
-	out, dst, err := Make[T](x.Shape())
+func bnApply[T tensors.Float](x *tensors.Tensor, c *bnCoef, inner int) (*tensors.Tensor, error) {
+	out, dst, err := tensors.Make[T](x.Shape())
 	if err != nil {
 		return nil, err
 	}
-	xd := Data[T](x)
+	xd := tensors.Data[T](x)
 	np := len(c.mul)
 	if inner == 0 || np == 0 {
 		return out, nil
@@ -243,23 +245,23 @@ func bnApply[T Float](x *Tensor, c *bnCoef, inner int) (*Tensor, error) {
 }
 
 // fromFloat64s builds a float tensor of element type dt from float64s.
-func fromFloat64s(dt DType, shape []int, v []float64) (*Tensor, error) {
+func fromFloat64s(dt tensors.DType, shape []int, v []float64) (*tensors.Tensor, error) {
 	switch dt {
-	case Float64:
-		return New(shape, v)
-	case Float32:
+	case tensors.Float64:
+		return tensors.New(shape, v)
+	case tensors.Float32:
 		f := make([]float32, len(v))
 		for i, x := range v {
 			f[i] = float32(x)
 		}
-		return New(shape, f)
+		return tensors.New(shape, f)
 	}
-	return nil, ErrDType("statistics", dt, Float32, Float64)
+	return nil, tensors.ErrDType("statistics", dt, tensors.Float32, tensors.Float64)
 }
 
-func inferBatchNorm(n *Node, in []Type) ([]Type, error) {
+func inferBatchNorm(n *Node, in []tensors.Type) ([]tensors.Type, error) {
 	if n.Since >= 14 {
-		return []Type{in[0], in[3], in[4]}, nil
+		return []tensors.Type{in[0], in[3], in[4]}, nil
 	}
-	return []Type{in[0]}, nil
+	return []tensors.Type{in[0]}, nil
 }

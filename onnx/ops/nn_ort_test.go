@@ -14,7 +14,7 @@ import (
 	"github.com/onnxkit/onnxkit/internal/peer"
 	"github.com/onnxkit/onnxkit/onnx"
 	"github.com/onnxkit/onnxkit/onnx/onnxpb"
-	"github.com/onnxkit/onnxkit/onnx/ops"
+	"github.com/onnxkit/onnxkit/onnx/tensors"
 )
 
 // TestNNMatchesORT runs one-node models of the neural-network family
@@ -24,7 +24,7 @@ import (
 // storage orders, broadcasting of Gemm's C and MatMul's batch axes, the
 // legacy Softmax axis.
 
-func nnOrtRand(r *rand.Rand, shape ...int) *ops.Tensor {
+func nnOrtRand(r *rand.Rand, shape ...int) *tensors.Tensor {
 	n := 1
 	for _, d := range shape {
 		n *= d
@@ -33,7 +33,7 @@ func nnOrtRand(r *rand.Rand, shape ...int) *ops.Tensor {
 	for i := range v {
 		v[i] = float32(r.Float64()*4 - 2)
 	}
-	t, err := ops.New(shape, v)
+	t, err := tensors.New(shape, v)
 	if err != nil {
 		panic(err)
 	}
@@ -41,7 +41,7 @@ func nnOrtRand(r *rand.Rand, shape ...int) *ops.Tensor {
 }
 
 // nnOrtValueInfo declares a tensor value; shape nil leaves the shape out.
-func nnOrtValueInfo(name string, dt ops.DType, shape []int) *onnxpb.ValueInfoProto {
+func nnOrtValueInfo(name string, dt tensors.DType, shape []int) *onnxpb.ValueInfoProto {
 	tt := &onnxpb.TypeProto_Tensor{ElemType: int32(dt)}
 	if shape != nil {
 		tt.Shape = &onnxpb.TensorShapeProto{}
@@ -74,71 +74,71 @@ func TestNNMatchesORT(t *testing.T) {
 		peer.Require(t, err)
 	}
 	r := rand.New(rand.NewPCG(3, 5))
-	x := func(shape ...int) *ops.Tensor { return nnOrtRand(r, shape...) }
-	f32, i64, b := ops.Float32, ops.Int64, ops.Bool
+	x := func(shape ...int) *tensors.Tensor { return nnOrtRand(r, shape...) }
+	f32, i64, b := tensors.Float32, tensors.Int64, tensors.Bool
 	type attrs = []*onnxpb.AttributeProto
-	type dts = []ops.DType
-	pos := func(t *ops.Tensor) *ops.Tensor { // positive variances
-		d := ops.Data[float32](t.Clone())
+	type dts = []tensors.DType
+	pos := func(t *tensors.Tensor) *tensors.Tensor { // positive variances
+		d := tensors.Data[float32](t.Clone())
 		for i := range d {
 			d[i] = d[i]*d[i] + 0.1
 		}
-		y, _ := ops.New(t.Shape(), d)
+		y, _ := tensors.New(t.Shape(), d)
 		return y
 	}
 	cases := []struct {
 		op    string
 		opset int
 		attrs attrs
-		in    []*ops.Tensor
+		in    []*tensors.Tensor
 		out   dts
 	}{
-		{"Conv", 11, attrs{nnOrtInts("pads", 0, 1, 2, 0), nnOrtInts("strides", 2, 2)}, []*ops.Tensor{x(2, 3, 7, 6), x(4, 3, 3, 2), x(4)}, dts{f32}},
-		{"Conv", 11, attrs{nnOrtStr("auto_pad", "SAME_LOWER"), nnOrtInts("strides", 2, 2)}, []*ops.Tensor{x(1, 2, 6, 7), x(3, 2, 3, 3)}, dts{f32}},
-		{"Conv", 11, attrs{nnOrtStr("auto_pad", "SAME_UPPER"), nnOrtInts("strides", 2, 3)}, []*ops.Tensor{x(1, 2, 6, 7), x(3, 2, 2, 4)}, dts{f32}},
+		{"Conv", 11, attrs{nnOrtInts("pads", 0, 1, 2, 0), nnOrtInts("strides", 2, 2)}, []*tensors.Tensor{x(2, 3, 7, 6), x(4, 3, 3, 2), x(4)}, dts{f32}},
+		{"Conv", 11, attrs{nnOrtStr("auto_pad", "SAME_LOWER"), nnOrtInts("strides", 2, 2)}, []*tensors.Tensor{x(1, 2, 6, 7), x(3, 2, 3, 3)}, dts{f32}},
+		{"Conv", 11, attrs{nnOrtStr("auto_pad", "SAME_UPPER"), nnOrtInts("strides", 2, 3)}, []*tensors.Tensor{x(1, 2, 6, 7), x(3, 2, 2, 4)}, dts{f32}},
 		// Not SAME_* padding with dilations: onnxruntime refuses it for
 		// Conv and, for MaxPool, pads for the undilated kernel, so that
 		// the output is not the ceil(input/stride) the standard asks for.
-		{"Conv", 11, attrs{nnOrtInts("dilations", 2, 3), nnOrtInts("pads", 1, 0, 1, 2)}, []*ops.Tensor{x(1, 2, 9, 8), x(3, 2, 3, 3), x(3)}, dts{f32}},
-		{"Conv", 11, attrs{nnOrtInt("group", 4), nnOrtInts("pads", 1, 1, 1, 1)}, []*ops.Tensor{x(2, 4, 5, 5), x(8, 1, 3, 3), x(8)}, dts{f32}},
-		{"Conv", 11, attrs{nnOrtInt("group", 2), nnOrtInts("strides", 2), nnOrtInts("pads", 2, 1)}, []*ops.Tensor{x(2, 4, 11), x(6, 2, 3), x(6)}, dts{f32}},
-		{"Conv", 11, attrs{nnOrtInts("pads", 1, 0, 0, 0, 1, 1), nnOrtInts("strides", 1, 2, 1), nnOrtInts("dilations", 1, 1, 2)}, []*ops.Tensor{x(1, 2, 4, 5, 6), x(3, 2, 2, 3, 2), x(3)}, dts{f32}},
-		{"MaxPool", 12, attrs{nnOrtInts("kernel_shape", 3, 3), nnOrtInts("strides", 2, 2), nnOrtInts("pads", 1, 0, 1, 1), nnOrtInt("ceil_mode", 1)}, []*ops.Tensor{x(1, 2, 8, 7)}, dts{f32, i64}},
-		{"MaxPool", 12, attrs{nnOrtInts("kernel_shape", 2, 2), nnOrtInts("strides", 2, 2), nnOrtStr("auto_pad", "VALID"), nnOrtInt("ceil_mode", 1)}, []*ops.Tensor{x(1, 1, 5, 7)}, dts{f32}},
-		{"MaxPool", 12, attrs{nnOrtInts("kernel_shape", 3, 2), nnOrtInts("strides", 2, 2), nnOrtStr("auto_pad", "SAME_UPPER"), nnOrtInt("ceil_mode", 1)}, []*ops.Tensor{x(1, 1, 6, 7)}, dts{f32}},
-		{"MaxPool", 12, attrs{nnOrtInts("kernel_shape", 2, 3), nnOrtInts("dilations", 3, 2), nnOrtInts("pads", 1, 1, 1, 1)}, []*ops.Tensor{x(1, 2, 7, 7)}, dts{f32, i64}},
-		{"MaxPool", 12, attrs{nnOrtInts("kernel_shape", 2, 2), nnOrtInts("strides", 1, 2), nnOrtInt("storage_order", 1)}, []*ops.Tensor{x(2, 2, 4, 5)}, dts{f32, i64}},
-		{"MaxPool", 12, attrs{nnOrtInts("kernel_shape", 2, 2, 3), nnOrtInts("strides", 2, 1, 2), nnOrtInts("pads", 0, 1, 1, 1, 0, 1)}, []*ops.Tensor{x(1, 2, 4, 5, 6)}, dts{f32, i64}},
-		{"MaxPool", 8, attrs{nnOrtInts("kernel_shape", 3), nnOrtInts("strides", 2), nnOrtInts("pads", 1, 1)}, []*ops.Tensor{x(2, 3, 9)}, dts{f32, i64}},
-		{"AveragePool", 11, attrs{nnOrtInts("kernel_shape", 3, 3), nnOrtInts("strides", 2, 2), nnOrtInts("pads", 1, 1, 1, 0), nnOrtInt("ceil_mode", 1), nnOrtInt("count_include_pad", 1)}, []*ops.Tensor{x(1, 2, 8, 7)}, dts{f32}},
-		{"AveragePool", 11, attrs{nnOrtInts("kernel_shape", 3, 3), nnOrtInts("strides", 2, 2), nnOrtInts("pads", 1, 1, 1, 0), nnOrtInt("ceil_mode", 1)}, []*ops.Tensor{x(1, 2, 8, 7)}, dts{f32}},
-		{"AveragePool", 11, attrs{nnOrtInts("kernel_shape", 2, 3), nnOrtInts("strides", 2, 2), nnOrtStr("auto_pad", "SAME_LOWER"), nnOrtInt("count_include_pad", 1)}, []*ops.Tensor{x(1, 1, 5, 6)}, dts{f32}},
-		{"AveragePool", 11, attrs{nnOrtInts("kernel_shape", 3, 2), nnOrtInts("strides", 2, 2), nnOrtStr("auto_pad", "VALID"), nnOrtInt("ceil_mode", 1), nnOrtInt("count_include_pad", 1)}, []*ops.Tensor{x(1, 2, 6, 7)}, dts{f32}},
-		{"AveragePool", 10, attrs{nnOrtInts("kernel_shape", 2, 2, 2), nnOrtInts("pads", 1, 0, 1, 0, 1, 0)}, []*ops.Tensor{x(1, 2, 3, 4, 5)}, dts{f32}},
-		{"GlobalAveragePool", 1, nil, []*ops.Tensor{x(2, 3, 4, 5)}, dts{f32}},
-		{"GlobalMaxPool", 1, nil, []*ops.Tensor{x(2, 3, 5)}, dts{f32}},
-		{"BatchNormalization", 9, attrs{nnOrtFloat("epsilon", 1e-3)}, []*ops.Tensor{x(2, 3, 4, 5), x(3), x(3), x(3), pos(x(3))}, dts{f32}},
-		{"BatchNormalization", 15, nil, []*ops.Tensor{x(4, 3), x(3), x(3), x(3), pos(x(3))}, dts{f32}},
-		{"BatchNormalization", 15, attrs{nnOrtInt("training_mode", 1), nnOrtFloat("momentum", 0.8)}, []*ops.Tensor{x(4, 3, 2, 2), x(3), x(3), x(3), pos(x(3))}, dts{f32, f32, f32}},
-		{"Gemm", 13, attrs{nnOrtInt("transA", 1), nnOrtFloat("alpha", 0.5), nnOrtFloat("beta", 2)}, []*ops.Tensor{x(4, 3), x(4, 5), x(5)}, dts{f32}},
-		{"Gemm", 13, attrs{nnOrtInt("transB", 1)}, []*ops.Tensor{x(3, 4), x(5, 4), x(3, 1)}, dts{f32}},
-		{"Gemm", 11, attrs{nnOrtInt("transA", 1), nnOrtInt("transB", 1)}, []*ops.Tensor{x(4, 3), x(5, 4)}, dts{f32}},
-		{"Gemm", 9, nil, []*ops.Tensor{x(3, 4), x(4, 5), x()}, dts{f32}},
-		{"MatMul", 13, nil, []*ops.Tensor{x(2, 1, 3, 4), x(5, 4, 2)}, dts{f32}},
-		{"MatMul", 13, nil, []*ops.Tensor{x(4), x(2, 4, 5)}, dts{f32}},
-		{"MatMul", 9, nil, []*ops.Tensor{x(2, 3, 4), x(4)}, dts{f32}},
-		{"MatMul", 13, nil, []*ops.Tensor{x(2, 3, 64), x(64, 70)}, dts{f32}},
-		{"Softmax", 11, attrs{nnOrtInt("axis", 1)}, []*ops.Tensor{x(2, 3, 4)}, dts{f32}},
-		{"Softmax", 13, attrs{nnOrtInt("axis", 1)}, []*ops.Tensor{x(2, 3, 4)}, dts{f32}},
-		{"LogSoftmax", 11, nil, []*ops.Tensor{x(2, 3, 4)}, dts{f32}},
-		{"LogSoftmax", 13, attrs{nnOrtInt("axis", 0)}, []*ops.Tensor{x(2, 3, 4)}, dts{f32}},
-		{"Hardmax", 11, attrs{nnOrtInt("axis", 1)}, []*ops.Tensor{x(2, 3, 4)}, dts{f32}},
-		{"Hardmax", 13, nil, []*ops.Tensor{x(2, 3, 4)}, dts{f32}},
-		{"Dropout", 13, nil, []*ops.Tensor{x(2, 3)}, dts{f32, b}},
+		{"Conv", 11, attrs{nnOrtInts("dilations", 2, 3), nnOrtInts("pads", 1, 0, 1, 2)}, []*tensors.Tensor{x(1, 2, 9, 8), x(3, 2, 3, 3), x(3)}, dts{f32}},
+		{"Conv", 11, attrs{nnOrtInt("group", 4), nnOrtInts("pads", 1, 1, 1, 1)}, []*tensors.Tensor{x(2, 4, 5, 5), x(8, 1, 3, 3), x(8)}, dts{f32}},
+		{"Conv", 11, attrs{nnOrtInt("group", 2), nnOrtInts("strides", 2), nnOrtInts("pads", 2, 1)}, []*tensors.Tensor{x(2, 4, 11), x(6, 2, 3), x(6)}, dts{f32}},
+		{"Conv", 11, attrs{nnOrtInts("pads", 1, 0, 0, 0, 1, 1), nnOrtInts("strides", 1, 2, 1), nnOrtInts("dilations", 1, 1, 2)}, []*tensors.Tensor{x(1, 2, 4, 5, 6), x(3, 2, 2, 3, 2), x(3)}, dts{f32}},
+		{"MaxPool", 12, attrs{nnOrtInts("kernel_shape", 3, 3), nnOrtInts("strides", 2, 2), nnOrtInts("pads", 1, 0, 1, 1), nnOrtInt("ceil_mode", 1)}, []*tensors.Tensor{x(1, 2, 8, 7)}, dts{f32, i64}},
+		{"MaxPool", 12, attrs{nnOrtInts("kernel_shape", 2, 2), nnOrtInts("strides", 2, 2), nnOrtStr("auto_pad", "VALID"), nnOrtInt("ceil_mode", 1)}, []*tensors.Tensor{x(1, 1, 5, 7)}, dts{f32}},
+		{"MaxPool", 12, attrs{nnOrtInts("kernel_shape", 3, 2), nnOrtInts("strides", 2, 2), nnOrtStr("auto_pad", "SAME_UPPER"), nnOrtInt("ceil_mode", 1)}, []*tensors.Tensor{x(1, 1, 6, 7)}, dts{f32}},
+		{"MaxPool", 12, attrs{nnOrtInts("kernel_shape", 2, 3), nnOrtInts("dilations", 3, 2), nnOrtInts("pads", 1, 1, 1, 1)}, []*tensors.Tensor{x(1, 2, 7, 7)}, dts{f32, i64}},
+		{"MaxPool", 12, attrs{nnOrtInts("kernel_shape", 2, 2), nnOrtInts("strides", 1, 2), nnOrtInt("storage_order", 1)}, []*tensors.Tensor{x(2, 2, 4, 5)}, dts{f32, i64}},
+		{"MaxPool", 12, attrs{nnOrtInts("kernel_shape", 2, 2, 3), nnOrtInts("strides", 2, 1, 2), nnOrtInts("pads", 0, 1, 1, 1, 0, 1)}, []*tensors.Tensor{x(1, 2, 4, 5, 6)}, dts{f32, i64}},
+		{"MaxPool", 8, attrs{nnOrtInts("kernel_shape", 3), nnOrtInts("strides", 2), nnOrtInts("pads", 1, 1)}, []*tensors.Tensor{x(2, 3, 9)}, dts{f32, i64}},
+		{"AveragePool", 11, attrs{nnOrtInts("kernel_shape", 3, 3), nnOrtInts("strides", 2, 2), nnOrtInts("pads", 1, 1, 1, 0), nnOrtInt("ceil_mode", 1), nnOrtInt("count_include_pad", 1)}, []*tensors.Tensor{x(1, 2, 8, 7)}, dts{f32}},
+		{"AveragePool", 11, attrs{nnOrtInts("kernel_shape", 3, 3), nnOrtInts("strides", 2, 2), nnOrtInts("pads", 1, 1, 1, 0), nnOrtInt("ceil_mode", 1)}, []*tensors.Tensor{x(1, 2, 8, 7)}, dts{f32}},
+		{"AveragePool", 11, attrs{nnOrtInts("kernel_shape", 2, 3), nnOrtInts("strides", 2, 2), nnOrtStr("auto_pad", "SAME_LOWER"), nnOrtInt("count_include_pad", 1)}, []*tensors.Tensor{x(1, 1, 5, 6)}, dts{f32}},
+		{"AveragePool", 11, attrs{nnOrtInts("kernel_shape", 3, 2), nnOrtInts("strides", 2, 2), nnOrtStr("auto_pad", "VALID"), nnOrtInt("ceil_mode", 1), nnOrtInt("count_include_pad", 1)}, []*tensors.Tensor{x(1, 2, 6, 7)}, dts{f32}},
+		{"AveragePool", 10, attrs{nnOrtInts("kernel_shape", 2, 2, 2), nnOrtInts("pads", 1, 0, 1, 0, 1, 0)}, []*tensors.Tensor{x(1, 2, 3, 4, 5)}, dts{f32}},
+		{"GlobalAveragePool", 1, nil, []*tensors.Tensor{x(2, 3, 4, 5)}, dts{f32}},
+		{"GlobalMaxPool", 1, nil, []*tensors.Tensor{x(2, 3, 5)}, dts{f32}},
+		{"BatchNormalization", 9, attrs{nnOrtFloat("epsilon", 1e-3)}, []*tensors.Tensor{x(2, 3, 4, 5), x(3), x(3), x(3), pos(x(3))}, dts{f32}},
+		{"BatchNormalization", 15, nil, []*tensors.Tensor{x(4, 3), x(3), x(3), x(3), pos(x(3))}, dts{f32}},
+		{"BatchNormalization", 15, attrs{nnOrtInt("training_mode", 1), nnOrtFloat("momentum", 0.8)}, []*tensors.Tensor{x(4, 3, 2, 2), x(3), x(3), x(3), pos(x(3))}, dts{f32, f32, f32}},
+		{"Gemm", 13, attrs{nnOrtInt("transA", 1), nnOrtFloat("alpha", 0.5), nnOrtFloat("beta", 2)}, []*tensors.Tensor{x(4, 3), x(4, 5), x(5)}, dts{f32}},
+		{"Gemm", 13, attrs{nnOrtInt("transB", 1)}, []*tensors.Tensor{x(3, 4), x(5, 4), x(3, 1)}, dts{f32}},
+		{"Gemm", 11, attrs{nnOrtInt("transA", 1), nnOrtInt("transB", 1)}, []*tensors.Tensor{x(4, 3), x(5, 4)}, dts{f32}},
+		{"Gemm", 9, nil, []*tensors.Tensor{x(3, 4), x(4, 5), x()}, dts{f32}},
+		{"MatMul", 13, nil, []*tensors.Tensor{x(2, 1, 3, 4), x(5, 4, 2)}, dts{f32}},
+		{"MatMul", 13, nil, []*tensors.Tensor{x(4), x(2, 4, 5)}, dts{f32}},
+		{"MatMul", 9, nil, []*tensors.Tensor{x(2, 3, 4), x(4)}, dts{f32}},
+		{"MatMul", 13, nil, []*tensors.Tensor{x(2, 3, 64), x(64, 70)}, dts{f32}},
+		{"Softmax", 11, attrs{nnOrtInt("axis", 1)}, []*tensors.Tensor{x(2, 3, 4)}, dts{f32}},
+		{"Softmax", 13, attrs{nnOrtInt("axis", 1)}, []*tensors.Tensor{x(2, 3, 4)}, dts{f32}},
+		{"LogSoftmax", 11, nil, []*tensors.Tensor{x(2, 3, 4)}, dts{f32}},
+		{"LogSoftmax", 13, attrs{nnOrtInt("axis", 0)}, []*tensors.Tensor{x(2, 3, 4)}, dts{f32}},
+		{"Hardmax", 11, attrs{nnOrtInt("axis", 1)}, []*tensors.Tensor{x(2, 3, 4)}, dts{f32}},
+		{"Hardmax", 13, nil, []*tensors.Tensor{x(2, 3, 4)}, dts{f32}},
+		{"Dropout", 13, nil, []*tensors.Tensor{x(2, 3)}, dts{f32, b}},
 		// Not the mask of versions 7 to 10: onnxruntime fills it with
 		// false (nothing dropped), onnxkit, like the ONNX reference
 		// implementation and versions 12 and 13, with true (all kept).
-		{"Dropout", 10, attrs{nnOrtFloat("ratio", 0.3)}, []*ops.Tensor{x(2, 3)}, dts{f32}},
+		{"Dropout", 10, attrs{nnOrtFloat("ratio", 0.3)}, []*tensors.Tensor{x(2, 3)}, dts{f32}},
 	}
 	dir := t.TempDir()
 	for ci, c := range cases {
@@ -191,12 +191,12 @@ func TestNNMatchesORT(t *testing.T) {
 			if err1 != nil || err2 != nil {
 				t.Fatalf("%s output %s: %v %v", name, o, err1, err2)
 			}
-			if gt.DType() != wt.DType() || !ops.SameShape(gt.Shape(), wt.Shape()) {
+			if gt.DType() != wt.DType() || !tensors.SameShape(gt.Shape(), wt.Shape()) {
 				t.Errorf("%s output %s: got %v, onnxruntime %v", name, o, gt, wt)
 				continue
 			}
-			gv, _ := ops.AsFloat64s(gt)
-			wv, _ := ops.AsFloat64s(wt)
+			gv, _ := tensors.AsFloat64s(gt)
+			wv, _ := tensors.AsFloat64s(wt)
 			for i := range wv {
 				a, e := gv[i], wv[i]
 				if !(a == e || math.Abs(a-e) <= 1e-6+1e-5*math.Abs(e)) {

@@ -4,7 +4,8 @@ import (
 	"fmt"
 	"math"
 
-	"github.com/onnxkit/onnxkit/onnx/kernel"
+	"github.com/onnxkit/onnxkit/internal/kernel"
+	"github.com/onnxkit/onnxkit/onnx/tensors"
 )
 
 // Pooling: MaxPool, AveragePool, GlobalMaxPool, GlobalAveragePool over the
@@ -38,9 +39,9 @@ func init() {
 				if t := n.InputType(0); t.RankKnown && len(t.Dims) < 3 {
 					return nil, fmt.Errorf("input has rank %d, want at least 3 (N, C and a spatial axis)", len(t.Dims))
 				}
-				return func(in []*Tensor) ([]*Tensor, error) {
+				return func(in []*tensors.Tensor) ([]*tensors.Tensor, error) {
 					y, err := globalPool(in[0], avg)
-					return []*Tensor{y}, err
+					return []*tensors.Tensor{y}, err
 				}, nil
 			},
 			Infer: inferGlobalPool,
@@ -77,7 +78,7 @@ func prepareMaxPool(n *Node) (Kernel, error) {
 	}
 	wantIdx := n.HasOutput(1)
 	ints := n.Since >= 12
-	return n.Recycling(func(in, last []*Tensor) ([]*Tensor, error) {
+	return n.Recycling(func(in, last []*tensors.Tensor) ([]*tensors.Tensor, error) {
 		x := in[0]
 		if err := spec.checkRank(x.Rank()); err != nil {
 			return nil, fmt.Errorf("X %v: %w", x, err)
@@ -86,29 +87,29 @@ func prepareMaxPool(n *Node) (Kernel, error) {
 		if err != nil {
 			return nil, err
 		}
-		var y *Tensor
+		var y *tensors.Tensor
 		var argmax []int
 		switch dt := x.DType(); {
-		case dt == Float32:
+		case dt == tensors.Float32:
 			y, argmax, err = pool[float32](x, g, poolMax, wantIdx, last)
-		case dt == Float64:
+		case dt == tensors.Float64:
 			y, argmax, err = pool[float64](x, g, poolMax, wantIdx, last)
-		case dt == Int8 && ints:
+		case dt == tensors.Int8 && ints:
 			y, argmax, err = maxPoolInt[int8](x, g, wantIdx)
-		case dt == Uint8 && ints:
+		case dt == tensors.Uint8 && ints:
 			y, argmax, err = maxPoolInt[uint8](x, g, wantIdx)
 		default:
-			types := []DType{Float32, Float64}
+			types := []tensors.DType{tensors.Float32, tensors.Float64}
 			if ints {
-				types = append(types, Int8, Uint8)
+				types = append(types, tensors.Int8, tensors.Uint8)
 			}
-			return nil, ErrDType("X", dt, types...)
+			return nil, tensors.ErrDType("X", dt, types...)
 		}
 		if err != nil || !wantIdx {
 			return Result(last, y), err
 		}
 		idx, err := poolIndices(argmax, y.Shape(), x.Shape(), colMajor)
-		return []*Tensor{y, idx}, err
+		return []*tensors.Tensor{y, idx}, err
 	}), nil
 }
 
@@ -129,7 +130,7 @@ func prepareAveragePool(n *Node) (Kernel, error) {
 			return nil, err
 		}
 	}
-	return n.Recycling(func(in, last []*Tensor) ([]*Tensor, error) {
+	return n.Recycling(func(in, last []*tensors.Tensor) ([]*tensors.Tensor, error) {
 		x := in[0]
 		if err := spec.checkRank(x.Rank()); err != nil {
 			return nil, fmt.Errorf("X %v: %w", x, err)
@@ -138,14 +139,14 @@ func prepareAveragePool(n *Node) (Kernel, error) {
 		if err != nil {
 			return nil, err
 		}
-		var y *Tensor
+		var y *tensors.Tensor
 		switch x.DType() {
-		case Float32:
+		case tensors.Float32:
 			y, _, err = pool[float32](x, g, kind, false, last)
-		case Float64:
+		case tensors.Float64:
 			y, _, err = pool[float64](x, g, kind, false, last)
 		default:
-			return nil, ErrDType("X", x.DType(), Float32, Float64)
+			return nil, tensors.ErrDType("X", x.DType(), tensors.Float32, tensors.Float64)
 		}
 		return Result(last, y), err
 	}), nil
@@ -162,7 +163,7 @@ const (
 // pool runs a pooling kernel on x, whose rank has been checked against g.
 // For max pooling with wantIdx it also returns the flat index into x of
 // each output's source element (-1 for a window entirely in padding).
-func pool[T Float](x *Tensor, g *windowGeom, kind poolKind, wantIdx bool, last []*Tensor) (*Tensor, []int, error) {
+func pool[T tensors.Float](x *tensors.Tensor, g *windowGeom, kind poolKind, wantIdx bool, last []*tensors.Tensor) (*tensors.Tensor, []int, error) {
 	xs := x.Shape()
 	var sb [8]int
 	out, dst, err := Recycle[T](last, 0, g.outShape(sb[:], xs[0], xs[1])) // the kernels write every output
@@ -176,7 +177,7 @@ func pool[T Float](x *Tensor, g *windowGeom, kind poolKind, wantIdx bool, last [
 	if len(dst) == 0 {
 		return out, argmax, nil
 	}
-	xd := Data[T](x)
+	xd := tensors.Data[T](x)
 	if len(xs) <= 4 {
 		h := 1
 		if len(xs) == 4 {
@@ -205,13 +206,13 @@ func pool[T Float](x *Tensor, g *windowGeom, kind poolKind, wantIdx bool, last [
 // maxPoolInt max-pools an 8-bit integer tensor through float32, which
 // holds every 8-bit value exactly and preserves their order. A window
 // entirely in padding yields the type's least value.
-func maxPoolInt[T int8 | uint8](x *Tensor, g *windowGeom, wantIdx bool) (*Tensor, []int, error) {
-	xd := Data[T](x)
+func maxPoolInt[T int8 | uint8](x *tensors.Tensor, g *windowGeom, wantIdx bool) (*tensors.Tensor, []int, error) {
+	xd := tensors.Data[T](x)
 	f := make([]float32, len(xd))
 	for i, v := range xd {
 		f[i] = float32(v)
 	}
-	xf, err := New(x.Shape(), f)
+	xf, err := tensors.New(x.Shape(), f)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -219,15 +220,15 @@ func maxPoolInt[T int8 | uint8](x *Tensor, g *windowGeom, wantIdx bool) (*Tensor
 	if err != nil {
 		return nil, nil, err
 	}
-	out, dst, err := Make[T](yf.Shape())
+	out, dst, err := tensors.Make[T](yf.Shape())
 	if err != nil {
 		return nil, nil, err
 	}
 	least := float32(0)
-	if DTypeOf[T]() == Int8 {
+	if tensors.DTypeOf[T]() == tensors.Int8 {
 		least = math.MinInt8
 	}
-	for i, v := range Data[float32](yf) {
+	for i, v := range tensors.Data[float32](yf) {
 		dst[i] = T(max(v, least))
 	}
 	return out, argmax, nil
@@ -236,8 +237,8 @@ func maxPoolInt[T int8 | uint8](x *Tensor, g *windowGeom, wantIdx bool) (*Tensor
 // poolIndices converts MaxPool's source indices to the Indices output: int64
 // flat indices into X, in row-major order or, with colMajor, with the
 // spatial axes of each N, C plane laid out column-major.
-func poolIndices(argmax []int, yshape, xshape []int, colMajor bool) (*Tensor, error) {
-	out, dst, err := Make[int64](yshape)
+func poolIndices(argmax []int, yshape, xshape []int, colMajor bool) (*tensors.Tensor, error) {
+	out, dst, err := tensors.Make[int64](yshape)
 	if err != nil {
 		return nil, err
 	}
@@ -246,7 +247,7 @@ func poolIndices(argmax []int, yshape, xshape []int, colMajor bool) (*Tensor, er
 	for _, d := range spatial {
 		plane *= d
 	}
-	rowStride := Strides(spatial)
+	rowStride := tensors.Strides(spatial)
 	colStride := make([]int, len(spatial))
 	s := 1
 	for a := range spatial {
@@ -271,34 +272,34 @@ func poolIndices(argmax []int, yshape, xshape []int, colMajor bool) (*Tensor, er
 
 // globalPool averages or maximizes each N, C plane of x (N×C×D1×…×Dk) into
 // an N×C×1×…×1 result.
-func globalPool(x *Tensor, avg bool) (*Tensor, error) {
+func globalPool(x *tensors.Tensor, avg bool) (*tensors.Tensor, error) {
 	if x.Rank() < 3 {
 		return nil, fmt.Errorf("X %v: want rank 3 or more (N, C and a spatial axis)", x)
 	}
 	switch x.DType() {
-	case Float32:
+	case tensors.Float32:
 		return globalPoolTyped[float32](x, avg)
-	case Float64:
+	case tensors.Float64:
 		return globalPoolTyped[float64](x, avg)
 	}
-	return nil, ErrDType("X", x.DType(), Float32, Float64)
+	return nil, tensors.ErrDType("X", x.DType(), tensors.Float32, tensors.Float64)
 }
 
-func globalPoolTyped[T Float](x *Tensor, avg bool) (*Tensor, error) {
+func globalPoolTyped[T tensors.Float](x *tensors.Tensor, avg bool) (*tensors.Tensor, error) {
 	xs := x.Shape()
 	shape := make([]int, len(xs))
 	for i := range shape {
 		shape[i] = 1
 	}
 	shape[0], shape[1] = xs[0], xs[1]
-	out, dst, err := Make[T](shape)
+	out, dst, err := tensors.Make[T](shape)
 	if err != nil {
 		return nil, err
 	}
 	if len(dst) == 0 {
 		return out, nil
 	}
-	xd := Data[T](x)
+	xd := tensors.Data[T](x)
 	plane := len(xd) / len(dst)
 	for i := range dst {
 		in := xd[i*plane : (i+1)*plane]
@@ -324,44 +325,44 @@ func globalPoolTyped[T Float](x *Tensor, avg bool) (*Tensor, error) {
 	return out, nil
 }
 
-func inferMaxPool(n *Node, in []Type) ([]Type, error) {
+func inferMaxPool(n *Node, in []tensors.Type) ([]tensors.Type, error) {
 	spec, err := readWindowSpec(n, maxPoolOpts(n.Since))
 	if err != nil {
 		return nil, nil
 	}
 	x := in[0]
-	c := UnknownDim
+	c := tensors.UnknownDim
 	if x.RankKnown && len(x.Dims) > 1 {
 		c = x.Dims[1]
 	}
 	y := inferSpatial(&spec, x, c, spec.kernel)
 	idx := y
-	idx.DType = Int64
-	return []Type{y, idx}, nil
+	idx.DType = tensors.Int64
+	return []tensors.Type{y, idx}, nil
 }
 
-func inferAveragePool(n *Node, in []Type) ([]Type, error) {
+func inferAveragePool(n *Node, in []tensors.Type) ([]tensors.Type, error) {
 	spec, err := readWindowSpec(n, windowOpts{kernelRequired: true, ceil: n.Since >= 10})
 	if err != nil {
 		return nil, nil
 	}
 	x := in[0]
-	c := UnknownDim
+	c := tensors.UnknownDim
 	if x.RankKnown && len(x.Dims) > 1 {
 		c = x.Dims[1]
 	}
-	return []Type{inferSpatial(&spec, x, c, spec.kernel)}, nil
+	return []tensors.Type{inferSpatial(&spec, x, c, spec.kernel)}, nil
 }
 
-func inferGlobalPool(n *Node, in []Type) ([]Type, error) {
+func inferGlobalPool(n *Node, in []tensors.Type) ([]tensors.Type, error) {
 	x := in[0]
 	if !x.RankKnown || len(x.Dims) < 3 {
-		return []Type{{DType: x.DType}}, nil
+		return []tensors.Type{{DType: x.DType}}, nil
 	}
-	t := Type{DType: x.DType, RankKnown: true, Dims: make([]Dim, len(x.Dims))}
+	t := tensors.Type{DType: x.DType, RankKnown: true, Dims: make([]tensors.Dim, len(x.Dims))}
 	for i := range t.Dims {
-		t.Dims[i] = Dim{Size: 1}
+		t.Dims[i] = tensors.Dim{Size: 1}
 	}
 	t.Dims[0], t.Dims[1] = x.Dims[0], x.Dims[1]
-	return []Type{t}, nil
+	return []tensors.Type{t}, nil
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/onnxkit/onnxkit/onnx/onnxpb"
+	"github.com/onnxkit/onnxkit/onnx/tensors"
 )
 
 func TestPoolsMatchDefinition(t *testing.T) {
@@ -84,7 +85,7 @@ func TestPoolsMatchDefinition(t *testing.T) {
 			}
 			nnClose(t, "MaxPool "+c.name, out[0], shape, want, 0)
 			if len(outputs) == 2 {
-				if out[1].DType() != Int64 {
+				if out[1].DType() != tensors.Int64 {
 					t.Errorf("MaxPool %s: Indices are %v", c.name, out[1])
 				}
 				nnClose(t, "MaxPool Indices "+c.name, out[1], shape, wantIdxF, 0)
@@ -119,7 +120,7 @@ func TestPoolsMatchDefinition(t *testing.T) {
 }
 
 func TestMaxPoolIndicesStorageOrder(t *testing.T) {
-	x := must(New([]int{1, 2, 2, 3}, []float64{1, 2, 3, 4, 5, 6, 12, 11, 10, 9, 8, 7}))
+	x := must(tensors.New([]int{1, 2, 2, 3}, []float64{1, 2, 3, 4, 5, 6, 12, 11, 10, 9, 8, 7}))
 	for _, c := range []struct {
 		order int64
 		want  []float64
@@ -141,31 +142,31 @@ func TestMaxPoolIntegers(t *testing.T) {
 	// Pads as large as the kernel leave windows entirely in padding, which
 	// give the type's least value and index -1.
 	attrs := []*onnxpb.AttributeProto{nnInts("kernel_shape", 1, 2), nnInts("pads", 1, 2, 0, 0), nnInts("strides", 1, 2)}
-	i8 := must(New([]int{1, 1, 2, 2}, []int8{-5, -100, 7, -128}))
+	i8 := must(tensors.New([]int{1, 1, 2, 2}, []int8{-5, -100, 7, -128}))
 	out, err := runNode(t, node("MaxPool", []string{"x"}, []string{"y", "i"}, attrs...), 12, i8)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if out[0].DType() != Int8 {
+	if out[0].DType() != tensors.Int8 {
 		t.Fatalf("int8 MaxPool gave %v", out[0])
 	}
 	nnClose(t, "int8 MaxPool", out[0], []int{1, 1, 3, 2}, []float64{-128, -128, -128, -5, -128, 7}, 0)
 	nnClose(t, "int8 MaxPool indices", out[1], []int{1, 1, 3, 2}, []float64{-1, -1, -1, 0, -1, 2}, 0)
-	u8 := must(New([]int{1, 1, 2, 2}, []uint8{5, 200, 255, 0}))
+	u8 := must(tensors.New([]int{1, 1, 2, 2}, []uint8{5, 200, 255, 0}))
 	out, err = runNode(t, node("MaxPool", []string{"x"}, []string{"y"}, attrs...), 12, u8)
 	if err != nil {
 		t.Fatal(err)
 	}
 	nnClose(t, "uint8 MaxPool", out[0], []int{1, 1, 3, 2}, []float64{0, 0, 0, 200, 0, 255}, 0)
 	// Before version 12, and for other integers, the types are refused.
-	if _, err := runNode(t, node("MaxPool", []string{"x"}, []string{"y"}, attrs...), 11, u8); !errors.Is(err, ErrUnsupported) {
+	if _, err := runNode(t, node("MaxPool", []string{"x"}, []string{"y"}, attrs...), 11, u8); !errors.Is(err, tensors.ErrUnsupported) {
 		t.Errorf("uint8 MaxPool-11: %v, want unsupported", err)
 	}
-	i32 := must(New([]int{1, 1, 1, 2}, []int32{1, 2}))
-	if _, err := runNode(t, node("MaxPool", []string{"x"}, []string{"y"}, attrs...), 12, i32); !errors.Is(err, ErrUnsupported) {
+	i32 := must(tensors.New([]int{1, 1, 1, 2}, []int32{1, 2}))
+	if _, err := runNode(t, node("MaxPool", []string{"x"}, []string{"y"}, attrs...), 12, i32); !errors.Is(err, tensors.ErrUnsupported) {
 		t.Errorf("int32 MaxPool: %v, want unsupported", err)
 	}
-	if _, err := runNode(t, node("AveragePool", []string{"x"}, []string{"y"}, nnInts("kernel_shape", 1, 1)), 11, u8); !errors.Is(err, ErrUnsupported) {
+	if _, err := runNode(t, node("AveragePool", []string{"x"}, []string{"y"}, nnInts("kernel_shape", 1, 1)), 11, u8); !errors.Is(err, tensors.ErrUnsupported) {
 		t.Errorf("uint8 AveragePool: %v, want unsupported", err)
 	}
 }
@@ -177,7 +178,7 @@ func TestPoolRejectsBadInput(t *testing.T) {
 		op    string
 		opset int
 		attrs []*onnxpb.AttributeProto
-		x     *Tensor
+		x     *tensors.Tensor
 		want  string // "" when Compile itself must fail
 	}{
 		{"no kernel_shape", "MaxPool", 12, nil, x, ""},
@@ -203,7 +204,7 @@ func TestPoolRejectsBadInput(t *testing.T) {
 			t.Errorf("%s %s: load: %v", c.op, c.name, err)
 			continue
 		}
-		if _, err := comp.Kernel([]*Tensor{c.x}); err == nil || !strings.Contains(err.Error(), c.want) {
+		if _, err := comp.Kernel([]*tensors.Tensor{c.x}); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s %s: %v, want an error mentioning %q", c.op, c.name, err, c.want)
 		}
 	}
@@ -212,7 +213,7 @@ func TestPoolRejectsBadInput(t *testing.T) {
 func TestGlobalPools(t *testing.T) {
 	for _, shape := range [][]int{{2, 3, 4, 5}, {2, 3, 7}, {1, 2, 2, 3, 2}, {0, 3, 2, 2}} {
 		x := nnRand(7, shape...)
-		xd := Data[float64](x)
+		xd := tensors.Data[float64](x)
 		planes := shape[0] * shape[1]
 		plane := 1
 		for _, d := range shape[2:] {
@@ -241,7 +242,7 @@ func TestGlobalPools(t *testing.T) {
 			}
 			nnClose(t, c.op, out[0], want, c.want, 1e-12)
 			out, err = runNode(t, node(c.op, []string{"x"}, []string{"y"}), 1, nnTo32(x))
-			if err != nil || out[0].DType() != Float32 {
+			if err != nil || out[0].DType() != tensors.Float32 {
 				t.Errorf("%s float32 %v: %v %v", c.op, shape, out, err)
 				continue
 			}
@@ -251,13 +252,13 @@ func TestGlobalPools(t *testing.T) {
 	if _, err := runNode(t, node("GlobalMaxPool", []string{"x"}, []string{"y"}), 1, nnRand(1, 2, 3)); err == nil {
 		t.Error("GlobalMaxPool accepted a rank-2 input")
 	}
-	if _, err := runNode(t, node("GlobalAveragePool", []string{"x"}, []string{"y"}), 1, Vector[int64](1, 2, 3)); err == nil {
+	if _, err := runNode(t, node("GlobalAveragePool", []string{"x"}, []string{"y"}), 1, tensors.Vector[int64](1, 2, 3)); err == nil {
 		t.Error("GlobalAveragePool accepted int64")
 	}
 }
 
 func TestPoolInfer(t *testing.T) {
-	x := Type{DType: Float32, RankKnown: true, Dims: []Dim{{Size: -1, Param: "N"}, {Size: 3}, {Size: 32}, {Size: 32}}}
+	x := tensors.Type{DType: tensors.Float32, RankKnown: true, Dims: []tensors.Dim{{Size: -1, Param: "N"}, {Size: 3}, {Size: 32}, {Size: 32}}}
 	cases := []struct {
 		op    string
 		attrs []*onnxpb.AttributeProto
@@ -275,7 +276,7 @@ func TestPoolInfer(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		got, err := comp.Infer([]Type{x})
+		got, err := comp.Infer([]tensors.Type{x})
 		if err != nil {
 			t.Errorf("%s infer: %v", c.op, err)
 			continue

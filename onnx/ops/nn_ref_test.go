@@ -8,6 +8,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/onnxkit/onnxkit/onnx/onnxpb"
+	"github.com/onnxkit/onnxkit/onnx/tensors"
 )
 
 // Helpers for the neural-network operator tests: attribute builders,
@@ -32,9 +33,9 @@ func nnStr(name, v string) *onnxpb.AttributeProto {
 
 // nnRand returns a float64 tensor of the given shape with values in
 // [-1, 1) from a fixed seed.
-func nnRand(seed int64, shape ...int) *Tensor {
+func nnRand(seed int64, shape ...int) *tensors.Tensor {
 	r := rand.New(rand.NewSource(seed))
-	n, err := NumElements(shape)
+	n, err := tensors.NumElements(shape)
 	if err != nil {
 		panic(err)
 	}
@@ -42,32 +43,32 @@ func nnRand(seed int64, shape ...int) *Tensor {
 	for i := range d {
 		d[i] = r.Float64()*2 - 1
 	}
-	return must(New(shape, d))
+	return must(tensors.New(shape, d))
 }
 
 // nnTo32 converts a float64 tensor to float32.
-func nnTo32(t *Tensor) *Tensor {
-	d := Data[float64](t)
+func nnTo32(t *tensors.Tensor) *tensors.Tensor {
+	d := tensors.Data[float64](t)
 	f := make([]float32, len(d))
 	for i, v := range d {
 		f[i] = float32(v)
 	}
-	return must(New(t.Shape(), f))
+	return must(tensors.New(t.Shape(), f))
 }
 
 // nnClose reports whether got (any float tensor) matches want within tol,
 // describing the first difference.
-func nnClose(t *testing.T, what string, got *Tensor, wantShape []int, want []float64, tol float64) {
+func nnClose(t *testing.T, what string, got *tensors.Tensor, wantShape []int, want []float64, tol float64) {
 	t.Helper()
 	if got == nil {
 		t.Errorf("%s: no output", what)
 		return
 	}
-	if !SameShape(got.Shape(), wantShape) {
-		t.Errorf("%s: shape %v, want %v", what, FormatShape(got.Shape()), FormatShape(wantShape))
+	if !tensors.SameShape(got.Shape(), wantShape) {
+		t.Errorf("%s: shape %v, want %v", what, tensors.FormatShape(got.Shape()), tensors.FormatShape(wantShape))
 		return
 	}
-	g, err := AsFloat64s(got)
+	g, err := tensors.AsFloat64s(got)
 	if err != nil {
 		t.Errorf("%s: %v", what, err)
 		return
@@ -105,18 +106,18 @@ func nnOutFloor(in, k, s, d, pb, pe int) int {
 
 // nnRefConv computes an N-d convolution from its definition: y[n, m, o] =
 // b[m] + Σ_{c in m's group, k} x[n, c, o·s - pb + k·d] · w[m, c, k].
-func nnRefConv(x, w, b *Tensor, group int, g nnRefWindow) ([]int, []float64) {
+func nnRefConv(x, w, b *tensors.Tensor, group int, g nnRefWindow) ([]int, []float64) {
 	xs, ws := x.Shape(), w.Shape()
-	xd, wd := Data[float64](x), Data[float64](w)
+	xd, wd := tensors.Data[float64](x), tensors.Data[float64](w)
 	sp := len(xs) - 2
 	n, c, m := xs[0], xs[1], ws[0]
 	cg, mg := c/group, m/group
 	yshape := append([]int{n, m}, g.out...)
-	ylen, _ := NumElements(yshape)
+	ylen, _ := tensors.NumElements(yshape)
 	y := make([]float64, ylen)
 	yi := make([]int, len(yshape))
 	ki := make([]int, sp)
-	xStr, wStr := Strides(xs), Strides(ws)
+	xStr, wStr := tensors.Strides(xs), tensors.Strides(ws)
 	klen := 1
 	for _, k := range ws[2:] {
 		klen *= k
@@ -127,7 +128,7 @@ func nnRefConv(x, w, b *Tensor, group int, g nnRefWindow) ([]int, []float64) {
 		grp := bm / mg
 		var s float64
 		if b != nil {
-			s = Data[float64](b)[bm]
+			s = tensors.Data[float64](b)[bm]
 		}
 		for cc := 0; cc < cg; cc++ {
 			ch := grp*cg + cc
@@ -162,17 +163,17 @@ func nnRefConv(x, w, b *Tensor, group int, g nnRefWindow) ([]int, []float64) {
 // it also returns the row-major flat index into x of the first maximum.
 // The average divides by the taps inside x, or with includePad by the taps
 // inside x extended by its pads.
-func nnRefPool(x *Tensor, kernel []int, g nnRefWindow, avg, includePad bool) ([]int, []float64, []int64) {
+func nnRefPool(x *tensors.Tensor, kernel []int, g nnRefWindow, avg, includePad bool) ([]int, []float64, []int64) {
 	xs := x.Shape()
-	xd := Data[float64](x)
+	xd := tensors.Data[float64](x)
 	sp := len(xs) - 2
 	yshape := append([]int{xs[0], xs[1]}, g.out...)
-	ylen, _ := NumElements(yshape)
+	ylen, _ := tensors.NumElements(yshape)
 	y := make([]float64, ylen)
 	idx := make([]int64, ylen)
 	yi := make([]int, len(yshape))
 	ki := make([]int, sp)
-	xStr := Strides(xs)
+	xStr := tensors.Strides(xs)
 	klen := 1
 	for _, k := range kernel {
 		klen *= k

@@ -2,6 +2,8 @@ package ops
 
 import (
 	"math"
+
+	"github.com/onnxkit/onnxkit/onnx/tensors"
 )
 
 // Softmax, LogSoftmax and Hardmax. Before version 13 the input is seen as a
@@ -40,11 +42,11 @@ func init() {
 					return nil, err
 				}
 				if t := n.InputType(0); t.RankKnown {
-					if _, err := NormalizeAxis(axis, len(t.Dims)); err != nil {
+					if _, err := tensors.NormalizeAxis(axis, len(t.Dims)); err != nil {
 						return nil, err
 					}
 				}
-				return n.Recycling(func(in, last []*Tensor) ([]*Tensor, error) {
+				return n.Recycling(func(in, last []*tensors.Tensor) ([]*tensors.Tensor, error) {
 					y, err := softmax(in[0], axis, legacy, kind, last)
 					return Result(last, y), err
 				}), nil
@@ -56,9 +58,9 @@ func init() {
 
 // softmax normalizes x along axis (legacy: along the flattened axes from
 // axis on), writing into last[0] when it can (see Recycle).
-func softmax(x *Tensor, axis int, legacy bool, kind softmaxKind, last []*Tensor) (*Tensor, error) {
+func softmax(x *tensors.Tensor, axis int, legacy bool, kind softmaxKind, last []*tensors.Tensor) (*tensors.Tensor, error) {
 	shape := x.Shape()
-	ax, err := NormalizeAxis(axis, len(shape))
+	ax, err := tensors.NormalizeAxis(axis, len(shape))
 	if err != nil {
 		return nil, err
 	}
@@ -73,20 +75,20 @@ func softmax(x *Tensor, axis int, legacy bool, kind softmaxKind, last []*Tensor)
 		n, inner = n*inner, 1
 	}
 	switch x.DType() {
-	case Float32:
+	case tensors.Float32:
 		return softmaxTyped[float32](x, outer, n, inner, kind, last)
-	case Float64:
+	case tensors.Float64:
 		return softmaxTyped[float64](x, outer, n, inner, kind, last)
 	}
-	return nil, ErrDType("input", x.DType(), Float32, Float64)
+	return nil, tensors.ErrDType("input", x.DType(), tensors.Float32, tensors.Float64)
 }
 
-func softmaxTyped[T Float](x *Tensor, outer, n, inner int, kind softmaxKind, last []*Tensor) (*Tensor, error) {
+func softmaxTyped[T tensors.Float](x *tensors.Tensor, outer, n, inner int, kind softmaxKind, last []*tensors.Tensor) (*tensors.Tensor, error) {
 	out, dst, err := RecycleZeroed[T](last, 0, x.Shape()) // Hardmax writes only the ones
 	if err != nil {
 		return nil, err
 	}
-	xd := Data[T](x)
+	xd := tensors.Data[T](x)
 	var small [64]float64
 	ex := small[:0]
 	if n <= len(small) {

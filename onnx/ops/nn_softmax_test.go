@@ -4,14 +4,16 @@ import (
 	"errors"
 	"math"
 	"testing"
+
+	"github.com/onnxkit/onnxkit/onnx/tensors"
 )
 
 // nnRefSoftmax normalizes x (float64) in groups: before version 13 the
 // elements sharing their index over the axes before axis, from 13 those
 // sharing every index but axis.
-func nnRefSoftmax(x *Tensor, axis int, legacy bool, op string) []float64 {
+func nnRefSoftmax(x *tensors.Tensor, axis int, legacy bool, op string) []float64 {
 	shape := x.Shape()
-	xd := Data[float64](x)
+	xd := tensors.Data[float64](x)
 	if axis < 0 {
 		axis += len(shape)
 	}
@@ -78,7 +80,7 @@ func TestSoftmaxFamilyMatchesDefinition(t *testing.T) {
 				}
 				nnClose(t, op, out[0], x.Shape(), want, 1e-12)
 				out, err = runNode(t, np, opset, nnTo32(x))
-				if err != nil || out[0].DType() != Float32 {
+				if err != nil || out[0].DType() != tensors.Float32 {
 					t.Errorf("%s-%d axis %d float32: %v %v", op, opset, axis, out, err)
 					continue
 				}
@@ -109,7 +111,7 @@ func TestSoftmaxLegacyDiffersFromAxis(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		y := Data[float64](out[0])
+		y := tensors.Data[float64](out[0])
 		column := y[0] + y[4] + y[8] // elements [0, 0:3, 0]
 		var row float64              // elements [0, :, :]
 		for _, v := range y[:12] {
@@ -125,7 +127,7 @@ func TestSoftmaxLegacyDiffersFromAxis(t *testing.T) {
 }
 
 func TestSoftmaxStability(t *testing.T) {
-	x := Vector[float32](1000, 1001, 1002, -math.MaxFloat32)
+	x := tensors.Vector[float32](1000, 1001, 1002, -math.MaxFloat32)
 	out, err := runNode(t, node("Softmax", []string{"x"}, []string{"y"}), 13, x)
 	if err != nil {
 		t.Fatal(err)
@@ -135,7 +137,7 @@ func TestSoftmaxStability(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := Data[float32](out[0])
+	got := tensors.Data[float32](out[0])
 	for i, w := range []float64{-2.40760596, -1.40760596, -0.40760596} {
 		if math.Abs(float64(got[i])-w) > 1e-5 {
 			t.Errorf("LogSoftmax large: element %d is %g, want %g", i, got[i], w)
@@ -145,7 +147,7 @@ func TestSoftmaxStability(t *testing.T) {
 		t.Errorf("LogSoftmax of a very negative value: %g", got[3])
 	}
 	// Hardmax picks the first of tied maxima.
-	out, err = runNode(t, node("Hardmax", []string{"x"}, []string{"y"}), 13, Vector[float64](1, 3, 3, 2))
+	out, err = runNode(t, node("Hardmax", []string{"x"}, []string{"y"}), 13, tensors.Vector[float64](1, 3, 3, 2))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -156,10 +158,10 @@ func TestSoftmaxErrors(t *testing.T) {
 	if _, err := runNode(t, node("Softmax", []string{"x"}, []string{"y"}, nnInt("axis", 3)), 13, nnRand(1, 2, 3, 4)); err == nil {
 		t.Error("axis 3 of a rank-3 input accepted")
 	}
-	if _, err := runNode(t, node("LogSoftmax", []string{"x"}, []string{"y"}), 13, Vector[int32](1, 2)); !errors.Is(err, ErrUnsupported) {
+	if _, err := runNode(t, node("LogSoftmax", []string{"x"}, []string{"y"}), 13, tensors.Vector[int32](1, 2)); !errors.Is(err, tensors.ErrUnsupported) {
 		t.Errorf("int32 LogSoftmax: %v, want unsupported", err)
 	}
-	if _, err := runNode(t, node("Softmax", []string{"x"}, []string{"y"}), 13, Scalar[float32](1)); err == nil {
+	if _, err := runNode(t, node("Softmax", []string{"x"}, []string{"y"}), 13, tensors.Scalar[float32](1)); err == nil {
 		t.Error("Softmax of a scalar accepted")
 	}
 }

@@ -5,7 +5,8 @@ import (
 	"slices"
 	"sync/atomic"
 
-	"github.com/onnxkit/onnxkit/onnx/kernel"
+	"github.com/onnxkit/onnxkit/internal/kernel"
+	"github.com/onnxkit/onnxkit/onnx/tensors"
 )
 
 // Geometry shared by the sliding-window operators Conv, MaxPool and
@@ -15,7 +16,7 @@ import (
 
 // maxWindowAttr bounds kernel sizes, strides, dilations and pads, so that
 // the sums and products computed from them cannot overflow an int.
-const maxWindowAttr = MaxElements
+const maxWindowAttr = tensors.MaxElements
 
 // windowSpec holds the window attributes of one node, as checked in Prepare.
 type windowSpec struct {
@@ -157,7 +158,7 @@ func (s *windowSpec) geometry(in, ks []int) (windowGeom, error) {
 	if len(ks) != k || (s.axes >= 0 && s.axes != k) {
 		return windowGeom{}, fmt.Errorf("kernel has %d spatial axes and the attributes %d, input %d", len(ks), s.axes, k)
 	}
-	if _, err := NumElements(ks); err != nil {
+	if _, err := tensors.NumElements(ks); err != nil {
 		return windowGeom{}, fmt.Errorf("kernel: %w", err)
 	}
 	g := windowGeom{
@@ -217,7 +218,7 @@ func (s *windowSpec) geometry(in, ks []int) (windowGeom, error) {
 // staticKernel returns the spatial kernel size implied by the attributes
 // and static input types, or nil: kernel_shape if set, else (for Conv) W's
 // known spatial dimensions.
-func staticKernel(s *windowSpec, w Type) []int {
+func staticKernel(s *windowSpec, w tensors.Type) []int {
 	if s.kernel != nil {
 		return s.kernel
 	}
@@ -236,13 +237,13 @@ func staticKernel(s *windowSpec, w Type) []int {
 
 // inferSpatial returns the static output dimensions [N, channels, out...]
 // of a window operation on input type x, as far as they are known.
-func inferSpatial(s *windowSpec, x Type, channels Dim, kernel []int) Type {
-	t := Type{DType: x.DType}
+func inferSpatial(s *windowSpec, x tensors.Type, channels tensors.Dim, kernel []int) tensors.Type {
+	t := tensors.Type{DType: x.DType}
 	if !x.RankKnown || len(x.Dims) < 3 {
 		return t
 	}
 	t.RankKnown = true
-	t.Dims = make([]Dim, len(x.Dims))
+	t.Dims = make([]tensors.Dim, len(x.Dims))
 	t.Dims[0], t.Dims[1] = x.Dims[0], channels
 	in := make([]int, len(x.Dims)-2)
 	known := kernel != nil && len(kernel) == len(in)
@@ -258,9 +259,9 @@ func inferSpatial(s *windowSpec, x Type, channels Dim, kernel []int) Type {
 		}
 	}
 	for i := range in {
-		t.Dims[2+i] = UnknownDim
+		t.Dims[2+i] = tensors.UnknownDim
 		if known {
-			t.Dims[2+i] = Dim{Size: g.out[i]}
+			t.Dims[2+i] = tensors.Dim{Size: g.out[i]}
 		}
 	}
 	return t

@@ -3,6 +3,8 @@ package ops
 import (
 	"fmt"
 	"math"
+
+	"github.com/onnxkit/onnxkit/onnx/tensors"
 )
 
 // Pad adds (or, with negative pads, removes) elements at the beginning and
@@ -81,25 +83,25 @@ func readPadArgs(n *Node) (padArgs, error) {
 	return p, nil
 }
 
-func padsInput(t *Tensor) ([]int64, error) {
-	if t.dtype != Int64 {
-		return nil, ErrDType("pads input", t.dtype, Int64)
+func padsInput(t *tensors.Tensor) ([]int64, error) {
+	if t.DType() != tensors.Int64 {
+		return nil, tensors.ErrDType("pads input", t.DType(), tensors.Int64)
 	}
 	if t.Rank() != 1 {
 		return nil, fmt.Errorf("pads input must be 1-D, got %v", t)
 	}
-	return AsInt64s(t)
+	return tensors.AsInt64s(t)
 }
 
-func padAxesInput(t *Tensor) ([]int, error) {
-	if t.dtype != Int32 && t.dtype != Int64 {
-		return nil, ErrDType("axes input", t.dtype, Int32, Int64)
+func padAxesInput(t *tensors.Tensor) ([]int, error) {
+	if t.DType() != tensors.Int32 && t.DType() != tensors.Int64 {
+		return nil, tensors.ErrDType("axes input", t.DType(), tensors.Int32, tensors.Int64)
 	}
-	v, err := readIntsInput(t, "axes input")
+	v, err := tensors.ReadIntsInput(t, "axes input")
 	if err != nil {
 		return nil, err
 	}
-	return toInts(v)
+	return tensors.ToInts(v)
 }
 
 func preparePad(n *Node) (Kernel, error) {
@@ -107,11 +109,11 @@ func preparePad(n *Node) (Kernel, error) {
 	if err != nil {
 		return nil, err
 	}
-	var fill *Tensor // versions 11+: a constant constant_value
+	var fill *tensors.Tensor // versions 11+: a constant constant_value
 	if n.Since >= 11 && n.HasInput(2) {
 		fill = n.Const(2)
 	}
-	return func(in []*Tensor) ([]*Tensor, error) {
+	return func(in []*tensors.Tensor) ([]*tensors.Tensor, error) {
 		x := in[0]
 		run := p
 		var err error
@@ -129,22 +131,22 @@ func preparePad(n *Node) (Kernel, error) {
 		if err != nil {
 			return nil, err
 		}
-		var value *Tensor
+		var value *tensors.Tensor
 		if p.mode == padConstant {
 			switch {
 			case n.Since < 11:
-				value, err = scalarAs(x.dtype, p.value)
+				value, err = scalarAs(x.DType(), p.value)
 			case fill != nil:
-				value, err = padValue(fill, x.dtype)
+				value, err = padValue(fill, x.DType())
 			case Input(in, 2) != nil:
-				value, err = padValue(in[2], x.dtype)
+				value, err = padValue(in[2], x.DType())
 			}
 			if err != nil {
 				return nil, err
 			}
 		}
 		y, err := padTensor(x, before, after, run.mode, value)
-		return []*Tensor{y}, err
+		return []*tensors.Tensor{y}, err
 	}, nil
 }
 
@@ -156,7 +158,7 @@ func (p padArgs) perAxis(r int) (before, after []int, err error) {
 		for i := range axes {
 			axes[i] = i
 		}
-	} else if axes, err = NormalizeAxes(axes, r); err != nil {
+	} else if axes, err = tensors.NormalizeAxes(axes, r); err != nil {
 		return nil, nil, err
 	}
 	if len(p.pads) != 2*len(axes) {
@@ -165,7 +167,7 @@ func (p padArgs) perAxis(r int) (before, after []int, err error) {
 	before, after = make([]int, r), make([]int, r)
 	for i, a := range axes {
 		b, e := p.pads[i], p.pads[i+len(axes)]
-		if b < -MaxElements || b > MaxElements || e < -MaxElements || e > MaxElements {
+		if b < -tensors.MaxElements || b > tensors.MaxElements || e < -tensors.MaxElements || e > tensors.MaxElements {
 			return nil, nil, fmt.Errorf("pads %v: value out of range", p.pads)
 		}
 		before[a], after[a] = int(b), int(e)
@@ -175,8 +177,8 @@ func (p padArgs) perAxis(r int) (before, after []int, err error) {
 
 // padValue checks a constant_value input: one element of the data's type,
 // or none (meaning the zero value).
-func padValue(v *Tensor, dt DType) (*Tensor, error) {
-	if v.dtype != dt {
+func padValue(v *tensors.Tensor, dt tensors.DType) (*tensors.Tensor, error) {
+	if v.DType() != dt {
 		return nil, fmt.Errorf("constant_value is %v, data is %v", v, dt)
 	}
 	switch v.Len() {
@@ -190,38 +192,38 @@ func padValue(v *Tensor, dt DType) (*Tensor, error) {
 
 // scalarAs returns a one-element tensor of element type dt holding v
 // (converted as Go converts numbers).
-func scalarAs(dt DType, v float64) (*Tensor, error) {
+func scalarAs(dt tensors.DType, v float64) (*tensors.Tensor, error) {
 	switch dt {
-	case Float32:
-		return Scalar(float32(v)), nil
-	case Float64:
-		return Scalar(v), nil
+	case tensors.Float32:
+		return tensors.Scalar(float32(v)), nil
+	case tensors.Float64:
+		return tensors.Scalar(v), nil
 	}
 	if v == 0 {
-		return Alloc(dt, []int{})
+		return tensors.Alloc(dt, []int{})
 	}
 	if v != math.Trunc(v) {
 		return nil, fmt.Errorf("value %g cannot be converted to %v", v, dt)
 	}
 	switch dt {
-	case Int8:
-		return Scalar(int8(v)), nil
-	case Int16:
-		return Scalar(int16(v)), nil
-	case Int32:
-		return Scalar(int32(v)), nil
-	case Int64:
-		return Scalar(int64(v)), nil
-	case Uint8:
-		return Scalar(uint8(v)), nil
-	case Uint16:
-		return Scalar(uint16(v)), nil
-	case Uint32:
-		return Scalar(uint32(v)), nil
-	case Uint64:
-		return Scalar(uint64(v)), nil
+	case tensors.Int8:
+		return tensors.Scalar(int8(v)), nil
+	case tensors.Int16:
+		return tensors.Scalar(int16(v)), nil
+	case tensors.Int32:
+		return tensors.Scalar(int32(v)), nil
+	case tensors.Int64:
+		return tensors.Scalar(int64(v)), nil
+	case tensors.Uint8:
+		return tensors.Scalar(uint8(v)), nil
+	case tensors.Uint16:
+		return tensors.Scalar(uint16(v)), nil
+	case tensors.Uint32:
+		return tensors.Scalar(uint32(v)), nil
+	case tensors.Uint64:
+		return tensors.Scalar(uint64(v)), nil
 	}
-	return nil, ErrDType("data", dt, Float32, Float64)
+	return nil, tensors.ErrDType("data", dt, tensors.Float32, tensors.Float64)
 }
 
 // padIndex maps a position i of an axis of size d, extended outside
@@ -253,10 +255,10 @@ func padIndex(i, d int, mode padMode) int {
 
 // padTensor pads x with before[a] and after[a] elements on each axis a.
 // value is the fill value of constant mode (nil: zero).
-func padTensor(x *Tensor, before, after []int, mode padMode, value *Tensor) (*Tensor, error) {
+func padTensor(x *tensors.Tensor, before, after []int, mode padMode, value *tensors.Tensor) (*tensors.Tensor, error) {
 	r := x.Rank()
 	shape := make([]int, r)
-	for a, d := range x.shape {
+	for a, d := range x.Shape() {
 		shape[a] = d + before[a] + after[a]
 		if shape[a] < 0 {
 			return nil, fmt.Errorf("pads %v/%v remove more than the %d elements of axis %d", before, after, d, a)
@@ -265,14 +267,14 @@ func padTensor(x *Tensor, before, after []int, mode padMode, value *Tensor) (*Te
 			return nil, fmt.Errorf("cannot pad the empty axis %d in %s mode", a, padModeName(mode))
 		}
 	}
-	if _, err := NumElements(shape); err != nil {
+	if _, err := tensors.NumElements(shape); err != nil {
 		return nil, fmt.Errorf("cannot pad %v: %w", x, err)
 	}
-	mv, err := moverFor(x.dtype)
+	mv, err := tensors.MoverFor(x.DType())
 	if err != nil {
 		return nil, err
 	}
-	out, err := Alloc(x.dtype, shape)
+	out, err := tensors.Alloc(x.DType(), shape)
 	if err != nil {
 		return nil, err
 	}
@@ -281,7 +283,7 @@ func padTensor(x *Tensor, before, after []int, mode padMode, value *Tensor) (*Te
 		return out, nil
 	}
 	if r == 0 {
-		mv.copy(out.data, x.data, 0, 0, 1)
+		mv.Copy(out.Data(), x.Data(), 0, 0, 1)
 		return out, nil
 	}
 	// maps[a][j]: the input index copied to output index j of axis a.
@@ -289,10 +291,10 @@ func padTensor(x *Tensor, before, after []int, mode padMode, value *Tensor) (*Te
 	for a := range maps {
 		maps[a] = make([]int, shape[a])
 		for j := range maps[a] {
-			maps[a][j] = padIndex(j-before[a], x.shape[a], mode)
+			maps[a][j] = padIndex(j-before[a], x.Shape()[a], mode)
 		}
 	}
-	xs := Strides(x.shape)
+	xs := tensors.Strides(x.Shape())
 	last := r - 1
 	cols := shape[last]
 	lastMap := maps[last]
@@ -308,7 +310,7 @@ func padTensor(x *Tensor, before, after []int, mode padMode, value *Tensor) (*Te
 	}
 	fill := func(d, n int) {
 		if value != nil && n > 0 {
-			mv.splat(out.data, value.data, d, 0, n)
+			mv.Splat(out.Data(), value.Data(), d, 0, n)
 		}
 	}
 	idx := make([]int, last)
@@ -328,11 +330,11 @@ func padTensor(x *Tensor, before, after []int, mode padMode, value *Tensor) (*Te
 		case mode == padConstant:
 			fill(d, lo)
 			if hi > lo {
-				mv.copy(out.data, x.data, d+lo, src+lastMap[lo], hi-lo)
+				mv.Copy(out.Data(), x.Data(), d+lo, src+lastMap[lo], hi-lo)
 			}
 			fill(d+hi, cols-hi)
 		default:
-			mv.gather(out.data, x.data, d, src, lastMap)
+			mv.Gather(out.Data(), x.Data(), d, src, lastMap)
 		}
 		for a := last - 1; a >= 0; a-- {
 			idx[a]++
@@ -349,31 +351,31 @@ func padModeName(m padMode) string {
 	return [...]string{"constant", "reflect", "edge"}[m]
 }
 
-func inferPad(n *Node, in []Type) ([]Type, error) {
+func inferPad(n *Node, in []tensors.Type) ([]tensors.Type, error) {
 	x := in[0]
 	if !x.RankKnown {
-		return []Type{{DType: x.DType}}, nil
+		return []tensors.Type{{DType: x.DType}}, nil
 	}
 	p, err := readPadArgs(n)
 	if err != nil || p.dynPads || p.dynAxes {
-		return []Type{rankType(x.DType, len(x.Dims))}, nil
+		return []tensors.Type{tensors.RankType(x.DType, len(x.Dims))}, nil
 	}
 	before, after, err := p.perAxis(len(x.Dims))
 	if err != nil {
 		return nil, err
 	}
-	out := Type{DType: x.DType, RankKnown: true, Dims: make([]Dim, len(x.Dims))}
+	out := tensors.Type{DType: x.DType, RankKnown: true, Dims: make([]tensors.Dim, len(x.Dims))}
 	for a, d := range x.Dims {
 		switch {
 		case before[a] == 0 && after[a] == 0:
 			out.Dims[a] = d
 		case d.Known() && d.Size+before[a]+after[a] >= 0:
-			out.Dims[a] = Dim{Size: d.Size + before[a] + after[a]}
+			out.Dims[a] = tensors.Dim{Size: d.Size + before[a] + after[a]}
 		case d.Known():
 			return nil, fmt.Errorf("pads %v/%v remove more than the %d elements of axis %d", before, after, d.Size, a)
 		default:
-			out.Dims[a] = UnknownDim
+			out.Dims[a] = tensors.UnknownDim
 		}
 	}
-	return []Type{out}, nil
+	return []tensors.Type{out}, nil
 }

@@ -3,6 +3,8 @@ package ops
 import (
 	"slices"
 	"sync/atomic"
+
+	"github.com/onnxkit/onnxkit/onnx/tensors"
 )
 
 // Recycling kernels let a runtime that runs a model again and again (an
@@ -22,7 +24,7 @@ import (
 // and return last itself as its result slice (with Results). A kernel
 // must use each entry of last the way it created it: a kernel that returns
 // views must never write into a view's data, which belongs to its input.
-type RecyclingKernel func(in, last []*Tensor) ([]*Tensor, error)
+type RecyclingKernel func(in, last []*tensors.Tensor) ([]*tensors.Tensor, error)
 
 // Recycling registers f as the node's recycling kernel and returns the
 // plain Kernel for it (f with no last results), for Prepare to return:
@@ -30,7 +32,7 @@ type RecyclingKernel func(in, last []*Tensor) ([]*Tensor, error)
 //	return n.Recycling(func(in, last []*Tensor) ([]*Tensor, error) { ... }), nil
 func (n *Node) Recycling(f RecyclingKernel) Kernel {
 	n.recycling = f
-	return func(in []*Tensor) ([]*Tensor, error) { return f(in, nil) }
+	return func(in []*tensors.Tensor) ([]*tensors.Tensor, error) { return f(in, nil) }
 }
 
 // FusedRelu registers f as the node's kernel fused with a Relu after it
@@ -42,20 +44,20 @@ func (n *Node) FusedRelu(f RecyclingKernel) { n.withRelu = f }
 // kernel's i-th output: last[i] when it has that type and shape (its data
 // then holds the previous run's values, not zeros), otherwise a new zeroed
 // tensor from Make. shape is copied, never kept.
-func Recycle[T Elem](last []*Tensor, i int, shape []int) (*Tensor, []T, error) {
+func Recycle[T tensors.Elem](last []*tensors.Tensor, i int, shape []int) (*tensors.Tensor, []T, error) {
 	if i < len(last) {
-		if t := last[i]; t != nil && t.dtype == DTypeOf[T]() && slices.Equal(t.shape, shape) {
-			if d, ok := t.data.([]T); ok {
+		if t := last[i]; t != nil && t.DType() == tensors.DTypeOf[T]() && slices.Equal(t.Shape(), shape) {
+			if d, ok := t.Data().([]T); ok {
 				return t, d, nil
 			}
 		}
 	}
-	return Make[T](shape)
+	return tensors.Make[T](shape)
 }
 
 // RecycleZeroed is Recycle for kernels that accumulate into their output:
 // the data it returns is all zeros.
-func RecycleZeroed[T Elem](last []*Tensor, i int, shape []int) (*Tensor, []T, error) {
+func RecycleZeroed[T tensors.Elem](last []*tensors.Tensor, i int, shape []int) (*tensors.Tensor, []T, error) {
 	t, d, err := Recycle[T](last, i, shape)
 	if err == nil && i < len(last) && t == last[i] {
 		clear(d)
@@ -64,23 +66,23 @@ func RecycleZeroed[T Elem](last []*Tensor, i int, shape []int) (*Tensor, []T, er
 }
 
 // RecycleAlloc is Recycle for an element type known only at run time.
-func RecycleAlloc(last []*Tensor, i int, dt DType, shape []int) (*Tensor, error) {
+func RecycleAlloc(last []*tensors.Tensor, i int, dt tensors.DType, shape []int) (*tensors.Tensor, error) {
 	if i < len(last) {
-		if t := last[i]; t != nil && t.dtype == dt && slices.Equal(t.shape, shape) {
+		if t := last[i]; t != nil && t.DType() == dt && slices.Equal(t.Shape(), shape) {
 			return t, nil
 		}
 	}
-	return Alloc(dt, shape)
+	return tensors.Alloc(dt, shape)
 }
 
 // RecycleView returns x viewed with the given shape (which must hold as
 // many elements as x; see Reshape) for a kernel's i-th output, reusing the
 // tensor header last[i] when it is a view of the same shape and type.
-func RecycleView(last []*Tensor, i int, x *Tensor, shape []int) (*Tensor, error) {
+func RecycleView(last []*tensors.Tensor, i int, x *tensors.Tensor, shape []int) (*tensors.Tensor, error) {
 	if i < len(last) {
-		if t := last[i]; t != nil && t.dtype == x.dtype && slices.Equal(t.shape, shape) {
+		if t := last[i]; t != nil && t.DType() == x.DType() && slices.Equal(t.Shape(), shape) {
 			if x.Len() == t.Len() {
-				t.data = x.data
+				t.ShareData(x)
 				return t, nil
 			}
 		}
@@ -90,37 +92,37 @@ func RecycleView(last []*Tensor, i int, x *Tensor, shape []int) (*Tensor, error)
 
 // Results returns a kernel's result slice holding ys, reusing last's array
 // when it is long enough.
-func Results(last []*Tensor, ys ...*Tensor) []*Tensor {
+func Results(last []*tensors.Tensor, ys ...*tensors.Tensor) []*tensors.Tensor {
 	if cap(last) >= len(ys) {
 		last = last[:len(ys)]
 		copy(last, ys)
 		return last
 	}
-	return append([]*Tensor(nil), ys...)
+	return append([]*tensors.Tensor(nil), ys...)
 }
 
 // Result is Results for a kernel with one output; it does not allocate when
 // last has room.
-func Result(last []*Tensor, y *Tensor) []*Tensor {
+func Result(last []*tensors.Tensor, y *tensors.Tensor) []*tensors.Tensor {
 	if cap(last) >= 1 {
 		last = last[:1]
 		last[0] = y
 		return last
 	}
-	return []*Tensor{y}
+	return []*tensors.Tensor{y}
 }
 
 // ApplyRecycled is Apply for a recycling kernel: float tensors of the same
 // shape, or whose second operand repeats along the leading axes of the
 // first (a bias row added to a batch), are computed into last[0] when it
 // fits; anything else goes through Apply.
-func (f NumericBinary) ApplyRecycled(a, b *Tensor, last []*Tensor) (*Tensor, error) {
+func (f NumericBinary) ApplyRecycled(a, b *tensors.Tensor, last []*tensors.Tensor) (*tensors.Tensor, error) {
 	switch {
-	case a.dtype == Float32 && b.dtype == Float32 && f.F32 != nil:
+	case a.DType() == tensors.Float32 && b.DType() == tensors.Float32 && f.F32 != nil:
 		if y, ok, err := binaryRows(a, b, f.F32, f.Op, last); ok {
 			return y, err
 		}
-	case a.dtype == Float64 && b.dtype == Float64 && f.F64 != nil:
+	case a.DType() == tensors.Float64 && b.DType() == tensors.Float64 && f.F64 != nil:
 		if y, ok, err := binaryRows(a, b, f.F64, f.Op, last); ok {
 			return y, err
 		}
@@ -133,8 +135,8 @@ func (f NumericBinary) ApplyRecycled(a, b *Tensor, last []*Tensor) (*Tensor, err
 // 1 except for one contiguous run that equals a's dimensions there (a bias
 // row added to a batch, a per-channel bias [C,1,1] added to [N,C,H,W], a
 // scalar). The result has a's shape. ok is false for other shapes.
-func binaryRows[T Float](a, b *Tensor, f func(x, y T) T, op byte, last []*Tensor) (y *Tensor, ok bool, err error) {
-	as, bs := a.shape, b.shape
+func binaryRows[T tensors.Float](a, b *tensors.Tensor, f func(x, y T) T, op byte, last []*tensors.Tensor) (y *tensors.Tensor, ok bool, err error) {
+	as, bs := a.Shape(), b.Shape()
 	if len(bs) > len(as) {
 		return nil, false, nil // the result has b's rank
 	}
@@ -161,7 +163,7 @@ func binaryRows[T Float](a, b *Tensor, f func(x, y T) T, op byte, last []*Tensor
 	if err != nil {
 		return nil, true, err
 	}
-	x, r := a.data.([]T), b.data.([]T)
+	x, r := a.Data().([]T), b.Data().([]T)
 	if len(dst) == 0 {
 		return out, true, nil
 	}
@@ -178,7 +180,7 @@ func binaryRows[T Float](a, b *Tensor, f func(x, y T) T, op byte, last []*Tensor
 }
 
 // binaryVec sets d[i] = f(x[i], r[i]), inlining the arithmetic op names.
-func binaryVec[T Float](d, x, r []T, f func(x, y T) T, op byte) {
+func binaryVec[T tensors.Float](d, x, r []T, f func(x, y T) T, op byte) {
 	d, x = d[:len(r)], x[:len(r)]
 	switch op {
 	case '+':
@@ -201,7 +203,7 @@ func binaryVec[T Float](d, x, r []T, f func(x, y T) T, op byte) {
 }
 
 // binaryScalar sets d[i] = f(x[i], v), inlining the arithmetic op names.
-func binaryScalar[T Float](d, x []T, v T, f func(x, y T) T, op byte) {
+func binaryScalar[T tensors.Float](d, x []T, v T, f func(x, y T) T, op byte) {
 	x = x[:len(d)]
 	switch op {
 	case '+':

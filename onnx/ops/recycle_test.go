@@ -4,9 +4,11 @@ import (
 	"math/rand/v2"
 	"slices"
 	"testing"
+
+	"github.com/onnxkit/onnxkit/onnx/tensors"
 )
 
-func randTensor(r *rand.Rand, shape ...int) *Tensor {
+func randTensor(r *rand.Rand, shape ...int) *tensors.Tensor {
 	n := 1
 	for _, d := range shape {
 		n *= d
@@ -15,7 +17,7 @@ func randTensor(r *rand.Rand, shape ...int) *Tensor {
 	for i := range data {
 		data[i] = float32(r.NormFloat64())
 	}
-	t, err := New(shape, data)
+	t, err := tensors.New(shape, data)
 	if err != nil {
 		panic(err)
 	}
@@ -54,17 +56,17 @@ func TestApplyRecycled(t *testing.T) {
 			if err != nil {
 				t.Fatalf("%v - %v: %v", c.a, c.b, err)
 			}
-			stale, _ := Alloc(Float32, want.Shape())
-			for i := range Data[float32](stale) {
-				Data[float32](stale)[i] = 1e9
+			stale, _ := tensors.Alloc(tensors.Float32, want.Shape())
+			for i := range tensors.Data[float32](stale) {
+				tensors.Data[float32](stale)[i] = 1e9
 			}
-			again, err := sub.ApplyRecycled(a, b, []*Tensor{stale})
+			again, err := sub.ApplyRecycled(a, b, []*tensors.Tensor{stale})
 			if err != nil {
 				t.Fatal(err)
 			}
-			for _, g := range []*Tensor{got, again} {
-				if !slices.Equal(g.Shape(), want.Shape()) || !slices.Equal(Data[float32](g), Data[float32](want)) {
-					t.Errorf("%v - %v (op %q): got %v %v, want %v %v", c.a, c.b, sub.Op, g, Data[float32](g), want, Data[float32](want))
+			for _, g := range []*tensors.Tensor{got, again} {
+				if !slices.Equal(g.Shape(), want.Shape()) || !slices.Equal(tensors.Data[float32](g), tensors.Data[float32](want)) {
+					t.Errorf("%v - %v (op %q): got %v %v, want %v %v", c.a, c.b, sub.Op, g, tensors.Data[float32](g), want, tensors.Data[float32](want))
 				}
 			}
 		}

@@ -3,6 +3,8 @@ package ops
 import (
 	"math"
 	"slices"
+
+	"github.com/onnxkit/onnxkit/onnx/tensors"
 )
 
 // Reductions over axes: ReduceSum, ReduceMean, ReduceMax.
@@ -49,47 +51,47 @@ func registerReduce(name string, attrVersions, inputVersions []int, r reducer) {
 			if err != nil {
 				return nil, err
 			}
-			return func(in []*Tensor) ([]*Tensor, error) {
+			return func(in []*tensors.Tensor) ([]*tensors.Tensor, error) {
 				x := in[0]
 				axes, err := args.axes.get(in, 1)
 				if err != nil {
 					return nil, err
 				}
 				if len(axes) == 0 && args.noop {
-					return []*Tensor{x}, nil
+					return []*tensors.Tensor{x}, nil
 				}
-				plan, err := planReduce(x.shape, axes, args.keepdims)
+				plan, err := planReduce(x.Shape(), axes, args.keepdims)
 				if err != nil {
 					return nil, err
 				}
 				y, err := r.apply(x, plan)
-				return []*Tensor{y}, err
+				return []*tensors.Tensor{y}, err
 			}, nil
 		},
-		Infer: func(n *Node, in []Type) ([]Type, error) {
+		Infer: func(n *Node, in []tensors.Type) ([]tensors.Type, error) {
 			x := in[0]
 			args, err := readReduceArgs(n, slices.Contains(inputVersions, n.Since))
 			axes, known := args.axes.static()
 			if err != nil || !known || !x.RankKnown {
-				return []Type{{DType: x.DType}}, nil
+				return []tensors.Type{{DType: x.DType}}, nil
 			}
 			if len(axes) == 0 && args.noop {
-				return []Type{x}, nil
+				return []tensors.Type{x}, nil
 			}
 			red, err := reducedAxes(len(x.Dims), axes)
 			if err != nil {
 				return nil, err
 			}
-			out := Type{DType: x.DType, RankKnown: true, Dims: []Dim{}}
+			out := tensors.Type{DType: x.DType, RankKnown: true, Dims: []tensors.Dim{}}
 			for i, d := range x.Dims {
 				switch {
 				case !red[i]:
 					out.Dims = append(out.Dims, d)
 				case args.keepdims:
-					out.Dims = append(out.Dims, Dim{Size: 1})
+					out.Dims = append(out.Dims, tensors.Dim{Size: 1})
 				}
 			}
-			return []Type{out}, nil
+			return []tensors.Type{out}, nil
 		},
 	})
 }
@@ -124,7 +126,7 @@ func reducedAxes(r int, axes []int) ([]bool, error) {
 		}
 		return red, nil
 	}
-	norm, err := NormalizeAxes(axes, r)
+	norm, err := tensors.NormalizeAxes(axes, r)
 	if err != nil {
 		return nil, err
 	}
@@ -149,7 +151,7 @@ func planReduce(shape []int, axes []int, keepdims bool) (*reducePlan, error) {
 	if err != nil {
 		return nil, err
 	}
-	st := Strides(shape)
+	st := tensors.Strides(shape)
 	p := &reducePlan{outShape: []int{}}
 	var keptDims, keptSt, redDims, redSt []int
 	for i, d := range shape {
@@ -164,7 +166,7 @@ func planReduce(shape []int, axes []int, keepdims bool) (*reducePlan, error) {
 		p.outShape = append(p.outShape, d)
 	}
 	p.base = strideOffsets(keptDims, keptSt)
-	dims, rst := coalesceStrides(redDims, redSt)
+	dims, rst := tensors.CoalesceStrides(redDims, redSt)
 	if len(dims) == 0 {
 		if slices.Contains(redDims, 0) {
 			p.offs = nil // an empty reduction
@@ -183,7 +185,7 @@ func planReduce(shape []int, axes []int, keepdims bool) (*reducePlan, error) {
 // strideOffsets lists, in row-major order, the offsets i0*strides[0] +
 // i1*strides[1] + ... of every index of dims.
 func strideOffsets(dims, strides []int) []int {
-	out := make([]int, dimsProd(dims))
+	out := make([]int, tensors.DimsProd(dims))
 	idx := make([]int, len(dims))
 	o := 0
 	for i := range out {
@@ -202,7 +204,7 @@ func strideOffsets(dims, strides []int) []int {
 }
 
 // reduceFunc reduces src[base+o+k*step] for o in offs and 0 <= k < n.
-type reduceFunc[T Numeric] func(src []T, base int, offs []int, n, step int) T
+type reduceFunc[T tensors.Numeric] func(src []T, base int, offs []int, n, step int) T
 
 // reducer holds a reduction instantiated for each numeric element type.
 type reducer struct {
@@ -218,45 +220,45 @@ type reducer struct {
 	u64 reduceFunc[uint64]
 }
 
-func (r reducer) apply(x *Tensor, p *reducePlan) (*Tensor, error) {
-	switch x.dtype {
-	case Float32:
+func (r reducer) apply(x *tensors.Tensor, p *reducePlan) (*tensors.Tensor, error) {
+	switch x.DType() {
+	case tensors.Float32:
 		return runReduce(x, p, r.f32)
-	case Float64:
+	case tensors.Float64:
 		return runReduce(x, p, r.f64)
-	case Int8:
+	case tensors.Int8:
 		return runReduce(x, p, r.i8)
-	case Int16:
+	case tensors.Int16:
 		return runReduce(x, p, r.i16)
-	case Int32:
+	case tensors.Int32:
 		return runReduce(x, p, r.i32)
-	case Int64:
+	case tensors.Int64:
 		return runReduce(x, p, r.i64)
-	case Uint8:
+	case tensors.Uint8:
 		return runReduce(x, p, r.u8)
-	case Uint16:
+	case tensors.Uint16:
 		return runReduce(x, p, r.u16)
-	case Uint32:
+	case tensors.Uint32:
 		return runReduce(x, p, r.u32)
-	case Uint64:
+	case tensors.Uint64:
 		return runReduce(x, p, r.u64)
 	}
-	return nil, ErrDType("input", x.dtype, Float32, Float64, Int8, Int16, Int32, Int64, Uint8, Uint16, Uint32, Uint64)
+	return nil, tensors.ErrDType("input", x.DType(), tensors.Float32, tensors.Float64, tensors.Int8, tensors.Int16, tensors.Int32, tensors.Int64, tensors.Uint8, tensors.Uint16, tensors.Uint32, tensors.Uint64)
 }
 
-func runReduce[T Numeric](x *Tensor, p *reducePlan, f reduceFunc[T]) (*Tensor, error) {
-	out, dst, err := Make[T](p.outShape)
+func runReduce[T tensors.Numeric](x *tensors.Tensor, p *reducePlan, f reduceFunc[T]) (*tensors.Tensor, error) {
+	out, dst, err := tensors.Make[T](p.outShape)
 	if err != nil {
 		return nil, err
 	}
-	src := Data[T](x)
+	src := tensors.Data[T](x)
 	for i, b := range p.base {
 		dst[i] = f(src, b, p.offs, p.n, p.step)
 	}
 	return out, nil
 }
 
-func sumOf[T, A Numeric](src []T, base int, offs []int, n, step int) A {
+func sumOf[T, A tensors.Numeric](src []T, base int, offs []int, n, step int) A {
 	var acc A
 	for _, o := range offs {
 		s := base + o
@@ -273,11 +275,11 @@ func sumOf[T, A Numeric](src []T, base int, offs []int, n, step int) A {
 	return acc
 }
 
-func reduceSum[T, A Numeric](src []T, base int, offs []int, n, step int) T {
+func reduceSum[T, A tensors.Numeric](src []T, base int, offs []int, n, step int) T {
 	return T(sumOf[T, A](src, base, offs, n, step))
 }
 
-func reduceMean[T, A Numeric](src []T, base int, offs []int, n, step int) T {
+func reduceMean[T, A tensors.Numeric](src []T, base int, offs []int, n, step int) T {
 	count := len(offs) * n
 	if count == 0 {
 		return 0 // as onnxruntime (numpy would give NaN)
@@ -285,7 +287,7 @@ func reduceMean[T, A Numeric](src []T, base int, offs []int, n, step int) T {
 	return T(sumOf[T, A](src, base, offs, n, step) / A(count))
 }
 
-func reduceMax[T Numeric](src []T, base int, offs []int, n, step int) T {
+func reduceMax[T tensors.Numeric](src []T, base int, offs []int, n, step int) T {
 	acc := lowestValue[T]()
 	for _, o := range offs {
 		s := base + o
@@ -302,7 +304,7 @@ func reduceMax[T Numeric](src []T, base int, offs []int, n, step int) T {
 }
 
 // lowestValue returns the smallest value of T (-Inf for floats).
-func lowestValue[T Numeric]() T {
+func lowestValue[T tensors.Numeric]() T {
 	var z T
 	var v any
 	switch any(z).(type) {

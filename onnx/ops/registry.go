@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/onnxkit/onnxkit/onnx/onnxpb"
+	"github.com/onnxkit/onnxkit/onnx/tensors"
 )
 
 // Kernel computes a prepared node's outputs from its inputs.
@@ -16,7 +17,7 @@ import (
 // (extra entries and entries for omitted outputs are ignored). Kernels must
 // not modify their inputs (see Tensor) and must be safe to call from many
 // goroutines at once: whatever Prepare captured is read-only.
-type Kernel func(in []*Tensor) ([]*Tensor, error)
+type Kernel func(in []*tensors.Tensor) ([]*tensors.Tensor, error)
 
 // Op registers the implementation of one operator for one or more of its
 // versions.
@@ -45,7 +46,7 @@ type Op struct {
 	// may leave anything unknown, return fewer types than outputs, and use
 	// n.Const. An error means the node can never run (e.g. static shapes
 	// that cannot broadcast) and fails the load.
-	Infer func(n *Node, in []Type) ([]Type, error)
+	Infer func(n *Node, in []tensors.Type) ([]tensors.Type, error)
 	// Volatile marks operators whose output is not a function of their
 	// inputs (RandomNormal, Bernoulli, ...); they are never evaluated at
 	// load time even when all their inputs are constant.
@@ -141,10 +142,10 @@ func Lookup(domain, opType string, opset int) (*Op, int, error) {
 			return op, s.since, nil
 		}
 		if len(have) == 0 {
-			return nil, 0, fmt.Errorf("operator %s (version %d, in effect at %s opset %d) is not implemented: %w", opType, s.since, dn, opset, ErrUnsupported)
+			return nil, 0, fmt.Errorf("operator %s (version %d, in effect at %s opset %d) is not implemented: %w", opType, s.since, dn, opset, tensors.ErrUnsupported)
 		}
 		return nil, 0, fmt.Errorf("operator %s version %d (in effect at %s opset %d) is not implemented; implemented versions: %s: %w",
-			opType, s.since, dn, opset, joinInts(have), ErrUnsupported)
+			opType, s.since, dn, opset, joinInts(have), tensors.ErrUnsupported)
 	}
 	for i := len(have) - 1; i >= 0; i-- {
 		if have[i] <= opset {
@@ -152,10 +153,10 @@ func Lookup(domain, opType string, opset int) (*Op, int, error) {
 		}
 	}
 	if len(have) == 0 {
-		return nil, 0, fmt.Errorf("operator %s of domain %s is not implemented: %w", opType, dn, ErrUnsupported)
+		return nil, 0, fmt.Errorf("operator %s of domain %s is not implemented: %w", opType, dn, tensors.ErrUnsupported)
 	}
 	return nil, 0, fmt.Errorf("operator %s of domain %s is not implemented at opset %d; implemented versions: %s: %w",
-		opType, dn, opset, joinInts(have), ErrUnsupported)
+		opType, dn, opset, joinInts(have), tensors.ErrUnsupported)
 }
 
 func joinInts(v []int) string {
@@ -226,7 +227,7 @@ func (n *Node) HasOutput(i int) bool { return i >= 0 && i < len(n.Outputs) && n.
 // subgraph), else nil. Prepare may use it to do work once (e.g. a Reshape
 // whose shape is constant); the kernel still receives the value in its
 // inputs.
-func (n *Node) Const(i int) *Tensor {
+func (n *Node) Const(i int) *tensors.Tensor {
 	if !n.HasInput(i) || n.env.Const == nil {
 		return nil
 	}
@@ -237,9 +238,9 @@ func (n *Node) Const(i int) *Tensor {
 // comes from checked graph input declarations and from the operators'
 // Infer functions; treat it as a hint for choosing a strategy, and keep
 // kernels checking what memory safety depends on.
-func (n *Node) InputType(i int) Type {
+func (n *Node) InputType(i int) tensors.Type {
 	if !n.HasInput(i) || n.env.Type == nil {
-		return Type{}
+		return tensors.Type{}
 	}
 	return n.env.Type(n.Inputs[i])
 }
@@ -252,11 +253,11 @@ type Env struct {
 	// Index is the node's position in its graph.
 	Index int
 	// Const returns the value of a value name known at load time, or nil.
-	Const func(name string) *Tensor
+	Const func(name string) *tensors.Tensor
 	// Type returns the static type of a value name.
-	Type func(name string) Type
+	Type func(name string) tensors.Type
 	// Decode converts TENSOR attributes (nil: FromProto).
-	Decode func(*onnxpb.TensorProto) (*Tensor, error)
+	Decode func(*onnxpb.TensorProto) (*tensors.Tensor, error)
 }
 
 // Compiled is a node ready to run.
@@ -322,7 +323,7 @@ func Compile(np *onnxpb.NodeProto, env Env) (*Compiled, error) {
 		return nil, fmt.Errorf("%s version %d: Prepare returned no kernel", n.Type, since)
 	}
 	if un := attrs.Unread(); len(un) > 0 {
-		return nil, fmt.Errorf("attribute %q is not supported by onnxkit's %s version %d: %w", un[0], n.Type, since, ErrUnsupported)
+		return nil, fmt.Errorf("attribute %q is not supported by onnxkit's %s version %d: %w", un[0], n.Type, since, tensors.ErrUnsupported)
 	}
 	return &Compiled{Node: n, Op: op, Kernel: kernel, Recycling: n.recycling, WithRelu: n.withRelu}, nil
 }
@@ -354,8 +355,8 @@ const maxVariadic = 2147483647
 
 // Infer runs the operator's static type inference if it has one. The
 // result has one Type per node output (unknown where Infer says nothing).
-func (c *Compiled) Infer(in []Type) ([]Type, error) {
-	out := make([]Type, len(c.Node.Outputs))
+func (c *Compiled) Infer(in []tensors.Type) ([]tensors.Type, error) {
+	out := make([]tensors.Type, len(c.Node.Outputs))
 	if c.Op.Infer == nil {
 		return out, nil
 	}

@@ -8,6 +8,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/onnxkit/onnxkit/onnx/onnxpb"
+	"github.com/onnxkit/onnxkit/onnx/tensors"
 )
 
 func TestLookupResolvesVersions(t *testing.T) {
@@ -55,7 +56,7 @@ func TestLookupErrors(t *testing.T) {
 				t.Errorf("Lookup(%q, %s, %d): %q lacks %q", c.domain, c.op, c.opset, err, w)
 			}
 		}
-		if errors.Is(err, ErrUnsupported) != c.unsupported {
+		if errors.Is(err, tensors.ErrUnsupported) != c.unsupported {
 			t.Errorf("Lookup(%q, %s, %d): ErrUnsupported = %v, want %v", c.domain, c.op, c.opset, !c.unsupported, c.unsupported)
 		}
 	}
@@ -74,7 +75,7 @@ func TestLookupRefusesStaleVersion(t *testing.T) {
 		t.Errorf("opset 4: %d %v", v, err)
 	}
 	_, _, err := Lookup(domain, "Thing", 5)
-	if err == nil || !strings.Contains(err.Error(), "implemented versions: 1") || !errors.Is(err, ErrUnsupported) {
+	if err == nil || !strings.Contains(err.Error(), "implemented versions: 1") || !errors.Is(err, tensors.ErrUnsupported) {
 		t.Errorf("opset 5: %v", err)
 	}
 }
@@ -179,7 +180,7 @@ func TestAttrs(t *testing.T) {
 
 	b, _ := NewAttrs([]*onnxpb.AttributeProto{attr("mode", onnxpb.AttributeProto_STRING, func(a *onnxpb.AttributeProto) { a.S = []byte("wrap") })}, nil)
 	b.Enum("mode", "constant", "constant", "edge")
-	if err := b.Err(); !errors.Is(err, ErrUnsupported) || !strings.Contains(err.Error(), "wrap") {
+	if err := b.Err(); !errors.Is(err, tensors.ErrUnsupported) || !strings.Contains(err.Error(), "wrap") {
 		t.Errorf("Enum: %v", err)
 	}
 	c, _ := NewAttrs(nil, nil)
@@ -217,7 +218,7 @@ func TestCompileChecks(t *testing.T) {
 		{"legacy attr ignored", node("Relu", []string{"a"}, []string{"y"}, attr("consumed_inputs", onnxpb.AttributeProto_INTS, nil)), Env{Opset: 1}, "", false},
 		{"shape start at 13", node("Shape", []string{"a"}, []string{"y"}, attr("start", onnxpb.AttributeProto_INT, nil)), env, `attribute "start" is not defined for Shape version 13`, false},
 		{"sparse constant", node("Constant", nil, []string{"y"}, attr("sparse_value", onnxpb.AttributeProto_SPARSE_TENSOR, nil)), env, "sparse", true},
-		{"reshape bad const spec", node("Reshape", []string{"x", "s"}, []string{"y"}), Env{Opset: 13, Const: func(string) *Tensor { return Vector[int64](-1, -1) }}, "more than one -1", false},
+		{"reshape bad const spec", node("Reshape", []string{"x", "s"}, []string{"y"}), Env{Opset: 13, Const: func(string) *tensors.Tensor { return tensors.Vector[int64](-1, -1) }}, "more than one -1", false},
 	}
 	for _, c := range cases {
 		_, err := Compile(c.np, c.env)
@@ -229,7 +230,7 @@ func TestCompileChecks(t *testing.T) {
 		}
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: err %v, want %q", c.name, err, c.want)
-		} else if errors.Is(err, ErrUnsupported) != c.uns {
+		} else if errors.Is(err, tensors.ErrUnsupported) != c.uns {
 			t.Errorf("%s: ErrUnsupported = %v", c.name, !c.uns)
 		}
 	}
@@ -243,13 +244,13 @@ func TestUnreadAttributeRejected(t *testing.T) {
 	defer delete(registry, k)
 	Register(Op{Domain: domain, Type: "Lazy", Since: []int{1}, Prepare: func(n *Node) (Kernel, error) {
 		n.Attrs.Int("used", 0)
-		return func(in []*Tensor) ([]*Tensor, error) { return in, nil }, nil
+		return func(in []*tensors.Tensor) ([]*tensors.Tensor, error) { return in, nil }, nil
 	}})
 	np := &onnxpb.NodeProto{OpType: "Lazy", Domain: domain, Input: []string{"x"}, Output: []string{"y"}, Attribute: []*onnxpb.AttributeProto{
 		attr("used", onnxpb.AttributeProto_INT, nil), attr("forgotten", onnxpb.AttributeProto_INT, nil),
 	}}
 	_, err := Compile(np, Env{Opset: 1})
-	if err == nil || !strings.Contains(err.Error(), `"forgotten" is not supported`) || !errors.Is(err, ErrUnsupported) {
+	if err == nil || !strings.Contains(err.Error(), `"forgotten" is not supported`) || !errors.Is(err, tensors.ErrUnsupported) {
 		t.Errorf("err %v", err)
 	}
 }

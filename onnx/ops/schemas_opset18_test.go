@@ -4,6 +4,8 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/onnxkit/onnxkit/onnx/tensors"
 )
 
 // opset18Changed are the ai.onnx operators that got a new version at
@@ -40,7 +42,7 @@ func TestOpset18Schemas(t *testing.T) {
 		switch {
 		case err == nil && since != 18:
 			t.Errorf("%s at opset 18 resolves to version %d", op, since)
-		case err != nil && (!errors.Is(err, ErrUnsupported) || !strings.Contains(err.Error(), "version 18")):
+		case err != nil && (!errors.Is(err, tensors.ErrUnsupported) || !strings.Contains(err.Error(), "version 18")):
 			t.Errorf("%s at opset 18: %v (want an unsupported error naming version 18)", op, err)
 		}
 	}
@@ -93,7 +95,7 @@ func TestLookupShapeOpVersions(t *testing.T) {
 		}
 	}
 	// Tile-1 (single axis) is not implemented.
-	if _, _, err := Lookup("", "Tile", 5); err == nil || !errors.Is(err, ErrUnsupported) {
+	if _, _, err := Lookup("", "Tile", 5); err == nil || !errors.Is(err, tensors.ErrUnsupported) {
 		t.Errorf("Tile at opset 5: %v", err)
 	}
 }

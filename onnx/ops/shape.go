@@ -1,6 +1,10 @@
 package ops
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/onnxkit/onnxkit/onnx/tensors"
+)
 
 // Shape manipulation: Shape, Reshape.
 
@@ -14,22 +18,22 @@ func init() {
 				start = n.Attrs.Int("start", 0)
 				end = n.Attrs.Int("end", end)
 			}
-			return func(in []*Tensor) ([]*Tensor, error) {
+			return func(in []*tensors.Tensor) ([]*tensors.Tensor, error) {
 				s := in[0].Shape()
 				lo, hi := shapeSlice(len(s), start, end)
 				dims := make([]int64, hi-lo)
 				for i := range dims {
 					dims[i] = int64(s[lo+i])
 				}
-				return []*Tensor{Vector(dims...)}, nil
+				return []*tensors.Tensor{tensors.Vector(dims...)}, nil
 			}, nil
 		},
-		Infer: func(n *Node, in []Type) ([]Type, error) {
+		Infer: func(n *Node, in []tensors.Type) ([]tensors.Type, error) {
 			if !in[0].RankKnown {
-				return []Type{{DType: Int64, RankKnown: true, Dims: []Dim{UnknownDim}}}, nil
+				return []tensors.Type{{DType: tensors.Int64, RankKnown: true, Dims: []tensors.Dim{tensors.UnknownDim}}}, nil
 			}
 			lo, hi := shapeSlice(len(in[0].Dims), n.Attrs.Int("start", 0), n.Attrs.Int("end", len(in[0].Dims)))
-			return []Type{KnownType(Int64, []int{hi - lo})}, nil
+			return []tensors.Type{tensors.KnownType(tensors.Int64, []int{hi - lo})}, nil
 		},
 	})
 
@@ -84,10 +88,10 @@ func prepareReshape(n *Node) (Kernel, error) {
 		}
 	}
 	var memo shapeMemo // target for the last input shape and spec
-	return n.Recycling(func(in, last []*Tensor) ([]*Tensor, error) {
+	return n.Recycling(func(in, last []*tensors.Tensor) ([]*tensors.Tensor, error) {
 		var dyn []int64 // the spec input's values, when it has int64 ones
 		if fixed == nil {
-			dyn, _ = in[1].data.([]int64)
+			dyn, _ = in[1].Data().([]int64)
 		}
 		if fixed != nil || dyn != nil {
 			if shape := memo.get(in[0].Shape(), dyn); shape != nil {
@@ -118,14 +122,14 @@ func prepareReshape(n *Node) (Kernel, error) {
 }
 
 // reshapeSpec reads Reshape's shape input, a 1-D integer tensor.
-func reshapeSpec(t *Tensor) ([]int64, error) {
+func reshapeSpec(t *tensors.Tensor) ([]int64, error) {
 	if t.Rank() != 1 {
 		return nil, fmt.Errorf("shape input must be 1-D, got %v", t)
 	}
-	if t.DType() != Int64 {
-		return nil, ErrDType("shape input", t.DType(), Int64)
+	if t.DType() != tensors.Int64 {
+		return nil, tensors.ErrDType("shape input", t.DType(), tensors.Int64)
 	}
-	return AsInt64s(t)
+	return tensors.AsInt64s(t)
 }
 
 func checkReshapeSpec(spec []int64, allowZero bool) error {
@@ -154,7 +158,7 @@ func checkReshapeSpec(spec []int64, allowZero bool) error {
 // index (unless allowZero, when it means an empty dimension), and one -1 is
 // inferred from the element count.
 func ReshapeTarget(in []int, spec []int64, allowZero bool) ([]int, error) {
-	total, err := NumElements(in)
+	total, err := tensors.NumElements(in)
 	if err != nil {
 		return nil, err
 	}
@@ -167,31 +171,31 @@ func ReshapeTarget(in []int, spec []int64, allowZero bool) ([]int, error) {
 			continue
 		case d == 0 && !allowZero:
 			if i >= len(in) {
-				return nil, fmt.Errorf("shape %v: 0 at index %d copies a dimension the input %v does not have", spec, i, FormatShape(in))
+				return nil, fmt.Errorf("shape %v: 0 at index %d copies a dimension the input %v does not have", spec, i, tensors.FormatShape(in))
 			}
 			out[i] = in[i]
-		case d < 0 || int64(int(d)) != d || d > MaxElements:
+		case d < 0 || int64(int(d)) != d || d > tensors.MaxElements:
 			return nil, fmt.Errorf("shape %v: invalid dimension %d", spec, d)
 		default:
 			out[i] = int(d)
 		}
-		if out[i] != 0 && known > MaxElements/out[i] {
-			return nil, fmt.Errorf("cannot reshape %v to %v: too many elements", FormatShape(in), spec)
+		if out[i] != 0 && known > tensors.MaxElements/out[i] {
+			return nil, fmt.Errorf("cannot reshape %v to %v: too many elements", tensors.FormatShape(in), spec)
 		}
 		known *= out[i]
 	}
 	if inferAt >= 0 {
 		if known == 0 || total%known != 0 {
-			return nil, fmt.Errorf("cannot reshape %v (%d elements) to %v", FormatShape(in), total, spec)
+			return nil, fmt.Errorf("cannot reshape %v (%d elements) to %v", tensors.FormatShape(in), total, spec)
 		}
 		out[inferAt] = total / known
 	} else if known != total {
-		return nil, fmt.Errorf("cannot reshape %v (%d elements) to %v (%d elements)", FormatShape(in), total, spec, known)
+		return nil, fmt.Errorf("cannot reshape %v (%d elements) to %v (%d elements)", tensors.FormatShape(in), total, spec, known)
 	}
 	return out, nil
 }
 
-func inferReshape(n *Node, in []Type) ([]Type, error) {
+func inferReshape(n *Node, in []tensors.Type) ([]tensors.Type, error) {
 	var spec []int64
 	allowZero := n.Since >= 14 && n.Attrs.Bool("allowzero", false)
 	if n.Since == 1 {
@@ -199,37 +203,37 @@ func inferReshape(n *Node, in []Type) ([]Type, error) {
 			spec = append(spec, int64(d))
 		}
 	} else if c := n.Const(1); c != nil {
-		spec, _ = AsInt64s(c)
+		spec, _ = tensors.AsInt64s(c)
 	}
 	x := in[0]
 	if spec == nil {
-		t := Type{DType: x.DType}
+		t := tensors.Type{DType: x.DType}
 		if n.Since > 1 && in[1].RankKnown && len(in[1].Dims) == 1 && in[1].Dims[0].Known() {
 			t.RankKnown = true
-			t.Dims = make([]Dim, in[1].Dims[0].Size)
+			t.Dims = make([]tensors.Dim, in[1].Dims[0].Size)
 			for i := range t.Dims {
-				t.Dims[i] = UnknownDim
+				t.Dims[i] = tensors.UnknownDim
 			}
 		}
-		return []Type{t}, nil
+		return []tensors.Type{t}, nil
 	}
 	if s, ok := x.Shape(); ok {
 		out, err := ReshapeTarget(s, spec, allowZero)
 		if err != nil {
 			return nil, err
 		}
-		return []Type{KnownType(x.DType, out)}, nil
+		return []tensors.Type{tensors.KnownType(x.DType, out)}, nil
 	}
-	t := Type{DType: x.DType, RankKnown: true, Dims: make([]Dim, len(spec))}
+	t := tensors.Type{DType: x.DType, RankKnown: true, Dims: make([]tensors.Dim, len(spec))}
 	for i, d := range spec {
 		switch {
 		case d > 0 || (d == 0 && allowZero):
-			t.Dims[i] = Dim{Size: int(d)}
+			t.Dims[i] = tensors.Dim{Size: int(d)}
 		case d == 0 && x.RankKnown && i < len(x.Dims):
 			t.Dims[i] = x.Dims[i]
 		default:
-			t.Dims[i] = UnknownDim
+			t.Dims[i] = tensors.UnknownDim
 		}
 	}
-	return []Type{t}, nil
+	return []tensors.Type{t}, nil
 }

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"slices"
 	"sync/atomic"
+
+	"github.com/onnxkit/onnxkit/onnx/tensors"
 )
 
 // Shape operators that only rearrange or replicate elements: Flatten,
@@ -51,28 +53,28 @@ func prepareFlatten(n *Node) (Kernel, error) {
 		return nil, fmt.Errorf("negative axis %d needs Flatten version 11", axis)
 	}
 	since := n.Since
-	return n.Recycling(func(in, last []*Tensor) ([]*Tensor, error) {
+	return n.Recycling(func(in, last []*tensors.Tensor) ([]*tensors.Tensor, error) {
 		x := in[0]
 		a, err := flattenAxis(axis, since, x.Rank())
 		if err != nil {
 			return nil, err
 		}
-		shape := [2]int{dimsProd(x.shape[:a]), dimsProd(x.shape[a:])}
+		shape := [2]int{tensors.DimsProd(x.Shape()[:a]), tensors.DimsProd(x.Shape()[a:])}
 		y, err := RecycleView(last, 0, x, shape[:])
 		return Result(last, y), err
 	}), nil
 }
 
-func inferFlatten(n *Node, in []Type) ([]Type, error) {
+func inferFlatten(n *Node, in []tensors.Type) ([]tensors.Type, error) {
 	x := in[0]
 	if !x.RankKnown {
-		return []Type{rankType(x.DType, 2)}, nil
+		return []tensors.Type{tensors.RankType(x.DType, 2)}, nil
 	}
 	a, err := flattenAxis(n.Attrs.Int("axis", 1), n.Since, len(x.Dims))
 	if err != nil {
 		return nil, err
 	}
-	return []Type{{DType: x.DType, RankKnown: true, Dims: []Dim{staticDimsProduct(x.Dims[:a]), staticDimsProduct(x.Dims[a:])}}}, nil
+	return []tensors.Type{{DType: x.DType, RankKnown: true, Dims: []tensors.Dim{tensors.StaticDimsProduct(x.Dims[:a]), tensors.StaticDimsProduct(x.Dims[a:])}}}, nil
 }
 
 // ---- Transpose
@@ -88,12 +90,12 @@ func prepareTranspose(n *Node) (Kernel, error) {
 		}
 	}
 	var memo atomic.Pointer[transposePlan] // for the last input shape
-	return n.Recycling(func(in, last []*Tensor) ([]*Tensor, error) {
+	return n.Recycling(func(in, last []*tensors.Tensor) ([]*tensors.Tensor, error) {
 		x := in[0]
 		tp := memo.Load()
-		if tp == nil || !slices.Equal(tp.in, x.shape) {
+		if tp == nil || !slices.Equal(tp.in, x.Shape()) {
 			var err error
-			if tp, err = planTranspose(x.shape, perm); err != nil {
+			if tp, err = planTranspose(x.Shape(), perm); err != nil {
 				return nil, err
 			}
 			memo.Store(tp)
@@ -122,21 +124,21 @@ func planTranspose(shape, perm []int) (*transposePlan, error) {
 		}
 	}
 	if len(perm) != r {
-		return nil, fmt.Errorf("perm %v has %d entries for an input of rank %d (%v)", perm, len(perm), r, FormatShape(shape))
+		return nil, fmt.Errorf("perm %v has %d entries for an input of rank %d (%v)", perm, len(perm), r, tensors.FormatShape(shape))
 	}
 	if err := checkPerm(perm); err != nil {
 		return nil, err
 	}
-	xs := Strides(shape)
+	xs := tensors.Strides(shape)
 	tp := &transposePlan{in: slices.Clone(shape), out: make([]int, r)}
 	st := make([]int, r)
 	for i, p := range perm {
 		tp.out[i], st[i] = shape[p], xs[p]
 	}
-	if _, err := NumElements(tp.out); err != nil {
+	if _, err := tensors.NumElements(tp.out); err != nil {
 		return nil, err
 	}
-	tp.dims, tp.st = coalesceStrides(tp.out, st)
+	tp.dims, tp.st = tensors.CoalesceStrides(tp.out, st)
 	tp.view = len(tp.dims) == 0 || (len(tp.dims) == 1 && tp.st[0] == 1)
 	return tp, nil
 }
@@ -144,19 +146,19 @@ func planTranspose(shape, perm []int) (*transposePlan, error) {
 // run transposes x, writing into last[0] when it can (see Recycle; a
 // plan's output is always a view or always a copy, so last[0] was made the
 // same way).
-func (tp *transposePlan) run(x *Tensor, last []*Tensor) (*Tensor, error) {
+func (tp *transposePlan) run(x *tensors.Tensor, last []*tensors.Tensor) (*tensors.Tensor, error) {
 	if tp.view || x.Len() == 0 {
 		return RecycleView(last, 0, x, tp.out)
 	}
-	mv, err := moverFor(x.dtype)
+	mv, err := tensors.MoverFor(x.DType())
 	if err != nil {
 		return nil, err
 	}
-	y, err := RecycleAlloc(last, 0, x.dtype, tp.out)
+	y, err := RecycleAlloc(last, 0, x.DType(), tp.out)
 	if err != nil {
 		return nil, err
 	}
-	copyStrided(mv, y.data, x.data, 0, x.Len(), tp.dims, tp.st)
+	tensors.CopyStrided(mv, y.Data(), x.Data(), 0, x.Len(), tp.dims, tp.st)
 	return y, nil
 }
 
@@ -174,7 +176,7 @@ func checkPerm(perm []int) error {
 
 // Transpose returns x with its axes permuted: output axis i is input axis
 // perm[i]. A nil perm reverses the axes.
-func Transpose(x *Tensor, perm []int) (*Tensor, error) {
+func Transpose(x *tensors.Tensor, perm []int) (*tensors.Tensor, error) {
 	r := x.Rank()
 	if perm == nil {
 		perm = make([]int, r)
@@ -188,22 +190,22 @@ func Transpose(x *Tensor, perm []int) (*Tensor, error) {
 	if err := checkPerm(perm); err != nil {
 		return nil, err
 	}
-	xs := Strides(x.shape)
-	v := stridedView{shape: make([]int, r), strides: make([]int, r)}
+	xs := tensors.Strides(x.Shape())
+	v := tensors.StridedView{Shape: make([]int, r), Strides: make([]int, r)}
 	for i, p := range perm {
-		v.shape[i], v.strides[i] = x.shape[p], xs[p]
+		v.Shape[i], v.Strides[i] = x.Shape()[p], xs[p]
 	}
-	return v.materialize(x, nil)
+	return v.Materialize(x, nil)
 }
 
-func inferTranspose(n *Node, in []Type) ([]Type, error) {
+func inferTranspose(n *Node, in []tensors.Type) ([]tensors.Type, error) {
 	x := in[0]
 	perm := n.Attrs.Ints("perm", nil)
 	if !x.RankKnown {
 		if perm != nil {
-			return []Type{rankType(x.DType, len(perm))}, nil
+			return []tensors.Type{tensors.RankType(x.DType, len(perm))}, nil
 		}
-		return []Type{{DType: x.DType}}, nil
+		return []tensors.Type{{DType: x.DType}}, nil
 	}
 	r := len(x.Dims)
 	if perm == nil {
@@ -215,11 +217,11 @@ func inferTranspose(n *Node, in []Type) ([]Type, error) {
 	if len(perm) != r {
 		return nil, fmt.Errorf("perm %v has %d entries for an input of type %v", perm, len(perm), x)
 	}
-	out := Type{DType: x.DType, RankKnown: true, Dims: make([]Dim, r)}
+	out := tensors.Type{DType: x.DType, RankKnown: true, Dims: make([]tensors.Dim, r)}
 	for i, p := range perm {
 		out.Dims[i] = x.Dims[p]
 	}
-	return []Type{out}, nil
+	return []tensors.Type{out}, nil
 }
 
 // ---- Squeeze and Unsqueeze
@@ -244,18 +246,18 @@ func readAxesArg(n *Node, fromInput bool, input int) (axesArg, error) {
 		return axesArg{}, nil
 	}
 	if c := n.Const(input); c != nil {
-		v, err := readIntsInput(c, "axes")
+		v, err := tensors.ReadIntsInput(c, "axes")
 		if err != nil {
 			return axesArg{}, err
 		}
-		a, err := toInts(v)
+		a, err := tensors.ToInts(v)
 		return axesArg{fixed: a, present: true}, err
 	}
 	return axesArg{present: true, dynamic: true}, nil
 }
 
 // get returns the axes for one run.
-func (a axesArg) get(in []*Tensor, input int) ([]int, error) {
+func (a axesArg) get(in []*tensors.Tensor, input int) ([]int, error) {
 	if !a.dynamic {
 		return a.fixed, nil
 	}
@@ -263,11 +265,11 @@ func (a axesArg) get(in []*Tensor, input int) ([]int, error) {
 	if t == nil {
 		return nil, fmt.Errorf("axes input is missing")
 	}
-	v, err := readIntsInput(t, "axes")
+	v, err := tensors.ReadIntsInput(t, "axes")
 	if err != nil {
 		return nil, err
 	}
-	return toInts(v)
+	return tensors.ToInts(v)
 }
 
 // static returns the axes if known at load time.
@@ -290,13 +292,13 @@ func squeezeShape(shape []int, axes []int) ([]int, error) {
 			drop[i] = d == 1
 		}
 	} else {
-		norm, err := NormalizeAxes(axes, len(shape))
+		norm, err := tensors.NormalizeAxes(axes, len(shape))
 		if err != nil {
 			return nil, err
 		}
 		for _, a := range norm {
 			if shape[a] != 1 {
-				return nil, fmt.Errorf("cannot squeeze axis %d of shape %v: size %d is not 1", a, FormatShape(shape), shape[a])
+				return nil, fmt.Errorf("cannot squeeze axis %d of shape %v: size %d is not 1", a, tensors.FormatShape(shape), shape[a])
 			}
 			drop[a] = true
 		}
@@ -310,26 +312,26 @@ func squeezeShape(shape []int, axes []int) ([]int, error) {
 	return out, nil
 }
 
-func inferSqueeze(n *Node, in []Type) ([]Type, error) {
+func inferSqueeze(n *Node, in []tensors.Type) ([]tensors.Type, error) {
 	x := in[0]
 	axes, err := readAxesArg(n, n.Since >= 13, 1)
 	ax, ok := axes.static()
 	if err != nil || !ok || !x.RankKnown {
-		return []Type{{DType: x.DType}}, nil
+		return []tensors.Type{{DType: x.DType}}, nil
 	}
-	out := Type{DType: x.DType, RankKnown: true, Dims: []Dim{}}
+	out := tensors.Type{DType: x.DType, RankKnown: true, Dims: []tensors.Dim{}}
 	if len(ax) == 0 {
 		for _, d := range x.Dims {
 			switch {
 			case !d.Known():
-				return []Type{{DType: x.DType}}, nil // might be 1
+				return []tensors.Type{{DType: x.DType}}, nil // might be 1
 			case d.Size != 1:
 				out.Dims = append(out.Dims, d)
 			}
 		}
-		return []Type{out}, nil
+		return []tensors.Type{out}, nil
 	}
-	norm, err := NormalizeAxes(ax, len(x.Dims))
+	norm, err := tensors.NormalizeAxes(ax, len(x.Dims))
 	if err != nil {
 		return nil, err
 	}
@@ -342,7 +344,7 @@ func inferSqueeze(n *Node, in []Type) ([]Type, error) {
 		}
 		out.Dims = append(out.Dims, d)
 	}
-	return []Type{out}, nil
+	return []tensors.Type{out}, nil
 }
 
 func prepareUnsqueeze(n *Node) (Kernel, error) {
@@ -363,7 +365,7 @@ func prepareUnsqueeze(n *Node) (Kernel, error) {
 // unsqueezeInserted returns, for an output of rank, which axes are the
 // inserted size-1 axes.
 func unsqueezeInserted(rank int, axes []int) ([]bool, error) {
-	norm, err := NormalizeAxes(axes, rank)
+	norm, err := tensors.NormalizeAxes(axes, rank)
 	if err != nil {
 		return nil, err
 	}
@@ -393,28 +395,28 @@ func unsqueezeShape(shape []int, axes []int) ([]int, error) {
 	return out, nil
 }
 
-func inferUnsqueeze(n *Node, in []Type) ([]Type, error) {
+func inferUnsqueeze(n *Node, in []tensors.Type) ([]tensors.Type, error) {
 	x := in[0]
 	axes, err := readAxesArg(n, n.Since >= 13, 1)
 	ax, ok := axes.static()
 	if err != nil || !ok || !x.RankKnown {
-		return []Type{{DType: x.DType}}, nil
+		return []tensors.Type{{DType: x.DType}}, nil
 	}
 	ins, err := unsqueezeInserted(len(x.Dims)+len(ax), ax)
 	if err != nil {
 		return nil, err
 	}
-	out := Type{DType: x.DType, RankKnown: true, Dims: make([]Dim, len(ins))}
+	out := tensors.Type{DType: x.DType, RankKnown: true, Dims: make([]tensors.Dim, len(ins))}
 	j := 0
 	for i := range ins {
 		if ins[i] {
-			out.Dims[i] = Dim{Size: 1}
+			out.Dims[i] = tensors.Dim{Size: 1}
 		} else {
 			out.Dims[i] = x.Dims[j]
 			j++
 		}
 	}
-	return []Type{out}, nil
+	return []tensors.Type{out}, nil
 }
 
 // ---- Expand
@@ -428,7 +430,7 @@ func prepareExpand(n *Node) (Kernel, error) {
 		}
 		fixed = s
 	}
-	return func(in []*Tensor) ([]*Tensor, error) {
+	return func(in []*tensors.Tensor) ([]*tensors.Tensor, error) {
 		shape := fixed
 		if shape == nil {
 			var err error
@@ -437,21 +439,21 @@ func prepareExpand(n *Node) (Kernel, error) {
 			}
 		}
 		y, err := Expand(in[0], shape)
-		return []*Tensor{y}, err
+		return []*tensors.Tensor{y}, err
 	}, nil
 }
 
 // shapeInput reads a 1-D integer tensor of dimensions (Expand's shape,
 // ConstantOfShape's input), refusing negative ones.
-func shapeInput(t *Tensor, what string) ([]int, error) {
+func shapeInput(t *tensors.Tensor, what string) ([]int, error) {
 	if t.Rank() != 1 {
 		return nil, fmt.Errorf("%s input must be 1-D, got %v", what, t)
 	}
-	v, err := readIntsInput(t, what+" input")
+	v, err := tensors.ReadIntsInput(t, what+" input")
 	if err != nil {
 		return nil, err
 	}
-	s, err := ShapeFromInt64s(v)
+	s, err := tensors.ShapeFromInt64s(v)
 	if err != nil {
 		return nil, fmt.Errorf("%s input %v: %w", what, v, err)
 	}
@@ -460,26 +462,26 @@ func shapeInput(t *Tensor, what string) ([]int, error) {
 
 // Expand broadcasts x with shape (ONNX bidirectional broadcasting: the
 // result has the broadcast of both shapes).
-func Expand(x *Tensor, shape []int) (*Tensor, error) {
-	out, err := BroadcastShapes(x.shape, shape)
+func Expand(x *tensors.Tensor, shape []int) (*tensors.Tensor, error) {
+	out, err := tensors.BroadcastShapes(x.Shape(), shape)
 	if err != nil {
-		return nil, fmt.Errorf("cannot expand %v to %v: %w", x, FormatShape(shape), err)
+		return nil, fmt.Errorf("cannot expand %v to %v: %w", x, tensors.FormatShape(shape), err)
 	}
-	if _, err := NumElements(out); err != nil {
-		return nil, fmt.Errorf("cannot expand %v to %v: %w", x, FormatShape(shape), err)
+	if _, err := tensors.NumElements(out); err != nil {
+		return nil, fmt.Errorf("cannot expand %v to %v: %w", x, tensors.FormatShape(shape), err)
 	}
-	xs := Strides(x.shape)
-	v := stridedView{shape: out, strides: make([]int, len(out))}
+	xs := tensors.Strides(x.Shape())
+	v := tensors.StridedView{Shape: out, Strides: make([]int, len(out))}
 	off := len(out) - x.Rank()
-	for i, d := range x.shape {
+	for i, d := range x.Shape() {
 		if d != 1 {
-			v.strides[off+i] = xs[i]
+			v.Strides[off+i] = xs[i]
 		}
 	}
-	return v.materialize(x, nil)
+	return v.Materialize(x, nil)
 }
 
-func inferExpand(n *Node, in []Type) ([]Type, error) {
+func inferExpand(n *Node, in []tensors.Type) ([]tensors.Type, error) {
 	x := in[0]
 	if c := n.Const(1); c != nil {
 		s, err := shapeInput(c, "shape")
@@ -487,12 +489,12 @@ func inferExpand(n *Node, in []Type) ([]Type, error) {
 			return nil, err
 		}
 		both := &Node{Inputs: []string{"x", "shape"}}
-		return InferBroadcast(x.DType)(both, []Type{x, KnownType(Undefined, s)})
+		return InferBroadcast(x.DType)(both, []tensors.Type{x, tensors.KnownType(tensors.Undefined, s)})
 	}
 	if x.RankKnown && in[1].RankKnown && len(in[1].Dims) == 1 && in[1].Dims[0].Known() {
-		return []Type{rankType(x.DType, max(len(x.Dims), in[1].Dims[0].Size))}, nil
+		return []tensors.Type{tensors.RankType(x.DType, max(len(x.Dims), in[1].Dims[0].Size))}, nil
 	}
-	return []Type{{DType: x.DType}}, nil
+	return []tensors.Type{{DType: x.DType}}, nil
 }
 
 // ---- Tile
@@ -500,64 +502,64 @@ func inferExpand(n *Node, in []Type) ([]Type, error) {
 func prepareTile(n *Node) (Kernel, error) {
 	var fixed []int64
 	if c := n.Const(1); c != nil {
-		v, err := readIntsInput(c, "repeats")
+		v, err := tensors.ReadIntsInput(c, "repeats")
 		if err != nil {
 			return nil, err
 		}
 		fixed = v
 	}
-	return func(in []*Tensor) ([]*Tensor, error) {
+	return func(in []*tensors.Tensor) ([]*tensors.Tensor, error) {
 		reps := fixed
 		if reps == nil {
 			var err error
-			if reps, err = readIntsInput(in[1], "repeats"); err != nil {
+			if reps, err = tensors.ReadIntsInput(in[1], "repeats"); err != nil {
 				return nil, err
 			}
 		}
 		y, err := Tile(in[0], reps)
-		return []*Tensor{y}, err
+		return []*tensors.Tensor{y}, err
 	}, nil
 }
 
 // Tile repeats x reps[i] times along each axis i.
-func Tile(x *Tensor, reps []int64) (*Tensor, error) {
+func Tile(x *tensors.Tensor, reps []int64) (*tensors.Tensor, error) {
 	r := x.Rank()
 	if len(reps) != r {
 		return nil, fmt.Errorf("repeats %v has %d entries for an input of rank %d (%v)", reps, len(reps), r, x)
 	}
 	// The result is a view of x with shape [reps0, d0, reps1, d1, ...] and
 	// strides [0, s0, 0, s1, ...], reshaped to [reps0*d0, reps1*d1, ...].
-	xs := Strides(x.shape)
-	v := stridedView{shape: make([]int, 2*r), strides: make([]int, 2*r)}
+	xs := tensors.Strides(x.Shape())
+	v := tensors.StridedView{Shape: make([]int, 2*r), Strides: make([]int, 2*r)}
 	for i, k := range reps {
 		if k < 0 || int64(int(k)) != k {
 			return nil, fmt.Errorf("repeats %v: invalid count %d for axis %d", reps, k, i)
 		}
-		v.shape[2*i], v.shape[2*i+1], v.strides[2*i+1] = int(k), x.shape[i], xs[i]
+		v.Shape[2*i], v.Shape[2*i+1], v.Strides[2*i+1] = int(k), x.Shape()[i], xs[i]
 	}
-	if _, err := NumElements(v.shape); err != nil {
+	if _, err := tensors.NumElements(v.Shape); err != nil {
 		return nil, fmt.Errorf("cannot tile %v by %v: %w", x, reps, err)
 	}
 	out := make([]int, r)
 	for i := range out {
-		out[i] = v.shape[2*i] * v.shape[2*i+1]
+		out[i] = v.Shape[2*i] * v.Shape[2*i+1]
 	}
-	return v.materialize(x, out)
+	return v.Materialize(x, out)
 }
 
-func inferTile(n *Node, in []Type) ([]Type, error) {
+func inferTile(n *Node, in []tensors.Type) ([]tensors.Type, error) {
 	x := in[0]
 	reps, ok := constInts(n, 1)
 	if !ok || !x.RankKnown {
 		if x.RankKnown {
-			return []Type{rankType(x.DType, len(x.Dims))}, nil
+			return []tensors.Type{tensors.RankType(x.DType, len(x.Dims))}, nil
 		}
-		return []Type{{DType: x.DType}}, nil
+		return []tensors.Type{{DType: x.DType}}, nil
 	}
 	if len(reps) != len(x.Dims) {
 		return nil, fmt.Errorf("repeats %v has %d entries for an input of type %v", reps, len(reps), x)
 	}
-	out := rankType(x.DType, len(reps))
+	out := tensors.RankType(x.DType, len(reps))
 	for i, k := range reps {
 		switch d := x.Dims[i]; {
 		case k < 0:
@@ -565,12 +567,12 @@ func inferTile(n *Node, in []Type) ([]Type, error) {
 		case k == 1:
 			out.Dims[i] = d
 		case k == 0 || d.Size == 0:
-			out.Dims[i] = Dim{Size: 0}
-		case d.Known() && int64(d.Size) <= MaxElements/k:
-			out.Dims[i] = Dim{Size: d.Size * int(k)}
+			out.Dims[i] = tensors.Dim{Size: 0}
+		case d.Known() && int64(d.Size) <= tensors.MaxElements/k:
+			out.Dims[i] = tensors.Dim{Size: d.Size * int(k)}
 		}
 	}
-	return []Type{out}, nil
+	return []tensors.Type{out}, nil
 }
 
 // ---- ConstantOfShape
@@ -581,53 +583,53 @@ func prepareConstantOfShape(n *Node) (Kernel, error) {
 		return nil, err
 	}
 	if value == nil {
-		value = Scalar[float32](0)
+		value = tensors.Scalar[float32](0)
 	}
 	if value.Len() != 1 {
 		return nil, fmt.Errorf("attribute \"value\" must hold one element, got %v", value)
 	}
-	if _, err := moverFor(value.dtype); err != nil {
+	if _, err := tensors.MoverFor(value.DType()); err != nil {
 		return nil, fmt.Errorf("attribute \"value\": %w", err)
 	}
-	return func(in []*Tensor) ([]*Tensor, error) {
+	return func(in []*tensors.Tensor) ([]*tensors.Tensor, error) {
 		shape, err := shapeInput(in[0], "shape")
 		if err != nil {
 			return nil, err
 		}
 		y, err := Full(shape, value)
-		return []*Tensor{y}, err
+		return []*tensors.Tensor{y}, err
 	}, nil
 }
 
 // Full returns a tensor of the given shape with every element equal to the
 // single element of value (and value's element type).
-func Full(shape []int, value *Tensor) (*Tensor, error) {
+func Full(shape []int, value *tensors.Tensor) (*tensors.Tensor, error) {
 	if value.Len() != 1 {
 		return nil, fmt.Errorf("fill value %v must hold one element", value)
 	}
-	v := stridedView{shape: append([]int{}, shape...), strides: make([]int, len(shape))}
-	return v.materialize(value, nil)
+	v := tensors.StridedView{Shape: append([]int{}, shape...), Strides: make([]int, len(shape))}
+	return v.Materialize(value, nil)
 }
 
-func inferConstantOfShape(n *Node, in []Type) ([]Type, error) {
-	dt := Float32
+func inferConstantOfShape(n *Node, in []tensors.Type) ([]tensors.Type, error) {
+	dt := tensors.Float32
 	if v := n.Attrs.Tensor("value"); v != nil {
-		dt = v.dtype
+		dt = v.DType()
 	}
 	if c := n.Const(0); c != nil {
 		s, err := shapeInput(c, "shape")
 		if err != nil {
 			return nil, err
 		}
-		if _, err := NumElements(s); err != nil {
+		if _, err := tensors.NumElements(s); err != nil {
 			return nil, err
 		}
-		return []Type{KnownType(dt, s)}, nil
+		return []tensors.Type{tensors.KnownType(dt, s)}, nil
 	}
 	if s := in[0]; s.RankKnown && len(s.Dims) == 1 && s.Dims[0].Known() {
-		return []Type{rankType(dt, s.Dims[0].Size)}, nil
+		return []tensors.Type{tensors.RankType(dt, s.Dims[0].Size)}, nil
 	}
-	return []Type{{DType: dt}}, nil
+	return []tensors.Type{{DType: dt}}, nil
 }
 
 // axesViewKernel is the kernel of Squeeze and Unsqueeze: a view of input 0
@@ -635,18 +637,18 @@ func inferConstantOfShape(n *Node, in []Type) ([]Type, error) {
 // shape when the axes are static.
 func axesViewKernel(n *Node, axes axesArg, reshape func(shape, axes []int) ([]int, error)) Kernel {
 	var memo shapeMemo
-	return n.Recycling(func(in, last []*Tensor) ([]*Tensor, error) {
-		shape := memo.get(in[0].shape, nil)
+	return n.Recycling(func(in, last []*tensors.Tensor) ([]*tensors.Tensor, error) {
+		shape := memo.get(in[0].Shape(), nil)
 		if shape == nil || axes.dynamic {
 			ax, err := axes.get(in, 1)
 			if err != nil {
 				return nil, err
 			}
-			if shape, err = reshape(in[0].shape, ax); err != nil {
+			if shape, err = reshape(in[0].Shape(), ax); err != nil {
 				return nil, err
 			}
 			if !axes.dynamic {
-				memo.put(in[0].shape, nil, shape)
+				memo.put(in[0].Shape(), nil, shape)
 			}
 		}
 		y, err := RecycleView(last, 0, in[0], shape)

@@ -10,6 +10,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/onnxkit/onnxkit/onnx/onnxpb"
+	"github.com/onnxkit/onnxkit/onnx/tensors"
 )
 
 // Tests of the shape, data-movement and reduction operators (shape_ext.go,
@@ -31,31 +32,33 @@ func shStr(name, v string) *onnxpb.AttributeProto {
 	return &onnxpb.AttributeProto{Name: name, Type: onnxpb.AttributeProto_STRING, S: []byte(v)}
 }
 
-func shTensorAttr(name string, t *Tensor) *onnxpb.AttributeProto {
-	return &onnxpb.AttributeProto{Name: name, Type: onnxpb.AttributeProto_TENSOR, T: ToProto("", t)}
+func shTensorAttr(name string, t *tensors.Tensor) *onnxpb.AttributeProto {
+	return &onnxpb.AttributeProto{Name: name, Type: onnxpb.AttributeProto_TENSOR, T: tensors.ToProto("", t)}
 }
 
 func shAttrs(a ...*onnxpb.AttributeProto) []*onnxpb.AttributeProto { return a }
 
 // shT builds a tensor; it panics on a shape mismatch (a bug in the test).
-func shT[T Elem](shape []int, vals ...T) *Tensor { return must(New(shape, vals)) }
+func shT[T tensors.Elem](shape []int, vals ...T) *tensors.Tensor {
+	return must(tensors.New(shape, vals))
+}
 
 // shIota is a float32 tensor holding 0, 1, 2, ... in row-major order.
-func shIota(shape ...int) *Tensor {
-	n := must(NumElements(shape))
+func shIota(shape ...int) *tensors.Tensor {
+	n := must(tensors.NumElements(shape))
 	v := make([]float32, n)
 	for i := range v {
 		v[i] = float32(i)
 	}
-	return must(New(shape, v))
+	return must(tensors.New(shape, v))
 }
 
-func shI64(v ...int64) *Tensor { return Vector(v...) }
+func shI64(v ...int64) *tensors.Tensor { return tensors.Vector(v...) }
 
 // shSame reports whether two tensors have the same type, shape and
 // elements (NaN equal to NaN).
-func shSame(a, b *Tensor) bool {
-	if a.DType() != b.DType() || !SameShape(a.Shape(), b.Shape()) {
+func shSame(a, b *tensors.Tensor) bool {
+	if a.DType() != b.DType() || !tensors.SameShape(a.Shape(), b.Shape()) {
 		return false
 	}
 	return fmt.Sprint(a.Data()) == fmt.Sprint(b.Data())
@@ -67,7 +70,7 @@ func shSame(a, b *Tensor) bool {
 // the inputs are left unchanged, that the outputs are consistent tensors,
 // and that the static types Infer computes from the inputs' types agree
 // with the outputs.
-func shRun(t *testing.T, op string, opset int, attrs []*onnxpb.AttributeProto, nout int, in ...*Tensor) ([]*Tensor, error) {
+func shRun(t *testing.T, op string, opset int, attrs []*onnxpb.AttributeProto, nout int, in ...*tensors.Tensor) ([]*tensors.Tensor, error) {
 	t.Helper()
 	names := make([]string, len(in))
 	for i, x := range in {
@@ -80,7 +83,7 @@ func shRun(t *testing.T, op string, opset int, attrs []*onnxpb.AttributeProto, n
 		outs[i] = fmt.Sprintf("out%d", i)
 	}
 	np := node(op, names, outs, attrs...)
-	lookup := func(name string, from int) *Tensor {
+	lookup := func(name string, from int) *tensors.Tensor {
 		for i, nm := range names {
 			if i >= from && nm == name && nm != "" {
 				return in[i]
@@ -88,24 +91,24 @@ func shRun(t *testing.T, op string, opset int, attrs []*onnxpb.AttributeProto, n
 		}
 		return nil
 	}
-	var res [2][]*Tensor
+	var res [2][]*tensors.Tensor
 	var errs [2]error
 	for mode := range 2 {
-		env := Env{Opset: opset, Type: func(name string) Type {
+		env := Env{Opset: opset, Type: func(name string) tensors.Type {
 			if x := lookup(name, 0); x != nil {
-				return TypeOf(x)
+				return tensors.TypeOf(x)
 			}
-			return Type{}
+			return tensors.Type{}
 		}}
 		if mode == 1 {
-			env.Const = func(name string) *Tensor { return lookup(name, 1) }
+			env.Const = func(name string) *tensors.Tensor { return lookup(name, 1) }
 		}
 		c, err := Compile(np, env)
 		if err != nil {
 			errs[mode] = err
 			continue
 		}
-		before := make([]*Tensor, len(in))
+		before := make([]*tensors.Tensor, len(in))
 		for i, x := range in {
 			if x != nil {
 				before[i] = x.Clone()
@@ -124,10 +127,10 @@ func shRun(t *testing.T, op string, opset int, attrs []*onnxpb.AttributeProto, n
 		if len(got) < nout {
 			t.Fatalf("%s: %d outputs, want %d", op, len(got), nout)
 		}
-		types := make([]Type, len(in))
+		types := make([]tensors.Type, len(in))
 		for i, x := range in {
 			if x != nil {
-				types[i] = TypeOf(x)
+				types[i] = tensors.TypeOf(x)
 			}
 		}
 		inferred, ierr := c.Infer(types)
@@ -160,8 +163,8 @@ func shRun(t *testing.T, op string, opset int, attrs []*onnxpb.AttributeProto, n
 }
 
 // shTypeMismatch says how a static type contradicts a tensor ("" if not).
-func shTypeMismatch(ty Type, x *Tensor) string {
-	if ty.DType != Undefined && ty.DType != x.DType() {
+func shTypeMismatch(ty tensors.Type, x *tensors.Tensor) string {
+	if ty.DType != tensors.Undefined && ty.DType != x.DType() {
 		return "element type"
 	}
 	if !ty.RankKnown {
@@ -189,7 +192,7 @@ type shCase struct {
 	op    string
 	opset int
 	attrs []*onnxpb.AttributeProto
-	in    []*Tensor
+	in    []*tensors.Tensor
 	want  []shOut // one per output
 	err   string  // if set, the expected error contains it
 }
@@ -210,8 +213,8 @@ func runShCases(t *testing.T, cases []shCase) {
 				t.Fatal(err)
 			}
 			for k, w := range c.want {
-				if !SameShape(got[k].Shape(), w.shape) {
-					t.Errorf("output %d: shape %v, want %v", k, FormatShape(got[k].Shape()), FormatShape(w.shape))
+				if !tensors.SameShape(got[k].Shape(), w.shape) {
+					t.Errorf("output %d: shape %v, want %v", k, tensors.FormatShape(got[k].Shape()), tensors.FormatShape(w.shape))
 				}
 				if g, e := fmt.Sprint(got[k].Data()), fmt.Sprint(w.data); g != e {
 					t.Errorf("output %d: %s, want %s", k, g, e)
@@ -228,91 +231,91 @@ func TestFlattenTransposeSqueeze(t *testing.T) {
 	x := shIota(2, 3, 4)
 	all := shIota(2, 3, 4).Data()
 	runShCases(t, []shCase{
-		{name: "flatten default", op: "Flatten", opset: 13, in: []*Tensor{x}, want: []shOut{{[]int{2, 12}, all}}},
-		{name: "flatten axis 0", op: "Flatten", opset: 9, attrs: shAttrs(shInt("axis", 0)), in: []*Tensor{x}, want: []shOut{{[]int{1, 24}, all}}},
-		{name: "flatten axis rank", op: "Flatten", opset: 1, attrs: shAttrs(shInt("axis", 3)), in: []*Tensor{x}, want: []shOut{{[]int{24, 1}, all}}},
-		{name: "flatten negative axis", op: "Flatten", opset: 11, attrs: shAttrs(shInt("axis", -1)), in: []*Tensor{x}, want: []shOut{{[]int{6, 4}, all}}},
-		{name: "flatten -rank", op: "Flatten", opset: 13, attrs: shAttrs(shInt("axis", -3)), in: []*Tensor{x}, want: []shOut{{[]int{1, 24}, all}}},
-		{name: "flatten negative axis before 11", op: "Flatten", opset: 9, attrs: shAttrs(shInt("axis", -1)), in: []*Tensor{x}, err: "version 11"},
-		{name: "flatten axis too big", op: "Flatten", opset: 13, attrs: shAttrs(shInt("axis", 4)), in: []*Tensor{x}, err: "out of range"},
-		{name: "flatten scalar", op: "Flatten", opset: 13, attrs: shAttrs(shInt("axis", 0)), in: []*Tensor{Scalar[int32](7)}, want: []shOut{{[]int{1, 1}, []int32{7}}}},
-		{name: "flatten empty", op: "Flatten", opset: 13, attrs: shAttrs(shInt("axis", 2)), in: []*Tensor{shT[bool]([]int{2, 0, 3})}, want: []shOut{{[]int{0, 3}, []bool{}}}},
+		{name: "flatten default", op: "Flatten", opset: 13, in: []*tensors.Tensor{x}, want: []shOut{{[]int{2, 12}, all}}},
+		{name: "flatten axis 0", op: "Flatten", opset: 9, attrs: shAttrs(shInt("axis", 0)), in: []*tensors.Tensor{x}, want: []shOut{{[]int{1, 24}, all}}},
+		{name: "flatten axis rank", op: "Flatten", opset: 1, attrs: shAttrs(shInt("axis", 3)), in: []*tensors.Tensor{x}, want: []shOut{{[]int{24, 1}, all}}},
+		{name: "flatten negative axis", op: "Flatten", opset: 11, attrs: shAttrs(shInt("axis", -1)), in: []*tensors.Tensor{x}, want: []shOut{{[]int{6, 4}, all}}},
+		{name: "flatten -rank", op: "Flatten", opset: 13, attrs: shAttrs(shInt("axis", -3)), in: []*tensors.Tensor{x}, want: []shOut{{[]int{1, 24}, all}}},
+		{name: "flatten negative axis before 11", op: "Flatten", opset: 9, attrs: shAttrs(shInt("axis", -1)), in: []*tensors.Tensor{x}, err: "version 11"},
+		{name: "flatten axis too big", op: "Flatten", opset: 13, attrs: shAttrs(shInt("axis", 4)), in: []*tensors.Tensor{x}, err: "out of range"},
+		{name: "flatten scalar", op: "Flatten", opset: 13, attrs: shAttrs(shInt("axis", 0)), in: []*tensors.Tensor{tensors.Scalar[int32](7)}, want: []shOut{{[]int{1, 1}, []int32{7}}}},
+		{name: "flatten empty", op: "Flatten", opset: 13, attrs: shAttrs(shInt("axis", 2)), in: []*tensors.Tensor{shT[bool]([]int{2, 0, 3})}, want: []shOut{{[]int{0, 3}, []bool{}}}},
 
-		{name: "transpose default", op: "Transpose", opset: 13, in: []*Tensor{shIota(2, 3)}, want: []shOut{{[]int{3, 2}, []float32{0, 3, 1, 4, 2, 5}}}},
-		{name: "transpose perm", op: "Transpose", opset: 1, attrs: shAttrs(shInts("perm", 0, 2, 1)), in: []*Tensor{shIota(2, 2, 3)},
+		{name: "transpose default", op: "Transpose", opset: 13, in: []*tensors.Tensor{shIota(2, 3)}, want: []shOut{{[]int{3, 2}, []float32{0, 3, 1, 4, 2, 5}}}},
+		{name: "transpose perm", op: "Transpose", opset: 1, attrs: shAttrs(shInts("perm", 0, 2, 1)), in: []*tensors.Tensor{shIota(2, 2, 3)},
 			want: []shOut{{[]int{2, 3, 2}, []float32{0, 3, 1, 4, 2, 5, 6, 9, 7, 10, 8, 11}}}},
-		{name: "transpose strings", op: "Transpose", opset: 13, in: []*Tensor{shT([]int{2, 2}, "a", "b", "c", "d")}, want: []shOut{{[]int{2, 2}, []string{"a", "c", "b", "d"}}}},
-		{name: "transpose identity perm", op: "Transpose", opset: 13, attrs: shAttrs(shInts("perm", 0, 1)), in: []*Tensor{shIota(2, 3)}, want: []shOut{{[]int{2, 3}, shIota(6).Data()}}},
-		{name: "transpose size-1 axes", op: "Transpose", opset: 13, attrs: shAttrs(shInts("perm", 2, 0, 1)), in: []*Tensor{shIota(1, 3, 1)}, want: []shOut{{[]int{1, 1, 3}, []float32{0, 1, 2}}}},
-		{name: "transpose scalar", op: "Transpose", opset: 13, in: []*Tensor{Scalar[int64](4)}, want: []shOut{{[]int{}, []int64{4}}}},
-		{name: "transpose empty", op: "Transpose", opset: 13, in: []*Tensor{shIota(0, 3)}, want: []shOut{{[]int{3, 0}, []float32{}}}},
-		{name: "transpose bad perm", op: "Transpose", opset: 13, attrs: shAttrs(shInts("perm", 0, 0)), in: []*Tensor{shIota(2, 3)}, err: "not a permutation"},
-		{name: "transpose perm rank", op: "Transpose", opset: 13, attrs: shAttrs(shInts("perm", 1, 0)), in: []*Tensor{shIota(2, 3, 1)}, err: "rank 3"},
+		{name: "transpose strings", op: "Transpose", opset: 13, in: []*tensors.Tensor{shT([]int{2, 2}, "a", "b", "c", "d")}, want: []shOut{{[]int{2, 2}, []string{"a", "c", "b", "d"}}}},
+		{name: "transpose identity perm", op: "Transpose", opset: 13, attrs: shAttrs(shInts("perm", 0, 1)), in: []*tensors.Tensor{shIota(2, 3)}, want: []shOut{{[]int{2, 3}, shIota(6).Data()}}},
+		{name: "transpose size-1 axes", op: "Transpose", opset: 13, attrs: shAttrs(shInts("perm", 2, 0, 1)), in: []*tensors.Tensor{shIota(1, 3, 1)}, want: []shOut{{[]int{1, 1, 3}, []float32{0, 1, 2}}}},
+		{name: "transpose scalar", op: "Transpose", opset: 13, in: []*tensors.Tensor{tensors.Scalar[int64](4)}, want: []shOut{{[]int{}, []int64{4}}}},
+		{name: "transpose empty", op: "Transpose", opset: 13, in: []*tensors.Tensor{shIota(0, 3)}, want: []shOut{{[]int{3, 0}, []float32{}}}},
+		{name: "transpose bad perm", op: "Transpose", opset: 13, attrs: shAttrs(shInts("perm", 0, 0)), in: []*tensors.Tensor{shIota(2, 3)}, err: "not a permutation"},
+		{name: "transpose perm rank", op: "Transpose", opset: 13, attrs: shAttrs(shInts("perm", 1, 0)), in: []*tensors.Tensor{shIota(2, 3, 1)}, err: "rank 3"},
 
-		{name: "squeeze axes attr", op: "Squeeze", opset: 11, attrs: shAttrs(shInts("axes", 0, -1)), in: []*Tensor{shIota(1, 3, 1)}, want: []shOut{{[]int{3}, []float32{0, 1, 2}}}},
-		{name: "squeeze axes input", op: "Squeeze", opset: 13, in: []*Tensor{shIota(1, 3, 1), shI64(-1)}, want: []shOut{{[]int{1, 3}, []float32{0, 1, 2}}}},
-		{name: "squeeze all", op: "Squeeze", opset: 13, in: []*Tensor{shIota(1, 3, 1, 1)}, want: []shOut{{[]int{3}, []float32{0, 1, 2}}}},
-		{name: "squeeze empty axes input", op: "Squeeze", opset: 13, in: []*Tensor{shIota(1, 3, 1), shI64()}, want: []shOut{{[]int{3}, []float32{0, 1, 2}}}},
-		{name: "squeeze to scalar", op: "Squeeze", opset: 1, in: []*Tensor{shIota(1, 1)}, want: []shOut{{[]int{}, []float32{0}}}},
-		{name: "squeeze scalar", op: "Squeeze", opset: 13, in: []*Tensor{Scalar[float32](2)}, want: []shOut{{[]int{}, []float32{2}}}},
-		{name: "squeeze zero-size", op: "Squeeze", opset: 13, in: []*Tensor{shIota(0, 1), shI64(1)}, want: []shOut{{[]int{0}, []float32{}}}},
-		{name: "squeeze size 3", op: "Squeeze", opset: 13, in: []*Tensor{shIota(1, 3), shI64(1)}, err: "not 1"},
-		{name: "squeeze repeated axis", op: "Squeeze", opset: 13, in: []*Tensor{shIota(1, 3), shI64(0, -2)}, err: "repeated"},
-		{name: "squeeze axis out of range", op: "Squeeze", opset: 11, attrs: shAttrs(shInts("axes", 2)), in: []*Tensor{shIota(1, 3)}, err: "out of range"},
+		{name: "squeeze axes attr", op: "Squeeze", opset: 11, attrs: shAttrs(shInts("axes", 0, -1)), in: []*tensors.Tensor{shIota(1, 3, 1)}, want: []shOut{{[]int{3}, []float32{0, 1, 2}}}},
+		{name: "squeeze axes input", op: "Squeeze", opset: 13, in: []*tensors.Tensor{shIota(1, 3, 1), shI64(-1)}, want: []shOut{{[]int{1, 3}, []float32{0, 1, 2}}}},
+		{name: "squeeze all", op: "Squeeze", opset: 13, in: []*tensors.Tensor{shIota(1, 3, 1, 1)}, want: []shOut{{[]int{3}, []float32{0, 1, 2}}}},
+		{name: "squeeze empty axes input", op: "Squeeze", opset: 13, in: []*tensors.Tensor{shIota(1, 3, 1), shI64()}, want: []shOut{{[]int{3}, []float32{0, 1, 2}}}},
+		{name: "squeeze to scalar", op: "Squeeze", opset: 1, in: []*tensors.Tensor{shIota(1, 1)}, want: []shOut{{[]int{}, []float32{0}}}},
+		{name: "squeeze scalar", op: "Squeeze", opset: 13, in: []*tensors.Tensor{tensors.Scalar[float32](2)}, want: []shOut{{[]int{}, []float32{2}}}},
+		{name: "squeeze zero-size", op: "Squeeze", opset: 13, in: []*tensors.Tensor{shIota(0, 1), shI64(1)}, want: []shOut{{[]int{0}, []float32{}}}},
+		{name: "squeeze size 3", op: "Squeeze", opset: 13, in: []*tensors.Tensor{shIota(1, 3), shI64(1)}, err: "not 1"},
+		{name: "squeeze repeated axis", op: "Squeeze", opset: 13, in: []*tensors.Tensor{shIota(1, 3), shI64(0, -2)}, err: "repeated"},
+		{name: "squeeze axis out of range", op: "Squeeze", opset: 11, attrs: shAttrs(shInts("axes", 2)), in: []*tensors.Tensor{shIota(1, 3)}, err: "out of range"},
 
-		{name: "unsqueeze attr", op: "Unsqueeze", opset: 11, attrs: shAttrs(shInts("axes", 0, -1)), in: []*Tensor{shIota(3)}, want: []shOut{{[]int{1, 3, 1}, []float32{0, 1, 2}}}},
-		{name: "unsqueeze unsorted input", op: "Unsqueeze", opset: 13, in: []*Tensor{shIota(3, 4), shI64(3, 0)}, want: []shOut{{[]int{1, 3, 4, 1}, shIota(12).Data()}}},
-		{name: "unsqueeze middle", op: "Unsqueeze", opset: 13, in: []*Tensor{shIota(3, 4), shI64(1)}, want: []shOut{{[]int{3, 1, 4}, shIota(12).Data()}}},
-		{name: "unsqueeze scalar", op: "Unsqueeze", opset: 13, in: []*Tensor{Scalar("s"), shI64(0, -1)}, want: []shOut{{[]int{1, 1}, []string{"s"}}}},
-		{name: "unsqueeze empty", op: "Unsqueeze", opset: 13, in: []*Tensor{shIota(0), shI64(0)}, want: []shOut{{[]int{1, 0}, []float32{}}}},
-		{name: "unsqueeze out of range", op: "Unsqueeze", opset: 13, in: []*Tensor{shIota(3), shI64(2)}, err: "out of range"},
-		{name: "unsqueeze repeated", op: "Unsqueeze", opset: 13, in: []*Tensor{shIota(3), shI64(0, -3)}, err: "repeated"},
-		{name: "unsqueeze no axes", op: "Unsqueeze", opset: 11, in: []*Tensor{shIota(3)}, err: "required attribute \"axes\""},
-		{name: "unsqueeze axes attribute at 13", op: "Unsqueeze", opset: 13, attrs: shAttrs(shInts("axes", 0)), in: []*Tensor{shIota(3), shI64(0)}, err: "not defined"},
+		{name: "unsqueeze attr", op: "Unsqueeze", opset: 11, attrs: shAttrs(shInts("axes", 0, -1)), in: []*tensors.Tensor{shIota(3)}, want: []shOut{{[]int{1, 3, 1}, []float32{0, 1, 2}}}},
+		{name: "unsqueeze unsorted input", op: "Unsqueeze", opset: 13, in: []*tensors.Tensor{shIota(3, 4), shI64(3, 0)}, want: []shOut{{[]int{1, 3, 4, 1}, shIota(12).Data()}}},
+		{name: "unsqueeze middle", op: "Unsqueeze", opset: 13, in: []*tensors.Tensor{shIota(3, 4), shI64(1)}, want: []shOut{{[]int{3, 1, 4}, shIota(12).Data()}}},
+		{name: "unsqueeze scalar", op: "Unsqueeze", opset: 13, in: []*tensors.Tensor{tensors.Scalar("s"), shI64(0, -1)}, want: []shOut{{[]int{1, 1}, []string{"s"}}}},
+		{name: "unsqueeze empty", op: "Unsqueeze", opset: 13, in: []*tensors.Tensor{shIota(0), shI64(0)}, want: []shOut{{[]int{1, 0}, []float32{}}}},
+		{name: "unsqueeze out of range", op: "Unsqueeze", opset: 13, in: []*tensors.Tensor{shIota(3), shI64(2)}, err: "out of range"},
+		{name: "unsqueeze repeated", op: "Unsqueeze", opset: 13, in: []*tensors.Tensor{shIota(3), shI64(0, -3)}, err: "repeated"},
+		{name: "unsqueeze no axes", op: "Unsqueeze", opset: 11, in: []*tensors.Tensor{shIota(3)}, err: "required attribute \"axes\""},
+		{name: "unsqueeze axes attribute at 13", op: "Unsqueeze", opset: 13, attrs: shAttrs(shInts("axes", 0)), in: []*tensors.Tensor{shIota(3), shI64(0)}, err: "not defined"},
 	})
 }
 
 func TestConcatSplit(t *testing.T) {
 	a, b := shIota(2, 2), shT([]int{2, 1}, float32(10), 11)
 	runShCases(t, []shCase{
-		{name: "concat last axis", op: "Concat", opset: 11, attrs: shAttrs(shInt("axis", -1)), in: []*Tensor{a, b}, want: []shOut{{[]int{2, 3}, []float32{0, 1, 10, 2, 3, 11}}}},
-		{name: "concat axis 0", op: "Concat", opset: 13, attrs: shAttrs(shInt("axis", 0)), in: []*Tensor{a, shIota(1, 2), shIota(0, 2)}, want: []shOut{{[]int{3, 2}, []float32{0, 1, 2, 3, 0, 1}}}},
-		{name: "concat default axis 1", op: "Concat", opset: 1, in: []*Tensor{a, b}, want: []shOut{{[]int{2, 3}, []float32{0, 1, 10, 2, 3, 11}}}},
-		{name: "concat all empty", op: "Concat", opset: 13, attrs: shAttrs(shInt("axis", 1)), in: []*Tensor{shIota(0, 2), shIota(0, 3)}, want: []shOut{{[]int{0, 5}, []float32{}}}},
-		{name: "concat int64 vectors", op: "Concat", opset: 13, attrs: shAttrs(shInt("axis", 0)), in: []*Tensor{shI64(-1), shI64(2, 3)}, want: []shOut{{[]int{3}, []int64{-1, 2, 3}}}},
-		{name: "concat one input", op: "Concat", opset: 13, attrs: shAttrs(shInt("axis", 0)), in: []*Tensor{shI64(4)}, want: []shOut{{[]int{1}, []int64{4}}}},
-		{name: "concat needs axis", op: "Concat", opset: 4, in: []*Tensor{a, b}, err: "required attribute \"axis\""},
-		{name: "concat dims differ", op: "Concat", opset: 13, attrs: shAttrs(shInt("axis", 0)), in: []*Tensor{a, b}, err: "dimension 1 differs"},
-		{name: "concat ranks differ", op: "Concat", opset: 13, attrs: shAttrs(shInt("axis", 0)), in: []*Tensor{a, shIota(2)}, err: "ranks differ"},
-		{name: "concat dtypes differ", op: "Concat", opset: 13, attrs: shAttrs(shInt("axis", 0)), in: []*Tensor{shI64(1), Vector[int32](1)}, err: "int32"},
-		{name: "concat scalars", op: "Concat", opset: 13, attrs: shAttrs(shInt("axis", 0)), in: []*Tensor{Scalar[int64](1), Scalar[int64](2)}, err: "scalars"},
-		{name: "concat axis out of range", op: "Concat", opset: 13, attrs: shAttrs(shInt("axis", 2)), in: []*Tensor{a, a}, err: "out of range"},
+		{name: "concat last axis", op: "Concat", opset: 11, attrs: shAttrs(shInt("axis", -1)), in: []*tensors.Tensor{a, b}, want: []shOut{{[]int{2, 3}, []float32{0, 1, 10, 2, 3, 11}}}},
+		{name: "concat axis 0", op: "Concat", opset: 13, attrs: shAttrs(shInt("axis", 0)), in: []*tensors.Tensor{a, shIota(1, 2), shIota(0, 2)}, want: []shOut{{[]int{3, 2}, []float32{0, 1, 2, 3, 0, 1}}}},
+		{name: "concat default axis 1", op: "Concat", opset: 1, in: []*tensors.Tensor{a, b}, want: []shOut{{[]int{2, 3}, []float32{0, 1, 10, 2, 3, 11}}}},
+		{name: "concat all empty", op: "Concat", opset: 13, attrs: shAttrs(shInt("axis", 1)), in: []*tensors.Tensor{shIota(0, 2), shIota(0, 3)}, want: []shOut{{[]int{0, 5}, []float32{}}}},
+		{name: "concat int64 vectors", op: "Concat", opset: 13, attrs: shAttrs(shInt("axis", 0)), in: []*tensors.Tensor{shI64(-1), shI64(2, 3)}, want: []shOut{{[]int{3}, []int64{-1, 2, 3}}}},
+		{name: "concat one input", op: "Concat", opset: 13, attrs: shAttrs(shInt("axis", 0)), in: []*tensors.Tensor{shI64(4)}, want: []shOut{{[]int{1}, []int64{4}}}},
+		{name: "concat needs axis", op: "Concat", opset: 4, in: []*tensors.Tensor{a, b}, err: "required attribute \"axis\""},
+		{name: "concat dims differ", op: "Concat", opset: 13, attrs: shAttrs(shInt("axis", 0)), in: []*tensors.Tensor{a, b}, err: "dimension 1 differs"},
+		{name: "concat ranks differ", op: "Concat", opset: 13, attrs: shAttrs(shInt("axis", 0)), in: []*tensors.Tensor{a, shIota(2)}, err: "ranks differ"},
+		{name: "concat dtypes differ", op: "Concat", opset: 13, attrs: shAttrs(shInt("axis", 0)), in: []*tensors.Tensor{shI64(1), tensors.Vector[int32](1)}, err: "int32"},
+		{name: "concat scalars", op: "Concat", opset: 13, attrs: shAttrs(shInt("axis", 0)), in: []*tensors.Tensor{tensors.Scalar[int64](1), tensors.Scalar[int64](2)}, err: "scalars"},
+		{name: "concat axis out of range", op: "Concat", opset: 13, attrs: shAttrs(shInt("axis", 2)), in: []*tensors.Tensor{a, a}, err: "out of range"},
 
-		{name: "split equal", op: "Split", opset: 11, in: []*Tensor{shIota(4, 2)},
+		{name: "split equal", op: "Split", opset: 11, in: []*tensors.Tensor{shIota(4, 2)},
 			want: []shOut{{[]int{2, 2}, []float32{0, 1, 2, 3}}, {[]int{2, 2}, []float32{4, 5, 6, 7}}}},
-		{name: "split attr sizes negative axis", op: "Split", opset: 11, attrs: shAttrs(shInt("axis", -1), shInts("split", 1, 2)), in: []*Tensor{shIota(2, 3)},
+		{name: "split attr sizes negative axis", op: "Split", opset: 11, attrs: shAttrs(shInt("axis", -1), shInts("split", 1, 2)), in: []*tensors.Tensor{shIota(2, 3)},
 			want: []shOut{{[]int{2, 1}, []float32{0, 3}}, {[]int{2, 2}, []float32{1, 2, 4, 5}}}},
-		{name: "split input sizes", op: "Split", opset: 13, attrs: shAttrs(shInt("axis", 1)), in: []*Tensor{shIota(2, 3), shI64(2, 0, 1)},
+		{name: "split input sizes", op: "Split", opset: 13, attrs: shAttrs(shInt("axis", 1)), in: []*tensors.Tensor{shIota(2, 3), shI64(2, 0, 1)},
 			want: []shOut{{[]int{2, 2}, []float32{0, 1, 3, 4}}, {[]int{2, 0}, []float32{}}, {[]int{2, 1}, []float32{2, 5}}}},
-		{name: "split version 1 input", op: "Split", opset: 1, in: []*Tensor{shIota(3), shI64(1, 2)},
+		{name: "split version 1 input", op: "Split", opset: 1, in: []*tensors.Tensor{shIota(3), shI64(1, 2)},
 			want: []shOut{{[]int{1}, []float32{0}}, {[]int{2}, []float32{1, 2}}}},
-		{name: "split num_outputs uneven", op: "Split", opset: 18, attrs: shAttrs(shInt("num_outputs", 3)), in: []*Tensor{shIota(7)},
+		{name: "split num_outputs uneven", op: "Split", opset: 18, attrs: shAttrs(shInt("num_outputs", 3)), in: []*tensors.Tensor{shIota(7)},
 			want: []shOut{{[]int{3}, []float32{0, 1, 2}}, {[]int{3}, []float32{3, 4, 5}}, {[]int{1}, []float32{6}}}},
-		{name: "split num_outputs even", op: "Split", opset: 18, attrs: shAttrs(shInt("num_outputs", 2)), in: []*Tensor{shIota(4)},
+		{name: "split num_outputs even", op: "Split", opset: 18, attrs: shAttrs(shInt("num_outputs", 2)), in: []*tensors.Tensor{shIota(4)},
 			want: []shOut{{[]int{2}, []float32{0, 1}}, {[]int{2}, []float32{2, 3}}}},
-		{name: "split num_outputs empty last", op: "Split", opset: 18, attrs: shAttrs(shInt("num_outputs", 4)), in: []*Tensor{shIota(6)},
+		{name: "split num_outputs empty last", op: "Split", opset: 18, attrs: shAttrs(shInt("num_outputs", 4)), in: []*tensors.Tensor{shIota(6)},
 			want: []shOut{{}, {}, {}, {}}, err: "non-empty last part"},
-		{name: "split zero-size axis", op: "Split", opset: 13, in: []*Tensor{shIota(0, 2)},
+		{name: "split zero-size axis", op: "Split", opset: 13, in: []*tensors.Tensor{shIota(0, 2)},
 			want: []shOut{{[]int{0, 2}, []float32{}}, {[]int{0, 2}, []float32{}}}},
-		{name: "split num_outputs mismatch", op: "Split", opset: 18, attrs: shAttrs(shInt("num_outputs", 3)), in: []*Tensor{shIota(6)},
+		{name: "split num_outputs mismatch", op: "Split", opset: 18, attrs: shAttrs(shInt("num_outputs", 3)), in: []*tensors.Tensor{shIota(6)},
 			want: []shOut{{}, {}}, err: "num_outputs is 3"},
-		{name: "split num_outputs before 18", op: "Split", opset: 13, attrs: shAttrs(shInt("num_outputs", 2)), in: []*Tensor{shIota(6)},
+		{name: "split num_outputs before 18", op: "Split", opset: 13, attrs: shAttrs(shInt("num_outputs", 2)), in: []*tensors.Tensor{shIota(6)},
 			want: []shOut{{}, {}}, err: "not defined"},
-		{name: "split not divisible", op: "Split", opset: 13, in: []*Tensor{shIota(5)}, want: []shOut{{}, {}}, err: "equal parts"},
-		{name: "split sizes wrong sum", op: "Split", opset: 13, in: []*Tensor{shIota(5), shI64(2, 2)}, want: []shOut{{}, {}}, err: "adds up to 4"},
-		{name: "split sizes wrong count", op: "Split", opset: 11, attrs: shAttrs(shInts("split", 5)), in: []*Tensor{shIota(5)}, want: []shOut{{}, {}}, err: "1 entries for 2 outputs"},
-		{name: "split negative size", op: "Split", opset: 13, in: []*Tensor{shIota(5), shI64(6, -1)}, want: []shOut{{}, {}}, err: "invalid size"},
-		{name: "split scalar", op: "Split", opset: 13, in: []*Tensor{Scalar[float32](1)}, err: "scalar"},
+		{name: "split not divisible", op: "Split", opset: 13, in: []*tensors.Tensor{shIota(5)}, want: []shOut{{}, {}}, err: "equal parts"},
+		{name: "split sizes wrong sum", op: "Split", opset: 13, in: []*tensors.Tensor{shIota(5), shI64(2, 2)}, want: []shOut{{}, {}}, err: "adds up to 4"},
+		{name: "split sizes wrong count", op: "Split", opset: 11, attrs: shAttrs(shInts("split", 5)), in: []*tensors.Tensor{shIota(5)}, want: []shOut{{}, {}}, err: "1 entries for 2 outputs"},
+		{name: "split negative size", op: "Split", opset: 13, in: []*tensors.Tensor{shIota(5), shI64(6, -1)}, want: []shOut{{}, {}}, err: "invalid size"},
+		{name: "split scalar", op: "Split", opset: 13, in: []*tensors.Tensor{tensors.Scalar[float32](1)}, err: "scalar"},
 	})
 }
 
@@ -412,80 +415,80 @@ func TestSliceMatchesWalk(t *testing.T) {
 
 func TestSlice(t *testing.T) {
 	x := shIota(3, 4)
-	i32 := func(v ...int32) *Tensor { return Vector(v...) }
+	i32 := func(v ...int32) *tensors.Tensor { return tensors.Vector(v...) }
 	runShCases(t, []shCase{
-		{name: "basic", op: "Slice", opset: 13, in: []*Tensor{x, shI64(0, 1), shI64(2, 3)}, want: []shOut{{[]int{2, 2}, []float32{1, 2, 5, 6}}}},
-		{name: "axes and steps", op: "Slice", opset: 13, in: []*Tensor{x, shI64(0), shI64(4), shI64(1), shI64(2)}, want: []shOut{{[]int{3, 2}, []float32{0, 2, 4, 6, 8, 10}}}},
-		{name: "negative steps", op: "Slice", opset: 10, in: []*Tensor{x, shI64(-1, -1), shI64(math.MinInt64, math.MinInt64), shI64(0, 1), shI64(-1, -2)},
+		{name: "basic", op: "Slice", opset: 13, in: []*tensors.Tensor{x, shI64(0, 1), shI64(2, 3)}, want: []shOut{{[]int{2, 2}, []float32{1, 2, 5, 6}}}},
+		{name: "axes and steps", op: "Slice", opset: 13, in: []*tensors.Tensor{x, shI64(0), shI64(4), shI64(1), shI64(2)}, want: []shOut{{[]int{3, 2}, []float32{0, 2, 4, 6, 8, 10}}}},
+		{name: "negative steps", op: "Slice", opset: 10, in: []*tensors.Tensor{x, shI64(-1, -1), shI64(math.MinInt64, math.MinInt64), shI64(0, 1), shI64(-1, -2)},
 			want: []shOut{{[]int{3, 2}, []float32{11, 9, 7, 5, 3, 1}}}},
-		{name: "negative axes int32", op: "Slice", opset: 11, in: []*Tensor{x, i32(1), i32(math.MaxInt32), i32(-2)}, want: []shOut{{[]int{2, 4}, []float32{4, 5, 6, 7, 8, 9, 10, 11}}}},
-		{name: "INT64_MAX end", op: "Slice", opset: 13, in: []*Tensor{x, shI64(2), shI64(math.MaxInt64), shI64(1)}, want: []shOut{{[]int{3, 2}, []float32{2, 3, 6, 7, 10, 11}}}},
-		{name: "empty result", op: "Slice", opset: 13, in: []*Tensor{x, shI64(5), shI64(10), shI64(1)}, want: []shOut{{[]int{3, 0}, []float32{}}}},
-		{name: "empty input", op: "Slice", opset: 13, in: []*Tensor{shIota(0, 4), shI64(1), shI64(3), shI64(1)}, want: []shOut{{[]int{0, 2}, []float32{}}}},
-		{name: "rows share data", op: "Slice", opset: 13, in: []*Tensor{x, shI64(1), shI64(2)}, want: []shOut{{[]int{1, 4}, []float32{4, 5, 6, 7}}}},
-		{name: "strings", op: "Slice", opset: 13, in: []*Tensor{shT([]int{3}, "a", "b", "c"), shI64(-1), shI64(-4), shI64(0), shI64(-1)}, want: []shOut{{[]int{3}, []string{"c", "b", "a"}}}},
+		{name: "negative axes int32", op: "Slice", opset: 11, in: []*tensors.Tensor{x, i32(1), i32(math.MaxInt32), i32(-2)}, want: []shOut{{[]int{2, 4}, []float32{4, 5, 6, 7, 8, 9, 10, 11}}}},
+		{name: "INT64_MAX end", op: "Slice", opset: 13, in: []*tensors.Tensor{x, shI64(2), shI64(math.MaxInt64), shI64(1)}, want: []shOut{{[]int{3, 2}, []float32{2, 3, 6, 7, 10, 11}}}},
+		{name: "empty result", op: "Slice", opset: 13, in: []*tensors.Tensor{x, shI64(5), shI64(10), shI64(1)}, want: []shOut{{[]int{3, 0}, []float32{}}}},
+		{name: "empty input", op: "Slice", opset: 13, in: []*tensors.Tensor{shIota(0, 4), shI64(1), shI64(3), shI64(1)}, want: []shOut{{[]int{0, 2}, []float32{}}}},
+		{name: "rows share data", op: "Slice", opset: 13, in: []*tensors.Tensor{x, shI64(1), shI64(2)}, want: []shOut{{[]int{1, 4}, []float32{4, 5, 6, 7}}}},
+		{name: "strings", op: "Slice", opset: 13, in: []*tensors.Tensor{shT([]int{3}, "a", "b", "c"), shI64(-1), shI64(-4), shI64(0), shI64(-1)}, want: []shOut{{[]int{3}, []string{"c", "b", "a"}}}},
 		{name: "version 1 attributes", op: "Slice", opset: 1, attrs: shAttrs(shInts("starts", 1, 0), shInts("ends", 1000, -1), shInts("axes", 1, 0)),
-			in: []*Tensor{x}, want: []shOut{{[]int{2, 3}, []float32{1, 2, 3, 5, 6, 7}}}},
-		{name: "step 0", op: "Slice", opset: 13, in: []*Tensor{x, shI64(0), shI64(1), shI64(0), shI64(0)}, err: "step is 0"},
-		{name: "repeated axis", op: "Slice", opset: 13, in: []*Tensor{x, shI64(0, 0), shI64(1, 1), shI64(0, -2)}, err: "repeated"},
-		{name: "axis out of range", op: "Slice", opset: 13, in: []*Tensor{x, shI64(0), shI64(1), shI64(2)}, err: "out of range"},
-		{name: "lengths differ", op: "Slice", opset: 13, in: []*Tensor{x, shI64(0, 1), shI64(1)}, err: "differ in length"},
-		{name: "too many starts", op: "Slice", opset: 13, in: []*Tensor{x, shI64(0, 0, 0), shI64(1, 1, 1)}, err: "rank 2"},
-		{name: "float starts", op: "Slice", opset: 13, in: []*Tensor{x, Vector[float32](0), shI64(1)}, err: "float32"},
+			in: []*tensors.Tensor{x}, want: []shOut{{[]int{2, 3}, []float32{1, 2, 3, 5, 6, 7}}}},
+		{name: "step 0", op: "Slice", opset: 13, in: []*tensors.Tensor{x, shI64(0), shI64(1), shI64(0), shI64(0)}, err: "step is 0"},
+		{name: "repeated axis", op: "Slice", opset: 13, in: []*tensors.Tensor{x, shI64(0, 0), shI64(1, 1), shI64(0, -2)}, err: "repeated"},
+		{name: "axis out of range", op: "Slice", opset: 13, in: []*tensors.Tensor{x, shI64(0), shI64(1), shI64(2)}, err: "out of range"},
+		{name: "lengths differ", op: "Slice", opset: 13, in: []*tensors.Tensor{x, shI64(0, 1), shI64(1)}, err: "differ in length"},
+		{name: "too many starts", op: "Slice", opset: 13, in: []*tensors.Tensor{x, shI64(0, 0, 0), shI64(1, 1, 1)}, err: "rank 2"},
+		{name: "float starts", op: "Slice", opset: 13, in: []*tensors.Tensor{x, tensors.Vector[float32](0), shI64(1)}, err: "float32"},
 	})
 }
 
 func TestGather(t *testing.T) {
 	x := shIota(3, 2)
 	runShCases(t, []shCase{
-		{name: "axis 0", op: "Gather", opset: 13, in: []*Tensor{x, shI64(2, 0)}, want: []shOut{{[]int{2, 2}, []float32{4, 5, 0, 1}}}},
-		{name: "negative indices int32", op: "Gather", opset: 11, in: []*Tensor{x, Vector[int32](-1, -3)}, want: []shOut{{[]int{2, 2}, []float32{4, 5, 0, 1}}}},
-		{name: "axis 1 scalar index", op: "Gather", opset: 13, attrs: shAttrs(shInt("axis", 1)), in: []*Tensor{x, Scalar[int64](1)}, want: []shOut{{[]int{3}, []float32{1, 3, 5}}}},
-		{name: "negative axis 2-D indices", op: "Gather", opset: 13, attrs: shAttrs(shInt("axis", -1)), in: []*Tensor{x, shT([]int{2, 2}, int64(0), 1, 1, 0)},
+		{name: "axis 0", op: "Gather", opset: 13, in: []*tensors.Tensor{x, shI64(2, 0)}, want: []shOut{{[]int{2, 2}, []float32{4, 5, 0, 1}}}},
+		{name: "negative indices int32", op: "Gather", opset: 11, in: []*tensors.Tensor{x, tensors.Vector[int32](-1, -3)}, want: []shOut{{[]int{2, 2}, []float32{4, 5, 0, 1}}}},
+		{name: "axis 1 scalar index", op: "Gather", opset: 13, attrs: shAttrs(shInt("axis", 1)), in: []*tensors.Tensor{x, tensors.Scalar[int64](1)}, want: []shOut{{[]int{3}, []float32{1, 3, 5}}}},
+		{name: "negative axis 2-D indices", op: "Gather", opset: 13, attrs: shAttrs(shInt("axis", -1)), in: []*tensors.Tensor{x, shT([]int{2, 2}, int64(0), 1, 1, 0)},
 			want: []shOut{{[]int{3, 2, 2}, []float32{0, 1, 1, 0, 2, 3, 3, 2, 4, 5, 5, 4}}}},
-		{name: "shape element", op: "Gather", opset: 1, in: []*Tensor{shI64(7, 28, 28), Scalar[int64](0)}, want: []shOut{{[]int{}, []int64{7}}}},
-		{name: "empty indices", op: "Gather", opset: 13, in: []*Tensor{x, shI64()}, want: []shOut{{[]int{0, 2}, []float32{}}}},
-		{name: "bools", op: "Gather", opset: 13, in: []*Tensor{Vector(true, false), shI64(1, 1, 0)}, want: []shOut{{[]int{3}, []bool{false, false, true}}}},
-		{name: "out of range", op: "Gather", opset: 13, in: []*Tensor{x, shI64(0, 3)}, err: `indices "in1": element 1 is 3, out of range [-3, 2] for axis 0 of data "in0"`},
-		{name: "too negative", op: "Gather", opset: 13, in: []*Tensor{x, shI64(-4)}, err: "out of range"},
-		{name: "float indices", op: "Gather", opset: 13, in: []*Tensor{x, Vector[float32](0)}, err: "float32"},
-		{name: "scalar data", op: "Gather", opset: 13, in: []*Tensor{Scalar[float32](1), shI64(0)}, err: "rank >= 1"},
-		{name: "axis out of range", op: "Gather", opset: 13, attrs: shAttrs(shInt("axis", 2)), in: []*Tensor{x, shI64(0)}, err: "out of range"},
+		{name: "shape element", op: "Gather", opset: 1, in: []*tensors.Tensor{shI64(7, 28, 28), tensors.Scalar[int64](0)}, want: []shOut{{[]int{}, []int64{7}}}},
+		{name: "empty indices", op: "Gather", opset: 13, in: []*tensors.Tensor{x, shI64()}, want: []shOut{{[]int{0, 2}, []float32{}}}},
+		{name: "bools", op: "Gather", opset: 13, in: []*tensors.Tensor{tensors.Vector(true, false), shI64(1, 1, 0)}, want: []shOut{{[]int{3}, []bool{false, false, true}}}},
+		{name: "out of range", op: "Gather", opset: 13, in: []*tensors.Tensor{x, shI64(0, 3)}, err: `indices "in1": element 1 is 3, out of range [-3, 2] for axis 0 of data "in0"`},
+		{name: "too negative", op: "Gather", opset: 13, in: []*tensors.Tensor{x, shI64(-4)}, err: "out of range"},
+		{name: "float indices", op: "Gather", opset: 13, in: []*tensors.Tensor{x, tensors.Vector[float32](0)}, err: "float32"},
+		{name: "scalar data", op: "Gather", opset: 13, in: []*tensors.Tensor{tensors.Scalar[float32](1), shI64(0)}, err: "rank >= 1"},
+		{name: "axis out of range", op: "Gather", opset: 13, attrs: shAttrs(shInt("axis", 2)), in: []*tensors.Tensor{x, shI64(0)}, err: "out of range"},
 	})
 }
 
 func TestExpandTileConstantOfShape(t *testing.T) {
 	huge := int64(1) << 20
 	runShCases(t, []shCase{
-		{name: "expand", op: "Expand", opset: 13, in: []*Tensor{shT([]int{3, 1}, float32(1), 2, 3), shI64(2, 1, 2)},
+		{name: "expand", op: "Expand", opset: 13, in: []*tensors.Tensor{shT([]int{3, 1}, float32(1), 2, 3), shI64(2, 1, 2)},
 			want: []shOut{{[]int{2, 3, 2}, []float32{1, 1, 2, 2, 3, 3, 1, 1, 2, 2, 3, 3}}}},
-		{name: "expand bidirectional", op: "Expand", opset: 8, in: []*Tensor{shIota(2, 3), shI64(1)}, want: []shOut{{[]int{2, 3}, shIota(6).Data()}}},
-		{name: "expand scalar", op: "Expand", opset: 13, in: []*Tensor{Scalar[int64](5), shI64(3)}, want: []shOut{{[]int{3}, []int64{5, 5, 5}}}},
-		{name: "expand to empty", op: "Expand", opset: 13, in: []*Tensor{shIota(1, 3), shI64(0, 1)}, want: []shOut{{[]int{0, 3}, []float32{}}}},
-		{name: "expand incompatible", op: "Expand", opset: 13, in: []*Tensor{shIota(2, 3), shI64(4, 3)}, err: "cannot expand"},
-		{name: "expand negative", op: "Expand", opset: 13, in: []*Tensor{shIota(1), shI64(-2)}, err: "out of range"},
-		{name: "expand 2^40", op: "Expand", opset: 13, in: []*Tensor{shIota(1, 1), shI64(huge, huge)}, err: "exceed the limit"},
+		{name: "expand bidirectional", op: "Expand", opset: 8, in: []*tensors.Tensor{shIota(2, 3), shI64(1)}, want: []shOut{{[]int{2, 3}, shIota(6).Data()}}},
+		{name: "expand scalar", op: "Expand", opset: 13, in: []*tensors.Tensor{tensors.Scalar[int64](5), shI64(3)}, want: []shOut{{[]int{3}, []int64{5, 5, 5}}}},
+		{name: "expand to empty", op: "Expand", opset: 13, in: []*tensors.Tensor{shIota(1, 3), shI64(0, 1)}, want: []shOut{{[]int{0, 3}, []float32{}}}},
+		{name: "expand incompatible", op: "Expand", opset: 13, in: []*tensors.Tensor{shIota(2, 3), shI64(4, 3)}, err: "cannot expand"},
+		{name: "expand negative", op: "Expand", opset: 13, in: []*tensors.Tensor{shIota(1), shI64(-2)}, err: "out of range"},
+		{name: "expand 2^40", op: "Expand", opset: 13, in: []*tensors.Tensor{shIota(1, 1), shI64(huge, huge)}, err: "exceed the limit"},
 
-		{name: "tile", op: "Tile", opset: 13, in: []*Tensor{shT([]int{2, 2}, int32(1), 2, 3, 4), shI64(1, 2)},
+		{name: "tile", op: "Tile", opset: 13, in: []*tensors.Tensor{shT([]int{2, 2}, int32(1), 2, 3, 4), shI64(1, 2)},
 			want: []shOut{{[]int{2, 4}, []int32{1, 2, 1, 2, 3, 4, 3, 4}}}},
-		{name: "tile rows", op: "Tile", opset: 6, in: []*Tensor{shT([]int{1, 2}, "a", "b"), shI64(2, 1)}, want: []shOut{{[]int{2, 2}, []string{"a", "b", "a", "b"}}}},
-		{name: "tile zero", op: "Tile", opset: 13, in: []*Tensor{shIota(2, 2), shI64(0, 3)}, want: []shOut{{[]int{0, 6}, []float32{}}}},
-		{name: "tile scalar", op: "Tile", opset: 13, in: []*Tensor{Scalar[float64](2), shI64()}, want: []shOut{{[]int{}, []float64{2}}}},
-		{name: "tile negative", op: "Tile", opset: 13, in: []*Tensor{shIota(2), shI64(-1)}, err: "invalid count"},
-		{name: "tile wrong length", op: "Tile", opset: 13, in: []*Tensor{shIota(2), shI64(1, 1)}, err: "rank 1"},
-		{name: "tile 2^40", op: "Tile", opset: 13, in: []*Tensor{shIota(1, 1), shI64(huge, huge)}, err: "exceed the limit"},
-		{name: "tile overflow", op: "Tile", opset: 13, in: []*Tensor{shIota(2, 2), shI64(math.MaxInt64, math.MaxInt64)}, err: "overflows"},
+		{name: "tile rows", op: "Tile", opset: 6, in: []*tensors.Tensor{shT([]int{1, 2}, "a", "b"), shI64(2, 1)}, want: []shOut{{[]int{2, 2}, []string{"a", "b", "a", "b"}}}},
+		{name: "tile zero", op: "Tile", opset: 13, in: []*tensors.Tensor{shIota(2, 2), shI64(0, 3)}, want: []shOut{{[]int{0, 6}, []float32{}}}},
+		{name: "tile scalar", op: "Tile", opset: 13, in: []*tensors.Tensor{tensors.Scalar[float64](2), shI64()}, want: []shOut{{[]int{}, []float64{2}}}},
+		{name: "tile negative", op: "Tile", opset: 13, in: []*tensors.Tensor{shIota(2), shI64(-1)}, err: "invalid count"},
+		{name: "tile wrong length", op: "Tile", opset: 13, in: []*tensors.Tensor{shIota(2), shI64(1, 1)}, err: "rank 1"},
+		{name: "tile 2^40", op: "Tile", opset: 13, in: []*tensors.Tensor{shIota(1, 1), shI64(huge, huge)}, err: "exceed the limit"},
+		{name: "tile overflow", op: "Tile", opset: 13, in: []*tensors.Tensor{shIota(2, 2), shI64(math.MaxInt64, math.MaxInt64)}, err: "overflows"},
 
-		{name: "constantofshape default", op: "ConstantOfShape", opset: 9, in: []*Tensor{shI64(2, 2)}, want: []shOut{{[]int{2, 2}, []float32{0, 0, 0, 0}}}},
-		{name: "constantofshape int64", op: "ConstantOfShape", opset: 9, attrs: shAttrs(shTensorAttr("value", Vector[int64](7))), in: []*Tensor{shI64(3)},
+		{name: "constantofshape default", op: "ConstantOfShape", opset: 9, in: []*tensors.Tensor{shI64(2, 2)}, want: []shOut{{[]int{2, 2}, []float32{0, 0, 0, 0}}}},
+		{name: "constantofshape int64", op: "ConstantOfShape", opset: 9, attrs: shAttrs(shTensorAttr("value", tensors.Vector[int64](7))), in: []*tensors.Tensor{shI64(3)},
 			want: []shOut{{[]int{3}, []int64{7, 7, 7}}}},
-		{name: "constantofshape scalar", op: "ConstantOfShape", opset: 9, attrs: shAttrs(shTensorAttr("value", Vector(true))), in: []*Tensor{shI64()},
+		{name: "constantofshape scalar", op: "ConstantOfShape", opset: 9, attrs: shAttrs(shTensorAttr("value", tensors.Vector(true))), in: []*tensors.Tensor{shI64()},
 			want: []shOut{{[]int{}, []bool{true}}}},
-		{name: "constantofshape empty", op: "ConstantOfShape", opset: 9, in: []*Tensor{shI64(0, 5)}, want: []shOut{{[]int{0, 5}, []float32{}}}},
-		{name: "constantofshape 2^40", op: "ConstantOfShape", opset: 9, in: []*Tensor{shI64(huge, huge)}, err: "exceed the limit"},
-		{name: "constantofshape negative", op: "ConstantOfShape", opset: 9, in: []*Tensor{shI64(2, -1)}, err: "out of range"},
-		{name: "constantofshape 2-element value", op: "ConstantOfShape", opset: 9, attrs: shAttrs(shTensorAttr("value", Vector[float32](1, 2))), in: []*Tensor{shI64(2)}, err: "one element"},
-		{name: "constantofshape 2-D shape", op: "ConstantOfShape", opset: 9, in: []*Tensor{shT([]int{1, 1}, int64(2))}, err: "1-D"},
+		{name: "constantofshape empty", op: "ConstantOfShape", opset: 9, in: []*tensors.Tensor{shI64(0, 5)}, want: []shOut{{[]int{0, 5}, []float32{}}}},
+		{name: "constantofshape 2^40", op: "ConstantOfShape", opset: 9, in: []*tensors.Tensor{shI64(huge, huge)}, err: "exceed the limit"},
+		{name: "constantofshape negative", op: "ConstantOfShape", opset: 9, in: []*tensors.Tensor{shI64(2, -1)}, err: "out of range"},
+		{name: "constantofshape 2-element value", op: "ConstantOfShape", opset: 9, attrs: shAttrs(shTensorAttr("value", tensors.Vector[float32](1, 2))), in: []*tensors.Tensor{shI64(2)}, err: "one element"},
+		{name: "constantofshape 2-D shape", op: "ConstantOfShape", opset: 9, in: []*tensors.Tensor{shT([]int{1, 1}, int64(2))}, err: "1-D"},
 	})
 }
 
@@ -493,42 +496,42 @@ func TestPad(t *testing.T) {
 	x := shT([]int{2, 3}, float32(1), 2, 3, 4, 5, 6)
 	pads := shI64(0, 2, 1, 1) // 0 before rows, 2 before columns, 1 after rows, 1 after columns
 	runShCases(t, []shCase{
-		{name: "constant", op: "Pad", opset: 13, in: []*Tensor{x, pads, Scalar[float32](9)},
+		{name: "constant", op: "Pad", opset: 13, in: []*tensors.Tensor{x, pads, tensors.Scalar[float32](9)},
 			want: []shOut{{[]int{3, 6}, []float32{9, 9, 1, 2, 3, 9, 9, 9, 4, 5, 6, 9, 9, 9, 9, 9, 9, 9}}}},
-		{name: "constant default value", op: "Pad", opset: 11, in: []*Tensor{x, shI64(1, 0, 0, 0)},
+		{name: "constant default value", op: "Pad", opset: 11, in: []*tensors.Tensor{x, shI64(1, 0, 0, 0)},
 			want: []shOut{{[]int{3, 3}, []float32{0, 0, 0, 1, 2, 3, 4, 5, 6}}}},
-		{name: "reflect", op: "Pad", opset: 13, attrs: shAttrs(shStr("mode", "reflect")), in: []*Tensor{x, pads},
+		{name: "reflect", op: "Pad", opset: 13, attrs: shAttrs(shStr("mode", "reflect")), in: []*tensors.Tensor{x, pads},
 			want: []shOut{{[]int{3, 6}, []float32{3, 2, 1, 2, 3, 2, 6, 5, 4, 5, 6, 5, 3, 2, 1, 2, 3, 2}}}},
-		{name: "reflect wider than the axis", op: "Pad", opset: 13, attrs: shAttrs(shStr("mode", "reflect")), in: []*Tensor{Vector[int32](1, 2, 3), shI64(5, 4)},
+		{name: "reflect wider than the axis", op: "Pad", opset: 13, attrs: shAttrs(shStr("mode", "reflect")), in: []*tensors.Tensor{tensors.Vector[int32](1, 2, 3), shI64(5, 4)},
 			want: []shOut{{[]int{12}, []int32{2, 1, 2, 3, 2, 1, 2, 3, 2, 1, 2, 3}}}}, // as numpy.pad
-		{name: "reflect size 1", op: "Pad", opset: 13, attrs: shAttrs(shStr("mode", "reflect")), in: []*Tensor{Vector[int64](7), shI64(2, 1)},
+		{name: "reflect size 1", op: "Pad", opset: 13, attrs: shAttrs(shStr("mode", "reflect")), in: []*tensors.Tensor{tensors.Vector[int64](7), shI64(2, 1)},
 			want: []shOut{{[]int{4}, []int64{7, 7, 7, 7}}}},
-		{name: "edge", op: "Pad", opset: 11, attrs: shAttrs(shStr("mode", "edge")), in: []*Tensor{x, pads},
+		{name: "edge", op: "Pad", opset: 11, attrs: shAttrs(shStr("mode", "edge")), in: []*tensors.Tensor{x, pads},
 			want: []shOut{{[]int{3, 6}, []float32{1, 1, 1, 2, 3, 3, 4, 4, 4, 5, 6, 6, 4, 4, 4, 5, 6, 6}}}},
-		{name: "negative pads crop", op: "Pad", opset: 13, in: []*Tensor{x, shI64(0, -1, -1, 1), Scalar[float32](-1)},
+		{name: "negative pads crop", op: "Pad", opset: 13, in: []*tensors.Tensor{x, shI64(0, -1, -1, 1), tensors.Scalar[float32](-1)},
 			want: []shOut{{[]int{1, 3}, []float32{2, 3, -1}}}},
-		{name: "crop and reflect", op: "Pad", opset: 13, attrs: shAttrs(shStr("mode", "reflect")), in: []*Tensor{x, shI64(0, -2, 0, 2)},
+		{name: "crop and reflect", op: "Pad", opset: 13, attrs: shAttrs(shStr("mode", "reflect")), in: []*tensors.Tensor{x, shI64(0, -2, 0, 2)},
 			want: []shOut{{[]int{2, 3}, []float32{3, 2, 1, 6, 5, 4}}}},
-		{name: "axes input", op: "Pad", opset: 18, in: []*Tensor{x, shI64(1, 0), Scalar[float32](7), shI64(-1)},
+		{name: "axes input", op: "Pad", opset: 18, in: []*tensors.Tensor{x, shI64(1, 0), tensors.Scalar[float32](7), shI64(-1)},
 			want: []shOut{{[]int{2, 4}, []float32{7, 1, 2, 3, 7, 4, 5, 6}}}},
-		{name: "axes input int32 edge", op: "Pad", opset: 18, attrs: shAttrs(shStr("mode", "edge")), in: []*Tensor{x, shI64(0, 1), nil, Vector[int32](0)},
+		{name: "axes input int32 edge", op: "Pad", opset: 18, attrs: shAttrs(shStr("mode", "edge")), in: []*tensors.Tensor{x, shI64(0, 1), nil, tensors.Vector[int32](0)},
 			want: []shOut{{[]int{3, 3}, []float32{1, 2, 3, 4, 5, 6, 4, 5, 6}}}},
-		{name: "version 2 attributes", op: "Pad", opset: 2, attrs: shAttrs(shInts("pads", 0, 1, 0, 0), shFloat("value", 1.5)), in: []*Tensor{x},
+		{name: "version 2 attributes", op: "Pad", opset: 2, attrs: shAttrs(shInts("pads", 0, 1, 0, 0), shFloat("value", 1.5)), in: []*tensors.Tensor{x},
 			want: []shOut{{[]int{2, 4}, []float32{1.5, 1, 2, 3, 1.5, 4, 5, 6}}}},
-		{name: "version 1 paddings", op: "Pad", opset: 1, attrs: shAttrs(shInts("paddings", 0, 0, 0, 1), shStr("mode", "edge")), in: []*Tensor{x},
+		{name: "version 1 paddings", op: "Pad", opset: 1, attrs: shAttrs(shInts("paddings", 0, 0, 0, 1), shStr("mode", "edge")), in: []*tensors.Tensor{x},
 			want: []shOut{{[]int{2, 4}, []float32{1, 2, 3, 3, 4, 5, 6, 6}}}},
-		{name: "bool", op: "Pad", opset: 13, in: []*Tensor{Vector(true), shI64(1, 1), Scalar(true)}, want: []shOut{{[]int{3}, []bool{true, true, true}}}},
-		{name: "strings", op: "Pad", opset: 13, in: []*Tensor{Vector("a"), shI64(0, 1)}, want: []shOut{{[]int{2}, []string{"a", ""}}}},
-		{name: "empty input constant", op: "Pad", opset: 13, in: []*Tensor{shIota(0, 2), shI64(1, 0, 0, 0), Scalar[float32](3)}, want: []shOut{{[]int{1, 2}, []float32{3, 3}}}},
-		{name: "scalar", op: "Pad", opset: 13, in: []*Tensor{Scalar[float32](3), shI64()}, want: []shOut{{[]int{}, []float32{3}}}},
-		{name: "edge on empty axis", op: "Pad", opset: 13, attrs: shAttrs(shStr("mode", "edge")), in: []*Tensor{shIota(0), shI64(1, 1)}, err: "empty axis"},
-		{name: "over-cropping", op: "Pad", opset: 13, in: []*Tensor{x, shI64(0, -2, 0, -2)}, err: "remove more"},
-		{name: "pads length", op: "Pad", opset: 13, in: []*Tensor{x, shI64(1, 1)}, err: "want 4"},
-		{name: "int32 pads", op: "Pad", opset: 13, in: []*Tensor{x, Vector[int32](0, 0, 0, 0)}, err: "int32"},
-		{name: "value type", op: "Pad", opset: 13, in: []*Tensor{x, shI64(0, 0, 0, 1), Scalar[float64](1)}, err: "constant_value"},
-		{name: "wrap mode", op: "Pad", opset: 18, attrs: shAttrs(shStr("mode", "wrap")), in: []*Tensor{x, shI64(0, 0, 0, 1)}, err: "not supported"},
-		{name: "axes before 18", op: "Pad", opset: 13, in: []*Tensor{x, shI64(0, 1), nil, shI64(1)}, err: "at most 3"},
-		{name: "2^40 elements", op: "Pad", opset: 13, in: []*Tensor{x, shI64(1<<20, 1<<20, 0, 0)}, err: "exceed the limit"},
+		{name: "bool", op: "Pad", opset: 13, in: []*tensors.Tensor{tensors.Vector(true), shI64(1, 1), tensors.Scalar(true)}, want: []shOut{{[]int{3}, []bool{true, true, true}}}},
+		{name: "strings", op: "Pad", opset: 13, in: []*tensors.Tensor{tensors.Vector("a"), shI64(0, 1)}, want: []shOut{{[]int{2}, []string{"a", ""}}}},
+		{name: "empty input constant", op: "Pad", opset: 13, in: []*tensors.Tensor{shIota(0, 2), shI64(1, 0, 0, 0), tensors.Scalar[float32](3)}, want: []shOut{{[]int{1, 2}, []float32{3, 3}}}},
+		{name: "scalar", op: "Pad", opset: 13, in: []*tensors.Tensor{tensors.Scalar[float32](3), shI64()}, want: []shOut{{[]int{}, []float32{3}}}},
+		{name: "edge on empty axis", op: "Pad", opset: 13, attrs: shAttrs(shStr("mode", "edge")), in: []*tensors.Tensor{shIota(0), shI64(1, 1)}, err: "empty axis"},
+		{name: "over-cropping", op: "Pad", opset: 13, in: []*tensors.Tensor{x, shI64(0, -2, 0, -2)}, err: "remove more"},
+		{name: "pads length", op: "Pad", opset: 13, in: []*tensors.Tensor{x, shI64(1, 1)}, err: "want 4"},
+		{name: "int32 pads", op: "Pad", opset: 13, in: []*tensors.Tensor{x, tensors.Vector[int32](0, 0, 0, 0)}, err: "int32"},
+		{name: "value type", op: "Pad", opset: 13, in: []*tensors.Tensor{x, shI64(0, 0, 0, 1), tensors.Scalar[float64](1)}, err: "constant_value"},
+		{name: "wrap mode", op: "Pad", opset: 18, attrs: shAttrs(shStr("mode", "wrap")), in: []*tensors.Tensor{x, shI64(0, 0, 0, 1)}, err: "not supported"},
+		{name: "axes before 18", op: "Pad", opset: 13, in: []*tensors.Tensor{x, shI64(0, 1), nil, shI64(1)}, err: "at most 3"},
+		{name: "2^40 elements", op: "Pad", opset: 13, in: []*tensors.Tensor{x, shI64(1<<20, 1<<20, 0, 0)}, err: "exceed the limit"},
 	})
 }
 
@@ -536,40 +539,40 @@ func TestReduce(t *testing.T) {
 	x := shT([]int{2, 3}, float32(1), 2, 3, 4, 5, 6)
 	nan := float32(math.NaN())
 	runShCases(t, []shCase{
-		{name: "sum axes input", op: "ReduceSum", opset: 13, attrs: shAttrs(shInt("keepdims", 0)), in: []*Tensor{x, shI64(1)}, want: []shOut{{[]int{2}, []float32{6, 15}}}},
-		{name: "sum all", op: "ReduceSum", opset: 13, in: []*Tensor{x}, want: []shOut{{[]int{1, 1}, []float32{21}}}},
-		{name: "sum empty axes", op: "ReduceSum", opset: 13, attrs: shAttrs(shInt("keepdims", 0)), in: []*Tensor{x, shI64()}, want: []shOut{{[]int{}, []float32{21}}}},
-		{name: "sum noop", op: "ReduceSum", opset: 13, attrs: shAttrs(shInt("noop_with_empty_axes", 1)), in: []*Tensor{x, shI64()}, want: []shOut{{[]int{2, 3}, []float32{1, 2, 3, 4, 5, 6}}}},
-		{name: "sum noop absent axes", op: "ReduceSum", opset: 13, attrs: shAttrs(shInt("noop_with_empty_axes", 1)), in: []*Tensor{x}, want: []shOut{{[]int{2, 3}, []float32{1, 2, 3, 4, 5, 6}}}},
-		{name: "sum attr axes", op: "ReduceSum", opset: 11, attrs: shAttrs(shInts("axes", -2)), in: []*Tensor{x}, want: []shOut{{[]int{1, 3}, []float32{5, 7, 9}}}},
-		{name: "sum int32", op: "ReduceSum", opset: 1, attrs: shAttrs(shInts("axes", 0)), in: []*Tensor{shT([]int{2, 2}, int32(1), 2, 3, 4)}, want: []shOut{{[]int{1, 2}, []int32{4, 6}}}},
-		{name: "sum empty set", op: "ReduceSum", opset: 13, attrs: shAttrs(shInt("keepdims", 0)), in: []*Tensor{shIota(2, 0), shI64(1)}, want: []shOut{{[]int{2}, []float32{0, 0}}}},
-		{name: "sum of empty rows", op: "ReduceSum", opset: 13, in: []*Tensor{shIota(0, 3), shI64(1)}, want: []shOut{{[]int{0, 1}, []float32{}}}},
-		{name: "sum scalar", op: "ReduceSum", opset: 13, in: []*Tensor{Scalar[float64](2.5)}, want: []shOut{{[]int{}, []float64{2.5}}}},
-		{name: "sum axes attribute at 13", op: "ReduceSum", opset: 13, attrs: shAttrs(shInts("axes", 0)), in: []*Tensor{x}, err: "not defined"},
-		{name: "sum noop before 13", op: "ReduceSum", opset: 11, attrs: shAttrs(shInt("noop_with_empty_axes", 1)), in: []*Tensor{x}, err: "not defined"},
+		{name: "sum axes input", op: "ReduceSum", opset: 13, attrs: shAttrs(shInt("keepdims", 0)), in: []*tensors.Tensor{x, shI64(1)}, want: []shOut{{[]int{2}, []float32{6, 15}}}},
+		{name: "sum all", op: "ReduceSum", opset: 13, in: []*tensors.Tensor{x}, want: []shOut{{[]int{1, 1}, []float32{21}}}},
+		{name: "sum empty axes", op: "ReduceSum", opset: 13, attrs: shAttrs(shInt("keepdims", 0)), in: []*tensors.Tensor{x, shI64()}, want: []shOut{{[]int{}, []float32{21}}}},
+		{name: "sum noop", op: "ReduceSum", opset: 13, attrs: shAttrs(shInt("noop_with_empty_axes", 1)), in: []*tensors.Tensor{x, shI64()}, want: []shOut{{[]int{2, 3}, []float32{1, 2, 3, 4, 5, 6}}}},
+		{name: "sum noop absent axes", op: "ReduceSum", opset: 13, attrs: shAttrs(shInt("noop_with_empty_axes", 1)), in: []*tensors.Tensor{x}, want: []shOut{{[]int{2, 3}, []float32{1, 2, 3, 4, 5, 6}}}},
+		{name: "sum attr axes", op: "ReduceSum", opset: 11, attrs: shAttrs(shInts("axes", -2)), in: []*tensors.Tensor{x}, want: []shOut{{[]int{1, 3}, []float32{5, 7, 9}}}},
+		{name: "sum int32", op: "ReduceSum", opset: 1, attrs: shAttrs(shInts("axes", 0)), in: []*tensors.Tensor{shT([]int{2, 2}, int32(1), 2, 3, 4)}, want: []shOut{{[]int{1, 2}, []int32{4, 6}}}},
+		{name: "sum empty set", op: "ReduceSum", opset: 13, attrs: shAttrs(shInt("keepdims", 0)), in: []*tensors.Tensor{shIota(2, 0), shI64(1)}, want: []shOut{{[]int{2}, []float32{0, 0}}}},
+		{name: "sum of empty rows", op: "ReduceSum", opset: 13, in: []*tensors.Tensor{shIota(0, 3), shI64(1)}, want: []shOut{{[]int{0, 1}, []float32{}}}},
+		{name: "sum scalar", op: "ReduceSum", opset: 13, in: []*tensors.Tensor{tensors.Scalar[float64](2.5)}, want: []shOut{{[]int{}, []float64{2.5}}}},
+		{name: "sum axes attribute at 13", op: "ReduceSum", opset: 13, attrs: shAttrs(shInts("axes", 0)), in: []*tensors.Tensor{x}, err: "not defined"},
+		{name: "sum noop before 13", op: "ReduceSum", opset: 11, attrs: shAttrs(shInt("noop_with_empty_axes", 1)), in: []*tensors.Tensor{x}, err: "not defined"},
 
-		{name: "mean middle axes", op: "ReduceMean", opset: 13, attrs: shAttrs(shInts("axes", 1, 2)), in: []*Tensor{shIota(2, 2, 2, 2)},
+		{name: "mean middle axes", op: "ReduceMean", opset: 13, attrs: shAttrs(shInts("axes", 1, 2)), in: []*tensors.Tensor{shIota(2, 2, 2, 2)},
 			want: []shOut{{[]int{2, 1, 1, 2}, []float32{3, 4, 11, 12}}}},
-		{name: "mean outer and inner", op: "ReduceMean", opset: 11, attrs: shAttrs(shInts("axes", 0, -1), shInt("keepdims", 0)), in: []*Tensor{shIota(2, 2, 2)},
+		{name: "mean outer and inner", op: "ReduceMean", opset: 11, attrs: shAttrs(shInts("axes", 0, -1), shInt("keepdims", 0)), in: []*tensors.Tensor{shIota(2, 2, 2)},
 			want: []shOut{{[]int{2}, []float32{2.5, 4.5}}}},
-		{name: "mean axes input at 18", op: "ReduceMean", opset: 18, in: []*Tensor{x, shI64(-1)}, want: []shOut{{[]int{2, 1}, []float32{2, 5}}}},
-		{name: "mean noop at 18", op: "ReduceMean", opset: 18, attrs: shAttrs(shInt("noop_with_empty_axes", 1)), in: []*Tensor{x}, want: []shOut{{[]int{2, 3}, []float32{1, 2, 3, 4, 5, 6}}}},
-		{name: "mean int64 truncates", op: "ReduceMean", opset: 13, attrs: shAttrs(shInt("keepdims", 0)), in: []*Tensor{shI64(1, 2)}, want: []shOut{{[]int{}, []int64{1}}}},
-		{name: "mean empty set", op: "ReduceMean", opset: 18, attrs: shAttrs(shInt("keepdims", 0)), in: []*Tensor{shIota(2, 0), shI64(1)}, want: []shOut{{[]int{2}, []float32{0, 0}}}},
-		{name: "mean axes attribute at 18", op: "ReduceMean", opset: 18, attrs: shAttrs(shInts("axes", 0)), in: []*Tensor{x}, err: "not defined"},
-		{name: "mean bad axis", op: "ReduceMean", opset: 13, attrs: shAttrs(shInts("axes", 2)), in: []*Tensor{x}, err: "out of range"},
-		{name: "mean repeated axis", op: "ReduceMean", opset: 13, attrs: shAttrs(shInts("axes", 1, -1)), in: []*Tensor{x}, err: "repeated"},
-		{name: "mean strings", op: "ReduceMean", opset: 13, in: []*Tensor{Vector("a")}, err: "string"},
+		{name: "mean axes input at 18", op: "ReduceMean", opset: 18, in: []*tensors.Tensor{x, shI64(-1)}, want: []shOut{{[]int{2, 1}, []float32{2, 5}}}},
+		{name: "mean noop at 18", op: "ReduceMean", opset: 18, attrs: shAttrs(shInt("noop_with_empty_axes", 1)), in: []*tensors.Tensor{x}, want: []shOut{{[]int{2, 3}, []float32{1, 2, 3, 4, 5, 6}}}},
+		{name: "mean int64 truncates", op: "ReduceMean", opset: 13, attrs: shAttrs(shInt("keepdims", 0)), in: []*tensors.Tensor{shI64(1, 2)}, want: []shOut{{[]int{}, []int64{1}}}},
+		{name: "mean empty set", op: "ReduceMean", opset: 18, attrs: shAttrs(shInt("keepdims", 0)), in: []*tensors.Tensor{shIota(2, 0), shI64(1)}, want: []shOut{{[]int{2}, []float32{0, 0}}}},
+		{name: "mean axes attribute at 18", op: "ReduceMean", opset: 18, attrs: shAttrs(shInts("axes", 0)), in: []*tensors.Tensor{x}, err: "not defined"},
+		{name: "mean bad axis", op: "ReduceMean", opset: 13, attrs: shAttrs(shInts("axes", 2)), in: []*tensors.Tensor{x}, err: "out of range"},
+		{name: "mean repeated axis", op: "ReduceMean", opset: 13, attrs: shAttrs(shInts("axes", 1, -1)), in: []*tensors.Tensor{x}, err: "repeated"},
+		{name: "mean strings", op: "ReduceMean", opset: 13, in: []*tensors.Tensor{tensors.Vector("a")}, err: "string"},
 
-		{name: "max", op: "ReduceMax", opset: 13, attrs: shAttrs(shInts("axes", 0), shInt("keepdims", 0)), in: []*Tensor{shT([]int{2, 2}, int8(-3), 7, -1, 2)},
+		{name: "max", op: "ReduceMax", opset: 13, attrs: shAttrs(shInts("axes", 0), shInt("keepdims", 0)), in: []*tensors.Tensor{shT([]int{2, 2}, int8(-3), 7, -1, 2)},
 			want: []shOut{{[]int{2}, []int8{-1, 7}}}},
-		{name: "max NaN", op: "ReduceMax", opset: 18, attrs: shAttrs(shInt("keepdims", 0)), in: []*Tensor{shT([]int{2, 2}, float32(1), nan, 3, 2), shI64(1)},
+		{name: "max NaN", op: "ReduceMax", opset: 18, attrs: shAttrs(shInt("keepdims", 0)), in: []*tensors.Tensor{shT([]int{2, 2}, float32(1), nan, 3, 2), shI64(1)},
 			want: []shOut{{[]int{2}, []float32{nan, 3}}}},
-		{name: "max empty set", op: "ReduceMax", opset: 18, attrs: shAttrs(shInt("keepdims", 0)), in: []*Tensor{shIota(2, 0), shI64(1)},
+		{name: "max empty set", op: "ReduceMax", opset: 18, attrs: shAttrs(shInt("keepdims", 0)), in: []*tensors.Tensor{shIota(2, 0), shI64(1)},
 			want: []shOut{{[]int{2}, []float32{float32(math.Inf(-1)), float32(math.Inf(-1))}}}},
-		{name: "max uint8 all", op: "ReduceMax", opset: 12, in: []*Tensor{Vector[uint8](3, 200, 7)}, want: []shOut{{[]int{1}, []uint8{200}}}},
-		{name: "max dynamic axes", op: "ReduceMax", opset: 18, attrs: shAttrs(shInt("keepdims", 1)), in: []*Tensor{shIota(3, 2), shI64(0)}, want: []shOut{{[]int{1, 2}, []float32{4, 5}}}},
+		{name: "max uint8 all", op: "ReduceMax", opset: 12, in: []*tensors.Tensor{tensors.Vector[uint8](3, 200, 7)}, want: []shOut{{[]int{1}, []uint8{200}}}},
+		{name: "max dynamic axes", op: "ReduceMax", opset: 18, attrs: shAttrs(shInt("keepdims", 1)), in: []*tensors.Tensor{shIota(3, 2), shI64(0)}, want: []shOut{{[]int{1, 2}, []float32{4, 5}}}},
 	})
 }
 
@@ -577,19 +580,19 @@ func TestArgMax(t *testing.T) {
 	x := shT([]int{2, 3}, float32(1), 5, 5, 4, 2, 4)
 	nan := float32(math.NaN())
 	runShCases(t, []shCase{
-		{name: "axis 0", op: "ArgMax", opset: 13, in: []*Tensor{x}, want: []shOut{{[]int{1, 3}, []int64{1, 0, 0}}}},
-		{name: "axis 1 first", op: "ArgMax", opset: 11, attrs: shAttrs(shInt("axis", -1), shInt("keepdims", 0)), in: []*Tensor{x}, want: []shOut{{[]int{2}, []int64{1, 0}}}},
-		{name: "axis 1 last", op: "ArgMax", opset: 12, attrs: shAttrs(shInt("axis", 1), shInt("keepdims", 0), shInt("select_last_index", 1)), in: []*Tensor{x},
+		{name: "axis 0", op: "ArgMax", opset: 13, in: []*tensors.Tensor{x}, want: []shOut{{[]int{1, 3}, []int64{1, 0, 0}}}},
+		{name: "axis 1 first", op: "ArgMax", opset: 11, attrs: shAttrs(shInt("axis", -1), shInt("keepdims", 0)), in: []*tensors.Tensor{x}, want: []shOut{{[]int{2}, []int64{1, 0}}}},
+		{name: "axis 1 last", op: "ArgMax", opset: 12, attrs: shAttrs(shInt("axis", 1), shInt("keepdims", 0), shInt("select_last_index", 1)), in: []*tensors.Tensor{x},
 			want: []shOut{{[]int{2}, []int64{2, 2}}}},
-		{name: "NaN wins", op: "ArgMax", opset: 13, attrs: shAttrs(shInt("keepdims", 0)), in: []*Tensor{Vector(float32(1), nan, 5, nan)}, want: []shOut{{[]int{}, []int64{1}}}},
-		{name: "NaN last", op: "ArgMax", opset: 13, attrs: shAttrs(shInt("keepdims", 0), shInt("select_last_index", 1)), in: []*Tensor{Vector(float32(1), nan, 5, nan)},
+		{name: "NaN wins", op: "ArgMax", opset: 13, attrs: shAttrs(shInt("keepdims", 0)), in: []*tensors.Tensor{tensors.Vector(float32(1), nan, 5, nan)}, want: []shOut{{[]int{}, []int64{1}}}},
+		{name: "NaN last", op: "ArgMax", opset: 13, attrs: shAttrs(shInt("keepdims", 0), shInt("select_last_index", 1)), in: []*tensors.Tensor{tensors.Vector(float32(1), nan, 5, nan)},
 			want: []shOut{{[]int{}, []int64{3}}}},
-		{name: "uint64", op: "ArgMax", opset: 13, in: []*Tensor{Vector[uint64](1, math.MaxUint64, 3)}, want: []shOut{{[]int{1}, []int64{1}}}},
-		{name: "empty outer", op: "ArgMax", opset: 13, attrs: shAttrs(shInt("axis", 1)), in: []*Tensor{shIota(0, 3)}, want: []shOut{{[]int{0, 1}, []int64{}}}},
-		{name: "empty axis", op: "ArgMax", opset: 13, in: []*Tensor{shIota(0, 3)}, err: "empty axis"},
-		{name: "select_last_index before 12", op: "ArgMax", opset: 11, attrs: shAttrs(shInt("select_last_index", 1)), in: []*Tensor{x}, err: "not defined"},
-		{name: "scalar", op: "ArgMax", opset: 13, in: []*Tensor{Scalar[float32](1)}, err: "out of range"},
-		{name: "bool", op: "ArgMax", opset: 13, in: []*Tensor{Vector(true)}, err: "bool"},
+		{name: "uint64", op: "ArgMax", opset: 13, in: []*tensors.Tensor{tensors.Vector[uint64](1, math.MaxUint64, 3)}, want: []shOut{{[]int{1}, []int64{1}}}},
+		{name: "empty outer", op: "ArgMax", opset: 13, attrs: shAttrs(shInt("axis", 1)), in: []*tensors.Tensor{shIota(0, 3)}, want: []shOut{{[]int{0, 1}, []int64{}}}},
+		{name: "empty axis", op: "ArgMax", opset: 13, in: []*tensors.Tensor{shIota(0, 3)}, err: "empty axis"},
+		{name: "select_last_index before 12", op: "ArgMax", opset: 11, attrs: shAttrs(shInt("select_last_index", 1)), in: []*tensors.Tensor{x}, err: "not defined"},
+		{name: "scalar", op: "ArgMax", opset: 13, in: []*tensors.Tensor{tensors.Scalar[float32](1)}, err: "out of range"},
+		{name: "bool", op: "ArgMax", opset: 13, in: []*tensors.Tensor{tensors.Vector(true)}, err: "bool"},
 	})
 }
 
@@ -598,7 +601,7 @@ func TestArgMax(t *testing.T) {
 func TestTransposeMatchesNaive(t *testing.T) {
 	for _, shape := range [][]int{{2, 3, 4}, {1, 5, 1, 3}, {3, 1, 2, 2}} {
 		x := shIota(shape...)
-		xs := Strides(shape)
+		xs := tensors.Strides(shape)
 		r := len(shape)
 		perm := make([]int, r)
 		for i := range perm {
@@ -611,7 +614,7 @@ func TestTransposeMatchesNaive(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				ys := Data[float32](y)
+				ys := tensors.Data[float32](y)
 				idx := make([]int, r)
 				for o := range ys {
 					rem := o
@@ -642,43 +645,43 @@ func TestTransposeMatchesNaive(t *testing.T) {
 // TestShapeInfer checks static shape inference with symbolic dimensions,
 // where the runs of shRun only see fully known shapes.
 func TestShapeInfer(t *testing.T) {
-	n := Dim{Size: -1, Param: "N"}
-	x := Type{DType: Float32, RankKnown: true, Dims: []Dim{n, {Size: 3}, {Size: 4}}}
+	n := tensors.Dim{Size: -1, Param: "N"}
+	x := tensors.Type{DType: tensors.Float32, RankKnown: true, Dims: []tensors.Dim{n, {Size: 3}, {Size: 4}}}
 	cases := []struct {
 		op     string
 		opset  int
 		attrs  []*onnxpb.AttributeProto
-		in     []Type
-		consts map[int]*Tensor
+		in     []tensors.Type
+		consts map[int]*tensors.Tensor
 		want   string
 	}{
-		{"Flatten", 13, nil, []Type{x}, nil, "float32[N 12]"},
-		{"Flatten", 13, shAttrs(shInt("axis", 2)), []Type{x}, nil, "float32[? 4]"},
-		{"Transpose", 13, shAttrs(shInts("perm", 0, 2, 1)), []Type{x}, nil, "float32[N 4 3]"},
-		{"Transpose", 13, shAttrs(shInts("perm", 1, 0)), []Type{{DType: Float32}}, nil, "float32[? ?]"},
-		{"Unsqueeze", 13, nil, []Type{x, KnownType(Int64, []int{1})}, map[int]*Tensor{1: shI64(-1)}, "float32[N 3 4 1]"},
-		{"Unsqueeze", 13, nil, []Type{x, KnownType(Int64, []int{1})}, nil, "float32[...]"},
-		{"Squeeze", 13, nil, []Type{x}, nil, "float32[...]"},
-		{"Squeeze", 11, shAttrs(shInts("axes", 0)), []Type{x}, nil, "float32[3 4]"},
-		{"Concat", 13, shAttrs(shInt("axis", 1)), []Type{x, x}, nil, "float32[N 6 4]"},
-		{"Concat", 13, shAttrs(shInt("axis", 0)), []Type{x, x}, nil, "float32[? 3 4]"},
-		{"Gather", 13, shAttrs(shInt("axis", 1)), []Type{x, KnownType(Int64, []int{2, 5})}, nil, "float32[N 2 5 4]"},
-		{"Gather", 13, nil, []Type{KnownType(Int64, []int{3}), KnownType(Int64, []int{})}, nil, "int64[]"},
-		{"Slice", 13, nil, []Type{x, KnownType(Int64, []int{1}), KnownType(Int64, []int{1}), KnownType(Int64, []int{1})},
-			map[int]*Tensor{1: shI64(1), 2: shI64(math.MaxInt64), 3: shI64(-1)}, "float32[N 3 3]"},
-		{"Slice", 13, nil, []Type{x, KnownType(Int64, []int{1}), KnownType(Int64, []int{1})}, map[int]*Tensor{1: shI64(1)}, "float32[? ? ?]"},
-		{"Expand", 13, nil, []Type{x, KnownType(Int64, []int{4})}, map[int]*Tensor{1: shI64(2, 1, 3, 1)}, "float32[2 N 3 4]"},
-		{"Expand", 13, nil, []Type{x, KnownType(Int64, []int{4})}, nil, "float32[? ? ? ?]"},
-		{"Tile", 13, nil, []Type{x, KnownType(Int64, []int{3})}, map[int]*Tensor{1: shI64(1, 2, 0)}, "float32[N 6 0]"},
-		{"ConstantOfShape", 9, nil, []Type{KnownType(Int64, []int{2})}, nil, "float32[? ?]"},
-		{"ConstantOfShape", 9, shAttrs(shTensorAttr("value", Vector[int32](1))), []Type{KnownType(Int64, []int{2})}, map[int]*Tensor{0: shI64(2, 5)}, "int32[2 5]"},
-		{"Pad", 13, nil, []Type{x, KnownType(Int64, []int{6})}, map[int]*Tensor{1: shI64(0, 1, 0, 0, 1, 2)}, "float32[N 5 6]"},
-		{"Pad", 18, nil, []Type{x, KnownType(Int64, []int{2}), {}, KnownType(Int64, []int{1})}, map[int]*Tensor{1: shI64(1, 1), 3: shI64(0)}, "float32[? 3 4]"},
-		{"ReduceMean", 13, shAttrs(shInts("axes", -1)), []Type{x}, nil, "float32[N 3 1]"},
-		{"ReduceSum", 13, shAttrs(shInt("keepdims", 0)), []Type{x, KnownType(Int64, []int{1})}, map[int]*Tensor{1: shI64(1)}, "float32[N 4]"},
-		{"ReduceMax", 18, nil, []Type{x}, nil, "float32[1 1 1]"},
-		{"ArgMax", 13, shAttrs(shInt("axis", 1), shInt("keepdims", 0)), []Type{x}, nil, "int64[N 4]"},
-		{"Split", 18, shAttrs(shInt("axis", 1), shInt("num_outputs", 2)), []Type{x}, nil, "float32[N 2 4]"},
+		{"Flatten", 13, nil, []tensors.Type{x}, nil, "float32[N 12]"},
+		{"Flatten", 13, shAttrs(shInt("axis", 2)), []tensors.Type{x}, nil, "float32[? 4]"},
+		{"Transpose", 13, shAttrs(shInts("perm", 0, 2, 1)), []tensors.Type{x}, nil, "float32[N 4 3]"},
+		{"Transpose", 13, shAttrs(shInts("perm", 1, 0)), []tensors.Type{{DType: tensors.Float32}}, nil, "float32[? ?]"},
+		{"Unsqueeze", 13, nil, []tensors.Type{x, tensors.KnownType(tensors.Int64, []int{1})}, map[int]*tensors.Tensor{1: shI64(-1)}, "float32[N 3 4 1]"},
+		{"Unsqueeze", 13, nil, []tensors.Type{x, tensors.KnownType(tensors.Int64, []int{1})}, nil, "float32[...]"},
+		{"Squeeze", 13, nil, []tensors.Type{x}, nil, "float32[...]"},
+		{"Squeeze", 11, shAttrs(shInts("axes", 0)), []tensors.Type{x}, nil, "float32[3 4]"},
+		{"Concat", 13, shAttrs(shInt("axis", 1)), []tensors.Type{x, x}, nil, "float32[N 6 4]"},
+		{"Concat", 13, shAttrs(shInt("axis", 0)), []tensors.Type{x, x}, nil, "float32[? 3 4]"},
+		{"Gather", 13, shAttrs(shInt("axis", 1)), []tensors.Type{x, tensors.KnownType(tensors.Int64, []int{2, 5})}, nil, "float32[N 2 5 4]"},
+		{"Gather", 13, nil, []tensors.Type{tensors.KnownType(tensors.Int64, []int{3}), tensors.KnownType(tensors.Int64, []int{})}, nil, "int64[]"},
+		{"Slice", 13, nil, []tensors.Type{x, tensors.KnownType(tensors.Int64, []int{1}), tensors.KnownType(tensors.Int64, []int{1}), tensors.KnownType(tensors.Int64, []int{1})},
+			map[int]*tensors.Tensor{1: shI64(1), 2: shI64(math.MaxInt64), 3: shI64(-1)}, "float32[N 3 3]"},
+		{"Slice", 13, nil, []tensors.Type{x, tensors.KnownType(tensors.Int64, []int{1}), tensors.KnownType(tensors.Int64, []int{1})}, map[int]*tensors.Tensor{1: shI64(1)}, "float32[? ? ?]"},
+		{"Expand", 13, nil, []tensors.Type{x, tensors.KnownType(tensors.Int64, []int{4})}, map[int]*tensors.Tensor{1: shI64(2, 1, 3, 1)}, "float32[2 N 3 4]"},
+		{"Expand", 13, nil, []tensors.Type{x, tensors.KnownType(tensors.Int64, []int{4})}, nil, "float32[? ? ? ?]"},
+		{"Tile", 13, nil, []tensors.Type{x, tensors.KnownType(tensors.Int64, []int{3})}, map[int]*tensors.Tensor{1: shI64(1, 2, 0)}, "float32[N 6 0]"},
+		{"ConstantOfShape", 9, nil, []tensors.Type{tensors.KnownType(tensors.Int64, []int{2})}, nil, "float32[? ?]"},
+		{"ConstantOfShape", 9, shAttrs(shTensorAttr("value", tensors.Vector[int32](1))), []tensors.Type{tensors.KnownType(tensors.Int64, []int{2})}, map[int]*tensors.Tensor{0: shI64(2, 5)}, "int32[2 5]"},
+		{"Pad", 13, nil, []tensors.Type{x, tensors.KnownType(tensors.Int64, []int{6})}, map[int]*tensors.Tensor{1: shI64(0, 1, 0, 0, 1, 2)}, "float32[N 5 6]"},
+		{"Pad", 18, nil, []tensors.Type{x, tensors.KnownType(tensors.Int64, []int{2}), {}, tensors.KnownType(tensors.Int64, []int{1})}, map[int]*tensors.Tensor{1: shI64(1, 1), 3: shI64(0)}, "float32[? 3 4]"},
+		{"ReduceMean", 13, shAttrs(shInts("axes", -1)), []tensors.Type{x}, nil, "float32[N 3 1]"},
+		{"ReduceSum", 13, shAttrs(shInt("keepdims", 0)), []tensors.Type{x, tensors.KnownType(tensors.Int64, []int{1})}, map[int]*tensors.Tensor{1: shI64(1)}, "float32[N 4]"},
+		{"ReduceMax", 18, nil, []tensors.Type{x}, nil, "float32[1 1 1]"},
+		{"ArgMax", 13, shAttrs(shInt("axis", 1), shInt("keepdims", 0)), []tensors.Type{x}, nil, "int64[N 4]"},
+		{"Split", 18, shAttrs(shInt("axis", 1), shInt("num_outputs", 2)), []tensors.Type{x}, nil, "float32[N 2 4]"},
 	}
 	for _, c := range cases {
 		names := make([]string, len(c.in))
@@ -692,7 +695,7 @@ func TestShapeInfer(t *testing.T) {
 		if c.op == "Split" {
 			outs = []string{"y0", "y1"}
 		}
-		env := Env{Opset: c.opset, Const: func(name string) *Tensor {
+		env := Env{Opset: c.opset, Const: func(name string) *tensors.Tensor {
 			for i, nm := range names {
 				if nm == name {
 					return c.consts[i]
@@ -715,18 +718,18 @@ func TestShapeInfer(t *testing.T) {
 // TestShapeInferRejects checks that Infer reports shapes that can never
 // run.
 func TestShapeInferRejects(t *testing.T) {
-	x := KnownType(Float32, []int{2, 3})
+	x := tensors.KnownType(tensors.Float32, []int{2, 3})
 	for _, c := range []struct {
 		op    string
 		attrs []*onnxpb.AttributeProto
-		in    []Type
+		in    []tensors.Type
 		want  string
 	}{
-		{"Transpose", shAttrs(shInts("perm", 0, 1, 2)), []Type{x}, "3 entries"},
-		{"Concat", shAttrs(shInt("axis", 0)), []Type{x, KnownType(Float32, []int{2, 4})}, "differs"},
-		{"Squeeze", shAttrs(shInts("axes", 1)), []Type{x}, "not 1"},
-		{"Flatten", shAttrs(shInt("axis", 3)), []Type{x}, "out of range"},
-		{"ArgMax", shAttrs(shInt("axis", 2)), []Type{x}, "out of range"},
+		{"Transpose", shAttrs(shInts("perm", 0, 1, 2)), []tensors.Type{x}, "3 entries"},
+		{"Concat", shAttrs(shInt("axis", 0)), []tensors.Type{x, tensors.KnownType(tensors.Float32, []int{2, 4})}, "differs"},
+		{"Squeeze", shAttrs(shInts("axes", 1)), []tensors.Type{x}, "not 1"},
+		{"Flatten", shAttrs(shInt("axis", 3)), []tensors.Type{x}, "out of range"},
+		{"ArgMax", shAttrs(shInt("axis", 2)), []tensors.Type{x}, "out of range"},
 	} {
 		names := make([]string, len(c.in))
 		for i := range names {

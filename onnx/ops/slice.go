@@ -3,6 +3,8 @@ package ops
 import (
 	"fmt"
 	"math"
+
+	"github.com/onnxkit/onnxkit/onnx/tensors"
 )
 
 // Slice. Version 1 takes starts, ends and axes as attributes; 10 takes
@@ -34,9 +36,9 @@ func prepareSlice(n *Node) (Kernel, error) {
 		if err := args.check(); err != nil {
 			return nil, err
 		}
-		return func(in []*Tensor) ([]*Tensor, error) {
+		return func(in []*tensors.Tensor) ([]*tensors.Tensor, error) {
 			y, err := sliceTensor(in[0], args)
-			return []*Tensor{y}, err
+			return []*tensors.Tensor{y}, err
 		}, nil
 	}
 	// Version 10+: inputs 1..4 (starts, ends, axes, steps); read once when
@@ -60,7 +62,7 @@ func prepareSlice(n *Node) (Kernel, error) {
 			return nil, err
 		}
 	}
-	return func(in []*Tensor) ([]*Tensor, error) {
+	return func(in []*tensors.Tensor) ([]*tensors.Tensor, error) {
 		args := fixed
 		if !known {
 			args = sliceArgs{}
@@ -76,7 +78,7 @@ func prepareSlice(n *Node) (Kernel, error) {
 			}
 		}
 		y, err := sliceTensor(in[0], args)
-		return []*Tensor{y}, err
+		return []*tensors.Tensor{y}, err
 	}, nil
 }
 
@@ -94,15 +96,15 @@ func toInt64s(v []int) []int64 {
 var sliceInputNames = [...]string{1: "starts", 2: "ends", 3: "axes", 4: "steps"}
 
 // set reads input i (1 starts, 2 ends, 3 axes, 4 steps).
-func (s *sliceArgs) set(i int, t *Tensor) error {
+func (s *sliceArgs) set(i int, t *tensors.Tensor) error {
 	name := sliceInputNames[i]
-	if t.dtype != Int32 && t.dtype != Int64 {
-		return ErrDType(name+" input", t.dtype, Int32, Int64)
+	if t.DType() != tensors.Int32 && t.DType() != tensors.Int64 {
+		return tensors.ErrDType(name+" input", t.DType(), tensors.Int32, tensors.Int64)
 	}
 	if t.Rank() != 1 {
 		return fmt.Errorf("%s input must be 1-D, got %v", name, t)
 	}
-	v, err := AsInt64s(t)
+	v, err := tensors.AsInt64s(t)
 	if err != nil {
 		return err
 	}
@@ -158,7 +160,7 @@ func (s sliceArgs) normAxes(rank int) ([]int, error) {
 		}
 		ax[i] = int(a)
 	}
-	return NormalizeAxes(ax, rank)
+	return tensors.NormalizeAxes(ax, rank)
 }
 
 // sliceRange clamps one axis's start, end and step as ONNX specifies and
@@ -193,29 +195,29 @@ func sliceRange(dim int, start, end, step int64) (first, count int, stride int64
 }
 
 // sliceTensor applies Slice to x.
-func sliceTensor(x *Tensor, s sliceArgs) (*Tensor, error) {
+func sliceTensor(x *tensors.Tensor, s sliceArgs) (*tensors.Tensor, error) {
 	axes, err := s.normAxes(x.Rank())
 	if err != nil {
 		return nil, err
 	}
-	v := fullStridedView(x)
+	v := tensors.FullStridedView(x)
 	for i, a := range axes {
 		step := int64(1)
 		if s.steps != nil {
 			step = s.steps[i]
 		}
-		first, count, stride := sliceRange(x.shape[a], s.starts[i], s.ends[i], step)
-		v.off += first * v.strides[a]
-		v.strides[a] *= int(stride)
-		v.shape[a] = count
+		first, count, stride := sliceRange(x.Shape()[a], s.starts[i], s.ends[i], step)
+		v.Off += first * v.Strides[a]
+		v.Strides[a] *= int(stride)
+		v.Shape[a] = count
 	}
-	return v.materialize(x, nil)
+	return v.Materialize(x, nil)
 }
 
-func inferSlice(n *Node, in []Type) ([]Type, error) {
+func inferSlice(n *Node, in []tensors.Type) ([]tensors.Type, error) {
 	x := in[0]
 	if !x.RankKnown {
-		return []Type{{DType: x.DType}}, nil
+		return []tensors.Type{{DType: x.DType}}, nil
 	}
 	var s sliceArgs
 	if n.Since == 1 {
@@ -231,7 +233,7 @@ func inferSlice(n *Node, in []Type) ([]Type, error) {
 			}
 			c := n.Const(i)
 			if c == nil {
-				return []Type{rankType(x.DType, len(x.Dims))}, nil
+				return []tensors.Type{tensors.RankType(x.DType, len(x.Dims))}, nil
 			}
 			if err := s.set(i, c); err != nil {
 				return nil, err
@@ -245,18 +247,18 @@ func inferSlice(n *Node, in []Type) ([]Type, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := Type{DType: x.DType, RankKnown: true, Dims: append([]Dim{}, x.Dims...)}
+	out := tensors.Type{DType: x.DType, RankKnown: true, Dims: append([]tensors.Dim{}, x.Dims...)}
 	for i, a := range axes {
 		step := int64(1)
 		if s.steps != nil {
 			step = s.steps[i]
 		}
 		if !x.Dims[a].Known() {
-			out.Dims[a] = UnknownDim
+			out.Dims[a] = tensors.UnknownDim
 			continue
 		}
 		_, count, _ := sliceRange(x.Dims[a].Size, s.starts[i], s.ends[i], step)
-		out.Dims[a] = Dim{Size: count}
+		out.Dims[a] = tensors.Dim{Size: count}
 	}
-	return []Type{out}, nil
+	return []tensors.Type{out}, nil
 }

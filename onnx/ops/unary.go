@@ -1,6 +1,10 @@
 package ops
 
-import "math"
+import (
+	"math"
+
+	"github.com/onnxkit/onnxkit/onnx/tensors"
+)
 
 // Unary math operators: Sqrt, Exp, Log, Neg, Abs, Reciprocal, Floor, Ceil,
 // Sign, Sin, Cos.
@@ -19,18 +23,18 @@ func viaFloat64(f func(float64) float64) NumericUnary {
 	}
 }
 
-func unaryNeg[T Numeric](v T) T { return -v }
+func unaryNeg[T tensors.Numeric](v T) T { return -v }
 
-func absSigned[T Signed](v T) T {
+func absSigned[T tensors.Signed](v T) T {
 	if v < 0 {
 		return -v // the minimum wraps to itself, as in C
 	}
 	return v
 }
 
-func unaryIdentity[T Numeric](v T) T { return v }
+func unaryIdentity[T tensors.Numeric](v T) T { return v }
 
-func unarySign[T Numeric](v T) T {
+func unarySign[T tensors.Numeric](v T) T {
 	switch {
 	case v > 0:
 		return 1
@@ -48,9 +52,9 @@ func registerMathUnary(name string, since []int, fns NumericUnary) {
 		Since: since,
 		Prepare: func(n *Node) (Kernel, error) {
 			n.Attrs.Ignore("consumed_inputs") // version 1 only; no effect
-			return func(in []*Tensor) ([]*Tensor, error) {
+			return func(in []*tensors.Tensor) ([]*tensors.Tensor, error) {
 				y, err := fns.Apply(in[0])
-				return []*Tensor{y}, err
+				return []*tensors.Tensor{y}, err
 			}, nil
 		},
 		Infer: InferSame,

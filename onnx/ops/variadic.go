@@ -1,6 +1,10 @@
 package ops
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/onnxkit/onnxkit/onnx/tensors"
+)
 
 // Variadic elementwise operators: Sum, Max, Min, Mean over one or more
 // inputs. Versions 1 (with the inert consumed_inputs) and 6 require equal
@@ -30,8 +34,8 @@ func init() {
 
 // variadicMax and variadicMin use Go's builtins, which return NaN if
 // either argument is NaN (and order -0 below +0).
-func variadicMax[T Numeric](a, b T) T { return max(a, b) }
-func variadicMin[T Numeric](a, b T) T { return min(a, b) }
+func variadicMax[T tensors.Numeric](a, b T) T { return max(a, b) }
+func variadicMin[T tensors.Numeric](a, b T) T { return min(a, b) }
 
 // registerVariadic registers a variadic operator whose result folds the
 // inputs with fns, f(...f(f(x0, x1), x2)..., xn), divided by their count
@@ -47,19 +51,19 @@ func registerVariadic(name string, fns NumericBinary, mean bool) {
 		Prepare: func(n *Node) (Kernel, error) {
 			n.Attrs.Ignore("consumed_inputs") // version 1 only; no effect
 			broadcast := n.Since >= 8
-			return func(in []*Tensor) ([]*Tensor, error) {
+			return func(in []*tensors.Tensor) ([]*tensors.Tensor, error) {
 				y, err := foldVariadic(in, fns, broadcast, mean)
-				return []*Tensor{y}, err
+				return []*tensors.Tensor{y}, err
 			}, nil
 		},
-		Infer: InferBroadcast(Undefined),
+		Infer: InferBroadcast(tensors.Undefined),
 	})
 }
 
 // foldVariadic checks the inputs (same element type; same shape unless
 // broadcast) and folds them with fns, dividing by their count for Mean.
-func foldVariadic(in []*Tensor, fns NumericBinary, broadcast, mean bool) (*Tensor, error) {
-	var xs []*Tensor
+func foldVariadic(in []*tensors.Tensor, fns NumericBinary, broadcast, mean bool) (*tensors.Tensor, error) {
+	var xs []*tensors.Tensor
 	for i, x := range in {
 		if x == nil {
 			return nil, fmt.Errorf("input %d is omitted", i)
@@ -74,39 +78,39 @@ func foldVariadic(in []*Tensor, fns NumericBinary, broadcast, mean bool) (*Tenso
 		if x.DType() != dt {
 			return nil, fmt.Errorf("input %d has dtype %v, input 0 has %v", i+1, x.DType(), dt)
 		}
-		if !broadcast && !SameShape(x.Shape(), xs[0].Shape()) {
+		if !broadcast && !tensors.SameShape(x.Shape(), xs[0].Shape()) {
 			return nil, fmt.Errorf("input %d has shape %v, input 0 has %v (broadcasting needs version 8 or later)",
-				i+1, FormatShape(x.Shape()), FormatShape(xs[0].Shape()))
+				i+1, tensors.FormatShape(x.Shape()), tensors.FormatShape(xs[0].Shape()))
 		}
 	}
 	switch {
-	case dt == Float32 && fns.F32 != nil:
+	case dt == tensors.Float32 && fns.F32 != nil:
 		return variadicFold(xs, fns.F32, mean)
-	case dt == Float64 && fns.F64 != nil:
+	case dt == tensors.Float64 && fns.F64 != nil:
 		return variadicFold(xs, fns.F64, mean)
-	case dt == Int8 && fns.I8 != nil:
+	case dt == tensors.Int8 && fns.I8 != nil:
 		return variadicFold(xs, fns.I8, mean)
-	case dt == Int16 && fns.I16 != nil:
+	case dt == tensors.Int16 && fns.I16 != nil:
 		return variadicFold(xs, fns.I16, mean)
-	case dt == Int32 && fns.I32 != nil:
+	case dt == tensors.Int32 && fns.I32 != nil:
 		return variadicFold(xs, fns.I32, mean)
-	case dt == Int64 && fns.I64 != nil:
+	case dt == tensors.Int64 && fns.I64 != nil:
 		return variadicFold(xs, fns.I64, mean)
-	case dt == Uint8 && fns.U8 != nil:
+	case dt == tensors.Uint8 && fns.U8 != nil:
 		return variadicFold(xs, fns.U8, mean)
-	case dt == Uint16 && fns.U16 != nil:
+	case dt == tensors.Uint16 && fns.U16 != nil:
 		return variadicFold(xs, fns.U16, mean)
-	case dt == Uint32 && fns.U32 != nil:
+	case dt == tensors.Uint32 && fns.U32 != nil:
 		return variadicFold(xs, fns.U32, mean)
-	case dt == Uint64 && fns.U64 != nil:
+	case dt == tensors.Uint64 && fns.U64 != nil:
 		return variadicFold(xs, fns.U64, mean)
 	}
-	return nil, ErrDType("input 0", dt, fns.DTypes()...)
+	return nil, tensors.ErrDType("input 0", dt, fns.DTypes()...)
 }
 
 // variadicFold broadcasts the inputs (all holding T) together and folds them
 // elementwise with f, left to right; with mean it divides by len(xs).
-func variadicFold[T Numeric](xs []*Tensor, f func(a, b T) T, mean bool) (*Tensor, error) {
+func variadicFold[T tensors.Numeric](xs []*tensors.Tensor, f func(a, b T) T, mean bool) (*tensors.Tensor, error) {
 	if len(xs) == 1 {
 		return xs[0], nil // also the mean; tensors are immutable: sharing is safe
 	}
@@ -114,13 +118,13 @@ func variadicFold[T Numeric](xs []*Tensor, f func(a, b T) T, mean bool) (*Tensor
 	data := make([][]T, len(xs))
 	for i, x := range xs {
 		shapes[i] = x.Shape()
-		data[i] = Data[T](x)
+		data[i] = tensors.Data[T](x)
 	}
-	bc, err := NewBroadcast(shapes...)
+	bc, err := tensors.NewBroadcast(shapes...)
 	if err != nil {
 		return nil, err
 	}
-	out, dst, err := Make[T](bc.Shape())
+	out, dst, err := tensors.Make[T](bc.Shape())
 	if err != nil {
 		return nil, err
 	}

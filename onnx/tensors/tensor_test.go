@@ -1,4 +1,4 @@
-package ops
+package tensors
 
 import (
 	"errors"
@@ -170,4 +170,11 @@ func TestFromProtoHostile(t *testing.T) {
 			t.Errorf("%s: err %v, want %q naming the tensor", c.name, err, c.want)
 		}
 	}
+}
+
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
 }

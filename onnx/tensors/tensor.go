@@ -1,4 +1,4 @@
-package ops
+package tensors
 
 import (
 	"errors"
@@ -291,4 +291,15 @@ func FormatShape(shape []int) string {
 	}
 	b.WriteByte(']')
 	return b.String()
+}
+
+// ShareData makes t a view of x's elements, keeping t's shape. t must have
+// x's element type and element count. It exists for recycling a kernel's
+// own output headers from one run to the next (ops.RecycleView); a tensor
+// anybody else may hold must never be changed.
+func (t *Tensor) ShareData(x *Tensor) {
+	if t.dtype != x.dtype || t.Len() != x.Len() {
+		panic("tensors: ShareData between tensors of different types or lengths")
+	}
+	t.data = x.data
 }

@@ -1,4 +1,4 @@
-package ops
+package tensors
 
 import "fmt"
 
@@ -6,31 +6,31 @@ import "fmt"
 // data-movement operators (Transpose, Slice, Split, Expand, Tile, Gather,
 // Concat, Pad, ConstantOfShape). Those operators never look at element
 // values, so they work on every element type a Tensor can hold; instead of
-// a type switch per operator they use a mover, which does the typed work.
+// a type switch per operator they use a Mover, which does the typed work.
 
-// mover moves elements between data slices ([]T held in an any) of one
+// Mover moves elements between data slices ([]T held in an any) of one
 // element type. Offsets and counts are in elements. The caller guarantees
 // that every index is in range.
-type mover interface {
-	// copy sets dst[d:d+n] = src[s:s+n].
-	copy(dst, src any, d, s, n int)
-	// strided sets dst[d+i] = src[s+i*step] for 0 <= i < n.
-	strided(dst, src any, d, s, n, step int)
-	// splat sets dst[d:d+n] to src[s].
-	splat(dst, src any, d, s, n int)
-	// gather sets dst[d+i] = src[s+idx[i]] for every i of idx.
-	gather(dst, src any, d, s int, idx []int)
-	// sub returns src[lo:hi], sharing memory.
-	sub(src any, lo, hi int) any
+type Mover interface {
+	// Copy sets dst[d:d+n] = src[s:s+n].
+	Copy(dst, src any, d, s, n int)
+	// Strided sets dst[d+i] = src[s+i*step] for 0 <= i < n.
+	Strided(dst, src any, d, s, n, step int)
+	// Splat sets dst[d:d+n] to src[s].
+	Splat(dst, src any, d, s, n int)
+	// Gather sets dst[d+i] = src[s+idx[i]] for every i of idx.
+	Gather(dst, src any, d, s int, idx []int)
+	// Sub returns src[lo:hi], sharing memory.
+	Sub(src any, lo, hi int) any
 }
 
 type moverOf[T Elem] struct{}
 
-func (moverOf[T]) copy(dst, src any, d, s, n int) {
+func (moverOf[T]) Copy(dst, src any, d, s, n int) {
 	copy(dst.([]T)[d:d+n], src.([]T)[s:s+n])
 }
 
-func (moverOf[T]) strided(dst, src any, d, s, n, step int) {
+func (moverOf[T]) Strided(dst, src any, d, s, n, step int) {
 	out, in := dst.([]T)[d:d+n], src.([]T)
 	for i := range out {
 		out[i] = in[s]
@@ -38,25 +38,25 @@ func (moverOf[T]) strided(dst, src any, d, s, n, step int) {
 	}
 }
 
-func (moverOf[T]) splat(dst, src any, d, s, n int) {
+func (moverOf[T]) Splat(dst, src any, d, s, n int) {
 	out, v := dst.([]T)[d:d+n], src.([]T)[s]
 	for i := range out {
 		out[i] = v
 	}
 }
 
-func (moverOf[T]) gather(dst, src any, d, s int, idx []int) {
+func (moverOf[T]) Gather(dst, src any, d, s int, idx []int) {
 	out, in := dst.([]T)[d:d+len(idx)], src.([]T)
 	for i, k := range idx {
 		out[i] = in[s+k]
 	}
 }
 
-func (moverOf[T]) sub(src any, lo, hi int) any { return src.([]T)[lo:hi:hi] }
+func (moverOf[T]) Sub(src any, lo, hi int) any { return src.([]T)[lo:hi:hi] }
 
-// moverFor returns the mover for an element type; the error (wrapping
+// moverFor returns the Mover for an element type; the error (wrapping
 // ErrUnsupported) names types onnxkit cannot hold.
-func moverFor(dt DType) (mover, error) {
+func MoverFor(dt DType) (Mover, error) {
 	switch dt {
 	case Float32:
 		return moverOf[float32]{}, nil
@@ -91,15 +91,15 @@ func moverFor(dt DType) (mover, error) {
 // is the source's flat element off + i0*strides[0] + i1*strides[1] + ....
 // Strides may be 0 (broadcast) or negative (reversed slices). Transpose,
 // Slice, Split, Expand and Tile are all such views.
-type stridedView struct {
-	shape   []int
-	strides []int
-	off     int
+type StridedView struct {
+	Shape   []int
+	Strides []int
+	Off     int
 }
 
 // fullStridedView is the view of a whole tensor in its own layout.
-func fullStridedView(t *Tensor) stridedView {
-	return stridedView{shape: append([]int{}, t.shape...), strides: Strides(t.shape)}
+func FullStridedView(t *Tensor) StridedView {
+	return StridedView{Shape: append([]int{}, t.shape...), Strides: Strides(t.shape)}
 }
 
 // materialize returns a new tensor holding the view of src, with shape
@@ -107,41 +107,41 @@ func fullStridedView(t *Tensor) stridedView {
 // v.shape). When the view is a contiguous run of src's data the result
 // shares it instead of copying. The size is checked against MaxElements
 // before anything is allocated.
-func (v stridedView) materialize(src *Tensor, outShape []int) (*Tensor, error) {
+func (v StridedView) Materialize(src *Tensor, outShape []int) (*Tensor, error) {
 	if outShape == nil {
-		outShape = v.shape
+		outShape = v.Shape
 	}
-	n, err := NumElements(v.shape)
+	n, err := NumElements(v.Shape)
 	if err != nil {
 		return nil, err
 	}
 	if m, err := NumElements(outShape); err != nil || m != n {
 		return nil, fmt.Errorf("internal: view of %d elements materialized as %v", n, FormatShape(outShape))
 	}
-	mv, err := moverFor(src.dtype)
+	mv, err := MoverFor(src.dtype)
 	if err != nil {
 		return nil, err
 	}
 	if n == 0 {
 		return Alloc(src.dtype, outShape)
 	}
-	dims, st := coalesceStrides(v.shape, v.strides)
+	dims, st := CoalesceStrides(v.Shape, v.Strides)
 	if len(dims) == 0 || (len(dims) == 1 && st[0] == 1) {
 		// one contiguous run: share it
-		return &Tensor{dtype: src.dtype, shape: append([]int{}, outShape...), data: mv.sub(src.data, v.off, v.off+n)}, nil
+		return &Tensor{dtype: src.dtype, shape: append([]int{}, outShape...), data: mv.Sub(src.data, v.Off, v.Off+n)}, nil
 	}
 	out, err := Alloc(src.dtype, outShape)
 	if err != nil {
 		return nil, err
 	}
-	copyStrided(mv, out.data, src.data, v.off, n, dims, st)
+	CopyStrided(mv, out.data, src.data, v.Off, n, dims, st)
 	return out, nil
 }
 
 // copyStrided copies the n elements of a coalesced strided layout (dims,
 // st, from offset off of src; see coalesceStrides) into dst in row-major
 // order.
-func copyStrided(mv mover, dst, src any, off, n int, dims, st []int) {
+func CopyStrided(mv Mover, dst, src any, off, n int, dims, st []int) {
 	last := len(dims) - 1
 	run, step := dims[last], st[last]
 	var buf [8]int
@@ -155,11 +155,11 @@ func copyStrided(mv mover, dst, src any, off, n int, dims, st []int) {
 	for d := 0; d < n; d += run {
 		switch step {
 		case 1:
-			mv.copy(dst, src, d, s, run)
+			mv.Copy(dst, src, d, s, run)
 		case 0:
-			mv.splat(dst, src, d, s, run)
+			mv.Splat(dst, src, d, s, run)
 		default:
-			mv.strided(dst, src, d, s, run, step)
+			mv.Strided(dst, src, d, s, run, step)
 		}
 		for k := last - 1; k >= 0; k-- {
 			idx[k]++
@@ -176,7 +176,7 @@ func copyStrided(mv mover, dst, src any, off, n int, dims, st []int) {
 // coalesceStrides simplifies a strided layout without changing the order
 // of the elements it visits: it drops axes of size 1 and merges
 // neighbouring axes along which the layout is one regular run.
-func coalesceStrides(shape, strides []int) (dims, st []int) {
+func CoalesceStrides(shape, strides []int) (dims, st []int) {
 	for i, d := range shape {
 		if d == 1 {
 			continue
@@ -194,7 +194,7 @@ func coalesceStrides(shape, strides []int) (dims, st []int) {
 
 // dimsProd returns the product of the dimensions (1 for none). Callers use
 // it on shapes whose total size NumElements has already bounded.
-func dimsProd(dims []int) int {
+func DimsProd(dims []int) int {
 	p := 1
 	for _, d := range dims {
 		p *= d
@@ -204,7 +204,7 @@ func dimsProd(dims []int) int {
 
 // toInts converts int64 values (axes, perms) to int, refusing values that
 // do not fit.
-func toInts(v []int64) ([]int, error) {
+func ToInts(v []int64) ([]int, error) {
 	out := make([]int, len(v))
 	for i, x := range v {
 		if int64(int(x)) != x {
@@ -217,7 +217,7 @@ func toInts(v []int64) ([]int, error) {
 
 // readIntsInput reads a small 1-D (or scalar) integer input such as axes,
 // repeats or a shape. what names it in errors.
-func readIntsInput(t *Tensor, what string) ([]int64, error) {
+func ReadIntsInput(t *Tensor, what string) ([]int64, error) {
 	if !t.dtype.IsInteger() {
 		return nil, ErrDType(what, t.dtype, Int64)
 	}
@@ -230,7 +230,7 @@ func readIntsInput(t *Tensor, what string) ([]int64, error) {
 // staticDimsProduct returns the static product of dimensions: known if
 // all are, a single dimension as is (keeping its symbolic name), 0 if any
 // is a known 0, else unknown.
-func staticDimsProduct(dims []Dim) Dim {
+func StaticDimsProduct(dims []Dim) Dim {
 	if len(dims) == 1 {
 		return dims[0]
 	}
@@ -254,7 +254,7 @@ func staticDimsProduct(dims []Dim) Dim {
 }
 
 // unknownDims returns n unknown dimensions.
-func unknownDims(n int) []Dim {
+func UnknownDims(n int) []Dim {
 	d := make([]Dim, n)
 	for i := range d {
 		d[i] = UnknownDim
@@ -263,6 +263,6 @@ func unknownDims(n int) []Dim {
 }
 
 // rankType is a type with element type dt, rank n and unknown dimensions.
-func rankType(dt DType, n int) Type {
-	return Type{DType: dt, RankKnown: true, Dims: unknownDims(n)}
+func RankType(dt DType, n int) Type {
+	return Type{DType: dt, RankKnown: true, Dims: UnknownDims(n)}
 }

@@ -1,4 +1,4 @@
-package ops
+package tensors
 
 import (
 	"errors"
@@ -240,3 +240,10 @@ func (l dtypeList) String() string {
 // value. Test with errors.Is; the conformance report counts such models as
 // unsupported rather than failing.
 var ErrUnsupported = errors.New("not supported by onnxkit")
+
+// Named reports whether d is one of ONNX's element types (supported by
+// onnxkit or not), as opposed to a number no ONNX version defines.
+func (d DType) Named() bool {
+	_, ok := dtypeNames[d]
+	return ok && d != Undefined
+}
