@@ -7,10 +7,11 @@ import (
 	"sync"
 	"testing"
 
-	ort "github.com/yalue/onnxruntime_go"
+	ortgo "github.com/yalue/onnxruntime_go"
 	"google.golang.org/protobuf/proto"
 	"gorgonia.org/tensor"
 
+	"github.com/onnxkit/onnxkit/internal/ort"
 	"github.com/onnxkit/onnxkit/internal/peer"
 	"github.com/onnxkit/onnxkit/layers"
 	"github.com/onnxkit/onnxkit/onnx"
@@ -109,7 +110,7 @@ func reportImages(b *testing.B, batch int) {
 // takes the faster of the two as the peer.
 func BenchmarkInferORT(b *testing.B) {
 	setup(b)
-	if _, err := peer.ORTVersion(); err != nil { // loads the library, once per process
+	if _, err := ort.Version(); err != nil { // loads the library, once per process
 		if peer.InCI() {
 			b.Fatal(err)
 		}
@@ -121,10 +122,10 @@ func BenchmarkInferORT(b *testing.B) {
 
 // benchORT times onnxruntime with threads intra-op threads (0: default).
 func benchORT(b *testing.B, threads int) {
-	var opts *ort.SessionOptions
+	var opts *ortgo.SessionOptions
 	if threads > 0 {
 		var err error
-		if opts, err = ort.NewSessionOptions(); err != nil {
+		if opts, err = ortgo.NewSessionOptions(); err != nil {
 			b.Fatal(err)
 		}
 		defer opts.Destroy()
@@ -134,18 +135,18 @@ func benchORT(b *testing.B, threads int) {
 	}
 	for _, bt := range batches {
 		b.Run(bt.name, func(b *testing.B) {
-			in, err := ort.NewTensor(ort.NewShape(int64(bt.n), 1, 28, 28), append([]float32(nil), images(bt.n)...))
+			in, err := ortgo.NewTensor(ortgo.NewShape(int64(bt.n), 1, 28, 28), append([]float32(nil), images(bt.n)...))
 			if err != nil {
 				b.Fatal(err)
 			}
 			defer in.Destroy()
-			out, err := ort.NewEmptyTensor[float32](ort.NewShape(int64(bt.n), 10))
+			out, err := ortgo.NewEmptyTensor[float32](ortgo.NewShape(int64(bt.n), 10))
 			if err != nil {
 				b.Fatal(err)
 			}
 			defer out.Destroy()
-			s, err := ort.NewAdvancedSession(modelPath, []string{"input"}, []string{"output"},
-				[]ort.Value{in}, []ort.Value{out}, opts)
+			s, err := ortgo.NewAdvancedSession(modelPath, []string{"input"}, []string{"output"},
+				[]ortgo.Value{in}, []ortgo.Value{out}, opts)
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -216,7 +217,7 @@ func BenchmarkInferFixtures(b *testing.B) {
 		}
 		b.Skip(err)
 	}
-	if _, err := peer.ORTVersion(); err != nil {
+	if _, err := ort.Version(); err != nil {
 		if peer.InCI() {
 			b.Fatal(err)
 		}
@@ -302,17 +303,17 @@ func fixtureShape(t tensors.Type, n int) ([]int, bool) {
 
 // benchORTFixture times onnxruntime on one fixture with bound tensors.
 func benchORTFixture(b *testing.B, path, inName, outName string, shape, outShape []int, data []float32, batch int) {
-	in, err := ort.NewTensor(ort.NewShape(int64s(shape)...), append([]float32(nil), data...))
+	in, err := ortgo.NewTensor(ortgo.NewShape(int64s(shape)...), append([]float32(nil), data...))
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer in.Destroy()
-	out, err := ort.NewEmptyTensor[float32](ort.NewShape(int64s(outShape)...))
+	out, err := ortgo.NewEmptyTensor[float32](ortgo.NewShape(int64s(outShape)...))
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer out.Destroy()
-	s, err := ort.NewAdvancedSession(path, []string{inName}, []string{outName}, []ort.Value{in}, []ort.Value{out}, nil)
+	s, err := ortgo.NewAdvancedSession(path, []string{inName}, []string{outName}, []ortgo.Value{in}, []ortgo.Value{out}, nil)
 	if err != nil {
 		b.Fatal(err)
 	}

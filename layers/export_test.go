@@ -13,6 +13,7 @@ import (
 	"gorgonia.org/tensor"
 
 	"github.com/onnxkit/onnxkit/internal/atomicfile"
+	"github.com/onnxkit/onnxkit/internal/ort"
 	"github.com/onnxkit/onnxkit/internal/peer"
 	"github.com/onnxkit/onnxkit/layers"
 	"github.com/onnxkit/onnxkit/trainer"
@@ -93,7 +94,7 @@ func TestExportPassesONNXChecker(t *testing.T) {
 // accuracy.
 func TestExportMatchesOnnxruntime(t *testing.T) {
 	tr, test := shortTrained(t)
-	_, err := peer.ORTVersion()
+	_, err := ort.Version()
 	peer.Require(t, err)
 	const n = 1000
 	set := test.Slice(0, n)
@@ -104,7 +105,7 @@ func TestExportMatchesOnnxruntime(t *testing.T) {
 	goAcc := accuracy(want, set.Labels)
 	for _, nhwc := range []bool{false, true} {
 		path := writeModel(t, tr.Model, layers.ExportOptions{Opset: 13, Layout: layoutOf(nhwc)})
-		sess, err := peer.OpenORT(path, []string{"output"})
+		sess, err := ort.Open(path, []string{"output"})
 		if err != nil {
 			t.Fatal(err)
 		}

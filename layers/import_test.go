@@ -11,6 +11,7 @@ import (
 	"github.com/sbinet/npyio"
 	"gorgonia.org/tensor"
 
+	"github.com/onnxkit/onnxkit/internal/ort"
 	"github.com/onnxkit/onnxkit/internal/peer"
 	"github.com/onnxkit/onnxkit/layers"
 	"github.com/onnxkit/onnxkit/onnx"
@@ -73,9 +74,9 @@ func TestFromONNXKerasFixtures(t *testing.T) {
 				t.Errorf("imported layers vs derived_ort_output.npy: max difference %.3g", d)
 			}
 			// Live onnxruntime on 256 MNIST test images.
-			_, ortErr := peer.ORTVersion()
+			_, ortErr := ort.Version()
 			peer.Require(t, ortErr)
-			sess, err := peer.OpenORT(path, []string{opt.OutputName})
+			sess, err := ort.Open(path, []string{opt.OutputName})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -14,6 +14,7 @@ import (
 
 	"gorgonia.org/tensor"
 
+	"github.com/onnxkit/onnxkit/internal/ort"
 	"github.com/onnxkit/onnxkit/internal/peer"
 	"github.com/onnxkit/onnxkit/onnx"
 	"github.com/onnxkit/onnxkit/onnx/tensors"
@@ -313,8 +314,8 @@ func checkAccuracy(t *testing.T, f *fixtureModel, want float64) {
 // time, and compares every graph output.
 func checkAgainstORT(t *testing.T, path string, m *onnx.Model, in onnx.ValueInfo, fixed int,
 	images func(t *testing.T, from, n int) *tensor.Dense) {
-	sess, err := peer.OpenORT(path, nil)
-	if errors.Is(err, peer.ErrUnavailable) {
+	sess, err := ort.Open(path, nil)
+	if errors.Is(err, ort.ErrUnavailable) {
 		peer.Require(t, err)
 	}
 	if err != nil {

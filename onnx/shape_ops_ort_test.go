@@ -11,6 +11,7 @@ import (
 	"google.golang.org/protobuf/proto"
 	"gorgonia.org/tensor"
 
+	"github.com/onnxkit/onnxkit/internal/ort"
 	"github.com/onnxkit/onnxkit/internal/peer"
 	"github.com/onnxkit/onnxkit/onnx/onnxpb"
 	"github.com/onnxkit/onnxkit/onnx/tensors"
@@ -20,7 +21,7 @@ import (
 // and reduction operators on random data in onnxkit and in onnxruntime and
 // requires equal results (exactly, except for float rounding in means).
 func TestShapeOpsMatchORT(t *testing.T) {
-	_, err := peer.ORTVersion()
+	_, err := ort.Version()
 	peer.Require(t, err)
 	r := rand.New(rand.NewSource(7))
 	rnd := func(shape ...int) *tensors.Tensor {
@@ -108,7 +109,7 @@ func TestShapeOpsMatchORT(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			want, err := peer.RunORT(path, map[string]*tensor.Dense{"x": xd}, nil)
+			want, err := ort.Run(path, map[string]*tensor.Dense{"x": xd}, nil)
 			if err != nil {
 				t.Fatal(err)
 			}

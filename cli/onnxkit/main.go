@@ -18,6 +18,7 @@ import (
 	"github.com/dustin/go-humanize"
 	"github.com/spf13/cobra"
 
+	"github.com/onnxkit/onnxkit/internal/ort"
 	"github.com/onnxkit/onnxkit/onnx"
 )
 
@@ -40,7 +41,11 @@ func newRootCmd() *cobra.Command {
 	var timeout time.Duration
 	root.PersistentFlags().DurationVar(&timeout, "timeout", 0,
 		"stop running a model after this long (e.g. 30s, 5m; 0 for no limit)")
+	var ortLib string
+	root.PersistentFlags().StringVar(&ortLib, "ort-lib", "",
+		"path of onnxruntime's libonnxruntime.so.1 for --verify/--against onnxruntime (default: $"+ort.LibraryEnv+", the checkout's .peers/ort, the global npm prefix, the system library folders)")
 	root.PersistentPreRunE = func(c *cobra.Command, _ []string) error {
+		ort.SetLibrary(ortLib)
 		limit, err := parseMemoryLimit(memLimit)
 		if err != nil {
 			return usageError{fmt.Errorf("--memory-limit: %w", err)}

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/onnxkit/onnxkit/internal/ort"
 	"github.com/onnxkit/onnxkit/internal/peer"
 )
 
@@ -36,8 +37,8 @@ func TestMain(m *testing.M) {
 func command(dir string, args ...string) *exec.Cmd {
 	cmd := exec.Command(binary, args...)
 	cmd.Dir = dir
-	if lib, err := peer.ORTLibrary(); err == nil {
-		cmd.Env = append(os.Environ(), peer.ORTLibraryEnv+"="+lib)
+	if lib, err := ort.Library(); err == nil {
+		cmd.Env = append(os.Environ(), ort.LibraryEnv+"="+lib)
 	}
 	return cmd
 }
@@ -109,7 +110,7 @@ func TestHelpExplainsEveryFlag(t *testing.T) {
 // verification of the export.
 func TestTrainSmokeExportsVerifiedModel(t *testing.T) {
 	dir := t.TempDir()
-	_, ortErr := peer.ORTVersion()
+	_, ortErr := ort.Version()
 	peer.Require(t, ortErr)
 	out, stderr, code := onnxkit(t, dir, "train", "--epochs", "1", "--limit", "640", "--seed", "3", "--layout", "nhwc", "--opset", "11", "--verify", "onnxruntime")
 	if code != 0 {

@@ -11,7 +11,7 @@ import (
 	"github.com/spf13/cobra"
 	"gorgonia.org/tensor"
 
-	"github.com/onnxkit/onnxkit/internal/peer"
+	"github.com/onnxkit/onnxkit/internal/ort"
 	"github.com/onnxkit/onnxkit/onnx"
 	"github.com/onnxkit/onnxkit/onnx/tensors"
 )
@@ -261,7 +261,7 @@ func readTestSet(m *onnx.Model, set string) (map[string]*tensors.Tensor, map[str
 
 // verifyAgainstORT runs the same inputs through onnxkit and onnxruntime.
 func verifyAgainstORT(w io.Writer, m *onnx.Model, path string, f verifyFlags) ([]check, error) {
-	ver, err := peer.ORTVersion()
+	ver, err := ort.Version()
 	if err != nil {
 		return nil, err
 	}
@@ -269,7 +269,7 @@ func verifyAgainstORT(w io.Writer, m *onnx.Model, path string, f verifyFlags) ([
 	for _, o := range m.Outputs() {
 		names = append(names, o.Name)
 	}
-	sess, err := peer.OpenORT(path, names)
+	sess, err := ort.Open(path, names)
 	if err != nil {
 		return nil, err
 	}

@@ -8,7 +8,7 @@ import (
 
 	"gorgonia.org/tensor"
 
-	"github.com/onnxkit/onnxkit/internal/peer"
+	"github.com/onnxkit/onnxkit/internal/ort"
 	"github.com/onnxkit/onnxkit/layers"
 	"github.com/onnxkit/onnxkit/trainer"
 	"github.com/onnxkit/onnxkit/trainer/mnist"
@@ -23,15 +23,15 @@ const exportCheckTolerance = 1e-5
 // exportCheckTolerance and the same accuracy. Without onnxruntime it says
 // so and returns nil, unless required.
 func verifyExport(out io.Writer, path string, tr *trainer.Trainer, test *mnist.Set, layout layers.Layout, required bool) error {
-	ver, err := peer.ORTVersion()
+	ver, err := ort.Version()
 	if err != nil {
-		if required || !errors.Is(err, peer.ErrUnavailable) {
+		if required || !errors.Is(err, ort.ErrUnavailable) {
 			return fmt.Errorf("verify %s: %w", path, err)
 		}
 		fmt.Fprintf(out, "Not verified with onnxruntime: %v\n", err)
 		return nil
 	}
-	sess, err := peer.OpenORT(path, nil)
+	sess, err := ort.Open(path, nil)
 	if err != nil {
 		return fmt.Errorf("verify %s: %w", path, err)
 	}

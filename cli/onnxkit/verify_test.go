@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/onnxkit/onnxkit/internal/ort"
 	"github.com/onnxkit/onnxkit/internal/peer"
 	"github.com/onnxkit/onnxkit/onnx"
 	"github.com/onnxkit/onnxkit/onnx/tensors"
@@ -87,7 +88,7 @@ func TestVerifyKerasReferenceOutputs(t *testing.T) {
 
 func TestVerifyAgainstOnnxruntimeAndTestDir(t *testing.T) {
 	fixtures := peer.Fixtures(t)
-	_, err := peer.ORTVersion()
+	_, err := ort.Version()
 	peer.Require(t, err)
 	dir := t.TempDir()
 	for _, tc := range []struct {
@@ -162,7 +163,7 @@ func TestCompareFixtures(t *testing.T) {
 // (1 epoch on a small limit) and exports it with its Keras signature.
 func TestFineTuneRoundTrip(t *testing.T) {
 	fixtures := peer.Fixtures(t)
-	_, err := peer.ORTVersion()
+	_, err := ort.Version()
 	peer.Require(t, err)
 	dir := t.TempDir()
 	src := filepath.Join(fixtures, "keras-tf2onnx-lenet-k3-op15", "model.onnx")

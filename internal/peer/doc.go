@@ -2,9 +2,8 @@
 // implementations that onnxkit is checked against, as installed by
 // scripts/install-peers.sh:
 //
-//   - onnxruntime (CPU, the shared library shipped in the npm package
-//     onnxruntime-node), loaded in-process through
-//     github.com/yalue/onnxruntime_go; see ORTLibrary, OpenORT and RunORT.
+//   - onnxruntime: package internal/ort, which the onnxkit command uses
+//     too; tests hand its ErrUnavailable errors to Require like the others.
 //   - the ONNX model checker of Debian's python3-onnx, run as a
 //     /usr/bin/python3 subprocess; see CheckModel.
 //   - the shared test fixtures that live beside the checkout in
@@ -15,7 +14,6 @@
 // such errors to Require, which skips the test on a developer machine and
 // fails it under CI (CI=true), where every peer must be present.
 //
-// This package owns the process-wide onnxruntime environment. Code in the
-// same binary must not call onnxruntime_go.InitializeEnvironment or
-// DestroyEnvironment itself.
+// Only tests import this package (it imports testing); the shipped
+// command must not.
 package peer

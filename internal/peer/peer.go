@@ -13,14 +13,6 @@ import (
 // ModulePath is the module path whose go.mod marks the repository root.
 const ModulePath = "github.com/onnxkit/onnxkit"
 
-// ORTLibraryEnv names the environment variable that, when set, overrides
-// the path of the onnxruntime shared library.
-const ORTLibraryEnv = "ONNXRUNTIME_LIB"
-
-// ortLibraryRel is where scripts/install-peers.sh leaves the onnxruntime
-// shared library, relative to the repository root.
-const ortLibraryRel = ".peers/ort/node_modules/onnxruntime-node/bin/napi-v6/linux/x64/libonnxruntime.so.1"
-
 // installHint is appended to errors about missing peers.
 const installHint = "run scripts/install-peers.sh (as root) from the repository root"
 
@@ -76,45 +68,6 @@ func moduleOf(path string) (string, error) {
 		return "", fmt.Errorf("reading %s: %w", path, err)
 	}
 	return "", fmt.Errorf("%s declares no module", path)
-}
-
-// ORTLibrary returns the path of the onnxruntime shared library: the file
-// named by $ONNXRUNTIME_LIB when that is set, otherwise the copy that
-// scripts/install-peers.sh places under <repo root>/.peers/ort. The error
-// wraps ErrUnavailable when the library is not there.
-func ORTLibrary() (string, error) {
-	if p := os.Getenv(ORTLibraryEnv); p != "" {
-		abs, err := filepath.Abs(p)
-		if err != nil {
-			return "", fmt.Errorf("peer: resolving $%s=%q: %w", ORTLibraryEnv, p, err)
-		}
-		if err := regularFile(abs); err != nil {
-			return "", fmt.Errorf("peer: onnxruntime library from $%s: %w: %w", ORTLibraryEnv, ErrUnavailable, err)
-		}
-		return abs, nil
-	}
-	root, err := RepoRoot()
-	if err != nil {
-		return "", fmt.Errorf("peer: locating the onnxruntime library: %w: %w (or set $%s)", ErrUnavailable, err, ORTLibraryEnv)
-	}
-	lib := filepath.Join(root, filepath.FromSlash(ortLibraryRel))
-	if err := regularFile(lib); err != nil {
-		return "", fmt.Errorf("peer: onnxruntime library not installed: %w: %w; %s or set $%s", ErrUnavailable, err, installHint, ORTLibraryEnv)
-	}
-	return lib, nil
-}
-
-// regularFile reports an error unless path names a regular file (after
-// following symbolic links).
-func regularFile(path string) error {
-	fi, err := os.Stat(path)
-	if err != nil {
-		return err
-	}
-	if !fi.Mode().IsRegular() {
-		return fmt.Errorf("%s is not a regular file", path)
-	}
-	return nil
 }
 
 // FixturesDir returns the absolute path of the shared fixture folder,

@@ -1,7 +1,6 @@
 package peer
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -34,40 +33,6 @@ func TestRepoRootFromOutside(t *testing.T) {
 	}
 	if root, err := repoRootFrom(dir); err == nil {
 		t.Fatalf("repoRootFrom(%s) = %q, want an error", dir, root)
-	}
-}
-
-func TestORTLibraryEnv(t *testing.T) {
-	missing := filepath.Join(t.TempDir(), "libonnxruntime.so.1")
-	t.Setenv(ORTLibraryEnv, missing)
-	_, err := ORTLibrary()
-	if err == nil {
-		t.Fatalf("ORTLibrary with $%s=%s (missing) succeeded", ORTLibraryEnv, missing)
-	}
-	if !errors.Is(err, ErrUnavailable) || !strings.Contains(err.Error(), missing) {
-		t.Errorf("error %q should wrap ErrUnavailable and name %s", err, missing)
-	}
-
-	present := filepath.Join(t.TempDir(), "lib.so")
-	if err := os.WriteFile(present, []byte("x"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	t.Setenv(ORTLibraryEnv, present)
-	got, err := ORTLibrary()
-	if err != nil || got != present {
-		t.Errorf("ORTLibrary = %q, %v; want %q", got, err, present)
-	}
-}
-
-func TestORTLibraryInstalled(t *testing.T) {
-	t.Setenv(ORTLibraryEnv, "")
-	lib, err := ORTLibrary()
-	Require(t, err)
-	if filepath.Base(lib) != "libonnxruntime.so.1" {
-		t.Errorf("ORTLibrary = %s, want a libonnxruntime.so.1", lib)
-	}
-	if err := regularFile(lib); err != nil {
-		t.Errorf("ORTLibrary returned %s: %v", lib, err)
 	}
 }
 

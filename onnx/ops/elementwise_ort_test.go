@@ -11,6 +11,7 @@ import (
 	"google.golang.org/protobuf/proto"
 	"gorgonia.org/tensor"
 
+	"github.com/onnxkit/onnxkit/internal/ort"
 	"github.com/onnxkit/onnxkit/internal/peer"
 	"github.com/onnxkit/onnxkit/onnx"
 	"github.com/onnxkit/onnxkit/onnx/onnxpb"
@@ -117,7 +118,7 @@ func ewAttrI(name string, v int64) *onnxpb.AttributeProto {
 }
 
 func TestElementwiseMatchesORT(t *testing.T) {
-	if _, err := peer.ORTLibrary(); err != nil {
+	if _, err := ort.Library(); err != nil {
 		peer.Require(t, err)
 	}
 	r := rand.New(rand.NewPCG(7, 11))
@@ -212,7 +213,7 @@ func TestElementwiseMatchesORT(t *testing.T) {
 			}
 			feeds[names[i]] = d
 		}
-		want, err := peer.RunORT(path, feeds, nil)
+		want, err := ort.Run(path, feeds, nil)
 		if err != nil {
 			t.Errorf("%s: onnxruntime: %v", name, err)
 			continue

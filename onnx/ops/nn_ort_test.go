@@ -11,6 +11,7 @@ import (
 	"google.golang.org/protobuf/proto"
 	"gorgonia.org/tensor"
 
+	"github.com/onnxkit/onnxkit/internal/ort"
 	"github.com/onnxkit/onnxkit/internal/peer"
 	"github.com/onnxkit/onnxkit/onnx"
 	"github.com/onnxkit/onnxkit/onnx/onnxpb"
@@ -70,7 +71,7 @@ func nnOrtStr(name, v string) *onnxpb.AttributeProto {
 }
 
 func TestNNMatchesORT(t *testing.T) {
-	if _, err := peer.ORTLibrary(); err != nil {
+	if _, err := ort.Library(); err != nil {
 		peer.Require(t, err)
 	}
 	r := rand.New(rand.NewPCG(3, 5))
@@ -170,7 +171,7 @@ func TestNNMatchesORT(t *testing.T) {
 		if err := os.WriteFile(path, bs, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		want, err := peer.RunORT(path, feeds, nil)
+		want, err := ort.Run(path, feeds, nil)
 		if err != nil {
 			t.Errorf("%s: onnxruntime: %v", name, err)
 			continue

@@ -1,4 +1,4 @@
-package peer
+package ort
 
 import (
 	"errors"
@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/onnxkit/onnxkit/internal/peer"
 
 	"github.com/sbinet/npyio"
 	"gorgonia.org/tensor"
@@ -50,13 +52,13 @@ func readNpyF32(t *testing.T, path string) *tensor.Dense {
 // requireORT skips (or fails under CI) when onnxruntime cannot be loaded.
 func requireORT(t *testing.T) {
 	t.Helper()
-	_, err := ORTVersion()
-	Require(t, err)
+	_, err := Version()
+	peer.Require(t, err)
 }
 
 func TestORTVersion(t *testing.T) {
-	v, err := ORTVersion()
-	Require(t, err)
+	v, err := Version()
+	peer.Require(t, err)
 	if v != "1.30.0" {
 		t.Errorf("onnxruntime reports version %q, want 1.30.0 (the version install-peers.sh pins)", v)
 	}
@@ -70,7 +72,7 @@ type fixtureCase struct {
 
 func fixtureCases(t *testing.T) []fixtureCase {
 	t.Helper()
-	root := Fixtures(t)
+	root := peer.Fixtures(t)
 	dirs, err := os.ReadDir(root)
 	if err != nil {
 		t.Fatalf("listing %s: %v", root, err)
@@ -103,16 +105,16 @@ func TestRunORTFixtures(t *testing.T) {
 	requireORT(t)
 	cases := fixtureCases(t)
 	if len(cases) == 0 {
-		t.Fatalf("no fixture folder with a model and derived_ort_*.npy under %s", Fixtures(t))
+		t.Fatalf("no fixture folder with a model and derived_ort_*.npy under %s", peer.Fixtures(t))
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			in := readNpyF32(t, c.in)
 			want := readNpyF32(t, c.out)
 
-			s, err := OpenORT(c.model, nil)
+			s, err := Open(c.model, nil)
 			if err != nil {
-				t.Fatalf("OpenORT: %v", err)
+				t.Fatalf("Open: %v", err)
 			}
 			defer s.Close()
 			ins, outs := s.Inputs(), s.Outputs()
@@ -150,7 +152,7 @@ func TestRunORTFixtures(t *testing.T) {
 // runBatch runs in through the session's only input. When the model fixes
 // its batch dimension to 1 (the CNTK zoo model) it runs sample by sample
 // and stacks the results.
-func runBatch(s *ORTSession, info TensorInfo, in *tensor.Dense) (*tensor.Dense, error) {
+func runBatch(s *Session, info TensorInfo, in *tensor.Dense) (*tensor.Dense, error) {
 	name := s.Outputs()[0].Name
 	if info.Dims[0] != 1 || in.Shape()[0] == 1 {
 		res, err := s.Run(map[string]*tensor.Dense{info.Name: in})
@@ -182,8 +184,8 @@ func runBatch(s *ORTSession, info TensorInfo, in *tensor.Dense) (*tensor.Dense, 
 // nodeModel returns model.onnx of one ONNX backend node test.
 func nodeModel(t *testing.T, test string) string {
 	t.Helper()
-	dir, err := ONNXTestData()
-	Require(t, err)
+	dir, err := peer.ONNXTestData()
+	peer.Require(t, err)
 	return filepath.Join(dir, test, "model.onnx")
 }
 
@@ -192,7 +194,7 @@ func TestRunORTElementTypes(t *testing.T) {
 
 	t.Run("float32 in, int64 scalar out", func(t *testing.T) {
 		x := tensor.New(tensor.WithShape(3, 4, 5), tensor.WithBacking(make([]float32, 60)))
-		res, err := RunORT(nodeModel(t, "test_size"), map[string]*tensor.Dense{"x": x}, nil)
+		res, err := Run(nodeModel(t, "test_size"), map[string]*tensor.Dense{"x": x}, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -208,7 +210,7 @@ func TestRunORTElementTypes(t *testing.T) {
 			"limit": tensor.New(tensor.FromScalar(int32(6))),
 			"delta": tensor.New(tensor.FromScalar(int32(-3))),
 		}
-		res, err := RunORT(nodeModel(t, "test_range_int32_type_negative_delta"), in, []string{"output"})
+		res, err := Run(nodeModel(t, "test_range_int32_type_negative_delta"), in, []string{"output"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -224,7 +226,7 @@ func TestRunORTElementTypes(t *testing.T) {
 			"x":         tensor.New(tensor.WithShape(2, 2), tensor.WithBacking([]float32{1, 2, 3, 4})),
 			"y":         tensor.New(tensor.WithShape(2, 2), tensor.WithBacking([]float32{9, 8, 7, 6})),
 		}
-		res, err := RunORT(nodeModel(t, "test_where_example"), in, nil)
+		res, err := Run(nodeModel(t, "test_where_example"), in, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -247,7 +249,7 @@ func TestRunORTElementTypes(t *testing.T) {
 			"x": tensor.New(tensor.WithShape(3, 4, 5), tensor.WithBacking(a)),
 			"y": tensor.New(tensor.WithShape(3, 4, 5), tensor.WithBacking(b)),
 		}
-		res, err := RunORT(nodeModel(t, "test_equal"), in, nil)
+		res, err := Run(nodeModel(t, "test_equal"), in, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -268,7 +270,7 @@ func TestRunORTElementTypes(t *testing.T) {
 			"data":    tensor.New(tensor.WithShape(5, 4, 3, 2), tensor.WithBacking(data)),
 			"indices": tensor.New(tensor.WithShape(3), tensor.WithBacking([]int64{0, 1, 3})),
 		}
-		res, err := RunORT(nodeModel(t, "test_gather_0"), in, nil)
+		res, err := Run(nodeModel(t, "test_gather_0"), in, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -286,7 +288,7 @@ func TestRunORTElementTypes(t *testing.T) {
 	t.Run("float64 out", func(t *testing.T) {
 		x := []float32{0.5, -1.25, 3, 0.1, 1, 2, 3, 4, 5, 6, 7, 8}
 		in := map[string]*tensor.Dense{"input": tensor.New(tensor.WithShape(3, 4), tensor.WithBacking(x))}
-		res, err := RunORT(nodeModel(t, "test_cast_FLOAT_to_DOUBLE"), in, nil)
+		res, err := Run(nodeModel(t, "test_cast_FLOAT_to_DOUBLE"), in, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -304,7 +306,7 @@ func TestRunORTElementTypes(t *testing.T) {
 		if err := base.T(); err != nil {
 			t.Fatal(err)
 		}
-		res, err := RunORT(nodeModel(t, "test_argmax_default_axis_example"), map[string]*tensor.Dense{"data": base}, nil)
+		res, err := Run(nodeModel(t, "test_argmax_default_axis_example"), map[string]*tensor.Dense{"data": base}, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -346,9 +348,9 @@ func TestRunORTErrors(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			res, err := RunORT(c.model, c.inputs, c.outputs)
+			res, err := Run(c.model, c.inputs, c.outputs)
 			if err == nil {
-				t.Fatalf("RunORT succeeded with %v, want an error", res)
+				t.Fatalf("Run succeeded with %v, want an error", res)
 			}
 			t.Logf("%v", err)
 			if !strings.Contains(err.Error(), c.want) {
@@ -361,7 +363,7 @@ func TestRunORTErrors(t *testing.T) {
 	}
 
 	t.Run("run after close", func(t *testing.T) {
-		s, err := OpenORT(model, nil)
+		s, err := Open(model, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -380,7 +382,7 @@ func TestRunORTErrors(t *testing.T) {
 func TestRunORTConcurrent(t *testing.T) {
 	requireORT(t)
 	model := nodeModel(t, "test_where_example")
-	s, err := OpenORT(model, []string{"z"})
+	s, err := Open(model, []string{"z"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -400,7 +402,7 @@ func TestRunORTConcurrent(t *testing.T) {
 				if i%2 == 0 {
 					res, err = s.Run(in)
 				} else {
-					res, err = RunORT(model, in, nil)
+					res, err = Run(model, in, nil)
 				}
 				if err != nil {
 					errs <- err

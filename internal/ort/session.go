@@ -1,4 +1,4 @@
-package peer
+package ort
 
 import (
 	"fmt"
@@ -6,7 +6,7 @@ import (
 	"strings"
 	"sync"
 
-	ort "github.com/yalue/onnxruntime_go"
+	ortgo "github.com/yalue/onnxruntime_go"
 	"gorgonia.org/tensor"
 )
 
@@ -20,30 +20,30 @@ var (
 // environment, once. Later calls return the first call's outcome.
 func initORT() error {
 	ortOnce.Do(func() {
-		lib, err := ORTLibrary()
+		lib, err := Library()
 		if err != nil {
 			ortInitErr = err
 			return
 		}
 		ortLibPath = lib
-		if ort.IsInitialized() {
+		if ortgo.IsInitialized() {
 			return
 		}
-		ort.SetSharedLibraryPath(lib)
-		if err := ort.InitializeEnvironment(ort.WithLogLevelError()); err != nil {
-			ortInitErr = fmt.Errorf("peer: initializing onnxruntime from %s: %w: %w", lib, ErrUnavailable, err)
+		ortgo.SetSharedLibraryPath(lib)
+		if err := ortgo.InitializeEnvironment(ortgo.WithLogLevelError()); err != nil {
+			ortInitErr = fmt.Errorf("ort: initializing onnxruntime from %s: %w: %w", lib, ErrUnavailable, err)
 		}
 	})
 	return ortInitErr
 }
 
-// ORTVersion loads onnxruntime if needed and returns the version string
+// Version loads onnxruntime if needed and returns the version string
 // the library reports (for example "1.30.0").
-func ORTVersion() (string, error) {
+func Version() (string, error) {
 	if err := initORT(); err != nil {
 		return "", err
 	}
-	return ort.GetVersion(), nil
+	return ortgo.GetVersion(), nil
 }
 
 // TensorInfo describes one graph input or output as onnxruntime sees it.
@@ -54,7 +54,7 @@ type TensorInfo struct {
 	// "int64"; for a value that is not a tensor it names that kind.
 	ElemType string
 	// Dtype is the matching gorgonia dtype; it is the zero Dtype when
-	// RunORT cannot exchange that element type.
+	// Run cannot exchange that element type.
 	Dtype tensor.Dtype
 	// Dims is the declared shape; symbolic or unknown dimensions are -1.
 	Dims []int64
@@ -65,29 +65,29 @@ func (ti TensorInfo) String() string {
 	return fmt.Sprintf("%s:%s%v", ti.Name, ti.ElemType, ti.Dims)
 }
 
-// ORTSession is an onnxruntime inference session over one model file. It
+// Session is an onnxruntime inference session over one model file. It
 // is safe for concurrent use by several goroutines.
-type ORTSession struct {
+type Session struct {
 	path    string
 	inputs  []TensorInfo
 	outputs []TensorInfo // the outputs Run returns, in the order asked for
 
 	mu   sync.RWMutex
-	sess *ort.DynamicAdvancedSession
+	sess *ortgo.DynamicAdvancedSession
 }
 
-// OpenORT creates an onnxruntime session (CPU, default options) for the
+// Open creates an onnxruntime session (CPU, default options) for the
 // model file at modelPath that returns the named outputs, or every graph
 // output when outputs is empty. Close it when done.
-func OpenORT(modelPath string, outputs []string) (*ORTSession, error) {
+func Open(modelPath string, outputs []string) (*Session, error) {
 	if err := initORT(); err != nil {
 		return nil, err
 	}
-	ins, outs, err := ort.GetInputOutputInfo(modelPath)
+	ins, outs, err := ortgo.GetInputOutputInfo(modelPath)
 	if err != nil {
-		return nil, fmt.Errorf("peer: onnxruntime cannot load %s: %w", modelPath, err)
+		return nil, fmt.Errorf("ort: onnxruntime cannot load %s: %w", modelPath, err)
 	}
-	s := &ORTSession{path: modelPath}
+	s := &Session{path: modelPath}
 	for _, in := range ins {
 		s.inputs = append(s.inputs, tensorInfo(in))
 	}
@@ -105,10 +105,10 @@ func OpenORT(modelPath string, outputs []string) (*ORTSession, error) {
 	for _, name := range outputs {
 		ti, ok := all[name]
 		if !ok {
-			return nil, fmt.Errorf("peer: %s has no output %q (outputs: %s)", modelPath, name, strings.Join(allNames, ", "))
+			return nil, fmt.Errorf("ort: %s has no output %q (outputs: %s)", modelPath, name, strings.Join(allNames, ", "))
 		}
 		if seen[name] {
-			return nil, fmt.Errorf("peer: output %q asked for twice", name)
+			return nil, fmt.Errorf("ort: output %q asked for twice", name)
 		}
 		seen[name] = true
 		s.outputs = append(s.outputs, ti)
@@ -121,9 +121,9 @@ func OpenORT(modelPath string, outputs []string) (*ORTSession, error) {
 	for i, o := range s.outputs {
 		outNames[i] = o.Name
 	}
-	sess, err := ort.NewDynamicAdvancedSession(modelPath, inNames, outNames, nil)
+	sess, err := ortgo.NewDynamicAdvancedSession(modelPath, inNames, outNames, nil)
 	if err != nil {
-		return nil, fmt.Errorf("peer: creating onnxruntime session for %s: %w", modelPath, err)
+		return nil, fmt.Errorf("ort: creating onnxruntime session for %s: %w", modelPath, err)
 	}
 	s.sess = sess
 	return s, nil
@@ -131,14 +131,14 @@ func OpenORT(modelPath string, outputs []string) (*ORTSession, error) {
 
 // Inputs describes the model's graph inputs (initializers excluded), in
 // graph order.
-func (s *ORTSession) Inputs() []TensorInfo { return cloneInfos(s.inputs) }
+func (s *Session) Inputs() []TensorInfo { return cloneInfos(s.inputs) }
 
 // Outputs describes the outputs Run returns, in the order they were asked
 // for.
-func (s *ORTSession) Outputs() []TensorInfo { return cloneInfos(s.outputs) }
+func (s *Session) Outputs() []TensorInfo { return cloneInfos(s.outputs) }
 
 // Close releases the session. Calling it again is harmless.
-func (s *ORTSession) Close() error {
+func (s *Session) Close() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.sess == nil {
@@ -147,7 +147,7 @@ func (s *ORTSession) Close() error {
 	err := s.sess.Destroy()
 	s.sess = nil
 	if err != nil {
-		return fmt.Errorf("peer: closing onnxruntime session for %s: %w", s.path, err)
+		return fmt.Errorf("ort: closing onnxruntime session for %s: %w", s.path, err)
 	}
 	return nil
 }
@@ -156,11 +156,11 @@ func (s *ORTSession) Close() error {
 // session's outputs keyed by name. Every graph input must be given.
 // Supported element types are float32, float64, int64, int32, int8, uint8
 // and bool; output shapes need not be known in advance.
-func (s *ORTSession) Run(inputs map[string]*tensor.Dense) (map[string]*tensor.Dense, error) {
+func (s *Session) Run(inputs map[string]*tensor.Dense) (map[string]*tensor.Dense, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	if s.sess == nil {
-		return nil, fmt.Errorf("peer: onnxruntime session for %s is closed", s.path)
+		return nil, fmt.Errorf("ort: onnxruntime session for %s is closed", s.path)
 	}
 	known := make(map[string]bool, len(s.inputs))
 	for _, in := range s.inputs {
@@ -174,24 +174,24 @@ func (s *ORTSession) Run(inputs map[string]*tensor.Dense) (map[string]*tensor.De
 	}
 	if len(extra) > 0 {
 		sort.Strings(extra)
-		return nil, fmt.Errorf("peer: %s has no input(s) %q (inputs: %v)", s.path, extra, s.inputs)
+		return nil, fmt.Errorf("ort: %s has no input(s) %q (inputs: %v)", s.path, extra, s.inputs)
 	}
 
-	values := make([]ort.Value, len(s.inputs))
+	values := make([]ortgo.Value, len(s.inputs))
 	defer destroyAll(values)
 	for i, in := range s.inputs {
 		d, ok := inputs[in.Name]
 		if !ok {
-			return nil, fmt.Errorf("peer: input %s of %s not given", in, s.path)
+			return nil, fmt.Errorf("ort: input %s of %s not given", in, s.path)
 		}
 		v, err := toORT(d)
 		if err != nil {
-			return nil, fmt.Errorf("peer: input %q of %s: %w", in.Name, s.path, err)
+			return nil, fmt.Errorf("ort: input %q of %s: %w", in.Name, s.path, err)
 		}
 		values[i] = v
 	}
 
-	outs := make([]ort.Value, len(s.outputs))
+	outs := make([]ortgo.Value, len(s.outputs))
 	defer destroyAll(outs)
 	for i, o := range s.outputs {
 		if len(o.Dims) != 0 {
@@ -201,31 +201,31 @@ func (s *ORTSession) Run(inputs map[string]*tensor.Dense) (map[string]*tensor.De
 		// scalar outputs get a preallocated scalar of the declared type.
 		v, err := newORTScalar(o.Dtype)
 		if err != nil {
-			return nil, fmt.Errorf("peer: output %s of %s: %w", o, s.path, err)
+			return nil, fmt.Errorf("ort: output %s of %s: %w", o, s.path, err)
 		}
 		outs[i] = v
 	}
 	if err := s.sess.Run(values, outs); err != nil {
-		return nil, fmt.Errorf("peer: onnxruntime run of %s: %w", s.path, err)
+		return nil, fmt.Errorf("ort: onnxruntime run of %s: %w", s.path, err)
 	}
 	res := make(map[string]*tensor.Dense, len(outs))
 	for i, v := range outs {
 		d, err := fromORT(v)
 		if err != nil {
-			return nil, fmt.Errorf("peer: output %q of %s: %w", s.outputs[i].Name, s.path, err)
+			return nil, fmt.Errorf("ort: output %q of %s: %w", s.outputs[i].Name, s.path, err)
 		}
 		res[s.outputs[i].Name] = d
 	}
 	return res, nil
 }
 
-// RunORT runs the model file at modelPath once in onnxruntime (CPU,
+// Run runs the model file at modelPath once in onnxruntime (CPU,
 // default session options) and returns the named outputs, or all graph
-// outputs when outputs is empty. See ORTSession.Run for the accepted
+// outputs when outputs is empty. See Session.Run for the accepted
 // inputs. The shared library comes from ORTLibrary; when it is missing the
 // error wraps ErrUnavailable.
-func RunORT(modelPath string, inputs map[string]*tensor.Dense, outputs []string) (map[string]*tensor.Dense, error) {
-	s, err := OpenORT(modelPath, outputs)
+func Run(modelPath string, inputs map[string]*tensor.Dense, outputs []string) (map[string]*tensor.Dense, error) {
+	s, err := Open(modelPath, outputs)
 	if err != nil {
 		return nil, err
 	}
@@ -242,9 +242,9 @@ func ModelIO(modelPath string) (inputs, outputs []TensorInfo, err error) {
 	if err := initORT(); err != nil {
 		return nil, nil, err
 	}
-	ins, outs, err := ort.GetInputOutputInfo(modelPath)
+	ins, outs, err := ortgo.GetInputOutputInfo(modelPath)
 	if err != nil {
-		return nil, nil, fmt.Errorf("peer: onnxruntime cannot load %s: %w", modelPath, err)
+		return nil, nil, fmt.Errorf("ort: onnxruntime cannot load %s: %w", modelPath, err)
 	}
 	for _, in := range ins {
 		inputs = append(inputs, tensorInfo(in))
@@ -264,7 +264,7 @@ func cloneInfos(in []TensorInfo) []TensorInfo {
 	return out
 }
 
-func destroyAll(vs []ort.Value) {
+func destroyAll(vs []ortgo.Value) {
 	for _, v := range vs {
 		if v != nil {
 			_ = v.Destroy()
@@ -273,29 +273,29 @@ func destroyAll(vs []ort.Value) {
 }
 
 // elemTypes maps onnxruntime element types to the names and gorgonia
-// dtypes used here; a zero Dtype marks a type RunORT cannot exchange.
-var elemTypes = map[ort.TensorElementDataType]struct {
+// dtypes used here; a zero Dtype marks a type Run cannot exchange.
+var elemTypes = map[ortgo.TensorElementDataType]struct {
 	name  string
 	dtype tensor.Dtype
 }{
-	ort.TensorElementDataTypeFloat:   {"float", tensor.Float32},
-	ort.TensorElementDataTypeDouble:  {"double", tensor.Float64},
-	ort.TensorElementDataTypeInt64:   {"int64", tensor.Int64},
-	ort.TensorElementDataTypeInt32:   {"int32", tensor.Int32},
-	ort.TensorElementDataTypeInt8:    {"int8", tensor.Int8},
-	ort.TensorElementDataTypeUint8:   {"uint8", tensor.Uint8},
-	ort.TensorElementDataTypeBool:    {"bool", tensor.Bool},
-	ort.TensorElementDataTypeInt16:   {"int16", tensor.Dtype{}},
-	ort.TensorElementDataTypeUint16:  {"uint16", tensor.Dtype{}},
-	ort.TensorElementDataTypeUint32:  {"uint32", tensor.Dtype{}},
-	ort.TensorElementDataTypeUint64:  {"uint64", tensor.Dtype{}},
-	ort.TensorElementDataTypeFloat16: {"float16", tensor.Dtype{}},
-	ort.TensorElementDataTypeString:  {"string", tensor.Dtype{}},
+	ortgo.TensorElementDataTypeFloat:   {"float", tensor.Float32},
+	ortgo.TensorElementDataTypeDouble:  {"double", tensor.Float64},
+	ortgo.TensorElementDataTypeInt64:   {"int64", tensor.Int64},
+	ortgo.TensorElementDataTypeInt32:   {"int32", tensor.Int32},
+	ortgo.TensorElementDataTypeInt8:    {"int8", tensor.Int8},
+	ortgo.TensorElementDataTypeUint8:   {"uint8", tensor.Uint8},
+	ortgo.TensorElementDataTypeBool:    {"bool", tensor.Bool},
+	ortgo.TensorElementDataTypeInt16:   {"int16", tensor.Dtype{}},
+	ortgo.TensorElementDataTypeUint16:  {"uint16", tensor.Dtype{}},
+	ortgo.TensorElementDataTypeUint32:  {"uint32", tensor.Dtype{}},
+	ortgo.TensorElementDataTypeUint64:  {"uint64", tensor.Dtype{}},
+	ortgo.TensorElementDataTypeFloat16: {"float16", tensor.Dtype{}},
+	ortgo.TensorElementDataTypeString:  {"string", tensor.Dtype{}},
 }
 
-func tensorInfo(in ort.InputOutputInfo) TensorInfo {
+func tensorInfo(in ortgo.InputOutputInfo) TensorInfo {
 	ti := TensorInfo{Name: in.Name, Dims: append([]int64(nil), in.Dimensions...)}
-	if in.OrtValueType != ort.ONNXTypeTensor {
+	if in.OrtValueType != ortgo.ONNXTypeTensor {
 		ti.ElemType = in.OrtValueType.String()
 		return ti
 	}
@@ -308,7 +308,7 @@ func tensorInfo(in ort.InputOutputInfo) TensorInfo {
 }
 
 // toORT copies a gorgonia tensor into a new onnxruntime value.
-func toORT(d *tensor.Dense) (ort.Value, error) {
+func toORT(d *tensor.Dense) (ortgo.Value, error) {
 	if d == nil {
 		return nil, fmt.Errorf("nil tensor")
 	}
@@ -331,14 +331,14 @@ func toORT(d *tensor.Dense) (ort.Value, error) {
 	return nil, fmt.Errorf("unsupported element type %v", d.Dtype())
 }
 
-func newORTValue[T ort.TensorData](d *tensor.Dense) (ort.Value, error) {
+func newORTValue[T ortgo.TensorData](d *tensor.Dense) (ortgo.Value, error) {
 	shape := d.Shape()
 	if len(shape) == 0 {
 		v, ok := d.Data().(T)
 		if !ok {
 			return nil, fmt.Errorf("scalar tensor holds %T, want %T", d.Data(), v)
 		}
-		s, err := ort.NewScalar(v)
+		s, err := ortgo.NewScalar(v)
 		if err != nil {
 			return nil, fmt.Errorf("creating onnxruntime scalar: %w", err)
 		}
@@ -370,63 +370,63 @@ func newORTValue[T ort.TensorData](d *tensor.Dense) (ort.Value, error) {
 	}
 	buf := make([]T, n)
 	copy(buf, data[:n])
-	v, err := ort.NewTensor(ort.NewShape(dims...), buf)
+	v, err := ortgo.NewTensor(ortgo.NewShape(dims...), buf)
 	if err != nil {
 		return nil, fmt.Errorf("creating onnxruntime tensor of shape %v: %w", shape, err)
 	}
 	return v, nil
 }
 
-func newORTScalar(dt tensor.Dtype) (ort.Value, error) {
+func newORTScalar(dt tensor.Dtype) (ortgo.Value, error) {
 	switch dt {
 	case tensor.Float32:
-		return ort.NewEmptyScalar[float32]()
+		return ortgo.NewEmptyScalar[float32]()
 	case tensor.Float64:
-		return ort.NewEmptyScalar[float64]()
+		return ortgo.NewEmptyScalar[float64]()
 	case tensor.Int64:
-		return ort.NewEmptyScalar[int64]()
+		return ortgo.NewEmptyScalar[int64]()
 	case tensor.Int32:
-		return ort.NewEmptyScalar[int32]()
+		return ortgo.NewEmptyScalar[int32]()
 	case tensor.Int8:
-		return ort.NewEmptyScalar[int8]()
+		return ortgo.NewEmptyScalar[int8]()
 	case tensor.Uint8:
-		return ort.NewEmptyScalar[uint8]()
+		return ortgo.NewEmptyScalar[uint8]()
 	case tensor.Bool:
-		return ort.NewEmptyScalar[bool]()
+		return ortgo.NewEmptyScalar[bool]()
 	}
 	return nil, fmt.Errorf("unsupported scalar element type")
 }
 
 // fromORT copies an onnxruntime value into a new gorgonia tensor.
-func fromORT(v ort.Value) (*tensor.Dense, error) {
+func fromORT(v ortgo.Value) (*tensor.Dense, error) {
 	switch x := v.(type) {
-	case *ort.Tensor[float32]:
+	case *ortgo.Tensor[float32]:
 		return denseOf(x.GetShape(), x.GetData())
-	case *ort.Tensor[float64]:
+	case *ortgo.Tensor[float64]:
 		return denseOf(x.GetShape(), x.GetData())
-	case *ort.Tensor[int64]:
+	case *ortgo.Tensor[int64]:
 		return denseOf(x.GetShape(), x.GetData())
-	case *ort.Tensor[int32]:
+	case *ortgo.Tensor[int32]:
 		return denseOf(x.GetShape(), x.GetData())
-	case *ort.Tensor[int8]:
+	case *ortgo.Tensor[int8]:
 		return denseOf(x.GetShape(), x.GetData())
-	case *ort.Tensor[uint8]:
+	case *ortgo.Tensor[uint8]:
 		return denseOf(x.GetShape(), x.GetData())
-	case *ort.Tensor[bool]:
+	case *ortgo.Tensor[bool]:
 		return denseOf(x.GetShape(), x.GetData())
-	case *ort.Scalar[float32]:
+	case *ortgo.Scalar[float32]:
 		return tensor.New(tensor.FromScalar(x.GetData())), nil
-	case *ort.Scalar[float64]:
+	case *ortgo.Scalar[float64]:
 		return tensor.New(tensor.FromScalar(x.GetData())), nil
-	case *ort.Scalar[int64]:
+	case *ortgo.Scalar[int64]:
 		return tensor.New(tensor.FromScalar(x.GetData())), nil
-	case *ort.Scalar[int32]:
+	case *ortgo.Scalar[int32]:
 		return tensor.New(tensor.FromScalar(x.GetData())), nil
-	case *ort.Scalar[int8]:
+	case *ortgo.Scalar[int8]:
 		return tensor.New(tensor.FromScalar(x.GetData())), nil
-	case *ort.Scalar[uint8]:
+	case *ortgo.Scalar[uint8]:
 		return tensor.New(tensor.FromScalar(x.GetData())), nil
-	case *ort.Scalar[bool]:
+	case *ortgo.Scalar[bool]:
 		return tensor.New(tensor.FromScalar(x.GetData())), nil
 	case nil:
 		return nil, fmt.Errorf("onnxruntime returned no value")
@@ -434,7 +434,7 @@ func fromORT(v ort.Value) (*tensor.Dense, error) {
 	return nil, fmt.Errorf("unsupported onnxruntime value %T (%v)", v, v.GetONNXType())
 }
 
-func denseOf[T any](shape ort.Shape, data []T) (*tensor.Dense, error) {
+func denseOf[T any](shape ortgo.Shape, data []T) (*tensor.Dense, error) {
 	if len(shape) == 0 {
 		return nil, fmt.Errorf("onnxruntime returned a rank-0 tensor without a value")
 	}
