@@ -220,7 +220,7 @@ func runDataSet(m *Model, dir string, tol tolerance) (float64, error) {
 	}
 	inputs := map[string]*tensors.Tensor{}
 	for i, vi := range feedable {
-		t, err := ReadTensor(filepath.Join(dir, fmt.Sprintf("input_%d.pb", i)))
+		t, err := ReadTensorFile(filepath.Join(dir, fmt.Sprintf("input_%d.pb", i)))
 		if err != nil {
 			return 0, err
 		}
@@ -233,7 +233,7 @@ func runDataSet(m *Model, dir string, tol tolerance) (float64, error) {
 	wants := make([]*tensors.Tensor, len(m.Outputs()))
 	worst := 0.0
 	for i, vi := range m.Outputs() {
-		want, err := ReadTensor(filepath.Join(dir, fmt.Sprintf("output_%d.pb", i)))
+		want, err := ReadTensorFile(filepath.Join(dir, fmt.Sprintf("output_%d.pb", i)))
 		if err != nil {
 			return 0, err
 		}

@@ -3,9 +3,7 @@ package onnx
 import (
 	"errors"
 	"fmt"
-	"os"
 
-	"google.golang.org/protobuf/proto"
 	"gorgonia.org/tensor"
 
 	"github.com/onnxkit/onnxkit/onnx/onnxpb"
@@ -237,38 +235,4 @@ func DenseToProto(name string, d *tensor.Dense) (*onnxpb.TensorProto, error) {
 		return nil, fmt.Errorf("onnx: tensor %q: %w", name, err)
 	}
 	return tensors.ToProto(name, t), nil
-}
-
-// ReadTensor reads a file holding one serialized TensorProto (the
-// input_N.pb / output_N.pb files of ONNX test data sets). Files larger than
-// MaxTensorFileBytes are refused.
-func ReadTensor(path string) (*tensors.Tensor, error) {
-	b, err := readFileLimited(path, MaxTensorFileBytes(), "the tensor file limit")
-	if errors.Is(err, ErrMemoryLimit) {
-		return nil, fmt.Errorf("onnx: %s: %w", path, err)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("onnx: %w", err)
-	}
-	var tp onnxpb.TensorProto
-	if err := proto.Unmarshal(b, &tp); err != nil {
-		return nil, fmt.Errorf("onnx: %s: not a serialized TensorProto: %w", path, err)
-	}
-	t, err := tensors.FromProto(&tp)
-	if err != nil {
-		return nil, fmt.Errorf("onnx: %s: %w", path, err)
-	}
-	return t, nil
-}
-
-// WriteTensor writes t to path as one serialized TensorProto named name.
-func WriteTensor(path, name string, t *tensors.Tensor) error {
-	b, err := proto.Marshal(tensors.ToProto(name, t))
-	if err != nil {
-		return fmt.Errorf("onnx: encode tensor %q: %w", name, err)
-	}
-	if err := os.WriteFile(path, b, 0o644); err != nil {
-		return fmt.Errorf("onnx: %w", err)
-	}
-	return nil
 }

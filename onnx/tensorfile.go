@@ -14,6 +14,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/onnxkit/onnxkit/internal/atomicfile"
+	"github.com/onnxkit/onnxkit/onnx/onnxpb"
 	"github.com/onnxkit/onnxkit/onnx/tensors"
 )
 
@@ -54,7 +55,7 @@ func ReadTensorFile(path string) (*tensors.Tensor, error) {
 		}
 		return t, nil
 	case PBExt:
-		return ReadTensor(path)
+		return readTensorProto(path)
 	}
 	return nil, fmt.Errorf("onnx: read tensor %s: unknown file type %q (want %s or %s)", path, filepath.Ext(path), NPYExt, PBExt)
 }
@@ -247,4 +248,30 @@ func encodeNPY(t *tensors.Tensor) ([]byte, error) {
 		return nil, fmt.Errorf("encode %v data: %w", t.DType(), err)
 	}
 	return buf.Bytes(), nil
+}
+
+// MaxTensorFileBytes is the size of the largest tensor file ReadTensorFile
+// and ReadTensor read: ops.MaxTensorBytes plus 1 MiB for headers.
+func MaxTensorFileBytes() int64 { return tensors.MaxTensorBytes() + 1<<20 }
+
+// readTensorProto reads a file holding one serialized TensorProto (the
+// input_N.pb / output_N.pb files of ONNX test data sets). Files larger than
+// MaxTensorFileBytes are refused.
+func readTensorProto(path string) (*tensors.Tensor, error) {
+	b, err := readFileLimited(path, MaxTensorFileBytes(), "the tensor file limit")
+	if errors.Is(err, ErrMemoryLimit) {
+		return nil, fmt.Errorf("onnx: %s: %w", path, err)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("onnx: %w", err)
+	}
+	var tp onnxpb.TensorProto
+	if err := proto.Unmarshal(b, &tp); err != nil {
+		return nil, fmt.Errorf("onnx: %s: not a serialized TensorProto: %w", path, err)
+	}
+	t, err := tensors.FromProto(&tp)
+	if err != nil {
+		return nil, fmt.Errorf("onnx: %s: %w", path, err)
+	}
+	return t, nil
 }

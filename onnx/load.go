@@ -7,12 +7,10 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"reflect"
-
-	"google.golang.org/protobuf/proto"
 
 	"github.com/onnxkit/onnxkit/onnx/onnxpb"
 	"github.com/onnxkit/onnxkit/onnx/tensors"
+	"google.golang.org/protobuf/proto"
 )
 
 // DefaultMemoryLimit is the memory limit of models loaded without
@@ -150,154 +148,67 @@ func readFileLimited(path string, max int64, limitName string) ([]byte, error) {
 	return b, nil
 }
 
-// MemoryLimit returns the model's memory limit in bytes (see LoadOptions);
-// math.MaxInt64 means none.
-func (m *Model) MemoryLimit() int64 { return m.limit }
+// Load reads, validates and compiles an .onnx file. External tensor data
+// is read from files inside the model's folder.
+//
+// Validation covers the graph (every node input defined, no cycle, every
+// value produced once), the opset imports, every node's operator at the
+// model's opset (unsupported ones are errors wrapping ErrUnsupported,
+// naming the node, operator and opset), attributes and initializers
+// (element counts matching the data present). Errors name the model and
+// the node, input or tensor at fault.
+//
+// The model gets the default memory limit, DefaultMemoryLimit; use
+// LoadOptions.Load to choose another.
+func Load(path string) (*Model, error) { return LoadOptions{}.Load(path) }
 
-// tensorBytes is the memory a tensor's elements take, as counted against
-// memory limits.
-func tensorBytes(t *tensors.Tensor) int64 {
-	if t == nil {
-		return 0
+// LoadBytes is Load for a model already in memory; name is used in
+// messages. Models with external data cannot be loaded this way.
+func LoadBytes(name string, b []byte) (*Model, error) { return LoadOptions{}.LoadBytes(name, b) }
+
+// FromProto validates and compiles a model built in memory, for instance
+// by an exporter. The model keeps mp: the caller must not modify it
+// afterwards.
+func FromProto(name string, mp *onnxpb.ModelProto) (*Model, error) {
+	return LoadOptions{}.FromProto(name, mp)
+}
+
+func newModel(name, dir string, mp *onnxpb.ModelProto, limit int64) (*Model, error) {
+	m := &Model{name: name, dir: dir, proto: mp, limit: limit}
+	fail := func(err error) (*Model, error) {
+		return nil, invalid(fmt.Errorf("onnx: load %s: %w", name, err))
 	}
-	n := int64(t.Len()) * tensors.ElemBytes(t.DType())
-	if s, ok := t.Data().([]string); ok {
-		for _, v := range s {
-			n += int64(len(v))
+	if mp.GetIrVersion() < 1 {
+		return fail(errors.New("ir_version is not set"))
+	}
+	opsets, err := readOpsets(mp)
+	if err != nil {
+		return fail(err)
+	}
+	m.opsets = opsets
+	budget := &loadBudget{limit: limit}
+	decode := func(tp *onnxpb.TensorProto) (*tensors.Tensor, error) { return m.decodeTensorWithin(tp, budget.left()) }
+	if m.g, err = buildGraph(mp.GetGraph(), opsets, decode, budget); err != nil {
+		return fail(err)
+	}
+	return m, nil
+}
+
+// decodeTensor converts an initializer or tensor attribute, resolving
+// external data.
+func (m *Model) decodeTensor(tp *onnxpb.TensorProto) (*tensors.Tensor, error) {
+	return m.decodeTensorWithin(tp, m.limit)
+}
+
+// decodeTensorWithin is decodeTensor refusing external data of more than
+// maxBytes before reading it.
+func (m *Model) decodeTensorWithin(tp *onnxpb.TensorProto, maxBytes int64) (*tensors.Tensor, error) {
+	if tp.GetDataLocation() == onnxpb.TensorProto_EXTERNAL {
+		resolved, err := m.readExternal(tp, maxBytes)
+		if err != nil {
+			return nil, fmt.Errorf("tensor %q: external data: %w", tp.GetName(), err)
 		}
+		tp = resolved
 	}
-	return n
+	return tensors.FromProto(tp)
 }
-
-// dataPointer identifies a tensor's backing array, to tell outputs that
-// share memory with an input from fresh allocations. Empty tensors give 0.
-func dataPointer(t *tensors.Tensor) uintptr {
-	if t == nil || t.Len() == 0 {
-		return 0
-	}
-	v := reflect.ValueOf(t.Data())
-	if v.Kind() != reflect.Slice {
-		return 0
-	}
-	return v.Pointer()
-}
-
-// loadBudget counts the bytes of tensors a model holds while it loads.
-type loadBudget struct {
-	limit, used int64
-}
-
-// left returns how many bytes may still be charged.
-func (b *loadBudget) left() int64 { return b.limit - b.used }
-
-// charge counts a tensor that the model keeps; what names it in the error.
-func (b *loadBudget) charge(t *tensors.Tensor, what string) error {
-	n := tensorBytes(t)
-	if n > b.left() {
-		return &classed{fmt.Errorf("%s (%v, %d bytes) brings the model's tensors to %d bytes, more than the memory limit of %d bytes",
-			what, t, n, b.used+n, b.limit), ErrMemoryLimit}
-	}
-	b.used += n
-	return nil
-}
-
-// runBudget counts the bytes of the tensors a run has computed and still
-// holds. Tensors are tracked by backing array, so views count once. Its
-// maps keep their room across reset, so a session's runs do not allocate.
-type runBudget struct {
-	limit, used int64
-	held        map[uintptr]heldArray // backing array -> size and holders
-	slotOf      map[int]uintptr       // slot -> backing array it holds
-}
-
-type heldArray struct {
-	bytes int64
-	refs  int
-}
-
-func newRunBudget(limit int64) *runBudget {
-	return &runBudget{limit: limit, held: map[uintptr]heldArray{}, slotOf: map[int]uintptr{}}
-}
-
-// reset forgets everything held, for a new run.
-func (b *runBudget) reset() {
-	b.used = 0
-	clear(b.held)
-	clear(b.slotOf)
-}
-
-// produced records a node output stored in slot s. An output sharing its
-// array with one the run already holds adds a reference; one sharing it
-// with a constant or caller input (listed in inputs but not held) costs
-// nothing; anything else is a fresh allocation and is charged.
-func (b *runBudget) produced(s int, t *tensors.Tensor, inputs []*tensors.Tensor) {
-	p := dataPointer(t)
-	if p == 0 {
-		return
-	}
-	if h, ok := b.held[p]; ok {
-		h.refs++
-		b.held[p] = h
-		b.slotOf[s] = p
-		return
-	}
-	for _, in := range inputs {
-		if dataPointer(in) == p {
-			return
-		}
-	}
-	n := tensorBytes(t)
-	b.held[p] = heldArray{bytes: n, refs: 1}
-	b.slotOf[s] = p
-	b.used += n
-}
-
-// released drops the run's reference to the value in slot s.
-func (b *runBudget) released(s int) {
-	p, ok := b.slotOf[s]
-	if !ok {
-		return
-	}
-	delete(b.slotOf, s)
-	if h, ok := b.held[p]; ok {
-		if h.refs--; h.refs == 0 {
-			b.used -= h.bytes
-			delete(b.held, p)
-		} else {
-			b.held[p] = h
-		}
-	}
-}
-
-// check reports an error naming the step when the run holds too much.
-func (b *runBudget) check(st *step, out []*tensors.Tensor) error {
-	if b.used <= b.limit {
-		return nil
-	}
-	var biggest *tensors.Tensor
-	for i, s := range st.out {
-		if s >= 0 && i < len(out) && (biggest == nil || tensorBytes(out[i]) > tensorBytes(biggest)) {
-			biggest = out[i]
-		}
-	}
-	return &classed{fmt.Errorf("%s: its output %v (%d bytes) brings the tensors this run holds to %d bytes, more than the memory limit of %d bytes",
-		st.desc, biggest, tensorBytes(biggest), b.used, b.limit), ErrMemoryLimit}
-}
-
-// sharesData reports whether t shares its backing array with one of in.
-func sharesData(t *tensors.Tensor, in []*tensors.Tensor) bool {
-	p := dataPointer(t)
-	if p == 0 {
-		return false
-	}
-	for _, x := range in {
-		if dataPointer(x) == p {
-			return true
-		}
-	}
-	return false
-}
-
-// MaxTensorFileBytes is the size of the largest tensor file ReadTensorFile
-// and ReadTensor read: ops.MaxTensorBytes plus 1 MiB for headers.
-func MaxTensorFileBytes() int64 { return tensors.MaxTensorBytes() + 1<<20 }

@@ -1,0 +1,367 @@
+package onnx
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/onnxkit/onnxkit/onnx/onnxpb"
+	"github.com/onnxkit/onnxkit/onnx/ops"
+	"github.com/onnxkit/onnxkit/onnx/tensors"
+)
+
+// readOpsets collects the model's operator set imports.
+func readOpsets(mp *onnxpb.ModelProto) (map[string]int, error) {
+	opsets := map[string]int{}
+	for _, imp := range mp.GetOpsetImport() {
+		d := ops.NormalizeDomain(imp.GetDomain())
+		if _, dup := opsets[d]; dup {
+			return nil, fmt.Errorf("opset of domain %s is imported twice", ops.DomainName(d))
+		}
+		if imp.GetVersion() < 1 || imp.GetVersion() > 1<<20 {
+			return nil, fmt.Errorf("opset of domain %s has invalid version %d", ops.DomainName(d), imp.GetVersion())
+		}
+		opsets[d] = int(imp.GetVersion())
+	}
+	if len(opsets) == 0 && mp.GetIrVersion() < 3 {
+		opsets[""] = 1 // before IR 3 the default opset was implicit
+	}
+	return opsets, nil
+}
+
+// typeFromProto converts a declared value type. A missing type is unknown;
+// non-tensor types and unsupported element types are ErrUnsupported.
+func typeFromProto(tp *onnxpb.TypeProto) (tensors.Type, error) {
+	if tp == nil {
+		return tensors.Type{}, nil
+	}
+	var kind string
+	switch tp.GetValue().(type) {
+	case *onnxpb.TypeProto_TensorType:
+	case *onnxpb.TypeProto_SequenceType:
+		kind = "sequence"
+	case *onnxpb.TypeProto_MapType:
+		kind = "map"
+	case *onnxpb.TypeProto_OptionalType:
+		kind = "optional"
+	case *onnxpb.TypeProto_SparseTensorType:
+		kind = "sparse tensor"
+	case nil:
+		return tensors.Type{}, nil
+	}
+	if kind != "" {
+		return tensors.Type{}, fmt.Errorf("%s values: %w", kind, ErrUnsupported)
+	}
+	tt := tp.GetTensorType()
+	t := tensors.Type{DType: tensors.DType(tt.GetElemType())}
+	if t.DType != tensors.Undefined && !t.DType.Supported() {
+		return tensors.Type{}, fmt.Errorf("element type %v: %w", t.DType, ErrUnsupported)
+	}
+	if sh := tt.GetShape(); sh != nil {
+		t.RankKnown = true
+		t.Dims = make([]tensors.Dim, len(sh.GetDim()))
+		for i, d := range sh.GetDim() {
+			switch v := d.GetValue().(type) {
+			case *onnxpb.TensorShapeProto_Dimension_DimValue:
+				if v.DimValue < 0 || v.DimValue > tensors.MaxElements {
+					return tensors.Type{}, fmt.Errorf("dimension %d is %d", i, v.DimValue)
+				}
+				t.Dims[i] = tensors.Dim{Size: int(v.DimValue)}
+			case *onnxpb.TensorShapeProto_Dimension_DimParam:
+				t.Dims[i] = tensors.Dim{Size: -1, Param: v.DimParam}
+			default:
+				t.Dims[i] = tensors.UnknownDim
+			}
+		}
+	}
+	return t, nil
+}
+
+// buildGraph validates a model's main graph and compiles its nodes.
+func buildGraph(gp *onnxpb.GraphProto, opsets map[string]int, decode func(*onnxpb.TensorProto) (*tensors.Tensor, error), mem *loadBudget) (*graph, error) {
+	if gp == nil {
+		return nil, invalid(errors.New("model has no graph"))
+	}
+	b := &builder{g: &graph{slots: map[string]int{}}, opsets: opsets, decode: decode, mem: mem}
+	g := b.g
+	if len(gp.GetSparseInitializer()) > 0 {
+		return nil, fmt.Errorf("sparse initializer %q: %w", gp.GetSparseInitializer()[0].GetValues().GetName(), ErrUnsupported)
+	}
+
+	// Initializers.
+	inits := map[string]*tensors.Tensor{}
+	for _, tp := range gp.GetInitializer() {
+		name := tp.GetName()
+		if name == "" {
+			return nil, invalid(errors.New("initializer without a name"))
+		}
+		if inits[name] != nil {
+			return nil, invalid(fmt.Errorf("initializer %q is defined twice", name))
+		}
+		t, err := decode(tp)
+		if err != nil {
+			return nil, invalid(fmt.Errorf("initializer: %w", err))
+		}
+		if err := mem.charge(t, fmt.Sprintf("initializer %q", name)); err != nil {
+			return nil, err
+		}
+		inits[name] = t
+	}
+
+	// Graph inputs; those with an initializer are overridable defaults.
+	for _, vi := range gp.GetInput() {
+		name := vi.GetName()
+		if name == "" {
+			return nil, invalid(errors.New("graph input without a name"))
+		}
+		if _, dup := g.slots[name]; dup {
+			return nil, invalid(fmt.Errorf("graph input %q is listed twice", name))
+		}
+		t, err := typeFromProto(vi.GetType())
+		if err != nil {
+			return nil, invalid(fmt.Errorf("graph input %q: %w", name, err))
+		}
+		s := b.slot(name)
+		info := ValueInfo{Name: name, Type: t}
+		if def := inits[name]; def != nil {
+			if t.DType != tensors.Undefined && t.DType != def.DType() {
+				return nil, invalid(fmt.Errorf("graph input %q is declared %v but its initializer is %v", name, t.DType, def.DType()))
+			}
+			info.HasDefault = true
+			g.defaults[s] = def
+			// Callers may feed another shape: only the declaration (checked
+			// at run time) and the element type are certain.
+			if t.DType == tensors.Undefined {
+				t.DType = def.DType()
+			}
+			g.types[s] = t
+		} else {
+			g.types[s] = t
+		}
+		if g.inIndex == nil {
+			g.inIndex = map[string]int{}
+		}
+		g.inIndex[info.Name] = len(g.inputs)
+		g.inputs = append(g.inputs, info)
+		g.inSlot = append(g.inSlot, s)
+	}
+	for _, tp := range gp.GetInitializer() {
+		if _, isInput := g.slots[tp.GetName()]; !isInput {
+			s := b.slot(tp.GetName())
+			g.consts[s] = inits[tp.GetName()]
+			g.types[s] = tensors.TypeOf(g.consts[s])
+		}
+	}
+
+	// Node outputs: each name is defined once in the whole graph.
+	nodes := gp.GetNode()
+	desc := make([]string, len(nodes))
+	producedBy := map[string]int{}
+	for i, np := range nodes {
+		desc[i] = ops.Describe(np, i)
+		if np.GetOpType() == "" {
+			return nil, invalid(fmt.Errorf("%s has no op_type", desc[i]))
+		}
+		for _, o := range np.GetOutput() {
+			if o == "" {
+				continue
+			}
+			if p, dup := producedBy[o]; dup {
+				return nil, invalid(fmt.Errorf("%s: output %q is also produced by %s", desc[i], o, desc[p]))
+			}
+			if _, isGraphValue := g.slots[o]; isGraphValue {
+				return nil, invalid(fmt.Errorf("%s: output %q has the name of a graph input or initializer", desc[i], o))
+			}
+			producedBy[o] = i
+		}
+	}
+	// Node inputs must be defined somewhere.
+	for i, np := range nodes {
+		for _, in := range np.GetInput() {
+			if in == "" {
+				continue
+			}
+			if _, ok := g.slots[in]; ok {
+				continue
+			}
+			if _, ok := producedBy[in]; !ok {
+				return nil, invalid(fmt.Errorf("%s: input %q is not defined (not a graph input, initializer or node output)", desc[i], in))
+			}
+		}
+	}
+	order, err := topoSort(nodes, producedBy, desc)
+	if err != nil {
+		return nil, invalid(err)
+	}
+
+	// Types declared for intermediate values are shown by ValueType where
+	// inference knows nothing, but never fed to inference or operators:
+	// unlike graph inputs they are not checked and may be stale.
+	g.declared = map[string]tensors.Type{}
+	for _, vi := range gp.GetValueInfo() {
+		if t, err := typeFromProto(vi.GetType()); err == nil {
+			g.declared[vi.GetName()] = t
+		}
+	}
+
+	for _, i := range order {
+		if err := b.addNode(nodes[i], i, desc[i]); err != nil {
+			return nil, err
+		}
+	}
+
+	// Graph outputs.
+	seen := map[string]bool{}
+	for _, vi := range gp.GetOutput() {
+		name := vi.GetName()
+		if name == "" {
+			return nil, invalid(errors.New("graph output without a name"))
+		}
+		if seen[name] {
+			return nil, invalid(fmt.Errorf("graph output %q is listed twice", name))
+		}
+		seen[name] = true
+		s, ok := g.slots[name]
+		if !ok {
+			return nil, invalid(fmt.Errorf("graph output %q is not computed by any node, input or initializer", name))
+		}
+		t, err := typeFromProto(vi.GetType())
+		if err != nil {
+			return nil, invalid(fmt.Errorf("graph output %q: %w", name, err))
+		}
+		if g.types[s].DType != tensors.Undefined || g.types[s].RankKnown {
+			t = g.types[s]
+		}
+		g.outputs = append(g.outputs, ValueInfo{Name: name, Type: t})
+		g.outSlot = append(g.outSlot, s)
+	}
+	g.fuse()
+	g.base = g.makePlan(g.outSlot, true)
+	if len(g.baked) > 0 {
+		g.unfused = g.makePlan(g.outSlot, false)
+	}
+	return g, nil
+}
+
+// checkOpset checks that a node's domain is imported at a version whose
+// operator definitions onnxkit knows.
+func checkOpset(domain string, opset int, imported bool) error {
+	if !imported || opset == 0 {
+		return fmt.Errorf("the model does not import an opset for domain %s", ops.DomainName(domain))
+	}
+	if m := ops.MaxOpset(domain); m > 0 && opset > m {
+		return fmt.Errorf("the model imports %s opset %d; onnxkit knows opsets up to %d: %w", ops.DomainName(domain), opset, m, ErrUnsupported)
+	}
+	return nil
+}
+
+// addNode compiles one node, infers its output types and, when all its
+// inputs are known at load time, evaluates it once.
+func (b *builder) addNode(np *onnxpb.NodeProto, index int, desc string) error {
+	g := b.g
+	domain := ops.NormalizeDomain(np.GetDomain())
+	opset, ok := b.opsets[domain]
+	if err := checkOpset(domain, opset, ok); err != nil {
+		return invalid(fmt.Errorf("%s: %w", desc, err))
+	}
+	env := ops.Env{
+		Opset: opset,
+		Index: index,
+		Const: func(name string) *tensors.Tensor {
+			if s, ok := g.slots[name]; ok {
+				return g.consts[s]
+			}
+			return nil
+		},
+		Type: func(name string) tensors.Type {
+			if s, ok := g.slots[name]; ok {
+				return g.types[s]
+			}
+			return tensors.Type{}
+		},
+		Decode: b.decode,
+	}
+	var c *ops.Compiled
+	err := guard(desc, "prepare", func() (err error) {
+		c, err = ops.Compile(np, env)
+		return err
+	})
+	if err != nil {
+		return invalid(fmt.Errorf("%s: %w", desc, err))
+	}
+	st := &step{c: c, desc: desc, in: make([]int, len(np.GetInput())), out: make([]int, len(np.GetOutput()))}
+	inTypes := make([]tensors.Type, len(st.in))
+	allConst := true
+	for i, name := range np.GetInput() {
+		st.in[i] = -1
+		if name == "" {
+			continue
+		}
+		s := g.slots[name]
+		st.in[i] = s
+		inTypes[i] = g.types[s]
+		if g.consts[s] == nil {
+			allConst = false
+		}
+	}
+	var outTypes []tensors.Type
+	err = guard(desc, "shape inference", func() (err error) {
+		outTypes, err = c.Infer(inTypes)
+		return err
+	})
+	if err != nil {
+		return invalid(fmt.Errorf("%s: shape inference: %w", desc, err))
+	}
+	for i, name := range np.GetOutput() {
+		st.out[i] = -1
+		if name == "" {
+			continue
+		}
+		s := b.slot(name)
+		st.out[i] = s
+		g.types[s] = outTypes[i]
+	}
+	if allConst && !c.Op.Volatile {
+		in := make([]*tensors.Tensor, len(st.in))
+		for i, s := range st.in {
+			if s >= 0 {
+				in[i] = g.consts[s]
+			}
+		}
+		out, err := st.run(in, nil, false)
+		if err != nil {
+			return invalid(err)
+		}
+		for i, s := range st.out {
+			if s >= 0 && !sharesData(out[i], in) {
+				if err := b.mem.charge(out[i], fmt.Sprintf("%s, evaluated at load time: output %q", desc, np.GetOutput()[i])); err != nil {
+					return err
+				}
+			}
+		}
+		for i, s := range st.out {
+			if s >= 0 {
+				g.consts[s] = out[i]
+				g.types[s] = tensors.TypeOf(out[i])
+			}
+		}
+		return nil
+	}
+	for _, s := range st.out {
+		if s >= 0 {
+			g.producer[s] = len(g.steps)
+		}
+	}
+	g.steps = append(g.steps, st)
+	return nil
+}
+
+// guard runs f, turning a panic (a bug in an operator's Prepare or Infer)
+// into an ErrInternal error instead of crashing the caller.
+func guard(desc, what string, f func() error) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = &classed{fmt.Errorf("%s panicked: %v", what, r), ErrInternal}
+		}
+	}()
+	return f()
+}

@@ -1,0 +1,184 @@
+package onnx
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/onnxkit/onnxkit/onnx/ops"
+	"github.com/onnxkit/onnxkit/onnx/tensors"
+)
+
+// fusion is a convolution and the nodes after it that it can compute in
+// the same pass: the Add of a per-channel constant (as its bias) and a
+// Relu.
+type fusion struct {
+	step     int   // the fused step, or -1
+	absorbed []int // the steps it stands for besides the convolution
+	inner    []int // the values it does not compute: they must not be fetched
+}
+
+// fuse finds the convolutions that can compute, in the same pass, the
+// nodes that alone read their output: an Add of a per-channel constant
+// (which becomes the convolution's bias, when it has none) and then a
+// Relu (ops.Compiled.WithRelu). For each it adds a step that does; plans
+// run it in place of the separate steps when they do not fetch the values
+// in between. This is the fusion onnxruntime does for Conv, Add and Relu.
+func (g *graph) fuse() {
+	g.fused = make([]fusion, len(g.steps))
+	for i := range g.fused {
+		g.fused[i].step = -1
+	}
+	readers := make([][]int, len(g.names))
+	for i, st := range g.steps {
+		for _, s := range st.in {
+			if s >= 0 && !slices.Contains(readers[s], i) {
+				readers[s] = append(readers[s], i)
+			}
+		}
+	}
+	isOut := make([]bool, len(g.names))
+	for _, s := range g.outSlot {
+		isOut[s] = true
+	}
+	// next returns the one step reading slot s when it is a standard op
+	// of the given type and s is no graph output, or nil.
+	next := func(s int, op string) (int, *step) {
+		if isOut[s] || len(readers[s]) != 1 {
+			return -1, nil
+		}
+		r := g.steps[readers[s][0]]
+		if r.c.Node.Type != op || r.c.Node.Domain != "" || len(r.out) != 1 || r.out[0] < 0 {
+			return -1, nil
+		}
+		return readers[s][0], r
+	}
+	for i, st := range g.steps { // the steps before the ones appended below
+		if st.c.Node.Type != "Conv" || st.c.Node.Domain != "" || len(st.out) != 1 || st.out[0] < 0 {
+			continue
+		}
+		f := fusion{step: -1}
+		in, cur, kern := st.in, st.out[0], st.c.Recycling
+		if len(in) < 3 || in[2] < 0 {
+			if j, add := next(cur, "Add"); add != nil {
+				if bias, baked := g.channelBias(add, cur); bias >= 0 {
+					if baked >= 0 && !slices.Contains(g.baked, baked) {
+						g.baked = append(g.baked, baked)
+					}
+					in = []int{in[0], in[1], bias}
+					f.absorbed, f.inner = append(f.absorbed, j), append(f.inner, cur)
+					cur = add.out[0]
+				}
+			}
+		}
+		if st.c.WithRelu != nil {
+			if j, relu := next(cur, "Relu"); relu != nil && len(relu.in) == 1 {
+				kern = st.c.WithRelu
+				f.absorbed, f.inner = append(f.absorbed, j), append(f.inner, cur)
+				cur = relu.out[0]
+			}
+		}
+		if len(f.absorbed) == 0 || kern == nil {
+			continue
+		}
+		desc := st.desc
+		for _, j := range f.absorbed {
+			desc += " with " + g.steps[j].desc
+		}
+		f.step = len(g.steps)
+		g.fused[i] = f
+		g.steps = append(g.steps, &step{
+			c:    &ops.Compiled{Node: st.c.Node, Op: st.c.Op, Recycling: kern, Kernel: withoutLast(kern)},
+			desc: desc,
+			in:   in,
+			out:  []int{cur},
+		})
+	}
+}
+
+// channelBias returns a constant slot holding the bias vector that add, an
+// Add of the convolution output in and a constant, adds: the constant must
+// have one value per output channel (shape [M,1,…] or [1,M,1,…] against the
+// output [N,M,…]) of the output's element type. It returns -1 when add is
+// no such Add. The constant may be the default of an overridable input (an
+// initializer listed as a graph input, as in IR version 3): baked is then
+// that input's slot, for the plans without fusion to serve the runs that
+// override it (see overridesBaked); otherwise baked is -1.
+func (g *graph) channelBias(add *step, in int) (s, baked int) {
+	if len(add.in) != 2 {
+		return -1, -1
+	}
+	other := add.in[0]
+	if other == in {
+		other = add.in[1]
+	}
+	if other < 0 || other == in {
+		return -1, -1
+	}
+	c, out := g.consts[other], g.types[in]
+	baked = -1
+	if c == nil && g.defaults[other] != nil {
+		c, baked = g.defaults[other], other
+	}
+	if c == nil || !out.RankKnown || len(out.Dims) < 3 || !out.Dims[1].Known() || c.DType() != out.DType {
+		return -1, -1
+	}
+	shape := c.Shape()
+	if len(shape) > len(out.Dims) || len(shape) < len(out.Dims)-1 {
+		return -1, -1
+	}
+	lead := len(out.Dims) - len(shape) // 0 or 1 missing leading axes
+	for k, d := range shape {
+		want := 1
+		if k+lead == 1 {
+			want = out.Dims[1].Size
+		}
+		if d != want {
+			return -1, -1
+		}
+	}
+	v, err := c.Reshape(out.Dims[1].Size)
+	if err != nil {
+		return -1, -1
+	}
+	name := fmt.Sprintf("onnxkit/fused-bias/%d", len(g.names))
+	for _, taken := g.slots[name]; taken; _, taken = g.slots[name] {
+		name += "'" // a model's own value of that name
+	}
+	s = g.newSlot(name)
+	g.consts[s] = v
+	g.types[s] = tensors.Type{DType: c.DType(), RankKnown: true, Dims: []tensors.Dim{out.Dims[1]}}
+	return s, baked
+}
+
+// withoutLast is the plain kernel of a recycling one.
+func withoutLast(f ops.RecyclingKernel) ops.Kernel {
+	return func(in []*tensors.Tensor) ([]*tensors.Tensor, error) { return f(in, nil) }
+}
+
+// fusable reports whether a plan needing the steps need and fetching the
+// values keep may run f in place of the steps it stands for.
+func (g *graph) fusable(f fusion, need, keep []bool) bool {
+	for _, j := range f.absorbed {
+		if !need[j] {
+			return false
+		}
+	}
+	for _, s := range f.inner {
+		if keep[s] {
+			return false
+		}
+	}
+	return true
+}
+
+// overridesBaked reports whether inputs override the default of an input
+// that fused steps hold as a constant: such a run takes the plans without
+// fusion.
+func (g *graph) overridesBaked(inputs map[string]*tensors.Tensor) bool {
+	for _, s := range g.baked {
+		if _, ok := inputs[g.names[s]]; ok {
+			return true
+		}
+	}
+	return false
+}
