@@ -1,11 +1,104 @@
 package ops
 
-// Activation functions.
-
 import (
+	"math"
+
 	"github.com/onnxkit/onnxkit/internal/kernel"
 	"github.com/onnxkit/onnxkit/onnx/tensors"
 )
+
+// Activation functions beyond Relu: LeakyRelu, Elu, Selu, Sigmoid,
+// HardSigmoid, Tanh. All take float tensors; float attributes (stored as
+// float32 in the model) are widened for float64 tensors.
+
+// actSigmoid is 1/(1+e^-x) computed without overflow: e^-|x| <= 1 always.
+func actSigmoid(x float64) float64 {
+	if x >= 0 {
+		return 1 / (1 + math.Exp(-x))
+	}
+	e := math.Exp(x)
+	return e / (1 + e)
+}
+
+func actLeakyRelu[T tensors.Float](x, alpha T) T {
+	if x < 0 {
+		return alpha * x
+	}
+	return x // NaN stays NaN
+}
+
+func actHardSigmoid[T tensors.Float](x, alpha, beta T) T {
+	return max(0, min(1, alpha*x+beta)) // builtin min/max propagate NaN
+}
+
+// actElu is x for x >= 0 and alpha*(e^x-1) below.
+func actElu(x, alpha float64) float64 {
+	if x >= 0 {
+		return x
+	}
+	return alpha * math.Expm1(x) // also NaN for NaN
+}
+
+// actSelu is gamma*x for x > 0 and gamma*alpha*(e^x-1) otherwise.
+func actSelu(x, alpha, gamma float64) float64 {
+	if x > 0 {
+		return gamma * x
+	}
+	return gamma * alpha * math.Expm1(x)
+}
+
+// registerFloatActivation registers a float activation whose functions depend
+// on the node's float attributes: prep reads them (Prepare checks
+// n.Attrs.Err afterwards) and returns the per-type functions.
+func registerFloatActivation(name string, since []int, prep func(a *Attrs) NumericUnary) {
+	Register(Op{
+		Type:  name,
+		Since: since,
+		Prepare: func(n *Node) (Kernel, error) {
+			n.Attrs.Ignore("consumed_inputs") // version 1 only; no effect
+			fns := prep(n.Attrs)
+			if err := n.Attrs.Err(); err != nil {
+				return nil, err
+			}
+			return func(in []*tensors.Tensor) ([]*tensors.Tensor, error) {
+				y, err := fns.Apply(in[0])
+				return []*tensors.Tensor{y}, err
+			}, nil
+		},
+		Infer: InferSame,
+	})
+}
+
+func init() {
+	// LeakyRelu: 16 adds bfloat16 only.
+	registerFloatActivation("LeakyRelu", []int{1, 6, 16}, func(a *Attrs) NumericUnary {
+		alpha := a.Float("alpha", 0.01)
+		return NumericUnary{
+			F32: func(x float32) float32 { return actLeakyRelu(x, alpha) },
+			F64: func(x float64) float64 { return actLeakyRelu(x, float64(alpha)) },
+		}
+	})
+	registerFloatActivation("Elu", []int{1, 6}, func(a *Attrs) NumericUnary {
+		alpha := float64(a.Float("alpha", 1))
+		return viaFloat64(func(x float64) float64 { return actElu(x, alpha) })
+	})
+	registerFloatActivation("Selu", []int{1, 6}, func(a *Attrs) NumericUnary {
+		alpha := float64(a.Float("alpha", 1.67326319217681884765625))
+		gamma := float64(a.Float("gamma", 1.05070102214813232421875))
+		return viaFloat64(func(x float64) float64 { return actSelu(x, alpha, gamma) })
+	})
+	registerFloatActivation("HardSigmoid", []int{1, 6}, func(a *Attrs) NumericUnary {
+		alpha, beta := a.Float("alpha", 0.2), a.Float("beta", 0.5)
+		return NumericUnary{
+			F32: func(x float32) float32 { return actHardSigmoid(x, alpha, beta) },
+			F64: func(x float64) float64 { return actHardSigmoid(x, float64(alpha), float64(beta)) },
+		}
+	})
+	registerFloatActivation("Sigmoid", []int{1, 6, 13}, func(*Attrs) NumericUnary { return viaFloat64(actSigmoid) })
+	registerFloatActivation("Tanh", []int{1, 6, 13}, func(*Attrs) NumericUnary { return viaFloat64(math.Tanh) })
+}
+
+// Activation functions.
 
 func relu[T tensors.Numeric](v T) T {
 	if v < 0 {
