@@ -57,34 +57,19 @@ func argMax(x *tensors.Tensor, axis int, keep, last bool) (*tensors.Tensor, erro
 		return nil, fmt.Errorf("cannot take the arg max of an empty axis %d of %v", a, x)
 	}
 	outer, inner := tensors.DimsProd(x.Shape()[:a]), tensors.DimsProd(x.Shape()[a+1:])
-	switch x.DType() {
-	case tensors.Float32:
-		argMaxT(tensors.Data[float32](x), dst, outer, size, inner, last)
-	case tensors.Float64:
-		argMaxT(tensors.Data[float64](x), dst, outer, size, inner, last)
-	case tensors.Int8:
-		argMaxT(tensors.Data[int8](x), dst, outer, size, inner, last)
-	case tensors.Int16:
-		argMaxT(tensors.Data[int16](x), dst, outer, size, inner, last)
-	case tensors.Int32:
-		argMaxT(tensors.Data[int32](x), dst, outer, size, inner, last)
-	case tensors.Int64:
-		argMaxT(tensors.Data[int64](x), dst, outer, size, inner, last)
-	case tensors.Uint8:
-		argMaxT(tensors.Data[uint8](x), dst, outer, size, inner, last)
-	case tensors.Uint16:
-		argMaxT(tensors.Data[uint16](x), dst, outer, size, inner, last)
-	case tensors.Uint32:
-		argMaxT(tensors.Data[uint32](x), dst, outer, size, inner, last)
-	case tensors.Uint64:
-		argMaxT(tensors.Data[uint64](x), dst, outer, size, inner, last)
-	default:
-		return nil, tensors.ErrDType("input", x.DType(), tensors.Float32, tensors.Float64, tensors.Int8, tensors.Int16, tensors.Int32, tensors.Int64, tensors.Uint8, tensors.Uint16, tensors.Uint32, tensors.Uint64)
+	f, ok := argMaxTFor[x.DType()]
+	if !ok {
+		return nil, tensors.ErrDType("input", x.DType(), tensors.SortedDTypes(argMaxTFor)...)
 	}
+	f(x, dst, outer, size, inner, last)
 	return out, nil
 }
 
-func argMaxT[T tensors.Numeric](src []T, dst []int64, outer, size, inner int, last bool) {
+// argMaxT is ArgMax's loop over a tensor of element type T.
+//
+//dtypes:numeric
+func argMaxT[T tensors.Numeric](x *tensors.Tensor, dst []int64, outer, size, inner int, last bool) {
+	src := tensors.Data[T](x)
 	for o := 0; o < outer; o++ {
 		for i := 0; i < inner; i++ {
 			base := o*size*inner + i

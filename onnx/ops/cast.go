@@ -110,98 +110,49 @@ func CastTensor(x *tensors.Tensor, to tensors.DType) (*tensors.Tensor, error) {
 	if x.DType() == to {
 		return x, nil
 	}
-	switch to {
-	case tensors.Float32:
-		return castTo[float32](x, castConvert[float32, float32], castConvert[float64, float32])
-	case tensors.Float64:
-		return castTo[float64](x, castConvert[float32, float64], castConvert[float64, float64])
-	case tensors.Int8:
-		return castTo[int8](x, castTruncate[float32, int8], castTruncate[float64, int8])
-	case tensors.Int16:
-		return castTo[int16](x, castTruncate[float32, int16], castTruncate[float64, int16])
-	case tensors.Int32:
-		return castTo[int32](x, castTruncate[float32, int32], castTruncate[float64, int32])
-	case tensors.Int64:
-		return castTo[int64](x, castTruncate[float32, int64], castTruncate[float64, int64])
-	case tensors.Uint8:
-		return castTo[uint8](x, castTruncate[float32, uint8], castTruncate[float64, uint8])
-	case tensors.Uint16:
-		return castTo[uint16](x, castTruncate[float32, uint16], castTruncate[float64, uint16])
-	case tensors.Uint32:
-		return castTo[uint32](x, castTruncate[float32, uint32], castTruncate[float64, uint32])
-	case tensors.Uint64:
-		return castTo[uint64](x, castTruncate[float32, uint64], castTruncate[float64, uint64])
+	src := x.DType()
+	switch {
+	case to == tensors.Bool:
+		return castToBoolFor[src](x)
+	case src == tensors.Bool:
+		return castFromBoolFor[to](x)
+	case src.IsFloat() && to.IsInteger():
+		return castTruncateFor[[2]tensors.DType{src, to}](x)
 	}
-	return castToBool(x) // to == Bool
+	return castConvertFor[[2]tensors.DType{src, to}](x)
 }
 
 // castConvert is Go's numeric conversion, which matches C where C defines
 // the result: integers wrap to narrower types, conversions to float round
 // to nearest.
-func castConvert[S, D tensors.Numeric](v S) D { return D(v) }
-
-// castTruncate converts a float to an integer type (see floatToIntSat).
-func castTruncate[S tensors.Float, D tensors.Integer](v S) D { return floatToIntSat[D](float64(v)) }
-
-// castTo converts a numeric or bool tensor to element type D, using f32
-// and f64 for float sources and Go's conversion for the others.
-func castTo[D tensors.Numeric](x *tensors.Tensor, f32 func(float32) D, f64 func(float64) D) (*tensors.Tensor, error) {
-	switch x.DType() {
-	case tensors.Float32:
-		return tensors.Unary(x, f32)
-	case tensors.Float64:
-		return tensors.Unary(x, f64)
-	case tensors.Int8:
-		return tensors.Unary(x, castConvert[int8, D])
-	case tensors.Int16:
-		return tensors.Unary(x, castConvert[int16, D])
-	case tensors.Int32:
-		return tensors.Unary(x, castConvert[int32, D])
-	case tensors.Int64:
-		return tensors.Unary(x, castConvert[int64, D])
-	case tensors.Uint8:
-		return tensors.Unary(x, castConvert[uint8, D])
-	case tensors.Uint16:
-		return tensors.Unary(x, castConvert[uint16, D])
-	case tensors.Uint32:
-		return tensors.Unary(x, castConvert[uint32, D])
-	case tensors.Uint64:
-		return tensors.Unary(x, castConvert[uint64, D])
-	case tensors.Bool:
-		return tensors.Unary(x, func(v bool) D {
-			if v {
-				return 1
-			}
-			return 0
-		})
-	}
-	return nil, fmt.Errorf("cast from %v: %w", x.DType(), tensors.ErrUnsupported)
+//
+//dtypes:numeric numeric
+func castConvert[S, D tensors.Numeric](x *tensors.Tensor) (*tensors.Tensor, error) {
+	return tensors.Unary(x, func(v S) D { return D(v) })
 }
 
-func castNonZero[T tensors.Numeric](v T) bool { return v != 0 } // NaN != 0 is true
+// castTruncate converts a float to an integer type (see floatToIntSat).
+//
+//dtypes:float integer
+func castTruncate[S tensors.Float, D tensors.Integer](x *tensors.Tensor) (*tensors.Tensor, error) {
+	return tensors.Unary(x, func(v S) D { return floatToIntSat[D](float64(v)) })
+}
 
-func castToBool(x *tensors.Tensor) (*tensors.Tensor, error) {
-	switch x.DType() {
-	case tensors.Float32:
-		return tensors.Unary(x, castNonZero[float32])
-	case tensors.Float64:
-		return tensors.Unary(x, castNonZero[float64])
-	case tensors.Int8:
-		return tensors.Unary(x, castNonZero[int8])
-	case tensors.Int16:
-		return tensors.Unary(x, castNonZero[int16])
-	case tensors.Int32:
-		return tensors.Unary(x, castNonZero[int32])
-	case tensors.Int64:
-		return tensors.Unary(x, castNonZero[int64])
-	case tensors.Uint8:
-		return tensors.Unary(x, castNonZero[uint8])
-	case tensors.Uint16:
-		return tensors.Unary(x, castNonZero[uint16])
-	case tensors.Uint32:
-		return tensors.Unary(x, castNonZero[uint32])
-	case tensors.Uint64:
-		return tensors.Unary(x, castNonZero[uint64])
-	}
-	return nil, fmt.Errorf("cast from %v to bool: %w", x.DType(), tensors.ErrUnsupported)
+// castFromBool converts false and true to 0 and 1.
+//
+//dtypes:numeric
+func castFromBool[D tensors.Numeric](x *tensors.Tensor) (*tensors.Tensor, error) {
+	return tensors.Unary(x, func(v bool) D {
+		if v {
+			return 1
+		}
+		return 0
+	})
+}
+
+// castToBool is true for every non-zero value, NaN included (NaN != 0).
+//
+//dtypes:numeric
+func castToBool[S tensors.Numeric](x *tensors.Tensor) (*tensors.Tensor, error) {
+	return tensors.Unary(x, func(v S) bool { return v != 0 })
 }

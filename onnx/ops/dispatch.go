@@ -2,6 +2,7 @@ package ops
 
 import (
 	"fmt"
+	"reflect"
 
 	"github.com/onnxkit/onnxkit/onnx/tensors"
 )
@@ -39,43 +40,6 @@ type NumericBinary struct {
 	Op byte
 }
 
-// DTypes lists the element types with a function.
-func (f NumericBinary) DTypes() []tensors.DType {
-	return presentDTypes(f.F32 != nil, f.F64 != nil, f.I8 != nil, f.I16 != nil, f.I32 != nil,
-		f.I64 != nil, f.U8 != nil, f.U16 != nil, f.U32 != nil, f.U64 != nil)
-}
-
-// Apply computes f(a, b) elementwise with multidirectional broadcasting. a
-// and b must have the same element type.
-func (f NumericBinary) Apply(a, b *tensors.Tensor) (*tensors.Tensor, error) {
-	if a.DType() != b.DType() {
-		return nil, fmt.Errorf("inputs have different dtypes %v and %v", a.DType(), b.DType())
-	}
-	switch {
-	case a.DType() == tensors.Float32 && f.F32 != nil:
-		return tensors.Binary(a, b, f.F32)
-	case a.DType() == tensors.Float64 && f.F64 != nil:
-		return tensors.Binary(a, b, f.F64)
-	case a.DType() == tensors.Int8 && f.I8 != nil:
-		return tensors.Binary(a, b, f.I8)
-	case a.DType() == tensors.Int16 && f.I16 != nil:
-		return tensors.Binary(a, b, f.I16)
-	case a.DType() == tensors.Int32 && f.I32 != nil:
-		return tensors.Binary(a, b, f.I32)
-	case a.DType() == tensors.Int64 && f.I64 != nil:
-		return tensors.Binary(a, b, f.I64)
-	case a.DType() == tensors.Uint8 && f.U8 != nil:
-		return tensors.Binary(a, b, f.U8)
-	case a.DType() == tensors.Uint16 && f.U16 != nil:
-		return tensors.Binary(a, b, f.U16)
-	case a.DType() == tensors.Uint32 && f.U32 != nil:
-		return tensors.Binary(a, b, f.U32)
-	case a.DType() == tensors.Uint64 && f.U64 != nil:
-		return tensors.Binary(a, b, f.U64)
-	}
-	return nil, tensors.ErrDType("input", a.DType(), f.DTypes()...)
-}
-
 // NumericPredicate holds one instantiation per numeric element type of a
 // binary function with a bool result (comparisons).
 type NumericPredicate struct {
@@ -89,42 +53,6 @@ type NumericPredicate struct {
 	U16 func(a, b uint16) bool
 	U32 func(a, b uint32) bool
 	U64 func(a, b uint64) bool
-}
-
-// DTypes lists the element types with a function.
-func (f NumericPredicate) DTypes() []tensors.DType {
-	return presentDTypes(f.F32 != nil, f.F64 != nil, f.I8 != nil, f.I16 != nil, f.I32 != nil,
-		f.I64 != nil, f.U8 != nil, f.U16 != nil, f.U32 != nil, f.U64 != nil)
-}
-
-// Apply computes f(a, b) elementwise with broadcasting into a bool tensor.
-func (f NumericPredicate) Apply(a, b *tensors.Tensor) (*tensors.Tensor, error) {
-	if a.DType() != b.DType() {
-		return nil, fmt.Errorf("inputs have different dtypes %v and %v", a.DType(), b.DType())
-	}
-	switch {
-	case a.DType() == tensors.Float32 && f.F32 != nil:
-		return tensors.Binary(a, b, f.F32)
-	case a.DType() == tensors.Float64 && f.F64 != nil:
-		return tensors.Binary(a, b, f.F64)
-	case a.DType() == tensors.Int8 && f.I8 != nil:
-		return tensors.Binary(a, b, f.I8)
-	case a.DType() == tensors.Int16 && f.I16 != nil:
-		return tensors.Binary(a, b, f.I16)
-	case a.DType() == tensors.Int32 && f.I32 != nil:
-		return tensors.Binary(a, b, f.I32)
-	case a.DType() == tensors.Int64 && f.I64 != nil:
-		return tensors.Binary(a, b, f.I64)
-	case a.DType() == tensors.Uint8 && f.U8 != nil:
-		return tensors.Binary(a, b, f.U8)
-	case a.DType() == tensors.Uint16 && f.U16 != nil:
-		return tensors.Binary(a, b, f.U16)
-	case a.DType() == tensors.Uint32 && f.U32 != nil:
-		return tensors.Binary(a, b, f.U32)
-	case a.DType() == tensors.Uint64 && f.U64 != nil:
-		return tensors.Binary(a, b, f.U64)
-	}
-	return nil, tensors.ErrDType("input", a.DType(), f.DTypes()...)
 }
 
 // NumericUnary holds one instantiation per numeric element type of a unary
@@ -143,47 +71,97 @@ type NumericUnary struct {
 }
 
 // DTypes lists the element types with a function.
-func (f NumericUnary) DTypes() []tensors.DType {
-	return presentDTypes(f.F32 != nil, f.F64 != nil, f.I8 != nil, f.I16 != nil, f.I32 != nil,
-		f.I64 != nil, f.U8 != nil, f.U16 != nil, f.U32 != nil, f.U64 != nil)
+func (f NumericBinary) DTypes() []tensors.DType { return presentDTypes(f.fns()) }
+
+// DTypes lists the element types with a function.
+func (f NumericPredicate) DTypes() []tensors.DType { return presentDTypes(f.fns()) }
+
+// DTypes lists the element types with a function.
+func (f NumericUnary) DTypes() []tensors.DType { return presentDTypes(f.fns()) }
+
+func (f NumericBinary) fns() []any {
+	return []any{f.F32, f.F64, f.I8, f.I16, f.I32, f.I64, f.U8, f.U16, f.U32, f.U64}
+}
+
+func (f NumericPredicate) fns() []any {
+	return []any{f.F32, f.F64, f.I8, f.I16, f.I32, f.I64, f.U8, f.U16, f.U32, f.U64}
+}
+
+func (f NumericUnary) fns() []any {
+	return []any{f.F32, f.F64, f.I8, f.I16, f.I32, f.I64, f.U8, f.U16, f.U32, f.U64}
+}
+
+// numericOrder is the element type of each position of the fns lists: the
+// field order of the Numeric* structs.
+var numericOrder = []tensors.DType{tensors.Float32, tensors.Float64, tensors.Int8, tensors.Int16, tensors.Int32,
+	tensors.Int64, tensors.Uint8, tensors.Uint16, tensors.Uint32, tensors.Uint64}
+
+// pick returns the function of fns (in numericOrder) for dt, or nil.
+func pick(fns []any, dt tensors.DType) any {
+	for i, d := range numericOrder {
+		if d == dt && !reflect.ValueOf(fns[i]).IsNil() {
+			return fns[i]
+		}
+	}
+	return nil
+}
+
+// presentDTypes lists the element types whose function is set.
+func presentDTypes(fns []any) []tensors.DType {
+	var out []tensors.DType
+	for i, f := range fns {
+		if !reflect.ValueOf(f).IsNil() {
+			out = append(out, numericOrder[i])
+		}
+	}
+	return out
+}
+
+// Apply computes f(a, b) elementwise with multidirectional broadcasting. a
+// and b must have the same element type.
+func (f NumericBinary) Apply(a, b *tensors.Tensor) (*tensors.Tensor, error) {
+	if a.DType() != b.DType() {
+		return nil, fmt.Errorf("inputs have different dtypes %v and %v", a.DType(), b.DType())
+	}
+	if fn := pick(f.fns(), a.DType()); fn != nil {
+		return applyBinaryFor[a.DType()](a, b, fn)
+	}
+	return nil, tensors.ErrDType("input", a.DType(), f.DTypes()...)
+}
+
+// Apply computes f(a, b) elementwise with broadcasting into a bool tensor.
+func (f NumericPredicate) Apply(a, b *tensors.Tensor) (*tensors.Tensor, error) {
+	if a.DType() != b.DType() {
+		return nil, fmt.Errorf("inputs have different dtypes %v and %v", a.DType(), b.DType())
+	}
+	if fn := pick(f.fns(), a.DType()); fn != nil {
+		return applyPredicateFor[a.DType()](a, b, fn)
+	}
+	return nil, tensors.ErrDType("input", a.DType(), f.DTypes()...)
 }
 
 // Apply computes f(x) elementwise.
 func (f NumericUnary) Apply(x *tensors.Tensor) (*tensors.Tensor, error) {
-	switch {
-	case x.DType() == tensors.Float32 && f.F32 != nil:
-		return tensors.Unary(x, f.F32)
-	case x.DType() == tensors.Float64 && f.F64 != nil:
-		return tensors.Unary(x, f.F64)
-	case x.DType() == tensors.Int8 && f.I8 != nil:
-		return tensors.Unary(x, f.I8)
-	case x.DType() == tensors.Int16 && f.I16 != nil:
-		return tensors.Unary(x, f.I16)
-	case x.DType() == tensors.Int32 && f.I32 != nil:
-		return tensors.Unary(x, f.I32)
-	case x.DType() == tensors.Int64 && f.I64 != nil:
-		return tensors.Unary(x, f.I64)
-	case x.DType() == tensors.Uint8 && f.U8 != nil:
-		return tensors.Unary(x, f.U8)
-	case x.DType() == tensors.Uint16 && f.U16 != nil:
-		return tensors.Unary(x, f.U16)
-	case x.DType() == tensors.Uint32 && f.U32 != nil:
-		return tensors.Unary(x, f.U32)
-	case x.DType() == tensors.Uint64 && f.U64 != nil:
-		return tensors.Unary(x, f.U64)
+	if fn := pick(f.fns(), x.DType()); fn != nil {
+		return applyUnaryFor[x.DType()](x, fn)
 	}
 	return nil, tensors.ErrDType("input", x.DType(), f.DTypes()...)
 }
 
-// presentDTypes maps flags in the field order of the Numeric* structs
-// (F32, F64, I8, I16, I32, I64, U8, U16, U32, U64) to the DTypes present.
-func presentDTypes(flags ...bool) []tensors.DType {
-	order := []tensors.DType{tensors.Float32, tensors.Float64, tensors.Int8, tensors.Int16, tensors.Int32, tensors.Int64, tensors.Uint8, tensors.Uint16, tensors.Uint32, tensors.Uint64}
-	var out []tensors.DType
-	for i, ok := range flags {
-		if ok {
-			out = append(out, order[i])
-		}
-	}
-	return out
+// applyBinary, applyPredicate and applyUnary call the element-type-specific
+// helpers of package tensors with fn, a func of the matching type.
+//
+//dtypes:numeric
+func applyBinary[T tensors.Numeric](a, b *tensors.Tensor, fn any) (*tensors.Tensor, error) {
+	return tensors.Binary(a, b, fn.(func(T, T) T))
+}
+
+//dtypes:numeric
+func applyPredicate[T tensors.Numeric](a, b *tensors.Tensor, fn any) (*tensors.Tensor, error) {
+	return tensors.Binary(a, b, fn.(func(T, T) bool))
+}
+
+//dtypes:numeric
+func applyUnary[T tensors.Numeric](x *tensors.Tensor, fn any) (*tensors.Tensor, error) {
+	return tensors.Unary(x, fn.(func(T) T))
 }

@@ -131,31 +131,26 @@ func Divide(a, b *tensors.Tensor) (*tensors.Tensor, error) {
 	if a.DType() != b.DType() {
 		return nil, fmt.Errorf("inputs have different dtypes %v and %v", a.DType(), b.DType())
 	}
-	switch a.DType() {
-	case tensors.Float32:
-		return tensors.Binary(a, b, func(x, y float32) float32 { return x / y })
-	case tensors.Float64:
-		return tensors.Binary(a, b, func(x, y float64) float64 { return x / y })
-	case tensors.Int8:
-		return divInteger[int8](a, b)
-	case tensors.Int16:
-		return divInteger[int16](a, b)
-	case tensors.Int32:
-		return divInteger[int32](a, b)
-	case tensors.Int64:
-		return divInteger[int64](a, b)
-	case tensors.Uint8:
-		return divInteger[uint8](a, b)
-	case tensors.Uint16:
-		return divInteger[uint16](a, b)
-	case tensors.Uint32:
-		return divInteger[uint32](a, b)
-	case tensors.Uint64:
-		return divInteger[uint64](a, b)
+	if f, ok := divideFor[a.DType()]; ok {
+		return f(a, b)
 	}
-	return nil, tensors.ErrDType("input", a.DType(), tensors.Float32, tensors.Float64, tensors.Int8, tensors.Int16, tensors.Int32, tensors.Int64, tensors.Uint8, tensors.Uint16, tensors.Uint32, tensors.Uint64)
+	return nil, tensors.ErrDType("input", a.DType(), tensors.SortedDTypes(divideFor)...)
 }
 
+// divide is Div for element type T: IEEE division for floats, truncating
+// division refusing zero divisors for integers.
+//
+//dtypes:numeric
+func divide[T tensors.Numeric](a, b *tensors.Tensor) (*tensors.Tensor, error) {
+	if tensors.DTypeOf[T]().IsFloat() {
+		return tensors.Binary(a, b, func(x, y T) T { return x / y })
+	}
+	return divIntegerFor[a.DType()](a, b)
+}
+
+// divInteger is Div for an integer element type T.
+//
+//dtypes:integer
 func divInteger[T tensors.Integer](a, b *tensors.Tensor) (*tensors.Tensor, error) {
 	zero := false // local to this call: kernels stay stateless
 	out, err := tensors.Binary(a, b, func(x, y T) T {
@@ -238,43 +233,42 @@ var ErrZeroNegativePower = errors.New("integer zero raised to a negative power")
 // truncated reciprocal (1, ±1 for base -1, 0 for |base| > 1), and 0 to a
 // negative power is an error wrapping ErrZeroNegativePower.
 func Power(x, y *tensors.Tensor) (*tensors.Tensor, error) {
+	key := [2]tensors.DType{x.DType(), y.DType()}
+	var f func(x, y *tensors.Tensor) (*tensors.Tensor, error)
 	switch x.DType() {
-	case tensors.Float32:
-		return powFloatBase[float32](x, y)
-	case tensors.Float64:
-		return powFloatBase[float64](x, y)
-	case tensors.Int32:
-		return powIntBase[int32](x, y)
-	case tensors.Int64:
-		return powIntBase[int64](x, y)
+	case tensors.Float32, tensors.Float64:
+		f = powFloatFor[key]
+	case tensors.Int32, tensors.Int64:
+		if y.DType().IsFloat() {
+			f = powIntFloatFor[key]
+		} else {
+			f = powIntIntFor[key]
+		}
+	default:
+		return nil, tensors.ErrDType("input 0 (X)", x.DType(), tensors.Float32, tensors.Float64, tensors.Int32, tensors.Int64)
 	}
-	return nil, tensors.ErrDType("input 0 (X)", x.DType(), tensors.Float32, tensors.Float64, tensors.Int32, tensors.Int64)
+	if f == nil {
+		return nil, tensors.ErrDType("input 1 (Y)", y.DType())
+	}
+	return f(x, y)
 }
 
-func powFloatBase[T tensors.Float](x, y *tensors.Tensor) (*tensors.Tensor, error) {
-	switch y.DType() {
-	case tensors.Float32:
-		return tensors.Binary(x, y, powFF[T, float32])
-	case tensors.Float64:
-		return tensors.Binary(x, y, powFF[T, float64])
-	case tensors.Int8:
-		return tensors.Binary(x, y, powFF[T, int8])
-	case tensors.Int16:
-		return tensors.Binary(x, y, powFF[T, int16])
-	case tensors.Int32:
-		return tensors.Binary(x, y, powFF[T, int32])
-	case tensors.Int64:
-		return tensors.Binary(x, y, powFF[T, int64])
-	case tensors.Uint8:
-		return tensors.Binary(x, y, powFF[T, uint8])
-	case tensors.Uint16:
-		return tensors.Binary(x, y, powFF[T, uint16])
-	case tensors.Uint32:
-		return tensors.Binary(x, y, powFF[T, uint32])
-	case tensors.Uint64:
-		return tensors.Binary(x, y, powFF[T, uint64])
-	}
-	return nil, tensors.ErrDType("input 1 (Y)", y.DType())
+// powFloat, powIntFloat and powIntInt are Pow for a base of element type T
+// and an exponent of element type E.
+//
+//dtypes:float numeric
+func powFloat[T tensors.Float, E tensors.Numeric](x, y *tensors.Tensor) (*tensors.Tensor, error) {
+	return tensors.Binary(x, y, powFF[T, E])
+}
+
+//dtypes:signed float
+func powIntFloat[T tensors.Signed, E tensors.Float](x, y *tensors.Tensor) (*tensors.Tensor, error) {
+	return tensors.Binary(x, y, powIF[T, E])
+}
+
+//dtypes:signed integer
+func powIntInt[T tensors.Signed, E tensors.Integer](x, y *tensors.Tensor) (*tensors.Tensor, error) {
+	return powII[T, E](x, y)
 }
 
 func powFF[T tensors.Float, E tensors.Numeric](b T, e E) T {
@@ -307,11 +301,11 @@ func powIntBase[T int32 | int64](x, y *tensors.Tensor) (*tensors.Tensor, error) 
 	return nil, tensors.ErrDType("input 1 (Y)", y.DType())
 }
 
-func powIF[T int32 | int64, E tensors.Float](b T, e E) T {
+func powIF[T tensors.Signed, E tensors.Float](b T, e E) T {
 	return floatToIntSat[T](math.Pow(float64(b), float64(e)))
 }
 
-func powII[T int32 | int64, E tensors.Integer](x, y *tensors.Tensor) (*tensors.Tensor, error) {
+func powII[T tensors.Signed, E tensors.Integer](x, y *tensors.Tensor) (*tensors.Tensor, error) {
 	bad := false // local to this call: kernels stay stateless
 	out, err := tensors.Binary(x, y, func(b T, e E) T {
 		unaryNeg := e < 0
@@ -346,7 +340,7 @@ func powII[T int32 | int64, E tensors.Integer](x, y *tensors.Tensor) (*tensors.T
 }
 
 // intPow returns b**e by repeated squaring, wrapping on overflow.
-func intPow[T int32 | int64](b T, e uint64) T {
+func intPow[T tensors.Signed](b T, e uint64) T {
 	r := T(1)
 	for e > 0 {
 		if e&1 == 1 {

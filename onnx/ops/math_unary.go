@@ -160,31 +160,28 @@ func init() {
 
 // clipInputs is Clip-11 and later: lo and hi are nil when omitted.
 func clipInputs(x, lo, hi *tensors.Tensor) (*tensors.Tensor, error) {
-	switch x.DType() {
-	case tensors.Float32:
-		return clipBounds[float32](x, lo, hi, -math.MaxFloat32, math.MaxFloat32)
-	case tensors.Float64:
-		return clipBounds[float64](x, lo, hi, -math.MaxFloat64, math.MaxFloat64)
-	case tensors.Int8:
-		return clipIntBounds[int8](x, lo, hi)
-	case tensors.Int16:
-		return clipIntBounds[int16](x, lo, hi)
-	case tensors.Int32:
-		return clipIntBounds[int32](x, lo, hi)
-	case tensors.Int64:
-		return clipIntBounds[int64](x, lo, hi)
-	case tensors.Uint8:
-		return clipIntBounds[uint8](x, lo, hi)
-	case tensors.Uint16:
-		return clipIntBounds[uint16](x, lo, hi)
-	case tensors.Uint32:
-		return clipIntBounds[uint32](x, lo, hi)
-	case tensors.Uint64:
-		return clipIntBounds[uint64](x, lo, hi)
+	if f, ok := clipTypedFor[x.DType()]; ok {
+		return f(x, lo, hi)
 	}
-	return nil, tensors.ErrDType("input 0", x.DType(), tensors.Float32, tensors.Float64, tensors.Int8, tensors.Int16, tensors.Int32, tensors.Int64, tensors.Uint8, tensors.Uint16, tensors.Uint32, tensors.Uint64)
+	return nil, tensors.ErrDType("input 0", x.DType(), tensors.SortedDTypes(clipTypedFor)...)
 }
 
+// clipTyped is Clip for element type T: omitted bounds are the type's
+// extremes (the largest finite values for floats).
+//
+//dtypes:numeric
+func clipTyped[T tensors.Numeric](x, lo, hi *tensors.Tensor) (*tensors.Tensor, error) {
+	big32, big64 := float32(math.MaxFloat32), math.MaxFloat64
+	switch tensors.DTypeOf[T]() {
+	case tensors.Float32:
+		return clipBounds(x, lo, hi, T(-big32), T(big32))
+	case tensors.Float64:
+		return clipBounds(x, lo, hi, T(-big64), T(big64))
+	}
+	return clipIntBoundsFor[x.DType()](x, lo, hi)
+}
+
+//dtypes:integer
 func clipIntBounds[T tensors.Integer](x, lo, hi *tensors.Tensor) (*tensors.Tensor, error) {
 	l, h := integerLimits[T]()
 	return clipBounds(x, lo, hi, l, h)

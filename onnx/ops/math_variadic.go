@@ -83,33 +83,21 @@ func foldVariadic(in []*tensors.Tensor, fns NumericBinary, broadcast, mean bool)
 				i+1, tensors.FormatShape(x.Shape()), tensors.FormatShape(xs[0].Shape()))
 		}
 	}
-	switch {
-	case dt == tensors.Float32 && fns.F32 != nil:
-		return variadicFold(xs, fns.F32, mean)
-	case dt == tensors.Float64 && fns.F64 != nil:
-		return variadicFold(xs, fns.F64, mean)
-	case dt == tensors.Int8 && fns.I8 != nil:
-		return variadicFold(xs, fns.I8, mean)
-	case dt == tensors.Int16 && fns.I16 != nil:
-		return variadicFold(xs, fns.I16, mean)
-	case dt == tensors.Int32 && fns.I32 != nil:
-		return variadicFold(xs, fns.I32, mean)
-	case dt == tensors.Int64 && fns.I64 != nil:
-		return variadicFold(xs, fns.I64, mean)
-	case dt == tensors.Uint8 && fns.U8 != nil:
-		return variadicFold(xs, fns.U8, mean)
-	case dt == tensors.Uint16 && fns.U16 != nil:
-		return variadicFold(xs, fns.U16, mean)
-	case dt == tensors.Uint32 && fns.U32 != nil:
-		return variadicFold(xs, fns.U32, mean)
-	case dt == tensors.Uint64 && fns.U64 != nil:
-		return variadicFold(xs, fns.U64, mean)
+	if fn := pick(fns.fns(), dt); fn != nil {
+		return variadicFoldAnyFor[dt](xs, fn, mean)
 	}
 	return nil, tensors.ErrDType("input 0", dt, fns.DTypes()...)
 }
 
 // variadicFold broadcasts the inputs (all holding T) together and folds them
 // elementwise with f, left to right; with mean it divides by len(xs).
+// variadicFoldAny is variadicFold with f a func(a, b T) T in an any.
+//
+//dtypes:numeric
+func variadicFoldAny[T tensors.Numeric](xs []*tensors.Tensor, f any, mean bool) (*tensors.Tensor, error) {
+	return variadicFold(xs, f.(func(a, b T) T), mean)
+}
+
 func variadicFold[T tensors.Numeric](xs []*tensors.Tensor, f func(a, b T) T, mean bool) (*tensors.Tensor, error) {
 	if len(xs) == 1 {
 		return xs[0], nil // also the mean; tensors are immutable: sharing is safe

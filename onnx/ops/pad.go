@@ -205,26 +205,16 @@ func scalarAs(dt tensors.DType, v float64) (*tensors.Tensor, error) {
 	if v != math.Trunc(v) {
 		return nil, fmt.Errorf("value %g cannot be converted to %v", v, dt)
 	}
-	switch dt {
-	case tensors.Int8:
-		return tensors.Scalar(int8(v)), nil
-	case tensors.Int16:
-		return tensors.Scalar(int16(v)), nil
-	case tensors.Int32:
-		return tensors.Scalar(int32(v)), nil
-	case tensors.Int64:
-		return tensors.Scalar(int64(v)), nil
-	case tensors.Uint8:
-		return tensors.Scalar(uint8(v)), nil
-	case tensors.Uint16:
-		return tensors.Scalar(uint16(v)), nil
-	case tensors.Uint32:
-		return tensors.Scalar(uint32(v)), nil
-	case tensors.Uint64:
-		return tensors.Scalar(uint64(v)), nil
+	if f, ok := integerScalarFor[dt]; ok {
+		return f(v), nil
 	}
 	return nil, tensors.ErrDType("data", dt, tensors.Float32, tensors.Float64)
 }
+
+// integerScalar is a scalar of integer element type T holding v.
+//
+//dtypes:integer
+func integerScalar[T tensors.Integer](v float64) *tensors.Tensor { return tensors.Scalar(T(v)) }
 
 // padIndex maps a position i of an axis of size d, extended outside
 // [0, d), to the element it copies in reflect or edge mode, or -1 where

@@ -22,21 +22,9 @@ import (
 // value of the type (-Inf for floats) for maxima. ReduceMax propagates NaN,
 // as numpy and the ONNX reference implementation do.
 func init() {
-	registerReduce("ReduceSum", []int{1, 11}, []int{13}, reducer{
-		f32: reduceSum[float32, float64], f64: reduceSum[float64, float64],
-		i8: reduceSum[int8, int64], i16: reduceSum[int16, int64], i32: reduceSum[int32, int64], i64: reduceSum[int64, int64],
-		u8: reduceSum[uint8, uint64], u16: reduceSum[uint16, uint64], u32: reduceSum[uint32, uint64], u64: reduceSum[uint64, uint64],
-	})
-	registerReduce("ReduceMean", []int{1, 11, 13}, []int{18}, reducer{
-		f32: reduceMean[float32, float64], f64: reduceMean[float64, float64],
-		i8: reduceMean[int8, int64], i16: reduceMean[int16, int64], i32: reduceMean[int32, int64], i64: reduceMean[int64, int64],
-		u8: reduceMean[uint8, uint64], u16: reduceMean[uint16, uint64], u32: reduceMean[uint32, uint64], u64: reduceMean[uint64, uint64],
-	})
-	registerReduce("ReduceMax", []int{1, 11, 12, 13}, []int{18}, reducer{
-		f32: reduceMax[float32], f64: reduceMax[float64],
-		i8: reduceMax[int8], i16: reduceMax[int16], i32: reduceMax[int32], i64: reduceMax[int64],
-		u8: reduceMax[uint8], u16: reduceMax[uint16], u32: reduceMax[uint32], u64: reduceMax[uint64],
-	})
+	registerReduce("ReduceSum", []int{1, 11}, []int{13}, runSumFor)
+	registerReduce("ReduceMean", []int{1, 11, 13}, []int{18}, runMeanFor)
+	registerReduce("ReduceMax", []int{1, 11, 12, 13}, []int{18}, runMaxFor)
 }
 
 // registerReduce registers a reduction: attrVersions take the axes as an
@@ -207,43 +195,43 @@ func strideOffsets(dims, strides []int) []int {
 type reduceFunc[T tensors.Numeric] func(src []T, base int, offs []int, n, step int) T
 
 // reducer holds a reduction instantiated for each numeric element type.
-type reducer struct {
-	f32 reduceFunc[float32]
-	f64 reduceFunc[float64]
-	i8  reduceFunc[int8]
-	i16 reduceFunc[int16]
-	i32 reduceFunc[int32]
-	i64 reduceFunc[int64]
-	u8  reduceFunc[uint8]
-	u16 reduceFunc[uint16]
-	u32 reduceFunc[uint32]
-	u64 reduceFunc[uint64]
-}
+type reducer map[tensors.DType]func(x *tensors.Tensor, p *reducePlan) (*tensors.Tensor, error)
 
 func (r reducer) apply(x *tensors.Tensor, p *reducePlan) (*tensors.Tensor, error) {
-	switch x.DType() {
-	case tensors.Float32:
-		return runReduce(x, p, r.f32)
-	case tensors.Float64:
-		return runReduce(x, p, r.f64)
-	case tensors.Int8:
-		return runReduce(x, p, r.i8)
-	case tensors.Int16:
-		return runReduce(x, p, r.i16)
-	case tensors.Int32:
-		return runReduce(x, p, r.i32)
-	case tensors.Int64:
-		return runReduce(x, p, r.i64)
-	case tensors.Uint8:
-		return runReduce(x, p, r.u8)
-	case tensors.Uint16:
-		return runReduce(x, p, r.u16)
-	case tensors.Uint32:
-		return runReduce(x, p, r.u32)
-	case tensors.Uint64:
-		return runReduce(x, p, r.u64)
+	if f, ok := r[x.DType()]; ok {
+		return f(x, p)
 	}
-	return nil, tensors.ErrDType("input", x.DType(), tensors.Float32, tensors.Float64, tensors.Int8, tensors.Int16, tensors.Int32, tensors.Int64, tensors.Uint8, tensors.Uint16, tensors.Uint32, tensors.Uint64)
+	return nil, tensors.ErrDType("input", x.DType(), tensors.SortedDTypes(r)...)
+}
+
+// runSum, runMean and runMax are the reductions of a tensor of element
+// type T; sums accumulate in float64, int64 or uint64 (see accumulator).
+//
+//dtypes:numeric
+func runSum[T tensors.Numeric](x *tensors.Tensor, p *reducePlan) (*tensors.Tensor, error) {
+	return runReduce(x, p, accumulator(reduceSum[T, float64], reduceSum[T, int64], reduceSum[T, uint64]))
+}
+
+//dtypes:numeric
+func runMean[T tensors.Numeric](x *tensors.Tensor, p *reducePlan) (*tensors.Tensor, error) {
+	return runReduce(x, p, accumulator(reduceMean[T, float64], reduceMean[T, int64], reduceMean[T, uint64]))
+}
+
+//dtypes:numeric
+func runMax[T tensors.Numeric](x *tensors.Tensor, p *reducePlan) (*tensors.Tensor, error) {
+	return runReduce(x, p, reduceMax[T])
+}
+
+// accumulator picks the form of a reduction whose accumulator suits T:
+// float64 for floats, int64 for signed and uint64 for unsigned integers.
+func accumulator[T tensors.Numeric](float, signed, unsigned reduceFunc[T]) reduceFunc[T] {
+	switch dt := tensors.DTypeOf[T](); {
+	case dt.IsFloat():
+		return float
+	case dt.IsSigned():
+		return signed
+	}
+	return unsigned
 }
 
 func runReduce[T tensors.Numeric](x *tensors.Tensor, p *reducePlan, f reduceFunc[T]) (*tensors.Tensor, error) {

@@ -3,6 +3,8 @@ package tensors
 import (
 	"errors"
 	"fmt"
+	"reflect"
+	"slices"
 	"strconv"
 )
 
@@ -113,102 +115,54 @@ type Integer interface{ Signed | Unsigned }
 // Numeric is the set of element types that support arithmetic.
 type Numeric interface{ Float | Integer }
 
+// Fixed is the set of element types with a fixed-size little-endian
+// encoding in raw_data.
+type Fixed interface{ Numeric | bool }
+
 // Elem is the set of Go types a Tensor can hold, one per supported DType.
 type Elem interface{ Numeric | bool | string }
 
 // DTypeOf returns the DType whose elements are held as Go type T.
-func DTypeOf[T Elem]() DType {
-	var z T
-	switch any(z).(type) {
-	case float32:
-		return Float32
-	case float64:
-		return Float64
-	case int8:
-		return Int8
-	case int16:
-		return Int16
-	case int32:
-		return Int32
-	case int64:
-		return Int64
-	case uint8:
-		return Uint8
-	case uint16:
-		return Uint16
-	case uint32:
-		return Uint32
-	case uint64:
-		return Uint64
-	case bool:
-		return Bool
-	case string:
-		return String
+func DTypeOf[T Elem]() DType { return dtypeOfGo[reflect.TypeFor[T]()] }
+
+// dtypeOfGo maps the Go element type of each supported DType to it; it is
+// derived from the generated makeDataFor table, the one list of types.
+var dtypeOfGo = func() map[reflect.Type]DType {
+	m := make(map[reflect.Type]DType, len(makeDataFor))
+	for dt, mk := range makeDataFor {
+		m[reflect.TypeOf(mk(0)).Elem()] = dt
 	}
-	return Undefined // unreachable: Elem lists exactly the cases above
-}
+	return m
+}()
+
+// makeData returns a zeroed []T of n elements.
+//
+//dtypes:elem
+func makeData[T Elem](n int) any { return make([]T, n) }
 
 // makeSlice returns a zeroed []T for the Go type of d, or nil if d is not
 // supported.
 func makeSlice(d DType, n int) any {
-	switch d {
-	case Float32:
-		return make([]float32, n)
-	case Float64:
-		return make([]float64, n)
-	case Int8:
-		return make([]int8, n)
-	case Int16:
-		return make([]int16, n)
-	case Int32:
-		return make([]int32, n)
-	case Int64:
-		return make([]int64, n)
-	case Uint8:
-		return make([]uint8, n)
-	case Uint16:
-		return make([]uint16, n)
-	case Uint32:
-		return make([]uint32, n)
-	case Uint64:
-		return make([]uint64, n)
-	case Bool:
-		return make([]bool, n)
-	case String:
-		return make([]string, n)
+	if mk := makeDataFor[d]; mk != nil {
+		return mk(n)
 	}
 	return nil
 }
 
 // sliceInfo returns the DType and length of a []T holding tensor elements.
 func sliceInfo(data any) (DType, int, bool) {
-	switch s := data.(type) {
-	case []float32:
-		return Float32, len(s), true
-	case []float64:
-		return Float64, len(s), true
-	case []int8:
-		return Int8, len(s), true
-	case []int16:
-		return Int16, len(s), true
-	case []int32:
-		return Int32, len(s), true
-	case []int64:
-		return Int64, len(s), true
-	case []uint8:
-		return Uint8, len(s), true
-	case []uint16:
-		return Uint16, len(s), true
-	case []uint32:
-		return Uint32, len(s), true
-	case []uint64:
-		return Uint64, len(s), true
-	case []bool:
-		return Bool, len(s), true
-	case []string:
-		return String, len(s), true
+	if data == nil {
+		return Undefined, 0, false
 	}
-	return Undefined, 0, false
+	t := reflect.TypeOf(data)
+	if t.Kind() != reflect.Slice {
+		return Undefined, 0, false
+	}
+	dt, ok := dtypeOfGo[t.Elem()]
+	if !ok || t.Elem().Name() == "" || t.Elem().PkgPath() != "" {
+		return Undefined, 0, false
+	}
+	return dt, reflect.ValueOf(data).Len(), true
 }
 
 // ErrDType returns the error for a tensor whose element type an operator
@@ -246,4 +200,16 @@ var ErrUnsupported = errors.New("not supported by onnxkit")
 func (d DType) Named() bool {
 	_, ok := dtypeNames[d]
 	return ok && d != Undefined
+}
+
+// SortedDTypes returns the element types that key m, in increasing order:
+// the types a dispatch table (see internal/cmd/dtypegen) accepts, for
+// error messages.
+func SortedDTypes[F any](m map[DType]F) []DType {
+	out := make([]DType, 0, len(m))
+	for dt := range m {
+		out = append(out, dt)
+	}
+	slices.Sort(out)
+	return out
 }

@@ -57,34 +57,16 @@ func (moverOf[T]) Sub(src any, lo, hi int) any { return src.([]T)[lo:hi:hi] }
 // moverFor returns the Mover for an element type; the error (wrapping
 // ErrUnsupported) names types onnxkit cannot hold.
 func MoverFor(dt DType) (Mover, error) {
-	switch dt {
-	case Float32:
-		return moverOf[float32]{}, nil
-	case Float64:
-		return moverOf[float64]{}, nil
-	case Int8:
-		return moverOf[int8]{}, nil
-	case Int16:
-		return moverOf[int16]{}, nil
-	case Int32:
-		return moverOf[int32]{}, nil
-	case Int64:
-		return moverOf[int64]{}, nil
-	case Uint8:
-		return moverOf[uint8]{}, nil
-	case Uint16:
-		return moverOf[uint16]{}, nil
-	case Uint32:
-		return moverOf[uint32]{}, nil
-	case Uint64:
-		return moverOf[uint64]{}, nil
-	case Bool:
-		return moverOf[bool]{}, nil
-	case String:
-		return moverOf[string]{}, nil
+	if mk := newMoverFor[dt]; mk != nil {
+		return mk(), nil
 	}
 	return nil, ErrDType("input", dt)
 }
+
+// newMover returns the Mover of element type T.
+//
+//dtypes:elem
+func newMover[T Elem]() Mover { return moverOf[T]{} }
 
 // stridedView describes a strided arrangement of a source tensor's
 // elements as a tensor of shape shape: the element at index (i0, i1, ...)

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"reflect"
 	"strings"
 )
 
@@ -46,8 +47,10 @@ func (t *Tensor) Rank() int { return len(t.shape) }
 // Len returns the number of elements: the product of the dimensions (1 for
 // a scalar).
 func (t *Tensor) Len() int {
-	_, n, _ := sliceInfo(t.data)
-	return n
+	if t.data == nil {
+		return 0
+	}
+	return reflect.ValueOf(t.data).Len()
 }
 
 // Data returns the elements as a []T (see Data for the typed form). Callers
@@ -84,34 +87,17 @@ func (t *Tensor) Clone() *Tensor {
 }
 
 func cloneSlice(data any) any {
-	switch s := data.(type) {
-	case []float32:
-		return append([]float32{}, s...)
-	case []float64:
-		return append([]float64{}, s...)
-	case []int8:
-		return append([]int8{}, s...)
-	case []int16:
-		return append([]int16{}, s...)
-	case []int32:
-		return append([]int32{}, s...)
-	case []int64:
-		return append([]int64{}, s...)
-	case []uint8:
-		return append([]uint8{}, s...)
-	case []uint16:
-		return append([]uint16{}, s...)
-	case []uint32:
-		return append([]uint32{}, s...)
-	case []uint64:
-		return append([]uint64{}, s...)
-	case []bool:
-		return append([]bool{}, s...)
-	case []string:
-		return append([]string{}, s...)
+	dt, _, ok := sliceInfo(data)
+	if !ok {
+		return nil
 	}
-	return nil
+	return cloneDataFor[dt](data)
 }
+
+// cloneData copies a []T.
+//
+//dtypes:elem
+func cloneData[T Elem](data any) any { return append([]T{}, data.([]T)...) }
 
 // Check verifies that t is internally consistent: a supported element type,
 // data of that type, no negative dimension, and exactly as many elements as

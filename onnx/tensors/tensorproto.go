@@ -53,7 +53,7 @@ func fromProto(tp *onnxpb.TensorProto) (*Tensor, error) {
 		if want := n * dt.Size(); len(raw) != want {
 			return nil, fmt.Errorf("raw_data has %d bytes, want %d (%d elements of %d bytes)", len(raw), want, n, dt.Size())
 		}
-		data = decodeRaw(dt, raw, n)
+		data = decodeRawTFor[dt](raw, n)
 	} else {
 		data, err = decodeTyped(tp, dt, n)
 		if err != nil {
@@ -63,73 +63,27 @@ func fromProto(tp *onnxpb.TensorProto) (*Tensor, error) {
 	return &Tensor{dtype: dt, shape: shape, data: data}, nil
 }
 
-func decodeRaw(dt DType, raw []byte, n int) any {
-	le := binary.LittleEndian
-	switch dt {
-	case Float32:
-		s := make([]float32, n)
-		for i := range s {
-			s[i] = math.Float32frombits(le.Uint32(raw[4*i:]))
-		}
-		return s
-	case Float64:
-		s := make([]float64, n)
-		for i := range s {
-			s[i] = math.Float64frombits(le.Uint64(raw[8*i:]))
-		}
-		return s
-	case Int8:
-		s := make([]int8, n)
-		for i := range s {
-			s[i] = int8(raw[i])
-		}
-		return s
-	case Uint8:
-		return append([]uint8{}, raw[:n]...)
-	case Bool:
-		s := make([]bool, n)
-		for i := range s {
-			s[i] = raw[i] != 0
-		}
-		return s
-	case Int16:
-		s := make([]int16, n)
-		for i := range s {
-			s[i] = int16(le.Uint16(raw[2*i:]))
-		}
-		return s
-	case Uint16:
-		s := make([]uint16, n)
-		for i := range s {
-			s[i] = le.Uint16(raw[2*i:])
-		}
-		return s
-	case Int32:
-		s := make([]int32, n)
-		for i := range s {
-			s[i] = int32(le.Uint32(raw[4*i:]))
-		}
-		return s
-	case Uint32:
-		s := make([]uint32, n)
-		for i := range s {
-			s[i] = le.Uint32(raw[4*i:])
-		}
-		return s
-	case Int64:
-		s := make([]int64, n)
-		for i := range s {
-			s[i] = int64(le.Uint64(raw[8*i:]))
-		}
-		return s
-	case Uint64:
-		s := make([]uint64, n)
-		for i := range s {
-			s[i] = le.Uint64(raw[8*i:])
-		}
-		return s
+// decodeRawT reads n little-endian elements of type T from raw, which
+// holds at least n*size bytes (bool: any non-zero byte is true).
+//
+//dtypes:fixed
+func decodeRawT[T Fixed](raw []byte, n int) any {
+	s := make([]T, n)
+	if _, err := binary.Decode(raw, binary.LittleEndian, s); err != nil {
+		panic("tensors: raw_data shorter than checked: " + err.Error()) // callers check the length
 	}
-	return nil // unreachable: callers pass supported non-string types
+	return s
+}
+
+// encodeRawT appends the little-endian encoding of a []T to b.
+//
+//dtypes:fixed
+func encodeRawT[T Fixed](b []byte, data any) []byte {
+	out, err := binary.Append(b, binary.LittleEndian, data.([]T))
+	if err != nil {
+		panic("tensors: encoding raw_data: " + err.Error()) // fixed-size types cannot fail
+	}
+	return out
 }
 
 // decodeTyped reads the elements from the typed field ONNX assigns to dt.
@@ -241,62 +195,13 @@ func ToProto(name string, t *Tensor) *onnxpb.TensorProto {
 	for i, d := range t.shape {
 		tp.Dims[i] = int64(d)
 	}
-	le := binary.LittleEndian
-	switch s := t.data.(type) {
-	case []string:
+	if s, ok := t.data.([]string); ok {
 		tp.StringData = make([][]byte, len(s))
 		for i, v := range s {
 			tp.StringData[i] = []byte(v)
 		}
 		return tp
-	case []float32:
-		tp.RawData = make([]byte, 0, 4*len(s))
-		for _, v := range s {
-			tp.RawData = le.AppendUint32(tp.RawData, math.Float32bits(v))
-		}
-	case []float64:
-		tp.RawData = make([]byte, 0, 8*len(s))
-		for _, v := range s {
-			tp.RawData = le.AppendUint64(tp.RawData, math.Float64bits(v))
-		}
-	case []int8:
-		tp.RawData = make([]byte, len(s))
-		for i, v := range s {
-			tp.RawData[i] = byte(v)
-		}
-	case []uint8:
-		tp.RawData = append([]byte{}, s...)
-	case []bool:
-		tp.RawData = make([]byte, len(s))
-		for i, v := range s {
-			if v {
-				tp.RawData[i] = 1
-			}
-		}
-	case []int16:
-		for _, v := range s {
-			tp.RawData = le.AppendUint16(tp.RawData, uint16(v))
-		}
-	case []uint16:
-		for _, v := range s {
-			tp.RawData = le.AppendUint16(tp.RawData, v)
-		}
-	case []int32:
-		for _, v := range s {
-			tp.RawData = le.AppendUint32(tp.RawData, uint32(v))
-		}
-	case []uint32:
-		for _, v := range s {
-			tp.RawData = le.AppendUint32(tp.RawData, v)
-		}
-	case []int64:
-		for _, v := range s {
-			tp.RawData = le.AppendUint64(tp.RawData, uint64(v))
-		}
-	case []uint64:
-		for _, v := range s {
-			tp.RawData = le.AppendUint64(tp.RawData, v)
-		}
 	}
+	tp.RawData = encodeRawTFor[t.dtype](make([]byte, 0, t.Len()*t.dtype.Size()), t.data)
 	return tp
 }
