@@ -101,8 +101,6 @@ func TestChromiumCheckCatchesBrokenPages(t *testing.T) {
 	}
 }
 
-
-
 // firstLine returns the first line of s.
 func firstLineOf(s string) string { l, _, _ := strings.Cut(s, "\n"); return l }
 
