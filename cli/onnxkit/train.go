@@ -43,7 +43,11 @@ Adam (lr 1e-3, beta1 0.9, beta2 0.999, eps 1e-7), categorical cross-entropy, val
 the last --val-split of the training set, training set reshuffled every epoch. Then print
 the test loss and accuracy on the test set and export the model to ONNX (--out).
 
-With no flags it trains 12 epochs on the MNIST files embedded in onnxkit. Ctrl-C stops
+With no flags it trains 12 epochs on the MNIST files embedded in onnxkit. --data DIR
+takes IDX files (Fashion-MNIST too) or an image folder, DIR/train/<class>/*.png|jpg|gif
+and optionally DIR/test/<class>/*: LeNet is then built for the images' shape and the
+number of classes, as Keras's lenet(input_shape, num_classes), and the class names go
+into the exported file. --report writes an HTML report at the end. Ctrl-C stops
 after the current step and still exports the model; a second Ctrl-C aborts.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runTrain(cmd, f) },
