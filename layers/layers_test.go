@@ -229,3 +229,41 @@ func TestGradients(t *testing.T) {
 		})
 	}
 }
+
+func TestLeNetForShapes(t *testing.T) {
+	for _, tc := range []struct {
+		in      []int
+		classes int
+		flat    int
+		params  int
+	}{
+		// Keras's lenet((28, 28, 1), 10).summary(): 1,256,080 parameters.
+		{[]int{1, 28, 28}, 10, 50 * 7 * 7, 520 + 25050 + 2450*500 + 500 + 5010},
+		// lenet((32, 32, 3), 3): Dense(500) takes 50×8×8.
+		{[]int{3, 32, 32}, 3, 50 * 8 * 8, 3*25*20 + 20 + 25050 + 3200*500 + 500 + 500*3 + 3},
+		// Odd sizes pool down by floor, as Keras's valid pooling does.
+		{[]int{1, 30, 17}, 4, 50 * 7 * 4, 520 + 25050 + 1400*500 + 500 + 500*4 + 4},
+	} {
+		m, err := LeNetFor(tensor.Float32, tc.in, tc.classes)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := m.OutputShape(4); len(got) != 1 || got[0] != tc.flat {
+			t.Errorf("%v: Flatten gives %v, want [%d]", tc.in, got, tc.flat)
+		}
+		if got := m.OutputShape(len(m.Layers) - 1); len(got) != 1 || got[0] != tc.classes {
+			t.Errorf("%v: output %v, want [%d]", tc.in, got, tc.classes)
+		}
+		if got := m.NumParams(); got != tc.params {
+			t.Errorf("%v: %d parameters, want %d", tc.in, got, tc.params)
+		}
+	}
+	for _, bad := range [][]int{{28, 28}, {1, 3, 28}, {0, 28, 28}} {
+		if _, err := LeNetFor(tensor.Float32, bad, 10); err == nil {
+			t.Errorf("LeNetFor(%v) accepted", bad)
+		}
+	}
+	if _, err := LeNetFor(tensor.Float32, []int{1, 28, 28}, 1); err == nil {
+		t.Error("LeNetFor with one class accepted")
+	}
+}

@@ -67,20 +67,34 @@ func NewSequential(dt tensor.Dtype, input []int, ls ...Layer) (*Sequential, erro
 	return m, nil
 }
 
-// LeNet returns the reference Keras LeNet for 28×28 grey images, with
-// parameters zeroed (call Init):
+// LeNet returns the reference Keras LeNet for 28×28 grey images and ten
+// classes, with parameters zeroed (call Init):
 //
 //	Conv2D(20, 5×5, same, relu) → MaxPool 2×2 → Conv2D(50, 5×5, same, relu)
 //	→ MaxPool 2×2 → Flatten → Dense(500, relu) → Dense(10) → Softmax
 func LeNet(dt tensor.Dtype) (*Sequential, error) {
-	return NewSequential(dt, []int{1, 28, 28},
+	return LeNetFor(dt, []int{1, 28, 28}, 10)
+}
+
+// LeNetFor returns the same LeNet for inputs of shape [channels, height,
+// width] and classes classes, as the Keras script's lenet(input_shape,
+// num_classes) builds it: the input size of Dense(500) follows the shape
+// (50 × ⌊⌊h/2⌋/2⌋ × ⌊⌊w/2⌋/2⌋) and the last Dense has classes units.
+func LeNetFor(dt tensor.Dtype, input []int, classes int) (*Sequential, error) {
+	if len(input) != 3 || input[0] < 1 || input[1] < 4 || input[2] < 4 {
+		return nil, fmt.Errorf("layers: LeNet input %v, want [channels, height, width] with at least 1 channel and 4×4 pixels", input)
+	}
+	if classes < 2 {
+		return nil, fmt.Errorf("layers: LeNet with %d classes, want at least 2", classes)
+	}
+	return NewSequential(dt, append([]int(nil), input...),
 		&Conv2D{Filters: 20, Kernel: [2]int{5, 5}, Padding: "same", Activation: "relu"},
 		&MaxPool2D{Pool: [2]int{2, 2}},
 		&Conv2D{Filters: 50, Kernel: [2]int{5, 5}, Padding: "same", Activation: "relu"},
 		&MaxPool2D{Pool: [2]int{2, 2}},
 		&Flatten{},
 		&Dense{Units: 500, Activation: "relu"},
-		&Dense{Units: 10},
+		&Dense{Units: classes},
 		&Softmax{},
 	)
 }

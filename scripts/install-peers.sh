@@ -2,7 +2,8 @@
 # install-peers.sh installs the real reference peers that onnxkit's tests
 # compare against:
 #   - Debian's ONNX Python package (onnx.checker), numpy, the ONNX backend
-#     test data and protoc, from apt;
+#     test data, protoc and chromium (the HTML report test opens the page
+#     in headless Chromium), from apt;
 #   - the onnxruntime CPU shared library, taken from the npm package
 #     onnxruntime-node, into <repo>/.peers/ort (gitignored).
 # It is idempotent: steps whose result is already present are skipped.
@@ -11,7 +12,7 @@ set -euo pipefail
 
 ORT_NPM_VERSION="1.30.0"
 # gcc and libc6-dev: onnxruntime_go is cgo (it dlopens the library).
-APT_PACKAGES=(python3-onnx python3-numpy libonnx-testdata protobuf-compiler gcc libc6-dev)
+APT_PACKAGES=(python3-onnx python3-numpy libonnx-testdata protobuf-compiler gcc libc6-dev chromium)
 
 script_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo_root="$(cd "${script_dir}/.." && pwd)"

@@ -7,5 +7,7 @@
 //
 // Output follows Keras's verbose=1: "Epoch 3/12", a live progress bar on a
 // terminal and one line per epoch otherwise. Sub-packages read MNIST
-// (trainer/mnist) and write TensorBoard logs (trainer/tensorboard).
+// (trainer/mnist; its embedded copy in trainer/mnist/embedded), image
+// folders (trainer/imagefolder) and write TensorBoard logs
+// (trainer/tensorboard). Fit and Evaluate take any Dataset.
 package trainer

@@ -6,8 +6,6 @@ import (
 	"math"
 	"math/rand/v2"
 	"time"
-
-	"github.com/onnxkit/onnxkit/trainer/mnist"
 )
 
 // Fit trains the model on set as Keras's model.fit(x, y, batch_size,
@@ -15,7 +13,7 @@ import (
 // cfg.Progress. Cancelling ctx stops training cleanly after the current
 // step; the History then says Interrupted and the model keeps the weights
 // of the last completed step.
-func (t *Trainer) Fit(ctx context.Context, set *mnist.Set, cfg Config) (*History, error) {
+func (t *Trainer) Fit(ctx context.Context, set Dataset, cfg Config) (*History, error) {
 	if cfg.Epochs == 0 {
 		cfg.Epochs = 12
 	}
@@ -42,14 +40,15 @@ func (t *Trainer) Fit(ctx context.Context, set *mnist.Set, cfg Config) (*History
 	rng := rand.New(rand.NewPCG(cfg.Seed, 0x6f6e6e786b6974)) // shuffling stream
 	params := t.Model.Params()
 	grads := make([][]float32, len(params))
-	steps := (train.N + cfg.Batch - 1) / cfg.Batch
-	h := &History{Train: train.N, Val: val.N}
+	nTrain, nVal := train.Len(), val.Len()
+	steps := (nTrain + cfg.Batch - 1) / cfg.Batch
+	h := &History{Train: nTrain, Val: nVal}
 	start := time.Now()
 	bar := newProgress(cfg.Progress, cfg.Live, steps)
 	idx := make([]int, 0, cfg.Batch)
 	for epoch := 0; epoch < cfg.Epochs; epoch++ {
 		bar.epoch(epoch, cfg.Epochs)
-		perm := rng.Perm(train.N)
+		perm := rng.Perm(nTrain)
 		epochStart := time.Now()
 		res := EpochResult{Epoch: epoch, ValLoss: math.NaN(), ValAccuracy: math.NaN()}
 		var lossSum float64
@@ -59,7 +58,7 @@ func (t *Trainer) Fit(ctx context.Context, set *mnist.Set, cfg Config) (*History
 				res.Interrupted = true
 				break
 			}
-			from, to := step*cfg.Batch, min((step+1)*cfg.Batch, train.N)
+			from, to := step*cfg.Batch, min((step+1)*cfg.Batch, nTrain)
 			s, err := t.stepper(to-from, modeTrain)
 			if err != nil {
 				return h, err
@@ -91,7 +90,7 @@ func (t *Trainer) Fit(ctx context.Context, set *mnist.Set, cfg Config) (*History
 			res.Accuracy = float64(correct) / float64(res.Images)
 			bar.step(res, time.Since(epochStart))
 		}
-		if res.Images > 0 && val.N > 0 && !res.Interrupted {
+		if res.Images > 0 && nVal > 0 && !res.Interrupted {
 			if res.ValLoss, res.ValAccuracy, err = t.Evaluate(val, cfg.Batch); err != nil {
 				return h, err
 			}

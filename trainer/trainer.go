@@ -9,7 +9,6 @@ import (
 	"gorgonia.org/tensor"
 
 	"github.com/onnxkit/onnxkit/layers"
-	"github.com/onnxkit/onnxkit/trainer/mnist"
 )
 
 // Trainer fits and evaluates one float32 model. It keeps one compiled
@@ -88,16 +87,18 @@ func (t *Trainer) stepper(batch, mode int) (*stepper, error) {
 }
 
 // load copies the examples idx of set into the stepper's input and labels.
-func (s *stepper) load(set *mnist.Set, idx []int, classes int) {
+func (s *stepper) load(set Dataset, idx []int, classes int) {
 	xs := s.x.Data().([]float32)
-	for i, j := range idx {
-		copy(xs[i*s.sample:(i+1)*s.sample], set.Image(j))
-	}
+	var ys []float32
 	if s.y != nil {
-		ys := s.y.Data().([]float32)
+		ys = s.y.Data().([]float32)
 		clear(ys)
-		for i, j := range idx {
-			ys[i*classes+int(set.Labels[j])] = 1
+	}
+	for i, j := range idx {
+		v, label := set.Example(j)
+		copy(xs[i*s.sample:(i+1)*s.sample], v)
+		if ys != nil {
+			ys[i*classes+label] = 1
 		}
 	}
 }
@@ -119,16 +120,24 @@ func (s *stepper) run() (float64, int, error) {
 	return float64(*v), s.correct(), nil
 }
 
-func (t *Trainer) checkSet(set *mnist.Set, what string) error {
-	want := 1
+func (t *Trainer) checkSet(set Dataset, what string) error {
+	want, size := 1, 1
 	for _, d := range t.Model.Input {
 		want *= d
 	}
-	if set.Rows*set.Cols != want {
-		return fmt.Errorf("trainer: %s images are %d×%d, the model takes %v", what, set.Rows, set.Cols, t.Model.Input)
+	shape := set.Shape()
+	for _, d := range shape {
+		size *= d
 	}
-	for i, l := range set.Labels[:set.N] {
-		if int(l) >= t.Classes {
+	if size != want {
+		return fmt.Errorf("trainer: %s examples are %v, the model takes %v", what, shape, t.Model.Input)
+	}
+	for i := range set.Len() {
+		v, l := set.Example(i)
+		if len(v) != size {
+			return fmt.Errorf("trainer: %s example %d has %d values, want %d (%v)", what, i, len(v), size, shape)
+		}
+		if l < 0 || l >= t.Classes {
 			return fmt.Errorf("trainer: %s example %d has label %d, the model has %d classes", what, i, l, t.Classes)
 		}
 	}
@@ -138,11 +147,12 @@ func (t *Trainer) checkSet(set *mnist.Set, what string) error {
 // Evaluate returns the mean loss and the accuracy of the model on set, in
 // batches of batch examples (the last one may be shorter), as Keras's
 // model.evaluate does.
-func (t *Trainer) Evaluate(set *mnist.Set, batch int) (loss, acc float64, err error) {
+func (t *Trainer) Evaluate(set Dataset, batch int) (loss, acc float64, err error) {
 	if batch <= 0 {
 		return 0, 0, fmt.Errorf("trainer: batch size %d, want > 0", batch)
 	}
-	if set.N == 0 {
+	total := set.Len()
+	if total == 0 {
 		return 0, 0, fmt.Errorf("trainer: evaluating on no examples")
 	}
 	if err := t.checkSet(set, "evaluation"); err != nil {
@@ -151,8 +161,8 @@ func (t *Trainer) Evaluate(set *mnist.Set, batch int) (loss, acc float64, err er
 	var sum float64
 	correct := 0
 	idx := make([]int, 0, batch)
-	for from := 0; from < set.N; from += batch {
-		n := min(batch, set.N-from)
+	for from := 0; from < total; from += batch {
+		n := min(batch, total-from)
 		s, err := t.stepper(n, modeEval)
 		if err != nil {
 			return 0, 0, err
@@ -169,7 +179,7 @@ func (t *Trainer) Evaluate(set *mnist.Set, batch int) (loss, acc float64, err er
 		sum += l * float64(n)
 		correct += c
 	}
-	return sum / float64(set.N), float64(correct) / float64(set.N), nil
+	return sum / float64(total), float64(correct) / float64(total), nil
 }
 
 // Predict returns the model's outputs (class probabilities for a model
@@ -235,18 +245,4 @@ type History struct {
 	Interrupted bool // ctx was cancelled; the model holds the last step's weights
 	Train, Val  int  // examples used for training and validation
 	Duration    time.Duration
-}
-
-// Split returns the training and validation parts of set as Keras's
-// validation_split does: the validation part is the last fraction of the
-// examples, taken before any shuffling.
-func Split(set *mnist.Set, valSplit float64) (train, val *mnist.Set, err error) {
-	if valSplit < 0 || valSplit >= 1 {
-		return nil, nil, fmt.Errorf("trainer: validation split %g, want 0 ≤ split < 1", valSplit)
-	}
-	at := int(float64(set.N) * (1 - valSplit))
-	if at == 0 {
-		return nil, nil, fmt.Errorf("trainer: validation split %g leaves no training examples out of %d", valSplit, set.N)
-	}
-	return set.Slice(0, at), set.Slice(at, set.N), nil
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/onnxkit/onnxkit/layers"
 	"github.com/onnxkit/onnxkit/trainer/mnist"
+	_ "github.com/onnxkit/onnxkit/trainer/mnist/embedded"
 )
 
 var (
@@ -140,12 +141,22 @@ func TestSplitIsKerasValidationSplit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if tr.N != 4800 || val.N != 1200 {
-		t.Fatalf("split %d/%d", tr.N, val.N)
+	if tr.Len() != 4800 || val.Len() != 1200 {
+		t.Fatalf("split %d/%d", tr.Len(), val.Len())
 	}
-	// Validation is the LAST 20%: its first image is example 4800.
-	if &val.Images[0] != &train.Images[4800*784] {
+	// Validation is the LAST 20%, a view: its first image is example 4800.
+	if v, l := val.Example(0); &v[0] != &train.Images[4800*784] || l != int(train.Labels[4800]) {
 		t.Error("validation set does not start at example 4800")
+	}
+	if v, _ := tr.Example(4799); &v[0] != &train.Images[4799*784] {
+		t.Error("training part does not end at example 4799")
+	}
+	// A view of a view stays on the original examples.
+	if v, _ := Slice(val, 10, 20).Example(0); &v[0] != &train.Images[4810*784] {
+		t.Error("Slice of the validation view does not start at example 4810")
+	}
+	if got := Slice(val, 1190, 5000).Len(); got != 10 {
+		t.Errorf("Slice past the end has %d examples, want 10 (clamped)", got)
 	}
 	for _, bad := range []float64{-0.1, 1, 1.5} {
 		if _, _, err := Split(train.Slice(0, 10), bad); err == nil {
@@ -205,5 +216,66 @@ func TestEvaluateAgreesWithPredict(t *testing.T) {
 	}
 	if math.Abs(sum/float64(set.N)-loss) > 1e-5 || math.Abs(float64(correct)/float64(set.N)-acc) > 1e-9 {
 		t.Fatalf("Evaluate = %g/%g, Predict gives %g/%g", loss, acc, sum/float64(set.N), float64(correct)/float64(set.N))
+	}
+}
+
+// colourSet is a Dataset of 3-channel examples that are not MNIST.
+type colourSet struct {
+	x      []float32
+	labels []int
+}
+
+func (c colourSet) Len() int     { return len(c.labels) }
+func (c colourSet) Shape() []int { return []int{3, 8, 8} }
+func (c colourSet) Example(i int) ([]float32, int) {
+	return c.x[i*192 : (i+1)*192], c.labels[i]
+}
+
+func TestFitOnAnyDataset(t *testing.T) {
+	// Three classes told apart by which channel is bright: learnable in a
+	// few epochs by a small LeNet for [3, 8, 8].
+	r := rand.New(rand.NewPCG(3, 4))
+	var set colourSet
+	for i := range 90 {
+		c := i % 3
+		v := make([]float32, 192)
+		for j := range v {
+			v[j] = 0.2 * r.Float32()
+			if j/64 == c {
+				v[j] += 0.7
+			}
+		}
+		set.x = append(set.x, v...)
+		set.labels = append(set.labels, c)
+	}
+	m, err := layers.LeNetFor(tensor.Float32, []int{3, 8, 8}, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Init(rand.New(rand.NewPCG(1, 0)))
+	tr, err := New(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := tr.Fit(context.Background(), set, Config{Epochs: 5, Batch: 16, ValSplit: 0.2, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h.Train != 72 || h.Val != 18 {
+		t.Fatalf("trained on %d, validated on %d; want 72 and 18", h.Train, h.Val)
+	}
+	_, acc, err := tr.Evaluate(set, 32)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if acc < 0.9 {
+		t.Errorf("accuracy %.3f on a trivially separable set, want ≥ 0.9", acc)
+	}
+	// A label the model cannot output is refused before training.
+	bad := set
+	bad.labels = append([]int(nil), set.labels...)
+	bad.labels[5] = 3
+	if _, err := tr.Fit(context.Background(), bad, Config{Epochs: 1}); err == nil || !strings.Contains(err.Error(), "label 3") {
+		t.Errorf("label 3 of 3 classes: err %v", err)
 	}
 }

@@ -70,6 +70,9 @@ func newRootCmd() *cobra.Command {
 		newInspectCmd(),
 		newRunCmd(),
 		newEvalCmd(),
+		newPredictCmd(),
+		newReportCmd(),
+		newPlotCmd(),
 	)
 	return root
 }

@@ -17,7 +17,6 @@ import (
 
 	"github.com/onnxkit/onnxkit/layers"
 	"github.com/onnxkit/onnxkit/trainer"
-	"github.com/onnxkit/onnxkit/trainer/mnist"
 	"github.com/onnxkit/onnxkit/trainer/tensorboard"
 )
 
@@ -30,6 +29,7 @@ type trainFlags struct {
 	layout               string
 	initFrom             string
 	verify               string
+	imageSize, report    string
 }
 
 func newTrainCmd() *cobra.Command {
@@ -43,7 +43,11 @@ Adam (lr 1e-3, beta1 0.9, beta2 0.999, eps 1e-7), categorical cross-entropy, val
 the last --val-split of the training set, training set reshuffled every epoch. Then print
 the test loss and accuracy on the test set and export the model to ONNX (--out).
 
-With no flags it trains 12 epochs on the MNIST files embedded in onnxkit. Ctrl-C stops
+With no flags it trains 12 epochs on the MNIST files embedded in onnxkit. --data DIR
+takes IDX files (Fashion-MNIST too) or an image folder, DIR/train/<class>/*.png|jpg|gif
+and optionally DIR/test/<class>/*: LeNet is then built for the images' shape and the
+number of classes, as Keras's lenet(input_shape, num_classes), and the class names go
+into the exported file. --report writes an HTML report at the end. Ctrl-C stops
 after the current step and still exports the model; a second Ctrl-C aborts.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runTrain(cmd, f) },
@@ -54,7 +58,9 @@ after the current step and still exports the model; a second Ctrl-C aborts.`,
 	fl.Float64Var(&f.valSplit, "val-split", 0.2, "fraction of the training set held out for validation (its last part, as Keras's validation_split)")
 	fl.Uint64Var(&f.seed, "seed", 1, "seed for weight initialisation and shuffling (same seed, same numbers)")
 	fl.IntVar(&f.limit, "limit", 0, "train on the first N training images only (0 = all), for smoke runs")
-	fl.StringVar(&f.data, "data", "", "directory with the four MNIST-format IDX files (.gz or not); default: the embedded MNIST")
+	fl.StringVar(&f.data, "data", "", "directory with the four MNIST-format IDX files (.gz or not), or an image folder (DIR/train/<class>/*.png|jpg|gif, optional DIR/test/<class>/*); default: the embedded MNIST")
+	fl.StringVar(&f.imageSize, "image-size", "", "resize image-folder pictures to WIDTHxHEIGHT, e.g. 32x32 (default: all must share one size)")
+	fl.StringVar(&f.report, "report", "", "write an HTML report of the trained model (curves, kernels, feature maps, confusion matrix) to this file")
 	fl.StringVar(&f.logdir, "logdir", "logdir_lenet", "TensorBoard log directory, removed first if it exists (\"\" = no logs)")
 	fl.StringVar(&f.out, "out", "lenet.onnx", "ONNX file to export the trained model to (\"\" = no export)")
 	fl.IntVar(&f.opset, "opset", 13, "ONNX opset of the export (11 to 18)")
@@ -88,12 +94,18 @@ func runTrain(cmd *cobra.Command, f trainFlags) error {
 		}
 	}
 	out := cmd.OutOrStdout()
-	train, test, err := mnist.Load(f.data)
+	if f.report != "" {
+		if err := checkWritable(f.report); err != nil {
+			return err
+		}
+	}
+	data, err := loadTrainingData(f.data, f.imageSize)
 	if err != nil {
 		return err
 	}
-	if f.limit > 0 && f.limit < train.N {
-		train = train.Slice(0, f.limit)
+	train, test := data.train, data.test
+	if f.limit > 0 && f.limit < train.Len() {
+		train = trainer.Slice(train, 0, f.limit)
 	}
 	var model *layers.Sequential
 	if f.initFrom != "" {
@@ -113,7 +125,7 @@ func runTrain(cmd *cobra.Command, f trainFlags) error {
 		}
 		fmt.Fprintf(out, "Initialised from %s (%s input %q)\n", f.initFrom, sig.Layout, sig.InputName)
 	} else {
-		if model, err = layers.LeNet(tensor.Float32); err != nil {
+		if model, err = layers.LeNetFor(tensor.Float32, data.shape, data.numClasses()); err != nil {
 			return err
 		}
 		model.Init(rand.New(rand.NewPCG(f.seed, 0)))
@@ -136,8 +148,8 @@ func runTrain(cmd *cobra.Command, f trainFlags) error {
 		<-ctx.Done()
 		stop() // a second Ctrl-C kills the process the default way
 	}()
-	fmt.Fprintf(out, "Training on %d MNIST images (seed %d): %d train, %d validation\n", train.N, f.seed,
-		int(float64(train.N)*(1-f.valSplit)), train.N-int(float64(train.N)*(1-f.valSplit)))
+	fmt.Fprintf(out, "Training on %d %s images (seed %d): %d train, %d validation\n", train.Len(), data.kind, f.seed,
+		int(float64(train.Len())*(1-f.valSplit)), train.Len()-int(float64(train.Len())*(1-f.valSplit)))
 	cfg := trainer.Config{
 		Epochs: f.epochs, Batch: f.batch, ValSplit: f.valSplit, Seed: f.seed,
 		Progress: out, Live: isTerminal(out),
@@ -159,21 +171,40 @@ func runTrain(cmd *cobra.Command, f trainFlags) error {
 		images += e.Images
 	}
 	fmt.Fprintf(out, "Trained %d images in %s (%.0f images/s, validation included)\n", images, h.Duration.Round(time.Second), float64(images)/h.Duration.Seconds())
-	testLoss, testAcc, err := tr.Evaluate(test, f.batch)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintln(out, "Test loss:", strconv.FormatFloat(testLoss, 'g', -1, 64))
-	fmt.Fprintln(out, "Test accuracy:", strconv.FormatFloat(testAcc, 'g', -1, 64))
-	if f.out == "" {
-		return nil
+	testLoss, testAcc := math.NaN(), math.NaN()
+	if test != nil {
+		if testLoss, testAcc, err = tr.Evaluate(test, f.batch); err != nil {
+			return err
+		}
+		fmt.Fprintln(out, "Test loss:", strconv.FormatFloat(testLoss, 'g', -1, 64))
+		fmt.Fprintln(out, "Test accuracy:", strconv.FormatFloat(testAcc, 'g', -1, 64))
+	} else {
+		fmt.Fprintf(out, "No test set (%s has no test folder): no test metrics.\n", f.data)
 	}
 	meta := trainingMetadata(f, h, testLoss, testAcc)
-	if err := exportModel(model, f.out, exp, meta); err != nil {
-		return err
+	for k, v := range data.metadata(exp.Layout, model) {
+		meta[k] = v
 	}
-	fmt.Fprintf(out, "Exported %s (opset %d, layout %s)\n", f.out, exp.Opset, exp.Layout)
-	if f.verify == "off" {
+	if test == nil {
+		delete(meta, "onnxkit.test_loss")
+		delete(meta, "onnxkit.test_accuracy")
+	}
+	if f.out != "" {
+		if err := exportModel(model, f.out, exp, meta); err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "Exported %s (opset %d, layout %s)\n", f.out, exp.Opset, exp.Layout)
+	}
+	if f.report != "" {
+		if err := trainReport(out, f, model, exp, meta, test); err != nil {
+			return err
+		}
+	}
+	switch {
+	case f.out == "" || f.verify == "off":
+		return nil
+	case test == nil:
+		fmt.Fprintf(out, "Not verified with onnxruntime: no test set to compare on.\n")
 		return nil
 	}
 	return verifyExport(out, f.out, tr, test, exp.Layout, f.verify == "onnxruntime")

@@ -11,7 +11,6 @@ import (
 	"github.com/onnxkit/onnxkit/internal/ort"
 	"github.com/onnxkit/onnxkit/layers"
 	"github.com/onnxkit/onnxkit/trainer"
-	"github.com/onnxkit/onnxkit/trainer/mnist"
 )
 
 // exportCheckTolerance is the largest difference between onnxruntime's and
@@ -22,7 +21,7 @@ const exportCheckTolerance = 1e-5
 // compares it with onnxkit's own forward pass: every output within
 // exportCheckTolerance and the same accuracy. Without onnxruntime it says
 // so and returns nil, unless required.
-func verifyExport(out io.Writer, path string, tr *trainer.Trainer, test *mnist.Set, layout layers.Layout, required bool) error {
+func verifyExport(out io.Writer, path string, tr *trainer.Trainer, test trainer.Dataset, layout layers.Layout, required bool) error {
 	ver, err := ort.Version()
 	if err != nil {
 		if required || !errors.Is(err, ort.ErrUnavailable) {
@@ -41,15 +40,17 @@ func verifyExport(out io.Writer, path string, tr *trainer.Trainer, test *mnist.S
 		return fmt.Errorf("verify %s: onnxruntime sees %d inputs and %d outputs, want 1 and 1", path, len(ins), len(outs))
 	}
 	const batch = 128
-	want, err := tr.Predict(test.Images, test.N, batch)
+	images, labels := trainer.Flatten(test)
+	nTest := test.Len()
+	want, err := tr.Predict(images, nTest, batch)
 	if err != nil {
 		return err
 	}
 	classes := tr.Classes
 	var maxDiff float64
 	agreeORT, correctORT, correctGo := 0, 0, 0
-	for from := 0; from < test.N; from += batch {
-		n := min(batch, test.N-from)
+	for from := 0; from < nTest; from += batch {
+		n := min(batch, nTest-from)
 		shape := append([]int{n}, tr.Model.Input...) // one channel: NCHW, NHWC and NHW share the bytes
 		switch in := tr.Model.Input; {
 		case len(in) != 3:
@@ -58,8 +59,8 @@ func verifyExport(out io.Writer, path string, tr *trainer.Trainer, test *mnist.S
 		case layout == layers.NHW:
 			shape = []int{n, in[1], in[2]}
 		}
-		size := test.Rows * test.Cols
-		x := tensor.New(tensor.WithShape(shape...), tensor.WithBacking(append([]float32(nil), test.Images[from*size:(from+n)*size]...)))
+		size := len(images) / max(nTest, 1)
+		x := tensor.New(tensor.WithShape(shape...), tensor.WithBacking(toLayout(images[from*size:(from+n)*size], n, tr.Model.Input, layout)))
 		res, err := sess.Run(map[string]*tensor.Dense{ins[0].Name: x})
 		if err != nil {
 			return fmt.Errorf("verify %s: %w", path, err)
@@ -77,7 +78,7 @@ func verifyExport(out io.Writer, path string, tr *trainer.Trainer, test *mnist.S
 			if a == b {
 				agreeORT++
 			}
-			label := int(test.Labels[from+i])
+			label := labels[from+i]
 			if a == label {
 				correctORT++
 			}
@@ -86,9 +87,9 @@ func verifyExport(out io.Writer, path string, tr *trainer.Trainer, test *mnist.S
 			}
 		}
 	}
-	n := float64(test.N)
+	n := float64(nTest)
 	fmt.Fprintf(out, "Verified %s with onnxruntime %s on %d test images: max |difference| %.3g, argmax agreement %d/%d, test accuracy onnxruntime %.4f, onnxkit %.4f\n",
-		path, ver, test.N, maxDiff, agreeORT, test.N, float64(correctORT)/n, float64(correctGo)/n)
+		path, ver, nTest, maxDiff, agreeORT, nTest, float64(correctORT)/n, float64(correctGo)/n)
 	if maxDiff > exportCheckTolerance || correctORT != correctGo {
 		return fmt.Errorf("verify %s: onnxruntime disagrees with onnxkit (max difference %.3g, tolerance %g; accuracy %.4f vs %.4f)",
 			path, maxDiff, exportCheckTolerance, float64(correctORT)/n, float64(correctGo)/n)

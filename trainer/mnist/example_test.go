@@ -4,11 +4,11 @@ import (
 	"fmt"
 	"log"
 
-	"github.com/onnxkit/onnxkit/trainer/mnist"
+	"github.com/onnxkit/onnxkit/trainer/mnist/embedded"
 )
 
 func Example() {
-	train, test, err := mnist.Load("") // the embedded MNIST
+	train, test, err := embedded.Load() // the MNIST copy embedded in onnxkit
 	if err != nil {
 		log.Fatal(err)
 	}

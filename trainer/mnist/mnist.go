@@ -9,8 +9,7 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
-
-	"github.com/onnxkit/onnxkit/testdata"
+	"sync"
 )
 
 // Base names of the four IDX files of a data set, without ".gz".
@@ -35,7 +34,9 @@ type Set struct {
 }
 
 // Load returns the training and test sets of an IDX data set. With dir ""
-// it decodes the MNIST files embedded in onnxkit. Otherwise it reads the
+// it decodes the copy of MNIST registered with RegisterEmbedded (a program
+// links it by importing github.com/onnxkit/onnxkit/trainer/mnist/embedded),
+// and fails with ErrNoEmbedded when there is none. Otherwise it reads the
 // four files named by TrainImagesFile, TrainLabelsFile, TestImagesFile and
 // TestLabelsFile from dir, each either gzipped with a ".gz" suffix or
 // uncompressed without it; the variants with a dot before "idx" (as in
@@ -44,11 +45,12 @@ func Load(dir string) (train, test *Set, err error) {
 	var fsys fs.FS
 	var shown string // how file names appear in errors
 	if dir == "" {
-		fsys, err = fs.Sub(testdata.MNIST, "mnist")
-		if err != nil {
-			return nil, nil, fmt.Errorf("mnist: embedded data: %w", err)
+		embeddedMu.Lock()
+		fsys, shown = embeddedFS, embeddedName
+		embeddedMu.Unlock()
+		if fsys == nil {
+			return nil, nil, fmt.Errorf("mnist: %w", ErrNoEmbedded)
 		}
-		shown = "embedded testdata/mnist"
 	} else {
 		fsys = os.DirFS(dir)
 		shown = dir
@@ -62,6 +64,26 @@ func Load(dir string) (train, test *Set, err error) {
 		return nil, nil, err
 	}
 	return train, test, nil
+}
+
+// ErrNoEmbedded means Load("") was called in a program that links no
+// embedded copy of MNIST.
+var ErrNoEmbedded = errors.New("no embedded MNIST in this program (import github.com/onnxkit/onnxkit/trainer/mnist/embedded, or give a directory)")
+
+var (
+	embeddedMu   sync.Mutex
+	embeddedFS   fs.FS
+	embeddedName string
+)
+
+// RegisterEmbedded makes Load("") read the four IDX files from the root
+// of fsys; name is how that folder appears in error messages. Package
+// github.com/onnxkit/onnxkit/trainer/mnist/embedded calls it when it is
+// linked, so that only programs that want the 11.6 MB copy carry it.
+func RegisterEmbedded(fsys fs.FS, name string) {
+	embeddedMu.Lock()
+	defer embeddedMu.Unlock()
+	embeddedFS, embeddedName = fsys, name
 }
 
 // loadSet decodes one image file and its label file from fsys.
@@ -145,6 +167,15 @@ func (s *Set) Image(i int) []float32 {
 	size := s.Rows * s.Cols
 	return s.Images[i*size : (i+1)*size : (i+1)*size]
 }
+
+// Len returns the number of examples (N).
+func (s *Set) Len() int { return s.len() }
+
+// Shape returns the shape of one example, channels first: [1, Rows, Cols].
+func (s *Set) Shape() []int { return []int{1, s.Rows, s.Cols} }
+
+// Example returns the pixels of example i (see Image) and its label.
+func (s *Set) Example(i int) ([]float32, int) { return s.Image(i), int(s.Labels[i]) }
 
 // OneHot returns the labels encoded one-hot as an N×classes row-major
 // matrix, the form Keras's to_categorical produces. A label that is not

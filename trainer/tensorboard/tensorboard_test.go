@@ -536,3 +536,37 @@ func TestLoggerRefuses(t *testing.T) {
 		})
 	}
 }
+
+func TestReadLogDir(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "logs")
+	l, err := NewLogger(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for e := 0; e < 3; e++ {
+		if err := l.Epoch(e, 1/float64(e+1), 0.5+0.1*float64(e), 2/float64(e+1), 0.4+0.1*float64(e)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	got, err := ReadLogDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 4 {
+		t.Fatalf("%d series, want 4", len(got))
+	}
+	s := got[0] // train epoch_accuracy
+	if s.Run != TrainRun || s.Tag != AccuracyTag || len(s.Values) != 3 || s.Steps[2] != 2 || math.Abs(s.Values[2]-0.7) > 1e-6 {
+		t.Errorf("first series %+v", s)
+	}
+	s = got[3] // validation epoch_loss
+	if s.Run != ValidationRun || s.Tag != LossTag || math.Abs(s.Values[1]-1) > 1e-6 {
+		t.Errorf("last series %+v", s)
+	}
+	if _, err := ReadLogDir(t.TempDir()); err == nil || !strings.Contains(err.Error(), "no event files") {
+		t.Errorf("empty logdir: %v", err)
+	}
+}

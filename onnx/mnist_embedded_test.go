@@ -1,0 +1,4 @@
+package onnx_test
+
+// The tests read MNIST with mnist.Load(""), which needs the embedded copy linked.
+import _ "github.com/onnxkit/onnxkit/trainer/mnist/embedded"
