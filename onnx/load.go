@@ -67,6 +67,17 @@ func (o LoadOptions) Load(path string) (*Model, error) {
 	if err != nil {
 		return nil, err
 	}
+	return o.LoadProto(path, mp)
+}
+
+// LoadProto validates and compiles a model that ReadProto decoded from the
+// file at path, reading external data from path's folder: the second half
+// of Load, for callers that look at the proto first (onnxkit inspect).
+// The model keeps mp, which the caller must not change afterwards.
+func (o LoadOptions) LoadProto(path string, mp *onnxpb.ModelProto) (*Model, error) {
+	if mp == nil {
+		return nil, invalid(fmt.Errorf("onnx: load %s: nil model", path))
+	}
 	return newModel(path, filepath.Dir(path), mp, o.limit()) // external data stays in that folder
 }
 

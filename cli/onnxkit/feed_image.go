@@ -27,15 +27,6 @@ type imageFeed struct {
 	fromMetadata     bool
 }
 
-// metadataOf returns a model file's metadata_props as a map.
-func metadataOf(m *onnx.Model) map[string]string {
-	out := map[string]string{}
-	for _, p := range m.Proto().GetMetadataProps() {
-		out[p.GetKey()] = p.GetValue()
-	}
-	return out
-}
-
 // newImageFeed works out how to feed pictures to m. scale and layout are
 // the --scale and --layout flags ("changed" says whether they were given;
 // given flags win over metadata).
