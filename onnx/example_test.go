@@ -43,7 +43,7 @@ func exampleModel() []byte {
 }
 
 func Example() {
-	m, err := onnx.LoadBytes("example.onnx", exampleModel())
+	m, err := onnx.LoadBytes("example.onnx", exampleModel()) // onnx.Load(path) reads a file
 	if err != nil {
 		log.Fatal(err)
 	}
