@@ -1,8 +1,9 @@
-// Package ops holds onnxkit's ONNX operator implementations, the registry
-// that maps (domain, operator, opset) to them, and the toolkit they are
-// written with: the Tensor type, element-type dispatch, broadcasting,
-// attribute access, shape helpers and TensorProto conversion. Package onnx
-// loads models and runs them through it.
+// Package ops holds onnxkit's ONNX operator implementations, one file per
+// operator family, and the registry that maps (domain, operator, opset) to
+// them, with the schemas, attribute access and output recycling they are
+// written with. The tensor toolkit (Tensor, DType, broadcasting, shapes,
+// TensorProto conversion) is package onnx/tensors; numeric kernels are
+// internal/kernel. Package onnx loads models and runs them through it.
 //
 // # Adding an operator
 //
@@ -71,7 +72,7 @@
 // evaluates nodes whose inputs are all constant once at load time, unless
 // the Op is Volatile (random generators).
 //
-// # Tensors and element types
+// # Tensors and element types (package tensors)
 //
 // A Tensor is an element type (DType, numbered as ONNX's
 // TensorProto.DataType), a shape and a []T in row-major order: T is
@@ -86,9 +87,11 @@
 //
 // Element-type dispatch: write the computation once as a generic function
 // and instantiate it per type in a NumericUnary, NumericBinary or
-// NumericPredicate, whose Apply switches on the dtype, applies broadcasting
-// and reports unsupported types. For other patterns switch on DType and
-// call a generic helper per case.
+// NumericPredicate, whose Apply picks the dtype's function, applies
+// broadcasting and reports unsupported types. For other patterns mark the
+// generic function with //dtypes:SET and index the generated NAMEFor map
+// with the tensor's DType (see package tensors); go generate ./onnx/ops
+// rewrites dtypes_gen.go. Never switch on DType case by case.
 //
 // # Broadcasting and shapes
 //
