@@ -24,9 +24,9 @@
 //					F32: func(v float32) float32 { return leaky(v, alpha) },
 //					F64: func(v float64) float64 { return leaky(v, float64(alpha)) },
 //				}
-//				return func(in []*Tensor) ([]*Tensor, error) {
+//				return func(in []*tensors.Tensor) ([]*tensors.Tensor, error) {
 //					y, err := fns.Apply(in[0])
-//					return []*Tensor{y}, err
+//					return []*tensors.Tensor{y}, err
 //				}, nil
 //			},
 //			Infer: InferSame, // optional static shape inference
