@@ -46,7 +46,7 @@ References come from one of:
   DIR                        an ONNX test folder: test_data_set_*/input_*.pb and
                              output_*.pb (DIR may be one test_data_set_* folder)
   --against onnxruntime      onnxruntime run in-process on the same inputs (library
-                             from $ONNXRUNTIME_LIB or scripts/install-peers.sh); with
+                             from --ort-lib, $ONNXRUNTIME_LIB, .peers/ort or npm -g); with
                              no --input, MNIST test images in the model's input layout`,
 		Args: cobra.RangeArgs(1, 2),
 		RunE: func(cmd *cobra.Command, args []string) error {

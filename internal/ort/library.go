@@ -76,7 +76,7 @@ func Library() (string, error) {
 		}
 		tried = append(tried, c)
 	}
-	return "", fmt.Errorf("onnxruntime library (libonnxruntime.so.1) not found: %w; tried --ort-lib and $%s (not set), %s; install it with: %s",
+	return "", fmt.Errorf("%w: libonnxruntime.so.1 not found (tried --ort-lib and $%s: not set; %s); install it with: %s",
 		ErrUnavailable, LibraryEnv, strings.Join(tried, ", "), InstallHint)
 }
 
