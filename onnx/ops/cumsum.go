@@ -1,0 +1,84 @@
+package ops
+
+import "fmt"
+
+// CumSum (versions 11 and 14) computes running sums along the axis given
+// by its second input: exclusive=1 leaves the current element out of its
+// own sum, reverse=1 sums from the end of the axis.
+
+func init() {
+	Register(Op{Type: "CumSum", Since: []int{11, 14}, Prepare: prepareCumSum, Infer: InferSame})
+}
+
+func prepareCumSum(n *Node) (Kernel, error) {
+	exclusive := n.Attrs.Bool("exclusive", false)
+	reverse := n.Attrs.Bool("reverse", false)
+	if err := n.Attrs.Err(); err != nil {
+		return nil, err
+	}
+	return func(in []*Tensor) ([]*Tensor, error) {
+		x, at := in[0], in[1]
+		if at.Len() != 1 || at.Rank() > 1 {
+			return nil, fmt.Errorf("input axis %v must hold one value", at)
+		}
+		av, err := AsInt64s(at)
+		if err != nil {
+			return nil, fmt.Errorf("input axis: %w", err)
+		}
+		if av[0] < -int64(x.Rank()) || av[0] >= int64(x.Rank()) {
+			return nil, fmt.Errorf("input axis %d is out of range for rank %d", av[0], x.Rank())
+		}
+		a, err := NormalizeAxis(int(av[0]), x.Rank())
+		if err != nil {
+			return nil, err
+		}
+		s := x.Shape()
+		outer, size, inner := prod(s[:a]), s[a], prod(s[a+1:])
+		var y *Tensor
+		switch x.DType() {
+		case Float32:
+			y, err = cumsumT[float32](x, outer, size, inner, exclusive, reverse)
+		case Float64:
+			y, err = cumsumT[float64](x, outer, size, inner, exclusive, reverse)
+		case Int32:
+			y, err = cumsumT[int32](x, outer, size, inner, exclusive, reverse)
+		case Int64:
+			y, err = cumsumT[int64](x, outer, size, inner, exclusive, reverse)
+		case Uint32:
+			y, err = cumsumT[uint32](x, outer, size, inner, exclusive, reverse)
+		case Uint64:
+			y, err = cumsumT[uint64](x, outer, size, inner, exclusive, reverse)
+		default:
+			return nil, ErrDType("x", x.DType(), Float32, Float64, Int32, Int64, Uint32, Uint64)
+		}
+		return []*Tensor{y}, err
+	}, nil
+}
+
+func cumsumT[T Numeric](x *Tensor, outer, size, inner int, exclusive, reverse bool) (*Tensor, error) {
+	out, dst, err := Make[T](x.Shape())
+	if err != nil {
+		return nil, err
+	}
+	src := Data[T](x)
+	for o := 0; o < outer; o++ {
+		for i := 0; i < inner; i++ {
+			var sum T
+			for j := 0; j < size; j++ {
+				k := j
+				if reverse {
+					k = size - 1 - j
+				}
+				p := (o*size+k)*inner + i
+				if exclusive {
+					dst[p] = sum
+					sum += src[p]
+				} else {
+					sum += src[p]
+					dst[p] = sum
+				}
+			}
+		}
+	}
+	return out, nil
+}
