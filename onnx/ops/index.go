@@ -280,8 +280,11 @@ func prepareOneHot(n *Node) (Kernel, error) {
 		if values.Rank() != 1 || values.Len() != 2 {
 			return nil, fmt.Errorf("input values %v must hold [off_value, on_value]", values)
 		}
-		if !(dv[0] >= 1) || dv[0] > MaxElements {
-			return nil, fmt.Errorf("input depth %v is not in [1, %d]", dv[0], MaxElements)
+		if !(dv[0] >= 1) {
+			return nil, fmt.Errorf("input depth %v is not positive", dv[0])
+		}
+		if dv[0] > MaxElements {
+			return nil, fmt.Errorf("input depth: %w", limitErr(values.DType(), dv[0]))
 		}
 		depth := int(dv[0])
 		r := indices.Rank()
