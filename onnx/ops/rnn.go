@@ -20,7 +20,9 @@ import (
 //
 // sequence_lens gives each batch row its own length L: steps t ≥ L leave
 // the row's state alone and its Y rows zero, and the reverse direction
-// starts at t = L-1. Y_h and Y_c are the states after each row's last step.
+// starts at t = L-1. Y_h and Y_c are the states after each row's last step
+// (zero for a row of length 0, as onnxruntime has it). clip bounds the
+// input of every activation, h(Ct) included.
 
 func init() {
 	for _, k := range []rnnKind{rnnSimple, rnnGRU, rnnLSTM} {
@@ -93,10 +95,10 @@ func rnnActivation(name string) (mk func(alpha, beta float64) rnnAct, defAlpha, 
 				return x
 			}
 		}, 0.01, 0, true, false, true
-	case "thresholdedrelu":
+	case "thresholdedrelu": // x >= alpha, as the recurrent operators define it
 		return func(a, _ float64) rnnAct {
 			return func(x float64) float64 {
-				if x > a {
+				if x >= a {
 					return x
 				}
 				return 0
@@ -506,6 +508,9 @@ func runRNN[T Float](s *rnnSpec, in []*Tensor) ([]*Tensor, error) {
 			}
 		}
 		for b := 0; b < z.batch; b++ {
+			if seqLen[b] == 0 {
+				continue // Y_h and Y_c stay zero, as in onnxruntime
+			}
 			copy(yh[z.stateAt(d, b):z.stateAt(d, b)+H], h[b*H:(b+1)*H])
 			if yc != nil {
 				copy(yc[z.stateAt(d, b):z.stateAt(d, b)+H], c[b*H:(b+1)*H])

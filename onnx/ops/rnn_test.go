@@ -126,6 +126,9 @@ func (q refRec) run() (y, yh, yc []float64) {
 				}
 				copy(y[((t*q.dirs+d)*q.batch+b)*H:], h)
 			}
+			if n == 0 { // an empty sequence has zero final states
+				continue
+			}
 			copy(yh[(d*q.batch+b)*H:], h)
 			copy(yc[(d*q.batch+b)*H:], c)
 		}
