@@ -104,12 +104,21 @@ func rangeInt[T Signed](start, limit, delta *Tensor) (*Tensor, error) {
 	if d == 0 {
 		return nil, fmt.Errorf("input delta is 0")
 	}
-	var c int64
+	// The count in uint64: l-s and -d wrap in int64 but not as unsigned
+	// differences.
+	var diff, step uint64
 	switch {
 	case d > 0 && l > s:
-		c = (l - s + d - 1) / d
+		diff, step = uint64(l-s), uint64(d)
 	case d < 0 && l < s:
-		c = (s - l - d - 1) / -d
+		diff, step = uint64(s-l), uint64(-d)
+	}
+	var c uint64
+	if step > 0 {
+		c = diff / step
+		if diff%step != 0 {
+			c++
+		}
 	}
 	if c > MaxElements {
 		return nil, limitErr(DTypeOf[T](), float64(c))

@@ -2,6 +2,7 @@ package ops
 
 import (
 	"errors"
+	"math"
 	"strings"
 	"testing"
 )
@@ -18,6 +19,12 @@ func TestSizeRange(t *testing.T) {
 	}
 	if _, err := runNode(t, r, 11, Scalar[int64](0), Scalar[int64](1<<62), Scalar[int64](1)); !errors.Is(err, ErrMemoryLimit) {
 		t.Errorf("Range of 2^62 elements: %v", err)
+	}
+	if _, err := runNode(t, r, 11, Scalar[int64](math.MinInt64), Scalar[int64](math.MaxInt64), Scalar[int64](math.MaxInt64)); err != nil {
+		t.Errorf("Range over the whole int64 span by MaxInt64: %v", err)
+	}
+	if _, err := runNode(t, r, 11, Scalar[int64](math.MaxInt64), Scalar[int64](math.MinInt64), Scalar[int64](math.MinInt64)); err != nil {
+		t.Errorf("Range down the whole int64 span by MinInt64: %v", err)
 	}
 	if _, err := runNode(t, r, 11, Scalar[float32](0), Scalar[float32](1e30), Scalar[float32](1)); !errors.Is(err, ErrMemoryLimit) {
 		t.Errorf("float Range of 1e30 elements: %v", err)

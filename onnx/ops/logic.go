@@ -196,14 +196,11 @@ func prepareBitShift(n *Node) (Kernel, error) {
 	if err := n.Attrs.Err(); err != nil {
 		return nil, err
 	}
-	left := dir == "LEFT"
+	fns := NumericBinary{U8: shr[uint8], U16: shr[uint16], U32: shr[uint32], U64: shr[uint64]}
+	if dir == "LEFT" {
+		fns = NumericBinary{U8: shl[uint8], U16: shl[uint16], U32: shl[uint32], U64: shl[uint64]}
+	}
 	return func(in []*Tensor) ([]*Tensor, error) {
-		var fns NumericBinary
-		if left {
-			fns = NumericBinary{U8: shl[uint8], U16: shl[uint16], U32: shl[uint32], U64: shl[uint64]}
-		} else {
-			fns = NumericBinary{U8: shr[uint8], U16: shr[uint16], U32: shr[uint32], U64: shr[uint64]}
-		}
 		y, err := fns.Apply(in[0], in[1])
 		return []*Tensor{y}, err
 	}, nil
