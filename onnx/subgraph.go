@@ -209,7 +209,11 @@ type branch struct {
 }
 
 // buildBranch compiles a subgraph, giving it its free names as graph
-// inputs.
+// inputs, except those whose value is known at load time (outer
+// initializers and constants), which it gets as constants: operators can
+// then prepare with them (say, transpose weights once) and constant
+// subexpressions fold. They share the outer tensors, so the load budget
+// does not count them twice.
 func (b *builder) buildBranch(g *onnxpb.GraphProto, name string) (*branch, error) {
 	free, err := freeNames(g, b.depth+1)
 	if err != nil {
@@ -219,17 +223,32 @@ func (b *builder) buildBranch(g *onnxpb.GraphProto, name string) (*branch, error
 		return nil, invalid(fmt.Errorf("an If branch takes no inputs, this one declares %d", len(g.GetInput())))
 	}
 	sub := &onnxpb.GraphProto{
-		Name: g.Name, Node: g.Node, Initializer: g.Initializer, SparseInitializer: g.SparseInitializer,
+		Name: g.Name, Node: g.Node, SparseInitializer: g.SparseInitializer,
 		Output: g.Output, ValueInfo: g.ValueInfo,
 	}
+	shared := map[*onnxpb.TensorProto]*Tensor{}
 	for _, f := range free {
+		if s, ok := b.g.slots[f]; ok && b.g.consts[s] != nil {
+			tp := &onnxpb.TensorProto{Name: f}
+			shared[tp] = b.g.consts[s]
+			sub.Initializer = append(sub.Initializer, tp)
+			b.mem.used -= tensorBytes(b.g.consts[s]) // charged again by the build
+			continue
+		}
 		t := &onnxpb.TypeProto{}
 		if s, ok := b.g.slots[f]; ok && b.g.types[s].DType != ops.Undefined {
 			t = &onnxpb.TypeProto{Value: &onnxpb.TypeProto_TensorType{TensorType: &onnxpb.TypeProto_Tensor{ElemType: int32(b.g.types[s].DType)}}}
 		}
 		sub.Input = append(sub.Input, &onnxpb.ValueInfoProto{Name: f, Type: t})
 	}
-	sg, err := buildGraphAt(sub, b.opsets, b.decode, b.mem, b.depth+1)
+	sub.Initializer = append(slices.Clone(g.GetInitializer()), sub.Initializer...)
+	decode := func(tp *onnxpb.TensorProto) (*Tensor, error) {
+		if t, ok := shared[tp]; ok {
+			return t, nil
+		}
+		return b.decode(tp)
+	}
+	sg, err := buildGraphAt(sub, b.opsets, decode, b.mem, b.depth+1)
 	if err != nil {
 		return nil, err
 	}

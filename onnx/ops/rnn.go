@@ -72,6 +72,10 @@ type rnnSpec struct {
 	wantY       bool
 	wantH       bool
 	wantC       bool
+	// rConst is R when it is known at load time, and rT its transpose
+	// (see transposeR), computed once.
+	rConst *Tensor
+	rT     any
 }
 
 // rnnActivation returns the named activation (names as in the ONNX
@@ -210,6 +214,14 @@ func prepareRNN(n *Node, kind rnnKind) (Kernel, error) {
 		s.acts = append(s.acts, acts)
 	}
 	s.wantY, s.wantH, s.wantC = n.HasOutput(0), n.HasOutput(1), kind == rnnLSTM && n.HasOutput(2)
+	if r := n.Const(2); r != nil && r.Rank() == 3 {
+		switch r.DType() {
+		case Float32:
+			s.rConst, s.rT = r, transposeR(Data[float32](r), r.Shape())
+		case Float64:
+			s.rConst, s.rT = r, transposeR(Data[float64](r), r.Shape())
+		}
+	}
 	return func(in []*Tensor) ([]*Tensor, error) {
 		switch x := in[0]; x.DType() {
 		case Float32:
@@ -379,7 +391,19 @@ func runRNN[T Float](s *rnnSpec, in []*Tensor) ([]*Tensor, error) {
 		maxLen = max(maxLen, l)
 	}
 
-	xd, wd, rd := Data[T](x), Data[T](w), Data[T](r)
+	// The recurrence weights transposed, [dirs][H][G*H]: the per-step
+	// products then read them untransposed, which lets a single batch row
+	// stream them (GEMV) instead of packing them at every step.
+	var rd []T
+	if r == s.rConst {
+		rd = s.rT.([]T)
+	} else {
+		if _, err := CheckSize(dt, r.Shape()); err != nil {
+			return nil, err
+		}
+		rd = transposeR(Data[T](r), r.Shape())
+	}
+	xd, wd := Data[T](x), Data[T](w)
 	for d := 0; d < z.dirs; d++ {
 		reverse := s.reverseOnly || d == 1
 		wD := wd[d*GH*z.input : (d+1)*GH*z.input]
@@ -429,7 +453,7 @@ func runRNN[T Float](s *rnnSpec, in []*Tensor) ([]*Tensor, error) {
 			if s.kind == rnnGRU && !s.lbr {
 				recurrent = 2 * H
 			}
-			kernel.Gemm(false, true, z.batch, recurrent, H, 1, h, H, rD, H, 0, hr, GH)
+			kernel.Gemm(false, false, z.batch, recurrent, H, 1, h, H, rD, GH, 0, hr, GH)
 			if s.kind == rnnGRU && !s.lbr {
 				// z and r first, then (r⊙H)·Rhᵀ for the candidate.
 				for b := 0; b < z.batch; b++ {
@@ -445,7 +469,7 @@ func runRNN[T Float](s *rnnSpec, in []*Tensor) ([]*Tensor, error) {
 						rb[k] = rt * hb[k]
 					}
 				}
-				kernel.Gemm(false, true, z.batch, H, H, 1, rh, H, rD[2*H*H:], H, 0, rhp, H)
+				kernel.Gemm(false, false, z.batch, H, H, 1, rh, H, rD[2*H:], GH, 0, rhp, H)
 			}
 			for b := 0; b < z.batch; b++ {
 				if step >= seqLen[b] {
@@ -518,6 +542,22 @@ func runRNN[T Float](s *rnnSpec, in []*Tensor) ([]*Tensor, error) {
 		}
 	}
 	return []*Tensor{yT, hT, cT}, nil
+}
+
+// transposeR returns R [dirs][G*H][H] transposed per direction to
+// [dirs][H][G*H].
+func transposeR[T Float](r []T, shape []int) []T {
+	dirs, gh, h := shape[0], shape[1], shape[2]
+	out := make([]T, len(r))
+	for d := 0; d < dirs; d++ {
+		src, dst := r[d*gh*h:(d+1)*gh*h], out[d*gh*h:(d+1)*gh*h]
+		for j := 0; j < gh; j++ {
+			for k := 0; k < h; k++ {
+				dst[k*gh+j] = src[j*h+k]
+			}
+		}
+	}
+	return out
 }
 
 // rnnTime is the time index of a batch row of length n at the given step.
