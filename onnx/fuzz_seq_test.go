@@ -7,13 +7,15 @@ import (
 
 // sequenceSeedModels are fuzz seeds for the sequence-model operators:
 // recurrent layers with every optional input, and the logic, comparison
-// and index operators with sizes and indices taken from graph inputs.
+// and index operators with sizes and indices taken from graph inputs, and
+// nested If nodes reading outer-scope values.
 func sequenceSeedModels() map[string]*onnxpb.ModelProto {
 	i64 := func(name string, v ...int64) *onnxpb.TensorProto { return ops.ToProto(name, ops.Vector(v...)) }
 	str := func(name, v string) *onnxpb.AttributeProto {
 		return &onnxpb.AttributeProto{Name: name, Type: onnxpb.AttributeProto_STRING, S: []byte(v)}
 	}
 	return map[string]*onnxpb.ModelProto{
+		"seq-if": ifSeed(),
 		"seq-recurrent": model(14, &onnxpb.GraphProto{
 			Node: []*onnxpb.NodeProto{
 				node("LSTM", "lstm", []string{"x", "lw", "lr", "lb", "lens", "h0", "c0", "lp"}, []string{"ly", "lh", "lc"},
@@ -84,4 +86,11 @@ func must[T any](v T, err error) T {
 		panic(err)
 	}
 	return v
+}
+
+// ifSeed is ifModel with its condition declared bool.
+func ifSeed() *onnxpb.ModelProto {
+	mp := ifModel()
+	mp.Graph.Input[1] = vi("c", tt(ops.Bool))
+	return mp
 }
