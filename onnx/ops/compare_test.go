@@ -23,7 +23,7 @@ func TestComparisons(t *testing.T) {
 	expectTensor(t, "Equal int64", run1(t, node("Equal", []string{"a", "b"}, []string{"y"}), 13, big, Scalar[int64](1<<60)), Bool, []int{2}, []bool{true, false})
 	expectTensor(t, "Equal bool", run1(t, node("Equal", []string{"a", "b"}, []string{"y"}), 13, Vector(true, false), Scalar(false)), Bool, []int{2}, []bool{false, true})
 	// Legacy Greater-1 with broadcast on the last axis.
-	m := must(New([]int{2, 2}, []int32{1, 5, 3, 0}))
+	m := seqMust(New([]int{2, 2}, []int32{1, 5, 3, 0}))
 	expectTensor(t, "Greater-1", run1(t, node("Greater", []string{"a", "b"}, []string{"y"}, nnInt("broadcast", 1)), 1, m, Vector[int32](2, 2)), Bool, []int{2, 2}, []bool{false, true, true, false})
 	if _, err := runNode(t, node("Less", []string{"a", "b"}, []string{"y"}), 13, a, Vector[float64](1)); err == nil {
 		t.Error("Less of float32 and float64 did not fail")

@@ -33,7 +33,7 @@ func prepareCumSum(n *Node) (Kernel, error) {
 			return nil, err
 		}
 		s := x.Shape()
-		outer, size, inner := prod(s[:a]), s[a], prod(s[a+1:])
+		outer, size, inner := dimsProduct(s[:a]), s[a], dimsProduct(s[a+1:])
 		var y *Tensor
 		switch x.DType() {
 		case Float32:

@@ -3,7 +3,7 @@ package ops
 import "testing"
 
 func TestCumSum(t *testing.T) {
-	x := must(New([]int{2, 3}, []int64{1, 2, 3, 4, 5, 6}))
+	x := seqMust(New([]int{2, 3}, []int64{1, 2, 3, 4, 5, 6}))
 	cs := func(attrs ...int64) *Tensor {
 		n := node("CumSum", []string{"x", "a"}, []string{"y"}, nnInt("exclusive", attrs[0]), nnInt("reverse", attrs[1]))
 		return run1(t, n, 14, x, Scalar[int32](-1))

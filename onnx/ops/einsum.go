@@ -225,7 +225,7 @@ func einsumT[T Numeric](eq *einsumEq, in []*Tensor) (*Tensor, error) {
 	// 0 for broadcast dimensions of size 1) and in the output.
 	strides := make([][]int, len(in)+1)
 	for k, t := range in {
-		st := stridesOf(t.Shape())
+		st := rowMajorStrides(t.Shape())
 		strides[k] = make([]int, len(all))
 		for d, l := range expanded[k] {
 			if t.Shape()[d] == 1 && size[l] != 1 {
@@ -234,7 +234,7 @@ func einsumT[T Numeric](eq *einsumEq, in []*Tensor) (*Tensor, error) {
 			strides[k][slices.Index(all, l)] += st[d]
 		}
 	}
-	ost := stridesOf(shape)
+	ost := rowMajorStrides(shape)
 	strides[len(in)] = make([]int, len(all))
 	for i := range out {
 		strides[len(in)][i] = ost[i]

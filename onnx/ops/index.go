@@ -179,7 +179,7 @@ func prepareNonZero(n *Node) (Kernel, error) {
 		if err != nil {
 			return nil, err
 		}
-		str := stridesOf(x.Shape())
+		str := rowMajorStrides(x.Shape())
 		k := 0
 		for i, v := range nz {
 			if !v {
@@ -309,8 +309,8 @@ func prepareOneHot(n *Node) (Kernel, error) {
 		if err != nil || indices.DType() == Bool {
 			return nil, fmt.Errorf("input indices %v must be numeric", indices)
 		}
-		outer := prod(indices.Shape()[:a])
-		inner := prod(indices.Shape()[a:])
+		outer := dimsProduct(indices.Shape()[:a])
+		inner := dimsProduct(indices.Shape()[a:])
 		idx := make([]int, outer*depth*inner)
 		for o := 0; o < outer; o++ {
 			for i := 0; i < inner; i++ {
@@ -398,7 +398,7 @@ func prepareCompress(n *Node) (Kernel, error) {
 				keep = append(keep, i)
 			}
 		}
-		outer, inner := prod(shape[:a]), prod(shape[a+1:])
+		outer, inner := dimsProduct(shape[:a]), dimsProduct(shape[a+1:])
 		out := slices.Clone(shape)
 		out[a] = len(keep)
 		idx := make([]int, 0, outer*len(keep)*inner)
@@ -442,8 +442,8 @@ func prepareReverseSequence(n *Node) (Kernel, error) {
 				return nil, fmt.Errorf("input sequence_lens: length %d of batch %d is outside [0, %d]", l, b, seq)
 			}
 		}
-		inner := prod(s[2:])
-		str := stridesOf(s)
+		inner := dimsProduct(s[2:])
+		str := rowMajorStrides(s)
 		idx := make([]int, x.Len())
 		for b := 0; b < batch; b++ {
 			for t := 0; t < seq; t++ {

@@ -8,7 +8,7 @@ import (
 )
 
 func TestSizeRange(t *testing.T) {
-	x := must(New([]int{2, 0, 3}, []float32{}))
+	x := seqMust(New([]int{2, 0, 3}, []float32{}))
 	expectTensor(t, "Size", run1(t, node("Size", []string{"x"}, []string{"y"}), 13, x), Int64, []int{}, []int64{0})
 	r := node("Range", []string{"s", "l", "d"}, []string{"y"})
 	expectTensor(t, "Range int", run1(t, r, 11, Scalar[int32](10), Scalar[int32](1), Scalar[int32](-3)), Int32, []int{3}, []int32{10, 7, 4})
@@ -32,9 +32,9 @@ func TestSizeRange(t *testing.T) {
 }
 
 func TestNonZeroEyeLikeOneHot(t *testing.T) {
-	x := must(New([]int{2, 2}, []int32{0, 3, 4, 0}))
+	x := seqMust(New([]int{2, 2}, []int32{0, 3, 4, 0}))
 	expectTensor(t, "NonZero", run1(t, node("NonZero", []string{"x"}, []string{"y"}), 13, x), Int64, []int{2, 2}, []int64{0, 1, 1, 0})
-	e := run1(t, node("EyeLike", []string{"x"}, []string{"y"}, nnInt("k", -1), nnInt("dtype", int64(Bool))), 9, must(New([]int{3, 2}, []float32{1, 2, 3, 4, 5, 6})))
+	e := run1(t, node("EyeLike", []string{"x"}, []string{"y"}, nnInt("k", -1), nnInt("dtype", int64(Bool))), 9, seqMust(New([]int{3, 2}, []float32{1, 2, 3, 4, 5, 6})))
 	expectTensor(t, "EyeLike", e, Bool, []int{3, 2}, []bool{false, false, true, false, false, true})
 	oh := node("OneHot", []string{"i", "d", "v"}, []string{"y"}, nnInt("axis", 0))
 	got := run1(t, oh, 11, Vector[int64](0, -1, 5), Scalar[float32](3), Vector[int32](7, 9))
@@ -48,7 +48,7 @@ func TestNonZeroEyeLikeOneHot(t *testing.T) {
 }
 
 func TestTriluCompressReverseSequence(t *testing.T) {
-	x := must(New([]int{2, 3}, []int64{1, 2, 3, 4, 5, 6}))
+	x := seqMust(New([]int{2, 3}, []int64{1, 2, 3, 4, 5, 6}))
 	expectTensor(t, "Trilu upper k=1", run1(t, node("Trilu", []string{"x", "k"}, []string{"y"}), 14, x, Scalar[int64](1)), Int64, []int{2, 3}, []int64{0, 2, 3, 0, 0, 6})
 	expectTensor(t, "Trilu lower", run1(t, node("Trilu", []string{"x"}, []string{"y"}, nnInt("upper", 0)), 14, x), Int64, []int{2, 3}, []int64{1, 0, 0, 4, 5, 0})
 	c := node("Compress", []string{"x", "c"}, []string{"y"}, nnInt("axis", 1))

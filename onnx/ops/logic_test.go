@@ -38,8 +38,8 @@ func run1(t *testing.T, np *onnxpb.NodeProto, opset int, in ...*Tensor) *Tensor 
 }
 
 func TestLogicalOps(t *testing.T) {
-	a := must(New([]int{2, 2}, []bool{true, true, false, false}))
-	b := must(New([]int{2}, []bool{true, false}))
+	a := seqMust(New([]int{2, 2}, []bool{true, true, false, false}))
+	b := seqMust(New([]int{2}, []bool{true, false}))
 	for op, want := range map[string][]bool{
 		"And": {true, false, false, false},
 		"Or":  {true, true, true, false},
@@ -48,7 +48,7 @@ func TestLogicalOps(t *testing.T) {
 		expectTensor(t, op, run1(t, node(op, []string{"a", "b"}, []string{"y"}), 7, a, b), Bool, []int{2, 2}, want)
 	}
 	// Legacy version 1: B matches A's axis 0 with broadcast=1, axis=0.
-	c := must(New([]int{2}, []bool{false, true}))
+	c := seqMust(New([]int{2}, []bool{false, true}))
 	got := run1(t, node("And", []string{"a", "c"}, []string{"y"}, nnInt("broadcast", 1), nnInt("axis", 0)), 1, a, c)
 	expectTensor(t, "And-1 axis", got, Bool, []int{2, 2}, []bool{false, false, false, false})
 	expectTensor(t, "Not", run1(t, node("Not", []string{"a"}, []string{"y"}), 1, a), Bool, []int{2, 2}, []bool{false, false, true, true})
@@ -58,7 +58,7 @@ func TestLogicalOps(t *testing.T) {
 }
 
 func TestWhere(t *testing.T) {
-	c := must(New([]int{2, 1}, []bool{true, false}))
+	c := seqMust(New([]int{2, 1}, []bool{true, false}))
 	x := Vector[int64](1, 2, 3)
 	y := Scalar[int64](-1)
 	expectTensor(t, "Where", run1(t, node("Where", []string{"c", "x", "y"}, []string{"z"}), 16, c, x, y), Int64, []int{2, 3}, []int64{1, 2, 3, -1, -1, -1})
@@ -80,4 +80,12 @@ func TestIsNaNIsInfBitShift(t *testing.T) {
 	if _, err := runNode(t, node("BitShift", []string{"a", "b"}, []string{"y"}, nnStr("direction", "UP")), 11, v, v); err == nil || !strings.Contains(err.Error(), "direction") {
 		t.Errorf("BitShift direction UP: %v", err)
 	}
+}
+
+// seqMust returns v, panicking on err (test setup only).
+func seqMust[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
 }

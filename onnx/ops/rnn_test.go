@@ -153,7 +153,7 @@ func tensorOrNil(v []float64, shape ...int) *Tensor {
 	if v == nil {
 		return nil
 	}
-	return must(New(shape, v))
+	return seqMust(New(shape, v))
 }
 
 // recCase runs one recurrent node against the reference.
@@ -196,10 +196,10 @@ func recCase(t *testing.T, name string, q refRec, layout int, outs []string, att
 		for i, v := range q.lens {
 			l[i] = int32(v)
 		}
-		lens = must(New([]int{len(l)}, l))
+		lens = seqMust(New([]int{len(l)}, l))
 	}
 	in := []*Tensor{
-		must(New(xShape, x)), must(New([]int{q.dirs, G * H, q.in}, q.w)), must(New([]int{q.dirs, G * H, H}, q.r)),
+		seqMust(New(xShape, x)), seqMust(New([]int{q.dirs, G * H, q.in}, q.w)), seqMust(New([]int{q.dirs, G * H, H}, q.r)),
 		tensorOrNil(q.b, q.dirs, 2*G*H), lens, tensorOrNil(h0, sShape...),
 	}
 	names := []string{"X", "W", "R", "B", "L", "H0"}
@@ -349,7 +349,7 @@ func TestRecurrentErrors(t *testing.T) {
 		t.Errorf("GRU with LSTM weights: got %v", err)
 	}
 	np = node("LSTM", []string{"X", "W", "R", "", "L"}, []string{"Y"})
-	if _, err := runNode(t, np, 14, x, w, r, nil, must(New([]int{1}, []int32{3}))); err == nil || !strings.Contains(err.Error(), "sequence_lens") {
+	if _, err := runNode(t, np, 14, x, w, r, nil, seqMust(New([]int{1}, []int32{3}))); err == nil || !strings.Contains(err.Error(), "sequence_lens") {
 		t.Errorf("long sequence_lens: got %v", err)
 	}
 }

@@ -78,20 +78,21 @@ func takeT[T Elem](dst, src []T, idx []int) {
 	}
 }
 
-// normIndex maps index v of an axis of size n to [0, n), or reports it out
+// wrapIndex maps index v of an axis of size n to [0, n), or reports it out
 // of range.
-func normIndex(what string, v int64, n int) (int, error) {
-	if v < 0 {
-		v += int64(n)
+func wrapIndex(what string, v int64, n int) (int, error) {
+	w := v
+	if w < 0 {
+		w += int64(n)
 	}
-	if v < 0 || v >= int64(n) {
+	if w < 0 || w >= int64(n) {
 		return 0, fmt.Errorf("%s: index %d is out of range for an axis of size %d", what, v, n)
 	}
-	return int(v), nil
+	return int(w), nil
 }
 
-// stridesOf returns row-major strides.
-func stridesOf(shape []int) []int {
+// rowMajorStrides returns row-major strides.
+func rowMajorStrides(shape []int) []int {
 	s := make([]int, len(shape))
 	p := 1
 	for i := len(shape) - 1; i >= 0; i-- {
@@ -101,7 +102,8 @@ func stridesOf(shape []int) []int {
 	return s
 }
 
-func prod(dims []int) int {
+// dimsProduct is the product of dims (1 for none).
+func dimsProduct(dims []int) int {
 	p := 1
 	for _, d := range dims {
 		p *= d
@@ -121,11 +123,11 @@ func elementTargets(what string, dshape []int, ishape []int, ind []int64, axis i
 			return nil, fmt.Errorf("%s shape %v exceeds data shape %v on axis %d", what, FormatShape(ishape), FormatShape(dshape), d)
 		}
 	}
-	ds := stridesOf(dshape)
+	ds := rowMajorStrides(dshape)
 	out := make([]int, len(ind))
 	pos := make([]int, len(ishape))
 	for i, v := range ind {
-		j, err := normIndex(what, v, dshape[axis])
+		j, err := wrapIndex(what, v, dshape[axis])
 		if err != nil {
 			return nil, err
 		}
@@ -208,21 +210,21 @@ func ndTargets(data, indices *Tensor, batch int) (offsets []int, slice int, err 
 	if err != nil {
 		return nil, 0, err
 	}
-	slice = prod(ds[batch+m:])
-	str := stridesOf(ds)
-	batchSize := prod(is[:batch])
+	slice = dimsProduct(ds[batch+m:])
+	str := rowMajorStrides(ds)
+	batchSize := dimsProduct(is[:batch])
 	perBatch := 0
 	if batchSize > 0 {
-		perBatch = prod(is[batch : q-1])
+		perBatch = dimsProduct(is[batch : q-1])
 	}
-	dataBatch := prod(ds[batch:])
+	dataBatch := dimsProduct(ds[batch:])
 	offsets = make([]int, 0, batchSize*perBatch)
 	for b := 0; b < batchSize; b++ {
 		for k := 0; k < perBatch; k++ {
 			tuple := ind[(b*perBatch+k)*m : (b*perBatch+k+1)*m]
 			off := b * dataBatch
 			for j, v := range tuple {
-				x, err := normIndex("indices", v, ds[batch+j])
+				x, err := wrapIndex("indices", v, ds[batch+j])
 				if err != nil {
 					return nil, 0, err
 				}

@@ -6,14 +6,14 @@ import (
 )
 
 func TestGatherScatterElements(t *testing.T) {
-	data := must(New([]int{2, 3}, []float32{1, 2, 3, 4, 5, 6}))
-	idx := must(New([]int{2, 2}, []int64{2, -3, 0, 1}))
+	data := seqMust(New([]int{2, 3}, []float32{1, 2, 3, 4, 5, 6}))
+	idx := seqMust(New([]int{2, 2}, []int64{2, -3, 0, 1}))
 	expectTensor(t, "GatherElements axis 1", run1(t, node("GatherElements", []string{"d", "i"}, []string{"y"}, nnInt("axis", 1)), 13, data, idx), Float32, []int{2, 2}, []float32{3, 1, 4, 5})
-	if _, err := runNode(t, node("GatherElements", []string{"d", "i"}, []string{"y"}, nnInt("axis", 1)), 13, data, must(New([]int{1, 1}, []int64{3}))); err == nil || !strings.Contains(err.Error(), "out of range") {
+	if _, err := runNode(t, node("GatherElements", []string{"d", "i"}, []string{"y"}, nnInt("axis", 1)), 13, data, seqMust(New([]int{1, 1}, []int64{3}))); err == nil || !strings.Contains(err.Error(), "out of range") {
 		t.Errorf("GatherElements index 3: %v", err)
 	}
-	upd := must(New([]int{1, 2}, []float32{10, 20}))
-	ui := must(New([]int{1, 2}, []int64{1, 1}))
+	upd := seqMust(New([]int{1, 2}, []float32{10, 20}))
+	ui := seqMust(New([]int{1, 2}, []int64{1, 1}))
 	for _, c := range []struct {
 		red  string
 		want []float32
@@ -33,13 +33,13 @@ func TestGatherScatterElements(t *testing.T) {
 }
 
 func TestGatherScatterND(t *testing.T) {
-	data := must(New([]int{2, 2, 2}, []int32{0, 1, 2, 3, 4, 5, 6, 7}))
-	idx := must(New([]int{2, 1}, []int64{1, 0}))
+	data := seqMust(New([]int{2, 2, 2}, []int32{0, 1, 2, 3, 4, 5, 6, 7}))
+	idx := seqMust(New([]int{2, 1}, []int64{1, 0}))
 	expectTensor(t, "GatherND batch 1", run1(t, node("GatherND", []string{"d", "i"}, []string{"y"}, nnInt("batch_dims", 1)), 13, data, idx), Int32, []int{2, 2}, []int32{2, 3, 4, 5})
-	idx2 := must(New([]int{1, 3}, []int64{-1, 0, 1}))
+	idx2 := seqMust(New([]int{1, 3}, []int64{-1, 0, 1}))
 	expectTensor(t, "GatherND full", run1(t, node("GatherND", []string{"d", "i"}, []string{"y"}), 11, data, idx2), Int32, []int{1}, []int32{5})
-	upd := must(New([]int{2, 2, 2}, []int32{1, 1, 1, 1, 2, 2, 2, 2}))
-	si := must(New([]int{2, 1}, []int64{0, 0}))
+	upd := seqMust(New([]int{2, 2, 2}, []int32{1, 1, 1, 1, 2, 2, 2, 2}))
+	si := seqMust(New([]int{2, 1}, []int64{0, 0}))
 	expectTensor(t, "ScatterND add duplicates", run1(t, node("ScatterND", []string{"d", "i", "u"}, []string{"y"}, nnStr("reduction", "add")), 16, data, si, upd), Int32, []int{2, 2, 2}, []int32{3, 4, 5, 6, 4, 5, 6, 7})
 	if _, err := runNode(t, node("ScatterND", []string{"d", "i", "u"}, []string{"y"}), 13, data, si, Vector[int32](1)); err == nil || !strings.Contains(err.Error(), "updates") {
 		t.Errorf("ScatterND with wrong updates: %v", err)

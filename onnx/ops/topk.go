@@ -58,7 +58,7 @@ func prepareTopK(n *Node) (Kernel, error) {
 		if _, err := CheckSize(x.DType(), shape); err != nil {
 			return nil, err
 		}
-		outer, size, inner := prod(s[:a]), s[a], prod(s[a+1:])
+		outer, size, inner := dimsProduct(s[:a]), s[a], dimsProduct(s[a+1:])
 		var order []int
 		switch d := x.Data().(type) {
 		case []float32:

@@ -7,7 +7,7 @@ import (
 )
 
 func TestTopK(t *testing.T) {
-	x := must(New([]int{2, 4}, []float32{3, 1, 3, 2, float32(math.NaN()), 0, 5, 5}))
+	x := seqMust(New([]int{2, 4}, []float32{3, 1, 3, 2, float32(math.NaN()), 0, 5, 5}))
 	out, err := runNode(t, node("TopK", []string{"x", "k"}, []string{"v", "i"}), 11, x, Vector[int64](2))
 	if err != nil {
 		t.Fatal(err)

@@ -34,7 +34,7 @@ func prepareUnique(n *Node) (Kernel, error) {
 			}
 			shape = x.Shape()
 		}
-		outer, size, inner := prod(shape[:a]), shape[a], prod(shape[a+1:])
+		outer, size, inner := dimsProduct(shape[:a]), shape[a], dimsProduct(shape[a+1:])
 		var first []int
 		var inverse []int64
 		var counts []int64

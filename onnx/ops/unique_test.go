@@ -22,7 +22,7 @@ func TestUnique(t *testing.T) {
 		expectTensor(t, "Unique counts", out[3], Int64, []int{len(c.counts)}, c.counts)
 	}
 	// Rows of a matrix along axis 0.
-	m := must(New([]int{3, 2}, []string{"b", "a", "a", "z", "b", "a"}))
+	m := seqMust(New([]int{3, 2}, []string{"b", "a", "a", "z", "b", "a"}))
 	out, err := runNode(t, node("Unique", []string{"x"}, []string{"y", "", "v"}, nnInt("axis", 0)), 11, m)
 	if err != nil {
 		t.Fatal(err)
