@@ -78,10 +78,15 @@ func typeFromProto(tp *onnxpb.TypeProto) (tensors.Type, error) {
 
 // buildGraph validates a model's main graph and compiles its nodes.
 func buildGraph(gp *onnxpb.GraphProto, opsets map[string]int, decode func(*onnxpb.TensorProto) (*tensors.Tensor, error), mem *loadBudget) (*graph, error) {
+	return buildGraphAt(gp, opsets, decode, mem, 0)
+}
+
+// buildGraphAt is buildGraph for a graph at a subgraph nesting depth.
+func buildGraphAt(gp *onnxpb.GraphProto, opsets map[string]int, decode func(*onnxpb.TensorProto) (*tensors.Tensor, error), mem *loadBudget, depth int) (*graph, error) {
 	if gp == nil {
 		return nil, invalid(errors.New("model has no graph"))
 	}
-	b := &builder{g: &graph{slots: map[string]int{}}, opsets: opsets, decode: decode, mem: mem}
+	b := &builder{g: &graph{slots: map[string]int{}}, opsets: opsets, decode: decode, mem: mem, depth: depth}
 	g := b.g
 	if len(gp.GetSparseInitializer()) > 0 {
 		return nil, fmt.Errorf("sparse initializer %q: %w", gp.GetSparseInitializer()[0].GetValues().GetName(), ErrUnsupported)
@@ -153,7 +158,10 @@ func buildGraph(gp *onnxpb.GraphProto, opsets map[string]int, decode func(*onnxp
 	}
 
 	// Node outputs: each name is defined once in the whole graph.
-	nodes := gp.GetNode()
+	nodes, err := b.withCaptures(gp.GetNode())
+	if err != nil {
+		return nil, err
+	}
 	desc := make([]string, len(nodes))
 	producedBy := map[string]int{}
 	for i, np := range nodes {
@@ -282,7 +290,7 @@ func (b *builder) addNode(np *onnxpb.NodeProto, index int, desc string) error {
 	}
 	var c *ops.Compiled
 	err := guard(desc, "prepare", func() (err error) {
-		c, err = ops.Compile(np, env)
+		c, err = b.compile(np, env, desc)
 		return err
 	})
 	if err != nil {

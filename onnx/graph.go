@@ -49,6 +49,10 @@ type builder struct {
 	opsets map[string]int
 	decode func(*onnxpb.TensorProto) (*tensors.Tensor, error)
 	mem    *loadBudget // bytes of initializers and folded constants
+	depth  int         // subgraph nesting depth: 0 for the main graph
+	// declared maps the nodes given implicit inputs (see withCaptures) to
+	// their number of declared inputs.
+	declared map[*onnxpb.NodeProto]int
 }
 
 func (b *builder) slot(name string) int {

@@ -10,12 +10,15 @@ import (
 // (keepdims, default 1, keeps the axis with size 1). Version 11 documents
 // negative axes, 12 adds select_last_index (report the last of equal
 // maxima instead of the first), 13 adds bfloat16. NaN counts as larger
-// than any number, as in numpy.
+// than any number, as in numpy. ArgMin is the same with the smallest
+// element; a NaN is its result too, as in numpy.
 func init() {
 	Register(Op{Type: "ArgMax", Since: []int{1, 11, 12, 13}, Prepare: prepareArgMax, Infer: inferArgMax})
+	Register(Op{Type: "ArgMin", Since: []int{1, 11, 12, 13}, Prepare: prepareArgMax, Infer: inferArgMax})
 }
 
 func prepareArgMax(n *Node) (Kernel, error) {
+	minimum := n.Type == "ArgMin"
 	axis := n.Attrs.Int("axis", 0)
 	keep := n.Attrs.Bool("keepdims", true)
 	last := false
@@ -26,12 +29,12 @@ func prepareArgMax(n *Node) (Kernel, error) {
 		return nil, err
 	}
 	return func(in []*tensors.Tensor) ([]*tensors.Tensor, error) {
-		y, err := argMax(in[0], axis, keep, last)
+		y, err := argMax(in[0], axis, keep, last, minimum)
 		return []*tensors.Tensor{y}, err
 	}, nil
 }
 
-func argMax(x *tensors.Tensor, axis int, keep, last bool) (*tensors.Tensor, error) {
+func argMax(x *tensors.Tensor, axis int, keep, last, minimum bool) (*tensors.Tensor, error) {
 	a, err := tensors.NormalizeAxis(axis, x.Rank())
 	if err != nil {
 		return nil, err
@@ -54,21 +57,21 @@ func argMax(x *tensors.Tensor, axis int, keep, last bool) (*tensors.Tensor, erro
 		return out, nil
 	}
 	if size == 0 {
-		return nil, fmt.Errorf("cannot take the arg max of an empty axis %d of %v", a, x)
+		return nil, fmt.Errorf("cannot take the arg max or min of an empty axis %d of %v", a, x)
 	}
 	outer, inner := tensors.DimsProd(x.Shape()[:a]), tensors.DimsProd(x.Shape()[a+1:])
 	f, ok := argMaxTFor[x.DType()]
 	if !ok {
 		return nil, tensors.ErrDType("input", x.DType(), tensors.SortedDTypes(argMaxTFor)...)
 	}
-	f(x, dst, outer, size, inner, last)
+	f(x, dst, outer, size, inner, last, minimum)
 	return out, nil
 }
 
 // argMaxT is ArgMax's loop over a tensor of element type T.
 //
 //dtypes:numeric
-func argMaxT[T tensors.Numeric](x *tensors.Tensor, dst []int64, outer, size, inner int, last bool) {
+func argMaxT[T tensors.Numeric](x *tensors.Tensor, dst []int64, outer, size, inner int, last, minimum bool) {
 	src := tensors.Data[T](x)
 	for o := 0; o < outer; o++ {
 		for i := 0; i < inner; i++ {
@@ -82,6 +85,10 @@ func argMaxT[T tensors.Numeric](x *tensors.Tensor, dst []int64, outer, size, inn
 					better = last && v != v
 				case v != v:
 					better = true
+				case minimum && last:
+					better = v <= best
+				case minimum:
+					better = v < best
 				case last:
 					better = v >= best
 				default:

@@ -5,7 +5,7 @@ package ops
 import "github.com/onnxkit/onnxkit/onnx/tensors"
 
 // argMaxTFor holds argMaxT instantiated for each element type (argmax.go: numeric).
-var argMaxTFor = map[tensors.DType]func(x *tensors.Tensor, dst []int64, outer, size, inner int, last bool){
+var argMaxTFor = map[tensors.DType]func(x *tensors.Tensor, dst []int64, outer, size, inner int, last, minimum bool){
 	tensors.Float32: argMaxT[float32],
 	tensors.Float64: argMaxT[float64],
 	tensors.Int8:    argMaxT[int8],

@@ -1,0 +1,98 @@
+package ops
+
+import (
+	"fmt"
+
+	"github.com/onnxkit/onnxkit/onnx/tensors"
+)
+
+// Comparisons: Equal, Less, LessOrEqual, Greater, GreaterOrEqual. Each
+// compares two tensors of one element type elementwise, with broadcasting,
+// into a bool tensor. Version 1 of Equal, Less and Greater has the legacy
+// broadcast and axis attributes; later versions broadcast
+// multidirectionally and differ only in the element types they allow
+// (onnxkit accepts every numeric type, and bool for Equal, in all).
+// Comparisons with NaN are false, as in IEEE 754.
+
+func cmpEq[T tensors.Numeric](a, b T) bool { return a == b }
+func cmpLt[T tensors.Numeric](a, b T) bool { return a < b }
+func cmpLe[T tensors.Numeric](a, b T) bool { return a <= b }
+func cmpGt[T tensors.Numeric](a, b T) bool { return a > b }
+func cmpGe[T tensors.Numeric](a, b T) bool { return a >= b }
+
+func init() {
+	registerCompare("Equal", []int{1, 7, 11, 13}, NumericPredicate{
+		F32: cmpEq[float32], F64: cmpEq[float64], I8: cmpEq[int8], I16: cmpEq[int16], I32: cmpEq[int32], I64: cmpEq[int64],
+		U8: cmpEq[uint8], U16: cmpEq[uint16], U32: cmpEq[uint32], U64: cmpEq[uint64],
+	}, func(a, b bool) bool { return a == b })
+	registerCompare("Less", []int{1, 7, 9, 13}, NumericPredicate{
+		F32: cmpLt[float32], F64: cmpLt[float64], I8: cmpLt[int8], I16: cmpLt[int16], I32: cmpLt[int32], I64: cmpLt[int64],
+		U8: cmpLt[uint8], U16: cmpLt[uint16], U32: cmpLt[uint32], U64: cmpLt[uint64],
+	}, nil)
+	registerCompare("LessOrEqual", []int{12, 16}, NumericPredicate{
+		F32: cmpLe[float32], F64: cmpLe[float64], I8: cmpLe[int8], I16: cmpLe[int16], I32: cmpLe[int32], I64: cmpLe[int64],
+		U8: cmpLe[uint8], U16: cmpLe[uint16], U32: cmpLe[uint32], U64: cmpLe[uint64],
+	}, nil)
+	registerCompare("Greater", []int{1, 7, 9, 13}, NumericPredicate{
+		F32: cmpGt[float32], F64: cmpGt[float64], I8: cmpGt[int8], I16: cmpGt[int16], I32: cmpGt[int32], I64: cmpGt[int64],
+		U8: cmpGt[uint8], U16: cmpGt[uint16], U32: cmpGt[uint32], U64: cmpGt[uint64],
+	}, nil)
+	registerCompare("GreaterOrEqual", []int{12, 16}, NumericPredicate{
+		F32: cmpGe[float32], F64: cmpGe[float64], I8: cmpGe[int8], I16: cmpGe[int16], I32: cmpGe[int32], I64: cmpGe[int64],
+		U8: cmpGe[uint8], U16: cmpGe[uint16], U32: cmpGe[uint32], U64: cmpGe[uint64],
+	}, nil)
+}
+
+// registerCompare registers a comparison; onBool, when set, handles bool
+// inputs.
+func registerCompare(name string, since []int, fns NumericPredicate, onBool func(a, b bool) bool) {
+	Register(Op{
+		Type:  name,
+		Since: since,
+		Prepare: func(n *Node) (Kernel, error) {
+			legacy := n.Since == 1
+			var bcast, hasAxis bool
+			var axis int
+			if legacy {
+				bcast = n.Attrs.Bool("broadcast", false)
+				axis, hasAxis = n.Attrs.Int("axis", 0), n.Attrs.Has("axis")
+			}
+			if err := n.Attrs.Err(); err != nil {
+				return nil, err
+			}
+			return func(in []*tensors.Tensor) ([]*tensors.Tensor, error) {
+				a, b := in[0], in[1]
+				if legacy {
+					var err error
+					if b, err = LegacyBroadcast(a, b, bcast, axis, hasAxis); err != nil {
+						return nil, err
+					}
+				}
+				y, err := comparePair(a, b, fns, onBool)
+				return []*tensors.Tensor{y}, err
+			}, nil
+		},
+		Infer: inferLogical,
+	})
+}
+
+// inferLogical is the static type of a comparison or logical operator:
+// bool, broadcast multidirectionally, or A's shape for the legacy version 1.
+func inferLogical(n *Node, in []tensors.Type) ([]tensors.Type, error) {
+	if n.Since == 1 {
+		t := in[0]
+		t.DType = tensors.Bool
+		return []tensors.Type{t}, nil
+	}
+	return InferBroadcast(tensors.Bool)(n, in)
+}
+
+func comparePair(a, b *tensors.Tensor, fns NumericPredicate, onBool func(a, b bool) bool) (*tensors.Tensor, error) {
+	if a.DType() == tensors.Bool && onBool != nil {
+		if b.DType() != tensors.Bool {
+			return nil, fmt.Errorf("inputs have different dtypes %v and %v", a.DType(), b.DType())
+		}
+		return tensors.Binary(a, b, onBool)
+	}
+	return fns.Apply(a, b)
+}

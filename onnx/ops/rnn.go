@@ -1,0 +1,590 @@
+package ops
+
+import (
+	"fmt"
+	"math"
+	"strings"
+
+	"github.com/onnxkit/onnxkit/internal/kernel"
+	"github.com/onnxkit/onnxkit/onnx/tensors"
+)
+
+// Recurrent layers: RNN, GRU and LSTM (versions 7 and 14; 14 adds layout).
+//
+// Each direction runs in two kinds of matrix product on the packed GEMM of
+// package kernel: the input projection X·Wᵀ for every time step and batch
+// row at once, then, per time step, one product H(t-1)·Rᵀ of the batch's
+// hidden states with the recurrence weights of all gates (GRU without
+// linear_before_reset needs a second, (r⊙H(t-1))·Rhᵀ, because its reset
+// gate applies before the product). The gate nonlinearities run
+// elementwise between products.
+//
+// sequence_lens gives each batch row its own length L: steps t ≥ L leave
+// the row's state alone and its Y rows zero, and the reverse direction
+// starts at t = L-1. Y_h and Y_c are the states after each row's last step
+// (zero for a row of length 0, as onnxruntime has it). clip bounds the
+// input of every activation, h(Ct) included.
+
+func init() {
+	for _, k := range []rnnKind{rnnSimple, rnnGRU, rnnLSTM} {
+		k := k
+		Register(Op{
+			Type:    k.name(),
+			Since:   []int{7, 14},
+			Prepare: func(n *Node) (Kernel, error) { return prepareRNN(n, k) },
+			Infer:   inferRNN,
+		})
+	}
+}
+
+type rnnKind int
+
+const (
+	rnnSimple rnnKind = iota
+	rnnGRU
+	rnnLSTM
+)
+
+func (k rnnKind) name() string { return [...]string{"RNN", "GRU", "LSTM"}[k] }
+
+// gates is the number of gate blocks stacked in W, R and each half of B.
+func (k rnnKind) gates() int { return [...]int{1, 3, 4}[k] }
+
+// defaultActs are the activation functions of one direction when the node
+// sets none: f for RNN; f, g for GRU; f, g, h for LSTM.
+func (k rnnKind) defaultActs() []string {
+	return [...][]string{{"Tanh"}, {"Sigmoid", "Tanh"}, {"Sigmoid", "Tanh", "Tanh"}}[k]
+}
+
+// rnnAct is one activation function with its parameters.
+type rnnAct func(float64) float64
+
+// rnnSpec is a prepared recurrent node.
+type rnnSpec struct {
+	kind        rnnKind
+	hidden      int // 0: taken from R
+	dirs        int
+	reverseOnly bool
+	layout      int
+	clip        float64 // +Inf: no clipping
+	inputForget bool
+	lbr         bool       // GRU linear_before_reset
+	acts        [][]rnnAct // per direction
+	wantY       bool
+	wantH       bool
+	wantC       bool
+	// rConst is R when it is known at load time, and rT its transpose
+	// (see transposeR), computed once.
+	rConst *tensors.Tensor
+	rT     any
+}
+
+// rnnActivation returns the named activation (names as in the ONNX
+// operator list, case-insensitive) and whether it takes alpha and beta.
+func rnnActivation(name string) (mk func(alpha, beta float64) rnnAct, defAlpha, defBeta float64, usesAlpha, usesBeta, ok bool) {
+	switch strings.ToLower(name) {
+	case "relu":
+		return func(_, _ float64) rnnAct { return func(x float64) float64 { return math.Max(x, 0) } }, 0, 0, false, false, true
+	case "tanh":
+		return func(_, _ float64) rnnAct { return math.Tanh }, 0, 0, false, false, true
+	case "sigmoid":
+		return func(_, _ float64) rnnAct { return rnnSigmoid }, 0, 0, false, false, true
+	case "affine":
+		return func(a, b float64) rnnAct { return func(x float64) float64 { return a*x + b } }, 1, 0, true, true, true
+	case "leakyrelu":
+		return func(a, _ float64) rnnAct {
+			return func(x float64) float64 {
+				if x < 0 {
+					return a * x
+				}
+				return x
+			}
+		}, 0.01, 0, true, false, true
+	case "thresholdedrelu": // x >= alpha, as the recurrent operators define it
+		return func(a, _ float64) rnnAct {
+			return func(x float64) float64 {
+				if x >= a {
+					return x
+				}
+				return 0
+			}
+		}, 1, 0, true, false, true
+	case "scaledtanh":
+		return func(a, b float64) rnnAct { return func(x float64) float64 { return a * math.Tanh(b*x) } }, 1, 1, true, true, true
+	case "hardsigmoid":
+		return func(a, b float64) rnnAct {
+			return func(x float64) float64 { return math.Max(0, math.Min(1, a*x+b)) }
+		}, 0.2, 0.5, true, true, true
+	case "elu":
+		return func(a, _ float64) rnnAct {
+			return func(x float64) float64 {
+				if x >= 0 {
+					return x
+				}
+				return a * math.Expm1(x)
+			}
+		}, 1, 0, true, false, true
+	case "softsign":
+		return func(_, _ float64) rnnAct { return func(x float64) float64 { return x / (1 + math.Abs(x)) } }, 0, 0, false, false, true
+	case "softplus":
+		return func(_, _ float64) rnnAct {
+			return func(x float64) float64 {
+				if x > 0 {
+					return x + math.Log1p(math.Exp(-x))
+				}
+				return math.Log1p(math.Exp(x))
+			}
+		}, 0, 0, false, false, true
+	}
+	return nil, 0, 0, false, false, false
+}
+
+func rnnSigmoid(x float64) float64 {
+	if x >= 0 {
+		return 1 / (1 + math.Exp(-x))
+	}
+	e := math.Exp(x)
+	return e / (1 + e)
+}
+
+func prepareRNN(n *Node, kind rnnKind) (Kernel, error) {
+	a := n.Attrs
+	s := &rnnSpec{kind: kind, dirs: 1, clip: math.Inf(1)}
+	s.hidden = a.Int("hidden_size", 0)
+	dir := a.Enum("direction", "forward", "forward", "reverse", "bidirectional")
+	names := a.Strs("activations", nil)
+	alphas := a.Floats("activation_alpha", nil)
+	betas := a.Floats("activation_beta", nil)
+	if a.Has("clip") {
+		s.clip = float64(a.Float("clip", 0))
+		if !(s.clip > 0) {
+			a.Fail("clip", "threshold %v is not positive", s.clip)
+		}
+	}
+	if kind == rnnLSTM {
+		s.inputForget = a.Int("input_forget", 0) != 0
+	}
+	if kind == rnnGRU {
+		s.lbr = a.Int("linear_before_reset", 0) != 0
+	}
+	if n.Since >= 14 {
+		s.layout = a.Int("layout", 0)
+		if s.layout != 0 && s.layout != 1 {
+			a.Fail("layout", "value %d is not 0 or 1", s.layout)
+		}
+	}
+	if a.Has("hidden_size") && s.hidden <= 0 {
+		a.Fail("hidden_size", "value %d is not positive", s.hidden)
+	}
+	if err := a.Err(); err != nil {
+		return nil, err
+	}
+	switch dir {
+	case "reverse":
+		s.reverseOnly = true
+	case "bidirectional":
+		s.dirs = 2
+	}
+	per := len(kind.defaultActs())
+	if names == nil {
+		for d := 0; d < s.dirs; d++ {
+			names = append(names, kind.defaultActs()...)
+		}
+	}
+	if len(names) != per*s.dirs {
+		return nil, fmt.Errorf("attribute \"activations\": %d functions given, a %s %s layer needs %d", len(names), dir, kind.name(), per*s.dirs)
+	}
+	ai, bi := 0, 0
+	for d := 0; d < s.dirs; d++ {
+		var acts []rnnAct
+		for _, name := range names[d*per : (d+1)*per] {
+			mk, alpha, beta, ua, ub, ok := rnnActivation(name)
+			if !ok {
+				return nil, fmt.Errorf("attribute \"activations\": function %q is not supported: %w", name, tensors.ErrUnsupported)
+			}
+			if ua && ai < len(alphas) {
+				alpha = float64(alphas[ai])
+				ai++
+			}
+			if ub && bi < len(betas) {
+				beta = float64(betas[bi])
+				bi++
+			}
+			acts = append(acts, mk(alpha, beta))
+		}
+		s.acts = append(s.acts, acts)
+	}
+	s.wantY, s.wantH, s.wantC = n.HasOutput(0), n.HasOutput(1), kind == rnnLSTM && n.HasOutput(2)
+	if r := n.Const(2); r != nil && r.Rank() == 3 {
+		switch r.DType() {
+		case tensors.Float32:
+			s.rConst, s.rT = r, transposeR(tensors.Data[float32](r), r.Shape())
+		case tensors.Float64:
+			s.rConst, s.rT = r, transposeR(tensors.Data[float64](r), r.Shape())
+		}
+	}
+	return func(in []*tensors.Tensor) ([]*tensors.Tensor, error) {
+		switch x := in[0]; x.DType() {
+		case tensors.Float32:
+			return runRNN[float32](s, in)
+		case tensors.Float64:
+			return runRNN[float64](s, in)
+		default:
+			return nil, tensors.ErrDType("X", x.DType(), tensors.Float32, tensors.Float64)
+		}
+	}, nil
+}
+
+// rnnDims are the sizes of a recurrent layer's run.
+type rnnDims struct {
+	seq, batch, input, hidden, dirs, gates int
+	layout                                 int
+}
+
+// stateAt returns the offset of (direction d, batch row b) in a state
+// tensor (initial_h, Y_h, ...) of the layout.
+func (r rnnDims) stateAt(d, b int) int {
+	if r.layout == 1 {
+		return (b*r.dirs + d) * r.hidden
+	}
+	return (d*r.batch + b) * r.hidden
+}
+
+// yAt returns the offset of (time t, direction d, batch row b) in Y.
+func (r rnnDims) yAt(t, d, b int) int {
+	if r.layout == 1 {
+		return ((b*r.seq+t)*r.dirs + d) * r.hidden
+	}
+	return ((t*r.dirs+d)*r.batch + b) * r.hidden
+}
+
+// xRow returns the row of X (and of the projection X·Wᵀ) for (t, b).
+func (r rnnDims) xRow(t, b int) int {
+	if r.layout == 1 {
+		return b*r.seq + t
+	}
+	return t*r.batch + b
+}
+
+func checkRNNShape(what string, t *tensors.Tensor, want ...int) error {
+	if !tensors.SameShape(t.Shape(), want) {
+		return fmt.Errorf("input %s %v must have shape %v", what, t, tensors.FormatShape(want))
+	}
+	return nil
+}
+
+func runRNN[T tensors.Float](s *rnnSpec, in []*tensors.Tensor) ([]*tensors.Tensor, error) {
+	x, w, r := in[0], in[1], in[2]
+	bias, lens, h0 := Input(in, 3), Input(in, 4), Input(in, 5)
+	c0, peep := Input(in, 6), Input(in, 7)
+	if s.kind != rnnLSTM {
+		c0, peep = nil, nil
+	}
+	dt := x.DType()
+	for i, t := range []*tensors.Tensor{w, r, bias, h0, c0, peep} {
+		if t != nil && t.DType() != dt {
+			return nil, fmt.Errorf("input %s is %v, X is %v", [...]string{"W", "R", "B", "initial_h", "initial_c", "P"}[i], t.DType(), dt)
+		}
+	}
+	if x.Rank() != 3 {
+		return nil, fmt.Errorf("input X %v must have rank 3", x)
+	}
+	if w.Rank() != 3 || r.Rank() != 3 {
+		return nil, fmt.Errorf("inputs W %v and R %v must have rank 3", w, r)
+	}
+	var z rnnDims
+	z.layout, z.dirs, z.gates = s.layout, s.dirs, s.kind.gates()
+	z.seq, z.batch, z.input = x.Shape()[0], x.Shape()[1], x.Shape()[2]
+	if s.layout == 1 {
+		z.seq, z.batch = z.batch, z.seq
+	}
+	z.hidden = r.Shape()[2]
+	if s.hidden > 0 && s.hidden != z.hidden {
+		return nil, fmt.Errorf("input R %v does not match hidden_size %d", r, s.hidden)
+	}
+	H, G := z.hidden, z.gates
+	GH := G * H
+	if err := checkRNNShape("W", w, z.dirs, GH, z.input); err != nil {
+		return nil, err
+	}
+	if err := checkRNNShape("R", r, z.dirs, GH, H); err != nil {
+		return nil, err
+	}
+	if bias != nil {
+		if err := checkRNNShape("B", bias, z.dirs, 2*GH); err != nil {
+			return nil, err
+		}
+	}
+	stateShape := []int{z.dirs, z.batch, H}
+	if s.layout == 1 {
+		stateShape = []int{z.batch, z.dirs, H}
+	}
+	if h0 != nil {
+		if err := checkRNNShape("initial_h", h0, stateShape...); err != nil {
+			return nil, err
+		}
+	}
+	if c0 != nil {
+		if err := checkRNNShape("initial_c", c0, stateShape...); err != nil {
+			return nil, err
+		}
+	}
+	if peep != nil {
+		if err := checkRNNShape("P", peep, z.dirs, 3*H); err != nil {
+			return nil, err
+		}
+	}
+	seqLen := make([]int, z.batch)
+	for b := range seqLen {
+		seqLen[b] = z.seq
+	}
+	if lens != nil {
+		v, err := tensors.AsInt64s(lens)
+		if err != nil {
+			return nil, fmt.Errorf("input sequence_lens: %w", err)
+		}
+		if len(v) != z.batch || lens.Rank() != 1 {
+			return nil, fmt.Errorf("input sequence_lens %v must have shape [%d]", lens, z.batch)
+		}
+		for b, l := range v {
+			if l < 0 || l > int64(z.seq) {
+				return nil, fmt.Errorf("input sequence_lens: length %d of batch row %d is outside [0, %d]", l, b, z.seq)
+			}
+			seqLen[b] = int(l)
+		}
+	}
+
+	// Outputs and scratch space, all checked against the size limits.
+	yShape := []int{z.seq, z.dirs, z.batch, H}
+	if s.layout == 1 {
+		yShape = []int{z.batch, z.seq, z.dirs, H}
+	}
+	var yT, hT, cT *tensors.Tensor
+	var y, yh, yc []T
+	var err error
+	if s.wantY {
+		if yT, y, err = tensors.Make[T](yShape); err != nil {
+			return nil, fmt.Errorf("output Y: %w", err)
+		}
+	}
+	if hT, yh, err = tensors.Make[T](stateShape); err != nil {
+		return nil, fmt.Errorf("output Y_h: %w", err)
+	}
+	if s.kind == rnnLSTM {
+		if cT, yc, err = tensors.Make[T](stateShape); err != nil {
+			return nil, fmt.Errorf("output Y_c: %w", err)
+		}
+	}
+	if _, err := tensors.CheckSize(dt, []int{z.seq, z.batch, GH}); err != nil {
+		return nil, fmt.Errorf("input projection: %w", err)
+	}
+	if _, err := tensors.CheckSize(dt, []int{4, z.batch, GH}); err != nil {
+		return nil, fmt.Errorf("gate scratch: %w", err)
+	}
+	xw := make([]T, z.seq*z.batch*GH)
+	hr := make([]T, z.batch*GH)
+	h := make([]T, z.batch*H)
+	c := make([]T, z.batch*H)
+	rh := make([]T, z.batch*H)  // GRU: r⊙H(t-1)
+	rhp := make([]T, z.batch*H) // GRU: (r⊙H(t-1))·Rhᵀ
+	maxLen := 0
+	for _, l := range seqLen {
+		maxLen = max(maxLen, l)
+	}
+
+	// The recurrence weights transposed, [dirs][H][G*H]: the per-step
+	// products then read them untransposed, which lets a single batch row
+	// stream them (GEMV) instead of packing them at every step.
+	var rd []T
+	if r == s.rConst {
+		rd = s.rT.([]T)
+	} else {
+		if _, err := tensors.CheckSize(dt, r.Shape()); err != nil {
+			return nil, err
+		}
+		rd = transposeR(tensors.Data[T](r), r.Shape())
+	}
+	xd, wd := tensors.Data[T](x), tensors.Data[T](w)
+	for d := 0; d < z.dirs; d++ {
+		reverse := s.reverseOnly || d == 1
+		wD := wd[d*GH*z.input : (d+1)*GH*z.input]
+		rD := rd[d*GH*H : (d+1)*GH*H]
+		// Input projection for every (t, b) row, with the biases that add
+		// to it directly.
+		kernel.Gemm(false, true, z.seq*z.batch, GH, z.input, 1, xd, max(z.input, 1), wD, max(z.input, 1), 0, xw, GH)
+		var rbH []T // GRU linear_before_reset: Rbh, added inside the reset
+		if bias != nil {
+			bd := tensors.Data[T](bias)[d*2*GH : (d+1)*2*GH]
+			add := make([]T, GH)
+			for j := range add {
+				add[j] = bd[j] + bd[GH+j]
+			}
+			if s.kind == rnnGRU && s.lbr {
+				rbH = bd[GH+2*H : 2*GH]
+				for j := 2 * H; j < GH; j++ {
+					add[j] = bd[j]
+				}
+			}
+			for row := 0; row < z.seq*z.batch; row++ {
+				dst := xw[row*GH : (row+1)*GH]
+				for j, v := range add {
+					dst[j] += v
+				}
+			}
+		}
+		// Initial states.
+		clear(h)
+		clear(c)
+		for b := 0; b < z.batch; b++ {
+			if h0 != nil {
+				copy(h[b*H:(b+1)*H], tensors.Data[T](h0)[z.stateAt(d, b):])
+			}
+			if c0 != nil {
+				copy(c[b*H:(b+1)*H], tensors.Data[T](c0)[z.stateAt(d, b):])
+			}
+		}
+		var pi, po, pf []T
+		if peep != nil {
+			pd := tensors.Data[T](peep)[d*3*H : (d+1)*3*H]
+			pi, po, pf = pd[:H], pd[H:2*H], pd[2*H:]
+		}
+		acts := s.acts[d]
+		for step := 0; step < maxLen; step++ {
+			recurrent := GH
+			if s.kind == rnnGRU && !s.lbr {
+				recurrent = 2 * H
+			}
+			kernel.Gemm(false, false, z.batch, recurrent, H, 1, h, H, rD, GH, 0, hr, GH)
+			if s.kind == rnnGRU && !s.lbr {
+				// z and r first, then (r⊙H)·Rhᵀ for the candidate.
+				for b := 0; b < z.batch; b++ {
+					hb, rb := h[b*H:(b+1)*H], rh[b*H:(b+1)*H]
+					if step >= seqLen[b] {
+						clear(rb)
+						continue
+					}
+					t := rnnTime(step, seqLen[b], reverse)
+					g, q := xw[z.xRow(t, b)*GH:], hr[b*GH:]
+					for k := 0; k < H; k++ {
+						rt := T(acts[0](s.clipped(float64(g[H+k] + q[H+k]))))
+						rb[k] = rt * hb[k]
+					}
+				}
+				kernel.Gemm(false, false, z.batch, H, H, 1, rh, H, rD[2*H:], GH, 0, rhp, H)
+			}
+			for b := 0; b < z.batch; b++ {
+				if step >= seqLen[b] {
+					continue
+				}
+				t := rnnTime(step, seqLen[b], reverse)
+				g, q := xw[z.xRow(t, b)*GH:(z.xRow(t, b)+1)*GH], hr[b*GH:(b+1)*GH]
+				hb, cb := h[b*H:(b+1)*H], c[b*H:(b+1)*H]
+				switch s.kind {
+				case rnnSimple:
+					for k := 0; k < H; k++ {
+						hb[k] = T(acts[0](s.clipped(float64(g[k] + q[k]))))
+					}
+				case rnnGRU:
+					for k := 0; k < H; k++ {
+						zt := acts[0](s.clipped(float64(g[k] + q[k])))
+						var pre float64
+						if s.lbr {
+							rt := acts[0](s.clipped(float64(g[H+k] + q[H+k])))
+							lin := float64(q[2*H+k])
+							if rbH != nil {
+								lin += float64(rbH[k])
+							}
+							pre = float64(g[2*H+k]) + rt*lin
+						} else {
+							pre = float64(g[2*H+k] + rhp[b*H+k])
+						}
+						ht := acts[1](s.clipped(pre))
+						hb[k] = T((1-zt)*ht + zt*float64(hb[k]))
+					}
+				case rnnLSTM:
+					for k := 0; k < H; k++ {
+						cp := float64(cb[k])
+						ipre, fpre := float64(g[k]+q[k]), float64(g[2*H+k]+q[2*H+k])
+						if pi != nil {
+							ipre += float64(pi[k]) * cp
+							fpre += float64(pf[k]) * cp
+						}
+						it := acts[0](s.clipped(ipre))
+						var ft float64
+						if s.inputForget {
+							ft = 1 - it
+						} else {
+							ft = acts[0](s.clipped(fpre))
+						}
+						ct := acts[1](s.clipped(float64(g[3*H+k] + q[3*H+k])))
+						cn := ft*cp + it*ct
+						opre := float64(g[H+k] + q[H+k])
+						if po != nil {
+							opre += float64(po[k]) * cn
+						}
+						ot := acts[0](s.clipped(opre))
+						cb[k] = T(cn)
+						hb[k] = T(ot * acts[2](s.clipped(cn)))
+					}
+				}
+				if y != nil {
+					copy(y[z.yAt(t, d, b):z.yAt(t, d, b)+H], hb)
+				}
+			}
+		}
+		for b := 0; b < z.batch; b++ {
+			if seqLen[b] == 0 {
+				continue // Y_h and Y_c stay zero, as in onnxruntime
+			}
+			copy(yh[z.stateAt(d, b):z.stateAt(d, b)+H], h[b*H:(b+1)*H])
+			if yc != nil {
+				copy(yc[z.stateAt(d, b):z.stateAt(d, b)+H], c[b*H:(b+1)*H])
+			}
+		}
+	}
+	return []*tensors.Tensor{yT, hT, cT}, nil
+}
+
+// transposeR returns R [dirs][G*H][H] transposed per direction to
+// [dirs][H][G*H].
+func transposeR[T tensors.Float](r []T, shape []int) []T {
+	dirs, gh, h := shape[0], shape[1], shape[2]
+	out := make([]T, len(r))
+	for d := 0; d < dirs; d++ {
+		src, dst := r[d*gh*h:(d+1)*gh*h], out[d*gh*h:(d+1)*gh*h]
+		for j := 0; j < gh; j++ {
+			for k := 0; k < h; k++ {
+				dst[k*gh+j] = src[j*h+k]
+			}
+		}
+	}
+	return out
+}
+
+// rnnTime is the time index of a batch row of length n at the given step.
+func rnnTime(step, n int, reverse bool) int {
+	if reverse {
+		return n - 1 - step
+	}
+	return step
+}
+
+// clipped applies the clip threshold to an activation's input.
+func (s *rnnSpec) clipped(v float64) float64 {
+	if v > s.clip {
+		return s.clip
+	}
+	if v < -s.clip {
+		return -s.clip
+	}
+	return v
+}
+
+func inferRNN(n *Node, in []tensors.Type) ([]tensors.Type, error) {
+	dt := in[0].DType
+	out := []tensors.Type{{DType: dt}, {DType: dt}}
+	if n.Type == "LSTM" {
+		out = append(out, tensors.Type{DType: dt})
+	}
+	return out, nil
+}
