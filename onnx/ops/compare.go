@@ -14,33 +14,28 @@ import (
 // (onnxkit accepts every numeric type, and bool for Equal, in all).
 // Comparisons with NaN are false, as in IEEE 754.
 
+//
+//dtypes:numeric
 func cmpEq[T tensors.Numeric](a, b T) bool { return a == b }
+
+//dtypes:numeric
 func cmpLt[T tensors.Numeric](a, b T) bool { return a < b }
+
+//dtypes:numeric
 func cmpLe[T tensors.Numeric](a, b T) bool { return a <= b }
+
+//dtypes:numeric
 func cmpGt[T tensors.Numeric](a, b T) bool { return a > b }
+
+//dtypes:numeric
 func cmpGe[T tensors.Numeric](a, b T) bool { return a >= b }
 
 func init() {
-	registerCompare("Equal", []int{1, 7, 11, 13}, NumericPredicate{
-		F32: cmpEq[float32], F64: cmpEq[float64], I8: cmpEq[int8], I16: cmpEq[int16], I32: cmpEq[int32], I64: cmpEq[int64],
-		U8: cmpEq[uint8], U16: cmpEq[uint16], U32: cmpEq[uint32], U64: cmpEq[uint64],
-	}, func(a, b bool) bool { return a == b })
-	registerCompare("Less", []int{1, 7, 9, 13}, NumericPredicate{
-		F32: cmpLt[float32], F64: cmpLt[float64], I8: cmpLt[int8], I16: cmpLt[int16], I32: cmpLt[int32], I64: cmpLt[int64],
-		U8: cmpLt[uint8], U16: cmpLt[uint16], U32: cmpLt[uint32], U64: cmpLt[uint64],
-	}, nil)
-	registerCompare("LessOrEqual", []int{12, 16}, NumericPredicate{
-		F32: cmpLe[float32], F64: cmpLe[float64], I8: cmpLe[int8], I16: cmpLe[int16], I32: cmpLe[int32], I64: cmpLe[int64],
-		U8: cmpLe[uint8], U16: cmpLe[uint16], U32: cmpLe[uint32], U64: cmpLe[uint64],
-	}, nil)
-	registerCompare("Greater", []int{1, 7, 9, 13}, NumericPredicate{
-		F32: cmpGt[float32], F64: cmpGt[float64], I8: cmpGt[int8], I16: cmpGt[int16], I32: cmpGt[int32], I64: cmpGt[int64],
-		U8: cmpGt[uint8], U16: cmpGt[uint16], U32: cmpGt[uint32], U64: cmpGt[uint64],
-	}, nil)
-	registerCompare("GreaterOrEqual", []int{12, 16}, NumericPredicate{
-		F32: cmpGe[float32], F64: cmpGe[float64], I8: cmpGe[int8], I16: cmpGe[int16], I32: cmpGe[int32], I64: cmpGe[int64],
-		U8: cmpGe[uint8], U16: cmpGe[uint16], U32: cmpGe[uint32], U64: cmpGe[uint64],
-	}, nil)
+	registerCompare("Equal", []int{1, 7, 11, 13}, cmpEqFns, func(a, b bool) bool { return a == b })
+	registerCompare("Less", []int{1, 7, 9, 13}, cmpLtFns, nil)
+	registerCompare("LessOrEqual", []int{12, 16}, cmpLeFns, nil)
+	registerCompare("Greater", []int{1, 7, 9, 13}, cmpGtFns, nil)
+	registerCompare("GreaterOrEqual", []int{12, 16}, cmpGeFns, nil)
 }
 
 // registerCompare registers a comparison; onBool, when set, handles bool

@@ -38,27 +38,16 @@ func prepareCumSum(n *Node) (Kernel, error) {
 		}
 		s := x.Shape()
 		outer, size, inner := dimsProduct(s[:a]), s[a], dimsProduct(s[a+1:])
-		var y *tensors.Tensor
-		switch x.DType() {
-		case tensors.Float32:
-			y, err = cumsumT[float32](x, outer, size, inner, exclusive, reverse)
-		case tensors.Float64:
-			y, err = cumsumT[float64](x, outer, size, inner, exclusive, reverse)
-		case tensors.Int32:
-			y, err = cumsumT[int32](x, outer, size, inner, exclusive, reverse)
-		case tensors.Int64:
-			y, err = cumsumT[int64](x, outer, size, inner, exclusive, reverse)
-		case tensors.Uint32:
-			y, err = cumsumT[uint32](x, outer, size, inner, exclusive, reverse)
-		case tensors.Uint64:
-			y, err = cumsumT[uint64](x, outer, size, inner, exclusive, reverse)
-		default:
+		cumsum, ok := cumsumTFor[x.DType()]
+		if !ok || x.DType().Size() < 4 { // the spec's types: 32- and 64-bit numbers
 			return nil, tensors.ErrDType("x", x.DType(), tensors.Float32, tensors.Float64, tensors.Int32, tensors.Int64, tensors.Uint32, tensors.Uint64)
 		}
+		y, err := cumsum(x, outer, size, inner, exclusive, reverse)
 		return []*tensors.Tensor{y}, err
 	}, nil
 }
 
+//dtypes:numeric
 func cumsumT[T tensors.Numeric](x *tensors.Tensor, outer, size, inner int, exclusive, reverse bool) (*tensors.Tensor, error) {
 	out, dst, err := tensors.Make[T](x.Shape())
 	if err != nil {

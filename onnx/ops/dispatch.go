@@ -13,13 +13,13 @@ import (
 // field means the operator does not accept that type; Apply then fails with
 // an error wrapping ErrUnsupported.
 //
-//	func add[T ops.Numeric](a, b T) T { return a + b }
+//	//dtypes:numeric
+//	func add[T tensors.Numeric](a, b T) T { return a + b }
 //
-//	var addFns = ops.NumericBinary{
-//		F32: add[float32], F64: add[float64],
-//		I8: add[int8], I16: add[int16], I32: add[int32], I64: add[int64],
-//		U8: add[uint8], U16: add[uint16], U32: add[uint32], U64: add[uint64],
-//	}
+// makes go generate write addFns, a NumericBinary with add instantiated for
+// every numeric type (see internal/cmd/dtypegen); a literal with a few
+// fields (or closures over attributes) serves operators with fewer types.
+//
 //	out, err := addFns.Apply(a, b) // broadcasting, dtype dispatch
 
 // NumericBinary holds one instantiation per numeric element type of a
@@ -68,6 +68,12 @@ type NumericUnary struct {
 	U16 func(uint16) uint16
 	U32 func(uint32) uint32
 	U64 func(uint64) uint64
+}
+
+// WithOp returns f with Op set (see NumericBinary.Op).
+func (f NumericBinary) WithOp(op byte) NumericBinary {
+	f.Op = op
+	return f
 }
 
 // DTypes lists the element types with a function.

@@ -170,6 +170,90 @@ var castToBoolFor = map[tensors.DType]func(x *tensors.Tensor) (*tensors.Tensor, 
 	tensors.Uint64:  castToBool[uint64],
 }
 
+// cmpEqFns holds cmpEq instantiated for each element type (numeric).
+var cmpEqFns = NumericPredicate{
+	F32: cmpEq[float32],
+	F64: cmpEq[float64],
+	I8:  cmpEq[int8],
+	I16: cmpEq[int16],
+	I32: cmpEq[int32],
+	I64: cmpEq[int64],
+	U8:  cmpEq[uint8],
+	U16: cmpEq[uint16],
+	U32: cmpEq[uint32],
+	U64: cmpEq[uint64],
+}
+
+// cmpLtFns holds cmpLt instantiated for each element type (numeric).
+var cmpLtFns = NumericPredicate{
+	F32: cmpLt[float32],
+	F64: cmpLt[float64],
+	I8:  cmpLt[int8],
+	I16: cmpLt[int16],
+	I32: cmpLt[int32],
+	I64: cmpLt[int64],
+	U8:  cmpLt[uint8],
+	U16: cmpLt[uint16],
+	U32: cmpLt[uint32],
+	U64: cmpLt[uint64],
+}
+
+// cmpLeFns holds cmpLe instantiated for each element type (numeric).
+var cmpLeFns = NumericPredicate{
+	F32: cmpLe[float32],
+	F64: cmpLe[float64],
+	I8:  cmpLe[int8],
+	I16: cmpLe[int16],
+	I32: cmpLe[int32],
+	I64: cmpLe[int64],
+	U8:  cmpLe[uint8],
+	U16: cmpLe[uint16],
+	U32: cmpLe[uint32],
+	U64: cmpLe[uint64],
+}
+
+// cmpGtFns holds cmpGt instantiated for each element type (numeric).
+var cmpGtFns = NumericPredicate{
+	F32: cmpGt[float32],
+	F64: cmpGt[float64],
+	I8:  cmpGt[int8],
+	I16: cmpGt[int16],
+	I32: cmpGt[int32],
+	I64: cmpGt[int64],
+	U8:  cmpGt[uint8],
+	U16: cmpGt[uint16],
+	U32: cmpGt[uint32],
+	U64: cmpGt[uint64],
+}
+
+// cmpGeFns holds cmpGe instantiated for each element type (numeric).
+var cmpGeFns = NumericPredicate{
+	F32: cmpGe[float32],
+	F64: cmpGe[float64],
+	I8:  cmpGe[int8],
+	I16: cmpGe[int16],
+	I32: cmpGe[int32],
+	I64: cmpGe[int64],
+	U8:  cmpGe[uint8],
+	U16: cmpGe[uint16],
+	U32: cmpGe[uint32],
+	U64: cmpGe[uint64],
+}
+
+// cumsumTFor holds cumsumT instantiated for each element type (cumsum.go: numeric).
+var cumsumTFor = map[tensors.DType]func(x *tensors.Tensor, outer, size, inner int, exclusive, reverse bool) (*tensors.Tensor, error){
+	tensors.Float32: cumsumT[float32],
+	tensors.Float64: cumsumT[float64],
+	tensors.Int8:    cumsumT[int8],
+	tensors.Int16:   cumsumT[int16],
+	tensors.Int32:   cumsumT[int32],
+	tensors.Int64:   cumsumT[int64],
+	tensors.Uint8:   cumsumT[uint8],
+	tensors.Uint16:  cumsumT[uint16],
+	tensors.Uint32:  cumsumT[uint32],
+	tensors.Uint64:  cumsumT[uint64],
+}
+
 // applyBinaryFor holds applyBinary instantiated for each element type (dispatch.go: numeric).
 var applyBinaryFor = map[tensors.DType]func(a, b *tensors.Tensor, fn any) (*tensors.Tensor, error){
 	tensors.Float32: applyBinary[float32],
@@ -210,6 +294,66 @@ var applyUnaryFor = map[tensors.DType]func(x *tensors.Tensor, fn any) (*tensors.
 	tensors.Uint16:  applyUnary[uint16],
 	tensors.Uint32:  applyUnary[uint32],
 	tensors.Uint64:  applyUnary[uint64],
+}
+
+// nonZeroTFor holds nonZeroT instantiated for each element type (index.go: elem).
+var nonZeroTFor = map[tensors.DType]func(x *tensors.Tensor) []bool{
+	tensors.Float32: nonZeroT[float32],
+	tensors.Float64: nonZeroT[float64],
+	tensors.Int8:    nonZeroT[int8],
+	tensors.Int16:   nonZeroT[int16],
+	tensors.Int32:   nonZeroT[int32],
+	tensors.Int64:   nonZeroT[int64],
+	tensors.Uint8:   nonZeroT[uint8],
+	tensors.Uint16:  nonZeroT[uint16],
+	tensors.Uint32:  nonZeroT[uint32],
+	tensors.Uint64:  nonZeroT[uint64],
+	tensors.Bool:    nonZeroT[bool],
+	tensors.String:  nonZeroT[string],
+}
+
+// shlFns holds shl instantiated for each element type (unsigned).
+var shlFns = NumericBinary{
+	U8:  shl[uint8],
+	U16: shl[uint16],
+	U32: shl[uint32],
+	U64: shl[uint64],
+}
+
+// shrFns holds shr instantiated for each element type (unsigned).
+var shrFns = NumericBinary{
+	U8:  shr[uint8],
+	U16: shr[uint16],
+	U32: shr[uint32],
+	U64: shr[uint64],
+}
+
+// arithSubFns holds arithSub instantiated for each element type (numeric).
+var arithSubFns = NumericBinary{
+	F32: arithSub[float32],
+	F64: arithSub[float64],
+	I8:  arithSub[int8],
+	I16: arithSub[int16],
+	I32: arithSub[int32],
+	I64: arithSub[int64],
+	U8:  arithSub[uint8],
+	U16: arithSub[uint16],
+	U32: arithSub[uint32],
+	U64: arithSub[uint64],
+}
+
+// arithMulFns holds arithMul instantiated for each element type (numeric).
+var arithMulFns = NumericBinary{
+	F32: arithMul[float32],
+	F64: arithMul[float64],
+	I8:  arithMul[int8],
+	I16: arithMul[int16],
+	I32: arithMul[int32],
+	I64: arithMul[int64],
+	U8:  arithMul[uint8],
+	U16: arithMul[uint16],
+	U32: arithMul[uint32],
+	U64: arithMul[uint64],
 }
 
 // divideFor holds divide instantiated for each element type (math_binary.go: numeric).
@@ -310,6 +454,34 @@ var powIntIntFor = map[[2]tensors.DType]func(x, y *tensors.Tensor) (*tensors.Ten
 	{tensors.Int64, tensors.Uint64}: powIntInt[int64, uint64],
 }
 
+// addFns holds add instantiated for each element type (numeric).
+var addFns = NumericBinary{
+	F32: add[float32],
+	F64: add[float64],
+	I8:  add[int8],
+	I16: add[int16],
+	I32: add[int32],
+	I64: add[int64],
+	U8:  add[uint8],
+	U16: add[uint16],
+	U32: add[uint32],
+	U64: add[uint64],
+}
+
+// unarySignFns holds unarySign instantiated for each element type (numeric).
+var unarySignFns = NumericUnary{
+	F32: unarySign[float32],
+	F64: unarySign[float64],
+	I8:  unarySign[int8],
+	I16: unarySign[int16],
+	I32: unarySign[int32],
+	I64: unarySign[int64],
+	U8:  unarySign[uint8],
+	U16: unarySign[uint16],
+	U32: unarySign[uint32],
+	U64: unarySign[uint64],
+}
+
 // clipTypedFor holds clipTyped instantiated for each element type (math_unary.go: numeric).
 var clipTypedFor = map[tensors.DType]func(x, lo, hi *tensors.Tensor) (*tensors.Tensor, error){
 	tensors.Float32: clipTyped[float32],
@@ -334,6 +506,34 @@ var clipIntBoundsFor = map[tensors.DType]func(x, lo, hi *tensors.Tensor) (*tenso
 	tensors.Uint16: clipIntBounds[uint16],
 	tensors.Uint32: clipIntBounds[uint32],
 	tensors.Uint64: clipIntBounds[uint64],
+}
+
+// variadicMaxFns holds variadicMax instantiated for each element type (numeric).
+var variadicMaxFns = NumericBinary{
+	F32: variadicMax[float32],
+	F64: variadicMax[float64],
+	I8:  variadicMax[int8],
+	I16: variadicMax[int16],
+	I32: variadicMax[int32],
+	I64: variadicMax[int64],
+	U8:  variadicMax[uint8],
+	U16: variadicMax[uint16],
+	U32: variadicMax[uint32],
+	U64: variadicMax[uint64],
+}
+
+// variadicMinFns holds variadicMin instantiated for each element type (numeric).
+var variadicMinFns = NumericBinary{
+	F32: variadicMin[float32],
+	F64: variadicMin[float64],
+	I8:  variadicMin[int8],
+	I16: variadicMin[int16],
+	I32: variadicMin[int32],
+	I64: variadicMin[int64],
+	U8:  variadicMin[uint8],
+	U16: variadicMin[uint16],
+	U32: variadicMin[uint32],
+	U64: variadicMin[uint64],
 }
 
 // variadicFoldAnyFor holds variadicFoldAny instantiated for each element type (math_variadic.go: numeric).
@@ -402,4 +602,18 @@ var runMaxFor = map[tensors.DType]func(x *tensors.Tensor, p *reducePlan) (*tenso
 	tensors.Uint16:  runMax[uint16],
 	tensors.Uint32:  runMax[uint32],
 	tensors.Uint64:  runMax[uint64],
+}
+
+// topkOrderFor holds topkOrder instantiated for each element type (topk.go: numeric).
+var topkOrderFor = map[tensors.DType]func(x *tensors.Tensor, outer, size, inner, k int, largest bool) []int{
+	tensors.Float32: topkOrder[float32],
+	tensors.Float64: topkOrder[float64],
+	tensors.Int8:    topkOrder[int8],
+	tensors.Int16:   topkOrder[int16],
+	tensors.Int32:   topkOrder[int32],
+	tensors.Int64:   topkOrder[int64],
+	tensors.Uint8:   topkOrder[uint8],
+	tensors.Uint16:  topkOrder[uint16],
+	tensors.Uint32:  topkOrder[uint32],
+	tensors.Uint64:  topkOrder[uint64],
 }

@@ -140,38 +140,11 @@ func rangeInt[T tensors.Signed](start, limit, delta *tensors.Tensor) (*tensors.T
 func prepareNonZero(n *Node) (Kernel, error) {
 	return func(in []*tensors.Tensor) ([]*tensors.Tensor, error) {
 		x := in[0]
-		var nz []bool
-		switch s := x.Data().(type) {
-		case []float32:
-			nz = nonZeroT(s)
-		case []float64:
-			nz = nonZeroT(s)
-		case []int8:
-			nz = nonZeroT(s)
-		case []int16:
-			nz = nonZeroT(s)
-		case []int32:
-			nz = nonZeroT(s)
-		case []int64:
-			nz = nonZeroT(s)
-		case []uint8:
-			nz = nonZeroT(s)
-		case []uint16:
-			nz = nonZeroT(s)
-		case []uint32:
-			nz = nonZeroT(s)
-		case []uint64:
-			nz = nonZeroT(s)
-		case []bool:
-			nz = s
-		case []string:
-			nz = make([]bool, len(s))
-			for i, v := range s {
-				nz[i] = v != ""
-			}
-		default:
+		nonZero, ok := nonZeroTFor[x.DType()]
+		if !ok {
 			return nil, tensors.ErrDType("X", x.DType())
 		}
+		nz := nonZero(x)
 		count := 0
 		for _, v := range nz {
 			if v {
@@ -200,10 +173,15 @@ func prepareNonZero(n *Node) (Kernel, error) {
 	}, nil
 }
 
-func nonZeroT[T tensors.Numeric](s []T) []bool {
+// nonZeroT marks the elements of x that are not zero (false, "").
+//
+//dtypes:elem
+func nonZeroT[T tensors.Elem](x *tensors.Tensor) []bool {
+	var zero T
+	s := tensors.Data[T](x)
 	out := make([]bool, len(s))
 	for i, v := range s {
-		out[i] = v != 0
+		out[i] = v != zero
 	}
 	return out
 }

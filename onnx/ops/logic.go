@@ -198,9 +198,9 @@ func prepareBitShift(n *Node) (Kernel, error) {
 	if err := n.Attrs.Err(); err != nil {
 		return nil, err
 	}
-	fns := NumericBinary{U8: shr[uint8], U16: shr[uint16], U32: shr[uint32], U64: shr[uint64]}
+	fns := shrFns
 	if dir == "LEFT" {
-		fns = NumericBinary{U8: shl[uint8], U16: shl[uint16], U32: shl[uint32], U64: shl[uint64]}
+		fns = shlFns
 	}
 	return func(in []*tensors.Tensor) ([]*tensors.Tensor, error) {
 		y, err := fns.Apply(in[0], in[1])
@@ -209,5 +209,9 @@ func prepareBitShift(n *Node) (Kernel, error) {
 }
 
 // Shifts by the type's width or more give 0, as Go defines.
+//
+//dtypes:unsigned
 func shl[T tensors.Unsigned](a, b T) T { return a << b }
+
+//dtypes:unsigned
 func shr[T tensors.Unsigned](a, b T) T { return a >> b }

@@ -13,22 +13,15 @@ import (
 // a run-time check for integer division by zero, and Pow with its mixed
 // base and exponent element types.
 
+//dtypes:numeric
 func arithSub[T tensors.Numeric](a, b T) T { return a - b }
+
+//dtypes:numeric
 func arithMul[T tensors.Numeric](a, b T) T { return a * b }
 
 func init() {
-	registerArith("Sub", NumericBinary{
-		F32: arithSub[float32], F64: arithSub[float64],
-		I8: arithSub[int8], I16: arithSub[int16], I32: arithSub[int32], I64: arithSub[int64],
-		U8: arithSub[uint8], U16: arithSub[uint16], U32: arithSub[uint32], U64: arithSub[uint64],
-		Op: '-',
-	})
-	registerArith("Mul", NumericBinary{
-		F32: arithMul[float32], F64: arithMul[float64],
-		I8: arithMul[int8], I16: arithMul[int16], I32: arithMul[int32], I64: arithMul[int64],
-		U8: arithMul[uint8], U16: arithMul[uint16], U32: arithMul[uint32], U64: arithMul[uint64],
-		Op: '*',
-	})
+	registerArith("Sub", arithSubFns.WithOp('-'))
+	registerArith("Mul", arithMulFns.WithOp('*'))
 
 	// Div: versions 1 and 6 use the legacy broadcast/axis attributes (1
 	// also has the inert consumed_inputs); 7, 13 and 14 broadcast
@@ -275,32 +268,6 @@ func powFF[T tensors.Float, E tensors.Numeric](b T, e E) T {
 	return T(math.Pow(float64(b), float64(e)))
 }
 
-func powIntBase[T int32 | int64](x, y *tensors.Tensor) (*tensors.Tensor, error) {
-	switch y.DType() {
-	case tensors.Float32:
-		return tensors.Binary(x, y, powIF[T, float32])
-	case tensors.Float64:
-		return tensors.Binary(x, y, powIF[T, float64])
-	case tensors.Int8:
-		return powII[T, int8](x, y)
-	case tensors.Int16:
-		return powII[T, int16](x, y)
-	case tensors.Int32:
-		return powII[T, int32](x, y)
-	case tensors.Int64:
-		return powII[T, int64](x, y)
-	case tensors.Uint8:
-		return powII[T, uint8](x, y)
-	case tensors.Uint16:
-		return powII[T, uint16](x, y)
-	case tensors.Uint32:
-		return powII[T, uint32](x, y)
-	case tensors.Uint64:
-		return powII[T, uint64](x, y)
-	}
-	return nil, tensors.ErrDType("input 1 (Y)", y.DType())
-}
-
 func powIF[T tensors.Signed, E tensors.Float](b T, e E) T {
 	return floatToIntSat[T](math.Pow(float64(b), float64(e)))
 }
@@ -355,15 +322,11 @@ func intPow[T tensors.Signed](b T, e uint64) T {
 // Binary arithmetic operators (Add; Sub, Mul, Div, ... follow the same
 // pattern through registerArith).
 
+//dtypes:numeric
 func add[T tensors.Numeric](a, b T) T { return a + b }
 
 func init() {
-	registerArith("Add", NumericBinary{
-		F32: add[float32], F64: add[float64],
-		I8: add[int8], I16: add[int16], I32: add[int32], I64: add[int64],
-		U8: add[uint8], U16: add[uint16], U32: add[uint32], U64: add[uint64],
-		Op: '+',
-	})
+	registerArith("Add", addFns.WithOp('+'))
 }
 
 // registerArith registers a binary arithmetic operator in all its versions:

@@ -36,6 +36,7 @@ func absSigned[T tensors.Signed](v T) T {
 
 func unaryIdentity[T tensors.Numeric](v T) T { return v }
 
+//dtypes:numeric
 func unarySign[T tensors.Numeric](v T) T {
 	switch {
 	case v > 0:
@@ -88,11 +89,7 @@ func init() {
 		U8: unaryIdentity[uint8], U16: unaryIdentity[uint16], U32: unaryIdentity[uint32], U64: unaryIdentity[uint64],
 	})
 	// Sign: every numeric type; NaN stays NaN as in numpy.
-	registerMathUnary("Sign", []int{9, 13}, NumericUnary{
-		F32: unarySign[float32], F64: unarySign[float64],
-		I8: unarySign[int8], I16: unarySign[int16], I32: unarySign[int32], I64: unarySign[int64],
-		U8: unarySign[uint8], U16: unarySign[uint16], U32: unarySign[uint32], U64: unarySign[uint64],
-	})
+	registerMathUnary("Sign", []int{9, 13}, unarySignFns)
 }
 
 // Clip limits its input to [min, max]: y = min(max(x, lo), hi), so when lo

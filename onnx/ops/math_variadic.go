@@ -14,27 +14,19 @@ import (
 // propagate NaN like numpy's maximum and minimum.
 
 func init() {
-	registerVariadic("Sum", NumericBinary{
-		F32: add[float32], F64: add[float64],
-		I8: add[int8], I16: add[int16], I32: add[int32], I64: add[int64],
-		U8: add[uint8], U16: add[uint16], U32: add[uint32], U64: add[uint64],
-	}, false)
+	registerVariadic("Sum", addFns, false)
 	registerVariadic("Mean", NumericBinary{F32: add[float32], F64: add[float64]}, true)
-	registerVariadic("Max", NumericBinary{
-		F32: variadicMax[float32], F64: variadicMax[float64],
-		I8: variadicMax[int8], I16: variadicMax[int16], I32: variadicMax[int32], I64: variadicMax[int64],
-		U8: variadicMax[uint8], U16: variadicMax[uint16], U32: variadicMax[uint32], U64: variadicMax[uint64],
-	}, false)
-	registerVariadic("Min", NumericBinary{
-		F32: variadicMin[float32], F64: variadicMin[float64],
-		I8: variadicMin[int8], I16: variadicMin[int16], I32: variadicMin[int32], I64: variadicMin[int64],
-		U8: variadicMin[uint8], U16: variadicMin[uint16], U32: variadicMin[uint32], U64: variadicMin[uint64],
-	}, false)
+	registerVariadic("Max", variadicMaxFns, false)
+	registerVariadic("Min", variadicMinFns, false)
 }
 
 // variadicMax and variadicMin use Go's builtins, which return NaN if
 // either argument is NaN (and order -0 below +0).
+//
+//dtypes:numeric
 func variadicMax[T tensors.Numeric](a, b T) T { return max(a, b) }
+
+//dtypes:numeric
 func variadicMin[T tensors.Numeric](a, b T) T { return min(a, b) }
 
 // registerVariadic registers a variadic operator whose result folds the

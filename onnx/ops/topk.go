@@ -61,31 +61,11 @@ func prepareTopK(n *Node) (Kernel, error) {
 			return nil, err
 		}
 		outer, size, inner := dimsProduct(s[:a]), s[a], dimsProduct(s[a+1:])
-		var order []int
-		switch d := x.Data().(type) {
-		case []float32:
-			order = topkOrder(d, outer, size, inner, int(k), largest)
-		case []float64:
-			order = topkOrder(d, outer, size, inner, int(k), largest)
-		case []int8:
-			order = topkOrder(d, outer, size, inner, int(k), largest)
-		case []int16:
-			order = topkOrder(d, outer, size, inner, int(k), largest)
-		case []int32:
-			order = topkOrder(d, outer, size, inner, int(k), largest)
-		case []int64:
-			order = topkOrder(d, outer, size, inner, int(k), largest)
-		case []uint8:
-			order = topkOrder(d, outer, size, inner, int(k), largest)
-		case []uint16:
-			order = topkOrder(d, outer, size, inner, int(k), largest)
-		case []uint32:
-			order = topkOrder(d, outer, size, inner, int(k), largest)
-		case []uint64:
-			order = topkOrder(d, outer, size, inner, int(k), largest)
-		default:
-			return nil, tensors.ErrDType("X", x.DType(), tensors.Float32, tensors.Float64, tensors.Int8, tensors.Int16, tensors.Int32, tensors.Int64, tensors.Uint8, tensors.Uint16, tensors.Uint32, tensors.Uint64)
+		orderOf, ok := topkOrderFor[x.DType()]
+		if !ok {
+			return nil, tensors.ErrDType("X", x.DType(), tensors.SortedDTypes(topkOrderFor)...)
 		}
+		order := orderOf(x, outer, size, inner, int(k), largest)
 		vals, err := takeElems(x, shape, order)
 		if err != nil {
 			return nil, err
@@ -103,7 +83,10 @@ func prepareTopK(n *Node) (Kernel, error) {
 
 // topkOrder returns, in output order, the flat indices of the top k
 // elements of every line along the axis.
-func topkOrder[T tensors.Numeric](src []T, outer, size, inner, k int, largest bool) []int {
+//
+//dtypes:numeric
+func topkOrder[T tensors.Numeric](x *tensors.Tensor, outer, size, inner, k int, largest bool) []int {
+	src := tensors.Data[T](x)
 	out := make([]int, outer*k*inner)
 	line := make([]int, size)
 	isNaN := func(v T) bool { return v != v }

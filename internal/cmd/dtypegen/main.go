@@ -16,7 +16,10 @@
 // elem; lower case keeps gofmt from treating the line as prose), a variable NAMEFor mapping each element type (or, with two type
 // parameters, each [2]tensors.DType pair) to the instantiation. The
 // function's signature must not mention its type parameters, so that all
-// instantiations share one function type.
+// instantiations share one function type; except that an elementwise
+// function of one type parameter, func(a, b T) T, func(a, b T) bool or
+// func(v T) T, gets NAMEFns instead: a NumericBinary, NumericPredicate or
+// NumericUnary of package ops with a field per element type of its set.
 package main
 
 import (
@@ -153,7 +156,7 @@ func table(out *bytes.Buffer, fset *token.FileSet, file string, fd *ast.FuncDecl
 		return true
 	})
 	if mentions {
-		return fmt.Errorf("its signature mentions a type parameter")
+		return fieldTable(out, fset, fd, spec, params)
 	}
 	var sig bytes.Buffer
 	if err := printer.Fprint(&sig, fset, ft); err != nil {
@@ -189,6 +192,64 @@ func table(out *bytes.Buffer, fset *token.FileSet, file string, fd *ast.FuncDecl
 		}
 	}
 	walk(0, nil)
+	out.WriteString("}\n\n")
+	return nil
+}
+
+// fieldShapes maps the shapes of elementwise functions to the struct of
+// package ops that holds their instantiations, one field per element type.
+var fieldShapes = map[string]string{
+	"func(a, b T) T":    "NumericBinary",
+	"func(a, b T) bool": "NumericPredicate",
+	"func(v T) T":       "NumericUnary",
+}
+
+// fieldNames are the fields of those structs, per Go element type.
+var fieldNames = map[string]string{
+	"float32": "F32", "float64": "F64", "int8": "I8", "int16": "I16", "int32": "I32", "int64": "I64",
+	"uint8": "U8", "uint16": "U16", "uint32": "U32", "uint64": "U64",
+}
+
+// fieldTable writes NAMEFns, a NumericBinary, NumericPredicate or
+// NumericUnary literal holding an elementwise generic function of one type
+// parameter instantiated for each type of its set.
+func fieldTable(out *bytes.Buffer, fset *token.FileSet, fd *ast.FuncDecl, spec, params []string) error {
+	if len(params) != 1 {
+		return fmt.Errorf("its signature mentions a type parameter")
+	}
+	var sig bytes.Buffer
+	ft := &ast.FuncType{Params: fd.Type.Params, Results: fd.Type.Results}
+	if err := printer.Fprint(&sig, fset, ft); err != nil {
+		return err
+	}
+	shape := replaceIdent(sig.String(), params[0], "T")
+	// Parameter names do not matter: normalise them to a, b or v.
+	var names []string
+	for _, f := range fd.Type.Params.List {
+		for _, n := range f.Names {
+			names = append(names, n.Name)
+		}
+	}
+	switch len(names) {
+	case 1:
+		shape = "func(v T)" + shape[strings.Index(shape, ")")+1:]
+	case 2:
+		shape = "func(a, b T)" + shape[strings.Index(shape, ")")+1:]
+	}
+	st, ok := fieldShapes[shape]
+	if !ok {
+		return fmt.Errorf("its signature mentions a type parameter and is not one of the elementwise shapes (%s)", shape)
+	}
+	name := fd.Name.Name
+	fmt.Fprintf(out, "// %sFns holds %s instantiated for each element type (%s).\n", name, name, spec[0])
+	fmt.Fprintf(out, "var %sFns = %s{\n", name, st)
+	for _, t := range sets[strings.ToLower(spec[0])] {
+		fn, ok := fieldNames[t]
+		if !ok {
+			return fmt.Errorf("%s has no field for %s", st, t)
+		}
+		fmt.Fprintf(out, "\t%s: %s[%s],\n", fn, name, t)
+	}
 	out.WriteString("}\n\n")
 	return nil
 }
