@@ -188,31 +188,10 @@ func nonZeroT[T tensors.Elem](x *tensors.Tensor) []bool {
 
 // zeroOne returns the rank-1 tensor [0, 1] of a numeric or bool type.
 func zeroOne(dt tensors.DType) (*tensors.Tensor, error) {
-	switch dt {
-	case tensors.Float32:
-		return tensors.Vector[float32](0, 1), nil
-	case tensors.Float64:
-		return tensors.Vector[float64](0, 1), nil
-	case tensors.Int8:
-		return tensors.Vector[int8](0, 1), nil
-	case tensors.Int16:
-		return tensors.Vector[int16](0, 1), nil
-	case tensors.Int32:
-		return tensors.Vector[int32](0, 1), nil
-	case tensors.Int64:
-		return tensors.Vector[int64](0, 1), nil
-	case tensors.Uint8:
-		return tensors.Vector[uint8](0, 1), nil
-	case tensors.Uint16:
-		return tensors.Vector[uint16](0, 1), nil
-	case tensors.Uint32:
-		return tensors.Vector[uint32](0, 1), nil
-	case tensors.Uint64:
-		return tensors.Vector[uint64](0, 1), nil
-	case tensors.Bool:
-		return tensors.Vector(false, true), nil
+	if !castable(dt) {
+		return nil, tensors.ErrDType("output", dt)
 	}
-	return nil, tensors.ErrDType("output", dt, tensors.Float32, tensors.Float64, tensors.Int8, tensors.Int16, tensors.Int32, tensors.Int64, tensors.Uint8, tensors.Uint16, tensors.Uint32, tensors.Uint64, tensors.Bool)
+	return CastTensor(tensors.Vector(false, true), dt)
 }
 
 func prepareEyeLike(n *Node) (Kernel, error) {
