@@ -60,6 +60,21 @@ type builder struct {
 	opsets map[string]int
 	decode func(*onnxpb.TensorProto) (*Tensor, error)
 	mem    *loadBudget // bytes of initializers and folded constants
+	// warned maps each load-time warning to the nodes it concerns, in the
+	// order first seen (warnOrder).
+	warned    map[string][]string
+	warnOrder []string
+}
+
+// warn records a load-time warning about a node.
+func (b *builder) warn(msg, desc string) {
+	if b.warned == nil {
+		b.warned = map[string][]string{}
+	}
+	if _, ok := b.warned[msg]; !ok {
+		b.warnOrder = append(b.warnOrder, msg)
+	}
+	b.warned[msg] = append(b.warned[msg], desc)
 }
 
 func (b *builder) slot(name string) int {
@@ -281,6 +296,10 @@ func buildGraph(gp *onnxpb.GraphProto, opsets map[string]int, decode func(*onnxp
 			return nil, err
 		}
 	}
+	for _, msg := range b.warnOrder {
+		LoadWarning(fmt.Sprintf("%s: %s", strings.Join(b.warned[msg], ", "), msg))
+	}
+	b.warned, b.warnOrder = nil, nil
 
 	// Graph outputs.
 	seen := map[string]bool{}
@@ -557,6 +576,7 @@ func (b *builder) addNode(np *onnxpb.NodeProto, index int, desc string) error {
 			return ops.Type{}
 		},
 		Decode: b.decode,
+		Warn:   func(msg string) { b.warn(msg, desc) },
 	}
 	var c *ops.Compiled
 	err := guard(desc, "prepare", func() (err error) {

@@ -29,8 +29,15 @@ func prepareConcat(n *Node) (Kernel, error) {
 	if err := n.Attrs.Err(); err != nil {
 		return nil, err
 	}
+	types := make([]Type, len(n.Inputs))
+	for i := range types {
+		types[i] = n.InputType(i)
+	}
+	if slices.Contains(emptyVectorInputs(types), true) {
+		n.Warn("empty 1-D inputs next to inputs of another rank are skipped, as PyTorch and OpenCV do (the ONNX specification requires equal ranks)")
+	}
 	return n.Recycling(func(in, last []*Tensor) ([]*Tensor, error) {
-		y, err := concat(in, axis, last)
+		y, err := concat(skipEmptyVectors(in), axis, last)
 		return Result(last, y), err
 	}), nil
 }
@@ -103,7 +110,35 @@ func concat(in []*Tensor, axis int, last []*Tensor) (*Tensor, error) {
 	return out, nil
 }
 
+// emptyVectorInputs marks the inputs known to be empty 1-D tensors when
+// another input is known to have a different rank: torch.cat and OpenCV
+// skip such operands, and exporters rely on it.
+func emptyVectorInputs(in []Type) []bool {
+	other := slices.ContainsFunc(in, func(t Type) bool { return t.RankKnown && len(t.Dims) != 1 })
+	skip := make([]bool, len(in))
+	for i, t := range in {
+		skip[i] = other && t.RankKnown && len(t.Dims) == 1 && t.Dims[0].Size == 0
+	}
+	return skip
+}
+
+// skipEmptyVectors drops empty 1-D inputs when some input has another rank.
+func skipEmptyVectors(in []*Tensor) []*Tensor {
+	isEmpty := func(t *Tensor) bool { return t != nil && t.Rank() == 1 && t.Len() == 0 }
+	if !slices.ContainsFunc(in, isEmpty) || !slices.ContainsFunc(in, func(t *Tensor) bool { return t != nil && t.Rank() != 1 }) {
+		return in
+	}
+	out := make([]*Tensor, 0, len(in))
+	for _, t := range in {
+		if !isEmpty(t) {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
 func inferConcat(n *Node, in []Type) ([]Type, error) {
+	skip := emptyVectorInputs(in)
 	axis := 1
 	if n.Since > 1 || n.Attrs.Has("axis") {
 		axis = n.Attrs.Int("axis", 0)
@@ -111,7 +146,7 @@ func inferConcat(n *Node, in []Type) ([]Type, error) {
 	out := Type{DType: Undefined}
 	rank := -1
 	for i, t := range in {
-		if !n.HasInput(i) {
+		if !n.HasInput(i) || skip[i] {
 			continue
 		}
 		if out.DType == Undefined {
@@ -137,7 +172,7 @@ func inferConcat(n *Node, in []Type) ([]Type, error) {
 	out.RankKnown, out.Dims = true, unknownDims(rank)
 	sum, sumKnown := 0, true
 	for i, t := range in {
-		if !n.HasInput(i) {
+		if !n.HasInput(i) || skip[i] {
 			continue
 		}
 		if !t.RankKnown {
