@@ -397,29 +397,35 @@ func (s *resizeSpec) nearestResize(x *Tensor, ax []resizeAxis, out []int) (*Tens
 			pos[d] = 0
 		}
 	}
+	return gatherElems(x, out, src, s.extrap)
+}
+
+// gatherElems returns a tensor of shape out whose element i is element
+// src[i] of x, or fill (converted to x's type) where src[i] < 0.
+func gatherElems(x *Tensor, out []int, src []int, fill float64) (*Tensor, error) {
 	switch x.DType() {
 	case Float32:
-		return gatherResize[float32](x, out, src, float32(s.extrap))
+		return gatherResize[float32](x, out, src, float32(fill))
 	case Float64:
-		return gatherResize(x, out, src, s.extrap)
+		return gatherResize(x, out, src, fill)
 	case Int8:
-		return gatherResize(x, out, src, int8(s.extrap))
+		return gatherResize(x, out, src, int8(fill))
 	case Int16:
-		return gatherResize(x, out, src, int16(s.extrap))
+		return gatherResize(x, out, src, int16(fill))
 	case Int32:
-		return gatherResize(x, out, src, int32(s.extrap))
+		return gatherResize(x, out, src, int32(fill))
 	case Int64:
-		return gatherResize(x, out, src, int64(s.extrap))
+		return gatherResize(x, out, src, int64(fill))
 	case Uint8:
-		return gatherResize(x, out, src, uint8(s.extrap))
+		return gatherResize(x, out, src, uint8(fill))
 	case Uint16:
-		return gatherResize(x, out, src, uint16(s.extrap))
+		return gatherResize(x, out, src, uint16(fill))
 	case Uint32:
-		return gatherResize(x, out, src, uint32(s.extrap))
+		return gatherResize(x, out, src, uint32(fill))
 	case Uint64:
-		return gatherResize(x, out, src, uint64(s.extrap))
+		return gatherResize(x, out, src, uint64(fill))
 	case Bool:
-		return gatherResize(x, out, src, s.extrap != 0)
+		return gatherResize(x, out, src, fill != 0)
 	case String:
 		return gatherResize(x, out, src, "")
 	}
