@@ -275,15 +275,16 @@ func prepareLRN(n *Node) (Kernel, error) {
 		}
 		c, inner := xs[1], prodInts(xs[2:])
 		out := make([]float64, len(v))
+		pre := make([]float64, c+1) // prefix sums of squares along channels
 		for nb := 0; nb < xs[0]; nb++ {
 			base := nb * c * inner
-			for ch := 0; ch < c; ch++ {
-				for i := 0; i < inner; i++ {
-					s := 0.0
-					for k := max(0, ch-lo); k <= min(c-1, ch+hi); k++ {
-						t := v[base+k*inner+i]
-						s += t * t
-					}
+			for i := 0; i < inner; i++ {
+				for ch := 0; ch < c; ch++ {
+					t := v[base+ch*inner+i]
+					pre[ch+1] = pre[ch] + t*t
+				}
+				for ch := 0; ch < c; ch++ {
+					s := pre[min(c-1, ch+hi)+1] - pre[max(0, ch-lo)]
 					p := base + ch*inner + i
 					out[p] = v[p] / math.Pow(bias+alpha/float64(size)*s, beta)
 				}

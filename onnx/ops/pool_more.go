@@ -124,29 +124,57 @@ func prepareLpPool(n *Node) (Kernel, error) {
 		inSp := xs[2:]
 		r := len(inSp)
 		ist := Strides(inSp)
-		planes, isz, osz, ksz := xs[0]*xs[1], prodInts(inSp), prodInts(g.out), prodInts(g.kernel)
+		// taps[a][o] lists the input offsets along axis a that output
+		// position o reads (window taps inside the input only).
+		taps := make([][][]int, r)
+		for a := 0; a < r; a++ {
+			taps[a] = make([][]int, g.out[a])
+			for o := range taps[a] {
+				for k := 0; k < g.kernel[a]; k++ {
+					c := o*g.strides[a] - g.padBegin[a] + k*g.dilations[a]
+					if c >= inSp[a] {
+						break
+					}
+					if c >= 0 {
+						taps[a][o] = append(taps[a][o], c*ist[a])
+					}
+				}
+			}
+		}
+		planes, isz, osz := xs[0]*xs[1], prodInts(inSp), prodInts(g.out)
 		out := make([]float64, planes*osz)
 		oidx, kidx := make([]int, r), make([]int, r)
+		lens := make([]int, r)
 		for pl := 0; pl < planes; pl++ {
 			src := v[pl*isz : (pl+1)*isz]
 			clear(oidx)
 			for o := 0; o < osz; o++ {
 				acc := 0.0
-				clear(kidx)
-				for k := 0; k < ksz; k++ {
-					off, inside := 0, true
-					for a := 0; a < r; a++ {
-						c := oidx[a]*g.strides[a] - g.padBegin[a] + kidx[a]*g.dilations[a]
-						if c < 0 || c >= inSp[a] {
-							inside = false
+				empty := false
+				for a := range lens {
+					lens[a] = len(taps[a][oidx[a]])
+					empty = empty || lens[a] == 0
+				}
+				if !empty {
+					clear(kidx)
+					for {
+						off := 0
+						for a, k := range kidx {
+							off += taps[a][oidx[a]][k]
+						}
+						acc = lpAcc(acc, src[off], p)
+						a := r - 1
+						for ; a >= 0; a-- {
+							kidx[a]++
+							if kidx[a] < lens[a] {
+								break
+							}
+							kidx[a] = 0
+						}
+						if a < 0 {
 							break
 						}
-						off += c * ist[a]
 					}
-					if inside {
-						acc = lpAcc(acc, src[off], p)
-					}
-					stepIndex(kidx, g.kernel)
 				}
 				out[pl*osz+o] = lpDone(acc, p)
 				stepIndex(oidx, g.out)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"sort"
 )
 
 // Random generators: RandomNormal, RandomUniform, RandomNormalLike,
@@ -197,11 +198,9 @@ func prepareMultinomial(n *Node) (Kernel, error) {
 			}
 			for k := 0; k < size; k++ {
 				u := r.Float64() * s
-				j := 0
-				for j < c-1 && !(u < cdf[j]) {
-					j++
-				}
-				v[b*size+k] = float64(j)
+				// The first class whose cumulative weight exceeds u.
+				j := sort.Search(c, func(i int) bool { return cdf[i] > u })
+				v[b*size+k] = float64(min(j, c-1))
 			}
 		}
 		t, err := New(out, v)

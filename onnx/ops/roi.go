@@ -24,6 +24,10 @@ func init() {
 	Register(Op{Type: "MaxRoiPool", Since: []int{1}, Prepare: prepareMaxRoiPool, Infer: inferRank4})
 }
 
+// maxRoiSamples bounds the work of one RoiAlign: rois far larger than
+// the image with an adaptive sampling_ratio would otherwise take hours.
+const maxRoiSamples = 1 << 30
+
 func prepareRoiAlign(n *Node) (Kernel, error) {
 	a := n.Attrs
 	mode := a.Enum("mode", "avg", "avg", "max")
@@ -75,6 +79,7 @@ func prepareRoiAlign(n *Node) (Kernel, error) {
 		if halfPixel {
 			off = 0.5
 		}
+		samples := 0.0
 		for r := 0; r < nr; r++ {
 			b := bi[r]
 			if b < 0 || b >= int64(xs[0]) {
@@ -92,6 +97,9 @@ func prepareRoiAlign(n *Node) (Kernel, error) {
 				gh, gw = int(min(math.Ceil(rh/float64(ph)), 1024)), int(min(math.Ceil(rw/float64(pw)), 1024))
 			}
 			gh, gw = max(gh, 0), max(gw, 0)
+			if samples += float64(c) * float64(ph*pw) * float64(gh*gw); samples > maxRoiSamples {
+				return nil, fmt.Errorf("the rois need more than %d bilinear samples (roi %d: %d×%d per bin)", int64(maxRoiSamples), r, gh, gw)
+			}
 			count := float64(max(gh*gw, 1))
 			for ci := 0; ci < c; ci++ {
 				img := xv[(int(b)*c+ci)*h*w : (int(b)*c+ci+1)*h*w]
@@ -190,6 +198,7 @@ func prepareMaxRoiPool(n *Node) (Kernel, error) {
 		}
 		y := make([]float64, prodInts(out))
 		clampF := func(v float64) int { return int(max(-1<<30, min(1<<30, v))) }
+		visits := 0.0
 		for r := 0; r < nr; r++ {
 			roi := rv[r*5 : r*5+5]
 			b := roi[0]
@@ -200,6 +209,9 @@ func prepareMaxRoiPool(n *Node) (Kernel, error) {
 			ew, eh := clampF(math.Round(roi[3]*scale)), clampF(math.Round(roi[4]*scale))
 			rh, rw := max(eh-sh+1, 1), max(ew-sw+1, 1)
 			bh, bw := float64(rh)/float64(ph), float64(rw)/float64(pw)
+			if visits += float64(c) * float64(min(rh, h)+2*ph) * float64(min(rw, w)+2*pw); visits > maxRoiSamples {
+				return nil, fmt.Errorf("the rois need more than %d pixel reads", int64(maxRoiSamples))
+			}
 			for ci := 0; ci < c; ci++ {
 				img := xv[(int(b)*c+ci)*h*w : (int(b)*c+ci+1)*h*w]
 				for py := 0; py < ph; py++ {

@@ -10,8 +10,8 @@ import (
 // Signal processing (opset 17): DFT, STFT, the HannWindow, HammingWindow
 // and BlackmanWindow generators and MelWeightMatrix. Complex values are a
 // trailing axis of 2 (real, imaginary); real input has a trailing axis of
-// 1. Transforms are computed directly in float64 (O(n²) per signal, or a
-// radix-2 FFT when the length is a power of two).
+// 1. Transforms are computed in float64 by radix-2 FFTs (Bluestein's
+// algorithm for lengths that are not powers of two, directly when short).
 func init() {
 	Register(Op{Type: "DFT", Since: []int{17}, Prepare: prepareDFT})
 	Register(Op{Type: "STFT", Since: []int{17}, Prepare: prepareSTFT})
@@ -58,6 +58,15 @@ func scalarFloat(t *Tensor, what string) (float64, error) {
 	return v[0], nil
 }
 
+// checkDFTScratch bounds the scratch space of a length-n transform (up to
+// four complex arrays of the padded length 4n for Bluestein's algorithm).
+func checkDFTScratch(n int) error {
+	if _, err := CheckSize(Float64, []int{32, n}); err != nil {
+		return fmt.Errorf("transform of length %d: scratch: %w", n, err)
+	}
+	return nil
+}
+
 // dft transforms x (any length) into a fresh slice of length n (x is
 // zero-padded or truncated to n).
 func dft(x []complex128, n int, inverse bool) []complex128 {
@@ -68,25 +77,60 @@ func dft(x []complex128, n int, inverse bool) []complex128 {
 		sign = 1
 	}
 	var out []complex128
-	if n > 0 && n&(n-1) == 0 {
+	switch {
+	case n > 0 && n&(n-1) == 0:
 		out = fft(in, sign)
-	} else {
+	case n <= 64:
 		out = make([]complex128, n)
 		for k := 0; k < n; k++ {
 			var s complex128
 			for j, v := range in {
-				if v == 0 {
-					continue
-				}
 				s += v * cmplx.Rect(1, sign*2*math.Pi*float64((k*j)%n)/float64(n))
 			}
 			out[k] = s
 		}
+	default:
+		out = bluestein(in, sign)
 	}
 	if inverse {
 		for i := range out {
 			out[i] /= complex(float64(n), 0)
 		}
+	}
+	return out
+}
+
+// bluestein transforms a sequence of any length n as a convolution with a
+// chirp, computed by power-of-two FFTs of length m >= 2n-1.
+func bluestein(x []complex128, sign float64) []complex128 {
+	n := len(x)
+	m := 1
+	for m < 2*n-1 {
+		m <<= 1
+	}
+	chirp := make([]complex128, n)
+	for k := range chirp {
+		// k² mod 2n keeps the angle accurate for large k.
+		k2 := (k * k) % (2 * n)
+		chirp[k] = cmplx.Rect(1, sign*math.Pi*float64(k2)/float64(n))
+	}
+	a, b := make([]complex128, m), make([]complex128, m)
+	for k, v := range x {
+		a[k] = v * chirp[k]
+	}
+	b[0] = cmplx.Conj(chirp[0])
+	for k := 1; k < n; k++ {
+		b[k] = cmplx.Conj(chirp[k])
+		b[m-k] = b[k]
+	}
+	fa, fb := fft(a, -1), fft(b, -1)
+	for i := range fa {
+		fa[i] *= fb[i]
+	}
+	conv := fft(fa, 1)
+	out := make([]complex128, n)
+	for k := range out {
+		out[k] = conv[k] / complex(float64(m), 0) * chirp[k]
 	}
 	return out
 }
@@ -152,6 +196,9 @@ func prepareDFT(n *Node) (Kernel, error) {
 		bins := length
 		if onesided {
 			bins = length/2 + 1
+		}
+		if err := checkDFTScratch(length); err != nil {
+			return nil, err
 		}
 		out := slices.Clone(xs)
 		out[a], out[r-1] = bins, 2
@@ -231,6 +278,9 @@ func prepareSTFT(n *Node) (Kernel, error) {
 			return nil, fmt.Errorf("onesided transforms take real input: %w", ErrUnsupported)
 		}
 		fl := int(frame)
+		if err := checkDFTScratch(fl); err != nil {
+			return nil, err
+		}
 		frames := (xs[1]-fl)/int(step) + 1
 		bins := fl
 		if onesided {
@@ -293,6 +343,9 @@ func prepareWindow(n *Node, fn func(k, d float64) float64) (Kernel, error) {
 		}
 		if size < 0 || size > maxSignal {
 			return nil, fmt.Errorf("input size = %d is out of range", size)
+		}
+		if _, err := CheckSize(Float64, []int{int(size)}); err != nil {
+			return nil, fmt.Errorf("output: %w", err)
 		}
 		d := float64(size)
 		if !periodic {

@@ -71,3 +71,24 @@ func TestWindowsAndSTFT(t *testing.T) {
 		t.Error("frame_step 0 accepted")
 	}
 }
+
+func TestDFTLengths(t *testing.T) {
+	// Bluestein (lengths 65..) against the direct sum.
+	for _, n := range []int{65, 100, 127} {
+		x := make([]complex128, n)
+		for i := range x {
+			x[i] = complex(math.Sin(float64(i)*0.37), math.Cos(float64(i*i)*0.01))
+		}
+		got := dft(x, n, false)
+		for k := 0; k < n; k++ {
+			var want complex128
+			for j, v := range x {
+				a := -2 * math.Pi * float64(k*j) / float64(n)
+				want += v * complex(math.Cos(a), math.Sin(a))
+			}
+			if d := got[k] - want; math.Hypot(real(d), imag(d)) > 1e-9*float64(n) {
+				t.Fatalf("n=%d bin %d: got %v, want %v", n, k, got[k], want)
+			}
+		}
+	}
+}
