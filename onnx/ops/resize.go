@@ -331,7 +331,7 @@ func (s *resizeSpec) source(o int, a resizeAxis) float64 {
 // outside reports whether input coordinate v falls outside an axis of
 // length n in tf_crop_and_resize mode (the output is extrapolation_value).
 func (s *resizeSpec) outside(v float64, n int) bool {
-	return s.coord == "tf_crop_and_resize" && (v < 0 || v > float64(n-1))
+	return s.coord == "tf_crop_and_resize" && !(v >= 0 && v <= float64(n-1))
 }
 
 func (s *resizeSpec) nearestIndex(v float64, a resizeAxis) int {
@@ -450,10 +450,14 @@ func gatherResize[T Elem](x *Tensor, out []int, src []int, fill T) (*Tensor, err
 
 // taps lists, for each output index of an axis, the input indices and
 // weights that make it (nTap per output; index -1 marks extrapolation).
-func (s *resizeSpec) taps(a resizeAxis) (idx []int, w []float64, nTap int) {
+func (s *resizeSpec) taps(a resizeAxis) (idx []int, w []float64, nTap int, err error) {
 	scale := 1.0
 	if s.antialias && a.scale < 1 {
 		scale = a.scale
+		// The kernel widens to 4/scale input elements.
+		if 4/scale > float64(4*a.in+64) || 4/scale > 1<<30 {
+			return nil, nil, 0, fmt.Errorf("scale %g is too small for antialiasing an axis of %d elements", scale, a.in)
+		}
 	}
 	var start int
 	if s.mode == resizeLinear {
@@ -502,7 +506,7 @@ func (s *resizeSpec) taps(a resizeAxis) (idx []int, w []float64, nTap int) {
 			}
 		}
 	}
-	return idx, w, nTap
+	return idx, w, nTap, nil
 }
 
 // cubicWeight is the cubic convolution kernel with coefficient A at
@@ -539,7 +543,10 @@ func (s *resizeSpec) interpResize(x *Tensor, ax []resizeAxis, out []int) (*Tenso
 		if err != nil {
 			return nil, fmt.Errorf("intermediate: %w", err)
 		}
-		idx, w, nTap := s.taps(a)
+		idx, w, nTap, err := s.taps(a)
+		if err != nil {
+			return nil, err
+		}
 		outer := 1
 		for _, v := range shape[:d] {
 			outer *= v

@@ -121,3 +121,23 @@ func TestUpsampleVersions(t *testing.T) {
 		t.Error("Upsample with a scale below 1 succeeded")
 	}
 }
+
+func TestResizeHostileRoi(t *testing.T) {
+	x, _ := New([]int{1, 4}, []float32{1, 2, 3, 4})
+	nan := float32(math.NaN())
+	roi := Vector(0, nan, 1, 1)
+	for _, mode := range []string{"nearest", "linear", "cubic"} {
+		out, err := runNode(t, resizeNode(nnStr("mode", mode), nnStr("coordinate_transformation_mode", "tf_crop_and_resize"), nnFloat("extrapolation_value", 7)), 13,
+			x, roi, nil, Vector[int64](1, 3))
+		if err != nil {
+			t.Fatalf("%s: %v", mode, err)
+		}
+		nnClose(t, mode+" NaN roi", out[0], []int{1, 3}, []float64{7, 7, 7}, 0)
+	}
+	// Antialiasing with a scale far below 1/length is refused.
+	_, err := runNode(t, resizeNode(nnStr("mode", "linear"), nnInt("antialias", 1), nnStr("coordinate_transformation_mode", "tf_crop_and_resize")), 18,
+		x, Vector[float32](0, 0, 1, 1e30), Vector[float32](1, 1e-29), nil)
+	if err == nil || !strings.Contains(err.Error(), "too small") {
+		t.Errorf("tiny antialias scale: %v", err)
+	}
+}

@@ -142,7 +142,7 @@ func prepareRoiAlign(n *Node) (Kernel, error) {
 // with largest it returns the largest weighted corner value instead of
 // their sum.
 func roiBilinear(img []float64, h, w int, y, x float64, largest bool) float64 {
-	if y < -1 || y > float64(h) || x < -1 || x > float64(w) || h == 0 || w == 0 {
+	if !(y >= -1 && y <= float64(h) && x >= -1 && x <= float64(w)) || h == 0 || w == 0 {
 		return 0
 	}
 	y, x = max(y, 0), max(x, 0)
@@ -197,7 +197,12 @@ func prepareMaxRoiPool(n *Node) (Kernel, error) {
 			return nil, fmt.Errorf("output: %w", err)
 		}
 		y := make([]float64, prodInts(out))
-		clampF := func(v float64) int { return int(max(-1<<30, min(1<<30, v))) }
+		clampF := func(v float64) int {
+			if v != v {
+				return 0
+			}
+			return int(max(-1<<30, min(1<<30, v)))
+		}
 		visits := 0.0
 		for r := 0; r < nr; r++ {
 			roi := rv[r*5 : r*5+5]

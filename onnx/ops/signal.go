@@ -406,26 +406,25 @@ func prepareMel(n *Node) (Kernel, error) {
 		pts := make([]int, nb+2)
 		for i := range pts {
 			f := 700 * (math.Pow(10, (float64(i)*step+lm)/2595) - 1)
-			pts[i] = int(math.Floor(float64(length+1) * f / float64(rate)))
+			// Points far outside the spectrum only matter through the
+			// slopes they give inside; ±2^40 keeps them exact enough.
+			pts[i] = int(max(-1<<40, min(1<<40, math.Floor(float64(length+1)*f/float64(rate)))))
 		}
 		w := make([]float64, spec*nb)
-		set := func(j, i int, v float64) {
-			if j >= 0 && j < spec {
-				w[j*nb+i] = v
-			}
-		}
 		for i := 0; i < nb; i++ {
 			l, c, h := pts[i], pts[i+1], pts[i+2]
 			if c == l {
-				set(c, i, 1)
+				if c >= 0 && c < spec {
+					w[c*nb+i] = 1
+				}
 			} else {
-				for j := l; j <= c; j++ {
-					set(j, i, float64(j-l)/float64(c-l))
+				for j := max(l, 0); j <= min(c, spec-1); j++ {
+					w[j*nb+i] = float64(j-l) / float64(c-l)
 				}
 			}
 			if h > c {
-				for j := c; j < h; j++ {
-					set(j, i, float64(h-j)/float64(h-c))
+				for j := max(c, 0); j < min(h, spec); j++ {
+					w[j*nb+i] = float64(h-j) / float64(h-c)
 				}
 			}
 		}
