@@ -3,6 +3,7 @@ package onnx
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/onnxkit/onnxkit/onnx/onnxpb"
 	"github.com/onnxkit/onnxkit/onnx/ops"
@@ -216,6 +217,10 @@ func buildGraphAt(gp *onnxpb.GraphProto, opsets map[string]int, decode func(*onn
 			return nil, err
 		}
 	}
+	for _, msg := range b.warnOrder {
+		LoadWarning(fmt.Sprintf("%s: %s", strings.Join(b.warned[msg], ", "), msg))
+	}
+	b.warned, b.warnOrder = nil, nil
 
 	// Graph outputs.
 	seen := map[string]bool{}
@@ -287,6 +292,7 @@ func (b *builder) addNode(np *onnxpb.NodeProto, index int, desc string) error {
 			return tensors.Type{}
 		},
 		Decode: b.decode,
+		Warn:   func(msg string) { b.warn(msg, desc) },
 	}
 	var c *ops.Compiled
 	err := guard(desc, "prepare", func() (err error) {

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -161,6 +162,11 @@ func runConformanceCase(dir string) (res confResult) {
 	if o, ok := conformanceTolerances[res.test]; ok {
 		tol = o
 	}
+	for _, op := range strings.Fields(res.ops) {
+		if strings.HasPrefix(op, "Random") || op == "Bernoulli" || op == "Multinomial" {
+			tol.random = true
+		}
+	}
 	worst := 0.0
 	for _, set := range sets {
 		errMax, err := runDataSet(m, set, tol)
@@ -274,6 +280,9 @@ func compareTensors(got, want *tensors.Tensor, tol tolerance) (float64, error) {
 	if !tensors.SameShape(got.Shape(), want.Shape()) {
 		return 0, fmt.Errorf("shape %v, want %v", tensors.FormatShape(got.Shape()), tensors.FormatShape(want.Shape()))
 	}
+	if tol.random {
+		return 0, checkRandomRange(got, want)
+	}
 	if got.DType() == tensors.String {
 		g, w := tensors.Data[string](got), tensors.Data[string](want)
 		for i := range w {
@@ -321,6 +330,24 @@ func compareTensors(got, want *tensors.Tensor, tol tolerance) (float64, error) {
 
 // describeOps lists the operators a model uses (including in subgraphs)
 // and reports whether all of them are implemented at the model's opsets.
+// checkRandomRange checks an output drawn at random against the reference
+// draw: finite values, and within [0, 1] when the reference is (Bernoulli,
+// default RandomUniform).
+func checkRandomRange(got, want *tensors.Tensor) error {
+	g, err := tensors.AsFloat64s(got)
+	if err != nil {
+		return nil // not numeric: type and shape were checked
+	}
+	w, _ := tensors.AsFloat64s(want)
+	unit := !slices.ContainsFunc(w, func(v float64) bool { return !(v >= 0 && v <= 1) })
+	for i, v := range g {
+		if math.IsNaN(v) || math.IsInf(v, 0) || (unit && !(v >= 0 && v <= 1)) {
+			return fmt.Errorf("random value %g at %d is out of range", v, i)
+		}
+	}
+	return nil
+}
+
 func describeOps(mp *onnxpb.ModelProto) (string, bool) {
 	var names []string
 	supported := true

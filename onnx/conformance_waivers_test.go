@@ -9,6 +9,7 @@ package onnx
 type tolerance struct {
 	rtol, atol float64
 	reason     string
+	random     bool // outputs drawn at random: type, shape and range are compared
 }
 
 // conformanceTolerances overrides the default rtol 1e-3, atol 1e-7 (the

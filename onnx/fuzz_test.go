@@ -149,6 +149,9 @@ func generatedModelSeeds() []seedFile {
 	for name, mp := range sequenceSeedModels() {
 		add(name, mp)
 	}
+	for name, mp := range visionSeedModels() {
+		add(name, mp)
+	}
 	sort.Slice(out, func(i, j int) bool { return out[i].name < out[j].name })
 	return out
 }

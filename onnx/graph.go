@@ -53,6 +53,21 @@ type builder struct {
 	// declared maps the nodes given implicit inputs (see withCaptures) to
 	// their number of declared inputs.
 	declared map[*onnxpb.NodeProto]int
+	// warned maps each load-time warning to the nodes it concerns, in the
+	// order first seen (warnOrder).
+	warned    map[string][]string
+	warnOrder []string
+}
+
+// warn records a load-time warning about a node.
+func (b *builder) warn(msg, desc string) {
+	if b.warned == nil {
+		b.warned = map[string][]string{}
+	}
+	if _, ok := b.warned[msg]; !ok {
+		b.warnOrder = append(b.warnOrder, msg)
+	}
+	b.warned[msg] = append(b.warned[msg], desc)
 }
 
 func (b *builder) slot(name string) int {

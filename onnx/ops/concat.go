@@ -31,8 +31,15 @@ func prepareConcat(n *Node) (Kernel, error) {
 	if err := n.Attrs.Err(); err != nil {
 		return nil, err
 	}
+	types := make([]tensors.Type, len(n.Inputs))
+	for i := range types {
+		types[i] = n.InputType(i)
+	}
+	if slices.Contains(emptyVectorInputs(types), true) {
+		n.Warn("empty 1-D inputs next to inputs of another rank are skipped, as PyTorch and OpenCV do (the ONNX specification requires equal ranks)")
+	}
 	return n.Recycling(func(in, last []*tensors.Tensor) ([]*tensors.Tensor, error) {
-		y, err := concat(in, axis, last)
+		y, err := concat(skipEmptyVectors(in), axis, last)
 		return Result(last, y), err
 	}), nil
 }
@@ -105,7 +112,35 @@ func concat(in []*tensors.Tensor, axis int, last []*tensors.Tensor) (*tensors.Te
 	return out, nil
 }
 
+// emptyVectorInputs marks the inputs known to be empty 1-D tensors when
+// another input is known to have a different rank: torch.cat and OpenCV
+// skip such operands, and exporters rely on it.
+func emptyVectorInputs(in []tensors.Type) []bool {
+	other := slices.ContainsFunc(in, func(t tensors.Type) bool { return t.RankKnown && len(t.Dims) != 1 })
+	skip := make([]bool, len(in))
+	for i, t := range in {
+		skip[i] = other && t.RankKnown && len(t.Dims) == 1 && t.Dims[0].Size == 0
+	}
+	return skip
+}
+
+// skipEmptyVectors drops empty 1-D inputs when some input has another rank.
+func skipEmptyVectors(in []*tensors.Tensor) []*tensors.Tensor {
+	isEmpty := func(t *tensors.Tensor) bool { return t != nil && t.Rank() == 1 && t.Len() == 0 }
+	if !slices.ContainsFunc(in, isEmpty) || !slices.ContainsFunc(in, func(t *tensors.Tensor) bool { return t != nil && t.Rank() != 1 }) {
+		return in
+	}
+	out := make([]*tensors.Tensor, 0, len(in))
+	for _, t := range in {
+		if !isEmpty(t) {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
 func inferConcat(n *Node, in []tensors.Type) ([]tensors.Type, error) {
+	skip := emptyVectorInputs(in)
 	axis := 1
 	if n.Since > 1 || n.Attrs.Has("axis") {
 		axis = n.Attrs.Int("axis", 0)
@@ -113,7 +148,7 @@ func inferConcat(n *Node, in []tensors.Type) ([]tensors.Type, error) {
 	out := tensors.Type{DType: tensors.Undefined}
 	rank := -1
 	for i, t := range in {
-		if !n.HasInput(i) {
+		if !n.HasInput(i) || skip[i] {
 			continue
 		}
 		if out.DType == tensors.Undefined {
@@ -139,7 +174,7 @@ func inferConcat(n *Node, in []tensors.Type) ([]tensors.Type, error) {
 	out.RankKnown, out.Dims = true, tensors.UnknownDims(rank)
 	sum, sumKnown := 0, true
 	for i, t := range in {
-		if !n.HasInput(i) {
+		if !n.HasInput(i) || skip[i] {
 			continue
 		}
 		if !t.RankKnown {

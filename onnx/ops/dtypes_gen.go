@@ -604,6 +604,104 @@ var runMaxFor = map[tensors.DType]func(x *tensors.Tensor, p *reducePlan) (*tenso
 	tensors.Uint64:  runMax[uint64],
 }
 
+// runMinFor holds runMin instantiated for each element type (reduce_more.go: numeric).
+var runMinFor = map[tensors.DType]func(x *tensors.Tensor, p *reducePlan) (*tensors.Tensor, error){
+	tensors.Float32: runMin[float32],
+	tensors.Float64: runMin[float64],
+	tensors.Int8:    runMin[int8],
+	tensors.Int16:   runMin[int16],
+	tensors.Int32:   runMin[int32],
+	tensors.Int64:   runMin[int64],
+	tensors.Uint8:   runMin[uint8],
+	tensors.Uint16:  runMin[uint16],
+	tensors.Uint32:  runMin[uint32],
+	tensors.Uint64:  runMin[uint64],
+}
+
+// runProdFor holds runProd instantiated for each element type (reduce_more.go: numeric).
+var runProdFor = map[tensors.DType]func(x *tensors.Tensor, p *reducePlan) (*tensors.Tensor, error){
+	tensors.Float32: runProd[float32],
+	tensors.Float64: runProd[float64],
+	tensors.Int8:    runProd[int8],
+	tensors.Int16:   runProd[int16],
+	tensors.Int32:   runProd[int32],
+	tensors.Int64:   runProd[int64],
+	tensors.Uint8:   runProd[uint8],
+	tensors.Uint16:  runProd[uint16],
+	tensors.Uint32:  runProd[uint32],
+	tensors.Uint64:  runProd[uint64],
+}
+
+// runL1For holds runL1 instantiated for each element type (reduce_more.go: numeric).
+var runL1For = map[tensors.DType]func(x *tensors.Tensor, p *reducePlan) (*tensors.Tensor, error){
+	tensors.Float32: runL1[float32],
+	tensors.Float64: runL1[float64],
+	tensors.Int8:    runL1[int8],
+	tensors.Int16:   runL1[int16],
+	tensors.Int32:   runL1[int32],
+	tensors.Int64:   runL1[int64],
+	tensors.Uint8:   runL1[uint8],
+	tensors.Uint16:  runL1[uint16],
+	tensors.Uint32:  runL1[uint32],
+	tensors.Uint64:  runL1[uint64],
+}
+
+// runSumSquareFor holds runSumSquare instantiated for each element type (reduce_more.go: numeric).
+var runSumSquareFor = map[tensors.DType]func(x *tensors.Tensor, p *reducePlan) (*tensors.Tensor, error){
+	tensors.Float32: runSumSquare[float32],
+	tensors.Float64: runSumSquare[float64],
+	tensors.Int8:    runSumSquare[int8],
+	tensors.Int16:   runSumSquare[int16],
+	tensors.Int32:   runSumSquare[int32],
+	tensors.Int64:   runSumSquare[int64],
+	tensors.Uint8:   runSumSquare[uint8],
+	tensors.Uint16:  runSumSquare[uint16],
+	tensors.Uint32:  runSumSquare[uint32],
+	tensors.Uint64:  runSumSquare[uint64],
+}
+
+// runL2For holds runL2 instantiated for each element type (reduce_more.go: numeric).
+var runL2For = map[tensors.DType]func(x *tensors.Tensor, p *reducePlan) (*tensors.Tensor, error){
+	tensors.Float32: runL2[float32],
+	tensors.Float64: runL2[float64],
+	tensors.Int8:    runL2[int8],
+	tensors.Int16:   runL2[int16],
+	tensors.Int32:   runL2[int32],
+	tensors.Int64:   runL2[int64],
+	tensors.Uint8:   runL2[uint8],
+	tensors.Uint16:  runL2[uint16],
+	tensors.Uint32:  runL2[uint32],
+	tensors.Uint64:  runL2[uint64],
+}
+
+// runLogSumFor holds runLogSum instantiated for each element type (reduce_more.go: numeric).
+var runLogSumFor = map[tensors.DType]func(x *tensors.Tensor, p *reducePlan) (*tensors.Tensor, error){
+	tensors.Float32: runLogSum[float32],
+	tensors.Float64: runLogSum[float64],
+	tensors.Int8:    runLogSum[int8],
+	tensors.Int16:   runLogSum[int16],
+	tensors.Int32:   runLogSum[int32],
+	tensors.Int64:   runLogSum[int64],
+	tensors.Uint8:   runLogSum[uint8],
+	tensors.Uint16:  runLogSum[uint16],
+	tensors.Uint32:  runLogSum[uint32],
+	tensors.Uint64:  runLogSum[uint64],
+}
+
+// runLogSumExpFor holds runLogSumExp instantiated for each element type (reduce_more.go: numeric).
+var runLogSumExpFor = map[tensors.DType]func(x *tensors.Tensor, p *reducePlan) (*tensors.Tensor, error){
+	tensors.Float32: runLogSumExp[float32],
+	tensors.Float64: runLogSumExp[float64],
+	tensors.Int8:    runLogSumExp[int8],
+	tensors.Int16:   runLogSumExp[int16],
+	tensors.Int32:   runLogSumExp[int32],
+	tensors.Int64:   runLogSumExp[int64],
+	tensors.Uint8:   runLogSumExp[uint8],
+	tensors.Uint16:  runLogSumExp[uint16],
+	tensors.Uint32:  runLogSumExp[uint32],
+	tensors.Uint64:  runLogSumExp[uint64],
+}
+
 // topkOrderFor holds topkOrder instantiated for each element type (topk.go: numeric).
 var topkOrderFor = map[tensors.DType]func(x *tensors.Tensor, outer, size, inner, k int, largest bool) []int{
 	tensors.Float32: topkOrder[float32],

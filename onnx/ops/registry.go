@@ -234,6 +234,16 @@ func (n *Node) Const(i int) *tensors.Tensor {
 	return n.env.Const(n.Inputs[i])
 }
 
+// Warn reports, at load time, that the node is accepted although it
+// breaks the ONNX specification (for instance because common runtimes
+// tolerate it). The loader groups identical messages of a model into one
+// line.
+func (n *Node) Warn(msg string) {
+	if n.env.Warn != nil {
+		n.env.Warn(msg)
+	}
+}
+
 // InputType returns the static type of input i as far as it is known. It
 // comes from checked graph input declarations and from the operators'
 // Infer functions; treat it as a hint for choosing a strategy, and keep
@@ -258,6 +268,9 @@ type Env struct {
 	Type func(name string) tensors.Type
 	// Decode converts TENSOR attributes (nil: FromProto).
 	Decode func(*onnxpb.TensorProto) (*tensors.Tensor, error)
+	// Warn, when set, receives load-time warnings about the node (see
+	// Node.Warn).
+	Warn func(msg string)
 }
 
 // Compiled is a node ready to run.
