@@ -25,7 +25,7 @@
 // node or tensor at fault, never panics, and memory is bounded. Each model
 // has a memory limit (DefaultMemoryLimit, 4 GiB, unless LoadOptions sets
 // another) on what it holds at load time and on what one run holds at
-// once, and no single tensor may exceed ops.MaxTensorBytes; going over is
+// once, and no single tensor may exceed tensors.MaxTensorBytes; going over is
 // an error wrapping ErrMemoryLimit. External data is only read from inside
 // the model's folder.
 //

@@ -23,7 +23,7 @@ var (
 	// that panicked or returned an inconsistent tensor.
 	ErrInternal = errors.New("internal error in onnxkit")
 	// ErrMemoryLimit marks models and runs that would need more memory
-	// than allowed: a tensor over ops.MaxElements or ops.MaxTensorBytes,
+	// than allowed: a tensor over tensors.MaxElements or tensors.MaxTensorBytes,
 	// or a model or run over its memory limit (LoadOptions.MemoryLimit).
 	ErrMemoryLimit = tensors.ErrMemoryLimit
 )

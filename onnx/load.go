@@ -36,12 +36,12 @@ const DefaultMemoryLimit = 4 << 30
 // Exceeding it is an error wrapping ErrMemoryLimit that names the model,
 // the node or tensor and the limit. The run-time budget is checked after
 // each node; a single allocation is bounded beforehand by
-// ops.MaxTensorBytes (4 GiB unless changed with ops.SetMaxTensorBytes) and
-// ops.MaxElements, so a run holds at most the limit plus one node's
+// tensors.MaxTensorBytes (4 GiB unless changed with tensors.SetMaxTensorBytes) and
+// tensors.MaxElements, so a run holds at most the limit plus one node's
 // outputs. Elements of string tensors count 16 bytes each.
 type LoadOptions struct {
 	// MemoryLimit is the limit in bytes: 0 means DefaultMemoryLimit, a
-	// negative value means no limit beyond ops.MaxTensorBytes per tensor.
+	// negative value means no limit beyond tensors.MaxTensorBytes per tensor.
 	MemoryLimit int64
 }
 

@@ -183,7 +183,7 @@ func TestMemoryLimitAtRun(t *testing.T) {
 	wantLimitError(t, err, `node "r2" (Relu)`, "memory limit of 3145728 bytes")
 }
 
-// TestMaxTensorBytes: one allocation over ops.MaxTensorBytes fails before
+// TestMaxTensorBytes: one allocation over tensors.MaxTensorBytes fails before
 // it happens, naming the node and the limit.
 func TestMaxTensorBytes(t *testing.T) {
 	if got := tensors.MaxTensorBytes(); got != tensors.DefaultMaxTensorBytes {

@@ -251,7 +251,7 @@ func encodeNPY(t *tensors.Tensor) ([]byte, error) {
 }
 
 // MaxTensorFileBytes is the size of the largest tensor file ReadTensorFile
-// and ReadTensor read: ops.MaxTensorBytes plus 1 MiB for headers.
+// and ReadTensor read: tensors.MaxTensorBytes plus 1 MiB for headers.
 func MaxTensorFileBytes() int64 { return tensors.MaxTensorBytes() + 1<<20 }
 
 // readTensorProto reads a file holding one serialized TensorProto (the
