@@ -35,6 +35,22 @@
 // TensorProto .pb files. Compare measures outputs against references
 // (absolute and relative differences, argmax agreement).
 //
+// If nodes run their branches as subgraphs that may read values of the
+// enclosing graph (subgraph.go); nesting is limited to MaxSubgraphDepth.
+// Load-time warnings (a Concat whose empty 1-D operands are skipped, as
+// PyTorch and OpenCV do) go to LoadWarning.
+//
+// # Where things are
+//
+// load.go (Load, LoadOptions, ReadProto, LoadProto), save.go, model.go
+// (the Model and its accessors), run.go (Run, RunTensors), session.go,
+// budget.go (memory limits of a load and a run), tensorfile.go (.npy and
+// .pb files), dense.go (gorgonia conversions), diff.go (Compare). The
+// compiled graph: graph.go (its types), build.go (from a GraphProto),
+// toposort.go, fuse.go (Conv+Add+Relu), plan.go (the steps a run executes),
+// subgraph.go (If). Tensors are package onnx/tensors; operators package
+// onnx/ops.
+//
 // The conformance test (conformance_test.go) runs the ONNX backend node
 // tests shipped by Debian's libonnx-testdata and records the results in
 // testdata/conformance.md.
