@@ -12,7 +12,7 @@ import (
 // maxima instead of the first), 13 adds bfloat16. NaN counts as larger
 // than any number, as in numpy.
 func init() {
-	Register(Op{Type: "ArgMax", Since: []int{1, 11, 12, 13}, Prepare: prepareArgMax, Infer: inferArgMax})
+	Register(Op{Type: "ArgMax", Since: []int{1, 11, 12, 13}, Prepare: prepareArgMax, Infer: inferArgMax, HalfAsFloat32: true})
 }
 
 func prepareArgMax(n *Node) (Kernel, error) {

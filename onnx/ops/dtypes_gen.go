@@ -18,6 +18,27 @@ var argMaxTFor = map[tensors.DType]func(x *tensors.Tensor, dst []int64, outer, s
 	tensors.Uint64:  argMaxT[uint64],
 }
 
+// castFloat64ToHalfFor holds castFloat64ToHalf instantiated for each element type (cast.go: half).
+var castFloat64ToHalfFor = map[tensors.DType]func(x *tensors.Tensor) (*tensors.Tensor, error){
+	tensors.Float16:  castFloat64ToHalf[tensors.F16],
+	tensors.BFloat16: castFloat64ToHalf[tensors.BF16],
+}
+
+// formatElemsFor holds formatElems instantiated for each element type (cast.go: fixednohalf).
+var formatElemsFor = map[tensors.DType]func(x *tensors.Tensor) (*tensors.Tensor, error){
+	tensors.Float32: formatElems[float32],
+	tensors.Float64: formatElems[float64],
+	tensors.Int8:    formatElems[int8],
+	tensors.Int16:   formatElems[int16],
+	tensors.Int32:   formatElems[int32],
+	tensors.Int64:   formatElems[int64],
+	tensors.Uint8:   formatElems[uint8],
+	tensors.Uint16:  formatElems[uint16],
+	tensors.Uint32:  formatElems[uint32],
+	tensors.Uint64:  formatElems[uint64],
+	tensors.Bool:    formatElems[bool],
+}
+
 // castConvertFor holds castConvert instantiated for each element type (cast.go: numeric, numeric).
 var castConvertFor = map[[2]tensors.DType]func(x *tensors.Tensor) (*tensors.Tensor, error){
 	{tensors.Float32, tensors.Float32}: castConvert[float32, float32],

@@ -47,6 +47,15 @@ type Op struct {
 	// n.Const. An error means the node can never run (e.g. static shapes
 	// that cannot broadcast) and fails the load.
 	Infer func(n *Node, in []tensors.Type) ([]tensors.Type, error)
+	// HalfAsFloat32 makes the runtime compute float16 and bfloat16 inputs
+	// in float32, as onnxruntime's CPU provider does for operators without
+	// half-precision kernels: half inputs (and constant inputs Prepare sees
+	// with Node.Const, and static types) are widened to float32 exactly,
+	// and float32 outputs are rounded to nearest even back to the half type
+	// of the first half input. Set it on operators whose float32 kernel
+	// computes what the schema asks of half types; element-type-agnostic
+	// operators (data movement) hold half tensors as they are without it.
+	HalfAsFloat32 bool
 	// Volatile marks operators whose output is not a function of their
 	// inputs (RandomNormal, Bernoulli, ...); they are never evaluated at
 	// load time even when all their inputs are constant.
@@ -312,6 +321,9 @@ func Compile(np *onnxpb.NodeProto, env Env) (*Compiled, error) {
 			}
 		}
 	}
+	if op.HalfAsFloat32 {
+		n.env = halfEnv(env)
+	}
 	kernel, err := op.Prepare(n)
 	if err == nil {
 		err = attrs.Err()
@@ -325,7 +337,11 @@ func Compile(np *onnxpb.NodeProto, env Env) (*Compiled, error) {
 	if un := attrs.Unread(); len(un) > 0 {
 		return nil, fmt.Errorf("attribute %q is not supported by onnxkit's %s version %d: %w", un[0], n.Type, since, tensors.ErrUnsupported)
 	}
-	return &Compiled{Node: n, Op: op, Kernel: kernel, Recycling: n.recycling, WithRelu: n.withRelu}, nil
+	c := &Compiled{Node: n, Op: op, Kernel: kernel, Recycling: n.recycling, WithRelu: n.withRelu}
+	if op.HalfAsFloat32 {
+		wrapHalf(c)
+	}
+	return c, nil
 }
 
 func checkArity(np *onnxpb.NodeProto, s *schema) error {
@@ -359,6 +375,9 @@ func (c *Compiled) Infer(in []tensors.Type) ([]tensors.Type, error) {
 	out := make([]tensors.Type, len(c.Node.Outputs))
 	if c.Op.Infer == nil {
 		return out, nil
+	}
+	if c.Op.HalfAsFloat32 {
+		return inferHalf(c, in, out)
 	}
 	got, err := c.Op.Infer(c.Node, in)
 	if err != nil {

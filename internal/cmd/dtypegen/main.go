@@ -53,6 +53,8 @@ var sets = map[string][]string{
 	"fixed":    {"float32", "float64", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64", "bool", "F16", "BF16"},
 	"elem":     {"float32", "float64", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64", "bool", "string", "F16", "BF16"},
 	"half":     {"F16", "BF16"},
+	// fixednohalf is fixed without the half types: numbers and bool.
+	"fixednohalf": {"float32", "float64", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64", "bool"},
 }
 
 func dtypeOf(goType string) string {
