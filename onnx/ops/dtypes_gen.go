@@ -383,6 +383,36 @@ var integerScalarFor = map[tensors.DType]func(v float64) *tensors.Tensor{
 	tensors.Uint64: integerScalar[uint64],
 }
 
+// widenQFor holds widenQ instantiated for each element type (qlinear.go: quant8).
+var widenQFor = map[tensors.DType]func(x *tensors.Tensor, zp []int32, outer, ch, inner int) ([]int16, error){
+	tensors.Int8:  widenQ[int8],
+	tensors.Uint8: widenQ[uint8],
+}
+
+// requantizeFor holds requantize instantiated for each element type (qlinear.go: quant8).
+var requantizeFor = map[tensors.DType]func(acc []int32, shape []int, mult []float32, zp int32, outer, ch, inner int) (*tensors.Tensor, error){
+	tensors.Int8:  requantize[int8],
+	tensors.Uint8: requantize[uint8],
+}
+
+// quantizeFor holds quantize instantiated for each element type (quantize.go: quant8).
+var quantizeFor = map[tensors.DType]func(x []float32, shape []int, p *qparams) (*tensors.Tensor, error){
+	tensors.Int8:  quantize[int8],
+	tensors.Uint8: quantize[uint8],
+}
+
+// dequantizeFor holds dequantize instantiated for each element type (quantize.go: integer).
+var dequantizeFor = map[tensors.DType]func(x *tensors.Tensor, p *qparams) (*tensors.Tensor, error){
+	tensors.Int8:   dequantize[int8],
+	tensors.Int16:  dequantize[int16],
+	tensors.Int32:  dequantize[int32],
+	tensors.Int64:  dequantize[int64],
+	tensors.Uint8:  dequantize[uint8],
+	tensors.Uint16: dequantize[uint16],
+	tensors.Uint32: dequantize[uint32],
+	tensors.Uint64: dequantize[uint64],
+}
+
 // runSumFor holds runSum instantiated for each element type (reduce.go: numeric).
 var runSumFor = map[tensors.DType]func(x *tensors.Tensor, p *reducePlan) (*tensors.Tensor, error){
 	tensors.Float32: runSum[float32],

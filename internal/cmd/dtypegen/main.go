@@ -13,7 +13,8 @@
 //
 // (one SET per type parameter, named after the constraints of package
 // tensors in lower case: float, signed, unsigned, integer, numeric, fixed,
-// elem, half (the half-precision types F16 and BF16 of package tensors); lower case keeps gofmt from treating the line as prose), a variable NAMEFor mapping each element type (or, with two type
+// elem, half (the half-precision types F16 and BF16 of package tensors),
+// quant8 (int8, uint8), fixednohalf (fixed without half); lower case keeps gofmt from treating the line as prose), a variable NAMEFor mapping each element type (or, with two type
 // parameters, each [2]tensors.DType pair) to the instantiation. The
 // function's signature must not mention its type parameters, so that all
 // instantiations share one function type.
@@ -53,6 +54,8 @@ var sets = map[string][]string{
 	"fixed":    {"float32", "float64", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64", "bool", "F16", "BF16"},
 	"elem":     {"float32", "float64", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64", "bool", "string", "F16", "BF16"},
 	"half":     {"F16", "BF16"},
+	// quant8 is the 8-bit integer types of quantized tensors.
+	"quant8": {"int8", "uint8"},
 	// fixednohalf is fixed without the half types: numbers and bool.
 	"fixednohalf": {"float32", "float64", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64", "bool"},
 }
