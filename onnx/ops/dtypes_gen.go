@@ -395,6 +395,24 @@ var requantizeFor = map[tensors.DType]func(acc []int32, shape []int, mult []floa
 	tensors.Uint8: requantize[uint8],
 }
 
+// qlinearBinaryOpFor holds qlinearBinaryOp instantiated for each element type (qlinear_microsoft.go: quant8).
+var qlinearBinaryOpFor = map[tensors.DType]func(a, b *tensors.Tensor, mul bool, s [3]float32, z [3]int32) (*tensors.Tensor, error){
+	tensors.Int8:  qlinearBinaryOp[int8],
+	tensors.Uint8: qlinearBinaryOp[uint8],
+}
+
+// qlinearGlobalAvgFor holds qlinearGlobalAvg instantiated for each element type (qlinear_microsoft.go: quant8).
+var qlinearGlobalAvgFor = map[tensors.DType]func(x *tensors.Tensor, channelsLast bool, sx float32, zx int32, sy float32, zy int32) (*tensors.Tensor, error){
+	tensors.Int8:  qlinearGlobalAvg[int8],
+	tensors.Uint8: qlinearGlobalAvg[uint8],
+}
+
+// qlinearLookupFor holds qlinearLookup instantiated for each element type (qlinear_microsoft.go: quant8).
+var qlinearLookupFor = map[tensors.DType]func(x *tensors.Tensor, f func(float32) float32, sx float32, zx int32, sy float32, zy int32) (*tensors.Tensor, error){
+	tensors.Int8:  qlinearLookup[int8],
+	tensors.Uint8: qlinearLookup[uint8],
+}
+
 // quantizeFor holds quantize instantiated for each element type (quantize.go: quant8).
 var quantizeFor = map[tensors.DType]func(x []float32, shape []int, p *qparams) (*tensors.Tensor, error){
 	tensors.Int8:  quantize[int8],

@@ -47,6 +47,13 @@ type Op struct {
 	// n.Const. An error means the node can never run (e.g. static shapes
 	// that cannot broadcast) and fails the load.
 	Infer func(n *Node, in []tensors.Type) ([]tensors.Type, error)
+	// Inputs and Outputs ([min, max] counts) and Attributes (the names
+	// the operator defines) describe an operator of a domain that has no
+	// ONNX schemas (com.microsoft); Compile checks nodes against them as
+	// it checks standard operators against their schemas. Unset, nothing
+	// is checked. Standard operators take them from schemas.txt.
+	Inputs, Outputs [2]int
+	Attributes      []string
 	// HalfAsFloat32 makes the runtime compute float16 and bfloat16 inputs
 	// in float32, as onnxruntime's CPU provider does for operators without
 	// half-precision kernels: half inputs (and constant inputs Prepare sees
@@ -298,6 +305,12 @@ func Compile(np *onnxpb.NodeProto, env Env) (*Compiled, error) {
 	var def *schema
 	if IsStandardDomain(k.domain) {
 		def, _ = schemaAt(k, env.Opset)
+	} else if op.Inputs != [2]int{} {
+		def = &schema{since: since, minIn: op.Inputs[0], maxIn: op.Inputs[1],
+			minOut: op.Outputs[0], maxOut: op.Outputs[1], attrs: map[string]bool{}}
+		for _, a := range op.Attributes {
+			def.attrs[a] = true
+		}
 	}
 	if def != nil {
 		if err := checkArity(np, def); err != nil {
