@@ -65,7 +65,9 @@ func TestQuantizedMatchORT(t *testing.T) {
 	}
 	r := rand.New(rand.NewPCG(3, 5))
 	f32, i8, u8, i32 := tensors.Float32, tensors.Int8, tensors.Uint8, tensors.Int32
-	g := func(dt tensors.DType, lo, hi float64, shape ...int) *tensors.Tensor { return ewGen(r, dt, shape, lo, hi) }
+	g := func(dt tensors.DType, lo, hi float64, shape ...int) *tensors.Tensor {
+		return ewGen(r, dt, shape, lo, hi)
+	}
 	sc := func(v ...float32) *tensors.Tensor {
 		if len(v) == 1 {
 			return tensors.Scalar(v[0])
