@@ -3,6 +3,7 @@ package onnx
 import (
 	"errors"
 	"fmt"
+	"maps"
 
 	"github.com/onnxkit/onnxkit/onnx/onnxpb"
 	"github.com/onnxkit/onnxkit/onnx/ops"
@@ -152,8 +153,24 @@ func buildGraph(gp *onnxpb.GraphProto, opsets map[string]int, decode func(*onnxp
 		}
 	}
 
+	// Quantized patterns in QDQ format run as integer operators (fuse_qdq.go).
+	fixed := map[string]*tensors.Tensor{}
+	for name, t := range inits {
+		if _, isInput := g.inIndex[name]; !isInput {
+			fixed[name] = t
+		}
+	}
+	outNames := map[string]bool{}
+	for _, vi := range gp.GetOutput() {
+		outNames[vi.GetName()] = true
+	}
+	nodes, microsoft := fuseQDQ(gp.GetNode(), fixed, outNames)
+	if _, ok := b.opsets[ops.DomainMicrosoft]; microsoft && !ok {
+		b.opsets = maps.Clone(b.opsets)
+		b.opsets[ops.DomainMicrosoft] = 1
+	}
+
 	// Node outputs: each name is defined once in the whole graph.
-	nodes := gp.GetNode()
 	desc := make([]string, len(nodes))
 	producedBy := map[string]int{}
 	for i, np := range nodes {

@@ -100,18 +100,27 @@ func qlinearBinaryOp[T int8 | uint8](a, b *tensors.Tensor, mul bool, s [3]float3
 	lo, hi := qRange[T]()
 	zc := float32(z[2])
 	rac, rbc, rabc := s[0]/s[2], s[1]/s[2], s[0]*s[1]/s[2]
+	// onnxruntime's vector kernel folds the zero points into one constant
+	// and adds each scaled operand with a fused multiply-add.
+	fixed := zc - (rac*float32(z[0]) + rbc*float32(z[1]))
 	return tensors.Binary(a, b, func(x, y T) T {
-		dx, dy := float32(int32(x)-z[0]), float32(int32(y)-z[1])
-		var v float32
+		var v, r float32
 		if mul {
+			dx, dy := float32(int32(x)-z[0]), float32(int32(y)-z[1])
 			v = dx * dy * rabc
+			r = float32(math.RoundToEven(float64(v))) + zc
 		} else {
-			v = rac*dx + rbc*dy
+			v = fma32(float32(x), rac, fixed)
+			v = fma32(float32(y), rbc, v)
+			r = float32(math.RoundToEven(float64(v)))
 		}
-		r := float32(math.RoundToEven(float64(v))) + zc
 		return T(min(max(r, lo), hi))
 	})
 }
+
+// fma32 is x·y + z rounded once to float32 (the product of two float32s
+// is exact in float64).
+func fma32(x, y, z float32) float32 { return float32(float64(x)*float64(y) + float64(z)) }
 
 func prepareQLinearGlobalAveragePool(n *Node) (Kernel, error) {
 	last := n.Attrs.Int("channels_last", 0) != 0

@@ -106,6 +106,12 @@ func TestQuantizedMatchORT(t *testing.T) {
 		{"", "QLinearConv", 10, attrs{ewAttrI("group", 2), ewAttrIs("dilations", 2, 2)}, []*tensors.Tensor{
 			g(i8, -128, 127, 1, 4, 8, 8), sc(0.03), tensors.Scalar[int8](-10), g(i8, -128, 127, 6, 2, 2, 2), sc(0.02),
 			tensors.Scalar[int8](0), sc(0.4), tensors.Scalar[int8](5)}, i8},
+		{"", "QLinearConv", 10, nil, []*tensors.Tensor{
+			g(u8, 0, 255, 2, 96, 1, 1), sc(0.03), tensors.Scalar[uint8](20), g(i8, -128, 127, 24, 96, 1, 1), sc(0.01),
+			tensors.Scalar[int8](0), sc(4), tensors.Scalar[uint8](0), g(i32, -5000, 5000, 24)}, u8},
+		{"", "QLinearConv", 10, nil, []*tensors.Tensor{
+			g(u8, 250, 255, 1, 576, 1, 1), sc(0.03), tensors.Scalar[uint8](0), g(i8, 120, 127, 8, 576, 1, 1), sc(0.01),
+			tensors.Scalar[int8](0), sc(400), tensors.Scalar[uint8](0)}, u8},
 		{ms, "QLinearAdd", 1, nil, []*tensors.Tensor{g(u8, 0, 255, 2, 3, 4), sc(0.05), tensors.Scalar[uint8](128), g(u8, 0, 255, 4), sc(0.02), tensors.Scalar[uint8](100), sc(0.07), tensors.Scalar[uint8](90)}, u8},
 		{ms, "QLinearAdd", 1, nil, []*tensors.Tensor{g(i8, -128, 127, 2, 3, 4), sc(0.05), tensors.Scalar[int8](1), g(i8, -128, 127, 2, 3, 4), sc(0.02), tensors.Scalar[int8](-1), sc(0.07), tensors.Scalar[int8](0)}, i8},
 		{ms, "QLinearMul", 1, nil, []*tensors.Tensor{g(u8, 0, 255, 2, 3, 4), sc(0.05), tensors.Scalar[uint8](128), g(u8, 0, 255, 3, 1), sc(0.02), tensors.Scalar[uint8](100), sc(0.07), tensors.Scalar[uint8](90)}, u8},
