@@ -82,7 +82,7 @@ func fuseQDQ(nodes []*onnxpb.NodeProto, consts map[string]*tensors.Tensor, outpu
 		return nil
 	}
 	replace := map[*onnxpb.NodeProto]*onnxpb.NodeProto{} // float node -> fused node
-	drop := map[*onnxpb.NodeProto]bool{}                   // the QuantizeLinear nodes fused
+	drop := map[*onnxpb.NodeProto]bool{}                 // the QuantizeLinear nodes fused
 	microsoft := false
 	for _, n := range nodes {
 		if ops.NormalizeDomain(n.GetDomain()) != "" || len(n.GetOutput()) != 1 {
