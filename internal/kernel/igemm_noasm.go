@@ -1,5 +1,9 @@
+//go:build !amd64 || purego
+
 package kernel
 
-// gemmS16RowAsm is the place of a vector row kernel; none yet: the
-// portable loop of gemmS16Row runs everywhere.
-func gemmS16RowAsm(n, k int, a, b []int16, row []int32) bool { return false }
+// Without assembly the packed integer GEMM runs its tile kernel in Go.
+
+var s16AVX2 = false
+
+func s16Kernel(ap, bp []int16, kp int, out *[64]int32) { s16KernelGo(ap, bp, kp, out) }
