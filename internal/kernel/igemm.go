@@ -8,40 +8,85 @@ package kernel
 // and b (k×n), accumulating in int32 (wrapping on overflow, which 8-bit
 // operands reach only beyond k = 33,000). c is overwritten.
 //
-// Both operands are packed in k-pairs: a in blocks of 4 rows, b in panels
-// of 16 columns, each k-pair of each column holding (b[2p][j],
-// b[2p+1][j]); a 4×16 tile kernel (AVX2 VPMADDWD where the CPU has it,
-// chosen at run time, else Go) multiplies a block by a panel. Tiles run in
-// parallel.
+// Both operands are packed in k-pairs: a in blocks of 4 rows (see
+// PackS16), b in panels of 16 columns, each k-pair of each column holding
+// (b[2p][j], b[2p+1][j]); a 4×16 tile kernel (AVX2 VPMADDWD where the CPU
+// has it, chosen at run time, else Go) multiplies a block by a panel.
+// Tiles run in parallel.
 func GemmS16(m, n, k int, a, b []int16, c []int32) {
+	GemmS16Packed(PackS16(m, k, a), n, b, c)
+}
+
+// PackedS16 is the left operand of GemmS16Packed: an m×k int16 matrix
+// packed once, so that a constant operand (quantized weights) is not
+// packed again on every product.
+type PackedS16 struct {
+	m, k, kp int
+	raw      []int16 // the row-major matrix, for the unpacked path
+	blocks   []int16 // blocks of 4 rows, k-pairs interleaved; nil when unused
+}
+
+// PackS16 packs the row-major m×k matrix a (kept, not copied: a must not
+// change while the result is used).
+func PackS16(m, k int, a []int16) *PackedS16 {
+	p := &PackedS16{m: m, k: k, kp: (k + 1) / 2, raw: a[:m*k]}
+	if !s16AVX2 || m <= 0 || k <= 0 {
+		return p
+	}
+	kp := p.kp
+	p.blocks = make([]int16, ((m+3)/4)*kp*8)
+	for i := 0; i < m; i++ {
+		row, dst := a[i*k:(i+1)*k], p.blocks[(i/4)*kp*8+(i%4)*2:]
+		for q := 0; q < k; q++ {
+			dst[(q/2)*8+q%2] = row[q]
+		}
+	}
+	return p
+}
+
+// GemmS16Packed is GemmS16 with a packed left operand.
+func GemmS16Packed(a *PackedS16, n int, b []int16, c []int32) {
+	m, k, kp := a.m, a.k, a.kp
 	if m <= 0 || n <= 0 {
 		return
 	}
-	_, _, _ = a[m*k-1:], b[k*n-1:], c[m*n-1]
+	_, _ = b[k*n-1:], c[m*n-1]
 	if k == 0 {
 		clear(c[:m*n])
 		return
 	}
-	if !s16AVX2 || m*n*k < 1<<14 {
-		gemmS16Simple(m, n, k, a, b, c)
+	if a.blocks == nil || m*n*k < 1<<14 {
+		gemmS16Simple(m, n, k, a.raw, b, c)
 		return
 	}
-	kp := (k + 1) / 2
 	blocks, panels := (m+3)/4, (n+15)/16
-	ap := make([]int16, blocks*kp*8)
-	for i := 0; i < m; i++ {
-		row, dst := a[i*k:(i+1)*k], ap[(i/4)*kp*8+(i%4)*2:]
-		for p := 0; p < k; p++ {
-			dst[(p/2)*8+p%2] = row[p]
+	// Columns past n and the second half of an odd last k-pair may hold
+	// anything: they meet zeros of the packed a or are never copied out.
+	bps := ScratchInt16(panels * kp * 32)
+	defer PutScratchInt16(bps)
+	bp := *bps
+	pack := func(_, lo, hi int) {
+		for pn := lo; pn < hi; pn++ {
+			j0 := pn * 16
+			cnt := min(16, n-j0)
+			dst := bp[pn*kp*32 : (pn+1)*kp*32]
+			for q := 0; q < k; q += 2 {
+				d := dst[(q/2)*32 : (q/2)*32+32]
+				r0 := b[q*n+j0 : q*n+j0+cnt]
+				for j, v := range r0 {
+					d[2*j] = v
+				}
+				if q+1 < k {
+					r1 := b[(q+1)*n+j0 : (q+1)*n+j0+cnt]
+					for j, v := range r1 {
+						d[2*j+1] = v
+					}
+				}
+			}
 		}
 	}
-	bp := make([]int16, panels*kp*32)
-	for p := 0; p < k; p++ {
-		row := b[p*n : (p+1)*n]
-		for j, v := range row {
-			bp[((j/16)*kp+p/2)*32+(j%16)*2+p%2] = v
-		}
-	}
+	parallelRun(panels, loopFunc(pack))
+	ap := a.blocks
 	tile := func(blk, pn int, out *[64]int32) {
 		s16Kernel(ap[blk*kp*8:(blk+1)*kp*8], bp[pn*kp*32:(pn+1)*kp*32], kp, out)
 		rows, cols := min(4, m-blk*4), min(16, n-pn*16)

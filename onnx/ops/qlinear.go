@@ -349,9 +349,11 @@ func prepareQLinearMatMul(n *Node) (Kernel, error) {
 // window geometry and, when W and its zero point are constants, W widened
 // once at load time.
 type qconv struct {
-	spec  windowSpec
-	group int
-	w16   []int16 // nil: widen at run time
+	spec   windowSpec
+	group  int
+	w16    []int16             // nil: widen at run time
+	wpack  []*kernel.PackedS16 // per group, packed from w16 with wshape
+	wshape []int
 }
 
 func prepareQConv(n *Node, wIn, wzpIn int) (*qconv, error) {
@@ -368,11 +370,23 @@ func prepareQConv(n *Node, wIn, wzpIn int) (*qconv, error) {
 	}
 	q := &qconv{spec: spec, group: group}
 	if w := n.Const(wIn); w != nil && (!n.HasInput(wzpIn) || n.Const(wzpIn) != nil) {
-		if w16, err := widenWeights(w, n.Const(wzpIn)); err == nil {
-			q.w16 = w16
+		if w16, err := widenWeights(w, n.Const(wzpIn)); err == nil && w.Shape()[0]%group == 0 {
+			q.w16, q.wshape = w16, w.Shape()
+			q.wpack = packWeights(w16, w.Shape(), group)
 		}
 	}
 	return q, nil
+}
+
+// packWeights packs each group's M/group × C/group·∏K weight matrix.
+func packWeights(w16 []int16, ws []int, group int) []*kernel.PackedS16 {
+	m := ws[0]
+	mg, kk := m/group, len(w16)/max(m, 1)
+	out := make([]*kernel.PackedS16, group)
+	for gr := range out {
+		out[gr] = kernel.PackS16(mg, kk, w16[gr*mg*kk:(gr+1)*mg*kk])
+	}
+	return out
 }
 
 // widenWeights returns W - zero point (one per tensor or per output
@@ -393,7 +407,8 @@ func widenWeights(w, wzp *tensors.Tensor) ([]int16, error) {
 }
 
 // run computes the int32 sums of the convolution of x (with zero point
-// xzp) by w (wzp), plus bias when given.
+// xzp) by w (wzp), plus bias when given, in scratch space that the caller
+// may give back with kernel.PutScratchInt32.
 func (q *qconv) run(x, xzp, w, wzp, bias *tensors.Tensor) ([]int32, []int, error) {
 	if err := q8("X", x); err != nil {
 		return nil, nil, err
@@ -426,11 +441,13 @@ func (q *qconv) run(x, xzp, w, wzp, bias *tensors.Tensor) ([]int32, []int, error
 	if err != nil {
 		return nil, nil, err
 	}
-	w16 := q.w16
-	if w16 == nil {
-		if w16, err = widenWeights(w, wzp); err != nil {
+	wpack := q.wpack
+	if wpack == nil || !tensors.SameShape(q.wshape, ws) {
+		w16, err := widenWeights(w, wzp)
+		if err != nil {
 			return nil, nil, err
 		}
+		wpack = packWeights(w16, ws, group)
 	}
 	x16, err := widen8(x, zx, 1, 1, x.Len())
 	if err != nil {
@@ -454,21 +471,35 @@ func (q *qconv) run(x, xzp, w, wzp, bias *tensors.Tensor) ([]int32, []int, error
 	if _, err := tensors.CheckSize(tensors.Int16, work); err != nil {
 		return nil, nil, fmt.Errorf("convolution workspace: %w", err)
 	}
-	acc := make([]int32, size)
+	accp := kernel.ScratchInt32(size)
+	acc := *accp
 	if size == 0 {
 		return acc, shape, nil
 	}
-	col := make([]int16, cg*kprod*p)
 	plane := 1
 	for _, d := range xs[2:] {
 		plane *= d
 	}
+	// A 1×1 kernel with unit strides and no padding reads the input as is.
+	direct := kprod == 1 && p == plane
+	for i := range g.strides {
+		direct = direct && g.strides[i] == 1 && g.padBegin[i] == 0
+	}
+	var colp *[]int16
+	if !direct {
+		colp = kernel.ScratchInt16(cg * kprod * p)
+		defer kernel.PutScratchInt16(colp)
+	}
 	for img := 0; img < xs[0]; img++ {
 		for gr := 0; gr < group; gr++ {
 			src := x16[(img*c+gr*cg)*plane : (img*c+(gr+1)*cg)*plane]
-			im2colS16(src, cg, xs[2:], g, col)
+			col := src
+			if !direct {
+				col = *colp
+				im2colS16(src, cg, xs[2:], g, col)
+			}
 			dst := acc[(img*m+gr*mg)*p : (img*m+(gr+1)*mg)*p]
-			kernel.GemmS16(mg, p, cg*kprod, w16[gr*mg*cg*kprod:(gr+1)*mg*cg*kprod], col, dst)
+			kernel.GemmS16Packed(wpack[gr], p, col, dst)
 		}
 	}
 	if bias != nil {
@@ -500,20 +531,7 @@ func im2colS16(x []int16, c int, in []int, g *windowGeom, col []int16) {
 			dst := col[row*p : (row+1)*p]
 			row++
 			if r == 2 {
-				ky, kx := kidx[0], kidx[1]
-				i := 0
-				for oy := 0; oy < g.out[0]; oy++ {
-					iy := oy*g.strides[0] - g.padBegin[0] + ky*g.dilations[0]
-					for ox := 0; ox < g.out[1]; ox++ {
-						ix := ox*g.strides[1] - g.padBegin[1] + kx*g.dilations[1]
-						if iy >= 0 && iy < in[0] && ix >= 0 && ix < in[1] {
-							dst[i] = xc[iy*in[1]+ix]
-						} else {
-							dst[i] = 0
-						}
-						i++
-					}
-				}
+				im2colRow2D(dst, xc, in, g, kidx[0], kidx[1])
 			} else {
 				clear(oidx)
 				for i := 0; i < p; i++ {
@@ -545,6 +563,42 @@ func im2colS16(x []int16, c int, in []int, g *windowGeom, col []int16) {
 				}
 				kidx[a] = 0
 			}
+		}
+	}
+}
+
+// im2colRow2D writes the row of a 2-D im2col matrix for kernel offset
+// (ky, kx) of one channel xc: rows of the output that read outside the
+// input (padding) are 0, the rest are copied.
+func im2colRow2D(dst, xc []int16, in []int, g *windowGeom, ky, kx int) {
+	h, w := in[0], in[1]
+	oh, ow := g.out[0], g.out[1]
+	sh, sw := g.strides[0], g.strides[1]
+	xoff := kx*g.dilations[1] - g.padBegin[1]
+	lo := 0
+	if xoff < 0 {
+		lo = (-xoff + sw - 1) / sw
+	}
+	hi := 0
+	if w-xoff > 0 {
+		hi = min(ow, (w-xoff+sw-1)/sw)
+	}
+	for oy := 0; oy < oh; oy++ {
+		d := dst[oy*ow : (oy+1)*ow]
+		iy := oy*sh - g.padBegin[0] + ky*g.dilations[0]
+		if iy < 0 || iy >= h || lo >= hi {
+			clear(d)
+			continue
+		}
+		src := xc[iy*w : (iy+1)*w]
+		clear(d[:lo])
+		clear(d[hi:])
+		if sw == 1 {
+			copy(d[lo:hi], src[lo+xoff:hi+xoff])
+			continue
+		}
+		for ox := lo; ox < hi; ox++ {
+			d[ox] = src[ox*sw+xoff]
 		}
 	}
 }
@@ -602,6 +656,7 @@ func prepareQLinearConv(n *Node) (Kernel, error) {
 		zy, _ := tensors.AsInt64s(yzp)
 		m := shape[1]
 		y, err := requantizeFor[yzp.DType()](acc, shape, multipliers(xsc, wsc, ysc), int32(zy[0]), shape[0], m, len(acc)/max(shape[0]*m, 1))
+		kernel.PutScratchInt32(&acc)
 		return []*tensors.Tensor{y}, err
 	}, nil
 }
