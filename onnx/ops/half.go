@@ -19,12 +19,18 @@ func halfOf(in []*tensors.Tensor) tensors.DType {
 	return tensors.Undefined
 }
 
-// widenHalf returns in with half-precision tensors widened to float32.
-func widenHalf(in []*tensors.Tensor) []*tensors.Tensor {
+// widenHalf returns in with half-precision tensors widened to float32;
+// those that are the node's constants (consts[i] holds the constant and
+// its float32 form) are widened once, at load time.
+func widenHalf(in []*tensors.Tensor, consts [][2]*tensors.Tensor) []*tensors.Tensor {
 	out := make([]*tensors.Tensor, len(in))
 	for i, t := range in {
 		out[i] = t
 		if t != nil && t.DType().IsHalf() {
+			if i < len(consts) && consts[i][0] == t {
+				out[i] = consts[i][1]
+				continue
+			}
 			out[i] = tensors.HalfToFloat32(t)
 		}
 	}
@@ -45,16 +51,42 @@ func narrowHalf(out []*tensors.Tensor, dt tensors.DType) ([]*tensors.Tensor, err
 	return out, nil
 }
 
-// halfEnv presents half-precision constants and static types to Prepare
-// as float32.
-func halfEnv(env Env) Env {
+// halfConsts holds a node's half-precision constant inputs widened to
+// float32 once, at load time: Prepare sees the float32 forms (and may
+// keep them, packed), and kernels receive the same tensors.
+type halfConsts struct {
+	byName map[string][2]*tensors.Tensor // half constant, its float32 form
+	byIn   [][2]*tensors.Tensor          // the same per node input
+}
+
+func newHalfConsts(env Env, inputs []string) *halfConsts {
+	hc := &halfConsts{byName: map[string][2]*tensors.Tensor{}, byIn: make([][2]*tensors.Tensor, len(inputs))}
+	if env.Const == nil {
+		return hc
+	}
+	for i, name := range inputs {
+		if name == "" {
+			continue
+		}
+		if t := env.Const(name); t != nil && t.DType().IsHalf() {
+			if _, ok := hc.byName[name]; !ok {
+				hc.byName[name] = [2]*tensors.Tensor{t, tensors.HalfToFloat32(t)}
+			}
+			hc.byIn[i] = hc.byName[name]
+		}
+	}
+	return hc
+}
+
+// env presents half-precision constants and static types to Prepare as
+// float32.
+func (hc *halfConsts) env(env Env) Env {
 	if c := env.Const; c != nil {
 		env.Const = func(name string) *tensors.Tensor {
-			t := c(name)
-			if t != nil && t.DType().IsHalf() {
-				return tensors.HalfToFloat32(t)
+			if p, ok := hc.byName[name]; ok {
+				return p[1]
 			}
-			return t
+			return c(name)
 		}
 	}
 	if ty := env.Type; ty != nil {
@@ -71,11 +103,12 @@ func halfEnv(env Env) Env {
 
 // wrapHalf makes a compiled node's kernels accept half-precision inputs.
 // Float32 inputs take the kernels unchanged, recycling included.
-func wrapHalf(c *Compiled) {
+func wrapHalf(c *Compiled, hc *halfConsts) {
 	plain := c.Kernel
+	consts := hc.byIn
 	run := func(in []*tensors.Tensor, f func([]*tensors.Tensor) ([]*tensors.Tensor, error)) ([]*tensors.Tensor, error) {
 		dt := halfOf(in)
-		out, err := f(widenHalf(in))
+		out, err := f(widenHalf(in, consts))
 		if err != nil {
 			return nil, err
 		}

@@ -334,8 +334,10 @@ func Compile(np *onnxpb.NodeProto, env Env) (*Compiled, error) {
 			}
 		}
 	}
+	var hc *halfConsts
 	if op.HalfAsFloat32 {
-		n.env = halfEnv(env)
+		hc = newHalfConsts(env, n.Inputs)
+		n.env = hc.env(env)
 	}
 	kernel, err := op.Prepare(n)
 	if err == nil {
@@ -351,8 +353,8 @@ func Compile(np *onnxpb.NodeProto, env Env) (*Compiled, error) {
 		return nil, fmt.Errorf("attribute %q is not supported by onnxkit's %s version %d: %w", un[0], n.Type, since, tensors.ErrUnsupported)
 	}
 	c := &Compiled{Node: n, Op: op, Kernel: kernel, Recycling: n.recycling, WithRelu: n.withRelu}
-	if op.HalfAsFloat32 {
-		wrapHalf(c)
+	if hc != nil {
+		wrapHalf(c, hc)
 	}
 	return c, nil
 }
