@@ -3,6 +3,7 @@ package tensors
 import (
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"github.com/onnxkit/onnxkit/onnx/onnxpb"
@@ -126,5 +127,26 @@ func TestHalfProto(t *testing.T) {
 	b, err := Float32ToHalf(h, BFloat16)
 	if err != nil || Data[BF16](b)[0] != 0x3f80 {
 		t.Fatal(b, err)
+	}
+}
+
+// TestFromProtoTruncatedEverySize feeds raw_data one byte short (and one
+// byte long) for every fixed-size element type, and string data in
+// numeric tensors: errors naming the tensor, never a panic.
+func TestFromProtoTruncatedEverySize(t *testing.T) {
+	for dt := range makeDataFor {
+		if dt == String {
+			continue
+		}
+		for _, extra := range []int{-1, 1} {
+			tp := &onnxpb.TensorProto{Name: "short", DataType: int32(dt), Dims: []int64{3}, RawData: make([]byte, 3*dt.Size()+extra)}
+			if _, err := FromProto(tp); err == nil || !strings.Contains(err.Error(), `"short"`) {
+				t.Errorf("%v with %d raw bytes: %v", dt, len(tp.RawData), err)
+			}
+		}
+		tp := &onnxpb.TensorProto{Name: "strs", DataType: int32(dt), Dims: []int64{1}, StringData: [][]byte{[]byte("1.5")}}
+		if _, err := FromProto(tp); err == nil || !strings.Contains(err.Error(), `"strs"`) {
+			t.Errorf("%v with string_data: %v", dt, err)
+		}
 	}
 }
