@@ -33,13 +33,13 @@ import (
 // whether it made a com.microsoft node.
 func fuseQDQ(nodes []*onnxpb.NodeProto, consts map[string]*tensors.Tensor, outputs map[string]bool) ([]*onnxpb.NodeProto, bool) {
 	producer := map[string]*onnxpb.NodeProto{}
-	readers := map[string]int{}
+	readers := map[string][]*onnxpb.NodeProto{}
 	for _, n := range nodes {
 		for _, o := range n.GetOutput() {
 			producer[o] = n
 		}
 		for _, in := range n.GetInput() {
-			readers[in]++
+			readers[in] = append(readers[in], n)
 		}
 	}
 	// dq returns the DequantizeLinear node producing name, if any.
@@ -66,18 +66,12 @@ func fuseQDQ(nodes []*onnxpb.NodeProto, consts map[string]*tensors.Tensor, outpu
 	zpType := func(n *onnxpb.NodeProto) tensors.DType { return consts[n.GetInput()[2]].DType() }
 	// quantizer returns the QuantizeLinear node that alone reads name.
 	quantizer := func(name string) *onnxpb.NodeProto {
-		if outputs[name] || readers[name] != 1 {
+		if outputs[name] || len(readers[name]) != 1 {
 			return nil
 		}
-		for _, n := range nodes {
-			for _, in := range n.GetInput() {
-				if in == name {
-					if n.GetOpType() == "QuantizeLinear" && ops.NormalizeDomain(n.GetDomain()) == "" && len(n.GetInput()) == 3 && n.GetInput()[0] == name && perTensor(n) {
-						return n
-					}
-					return nil
-				}
-			}
+		n := readers[name][0]
+		if n.GetOpType() == "QuantizeLinear" && ops.NormalizeDomain(n.GetDomain()) == "" && len(n.GetInput()) == 3 && n.GetInput()[0] == name && perTensor(n) {
+			return n
 		}
 		return nil
 	}
