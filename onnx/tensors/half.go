@@ -54,7 +54,40 @@ func (h BF16) Float32() float32 { return math.Float32frombits(uint32(h) << 16) }
 // F16FromFloat32 rounds f to the nearest binary16 value, ties to even:
 // overflow gives an infinity, underflow a subnormal or a signed zero, and
 // NaN the quiet NaN 0x7e00 with f's sign (as onnxruntime's MLFloat16).
-func F16FromFloat32(f float32) F16 { return F16FromFloat64(float64(f)) }
+func F16FromFloat32(f float32) F16 {
+	b := math.Float32bits(f)
+	sign := uint32(b>>16) & 0x8000
+	exp := int(b>>23) & 0xff
+	mant := b & 0x7fffff
+	switch {
+	case exp == 0xff:
+		if mant != 0 {
+			return F16(sign | 0x7e00)
+		}
+		return F16(sign | 0x7c00)
+	case exp-127 > 15:
+		return F16(sign | 0x7c00)
+	case exp-127 >= -14:
+		// Normal: drop 13 bits; a carry out of the mantissa bumps the
+		// exponent, up to infinity.
+		h := uint32(exp-127+15)<<10 | mant>>13
+		if rem := mant & 0x1fff; rem > 0x1000 || rem == 0x1000 && h&1 == 1 {
+			h++
+		}
+		return F16(sign | h)
+	case exp-127 < -25:
+		return F16(sign)
+	}
+	// Subnormal binary16 (exponents -25 to -15).
+	m := mant | 0x800000
+	shift := uint(13 + (-14 - (exp - 127)))
+	q := m >> shift
+	rem, half := m&(1<<shift-1), uint32(1)<<(shift-1)
+	if rem > half || rem == half && q&1 == 1 {
+		q++
+	}
+	return F16(sign | q)
+}
 
 // F16FromFloat64 rounds f to the nearest binary16 value, ties to even, in
 // one rounding (see F16FromFloat32).
@@ -119,10 +152,16 @@ func BF16FromFloat64(f float64) BF16 { return BF16FromFloat32(float32(f)) }
 //
 //dtypes:half
 func halfToFloat32[T Half](data any) []float32 {
-	s := data.([]T)
-	out := make([]float32, len(s))
-	for i, v := range s {
-		out[i] = halfFloat32(v)
+	out := make([]float32, len(data.([]T)))
+	switch s := data.(type) {
+	case []F16:
+		for i, v := range s {
+			out[i] = v.Float32()
+		}
+	case []BF16:
+		for i, v := range s {
+			out[i] = v.Float32()
+		}
 	}
 	return out
 }
@@ -132,25 +171,17 @@ func halfToFloat32[T Half](data any) []float32 {
 //dtypes:half
 func halfFromFloat32[T Half](s []float32) any {
 	out := make([]T, len(s))
-	for i, v := range s {
-		out[i] = roundHalf[T](v)
+	switch o := any(out).(type) {
+	case []F16:
+		for i, v := range s {
+			o[i] = F16FromFloat32(v)
+		}
+	case []BF16:
+		for i, v := range s {
+			o[i] = BF16FromFloat32(v)
+		}
 	}
 	return out
-}
-
-func halfFloat32[T Half](v T) float32 {
-	if h, ok := any(v).(F16); ok {
-		return h.Float32()
-	}
-	return BF16(v).Float32()
-}
-
-func roundHalf[T Half](v float32) T {
-	var z T
-	if _, ok := any(z).(F16); ok {
-		return T(F16FromFloat32(v))
-	}
-	return T(BF16FromFloat32(v))
 }
 
 // IsHalf reports whether d is Float16 or BFloat16.
