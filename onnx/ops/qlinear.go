@@ -504,8 +504,11 @@ func (q *qconv) run(x, xzp, w, wzp, bias *tensors.Tensor) ([]int32, []int, error
 	}
 	if bias != nil {
 		bv := tensors.Data[int32](bias)
-		for i := range acc {
-			acc[i] += bv[i/p%m]
+		for blk := 0; blk < len(acc)/p; blk++ {
+			b := bv[blk%m]
+			for i := range acc[blk*p : (blk+1)*p] {
+				acc[blk*p+i] += b
+			}
 		}
 	}
 	return acc, shape, nil
