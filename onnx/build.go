@@ -78,7 +78,7 @@ func typeFromProto(tp *onnxpb.TypeProto) (tensors.Type, error) {
 }
 
 // buildGraph validates a model's main graph and compiles its nodes.
-func buildGraph(gp *onnxpb.GraphProto, opsets map[string]int, decode func(*onnxpb.TensorProto) (*tensors.Tensor, error), mem *loadBudget) (*graph, error) {
+func buildGraph(gp *onnxpb.GraphProto, opsets map[string]int, decode func(*onnxpb.TensorProto) (*tensors.Tensor, error), mem *loadBudget, qdq bool) (*graph, error) {
 	if gp == nil {
 		return nil, invalid(errors.New("model has no graph"))
 	}
@@ -164,7 +164,26 @@ func buildGraph(gp *onnxpb.GraphProto, opsets map[string]int, decode func(*onnxp
 	for _, vi := range gp.GetOutput() {
 		outNames[vi.GetName()] = true
 	}
-	nodes, microsoft := fuseQDQ(gp.GetNode(), fixed, outNames)
+	nodes, microsoft := gp.GetNode(), false
+	if qdq {
+		nodes, microsoft = fuseQDQ(nodes, fixed, outNames)
+		if len(nodes) != len(gp.GetNode()) {
+			kept := map[string]bool{}
+			for _, np := range nodes {
+				for _, o := range np.GetOutput() {
+					kept[o] = true
+				}
+			}
+			g.fusedAway = map[string]bool{}
+			for _, np := range gp.GetNode() {
+				for _, o := range np.GetOutput() {
+					if !kept[o] {
+						g.fusedAway[o] = true
+					}
+				}
+			}
+		}
+	}
 	if _, ok := b.opsets[ops.DomainMicrosoft]; microsoft && !ok {
 		b.opsets = maps.Clone(b.opsets)
 		b.opsets[ops.DomainMicrosoft] = 1

@@ -1,6 +1,7 @@
 package onnx
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/onnxkit/onnxkit/onnx/onnxpb"
@@ -85,5 +86,45 @@ func TestFuseQDQ(t *testing.T) {
 	got, ms := fuseQDQ(n, c, map[string]bool{"gq": true})
 	if !ms || ops(got) != "DequantizeLinear DequantizeLinear QLinearAdd DequantizeLinear QLinearGlobalAveragePool " {
 		t.Errorf("Add and GlobalAveragePool: %s (com.microsoft %v)", ops(got), ms)
+	}
+}
+
+// TestKeepQDQ fetches a value inside a fused pattern: refused with a
+// hint by default, computed with LoadOptions.KeepQDQ.
+func TestKeepQDQ(t *testing.T) {
+	w, _ := tensors.New([]int{1, 1, 1, 1}, []int8{2})
+	g := &onnxpb.GraphProto{
+		Node: []*onnxpb.NodeProto{
+			{OpType: "QuantizeLinear", Input: []string{"x", "xs", "xz"}, Output: []string{"xq"}},
+			{OpType: "DequantizeLinear", Input: []string{"xq", "xs", "xz"}, Output: []string{"xd"}},
+			{OpType: "DequantizeLinear", Input: []string{"wq", "ws", "wz"}, Output: []string{"wd"}},
+			{OpType: "Conv", Input: []string{"xd", "wd"}, Output: []string{"c"}},
+			{OpType: "QuantizeLinear", Input: []string{"c", "xs", "xz"}, Output: []string{"y"}},
+		},
+		Initializer: []*onnxpb.TensorProto{
+			tensors.ToProto("xs", tensors.Scalar[float32](0.5)), tensors.ToProto("xz", tensors.Scalar[uint8](0)),
+			tensors.ToProto("wq", w), tensors.ToProto("ws", tensors.Scalar[float32](1)), tensors.ToProto("wz", tensors.Scalar[int8](0)),
+		},
+		Input:  []*onnxpb.ValueInfoProto{{Name: "x", Type: tensorType(tensors.Float32, 1, 1, 2, 2)}},
+		Output: []*onnxpb.ValueInfoProto{{Name: "y", Type: tensorType(tensors.Uint8)}},
+	}
+	mp := &onnxpb.ModelProto{IrVersion: 8, OpsetImport: []*onnxpb.OperatorSetIdProto{{Version: 13}}, Graph: g}
+	x, _ := tensors.New([]int{1, 1, 2, 2}, []float32{0.5, 1, 1.5, 40})
+	for _, keep := range []bool{false, true} {
+		m, err := LoadOptions{KeepQDQ: keep}.FromProto("qdq", mp)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := m.RunTensors(map[string]*tensors.Tensor{"x": x})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := tensors.Data[uint8](out["y"]); got[0] != 2 || got[3] != 160 {
+			t.Errorf("KeepQDQ %v: y = %v", keep, got)
+		}
+		_, err = m.RunTensors(map[string]*tensors.Tensor{"x": x}, "c")
+		if keep != (err == nil) || !keep && !strings.Contains(err.Error(), "KeepQDQ") {
+			t.Errorf("KeepQDQ %v: fetching c: %v", keep, err)
+		}
 	}
 }
