@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"maps"
 
 	"github.com/onnxkit/onnxkit/onnx/onnxpb"
 	"github.com/onnxkit/onnxkit/onnx/ops"
@@ -78,12 +79,12 @@ func typeFromProto(tp *onnxpb.TypeProto) (tensors.Type, error) {
 }
 
 // buildGraph validates a model's main graph and compiles its nodes.
-func buildGraph(gp *onnxpb.GraphProto, opsets map[string]int, decode func(*onnxpb.TensorProto) (*tensors.Tensor, error), mem *loadBudget) (*graph, error) {
-	return buildGraphAt(gp, opsets, decode, mem, 0)
+func buildGraph(gp *onnxpb.GraphProto, opsets map[string]int, decode func(*onnxpb.TensorProto) (*tensors.Tensor, error), mem *loadBudget, qdq bool) (*graph, error) {
+	return buildGraphAt(gp, opsets, decode, mem, 0, qdq)
 }
 
 // buildGraphAt is buildGraph for a graph at a subgraph nesting depth.
-func buildGraphAt(gp *onnxpb.GraphProto, opsets map[string]int, decode func(*onnxpb.TensorProto) (*tensors.Tensor, error), mem *loadBudget, depth int) (*graph, error) {
+func buildGraphAt(gp *onnxpb.GraphProto, opsets map[string]int, decode func(*onnxpb.TensorProto) (*tensors.Tensor, error), mem *loadBudget, depth int, qdq bool) (*graph, error) {
 	if gp == nil {
 		return nil, invalid(errors.New("model has no graph"))
 	}
@@ -158,8 +159,44 @@ func buildGraphAt(gp *onnxpb.GraphProto, opsets map[string]int, decode func(*onn
 		}
 	}
 
+	// Quantized patterns in QDQ format run as integer operators (fuse_qdq.go).
+	fixed := map[string]*tensors.Tensor{}
+	for name, t := range inits {
+		if _, isInput := g.inIndex[name]; !isInput {
+			fixed[name] = t
+		}
+	}
+	outNames := map[string]bool{}
+	for _, vi := range gp.GetOutput() {
+		outNames[vi.GetName()] = true
+	}
+	nodes, microsoft := gp.GetNode(), false
+	if qdq {
+		nodes, microsoft = fuseQDQ(nodes, fixed, outNames)
+		if len(nodes) != len(gp.GetNode()) {
+			kept := map[string]bool{}
+			for _, np := range nodes {
+				for _, o := range np.GetOutput() {
+					kept[o] = true
+				}
+			}
+			g.fusedAway = map[string]bool{}
+			for _, np := range gp.GetNode() {
+				for _, o := range np.GetOutput() {
+					if !kept[o] {
+						g.fusedAway[o] = true
+					}
+				}
+			}
+		}
+	}
+	if _, ok := b.opsets[ops.DomainMicrosoft]; microsoft && !ok {
+		b.opsets = maps.Clone(b.opsets)
+		b.opsets[ops.DomainMicrosoft] = 1
+	}
+
 	// Node outputs: each name is defined once in the whole graph.
-	nodes, err := b.withCaptures(gp.GetNode())
+	nodes, err := b.withCaptures(nodes)
 	if err != nil {
 		return nil, err
 	}

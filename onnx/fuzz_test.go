@@ -249,7 +249,113 @@ func handBuiltModels() map[string]*onnxpb.ModelProto {
 			Input:  []*onnxpb.ValueInfoProto{vi("x", tt(tensors.Float32, "N", 2, 6, 6))},
 			Output: []*onnxpb.ValueInfoProto{vi("a", tt(tensors.Float32)), vi("mm", tt(tensors.Float32))},
 		}),
+		// Float16 and bfloat16 held and computed through float32.
+		"half": model(13, &onnxpb.GraphProto{
+			Node: []*onnxpb.NodeProto{
+				node("Conv", "conv", []string{"x", "wh", "bh"}, []string{"c"}, intsAttr("pads", 1, 1, 1, 1)),
+				node("Relu", "relu", []string{"c"}, []string{"r"}),
+				node("Add", "add", []string{"r", "c"}, []string{"a"}),
+				node("GlobalAveragePool", "gap", []string{"a"}, []string{"g"}),
+				node("Flatten", "flatten", []string{"g"}, []string{"f"}),
+				node("Softmax", "softmax", []string{"f"}, []string{"y"}),
+				node("Cast", "tobf16", []string{"y"}, []string{"yb"}, intAttr("to", int64(tensors.BFloat16))),
+				node("Cast", "tof32", []string{"yb"}, []string{"y32"}, intAttr("to", int64(tensors.Float32))),
+				node("Cast", "tostr", []string{"y32"}, []string{"ys"}, intAttr("to", int64(tensors.String))),
+			},
+			Initializer: []*onnxpb.TensorProto{halfProto("wh", weights(3, 2, 3, 3)), halfProto("bh", tensors.Vector[float32](0.1, 0, -0.1))},
+			Input:       []*onnxpb.ValueInfoProto{vi("x", tt(tensors.Float16, "N", 2, 5, 5))},
+			Output:      []*onnxpb.ValueInfoProto{vi("y", tt(tensors.Float16)), vi("ys", tt(tensors.String))},
+		}),
+		// Quantized operators, and QDQ patterns fused into them at load.
+		"quantized": model(13, &onnxpb.GraphProto{
+			Node: []*onnxpb.NodeProto{
+				node("QuantizeLinear", "qx", []string{"x", "xs", "xz"}, []string{"xq"}),
+				node("DequantizeLinear", "dqx", []string{"xq", "xs", "xz"}, []string{"xd"}),
+				node("DequantizeLinear", "dqw", []string{"wq", "ws", "wz"}, []string{"wd"}, intAttr("axis", 0)),
+				node("DequantizeLinear", "dqb", []string{"bq", "bs", "bz"}, []string{"bd"}, intAttr("axis", 0)),
+				node("Conv", "conv", []string{"xd", "wd", "bd"}, []string{"c"}, intsAttr("pads", 1, 1, 1, 1)),
+				node("QuantizeLinear", "qc", []string{"c", "ys", "yz"}, []string{"cq"}),
+				node("DequantizeLinear", "dqc", []string{"cq", "ys", "yz"}, []string{"cd"}),
+				node("GlobalAveragePool", "gap", []string{"cd"}, []string{"g"}),
+				node("QuantizeLinear", "qg", []string{"g", "ys", "yz"}, []string{"gq"}),
+				node("DequantizeLinear", "dqg", []string{"gq", "ys", "yz"}, []string{"y"}),
+				node("QLinearConv", "qlconv", []string{"xq", "xs", "xz", "wq8", "ws", "wz8", "ys", "yz", "bq"}, []string{"qc2"}),
+				node("ConvInteger", "convint", []string{"xq", "wq8", "xz"}, []string{"ci"}),
+				node("Flatten", "flat", []string{"xq"}, []string{"xf"}),
+				node("MatMulInteger", "mmi", []string{"xf", "mq", "xz"}, []string{"mi"}),
+				node("QLinearMatMul", "qlmm", []string{"xf", "xs", "xz", "mq", "xs", "xz", "ys", "yz"}, []string{"qm"}),
+				node("DynamicQuantizeLinear", "dyn", []string{"x"}, []string{"dq", "dqs", "dqz"}),
+			},
+			Initializer: []*onnxpb.TensorProto{
+				tensors.ToProto("xs", tensors.Scalar[float32](0.05)), tensors.ToProto("xz", tensors.Scalar[uint8](128)),
+				tensors.ToProto("ys", tensors.Scalar[float32](0.1)), tensors.ToProto("yz", tensors.Scalar[uint8](10)),
+				tensors.ToProto("wq", mustSeed(tensors.New([]int{3, 2, 1, 1}, []int8{1, -2, 3, -4, 5, -6}))), tensors.ToProto("ws", tensors.Vector[float32](0.01, 0.02, 0.03)),
+				tensors.ToProto("wz", tensors.Vector[int8](0, 0, 0)), tensors.ToProto("bq", tensors.Vector[int32](5, -5, 100)),
+				tensors.ToProto("bs", tensors.Vector[float32](0.0005, 0.001, 0.0015)), tensors.ToProto("bz", tensors.Vector[int32](0, 0, 0)),
+				tensors.ToProto("wq8", mustSeed(tensors.New([]int{3, 2, 1, 1}, []uint8{1, 2, 3, 4, 5, 6}))), tensors.ToProto("wz8", tensors.Scalar[uint8](3)),
+				tensors.ToProto("mq", mustSeed(tensors.New([]int{18, 1}, []uint8{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18}))),
+			},
+			Input: []*onnxpb.ValueInfoProto{vi("x", tt(tensors.Float32, 1, 2, 3, 3))},
+			Output: []*onnxpb.ValueInfoProto{vi("y", tt(tensors.Float32)), vi("qc2", tt(tensors.Uint8)), vi("ci", tt(tensors.Int32)),
+				vi("mi", tt(tensors.Int32)), vi("qm", tt(tensors.Uint8)), vi("dq", tt(tensors.Uint8))},
+		}),
+		"microsoft": microsoftModel(),
+		"strings": model(13, &onnxpb.GraphProto{
+			Node: []*onnxpb.NodeProto{
+				node("StringNormalizer", "norm", []string{"s"}, []string{"n"},
+					&onnxpb.AttributeProto{Name: "case_change_action", Type: onnxpb.AttributeProto_STRING, S: []byte("UPPER")},
+					&onnxpb.AttributeProto{Name: "stopwords", Type: onnxpb.AttributeProto_STRINGS, Strings: [][]byte{[]byte("a")}}),
+				node("Concat", "cat", []string{"n", "s"}, []string{"c"}, intAttr("axis", 0)),
+				node("Gather", "pick", []string{"c", "i"}, []string{"p"}),
+				node("Cast", "num", []string{"h"}, []string{"f"}, intAttr("to", int64(tensors.String))),
+				node("Cast", "back", []string{"f"}, []string{"b"}, intAttr("to", int64(tensors.BFloat16))),
+			},
+			Initializer: []*onnxpb.TensorProto{tensors.ToProto("i", tensors.Vector[int64](0))},
+			Input:       []*onnxpb.ValueInfoProto{vi("s", tt(tensors.String, "N")), vi("h", tt(tensors.Float16, "N"))},
+			Output:      []*onnxpb.ValueInfoProto{vi("p", tt(tensors.String)), vi("b", tt(tensors.BFloat16))},
+		}),
 	}
+}
+
+func mustSeed(t *tensors.Tensor, err error) *tensors.Tensor {
+	if err != nil {
+		panic(err)
+	}
+	return t
+}
+
+// halfProto encodes a float32 tensor as a float16 TensorProto.
+func halfProto(name string, x *tensors.Tensor) *onnxpb.TensorProto {
+	h, err := tensors.Float32ToHalf(x, tensors.Float16)
+	if err != nil {
+		panic(err)
+	}
+	return tensors.ToProto(name, h)
+}
+
+// microsoftModel uses the com.microsoft quantized operators.
+func microsoftModel() *onnxpb.ModelProto {
+	s := func(name string, v float32) *onnxpb.TensorProto { return tensors.ToProto(name, tensors.Scalar(v)) }
+	z := func(name string, v uint8) *onnxpb.TensorProto { return tensors.ToProto(name, tensors.Scalar(v)) }
+	ms := func(op, name string, in, out []string) *onnxpb.NodeProto {
+		n := node(op, name, in, out)
+		n.Domain = "com.microsoft"
+		return n
+	}
+	mp := model(13, &onnxpb.GraphProto{
+		Node: []*onnxpb.NodeProto{
+			ms("QLinearAdd", "add", []string{"a", "as", "az", "b", "as", "az", "ys", "yz"}, []string{"s"}),
+			ms("QLinearMul", "mul", []string{"s", "ys", "yz", "b", "as", "az", "ys", "yz"}, []string{"m"}),
+			ms("QLinearSigmoid", "sig", []string{"m", "ys", "yz", "ys", "yz"}, []string{"g"}),
+			ms("QLinearGlobalAveragePool", "gap", []string{"g", "ys", "yz", "ys", "yz"}, []string{"y"}),
+		},
+		Initializer: []*onnxpb.TensorProto{s("as", 0.05), z("az", 128), s("ys", 0.1), z("yz", 10),
+			tensors.ToProto("b", tensors.Vector[uint8](3, 200, 7))},
+		Input:  []*onnxpb.ValueInfoProto{vi("a", tt(tensors.Uint8, "N", 3, 2, 3))},
+		Output: []*onnxpb.ValueInfoProto{vi("y", tt(tensors.Uint8))},
+	})
+	mp.OpsetImport = append(mp.OpsetImport, &onnxpb.OperatorSetIdProto{Domain: "com.microsoft", Version: 1})
+	return mp
 }
 
 // weights returns a float32 tensor of this shape holding small values.
@@ -486,6 +592,14 @@ func fill(x *tensors.Tensor, r *rand.Rand) {
 		for i := range d {
 			d[i] = string(rune('a' + r.IntN(26)))
 		}
+	case []tensors.F16:
+		for i := range d {
+			d[i] = tensors.F16FromFloat32(float32(r.IntN(9)-4) / 2)
+		}
+	case []tensors.BF16:
+		for i := range d {
+			d[i] = tensors.BF16FromFloat32(float32(r.IntN(9)-4) / 2)
+		}
 	}
 }
 
@@ -566,11 +680,16 @@ func tensorSeeds() []seedFile {
 		"u8":     tensors.Vector[uint8](0, 255),
 		"scalar": tensors.Scalar(float64(2.5)),
 		"empty":  tensors.Vector[float32](),
+		"f16":    mustSeed(tensors.Float32ToHalf(tensors.Vector[float32](1, -2, 65504, 1e-7), tensors.Float16)),
+		"bf16":   mustSeed(tensors.Float32ToHalf(tensors.Vector[float32](1, -2, 3e38), tensors.BFloat16)),
 	}
 	for name, x := range gen {
 		for _, ext := range []string{onnx.NPYExt, onnx.PBExt} {
 			p := filepath.Join(tmp, name+ext)
 			if err := onnx.WriteTensorFile(p, name, x); err != nil {
+				if x.DType() == tensors.BFloat16 && ext == onnx.NPYExt {
+					continue // numpy has no bfloat16
+				}
 				panic(err)
 			}
 			b, err := os.ReadFile(p)

@@ -11,20 +11,21 @@ import (
 // graph is a validated, compiled graph. It is never modified after
 // building, so any number of runs may use it at once.
 type graph struct {
-	names    []string                // slot -> value name
-	slots    map[string]int          // value name -> slot
-	consts   []*tensors.Tensor       // slot -> value known at load time, or nil
-	defaults []*tensors.Tensor       // slot -> initializer of an overridable graph input, or nil
-	types    []tensors.Type          // slot -> static type (declarations of graph inputs, inference)
-	declared map[string]tensors.Type // types declared in value_info, for display only
-	inputs   []ValueInfo             // graph inputs, in order
-	inSlot   []int                   // slot of each graph input
-	inIndex  map[string]int          // graph input name -> index in inputs
-	outputs  []ValueInfo             // graph outputs, in order
-	outSlot  []int
-	steps    []*step // nodes to run, in topological order
-	producer []int   // slot -> index in steps of the node computing it, or -1
-	base     *plan   // plan for the graph outputs
+	fusedAway map[string]bool         // values inside QDQ patterns run as integer operators
+	names     []string                // slot -> value name
+	slots     map[string]int          // value name -> slot
+	consts    []*tensors.Tensor       // slot -> value known at load time, or nil
+	defaults  []*tensors.Tensor       // slot -> initializer of an overridable graph input, or nil
+	types     []tensors.Type          // slot -> static type (declarations of graph inputs, inference)
+	declared  map[string]tensors.Type // types declared in value_info, for display only
+	inputs    []ValueInfo             // graph inputs, in order
+	inSlot    []int                   // slot of each graph input
+	inIndex   map[string]int          // graph input name -> index in inputs
+	outputs   []ValueInfo             // graph outputs, in order
+	outSlot   []int
+	steps     []*step // nodes to run, in topological order
+	producer  []int   // slot -> index in steps of the node computing it, or -1
+	base      *plan   // plan for the graph outputs
 	// fused maps a step to the fused step that can replace it and the
 	// steps after it that it absorbs (see fuse), or has step -1.
 	fused []fusion

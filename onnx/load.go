@@ -43,6 +43,14 @@ type LoadOptions struct {
 	// MemoryLimit is the limit in bytes: 0 means DefaultMemoryLimit, a
 	// negative value means no limit beyond tensors.MaxTensorBytes per tensor.
 	MemoryLimit int64
+	// KeepQDQ runs the QuantizeLinear/DequantizeLinear patterns of
+	// quantized models as written (float operators on dequantized
+	// values) instead of as the integer operators onnxruntime turns them
+	// into (see fuse_qdq.go): every float value inside the patterns can
+	// then be fetched, at float speed, and results may differ from
+	// onnxruntime's by a quantization step where a value lies on a
+	// rounding boundary.
+	KeepQDQ bool
 }
 
 // maxProtoBytes is the largest protobuf message: 2 GiB - 1. Bigger models
@@ -78,7 +86,7 @@ func (o LoadOptions) LoadProto(path string, mp *onnxpb.ModelProto) (*Model, erro
 	if mp == nil {
 		return nil, invalid(fmt.Errorf("onnx: load %s: nil model", path))
 	}
-	return newModel(path, filepath.Dir(path), mp, o.limit()) // external data stays in that folder
+	return newModel(path, filepath.Dir(path), mp, o) // external data stays in that folder
 }
 
 // ReadProto reads an .onnx file and decodes its protobuf without
@@ -111,7 +119,7 @@ func (o LoadOptions) LoadBytes(name string, b []byte) (*Model, error) {
 	if err := proto.Unmarshal(b, &mp); err != nil {
 		return nil, invalid(fmt.Errorf("onnx: load %s: not an ONNX model: %w", name, err))
 	}
-	return newModel(name, "", &mp, o.limit())
+	return newModel(name, "", &mp, o)
 }
 
 // FromProto is the package-level FromProto with these options.
@@ -119,7 +127,7 @@ func (o LoadOptions) FromProto(name string, mp *onnxpb.ModelProto) (*Model, erro
 	if mp == nil {
 		return nil, invalid(fmt.Errorf("onnx: load %s: nil model", name))
 	}
-	return newModel(name, "", mp, o.limit())
+	return newModel(name, "", mp, o)
 }
 
 // readFileLimited reads a whole file of at most max bytes. Larger files are
@@ -184,7 +192,8 @@ func FromProto(name string, mp *onnxpb.ModelProto) (*Model, error) {
 	return LoadOptions{}.FromProto(name, mp)
 }
 
-func newModel(name, dir string, mp *onnxpb.ModelProto, limit int64) (*Model, error) {
+func newModel(name, dir string, mp *onnxpb.ModelProto, o LoadOptions) (*Model, error) {
+	limit := o.limit()
 	m := &Model{name: name, dir: dir, proto: mp, limit: limit}
 	fail := func(err error) (*Model, error) {
 		return nil, invalid(fmt.Errorf("onnx: load %s: %w", name, err))
@@ -199,7 +208,7 @@ func newModel(name, dir string, mp *onnxpb.ModelProto, limit int64) (*Model, err
 	m.opsets = opsets
 	budget := &loadBudget{limit: limit}
 	decode := func(tp *onnxpb.TensorProto) (*tensors.Tensor, error) { return m.decodeTensorWithin(tp, budget.left()) }
-	if m.g, err = buildGraph(mp.GetGraph(), opsets, decode, budget); err != nil {
+	if m.g, err = buildGraph(mp.GetGraph(), opsets, decode, budget, !o.KeepQDQ); err != nil {
 		return fail(err)
 	}
 	return m, nil

@@ -89,6 +89,9 @@ func (m *Model) RunTensorsContext(ctx context.Context, inputs map[string]*tensor
 		for i, name := range fetch {
 			s, ok := g.slots[name]
 			if !ok {
+				if g.fusedAway[name] {
+					return nil, &classed{fmt.Errorf("onnx: run %s: cannot fetch %q: it is computed inside a quantized operator that replaced a QuantizeLinear/DequantizeLinear pattern (load with LoadOptions.KeepQDQ to run the pattern as written)", m.name, name), ErrBadInput}
+				}
 				return nil, &classed{fmt.Errorf("onnx: run %s: cannot fetch %q: no such value in the graph", m.name, name), ErrBadInput}
 			}
 			fetchSlots[i] = s

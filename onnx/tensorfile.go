@@ -150,13 +150,20 @@ func decodeNPY(b []byte) (t *tensors.Tensor, err error) {
 	if err != nil {
 		return nil, err
 	}
+	if h.Descr.Type == "<f2" || h.Descr.Type == "f2" || h.Descr.Type == "float16" {
+		t, err := tensors.DecodeHalf(tensors.Float16, b[start+hlen:], shape)
+		if err != nil {
+			return nil, fmt.Errorf("file truncated or with trailing bytes: %w", err)
+		}
+		return t, nil
+	}
 	rt := npy.TypeFrom(h.Descr.Type)
 	dt, ok := tensors.Undefined, false
 	if rt != nil {
 		dt, ok = npyKinds[rt.Kind()]
 	}
 	if !ok {
-		return nil, fmt.Errorf("numpy dtype %q is not supported (want float32, float64, int8 to int64, uint8 to uint64 or bool): %w", h.Descr.Type, ErrUnsupported)
+		return nil, fmt.Errorf("numpy dtype %q is not supported (want float16, float32, float64, int8 to int64, uint8 to uint64 or bool): %w", h.Descr.Type, ErrUnsupported)
 	}
 	size := int(rt.Size())
 	data := b[start+hlen:]
@@ -195,7 +202,7 @@ func trimHeader(h []byte) string {
 
 // npyDescr is the numpy dtype string written for each element type.
 var npyDescr = map[tensors.DType]string{
-	tensors.Float32: "<f4", tensors.Float64: "<f8",
+	tensors.Float32: "<f4", tensors.Float64: "<f8", tensors.Float16: "<f2",
 	tensors.Int8: "|i1", tensors.Int16: "<i2", tensors.Int32: "<i4", tensors.Int64: "<i8",
 	tensors.Uint8: "|u1", tensors.Uint16: "<u2", tensors.Uint32: "<u4", tensors.Uint64: "<u8",
 	tensors.Bool: "|b1",

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -269,5 +270,33 @@ func TestWriteTensorFileErrors(t *testing.T) {
 	got, err := ReadTensorFile(filepath.Join(dir, "s.pb"))
 	if err != nil || !reflect.DeepEqual(got.Data(), []string{"a"}) {
 		t.Fatalf("string .pb: %v %v", got, err)
+	}
+}
+
+func TestTensorFileFloat16(t *testing.T) {
+	x, err := tensors.New([]int{2, 3}, []tensors.F16{0x3e00, 0xc000, 0x7bff, 0x7c00, 0x0001, 0x2e66})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	for _, name := range []string{"h.npy", "h.pb"} {
+		p := filepath.Join(dir, name)
+		if err := WriteTensorFile(p, "h", x); err != nil {
+			t.Fatal(err)
+		}
+		y, err := ReadTensorFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if y.DType() != tensors.Float16 || !slices.Equal(tensors.Data[tensors.F16](y), tensors.Data[tensors.F16](x)) {
+			t.Fatalf("%s: %v %v", name, y, y.Data())
+		}
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "h.npy"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := decodeNPY(b[:len(b)-1]); err == nil || !strings.Contains(err.Error(), "bytes") {
+		t.Fatalf("truncated float16 .npy: %v", err)
 	}
 }

@@ -52,8 +52,9 @@ func actSelu(x, alpha, gamma float64) float64 {
 // n.Attrs.Err afterwards) and returns the per-type functions.
 func registerFloatActivation(name string, since []int, prep func(a *Attrs) NumericUnary) {
 	Register(Op{
-		Type:  name,
-		Since: since,
+		Type:          name,
+		HalfAsFloat32: true,
+		Since:         since,
 		Prepare: func(n *Node) (Kernel, error) {
 			n.Attrs.Ignore("consumed_inputs") // version 1 only; no effect
 			fns := prep(n.Attrs)
@@ -115,8 +116,9 @@ func init() {
 		I8: relu[int8], I16: relu[int16], I32: relu[int32], I64: relu[int64],
 	}
 	Register(Op{
-		Type:  "Relu",
-		Since: []int{1, 6, 13, 14},
+		Type:          "Relu",
+		HalfAsFloat32: true,
+		Since:         []int{1, 6, 13, 14},
 		Prepare: func(n *Node) (Kernel, error) {
 			n.Attrs.Ignore("consumed_inputs")
 			return n.Recycling(func(in, last []*tensors.Tensor) ([]*tensors.Tensor, error) {

@@ -13,8 +13,8 @@ import (
 // than any number, as in numpy. ArgMin is the same with the smallest
 // element; a NaN is its result too, as in numpy.
 func init() {
-	Register(Op{Type: "ArgMax", Since: []int{1, 11, 12, 13}, Prepare: prepareArgMax, Infer: inferArgMax})
-	Register(Op{Type: "ArgMin", Since: []int{1, 11, 12, 13}, Prepare: prepareArgMax, Infer: inferArgMax})
+	Register(Op{Type: "ArgMax", Since: []int{1, 11, 12, 13}, Prepare: prepareArgMax, Infer: inferArgMax, HalfAsFloat32: true})
+	Register(Op{Type: "ArgMin", Since: []int{1, 11, 12, 13}, Prepare: prepareArgMax, Infer: inferArgMax, HalfAsFloat32: true})
 }
 
 func prepareArgMax(n *Node) (Kernel, error) {

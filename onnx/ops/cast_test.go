@@ -79,11 +79,11 @@ func TestCastAttribute(t *testing.T) {
 		{1, str("double"), tensors.Float64, "", false},
 		{1, ewIntAttr("to", int64(tensors.Bool)), tensors.Bool, "", false},
 		{13, ewIntAttr("to", int64(tensors.Uint64)), tensors.Uint64, "", false},
-		{1, str("FLOAT16"), 0, "float16", true},
+		{1, str("FLOAT16"), tensors.Float16, "", false},
 		{1, str("REAL"), 0, "not a data type", false},
-		{13, ewIntAttr("to", int64(tensors.Float16)), 0, "float16", true},
-		{13, ewIntAttr("to", int64(tensors.BFloat16)), 0, "bfloat16", true},
-		{13, ewIntAttr("to", int64(tensors.String)), 0, "string", true},
+		{13, ewIntAttr("to", int64(tensors.Float16)), tensors.Float16, "", false},
+		{13, ewIntAttr("to", int64(tensors.BFloat16)), tensors.BFloat16, "", false},
+		{13, ewIntAttr("to", int64(tensors.String)), tensors.String, "", false},
 		{13, ewIntAttr("to", int64(tensors.Complex64)), 0, "complex64", true},
 		{13, ewIntAttr("to", 0), 0, "not a data type", false},
 		{13, ewIntAttr("to", 99), 0, "not a data type", false},
@@ -107,14 +107,26 @@ func TestCastAttribute(t *testing.T) {
 			t.Errorf("Cast-%d to %v: %v, %v; want %v", c.opset, c.to, got, err, c.want)
 		}
 	}
-	// Strings are held but not converted.
-	_, err := ewRun(t, "Cast", 13, []*onnxpb.AttributeProto{ewIntAttr("to", int64(tensors.Float32))}, tensors.Vector("1.5"))
-	if !errors.Is(err, tensors.ErrUnsupported) {
-		t.Errorf("Cast from string: err %v, want ErrUnsupported", err)
+	// Strings are parsed and formatted; text that is no number is an error.
+	got, err := ewRun(t, "Cast", 13, []*onnxpb.AttributeProto{ewIntAttr("to", int64(tensors.Float32))}, tensors.Vector("1.5", "-INF", " 2e3"))
+	if err != nil || fmt.Sprint(got.Data()) != "[1.5 -Inf 2000]" {
+		t.Errorf("Cast from string: %v, %v", got, err)
 	}
-	_, err = ewRun(t, "CastLike", 15, nil, x, tensors.Vector("a"))
-	if !errors.Is(err, tensors.ErrUnsupported) {
-		t.Errorf("CastLike to string: err %v, want ErrUnsupported", err)
+	_, err = ewRun(t, "Cast", 13, []*onnxpb.AttributeProto{ewIntAttr("to", int64(tensors.Int64))}, tensors.Vector("1", "pear"))
+	if err == nil || !strings.Contains(err.Error(), `"pear"`) {
+		t.Errorf("Cast of \"pear\" to int64: %v", err)
+	}
+	got, err = ewRun(t, "CastLike", 15, nil, tensors.Vector[float32](0.1, 1e-5, float32(math.NaN())), tensors.Vector("a"))
+	if err != nil || fmt.Sprint(got.Data()) != "[0.1 1e-05 NaN]" {
+		t.Errorf("CastLike to string: %v, %v", got, err)
+	}
+	h := must(ewRun(t, "Cast", 13, []*onnxpb.AttributeProto{ewIntAttr("to", int64(tensors.Float16))}, tensors.Vector(0.1, 65520, -1e-8, 1)))
+	if d := tensors.Data[tensors.F16](h); fmt.Sprintf("%#x", d) != "[0x2e66 0x7c00 0x8000 0x3c00]" {
+		t.Errorf("Cast float64 to float16: %#x", d)
+	}
+	b := must(ewRun(t, "Cast", 13, []*onnxpb.AttributeProto{ewIntAttr("to", int64(tensors.Int32))}, h))
+	if fmt.Sprint(b.Data()) != "[0 2147483647 0 1]" {
+		t.Errorf("Cast float16 to int32: %v", b.Data())
 	}
 	comp := must(Compile(node("Cast", []string{"x"}, []string{"y"}, ewIntAttr("to", int64(tensors.Float64))), Env{Opset: 13}))
 	typ := must(comp.Infer([]tensors.Type{{DType: tensors.Int8}}))

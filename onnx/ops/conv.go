@@ -16,10 +16,11 @@ var convOpts = windowOpts{dilations: true}
 
 func init() {
 	Register(Op{
-		Type:    "Conv",
-		Since:   []int{1, 11},
-		Prepare: prepareConv,
-		Infer:   inferConv,
+		Type:          "Conv",
+		HalfAsFloat32: true,
+		Since:         []int{1, 11},
+		Prepare:       prepareConv,
+		Infer:         inferConv,
 	})
 }
 

@@ -55,6 +55,20 @@
 // Errors from Prepare, Infer and kernels need not name the node: the
 // loader prefixes `node "name" (Op)`.
 //
+// Half precision. An operator whose float32 kernel computes what its
+// schema asks of float16 and bfloat16 sets Op.HalfAsFloat32: Compile then
+// shows Prepare float32 where the model has half types (static types and
+// constants, widened once at load time) and wraps the kernels to widen
+// half inputs and round float32 outputs back, as onnxruntime's CPU
+// provider does. Element-type-agnostic operators (data movement through
+// tensors.Mover) hold half tensors without it.
+//
+// Other domains. Operators of domains without ONNX schemas (onnxruntime's
+// com.microsoft, see qlinear_microsoft.go) register with Domain set and
+// describe their arity and attributes with Op.Inputs, Op.Outputs and
+// Op.Attributes, which Compile checks as it checks standard operators
+// against schemas.txt.
+//
 // Kernels. A Kernel receives one tensor per node input (nil for omitted
 // optional inputs; Node.HasInput tells at load time) and returns one per
 // node output (Node.HasOutput tells which are requested). Kernels must not
@@ -76,8 +90,9 @@
 //
 // A Tensor is an element type (DType, numbered as ONNX's
 // TensorProto.DataType), a shape and a []T in row-major order: T is
-// float32, float64, int8..int64, uint8..uint64, bool or string (the Elem
-// constraint). Rank 0 is a scalar with one element; zero dimensions are
+// float32, float64, int8..int64, uint8..uint64, bool, string,
+// tensors.F16 or tensors.BF16 (the Elem constraint; the last two hold
+// float16 and bfloat16 bit patterns). Rank 0 is a scalar with one element; zero dimensions are
 // allowed. Read typed data with Data[T](t) after checking t.DType(); write
 // results into a fresh tensor from Make[T](shape) (or Alloc(dtype, shape)
 // when the type is only known at run time), which also bounds the size by

@@ -18,6 +18,27 @@ var argMaxTFor = map[tensors.DType]func(x *tensors.Tensor, dst []int64, outer, s
 	tensors.Uint64:  argMaxT[uint64],
 }
 
+// castFloat64ToHalfFor holds castFloat64ToHalf instantiated for each element type (cast.go: half).
+var castFloat64ToHalfFor = map[tensors.DType]func(x *tensors.Tensor) (*tensors.Tensor, error){
+	tensors.Float16:  castFloat64ToHalf[tensors.F16],
+	tensors.BFloat16: castFloat64ToHalf[tensors.BF16],
+}
+
+// formatElemsFor holds formatElems instantiated for each element type (cast.go: fixednohalf).
+var formatElemsFor = map[tensors.DType]func(x *tensors.Tensor) (*tensors.Tensor, error){
+	tensors.Float32: formatElems[float32],
+	tensors.Float64: formatElems[float64],
+	tensors.Int8:    formatElems[int8],
+	tensors.Int16:   formatElems[int16],
+	tensors.Int32:   formatElems[int32],
+	tensors.Int64:   formatElems[int64],
+	tensors.Uint8:   formatElems[uint8],
+	tensors.Uint16:  formatElems[uint16],
+	tensors.Uint32:  formatElems[uint32],
+	tensors.Uint64:  formatElems[uint64],
+	tensors.Bool:    formatElems[bool],
+}
+
 // castConvertFor holds castConvert instantiated for each element type (cast.go: numeric, numeric).
 var castConvertFor = map[[2]tensors.DType]func(x *tensors.Tensor) (*tensors.Tensor, error){
 	{tensors.Float32, tensors.Float32}: castConvert[float32, float32],
@@ -560,6 +581,54 @@ var integerScalarFor = map[tensors.DType]func(v float64) *tensors.Tensor{
 	tensors.Uint16: integerScalar[uint16],
 	tensors.Uint32: integerScalar[uint32],
 	tensors.Uint64: integerScalar[uint64],
+}
+
+// widenQFor holds widenQ instantiated for each element type (qlinear.go: quant8).
+var widenQFor = map[tensors.DType]func(x *tensors.Tensor, zp []int32, outer, ch, inner int) ([]int16, error){
+	tensors.Int8:  widenQ[int8],
+	tensors.Uint8: widenQ[uint8],
+}
+
+// requantizeFor holds requantize instantiated for each element type (qlinear.go: quant8).
+var requantizeFor = map[tensors.DType]func(acc []int32, shape []int, mult []float32, zp int32, outer, ch, inner int) (*tensors.Tensor, error){
+	tensors.Int8:  requantize[int8],
+	tensors.Uint8: requantize[uint8],
+}
+
+// qlinearBinaryOpFor holds qlinearBinaryOp instantiated for each element type (qlinear_microsoft.go: quant8).
+var qlinearBinaryOpFor = map[tensors.DType]func(a, b *tensors.Tensor, mul bool, s [3]float32, z [3]int32) (*tensors.Tensor, error){
+	tensors.Int8:  qlinearBinaryOp[int8],
+	tensors.Uint8: qlinearBinaryOp[uint8],
+}
+
+// qlinearGlobalAvgFor holds qlinearGlobalAvg instantiated for each element type (qlinear_microsoft.go: quant8).
+var qlinearGlobalAvgFor = map[tensors.DType]func(x *tensors.Tensor, channelsLast bool, sx float32, zx int32, sy float32, zy int32) (*tensors.Tensor, error){
+	tensors.Int8:  qlinearGlobalAvg[int8],
+	tensors.Uint8: qlinearGlobalAvg[uint8],
+}
+
+// qlinearLookupFor holds qlinearLookup instantiated for each element type (qlinear_microsoft.go: quant8).
+var qlinearLookupFor = map[tensors.DType]func(x *tensors.Tensor, f func(float32) float32, sx float32, zx int32, sy float32, zy int32) (*tensors.Tensor, error){
+	tensors.Int8:  qlinearLookup[int8],
+	tensors.Uint8: qlinearLookup[uint8],
+}
+
+// quantizeFor holds quantize instantiated for each element type (quantize.go: quant8).
+var quantizeFor = map[tensors.DType]func(x []float32, shape []int, p *qparams) (*tensors.Tensor, error){
+	tensors.Int8:  quantize[int8],
+	tensors.Uint8: quantize[uint8],
+}
+
+// dequantizeFor holds dequantize instantiated for each element type (quantize.go: integer).
+var dequantizeFor = map[tensors.DType]func(x *tensors.Tensor, p *qparams) (*tensors.Tensor, error){
+	tensors.Int8:   dequantize[int8],
+	tensors.Int16:  dequantize[int16],
+	tensors.Int32:  dequantize[int32],
+	tensors.Int64:  dequantize[int64],
+	tensors.Uint8:  dequantize[uint8],
+	tensors.Uint16: dequantize[uint16],
+	tensors.Uint32: dequantize[uint32],
+	tensors.Uint64: dequantize[uint64],
 }
 
 // runSumFor holds runSum instantiated for each element type (reduce.go: numeric).

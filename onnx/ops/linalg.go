@@ -22,14 +22,16 @@ import (
 
 func init() {
 	Register(Op{
-		Type:    "Gemm",
-		Since:   []int{1, 6, 7, 9, 11, 13},
-		Prepare: prepareGemm,
-		Infer:   inferGemm,
+		Type:          "Gemm",
+		HalfAsFloat32: true,
+		Since:         []int{1, 6, 7, 9, 11, 13},
+		Prepare:       prepareGemm,
+		Infer:         inferGemm,
 	})
 	Register(Op{
-		Type:  "MatMul",
-		Since: []int{1, 9, 13},
+		Type:          "MatMul",
+		HalfAsFloat32: true,
+		Since:         []int{1, 9, 13},
 		Prepare: func(n *Node) (Kernel, error) {
 			return n.Recycling(func(in, last []*tensors.Tensor) ([]*tensors.Tensor, error) {
 				y, err := matMul(in[0], in[1], last)

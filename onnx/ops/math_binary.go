@@ -27,8 +27,9 @@ func init() {
 	// also has the inert consumed_inputs); 7, 13 and 14 broadcast
 	// multidirectionally and differ only in element types.
 	Register(Op{
-		Type:  "Div",
-		Since: []int{1, 6},
+		Type:          "Div",
+		HalfAsFloat32: true,
+		Since:         []int{1, 6},
 		Prepare: func(n *Node) (Kernel, error) {
 			n.Attrs.Ignore("consumed_inputs")
 			bcast := n.Attrs.Bool("broadcast", false)
@@ -45,8 +46,9 @@ func init() {
 		Infer: InferSame, // the result has A's shape
 	})
 	Register(Op{
-		Type:  "Div",
-		Since: []int{7, 13, 14},
+		Type:          "Div",
+		HalfAsFloat32: true,
+		Since:         []int{7, 13, 14},
 		Prepare: func(n *Node) (Kernel, error) {
 			return func(in []*tensors.Tensor) ([]*tensors.Tensor, error) {
 				y, err := Divide(in[0], in[1])
@@ -62,8 +64,9 @@ func init() {
 	// also be int32 or int64 (13 and 15 add bfloat16 only). The result
 	// has the base's type.
 	Register(Op{
-		Type:  "Pow",
-		Since: []int{1},
+		Type:          "Pow",
+		HalfAsFloat32: true,
+		Since:         []int{1},
 		Prepare: func(n *Node) (Kernel, error) {
 			bcast := n.Attrs.Bool("broadcast", false)
 			axis, hasAxis := n.Attrs.Int("axis", 0), n.Attrs.Has("axis")
@@ -82,8 +85,9 @@ func init() {
 		Infer: InferSame,
 	})
 	Register(Op{
-		Type:  "Pow",
-		Since: []int{7, 12, 13, 15},
+		Type:          "Pow",
+		HalfAsFloat32: true,
+		Since:         []int{7, 12, 13, 15},
 		Prepare: func(n *Node) (Kernel, error) {
 			mixed := n.Since >= 12
 			return func(in []*tensors.Tensor) ([]*tensors.Tensor, error) {
@@ -336,8 +340,9 @@ func init() {
 // covers.
 func registerArith(name string, fns NumericBinary) {
 	Register(Op{
-		Type:  name,
-		Since: []int{1, 6},
+		Type:          name,
+		HalfAsFloat32: true,
+		Since:         []int{1, 6},
 		Prepare: func(n *Node) (Kernel, error) {
 			n.Attrs.Ignore("consumed_inputs")
 			bcast := n.Attrs.Bool("broadcast", false)
@@ -356,8 +361,9 @@ func registerArith(name string, fns NumericBinary) {
 		},
 	})
 	Register(Op{
-		Type:  name,
-		Since: []int{7, 13, 14},
+		Type:          name,
+		HalfAsFloat32: true,
+		Since:         []int{7, 13, 14},
 		Prepare: func(n *Node) (Kernel, error) {
 			return n.Recycling(func(in, last []*tensors.Tensor) ([]*tensors.Tensor, error) {
 				y, err := fns.ApplyRecycled(in[0], in[1], last)

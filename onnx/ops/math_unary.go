@@ -51,8 +51,9 @@ func unarySign[T tensors.Numeric](v T) T {
 // computed by fns in the given versions.
 func registerMathUnary(name string, since []int, fns NumericUnary) {
 	Register(Op{
-		Type:  name,
-		Since: since,
+		Type:          name,
+		HalfAsFloat32: true,
+		Since:         since,
 		Prepare: func(n *Node) (Kernel, error) {
 			n.Attrs.Ignore("consumed_inputs") // version 1 only; no effect
 			return func(in []*tensors.Tensor) ([]*tensors.Tensor, error) {
@@ -117,8 +118,9 @@ func clipTensor[T tensors.Numeric](x *tensors.Tensor, lo, hi T) (*tensors.Tensor
 
 func init() {
 	Register(Op{
-		Type:  "Clip",
-		Since: []int{1, 6},
+		Type:          "Clip",
+		HalfAsFloat32: true,
+		Since:         []int{1, 6},
 		Prepare: func(n *Node) (Kernel, error) {
 			n.Attrs.Ignore("consumed_inputs")
 			lo := n.Attrs.Float("min", -math.MaxFloat32)
@@ -143,8 +145,9 @@ func init() {
 		Infer: InferSame,
 	})
 	Register(Op{
-		Type:  "Clip",
-		Since: []int{11, 12, 13},
+		Type:          "Clip",
+		HalfAsFloat32: true,
+		Since:         []int{11, 12, 13},
 		Prepare: func(n *Node) (Kernel, error) {
 			return func(in []*tensors.Tensor) ([]*tensors.Tensor, error) {
 				y, err := clipInputs(in[0], Input(in, 1), Input(in, 2))

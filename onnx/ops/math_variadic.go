@@ -38,8 +38,9 @@ func registerVariadic(name string, fns NumericBinary, mean bool) {
 		since = []int{1, 6, 8, 12, 13}
 	}
 	Register(Op{
-		Type:  name,
-		Since: since,
+		Type:          name,
+		HalfAsFloat32: true,
+		Since:         since,
 		Prepare: func(n *Node) (Kernel, error) {
 			n.Attrs.Ignore("consumed_inputs") // version 1 only; no effect
 			broadcast := n.Since >= 8

@@ -26,10 +26,11 @@ import (
 
 func init() {
 	Register(Op{
-		Type:    "BatchNormalization",
-		Since:   []int{1, 6, 7, 9, 14, 15},
-		Prepare: prepareBatchNorm,
-		Infer:   inferBatchNorm,
+		Type:          "BatchNormalization",
+		HalfAsFloat32: true,
+		Since:         []int{1, 6, 7, 9, 14, 15},
+		Prepare:       prepareBatchNorm,
+		Infer:         inferBatchNorm,
 	})
 }
 

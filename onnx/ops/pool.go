@@ -19,22 +19,25 @@ import (
 
 func init() {
 	Register(Op{
-		Type:    "MaxPool",
-		Since:   []int{1, 8, 10, 11, 12},
-		Prepare: prepareMaxPool,
-		Infer:   inferMaxPool,
+		Type:          "MaxPool",
+		HalfAsFloat32: true,
+		Since:         []int{1, 8, 10, 11, 12},
+		Prepare:       prepareMaxPool,
+		Infer:         inferMaxPool,
 	})
 	Register(Op{
-		Type:    "AveragePool",
-		Since:   []int{1, 7, 10, 11},
-		Prepare: prepareAveragePool,
-		Infer:   inferAveragePool,
+		Type:          "AveragePool",
+		HalfAsFloat32: true,
+		Since:         []int{1, 7, 10, 11},
+		Prepare:       prepareAveragePool,
+		Infer:         inferAveragePool,
 	})
 	for _, name := range []string{"GlobalAveragePool", "GlobalMaxPool"} {
 		avg := name == "GlobalAveragePool"
 		Register(Op{
-			Type:  name,
-			Since: []int{1},
+			Type:          name,
+			HalfAsFloat32: true,
+			Since:         []int{1},
 			Prepare: func(n *Node) (Kernel, error) {
 				if t := n.InputType(0); t.RankKnown && len(t.Dims) < 3 {
 					return nil, fmt.Errorf("input has rank %d, want at least 3 (N, C and a spatial axis)", len(t.Dims))

@@ -31,8 +31,9 @@ func init() {
 // attribute, inputVersions as input 1 (with noop_with_empty_axes).
 func registerReduce(name string, attrVersions, inputVersions []int, r reducer) {
 	Register(Op{
-		Type:  name,
-		Since: append(slices.Clone(attrVersions), inputVersions...),
+		Type:          name,
+		HalfAsFloat32: true,
+		Since:         append(slices.Clone(attrVersions), inputVersions...),
 		Prepare: func(n *Node) (Kernel, error) {
 			fromInput := slices.Contains(inputVersions, n.Since)
 			args, err := readReduceArgs(n, fromInput)

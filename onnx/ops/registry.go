@@ -47,6 +47,22 @@ type Op struct {
 	// n.Const. An error means the node can never run (e.g. static shapes
 	// that cannot broadcast) and fails the load.
 	Infer func(n *Node, in []tensors.Type) ([]tensors.Type, error)
+	// Inputs and Outputs ([min, max] counts) and Attributes (the names
+	// the operator defines) describe an operator of a domain that has no
+	// ONNX schemas (com.microsoft); Compile checks nodes against them as
+	// it checks standard operators against their schemas. Unset, nothing
+	// is checked. Standard operators take them from schemas.txt.
+	Inputs, Outputs [2]int
+	Attributes      []string
+	// HalfAsFloat32 makes the runtime compute float16 and bfloat16 inputs
+	// in float32, as onnxruntime's CPU provider does for operators without
+	// half-precision kernels: half inputs (and constant inputs Prepare sees
+	// with Node.Const, and static types) are widened to float32 exactly,
+	// and float32 outputs are rounded to nearest even back to the half type
+	// of the first half input. Set it on operators whose float32 kernel
+	// computes what the schema asks of half types; element-type-agnostic
+	// operators (data movement) hold half tensors as they are without it.
+	HalfAsFloat32 bool
 	// Volatile marks operators whose output is not a function of their
 	// inputs (RandomNormal, Bernoulli, ...); they are never evaluated at
 	// load time even when all their inputs are constant.
@@ -302,6 +318,12 @@ func Compile(np *onnxpb.NodeProto, env Env) (*Compiled, error) {
 	var def *schema
 	if IsStandardDomain(k.domain) {
 		def, _ = schemaAt(k, env.Opset)
+	} else if op.Inputs != [2]int{} {
+		def = &schema{since: since, minIn: op.Inputs[0], maxIn: op.Inputs[1],
+			minOut: op.Outputs[0], maxOut: op.Outputs[1], attrs: map[string]bool{}}
+		for _, a := range op.Attributes {
+			def.attrs[a] = true
+		}
 	}
 	if def != nil {
 		if err := checkArity(np, def); err != nil {
@@ -325,6 +347,11 @@ func Compile(np *onnxpb.NodeProto, env Env) (*Compiled, error) {
 			}
 		}
 	}
+	var hc *halfConsts
+	if op.HalfAsFloat32 {
+		hc = newHalfConsts(env, n.Inputs)
+		n.env = hc.env(env)
+	}
 	kernel, err := op.Prepare(n)
 	if err == nil {
 		err = attrs.Err()
@@ -338,7 +365,11 @@ func Compile(np *onnxpb.NodeProto, env Env) (*Compiled, error) {
 	if un := attrs.Unread(); len(un) > 0 {
 		return nil, fmt.Errorf("attribute %q is not supported by onnxkit's %s version %d: %w", un[0], n.Type, since, tensors.ErrUnsupported)
 	}
-	return &Compiled{Node: n, Op: op, Kernel: kernel, Recycling: n.recycling, WithRelu: n.withRelu}, nil
+	c := &Compiled{Node: n, Op: op, Kernel: kernel, Recycling: n.recycling, WithRelu: n.withRelu}
+	if hc != nil {
+		wrapHalf(c, hc)
+	}
+	return c, nil
 }
 
 func checkArity(np *onnxpb.NodeProto, s *schema) error {
@@ -372,6 +403,9 @@ func (c *Compiled) Infer(in []tensors.Type) ([]tensors.Type, error) {
 	out := make([]tensors.Type, len(c.Node.Outputs))
 	if c.Op.Infer == nil {
 		return out, nil
+	}
+	if c.Op.HalfAsFloat32 {
+		return inferHalf(c, in, out)
 	}
 	got, err := c.Op.Infer(c.Node, in)
 	if err != nil {

@@ -29,8 +29,9 @@ func init() {
 		"Softmax": kindSoftmax, "LogSoftmax": kindLogSoftmax, "Hardmax": kindHardmax,
 	} {
 		Register(Op{
-			Type:  name,
-			Since: []int{1, 11, 13},
+			Type:          name,
+			HalfAsFloat32: true,
+			Since:         []int{1, 11, 13},
 			Prepare: func(n *Node) (Kernel, error) {
 				legacy := n.Since < 13
 				def := -1

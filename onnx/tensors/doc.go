@@ -7,6 +7,17 @@
 // and from TensorProto, and the size limits every allocation is checked
 // against (MaxElements, MaxTensorBytes, CheckSize).
 //
+// # Half precision
+//
+// Float16 and BFloat16 tensors hold their elements as bit patterns, of the
+// Go types F16 and BF16 (the Half constraint). F16.Float32 and BF16.Float32
+// widen exactly; F16FromFloat32, F16FromFloat64 and BF16FromFloat32 round
+// to nearest even (overflow to infinity, NaN to a quiet NaN, as
+// onnxruntime). HalfToFloat32 and Float32ToHalf convert whole tensors;
+// operators compute half tensors in float32 (see ops.Op.HalfAsFloat32).
+// TensorProto data comes from raw_data or from int32_data holding one bit
+// pattern per element.
+//
 // Operators (package ops) and the runtime (package onnx) are written with
 // it; users of the runtime meet Tensor in Session.Run and
 // Model.RunTensors. A Tensor is immutable once a kernel has returned it:

@@ -57,7 +57,7 @@ func (d DType) String() string {
 // computed on by onnxkit.
 func (d DType) Supported() bool {
 	switch d {
-	case Float32, Float64, Int8, Int16, Int32, Int64, Uint8, Uint16, Uint32, Uint64, Bool, String:
+	case Float32, Float64, Int8, Int16, Int32, Int64, Uint8, Uint16, Uint32, Uint64, Bool, String, Float16, BFloat16:
 		return true
 	}
 	return false
@@ -117,10 +117,11 @@ type Numeric interface{ Float | Integer }
 
 // Fixed is the set of element types with a fixed-size little-endian
 // encoding in raw_data.
-type Fixed interface{ Numeric | bool }
+type Fixed interface{ Numeric | bool | Half }
 
-// Elem is the set of Go types a Tensor can hold, one per supported DType.
-type Elem interface{ Numeric | bool | string }
+// Elem is the set of Go types a Tensor can hold, one per supported DType
+// (F16 for Float16, BF16 for BFloat16).
+type Elem interface{ Numeric | bool | string | Half }
 
 // DTypeOf returns the DType whose elements are held as Go type T.
 func DTypeOf[T Elem]() DType { return dtypeOfGo[reflect.TypeFor[T]()] }
@@ -159,7 +160,7 @@ func sliceInfo(data any) (DType, int, bool) {
 		return Undefined, 0, false
 	}
 	dt, ok := dtypeOfGo[t.Elem()]
-	if !ok || t.Elem().Name() == "" || t.Elem().PkgPath() != "" {
+	if !ok || t.Elem().Name() == "" {
 		return Undefined, 0, false
 	}
 	return dt, reflect.ValueOf(data).Len(), true

@@ -4,78 +4,106 @@ package tensors
 
 // makeDataFor holds makeData instantiated for each element type (dtype.go: elem).
 var makeDataFor = map[DType]func(n int) any{
-	Float32: makeData[float32],
-	Float64: makeData[float64],
-	Int8:    makeData[int8],
-	Int16:   makeData[int16],
-	Int32:   makeData[int32],
-	Int64:   makeData[int64],
-	Uint8:   makeData[uint8],
-	Uint16:  makeData[uint16],
-	Uint32:  makeData[uint32],
-	Uint64:  makeData[uint64],
-	Bool:    makeData[bool],
-	String:  makeData[string],
+	Float32:  makeData[float32],
+	Float64:  makeData[float64],
+	Int8:     makeData[int8],
+	Int16:    makeData[int16],
+	Int32:    makeData[int32],
+	Int64:    makeData[int64],
+	Uint8:    makeData[uint8],
+	Uint16:   makeData[uint16],
+	Uint32:   makeData[uint32],
+	Uint64:   makeData[uint64],
+	Bool:     makeData[bool],
+	String:   makeData[string],
+	Float16:  makeData[F16],
+	BFloat16: makeData[BF16],
+}
+
+// halfToFloat32For holds halfToFloat32 instantiated for each element type (half.go: half).
+var halfToFloat32For = map[DType]func(data any) []float32{
+	Float16:  halfToFloat32[F16],
+	BFloat16: halfToFloat32[BF16],
+}
+
+// halfFromFloat32For holds halfFromFloat32 instantiated for each element type (half.go: half).
+var halfFromFloat32For = map[DType]func(s []float32) any{
+	Float16:  halfFromFloat32[F16],
+	BFloat16: halfFromFloat32[BF16],
+}
+
+// fromBitsFor holds fromBits instantiated for each element type (half.go: half).
+var fromBitsFor = map[DType]func(bits []uint16) any{
+	Float16:  fromBits[F16],
+	BFloat16: fromBits[BF16],
 }
 
 // newMoverFor holds newMover instantiated for each element type (movement.go: elem).
 var newMoverFor = map[DType]func() Mover{
-	Float32: newMover[float32],
-	Float64: newMover[float64],
-	Int8:    newMover[int8],
-	Int16:   newMover[int16],
-	Int32:   newMover[int32],
-	Int64:   newMover[int64],
-	Uint8:   newMover[uint8],
-	Uint16:  newMover[uint16],
-	Uint32:  newMover[uint32],
-	Uint64:  newMover[uint64],
-	Bool:    newMover[bool],
-	String:  newMover[string],
+	Float32:  newMover[float32],
+	Float64:  newMover[float64],
+	Int8:     newMover[int8],
+	Int16:    newMover[int16],
+	Int32:    newMover[int32],
+	Int64:    newMover[int64],
+	Uint8:    newMover[uint8],
+	Uint16:   newMover[uint16],
+	Uint32:   newMover[uint32],
+	Uint64:   newMover[uint64],
+	Bool:     newMover[bool],
+	String:   newMover[string],
+	Float16:  newMover[F16],
+	BFloat16: newMover[BF16],
 }
 
 // cloneDataFor holds cloneData instantiated for each element type (tensor.go: elem).
 var cloneDataFor = map[DType]func(data any) any{
-	Float32: cloneData[float32],
-	Float64: cloneData[float64],
-	Int8:    cloneData[int8],
-	Int16:   cloneData[int16],
-	Int32:   cloneData[int32],
-	Int64:   cloneData[int64],
-	Uint8:   cloneData[uint8],
-	Uint16:  cloneData[uint16],
-	Uint32:  cloneData[uint32],
-	Uint64:  cloneData[uint64],
-	Bool:    cloneData[bool],
-	String:  cloneData[string],
+	Float32:  cloneData[float32],
+	Float64:  cloneData[float64],
+	Int8:     cloneData[int8],
+	Int16:    cloneData[int16],
+	Int32:    cloneData[int32],
+	Int64:    cloneData[int64],
+	Uint8:    cloneData[uint8],
+	Uint16:   cloneData[uint16],
+	Uint32:   cloneData[uint32],
+	Uint64:   cloneData[uint64],
+	Bool:     cloneData[bool],
+	String:   cloneData[string],
+	Float16:  cloneData[F16],
+	BFloat16: cloneData[BF16],
 }
 
 // decodeRawTFor holds decodeRawT instantiated for each element type (tensorproto.go: fixed).
 var decodeRawTFor = map[DType]func(raw []byte, n int) any{
-	Float32: decodeRawT[float32],
-	Float64: decodeRawT[float64],
-	Int8:    decodeRawT[int8],
-	Int16:   decodeRawT[int16],
-	Int32:   decodeRawT[int32],
-	Int64:   decodeRawT[int64],
-	Uint8:   decodeRawT[uint8],
-	Uint16:  decodeRawT[uint16],
-	Uint32:  decodeRawT[uint32],
-	Uint64:  decodeRawT[uint64],
-	Bool:    decodeRawT[bool],
+	Float32:  decodeRawT[float32],
+	Float64:  decodeRawT[float64],
+	Int8:     decodeRawT[int8],
+	Int16:    decodeRawT[int16],
+	Int32:    decodeRawT[int32],
+	Int64:    decodeRawT[int64],
+	Uint8:    decodeRawT[uint8],
+	Uint16:   decodeRawT[uint16],
+	Uint32:   decodeRawT[uint32],
+	Uint64:   decodeRawT[uint64],
+	Bool:     decodeRawT[bool],
+	Float16:  decodeRawT[F16],
+	BFloat16: decodeRawT[BF16],
 }
 
 // encodeRawTFor holds encodeRawT instantiated for each element type (tensorproto.go: fixed).
 var encodeRawTFor = map[DType]func(b []byte, data any) []byte{
-	Float32: encodeRawT[float32],
-	Float64: encodeRawT[float64],
-	Int8:    encodeRawT[int8],
-	Int16:   encodeRawT[int16],
-	Int32:   encodeRawT[int32],
-	Int64:   encodeRawT[int64],
-	Uint8:   encodeRawT[uint8],
-	Uint16:  encodeRawT[uint16],
-	Uint32:  encodeRawT[uint32],
-	Uint64:  encodeRawT[uint64],
-	Bool:    encodeRawT[bool],
+	Float32:  encodeRawT[float32],
+	Float64:  encodeRawT[float64],
+	Int8:     encodeRawT[int8],
+	Int16:    encodeRawT[int16],
+	Int32:    encodeRawT[int32],
+	Int64:    encodeRawT[int64],
+	Uint8:    encodeRawT[uint8],
+	Uint16:   encodeRawT[uint16],
+	Uint32:   encodeRawT[uint32],
+	Uint64:   encodeRawT[uint64],
+	Bool:     encodeRawT[bool],
+	Float16:  encodeRawT[F16],
+	BFloat16: encodeRawT[BF16],
 }

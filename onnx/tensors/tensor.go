@@ -221,8 +221,8 @@ func AsInt64s(t *Tensor) ([]int64, error) {
 	return nil, fmt.Errorf("want an integer tensor, got %v", t)
 }
 
-// AsFloat64s returns the elements of a numeric or bool tensor as float64s
-// (a copy; bools become 0 and 1). Tests and tolerance checks use it.
+// AsFloat64s returns the elements of a numeric, half-precision or bool
+// tensor as float64s (a copy; bools become 0 and 1). Tests and tolerance checks use it.
 func AsFloat64s(t *Tensor) ([]float64, error) {
 	switch s := t.data.(type) {
 	case []float32:
@@ -253,6 +253,8 @@ func AsFloat64s(t *Tensor) ([]float64, error) {
 			}
 		}
 		return out, nil
+	case []F16, []BF16:
+		return widen[float64](halfToFloat32For[t.dtype](s)), nil
 	}
 	return nil, fmt.Errorf("want a numeric tensor, got %v", t)
 }

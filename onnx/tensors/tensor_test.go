@@ -77,8 +77,8 @@ func TestTensorConstruction(t *testing.T) {
 	if Data[float32](v)[0] != 1 {
 		t.Error("Clone shares data")
 	}
-	if _, err := Alloc(Float16, []int{2}); !errors.Is(err, ErrUnsupported) {
-		t.Errorf("Alloc(float16): %v", err)
+	if _, err := Alloc(Complex64, []int{2}); !errors.Is(err, ErrUnsupported) {
+		t.Errorf("Alloc(complex64): %v", err)
 	}
 	if _, _, err := Make[float32]([]int{-1}); err == nil {
 		t.Error("Make with negative dim accepted")
@@ -158,7 +158,9 @@ func TestFromProtoHostile(t *testing.T) {
 		{"float_data count", &onnxpb.TensorProto{DataType: int32(Float32), Dims: []int64{3}, FloatData: []float32{1}}, "float_data has 1 values, want 3"},
 		{"no data", &onnxpb.TensorProto{DataType: int32(Int64), Dims: []int64{2}}, "int64_data has 0 values"},
 		{"int8 range", &onnxpb.TensorProto{DataType: int32(Int8), Dims: []int64{1}, Int32Data: []int32{300}}, "out of range"},
-		{"float16", &onnxpb.TensorProto{DataType: int32(Float16), Dims: []int64{1}, RawData: make([]byte, 2)}, "not supported"},
+		{"complex64", &onnxpb.TensorProto{DataType: int32(Complex64), Dims: []int64{1}, RawData: make([]byte, 8)}, "not supported"},
+		{"float16 short", &onnxpb.TensorProto{DataType: int32(Float16), Dims: []int64{2}, RawData: make([]byte, 3)}, "raw_data has 3 bytes"},
+		{"bfloat16 int32_data", &onnxpb.TensorProto{DataType: int32(BFloat16), Dims: []int64{1}, Int32Data: []int32{-1}}, "16-bit"},
 		{"no dtype", &onnxpb.TensorProto{Dims: []int64{1}}, "data_type is not set"},
 		{"external", &onnxpb.TensorProto{DataType: int32(Float32), DataLocation: onnxpb.TensorProto_EXTERNAL}, "external"},
 		{"segment", &onnxpb.TensorProto{DataType: int32(Float32), Segment: &onnxpb.TensorProto_Segment{}}, "segment"},

@@ -12,9 +12,11 @@ import (
 // typed field that ONNX assigns to the element type; either way their
 // number must match the dimensions exactly, so the decoded tensor is never
 // larger than the data actually present. Unsupported element types
-// (float16, complex, ...), segments and external data that the caller has
+// (complex, float8, ...), segments and external data that the caller has
 // not resolved are errors wrapping ErrUnsupported; negative dimensions and
-// size mismatches are plain errors. Errors name the tensor.
+// size mismatches are plain errors. Errors name the tensor. Float16 and
+// BFloat16 elements come from raw_data or, as ONNX stores them, from
+// int32_data holding one 16-bit pattern per value.
 func FromProto(tp *onnxpb.TensorProto) (*Tensor, error) {
 	t, err := fromProto(tp)
 	if err != nil {
@@ -134,6 +136,19 @@ func decodeTyped(tp *onnxpb.TensorProto, dt DType, n int) (any, error) {
 			return nil, err
 		}
 		return append([]uint64{}, tp.GetUint64Data()...), nil
+	case Float16, BFloat16:
+		src := tp.GetInt32Data()
+		if err := count("int32_data", len(src)); err != nil {
+			return nil, err
+		}
+		bits := make([]uint16, n)
+		for i, v := range src {
+			if v < 0 || v > math.MaxUint16 {
+				return nil, fmt.Errorf("int32_data[%d] = %d is not a 16-bit %v pattern", i, v, dt)
+			}
+			bits[i] = uint16(v)
+		}
+		return fromBitsFor[dt](bits), nil
 	case String:
 		src := tp.GetStringData()
 		if err := count("string_data", len(src)); err != nil {

@@ -13,7 +13,8 @@
 //
 // (one SET per type parameter, named after the constraints of package
 // tensors in lower case: float, signed, unsigned, integer, numeric, fixed,
-// elem; lower case keeps gofmt from treating the line as prose), a variable NAMEFor mapping each element type (or, with two type
+// elem, half (the half-precision types F16 and BF16 of package tensors),
+// quant8 (int8, uint8), fixednohalf (fixed without half); lower case keeps gofmt from treating the line as prose), a variable NAMEFor mapping each element type (or, with two type
 // parameters, each [2]tensors.DType pair) to the instantiation. The
 // function's signature must not mention its type parameters, so that all
 // instantiations share one function type; except that an elementwise
@@ -43,6 +44,7 @@ var goTypes = []struct{ goType, dtype string }{
 	{"int8", "Int8"}, {"int16", "Int16"}, {"int32", "Int32"}, {"int64", "Int64"},
 	{"uint8", "Uint8"}, {"uint16", "Uint16"}, {"uint32", "Uint32"}, {"uint64", "Uint64"},
 	{"bool", "Bool"}, {"string", "String"},
+	{"F16", "Float16"}, {"BF16", "BFloat16"},
 }
 
 // sets maps a constraint name to the Go types it holds.
@@ -52,8 +54,13 @@ var sets = map[string][]string{
 	"unsigned": {"uint8", "uint16", "uint32", "uint64"},
 	"integer":  {"int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64"},
 	"numeric":  {"float32", "float64", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64"},
-	"fixed":    {"float32", "float64", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64", "bool"},
-	"elem":     {"float32", "float64", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64", "bool", "string"},
+	"fixed":    {"float32", "float64", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64", "bool", "F16", "BF16"},
+	"elem":     {"float32", "float64", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64", "bool", "string", "F16", "BF16"},
+	"half":     {"F16", "BF16"},
+	// quant8 is the 8-bit integer types of quantized tensors.
+	"quant8": {"int8", "uint8"},
+	// fixednohalf is fixed without the half types: numbers and bool.
+	"fixednohalf": {"float32", "float64", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64", "bool"},
 }
 
 func dtypeOf(goType string) string {
@@ -184,7 +191,14 @@ func table(out *bytes.Buffer, fset *token.FileSet, file string, fd *ast.FuncDecl
 			if len(k) > 1 {
 				kt = "{" + strings.Join(k, ", ") + "}"
 			}
-			fmt.Fprintf(out, "\t%s: %s[%s],\n", kt, name, strings.Join(types, ", "))
+			args := make([]string, len(types))
+			for i, t := range types {
+				args[i] = t
+				if t == "F16" || t == "BF16" { // package tensors' named types
+					args[i] = "QUAL." + t
+				}
+			}
+			fmt.Fprintf(out, "\t%s: %s[%s],\n", kt, name, strings.Join(args, ", "))
 			return
 		}
 		for _, t := range sets[strings.ToLower(spec[i])] {
