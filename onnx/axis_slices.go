@@ -3,6 +3,7 @@ package onnx
 import (
 	"fmt"
 
+	"github.com/onnxkit/onnxkit/onnx/onnxpb"
 	"github.com/onnxkit/onnxkit/onnx/tensors"
 )
 
@@ -55,6 +56,24 @@ func stackAt(parts []*tensors.Tensor, axis int) (*tensors.Tensor, error) {
 		}
 	}
 	return out, nil
+}
+
+// stackedType is the static type of a subgraph output that is stacked:
+// the type inferred for it when its shape is known, else the one the
+// subgraph declares, when that agrees with the inferred element type.
+func stackedType(br *branch, g *onnxpb.GraphProto, k int) tensors.Type {
+	t := br.m.g.outputs[k].Type
+	if _, ok := t.Shape(); ok || k >= len(g.GetOutput()) {
+		return t
+	}
+	d, err := typeFromProto(g.GetOutput()[k].GetType())
+	if err == nil && (t.DType == tensors.Undefined || d.DType == t.DType) {
+		if d.DType == tensors.Undefined {
+			d.DType = t.DType
+		}
+		return d
+	}
+	return t
 }
 
 // emptyStack is the result of stacking no values along axis: the element

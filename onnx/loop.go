@@ -45,6 +45,9 @@ type loop struct {
 	inputs   []string // the body's declared input names: iteration, cond, carried values
 	captures []string // names of the node's implicit inputs
 	limit    int64    // the model's memory limit
+	// scanTypes are the static types of the scan outputs' values, for
+	// the empty results of a loop that runs no iteration.
+	scanTypes []tensors.Type
 }
 
 // compileLoop builds a Loop node's body; declared is the node's number of
@@ -82,6 +85,9 @@ func (b *builder) compileLoop(np *onnxpb.NodeProto, declared int, desc string) (
 	l.body, err = b.buildBranch(g, desc+" body")
 	if err != nil {
 		return nil, fmt.Errorf("body: %w", err)
+	}
+	for k := range l.scans {
+		l.scanTypes = append(l.scanTypes, stackedType(l.body, g, 1+l.carried+k))
 	}
 	return l.run, nil
 }
@@ -149,7 +155,7 @@ func (l *loop) run(ctx context.Context, mem *runBudget, in []*tensors.Tensor) ([
 		var t *tensors.Tensor
 		var err error
 		if len(parts) == 0 {
-			t, err = emptyStack(l.body.m.g.outputs[1+l.carried+k].Type, 0)
+			t, err = emptyStack(l.scanTypes[k], 0)
 		} else {
 			if 2*held > limit {
 				return nil, &classed{fmt.Errorf("stacking the scan outputs (%d bytes) would need more than the %d bytes the run has left under its memory limit",

@@ -43,6 +43,9 @@ type scan struct {
 	inputs            []string // the body's declared input names
 	captures          []string // names of the node's implicit inputs
 	limit             int64    // the model's memory limit
+	// outTypes are the static types of the scan outputs' values, for
+	// the empty results of a scan of no iteration.
+	outTypes []tensors.Type
 }
 
 // compileScan builds a Scan node's body; declared is the node's number of
@@ -126,6 +129,9 @@ func (b *builder) compileScan(np *onnxpb.NodeProto, declared, since int, desc st
 	if err != nil {
 		return nil, fmt.Errorf("body: %w", err)
 	}
+	for k := range s.outs {
+		s.outTypes = append(s.outTypes, stackedType(s.body, g, s.states+k))
+	}
 	if s.v8 {
 		return s.run8, nil
 	}
@@ -172,7 +178,7 @@ func (s *scan) run(ctx context.Context, mem *runBudget, in []*tensors.Tensor) ([
 // from the end of the stacked rank), in reverse for direction 1.
 func (s *scan) stack(parts []*tensors.Tensor, k, axis int) (*tensors.Tensor, error) {
 	if len(parts) == 0 {
-		t := s.body.m.g.outputs[s.states+k].Type
+		t := s.outTypes[k]
 		if axis < 0 && t.RankKnown {
 			axis += len(t.Dims) + 1
 		}
@@ -344,7 +350,7 @@ func (s *scan) stack8(perBatch [][]*tensors.Tensor, k, batch, maxLen int) (*tens
 		}
 	}
 	if like == nil { // no values at all: [batch, 0, ...]
-		t, err := emptyStack(s.body.m.g.outputs[s.states+k].Type, 0)
+		t, err := emptyStack(s.outTypes[k], 0)
 		if err != nil {
 			return nil, err
 		}

@@ -60,6 +60,9 @@ func (b *builder) withCaptures(nodes []*onnxpb.NodeProto) ([]*onnxpb.NodeProto, 
 		if out == nil {
 			out = slices.Clone(nodes)
 		}
+		if err := b.checkBodyInputs(np); err != nil {
+			return nil, invalid(fmt.Errorf("%s: %w", ops.Describe(np, i), err))
+		}
 		var captures []string
 		for _, a := range np.GetAttribute() {
 			sub := a.GetG()
@@ -92,6 +95,29 @@ func (b *builder) withCaptures(nodes []*onnxpb.NodeProto) ([]*onnxpb.NodeProto, 
 		return nodes, nil
 	}
 	return out, nil
+}
+
+// checkBodyInputs checks that a Loop or Scan body declares one input per
+// input of the node (Loop, Scan) or per input after sequence_lens
+// (Scan-8), before captures are computed: a body missing an input would
+// otherwise read its name from the enclosing graph.
+func (b *builder) checkBodyInputs(np *onnxpb.NodeProto) error {
+	want := len(np.GetInput())
+	switch {
+	case np.GetOpType() == "Scan" && b.opsets[""] < 9:
+		want--
+	case np.GetOpType() != "Loop" && np.GetOpType() != "Scan":
+		return nil
+	}
+	for _, a := range np.GetAttribute() {
+		if a.GetName() == "body" && a.GetG() != nil {
+			if n := len(a.GetG().GetInput()); n != want {
+				return fmt.Errorf("body has %d inputs, the node %d (want one per node input%s)", n, want,
+					map[bool]string{true: " after sequence_lens", false: ""}[want != len(np.GetInput())])
+			}
+		}
+	}
+	return nil
 }
 
 // freeNames lists, in order of first use, the names a graph at the given
