@@ -335,7 +335,7 @@ func (b *builder) addNode(np *onnxpb.NodeProto, index int, desc string) error {
 		st.out[i] = s
 		g.types[s] = outTypes[i]
 	}
-	if allConst && !c.Op.Volatile {
+	if allConst && !c.Op.Volatile && !runsLoop(np, 0) {
 		in := make([]*tensors.Tensor, len(st.in))
 		for i, s := range st.in {
 			if s >= 0 {

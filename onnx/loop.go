@@ -170,3 +170,29 @@ func (l *loop) run(ctx context.Context, mem *runBudget, in []*tensors.Tensor) ([
 	}
 	return out, nil
 }
+
+// runsLoop reports whether a node is a Loop or has one in its subgraphs
+// (an If or Scan around a Loop): such nodes are never evaluated at load
+// time, where no context could stop an endless loop.
+func runsLoop(np *onnxpb.NodeProto, depth int) bool {
+	if isControlFlow(np) && np.GetOpType() == "Loop" {
+		return true
+	}
+	if depth > MaxSubgraphDepth {
+		return false
+	}
+	for _, a := range np.GetAttribute() {
+		graphs := a.GetGraphs()
+		if a.GetG() != nil {
+			graphs = append(graphs, a.GetG())
+		}
+		for _, g := range graphs {
+			for _, n := range g.GetNode() {
+				if runsLoop(n, depth+1) {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}

@@ -152,22 +152,27 @@ func TestLoopBodyArity(t *testing.T) {
 	}
 }
 
-// TestLoopInIf runs a Loop nested in an If branch, its body reading a
-// value of the main graph two levels out.
-func TestLoopInIf(t *testing.T) {
+// loopInIfModel is y = If(c) then Loop(n times: acc += x) else x, the
+// loop body reading x from the main graph.
+func loopInIfModel() *onnxpb.ModelProto {
 	loopNode := node("Loop", "loop", []string{"n", "", "zero"}, []string{"acc_final", "scans"}, graphAttr("body", loopBody()))
 	thenG := &onnxpb.GraphProto{
 		Node:   []*onnxpb.NodeProto{loopNode},
 		Output: []*onnxpb.ValueInfoProto{vi("acc_final", anyShape(tensors.Float32))},
 	}
 	elseG := &onnxpb.GraphProto{Output: []*onnxpb.ValueInfoProto{vi("x", anyShape(tensors.Float32))}}
-	mp := model(16, &onnxpb.GraphProto{
+	return model(16, &onnxpb.GraphProto{
 		Node:        []*onnxpb.NodeProto{node("If", "if", []string{"c"}, []string{"y"}, graphAttr("then_branch", thenG), graphAttr("else_branch", elseG))},
 		Initializer: []*onnxpb.TensorProto{tensors.ToProto("zero", tensors.Vector[float32](0, 0))},
 		Input:       []*onnxpb.ValueInfoProto{vi("c", tt(tensors.Bool)), vi("n", tt(tensors.Int64)), vi("x", tt(tensors.Float32, 2))},
 		Output:      []*onnxpb.ValueInfoProto{vi("y", anyShape(tensors.Float32))},
 	})
-	m, err := onnx.FromProto("loopif.onnx", mp)
+}
+
+// TestLoopInIf runs a Loop nested in an If branch, its body reading a
+// value of the main graph two levels out.
+func TestLoopInIf(t *testing.T) {
+	m, err := onnx.FromProto("loopif.onnx", loopInIfModel())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -185,7 +190,9 @@ func TestLoopInIf(t *testing.T) {
 	}
 }
 
-func TestScanDirectionsAndAxes(t *testing.T) {
+// scanModel is a Scan summing the columns of x [2, 3] in reverse order,
+// its running sums stacked in reverse along axis 1.
+func scanModel() *onnxpb.ModelProto {
 	body := &onnxpb.GraphProto{
 		Node: []*onnxpb.NodeProto{
 			node("Add", "add", []string{"sum", "xi"}, []string{"sum2"}),
@@ -194,7 +201,7 @@ func TestScanDirectionsAndAxes(t *testing.T) {
 		Input:  []*onnxpb.ValueInfoProto{vi("sum", anyShape(tensors.Float32)), vi("xi", anyShape(tensors.Float32))},
 		Output: []*onnxpb.ValueInfoProto{vi("sum2", anyShape(tensors.Float32)), vi("y", anyShape(tensors.Float32))},
 	}
-	mp := model(16, &onnxpb.GraphProto{
+	return model(16, &onnxpb.GraphProto{
 		Node: []*onnxpb.NodeProto{node("Scan", "scan", []string{"init", "x"}, []string{"total", "ys"}, graphAttr("body", body),
 			intAttr("num_scan_inputs", 1), intsAttr("scan_input_axes", -1), intsAttr("scan_input_directions", 1),
 			intsAttr("scan_output_axes", 1), intsAttr("scan_output_directions", 1))},
@@ -202,6 +209,10 @@ func TestScanDirectionsAndAxes(t *testing.T) {
 		Input:       []*onnxpb.ValueInfoProto{vi("x", tt(tensors.Float32, 2, 3))},
 		Output:      []*onnxpb.ValueInfoProto{vi("total", anyShape(tensors.Float32)), vi("ys", anyShape(tensors.Float32))},
 	})
+}
+
+func TestScanDirectionsAndAxes(t *testing.T) {
+	mp := scanModel()
 	m, err := onnx.FromProto("scan.onnx", mp)
 	if err != nil {
 		t.Fatal(err)
@@ -221,6 +232,7 @@ func TestScanDirectionsAndAxes(t *testing.T) {
 	}
 
 	// A body whose input count disagrees with the node: load error naming it.
+	body := mp.Graph.Node[0].Attribute[0].G
 	body.Input = body.Input[:1]
 	if _, err := onnx.FromProto("scan.onnx", mp); !errors.Is(err, onnx.ErrInvalidModel) || !strings.Contains(err.Error(), `node "scan" (Scan)`) {
 		t.Errorf("scan body with too few inputs: %v", err)
