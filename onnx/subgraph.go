@@ -11,16 +11,20 @@ import (
 	"github.com/onnxkit/onnxkit/onnx/tensors"
 )
 
-// Subgraphs: the If operator.
+// Subgraphs: the control flow operators If, Loop (loop.go) and Scan
+// (scan.go).
 //
-// An If node holds two graphs, then_branch and else_branch, that may read
-// values of the enclosing graphs by name (outer-scope values). The loader
-// makes those reads explicit: withCaptures gives the node one extra,
-// implicit input per outer value its branches read (its captures), so that
-// topological sorting, planning and constant folding treat them as
-// ordinary inputs. compile then builds each branch as a graph of its own
-// whose graph inputs are the captures it reads, and returns a kernel that
-// runs the branch chosen by the condition on them.
+// An If node holds two graphs, then_branch and else_branch; a Loop or Scan
+// node a body. Subgraphs may read values of the enclosing graphs by name
+// (outer-scope values). The loader makes those reads explicit:
+// withCaptures gives the node one extra, implicit input per outer value
+// its subgraphs read (its captures), so that topological sorting, planning
+// and constant folding treat them as ordinary inputs. compile then builds
+// each subgraph as a graph of its own whose graph inputs are the inputs it
+// declares (a body's) followed by the captures it reads, and returns a
+// flow kernel that runs it within the enclosing run: with its context,
+// checked between nodes and between iterations, and what is left of its
+// memory limit.
 //
 // Subgraphs nest (an If inside a branch) up to MaxSubgraphDepth levels; a
 // deeper model is refused at load, naming the node.
