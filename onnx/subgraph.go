@@ -354,7 +354,8 @@ func (br *branch) call(ctx context.Context, limit int64, names []string, vals []
 	}
 	state := make([]*tensors.Tensor, len(g.names))
 	if err := m.setInputs(state, feeds, p); err != nil {
-		return nil, err
+		// The values come from the model, not the caller: not ErrBadInput.
+		return nil, errors.New(err.Error())
 	}
 	if err := m.execute(ctx, p, state, newRunBudget(limit), nil); err != nil {
 		return nil, err
