@@ -1,6 +1,7 @@
 package onnx_test
 
 import (
+	"slices"
 	"time"
 
 	"github.com/onnxkit/onnxkit/onnx/onnxpb"
@@ -23,6 +24,12 @@ func loopSeedModels() map[string]*onnxpb.ModelProto {
 		"loop-in-if":    loopInIfModel(),
 		"scan-reversed": scanModel(),
 	}
+	// The condition-only loop gets a true condition from a Constant, so
+	// that it runs whatever the fuzzer feeds.
+	lc := seeds["loop-cond"].Graph
+	lc.Input = slices.DeleteFunc(lc.Input, func(v *onnxpb.ValueInfoProto) bool { return v.GetName() == "cond" })
+	lc.Node = append([]*onnxpb.NodeProto{node("Constant", "true", nil, []string{"cond"},
+		&onnxpb.AttributeProto{Name: "value", Type: onnxpb.AttributeProto_TENSOR, T: tensors.ToProto("", tensors.Scalar(true))})}, lc.Node...)
 	for _, mp := range seeds {
 		// Bool and int64 scalars are made up as graph inputs.
 		for _, in := range mp.Graph.Input {
