@@ -1,6 +1,7 @@
 package onnx
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -339,7 +340,7 @@ func (b *builder) addNode(np *onnxpb.NodeProto, index int, desc string) error {
 	if err != nil {
 		return invalid(fmt.Errorf("%s: %w", desc, err))
 	}
-	st := &step{c: c, desc: desc, in: make([]int, len(np.GetInput())), out: make([]int, len(np.GetOutput()))}
+	st := &step{c: c, desc: desc, in: make([]int, len(np.GetInput())), out: make([]int, len(np.GetOutput())), flow: b.flows[c]}
 	inTypes := make([]tensors.Type, len(st.in))
 	allConst := true
 	for i, name := range np.GetInput() {
@@ -371,14 +372,14 @@ func (b *builder) addNode(np *onnxpb.NodeProto, index int, desc string) error {
 		st.out[i] = s
 		g.types[s] = outTypes[i]
 	}
-	if allConst && !c.Op.Volatile {
+	if allConst && !c.Op.Volatile && !runsLoop(np, 0) {
 		in := make([]*tensors.Tensor, len(st.in))
 		for i, s := range st.in {
 			if s >= 0 {
 				in[i] = g.consts[s]
 			}
 		}
-		out, err := st.run(in, nil, false)
+		out, err := st.run(context.Background(), nil, in, nil, false)
 		if err != nil {
 			return invalid(err)
 		}

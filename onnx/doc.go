@@ -35,8 +35,12 @@
 // TensorProto .pb files. Compare measures outputs against references
 // (absolute and relative differences, argmax agreement).
 //
-// If nodes run their branches as subgraphs that may read values of the
-// enclosing graph (subgraph.go); nesting is limited to MaxSubgraphDepth.
+// If, Loop and Scan nodes run their subgraphs, which may read values of
+// the enclosing graph (subgraph.go, loop.go, scan.go); nesting is limited
+// to MaxSubgraphDepth. A Loop without a trip count or condition runs until
+// the run's context is done (RunTensorsContext) or it holds more than the
+// memory limit; either stops it with an error naming the node. Sequence
+// and optional values are not supported.
 // Load-time warnings (a Concat whose empty 1-D operands are skipped, as
 // PyTorch and OpenCV do) go to LoadWarning.
 //
@@ -48,7 +52,8 @@
 // .pb files), dense.go (gorgonia conversions), diff.go (Compare). The
 // compiled graph: graph.go (its types), build.go (from a GraphProto),
 // toposort.go, fuse.go (Conv+Add+Relu), plan.go (the steps a run executes),
-// subgraph.go (If). Tensors are package onnx/tensors; operators package
+// subgraph.go (If and what the control flow operators share), loop.go
+// (Loop), scan.go (Scan), axis_slices.go (their slicing and stacking). Tensors are package onnx/tensors; operators package
 // onnx/ops.
 //
 // The conformance test (conformance_test.go) runs the ONNX backend node

@@ -22,6 +22,7 @@ package onnx_test
 // error class; what loads must survive a save/load round trip.
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -150,6 +151,9 @@ func generatedModelSeeds() []seedFile {
 		add(name, mp)
 	}
 	for name, mp := range visionSeedModels() {
+		add(name, mp)
+	}
+	for name, mp := range loopSeedModels() {
 		add(name, mp)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].name < out[j].name })
@@ -468,7 +472,10 @@ func FuzzRun(f *testing.F) {
 				fetch = append(fetch, o.Name)
 			}
 		}
-		out, err := m.RunTensors(feeds, fetch...)
+		// Loops may run without end: a deadline stops them.
+		ctx, cancel := context.WithTimeout(context.Background(), fuzzRunTimeout)
+		defer cancel()
+		out, err := m.RunTensorsContext(ctx, feeds, fetch...)
 		if err != nil {
 			if errors.Is(err, onnx.ErrInternal) {
 				t.Fatalf("internal error: %v", err)

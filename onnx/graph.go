@@ -1,6 +1,7 @@
 package onnx
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/onnxkit/onnxkit/onnx/onnxpb"
@@ -42,6 +43,10 @@ type step struct {
 	desc string
 	in   []int // slot per input, -1 if omitted
 	out  []int // slot per output, -1 if omitted
+	// flow, when set, runs the node in place of c's kernels: the control
+	// flow operators (If, Loop, Scan), which need the run's context and
+	// memory budget.
+	flow flowKernel
 }
 
 // builder holds what a graph build needs besides the graph itself.
@@ -54,6 +59,8 @@ type builder struct {
 	// declared maps the nodes given implicit inputs (see withCaptures) to
 	// their number of declared inputs.
 	declared map[*onnxpb.NodeProto]int
+	// flows maps the compiled control flow nodes to their flow kernels.
+	flows map[*ops.Compiled]flowKernel
 	// warned maps each load-time warning to the nodes it concerns, in the
 	// order first seen (warnOrder).
 	warned    map[string][]string
@@ -96,15 +103,21 @@ func (g *graph) newSlot(name string) int {
 //
 // With recycle set and a kernel that can, the kernel reuses last, the
 // results of its previous call in the same session (see ops.Recycling).
-func (st *step) run(in, last []*tensors.Tensor, recycle bool) (out []*tensors.Tensor, err error) {
+//
+// ctx and mem are the run's context and memory budget, for steps with a
+// flow kernel; mem is nil at load time.
+func (st *step) run(ctx context.Context, mem *runBudget, in, last []*tensors.Tensor, recycle bool) (out []*tensors.Tensor, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			out, err = nil, &classed{fmt.Errorf("%s: kernel panicked: %v", st.desc, r), ErrInternal}
 		}
 	}()
-	if recycle && st.c.Recycling != nil {
+	switch {
+	case st.flow != nil:
+		out, err = st.flow(ctx, mem, in)
+	case recycle && st.c.Recycling != nil:
 		out, err = st.c.Recycling(in, last)
-	} else {
+	default:
 		out, err = st.c.Kernel(in)
 	}
 	if err != nil {

@@ -200,7 +200,7 @@ func (m *Model) execute(ctx context.Context, p *plan, vals []*tensors.Tensor, me
 				in[i] = vals[slot]
 			}
 		}
-		out, err := st.run(in, last, s != nil)
+		out, err := st.run(ctx, mem, in, last, s != nil)
 		if err != nil {
 			if s != nil {
 				clear(in)

@@ -1,6 +1,7 @@
 package onnx
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"slices"
@@ -10,16 +11,20 @@ import (
 	"github.com/onnxkit/onnxkit/onnx/tensors"
 )
 
-// Subgraphs: the If operator.
+// Subgraphs: the control flow operators If, Loop (loop.go) and Scan
+// (scan.go).
 //
-// An If node holds two graphs, then_branch and else_branch, that may read
-// values of the enclosing graphs by name (outer-scope values). The loader
-// makes those reads explicit: withCaptures gives the node one extra,
-// implicit input per outer value its branches read (its captures), so that
-// topological sorting, planning and constant folding treat them as
-// ordinary inputs. compile then builds each branch as a graph of its own
-// whose graph inputs are the captures it reads, and returns a kernel that
-// runs the branch chosen by the condition on them.
+// An If node holds two graphs, then_branch and else_branch; a Loop or Scan
+// node a body. Subgraphs may read values of the enclosing graphs by name
+// (outer-scope values). The loader makes those reads explicit:
+// withCaptures gives the node one extra, implicit input per outer value
+// its subgraphs read (its captures), so that topological sorting, planning
+// and constant folding treat them as ordinary inputs. compile then builds
+// each subgraph as a graph of its own whose graph inputs are the inputs it
+// declares (a body's) followed by the captures it reads, and returns a
+// flow kernel that runs it within the enclosing run: with its context,
+// checked between nodes and between iterations, and what is left of its
+// memory limit.
 //
 // Subgraphs nest (an If inside a branch) up to MaxSubgraphDepth levels; a
 // deeper model is refused at load, naming the node.
@@ -37,22 +42,30 @@ func init() {
 	})
 }
 
-// isIf reports whether a node is the default domain's If.
-func isIf(np *onnxpb.NodeProto) bool {
-	return np.GetOpType() == "If" && ops.NormalizeDomain(np.GetDomain()) == ""
+// isControlFlow reports whether a node is one of the default domain's
+// operators with subgraphs: If, Loop or Scan.
+func isControlFlow(np *onnxpb.NodeProto) bool {
+	switch np.GetOpType() {
+	case "If", "Loop", "Scan":
+		return ops.NormalizeDomain(np.GetDomain()) == ""
+	}
+	return false
 }
 
-// withCaptures returns the nodes with every If node replaced by a copy
+// withCaptures returns the nodes with every control flow node replaced by a copy
 // whose inputs also list its captures. The model's protos are not
 // modified.
 func (b *builder) withCaptures(nodes []*onnxpb.NodeProto) ([]*onnxpb.NodeProto, error) {
 	var out []*onnxpb.NodeProto
 	for i, np := range nodes {
-		if !isIf(np) {
+		if !isControlFlow(np) {
 			continue
 		}
 		if out == nil {
 			out = slices.Clone(nodes)
+		}
+		if err := b.checkBodyInputs(np); err != nil {
+			return nil, invalid(fmt.Errorf("%s: %w", ops.Describe(np, i), err))
 		}
 		var captures []string
 		for _, a := range np.GetAttribute() {
@@ -86,6 +99,29 @@ func (b *builder) withCaptures(nodes []*onnxpb.NodeProto) ([]*onnxpb.NodeProto, 
 		return nodes, nil
 	}
 	return out, nil
+}
+
+// checkBodyInputs checks that a Loop or Scan body declares one input per
+// input of the node (Loop, Scan) or per input after sequence_lens
+// (Scan-8), before captures are computed: a body missing an input would
+// otherwise read its name from the enclosing graph.
+func (b *builder) checkBodyInputs(np *onnxpb.NodeProto) error {
+	want := len(np.GetInput())
+	switch {
+	case np.GetOpType() == "Scan" && b.opsets[""] < 9:
+		want--
+	case np.GetOpType() != "Loop" && np.GetOpType() != "Scan":
+		return nil
+	}
+	for _, a := range np.GetAttribute() {
+		if a.GetName() == "body" && a.GetG() != nil {
+			if n := len(a.GetG().GetInput()); n != want {
+				return fmt.Errorf("body has %d inputs, the node %d (want one per node input%s)", n, want,
+					map[bool]string{true: " after sequence_lens", false: ""}[want != len(np.GetInput())])
+			}
+		}
+	}
+	return nil
 }
 
 // freeNames lists, in order of first use, the names a graph at the given
@@ -143,7 +179,12 @@ func freeNames(g *onnxpb.GraphProto, depth int) ([]string, error) {
 	return free, nil
 }
 
-// compile is ops.Compile, except for If nodes, which it builds here.
+// flowKernel runs a control flow node (If, Loop, Scan) within a run: ctx
+// is the run's context, mem its memory budget (nil at load time).
+type flowKernel func(ctx context.Context, mem *runBudget, in []*tensors.Tensor) ([]*tensors.Tensor, error)
+
+// compile is ops.Compile, except for the control flow nodes (If, Loop,
+// Scan), which it builds here.
 func (b *builder) compile(np *onnxpb.NodeProto, env ops.Env, desc string) (*ops.Compiled, error) {
 	declared, ok := b.declared[np]
 	if !ok {
@@ -153,6 +194,35 @@ func (b *builder) compile(np *onnxpb.NodeProto, env ops.Env, desc string) (*ops.
 	if err != nil {
 		return nil, err
 	}
+	node := &ops.Node{
+		Name: np.GetName(), Type: np.GetOpType(), Domain: np.GetDomain(),
+		Opset: env.Opset, Since: since, Index: env.Index,
+		Inputs: np.GetInput(), Outputs: np.GetOutput(), Proto: np,
+	}
+	var flow flowKernel
+	switch np.GetOpType() {
+	case "Loop":
+		flow, err = b.compileLoop(np, declared, desc)
+	case "Scan":
+		flow, err = b.compileScan(np, declared, since, desc)
+	default:
+		flow, err = b.compileIf(np, declared, desc)
+	}
+	if err != nil {
+		return nil, err
+	}
+	c := &ops.Compiled{Node: node, Op: op, Kernel: func(in []*tensors.Tensor) ([]*tensors.Tensor, error) {
+		return flow(context.Background(), nil, in)
+	}}
+	if b.flows == nil {
+		b.flows = map[*ops.Compiled]flowKernel{}
+	}
+	b.flows[c] = flow
+	return c, nil
+}
+
+// compileIf builds an If node's branches.
+func (b *builder) compileIf(np *onnxpb.NodeProto, declared int, desc string) (flowKernel, error) {
 	if declared != 1 || np.GetInput()[0] == "" {
 		return nil, fmt.Errorf("If takes exactly one input (cond), the node has %d", declared)
 	}
@@ -173,6 +243,9 @@ func (b *builder) compile(np *onnxpb.NodeProto, env ops.Env, desc string) (*ops.
 	branches := [2]*branch{}
 	for i, g := range []*onnxpb.GraphProto{thenG, elseG} {
 		name := [...]string{"then_branch", "else_branch"}[i]
+		if len(g.GetInput()) > 0 {
+			return nil, invalid(fmt.Errorf("%s: an If branch takes no inputs, this one declares %d", name, len(g.GetInput())))
+		}
 		br, err := b.buildBranch(g, desc+" "+name)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", name, err)
@@ -182,13 +255,9 @@ func (b *builder) compile(np *onnxpb.NodeProto, env ops.Env, desc string) (*ops.
 		}
 		branches[i] = br
 	}
-	node := &ops.Node{
-		Name: np.GetName(), Type: np.GetOpType(), Domain: np.GetDomain(),
-		Opset: env.Opset, Since: since, Index: env.Index,
-		Inputs: np.GetInput(), Outputs: np.GetOutput(), Proto: np,
-	}
 	captures := np.GetInput()[1:]
-	kernel := func(in []*tensors.Tensor) ([]*tensors.Tensor, error) {
+	limit := b.mem.limit
+	return func(ctx context.Context, mem *runBudget, in []*tensors.Tensor) ([]*tensors.Tensor, error) {
 		cond := in[0]
 		if cond.DType() != tensors.Bool || cond.Len() != 1 {
 			return nil, fmt.Errorf("input cond %v must hold one bool", cond)
@@ -197,9 +266,17 @@ func (b *builder) compile(np *onnxpb.NodeProto, env ops.Env, desc string) (*ops.
 		if tensors.Data[bool](cond)[0] {
 			br = branches[0]
 		}
-		return br.run(captures, in[1:])
+		return br.call(ctx, available(mem, limit), captures, in[1:], nil)
+	}, nil
+}
+
+// available is how many bytes a subgraph run may hold: what the enclosing
+// run has left, or the model's limit at load time (mem nil).
+func available(mem *runBudget, limit int64) int64 {
+	if mem == nil {
+		return limit
 	}
-	return &ops.Compiled{Node: node, Op: op, Kernel: kernel}, nil
+	return mem.limit - mem.used
 }
 
 // branch is a compiled subgraph: a model of its own whose graph inputs are
@@ -210,7 +287,7 @@ type branch struct {
 }
 
 // buildBranch compiles a subgraph, giving it its free names as graph
-// inputs, except those whose value is known at load time (outer
+// inputs after the ones it declares (a Loop or Scan body's), except those whose value is known at load time (outer
 // initializers and constants), which it gets as constants: operators can
 // then prepare with them (say, transpose weights once) and constant
 // subexpressions fold. They share the outer tensors, so the load budget
@@ -220,12 +297,9 @@ func (b *builder) buildBranch(g *onnxpb.GraphProto, name string) (*branch, error
 	if err != nil {
 		return nil, err
 	}
-	if len(g.GetInput()) > 0 {
-		return nil, invalid(fmt.Errorf("an If branch takes no inputs, this one declares %d", len(g.GetInput())))
-	}
 	sub := &onnxpb.GraphProto{
 		Name: g.Name, Node: g.Node, SparseInitializer: g.SparseInitializer,
-		Output: g.Output, ValueInfo: g.ValueInfo,
+		Input: slices.Clone(g.GetInput()), Output: g.Output, ValueInfo: g.ValueInfo,
 	}
 	shared := map[*onnxpb.TensorProto]*tensors.Tensor{}
 	for _, f := range free {
@@ -260,22 +334,35 @@ func (b *builder) buildBranch(g *onnxpb.GraphProto, name string) (*branch, error
 	return br, nil
 }
 
-// run runs the branch on the captured values it reads (names[i] has value
-// vals[i]) and returns its outputs in order.
-func (br *branch) run(names []string, vals []*tensors.Tensor) ([]*tensors.Tensor, error) {
-	feeds := map[string]*tensors.Tensor{}
+// call runs the branch within a run, holding at most limit bytes, on the
+// captured values it reads (names[i] has value vals[i]) and its declared
+// inputs (feeds, by name), and returns its outputs in order.
+func (br *branch) call(ctx context.Context, limit int64, names []string, vals []*tensors.Tensor, feeds map[string]*tensors.Tensor) ([]*tensors.Tensor, error) {
+	m := br.m
+	g := m.g
+	if feeds == nil {
+		feeds = map[string]*tensors.Tensor{}
+	}
 	for i, name := range names {
-		if _, ok := br.m.g.inIndex[name]; ok {
+		if _, ok := g.inIndex[name]; ok {
 			feeds[name] = vals[i]
 		}
 	}
-	res, err := br.m.RunTensors(feeds, br.outputs...)
-	if err != nil {
+	p := g.base
+	if g.unfused != nil && g.overridesBaked(feeds) {
+		p = g.unfused
+	}
+	state := make([]*tensors.Tensor, len(g.names))
+	if err := m.setInputs(state, feeds, p); err != nil {
+		// The values come from the model, not the caller: not ErrBadInput.
+		return nil, errors.New(err.Error())
+	}
+	if err := m.execute(ctx, p, state, newRunBudget(limit), nil); err != nil {
 		return nil, err
 	}
-	out := make([]*tensors.Tensor, len(br.outputs))
-	for i, o := range br.outputs {
-		out[i] = res[o]
+	out := make([]*tensors.Tensor, len(g.outSlot))
+	for i, s := range g.outSlot {
+		out[i] = state[s]
 	}
 	return out, nil
 }

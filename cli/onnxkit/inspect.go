@@ -22,7 +22,9 @@ func newInspectCmd() *cobra.Command {
 		Long: `Print a Keras-like summary of any ONNX file: producer, IR version, opset imports,
 doc string, metadata; the graph inputs and outputs with element type and shape
 (symbolic dimensions by name); one row per node with its operator, output shape
-(inferred statically where possible, '?' otherwise) and the parameters it reads;
+(inferred statically where possible, '?' otherwise) and the parameters it reads,
+and under If, Loop and Scan nodes their subgraphs, indented, with each
+subgraph node's operator and output names;
 the total parameter count (elements of floating-point initializers); and the
 operators onnxkit does not implement.
 
@@ -133,6 +135,9 @@ func runInspect(w io.Writer, path string) error {
 			}
 		}
 		rows = append(rows, row{label, strings.Join(shapes, ", "), thousands(params)})
+		for _, line := range subgraphLines(n, 1) {
+			rows = append(rows, row{line, "", ""})
+		}
 	}
 	head := row{"Node (op)", "Output shape", "Param #"}
 	w1, w2 := len(head.node), len(head.shape)
@@ -144,7 +149,7 @@ func runInspect(w io.Writer, path string) error {
 	fmt.Fprintf(w, " %-*s  %-*s  %s\n", w1, head.node, w2, head.shape, head.params)
 	fmt.Fprintln(w, strings.Repeat("=", len(rule)))
 	for _, r := range rows {
-		fmt.Fprintf(w, " %-*s  %-*s  %s\n", w1, r.node, w2, r.shape, r.params)
+		fmt.Fprintln(w, strings.TrimRight(fmt.Sprintf(" %-*s  %-*s  %s", w1, r.node, w2, r.shape, r.params), " "))
 	}
 	fmt.Fprintln(w, strings.Repeat("=", len(rule)))
 	var total int64
