@@ -13,7 +13,7 @@ import (
 // fmod (required for floats). An integer division by zero is an error.
 
 func init() {
-	Register(Op{Type: "Mod", Since: []int{10, 13}, Prepare: prepareMod, Infer: InferBroadcast(tensors.Undefined)})
+	Register(Op{Type: "Mod", Since: []int{10, 13}, Prepare: prepareMod, Infer: InferBroadcast(tensors.Undefined), HalfAsFloat32: true})
 }
 
 var errModZero = errors.New("integer division by zero")
