@@ -317,20 +317,72 @@ var applyUnaryFor = map[tensors.DType]func(x *tensors.Tensor, fn any) (*tensors.
 	tensors.Uint64:  applyUnary[uint64],
 }
 
+// einsumTFor holds einsumT instantiated for each element type (einsum.go: numeric).
+var einsumTFor = map[tensors.DType]func(eq *einsumEq, in []*tensors.Tensor) (*tensors.Tensor, error){
+	tensors.Float32: einsumT[float32],
+	tensors.Float64: einsumT[float64],
+	tensors.Int8:    einsumT[int8],
+	tensors.Int16:   einsumT[int16],
+	tensors.Int32:   einsumT[int32],
+	tensors.Int64:   einsumT[int64],
+	tensors.Uint8:   einsumT[uint8],
+	tensors.Uint16:  einsumT[uint16],
+	tensors.Uint32:  einsumT[uint32],
+	tensors.Uint64:  einsumT[uint64],
+}
+
 // nonZeroTFor holds nonZeroT instantiated for each element type (index.go: elem).
 var nonZeroTFor = map[tensors.DType]func(x *tensors.Tensor) []bool{
-	tensors.Float32: nonZeroT[float32],
-	tensors.Float64: nonZeroT[float64],
-	tensors.Int8:    nonZeroT[int8],
-	tensors.Int16:   nonZeroT[int16],
-	tensors.Int32:   nonZeroT[int32],
-	tensors.Int64:   nonZeroT[int64],
-	tensors.Uint8:   nonZeroT[uint8],
-	tensors.Uint16:  nonZeroT[uint16],
-	tensors.Uint32:  nonZeroT[uint32],
-	tensors.Uint64:  nonZeroT[uint64],
-	tensors.Bool:    nonZeroT[bool],
-	tensors.String:  nonZeroT[string],
+	tensors.Float32:  nonZeroT[float32],
+	tensors.Float64:  nonZeroT[float64],
+	tensors.Int8:     nonZeroT[int8],
+	tensors.Int16:    nonZeroT[int16],
+	tensors.Int32:    nonZeroT[int32],
+	tensors.Int64:    nonZeroT[int64],
+	tensors.Uint8:    nonZeroT[uint8],
+	tensors.Uint16:   nonZeroT[uint16],
+	tensors.Uint32:   nonZeroT[uint32],
+	tensors.Uint64:   nonZeroT[uint64],
+	tensors.Bool:     nonZeroT[bool],
+	tensors.String:   nonZeroT[string],
+	tensors.Float16:  nonZeroT[tensors.F16],
+	tensors.BFloat16: nonZeroT[tensors.BF16],
+}
+
+// matMulFloatFor holds matMulFloat instantiated for each element type (linalg.go: float).
+var matMulFloatFor = map[tensors.DType]func(a, b *tensors.Tensor, shape []int, mm *matmulDims) (*tensors.Tensor, error){
+	tensors.Float32: matMulFloat[float32],
+	tensors.Float64: matMulFloat[float64],
+}
+
+// matMulIntFor holds matMulInt instantiated for each element type (linalg.go: integer).
+var matMulIntFor = map[tensors.DType]func(a, b *tensors.Tensor, shape []int, mm *matmulDims) (*tensors.Tensor, error){
+	tensors.Int8:   matMulInt[int8],
+	tensors.Int16:  matMulInt[int16],
+	tensors.Int32:  matMulInt[int32],
+	tensors.Int64:  matMulInt[int64],
+	tensors.Uint8:  matMulInt[uint8],
+	tensors.Uint16: matMulInt[uint16],
+	tensors.Uint32: matMulInt[uint32],
+	tensors.Uint64: matMulInt[uint64],
+}
+
+// whereTFor holds whereT instantiated for each element type (logic.go: elem).
+var whereTFor = map[tensors.DType]func(c, x, y *tensors.Tensor) (*tensors.Tensor, error){
+	tensors.Float32:  whereT[float32],
+	tensors.Float64:  whereT[float64],
+	tensors.Int8:     whereT[int8],
+	tensors.Int16:    whereT[int16],
+	tensors.Int32:    whereT[int32],
+	tensors.Int64:    whereT[int64],
+	tensors.Uint8:    whereT[uint8],
+	tensors.Uint16:   whereT[uint16],
+	tensors.Uint32:   whereT[uint32],
+	tensors.Uint64:   whereT[uint64],
+	tensors.Bool:     whereT[bool],
+	tensors.String:   whereT[string],
+	tensors.Float16:  whereT[tensors.F16],
+	tensors.BFloat16: whereT[tensors.BF16],
 }
 
 // shlFns holds shl instantiated for each element type (unsigned).
@@ -771,6 +823,74 @@ var runLogSumExpFor = map[tensors.DType]func(x *tensors.Tensor, p *reducePlan) (
 	tensors.Uint64:  runLogSumExp[uint64],
 }
 
+// gatherResizeAsFor holds gatherResizeAs instantiated for each element type (resize.go: elem).
+var gatherResizeAsFor = map[tensors.DType]func(x *tensors.Tensor, out []int, src []int, fill *tensors.Tensor) (*tensors.Tensor, error){
+	tensors.Float32:  gatherResizeAs[float32],
+	tensors.Float64:  gatherResizeAs[float64],
+	tensors.Int8:     gatherResizeAs[int8],
+	tensors.Int16:    gatherResizeAs[int16],
+	tensors.Int32:    gatherResizeAs[int32],
+	tensors.Int64:    gatherResizeAs[int64],
+	tensors.Uint8:    gatherResizeAs[uint8],
+	tensors.Uint16:   gatherResizeAs[uint16],
+	tensors.Uint32:   gatherResizeAs[uint32],
+	tensors.Uint64:   gatherResizeAs[uint64],
+	tensors.Bool:     gatherResizeAs[bool],
+	tensors.String:   gatherResizeAs[string],
+	tensors.Float16:  gatherResizeAs[tensors.F16],
+	tensors.BFloat16: gatherResizeAs[tensors.BF16],
+}
+
+// takeTypedFor holds takeTyped instantiated for each element type (scatter_gather.go: elem).
+var takeTypedFor = map[tensors.DType]func(out, x *tensors.Tensor, idx []int){
+	tensors.Float32:  takeTyped[float32],
+	tensors.Float64:  takeTyped[float64],
+	tensors.Int8:     takeTyped[int8],
+	tensors.Int16:    takeTyped[int16],
+	tensors.Int32:    takeTyped[int32],
+	tensors.Int64:    takeTyped[int64],
+	tensors.Uint8:    takeTyped[uint8],
+	tensors.Uint16:   takeTyped[uint16],
+	tensors.Uint32:   takeTyped[uint32],
+	tensors.Uint64:   takeTyped[uint64],
+	tensors.Bool:     takeTyped[bool],
+	tensors.String:   takeTyped[string],
+	tensors.Float16:  takeTyped[tensors.F16],
+	tensors.BFloat16: takeTyped[tensors.BF16],
+}
+
+// scatterNumTypedFor holds scatterNumTyped instantiated for each element type (scatter_gather.go: numeric).
+var scatterNumTypedFor = map[tensors.DType]func(out, updates *tensors.Tensor, offs []int, slice int, red string) bool{
+	tensors.Float32: scatterNumTyped[float32],
+	tensors.Float64: scatterNumTyped[float64],
+	tensors.Int8:    scatterNumTyped[int8],
+	tensors.Int16:   scatterNumTyped[int16],
+	tensors.Int32:   scatterNumTyped[int32],
+	tensors.Int64:   scatterNumTyped[int64],
+	tensors.Uint8:   scatterNumTyped[uint8],
+	tensors.Uint16:  scatterNumTyped[uint16],
+	tensors.Uint32:  scatterNumTyped[uint32],
+	tensors.Uint64:  scatterNumTyped[uint64],
+}
+
+// scatterAnyTypedFor holds scatterAnyTyped instantiated for each element type (scatter_gather.go: elem).
+var scatterAnyTypedFor = map[tensors.DType]func(out, updates *tensors.Tensor, offs []int, slice int, red string) bool{
+	tensors.Float32:  scatterAnyTyped[float32],
+	tensors.Float64:  scatterAnyTyped[float64],
+	tensors.Int8:     scatterAnyTyped[int8],
+	tensors.Int16:    scatterAnyTyped[int16],
+	tensors.Int32:    scatterAnyTyped[int32],
+	tensors.Int64:    scatterAnyTyped[int64],
+	tensors.Uint8:    scatterAnyTyped[uint8],
+	tensors.Uint16:   scatterAnyTyped[uint16],
+	tensors.Uint32:   scatterAnyTyped[uint32],
+	tensors.Uint64:   scatterAnyTyped[uint64],
+	tensors.Bool:     scatterAnyTyped[bool],
+	tensors.String:   scatterAnyTyped[string],
+	tensors.Float16:  scatterAnyTyped[tensors.F16],
+	tensors.BFloat16: scatterAnyTyped[tensors.BF16],
+}
+
 // topkOrderFor holds topkOrder instantiated for each element type (topk.go: numeric).
 var topkOrderFor = map[tensors.DType]func(x *tensors.Tensor, outer, size, inner, k int, largest bool) []int{
 	tensors.Float32: topkOrder[float32],
@@ -783,4 +903,18 @@ var topkOrderFor = map[tensors.DType]func(x *tensors.Tensor, outer, size, inner,
 	tensors.Uint16:  topkOrder[uint16],
 	tensors.Uint32:  topkOrder[uint32],
 	tensors.Uint64:  topkOrder[uint64],
+}
+
+// uniqueTypedFor holds uniqueTyped instantiated for each element type (unique.go: numeric).
+var uniqueTypedFor = map[tensors.DType]func(x *tensors.Tensor, outer, size, inner int, sorted bool) (first []int, inverse, counts []int64){
+	tensors.Float32: uniqueTyped[float32],
+	tensors.Float64: uniqueTyped[float64],
+	tensors.Int8:    uniqueTyped[int8],
+	tensors.Int16:   uniqueTyped[int16],
+	tensors.Int32:   uniqueTyped[int32],
+	tensors.Int64:   uniqueTyped[int64],
+	tensors.Uint8:   uniqueTyped[uint8],
+	tensors.Uint16:  uniqueTyped[uint16],
+	tensors.Uint32:  uniqueTyped[uint32],
+	tensors.Uint64:  uniqueTyped[uint64],
 }

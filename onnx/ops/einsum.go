@@ -96,24 +96,11 @@ func prepareEinsum(n *Node) (Kernel, error) {
 				return nil, fmt.Errorf("inputs have different dtypes %v and %v", in[0].DType(), t.DType())
 			}
 		}
-		var y *tensors.Tensor
-		var err error
-		switch in[0].DType() {
-		case tensors.Float32:
-			y, err = einsumT[float32](eq, in)
-		case tensors.Float64:
-			y, err = einsumT[float64](eq, in)
-		case tensors.Int32:
-			y, err = einsumT[int32](eq, in)
-		case tensors.Int64:
-			y, err = einsumT[int64](eq, in)
-		case tensors.Uint32:
-			y, err = einsumT[uint32](eq, in)
-		case tensors.Uint64:
-			y, err = einsumT[uint64](eq, in)
-		default:
+		einsum, ok := einsumTFor[in[0].DType()]
+		if !ok || in[0].DType().Size() < 4 { // the spec's types: 32- and 64-bit numbers
 			return nil, tensors.ErrDType("Inputs", in[0].DType(), tensors.Float32, tensors.Float64, tensors.Int32, tensors.Int64, tensors.Uint32, tensors.Uint64)
 		}
+		y, err := einsum(eq, in)
 		if err != nil {
 			return nil, fmt.Errorf("equation %q: %w", eqText, err)
 		}
@@ -121,6 +108,7 @@ func prepareEinsum(n *Node) (Kernel, error) {
 	}, nil
 }
 
+//dtypes:numeric
 func einsumT[T tensors.Numeric](eq *einsumEq, in []*tensors.Tensor) (*tensors.Tensor, error) {
 	// Expand "..." per operand into ellipsis labels aligned from the right.
 	size := map[rune]int{}

@@ -266,21 +266,25 @@ func matMul(a, b *tensors.Tensor, last []*tensors.Tensor) (*tensors.Tensor, erro
 	for _, d := range batchB {
 		mm.bBatch *= d
 	}
-	switch a.DType() {
-	case tensors.Float32:
-		return matMulTyped(a, b, shape, &mm, gemmFloat[float32])
-	case tensors.Float64:
-		return matMulTyped(a, b, shape, &mm, gemmFloat[float64])
-	case tensors.Int32:
-		return matMulTyped(a, b, shape, &mm, gemmInt[int32])
-	case tensors.Int64:
-		return matMulTyped(a, b, shape, &mm, gemmInt[int64])
-	case tensors.Uint32:
-		return matMulTyped(a, b, shape, &mm, gemmInt[uint32])
-	case tensors.Uint64:
-		return matMulTyped(a, b, shape, &mm, gemmInt[uint64])
+	if f, ok := matMulFloatFor[a.DType()]; ok {
+		return f(a, b, shape, &mm)
+	}
+	if f, ok := matMulIntFor[a.DType()]; ok && a.DType().Size() >= 4 { // int32, int64, uint32, uint64
+		return f(a, b, shape, &mm)
 	}
 	return nil, tensors.ErrDType("A", a.DType(), tensors.Float32, tensors.Float64, tensors.Int32, tensors.Int64, tensors.Uint32, tensors.Uint64)
+}
+
+// matMulFloat and matMulInt are MatMul for element type T.
+//
+//dtypes:float
+func matMulFloat[T tensors.Float](a, b *tensors.Tensor, shape []int, mm *matmulDims) (*tensors.Tensor, error) {
+	return matMulTyped(a, b, shape, mm, gemmFloat[T])
+}
+
+//dtypes:integer
+func matMulInt[T tensors.Integer](a, b *tensors.Tensor, shape []int, mm *matmulDims) (*tensors.Tensor, error) {
+	return matMulTyped(a, b, shape, mm, gemmInt[T])
 }
 
 // matMulOne computes a (…×K) times the K×N matrix b into a tensor of the

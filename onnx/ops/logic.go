@@ -123,38 +123,16 @@ func prepareWhere(n *Node) (Kernel, error) {
 		}
 		var out *tensors.Tensor
 		var err error
-		switch x.DType() {
-		case tensors.Float32:
-			out, err = whereT[float32](c, x, y)
-		case tensors.Float64:
-			out, err = whereT[float64](c, x, y)
-		case tensors.Int8:
-			out, err = whereT[int8](c, x, y)
-		case tensors.Int16:
-			out, err = whereT[int16](c, x, y)
-		case tensors.Int32:
-			out, err = whereT[int32](c, x, y)
-		case tensors.Int64:
-			out, err = whereT[int64](c, x, y)
-		case tensors.Uint8:
-			out, err = whereT[uint8](c, x, y)
-		case tensors.Uint16:
-			out, err = whereT[uint16](c, x, y)
-		case tensors.Uint32:
-			out, err = whereT[uint32](c, x, y)
-		case tensors.Uint64:
-			out, err = whereT[uint64](c, x, y)
-		case tensors.Bool:
-			out, err = whereT[bool](c, x, y)
-		case tensors.String:
-			out, err = whereT[string](c, x, y)
-		default:
+		where, ok := whereTFor[x.DType()]
+		if !ok {
 			return nil, tensors.ErrDType("X", x.DType())
 		}
+		out, err = where(c, x, y)
 		return []*tensors.Tensor{out}, err
 	}, nil
 }
 
+//dtypes:elem
 func whereT[T tensors.Elem](c, x, y *tensors.Tensor) (*tensors.Tensor, error) {
 	bc, err := tensors.NewBroadcast(c.Shape(), x.Shape(), y.Shape())
 	if err != nil {

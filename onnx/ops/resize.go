@@ -405,33 +405,30 @@ func (s *resizeSpec) nearestResize(x *tensors.Tensor, ax []resizeAxis, out []int
 // gatherElems returns a tensor of shape out whose element i is element
 // src[i] of x, or fill (converted to x's type) where src[i] < 0.
 func gatherElems(x *tensors.Tensor, out []int, src []int, fill float64) (*tensors.Tensor, error) {
-	switch x.DType() {
-	case tensors.Float32:
-		return gatherResize[float32](x, out, src, float32(fill))
-	case tensors.Float64:
-		return gatherResize(x, out, src, fill)
-	case tensors.Int8:
-		return gatherResize(x, out, src, int8(fill))
-	case tensors.Int16:
-		return gatherResize(x, out, src, int16(fill))
-	case tensors.Int32:
-		return gatherResize(x, out, src, int32(fill))
-	case tensors.Int64:
-		return gatherResize(x, out, src, int64(fill))
-	case tensors.Uint8:
-		return gatherResize(x, out, src, uint8(fill))
-	case tensors.Uint16:
-		return gatherResize(x, out, src, uint16(fill))
-	case tensors.Uint32:
-		return gatherResize(x, out, src, uint32(fill))
-	case tensors.Uint64:
-		return gatherResize(x, out, src, uint64(fill))
-	case tensors.Bool:
-		return gatherResize(x, out, src, fill != 0)
-	case tensors.String:
-		return gatherResize(x, out, src, "")
+	gather, ok := gatherResizeAsFor[x.DType()]
+	if !ok {
+		return nil, tensors.ErrDType("X", x.DType())
 	}
-	return nil, tensors.ErrDType("input X", x.DType())
+	var fillT *tensors.Tensor // the fill value in x's type; nil for strings ("")
+	if x.DType() != tensors.String {
+		var err error
+		if fillT, err = CastTensor(tensors.Scalar(fill), x.DType()); err != nil {
+			return nil, err
+		}
+	}
+	return gather(x, out, src, fillT)
+}
+
+// gatherResizeAs is gatherResize with the fill value in a one-element
+// tensor of element type T (nil: the zero value).
+//
+//dtypes:elem
+func gatherResizeAs[T tensors.Elem](x *tensors.Tensor, out []int, src []int, fill *tensors.Tensor) (*tensors.Tensor, error) {
+	var f T
+	if fill != nil {
+		f = tensors.Data[T](fill)[0]
+	}
+	return gatherResize(x, out, src, f)
 }
 
 func gatherResize[T tensors.Elem](x *tensors.Tensor, out []int, src []int, fill T) (*tensors.Tensor, error) {

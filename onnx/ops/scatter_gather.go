@@ -41,35 +41,19 @@ func takeElems(x *tensors.Tensor, shape []int, idx []int) (*tensors.Tensor, erro
 	if err != nil {
 		return nil, err
 	}
-	switch s := x.Data().(type) {
-	case []float32:
-		takeT(tensors.Data[float32](out), s, idx)
-	case []float64:
-		takeT(tensors.Data[float64](out), s, idx)
-	case []int8:
-		takeT(tensors.Data[int8](out), s, idx)
-	case []int16:
-		takeT(tensors.Data[int16](out), s, idx)
-	case []int32:
-		takeT(tensors.Data[int32](out), s, idx)
-	case []int64:
-		takeT(tensors.Data[int64](out), s, idx)
-	case []uint8:
-		takeT(tensors.Data[uint8](out), s, idx)
-	case []uint16:
-		takeT(tensors.Data[uint16](out), s, idx)
-	case []uint32:
-		takeT(tensors.Data[uint32](out), s, idx)
-	case []uint64:
-		takeT(tensors.Data[uint64](out), s, idx)
-	case []bool:
-		takeT(tensors.Data[bool](out), s, idx)
-	case []string:
-		takeT(tensors.Data[string](out), s, idx)
-	default:
+	take, ok := takeTypedFor[x.DType()]
+	if !ok {
 		return nil, tensors.ErrDType("input", x.DType())
 	}
+	take(out, x, idx)
 	return out, nil
+}
+
+// takeTyped is takeT on tensors of element type T.
+//
+//dtypes:elem
+func takeTyped[T tensors.Elem](out, x *tensors.Tensor, idx []int) {
+	takeT(tensors.Data[T](out), tensors.Data[T](x), idx)
 }
 
 func takeT[T tensors.Elem](dst, src []T, idx []int) {
@@ -349,38 +333,31 @@ func scatterInto(data, updates *tensors.Tensor, offs []int, slice int, red strin
 	}
 	out := data.Clone()
 	var ok bool
-	switch d := out.Data().(type) {
-	case []float32:
-		ok = scatterNum(d, tensors.Data[float32](updates), offs, slice, red)
-	case []float64:
-		ok = scatterNum(d, tensors.Data[float64](updates), offs, slice, red)
-	case []int8:
-		ok = scatterNum(d, tensors.Data[int8](updates), offs, slice, red)
-	case []int16:
-		ok = scatterNum(d, tensors.Data[int16](updates), offs, slice, red)
-	case []int32:
-		ok = scatterNum(d, tensors.Data[int32](updates), offs, slice, red)
-	case []int64:
-		ok = scatterNum(d, tensors.Data[int64](updates), offs, slice, red)
-	case []uint8:
-		ok = scatterNum(d, tensors.Data[uint8](updates), offs, slice, red)
-	case []uint16:
-		ok = scatterNum(d, tensors.Data[uint16](updates), offs, slice, red)
-	case []uint32:
-		ok = scatterNum(d, tensors.Data[uint32](updates), offs, slice, red)
-	case []uint64:
-		ok = scatterNum(d, tensors.Data[uint64](updates), offs, slice, red)
-	case []bool:
-		ok = scatterAny(d, tensors.Data[bool](updates), offs, slice, red)
-	case []string:
-		ok = scatterAny(d, tensors.Data[string](updates), offs, slice, red)
-	default:
+	scatter, found := scatterNumTypedFor[out.DType()]
+	if !found {
+		scatter, found = scatterAnyTypedFor[out.DType()]
+	}
+	if !found {
 		return nil, tensors.ErrDType("data", data.DType())
 	}
+	ok = scatter(out, updates, offs, slice, red)
 	if !ok {
 		return nil, fmt.Errorf("reduction %q needs numeric data, got %v: %w", red, data.DType(), tensors.ErrUnsupported)
 	}
 	return out, nil
+}
+
+// scatterNumTyped and scatterAnyTyped scatter updates into out (element
+// type T): numbers with every reduction, other types with "none" only.
+//
+//dtypes:numeric
+func scatterNumTyped[T tensors.Numeric](out, updates *tensors.Tensor, offs []int, slice int, red string) bool {
+	return scatterNum(tensors.Data[T](out), tensors.Data[T](updates), offs, slice, red)
+}
+
+//dtypes:elem
+func scatterAnyTyped[T tensors.Elem](out, updates *tensors.Tensor, offs []int, slice int, red string) bool {
+	return scatterAny(tensors.Data[T](out), tensors.Data[T](updates), offs, slice, red)
 }
 
 func scatterAny[T tensors.Elem](dst, upd []T, offs []int, slice int, red string) bool {

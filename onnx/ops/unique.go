@@ -40,39 +40,27 @@ func prepareUnique(n *Node) (Kernel, error) {
 		var first []int
 		var inverse []int64
 		var counts []int64
-		switch d := x.Data().(type) {
-		case []float32:
-			first, inverse, counts = uniqueSlices(d, outer, size, inner, sorted)
-		case []float64:
-			first, inverse, counts = uniqueSlices(d, outer, size, inner, sorted)
-		case []int8:
-			first, inverse, counts = uniqueSlices(d, outer, size, inner, sorted)
-		case []int16:
-			first, inverse, counts = uniqueSlices(d, outer, size, inner, sorted)
-		case []int32:
-			first, inverse, counts = uniqueSlices(d, outer, size, inner, sorted)
-		case []int64:
-			first, inverse, counts = uniqueSlices(d, outer, size, inner, sorted)
-		case []uint8:
-			first, inverse, counts = uniqueSlices(d, outer, size, inner, sorted)
-		case []uint16:
-			first, inverse, counts = uniqueSlices(d, outer, size, inner, sorted)
-		case []uint32:
-			first, inverse, counts = uniqueSlices(d, outer, size, inner, sorted)
-		case []uint64:
-			first, inverse, counts = uniqueSlices(d, outer, size, inner, sorted)
-		case []string:
-			first, inverse, counts = uniqueSlices(d, outer, size, inner, sorted)
-		case []bool:
-			b := make([]uint8, len(d))
-			for i, v := range d {
-				if v {
-					b[i] = 1
-				}
+		keys := x
+		switch x.DType() {
+		case tensors.Bool, tensors.Float16, tensors.BFloat16:
+			// Compare bools as 0/1 and half floats as float32, in order.
+			to := tensors.Uint8
+			if x.DType() != tensors.Bool {
+				to = tensors.Float32
 			}
-			first, inverse, counts = uniqueSlices(b, outer, size, inner, sorted)
-		default:
-			return nil, tensors.ErrDType("X", x.DType())
+			var err error
+			if keys, err = CastTensor(x, to); err != nil {
+				return nil, err
+			}
+		case tensors.String:
+			first, inverse, counts = uniqueSlices(tensors.Data[string](x), outer, size, inner, sorted)
+		}
+		if x.DType() != tensors.String {
+			unique, ok := uniqueTypedFor[keys.DType()]
+			if !ok {
+				return nil, tensors.ErrDType("X", x.DType())
+			}
+			first, inverse, counts = unique(keys, outer, size, inner, sorted)
 		}
 		yShape := slices.Clone(shape)
 		yShape[a] = len(first)
@@ -101,6 +89,13 @@ func prepareUnique(n *Node) (Kernel, error) {
 
 // uniqueSlices groups the size slices of src (outer×size×inner, slice k
 // made of the elements (o*size+k)*inner+i) into distinct values.
+// uniqueTyped is uniqueSlices on a tensor of element type T.
+//
+//dtypes:numeric
+func uniqueTyped[T tensors.Numeric](x *tensors.Tensor, outer, size, inner int, sorted bool) (first []int, inverse, counts []int64) {
+	return uniqueSlices(tensors.Data[T](x), outer, size, inner, sorted)
+}
+
 func uniqueSlices[T cmp.Ordered](src []T, outer, size, inner int, sorted bool) (first []int, inverse, counts []int64) {
 	compare := func(p, q int) int {
 		for o := 0; o < outer; o++ {
