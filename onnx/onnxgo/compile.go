@@ -1,0 +1,454 @@
+package onnxgo
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"sort"
+	"strings"
+
+	gonnx "github.com/owulveryck/onnx-go"
+	"gorgonia.org/tensor"
+
+	"github.com/onnxkit/onnxkit/onnx"
+	"github.com/onnxkit/onnxkit/onnx/onnxpb"
+	"github.com/onnxkit/onnxkit/onnx/ops"
+)
+
+// maxOpsetTries bounds the opsets at which Run tries to load a model whose
+// nodes fit several (see layout.opsets).
+const maxOpsetTries = 6
+
+// leafKind tells what a node that no operation computes is.
+type leafKind int
+
+const (
+	declaredInput leafKind = iota // a graph input: Model.SetInput feeds it
+	initializer                   // a constant that came with the model
+	undefined                     // a name the model reads but never defines
+)
+
+// layout is what the nodes and operations that onnx-go built mean as an
+// ONNX graph. It depends only on what the decoder did, so Run finds it
+// once.
+type layout struct {
+	names   map[int64]string // the unique ONNX value name of every node that takes part
+	leaves  []*Node          // nodes read by operations and computed by none, by ID
+	kind    map[int64]leafKind
+	outputs []*Node // the values Run writes back: onnx-go's graph outputs among them
+	nodes   []*onnxpb.NodeProto
+	opsets  []int // ai.onnx opsets to try loading the model at, best first
+}
+
+// prepare finds the graph's layout.
+//
+// onnx-go tells a backend neither which nodes are the graph's inputs,
+// initializers and outputs nor the model's opset. Its decoder makes the
+// nodes of the graph inputs first, then those of value_info and of the
+// graph outputs (setting a placeholder tensor on each that has a type),
+// then those of the initializers that are not graph inputs (setting their
+// tensor), and only then the operations. So, with B the first node that an
+// operation computes among those that had a tensor before the operations
+// came (the first value_info or graph output): the nodes below B that no
+// operation computes are graph inputs, unless the decoder set a tensor on
+// them twice (an initializer also listed as a graph input); those above B
+// with a tensor are initializers. The values Run writes back are the
+// computed nodes that onnx-go gave a tensor to (graph outputs and
+// value_info) and those nothing reads.
+func (g *Graph) prepare() (*layout, error) {
+	if g.layout != nil {
+		return g.layout, nil
+	}
+	if g.err != nil {
+		return nil, g.err
+	}
+	if len(g.ops) == 0 {
+		return nil, errors.New("onnxgo: the graph has no operation: decode a model into it with onnx-go's Model.UnmarshalBinary first")
+	}
+	consumed := map[int64]bool{}
+	for _, op := range g.ops {
+		for _, id := range op.inputs {
+			if id >= 0 {
+				consumed[id] = true
+			}
+		}
+	}
+	b := int64(math.MaxInt64)
+	for _, n := range g.nodes {
+		if n != nil && n.producer != nil && n.decodeSets > 0 {
+			b = min(b, n.id)
+		}
+	}
+	if b == math.MaxInt64 {
+		for _, n := range g.nodes {
+			if n != nil && n.producer != nil {
+				b = min(b, n.id)
+			}
+		}
+	}
+
+	l := &layout{names: map[int64]string{}, kind: map[int64]leafKind{}}
+	taken := map[string]bool{}
+	for _, n := range g.nodes {
+		if n == nil || (n.producer == nil && !consumed[n.id]) || n.name == "" {
+			continue
+		}
+		name := n.name
+		if taken[name] {
+			// Two nodes of one name: the decoder made a second node for a
+			// value listed twice (say as a graph input and output); the
+			// later one gets a name of its own.
+			name = fmt.Sprintf("%s#%d", n.name, n.id)
+		}
+		taken[name] = true
+		l.names[n.id] = name
+		if n.producer == nil {
+			l.leaves = append(l.leaves, n)
+			switch {
+			case n.id < b && n.decodeSets <= 1:
+				l.kind[n.id] = declaredInput
+			case n.t != nil && n.decodeSets > 0:
+				l.kind[n.id] = initializer
+			default:
+				l.kind[n.id] = undefined
+			}
+		} else if n.decodeSets > 0 || !consumed[n.id] {
+			l.outputs = append(l.outputs, n)
+		}
+	}
+	if len(l.outputs) == 0 {
+		return nil, errors.New("onnxgo: the graph computes no output")
+	}
+	for _, op := range g.ops {
+		np, err := g.nodeProto(op, l.names)
+		if err != nil {
+			return nil, err
+		}
+		l.nodes = append(l.nodes, np)
+	}
+	l.opsets = candidateOpsets(g.ops)
+	g.layout = l
+	return l, nil
+}
+
+// candidateOpsets orders the ai.onnx opsets at which to load the graph.
+// onnx-go does not pass the model's opset on, but the form of the nodes
+// (their input and output counts and attribute names) tells the opsets
+// they may come from: the best opset is the newest at which every node
+// fits; when none fits them all, the newest that fits the most. Opsets at
+// which every operator has the same version are the same: only the newest
+// of them is kept.
+func candidateOpsets(opl []*operation) []int {
+	maxv := ops.MaxOpset(ops.DomainONNX)
+	count := make([]int, maxv+1)
+	constrained := 0
+	for _, op := range opl {
+		any := false
+		for v := 1; v <= maxv; v++ {
+			if op.fits[v] {
+				count[v]++
+				any = true
+			}
+		}
+		if any {
+			constrained++
+		}
+	}
+	vs := make([]int, 0, maxv)
+	for v := maxv; v >= 1; v-- {
+		vs = append(vs, v)
+	}
+	sort.SliceStable(vs, func(i, j int) bool { return count[vs[i]] > count[vs[j]] })
+	seen := map[string]bool{}
+	var out []int
+	for _, v := range vs {
+		if count[v] < count[vs[0]] && len(out) > 0 {
+			break
+		}
+		var sig strings.Builder
+		for _, op := range opl {
+			_, since, _ := ops.Lookup(ops.DomainONNX, op.op.Name, v)
+			fmt.Fprintf(&sig, "%d,", since)
+		}
+		if seen[sig.String()] {
+			continue
+		}
+		seen[sig.String()] = true
+		out = append(out, v)
+		if len(out) == maxOpsetTries {
+			break
+		}
+	}
+	return out
+}
+
+// fitting tells at which ai.onnx opsets the node's form is that of its
+// operator (fits[v], v from 1 to ops.MaxOpset). The error says why
+// onnxkit implements the operator at no opset.
+func fitting(np *onnxpb.NodeProto) ([]bool, error) {
+	maxv := ops.MaxOpset(ops.DomainONNX)
+	fits := make([]bool, maxv+1)
+	implemented := false
+	var why error
+	for v := 1; v <= maxv; v++ {
+		if _, _, err := ops.Lookup(ops.DomainONNX, np.GetOpType(), v); err != nil {
+			why = err
+			continue
+		}
+		implemented = true
+		fits[v] = ops.Fits(np, v) == nil
+	}
+	if !implemented {
+		return nil, why
+	}
+	return fits, nil
+}
+
+// nodeProto writes an operation as an ONNX node, naming values with names
+// (or the nodes' own names when names is nil).
+func (g *Graph) nodeProto(op *operation, names map[int64]string) (*onnxpb.NodeProto, error) {
+	name := func(id int64) string {
+		if id < 0 {
+			return ""
+		}
+		if names != nil {
+			return names[id]
+		}
+		return g.node(id).name
+	}
+	np := &onnxpb.NodeProto{OpType: op.op.Name}
+	for _, id := range op.inputs {
+		np.Input = append(np.Input, name(id))
+	}
+	for _, id := range op.outputs {
+		out := name(id)
+		np.Output = append(np.Output, out)
+		if np.Name == "" {
+			np.Name = out
+		}
+	}
+	keys := make([]string, 0, len(op.op.Attributes))
+	for k := range op.op.Attributes {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		a, err := attributeProto(k, op.op.Attributes[k])
+		if err != nil {
+			return nil, err
+		}
+		np.Attribute = append(np.Attribute, a)
+	}
+	return np, nil
+}
+
+// attributeProto converts an attribute as onnx-go's decoder hands it over
+// (the Go value of the AttributeProto's field that its type selects) back
+// to an AttributeProto.
+func attributeProto(name string, v any) (*onnxpb.AttributeProto, error) {
+	a := &onnxpb.AttributeProto{Name: name}
+	switch x := v.(type) {
+	case float32:
+		a.Type, a.F = onnxpb.AttributeProto_FLOAT, &x
+	case int64:
+		a.Type, a.I = onnxpb.AttributeProto_INT, &x
+	case string:
+		a.Type, a.S = onnxpb.AttributeProto_STRING, []byte(x)
+	case []float32:
+		a.Type, a.Floats = onnxpb.AttributeProto_FLOATS, x
+	case []int64:
+		a.Type, a.Ints = onnxpb.AttributeProto_INTS, x
+	case []string:
+		a.Type = onnxpb.AttributeProto_STRINGS
+		for _, s := range x {
+			a.Strings = append(a.Strings, []byte(s))
+		}
+	case struct{}:
+		a.Type = onnxpb.AttributeProto_UNDEFINED
+	case tensor.Tensor:
+		d, ok := x.(*tensor.Dense)
+		if !ok || d == nil {
+			return nil, fmt.Errorf("attribute %q: tensor of type %T, want *tensor.Dense", name, v)
+		}
+		tp, err := onnx.DenseToProto(name, d)
+		if err != nil {
+			return nil, fmt.Errorf("attribute %q: %w", name, err)
+		}
+		a.Type, a.T = onnxpb.AttributeProto_TENSOR, tp
+	default:
+		return nil, fmt.Errorf("attribute %q: value of type %T: %w", name, v,
+			&gonnx.ErrNotImplemented{AttributeName: name, AttributeValue: v, Message: "onnxgo: no ONNX attribute type for this Go type"})
+	}
+	return a, nil
+}
+
+// feeds returns the values Run feeds (the nodes set through Model.SetInput
+// or SetTensor since decoding) and the key of the model they need:
+// their names, element types and shapes but the first dimension, which the
+// model leaves symbolic so that batches of any size run without
+// recompiling.
+func (g *Graph) feeds(l *layout) (map[string]*tensor.Dense, string, error) {
+	in := map[string]*tensor.Dense{}
+	var key strings.Builder
+	for _, n := range l.leaves {
+		name := l.names[n.id]
+		if !n.fed {
+			if l.kind[n.id] == declaredInput {
+				return nil, "", fmt.Errorf("onnxgo: graph input %q (node %d) has no value: set it with onnx-go's Model.SetInput before Run", name, n.id)
+			}
+			continue
+		}
+		d, ok := n.t.(*tensor.Dense)
+		if !ok || d == nil {
+			return nil, "", fmt.Errorf("onnxgo: input %q: value of type %T, want a *tensor.Dense", name, n.t)
+		}
+		in[name] = d
+		shape := d.Shape()
+		fmt.Fprintf(&key, "%q:%v:%d:", name, d.Dtype(), len(shape))
+		if len(shape) > 1 {
+			fmt.Fprint(&key, []int(shape[1:]))
+		}
+		key.WriteByte(';')
+	}
+	return in, key.String(), nil
+}
+
+// build compiles the graph for the fed values in: it writes the ONNX model
+// and loads it with onnxkit at the first of the layout's opsets that works.
+func (g *Graph) build(l *layout, in map[string]*tensor.Dense) (*onnx.Model, int, error) {
+	gp := &onnxpb.GraphProto{Name: "onnx-go graph", Node: l.nodes}
+	for _, n := range l.leaves {
+		name := l.names[n.id]
+		if d, fed := in[name]; fed {
+			vi, err := inputInfo(name, d)
+			if err != nil {
+				return nil, 0, err
+			}
+			gp.Input = append(gp.Input, vi)
+			continue
+		}
+		if l.kind[n.id] != initializer {
+			continue
+		}
+		d, ok := n.t.(*tensor.Dense)
+		if !ok || d == nil {
+			return nil, 0, fmt.Errorf("onnxgo: initializer %q: value of type %T, want a *tensor.Dense", name, n.t)
+		}
+		tp, err := onnx.DenseToProto(name, d)
+		if err != nil {
+			return nil, 0, fmt.Errorf("onnxgo: initializer %q: %w", name, err)
+		}
+		gp.Initializer = append(gp.Initializer, tp)
+	}
+	for _, n := range l.outputs {
+		gp.Output = append(gp.Output, &onnxpb.ValueInfoProto{Name: l.names[n.id]})
+	}
+	var first error
+	for _, v := range l.opsets {
+		mp := &onnxpb.ModelProto{
+			IrVersion:    8,
+			ProducerName: "onnxkit/onnx/onnxgo",
+			OpsetImport:  []*onnxpb.OperatorSetIdProto{{Domain: "", Version: int64(v)}},
+			Graph:        gp,
+		}
+		m, err := onnx.FromProto("onnx-go graph", mp)
+		if err == nil {
+			return m, v, nil
+		}
+		if first == nil {
+			first = err
+		}
+	}
+	if first == nil {
+		first = errors.New("no ai.onnx opset fits the graph's nodes")
+	}
+	return nil, 0, loadError(first, l.nodes)
+}
+
+// inputInfo declares a fed value as a graph input: its element type and
+// rank, with a symbolic first dimension.
+func inputInfo(name string, d *tensor.Dense) (*onnxpb.ValueInfoProto, error) {
+	dt, err := onnx.DTypeOfDense(d.Dtype())
+	if err != nil {
+		return nil, fmt.Errorf("onnxgo: input %q: %w", name, err)
+	}
+	sh := &onnxpb.TensorShapeProto{}
+	for i, s := range d.Shape() {
+		dim := &onnxpb.TensorShapeProto_Dimension{Value: &onnxpb.TensorShapeProto_Dimension_DimValue{DimValue: int64(s)}}
+		if i == 0 {
+			dim.Value = &onnxpb.TensorShapeProto_Dimension_DimParam{DimParam: "batch"}
+		}
+		sh.Dim = append(sh.Dim, dim)
+	}
+	return &onnxpb.ValueInfoProto{
+		Name: name,
+		Type: &onnxpb.TypeProto{Value: &onnxpb.TypeProto_TensorType{TensorType: &onnxpb.TypeProto_Tensor{
+			ElemType: int32(dt),
+			Shape:    sh,
+		}}},
+	}, nil
+}
+
+// loadError turns onnxkit's refusal of a node it does not support into
+// onnx-go's *onnx.ErrNotImplemented, the error onnx-go's callers handle,
+// with onnxkit's message (naming the node) as its Message.
+func loadError(err error, nodes []*onnxpb.NodeProto) error {
+	if !errors.Is(err, onnx.ErrUnsupported) {
+		return fmt.Errorf("onnxgo: %w", err)
+	}
+	msg := err.Error()
+	op := ""
+	for i, np := range nodes {
+		if strings.Contains(msg, ops.Describe(np, i)) {
+			op = np.GetOpType()
+			break
+		}
+	}
+	return &gonnx.ErrNotImplemented{Operator: op, Message: "onnxgo: " + msg}
+}
+
+// Run computes the graph's outputs from the values set with onnx-go's
+// Model.SetInput; read them with Model.GetOutputTensors. The first Run
+// compiles the graph into an onnxkit model, kept for the next runs; it is
+// compiled again only when an input's element type, rank or a dimension
+// other than the first changes (batches of any size share one model).
+// Outputs are fresh tensors: those of a previous run are not overwritten.
+func (g *Graph) Run() error {
+	l, err := g.prepare()
+	if err != nil {
+		return err
+	}
+	in, key, err := g.feeds(l)
+	if err != nil {
+		return err
+	}
+	if g.compiled == nil || key != g.key {
+		if g.fail != nil && g.fail.key == key {
+			return g.fail.err
+		}
+		m, v, err := g.build(l, in)
+		if err != nil {
+			g.fail = &failedBuild{key, err}
+			return err
+		}
+		g.compiled, g.key, g.opset, g.fail = m, key, v, nil
+	}
+	out, err := g.compiled.Run(in)
+	if err != nil {
+		return fmt.Errorf("onnxgo: %w", err)
+	}
+	for _, n := range l.outputs {
+		name := l.names[n.id]
+		t, ok := out[name]
+		if !ok {
+			return fmt.Errorf("onnxgo: output %q: not computed", name)
+		}
+		n.t = t
+	}
+	return nil
+}
+
+// Model returns the onnxkit model the last successful Run compiled (nil
+// before), and the ai.onnx opset it was loaded at. It may be saved, or run
+// directly with onnxkit's API.
+func (g *Graph) Model() (*onnx.Model, int) { return g.compiled, g.opset }
