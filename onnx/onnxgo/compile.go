@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 
@@ -17,7 +18,7 @@ import (
 
 // maxOpsetTries bounds the opsets at which Run tries to load a model whose
 // nodes fit several (see layout.opsets).
-const maxOpsetTries = 6
+const maxOpsetTries = 4
 
 // leafKind tells what a node that no operation computes is.
 type leafKind int
@@ -28,14 +29,23 @@ const (
 	undefined                     // a name the model reads but never defines
 )
 
+// value is one ONNX value and the nodes onnx-go made for it: one, or one
+// per listing when the model lists the name twice (say as a graph input
+// and a graph output), since each listing makes a node.
+type value struct {
+	name  string
+	nodes []*Node
+	kind  leafKind // for values no operation computes
+	init  *Node    // the node holding an initializer's tensor
+}
+
 // layout is what the nodes and operations that onnx-go built mean as an
 // ONNX graph. It depends only on what the decoder did, so Run finds it
 // once.
 type layout struct {
-	names   map[int64]string // the unique ONNX value name of every node that takes part
-	leaves  []*Node          // nodes read by operations and computed by none, by ID
-	kind    map[int64]leafKind
-	outputs []*Node // the values Run writes back: onnx-go's graph outputs among them
+	names   map[int64]string // the ONNX value name of every node that takes part
+	leaves  []*value         // values read by operations and computed by none
+	outputs []*value         // computed values that Run writes back: the graph outputs and value_info
 	nodes   []*onnxpb.NodeProto
 	opsets  []int // ai.onnx opsets to try loading the model at, best first
 }
@@ -47,14 +57,15 @@ type layout struct {
 // nodes of the graph inputs first, then those of value_info and of the
 // graph outputs (setting a placeholder tensor on each that has a type),
 // then those of the initializers that are not graph inputs (setting their
-// tensor), and only then the operations. So, with B the first node that an
-// operation computes among those that had a tensor before the operations
-// came (the first value_info or graph output): the nodes below B that no
-// operation computes are graph inputs, unless the decoder set a tensor on
-// them twice (an initializer also listed as a graph input); those above B
-// with a tensor are initializers. The values Run writes back are the
-// computed nodes that onnx-go gave a tensor to (graph outputs and
-// value_info) and those nothing reads.
+// tensor), and only then, node by node, the operations, each with edges
+// from its outputs to its inputs. So the nodes made before the first edge
+// are the listed values (and at most the outputs and unknown inputs of
+// the first operation); those of them that an operation computes are
+// graph outputs or value_info, and Run writes their values back. With B
+// the first of them: the nodes below B that no operation computes are
+// graph inputs, unless the decoder set a tensor on them twice (an
+// initializer also listed as a graph input); those above B with a tensor
+// are initializers.
 func (g *Graph) prepare() (*layout, error) {
 	if g.layout != nil {
 		return g.layout, nil
@@ -73,48 +84,68 @@ func (g *Graph) prepare() (*layout, error) {
 			}
 		}
 	}
+	listed := func(n *Node) bool { return g.preEdge < 0 || n.id < g.preEdge }
 	b := int64(math.MaxInt64)
 	for _, n := range g.nodes {
-		if n != nil && n.producer != nil && n.decodeSets > 0 {
+		if n != nil && n.producer != nil && listed(n) {
 			b = min(b, n.id)
 		}
 	}
-	if b == math.MaxInt64 {
-		for _, n := range g.nodes {
-			if n != nil && n.producer != nil {
-				b = min(b, n.id)
-			}
-		}
-	}
 
-	l := &layout{names: map[int64]string{}, kind: map[int64]leafKind{}}
-	taken := map[string]bool{}
+	l := &layout{names: map[int64]string{}}
+	byName := map[string]*value{}
+	var order []*value
 	for _, n := range g.nodes {
-		if n == nil || (n.producer == nil && !consumed[n.id]) || n.name == "" {
+		if n == nil || n.name == "" || (n.producer == nil && !consumed[n.id] && !listed(n)) {
 			continue
 		}
-		name := n.name
-		if taken[name] {
-			// Two nodes of one name: the decoder made a second node for a
-			// value listed twice (say as a graph input and output); the
-			// later one gets a name of its own.
-			name = fmt.Sprintf("%s#%d", n.name, n.id)
+		v := byName[n.name]
+		if v == nil {
+			v = &value{name: n.name}
+			byName[n.name] = v
+			order = append(order, v)
 		}
-		taken[name] = true
-		l.names[n.id] = name
-		if n.producer == nil {
-			l.leaves = append(l.leaves, n)
+		v.nodes = append(v.nodes, n)
+		l.names[n.id] = n.name
+	}
+	for _, v := range order {
+		var producer *Node
+		used := false
+		for _, n := range v.nodes {
+			if n.producer != nil {
+				producer = n
+			}
+			used = used || consumed[n.id]
+		}
+		if producer != nil {
+			for _, n := range v.nodes {
+				if n != producer && listed(n) && listed(producer) {
+					// onnxkit refuses a graph output listed twice, or
+					// a computed graph input; onnx-go's lists cannot be
+					// told apart.
+					return nil, fmt.Errorf("onnxgo: value %q is computed and listed twice among the graph's inputs, outputs and value_info", v.name)
+				}
+			}
+			if listed(producer) {
+				l.outputs = append(l.outputs, v)
+			}
+			continue
+		}
+		if !used {
+			continue
+		}
+		v.kind = undefined
+		for _, n := range v.nodes {
 			switch {
 			case n.id < b && n.decodeSets <= 1:
-				l.kind[n.id] = declaredInput
+				if v.kind == undefined {
+					v.kind = declaredInput
+				}
 			case n.t != nil && n.decodeSets > 0:
-				l.kind[n.id] = initializer
-			default:
-				l.kind[n.id] = undefined
+				v.kind, v.init = initializer, n
 			}
-		} else if n.decodeSets > 0 || !consumed[n.id] {
-			l.outputs = append(l.outputs, n)
 		}
+		l.leaves = append(l.leaves, v)
 	}
 	if len(l.outputs) == 0 {
 		return nil, errors.New("onnxgo: the graph computes no output")
@@ -134,37 +165,50 @@ func (g *Graph) prepare() (*layout, error) {
 // candidateOpsets orders the ai.onnx opsets at which to load the graph.
 // onnx-go does not pass the model's opset on, but the form of the nodes
 // (their input and output counts and attribute names) tells the opsets
-// they may come from: the best opset is the newest at which every node
-// fits; when none fits them all, the newest that fits the most. Opsets at
-// which every operator has the same version are the same: only the newest
-// of them is kept.
+// they may come from. The candidates are the opsets at which every node
+// fits, newest first, from opset 7 on when any of them is (before 7,
+// operators such as Add broadcast only when told to: a graph that fits
+// both is read with the semantics of today); when no opset fits every
+// node, only the newest that fits the most, so that loading it reports
+// the node at fault. Opsets at which every operator has the same version
+// are the same: only the newest of them is kept.
 func candidateOpsets(opl []*operation) []int {
 	maxv := ops.MaxOpset(ops.DomainONNX)
 	count := make([]int, maxv+1)
 	constrained := 0
 	for _, op := range opl {
-		any := false
+		fitsSome := false
 		for v := 1; v <= maxv; v++ {
 			if op.fits[v] {
 				count[v]++
-				any = true
+				fitsSome = true
 			}
 		}
-		if any {
+		if fitsSome {
 			constrained++
 		}
 	}
-	vs := make([]int, 0, maxv)
+	var all []int
 	for v := maxv; v >= 1; v-- {
-		vs = append(vs, v)
+		if count[v] == constrained {
+			all = append(all, v)
+		}
 	}
-	sort.SliceStable(vs, func(i, j int) bool { return count[vs[i]] > count[vs[j]] })
+	if len(all) > 0 && all[0] >= 7 {
+		all = slices.DeleteFunc(all, func(v int) bool { return v < 7 })
+	}
+	if len(all) == 0 || constrained == 0 {
+		best := maxv
+		for v := maxv; v >= 1; v-- {
+			if count[v] > count[best] {
+				best = v
+			}
+		}
+		return []int{best}
+	}
 	seen := map[string]bool{}
 	var out []int
-	for _, v := range vs {
-		if count[v] < count[vs[0]] && len(out) > 0 {
-			break
-		}
+	for _, v := range all {
 		var sig strings.Builder
 		for _, op := range opl {
 			_, since, _ := ops.Lookup(ops.DomainONNX, op.op.Name, v)
@@ -290,21 +334,21 @@ func attributeProto(name string, v any) (*onnxpb.AttributeProto, error) {
 func (g *Graph) feeds(l *layout) (map[string]*tensor.Dense, string, error) {
 	in := map[string]*tensor.Dense{}
 	var key strings.Builder
-	for _, n := range l.leaves {
-		name := l.names[n.id]
-		if !n.fed {
-			if l.kind[n.id] == declaredInput {
-				return nil, "", fmt.Errorf("onnxgo: graph input %q (node %d) has no value: set it with onnx-go's Model.SetInput before Run", name, n.id)
+	for _, v := range l.leaves {
+		fed := v.fed()
+		if fed == nil {
+			if v.kind == declaredInput {
+				return nil, "", fmt.Errorf("onnxgo: graph input %q has no value: set it with onnx-go's Model.SetInput before Run", v.name)
 			}
 			continue
 		}
-		d, ok := n.t.(*tensor.Dense)
+		d, ok := fed.t.(*tensor.Dense)
 		if !ok || d == nil {
-			return nil, "", fmt.Errorf("onnxgo: input %q: value of type %T, want a *tensor.Dense", name, n.t)
+			return nil, "", fmt.Errorf("onnxgo: input %q: value of type %T, want a *tensor.Dense", v.name, fed.t)
 		}
-		in[name] = d
+		in[v.name] = d
 		shape := d.Shape()
-		fmt.Fprintf(&key, "%q:%v:%d:", name, d.Dtype(), len(shape))
+		fmt.Fprintf(&key, "%q:%v:%d:", v.name, d.Dtype(), len(shape))
 		if len(shape) > 1 {
 			fmt.Fprint(&key, []int(shape[1:]))
 		}
@@ -317,31 +361,31 @@ func (g *Graph) feeds(l *layout) (map[string]*tensor.Dense, string, error) {
 // and loads it with onnxkit at the first of the layout's opsets that works.
 func (g *Graph) build(l *layout, in map[string]*tensor.Dense) (*onnx.Model, int, error) {
 	gp := &onnxpb.GraphProto{Name: "onnx-go graph", Node: l.nodes}
-	for _, n := range l.leaves {
-		name := l.names[n.id]
-		if d, fed := in[name]; fed {
-			vi, err := inputInfo(name, d)
+	for _, v := range l.leaves {
+		if d, fed := in[v.name]; fed {
+			vi, err := inputInfo(v.name, d)
 			if err != nil {
 				return nil, 0, err
 			}
 			gp.Input = append(gp.Input, vi)
 			continue
 		}
-		if l.kind[n.id] != initializer {
+		if v.kind != initializer {
 			continue
 		}
-		d, ok := n.t.(*tensor.Dense)
+		t := v.init.t
+		d, ok := t.(*tensor.Dense)
 		if !ok || d == nil {
-			return nil, 0, fmt.Errorf("onnxgo: initializer %q: value of type %T, want a *tensor.Dense", name, n.t)
+			return nil, 0, fmt.Errorf("onnxgo: initializer %q: value of type %T, want a *tensor.Dense", v.name, t)
 		}
-		tp, err := onnx.DenseToProto(name, d)
+		tp, err := onnx.DenseToProto(v.name, d)
 		if err != nil {
-			return nil, 0, fmt.Errorf("onnxgo: initializer %q: %w", name, err)
+			return nil, 0, fmt.Errorf("onnxgo: initializer %q: %w", v.name, err)
 		}
 		gp.Initializer = append(gp.Initializer, tp)
 	}
-	for _, n := range l.outputs {
-		gp.Output = append(gp.Output, &onnxpb.ValueInfoProto{Name: l.names[n.id]})
+	for _, v := range l.outputs {
+		gp.Output = append(gp.Output, &onnxpb.ValueInfoProto{Name: v.name})
 	}
 	var first error
 	for _, v := range l.opsets {
@@ -437,15 +481,38 @@ func (g *Graph) Run() error {
 	if err != nil {
 		return fmt.Errorf("onnxgo: %w", err)
 	}
-	for _, n := range l.outputs {
-		name := l.names[n.id]
-		t, ok := out[name]
+	for _, v := range l.outputs {
+		t, ok := out[v.name]
 		if !ok {
-			return fmt.Errorf("onnxgo: output %q: not computed", name)
+			return fmt.Errorf("onnxgo: output %q: not computed", v.name)
 		}
-		n.t = t
+		for _, n := range v.nodes {
+			n.t = t
+		}
+	}
+	// A graph output that is a graph input shows the input.
+	for _, v := range l.leaves {
+		if fed := v.fed(); fed != nil {
+			for _, n := range v.nodes {
+				if n != fed && !n.fed {
+					n.t = fed.t
+				}
+			}
+		}
 	}
 	return nil
+}
+
+// fed returns the node of the value that was last given a value through
+// onnx-go (Model.SetInput, or SetTensor after decoding), or nil.
+func (v *value) fed() *Node {
+	var f *Node
+	for _, n := range v.nodes {
+		if n.fed && (f == nil || n.fedAt > f.fedAt) {
+			f = n
+		}
+	}
+	return f
 }
 
 // Model returns the onnxkit model the last successful Run compiled (nil

@@ -31,6 +31,8 @@ type Graph struct {
 	ops     []*operation
 	pending []edge // edges set since the last ApplyOperation
 	decoded bool   // ApplyOperation was called: onnx-go's tensors are set
+	preEdge int64  // nodes with a lower ID were made before the first edge, -1 before it
+	sets    int64  // SetTensor calls after decoding
 
 	err error // the first misuse of the builder methods, reported by Run
 
@@ -66,7 +68,7 @@ type operation struct {
 // NewGraph returns an empty Graph, ready for onnx.NewModel: the
 // replacement for gorgonnx.NewGraph.
 func NewGraph() *Graph {
-	return &Graph{out: map[int64][]edge{}, in: map[int64][]int64{}}
+	return &Graph{out: map[int64][]edge{}, in: map[int64][]int64{}, preEdge: -1}
 }
 
 // Node is a node of a Graph: a value of the ONNX graph (a graph input, an
@@ -81,6 +83,7 @@ type Node struct {
 	added       bool
 	decodeSets  int        // SetTensor calls while onnx-go decoded the model
 	fed         bool       // SetTensor was called after decoding: a value to feed
+	fedAt       int64      // when, counting the graph's SetTensor calls
 	producer    *operation // the operation that computes the node, if any
 }
 
@@ -105,6 +108,8 @@ func (n *Node) GetDescription() string { return n.description }
 func (n *Node) SetTensor(t tensor.Tensor) error {
 	if n.g != nil && n.g.decoded {
 		n.fed = true
+		n.g.sets++
+		n.fedAt = n.g.sets
 	} else {
 		n.decodeSets++
 	}
@@ -173,6 +178,9 @@ func (g *Graph) SetWeightedEdge(e graph.WeightedEdge) {
 	if math.IsNaN(w) || w < 0 || w != math.Trunc(w) || w > math.MaxInt32 {
 		g.fault(fmt.Errorf("onnxgo: edge from %q to %q has weight %v, not an input position", from.name, to.name, w))
 		return
+	}
+	if g.preEdge < 0 {
+		g.preEdge = int64(len(g.nodes))
 	}
 	ed := edge{from: from.id, to: to.id, w: w}
 	g.out[from.id] = append(g.out[from.id], ed)

@@ -185,3 +185,62 @@ func writeModel(tb testing.TB, mp *onnxpb.ModelProto) ([]byte, string) {
 	}
 	return b, path
 }
+
+// Builders of small hand-written models.
+
+func tensorType(elem onnxpb.TensorProto_DataType, dims ...any) *onnxpb.TypeProto {
+	sh := &onnxpb.TensorShapeProto{}
+	for _, d := range dims {
+		dim := &onnxpb.TensorShapeProto_Dimension{}
+		switch v := d.(type) {
+		case int:
+			dim.Value = &onnxpb.TensorShapeProto_Dimension_DimValue{DimValue: int64(v)}
+		case string:
+			dim.Value = &onnxpb.TensorShapeProto_Dimension_DimParam{DimParam: v}
+		}
+		sh.Dim = append(sh.Dim, dim)
+	}
+	return &onnxpb.TypeProto{Value: &onnxpb.TypeProto_TensorType{TensorType: &onnxpb.TypeProto_Tensor{ElemType: int32(elem), Shape: sh}}}
+}
+
+func vi(name string, tp *onnxpb.TypeProto) *onnxpb.ValueInfoProto {
+	return &onnxpb.ValueInfoProto{Name: name, Type: tp}
+}
+
+func nd(op string, in, out []string, attrs ...*onnxpb.AttributeProto) *onnxpb.NodeProto {
+	return &onnxpb.NodeProto{OpType: op, Input: in, Output: out, Attribute: attrs, Name: out[0] + "_node"}
+}
+
+func intsAttr(name string, v ...int64) *onnxpb.AttributeProto {
+	return &onnxpb.AttributeProto{Name: name, Type: onnxpb.AttributeProto_INTS, Ints: v}
+}
+
+func intAttr(name string, v int64) *onnxpb.AttributeProto {
+	return &onnxpb.AttributeProto{Name: name, Type: onnxpb.AttributeProto_INT, I: &v}
+}
+
+func int64Init(name string, v ...int64) *onnxpb.TensorProto {
+	return &onnxpb.TensorProto{Name: name, DataType: int32(onnxpb.TensorProto_INT64), Dims: []int64{int64(len(v))}, Int64Data: v}
+}
+
+func floatInit(name string, dims []int64, v []float32) *onnxpb.TensorProto {
+	return &onnxpb.TensorProto{Name: name, DataType: int32(onnxpb.TensorProto_FLOAT), Dims: dims, FloatData: v}
+}
+
+func model(opset int64, g *onnxpb.GraphProto) *onnxpb.ModelProto {
+	return &onnxpb.ModelProto{IrVersion: 8, OpsetImport: []*onnxpb.OperatorSetIdProto{{Version: opset}}, Graph: g}
+}
+
+// ramp returns a float32 tensor of the shape holding 0.5, 1.5, 2.5, ...
+// scaled by s.
+func ramp(s float32, shape ...int) *tensor.Dense {
+	n := 1
+	for _, d := range shape {
+		n *= d
+	}
+	data := make([]float32, n)
+	for i := range data {
+		data[i] = (float32(i) + 0.5) * s
+	}
+	return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(data))
+}
