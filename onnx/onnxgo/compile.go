@@ -1,6 +1,7 @@
 package onnxgo
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math"
@@ -395,7 +396,7 @@ func (g *Graph) build(l *layout, in map[string]*tensor.Dense) (*onnx.Model, int,
 			OpsetImport:  []*onnxpb.OperatorSetIdProto{{Domain: "", Version: int64(v)}},
 			Graph:        gp,
 		}
-		m, err := onnx.FromProto("onnx-go graph", mp)
+		m, err := g.opt.FromProto("onnx-go graph", mp)
 		if err == nil {
 			return m, v, nil
 		}
@@ -457,7 +458,14 @@ func loadError(err error, nodes []*onnxpb.NodeProto) error {
 // compiled again only when an input's element type, rank or a dimension
 // other than the first changes (batches of any size share one model).
 // Outputs are fresh tensors: those of a previous run are not overwritten.
-func (g *Graph) Run() error {
+func (g *Graph) Run() error { return g.run(nil) }
+
+// RunContext is Run stopping early, between two nodes, when ctx is done;
+// the error then wraps ctx.Err(). It bounds the time a model from a
+// stranger may take.
+func (g *Graph) RunContext(ctx context.Context) error { return g.run(ctx) }
+
+func (g *Graph) run(ctx context.Context) error {
 	l, err := g.prepare()
 	if err != nil {
 		return err
@@ -477,7 +485,12 @@ func (g *Graph) Run() error {
 		}
 		g.compiled, g.key, g.opset, g.fail = m, key, v, nil
 	}
-	out, err := g.compiled.Run(in)
+	var out map[string]*tensor.Dense
+	if ctx == nil {
+		out, err = g.compiled.Run(in)
+	} else {
+		out, err = runContext(ctx, g.compiled, in)
+	}
 	if err != nil {
 		return fmt.Errorf("onnxgo: %w", err)
 	}
@@ -501,6 +514,31 @@ func (g *Graph) Run() error {
 		}
 	}
 	return nil
+}
+
+// runContext is Model.Run with a context.
+func runContext(ctx context.Context, m *onnx.Model, in map[string]*tensor.Dense) (map[string]*tensor.Dense, error) {
+	ts := make(map[string]*onnx.Tensor, len(in))
+	for name, d := range in {
+		t, err := onnx.FromDense(d)
+		if err != nil {
+			return nil, fmt.Errorf("input %q: %w", name, err)
+		}
+		ts[name] = t
+	}
+	res, err := m.RunTensorsContext(ctx, ts)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]*tensor.Dense, len(res))
+	for name, t := range res {
+		d, err := onnx.ToDense(t) // a copy
+		if err != nil {
+			return nil, fmt.Errorf("output %q: %w", name, err)
+		}
+		out[name] = d
+	}
+	return out, nil
 }
 
 // fed returns the node of the value that was last given a value through

@@ -35,6 +35,7 @@ type Graph struct {
 	sets    int64  // SetTensor calls after decoding
 
 	err error // the first misuse of the builder methods, reported by Run
+	opt onnx.LoadOptions
 
 	layout   *layout      // what the nodes and operations mean, found by the first Run
 	compiled *onnx.Model  // the model compiled for key
@@ -67,8 +68,12 @@ type operation struct {
 
 // NewGraph returns an empty Graph, ready for onnx.NewModel: the
 // replacement for gorgonnx.NewGraph.
-func NewGraph() *Graph {
-	return &Graph{out: map[int64][]edge{}, in: map[int64][]int64{}, preEdge: -1}
+func NewGraph() *Graph { return NewGraphOptions(onnx.LoadOptions{}) }
+
+// NewGraphOptions is NewGraph compiling the model with the given load
+// options, such as a memory limit for models from strangers.
+func NewGraphOptions(opt onnx.LoadOptions) *Graph {
+	return &Graph{out: map[int64][]edge{}, in: map[int64][]int64{}, preEdge: -1, opt: opt}
 }
 
 // Node is a node of a Graph: a value of the ONNX graph (a graph input, an
