@@ -66,6 +66,9 @@ type operation struct {
 	fits    []bool  // fits[v]: the node's form is that of its operator at ai.onnx opset v
 }
 
+// maxInputs bounds the input positions (edge weights) a node may have.
+const maxInputs = 1 << 20
+
 // NewGraph returns an empty Graph, ready for onnx.NewModel: the
 // replacement for gorgonnx.NewGraph.
 func NewGraph() *Graph { return NewGraphOptions(onnx.LoadOptions{}) }
@@ -180,7 +183,7 @@ func (g *Graph) SetWeightedEdge(e graph.WeightedEdge) {
 		return
 	}
 	w := e.Weight()
-	if math.IsNaN(w) || w < 0 || w != math.Trunc(w) || w > math.MaxInt32 {
+	if math.IsNaN(w) || w < 0 || w != math.Trunc(w) || w > maxInputs {
 		g.fault(fmt.Errorf("onnxgo: edge from %q to %q has weight %v, not an input position", from.name, to.name, w))
 		return
 	}
