@@ -30,7 +30,16 @@ type lenetFile struct {
 var (
 	lenetMu    sync.Mutex
 	lenetCache = map[int]*lenetFile{}
+	lenetDir   string // holds the files for onnxruntime; removed by TestMain
 )
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if lenetDir != "" {
+		os.RemoveAll(lenetDir)
+	}
+	os.Exit(code)
+}
 
 // lenet exports LeNet at opset (11 to 18) once per test binary.
 func lenet(tb testing.TB, opset int) *lenetFile {
@@ -61,11 +70,14 @@ func lenet(tb testing.TB, opset int) *lenetFile {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	dir, err := os.MkdirTemp("", "onnxgo-lenet")
-	if err != nil {
-		tb.Fatal(err)
+	if lenetDir == "" {
+		dir, err := os.MkdirTemp("", "onnxgo-lenet")
+		if err != nil {
+			tb.Fatal(err)
+		}
+		lenetDir = dir
 	}
-	path := filepath.Join(dir, fmt.Sprintf("lenet-op%d.onnx", opset))
+	path := filepath.Join(lenetDir, fmt.Sprintf("lenet-op%d.onnx", opset))
 	if err := os.WriteFile(path, b, 0o644); err != nil {
 		tb.Fatal(err)
 	}
