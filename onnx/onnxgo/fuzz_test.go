@@ -16,13 +16,22 @@ import (
 	"github.com/onnxkit/onnxkit/internal/peer"
 	"github.com/onnxkit/onnxkit/onnx"
 	"github.com/onnxkit/onnxkit/onnx/onnxpb"
+	"github.com/onnxkit/onnxkit/onnx/ops"
 )
 
 // maxPlaceholder bounds the elements of the placeholder tensors that
 // onnx-go's decoder allocates for the declared shapes of graph inputs,
 // outputs and value_info (it allocates them before a backend is
 // involved, so a mutated dimension of 10^12 would exhaust memory there).
-const maxPlaceholder = 1 << 22
+const maxPlaceholder = 1 << 20
+
+// Limits while fuzzing, as package onnx's fuzz targets have: small enough
+// that a few fuzzers at once stay far from the machine's memory, large
+// enough for the seeds (LeNet's largest tensor is 4.9 MB).
+const (
+	fuzzTensorBytes = 16 << 20 // a single allocation (ops.SetMaxTensorBytes)
+	fuzzModelBytes  = 64 << 20 // what a model holds (LoadOptions.MemoryLimit)
+)
 
 // placeholderTooBig reports whether onnx-go's decoder would allocate a
 // placeholder of more than maxPlaceholder elements for b. It reads the
@@ -160,7 +169,10 @@ func recordOnnxGoPanic(p *decodePanic, b []byte) {
 // (no frame of this backend's code below it), which is recovered here
 // only, not counted as a failure, and recorded (see recordOnnxGoPanic).
 // Inputs for which the decoder itself would allocate placeholders of
-// more than maxPlaceholder elements are skipped.
+// more than maxPlaceholder elements are skipped, and onnxkit's memory
+// limits are lowered (fuzzTensorBytes, fuzzModelBytes): a mutated Expand
+// or Reshape may otherwise make one tensor of up to 4 GiB, and a worker
+// killed for memory ends the fuzzing run.
 func FuzzOnnxGo(f *testing.F) {
 	hostile, _ := filepath.Glob("../testdata/hostile/*.onnx")
 	for _, p := range hostile {
@@ -177,11 +189,13 @@ func FuzzOnnxGo(f *testing.F) {
 		}
 	}
 	f.Add(lenet(f, 13).b)
+	old := ops.SetMaxTensorBytes(fuzzTensorBytes)
+	f.Cleanup(func() { ops.SetMaxTensorBytes(old) })
 	f.Fuzz(func(t *testing.T, b []byte) {
 		if placeholderTooBig(b) {
 			return
 		}
-		m, backend, err := decode(b, onnx.LoadOptions{MemoryLimit: 256 << 20})
+		m, backend, err := decode(b, onnx.LoadOptions{MemoryLimit: fuzzModelBytes})
 		if p, ok := err.(*decodePanic); ok {
 			if p.ours {
 				t.Fatalf("%v\n%s", p, p.stack)
