@@ -86,6 +86,9 @@ func (g *Graph) prepare() (*layout, error) {
 		}
 	}
 	listed := func(n *Node) bool { return g.preEdge < 0 || n.id < g.preEdge }
+	if err := g.checkNameless(consumed, listed); err != nil {
+		return nil, err
+	}
 	b := int64(math.MaxInt64)
 	for _, n := range g.nodes {
 		if n != nil && n.producer != nil && listed(n) {
@@ -161,6 +164,41 @@ func (g *Graph) prepare() (*layout, error) {
 	l.opsets = candidateOpsets(g.ops)
 	g.layout = l
 	return l, nil
+}
+
+// checkNameless refuses graph inputs, outputs and value_info without a
+// name, which onnxkit refuses too. The decoder makes a node for each such
+// listing and uses the last one for the empty name ("") of omitted inputs
+// and outputs too (or makes one node for them, after the listings, if
+// there is none). So more than one nameless node, a nameless node with a
+// tensor (only listings have one) or made before a node with one (the
+// last initializer or typed listing), or one that no operation uses is a
+// nameless listing. (A single nameless listing without a type, after the
+// last node with a tensor, that an operation also uses for an omitted
+// value cannot be told from that value's node.)
+func (g *Graph) checkNameless(consumed map[int64]bool, listed func(*Node) bool) error {
+	omitted := map[int64]bool{}
+	for _, op := range g.ops {
+		for _, id := range op.outputs {
+			omitted[id] = true
+		}
+	}
+	var nameless []*Node
+	lastSet := int64(-1) // the last node given a tensor while decoding
+	for _, n := range g.nodes {
+		if n != nil && n.name == "" {
+			nameless = append(nameless, n)
+		}
+		if n != nil && n.decodeSets > 0 {
+			lastSet = n.id
+		}
+	}
+	for _, n := range nameless {
+		if len(nameless) > 1 || n.decodeSets > 0 || n.id < lastSet || (listed(n) && !consumed[n.id] && !omitted[n.id]) {
+			return errors.New("onnxgo: a graph input, output or value_info has no name")
+		}
+	}
+	return nil
 }
 
 // candidateOpsets orders the ai.onnx opsets at which to load the graph.

@@ -81,5 +81,9 @@
 //     shapes, are refused by onnx-go's decoder, which panics on some of
 //     those (gorgonia's tensor.New): recover around UnmarshalBinary when
 //     loading files from strangers, or use package onnx directly.
+//   - Graph inputs, outputs and value_info without a name (invalid ONNX)
+//     are refused by Run, except a nameless output without a type whose
+//     node the decoder also uses for an omitted optional input: its
+//     tensor stays nil.
 //   - A Graph holds one model and is not safe for concurrent use.
 package onnxgo

@@ -15,6 +15,7 @@ import (
 
 	"github.com/onnxkit/onnxkit/internal/peer"
 	"github.com/onnxkit/onnxkit/onnx"
+	"github.com/onnxkit/onnxkit/onnx/onnxgo"
 	"github.com/onnxkit/onnxkit/onnx/onnxpb"
 	"github.com/onnxkit/onnxkit/onnx/ops"
 )
@@ -217,9 +218,16 @@ func FuzzOnnxGo(f *testing.F) {
 			t.Fatalf("Run succeeded but GetOutputTensors fails: %v", err)
 		}
 		for i, o := range outs {
-			if o == nil {
-				t.Fatalf("Run succeeded but output %d has no tensor", i)
+			if o != nil {
+				continue
 			}
+			// The one case checkNameless cannot tell: a nameless graph
+			// output without a type, after the last initializer, whose
+			// node onnx-go also uses for an omitted input (see doc.go).
+			if n, ok := backend.Node(m.Output[i]).(*onnxgo.Node); ok && n.GetName() == "" {
+				continue
+			}
+			t.Fatalf("Run succeeded but output %d has no tensor", i)
 		}
 	})
 }

@@ -241,3 +241,33 @@ func TestBuilderMisuse(t *testing.T) {
 		t.Fatalf("Run after misuse: %v, want the first misuse", err)
 	}
 }
+
+// TestNameless: an omitted input ("") of the first node is fine (the
+// decoder makes its node before the first edge, like a listing), but a
+// graph output without a name is refused, as onnxkit refuses it.
+func TestNameless(t *testing.T) {
+	g := func(outputs ...*onnxpb.ValueInfoProto) []byte {
+		b, _ := writeModel(t, model(13, &onnxpb.GraphProto{
+			Name:        "clip",
+			Input:       []*onnxpb.ValueInfoProto{vi("x", tensorType(onnxpb.TensorProto_FLOAT, "N", 2))},
+			Initializer: []*onnxpb.TensorProto{floatInit("hi", nil, []float32{1})},
+			Output:      outputs,
+			Node:        []*onnxpb.NodeProto{nd("Clip", []string{"x", "", "hi"}, []string{"y"})},
+		}))
+		return b
+	}
+	out := runOnnxGo(t, g(vi("y", nil)), ramp(1, 2, 2))
+	if got := float32s(t, out[0]); got[0] != 0.5 || got[3] != 1 {
+		t.Fatalf("Clip(x, max 1) = %v", got)
+	}
+	for _, extra := range []*onnxpb.ValueInfoProto{vi("", nil), vi("", tensorType(onnxpb.TensorProto_FLOAT, 2))} {
+		backend := onnxgo.NewGraph()
+		m := decodeWith(t, backend, g(vi("y", nil), extra))
+		if err := m.SetInput(0, ramp(1, 2, 2)); err != nil {
+			t.Fatal(err)
+		}
+		if err := backend.Run(); err == nil || !strings.Contains(err.Error(), "no name") {
+			t.Fatalf("nameless output %v: Run: %v", extra.GetType(), err)
+		}
+	}
+}
