@@ -100,7 +100,7 @@ func (g *Graph) prepare() (*layout, error) {
 	byName := map[string]*value{}
 	var order []*value
 	for _, n := range g.nodes {
-		if n == nil || n.name == "" || (n.producer == nil && !consumed[n.id] && !listed(n)) {
+		if n == nil || n.name == "" || n.fake || (n.producer == nil && !consumed[n.id] && !listed(n)) {
 			continue
 		}
 		v := byName[n.name]
@@ -136,6 +136,16 @@ func (g *Graph) prepare() (*layout, error) {
 			continue
 		}
 		if !used {
+			// Listed, computed by nothing and read by nothing: an unused
+			// graph input, which has a tensor (its placeholder) when it
+			// has a type, or a graph output that nothing computes
+			// (onnxkit refuses it; onnx-go would return no tensor for
+			// it when it has no type).
+			for _, n := range v.nodes {
+				if n.t == nil {
+					return nil, fmt.Errorf("onnxgo: value %q is listed among the graph's inputs or outputs without a type, and no node computes or reads it", v.name)
+				}
+			}
 			continue
 		}
 		v.kind = undefined

@@ -93,6 +93,7 @@ type Node struct {
 	fed         bool       // SetTensor was called after decoding: a value to feed
 	fedAt       int64      // when, counting the graph's SetTensor calls
 	producer    *operation // the operation that computes the node, if any
+	fake        bool       // the input the decoder makes up for a node without inputs
 }
 
 // ID returns the node's ID, to satisfy gonum's graph.Node.
@@ -365,6 +366,7 @@ func (g *Graph) ApplyOperation(o gonnx.Operation, ns ...graph.Node) error {
 	}
 
 	if g.fakeInput(op) {
+		g.node(op.inputs[0]).fake = true
 		op.inputs = nil
 	}
 	np, err := g.nodeProto(op, nil)
