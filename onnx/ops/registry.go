@@ -414,3 +414,35 @@ func (c *Compiled) Infer(in []tensors.Type) ([]tensors.Type, error) {
 	copy(out, got)
 	return out, nil
 }
+
+// Fits checks a node's form against its operator's definition at opset,
+// as Compile does before it prepares the node: the operator exists there
+// and onnxkit implements the version in effect (see Lookup), and the
+// node's input and output counts and attribute names are those of that
+// version. It prepares nothing, so attribute values and input types are
+// not checked. Callers that do not know a node's opset (such as a graph
+// handed over without its opset imports) use it to find the opsets a node
+// can belong to.
+func Fits(np *onnxpb.NodeProto, opset int) error {
+	_, since, err := Lookup(np.GetDomain(), np.GetOpType(), opset)
+	if err != nil {
+		return err
+	}
+	k := opKey{NormalizeDomain(np.GetDomain()), np.GetOpType()}
+	if !IsStandardDomain(k.domain) {
+		return nil
+	}
+	def, _ := schemaAt(k, opset)
+	if def == nil {
+		return nil
+	}
+	if err := checkArity(np, def); err != nil {
+		return err
+	}
+	for _, a := range np.GetAttribute() {
+		if !def.attrs[a.GetName()] {
+			return fmt.Errorf("attribute %q is not defined for %s version %d", a.GetName(), np.GetOpType(), since)
+		}
+	}
+	return nil
+}

@@ -254,3 +254,27 @@ func TestUnreadAttributeRejected(t *testing.T) {
 		t.Errorf("err %v", err)
 	}
 }
+
+func TestFits(t *testing.T) {
+	axes := attr("axes", onnxpb.AttributeProto_INTS, func(a *onnxpb.AttributeProto) { a.Ints = []int64{0} })
+	sqAttr := node("Squeeze", []string{"x"}, []string{"y"}, axes)
+	sqIn := node("Squeeze", []string{"x", "axes"}, []string{"y"})
+	for _, c := range []struct {
+		np    *onnxpb.NodeProto
+		opset int
+		ok    bool
+	}{
+		{sqAttr, 11, true},
+		{sqAttr, 13, false}, // axes became an input at version 13
+		{sqIn, 11, false},
+		{sqIn, 13, true},
+		{node("Relu", []string{"x"}, []string{"y"}), 13, true},
+		{node("Relu", []string{"x", "z"}, []string{"y"}), 13, false},
+		{node("NoSuchOp", []string{"x"}, []string{"y"}), 13, false},
+	} {
+		err := Fits(c.np, c.opset)
+		if (err == nil) != c.ok {
+			t.Errorf("Fits(%s %v, opset %d) = %v, want ok=%v", c.np.GetOpType(), c.np.GetInput(), c.opset, err, c.ok)
+		}
+	}
+}
