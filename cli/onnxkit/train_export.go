@@ -79,7 +79,7 @@ func trainingMetadata(f trainFlags, h *trainer.History, testLoss, testAcc float6
 // exportModel writes model to path as ONNX, atomically.
 func exportModel(model *layers.Sequential, path string, opt layers.ExportOptions, meta map[string]string) error {
 	opt.Metadata = meta
-	opt.DocString = fmt.Sprintf("%s trained on MNIST by onnxkit. Input layout %s, pixels scaled to [0,1].", meta["onnxkit.model"], opt.Layout)
+	opt.DocString = fmt.Sprintf("%s, trained by onnxkit on %s. Input layout %s.", meta["onnxkit.model"], meta["onnxkit.input"], opt.Layout)
 	mp, err := layers.ToONNX(model, opt)
 	if err != nil {
 		return err
