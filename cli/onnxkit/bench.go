@@ -11,6 +11,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -37,6 +38,7 @@ type benchFlags struct {
 	seed           uint64
 	against        string
 	json           bool
+	cpuProfile     string
 }
 
 // benchMinRuns is the fewest timed runs a --duration benchmark makes.
@@ -98,6 +100,7 @@ Exit status 0 ok, 1 a clear failure (bad model or input, outputs disagree),
 	fl.Uint64Var(&f.seed, "seed", 1, "seed of the generated inputs")
 	fl.StringVar(&f.against, "against", "", "also time a peer runtime on the same inputs and compare outputs: onnxruntime")
 	fl.BoolVar(&f.json, "json", false, "print one JSON object instead of the table")
+	fl.StringVar(&f.cpuProfile, "cpuprofile", "", "write a CPU profile of onnxkit's timed runs to this file (go tool pprof)")
 	return cmd
 }
 
@@ -194,7 +197,14 @@ func runBench(w io.Writer, path string, f benchFlags) error {
 		last = out
 		return err
 	}
+	stop, err := startCPUProfile(f.cpuProfile)
+	if err != nil {
+		return err
+	}
 	rep.benchStats, err = measure(run, f, rep.Batch)
+	if perr := stop(); err == nil && perr != nil {
+		return perr
+	}
 	if err != nil {
 		return fmt.Errorf("onnxkit run of %s: %w", path, err)
 	}
@@ -259,6 +269,29 @@ func runBench(w io.Writer, path string, f benchFlags) error {
 		return fmt.Errorf("%s: onnxkit and onnxruntime %w (1e-4 * max(1, max |onnxruntime|))", path, errMismatch)
 	}
 	return nil
+}
+
+// startCPUProfile starts writing a CPU profile to path (nothing when path
+// is empty) and returns the function that stops it.
+func startCPUProfile(path string) (func() error, error) {
+	if path == "" {
+		return func() error { return nil }, nil
+	}
+	fh, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("--cpuprofile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(fh); err != nil {
+		fh.Close()
+		return nil, fmt.Errorf("--cpuprofile: %w", err)
+	}
+	return func() error {
+		pprof.StopCPUProfile()
+		if err := fh.Close(); err != nil {
+			return fmt.Errorf("--cpuprofile: %w", err)
+		}
+		return nil
+	}, nil
 }
 
 // checkBenchOutput compares one output with onnxruntime's within

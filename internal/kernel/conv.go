@@ -176,6 +176,10 @@ func col2im[T Float](p *ConvParams, col []T, c0 int, dx []T) {
 // Conv2D computes y = conv(x, w) + b. x is N×C×H×W, w is M×(C/Group)×KH×KW,
 // b has M elements or is nil, and y (N×M×OH×OW) is overwritten.
 func Conv2D[T Float](p ConvParams, x, w, b, y []T) {
+	if IsDepthwise(p) && p.H > 0 && p.W > 0 {
+		DepthwiseConv2D(p, x, w, b, y)
+		return
+	}
 	if p.N < workerCount(math.MaxInt) {
 		// Fewer images than workers (batch 1): the images run one after
 		// another, each split by output columns across the workers.

@@ -1,0 +1,5 @@
+//go:build !amd64 || purego
+
+package kernel
+
+func axpy32(a float32, x, y []float32) bool { return false }
