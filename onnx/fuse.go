@@ -9,8 +9,9 @@ import (
 )
 
 // fusion is a convolution and the nodes after it that it can compute in
-// the same pass: the Add of a per-channel constant (as its bias) and a
-// Relu.
+// the same pass: an inference BatchNormalization (folded into its weights
+// and bias, see foldBatchNorm), the Add of a per-channel constant (as its
+// bias) and a Relu.
 type fusion struct {
 	step     int   // the fused step, or -1
 	absorbed []int // the steps it stands for besides the convolution
@@ -18,11 +19,14 @@ type fusion struct {
 }
 
 // fuse finds the convolutions that can compute, in the same pass, the
-// nodes that alone read their output: an Add of a per-channel constant
+// nodes that alone read their output: a BatchNormalization with constant
+// parameters (folded into new constant weights, see foldBatchNorm), an
+// Add of a per-channel constant
 // (which becomes the convolution's bias, when it has none) and then a
 // Relu (ops.Compiled.WithRelu). For each it adds a step that does; plans
 // run it in place of the separate steps when they do not fetch the values
-// in between. This is the fusion onnxruntime does for Conv, Add and Relu.
+// in between. This is the fusion onnxruntime does for Conv, BatchNormalization, Add
+// and Relu.
 func (g *graph) fuse() {
 	g.fused = make([]fusion, len(g.steps))
 	for i := range g.fused {
@@ -58,6 +62,13 @@ func (g *graph) fuse() {
 		}
 		f := fusion{step: -1}
 		in, cur, kern := st.in, st.out[0], st.c.Recycling
+		if j, bn := next(cur, "BatchNormalization"); bn != nil {
+			if folded, ok := g.foldBatchNorm(st, bn); ok {
+				in = folded
+				f.absorbed, f.inner = append(f.absorbed, j), append(f.inner, cur)
+				cur = bn.out[0]
+			}
+		}
 		if len(in) < 3 || in[2] < 0 {
 			if j, add := next(cur, "Add"); add != nil {
 				if bias, baked := g.channelBias(add, cur); bias >= 0 {
