@@ -130,3 +130,14 @@ func prefersZMM() bool {
 func hasAVX512() bool {
 	return cpu.X86.HasAVX512F && cpu.X86.HasAVX512VL && cpu.X86.HasAVX2 && cpu.X86.HasFMA
 }
+
+// fmaLoopYMM runs n iterations of twelve independent 256-bit FMAs (192
+// FLOPs each), for measuring the FMA peak.
+//
+//go:noescape
+func fmaLoopYMM(n int)
+
+// fmaLoopZMM is fmaLoopYMM with 512-bit FMAs (384 FLOPs an iteration).
+//
+//go:noescape
+func fmaLoopZMM(n int)
