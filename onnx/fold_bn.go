@@ -13,55 +13,71 @@ import (
 // bias, as onnxruntime does at load: with s = scale/√(var+ε) per output
 // channel, W' = W·s and B' = (B - mean)·s + bias. It needs W, the
 // convolution's bias (if any) and bn's four parameters to be constants
-// (not overridable inputs) of one floating-point type, and returns the
-// convolution's inputs with W' and B' in new constant slots; ok is false
-// when bn cannot be folded.
-func (g *graph) foldBatchNorm(conv, bn *step) (in []int, ok bool) {
+// of one floating-point type, and returns the convolution's inputs with W'
+// and B' in new constant slots; ok is false when bn cannot be folded. A
+// constant may be the default of an overridable input (an initializer
+// listed as a graph input, as PyTorch's IR version 3 exports have it):
+// baked then lists those inputs' slots, for the plans without fusion to
+// serve the runs that override them (see overridesBaked).
+func (g *graph) foldBatchNorm(conv, bn *step) (in, baked []int, ok bool) {
+	constOf := func(s int) *tensors.Tensor {
+		if s < 0 {
+			return nil
+		}
+		if c := g.consts[s]; c != nil {
+			return c
+		}
+		if c := g.defaults[s]; c != nil {
+			baked = append(baked, s)
+			return c
+		}
+		return nil
+	}
 	n := bn.c.Node
 	if len(bn.in) != 5 || len(bn.out) != 1 || len(conv.in) < 2 {
-		return nil, false
+		return nil, nil, false
 	}
 	if n.Attrs.Int("training_mode", 0) != 0 || n.Attrs.Int("spatial", 1) != 1 {
-		return nil, false
+		return nil, nil, false
 	}
 	eps := float64(n.Attrs.Float("epsilon", 1e-5))
 	if n.Attrs.Err() != nil || bn.in[0] != conv.out[0] {
-		return nil, false
+		return nil, nil, false
 	}
-	w := g.constOf(conv.in[1])
+	w := constOf(conv.in[1])
 	if w == nil || !w.DType().IsFloat() || w.Rank() < 3 {
-		return nil, false
+		return nil, nil, false
 	}
 	m := w.Shape()[0]
 	var b *tensors.Tensor
 	if len(conv.in) > 2 && conv.in[2] >= 0 {
-		if b = g.constOf(conv.in[2]); b == nil {
-			return nil, false
+		if b = constOf(conv.in[2]); b == nil {
+			return nil, nil, false
 		}
 	}
 	params := make([][]float64, 4) // scale, bias, mean, var
 	for i := range params {
-		c := g.constOf(bn.in[1+i])
+		c := constOf(bn.in[1+i])
 		if c == nil || c.DType() != w.DType() || c.Len() != m {
-			return nil, false
+			return nil, nil, false
 		}
 		v, err := tensors.AsFloat64s(c)
 		if err != nil {
-			return nil, false
+			return nil, nil, false
 		}
 		params[i] = v
 	}
 	wv, err := tensors.AsFloat64s(w)
 	if err != nil {
-		return nil, false
+		return nil, nil, false
 	}
 	bv := make([]float64, m)
 	if b != nil {
 		if b.DType() != w.DType() || b.Len() != m {
-			return nil, false
+			return nil, nil, false
 		}
 		if bv, err = tensors.AsFloat64s(b); err != nil {
-			return nil, false
+			return nil, nil, false
 		}
 	}
 	scale, shift, mean, vari := params[0], params[1], params[2], params[3]
@@ -76,22 +92,13 @@ func (g *graph) foldBatchNorm(conv, bn *step) (in []int, ok bool) {
 	}
 	ws, err := g.newConst("folded-weights", w.DType(), w.Shape(), nw)
 	if err != nil {
-		return nil, false
+		return nil, nil, false
 	}
 	bs, err := g.newConst("folded-bias", w.DType(), []int{m}, nb)
 	if err != nil {
-		return nil, false
+		return nil, nil, false
 	}
-	return []int{conv.in[0], ws, bs}, true
-}
-
-// constOf returns the constant held in slot s, or nil when s is no
-// constant (an overridable input's default does not count).
-func (g *graph) constOf(s int) *tensors.Tensor {
-	if s < 0 {
-		return nil
-	}
-	return g.consts[s]
+	return []int{conv.in[0], ws, bs}, baked, true
 }
 
 // newConst adds a constant slot of element type dt and the given shape

@@ -13,7 +13,7 @@ import (
 
 // convBNModel is x[N,2,5,5] -> Conv(3 kernels 3×3, pads 1, bias when
 // withBias) -> c -> BatchNormalization -> n -> Relu -> y.
-func convBNModel(t *testing.T, withBias bool) *Model {
+func convBNModel(t *testing.T, withBias bool, inputs ...string) *Model {
 	t.Helper()
 	r := rand.New(rand.NewPCG(11, 12))
 	w := make([]float32, 3*2*3*3)
@@ -46,6 +46,9 @@ func convBNModel(t *testing.T, withBias bool) *Model {
 	}
 	if !withBias {
 		g.Initializer = append(g.Initializer[:1], g.Initializer[2:]...)
+	}
+	for _, name := range inputs { // initializers listed as graph inputs too
+		g.Input = append(g.Input, valueInfo(name, tensorType(tensors.Float32, 3)))
 	}
 	b, err := proto.Marshal(modelProto(14, g))
 	if err != nil {
@@ -106,5 +109,40 @@ func TestConvBatchNormFolded(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestConvBatchNormFoldedDefaults checks the fold of BatchNormalization
+// parameters that are defaults of graph inputs (IR version 3 exports): a
+// run that overrides one takes the plan without the fold.
+func TestConvBatchNormFoldedDefaults(t *testing.T) {
+	m := convBNModel(t, false, "scale")
+	if got := len(m.g.base.steps); got != 1 {
+		t.Fatalf("plan has %d steps, want 1 (folded)", got)
+	}
+	in := convReluInput(t, 2)
+	def, err := m.RunTensors(in, "y")
+	if err != nil {
+		t.Fatal(err)
+	}
+	in["scale"] = tensors.Vector[float32](-1.5, 0.5, -2) // the signs flip: other outputs pass the Relu
+	over, err := m.RunTensors(in, "y")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sep, err := m.RunTensors(in, "n", "y")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, o, want := tensors.Data[float32](def["y"]), tensors.Data[float32](over["y"]), tensors.Data[float32](sep["y"])
+	same := true
+	for i := range want {
+		same = same && d[i] == o[i]
+		if o[i] != want[i] {
+			t.Fatalf("overridden scale: y[%d] = %g, want %g", i, o[i], want[i])
+		}
+	}
+	if same {
+		t.Error("overriding the scale did not change the output: the folded plan ran")
 	}
 }

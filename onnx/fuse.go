@@ -63,7 +63,12 @@ func (g *graph) fuse() {
 		f := fusion{step: -1}
 		in, cur, kern := st.in, st.out[0], st.c.Recycling
 		if j, bn := next(cur, "BatchNormalization"); bn != nil {
-			if folded, ok := g.foldBatchNorm(st, bn); ok {
+			if folded, baked, ok := g.foldBatchNorm(st, bn); ok {
+				for _, b := range baked {
+					if !slices.Contains(g.baked, b) {
+						g.baked = append(g.baked, b)
+					}
+				}
 				in = folded
 				f.absorbed, f.inner = append(f.absorbed, j), append(f.inner, cur)
 				cur = bn.out[0]
