@@ -70,6 +70,9 @@ func (g *graph) fuse() {
 					}
 				}
 				in = folded
+				if st.c.ConstInput != nil {
+					st.c.ConstInput(1, g.consts[in[1]])
+				}
 				f.absorbed, f.inner = append(f.absorbed, j), append(f.inner, cur)
 				cur = bn.out[0]
 			}
@@ -103,7 +106,7 @@ func (g *graph) fuse() {
 		f.step = len(g.steps)
 		g.fused[i] = f
 		g.steps = append(g.steps, &step{
-			c:    &ops.Compiled{Node: st.c.Node, Op: st.c.Op, Recycling: kern, Kernel: withoutLast(kern)},
+			c:    &ops.Compiled{Node: st.c.Node, Op: st.c.Op, Recycling: kern, Kernel: withoutLast(kern), ConstInput: st.c.ConstInput},
 			desc: desc,
 			in:   in,
 			out:  []int{cur},

@@ -292,3 +292,44 @@ func TestDepthwiseRelu(t *testing.T) {
 		}
 	}
 }
+
+// TestConv2DPacked checks Conv2DPacked with prepacked weights against
+// Conv2D packing them itself, on every one-group case (batch 1 and larger,
+// im2col and packing from the image), bit for bit: both multiply the same
+// packed panels in the same order.
+func TestConv2DPacked(t *testing.T) {
+	r := rand.New(rand.NewPCG(13, 14))
+	cases := append([]struct {
+		name string
+		p    ConvParams
+	}{
+		{"flat-batch1", ConvParams{N: 1, C: 16, H: 30, W: 30, M: 32, KH: 3, KW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1, StrideH: 1, StrideW: 1, DilH: 1, DilW: 1, Group: 1}},
+		{"strided-batch1", ConvParams{N: 1, C: 24, H: 28, W: 29, M: 20, KH: 3, KW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1, StrideH: 2, StrideW: 2, DilH: 1, DilW: 1, Group: 1}},
+		{"pointwise-batch3", ConvParams{N: 3, C: 40, H: 9, W: 9, M: 13, KH: 1, KW: 1, StrideH: 1, StrideW: 1, DilH: 1, DilW: 1, Group: 1}},
+	}, convCases...)
+	for _, tc := range cases {
+		p := tc.p
+		if p.Group != 1 || p.H == 0 {
+			continue
+		}
+		x := f32(randSlice(r, p.N*p.C*p.H*p.W))
+		w := f32(randSlice(r, p.M*p.colRows()))
+		b := f32(randSlice(r, p.M))
+		pw := PackConvWeights(p.M, p.colRows(), w)
+		if pw == nil && sgemmFast {
+			t.Fatal("PackConvWeights returned nil with the packed GEMM on")
+		}
+		for _, relu := range []bool{false, true} {
+			p.Relu = relu
+			want := make([]float32, p.N*p.M*p.OutH()*p.OutW())
+			got := make([]float32, len(want))
+			Conv2D(p, x, w, b, want)
+			Conv2DPacked(p, x, w, pw, b, got)
+			for i := range want {
+				if got[i] != want[i] {
+					t.Fatalf("%s relu %v: y[%d] = %g packed, %g not", tc.name, relu, i, got[i], want[i])
+				}
+			}
+		}
+	}
+}

@@ -38,14 +38,40 @@ func prepareConv(n *Node) (Kernel, error) {
 	if err := checkConvTypes(&spec, group, n.InputType(0), n.InputType(1)); err != nil {
 		return nil, err
 	}
+	packed := convPacked{}
+	if w := n.Const(1); w != nil {
+		packed.add(w, group)
+	}
+	n.OnConstInput(func(i int, t *tensors.Tensor) {
+		if i == 1 {
+			packed.add(t, group)
+		}
+	})
 	n.FusedRelu(func(in, last []*tensors.Tensor) ([]*tensors.Tensor, error) {
-		y, err := conv(in[0], in[1], Input(in, 2), &spec, group, true, last)
+		y, err := conv(in[0], in[1], Input(in, 2), &spec, group, true, packed[in[1]], last)
 		return Result(last, y), err
 	})
 	return n.Recycling(func(in, last []*tensors.Tensor) ([]*tensors.Tensor, error) {
-		y, err := conv(in[0], in[1], Input(in, 2), &spec, group, false, last)
+		y, err := conv(in[0], in[1], Input(in, 2), &spec, group, false, packed[in[1]], last)
 		return Result(last, y), err
 	}), nil
+}
+
+// convPacked holds the constant weights of a Conv node (its own, and those
+// fused steps feed it) packed once at load for the GEMM, by tensor. It is
+// written only while the model loads.
+type convPacked map[*tensors.Tensor]*kernel.ConvWeights
+
+// add packs the float32 weights w of a convolution with one group, 1 or 2
+// spatial axes (the others do not run on packed weights).
+func (c convPacked) add(w *tensors.Tensor, group int) {
+	if w.DType() != tensors.Float32 || group != 1 || (w.Rank() != 3 && w.Rank() != 4) || w.Len() == 0 {
+		return
+	}
+	m := w.Shape()[0]
+	if pw := kernel.PackConvWeights(m, w.Len()/m, tensors.Data[float32](w)); pw != nil {
+		c[w] = pw
+	}
 }
 
 // checkConvTypes checks what the static types of X and W tell before the
@@ -87,7 +113,8 @@ func checkConvTypes(s *windowSpec, group int, x, w tensors.Type) error {
 // conv checks the operands of a Conv node and runs it, writing into last[0]
 // when it can (see Recycle).
 // conv computes Conv, followed by a Relu when relu is set.
-func conv(x, w, b *tensors.Tensor, s *windowSpec, group int, relu bool, last []*tensors.Tensor) (*tensors.Tensor, error) {
+// pw, when not nil, is w packed (see convPacked).
+func conv(x, w, b *tensors.Tensor, s *windowSpec, group int, relu bool, pw *kernel.ConvWeights, last []*tensors.Tensor) (*tensors.Tensor, error) {
 	if w.DType() != x.DType() || (b != nil && b.DType() != x.DType()) {
 		return nil, fmt.Errorf("X is %v but W is %v (and B %v): element types must match", x, w, b)
 	}
@@ -117,14 +144,14 @@ func conv(x, w, b *tensors.Tensor, s *windowSpec, group int, relu bool, last []*
 	}
 	switch x.DType() {
 	case tensors.Float32:
-		return convTyped[float32](x, w, b, g, group, relu, last)
+		return convTyped[float32](x, w, b, g, group, relu, pw, last)
 	case tensors.Float64:
-		return convTyped[float64](x, w, b, g, group, relu, last)
+		return convTyped[float64](x, w, b, g, group, relu, nil, last)
 	}
 	return nil, tensors.ErrDType("X", x.DType(), tensors.Float32, tensors.Float64)
 }
 
-func convTyped[T tensors.Float](x, w, b *tensors.Tensor, g *windowGeom, group int, relu bool, last []*tensors.Tensor) (*tensors.Tensor, error) {
+func convTyped[T tensors.Float](x, w, b *tensors.Tensor, g *windowGeom, group int, relu bool, pw *kernel.ConvWeights, last []*tensors.Tensor) (*tensors.Tensor, error) {
 	xs, m := x.Shape(), w.Shape()[0]
 	var sb [8]int
 	out, dst, err := Recycle[T](last, 0, g.outShape(sb[:], xs[0], m)) // overwritten below
@@ -171,7 +198,7 @@ func convTyped[T tensors.Float](x, w, b *tensors.Tensor, g *windowGeom, group in
 			return nil, fmt.Errorf("internal: convolution output %dx%d disagrees with %v", p.OutH(), p.OutW(), out)
 		}
 		p.Relu = relu
-		kernel.Conv2D(p, xd, wd, bias, dst)
+		kernel.Conv2DPacked(p, xd, wd, pw, bias, dst)
 	default:
 		clear(dst) // a recycled output holds the last run's values
 		kernel.ConvND(g.windowParams(xs[0], xs[1], xs[2:]), m, group, xd, wd, bias, dst)
