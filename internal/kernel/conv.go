@@ -17,6 +17,9 @@ type ConvParams struct {
 	// Relu applies max(·, 0) to the output as it is computed: the
 	// convolution and a Relu after it in one pass (forward only).
 	Relu bool
+	// Act is applied to the output as it is computed, after the Relu
+	// (forward only; ActNone for none).
+	Act Activation
 }
 
 // OutH is the output height: floor((H + pads - dilated kernel) / stride) + 1.
@@ -318,6 +321,7 @@ func convColumns[T Float](p *ConvParams, xn, w, b, yn []T, g, j0, j1 int, col []
 		if p.Relu {
 			relu(yg, yg)
 		}
+		ApplyActivation(p.Act, yg)
 		return
 	}
 	beta := T(0)
@@ -343,10 +347,13 @@ func convColumns[T Float](p *ConvParams, xn, w, b, yn []T, g, j0, j1 int, col []
 			Gemm(false, false, mg, nb, rows, 1, w[g*mg*rows:], rows, col, nb, beta, yg[j0:], ohw)
 		}
 	}
-	if p.Relu {
+	if p.Relu || p.Act.Kind != ActNone {
 		for m := 0; m < mg; m++ {
 			out := yg[m*ohw+j0 : m*ohw+j1]
-			relu(out, out)
+			if p.Relu {
+				relu(out, out)
+			}
+			ApplyActivation(p.Act, out)
 		}
 	}
 }

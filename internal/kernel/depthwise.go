@@ -59,7 +59,7 @@ func (l *depthwiseLoop[T]) run(_, lo, hi int) {
 const depthwiseMaxKW = 16
 
 // depthwisePlane computes one output plane: out = bias + the stencil w
-// over in (H×W), then the Relu when p.Relu.
+// over in (H×W), then the Relu when p.Relu and p.Act.
 func depthwisePlane[T Float](p *ConvParams, in, w []T, bias T, out []T) {
 	oh, ow := p.OutH(), p.OutW()
 	fill(out, bias)
@@ -108,6 +108,7 @@ func depthwisePlane[T Float](p *ConvParams, in, w []T, bias T, out []T) {
 	if p.Relu {
 		relu(out, out)
 	}
+	ApplyActivation(p.Act, out)
 }
 
 // axpy adds a·x to y (len(x) == len(y)).

@@ -48,11 +48,17 @@ func prepareConv(n *Node) (Kernel, error) {
 		}
 	})
 	n.FusedRelu(func(in, last []*tensors.Tensor) ([]*tensors.Tensor, error) {
-		y, err := conv(in[0], in[1], Input(in, 2), &spec, group, true, packed[in[1]], last)
+		y, err := conv(in[0], in[1], Input(in, 2), &spec, group, true, kernel.Activation{}, packed[in[1]], last)
 		return Result(last, y), err
 	})
+	n.FusedActivation(func(act kernel.Activation) RecyclingKernel {
+		return func(in, last []*tensors.Tensor) ([]*tensors.Tensor, error) {
+			y, err := conv(in[0], in[1], Input(in, 2), &spec, group, false, act, packed[in[1]], last)
+			return Result(last, y), err
+		}
+	})
 	return n.Recycling(func(in, last []*tensors.Tensor) ([]*tensors.Tensor, error) {
-		y, err := conv(in[0], in[1], Input(in, 2), &spec, group, false, packed[in[1]], last)
+		y, err := conv(in[0], in[1], Input(in, 2), &spec, group, false, kernel.Activation{}, packed[in[1]], last)
 		return Result(last, y), err
 	}), nil
 }
@@ -113,8 +119,9 @@ func checkConvTypes(s *windowSpec, group int, x, w tensors.Type) error {
 // conv checks the operands of a Conv node and runs it, writing into last[0]
 // when it can (see Recycle).
 // conv computes Conv, followed by a Relu when relu is set.
-// pw, when not nil, is w packed (see convPacked).
-func conv(x, w, b *tensors.Tensor, s *windowSpec, group int, relu bool, pw *kernel.ConvWeights, last []*tensors.Tensor) (*tensors.Tensor, error) {
+// act is applied after (see kernel.ConvParams.Act); pw, when not nil, is w
+// packed (see convPacked).
+func conv(x, w, b *tensors.Tensor, s *windowSpec, group int, relu bool, act kernel.Activation, pw *kernel.ConvWeights, last []*tensors.Tensor) (*tensors.Tensor, error) {
 	if w.DType() != x.DType() || (b != nil && b.DType() != x.DType()) {
 		return nil, fmt.Errorf("X is %v but W is %v (and B %v): element types must match", x, w, b)
 	}
@@ -144,14 +151,14 @@ func conv(x, w, b *tensors.Tensor, s *windowSpec, group int, relu bool, pw *kern
 	}
 	switch x.DType() {
 	case tensors.Float32:
-		return convTyped[float32](x, w, b, g, group, relu, pw, last)
+		return convTyped[float32](x, w, b, g, group, relu, act, pw, last)
 	case tensors.Float64:
-		return convTyped[float64](x, w, b, g, group, relu, nil, last)
+		return convTyped[float64](x, w, b, g, group, relu, act, nil, last)
 	}
 	return nil, tensors.ErrDType("X", x.DType(), tensors.Float32, tensors.Float64)
 }
 
-func convTyped[T tensors.Float](x, w, b *tensors.Tensor, g *windowGeom, group int, relu bool, pw *kernel.ConvWeights, last []*tensors.Tensor) (*tensors.Tensor, error) {
+func convTyped[T tensors.Float](x, w, b *tensors.Tensor, g *windowGeom, group int, relu bool, act kernel.Activation, pw *kernel.ConvWeights, last []*tensors.Tensor) (*tensors.Tensor, error) {
 	xs, m := x.Shape(), w.Shape()[0]
 	var sb [8]int
 	out, dst, err := Recycle[T](last, 0, g.outShape(sb[:], xs[0], m)) // overwritten below
@@ -177,6 +184,7 @@ func convTyped[T tensors.Float](x, w, b *tensors.Tensor, g *windowGeom, group in
 		if relu {
 			kernel.Relu(dst, dst)
 		}
+		kernel.ApplyActivation(act, dst)
 		return out, nil
 	}
 	// The kernels lay each image's receptive fields out as a
@@ -197,7 +205,7 @@ func convTyped[T tensors.Float](x, w, b *tensors.Tensor, g *windowGeom, group in
 		if p.OutH()*p.OutW() != len(dst)/(xs[0]*m) {
 			return nil, fmt.Errorf("internal: convolution output %dx%d disagrees with %v", p.OutH(), p.OutW(), out)
 		}
-		p.Relu = relu
+		p.Relu, p.Act = relu, act
 		kernel.Conv2DPacked(p, xd, wd, pw, bias, dst)
 	default:
 		clear(dst) // a recycled output holds the last run's values
@@ -205,6 +213,7 @@ func convTyped[T tensors.Float](x, w, b *tensors.Tensor, g *windowGeom, group in
 		if relu {
 			kernel.Relu(dst, dst)
 		}
+		kernel.ApplyActivation(act, dst)
 	}
 	return out, nil
 }

@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/onnxkit/onnxkit/internal/kernel"
 	"github.com/onnxkit/onnxkit/onnx/onnxpb"
 	"github.com/onnxkit/onnxkit/onnx/tensors"
 )
@@ -191,9 +192,10 @@ type Node struct {
 	Proto *onnxpb.NodeProto
 
 	env       Env
-	recycling RecyclingKernel                // set by Recycling
-	withRelu  RecyclingKernel                // set by FusedRelu
-	constIn   func(i int, t *tensors.Tensor) // set by OnConstInput
+	recycling RecyclingKernel                         // set by Recycling
+	withRelu  RecyclingKernel                         // set by FusedRelu
+	constIn   func(i int, t *tensors.Tensor)          // set by OnConstInput
+	withAct   func(kernel.Activation) RecyclingKernel // set by FusedActivation
 }
 
 // OnConstInput registers f to be told, at load, of a constant t that a
@@ -295,6 +297,12 @@ type Compiled struct {
 	// output in the same pass: a runtime may run it in place of the node
 	// and a Relu that alone reads its output.
 	WithRelu RecyclingKernel
+	// WithActivation, when the implementation provides it (see
+	// Node.FusedActivation), returns Recycling with the activation applied
+	// to its single output in the same pass: a runtime may run it in place
+	// of the node and the nodes computing the activation (a Clip, or a
+	// HardSigmoid and the Mul of its input by its output).
+	WithActivation func(kernel.Activation) RecyclingKernel
 	// ConstInput, when the implementation provides it (see
 	// Node.OnConstInput), is to be called at load, before any run, for
 	// each constant a fused step feeds as input i of the node.
@@ -350,7 +358,7 @@ func Compile(np *onnxpb.NodeProto, env Env) (*Compiled, error) {
 	if un := attrs.Unread(); len(un) > 0 {
 		return nil, fmt.Errorf("attribute %q is not supported by onnxkit's %s version %d: %w", un[0], n.Type, since, tensors.ErrUnsupported)
 	}
-	return &Compiled{Node: n, Op: op, Kernel: kernel, Recycling: n.recycling, WithRelu: n.withRelu, ConstInput: n.constIn}, nil
+	return &Compiled{Node: n, Op: op, Kernel: kernel, Recycling: n.recycling, WithRelu: n.withRelu, WithActivation: n.withAct, ConstInput: n.constIn}, nil
 }
 
 func checkArity(np *onnxpb.NodeProto, s *schema) error {
