@@ -3,7 +3,10 @@
 # `onnxkit bench --against onnxruntime --json`, at batch 1 and, where the
 # batch dimension is free, batch 8, and prints one table row per model,
 # batch and onnxkit binary (several binaries are interleaved model by model,
-# so that a before/after comparison sees the same machine phases).
+# so that a before/after comparison sees the same machine phases): the
+# median latencies and their ratio (onnxkit / onnxruntime), the fastest
+# runs and theirs (less disturbed by other load), allocations per run and
+# whether the outputs agree.
 #
 # Usage: bash bench/realmodels.sh [ONNXKIT_BINARY...]
 #   (default: builds ./cli/onnxkit). Environment: REALMODELS (folder,
@@ -46,7 +49,7 @@ args() {
 }
 
 models="${MODELS:-$(cd "${REALMODELS}" && ls -d */ | tr -d / | tr '\n' ' ')}"
-printf '%-24s %5s %-22s %11s %11s %7s %8s %s\n' model batch binary onnxkit_ms ort_ms ratio allocs outputs
+printf '%-24s %5s %-22s %11s %11s %7s %9s %9s %7s %8s %s\n' model batch binary onnxkit_ms ort_ms ratio min_ms ort_min min_rt allocs outputs
 for m in ${models}; do
 	for b in ${BATCHES}; do
 		a="$(args "$m" "$b")"
@@ -68,8 +71,10 @@ except ValueError:
     sys.exit(0)
 o = r.get("onnxruntime")
 ok = {True: "agree", False: "DISAGREE", None: "-"}[r.get("outputs_agree")]
-print("%-24s %5s %-22s %11.3f %11s %7s %8.1f %s" % (m, b, bin[-22:], r["median_ms"],
-      "%.3f" % o["median_ms"] if o else "-", "%.2f" % r["ratio"] if o else "-", r["allocs_per_run"], ok))
+print("%-24s %5s %-22s %11.3f %11s %7s %9.3f %9s %7s %8.1f %s" % (m, b, bin[-22:], r["median_ms"],
+      "%.3f" % o["median_ms"] if o else "-", "%.2f" % r["ratio"] if o else "-",
+      r["min_ms"], "%.3f" % o["min_ms"] if o else "-", "%.2f" % (r["min_ms"] / o["min_ms"]) if o else "-",
+      r["allocs_per_run"], ok))
 ' "$m" "$b" "${bin}" "${TMPDIR:-/tmp}/realmodels.err"
 		done
 	done
