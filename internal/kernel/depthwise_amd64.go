@@ -23,3 +23,21 @@ func axpy32(a float32, x, y []float32) bool {
 	}
 	return true
 }
+
+// dwRowAVX2 adds one kernel row of taps to 8·n8 outputs (see
+// depthwise_amd64.s).
+//
+//go:noescape
+func dwRowAVX2(dst, src, w *float32, taps, n8 int)
+
+// dwRow32 is dwRow's float32 loop over the whole vectors of dst; it
+// returns how many outputs it did (0 without AVX2/FMA).
+func dwRow32(dst, src, w []float32) int {
+	n8 := len(dst) / 8
+	if !axpyFMA || n8 == 0 {
+		return 0
+	}
+	_ = src[8*n8+len(w)-2]
+	dwRowAVX2(&dst[0], &src[0], &w[0], len(w), n8)
+	return 8 * n8
+}

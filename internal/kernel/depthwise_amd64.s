@@ -50,3 +50,41 @@ loop1:
 done:
 	VZEROUPPER
 	RET
+
+// func dwRowAVX2(dst, src, w *float32, taps, n8 int)
+//
+// dst[i] += Σ_{t<taps} w[t]·src[i+t] for i < 8·n8: one kernel row of a
+// depthwise stencil over contiguous taps, each output vector loaded and
+// stored once for all the taps.
+TEXT ·dwRowAVX2(SB), NOSPLIT, $0-40
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ w+16(FP), R8
+	MOVQ taps+24(FP), R9
+	MOVQ n8+32(FP), CX
+	TESTQ CX, CX
+	JZ    dwdone
+
+dwloop:
+	VMOVUPS (DI), Y0
+	MOVQ    R8, R10
+	MOVQ    SI, R11
+	MOVQ    R9, DX
+
+dwtap:
+	VBROADCASTSS (R10), Y1
+	VFMADD231PS  (R11), Y1, Y0
+	ADDQ         $4, R10
+	ADDQ         $4, R11
+	DECQ         DX
+	JNZ          dwtap
+
+	VMOVUPS Y0, (DI)
+	ADDQ    $32, DI
+	ADDQ    $32, SI
+	DECQ    CX
+	JNZ     dwloop
+
+dwdone:
+	VZEROUPPER
+	RET

@@ -61,6 +61,8 @@ var convCases = []struct {
 	// a channel multiplier of 2 with dilation, large enough to split the
 	// planes across the workers.
 	{"depthwise-s2", ConvParams{N: 2, C: 5, H: 9, W: 11, M: 5, KH: 3, KW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1, StrideH: 2, StrideW: 2, DilH: 1, DilW: 1, Group: 5}},
+	{"depthwise-s2-5x5-even", ConvParams{N: 1, C: 3, H: 12, W: 28, M: 3, KH: 5, KW: 5, PadTop: 2, PadLeft: 2, PadBottom: 2, PadRight: 2, StrideH: 2, StrideW: 2, DilH: 1, DilW: 1, Group: 3}},
+	{"depthwise-s2-unpadded", ConvParams{N: 2, C: 2, H: 9, W: 19, M: 4, KH: 3, KW: 4, StrideH: 1, StrideW: 2, DilH: 1, DilW: 1, Group: 2}},
 	{"depthwise-mult2-parallel", ConvParams{N: 1, C: 4, H: 40, W: 41, M: 8, KH: 5, KW: 5, PadTop: 2, PadLeft: 3, PadBottom: 2, PadRight: 1, StrideH: 1, StrideW: 1, DilH: 2, DilW: 1, Group: 4}},
 	{"depthwise-batch-stride-w3", ConvParams{N: 3, C: 3, H: 7, W: 20, M: 3, KH: 3, KW: 4, PadTop: 0, PadLeft: 2, PadBottom: 3, PadRight: 2, StrideH: 1, StrideW: 3, DilH: 1, DilW: 2, Group: 3}},
 	// One image large enough to be split by columns across the workers
