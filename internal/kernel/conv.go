@@ -292,6 +292,9 @@ func convBlock[T Float](p *ConvParams, n int) int {
 // columns (give it back with putScratch), or nil when the product packs
 // from the image and needs none.
 func colScratch[T Float](p *ConvParams, block int) *[]T {
+	if isPointwise(p) {
+		return nil
+	}
 	if _, ok := any(T(0)).(float32); ok {
 		if flat, from := canPackFromImage(p); flat || from && block == p.OutH()*p.OutW() {
 			return nil
@@ -332,6 +335,16 @@ func convColumns[T Float](p *ConvParams, xn, w, b, yn []T, g, j0, j1 int, col []
 		}
 	}
 	switch {
+	case isPointwise(p):
+		// A 1×1 kernel at stride 1 without padding: the image's channels
+		// are the product's B, row-major with stride OH·OW.
+		cg := p.C / p.Group
+		xg := xn[g*cg*ohw+j0:]
+		if pa != nil {
+			gemmPackedA(pa, nb, any(xg).([]float32), ohw, float32(beta), any(yg).([]float32)[j0:], ohw)
+		} else {
+			Gemm(false, false, mg, nb, rows, 1, w[g*mg*rows:], rows, xg, ohw, beta, yg[j0:], ohw)
+		}
 	case is32 && flat && j0%16 == 0:
 		convProduct(p, x32, any(w).([]float32), pa, g, j0, nb, float32(beta), any(yg).([]float32)[j0:], ohw)
 	default:
@@ -356,6 +369,14 @@ func convColumns[T Float](p *ConvParams, xn, w, b, yn []T, g, j0, j1 int, col []
 			ApplyActivation(p.Act, out)
 		}
 	}
+}
+
+// isPointwise reports whether p is a 1×1 convolution at stride 1 without
+// padding, whose product reads the image as it is (no im2col matrix, on
+// every CPU).
+func isPointwise(p *ConvParams) bool {
+	return p.KH == 1 && p.KW == 1 && p.StrideH == 1 && p.StrideW == 1 &&
+		p.PadTop == 0 && p.PadLeft == 0 && p.PadBottom == 0 && p.PadRight == 0
 }
 
 // fill sets every element of s to v, doubling the filled part with copy

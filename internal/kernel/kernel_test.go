@@ -65,6 +65,9 @@ var convCases = []struct {
 	{"depthwise-s2-unpadded", ConvParams{N: 2, C: 2, H: 9, W: 19, M: 4, KH: 3, KW: 4, StrideH: 1, StrideW: 2, DilH: 1, DilW: 1, Group: 2}},
 	{"depthwise-mult2-parallel", ConvParams{N: 1, C: 4, H: 40, W: 41, M: 8, KH: 5, KW: 5, PadTop: 2, PadLeft: 3, PadBottom: 2, PadRight: 1, StrideH: 1, StrideW: 1, DilH: 2, DilW: 1, Group: 4}},
 	{"depthwise-batch-stride-w3", ConvParams{N: 3, C: 3, H: 7, W: 20, M: 3, KH: 3, KW: 4, PadTop: 0, PadLeft: 2, PadBottom: 3, PadRight: 2, StrideH: 1, StrideW: 3, DilH: 1, DilW: 2, Group: 3}},
+	// Pointwise (1×1, stride 1, no padding): the image is the product's B.
+	{"pointwise", ConvParams{N: 3, C: 7, H: 6, W: 5, M: 9, KH: 1, KW: 1, StrideH: 1, StrideW: 1, DilH: 1, DilW: 1, Group: 1}},
+	{"pointwise-grouped-batch1", ConvParams{N: 1, C: 64, H: 40, W: 37, M: 48, KH: 1, KW: 1, StrideH: 1, StrideW: 1, DilH: 1, DilW: 1, Group: 2}},
 	// One image large enough to be split by columns across the workers
 	// (convFewMinMACs), plain and grouped.
 	// No input rows, only padding: the output is the bias (found by FuzzRun).
