@@ -91,6 +91,12 @@ type Activation struct {
 
 // ApplyActivation applies a to every element of x in place.
 func ApplyActivation[T Float](a Activation, x []T) {
+	if a.Kind == ActNone {
+		return
+	}
+	if x32, ok := any(x).([]float32); ok {
+		x = x[act32(a, x32):]
+	}
 	lo, hi := T(a.A), T(a.B)
 	switch a.Kind {
 	case ActClip:

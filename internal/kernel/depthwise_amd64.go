@@ -41,3 +41,20 @@ func dwRow32(dst, src, w []float32) int {
 	dwRowAVX2(&dst[0], &src[0], &w[0], len(w), n8)
 	return 8 * n8
 }
+
+// actAVX2 is ApplyActivation's loop over 8·n8 floats (see
+// depthwise_amd64.s).
+//
+//go:noescape
+func actAVX2(kind int, a, b float32, x *float32, n8 int)
+
+// act32 runs ApplyActivation's vector loop on the whole vectors of x and
+// returns how many elements it did (0 without AVX2/FMA).
+func act32(a Activation, x []float32) int {
+	n8 := len(x) / 8
+	if !axpyFMA || n8 == 0 || (a.Kind != ActClip && a.Kind != ActHardSwish) {
+		return 0
+	}
+	actAVX2(int(a.Kind), a.A, a.B, &x[0], n8)
+	return 8 * n8
+}

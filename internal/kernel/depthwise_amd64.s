@@ -88,3 +88,52 @@ dwtap:
 dwdone:
 	VZEROUPPER
 	RET
+
+// func actAVX2(kind int, a, b float32, x *float32, n8 int)
+//
+// ApplyActivation's loop over 8·n8 floats: kind 1 is Clip to [a, b], 2
+// HardSwish x·min(1, max(0, a·x + b)). The bounds are the first operands
+// of VMAXPS/VMINPS, which return the second (x) when it is NaN, so NaN
+// stays NaN as in the Go loop.
+TEXT ·actAVX2(SB), NOSPLIT, $0-32
+	MOVQ         kind+0(FP), AX
+	VBROADCASTSS a+8(FP), Y0
+	VBROADCASTSS b+12(FP), Y1
+	MOVQ         x+16(FP), DI
+	MOVQ         n8+24(FP), CX
+	TESTQ        CX, CX
+	JZ           actdone
+	CMPQ         AX, $2
+	JEQ          hswish
+
+clip:
+	VMOVUPS (DI), Y2
+	VMAXPS  Y2, Y0, Y2
+	VMINPS  Y2, Y1, Y2
+	VMOVUPS Y2, (DI)
+	ADDQ    $32, DI
+	DECQ    CX
+	JNZ     clip
+	JMP     actdone
+
+hswish:
+	VXORPS Y4, Y4, Y4
+	MOVL   $0x3f800000, AX
+	MOVL   AX, X5
+	VBROADCASTSS X5, Y5
+
+hsloop:
+	VMOVUPS     (DI), Y2
+	VMOVAPS     Y2, Y3
+	VFMADD213PS Y1, Y0, Y3
+	VMAXPS      Y3, Y4, Y3
+	VMINPS      Y3, Y5, Y3
+	VMULPS      Y3, Y2, Y2
+	VMOVUPS     Y2, (DI)
+	ADDQ        $32, DI
+	DECQ        CX
+	JNZ         hsloop
+
+actdone:
+	VZEROUPPER
+	RET
