@@ -11,7 +11,12 @@
 #   - the same for every model of the shared fixtures (../shared/fixtures):
 #     onnxruntime vs an onnx.Session, batch 1 and, where the model's batch
 #     dimension is free, 128;
-#   - peak memory (max RSS) of a short onnxkit training run.
+#   - peak memory (max RSS) of a short onnxkit training run;
+#   - every model of ../shared/realmodels that loads, at batch 1 and (where
+#     the batch dimension is free) 8: `onnxkit bench --against onnxruntime`
+#     in one process per model and batch (bench/realmodels.sh);
+#   - the FMA peak of one core, measured (BenchmarkFMAPeak, 256- and 512-bit
+#     FMAs), next to the GFLOP/s the LeNet's GEMM and convolutions achieve.
 #
 # Usage (as root, or with sudo, on Debian 12 with Go 1.26 and npm), from
 # anywhere in the checkout:
@@ -32,6 +37,7 @@ COUNT="${COUNT:-5}"
 TRAIN_STEPS="${TRAIN_STEPS:-30}"
 BENCHTIME="${BENCHTIME:-2s}"
 FIXTURE_BENCHTIME="${FIXTURE_BENCHTIME:-1s}"
+REALMODELS_DURATION="${REALMODELS_DURATION:-3s}"
 OPENBLAS_DIR=/usr/lib/x86_64-linux-gnu/openblas-openmp
 PY=/usr/bin/python3
 
@@ -76,6 +82,7 @@ log "building onnxkit, the benchmark binaries"
 go build -o "${work}/onnxkit" ./cli/onnxkit
 go test -c -o "${work}/trainer.test" ./trainer/
 go test -c -o "${work}/bench.test" ./bench/
+go test -c -o "${work}/kernel.test" ./internal/kernel/
 
 load_before="$(cut -d' ' -f1-3 /proc/loadavg)"
 started="$(date -u +%FT%TZ)"
@@ -116,6 +123,21 @@ done | tee "${work}/infer.txt" >&2
 log "inference: the shared fixtures, onnxruntime and onnxkit (${FIXTURE_BENCHTIME} x ${COUNT})"
 (cd bench && "${work}/bench.test" -test.run '^$' -test.bench '^BenchmarkInferFixtures$' \
 	-test.benchtime "${FIXTURE_BENCHTIME}" -test.count "${COUNT}") | tee "${work}/fixtures.txt" >&2
+
+log "FMA peak and the LeNet's GEMM and convolution GFLOP/s (x ${COUNT})"
+(cd internal/kernel && "${work}/kernel.test" -test.run '^$' \
+	-test.bench '^(BenchmarkFMAPeak|BenchmarkGemm|BenchmarkConv2D)$' -test.benchtime 0.3s \
+	-test.count "${COUNT}") | tee "${work}/gflops.txt" >&2
+
+realmodels="${repo_root}/../shared/realmodels"
+if [ -d "${realmodels}" ]; then
+	log "real models: onnxkit bench --against onnxruntime, batch 1 and 8 (${REALMODELS_DURATION} each)"
+	REALMODELS="${realmodels}" DURATION="${REALMODELS_DURATION}" \
+		bash "${script_dir}/realmodels.sh" "${work}/onnxkit" | tee "${work}/realmodels.txt" >&2
+else
+	log "no ${realmodels}: skipping the real models"
+	: >"${work}/realmodels.txt"
+fi
 
 load_after="$(cut -d' ' -f1-3 /proc/loadavg)"
 
@@ -204,4 +226,23 @@ print("| " + " | ".join(h.ljust(w[i]) for i, h in enumerate(hdr)) + " |")
 print("| " + " | ".join("-" * w[i] for i in range(6)) + " |")
 for r in rows:
     print("| " + " | ".join(c.ljust(w[i]) for i, c in enumerate(r)) + " |")
+
+# The FMA peak against what the LeNet's products achieve (one core; best
+# of the repetitions, as a peak is).
+gf = bench(f"{work}/gflops.txt")
+def best(name):
+    return max(gf[name]["GFLOP/s"]) if name in gf and "GFLOP/s" in gf[name] else None
+print()
+peaks = [(v, best(f"BenchmarkFMAPeak/{v}")) for v in ("ymm", "zmm")]
+peak = max((p for _, p in peaks if p), default=None)
+print("FMA peak, one core (measured): " + ", ".join(f"{v} {p:.1f} GFLOP/s" for v, p in peaks if p))
+achieved = sorted(((best(n), n) for n in gf if (n.startswith("BenchmarkGemm/") or n.startswith("BenchmarkConv2D/")) and best(n)), reverse=True)
+for g, n in achieved[:6]:
+    share = f" ({100 * g / peak:.0f}% of the peak)" if peak else ""
+    print(f"  {n.removeprefix('Benchmark')}: {g:.1f} GFLOP/s{share}")
+real = open(f"{work}/realmodels.txt").read().strip()
+if real:
+    print()
+    print("Real models (../shared/realmodels), onnxkit bench --against onnxruntime; ratio = onnxkit / onnxruntime median:")
+    print(real)
 EOF

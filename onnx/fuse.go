@@ -2,15 +2,18 @@ package onnx
 
 import (
 	"fmt"
+	"math"
 	"slices"
 
+	"github.com/onnxkit/onnxkit/internal/kernel"
 	"github.com/onnxkit/onnxkit/onnx/ops"
 	"github.com/onnxkit/onnxkit/onnx/tensors"
 )
 
 // fusion is a convolution and the nodes after it that it can compute in
-// the same pass: the Add of a per-channel constant (as its bias) and a
-// Relu.
+// the same pass: an inference BatchNormalization (folded into its weights
+// and bias, see foldBatchNorm), the Add of a per-channel constant (as its
+// bias) and a Relu, Clip or HardSwish.
 type fusion struct {
 	step     int   // the fused step, or -1
 	absorbed []int // the steps it stands for besides the convolution
@@ -18,11 +21,14 @@ type fusion struct {
 }
 
 // fuse finds the convolutions that can compute, in the same pass, the
-// nodes that alone read their output: an Add of a per-channel constant
-// (which becomes the convolution's bias, when it has none) and then a
-// Relu (ops.Compiled.WithRelu). For each it adds a step that does; plans
+// nodes that alone read their output: a BatchNormalization with constant
+// parameters (folded into new constant weights, see foldBatchNorm), an Add
+// of a per-channel constant (which becomes the convolution's bias, when it
+// has none) and then a Relu (ops.Compiled.WithRelu), or instead of the
+// Relu a Clip or a HardSwish (HardSigmoid(x)·x, see activationAfter;
+// ops.Compiled.WithActivation). For each it adds a step that does; plans
 // run it in place of the separate steps when they do not fetch the values
-// in between. This is the fusion onnxruntime does for Conv, Add and Relu.
+// in between. These are fusions onnxruntime does too.
 func (g *graph) fuse() {
 	g.fused = make([]fusion, len(g.steps))
 	for i := range g.fused {
@@ -58,6 +64,21 @@ func (g *graph) fuse() {
 		}
 		f := fusion{step: -1}
 		in, cur, kern := st.in, st.out[0], st.c.Recycling
+		if j, bn := next(cur, "BatchNormalization"); bn != nil {
+			if folded, baked, ok := g.foldBatchNorm(st, bn); ok {
+				for _, b := range baked {
+					if !slices.Contains(g.baked, b) {
+						g.baked = append(g.baked, b)
+					}
+				}
+				in = folded
+				if st.c.ConstInput != nil {
+					st.c.ConstInput(1, g.consts[in[1]])
+				}
+				f.absorbed, f.inner = append(f.absorbed, j), append(f.inner, cur)
+				cur = bn.out[0]
+			}
+		}
 		if len(in) < 3 || in[2] < 0 {
 			if j, add := next(cur, "Add"); add != nil {
 				if bias, baked := g.channelBias(add, cur); bias >= 0 {
@@ -70,7 +91,15 @@ func (g *graph) fuse() {
 				}
 			}
 		}
-		if st.c.WithRelu != nil {
+		activated := false
+		if st.c.WithActivation != nil && !isOut[cur] {
+			if act, absorbed, inner, out, ok := g.activationAfter(cur, readers, isOut); ok {
+				kern = st.c.WithActivation(act)
+				f.absorbed, f.inner = append(f.absorbed, absorbed...), append(f.inner, inner...)
+				cur, activated = out, true
+			}
+		}
+		if st.c.WithRelu != nil && !activated {
 			if j, relu := next(cur, "Relu"); relu != nil && len(relu.in) == 1 {
 				kern = st.c.WithRelu
 				f.absorbed, f.inner = append(f.absorbed, j), append(f.inner, cur)
@@ -87,12 +116,87 @@ func (g *graph) fuse() {
 		f.step = len(g.steps)
 		g.fused[i] = f
 		g.steps = append(g.steps, &step{
-			c:    &ops.Compiled{Node: st.c.Node, Op: st.c.Op, Recycling: kern, Kernel: withoutLast(kern)},
+			c:    &ops.Compiled{Node: st.c.Node, Op: st.c.Op, Recycling: kern, Kernel: withoutLast(kern), ConstInput: st.c.ConstInput},
 			desc: desc,
 			in:   in,
 			out:  []int{cur},
 		})
 	}
+}
+
+// activationAfter finds, after the float32 value in (a convolution's
+// output), an activation the convolution can apply as it computes: a Clip
+// with constant bounds that alone reads in, or HardSwish as exporters
+// write it, a HardSigmoid of in and the Mul of in by that (the two alone
+// reading in, the Mul alone reading the HardSigmoid). It returns the
+// activation, the steps it stands for, the values they compute that the
+// fused step does not (in included), and the slot of the result.
+func (g *graph) activationAfter(in int, readers [][]int, isOut []bool) (act kernel.Activation, absorbed, inner []int, out int, ok bool) {
+	if t := g.types[in]; t.DType != tensors.Float32 {
+		return act, nil, nil, -1, false
+	}
+	std := func(j int, op string, nin int) *step {
+		r := g.steps[j]
+		if r.c.Node.Type != op || r.c.Node.Domain != "" || len(r.out) != 1 || r.out[0] < 0 || len(r.in) < nin || r.in[0] < 0 {
+			return nil
+		}
+		return r
+	}
+	switch rs := readers[in]; len(rs) {
+	case 1:
+		c := std(rs[0], "Clip", 1)
+		if c == nil || c.in[0] != in {
+			return act, nil, nil, -1, false
+		}
+		lo, hi, ok := g.clipBounds(c)
+		if !ok {
+			return act, nil, nil, -1, false
+		}
+		return kernel.Activation{Kind: kernel.ActClip, A: lo, B: hi}, []int{rs[0]}, []int{in}, c.out[0], true
+	case 2:
+		hj, mj := rs[0], rs[1]
+		if g.steps[hj].c.Node.Type != "HardSigmoid" {
+			hj, mj = mj, hj
+		}
+		h, m := std(hj, "HardSigmoid", 1), std(mj, "Mul", 2)
+		if h == nil || m == nil || len(h.in) != 1 || h.in[0] != in || len(m.in) != 2 {
+			return act, nil, nil, -1, false
+		}
+		hs := h.out[0]
+		if isOut[hs] || len(readers[hs]) != 1 || !(m.in[0] == in && m.in[1] == hs || m.in[0] == hs && m.in[1] == in) {
+			return act, nil, nil, -1, false
+		}
+		a := h.c.Node.Attrs
+		alpha, beta := a.Float("alpha", 0.2), a.Float("beta", 0.5)
+		if a.Err() != nil {
+			return act, nil, nil, -1, false
+		}
+		return kernel.Activation{Kind: kernel.ActHardSwish, A: alpha, B: beta}, []int{hj, mj}, []int{in, hs}, m.out[0], true
+	}
+	return act, nil, nil, -1, false
+}
+
+// clipBounds returns the bounds of the float32 Clip step c: its min and
+// max attributes (versions 1 and 6) or constant single-element inputs
+// (11 on), ±MaxFloat32 where omitted, as the Clip operator has them.
+func (g *graph) clipBounds(c *step) (lo, hi float32, ok bool) {
+	lo, hi = -math.MaxFloat32, math.MaxFloat32
+	n := c.c.Node
+	if n.Since < 11 {
+		lo, hi = n.Attrs.Float("min", lo), n.Attrs.Float("max", hi)
+		return lo, hi, n.Attrs.Err() == nil
+	}
+	for i, dst := range []*float32{&lo, &hi} {
+		if len(c.in) <= i+1 || c.in[i+1] < 0 {
+			continue
+		}
+		b := g.consts[c.in[i+1]]
+		if b == nil || b.DType() != tensors.Float32 || b.Len() != 1 {
+			return 0, 0, false
+		}
+		*dst = tensors.Data[float32](b)[0]
+	}
+	return lo, hi, true
 }
 
 // channelBias returns a constant slot holding the bias vector that add, an

@@ -73,6 +73,7 @@ func newRootCmd() *cobra.Command {
 		newPredictCmd(),
 		newReportCmd(),
 		newPlotCmd(),
+		newBenchCmd(),
 	)
 	return root
 }

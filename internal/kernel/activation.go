@@ -70,3 +70,48 @@ func reluGrad[T Float](y, dy, dx []T) {
 		}
 	}
 }
+
+// ActKind names an Activation.
+type ActKind uint8
+
+// The activations a convolution can apply as it computes its output.
+const (
+	ActNone      ActKind = iota
+	ActClip              // min(max(x, A), B), NaN kept (ONNX Clip)
+	ActHardSwish         // x·max(0, min(1, A·x + B)) (HardSigmoid(x)·x; HardSwish is A = 1/6, B = 0.5)
+)
+
+// Activation is an elementwise function applied to a convolution's
+// output block by block as it is computed (ConvParams.Act), in place of a
+// separate pass over the whole output (forward only).
+type Activation struct {
+	Kind ActKind
+	A, B float32
+}
+
+// ApplyActivation applies a to every element of x in place.
+func ApplyActivation[T Float](a Activation, x []T) {
+	if a.Kind == ActNone {
+		return
+	}
+	if x32, ok := any(x).([]float32); ok {
+		x = x[act32(a, x32):]
+	}
+	lo, hi := T(a.A), T(a.B)
+	switch a.Kind {
+	case ActClip:
+		for i, v := range x {
+			if v < lo {
+				v = lo
+			}
+			if v > hi {
+				v = hi
+			}
+			x[i] = v
+		}
+	case ActHardSwish:
+		for i, v := range x {
+			x[i] = v * max(0, min(1, lo*v+hi)) // builtin min/max keep NaN
+		}
+	}
+}

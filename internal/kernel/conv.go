@@ -17,6 +17,9 @@ type ConvParams struct {
 	// Relu applies max(·, 0) to the output as it is computed: the
 	// convolution and a Relu after it in one pass (forward only).
 	Relu bool
+	// Act is applied to the output as it is computed, after the Relu
+	// (forward only; ActNone for none).
+	Act Activation
 }
 
 // OutH is the output height: floor((H + pads - dilated kernel) / stride) + 1.
@@ -176,15 +179,61 @@ func col2im[T Float](p *ConvParams, col []T, c0 int, dx []T) {
 // Conv2D computes y = conv(x, w) + b. x is N×C×H×W, w is M×(C/Group)×KH×KW,
 // b has M elements or is nil, and y (N×M×OH×OW) is overwritten.
 func Conv2D[T Float](p ConvParams, x, w, b, y []T) {
+	Conv2DPacked(p, x, w, nil, b, y)
+}
+
+// ConvWeights is a convolution kernel (M×(C·KH·KW), one group) packed once
+// for the GEMM, so that the runs of a model with constant weights skip
+// packing them: a product at batch 1 otherwise packs them again in every
+// worker for every block of output pixels. Read-only once made.
+type ConvWeights struct {
+	pa packedA
+}
+
+// PackConvWeights packs the row-major m×k matrix w, the kernel of a
+// convolution with one group and m output channels (k = C·KH·KW), for
+// Conv2DPacked. It returns nil when this process runs no packed GEMM.
+func PackConvWeights(m, k int, w []float32) *ConvWeights {
+	if !sgemmFast || m <= 0 || k <= 0 {
+		return nil
+	}
+	checkMatrix("W", m, k, len(w), k)
+	return &ConvWeights{pa: packA(nil, m, k, w, k)}
+}
+
+// usable returns the packed kernel when it serves p in this process (the
+// routine set it was packed for still runs), else nil.
+func (pw *ConvWeights) usable(p *ConvParams) *packedA {
+	if pw == nil || !sgemmFast || pw.pa.arch != sgemmImpl || p.Group != 1 || pw.pa.m != p.M || pw.pa.k != p.colRows() {
+		return nil
+	}
+	return &pw.pa
+}
+
+// Conv2DPacked is Conv2D with the kernel w also given packed (pw, from
+// PackConvWeights on w; nil to pack it here as needed). Only float32 runs
+// use pw.
+func Conv2DPacked[T Float](p ConvParams, x, w []T, pw *ConvWeights, b, y []T) {
+	if IsDepthwise(p) && p.H > 0 && p.W > 0 {
+		DepthwiseConv2D(p, x, w, b, y)
+		return
+	}
+	var pa *packedA
+	if _, ok := any(w).([]float32); ok {
+		pa = pw.usable(&p)
+	}
 	if p.N < workerCount(math.MaxInt) {
 		// Fewer images than workers (batch 1): the images run one after
 		// another, each split by output columns across the workers.
-		conv2DFew(p, x, w, b, y)
+		conv2DFew(p, x, w, b, y, pa)
 		return
 	}
 	l := getLoop[conv2DLoop[T]]()
 	*l = conv2DLoop[T]{p: p, x: x, w: w, b: b, y: y}
-	if w32, ok := any(w).([]float32); ok && sgemmFast && p.Group == 1 {
+	switch w32, ok := any(w).([]float32); {
+	case pa != nil:
+		l.pa, l.packed = *pa, true
+	case ok && sgemmFast && p.Group == 1:
 		// Every image multiplies the same kernel: pack it once.
 		buf := getScratch[float32](roundUp(p.M, sgemmImpl.mr) * p.colRows())
 		l.pa, l.packed = packA(*buf, p.M, p.colRows(), w32, p.colRows()), true
@@ -243,6 +292,9 @@ func convBlock[T Float](p *ConvParams, n int) int {
 // columns (give it back with putScratch), or nil when the product packs
 // from the image and needs none.
 func colScratch[T Float](p *ConvParams, block int) *[]T {
+	if isPointwise(p) {
+		return nil
+	}
 	if _, ok := any(T(0)).(float32); ok {
 		if flat, from := canPackFromImage(p); flat || from && block == p.OutH()*p.OutW() {
 			return nil
@@ -272,6 +324,7 @@ func convColumns[T Float](p *ConvParams, xn, w, b, yn []T, g, j0, j1 int, col []
 		if p.Relu {
 			relu(yg, yg)
 		}
+		ApplyActivation(p.Act, yg)
 		return
 	}
 	beta := T(0)
@@ -282,6 +335,16 @@ func convColumns[T Float](p *ConvParams, xn, w, b, yn []T, g, j0, j1 int, col []
 		}
 	}
 	switch {
+	case isPointwise(p):
+		// A 1×1 kernel at stride 1 without padding: the image's channels
+		// are the product's B, row-major with stride OH·OW.
+		cg := p.C / p.Group
+		xg := xn[g*cg*ohw+j0:]
+		if pa != nil {
+			gemmPackedA(pa, nb, any(xg).([]float32), ohw, float32(beta), any(yg).([]float32)[j0:], ohw)
+		} else {
+			Gemm(false, false, mg, nb, rows, 1, w[g*mg*rows:], rows, xg, ohw, beta, yg[j0:], ohw)
+		}
 	case is32 && flat && j0%16 == 0:
 		convProduct(p, x32, any(w).([]float32), pa, g, j0, nb, float32(beta), any(yg).([]float32)[j0:], ohw)
 	default:
@@ -297,12 +360,23 @@ func convColumns[T Float](p *ConvParams, xn, w, b, yn []T, g, j0, j1 int, col []
 			Gemm(false, false, mg, nb, rows, 1, w[g*mg*rows:], rows, col, nb, beta, yg[j0:], ohw)
 		}
 	}
-	if p.Relu {
+	if p.Relu || p.Act.Kind != ActNone {
 		for m := 0; m < mg; m++ {
 			out := yg[m*ohw+j0 : m*ohw+j1]
-			relu(out, out)
+			if p.Relu {
+				relu(out, out)
+			}
+			ApplyActivation(p.Act, out)
 		}
 	}
+}
+
+// isPointwise reports whether p is a 1×1 convolution at stride 1 without
+// padding, whose product reads the image as it is (no im2col matrix, on
+// every CPU).
+func isPointwise(p *ConvParams) bool {
+	return p.KH == 1 && p.KW == 1 && p.StrideH == 1 && p.StrideW == 1 &&
+		p.PadTop == 0 && p.PadLeft == 0 && p.PadBottom == 0 && p.PadRight == 0
 }
 
 // fill sets every element of s to v, doubling the filled part with copy
@@ -330,7 +404,9 @@ const convFewMinMACs = 1 << 18
 // is split by output columns, each worker computing the product (and the
 // im2col blocks, unless it packs from the image) for its own columns, so
 // that its data stays in its cache and the workers meet once per image.
-func conv2DFew[T Float](p ConvParams, x, w, b, y []T) {
+//
+// pa is the kernel packed, or nil.
+func conv2DFew[T Float](p ConvParams, x, w, b, y []T, pa *packedA) {
 	ohw := p.OutH() * p.OutW()
 	tiles := (ohw + convColumnTile - 1) / convColumnTile
 	serial := p.M*ohw*p.colRows() < convFewMinMACs
@@ -339,7 +415,7 @@ func conv2DFew[T Float](p ConvParams, x, w, b, y []T) {
 		yn := y[n*p.M*ohw : (n+1)*p.M*ohw]
 		for g := 0; g < p.Group; g++ {
 			l := getLoop[convColumnsLoop[T]]()
-			*l = convColumnsLoop[T]{p: p, xn: xn, w: w, b: b, yn: yn, g: g}
+			*l = convColumnsLoop[T]{p: p, xn: xn, w: w, b: b, yn: yn, g: g, pa: pa}
 			if serial {
 				l.run(0, 0, tiles)
 			} else {
@@ -356,6 +432,7 @@ type convColumnsLoop[T Float] struct {
 	p            ConvParams
 	xn, w, b, yn []T
 	g            int
+	pa           *packedA // the kernel packed (one group), or nil
 }
 
 func (l *convColumnsLoop[T]) run(_, lo, hi int) {
@@ -369,7 +446,7 @@ func (l *convColumnsLoop[T]) run(_, lo, hi int) {
 		col = *buf
 	}
 	for j := j0; j < j1; j += block {
-		convColumns(p, l.xn, l.w, l.b, l.yn, l.g, j, min(j+block, j1), col, nil)
+		convColumns(p, l.xn, l.w, l.b, l.yn, l.g, j, min(j+block, j1), col, l.pa)
 	}
 	if buf != nil {
 		putScratch(buf)

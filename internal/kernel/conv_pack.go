@@ -51,7 +51,7 @@ func canPackFromImage(p *ConvParams) (flat, ok bool) {
 // convPlanFor returns the plan for p's shape.
 func convPlanFor(p *ConvParams) *convPackPlan {
 	key := *p
-	key.N, key.Relu = 0, false
+	key.N, key.Relu, key.Act = 0, false, Activation{}
 	if v, ok := convPlans.Load(key); ok {
 		return v.(*convPackPlan)
 	}

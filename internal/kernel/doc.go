@@ -11,7 +11,25 @@
 //
 // float32 runs vector loops (AVX2/FMA, AVX-512; *_amd64.s) chosen at run
 // time from the CPU's features, with portable Go for other CPUs and for the
-// purego build tag. Large loops run in parallel on helper goroutines that
+// purego build tag.
+//
+// The float32 GEMM (and so every convolution, dense layer and recurrence)
+// runs one of these routine sets, chosen once per process:
+//
+//	CPU class                                        default set   micro-kernel
+//	AMD family 26 and later (Zen 5: native 512-bit)   zmm12x32     12×32, 24 zmm accumulators
+//	Intel with AVX-512, zmm measured ≥ 1.25× faster   zmm12x32     (two 512-bit FMA units: server cores)
+//	  (a few-millisecond L1 timing at start-up)
+//	Intel with AVX-512, otherwise                     avx512       6×16 ymm, AVX-512VL masked edges
+//	AMD family 25 (Zen 4: 512-bit FMAs double-pumped) avx512       6×16 ymm, masked edges
+//	AVX2 and FMA without AVX-512 (Zen 1-3, Haswell+)  avx2         6×16 ymm, edges via a scratch tile
+//	anything else, or -tags purego                    gonum        gonum's Sgemm
+//
+// The environment variable ONNXKIT_GEMM (zmm12x32, avx512, avx2 or gonum)
+// forces a set the CPU can run; GemmKernel names the one in use. All
+// three assembly sets share the 6×16 packed layout (the 12×32 kernel reads
+// two A and two B panels at once), so packed weights and the convolution
+// packers serve them all. Large loops run in parallel on helper goroutines that
 // serve one task queue (parallel.go); scratch space is recycled through
 // free lists, so repeated calls allocate nothing.
 package kernel

@@ -137,3 +137,12 @@ func gemmGeneric[T Float](transA, transB bool, m, n, k int, alpha T, a []T, lda 
 		}
 	}
 }
+
+// GemmKernel names the float32 GEMM routine set this process runs:
+// "avx512", "avx2" or "gonum" (see doc.go for which CPU gets which).
+func GemmKernel() string {
+	if !sgemmFast {
+		return "gonum"
+	}
+	return sgemmImpl.name
+}

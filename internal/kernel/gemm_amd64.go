@@ -14,8 +14,8 @@ var sgemmArchs = supportedSgemmArchs()
 
 // sgemmImpl holds the routines of the packed float32 Gemm, or is nil when
 // the CPU cannot run them (then Gemm falls back to gonum). It is the first
-// of sgemmArchs, unless the environment variable ONNXKIT_GEMM is "avx2" at
-// start-up, which keeps AVX-512 CPUs on the AVX2 routines.
+// of sgemmArchs, unless the environment variable ONNXKIT_GEMM names another
+// at start-up ("zmm12x32", "avx512" or "avx2").
 var sgemmImpl = pickSgemmImpl(sgemmArchs, os.Getenv("ONNXKIT_GEMM"))
 
 // sgemmAVX2 is the AVX2/FMA routine set: a 6×16 micro-kernel (twelve
@@ -48,10 +48,18 @@ var sgemmAVX512 = &sgemmArch{
 	gemv: sgemvKernelAVX2,
 }
 
+// supportedSgemmArchs lists the routine sets this CPU runs, the one it
+// should run by default first (see doc.go): the zmm set where 512-bit
+// FMAs are native, else the 6×16 AVX-512 set (ymm FMAs, masked edges),
+// else AVX2.
 func supportedSgemmArchs() []*sgemmArch {
 	var archs []*sgemmArch
-	if cpu.X86.HasAVX512F && cpu.X86.HasAVX512VL && cpu.X86.HasAVX2 && cpu.X86.HasFMA {
-		archs = append(archs, sgemmAVX512)
+	if hasAVX512() {
+		if prefersZMM() {
+			archs = append(archs, sgemmZMM, sgemmAVX512)
+		} else {
+			archs = append(archs, sgemmAVX512, sgemmZMM)
+		}
 	}
 	if cpu.X86.HasAVX2 && cpu.X86.HasFMA {
 		archs = append(archs, sgemmAVX2)

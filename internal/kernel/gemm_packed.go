@@ -83,8 +83,12 @@ type sgemmArch struct {
 	mr, nr, kc, mc, nc int
 	// kernel computes full tiles; edge tiles go through a scratch tile.
 	// When edge is set it computes every tile instead, in place.
-	kernel         microKernel
-	edge           edgeKernel
+	kernel microKernel
+	edge   edgeKernel
+	// big, when set, computes whole 12×32 blocks of C from two adjacent
+	// mr-tall A panels and two adjacent nr-wide B panels (mr = 6, nr =
+	// 16); the tiles around them go through edge or kernel.
+	big            microKernel
 	transB, transA panelTransposer
 	copyB, copyA   panelCopier
 	gemv           rowTimesMatrix
@@ -348,34 +352,58 @@ func gemmPackedA(pa *packedA, n int, b []float32, ldb int, beta float32, c []flo
 func sgemmMacro(arch *sgemmArch, mc, nc, kc int, alpha, beta float32, ap, bp, c []float32, ldc int, tile []float32) {
 	mr, nr := arch.mr, arch.nr
 	for jr := 0; jr < nc; jr += nr {
+		ir := 0
+		if arch.big != nil && nc-jr >= 2*nr && mc >= 2*mr {
+			// Two B panels at once: whole 12×32 blocks, then the rows
+			// left under them tile by tile in each panel.
+			bpanel := bp[jr*kc : (jr+2*nr)*kc]
+			for ; ir+2*mr <= mc; ir += 2 * mr {
+				ct := c[ir*ldc+jr : (ir+2*mr-1)*ldc+jr+2*nr]
+				arch.big(kc, &ap[ir*kc : (ir+2*mr)*kc][0], &bpanel[0], &ct[0], ldc, alpha, beta)
+			}
+			for ; ir < mc; ir += mr {
+				rows := min(mr, mc-ir)
+				sgemmTile(arch, kc, alpha, beta, ap[ir*kc:(ir+mr)*kc], bp[jr*kc:(jr+nr)*kc], c[ir*ldc+jr:], ldc, rows, nr, tile)
+				sgemmTile(arch, kc, alpha, beta, ap[ir*kc:(ir+mr)*kc], bp[(jr+nr)*kc:(jr+2*nr)*kc], c[ir*ldc+jr+nr:], ldc, rows, nr, tile)
+			}
+			jr += nr // two panels done
+			continue
+		}
 		cols := min(nr, nc-jr)
 		bpanel := bp[jr*kc : (jr+nr)*kc]
-		for ir := 0; ir < mc; ir += mr {
+		for ; ir < mc; ir += mr {
 			rows := min(mr, mc-ir)
-			apanel := ap[ir*kc : (ir+mr)*kc]
-			if arch.edge != nil {
-				ct := c[ir*ldc+jr : (ir+rows-1)*ldc+jr+cols]
-				arch.edge(kc, &apanel[0], &bpanel[0], &ct[0], ldc, alpha, beta, rows, cols)
-				continue
+			sgemmTile(arch, kc, alpha, beta, ap[ir*kc:(ir+mr)*kc], bpanel, c[ir*ldc+jr:], ldc, rows, cols, tile)
+		}
+	}
+}
+
+// sgemmTile computes the top-left rows×cols part of one mr×nr tile of C
+// (row stride ldc) from an A panel and a B panel: with the edge kernel in
+// place, with the full-tile kernel in place, or through the scratch tile.
+func sgemmTile(arch *sgemmArch, kc int, alpha, beta float32, apanel, bpanel, c []float32, ldc, rows, cols int, tile []float32) {
+	mr, nr := arch.mr, arch.nr
+	if arch.edge != nil {
+		ct := c[:(rows-1)*ldc+cols]
+		arch.edge(kc, &apanel[0], &bpanel[0], &ct[0], ldc, alpha, beta, rows, cols)
+		return
+	}
+	if rows == mr && cols == nr {
+		ct := c[:(mr-1)*ldc+nr]
+		arch.kernel(kc, &apanel[0], &bpanel[0], &ct[0], ldc, alpha, beta)
+		return
+	}
+	arch.kernel(kc, &apanel[0], &bpanel[0], &tile[0], nr, 1, 0)
+	for i := 0; i < rows; i++ {
+		row := c[i*ldc:][:cols]
+		t := tile[i*nr:][:cols]
+		if beta == 0 {
+			for j := range row {
+				row[j] = alpha * t[j]
 			}
-			if rows == mr && cols == nr {
-				ct := c[ir*ldc+jr : (ir+mr-1)*ldc+jr+nr]
-				arch.kernel(kc, &apanel[0], &bpanel[0], &ct[0], ldc, alpha, beta)
-				continue
-			}
-			arch.kernel(kc, &apanel[0], &bpanel[0], &tile[0], nr, 1, 0)
-			for i := 0; i < rows; i++ {
-				row := c[(ir+i)*ldc+jr:][:cols]
-				t := tile[i*nr:][:cols]
-				if beta == 0 {
-					for j := range row {
-						row[j] = alpha * t[j]
-					}
-				} else {
-					for j := range row {
-						row[j] = alpha*t[j] + beta*row[j]
-					}
-				}
+		} else {
+			for j := range row {
+				row[j] = alpha*t[j] + beta*row[j]
 			}
 		}
 	}

@@ -57,6 +57,17 @@ var convCases = []struct {
 	{"asym-pads-dilation", ConvParams{N: 1, C: 2, H: 6, W: 7, M: 3, KH: 3, KW: 3, PadTop: 1, PadLeft: 1, PadBottom: 2, PadRight: 2, StrideH: 1, StrideW: 2, DilH: 2, DilW: 1, Group: 1}},
 	{"grouped", ConvParams{N: 2, C: 4, H: 5, W: 5, M: 6, KH: 3, KW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1, StrideH: 1, StrideW: 1, DilH: 1, DilW: 1, Group: 2}},
 	{"depthwise", ConvParams{N: 2, C: 3, H: 4, W: 5, M: 3, KH: 2, KW: 2, StrideH: 1, StrideW: 1, DilH: 1, DilW: 1, Group: 3}},
+	// Depthwise convolutions take DepthwiseConv2D: strided and padded,
+	// a channel multiplier of 2 with dilation, large enough to split the
+	// planes across the workers.
+	{"depthwise-s2", ConvParams{N: 2, C: 5, H: 9, W: 11, M: 5, KH: 3, KW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1, StrideH: 2, StrideW: 2, DilH: 1, DilW: 1, Group: 5}},
+	{"depthwise-s2-5x5-even", ConvParams{N: 1, C: 3, H: 12, W: 28, M: 3, KH: 5, KW: 5, PadTop: 2, PadLeft: 2, PadBottom: 2, PadRight: 2, StrideH: 2, StrideW: 2, DilH: 1, DilW: 1, Group: 3}},
+	{"depthwise-s2-unpadded", ConvParams{N: 2, C: 2, H: 9, W: 19, M: 4, KH: 3, KW: 4, StrideH: 1, StrideW: 2, DilH: 1, DilW: 1, Group: 2}},
+	{"depthwise-mult2-parallel", ConvParams{N: 1, C: 4, H: 40, W: 41, M: 8, KH: 5, KW: 5, PadTop: 2, PadLeft: 3, PadBottom: 2, PadRight: 1, StrideH: 1, StrideW: 1, DilH: 2, DilW: 1, Group: 4}},
+	{"depthwise-batch-stride-w3", ConvParams{N: 3, C: 3, H: 7, W: 20, M: 3, KH: 3, KW: 4, PadTop: 0, PadLeft: 2, PadBottom: 3, PadRight: 2, StrideH: 1, StrideW: 3, DilH: 1, DilW: 2, Group: 3}},
+	// Pointwise (1×1, stride 1, no padding): the image is the product's B.
+	{"pointwise", ConvParams{N: 3, C: 7, H: 6, W: 5, M: 9, KH: 1, KW: 1, StrideH: 1, StrideW: 1, DilH: 1, DilW: 1, Group: 1}},
+	{"pointwise-grouped-batch1", ConvParams{N: 1, C: 64, H: 40, W: 37, M: 48, KH: 1, KW: 1, StrideH: 1, StrideW: 1, DilH: 1, DilW: 1, Group: 2}},
 	// One image large enough to be split by columns across the workers
 	// (convFewMinMACs), plain and grouped.
 	// No input rows, only padding: the output is the bias (found by FuzzRun).
@@ -266,6 +277,63 @@ func TestGemmTransposes(t *testing.T) {
 		for i := range c {
 			if math.Abs(c[i]-want[i]) > 1e-12 {
 				t.Fatalf("transA=%v transB=%v: c[%d]=%g want %g", tc.ta, tc.tb, i, c[i], want[i])
+			}
+		}
+	}
+}
+
+// TestDepthwiseRelu checks the Relu applied by DepthwiseConv2D's planes.
+func TestDepthwiseRelu(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	p := ConvParams{N: 2, C: 6, H: 12, W: 13, M: 6, KH: 3, KW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1, StrideH: 1, StrideW: 1, DilH: 1, DilW: 1, Group: 6}
+	x, w, b := randSlice(r, p.N*p.C*p.H*p.W), randSlice(r, p.M*p.KH*p.KW), randSlice(r, p.M)
+	want := naiveConv(p, x, w, b)
+	p.Relu = true
+	got := make([]float32, len(want))
+	Conv2D(p, f32(x), f32(w), f32(b), got)
+	for i := range want {
+		if math.Abs(float64(got[i])-max(want[i], 0)) > 1e-5 {
+			t.Fatalf("y[%d] = %g, want relu(%g)", i, got[i], want[i])
+		}
+	}
+}
+
+// TestConv2DPacked checks Conv2DPacked with prepacked weights against
+// Conv2D packing them itself, on every one-group case (batch 1 and larger,
+// im2col and packing from the image), bit for bit: both multiply the same
+// packed panels in the same order.
+func TestConv2DPacked(t *testing.T) {
+	r := rand.New(rand.NewPCG(13, 14))
+	cases := append([]struct {
+		name string
+		p    ConvParams
+	}{
+		{"flat-batch1", ConvParams{N: 1, C: 16, H: 30, W: 30, M: 32, KH: 3, KW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1, StrideH: 1, StrideW: 1, DilH: 1, DilW: 1, Group: 1}},
+		{"strided-batch1", ConvParams{N: 1, C: 24, H: 28, W: 29, M: 20, KH: 3, KW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1, StrideH: 2, StrideW: 2, DilH: 1, DilW: 1, Group: 1}},
+		{"pointwise-batch3", ConvParams{N: 3, C: 40, H: 9, W: 9, M: 13, KH: 1, KW: 1, StrideH: 1, StrideW: 1, DilH: 1, DilW: 1, Group: 1}},
+	}, convCases...)
+	for _, tc := range cases {
+		p := tc.p
+		if p.Group != 1 || p.H == 0 {
+			continue
+		}
+		x := f32(randSlice(r, p.N*p.C*p.H*p.W))
+		w := f32(randSlice(r, p.M*p.colRows()))
+		b := f32(randSlice(r, p.M))
+		pw := PackConvWeights(p.M, p.colRows(), w)
+		if pw == nil && sgemmFast {
+			t.Fatal("PackConvWeights returned nil with the packed GEMM on")
+		}
+		for _, relu := range []bool{false, true} {
+			p.Relu = relu
+			want := make([]float32, p.N*p.M*p.OutH()*p.OutW())
+			got := make([]float32, len(want))
+			Conv2D(p, x, w, b, want)
+			Conv2DPacked(p, x, w, pw, b, got)
+			for i := range want {
+				if got[i] != want[i] {
+					t.Fatalf("%s relu %v: y[%d] = %g packed, %g not", tc.name, relu, i, got[i], want[i])
+				}
 			}
 		}
 	}

@@ -83,6 +83,11 @@ func Open(modelPath string, outputs []string) (*Session, error) {
 	if err := initORT(); err != nil {
 		return nil, err
 	}
+	return open(modelPath, outputs, nil)
+}
+
+// open is Open with onnxruntime session options (nil for the defaults).
+func open(modelPath string, outputs []string, so *ortgo.SessionOptions) (*Session, error) {
 	ins, outs, err := ortgo.GetInputOutputInfo(modelPath)
 	if err != nil {
 		return nil, fmt.Errorf("ort: onnxruntime cannot load %s: %w", modelPath, err)
@@ -121,7 +126,7 @@ func Open(modelPath string, outputs []string) (*Session, error) {
 	for i, o := range s.outputs {
 		outNames[i] = o.Name
 	}
-	sess, err := ortgo.NewDynamicAdvancedSession(modelPath, inNames, outNames, nil)
+	sess, err := ortgo.NewDynamicAdvancedSession(modelPath, inNames, outNames, so)
 	if err != nil {
 		return nil, fmt.Errorf("ort: creating onnxruntime session for %s: %w", modelPath, err)
 	}

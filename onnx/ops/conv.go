@@ -39,14 +39,46 @@ func prepareConv(n *Node) (Kernel, error) {
 	if err := checkConvTypes(&spec, group, n.InputType(0), n.InputType(1)); err != nil {
 		return nil, err
 	}
+	packed := convPacked{}
+	if w := n.Const(1); w != nil {
+		packed.add(w, group)
+	}
+	n.OnConstInput(func(i int, t *tensors.Tensor) {
+		if i == 1 {
+			packed.add(t, group)
+		}
+	})
 	n.FusedRelu(func(in, last []*tensors.Tensor) ([]*tensors.Tensor, error) {
-		y, err := conv(in[0], in[1], Input(in, 2), &spec, group, true, last)
+		y, err := conv(in[0], in[1], Input(in, 2), &spec, group, true, kernel.Activation{}, packed[in[1]], last)
 		return Result(last, y), err
 	})
+	n.FusedActivation(func(act kernel.Activation) RecyclingKernel {
+		return func(in, last []*tensors.Tensor) ([]*tensors.Tensor, error) {
+			y, err := conv(in[0], in[1], Input(in, 2), &spec, group, false, act, packed[in[1]], last)
+			return Result(last, y), err
+		}
+	})
 	return n.Recycling(func(in, last []*tensors.Tensor) ([]*tensors.Tensor, error) {
-		y, err := conv(in[0], in[1], Input(in, 2), &spec, group, false, last)
+		y, err := conv(in[0], in[1], Input(in, 2), &spec, group, false, kernel.Activation{}, packed[in[1]], last)
 		return Result(last, y), err
 	}), nil
+}
+
+// convPacked holds the constant weights of a Conv node (its own, and those
+// fused steps feed it) packed once at load for the GEMM, by tensor. It is
+// written only while the model loads.
+type convPacked map[*tensors.Tensor]*kernel.ConvWeights
+
+// add packs the float32 weights w of a convolution with one group, 1 or 2
+// spatial axes (the others do not run on packed weights).
+func (c convPacked) add(w *tensors.Tensor, group int) {
+	if w.DType() != tensors.Float32 || group != 1 || (w.Rank() != 3 && w.Rank() != 4) || w.Len() == 0 {
+		return
+	}
+	m := w.Shape()[0]
+	if pw := kernel.PackConvWeights(m, w.Len()/m, tensors.Data[float32](w)); pw != nil {
+		c[w] = pw
+	}
 }
 
 // checkConvTypes checks what the static types of X and W tell before the
@@ -88,7 +120,9 @@ func checkConvTypes(s *windowSpec, group int, x, w tensors.Type) error {
 // conv checks the operands of a Conv node and runs it, writing into last[0]
 // when it can (see Recycle).
 // conv computes Conv, followed by a Relu when relu is set.
-func conv(x, w, b *tensors.Tensor, s *windowSpec, group int, relu bool, last []*tensors.Tensor) (*tensors.Tensor, error) {
+// act is applied after (see kernel.ConvParams.Act); pw, when not nil, is w
+// packed (see convPacked).
+func conv(x, w, b *tensors.Tensor, s *windowSpec, group int, relu bool, act kernel.Activation, pw *kernel.ConvWeights, last []*tensors.Tensor) (*tensors.Tensor, error) {
 	if w.DType() != x.DType() || (b != nil && b.DType() != x.DType()) {
 		return nil, fmt.Errorf("X is %v but W is %v (and B %v): element types must match", x, w, b)
 	}
@@ -118,14 +152,14 @@ func conv(x, w, b *tensors.Tensor, s *windowSpec, group int, relu bool, last []*
 	}
 	switch x.DType() {
 	case tensors.Float32:
-		return convTyped[float32](x, w, b, g, group, relu, last)
+		return convTyped[float32](x, w, b, g, group, relu, act, pw, last)
 	case tensors.Float64:
-		return convTyped[float64](x, w, b, g, group, relu, last)
+		return convTyped[float64](x, w, b, g, group, relu, act, nil, last)
 	}
 	return nil, tensors.ErrDType("X", x.DType(), tensors.Float32, tensors.Float64)
 }
 
-func convTyped[T tensors.Float](x, w, b *tensors.Tensor, g *windowGeom, group int, relu bool, last []*tensors.Tensor) (*tensors.Tensor, error) {
+func convTyped[T tensors.Float](x, w, b *tensors.Tensor, g *windowGeom, group int, relu bool, act kernel.Activation, pw *kernel.ConvWeights, last []*tensors.Tensor) (*tensors.Tensor, error) {
 	xs, m := x.Shape(), w.Shape()[0]
 	var sb [8]int
 	out, dst, err := Recycle[T](last, 0, g.outShape(sb[:], xs[0], m)) // overwritten below
@@ -151,6 +185,7 @@ func convTyped[T tensors.Float](x, w, b *tensors.Tensor, g *windowGeom, group in
 		if relu {
 			kernel.Relu(dst, dst)
 		}
+		kernel.ApplyActivation(act, dst)
 		return out, nil
 	}
 	// The kernels lay each image's receptive fields out as a
@@ -171,14 +206,15 @@ func convTyped[T tensors.Float](x, w, b *tensors.Tensor, g *windowGeom, group in
 		if p.OutH()*p.OutW() != len(dst)/(xs[0]*m) {
 			return nil, fmt.Errorf("internal: convolution output %dx%d disagrees with %v", p.OutH(), p.OutW(), out)
 		}
-		p.Relu = relu
-		kernel.Conv2D(p, xd, wd, bias, dst)
+		p.Relu, p.Act = relu, act
+		kernel.Conv2DPacked(p, xd, wd, pw, bias, dst)
 	default:
 		clear(dst) // a recycled output holds the last run's values
 		kernel.ConvND(g.windowParams(xs[0], xs[1], xs[2:]), m, group, xd, wd, bias, dst)
 		if relu {
 			kernel.Relu(dst, dst)
 		}
+		kernel.ApplyActivation(act, dst)
 	}
 	return out, nil
 }

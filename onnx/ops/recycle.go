@@ -4,6 +4,7 @@ import (
 	"slices"
 	"sync/atomic"
 
+	"github.com/onnxkit/onnxkit/internal/kernel"
 	"github.com/onnxkit/onnxkit/onnx/tensors"
 )
 
@@ -39,6 +40,12 @@ func (n *Node) Recycling(f RecyclingKernel) Kernel {
 // (see Compiled.WithRelu): f must compute what the node's recycling kernel
 // computes with max(·, 0) applied to its one output, NaNs kept.
 func (n *Node) FusedRelu(f RecyclingKernel) { n.withRelu = f }
+
+// FusedActivation registers f as the maker of the node's kernel fused with
+// an activation after it (see Compiled.WithActivation): f(a) must compute
+// what the node's recycling kernel computes with a applied to its one
+// output (kernel.ApplyActivation).
+func (n *Node) FusedActivation(f func(a kernel.Activation) RecyclingKernel) { n.withAct = f }
 
 // Recycle returns a tensor of element type T and the given shape for a
 // kernel's i-th output: last[i] when it has that type and shape (its data

@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/onnxkit/onnxkit/internal/kernel"
 	"github.com/onnxkit/onnxkit/onnx/onnxpb"
 	"github.com/onnxkit/onnxkit/onnx/tensors"
 )
@@ -207,9 +208,18 @@ type Node struct {
 	Proto *onnxpb.NodeProto
 
 	env       Env
-	recycling RecyclingKernel // set by Recycling
-	withRelu  RecyclingKernel // set by FusedRelu
+	recycling RecyclingKernel                         // set by Recycling
+	withRelu  RecyclingKernel                         // set by FusedRelu
+	constIn   func(i int, t *tensors.Tensor)          // set by OnConstInput
+	withAct   func(kernel.Activation) RecyclingKernel // set by FusedActivation
 }
+
+// OnConstInput registers f to be told, at load, of a constant t that a
+// runtime's fused step feeds as the node's input i in place of the
+// node's own (a convolution's weights with a BatchNormalization folded
+// in, say), so that the implementation can prepare for it as for the
+// constants Const returns (see Compiled.ConstInput).
+func (n *Node) OnConstInput(f func(i int, t *tensors.Tensor)) { n.constIn = f }
 
 // String names the node for messages: `node "conv1" (Conv)`, or for an
 // unnamed node `node #3 (Conv, output "y")`.
@@ -303,6 +313,16 @@ type Compiled struct {
 	// output in the same pass: a runtime may run it in place of the node
 	// and a Relu that alone reads its output.
 	WithRelu RecyclingKernel
+	// WithActivation, when the implementation provides it (see
+	// Node.FusedActivation), returns Recycling with the activation applied
+	// to its single output in the same pass: a runtime may run it in place
+	// of the node and the nodes computing the activation (a Clip, or a
+	// HardSigmoid and the Mul of its input by its output).
+	WithActivation func(kernel.Activation) RecyclingKernel
+	// ConstInput, when the implementation provides it (see
+	// Node.OnConstInput), is to be called at load, before any run, for
+	// each constant a fused step feeds as input i of the node.
+	ConstInput func(i int, t *tensors.Tensor)
 }
 
 // Compile resolves a node's operator at the model's opset, checks its
@@ -365,7 +385,7 @@ func Compile(np *onnxpb.NodeProto, env Env) (*Compiled, error) {
 	if un := attrs.Unread(); len(un) > 0 {
 		return nil, fmt.Errorf("attribute %q is not supported by onnxkit's %s version %d: %w", un[0], n.Type, since, tensors.ErrUnsupported)
 	}
-	c := &Compiled{Node: n, Op: op, Kernel: kernel, Recycling: n.recycling, WithRelu: n.withRelu}
+	c := &Compiled{Node: n, Op: op, Kernel: kernel, Recycling: n.recycling, WithRelu: n.withRelu, WithActivation: n.withAct, ConstInput: n.constIn}
 	if hc != nil {
 		wrapHalf(c, hc)
 	}

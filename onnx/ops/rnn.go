@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"strings"
+	"sync"
 
 	"github.com/onnxkit/onnxkit/internal/kernel"
 	"github.com/onnxkit/onnxkit/onnx/tensors"
@@ -77,6 +78,48 @@ type rnnSpec struct {
 	// (see transposeR), computed once.
 	rConst *tensors.Tensor
 	rT     any
+	// rPack holds, for float32 constant R, each direction's transposed
+	// recurrence weights packed once for the per-step products: [0] all
+	// the gates the step's first product needs, [1] GRU's candidate block
+	// (without linear_before_reset), else nil.
+	rPack [][2]*kernel.PackedB
+	// scratch recycles the buffers of a run (*rnnScratch[T]).
+	scratchMu sync.Mutex
+	scratch   []any
+}
+
+// rnnScratch is the working memory of one run, recycled across runs.
+type rnnScratch[T tensors.Float] struct {
+	xw, hr, h, c, rh, rhp, add []T
+	seqLen                     []int
+}
+
+// getScratch returns recycled working memory for a run (give it back
+// with putScratch).
+func (s *rnnSpec) getScratch() any {
+	s.scratchMu.Lock()
+	defer s.scratchMu.Unlock()
+	if n := len(s.scratch); n > 0 {
+		v := s.scratch[n-1]
+		s.scratch = s.scratch[:n-1]
+		return v
+	}
+	return nil
+}
+
+func (s *rnnSpec) putScratch(v any) {
+	s.scratchMu.Lock()
+	s.scratch = append(s.scratch, v)
+	s.scratchMu.Unlock()
+}
+
+// rnnGrow returns buf resized to n, reallocating only when it is too
+// small; the contents are not cleared.
+func rnnGrow[T any](buf []T, n int) []T {
+	if cap(buf) < n {
+		return make([]T, n)
+	}
+	return buf[:n]
 }
 
 // rnnActivation returns the named activation (names as in the ONNX
@@ -218,21 +261,53 @@ func prepareRNN(n *Node, kind rnnKind) (Kernel, error) {
 	if r := n.Const(2); r != nil && r.Rank() == 3 {
 		switch r.DType() {
 		case tensors.Float32:
-			s.rConst, s.rT = r, transposeR(tensors.Data[float32](r), r.Shape())
+			rt := transposeR(tensors.Data[float32](r), r.Shape())
+			s.rConst, s.rT = r, rt
+			s.rPack = packR(kind, s.lbr, rt, r.Shape())
 		case tensors.Float64:
 			s.rConst, s.rT = r, transposeR(tensors.Data[float64](r), r.Shape())
 		}
 	}
-	return func(in []*tensors.Tensor) ([]*tensors.Tensor, error) {
+	return n.Recycling(func(in, last []*tensors.Tensor) ([]*tensors.Tensor, error) {
 		switch x := in[0]; x.DType() {
 		case tensors.Float32:
-			return runRNN[float32](s, in)
+			return runRNN[float32](s, in, last)
 		case tensors.Float64:
-			return runRNN[float64](s, in)
+			return runRNN[float64](s, in, last)
 		default:
 			return nil, tensors.ErrDType("X", x.DType(), tensors.Float32, tensors.Float64)
 		}
-	}, nil
+	}), nil
+}
+
+// packR packs the transposed recurrence weights rt ([dirs][H][G·H]) of
+// each direction for the per-step products of a float32 run.
+func packR(kind rnnKind, lbr bool, rt []float32, shape []int) [][2]*kernel.PackedB {
+	dirs, gh, h := shape[0], shape[1], shape[2]
+	if h == 0 || gh != kind.gates()*h {
+		return nil // runRNN rejects the shape
+	}
+	packs := make([][2]*kernel.PackedB, dirs)
+	for d := range packs {
+		rd := rt[d*gh*h : (d+1)*gh*h]
+		if kind == rnnGRU && !lbr {
+			packs[d] = [2]*kernel.PackedB{kernel.NewPackedB(h, 2*h, rd, gh), kernel.NewPackedB(h, h, rd[2*h:], gh)}
+		} else {
+			packs[d] = [2]*kernel.PackedB{kernel.NewPackedB(h, gh, rd, gh), nil}
+		}
+	}
+	return packs
+}
+
+// rnnStep computes c = a·b for the m×k matrix a and the k×n matrix b (row
+// stride ldb) of a recurrence step into c (row stride ldc), with b's packed copy pb when there is
+// one (float32 constant R), in the calling goroutine.
+func rnnStep[T tensors.Float](pb *kernel.PackedB, m, n, k int, a []T, b []T, ldb int, c []T, ldc int) {
+	if pb != nil {
+		pb.MulSerial(m, any(a).([]float32), k, 0, any(c).([]float32), ldc)
+		return
+	}
+	kernel.Gemm(false, false, m, n, k, 1, a, k, b, ldb, 0, c, ldc)
 }
 
 // rnnDims are the sizes of a recurrent layer's run.
@@ -273,7 +348,7 @@ func checkRNNShape(what string, t *tensors.Tensor, want ...int) error {
 	return nil
 }
 
-func runRNN[T tensors.Float](s *rnnSpec, in []*tensors.Tensor) ([]*tensors.Tensor, error) {
+func runRNN[T tensors.Float](s *rnnSpec, in, last []*tensors.Tensor) ([]*tensors.Tensor, error) {
 	x, w, r := in[0], in[1], in[2]
 	bias, lens, h0 := Input(in, 3), Input(in, 4), Input(in, 5)
 	c0, peep := Input(in, 6), Input(in, 7)
@@ -334,7 +409,13 @@ func runRNN[T tensors.Float](s *rnnSpec, in []*tensors.Tensor) ([]*tensors.Tenso
 			return nil, err
 		}
 	}
-	seqLen := make([]int, z.batch)
+	sc, _ := s.getScratch().(*rnnScratch[T])
+	if sc == nil {
+		sc = new(rnnScratch[T])
+	}
+	defer s.putScratch(sc)
+	sc.seqLen = rnnGrow(sc.seqLen, z.batch)
+	seqLen := sc.seqLen
 	for b := range seqLen {
 		seqLen[b] = z.seq
 	}
@@ -363,15 +444,15 @@ func runRNN[T tensors.Float](s *rnnSpec, in []*tensors.Tensor) ([]*tensors.Tenso
 	var y, yh, yc []T
 	var err error
 	if s.wantY {
-		if yT, y, err = tensors.Make[T](yShape); err != nil {
+		if yT, y, err = RecycleZeroed[T](last, 0, yShape); err != nil {
 			return nil, fmt.Errorf("output Y: %w", err)
 		}
 	}
-	if hT, yh, err = tensors.Make[T](stateShape); err != nil {
+	if hT, yh, err = RecycleZeroed[T](last, 1, stateShape); err != nil {
 		return nil, fmt.Errorf("output Y_h: %w", err)
 	}
 	if s.kind == rnnLSTM {
-		if cT, yc, err = tensors.Make[T](stateShape); err != nil {
+		if cT, yc, err = RecycleZeroed[T](last, 2, stateShape); err != nil {
 			return nil, fmt.Errorf("output Y_c: %w", err)
 		}
 	}
@@ -381,12 +462,14 @@ func runRNN[T tensors.Float](s *rnnSpec, in []*tensors.Tensor) ([]*tensors.Tenso
 	if _, err := tensors.CheckSize(dt, []int{4, z.batch, GH}); err != nil {
 		return nil, fmt.Errorf("gate scratch: %w", err)
 	}
-	xw := make([]T, z.seq*z.batch*GH)
-	hr := make([]T, z.batch*GH)
-	h := make([]T, z.batch*H)
-	c := make([]T, z.batch*H)
-	rh := make([]T, z.batch*H)  // GRU: r⊙H(t-1)
-	rhp := make([]T, z.batch*H) // GRU: (r⊙H(t-1))·Rhᵀ
+	sc.xw = rnnGrow(sc.xw, z.seq*z.batch*GH)
+	sc.hr = rnnGrow(sc.hr, z.batch*GH)
+	sc.h = rnnGrow(sc.h, z.batch*H)
+	sc.c = rnnGrow(sc.c, z.batch*H)
+	sc.rh = rnnGrow(sc.rh, z.batch*H)   // GRU: r⊙H(t-1)
+	sc.rhp = rnnGrow(sc.rhp, z.batch*H) // GRU: (r⊙H(t-1))·Rhᵀ
+	sc.add = rnnGrow(sc.add, GH)
+	xw, hr, h, c, rh, rhp := sc.xw, sc.hr, sc.h, sc.c, sc.rh, sc.rhp
 	maxLen := 0
 	for _, l := range seqLen {
 		maxLen = max(maxLen, l)
@@ -396,8 +479,10 @@ func runRNN[T tensors.Float](s *rnnSpec, in []*tensors.Tensor) ([]*tensors.Tenso
 	// products then read them untransposed, which lets a single batch row
 	// stream them (GEMV) instead of packing them at every step.
 	var rd []T
+	var packs [][2]*kernel.PackedB
 	if r == s.rConst {
 		rd = s.rT.([]T)
+		packs = s.rPack
 	} else {
 		if _, err := tensors.CheckSize(dt, r.Shape()); err != nil {
 			return nil, err
@@ -415,7 +500,7 @@ func runRNN[T tensors.Float](s *rnnSpec, in []*tensors.Tensor) ([]*tensors.Tenso
 		var rbH []T // GRU linear_before_reset: Rbh, added inside the reset
 		if bias != nil {
 			bd := tensors.Data[T](bias)[d*2*GH : (d+1)*2*GH]
-			add := make([]T, GH)
+			add := sc.add
 			for j := range add {
 				add[j] = bd[j] + bd[GH+j]
 			}
@@ -454,7 +539,11 @@ func runRNN[T tensors.Float](s *rnnSpec, in []*tensors.Tensor) ([]*tensors.Tenso
 			if s.kind == rnnGRU && !s.lbr {
 				recurrent = 2 * H
 			}
-			kernel.Gemm(false, false, z.batch, recurrent, H, 1, h, H, rD, GH, 0, hr, GH)
+			var pb [2]*kernel.PackedB
+			if packs != nil {
+				pb = packs[d]
+			}
+			rnnStep(pb[0], z.batch, recurrent, H, h, rD, GH, hr, GH)
 			if s.kind == rnnGRU && !s.lbr {
 				// z and r first, then (r⊙H)·Rhᵀ for the candidate.
 				for b := 0; b < z.batch; b++ {
@@ -470,7 +559,7 @@ func runRNN[T tensors.Float](s *rnnSpec, in []*tensors.Tensor) ([]*tensors.Tenso
 						rb[k] = rt * hb[k]
 					}
 				}
-				kernel.Gemm(false, false, z.batch, H, H, 1, rh, H, rD[2*H:], GH, 0, rhp, H)
+				rnnStep(pb[1], z.batch, H, H, rh, rD[2*H:], GH, rhp, H)
 			}
 			for b := 0; b < z.batch; b++ {
 				if step >= seqLen[b] {
@@ -542,7 +631,7 @@ func runRNN[T tensors.Float](s *rnnSpec, in []*tensors.Tensor) ([]*tensors.Tenso
 			}
 		}
 	}
-	return []*tensors.Tensor{yT, hT, cT}, nil
+	return Results(last, yT, hT, cT), nil
 }
 
 // transposeR returns R [dirs][G*H][H] transposed per direction to

@@ -1,0 +1,112 @@
+package kernel
+
+// PackedB is a constant right-hand side of float32 products, packed once
+// into the GEMM's panel layout: the recurrence weights of an LSTM, GRU or
+// RNN, multiplied at every time step, or the weights of a Gemm or MatMul
+// node. Products with it skip packing B, which for a few rows of A costs
+// as much as the arithmetic. It is read-only once made, so any number of
+// goroutines may use it at once.
+type PackedB struct {
+	arch *sgemmArch // the routines it was packed for (nil: not packed)
+	k, n int
+	b    []float32 // the matrix as given (row-major k×n, row stride ldb)
+	ldb  int
+	data []float32 // blocks (jc, pc) at jc·k + roundUp(nc, nr)·pc
+}
+
+// NewPackedB packs the row-major k×n matrix b (row stride ldb), which it
+// keeps (single rows of A stream it unpacked). When this process runs no
+// packed GEMM (ONNXKIT_GEMM=gonum, other CPUs) nothing is packed and the
+// products run Gemm.
+func NewPackedB(k, n int, b []float32, ldb int) *PackedB {
+	checkMatrix("B", k, n, len(b), ldb)
+	pb := &PackedB{k: k, n: n, b: b, ldb: ldb}
+	if !sgemmFast || k == 0 || n == 0 {
+		return pb
+	}
+	arch := sgemmImpl
+	nr := arch.nr
+	kcb := blockSize(k, arch.kc, 1)
+	ncb := blockSize(n, arch.nc, nr)
+	pb.arch = arch
+	pb.data = make([]float32, roundUp(n, nr)*k)
+	for jc := 0; jc < n; jc += ncb {
+		nc := min(ncb, n-jc)
+		for pc := 0; pc < k; pc += kcb {
+			kc := min(kcb, k-pc)
+			packN(arch.copyB, nr, pb.data[jc*k+roundUp(nc, nr)*pc:], b, ldb, pc, jc, kc, nc)
+		}
+	}
+	return pb
+}
+
+// Dims returns the k×n shape of the packed matrix.
+func (pb *PackedB) Dims() (k, n int) { return pb.k, pb.n }
+
+// MulSerial computes C = A·B + beta·C in the calling goroutine, for A
+// row-major m×k (row stride lda) and C m×n (row stride ldc). It suits the
+// small products of a recurrence step, which splitting across goroutines
+// would only slow down; as in Gemm, C is not read when beta is 0.
+func (pb *PackedB) MulSerial(m int, a []float32, lda int, beta float32, c []float32, ldc int) {
+	k, n := pb.k, pb.n
+	if m == 0 || n == 0 {
+		return
+	}
+	checkMatrix("A", m, k, len(a), lda)
+	checkMatrix("C", m, n, len(c), ldc)
+	arch := pb.arch
+	switch {
+	case k == 0:
+		scale(beta, c, m, n, ldc)
+		return
+	case arch == nil || arch != sgemmImpl || m*n*k <= sgemmSmallMACs:
+		// Not packed, packed for other routines (tests switch them), or
+		// tiny.
+		sgemmUnpackedSerial(m, n, k, a, lda, pb.b, pb.ldb, beta, c, ldc)
+		return
+	case m == 1 && arch.gemv != nil:
+		arch.gemv(k, &a[0], &pb.b[0], pb.ldb, &c[0], n, 1, beta)
+		return
+	}
+	bufs := getSgemmBufs()
+	defer sgemmPool.put(bufs)
+	mr, nr := arch.mr, arch.nr
+	kcb := blockSize(k, arch.kc, 1)
+	mcb := blockSize(m, arch.mc, mr)
+	ncb := blockSize(n, arch.nc, nr)
+	bufs.a = grow(bufs.a, mcb*kcb)
+	bufs.scratch = grow(bufs.scratch, max(mr, nr)*kcb)
+	bufs.tile = grow(bufs.tile, mr*nr)
+	for jc := 0; jc < n; jc += ncb {
+		nc := min(ncb, n-jc)
+		for pc := 0; pc < k; pc += kcb {
+			kc := min(kcb, k-pc)
+			bp := pb.data[jc*k+roundUp(nc, nr)*pc:][:roundUp(nc, nr)*kc]
+			bt := beta
+			if pc > 0 {
+				bt = 1
+			}
+			for ic := 0; ic < m; ic += mcb {
+				mc := min(mcb, m-ic)
+				packT(arch.transA, mr, bufs.a, a, lda, ic, pc, mc, kc, bufs.scratch)
+				sgemmMacro(arch, mc, nc, kc, 1, bt, bufs.a, bp, c[ic*ldc+jc:], ldc, bufs.tile)
+			}
+		}
+	}
+}
+
+// sgemmUnpackedSerial is C = A·B + beta·C (no transposes) on one
+// goroutine, by whichever path Gemm would take for it.
+func sgemmUnpackedSerial(m, n, k int, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	if !sgemmFast {
+		impl.Sgemm(trans(false), trans(false), m, n, k, 1, a, lda, b, ldb, beta, c, ldc)
+		return
+	}
+	if m*n*k <= sgemmSmallMACs {
+		gemmGeneric(false, false, m, n, k, 1, a, lda, b, ldb, beta, c, ldc)
+		return
+	}
+	bufs := getSgemmBufs()
+	sgemmSerial(bufs, sgemmImpl, false, false, m, n, k, 1, a, lda, b, ldb, beta, c, ldc)
+	sgemmPool.put(bufs)
+}

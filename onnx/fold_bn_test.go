@@ -1,0 +1,148 @@
+package onnx
+
+import (
+	"math"
+	"math/rand/v2"
+	"strings"
+	"testing"
+
+	"github.com/onnxkit/onnxkit/onnx/onnxpb"
+	"github.com/onnxkit/onnxkit/onnx/tensors"
+	"google.golang.org/protobuf/proto"
+)
+
+// convBNModel is x[N,2,5,5] -> Conv(3 kernels 3×3, pads 1, bias when
+// withBias) -> c -> BatchNormalization -> n -> Relu -> y.
+func convBNModel(t *testing.T, withBias bool, inputs ...string) *Model {
+	t.Helper()
+	r := rand.New(rand.NewPCG(11, 12))
+	w := make([]float32, 3*2*3*3)
+	for i := range w {
+		w[i] = r.Float32()*2 - 1
+	}
+	convIn := []string{"x", "w"}
+	if withBias {
+		convIn = append(convIn, "b")
+	}
+	g := &onnxpb.GraphProto{
+		Name: "conv-bn-relu",
+		Node: []*onnxpb.NodeProto{
+			nodeProto("Conv", "conv", convIn, []string{"c"},
+				&onnxpb.AttributeProto{Name: "pads", Type: onnxpb.AttributeProto_INTS, Ints: []int64{1, 1, 1, 1}}),
+			nodeProto("BatchNormalization", "bn", []string{"c", "scale", "shift", "mean", "var"}, []string{"n"},
+				&onnxpb.AttributeProto{Name: "epsilon", Type: onnxpb.AttributeProto_FLOAT, F: proto.Float32(1e-3)}),
+			nodeProto("Relu", "relu", []string{"n"}, []string{"y"}),
+		},
+		Initializer: []*onnxpb.TensorProto{
+			tensors.ToProto("w", mustTensor(t, []int{3, 2, 3, 3}, w)),
+			tensors.ToProto("b", tensors.Vector[float32](0.5, -0.25, 0)),
+			tensors.ToProto("scale", tensors.Vector[float32](1.5, -0.5, 2)),
+			tensors.ToProto("shift", tensors.Vector[float32](0.1, 0.2, -0.3)),
+			tensors.ToProto("mean", tensors.Vector[float32](0.05, -0.1, 0.2)),
+			tensors.ToProto("var", tensors.Vector[float32](0.8, 1.3, 0.01)),
+		},
+		Input:  []*onnxpb.ValueInfoProto{valueInfo("x", tensorType(tensors.Float32, "N", 2, 5, 5))},
+		Output: []*onnxpb.ValueInfoProto{valueInfo("y", tensorType(tensors.Float32, "N", 3, 5, 5))},
+	}
+	if !withBias {
+		g.Initializer = append(g.Initializer[:1], g.Initializer[2:]...)
+	}
+	for _, name := range inputs { // initializers listed as graph inputs too
+		g.Input = append(g.Input, valueInfo(name, tensorType(tensors.Float32, 3)))
+	}
+	b, err := proto.Marshal(modelProto(14, g))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := LoadBytes("conv-bn-relu.onnx", b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// TestConvBatchNormFolded checks that a BatchNormalization after a Conv is
+// folded into it (one step with the Relu), and that the folded step gives
+// the separate steps' outputs up to rounding.
+func TestConvBatchNormFolded(t *testing.T) {
+	for _, bias := range []bool{true, false} {
+		m := convBNModel(t, bias)
+		if got := len(m.g.base.steps); got != 1 {
+			t.Fatalf("bias %v: plan has %d steps, want 1 (Conv, BatchNormalization and Relu fused)", bias, got)
+		}
+		if d := m.g.steps[m.g.base.steps[0]].desc; !strings.Contains(d, "(BatchNormalization)") {
+			t.Errorf("fused step is %q", d)
+		}
+		for _, n := range []int{1, 3} {
+			in := convReluInput(t, n)
+			sep, err := m.RunTensors(in, "c", "n", "y") // fetching c and n: separate steps
+			if err != nil {
+				t.Fatal(err)
+			}
+			fused, err := m.RunTensors(in, "y")
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, got := tensors.Data[float32](sep["y"]), tensors.Data[float32](fused["y"])
+			pos := 0
+			for i := range want {
+				if want[i] > 0 {
+					pos++
+				}
+				if math.Abs(float64(got[i]-want[i])) > 1e-5*max(1, math.Abs(float64(want[i]))) {
+					t.Fatalf("bias %v batch %d: y[%d] = %g fused, %g separate", bias, n, i, got[i], want[i])
+				}
+			}
+			if pos == 0 || pos == len(want) {
+				t.Errorf("bias %v: %d of %d outputs positive: the test does not exercise the Relu", bias, pos, len(want))
+			}
+			s := m.NewSession()
+			for i := 0; i < 2; i++ {
+				out, err := s.Run(in)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for j, v := range tensors.Data[float32](out["y"]) {
+					if v != got[j] {
+						t.Fatalf("session run %d: y[%d] = %g, want %g", i, j, v, got[j])
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestConvBatchNormFoldedDefaults checks the fold of BatchNormalization
+// parameters that are defaults of graph inputs (IR version 3 exports): a
+// run that overrides one takes the plan without the fold.
+func TestConvBatchNormFoldedDefaults(t *testing.T) {
+	m := convBNModel(t, false, "scale")
+	if got := len(m.g.base.steps); got != 1 {
+		t.Fatalf("plan has %d steps, want 1 (folded)", got)
+	}
+	in := convReluInput(t, 2)
+	def, err := m.RunTensors(in, "y")
+	if err != nil {
+		t.Fatal(err)
+	}
+	in["scale"] = tensors.Vector[float32](-1.5, 0.5, -2) // the signs flip: other outputs pass the Relu
+	over, err := m.RunTensors(in, "y")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sep, err := m.RunTensors(in, "n", "y")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, o, want := tensors.Data[float32](def["y"]), tensors.Data[float32](over["y"]), tensors.Data[float32](sep["y"])
+	same := true
+	for i := range want {
+		same = same && d[i] == o[i]
+		if o[i] != want[i] {
+			t.Fatalf("overridden scale: y[%d] = %g, want %g", i, o[i], want[i])
+		}
+	}
+	if same {
+		t.Error("overriding the scale did not change the output: the folded plan ran")
+	}
+}
