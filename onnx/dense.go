@@ -1,6 +1,7 @@
 package onnx
 
 import (
+	"reflect"
 	"errors"
 	"fmt"
 
@@ -46,35 +47,8 @@ func ToDense(t *tensors.Tensor) (*tensor.Dense, error) {
 	return tensor.New(tensor.WithShape(t.Shape()...), tensor.WithBacking(data)), nil
 }
 
-func firstElem(data any) any {
-	switch s := data.(type) {
-	case []float32:
-		return s[0]
-	case []float64:
-		return s[0]
-	case []int8:
-		return s[0]
-	case []int16:
-		return s[0]
-	case []int32:
-		return s[0]
-	case []int64:
-		return s[0]
-	case []uint8:
-		return s[0]
-	case []uint16:
-		return s[0]
-	case []uint32:
-		return s[0]
-	case []uint64:
-		return s[0]
-	case []bool:
-		return s[0]
-	case []string:
-		return s[0]
-	}
-	return nil
-}
+// firstElem returns the first element of a []T.
+func firstElem(data any) any { return reflect.ValueOf(data).Index(0).Interface() }
 
 // FromDense converts a *tensor.Dense to a Tensor. Contiguous row-major
 // data is shared, not copied (the runtime never writes to inputs; the
@@ -113,99 +87,27 @@ func FromDense(d *tensor.Dense) (*tensors.Tensor, error) {
 
 // wrapScalar turns a gorgonia scalar value into a one-element slice.
 func wrapScalar(v any) any {
-	switch x := v.(type) {
-	case float32:
-		return []float32{x}
-	case float64:
-		return []float64{x}
-	case int8:
-		return []int8{x}
-	case int16:
-		return []int16{x}
-	case int32:
-		return []int32{x}
-	case int64:
-		return []int64{x}
-	case uint8:
-		return []uint8{x}
-	case uint16:
-		return []uint16{x}
-	case uint32:
-		return []uint32{x}
-	case uint64:
-		return []uint64{x}
-	case bool:
-		return []bool{x}
-	case string:
-		return []string{x}
-	}
-	return nil
+	s := reflect.MakeSlice(reflect.SliceOf(reflect.TypeOf(v)), 1, 1)
+	s.Index(0).Set(reflect.ValueOf(v))
+	return s.Interface()
 }
 
 // sliceTo returns the first n elements of a slice (a backing array may be
 // longer than the tensor), or the slice unchanged if it is shorter, which
 // fromSlice then reports.
 func sliceTo(data any, n int) any {
-	switch s := data.(type) {
-	case []float32:
-		return s[:min(n, len(s))]
-	case []float64:
-		return s[:min(n, len(s))]
-	case []int8:
-		return s[:min(n, len(s))]
-	case []int16:
-		return s[:min(n, len(s))]
-	case []int32:
-		return s[:min(n, len(s))]
-	case []int64:
-		return s[:min(n, len(s))]
-	case []uint8:
-		return s[:min(n, len(s))]
-	case []uint16:
-		return s[:min(n, len(s))]
-	case []uint32:
-		return s[:min(n, len(s))]
-	case []uint64:
-		return s[:min(n, len(s))]
-	case []bool:
-		return s[:min(n, len(s))]
-	case []string:
-		return s[:min(n, len(s))]
+	v := reflect.ValueOf(data)
+	if v.Kind() != reflect.Slice {
+		return data
 	}
-	return data
+	return v.Slice(0, min(n, v.Len())).Interface()
 }
 
 func fromSlice(dt tensors.DType, shape []int, data any) (*tensors.Tensor, error) {
-	var t *tensors.Tensor
-	var err error
-	switch s := data.(type) {
-	case []float32:
-		t, err = tensors.New(shape, s)
-	case []float64:
-		t, err = tensors.New(shape, s)
-	case []int8:
-		t, err = tensors.New(shape, s)
-	case []int16:
-		t, err = tensors.New(shape, s)
-	case []int32:
-		t, err = tensors.New(shape, s)
-	case []int64:
-		t, err = tensors.New(shape, s)
-	case []uint8:
-		t, err = tensors.New(shape, s)
-	case []uint16:
-		t, err = tensors.New(shape, s)
-	case []uint32:
-		t, err = tensors.New(shape, s)
-	case []uint64:
-		t, err = tensors.New(shape, s)
-	case []bool:
-		t, err = tensors.New(shape, s)
-	case []string:
-		t, err = tensors.New(shape, s)
-	default:
+	if got, _, ok := tensors.SliceDType(data); !ok || got != dt {
 		return nil, fmt.Errorf("onnx: %v tensor holds %T", dt, data)
 	}
+	t, err := tensors.NewFromSlice(shape, data)
 	if err != nil {
 		return nil, fmt.Errorf("onnx: %v tensor: %w", dt, err)
 	}

@@ -74,6 +74,32 @@ var cloneDataFor = map[DType]func(data any) any{
 	BFloat16: cloneData[BF16],
 }
 
+// widenToInt64For holds widenToInt64 instantiated for each element type (tensor.go: integer).
+var widenToInt64For = map[DType]func(data any) []int64{
+	Int8:   widenToInt64[int8],
+	Int16:  widenToInt64[int16],
+	Int32:  widenToInt64[int32],
+	Int64:  widenToInt64[int64],
+	Uint8:  widenToInt64[uint8],
+	Uint16: widenToInt64[uint16],
+	Uint32: widenToInt64[uint32],
+	Uint64: widenToInt64[uint64],
+}
+
+// widenToFloat64For holds widenToFloat64 instantiated for each element type (tensor.go: numeric).
+var widenToFloat64For = map[DType]func(data any) []float64{
+	Float32: widenToFloat64[float32],
+	Float64: widenToFloat64[float64],
+	Int8:    widenToFloat64[int8],
+	Int16:   widenToFloat64[int16],
+	Int32:   widenToFloat64[int32],
+	Int64:   widenToFloat64[int64],
+	Uint8:   widenToFloat64[uint8],
+	Uint16:  widenToFloat64[uint16],
+	Uint32:  widenToFloat64[uint32],
+	Uint64:  widenToFloat64[uint64],
+}
+
 // decodeRawTFor holds decodeRawT instantiated for each element type (tensorproto.go: fixed).
 var decodeRawTFor = map[DType]func(raw []byte, n int) any{
 	Float32:  decodeRawT[float32],

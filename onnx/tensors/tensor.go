@@ -193,22 +193,7 @@ func Vector[T Elem](vals ...T) *Tensor {
 // AsInt64s returns the elements of an integer tensor as int64s (a copy). It
 // is meant for small index-like inputs: shapes, axes, pads, starts.
 func AsInt64s(t *Tensor) ([]int64, error) {
-	switch s := t.data.(type) {
-	case []int64:
-		return append([]int64{}, s...), nil
-	case []int32:
-		return widen[int64](s), nil
-	case []int16:
-		return widen[int64](s), nil
-	case []int8:
-		return widen[int64](s), nil
-	case []uint8:
-		return widen[int64](s), nil
-	case []uint16:
-		return widen[int64](s), nil
-	case []uint32:
-		return widen[int64](s), nil
-	case []uint64:
+	if s, ok := t.data.([]uint64); ok {
 		out := make([]int64, len(s))
 		for i, v := range s {
 			if v > math.MaxInt64 {
@@ -218,33 +203,25 @@ func AsInt64s(t *Tensor) ([]int64, error) {
 		}
 		return out, nil
 	}
+	if f, ok := widenToInt64For[t.dtype]; ok {
+		return f(t.data), nil
+	}
 	return nil, fmt.Errorf("want an integer tensor, got %v", t)
 }
+
+// widenToInt64 and widenToFloat64 copy a []T into a new []int64 or
+// []float64.
+//
+//dtypes:integer
+func widenToInt64[T Integer](data any) []int64 { return widen[int64](data.([]T)) }
+
+//dtypes:numeric
+func widenToFloat64[T Numeric](data any) []float64 { return widen[float64](data.([]T)) }
 
 // AsFloat64s returns the elements of a numeric, half-precision or bool
 // tensor as float64s (a copy; bools become 0 and 1). Tests and tolerance checks use it.
 func AsFloat64s(t *Tensor) ([]float64, error) {
 	switch s := t.data.(type) {
-	case []float32:
-		return widen[float64](s), nil
-	case []float64:
-		return append([]float64{}, s...), nil
-	case []int8:
-		return widen[float64](s), nil
-	case []int16:
-		return widen[float64](s), nil
-	case []int32:
-		return widen[float64](s), nil
-	case []int64:
-		return widen[float64](s), nil
-	case []uint8:
-		return widen[float64](s), nil
-	case []uint16:
-		return widen[float64](s), nil
-	case []uint32:
-		return widen[float64](s), nil
-	case []uint64:
-		return widen[float64](s), nil
 	case []bool:
 		out := make([]float64, len(s))
 		for i, v := range s {
@@ -255,6 +232,9 @@ func AsFloat64s(t *Tensor) ([]float64, error) {
 		return out, nil
 	case []F16, []BF16:
 		return widen[float64](halfToFloat32For[t.dtype](s)), nil
+	}
+	if f, ok := widenToFloat64For[t.dtype]; ok {
+		return f(t.data), nil
 	}
 	return nil, fmt.Errorf("want a numeric tensor, got %v", t)
 }
@@ -290,4 +270,26 @@ func (t *Tensor) ShareData(x *Tensor) {
 		panic("tensors: ShareData between tensors of different types or lengths")
 	}
 	t.data = x.data
+}
+
+// SliceDType returns the element type and length of data when it is a []T
+// a Tensor can hold.
+func SliceDType(data any) (DType, int, bool) { return sliceInfo(data) }
+
+// NewFromSlice is New for data whose element type is known only at run
+// time: data must be a []T of a supported element type, holding exactly
+// the elements of shape. The data is not copied.
+func NewFromSlice(shape []int, data any) (*Tensor, error) {
+	dt, n, ok := sliceInfo(data)
+	if !ok {
+		return nil, fmt.Errorf("tensors: %T is not a slice of a supported element type", data)
+	}
+	want, err := NumElements(shape)
+	if err != nil {
+		return nil, err
+	}
+	if want != n {
+		return nil, fmt.Errorf("shape %v holds %d elements, data has %d", FormatShape(shape), want, n)
+	}
+	return &Tensor{dtype: dt, shape: append([]int{}, shape...), data: data}, nil
 }
