@@ -1,9 +1,9 @@
 package onnx
 
 import (
-	"reflect"
 	"errors"
 	"fmt"
+	"reflect"
 
 	"gorgonia.org/tensor"
 
