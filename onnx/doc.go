@@ -8,11 +8,16 @@
 // operator and the opset. Nodes whose inputs are all constant are evaluated
 // once at load time.
 //
-// Load also fuses a Conv with the nodes that alone read its output, an Add
-// of a per-channel constant (which becomes its bias) and a Relu, into one
-// step, as onnxruntime does; runs that fetch the values in between, or
-// override an initializer the fusion took as a constant, run the separate
-// steps, so fusion never changes what a run returns.
+// Load also fuses a Conv with the nodes that alone read its output, as
+// onnxruntime does: a BatchNormalization with constant parameters (folded
+// into new constant weights and bias), an Add of a per-channel constant
+// (which becomes its bias), and a Relu, Clip or HardSwish (HardSigmoid(x)·x)
+// applied as each block of output is computed. Runs that fetch the values
+// in between, or override an initializer the fusion took as a constant, run
+// the separate steps, so fusion never changes what a run computes beyond
+// rounding (a folded BatchNormalization rounds once instead of twice).
+// Constant weights of Conv, Gemm, MatMul and the recurrent layers are packed
+// for the GEMM once, at load.
 //
 // Run takes and returns gorgonia.org/tensor *tensor.Dense values;
 // RunTensors does the same with the runtime's own Tensor type, which also

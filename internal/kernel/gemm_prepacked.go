@@ -68,6 +68,57 @@ func (pb *PackedB) MulSerial(m int, a []float32, lda int, beta float32, c []floa
 		arch.gemv(k, &a[0], &pb.b[0], pb.ldb, &c[0], n, 1, beta)
 		return
 	}
+	pb.mulColumns(m, 1, a, lda, beta, c, ldc, 0, n)
+}
+
+// Mul computes C = alpha·A·B + beta·C like MulSerial, split by columns
+// across the worker goroutines when the product is large enough (as Gemm
+// splits its products), for a Gemm or MatMul node with constant weights.
+func (pb *PackedB) Mul(m int, alpha float32, a []float32, lda int, beta float32, c []float32, ldc int) {
+	k, n := pb.k, pb.n
+	if m == 0 || n == 0 {
+		return
+	}
+	arch := pb.arch
+	if arch == nil || arch != sgemmImpl || m == 1 || k == 0 || alpha == 0 || m*n*k <= sgemmSmallMACs {
+		// Not packed, tiny, or a single row (which streams B unpacked,
+		// split by columns): Gemm's own paths.
+		Gemm(false, false, m, n, k, alpha, a, lda, pb.b, pb.ldb, beta, c, ldc)
+		return
+	}
+	checkMatrix("A", m, k, len(a), lda)
+	checkMatrix("C", m, n, len(c), ldc)
+	panels := (n + arch.nr - 1) / arch.nr
+	active := sgemmActive.Add(1)
+	defer sgemmActive.Add(-1)
+	if active > 1 || m*n*k < sgemmParallelMACs || panels < 2 {
+		pb.mulColumns(m, alpha, a, lda, beta, c, ldc, 0, n)
+		return
+	}
+	l := getLoop[packedBLoop]()
+	*l = packedBLoop{pb: pb, m: m, alpha: alpha, a: a, lda: lda, beta: beta, c: c, ldc: ldc}
+	parallelRun(panels, l)
+	putLoop(l)
+}
+
+// packedBLoop is the body of a parallel PackedB.Mul: a range of B panels.
+type packedBLoop struct {
+	pb          *PackedB
+	m, lda, ldc int
+	alpha, beta float32
+	a, c        []float32
+}
+
+func (l *packedBLoop) run(_, lo, hi int) {
+	nr := l.pb.arch.nr
+	l.pb.mulColumns(l.m, l.alpha, l.a, l.lda, l.beta, l.c, l.ldc, lo*nr, min(hi*nr, l.pb.n))
+}
+
+// mulColumns computes the columns [c0, c1) of C = alpha·A·B + beta·C on
+// the calling goroutine, c0 a multiple of nr (m ≥ 1, k ≥ 1, B packed for
+// the current routines).
+func (pb *PackedB) mulColumns(m int, alpha float32, a []float32, lda int, beta float32, c []float32, ldc int, c0, c1 int) {
+	arch, k, n := pb.arch, pb.k, pb.n
 	bufs := getSgemmBufs()
 	defer sgemmPool.put(bufs)
 	mr, nr := arch.mr, arch.nr
@@ -77,11 +128,12 @@ func (pb *PackedB) MulSerial(m int, a []float32, lda int, beta float32, c []floa
 	bufs.a = grow(bufs.a, mcb*kcb)
 	bufs.scratch = grow(bufs.scratch, max(mr, nr)*kcb)
 	bufs.tile = grow(bufs.tile, mr*nr)
-	for jc := 0; jc < n; jc += ncb {
+	for jc := c0 / ncb * ncb; jc < c1; jc += ncb {
 		nc := min(ncb, n-jc)
+		lo, hi := max(c0, jc), min(c1, jc+nc) // the part of this block asked for
 		for pc := 0; pc < k; pc += kcb {
 			kc := min(kcb, k-pc)
-			bp := pb.data[jc*k+roundUp(nc, nr)*pc:][:roundUp(nc, nr)*kc]
+			bp := pb.data[jc*k+roundUp(nc, nr)*pc+(lo-jc)*kc:][:roundUp(hi-lo, nr)*kc]
 			bt := beta
 			if pc > 0 {
 				bt = 1
@@ -89,7 +141,7 @@ func (pb *PackedB) MulSerial(m int, a []float32, lda int, beta float32, c []floa
 			for ic := 0; ic < m; ic += mcb {
 				mc := min(mcb, m-ic)
 				packT(arch.transA, mr, bufs.a, a, lda, ic, pc, mc, kc, bufs.scratch)
-				sgemmMacro(arch, mc, nc, kc, 1, bt, bufs.a, bp, c[ic*ldc+jc:], ldc, bufs.tile)
+				sgemmMacro(arch, mc, hi-lo, kc, alpha, bt, bufs.a, bp, c[ic*ldc+lo:], ldc, bufs.tile)
 			}
 		}
 	}

@@ -14,7 +14,7 @@ func TestPackedB(t *testing.T) {
 	for _, p := range gemmPaths() {
 		withPath(p, func() {
 			for _, s := range []struct{ m, n, k int }{
-				{1, 1, 1}, {1, 300, 64}, {2, 256, 64}, {8, 512, 128}, {7, 37, 5}, {13, 1100, 300}, {25, 40, 600},
+				{1, 1, 1}, {1, 300, 64}, {2, 256, 64}, {8, 512, 128}, {7, 37, 5}, {13, 1100, 300}, {25, 40, 600}, {64, 2100, 200}, {30, 700, 100},
 			} {
 				for _, beta := range []float32{0, 0.5} {
 					ldb, lda, ldc := s.n+3, s.k+1, s.n+2
@@ -35,10 +35,20 @@ func TestPackedB(t *testing.T) {
 						}
 					}
 					pb := NewPackedB(s.k, s.n, b, ldb)
+					par := append([]float32(nil), got...)
 					pb.MulSerial(s.m, a, lda, beta, got, ldc)
 					for i := range want {
 						if d := math.Abs(float64(got[i] - want[i])); !(d <= 1e-5*float64(s.k)) {
 							t.Fatalf("%s %+v beta %g: c[%d] = %g, want %g", p.name, s, beta, i, got[i], want[i])
+						}
+					}
+					// Mul, parallel where large, with alpha: 2·A·B + beta·C.
+					want2 := append([]float32(nil), c0...)
+					Gemm(false, false, s.m, s.n, s.k, 2, a, lda, b, ldb, beta, want2, ldc)
+					pb.Mul(s.m, 2, a, lda, beta, par, ldc)
+					for i := range want2 {
+						if d := math.Abs(float64(par[i] - want2[i])); !(d <= 2e-5*float64(s.k)) {
+							t.Fatalf("%s %+v beta %g: Mul: c[%d] = %g, want %g", p.name, s, beta, i, par[i], want2[i])
 						}
 					}
 				}

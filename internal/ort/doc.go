@@ -13,7 +13,9 @@
 // wraps ErrUnavailable, lists every place tried and gives the one command
 // that installs it.
 //
-// Open returns a Session on a model file; Run is the one-shot form;
+// Open returns a Session on a model file (OpenWith takes options such as
+// the intra-op thread count; Session.Bind converts inputs once for timing
+// repeated runs, as onnxkit bench does); Run is the one-shot form;
 // ModelIO describes a model's inputs and outputs as onnxruntime sees them.
 // Tensors are exchanged as gorgonia.org/tensor *tensor.Dense values.
 //

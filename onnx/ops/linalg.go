@@ -33,8 +33,19 @@ func init() {
 		HalfAsFloat32: true,
 		Since:         []int{1, 9, 13},
 		Prepare: func(n *Node) (Kernel, error) {
+			// A constant float32 matrix B is packed for the GEMM once.
+			var constB *tensors.Tensor
+			var packedB *kernel.PackedB
+			if c := n.Const(1); c != nil && c.Rank() == 2 && c.DType() == tensors.Float32 && c.Len() > 0 {
+				constB = c
+				packedB = kernel.NewPackedB(c.Shape()[0], c.Shape()[1], tensors.Data[float32](c), c.Shape()[1])
+			}
 			return n.Recycling(func(in, last []*tensors.Tensor) ([]*tensors.Tensor, error) {
-				y, err := matMul(in[0], in[1], last)
+				var pb *kernel.PackedB
+				if constB != nil && in[1] == constB {
+					pb = packedB
+				}
+				y, err := matMul(in[0], in[1], pb, last)
 				return Result(last, y), err
 			}), nil
 		},
@@ -47,6 +58,9 @@ type gemmAttrs struct {
 	transA, transB bool
 	// exactC: versions 1 and 6 without broadcast=1 need C to be M×N.
 	exactC bool
+	// packed is B (constant, not transposed, float32) packed at load, or
+	// nil.
+	packed *kernel.PackedB
 }
 
 func readGemmAttrs(n *Node) gemmAttrs {
@@ -88,21 +102,32 @@ func prepareGemm(n *Node) (Kernel, error) {
 		}
 	}
 	// A constant B stored transposed (PyTorch's Linear weights) is
-	// transposed once here, so that each run reads it row-major: no
-	// repacking per run, and the row-times-matrix kernel at batch 1.
-	var constB, bT *tensors.Tensor
-	if c := n.Const(1); c != nil && g.transB && c.Rank() == 2 && (c.DType() == tensors.Float32 || c.DType() == tensors.Float64) {
-		t, err := Transpose(c, nil)
-		if err != nil {
-			return nil, err
+	// transposed once here, so that each run reads it row-major: the
+	// row-times-matrix kernel at batch 1. A constant float32 B is also
+	// packed for the GEMM once, so that larger batches skip packing it.
+	var constB, rowB *tensors.Tensor
+	var packedB *kernel.PackedB
+	if c := n.Const(1); c != nil && c.Rank() == 2 && (c.DType() == tensors.Float32 || c.DType() == tensors.Float64) {
+		constB, rowB = c, c
+		if g.transB {
+			t, err := Transpose(c, nil)
+			if err != nil {
+				return nil, err
+			}
+			rowB = t
 		}
-		constB, bT = c, t
+		if rowB.DType() == tensors.Float32 && rowB.Len() > 0 {
+			k, n := rowB.Shape()[0], rowB.Shape()[1]
+			packedB = kernel.NewPackedB(k, n, tensors.Data[float32](rowB), n)
+		}
 	}
 	plain := g
 	plain.transB = false
 	return n.Recycling(func(in, last []*tensors.Tensor) ([]*tensors.Tensor, error) {
-		if bT != nil && in[1] == constB {
-			y, err := gemm(in[0], bT, Input(in, 2), &plain, last)
+		if constB != nil && in[1] == constB {
+			p := plain
+			p.packed = packedB
+			y, err := gemm(in[0], rowB, Input(in, 2), &p, last)
 			return Result(last, y), err
 		}
 		y, err := gemm(in[0], in[1], Input(in, 2), &g, last)
@@ -169,6 +194,10 @@ func gemmTyped[T tensors.Float](a, b, c *tensors.Tensor, g *gemmAttrs, m, k, n i
 	} else {
 		fillBroadcast2D(dst, m, n, tensors.Data[T](c), c.Shape())
 	}
+	if a32, ok := any(tensors.Data[T](a)).([]float32); ok && g.packed != nil && !g.transA && !g.transB {
+		g.packed.Mul(m, float32(g.alpha), a32, a.Shape()[1], float32(beta), any(dst).([]float32), n)
+		return out, nil
+	}
 	kernel.Gemm(g.transA, g.transB, m, n, k, T(g.alpha), tensors.Data[T](a), a.Shape()[1], tensors.Data[T](b), b.Shape()[1], beta, dst, n)
 	return out, nil
 }
@@ -219,8 +248,8 @@ func inferGemm(n *Node, in []tensors.Type) ([]tensors.Type, error) {
 }
 
 // matMul computes numpy.matmul(a, b), writing into last[0] when it can
-// (see Recycle).
-func matMul(a, b *tensors.Tensor, last []*tensors.Tensor) (*tensors.Tensor, error) {
+// (see Recycle); pb, when not nil, is the float32 matrix b packed.
+func matMul(a, b *tensors.Tensor, pb *kernel.PackedB, last []*tensors.Tensor) (*tensors.Tensor, error) {
 	if a.DType() != b.DType() {
 		return nil, fmt.Errorf("A %v and B %v must have one element type", a, b)
 	}
@@ -246,9 +275,9 @@ func matMul(a, b *tensors.Tensor, last []*tensors.Tensor) (*tensors.Tensor, erro
 		var sb [8]int
 		shape := append(append(sb[:0], as[:len(as)-1]...), n)
 		if a.DType() == tensors.Float32 {
-			return matMulOne[float32](a, b, shape, k, n, last)
+			return matMulOne[float32](a, b, shape, k, n, pb, last)
 		}
-		return matMulOne[float64](a, b, shape, k, n, last)
+		return matMulOne[float64](a, b, shape, k, n, nil, last)
 	}
 	batchA, batchB := as[:max(len(as)-2, 0)], bs[:max(len(bs)-2, 0)]
 	bc, err := tensors.NewBroadcast(batchA, batchB)
@@ -288,11 +317,15 @@ func matMulInt[T tensors.Integer](a, b *tensors.Tensor, shape []int, mm *matmulD
 }
 
 // matMulOne computes a (…×K) times the K×N matrix b into a tensor of the
-// given shape.
-func matMulOne[T tensors.Float](a, b *tensors.Tensor, shape []int, k, n int, last []*tensors.Tensor) (*tensors.Tensor, error) {
+// given shape, with b's packed copy pb when it is not nil (float32).
+func matMulOne[T tensors.Float](a, b *tensors.Tensor, shape []int, k, n int, pb *kernel.PackedB, last []*tensors.Tensor) (*tensors.Tensor, error) {
 	out, dst, err := Recycle[T](last, 0, shape) // overwritten: beta is 0
 	if err != nil || len(dst) == 0 {
 		return out, err
+	}
+	if pb != nil {
+		pb.Mul(len(dst)/n, 1, any(tensors.Data[T](a)).([]float32), max(k, 1), 0, any(dst).([]float32), n)
+		return out, nil
 	}
 	gemmFloat(len(dst)/n, n, k, tensors.Data[T](a), tensors.Data[T](b), dst)
 	return out, nil
