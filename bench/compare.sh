@@ -235,10 +235,13 @@ def best(name):
 print()
 peaks = [(v, best(f"BenchmarkFMAPeak/{v}")) for v in ("ymm", "zmm")]
 peak = max((p for _, p in peaks if p), default=None)
-print("FMA peak, one core (measured): " + ", ".join(f"{v} {p:.1f} GFLOP/s" for v, p in peaks if p))
+allcores = best("BenchmarkFMAPeak/ymm-all-cores")
+print("FMA peak (measured): one core " + ", ".join(f"{v} {p:.1f} GFLOP/s" for v, p in peaks if p)
+      + (f"; all cores (ymm) {allcores:.1f} GFLOP/s" if allcores else ""))
+print("achieved by the LeNet's products (best of the repetitions; products from 2^20 multiply-adds use every core):")
 achieved = sorted(((best(n), n) for n in gf if (n.startswith("BenchmarkGemm/") or n.startswith("BenchmarkConv2D/")) and best(n)), reverse=True)
 for g, n in achieved[:6]:
-    share = f" ({100 * g / peak:.0f}% of the peak)" if peak else ""
+    share = f" ({100 * g / peak:.0f}% of the one-core peak)" if peak else ""
     print(f"  {n.removeprefix('Benchmark')}: {g:.1f} GFLOP/s{share}")
 real = open(f"{work}/realmodels.txt").read().strip()
 if real:

@@ -10,7 +10,8 @@ import (
 
 // BenchmarkFMAPeak measures the float32 FMA peak of one core (a loop of
 // independent FMAs, no memory traffic) with 256-bit and, where the CPU has
-// them, 512-bit vectors, in GFLOP/s: the ceiling the GEMM's GFLOP/s (see
+// them, 512-bit vectors, and of all GOMAXPROCS cores with 256-bit ones, in
+// GFLOP/s: the ceiling the GEMM's GFLOP/s (see
 // BenchmarkGemm, BenchmarkConv2D) is a fraction of. bench/compare.sh
 // prints it next to the LeNet's achieved GFLOP/s.
 func BenchmarkFMAPeak(b *testing.B) {
@@ -22,6 +23,17 @@ func BenchmarkFMAPeak(b *testing.B) {
 		for b.Loop() {
 			fmaLoopYMM(iters)
 		}
+		b.ReportMetric(192*iters*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+	})
+	b.Run("ymm-all-cores", func(b *testing.B) {
+		if !cpu.X86.HasAVX2 || !cpu.X86.HasFMA {
+			b.Skip("no AVX2/FMA")
+		}
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				fmaLoopYMM(iters)
+			}
+		})
 		b.ReportMetric(192*iters*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 	})
 	b.Run("zmm", func(b *testing.B) {

@@ -46,7 +46,9 @@ func (pb *PackedB) Dims() (k, n int) { return pb.k, pb.n }
 // MulSerial computes C = A·B + beta·C in the calling goroutine, for A
 // row-major m×k (row stride lda) and C m×n (row stride ldc). It suits the
 // small products of a recurrence step, which splitting across goroutines
-// would only slow down; as in Gemm, C is not read when beta is 0.
+// would only slow down; a single row (batch 1) is the exception: it reads
+// B unpacked, split by columns across the workers when B is large, as
+// Gemm does. As in Gemm, C is not read when beta is 0.
 func (pb *PackedB) MulSerial(m int, a []float32, lda int, beta float32, c []float32, ldc int) {
 	k, n := pb.k, pb.n
 	if m == 0 || n == 0 {
@@ -64,8 +66,11 @@ func (pb *PackedB) MulSerial(m int, a []float32, lda int, beta float32, c []floa
 		// tiny.
 		sgemmUnpackedSerial(m, n, k, a, lda, pb.b, pb.ldb, beta, c, ldc)
 		return
-	case m == 1 && arch.gemv != nil:
-		arch.gemv(k, &a[0], &pb.b[0], pb.ldb, &c[0], n, 1, beta)
+	case m == 1:
+		// A single row streams B unpacked, split by columns across the
+		// workers when B is large (Gemm's row-times-matrix path): each
+		// core then keeps its part of B in its cache from step to step.
+		Gemm(false, false, 1, n, k, 1, a, lda, pb.b, pb.ldb, beta, c, ldc)
 		return
 	}
 	pb.mulColumns(m, 1, a, lda, beta, c, ldc, 0, n)

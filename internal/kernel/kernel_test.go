@@ -338,3 +338,24 @@ func TestConv2DPacked(t *testing.T) {
 		}
 	}
 }
+
+// TestDepthwiseConv2D checks DepthwiseConv2D itself (Conv2D takes it at
+// batch 1 only) on every depthwise case, at the case's batch.
+func TestDepthwiseConv2D(t *testing.T) {
+	r := rand.New(rand.NewPCG(15, 16))
+	for _, tc := range convCases {
+		p := tc.p
+		if !IsDepthwise(p) || p.H == 0 {
+			continue
+		}
+		x, w, b := randSlice(r, p.N*p.C*p.H*p.W), randSlice(r, p.M*p.KH*p.KW), randSlice(r, p.M)
+		want := naiveConv(p, x, w, b)
+		got := make([]float32, len(want))
+		DepthwiseConv2D(p, f32(x), f32(w), f32(b), got)
+		for i := range want {
+			if math.Abs(float64(got[i])-want[i]) > 1e-4 {
+				t.Fatalf("%s: y[%d] = %g, want %g", tc.name, i, got[i], want[i])
+			}
+		}
+	}
+}
