@@ -35,6 +35,9 @@ func stackAt(parts []*tensors.Tensor, axis int) (*tensors.Tensor, error) {
 	first := parts[0]
 	shape := first.Shape()
 	for i, p := range parts {
+		if p.Kind() != tensors.TensorKind {
+			return nil, fmt.Errorf("value %d is a %v value; only tensors are stacked", i, p.Kind())
+		}
 		if p.DType() != first.DType() || !tensors.SameShape(p.Shape(), shape) {
 			return nil, fmt.Errorf("value %d (%v) differs in element type or shape from value 0 (%v)", i, p, first)
 		}
@@ -66,7 +69,7 @@ func stackedType(br *branch, g *onnxpb.GraphProto, k int) tensors.Type {
 	if _, ok := t.Shape(); ok || k >= len(g.GetOutput()) {
 		return t
 	}
-	d, err := typeFromProto(g.GetOutput()[k].GetType())
+	d, err := tensors.TypeFromProto(g.GetOutput()[k].GetType())
 	if err == nil && (t.DType == tensors.Undefined || d.DType == t.DType) {
 		if d.DType == tensors.Undefined {
 			d.DType = t.DType

@@ -13,6 +13,15 @@ func tensorBytes(t *tensors.Tensor) int64 {
 	if t == nil {
 		return 0
 	}
+	if t.Kind() != tensors.TensorKind {
+		// A sequence or optional value counts its elements, which it may
+		// share with other values: an overestimate, never an underestimate.
+		var n int64
+		for _, e := range t.Items() {
+			n += tensorBytes(e)
+		}
+		return n
+	}
 	n := int64(t.Len()) * tensors.ElemBytes(t.DType())
 	if s, ok := t.Data().([]string); ok {
 		for _, v := range s {
@@ -23,8 +32,15 @@ func tensorBytes(t *tensors.Tensor) int64 {
 }
 
 // dataPointer identifies a tensor's backing array, to tell outputs that
-// share memory with an input from fresh allocations. Empty tensors give 0.
+// share memory with an input from fresh allocations. Empty tensors give 0;
+// sequences and optional values are identified by themselves.
 func dataPointer(t *tensors.Tensor) uintptr {
+	if t != nil && t.Kind() != tensors.TensorKind {
+		if tensorBytes(t) == 0 {
+			return 0
+		}
+		return reflect.ValueOf(t).Pointer()
+	}
 	if t == nil || t.Len() == 0 {
 		return 0
 	}

@@ -31,54 +31,6 @@ func readOpsets(mp *onnxpb.ModelProto) (map[string]int, error) {
 	return opsets, nil
 }
 
-// typeFromProto converts a declared value type. A missing type is unknown;
-// non-tensor types and unsupported element types are ErrUnsupported.
-func typeFromProto(tp *onnxpb.TypeProto) (tensors.Type, error) {
-	if tp == nil {
-		return tensors.Type{}, nil
-	}
-	var kind string
-	switch tp.GetValue().(type) {
-	case *onnxpb.TypeProto_TensorType:
-	case *onnxpb.TypeProto_SequenceType:
-		kind = "sequence"
-	case *onnxpb.TypeProto_MapType:
-		kind = "map"
-	case *onnxpb.TypeProto_OptionalType:
-		kind = "optional"
-	case *onnxpb.TypeProto_SparseTensorType:
-		kind = "sparse tensor"
-	case nil:
-		return tensors.Type{}, nil
-	}
-	if kind != "" {
-		return tensors.Type{}, fmt.Errorf("%s values: %w", kind, ErrUnsupported)
-	}
-	tt := tp.GetTensorType()
-	t := tensors.Type{DType: tensors.DType(tt.GetElemType())}
-	if t.DType != tensors.Undefined && !t.DType.Supported() {
-		return tensors.Type{}, fmt.Errorf("element type %v: %w", t.DType, ErrUnsupported)
-	}
-	if sh := tt.GetShape(); sh != nil {
-		t.RankKnown = true
-		t.Dims = make([]tensors.Dim, len(sh.GetDim()))
-		for i, d := range sh.GetDim() {
-			switch v := d.GetValue().(type) {
-			case *onnxpb.TensorShapeProto_Dimension_DimValue:
-				if v.DimValue < 0 || v.DimValue > tensors.MaxElements {
-					return tensors.Type{}, fmt.Errorf("dimension %d is %d", i, v.DimValue)
-				}
-				t.Dims[i] = tensors.Dim{Size: int(v.DimValue)}
-			case *onnxpb.TensorShapeProto_Dimension_DimParam:
-				t.Dims[i] = tensors.Dim{Size: -1, Param: v.DimParam}
-			default:
-				t.Dims[i] = tensors.UnknownDim
-			}
-		}
-	}
-	return t, nil
-}
-
 // buildGraph validates a model's main graph and compiles its nodes.
 func buildGraph(gp *onnxpb.GraphProto, opsets map[string]int, decode func(*onnxpb.TensorProto) (*tensors.Tensor, error), mem *loadBudget, qdq bool) (*graph, error) {
 	return buildGraphAt(gp, opsets, decode, mem, 0, qdq)
@@ -124,7 +76,7 @@ func buildGraphAt(gp *onnxpb.GraphProto, opsets map[string]int, decode func(*onn
 		if _, dup := g.slots[name]; dup {
 			return nil, invalid(fmt.Errorf("graph input %q is listed twice", name))
 		}
-		t, err := typeFromProto(vi.GetType())
+		t, err := tensors.TypeFromProto(vi.GetType())
 		if err != nil {
 			return nil, invalid(fmt.Errorf("graph input %q: %w", name, err))
 		}
@@ -245,7 +197,7 @@ func buildGraphAt(gp *onnxpb.GraphProto, opsets map[string]int, decode func(*onn
 	// unlike graph inputs they are not checked and may be stale.
 	g.declared = map[string]tensors.Type{}
 	for _, vi := range gp.GetValueInfo() {
-		if t, err := typeFromProto(vi.GetType()); err == nil {
+		if t, err := tensors.TypeFromProto(vi.GetType()); err == nil {
 			g.declared[vi.GetName()] = t
 		}
 	}
@@ -275,7 +227,7 @@ func buildGraphAt(gp *onnxpb.GraphProto, opsets map[string]int, decode func(*onn
 		if !ok {
 			return nil, invalid(fmt.Errorf("graph output %q is not computed by any node, input or initializer", name))
 		}
-		t, err := typeFromProto(vi.GetType())
+		t, err := tensors.TypeFromProto(vi.GetType())
 		if err != nil {
 			return nil, invalid(fmt.Errorf("graph output %q: %w", name, err))
 		}
@@ -353,6 +305,13 @@ func (b *builder) addNode(np *onnxpb.NodeProto, index int, desc string) error {
 		inTypes[i] = g.types[s]
 		if g.consts[s] == nil {
 			allConst = false
+		}
+	}
+	if !c.Op.Values {
+		for i, t := range inTypes {
+			if t.Kind != tensors.TensorKind {
+				return invalid(fmt.Errorf("%s: input %d (%q) is a %v; %s takes tensors", desc, i, np.GetInput()[i], t, np.GetOpType()))
+			}
 		}
 	}
 	var outTypes []tensors.Type

@@ -226,7 +226,7 @@ func runDataSet(m *Model, dir string, tol tolerance) (float64, error) {
 	}
 	inputs := map[string]*tensors.Tensor{}
 	for i, vi := range feedable {
-		t, err := ReadTensorFile(filepath.Join(dir, fmt.Sprintf("input_%d.pb", i)))
+		t, err := ReadValueFile(filepath.Join(dir, fmt.Sprintf("input_%d.pb", i)), vi.Type)
 		if err != nil {
 			return 0, err
 		}
@@ -239,7 +239,7 @@ func runDataSet(m *Model, dir string, tol tolerance) (float64, error) {
 	wants := make([]*tensors.Tensor, len(m.Outputs()))
 	worst := 0.0
 	for i, vi := range m.Outputs() {
-		want, err := ReadTensorFile(filepath.Join(dir, fmt.Sprintf("output_%d.pb", i)))
+		want, err := ReadValueFile(filepath.Join(dir, fmt.Sprintf("output_%d.pb", i)), vi.Type)
 		if err != nil {
 			return 0, err
 		}
@@ -293,6 +293,24 @@ func bfloat16Data(t *tensors.Tensor, declared tensors.DType) *tensors.Tensor {
 func compareTensors(got, want *tensors.Tensor, tol tolerance) (float64, error) {
 	if got == nil {
 		return 0, errors.New("missing")
+	}
+	if got.Kind() != want.Kind() {
+		return 0, fmt.Errorf("%v, want %v", got, want)
+	}
+	if want.Kind() != tensors.TensorKind {
+		g, w := got.Items(), want.Items()
+		if len(g) != len(w) {
+			return 0, fmt.Errorf("%v, want %v", got, want)
+		}
+		worst := 0.0
+		for i := range w {
+			e, err := compareTensors(g[i], w[i], tol)
+			if err != nil {
+				return 0, fmt.Errorf("%v item %d: %w", want.Kind(), i, err)
+			}
+			worst = math.Max(worst, e)
+		}
+		return worst, nil
 	}
 	if got.DType() != want.DType() {
 		return 0, fmt.Errorf("element type %v, want %v", got.DType(), want.DType())

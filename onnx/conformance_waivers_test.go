@@ -18,10 +18,8 @@ type tolerance struct {
 var conformanceTolerances = map[string]tolerance{}
 
 // conformanceWaivers lists tests whose operators are all implemented but
-// that are allowed not to pass, with the reason (for instance an element
-// type onnxkit does not hold, or sequence-typed inputs). Without a waiver
+// that are allowed not to pass, with the reason (for instance test data that
+// disagrees with the model's declarations). Without a waiver
 // such a test fails the Go test.
 var conformanceWaivers = map[string]string{
-	"node/test_identity_opt":      "optional-typed graph inputs are not supported",
-	"node/test_identity_sequence": "sequence-typed graph inputs are not supported",
 }

@@ -112,6 +112,13 @@ func (st *step) run(ctx context.Context, mem *runBudget, in, last []*tensors.Ten
 			out, err = nil, &classed{fmt.Errorf("%s: kernel panicked: %v", st.desc, r), ErrInternal}
 		}
 	}()
+	if !st.c.Op.Values {
+		for i, t := range in {
+			if k := t.Kind(); k != tensors.TensorKind {
+				return nil, fmt.Errorf("%s: input %d is a %v value; %s takes tensors", st.desc, i, k, st.c.Node.Type)
+			}
+		}
+	}
 	switch {
 	case st.flow != nil:
 		out, err = st.flow(ctx, mem, in)

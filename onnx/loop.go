@@ -26,8 +26,9 @@ import (
 
 func init() {
 	ops.Register(ops.Op{
-		Type:  "Loop",
-		Since: []int{1, 11, 13, 16},
+		Type:   "Loop",
+		Since:  []int{1, 11, 13, 16},
+		Values: true,
 		// Never run at load time: a loop without a trip count or with a
 		// huge one would block the load.
 		Volatile: true,

@@ -135,6 +135,15 @@ func (m *Model) setInputs(vals []*tensors.Tensor, inputs map[string]*tensors.Ten
 			return m.inputError(inputs)
 		}
 		vals[g.inSlot[i]] = t
+		if g.inputs[i].Type.Kind == tensors.OptionalKind && t.Kind() != tensors.OptionalKind {
+			// A tensor or sequence given for an optional input is an
+			// optional holding it.
+			o, err := tensors.NewOptional(*g.inputs[i].Type.Elem, t)
+			if err != nil {
+				return m.inputError(inputs)
+			}
+			vals[g.inSlot[i]] = o
+		}
 	}
 	for _, i := range p.needIn {
 		if inputs[g.inputs[i].Name] == nil {
@@ -228,8 +237,41 @@ func (m *Model) execute(ctx context.Context, p *plan, vals []*tensors.Tensor, me
 	return nil
 }
 
-// checkType checks a tensor against a declared type.
+// checkType checks a value against a declared type.
 func checkType(want tensors.Type, t *tensors.Tensor) error {
+	if want.Unknown() {
+		return nil
+	}
+	if want.Kind == tensors.OptionalKind && t.Kind() != tensors.OptionalKind && want.Elem != nil {
+		// An optional input takes what it may hold.
+		if err := checkType(*want.Elem, t); err != nil {
+			return fmt.Errorf("optional value: %w", err)
+		}
+		return nil
+	}
+	if t.Kind() != want.Kind {
+		return fmt.Errorf("%v is a %v value, want %v", t, t.Kind(), want)
+	}
+	switch want.Kind {
+	case tensors.SequenceKind:
+		if want.Elem == nil {
+			return nil
+		}
+		if dt := t.ElemType().DType; want.Elem.DType != tensors.Undefined && dt != want.Elem.DType {
+			return fmt.Errorf("sequence of %v tensors, want %v", dt, want)
+		}
+		// Element shapes are not checked: elements of one sequence may
+		// differ in shape, and exporters' declarations of them are loose.
+		return nil
+	case tensors.OptionalKind:
+		if want.Elem == nil || len(t.Items()) == 0 {
+			return nil
+		}
+		if err := checkType(*want.Elem, t.Items()[0]); err != nil {
+			return fmt.Errorf("optional value: %w", err)
+		}
+		return nil
+	}
 	if want.DType != tensors.Undefined && t.DType() != want.DType {
 		return fmt.Errorf("element type %v, want %v", t.DType(), want.DType)
 	}

@@ -34,8 +34,9 @@ const MaxSubgraphDepth = 64
 
 func init() {
 	ops.Register(ops.Op{
-		Type:  "If",
-		Since: []int{1, 11, 13, 16},
+		Type:   "If",
+		Since:  []int{1, 11, 13, 16},
+		Values: true,
 		Prepare: func(n *ops.Node) (ops.Kernel, error) {
 			return nil, errors.New("If runs only in graphs built by package onnx")
 		},
@@ -43,10 +44,10 @@ func init() {
 }
 
 // isControlFlow reports whether a node is one of the default domain's
-// operators with subgraphs: If, Loop or Scan.
+// operators with subgraphs: If, Loop, Scan or SequenceMap.
 func isControlFlow(np *onnxpb.NodeProto) bool {
 	switch np.GetOpType() {
-	case "If", "Loop", "Scan":
+	case "If", "Loop", "Scan", "SequenceMap":
 		return ops.NormalizeDomain(np.GetDomain()) == ""
 	}
 	return false
@@ -110,7 +111,7 @@ func (b *builder) checkBodyInputs(np *onnxpb.NodeProto) error {
 	switch {
 	case np.GetOpType() == "Scan" && b.opsets[""] < 9:
 		want--
-	case np.GetOpType() != "Loop" && np.GetOpType() != "Scan":
+	case np.GetOpType() != "Loop" && np.GetOpType() != "Scan" && np.GetOpType() != "SequenceMap":
 		return nil
 	}
 	for _, a := range np.GetAttribute() {
@@ -205,6 +206,8 @@ func (b *builder) compile(np *onnxpb.NodeProto, env ops.Env, desc string) (*ops.
 		flow, err = b.compileLoop(np, declared, desc)
 	case "Scan":
 		flow, err = b.compileScan(np, declared, since, desc)
+	case "SequenceMap":
+		flow, err = b.compileSequenceMap(np, declared, desc)
 	default:
 		flow, err = b.compileIf(np, declared, desc)
 	}

@@ -60,9 +60,56 @@ func ReadTensorFile(path string) (*tensors.Tensor, error) {
 	return nil, fmt.Errorf("onnx: read tensor %s: unknown file type %q (want %s or %s)", path, filepath.Ext(path), NPYExt, PBExt)
 }
 
+// ReadValueFile reads a value of declared type want from a file: a tensor
+// as ReadTensorFile does, or, for a sequence or optional type, a .pb file
+// holding a serialized SequenceProto or OptionalProto (the layout of ONNX's
+// test data; .npy files hold tensors only). Errors name the file.
+func ReadValueFile(path string, want tensors.Type) (*tensors.Tensor, error) {
+	if want.Kind == tensors.TensorKind {
+		return ReadTensorFile(path)
+	}
+	if strings.ToLower(filepath.Ext(path)) != PBExt {
+		return nil, fmt.Errorf("onnx: read %s: a %v value is read from a %s file (ONNX %s), not %q", path, want.Kind, PBExt,
+			map[tensors.Kind]string{tensors.SequenceKind: "SequenceProto", tensors.OptionalKind: "OptionalProto"}[want.Kind], filepath.Ext(path))
+	}
+	b, err := readFileLimited(path, MaxTensorFileBytes(), "the tensor file limit")
+	if errors.Is(err, ErrMemoryLimit) {
+		return nil, fmt.Errorf("onnx: %s: %w", path, err)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("onnx: %w", err)
+	}
+	var elem tensors.Type
+	if want.Elem != nil {
+		elem = *want.Elem
+	}
+	var t *tensors.Tensor
+	switch want.Kind {
+	case tensors.SequenceKind:
+		var sp onnxpb.SequenceProto
+		if err := proto.Unmarshal(b, &sp); err != nil {
+			return nil, fmt.Errorf("onnx: %s: not a serialized SequenceProto: %w", path, err)
+		}
+		t, err = tensors.FromSequenceProto(&sp, elem)
+	case tensors.OptionalKind:
+		var op onnxpb.OptionalProto
+		if err := proto.Unmarshal(b, &op); err != nil {
+			return nil, fmt.Errorf("onnx: %s: not a serialized OptionalProto: %w", path, err)
+		}
+		t, err = tensors.FromOptionalProto(&op, elem)
+	default:
+		return nil, fmt.Errorf("onnx: read %s: values of kind %v cannot be read", path, want.Kind)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("onnx: %s: %w", path, err)
+	}
+	return t, nil
+}
+
 // WriteTensorFile writes t to path in the format its extension names (see
 // ReadTensorFile): a .npy array in C order, or a .pb TensorProto named name
-// (.npy files carry no name). The file is replaced atomically: on error,
+// (.npy files carry no name). Sequences and optional values are written
+// to .pb files as SequenceProto and OptionalProto. The file is replaced atomically: on error,
 // whatever was at path before is untouched.
 func WriteTensorFile(path, name string, t *tensors.Tensor) error {
 	if err := t.Check(); err != nil {
@@ -71,13 +118,26 @@ func WriteTensorFile(path, name string, t *tensors.Tensor) error {
 	var b []byte
 	switch strings.ToLower(filepath.Ext(path)) {
 	case NPYExt:
+		if t.Kind() != tensors.TensorKind {
+			return fmt.Errorf("onnx: write tensor %s: %v is a %v value: write it to a %s file (ONNX SequenceProto/OptionalProto); .npy holds tensors only", path, t, t.Kind(), PBExt)
+		}
 		var err error
 		if b, err = encodeNPY(t); err != nil {
 			return fmt.Errorf("onnx: write tensor %s: %w", path, err)
 		}
 	case PBExt:
+		var msg proto.Message = tensors.ToProto(name, t)
 		var err error
-		if b, err = proto.Marshal(tensors.ToProto(name, t)); err != nil {
+		switch t.Kind() {
+		case tensors.SequenceKind:
+			msg, err = tensors.ToSequenceProto(name, t)
+		case tensors.OptionalKind:
+			msg, err = tensors.ToOptionalProto(name, t)
+		}
+		if err == nil {
+			b, err = proto.Marshal(msg)
+		}
+		if err != nil {
 			return fmt.Errorf("onnx: write tensor %s: encode %q: %w", path, name, err)
 		}
 	default:

@@ -399,6 +399,66 @@ func (TensorProto_DataLocation) EnumDescriptor() ([]byte, []int) {
 	return file_onnx_onnxpb_onnx_proto_rawDescGZIP(), []int{8, 1}
 }
 
+// DataType says what kind of values a SequenceProto or OptionalProto
+// holds.
+type SequenceProto_DataType int32
+
+const (
+	SequenceProto_UNDEFINED     SequenceProto_DataType = 0
+	SequenceProto_TENSOR        SequenceProto_DataType = 1
+	SequenceProto_SPARSE_TENSOR SequenceProto_DataType = 2
+	SequenceProto_SEQUENCE      SequenceProto_DataType = 3
+	SequenceProto_MAP           SequenceProto_DataType = 4
+	SequenceProto_OPTIONAL      SequenceProto_DataType = 5
+)
+
+// Enum value maps for SequenceProto_DataType.
+var (
+	SequenceProto_DataType_name = map[int32]string{
+		0: "UNDEFINED",
+		1: "TENSOR",
+		2: "SPARSE_TENSOR",
+		3: "SEQUENCE",
+		4: "MAP",
+		5: "OPTIONAL",
+	}
+	SequenceProto_DataType_value = map[string]int32{
+		"UNDEFINED":     0,
+		"TENSOR":        1,
+		"SPARSE_TENSOR": 2,
+		"SEQUENCE":      3,
+		"MAP":           4,
+		"OPTIONAL":      5,
+	}
+)
+
+func (x SequenceProto_DataType) Enum() *SequenceProto_DataType {
+	p := new(SequenceProto_DataType)
+	*p = x
+	return p
+}
+
+func (x SequenceProto_DataType) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (SequenceProto_DataType) Descriptor() protoreflect.EnumDescriptor {
+	return file_onnx_onnxpb_onnx_proto_enumTypes[5].Descriptor()
+}
+
+func (SequenceProto_DataType) Type() protoreflect.EnumType {
+	return &file_onnx_onnxpb_onnx_proto_enumTypes[5]
+}
+
+func (x SequenceProto_DataType) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use SequenceProto_DataType.Descriptor instead.
+func (SequenceProto_DataType) EnumDescriptor() ([]byte, []int) {
+	return file_onnx_onnxpb_onnx_proto_rawDescGZIP(), []int{14, 0}
+}
+
 // AttributeProto is one named attribute of a node. Type says which value
 // field is meaningful.
 type AttributeProto struct {
@@ -1771,6 +1831,274 @@ func (x *FunctionProto) GetMetadataProps() []*StringStringEntryProto {
 	return nil
 }
 
+// SequenceProto is a sequence value, as ONNX's test data and
+// onnxruntime's tools write sequence-typed inputs and outputs (.pb files).
+// Only the field of elem_type is meaningful.
+type SequenceProto struct {
+	state              protoimpl.MessageState `protogen:"open.v1"`
+	Name               string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	ElemType           int32                  `protobuf:"varint,2,opt,name=elem_type,json=elemType,proto3" json:"elem_type,omitempty"`
+	TensorValues       []*TensorProto         `protobuf:"bytes,3,rep,name=tensor_values,json=tensorValues,proto3" json:"tensor_values,omitempty"`
+	SparseTensorValues []*SparseTensorProto   `protobuf:"bytes,4,rep,name=sparse_tensor_values,json=sparseTensorValues,proto3" json:"sparse_tensor_values,omitempty"`
+	SequenceValues     []*SequenceProto       `protobuf:"bytes,5,rep,name=sequence_values,json=sequenceValues,proto3" json:"sequence_values,omitempty"`
+	MapValues          []*MapProto            `protobuf:"bytes,6,rep,name=map_values,json=mapValues,proto3" json:"map_values,omitempty"`
+	OptionalValues     []*OptionalProto       `protobuf:"bytes,7,rep,name=optional_values,json=optionalValues,proto3" json:"optional_values,omitempty"`
+	unknownFields      protoimpl.UnknownFields
+	sizeCache          protoimpl.SizeCache
+}
+
+func (x *SequenceProto) Reset() {
+	*x = SequenceProto{}
+	mi := &file_onnx_onnxpb_onnx_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SequenceProto) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SequenceProto) ProtoMessage() {}
+
+func (x *SequenceProto) ProtoReflect() protoreflect.Message {
+	mi := &file_onnx_onnxpb_onnx_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SequenceProto.ProtoReflect.Descriptor instead.
+func (*SequenceProto) Descriptor() ([]byte, []int) {
+	return file_onnx_onnxpb_onnx_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *SequenceProto) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *SequenceProto) GetElemType() int32 {
+	if x != nil {
+		return x.ElemType
+	}
+	return 0
+}
+
+func (x *SequenceProto) GetTensorValues() []*TensorProto {
+	if x != nil {
+		return x.TensorValues
+	}
+	return nil
+}
+
+func (x *SequenceProto) GetSparseTensorValues() []*SparseTensorProto {
+	if x != nil {
+		return x.SparseTensorValues
+	}
+	return nil
+}
+
+func (x *SequenceProto) GetSequenceValues() []*SequenceProto {
+	if x != nil {
+		return x.SequenceValues
+	}
+	return nil
+}
+
+func (x *SequenceProto) GetMapValues() []*MapProto {
+	if x != nil {
+		return x.MapValues
+	}
+	return nil
+}
+
+func (x *SequenceProto) GetOptionalValues() []*OptionalProto {
+	if x != nil {
+		return x.OptionalValues
+	}
+	return nil
+}
+
+// MapProto is a map value (keys and a sequence of values). onnxkit reads it
+// only to refuse it clearly.
+type MapProto struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	KeyType       int32                  `protobuf:"varint,2,opt,name=key_type,json=keyType,proto3" json:"key_type,omitempty"`
+	Keys          []int64                `protobuf:"varint,3,rep,packed,name=keys,proto3" json:"keys,omitempty"`
+	StringKeys    [][]byte               `protobuf:"bytes,4,rep,name=string_keys,json=stringKeys,proto3" json:"string_keys,omitempty"`
+	Values        *SequenceProto         `protobuf:"bytes,5,opt,name=values,proto3" json:"values,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MapProto) Reset() {
+	*x = MapProto{}
+	mi := &file_onnx_onnxpb_onnx_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MapProto) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MapProto) ProtoMessage() {}
+
+func (x *MapProto) ProtoReflect() protoreflect.Message {
+	mi := &file_onnx_onnxpb_onnx_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MapProto.ProtoReflect.Descriptor instead.
+func (*MapProto) Descriptor() ([]byte, []int) {
+	return file_onnx_onnxpb_onnx_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *MapProto) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *MapProto) GetKeyType() int32 {
+	if x != nil {
+		return x.KeyType
+	}
+	return 0
+}
+
+func (x *MapProto) GetKeys() []int64 {
+	if x != nil {
+		return x.Keys
+	}
+	return nil
+}
+
+func (x *MapProto) GetStringKeys() [][]byte {
+	if x != nil {
+		return x.StringKeys
+	}
+	return nil
+}
+
+func (x *MapProto) GetValues() *SequenceProto {
+	if x != nil {
+		return x.Values
+	}
+	return nil
+}
+
+// OptionalProto is an optional value: one of its value fields, as
+// elem_type (a SequenceProto.DataType) says, or none (elem_type UNDEFINED
+// or no value field set).
+type OptionalProto struct {
+	state             protoimpl.MessageState `protogen:"open.v1"`
+	Name              string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	ElemType          int32                  `protobuf:"varint,2,opt,name=elem_type,json=elemType,proto3" json:"elem_type,omitempty"`
+	TensorValue       *TensorProto           `protobuf:"bytes,3,opt,name=tensor_value,json=tensorValue,proto3" json:"tensor_value,omitempty"`
+	SparseTensorValue *SparseTensorProto     `protobuf:"bytes,4,opt,name=sparse_tensor_value,json=sparseTensorValue,proto3" json:"sparse_tensor_value,omitempty"`
+	SequenceValue     *SequenceProto         `protobuf:"bytes,5,opt,name=sequence_value,json=sequenceValue,proto3" json:"sequence_value,omitempty"`
+	MapValue          *MapProto              `protobuf:"bytes,6,opt,name=map_value,json=mapValue,proto3" json:"map_value,omitempty"`
+	OptionalValue     *OptionalProto         `protobuf:"bytes,7,opt,name=optional_value,json=optionalValue,proto3" json:"optional_value,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
+}
+
+func (x *OptionalProto) Reset() {
+	*x = OptionalProto{}
+	mi := &file_onnx_onnxpb_onnx_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *OptionalProto) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*OptionalProto) ProtoMessage() {}
+
+func (x *OptionalProto) ProtoReflect() protoreflect.Message {
+	mi := &file_onnx_onnxpb_onnx_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use OptionalProto.ProtoReflect.Descriptor instead.
+func (*OptionalProto) Descriptor() ([]byte, []int) {
+	return file_onnx_onnxpb_onnx_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *OptionalProto) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *OptionalProto) GetElemType() int32 {
+	if x != nil {
+		return x.ElemType
+	}
+	return 0
+}
+
+func (x *OptionalProto) GetTensorValue() *TensorProto {
+	if x != nil {
+		return x.TensorValue
+	}
+	return nil
+}
+
+func (x *OptionalProto) GetSparseTensorValue() *SparseTensorProto {
+	if x != nil {
+		return x.SparseTensorValue
+	}
+	return nil
+}
+
+func (x *OptionalProto) GetSequenceValue() *SequenceProto {
+	if x != nil {
+		return x.SequenceValue
+	}
+	return nil
+}
+
+func (x *OptionalProto) GetMapValue() *MapProto {
+	if x != nil {
+		return x.MapValue
+	}
+	return nil
+}
+
+func (x *OptionalProto) GetOptionalValue() *OptionalProto {
+	if x != nil {
+		return x.OptionalValue
+	}
+	return nil
+}
+
 // Segment marks the slice [begin, end) of a larger tensor.
 type TensorProto_Segment struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -1782,7 +2110,7 @@ type TensorProto_Segment struct {
 
 func (x *TensorProto_Segment) Reset() {
 	*x = TensorProto_Segment{}
-	mi := &file_onnx_onnxpb_onnx_proto_msgTypes[14]
+	mi := &file_onnx_onnxpb_onnx_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1794,7 +2122,7 @@ func (x *TensorProto_Segment) String() string {
 func (*TensorProto_Segment) ProtoMessage() {}
 
 func (x *TensorProto_Segment) ProtoReflect() protoreflect.Message {
-	mi := &file_onnx_onnxpb_onnx_proto_msgTypes[14]
+	mi := &file_onnx_onnxpb_onnx_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1839,7 +2167,7 @@ type TensorShapeProto_Dimension struct {
 
 func (x *TensorShapeProto_Dimension) Reset() {
 	*x = TensorShapeProto_Dimension{}
-	mi := &file_onnx_onnxpb_onnx_proto_msgTypes[15]
+	mi := &file_onnx_onnxpb_onnx_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1851,7 +2179,7 @@ func (x *TensorShapeProto_Dimension) String() string {
 func (*TensorShapeProto_Dimension) ProtoMessage() {}
 
 func (x *TensorShapeProto_Dimension) ProtoReflect() protoreflect.Message {
-	mi := &file_onnx_onnxpb_onnx_proto_msgTypes[15]
+	mi := &file_onnx_onnxpb_onnx_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1926,7 +2254,7 @@ type TypeProto_Tensor struct {
 
 func (x *TypeProto_Tensor) Reset() {
 	*x = TypeProto_Tensor{}
-	mi := &file_onnx_onnxpb_onnx_proto_msgTypes[16]
+	mi := &file_onnx_onnxpb_onnx_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1938,7 +2266,7 @@ func (x *TypeProto_Tensor) String() string {
 func (*TypeProto_Tensor) ProtoMessage() {}
 
 func (x *TypeProto_Tensor) ProtoReflect() protoreflect.Message {
-	mi := &file_onnx_onnxpb_onnx_proto_msgTypes[16]
+	mi := &file_onnx_onnxpb_onnx_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1978,7 +2306,7 @@ type TypeProto_Sequence struct {
 
 func (x *TypeProto_Sequence) Reset() {
 	*x = TypeProto_Sequence{}
-	mi := &file_onnx_onnxpb_onnx_proto_msgTypes[17]
+	mi := &file_onnx_onnxpb_onnx_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1990,7 +2318,7 @@ func (x *TypeProto_Sequence) String() string {
 func (*TypeProto_Sequence) ProtoMessage() {}
 
 func (x *TypeProto_Sequence) ProtoReflect() protoreflect.Message {
-	mi := &file_onnx_onnxpb_onnx_proto_msgTypes[17]
+	mi := &file_onnx_onnxpb_onnx_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2024,7 +2352,7 @@ type TypeProto_Map struct {
 
 func (x *TypeProto_Map) Reset() {
 	*x = TypeProto_Map{}
-	mi := &file_onnx_onnxpb_onnx_proto_msgTypes[18]
+	mi := &file_onnx_onnxpb_onnx_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2036,7 +2364,7 @@ func (x *TypeProto_Map) String() string {
 func (*TypeProto_Map) ProtoMessage() {}
 
 func (x *TypeProto_Map) ProtoReflect() protoreflect.Message {
-	mi := &file_onnx_onnxpb_onnx_proto_msgTypes[18]
+	mi := &file_onnx_onnxpb_onnx_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2076,7 +2404,7 @@ type TypeProto_Optional struct {
 
 func (x *TypeProto_Optional) Reset() {
 	*x = TypeProto_Optional{}
-	mi := &file_onnx_onnxpb_onnx_proto_msgTypes[19]
+	mi := &file_onnx_onnxpb_onnx_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2088,7 +2416,7 @@ func (x *TypeProto_Optional) String() string {
 func (*TypeProto_Optional) ProtoMessage() {}
 
 func (x *TypeProto_Optional) ProtoReflect() protoreflect.Message {
-	mi := &file_onnx_onnxpb_onnx_proto_msgTypes[19]
+	mi := &file_onnx_onnxpb_onnx_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2122,7 +2450,7 @@ type TypeProto_SparseTensor struct {
 
 func (x *TypeProto_SparseTensor) Reset() {
 	*x = TypeProto_SparseTensor{}
-	mi := &file_onnx_onnxpb_onnx_proto_msgTypes[20]
+	mi := &file_onnx_onnxpb_onnx_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2134,7 +2462,7 @@ func (x *TypeProto_SparseTensor) String() string {
 func (*TypeProto_SparseTensor) ProtoMessage() {}
 
 func (x *TypeProto_SparseTensor) ProtoReflect() protoreflect.Message {
-	mi := &file_onnx_onnxpb_onnx_proto_msgTypes[20]
+	mi := &file_onnx_onnxpb_onnx_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2395,7 +2723,39 @@ const file_onnx_onnxpb_onnx_proto_rawDesc = "" +
 	"\boverload\x18\r \x01(\tR\boverload\x12;\n" +
 	"\n" +
 	"value_info\x18\f \x03(\v2\x1c.onnxkit.onnx.ValueInfoProtoR\tvalueInfo\x12K\n" +
-	"\x0emetadata_props\x18\x0e \x03(\v2$.onnxkit.onnx.StringStringEntryProtoR\rmetadataPropsJ\x04\b\x02\x10\x03J\x04\b\x03\x10\x04R\rsince_versionR\x06status*\x97\x02\n" +
+	"\x0emetadata_props\x18\x0e \x03(\v2$.onnxkit.onnx.StringStringEntryProtoR\rmetadataPropsJ\x04\b\x02\x10\x03J\x04\b\x03\x10\x04R\rsince_versionR\x06status\"\xf5\x03\n" +
+	"\rSequenceProto\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1b\n" +
+	"\telem_type\x18\x02 \x01(\x05R\belemType\x12>\n" +
+	"\rtensor_values\x18\x03 \x03(\v2\x19.onnxkit.onnx.TensorProtoR\ftensorValues\x12Q\n" +
+	"\x14sparse_tensor_values\x18\x04 \x03(\v2\x1f.onnxkit.onnx.SparseTensorProtoR\x12sparseTensorValues\x12D\n" +
+	"\x0fsequence_values\x18\x05 \x03(\v2\x1b.onnxkit.onnx.SequenceProtoR\x0esequenceValues\x125\n" +
+	"\n" +
+	"map_values\x18\x06 \x03(\v2\x16.onnxkit.onnx.MapProtoR\tmapValues\x12D\n" +
+	"\x0foptional_values\x18\a \x03(\v2\x1b.onnxkit.onnx.OptionalProtoR\x0eoptionalValues\"]\n" +
+	"\bDataType\x12\r\n" +
+	"\tUNDEFINED\x10\x00\x12\n" +
+	"\n" +
+	"\x06TENSOR\x10\x01\x12\x11\n" +
+	"\rSPARSE_TENSOR\x10\x02\x12\f\n" +
+	"\bSEQUENCE\x10\x03\x12\a\n" +
+	"\x03MAP\x10\x04\x12\f\n" +
+	"\bOPTIONAL\x10\x05\"\xa3\x01\n" +
+	"\bMapProto\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x19\n" +
+	"\bkey_type\x18\x02 \x01(\x05R\akeyType\x12\x12\n" +
+	"\x04keys\x18\x03 \x03(\x03R\x04keys\x12\x1f\n" +
+	"\vstring_keys\x18\x04 \x03(\fR\n" +
+	"stringKeys\x123\n" +
+	"\x06values\x18\x05 \x01(\v2\x1b.onnxkit.onnx.SequenceProtoR\x06values\"\x8c\x03\n" +
+	"\rOptionalProto\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1b\n" +
+	"\telem_type\x18\x02 \x01(\x05R\belemType\x12<\n" +
+	"\ftensor_value\x18\x03 \x01(\v2\x19.onnxkit.onnx.TensorProtoR\vtensorValue\x12O\n" +
+	"\x13sparse_tensor_value\x18\x04 \x01(\v2\x1f.onnxkit.onnx.SparseTensorProtoR\x11sparseTensorValue\x12B\n" +
+	"\x0esequence_value\x18\x05 \x01(\v2\x1b.onnxkit.onnx.SequenceProtoR\rsequenceValue\x123\n" +
+	"\tmap_value\x18\x06 \x01(\v2\x16.onnxkit.onnx.MapProtoR\bmapValue\x12B\n" +
+	"\x0eoptional_value\x18\a \x01(\v2\x1b.onnxkit.onnx.OptionalProtoR\roptionalValue*\x97\x02\n" +
 	"\aVersion\x12\x12\n" +
 	"\x0e_START_VERSION\x10\x00\x12\x19\n" +
 	"\x15IR_VERSION_2017_10_10\x10\x01\x12\x19\n" +
@@ -2427,95 +2787,110 @@ func file_onnx_onnxpb_onnx_proto_rawDescGZIP() []byte {
 	return file_onnx_onnxpb_onnx_proto_rawDescData
 }
 
-var file_onnx_onnxpb_onnx_proto_enumTypes = make([]protoimpl.EnumInfo, 5)
-var file_onnx_onnxpb_onnx_proto_msgTypes = make([]protoimpl.MessageInfo, 21)
+var file_onnx_onnxpb_onnx_proto_enumTypes = make([]protoimpl.EnumInfo, 6)
+var file_onnx_onnxpb_onnx_proto_msgTypes = make([]protoimpl.MessageInfo, 24)
 var file_onnx_onnxpb_onnx_proto_goTypes = []any{
 	(Version)(0),                       // 0: onnxkit.onnx.Version
 	(OperatorStatus)(0),                // 1: onnxkit.onnx.OperatorStatus
 	(AttributeProto_AttributeType)(0),  // 2: onnxkit.onnx.AttributeProto.AttributeType
 	(TensorProto_DataType)(0),          // 3: onnxkit.onnx.TensorProto.DataType
 	(TensorProto_DataLocation)(0),      // 4: onnxkit.onnx.TensorProto.DataLocation
-	(*AttributeProto)(nil),             // 5: onnxkit.onnx.AttributeProto
-	(*ValueInfoProto)(nil),             // 6: onnxkit.onnx.ValueInfoProto
-	(*NodeProto)(nil),                  // 7: onnxkit.onnx.NodeProto
-	(*TrainingInfoProto)(nil),          // 8: onnxkit.onnx.TrainingInfoProto
-	(*ModelProto)(nil),                 // 9: onnxkit.onnx.ModelProto
-	(*StringStringEntryProto)(nil),     // 10: onnxkit.onnx.StringStringEntryProto
-	(*TensorAnnotation)(nil),           // 11: onnxkit.onnx.TensorAnnotation
-	(*GraphProto)(nil),                 // 12: onnxkit.onnx.GraphProto
-	(*TensorProto)(nil),                // 13: onnxkit.onnx.TensorProto
-	(*SparseTensorProto)(nil),          // 14: onnxkit.onnx.SparseTensorProto
-	(*TensorShapeProto)(nil),           // 15: onnxkit.onnx.TensorShapeProto
-	(*TypeProto)(nil),                  // 16: onnxkit.onnx.TypeProto
-	(*OperatorSetIdProto)(nil),         // 17: onnxkit.onnx.OperatorSetIdProto
-	(*FunctionProto)(nil),              // 18: onnxkit.onnx.FunctionProto
-	(*TensorProto_Segment)(nil),        // 19: onnxkit.onnx.TensorProto.Segment
-	(*TensorShapeProto_Dimension)(nil), // 20: onnxkit.onnx.TensorShapeProto.Dimension
-	(*TypeProto_Tensor)(nil),           // 21: onnxkit.onnx.TypeProto.Tensor
-	(*TypeProto_Sequence)(nil),         // 22: onnxkit.onnx.TypeProto.Sequence
-	(*TypeProto_Map)(nil),              // 23: onnxkit.onnx.TypeProto.Map
-	(*TypeProto_Optional)(nil),         // 24: onnxkit.onnx.TypeProto.Optional
-	(*TypeProto_SparseTensor)(nil),     // 25: onnxkit.onnx.TypeProto.SparseTensor
+	(SequenceProto_DataType)(0),        // 5: onnxkit.onnx.SequenceProto.DataType
+	(*AttributeProto)(nil),             // 6: onnxkit.onnx.AttributeProto
+	(*ValueInfoProto)(nil),             // 7: onnxkit.onnx.ValueInfoProto
+	(*NodeProto)(nil),                  // 8: onnxkit.onnx.NodeProto
+	(*TrainingInfoProto)(nil),          // 9: onnxkit.onnx.TrainingInfoProto
+	(*ModelProto)(nil),                 // 10: onnxkit.onnx.ModelProto
+	(*StringStringEntryProto)(nil),     // 11: onnxkit.onnx.StringStringEntryProto
+	(*TensorAnnotation)(nil),           // 12: onnxkit.onnx.TensorAnnotation
+	(*GraphProto)(nil),                 // 13: onnxkit.onnx.GraphProto
+	(*TensorProto)(nil),                // 14: onnxkit.onnx.TensorProto
+	(*SparseTensorProto)(nil),          // 15: onnxkit.onnx.SparseTensorProto
+	(*TensorShapeProto)(nil),           // 16: onnxkit.onnx.TensorShapeProto
+	(*TypeProto)(nil),                  // 17: onnxkit.onnx.TypeProto
+	(*OperatorSetIdProto)(nil),         // 18: onnxkit.onnx.OperatorSetIdProto
+	(*FunctionProto)(nil),              // 19: onnxkit.onnx.FunctionProto
+	(*SequenceProto)(nil),              // 20: onnxkit.onnx.SequenceProto
+	(*MapProto)(nil),                   // 21: onnxkit.onnx.MapProto
+	(*OptionalProto)(nil),              // 22: onnxkit.onnx.OptionalProto
+	(*TensorProto_Segment)(nil),        // 23: onnxkit.onnx.TensorProto.Segment
+	(*TensorShapeProto_Dimension)(nil), // 24: onnxkit.onnx.TensorShapeProto.Dimension
+	(*TypeProto_Tensor)(nil),           // 25: onnxkit.onnx.TypeProto.Tensor
+	(*TypeProto_Sequence)(nil),         // 26: onnxkit.onnx.TypeProto.Sequence
+	(*TypeProto_Map)(nil),              // 27: onnxkit.onnx.TypeProto.Map
+	(*TypeProto_Optional)(nil),         // 28: onnxkit.onnx.TypeProto.Optional
+	(*TypeProto_SparseTensor)(nil),     // 29: onnxkit.onnx.TypeProto.SparseTensor
 }
 var file_onnx_onnxpb_onnx_proto_depIdxs = []int32{
 	2,  // 0: onnxkit.onnx.AttributeProto.type:type_name -> onnxkit.onnx.AttributeProto.AttributeType
-	13, // 1: onnxkit.onnx.AttributeProto.t:type_name -> onnxkit.onnx.TensorProto
-	12, // 2: onnxkit.onnx.AttributeProto.g:type_name -> onnxkit.onnx.GraphProto
-	14, // 3: onnxkit.onnx.AttributeProto.sparse_tensor:type_name -> onnxkit.onnx.SparseTensorProto
-	16, // 4: onnxkit.onnx.AttributeProto.tp:type_name -> onnxkit.onnx.TypeProto
-	13, // 5: onnxkit.onnx.AttributeProto.tensors:type_name -> onnxkit.onnx.TensorProto
-	12, // 6: onnxkit.onnx.AttributeProto.graphs:type_name -> onnxkit.onnx.GraphProto
-	14, // 7: onnxkit.onnx.AttributeProto.sparse_tensors:type_name -> onnxkit.onnx.SparseTensorProto
-	16, // 8: onnxkit.onnx.AttributeProto.type_protos:type_name -> onnxkit.onnx.TypeProto
-	16, // 9: onnxkit.onnx.ValueInfoProto.type:type_name -> onnxkit.onnx.TypeProto
-	10, // 10: onnxkit.onnx.ValueInfoProto.metadata_props:type_name -> onnxkit.onnx.StringStringEntryProto
-	5,  // 11: onnxkit.onnx.NodeProto.attribute:type_name -> onnxkit.onnx.AttributeProto
-	10, // 12: onnxkit.onnx.NodeProto.metadata_props:type_name -> onnxkit.onnx.StringStringEntryProto
-	12, // 13: onnxkit.onnx.TrainingInfoProto.initialization:type_name -> onnxkit.onnx.GraphProto
-	12, // 14: onnxkit.onnx.TrainingInfoProto.algorithm:type_name -> onnxkit.onnx.GraphProto
-	10, // 15: onnxkit.onnx.TrainingInfoProto.initialization_binding:type_name -> onnxkit.onnx.StringStringEntryProto
-	10, // 16: onnxkit.onnx.TrainingInfoProto.update_binding:type_name -> onnxkit.onnx.StringStringEntryProto
-	17, // 17: onnxkit.onnx.ModelProto.opset_import:type_name -> onnxkit.onnx.OperatorSetIdProto
-	12, // 18: onnxkit.onnx.ModelProto.graph:type_name -> onnxkit.onnx.GraphProto
-	10, // 19: onnxkit.onnx.ModelProto.metadata_props:type_name -> onnxkit.onnx.StringStringEntryProto
-	8,  // 20: onnxkit.onnx.ModelProto.training_info:type_name -> onnxkit.onnx.TrainingInfoProto
-	18, // 21: onnxkit.onnx.ModelProto.functions:type_name -> onnxkit.onnx.FunctionProto
-	10, // 22: onnxkit.onnx.TensorAnnotation.quant_parameter_tensor_names:type_name -> onnxkit.onnx.StringStringEntryProto
-	7,  // 23: onnxkit.onnx.GraphProto.node:type_name -> onnxkit.onnx.NodeProto
-	13, // 24: onnxkit.onnx.GraphProto.initializer:type_name -> onnxkit.onnx.TensorProto
-	14, // 25: onnxkit.onnx.GraphProto.sparse_initializer:type_name -> onnxkit.onnx.SparseTensorProto
-	6,  // 26: onnxkit.onnx.GraphProto.input:type_name -> onnxkit.onnx.ValueInfoProto
-	6,  // 27: onnxkit.onnx.GraphProto.output:type_name -> onnxkit.onnx.ValueInfoProto
-	6,  // 28: onnxkit.onnx.GraphProto.value_info:type_name -> onnxkit.onnx.ValueInfoProto
-	11, // 29: onnxkit.onnx.GraphProto.quantization_annotation:type_name -> onnxkit.onnx.TensorAnnotation
-	10, // 30: onnxkit.onnx.GraphProto.metadata_props:type_name -> onnxkit.onnx.StringStringEntryProto
-	19, // 31: onnxkit.onnx.TensorProto.segment:type_name -> onnxkit.onnx.TensorProto.Segment
-	10, // 32: onnxkit.onnx.TensorProto.external_data:type_name -> onnxkit.onnx.StringStringEntryProto
+	14, // 1: onnxkit.onnx.AttributeProto.t:type_name -> onnxkit.onnx.TensorProto
+	13, // 2: onnxkit.onnx.AttributeProto.g:type_name -> onnxkit.onnx.GraphProto
+	15, // 3: onnxkit.onnx.AttributeProto.sparse_tensor:type_name -> onnxkit.onnx.SparseTensorProto
+	17, // 4: onnxkit.onnx.AttributeProto.tp:type_name -> onnxkit.onnx.TypeProto
+	14, // 5: onnxkit.onnx.AttributeProto.tensors:type_name -> onnxkit.onnx.TensorProto
+	13, // 6: onnxkit.onnx.AttributeProto.graphs:type_name -> onnxkit.onnx.GraphProto
+	15, // 7: onnxkit.onnx.AttributeProto.sparse_tensors:type_name -> onnxkit.onnx.SparseTensorProto
+	17, // 8: onnxkit.onnx.AttributeProto.type_protos:type_name -> onnxkit.onnx.TypeProto
+	17, // 9: onnxkit.onnx.ValueInfoProto.type:type_name -> onnxkit.onnx.TypeProto
+	11, // 10: onnxkit.onnx.ValueInfoProto.metadata_props:type_name -> onnxkit.onnx.StringStringEntryProto
+	6,  // 11: onnxkit.onnx.NodeProto.attribute:type_name -> onnxkit.onnx.AttributeProto
+	11, // 12: onnxkit.onnx.NodeProto.metadata_props:type_name -> onnxkit.onnx.StringStringEntryProto
+	13, // 13: onnxkit.onnx.TrainingInfoProto.initialization:type_name -> onnxkit.onnx.GraphProto
+	13, // 14: onnxkit.onnx.TrainingInfoProto.algorithm:type_name -> onnxkit.onnx.GraphProto
+	11, // 15: onnxkit.onnx.TrainingInfoProto.initialization_binding:type_name -> onnxkit.onnx.StringStringEntryProto
+	11, // 16: onnxkit.onnx.TrainingInfoProto.update_binding:type_name -> onnxkit.onnx.StringStringEntryProto
+	18, // 17: onnxkit.onnx.ModelProto.opset_import:type_name -> onnxkit.onnx.OperatorSetIdProto
+	13, // 18: onnxkit.onnx.ModelProto.graph:type_name -> onnxkit.onnx.GraphProto
+	11, // 19: onnxkit.onnx.ModelProto.metadata_props:type_name -> onnxkit.onnx.StringStringEntryProto
+	9,  // 20: onnxkit.onnx.ModelProto.training_info:type_name -> onnxkit.onnx.TrainingInfoProto
+	19, // 21: onnxkit.onnx.ModelProto.functions:type_name -> onnxkit.onnx.FunctionProto
+	11, // 22: onnxkit.onnx.TensorAnnotation.quant_parameter_tensor_names:type_name -> onnxkit.onnx.StringStringEntryProto
+	8,  // 23: onnxkit.onnx.GraphProto.node:type_name -> onnxkit.onnx.NodeProto
+	14, // 24: onnxkit.onnx.GraphProto.initializer:type_name -> onnxkit.onnx.TensorProto
+	15, // 25: onnxkit.onnx.GraphProto.sparse_initializer:type_name -> onnxkit.onnx.SparseTensorProto
+	7,  // 26: onnxkit.onnx.GraphProto.input:type_name -> onnxkit.onnx.ValueInfoProto
+	7,  // 27: onnxkit.onnx.GraphProto.output:type_name -> onnxkit.onnx.ValueInfoProto
+	7,  // 28: onnxkit.onnx.GraphProto.value_info:type_name -> onnxkit.onnx.ValueInfoProto
+	12, // 29: onnxkit.onnx.GraphProto.quantization_annotation:type_name -> onnxkit.onnx.TensorAnnotation
+	11, // 30: onnxkit.onnx.GraphProto.metadata_props:type_name -> onnxkit.onnx.StringStringEntryProto
+	23, // 31: onnxkit.onnx.TensorProto.segment:type_name -> onnxkit.onnx.TensorProto.Segment
+	11, // 32: onnxkit.onnx.TensorProto.external_data:type_name -> onnxkit.onnx.StringStringEntryProto
 	4,  // 33: onnxkit.onnx.TensorProto.data_location:type_name -> onnxkit.onnx.TensorProto.DataLocation
-	10, // 34: onnxkit.onnx.TensorProto.metadata_props:type_name -> onnxkit.onnx.StringStringEntryProto
-	13, // 35: onnxkit.onnx.SparseTensorProto.values:type_name -> onnxkit.onnx.TensorProto
-	13, // 36: onnxkit.onnx.SparseTensorProto.indices:type_name -> onnxkit.onnx.TensorProto
-	20, // 37: onnxkit.onnx.TensorShapeProto.dim:type_name -> onnxkit.onnx.TensorShapeProto.Dimension
-	21, // 38: onnxkit.onnx.TypeProto.tensor_type:type_name -> onnxkit.onnx.TypeProto.Tensor
-	22, // 39: onnxkit.onnx.TypeProto.sequence_type:type_name -> onnxkit.onnx.TypeProto.Sequence
-	23, // 40: onnxkit.onnx.TypeProto.map_type:type_name -> onnxkit.onnx.TypeProto.Map
-	24, // 41: onnxkit.onnx.TypeProto.optional_type:type_name -> onnxkit.onnx.TypeProto.Optional
-	25, // 42: onnxkit.onnx.TypeProto.sparse_tensor_type:type_name -> onnxkit.onnx.TypeProto.SparseTensor
-	5,  // 43: onnxkit.onnx.FunctionProto.attribute_proto:type_name -> onnxkit.onnx.AttributeProto
-	7,  // 44: onnxkit.onnx.FunctionProto.node:type_name -> onnxkit.onnx.NodeProto
-	17, // 45: onnxkit.onnx.FunctionProto.opset_import:type_name -> onnxkit.onnx.OperatorSetIdProto
-	6,  // 46: onnxkit.onnx.FunctionProto.value_info:type_name -> onnxkit.onnx.ValueInfoProto
-	10, // 47: onnxkit.onnx.FunctionProto.metadata_props:type_name -> onnxkit.onnx.StringStringEntryProto
-	15, // 48: onnxkit.onnx.TypeProto.Tensor.shape:type_name -> onnxkit.onnx.TensorShapeProto
-	16, // 49: onnxkit.onnx.TypeProto.Sequence.elem_type:type_name -> onnxkit.onnx.TypeProto
-	16, // 50: onnxkit.onnx.TypeProto.Map.value_type:type_name -> onnxkit.onnx.TypeProto
-	16, // 51: onnxkit.onnx.TypeProto.Optional.elem_type:type_name -> onnxkit.onnx.TypeProto
-	15, // 52: onnxkit.onnx.TypeProto.SparseTensor.shape:type_name -> onnxkit.onnx.TensorShapeProto
-	53, // [53:53] is the sub-list for method output_type
-	53, // [53:53] is the sub-list for method input_type
-	53, // [53:53] is the sub-list for extension type_name
-	53, // [53:53] is the sub-list for extension extendee
-	0,  // [0:53] is the sub-list for field type_name
+	11, // 34: onnxkit.onnx.TensorProto.metadata_props:type_name -> onnxkit.onnx.StringStringEntryProto
+	14, // 35: onnxkit.onnx.SparseTensorProto.values:type_name -> onnxkit.onnx.TensorProto
+	14, // 36: onnxkit.onnx.SparseTensorProto.indices:type_name -> onnxkit.onnx.TensorProto
+	24, // 37: onnxkit.onnx.TensorShapeProto.dim:type_name -> onnxkit.onnx.TensorShapeProto.Dimension
+	25, // 38: onnxkit.onnx.TypeProto.tensor_type:type_name -> onnxkit.onnx.TypeProto.Tensor
+	26, // 39: onnxkit.onnx.TypeProto.sequence_type:type_name -> onnxkit.onnx.TypeProto.Sequence
+	27, // 40: onnxkit.onnx.TypeProto.map_type:type_name -> onnxkit.onnx.TypeProto.Map
+	28, // 41: onnxkit.onnx.TypeProto.optional_type:type_name -> onnxkit.onnx.TypeProto.Optional
+	29, // 42: onnxkit.onnx.TypeProto.sparse_tensor_type:type_name -> onnxkit.onnx.TypeProto.SparseTensor
+	6,  // 43: onnxkit.onnx.FunctionProto.attribute_proto:type_name -> onnxkit.onnx.AttributeProto
+	8,  // 44: onnxkit.onnx.FunctionProto.node:type_name -> onnxkit.onnx.NodeProto
+	18, // 45: onnxkit.onnx.FunctionProto.opset_import:type_name -> onnxkit.onnx.OperatorSetIdProto
+	7,  // 46: onnxkit.onnx.FunctionProto.value_info:type_name -> onnxkit.onnx.ValueInfoProto
+	11, // 47: onnxkit.onnx.FunctionProto.metadata_props:type_name -> onnxkit.onnx.StringStringEntryProto
+	14, // 48: onnxkit.onnx.SequenceProto.tensor_values:type_name -> onnxkit.onnx.TensorProto
+	15, // 49: onnxkit.onnx.SequenceProto.sparse_tensor_values:type_name -> onnxkit.onnx.SparseTensorProto
+	20, // 50: onnxkit.onnx.SequenceProto.sequence_values:type_name -> onnxkit.onnx.SequenceProto
+	21, // 51: onnxkit.onnx.SequenceProto.map_values:type_name -> onnxkit.onnx.MapProto
+	22, // 52: onnxkit.onnx.SequenceProto.optional_values:type_name -> onnxkit.onnx.OptionalProto
+	20, // 53: onnxkit.onnx.MapProto.values:type_name -> onnxkit.onnx.SequenceProto
+	14, // 54: onnxkit.onnx.OptionalProto.tensor_value:type_name -> onnxkit.onnx.TensorProto
+	15, // 55: onnxkit.onnx.OptionalProto.sparse_tensor_value:type_name -> onnxkit.onnx.SparseTensorProto
+	20, // 56: onnxkit.onnx.OptionalProto.sequence_value:type_name -> onnxkit.onnx.SequenceProto
+	21, // 57: onnxkit.onnx.OptionalProto.map_value:type_name -> onnxkit.onnx.MapProto
+	22, // 58: onnxkit.onnx.OptionalProto.optional_value:type_name -> onnxkit.onnx.OptionalProto
+	16, // 59: onnxkit.onnx.TypeProto.Tensor.shape:type_name -> onnxkit.onnx.TensorShapeProto
+	17, // 60: onnxkit.onnx.TypeProto.Sequence.elem_type:type_name -> onnxkit.onnx.TypeProto
+	17, // 61: onnxkit.onnx.TypeProto.Map.value_type:type_name -> onnxkit.onnx.TypeProto
+	17, // 62: onnxkit.onnx.TypeProto.Optional.elem_type:type_name -> onnxkit.onnx.TypeProto
+	16, // 63: onnxkit.onnx.TypeProto.SparseTensor.shape:type_name -> onnxkit.onnx.TensorShapeProto
+	64, // [64:64] is the sub-list for method output_type
+	64, // [64:64] is the sub-list for method input_type
+	64, // [64:64] is the sub-list for extension type_name
+	64, // [64:64] is the sub-list for extension extendee
+	0,  // [0:64] is the sub-list for field type_name
 }
 
 func init() { file_onnx_onnxpb_onnx_proto_init() }
@@ -2531,7 +2906,7 @@ func file_onnx_onnxpb_onnx_proto_init() {
 		(*TypeProto_OptionalType)(nil),
 		(*TypeProto_SparseTensorType)(nil),
 	}
-	file_onnx_onnxpb_onnx_proto_msgTypes[15].OneofWrappers = []any{
+	file_onnx_onnxpb_onnx_proto_msgTypes[18].OneofWrappers = []any{
 		(*TensorShapeProto_Dimension_DimValue)(nil),
 		(*TensorShapeProto_Dimension_DimParam)(nil),
 	}
@@ -2540,8 +2915,8 @@ func file_onnx_onnxpb_onnx_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_onnx_onnxpb_onnx_proto_rawDesc), len(file_onnx_onnxpb_onnx_proto_rawDesc)),
-			NumEnums:      5,
-			NumMessages:   21,
+			NumEnums:      6,
+			NumMessages:   24,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

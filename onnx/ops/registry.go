@@ -64,6 +64,13 @@ type Op struct {
 	// computes what the schema asks of half types; element-type-agnostic
 	// operators (data movement) hold half tensors as they are without it.
 	HalfAsFloat32 bool
+	// Values marks operators that take or return sequence and optional
+	// values (tensors.SequenceKind, tensors.OptionalKind) as well as
+	// tensors: the sequence and optional operators, Identity, If, Loop.
+	// The runtime refuses such values as inputs of any other operator,
+	// at load when static types show them, else at run time, naming the
+	// node.
+	Values bool
 	// Volatile marks operators whose output is not a function of their
 	// inputs (RandomNormal, Bernoulli, ...); they are never evaluated at
 	// load time even when all their inputs are constant.

@@ -28,10 +28,15 @@ const MaxElements = 1 << 31
 // of this rule. The one exception is a session's own results: a recycling
 // kernel (see RecyclingKernel) may overwrite the tensors it returned in the
 // session's previous run, once that run is over.
+//
+// A Tensor may also be a sequence or an optional value (see Kind): it then
+// has no elements of its own (DType Undefined, no shape) and holds its
+// content as Items.
 type Tensor struct {
 	dtype DType
 	shape []int
 	data  any
+	box   *container // content of a sequence or optional value, else nil
 }
 
 // DType returns the element type.
@@ -63,6 +68,9 @@ func (t *Tensor) String() string {
 	if t == nil {
 		return "<nil tensor>"
 	}
+	if t.box != nil {
+		return t.containerString()
+	}
 	return t.dtype.String() + FormatShape(t.shape)
 }
 
@@ -81,6 +89,13 @@ func (t *Tensor) Reshape(shape ...int) (*Tensor, error) {
 
 // Clone returns a deep copy of t.
 func (t *Tensor) Clone() *Tensor {
+	if t.box != nil {
+		items := make([]*Tensor, len(t.box.items))
+		for i, e := range t.box.items {
+			items[i] = e.Clone()
+		}
+		return &Tensor{dtype: t.dtype, box: &container{kind: t.box.kind, elem: t.box.elem, items: items}}
+	}
 	c := &Tensor{dtype: t.dtype, shape: append([]int{}, t.shape...)}
 	c.data = cloneSlice(t.data)
 	return c
@@ -105,6 +120,9 @@ func cloneData[T Elem](data any) any { return append([]T{}, data.([]T)...) }
 func (t *Tensor) Check() error {
 	if t == nil {
 		return errors.New("nil tensor")
+	}
+	if t.box != nil {
+		return t.checkContainer()
 	}
 	dt, n, ok := sliceInfo(t.data)
 	if !ok {

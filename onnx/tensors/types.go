@@ -30,10 +30,16 @@ func (d Dim) String() string {
 // Type is what is known about a value before running the model: its
 // element type (Undefined if unknown) and its shape. Dims is nil when even
 // the rank is unknown; a scalar has RankKnown true and no Dims.
+//
+// Sequences and optional values have Kind SequenceKind or OptionalKind and
+// the type of their elements (or content) in Elem; their own DType, Dims
+// and RankKnown are unset.
 type Type struct {
 	DType     DType
 	RankKnown bool
 	Dims      []Dim
+	Kind      Kind
+	Elem      *Type
 }
 
 // UnknownDim is a dimension of unknown size.
@@ -41,6 +47,9 @@ var UnknownDim = Dim{Size: -1}
 
 // TypeOf returns the fully known type of a concrete tensor.
 func TypeOf(t *Tensor) Type {
+	if t.Kind() != TensorKind {
+		return Type{Kind: t.Kind(), Elem: &t.box.elem}
+	}
 	return KnownType(t.DType(), t.Shape())
 }
 
@@ -77,9 +86,21 @@ func (t Type) Shape() ([]int, bool) {
 }
 
 // String formats the type as "float32[N 1 28 28]", "int64[]" for a scalar,
-// "float32[...]" for unknown rank and "?" for the element type if unknown.
+// "float32[...]" for unknown rank and "?" for the element type if unknown;
+// "sequence<float32[...]>" and "optional<int64[]>" for other kinds.
 func (t Type) String() string {
 	var b strings.Builder
+	if t.Kind != TensorKind {
+		b.WriteString(t.Kind.String())
+		b.WriteByte('<')
+		if t.Elem != nil {
+			b.WriteString(t.Elem.String())
+		} else {
+			b.WriteByte('?')
+		}
+		b.WriteByte('>')
+		return b.String()
+	}
 	if t.DType == Undefined {
 		b.WriteString("?")
 	} else {
