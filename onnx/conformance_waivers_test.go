@@ -21,5 +21,4 @@ var conformanceTolerances = map[string]tolerance{}
 // that are allowed not to pass, with the reason (for instance test data that
 // disagrees with the model's declarations). Without a waiver
 // such a test fails the Go test.
-var conformanceWaivers = map[string]string{
-}
+var conformanceWaivers = map[string]string{}

@@ -15,7 +15,8 @@ func sequenceSeedModels() map[string]*onnxpb.ModelProto {
 		return &onnxpb.AttributeProto{Name: name, Type: onnxpb.AttributeProto_STRING, S: []byte(v)}
 	}
 	return map[string]*onnxpb.ModelProto{
-		"seq-if": ifSeed(),
+		"seq-if":     ifSeed(),
+		"seq-values": sequenceValuesModel(),
 		"seq-recurrent": model(14, &onnxpb.GraphProto{
 			Node: []*onnxpb.NodeProto{
 				node("LSTM", "lstm", []string{"x", "lw", "lr", "lb", "lens", "h0", "c0", "lp"}, []string{"ly", "lh", "lc"},
@@ -93,4 +94,54 @@ func ifSeed() *onnxpb.ModelProto {
 	mp := ifModel()
 	mp.Graph.Input[1] = vi("c", tt(tensors.Bool))
 	return mp
+}
+
+// seqT is a sequence type of elements of type elem.
+func seqT(elem *onnxpb.TypeProto) *onnxpb.TypeProto {
+	return &onnxpb.TypeProto{Value: &onnxpb.TypeProto_SequenceType{SequenceType: &onnxpb.TypeProto_Sequence{ElemType: elem}}}
+}
+
+// optT is an optional type holding values of type elem.
+func optT(elem *onnxpb.TypeProto) *onnxpb.TypeProto {
+	return &onnxpb.TypeProto{Value: &onnxpb.TypeProto_OptionalType{OptionalType: &onnxpb.TypeProto_Optional{ElemType: elem}}}
+}
+
+// sequenceValuesModel uses every sequence and optional operator, with
+// positions and split sizes taken from graph inputs, a sequence-typed and
+// an optional-typed graph input, and a SequenceMap whose body reads an
+// outer value.
+func sequenceValuesModel() *onnxpb.ModelProto {
+	body := &onnxpb.GraphProto{
+		Name:   "body",
+		Node:   []*onnxpb.NodeProto{node("Add", "body_add", []string{"e", "bias"}, []string{"be"})},
+		Input:  []*onnxpb.ValueInfoProto{vi("e", anyShape(tensors.Float32)), vi("t", anyShape(tensors.Float32))},
+		Output: []*onnxpb.ValueInfoProto{vi("be", anyShape(tensors.Float32))},
+	}
+	return model(18, &onnxpb.GraphProto{
+		Node: []*onnxpb.NodeProto{
+			node("SplitToSequence", "split", []string{"x", "sz"}, []string{"parts"}, intAttr("axis", 1)),
+			node("SplitToSequence", "split1", []string{"x"}, []string{"rows"}, intAttr("keepdims", 0)),
+			node("SequenceInsert", "insert", []string{"parts", "x", "pos"}, []string{"ins"}),
+			node("SequenceErase", "erase", []string{"ins", "pos"}, []string{"er"}),
+			node("SequenceAt", "at", []string{"er", "pos"}, []string{"at"}),
+			node("SequenceLength", "len", []string{"er"}, []string{"n"}),
+			node("ConcatFromSequence", "concat", []string{"rows"}, []string{"stacked"}, intAttr("axis", 0), intAttr("new_axis", 1)),
+			node("ConcatFromSequence", "concat2", []string{"s"}, []string{"joined"}, intAttr("axis", -1)),
+			node("SequenceConstruct", "construct", []string{"x", "x"}, []string{"pair"}),
+			node("SequenceEmpty", "empty", nil, []string{"none"}, intAttr("dtype", int64(tensors.Float32))),
+			node("SequenceLength", "len0", []string{"none"}, []string{"n0"}),
+			node("Optional", "opt", []string{"at"}, []string{"o"}),
+			node("OptionalHasElement", "has", []string{"maybe"}, []string{"has"}),
+			node("OptionalGetElement", "get", []string{"o"}, []string{"got"}),
+			node("Identity", "id", []string{"maybe"}, []string{"maybe2"}),
+			node("SequenceMap", "map", []string{"pair", "x"}, []string{"mapped"}, &onnxpb.AttributeProto{Name: "body", Type: onnxpb.AttributeProto_GRAPH, G: body}),
+		},
+		Initializer: []*onnxpb.TensorProto{tensors.ToProto("bias", tensors.Scalar[float32](1)),
+			tensors.ToProto("sz", tensors.Scalar[int64](3)), tensors.ToProto("pos", tensors.Scalar[int64](-1))},
+		Input: []*onnxpb.ValueInfoProto{vi("x", tt(tensors.Float32, "N", 4)),
+			vi("s", seqT(tt(tensors.Float32, "N", 2))), vi("maybe", optT(tt(tensors.Float32, 2)))},
+		Output: []*onnxpb.ValueInfoProto{vi("n", tt(tensors.Int64)), vi("stacked", tt(tensors.Float32)), vi("joined", tt(tensors.Float32)),
+			vi("n0", tt(tensors.Int64)), vi("has", tt(tensors.Bool)), vi("got", tt(tensors.Float32)),
+			vi("maybe2", optT(tt(tensors.Float32, 2))), vi("mapped", seqT(tt(tensors.Float32)))},
+	})
 }

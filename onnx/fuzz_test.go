@@ -535,32 +535,70 @@ func synthesizeInputs(m *onnx.Model, knob uint8) (map[string]*tensors.Tensor, bo
 		if in.HasDefault {
 			continue
 		}
-		dt := in.Type.DType
-		if dt == tensors.Undefined {
-			dt = tensors.Float32
-		}
-		shape := []int{free}
-		if in.Type.RankKnown {
-			shape = make([]int, len(in.Type.Dims))
-			for i, d := range in.Type.Dims {
-				shape[i] = free
-				if d.Known() {
-					shape[i] = d.Size
-				}
-			}
-		}
-		n, err := tensors.NumElements(shape)
-		if err != nil || n > fuzzMaxInput || len(shape) > 8 {
+		x, ok := synthesizeValue(in.Type, free, r)
+		if !ok {
 			return nil, false
 		}
-		x, err := tensors.Alloc(dt, shape)
-		if err != nil {
-			return nil, false
-		}
-		fill(x, r)
 		feeds[in.Name] = x
 	}
 	return feeds, true
+}
+
+// synthesizeValue makes one input value of a declared type: a tensor, a
+// sequence of 1 or 2 tensors, or an optional value, empty or not.
+func synthesizeValue(t tensors.Type, free int, r *rand.Rand) (*tensors.Tensor, bool) {
+	switch t.Kind {
+	case tensors.SequenceKind, tensors.OptionalKind:
+		var elem tensors.Type
+		if t.Elem != nil {
+			elem = *t.Elem
+		}
+		var items []*tensors.Tensor
+		for range 1 + r.IntN(2) {
+			x, ok := synthesizeValue(elem, free, r)
+			if !ok {
+				return nil, false
+			}
+			items = append(items, x)
+		}
+		if t.Kind == tensors.OptionalKind {
+			var v *tensors.Tensor
+			if r.IntN(4) > 0 {
+				v = items[0]
+			}
+			o, err := tensors.NewOptional(elem, v)
+			return o, err == nil
+		}
+		if elem.DType == tensors.Undefined {
+			elem.DType = tensors.Float32
+		}
+		seq, err := tensors.NewSequence(elem, items)
+		return seq, err == nil
+	}
+	dt := t.DType
+	if dt == tensors.Undefined {
+		dt = tensors.Float32
+	}
+	shape := []int{free}
+	if t.RankKnown {
+		shape = make([]int, len(t.Dims))
+		for i, d := range t.Dims {
+			shape[i] = free
+			if d.Known() {
+				shape[i] = d.Size
+			}
+		}
+	}
+	n, err := tensors.NumElements(shape)
+	if err != nil || n > fuzzMaxInput || len(shape) > 8 {
+		return nil, false
+	}
+	x, err := tensors.Alloc(dt, shape)
+	if err != nil {
+		return nil, false
+	}
+	fill(x, r)
+	return x, true
 }
 
 // fill writes small values into a freshly allocated tensor (which nobody
@@ -659,6 +697,21 @@ func FuzzReadTensorFile(f *testing.F) {
 
 // sameTensor compares type, shape and element bits.
 func sameTensor(a, b *tensors.Tensor) bool {
+	if a.Kind() != b.Kind() {
+		return false
+	}
+	if a.Kind() != tensors.TensorKind {
+		ia, ib := a.Items(), b.Items()
+		if len(ia) != len(ib) || a.ElemType().ElemDType() != b.ElemType().ElemDType() {
+			return false
+		}
+		for i := range ia {
+			if !sameTensor(ia[i], ib[i]) {
+				return false
+			}
+		}
+		return true
+	}
 	pa, pb := tensors.ToProto("", a), tensors.ToProto("", b)
 	return proto.Equal(pa, pb)
 }
@@ -736,6 +789,9 @@ func TestGeneratedSeedsRun(t *testing.T) {
 			continue
 		}
 		for name, v := range out {
+			if v.Kind() != tensors.TensorKind {
+				v = tensors.Scalar(int64(len(v.Items())))
+			}
 			if v.Len() == 0 {
 				t.Errorf("%s: output %q is empty: %v", s.name, name, v)
 			}

@@ -102,9 +102,12 @@ func TestLoadValidation(t *testing.T) {
 		{"complex64 input", func(m *onnxpb.ModelProto) {
 			m.Graph.Input[0].Type = tensorType(tensors.Complex64, 2)
 		}, []string{`graph input "x"`, "complex64"}, true, true},
-		{"sequence input", func(m *onnxpb.ModelProto) {
+		{"sequence into a tensor operator", func(m *onnxpb.ModelProto) {
 			m.Graph.Input[0].Type = &onnxpb.TypeProto{Value: &onnxpb.TypeProto_SequenceType{SequenceType: &onnxpb.TypeProto_Sequence{}}}
-		}, []string{"sequence"}, true, true},
+		}, []string{`node "r" (Relu)`, `input 0 ("x") is a sequence`, "Relu takes tensors"}, false, true},
+		{"map input", func(m *onnxpb.ModelProto) {
+			m.Graph.Input[0].Type = &onnxpb.TypeProto{Value: &onnxpb.TypeProto_MapType{MapType: &onnxpb.TypeProto_Map{KeyType: 7}}}
+		}, []string{`graph input "x"`, "map values"}, true, true},
 		{"duplicate initializer", func(m *onnxpb.ModelProto) {
 			w := tensors.ToProto("w", tensors.Vector[float32](1))
 			m.Graph.Initializer = []*onnxpb.TensorProto{w, w}

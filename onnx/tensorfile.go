@@ -69,7 +69,7 @@ func ReadValueFile(path string, want tensors.Type) (*tensors.Tensor, error) {
 		return ReadTensorFile(path)
 	}
 	if strings.ToLower(filepath.Ext(path)) != PBExt {
-		return nil, fmt.Errorf("onnx: read %s: a %v value is read from a %s file (ONNX %s), not %q", path, want.Kind, PBExt,
+		return nil, fmt.Errorf("onnx: read %s: %v values are read from %s files (ONNX %s), not %q", path, want.Kind, PBExt,
 			map[tensors.Kind]string{tensors.SequenceKind: "SequenceProto", tensors.OptionalKind: "OptionalProto"}[want.Kind], filepath.Ext(path))
 	}
 	b, err := readFileLimited(path, MaxTensorFileBytes(), "the tensor file limit")
@@ -126,13 +126,15 @@ func WriteTensorFile(path, name string, t *tensors.Tensor) error {
 			return fmt.Errorf("onnx: write tensor %s: %w", path, err)
 		}
 	case PBExt:
-		var msg proto.Message = tensors.ToProto(name, t)
+		var msg proto.Message
 		var err error
 		switch t.Kind() {
 		case tensors.SequenceKind:
 			msg, err = tensors.ToSequenceProto(name, t)
 		case tensors.OptionalKind:
 			msg, err = tensors.ToOptionalProto(name, t)
+		default:
+			msg = tensors.ToProto(name, t)
 		}
 		if err == nil {
 			b, err = proto.Marshal(msg)

@@ -47,6 +47,13 @@ func plural(n int, one, many string) string {
 
 // formatType renders a static type as "float32 (N, 28, 28, 1)".
 func formatType(t tensors.Type) string {
+	if t.Kind != tensors.TensorKind {
+		elem := "?"
+		if t.Elem != nil {
+			elem = formatType(*t.Elem)
+		}
+		return t.Kind.String() + "<" + elem + ">"
+	}
 	dt := "?"
 	if t.DType != tensors.Undefined {
 		dt = t.DType.String()
@@ -58,6 +65,9 @@ func formatType(t tensors.Type) string {
 // dimensions by name and unknown ones as '?'; "()" is a scalar and "?" a
 // value of unknown rank.
 func formatDims(t tensors.Type) string {
+	if t.Kind != tensors.TensorKind {
+		return formatType(t)
+	}
 	if !t.RankKnown {
 		return "?"
 	}
@@ -68,26 +78,12 @@ func formatDims(t tensors.Type) string {
 	return "(" + strings.Join(parts, ", ") + ")"
 }
 
-// protoType converts a declared type for display; anything that is not a
-// tensor type is unknown.
+// protoType converts a declared type for display; what onnxkit cannot
+// hold (maps, sparse tensors) is unknown.
 func protoType(tp *onnxpb.TypeProto) tensors.Type {
-	tt := tp.GetTensorType()
-	if tt == nil {
+	t, err := tensors.TypeFromProto(tp)
+	if err != nil {
 		return tensors.Type{}
-	}
-	t := tensors.Type{DType: tensors.DType(tt.GetElemType())}
-	if sh := tt.GetShape(); sh != nil {
-		t.RankKnown = true
-		for _, d := range sh.GetDim() {
-			switch v := d.GetValue().(type) {
-			case *onnxpb.TensorShapeProto_Dimension_DimValue:
-				t.Dims = append(t.Dims, tensors.Dim{Size: int(v.DimValue)})
-			case *onnxpb.TensorShapeProto_Dimension_DimParam:
-				t.Dims = append(t.Dims, tensors.Dim{Size: -1, Param: v.DimParam})
-			default:
-				t.Dims = append(t.Dims, tensors.UnknownDim)
-			}
-		}
 	}
 	return t
 }
@@ -96,6 +92,19 @@ func protoType(tp *onnxpb.TypeProto) tensors.Type {
 // element type, the rank, and dimensions inference left unknown (a
 // symbolic name such as "batch_size" reads better than '?').
 func mergeType(inferred, decl tensors.Type) tensors.Type {
+	switch {
+	case inferred.Kind != tensors.TensorKind:
+		if inferred.Elem != nil && decl.Kind == inferred.Kind && decl.Elem != nil {
+			elem := mergeType(*inferred.Elem, *decl.Elem)
+			inferred.Elem = &elem
+		}
+		return inferred
+	case decl.Kind != tensors.TensorKind:
+		if inferred.Unknown() {
+			return decl
+		}
+		return inferred
+	}
 	if inferred.DType == tensors.Undefined {
 		inferred.DType = decl.DType
 	}

@@ -28,7 +28,9 @@ output (name, shape, element type, min/max/mean, and the argmax of each row for
 [N,K] outputs) and optionally save outputs to files.
 
 Tensor files are NumPy .npy arrays (C order) or serialized ONNX TensorProto .pb
-files, chosen by extension. NAME may be omitted when the model has a single
+files, chosen by extension. Inputs and outputs the model declares as sequences
+or optional values are ONNX SequenceProto / OptionalProto .pb files (the layout
+of ONNX's own test data). NAME may be omitted when the model has a single
 input (for --input) or a single output (for --output). --output NAME=FILE may
 name any value of the graph, intermediate ones included; --output NAME without
 a file prints that value without saving it. Without --output every graph
@@ -183,6 +185,21 @@ func runRun(w io.Writer, path string, f runFlags) error {
 // floating-point [N,K] value.
 func describeTensor(name string, t *tensors.Tensor) string {
 	var b strings.Builder
+	switch t.Kind() {
+	case tensors.SequenceKind:
+		items := t.Items()
+		fmt.Fprintf(&b, "%s: sequence of %d %v tensors", name, len(items), t.ElemType().DType)
+		for i, e := range items {
+			b.WriteString("\n")
+			b.WriteString(describeTensor(fmt.Sprintf("  [%d]", i), e))
+		}
+		return b.String()
+	case tensors.OptionalKind:
+		if len(t.Items()) == 0 {
+			return fmt.Sprintf("%s: optional %v, empty", name, t.ElemType())
+		}
+		return describeTensor(name, t.Items()[0]) + " (optional, present)"
+	}
 	dims := make([]string, t.Rank())
 	for i, d := range t.Shape() {
 		dims[i] = fmt.Sprint(d)
@@ -247,8 +264,10 @@ func readFeeds(m *onnx.Model, ins []binding) (map[string]*tensors.Tensor, error)
 	need := realInputs(m)
 	all := m.Inputs()
 	isInput := map[string]bool{}
+	declared := map[string]tensors.Type{}
 	for _, v := range all {
 		isInput[v.Name] = true
+		declared[v.Name] = v.Type
 	}
 	feeds := map[string]*tensors.Tensor{}
 	for _, b := range ins {
@@ -264,7 +283,9 @@ func readFeeds(m *onnx.Model, ins []binding) (map[string]*tensors.Tensor, error)
 		if _, dup := feeds[b.name]; dup {
 			return nil, usageError{fmt.Errorf("--input %s: input %q given twice", b.arg, b.name)}
 		}
-		t, err := onnx.ReadTensorFile(b.file)
+		// Sequence- and optional-typed inputs are read as SequenceProto
+		// and OptionalProto .pb files.
+		t, err := onnx.ReadValueFile(b.file, declared[b.name])
 		if err != nil {
 			return nil, fmt.Errorf("input %q: %w", b.name, err)
 		}
