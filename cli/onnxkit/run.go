@@ -198,7 +198,7 @@ func describeTensor(name string, t *tensors.Tensor) string {
 		if len(t.Items()) == 0 {
 			return fmt.Sprintf("%s: optional %v, empty", name, t.ElemType())
 		}
-		return describeTensor(name, t.Items()[0]) + " (optional, present)"
+		return describeTensor(name+" (optional, present)", t.Items()[0])
 	}
 	dims := make([]string, t.Rank())
 	for i, d := range t.Shape() {

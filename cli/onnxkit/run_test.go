@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/onnxkit/onnxkit/internal/peer"
 	"github.com/onnxkit/onnxkit/onnx"
 	"github.com/onnxkit/onnxkit/onnx/onnxpb"
 	"github.com/onnxkit/onnxkit/onnx/tensors"
@@ -205,4 +206,72 @@ func onnxNodeOutput(t *testing.T, model, name string) string {
 	}
 	t.Fatalf("%s has no node %q", model, name)
 	return ""
+}
+
+// TestRunSequences runs backend-suite models whose inputs and outputs are
+// sequences and optional values: the .pb files are read and written as
+// SequenceProto / OptionalProto, chosen by the declared types, and the
+// saved output equals the suite's reference.
+func TestRunSequences(t *testing.T) {
+	data, err := peer.ONNXTestData()
+	peer.Require(t, err)
+	for _, c := range []struct{ test, in, out string }{
+		{"test_sequence_insert_at_back", "--input=sequence=%s/input_0.pb --input=tensor=%s/input_1.pb", "output_sequence"},
+		{"test_optional_get_element_sequence", "--input=optional_input=%s/input_0.pb", "output"},
+		{"test_optional_has_element_empty", "--input=optional_input=%s/input_0.pb", "output"},
+		{"test_identity_opt", "--input=opt_in=%s/input_0.pb", "opt_out"},
+	} {
+		t.Run(c.test, func(t *testing.T) {
+			dir := t.TempDir()
+			set := filepath.Join(data, c.test, "test_data_set_0")
+			args := []string{"run", filepath.Join(data, c.test, "model.onnx")}
+			for _, a := range strings.Fields(c.in) {
+				args = append(args, strings.ReplaceAll(a, "%s", set))
+			}
+			args = append(args, "--output", c.out+"=out.pb")
+			out, stderr, code := onnxkit(t, dir, args...)
+			if code != 0 {
+				t.Fatalf("exit %d\n%s%s", code, out, stderr)
+			}
+			m, err := onnx.Load(filepath.Join(data, c.test, "model.onnx"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			typ := m.Outputs()[0].Type
+			got, err := onnx.ReadValueFile(filepath.Join(dir, "out.pb"), typ)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := onnx.ReadValueFile(filepath.Join(set, "output_0.pb"), typ)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.String() != want.String() || fmt.Sprint(flatten(got)) != fmt.Sprint(flatten(want)) {
+				t.Errorf("saved %v %v, want %v %v", got, flatten(got), want, flatten(want))
+			}
+			t.Logf("%s", out)
+		})
+	}
+	// A sequence input given as .npy is refused, naming the input and file.
+	dir := t.TempDir()
+	writeTensor(t, filepath.Join(dir, "s.npy"), "", f32(t, []int{2}, 1, 2))
+	test := filepath.Join(data, "test_sequence_insert_at_back")
+	out, stderr, code := onnxkit(t, dir, "run", filepath.Join(test, "model.onnx"), "--input", "sequence=s.npy",
+		"--input", "tensor="+filepath.Join(test, "test_data_set_0", "input_1.pb"))
+	if code != 1 || !strings.Contains(stderr, `input "sequence"`) || !strings.Contains(stderr, "sequence values are read from .pb files") {
+		t.Errorf("sequence from .npy: exit %d\n%s%s", code, out, stderr)
+	}
+}
+
+// flatten lists a value's tensors: itself, or a sequence's or optional's
+// items, each as shape and elements.
+func flatten(v *tensors.Tensor) []string {
+	if v.Kind() == tensors.TensorKind {
+		return []string{fmt.Sprint(v, v.Data())}
+	}
+	var out []string
+	for _, e := range v.Items() {
+		out = append(out, flatten(e)...)
+	}
+	return out
 }
