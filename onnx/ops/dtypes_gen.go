@@ -367,6 +367,54 @@ var matMulIntFor = map[tensors.DType]func(a, b *tensors.Tensor, shape []int, mm 
 	tensors.Uint64: matMulInt[uint64],
 }
 
+// bitAndFns holds bitAnd instantiated for each element type (integer).
+var bitAndFns = NumericBinary{
+	I8:  bitAnd[int8],
+	I16: bitAnd[int16],
+	I32: bitAnd[int32],
+	I64: bitAnd[int64],
+	U8:  bitAnd[uint8],
+	U16: bitAnd[uint16],
+	U32: bitAnd[uint32],
+	U64: bitAnd[uint64],
+}
+
+// bitOrFns holds bitOr instantiated for each element type (integer).
+var bitOrFns = NumericBinary{
+	I8:  bitOr[int8],
+	I16: bitOr[int16],
+	I32: bitOr[int32],
+	I64: bitOr[int64],
+	U8:  bitOr[uint8],
+	U16: bitOr[uint16],
+	U32: bitOr[uint32],
+	U64: bitOr[uint64],
+}
+
+// bitXorFns holds bitXor instantiated for each element type (integer).
+var bitXorFns = NumericBinary{
+	I8:  bitXor[int8],
+	I16: bitXor[int16],
+	I32: bitXor[int32],
+	I64: bitXor[int64],
+	U8:  bitXor[uint8],
+	U16: bitXor[uint16],
+	U32: bitXor[uint32],
+	U64: bitXor[uint64],
+}
+
+// bitNotFns holds bitNot instantiated for each element type (integer).
+var bitNotFns = NumericUnary{
+	I8:  bitNot[int8],
+	I16: bitNot[int16],
+	I32: bitNot[int32],
+	I64: bitNot[int64],
+	U8:  bitNot[uint8],
+	U16: bitNot[uint16],
+	U32: bitNot[uint32],
+	U64: bitNot[uint64],
+}
+
 // whereTFor holds whereT instantiated for each element type (logic.go: elem).
 var whereTFor = map[tensors.DType]func(c, x, y *tensors.Tensor) (*tensors.Tensor, error){
 	tensors.Float32:  whereT[float32],

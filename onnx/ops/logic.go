@@ -9,7 +9,8 @@ import (
 
 // Logical operators: Not, And, Or, Xor (bool, with broadcasting; version 1
 // of the binary ones has the legacy broadcast and axis attributes), Where
-// (select with three-way broadcasting), IsNaN, IsInf and BitShift.
+// (select with three-way broadcasting), IsNaN, IsInf, BitShift and the
+// bitwise operators of opset 18.
 
 func init() {
 	Register(Op{
@@ -59,7 +60,51 @@ func init() {
 		Infer: inferBoolSame,
 	})
 	Register(Op{Type: "BitShift", Since: []int{11}, Prepare: prepareBitShift, Infer: InferBroadcast(tensors.Undefined)})
+	registerBitwise("BitwiseAnd", bitAndFns)
+	registerBitwise("BitwiseOr", bitOrFns)
+	registerBitwise("BitwiseXor", bitXorFns)
+	Register(Op{
+		Type:  "BitwiseNot",
+		Since: []int{18},
+		Prepare: func(n *Node) (Kernel, error) {
+			return func(in []*tensors.Tensor) ([]*tensors.Tensor, error) {
+				y, err := bitNotFns.Apply(in[0])
+				return []*tensors.Tensor{y}, err
+			}, nil
+		},
+		Infer: InferSame,
+	})
 }
+
+// registerBitwise registers one of the binary bitwise operators of opset
+// 18 (integer tensors, multidirectional broadcasting).
+func registerBitwise(name string, fns NumericBinary) {
+	Register(Op{
+		Type:  name,
+		Since: []int{18},
+		Prepare: func(n *Node) (Kernel, error) {
+			return func(in []*tensors.Tensor) ([]*tensors.Tensor, error) {
+				y, err := fns.Apply(in[0], in[1])
+				return []*tensors.Tensor{y}, err
+			}, nil
+		},
+		Infer: InferBroadcast(tensors.Undefined),
+	})
+}
+
+// The bitwise operators on every integer type.
+//
+//dtypes:integer
+func bitAnd[T tensors.Integer](a, b T) T { return a & b }
+
+//dtypes:integer
+func bitOr[T tensors.Integer](a, b T) T { return a | b }
+
+//dtypes:integer
+func bitXor[T tensors.Integer](a, b T) T { return a ^ b }
+
+//dtypes:integer
+func bitNot[T tensors.Integer](v T) T { return ^v }
 
 func inferBoolSame(n *Node, in []tensors.Type) ([]tensors.Type, error) {
 	t := in[0]

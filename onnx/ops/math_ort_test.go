@@ -194,6 +194,10 @@ func TestElementwiseMatchesORT(t *testing.T) {
 		{"Cast", 13, attrs{ewAttrI("to", int64(tensors.Bool))}, []*tensors.Tensor{g(i32, -2, 3, 4, 5)}},
 		{"Cast", 13, attrs{ewAttrI("to", int64(tensors.Float64))}, []*tensors.Tensor{g(tensors.Bool, 0, 1, 4, 5)}},
 		{"Cast", 13, attrs{ewAttrI("to", int64(tensors.Int64))}, []*tensors.Tensor{g(u8, 0, 255, 4, 5)}},
+		{"BitwiseAnd", 18, nil, []*tensors.Tensor{g(i32, -1e6, 1e6, 3, 4), g(i32, -1e6, 1e6, 4)}},
+		{"BitwiseOr", 18, nil, []*tensors.Tensor{g(u8, 0, 255, 3, 4), g(u8, 0, 255, 3, 1)}},
+		{"BitwiseXor", 18, nil, []*tensors.Tensor{g(i64, -1e15, 1e15, 2, 6), g(i64, -1e15, 1e15, 2, 6)}},
+		{"BitwiseNot", 18, nil, []*tensors.Tensor{g(i8, -128, 127, 3, 4)}},
 	}
 	dir := t.TempDir()
 	for ci, c := range cases {
