@@ -34,6 +34,9 @@ func DTypeOfDense(dt tensor.Dtype) (tensors.DType, error) {
 // cannot be represented by *tensor.Dense and are an error; use
 // Model.RunTensors to get them.
 func ToDense(t *tensors.Tensor) (*tensor.Dense, error) {
+	if k := t.Kind(); k != tensors.TensorKind {
+		return nil, fmt.Errorf("onnx: %v is a %v value; *tensor.Dense holds tensors only (use RunTensors): %w", t, k, ErrUnsupported)
+	}
 	if _, ok := denseTypes[t.DType()]; !ok {
 		return nil, fmt.Errorf("onnx: %v tensor: %w", t.DType(), ErrUnsupported)
 	}
