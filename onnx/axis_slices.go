@@ -92,3 +92,14 @@ func emptyStack(t tensors.Type, axis int) (*tensors.Tensor, error) {
 	}
 	return tensors.Alloc(t.DType, shape)
 }
+
+// stackType is the type of values of type t stacked along a new axis of
+// size n inserted at axis (unknown beyond the element type when t's rank
+// is unknown or the axis is out of range).
+func stackType(t tensors.Type, axis int, n tensors.Dim) tensors.Type {
+	if t.Kind != tensors.TensorKind || !t.RankKnown || axis < 0 || axis > len(t.Dims) {
+		return tensors.Type{DType: t.DType}
+	}
+	dims := append(append(append(make([]tensors.Dim, 0, len(t.Dims)+1), t.Dims[:axis]...), n), t.Dims[axis:]...)
+	return tensors.Type{DType: t.DType, RankKnown: true, Dims: dims}
+}

@@ -231,8 +231,16 @@ func buildGraphAt(gp *onnxpb.GraphProto, opsets map[string]int, decode func(*onn
 		if err != nil {
 			return nil, invalid(fmt.Errorf("graph output %q: %w", name, err))
 		}
-		if g.types[s].DType != tensors.Undefined || g.types[s].RankKnown {
-			t = g.types[s]
+		switch inf := g.types[s]; {
+		case inf.Kind != tensors.TensorKind || inf.RankKnown:
+			t = inf
+		case inf.DType != tensors.Undefined:
+			// The declaration's shape, checked by nothing, completes what
+			// inference left unknown.
+			if t.Kind != tensors.TensorKind || (t.DType != tensors.Undefined && t.DType != inf.DType) {
+				t = tensors.Type{}
+			}
+			t.DType = inf.DType
 		}
 		g.outputs = append(g.outputs, ValueInfo{Name: name, Type: t})
 		g.outSlot = append(g.outSlot, s)

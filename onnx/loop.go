@@ -53,31 +53,31 @@ type loop struct {
 
 // compileLoop builds a Loop node's body; declared is the node's number of
 // declared inputs (before its captures).
-func (b *builder) compileLoop(np *onnxpb.NodeProto, declared int, desc string) (flowKernel, error) {
+func (b *builder) compileLoop(np *onnxpb.NodeProto, declared int, desc string) (flowKernel, flowInfer, error) {
 	attrs, err := ops.NewAttrs(np.GetAttribute(), b.decode)
 	if err != nil {
-		return nil, invalid(err)
+		return nil, nil, invalid(err)
 	}
 	g := attrs.RequiredGraph("body")
 	if err := attrs.Err(); err != nil {
-		return nil, invalid(err)
+		return nil, nil, invalid(err)
 	}
 	if u := attrs.Unread(); len(u) > 0 {
-		return nil, invalid(fmt.Errorf("attribute %q is not defined for Loop", u[0]))
+		return nil, nil, invalid(fmt.Errorf("attribute %q is not defined for Loop", u[0]))
 	}
 	if declared < 2 {
-		return nil, invalid(fmt.Errorf("Loop takes at least 2 inputs (M, cond), the node has %d", declared))
+		return nil, nil, invalid(fmt.Errorf("Loop takes at least 2 inputs (M, cond), the node has %d", declared))
 	}
 	l := &loop{carried: declared - 2, captures: np.GetInput()[declared:], limit: b.mem.limit}
 	l.scans = len(np.GetOutput()) - l.carried
 	if l.scans < 0 {
-		return nil, invalid(fmt.Errorf("the node has %d loop-carried inputs but only %d outputs", l.carried, len(np.GetOutput())))
+		return nil, nil, invalid(fmt.Errorf("the node has %d loop-carried inputs but only %d outputs", l.carried, len(np.GetOutput())))
 	}
 	if n := len(g.GetInput()); n != l.carried+2 {
-		return nil, invalid(fmt.Errorf("body has %d inputs, want %d (iteration number, condition and the node's %d loop-carried values)", n, l.carried+2, l.carried))
+		return nil, nil, invalid(fmt.Errorf("body has %d inputs, want %d (iteration number, condition and the node's %d loop-carried values)", n, l.carried+2, l.carried))
 	}
 	if n := len(g.GetOutput()); n != 1+l.carried+l.scans {
-		return nil, invalid(fmt.Errorf("body has %d outputs, want %d (condition, %d loop-carried values, %d scan outputs as the node has %d outputs)",
+		return nil, nil, invalid(fmt.Errorf("body has %d outputs, want %d (condition, %d loop-carried values, %d scan outputs as the node has %d outputs)",
 			n, 1+l.carried+l.scans, l.carried, l.scans, len(np.GetOutput())))
 	}
 	for _, vi := range g.GetInput() {
@@ -85,12 +85,27 @@ func (b *builder) compileLoop(np *onnxpb.NodeProto, declared int, desc string) (
 	}
 	l.body, err = b.buildBranch(g, desc+" body")
 	if err != nil {
-		return nil, fmt.Errorf("body: %w", err)
+		return nil, nil, fmt.Errorf("body: %w", err)
 	}
 	for k := range l.scans {
 		l.scanTypes = append(l.scanTypes, stackedType(l.body, g, 1+l.carried+k))
 	}
-	return l.run, nil
+	return l.run, l.infer, nil
+}
+
+// infer gives the types of the final carried values (the initial value
+// or a body output) and of the scan outputs (a body output stacked along
+// a new first axis, one per iteration).
+func (l *loop) infer(in []tensors.Type) []tensors.Type {
+	outs := l.body.m.g.outputs
+	res := make([]tensors.Type, 0, l.carried+l.scans)
+	for k := range l.carried {
+		res = append(res, ops.JoinTypes(in[2+k], outs[1+k].Type))
+	}
+	for k := range l.scans {
+		res = append(res, stackType(outs[1+l.carried+k].Type, 0, tensors.UnknownDim))
+	}
+	return res
 }
 
 // run runs the loop.

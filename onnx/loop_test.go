@@ -238,3 +238,21 @@ func TestScanDirectionsAndAxes(t *testing.T) {
 		t.Errorf("scan body with too few inputs: %v", err)
 	}
 }
+
+// TestLoopStaticTypes: a Loop's outputs get static types from its body:
+// the carried value joins its initial value and the body's output, the
+// scan output stacks the body's along a new first axis of unknown size.
+func TestLoopStaticTypes(t *testing.T) {
+	m, err := onnx.FromProto("loop.onnx", loopModel("M", ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	acc, _ := m.ValueType("acc_final")
+	scans, _ := m.ValueType("scans")
+	if acc.DType != tensors.Float32 || acc.String() != "float32[...]" && acc.String() != "float32[2]" {
+		t.Errorf("acc_final: %v, want float32 of unknown or [2] shape", acc)
+	}
+	if scans.String() != "float32[? 2]" {
+		t.Errorf("scans: %v, want float32[? 2]", scans)
+	}
+}

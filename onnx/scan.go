@@ -50,10 +50,10 @@ type scan struct {
 
 // compileScan builds a Scan node's body; declared is the node's number of
 // declared inputs (before its captures), since its operator version.
-func (b *builder) compileScan(np *onnxpb.NodeProto, declared, since int, desc string) (flowKernel, error) {
+func (b *builder) compileScan(np *onnxpb.NodeProto, declared, since int, desc string) (flowKernel, flowInfer, error) {
 	attrs, err := ops.NewAttrs(np.GetAttribute(), b.decode)
 	if err != nil {
-		return nil, invalid(err)
+		return nil, nil, invalid(err)
 	}
 	s := &scan{v8: since == 8, captures: np.GetInput()[declared:], limit: b.mem.limit}
 	g := attrs.RequiredGraph("body")
@@ -69,18 +69,18 @@ func (b *builder) compileScan(np *onnxpb.NodeProto, declared, since int, desc st
 		s.outDirs = attrs.Ints("scan_output_directions", nil)
 	}
 	if err := attrs.Err(); err != nil {
-		return nil, invalid(err)
+		return nil, nil, invalid(err)
 	}
 	if u := attrs.Unread(); len(u) > 0 {
-		return nil, invalid(fmt.Errorf("attribute %q is not defined for Scan-%d", u[0], since))
+		return nil, nil, invalid(fmt.Errorf("attribute %q is not defined for Scan-%d", u[0], since))
 	}
 	if s.ins < 1 || s.ins > declared-first {
-		return nil, invalid(fmt.Errorf("num_scan_inputs is %d, the node has %d state and scan inputs", s.ins, declared-first))
+		return nil, nil, invalid(fmt.Errorf("num_scan_inputs is %d, the node has %d state and scan inputs", s.ins, declared-first))
 	}
 	s.states = declared - first - s.ins
 	s.outs = len(np.GetOutput()) - s.states
 	if s.outs < 0 {
-		return nil, invalid(fmt.Errorf("the node has %d state variables but only %d outputs", s.states, len(np.GetOutput())))
+		return nil, nil, invalid(fmt.Errorf("the node has %d state variables but only %d outputs", s.states, len(np.GetOutput())))
 	}
 	fill := func(name string, v []int, n, def int) ([]int, error) {
 		if v == nil {
@@ -104,22 +104,22 @@ func (b *builder) compileScan(np *onnxpb.NodeProto, declared, since int, desc st
 		{"scan_output_axes", &s.outAxes, s.outs, false}, {"scan_output_directions", &s.outDirs, s.outs, true},
 	} {
 		if *a.v, err = fill(a.name, *a.v, a.n, 0); err != nil {
-			return nil, invalid(err)
+			return nil, nil, invalid(err)
 		}
 		for _, d := range *a.v {
 			if a.dirs && d != 0 && d != 1 {
-				return nil, invalid(fmt.Errorf("%s holds %d; directions are 0 (forward) or 1 (reverse)", a.name, d))
+				return nil, nil, invalid(fmt.Errorf("%s holds %d; directions are 0 (forward) or 1 (reverse)", a.name, d))
 			}
 			if !a.dirs && (d < -maxScanRank || d > maxScanRank) {
-				return nil, invalid(fmt.Errorf("%s holds axis %d", a.name, d))
+				return nil, nil, invalid(fmt.Errorf("%s holds axis %d", a.name, d))
 			}
 		}
 	}
 	if n := len(g.GetInput()); n != s.states+s.ins {
-		return nil, invalid(fmt.Errorf("body has %d inputs, want %d (the node's %d state variables and %d scan inputs)", n, s.states+s.ins, s.states, s.ins))
+		return nil, nil, invalid(fmt.Errorf("body has %d inputs, want %d (the node's %d state variables and %d scan inputs)", n, s.states+s.ins, s.states, s.ins))
 	}
 	if n := len(g.GetOutput()); n != s.states+s.outs {
-		return nil, invalid(fmt.Errorf("body has %d outputs, want %d (%d state variables, %d scan outputs as the node has %d outputs)",
+		return nil, nil, invalid(fmt.Errorf("body has %d outputs, want %d (%d state variables, %d scan outputs as the node has %d outputs)",
 			n, s.states+s.outs, s.states, s.outs, len(np.GetOutput())))
 	}
 	for _, vi := range g.GetInput() {
@@ -127,15 +127,49 @@ func (b *builder) compileScan(np *onnxpb.NodeProto, declared, since int, desc st
 	}
 	s.body, err = b.buildBranch(g, desc+" body")
 	if err != nil {
-		return nil, fmt.Errorf("body: %w", err)
+		return nil, nil, fmt.Errorf("body: %w", err)
 	}
 	for k := range s.outs {
 		s.outTypes = append(s.outTypes, stackedType(s.body, g, s.states+k))
 	}
 	if s.v8 {
-		return s.run8, nil
+		return s.run8, s.infer, nil
 	}
-	return s.run, nil
+	return s.run, s.infer, nil
+}
+
+// infer gives the types of the final state values and of the scan
+// outputs: a body output stacked along its scan output axis, as long as
+// the first scan input's scanned axis (Scan-9 and later; Scan-8 stacks
+// along axis 1, after the batch axis).
+func (s *scan) infer(in []tensors.Type) []tensors.Type {
+	outs := s.body.m.g.outputs
+	first := 0
+	if s.v8 {
+		first = 1
+	}
+	res := make([]tensors.Type, 0, s.states+s.outs)
+	for k := range s.states {
+		res = append(res, ops.JoinTypes(in[first+k], outs[k].Type))
+	}
+	length := tensors.UnknownDim
+	if x := in[first+s.states]; !s.v8 && x.RankKnown {
+		if a := s.inAxes[0]; a >= -len(x.Dims) && a < len(x.Dims) {
+			length = x.Dims[(a+len(x.Dims))%len(x.Dims)]
+		}
+	}
+	for k := range s.outs {
+		t := outs[s.states+k].Type
+		axis := 1
+		if !s.v8 {
+			axis = s.outAxes[k]
+			if axis < 0 && t.RankKnown {
+				axis += len(t.Dims) + 1
+			}
+		}
+		res = append(res, stackType(t, axis, length))
+	}
+	return res
 }
 
 // run runs a Scan of version 9 or later.

@@ -41,23 +41,23 @@ type sequenceMap struct {
 }
 
 // compileSequenceMap builds a SequenceMap node's body.
-func (b *builder) compileSequenceMap(np *onnxpb.NodeProto, declared int, desc string) (flowKernel, error) {
+func (b *builder) compileSequenceMap(np *onnxpb.NodeProto, declared int, desc string) (flowKernel, flowInfer, error) {
 	attrs, err := ops.NewAttrs(np.GetAttribute(), b.decode)
 	if err != nil {
-		return nil, invalid(err)
+		return nil, nil, invalid(err)
 	}
 	g := attrs.RequiredGraph("body")
 	if err := attrs.Err(); err != nil {
-		return nil, invalid(err)
+		return nil, nil, invalid(err)
 	}
 	if u := attrs.Unread(); len(u) > 0 {
-		return nil, invalid(fmt.Errorf("attribute %q is not defined for SequenceMap", u[0]))
+		return nil, nil, invalid(fmt.Errorf("attribute %q is not defined for SequenceMap", u[0]))
 	}
 	if declared < 1 || np.GetInput()[0] == "" {
-		return nil, invalid(errors.New("SequenceMap takes a sequence as input 0"))
+		return nil, nil, invalid(errors.New("SequenceMap takes a sequence as input 0"))
 	}
 	if n := len(g.GetOutput()); n != len(np.GetOutput()) {
-		return nil, invalid(fmt.Errorf("body has %d outputs, the node %d", n, len(np.GetOutput())))
+		return nil, nil, invalid(fmt.Errorf("body has %d outputs, the node %d", n, len(np.GetOutput())))
 	}
 	sm := &sequenceMap{declared: declared, captures: np.GetInput()[declared:], limit: b.mem.limit}
 	for _, vi := range g.GetInput() {
@@ -65,12 +65,22 @@ func (b *builder) compileSequenceMap(np *onnxpb.NodeProto, declared int, desc st
 	}
 	sm.body, err = b.buildBranch(g, desc+" body")
 	if err != nil {
-		return nil, fmt.Errorf("body: %w", err)
+		return nil, nil, fmt.Errorf("body: %w", err)
 	}
 	for k := range g.GetOutput() {
 		sm.outTypes = append(sm.outTypes, stackedType(sm.body, g, k))
 	}
-	return sm.run, nil
+	return sm.run, sm.infer, nil
+}
+
+// infer gives the types of the output sequences: sequences of the body's
+// output types.
+func (sm *sequenceMap) infer([]tensors.Type) []tensors.Type {
+	res := make([]tensors.Type, len(sm.body.m.g.outputs))
+	for k, o := range sm.body.m.g.outputs {
+		res[k] = tensors.SequenceOf(o.Type)
+	}
+	return res
 }
 
 // run runs the body over the sequence.

@@ -184,6 +184,10 @@ func freeNames(g *onnxpb.GraphProto, depth int) ([]string, error) {
 // is the run's context, mem its memory budget (nil at load time).
 type flowKernel func(ctx context.Context, mem *runBudget, in []*tensors.Tensor) ([]*tensors.Tensor, error)
 
+// flowInfer gives the static types of a control flow node's outputs from
+// those of its inputs and its subgraphs' outputs.
+type flowInfer func(in []tensors.Type) []tensors.Type
+
 // compile is ops.Compile, except for the control flow nodes (If, Loop,
 // Scan), which it builds here.
 func (b *builder) compile(np *onnxpb.NodeProto, env ops.Env, desc string) (*ops.Compiled, error) {
@@ -201,19 +205,25 @@ func (b *builder) compile(np *onnxpb.NodeProto, env ops.Env, desc string) (*ops.
 		Inputs: np.GetInput(), Outputs: np.GetOutput(), Proto: np,
 	}
 	var flow flowKernel
+	var infer flowInfer
 	switch np.GetOpType() {
 	case "Loop":
-		flow, err = b.compileLoop(np, declared, desc)
+		flow, infer, err = b.compileLoop(np, declared, desc)
 	case "Scan":
-		flow, err = b.compileScan(np, declared, since, desc)
+		flow, infer, err = b.compileScan(np, declared, since, desc)
 	case "SequenceMap":
-		flow, err = b.compileSequenceMap(np, declared, desc)
+		flow, infer, err = b.compileSequenceMap(np, declared, desc)
 	default:
-		flow, err = b.compileIf(np, declared, desc)
+		flow, infer, err = b.compileIf(np, declared, desc)
 	}
 	if err != nil {
 		return nil, err
 	}
+	// The node's own copy of the operator, inferring its output types
+	// from its subgraphs.
+	withInfer := *op
+	withInfer.Infer = func(_ *ops.Node, in []tensors.Type) ([]tensors.Type, error) { return infer(in), nil }
+	op = &withInfer
 	c := &ops.Compiled{Node: node, Op: op, Kernel: func(in []*tensors.Tensor) ([]*tensors.Tensor, error) {
 		return flow(context.Background(), nil, in)
 	}}
@@ -225,9 +235,9 @@ func (b *builder) compile(np *onnxpb.NodeProto, env ops.Env, desc string) (*ops.
 }
 
 // compileIf builds an If node's branches.
-func (b *builder) compileIf(np *onnxpb.NodeProto, declared int, desc string) (flowKernel, error) {
+func (b *builder) compileIf(np *onnxpb.NodeProto, declared int, desc string) (flowKernel, flowInfer, error) {
 	if declared != 1 || np.GetInput()[0] == "" {
-		return nil, fmt.Errorf("If takes exactly one input (cond), the node has %d", declared)
+		return nil, nil, fmt.Errorf("If takes exactly one input (cond), the node has %d", declared)
 	}
 	var thenG, elseG *onnxpb.GraphProto
 	for _, a := range np.GetAttribute() {
@@ -237,29 +247,36 @@ func (b *builder) compileIf(np *onnxpb.NodeProto, declared int, desc string) (fl
 		case a.GetName() == "else_branch" && a.GetType() == onnxpb.AttributeProto_GRAPH:
 			elseG = a.GetG()
 		default:
-			return nil, fmt.Errorf("attribute %q (%v) is not defined for If", a.GetName(), a.GetType())
+			return nil, nil, fmt.Errorf("attribute %q (%v) is not defined for If", a.GetName(), a.GetType())
 		}
 	}
 	if thenG == nil || elseG == nil {
-		return nil, errors.New("required attributes then_branch and else_branch (graphs) must both be set")
+		return nil, nil, errors.New("required attributes then_branch and else_branch (graphs) must both be set")
 	}
 	branches := [2]*branch{}
 	for i, g := range []*onnxpb.GraphProto{thenG, elseG} {
 		name := [...]string{"then_branch", "else_branch"}[i]
 		if len(g.GetInput()) > 0 {
-			return nil, invalid(fmt.Errorf("%s: an If branch takes no inputs, this one declares %d", name, len(g.GetInput())))
+			return nil, nil, invalid(fmt.Errorf("%s: an If branch takes no inputs, this one declares %d", name, len(g.GetInput())))
 		}
 		br, err := b.buildBranch(g, desc+" "+name)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", name, err)
+			return nil, nil, fmt.Errorf("%s: %w", name, err)
 		}
 		if len(br.outputs) != len(np.GetOutput()) {
-			return nil, invalid(fmt.Errorf("%s has %d outputs, the node %d", name, len(br.outputs), len(np.GetOutput())))
+			return nil, nil, invalid(fmt.Errorf("%s has %d outputs, the node %d", name, len(br.outputs), len(np.GetOutput())))
 		}
 		branches[i] = br
 	}
 	captures := np.GetInput()[1:]
 	limit := b.mem.limit
+	infer := func([]tensors.Type) []tensors.Type {
+		out := make([]tensors.Type, len(branches[0].outputs))
+		for k := range out {
+			out[k] = ops.JoinTypes(branches[0].m.g.outputs[k].Type, branches[1].m.g.outputs[k].Type)
+		}
+		return out
+	}
 	return func(ctx context.Context, mem *runBudget, in []*tensors.Tensor) ([]*tensors.Tensor, error) {
 		cond := in[0]
 		if cond.DType() != tensors.Bool || cond.Len() != 1 {
@@ -270,7 +287,7 @@ func (b *builder) compileIf(np *onnxpb.NodeProto, declared int, desc string) (fl
 			br = branches[0]
 		}
 		return br.call(ctx, available(mem, limit), captures, in[1:], nil)
-	}, nil
+	}, infer, nil
 }
 
 // available is how many bytes a subgraph run may hold: what the enclosing

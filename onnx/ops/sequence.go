@@ -137,9 +137,21 @@ func prepareSequenceConstruct(n *Node) (Kernel, error) {
 	}, nil
 }
 
-// joinTypes is what is known of values of types a and b both: the common
-// element type and the dimensions they agree on.
-func joinTypes(a, b tensors.Type) tensors.Type {
+// JoinTypes is what is known of a value that has type a or type b: the
+// common kind and element type and the dimensions they agree on. The If
+// operator's outputs, a loop's carried values and the elements of a
+// sequence are typed with it.
+func JoinTypes(a, b tensors.Type) tensors.Type {
+	if a.Kind != b.Kind {
+		return tensors.Type{}
+	}
+	if a.Kind != tensors.TensorKind {
+		if a.Elem == nil || b.Elem == nil {
+			return tensors.Type{Kind: a.Kind}
+		}
+		elem := JoinTypes(*a.Elem, *b.Elem)
+		return tensors.Type{Kind: a.Kind, Elem: &elem}
+	}
 	out := tensors.Type{}
 	if a.DType == b.DType {
 		out.DType = a.DType
@@ -173,7 +185,7 @@ func inferSequenceConstruct(_ *Node, in []tensors.Type) ([]tensors.Type, error) 
 		if t.DType != tensors.Undefined && elem.DType != tensors.Undefined && t.DType != elem.DType {
 			return nil, fmt.Errorf("input %d is %v, input 0 is %v: a sequence holds tensors of one element type", i, t, in[0])
 		}
-		elem = joinTypes(elem, t)
+		elem = JoinTypes(elem, t)
 	}
 	return []tensors.Type{tensors.SequenceOf(elem)}, nil
 }
@@ -229,7 +241,7 @@ func inferSequenceInsert(n *Node, in []tensors.Type) ([]tensors.Type, error) {
 		if elem.DType != tensors.Undefined && t.DType != elem.DType {
 			return nil, fmt.Errorf("inserting a %v tensor into a sequence of %v", t.DType, elem.DType)
 		}
-		elem = joinTypes(elem, t)
+		elem = JoinTypes(elem, t)
 	} else {
 		elem = tensors.Type{DType: elem.DType}
 	}
