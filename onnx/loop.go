@@ -2,7 +2,6 @@ package onnx
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/onnxkit/onnxkit/onnx/onnxpb"
@@ -25,17 +24,9 @@ import (
 // adds to the node's inputs, after the declared ones.
 
 func init() {
-	ops.Register(ops.Op{
-		Type:   "Loop",
-		Since:  []int{1, 11, 13, 16},
-		Values: true,
-		// Never run at load time: a loop without a trip count or with a
-		// huge one would block the load.
-		Volatile: true,
-		Prepare: func(n *ops.Node) (ops.Kernel, error) {
-			return nil, errors.New("Loop runs only in graphs built by package onnx")
-		},
-	})
+	// Never run at load time: a loop without a trip count or with a huge
+	// one would block the load.
+	registerFlow(ops.Op{Type: "Loop", Since: []int{1, 11, 13, 16}, Values: true, Volatile: true})
 }
 
 // loop is a compiled Loop node.

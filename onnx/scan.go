@@ -2,7 +2,6 @@ package onnx
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/onnxkit/onnxkit/onnx/onnxpb"
@@ -24,13 +23,7 @@ import (
 // past a batch entry's length) and directions for the scan inputs.
 
 func init() {
-	ops.Register(ops.Op{
-		Type:  "Scan",
-		Since: []int{8, 9, 11, 16},
-		Prepare: func(n *ops.Node) (ops.Kernel, error) {
-			return nil, errors.New("Scan runs only in graphs built by package onnx")
-		},
-	})
+	registerFlow(ops.Op{Type: "Scan", Since: []int{8, 9, 11, 16}})
 }
 
 // scan is a compiled Scan node.

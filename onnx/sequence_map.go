@@ -20,14 +20,7 @@ import (
 // output of the same position, a sequence.
 
 func init() {
-	ops.Register(ops.Op{
-		Type:   "SequenceMap",
-		Since:  []int{17},
-		Values: true,
-		Prepare: func(n *ops.Node) (ops.Kernel, error) {
-			return nil, errors.New("SequenceMap runs only in graphs built by package onnx")
-		},
-	})
+	registerFlow(ops.Op{Type: "SequenceMap", Since: []int{17}, Values: true})
 }
 
 // sequenceMap is a compiled SequenceMap node.

@@ -33,14 +33,17 @@ import (
 const MaxSubgraphDepth = 64
 
 func init() {
-	ops.Register(ops.Op{
-		Type:   "If",
-		Since:  []int{1, 11, 13, 16},
-		Values: true,
-		Prepare: func(n *ops.Node) (ops.Kernel, error) {
-			return nil, errors.New("If runs only in graphs built by package onnx")
-		},
-	})
+	registerFlow(ops.Op{Type: "If", Since: []int{1, 11, 13, 16}, Values: true})
+}
+
+// registerFlow registers a control flow operator, which only graphs built
+// here run (compile builds its subgraphs): its Prepare refuses to serve
+// anyone else.
+func registerFlow(op ops.Op) {
+	op.Prepare = func(n *ops.Node) (ops.Kernel, error) {
+		return nil, fmt.Errorf("%s runs only in graphs built by package onnx", op.Type)
+	}
+	ops.Register(op)
 }
 
 // isControlFlow reports whether a node is one of the default domain's

@@ -72,12 +72,9 @@ func ReadValueFile(path string, want tensors.Type) (*tensors.Tensor, error) {
 		return nil, fmt.Errorf("onnx: read %s: %v values are read from %s files (ONNX %s), not %q", path, want.Kind, PBExt,
 			map[tensors.Kind]string{tensors.SequenceKind: "SequenceProto", tensors.OptionalKind: "OptionalProto"}[want.Kind], filepath.Ext(path))
 	}
-	b, err := readFileLimited(path, MaxTensorFileBytes(), "the tensor file limit")
-	if errors.Is(err, ErrMemoryLimit) {
-		return nil, fmt.Errorf("onnx: %s: %w", path, err)
-	}
+	b, err := readTensorFileBytes(path)
 	if err != nil {
-		return nil, fmt.Errorf("onnx: %w", err)
+		return nil, err
 	}
 	var elem tensors.Type
 	if want.Elem != nil {
@@ -323,16 +320,25 @@ func encodeNPY(t *tensors.Tensor) ([]byte, error) {
 // and ReadTensor read: tensors.MaxTensorBytes plus 1 MiB for headers.
 func MaxTensorFileBytes() int64 { return tensors.MaxTensorBytes() + 1<<20 }
 
-// readTensorProto reads a file holding one serialized TensorProto (the
-// input_N.pb / output_N.pb files of ONNX test data sets). Files larger than
-// MaxTensorFileBytes are refused.
-func readTensorProto(path string) (*tensors.Tensor, error) {
+// readTensorFileBytes reads a .pb file of at most MaxTensorFileBytes.
+func readTensorFileBytes(path string) ([]byte, error) {
 	b, err := readFileLimited(path, MaxTensorFileBytes(), "the tensor file limit")
 	if errors.Is(err, ErrMemoryLimit) {
 		return nil, fmt.Errorf("onnx: %s: %w", path, err)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("onnx: %w", err)
+	}
+	return b, nil
+}
+
+// readTensorProto reads a file holding one serialized TensorProto (the
+// input_N.pb / output_N.pb files of ONNX test data sets). Files larger than
+// MaxTensorFileBytes are refused.
+func readTensorProto(path string) (*tensors.Tensor, error) {
+	b, err := readTensorFileBytes(path)
+	if err != nil {
+		return nil, err
 	}
 	var tp onnxpb.TensorProto
 	if err := proto.Unmarshal(b, &tp); err != nil {

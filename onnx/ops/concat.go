@@ -260,17 +260,7 @@ func (s splitArgs) partSizes(dim int, sizes []int64) ([]int, error) {
 		if len(sizes) != s.outputs {
 			return nil, fmt.Errorf("split %v has %d entries for %d outputs", sizes, len(sizes), s.outputs)
 		}
-		sum := int64(0)
-		for i, v := range sizes {
-			if v < 0 || v > int64(dim) {
-				return nil, fmt.Errorf("split %v: invalid size %d for an axis of size %d", sizes, v, dim)
-			}
-			out[i] = int(v)
-			sum += v
-		}
-		if sum != int64(dim) {
-			return nil, fmt.Errorf("split %v adds up to %d, not the axis size %d", sizes, sum, dim)
-		}
+		return checkSplitSizes(sizes, dim)
 	case s.numOutputs > 0:
 		// Parts of ceil(dim/n), the last one smaller. Like onnxruntime,
 		// refuse sizes where that leaves the last part empty or negative.
@@ -290,6 +280,24 @@ func (s splitArgs) partSizes(dim int, sizes []int64) ([]int, error) {
 		for i := range out {
 			out[i] = dim / s.outputs
 		}
+	}
+	return out, nil
+}
+
+// checkSplitSizes checks part sizes that must add up to an axis of size
+// dim (Split, SplitToSequence) and returns them as ints.
+func checkSplitSizes(sizes []int64, dim int) ([]int, error) {
+	out := make([]int, len(sizes))
+	sum := int64(0)
+	for i, v := range sizes {
+		if v < 0 || v > int64(dim) {
+			return nil, fmt.Errorf("split %v: invalid size %d for an axis of size %d", sizes, v, dim)
+		}
+		out[i] = int(v)
+		sum += v
+	}
+	if sum != int64(dim) {
+		return nil, fmt.Errorf("split %v adds up to %d, not the axis size %d", sizes, sum, dim)
 	}
 	return out, nil
 }

@@ -361,19 +361,7 @@ func splitToSequenceParts(split *tensors.Tensor, dim int) ([]int, error) {
 		}
 		return parts, nil
 	case 1:
-		parts := make([]int, len(v))
-		sum := int64(0)
-		for i, s := range v {
-			if s < 0 || s > int64(dim) {
-				return nil, fmt.Errorf("split %v: invalid size %d for an axis of size %d", v, s, dim)
-			}
-			parts[i] = int(s)
-			sum += s
-		}
-		if sum != int64(dim) {
-			return nil, fmt.Errorf("split %v adds up to %d, not the axis size %d", v, sum, dim)
-		}
-		return parts, nil
+		return checkSplitSizes(v, dim)
 	}
 	return nil, fmt.Errorf("split %v must be a scalar or a 1-D tensor", split)
 }
