@@ -45,16 +45,9 @@ type loop struct {
 // compileLoop builds a Loop node's body; declared is the node's number of
 // declared inputs (before its captures).
 func (b *builder) compileLoop(np *onnxpb.NodeProto, declared int, desc string) (flowKernel, flowInfer, error) {
-	attrs, err := ops.NewAttrs(np.GetAttribute(), b.decode)
+	g, err := b.bodyAttr(np)
 	if err != nil {
-		return nil, nil, invalid(err)
-	}
-	g := attrs.RequiredGraph("body")
-	if err := attrs.Err(); err != nil {
-		return nil, nil, invalid(err)
-	}
-	if u := attrs.Unread(); len(u) > 0 {
-		return nil, nil, invalid(fmt.Errorf("attribute %q is not defined for Loop", u[0]))
+		return nil, nil, err
 	}
 	if declared < 2 {
 		return nil, nil, invalid(fmt.Errorf("Loop takes at least 2 inputs (M, cond), the node has %d", declared))
@@ -82,6 +75,23 @@ func (b *builder) compileLoop(np *onnxpb.NodeProto, declared int, desc string) (
 		l.scanTypes = append(l.scanTypes, stackedType(l.body, g, 1+l.carried+k))
 	}
 	return l.run, l.infer, nil
+}
+
+// bodyAttr reads the attributes of a node whose only attribute is its
+// body graph (Loop, SequenceMap).
+func (b *builder) bodyAttr(np *onnxpb.NodeProto) (*onnxpb.GraphProto, error) {
+	attrs, err := ops.NewAttrs(np.GetAttribute(), b.decode)
+	if err != nil {
+		return nil, invalid(err)
+	}
+	g := attrs.RequiredGraph("body")
+	if err := attrs.Err(); err != nil {
+		return nil, invalid(err)
+	}
+	if u := attrs.Unread(); len(u) > 0 {
+		return nil, invalid(fmt.Errorf("attribute %q is not defined for %s", u[0], np.GetOpType()))
+	}
+	return g, nil
 }
 
 // infer gives the types of the final carried values (the initial value

@@ -35,16 +35,9 @@ type sequenceMap struct {
 
 // compileSequenceMap builds a SequenceMap node's body.
 func (b *builder) compileSequenceMap(np *onnxpb.NodeProto, declared int, desc string) (flowKernel, flowInfer, error) {
-	attrs, err := ops.NewAttrs(np.GetAttribute(), b.decode)
+	g, err := b.bodyAttr(np)
 	if err != nil {
-		return nil, nil, invalid(err)
-	}
-	g := attrs.RequiredGraph("body")
-	if err := attrs.Err(); err != nil {
-		return nil, nil, invalid(err)
-	}
-	if u := attrs.Unread(); len(u) > 0 {
-		return nil, nil, invalid(fmt.Errorf("attribute %q is not defined for SequenceMap", u[0]))
+		return nil, nil, err
 	}
 	if declared < 1 || np.GetInput()[0] == "" {
 		return nil, nil, invalid(errors.New("SequenceMap takes a sequence as input 0"))
