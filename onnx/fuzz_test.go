@@ -156,6 +156,9 @@ func generatedModelSeeds() []seedFile {
 	for name, mp := range loopSeedModels() {
 		add(name, mp)
 	}
+	for name, mp := range textTrainingSeedModels() {
+		add(name, mp)
+	}
 	sort.Slice(out, func(i, j int) bool { return out[i].name < out[j].name })
 	return out
 }

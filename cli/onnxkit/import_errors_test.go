@@ -82,20 +82,22 @@ func TestImportTruncatedModel(t *testing.T) {
 	}
 }
 
-// unsupportedModel uses TfIdfVectorizer (a standard operator onnxkit does
-// not implement) and an operator of a private domain.
+// unsupportedModel uses Gradient (a standard operator, of domain
+// ai.onnx.preview.training, that onnxkit does not implement) and an
+// operator of a private domain.
 func unsupportedModel(t *testing.T, dir string) string {
 	mp := graphModel(14, &onnxpb.GraphProto{
 		Name: "unsupported",
 		Node: []*onnxpb.NodeProto{
 			node("Relu", "relu", []string{"x"}, []string{"r"}),
 			{OpType: "Frobnicate", Domain: "org.example", Name: "frob", Input: []string{"r"}, Output: []string{"f"}},
-			node("TfIdfVectorizer", "tfidf", []string{"f"}, []string{"y"}),
+			{OpType: "Gradient", Domain: "ai.onnx.preview.training", Name: "grad", Input: []string{"f"}, Output: []string{"y"}},
 		},
 		Input:  []*onnxpb.ValueInfoProto{tensorVI("x", tensors.Float32, "N", 784)},
 		Output: []*onnxpb.ValueInfoProto{tensorVI("y", tensors.Float32, "N", 10)},
 	})
-	mp.OpsetImport = append(mp.OpsetImport, &onnxpb.OperatorSetIdProto{Domain: "org.example", Version: 1})
+	mp.OpsetImport = append(mp.OpsetImport, &onnxpb.OperatorSetIdProto{Domain: "org.example", Version: 1},
+		&onnxpb.OperatorSetIdProto{Domain: "ai.onnx.preview.training", Version: 1})
 	return saveModelProto(t, dir, "unsupported.onnx", mp)
 }
 
@@ -105,12 +107,12 @@ func TestImportUnsupportedOperator(t *testing.T) {
 	x := filepath.Join(dir, "x.npy")
 	writeTensor(t, x, "", f32(t, []int{1, 784}, make([]float32, 784)...))
 
-	wantCleanFailure(t, dir, []string{"inspect", path}, path, "2 unsupported operators", "TfIdfVectorizer", "org.example.Frobnicate")
+	wantCleanFailure(t, dir, []string{"inspect", path}, path, "2 unsupported operators", "ai.onnx.preview.training.Gradient", "org.example.Frobnicate")
 	out, _, _ := onnxkit(t, dir, "inspect", path)
 	for _, w := range []string{
-		"Operators: Relu x1, TfIdfVectorizer x1, org.example.Frobnicate x1\n",
+		"Operators: Relu x1, ai.onnx.preview.training.Gradient x1, org.example.Frobnicate x1\n",
 		"Unsupported operators (2):\n",
-		"  TfIdfVectorizer (1 node): ",
+		"  ai.onnx.preview.training.Gradient (1 node): ",
 		"  org.example.Frobnicate (1 node): ",
 		" relu (Relu)  ",
 		"  x: float32 (N, 784)\n",

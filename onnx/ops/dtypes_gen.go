@@ -953,6 +953,12 @@ var topkOrderFor = map[tensors.DType]func(x *tensors.Tensor, outer, size, inner,
 	tensors.Uint64:  topkOrder[uint64],
 }
 
+// optimizerUpdateTFor holds optimizerUpdateT instantiated for each element type (training.go: float).
+var optimizerUpdateTFor = map[tensors.DType]func(group []*tensors.Tensor, update optimizerStep) ([]*tensors.Tensor, error){
+	tensors.Float32: optimizerUpdateT[float32],
+	tensors.Float64: optimizerUpdateT[float64],
+}
+
 // uniqueTypedFor holds uniqueTyped instantiated for each element type (unique.go: numeric).
 var uniqueTypedFor = map[tensors.DType]func(x *tensors.Tensor, outer, size, inner int, sorted bool) (first []int, inverse, counts []int64){
 	tensors.Float32: uniqueTyped[float32],

@@ -79,6 +79,10 @@ type Op struct {
 
 var registry = map[opKey]map[int]*Op{}
 
+// notImplemented says, for standard operators that onnxkit deliberately
+// lacks, why: Lookup adds it to its error. Set it from init functions.
+var notImplemented = map[opKey]string{}
+
 // Register adds an operator implementation. Call it only from init
 // functions. It panics on programming errors: an empty type, no or
 // duplicate since-versions, a version already registered, or (for standard
@@ -166,7 +170,11 @@ func Lookup(domain, opType string, opset int) (*Op, int, error) {
 			return op, s.since, nil
 		}
 		if len(have) == 0 {
-			return nil, 0, fmt.Errorf("operator %s (version %d, in effect at %s opset %d) is not implemented: %w", opType, s.since, dn, opset, tensors.ErrUnsupported)
+			why := ""
+			if w := notImplemented[k]; w != "" {
+				why = " (" + w + ")"
+			}
+			return nil, 0, fmt.Errorf("operator %s (version %d, in effect at %s opset %d) is not implemented%s: %w", opType, s.since, dn, opset, why, tensors.ErrUnsupported)
 		}
 		return nil, 0, fmt.Errorf("operator %s version %d (in effect at %s opset %d) is not implemented; implemented versions: %s: %w",
 			opType, s.since, dn, opset, joinInts(have), tensors.ErrUnsupported)

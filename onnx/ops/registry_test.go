@@ -38,7 +38,7 @@ func TestLookupErrors(t *testing.T) {
 		want        []string
 		unsupported bool
 	}{
-		{"", "TfIdfVectorizer", 11, []string{"TfIdfVectorizer", "version 9", "opset 11", "not implemented"}, true},
+		{TrainingDomain, "Gradient", 1, []string{"Gradient", "version 1", "opset 1", "not implemented", "no graph autodiff"}, true},
 		{"", "NoSuchOp", 13, []string{"NoSuchOp is not an operator of ai.onnx"}, false},
 		{"", "Shape", 0, []string{"does not exist at ai.onnx opset 0"}, false},
 		{"", "Upsample", 10, []string{"deprecated"}, false},
