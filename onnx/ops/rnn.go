@@ -57,8 +57,39 @@ func (k rnnKind) defaultActs() []string {
 	return [...][]string{{"Tanh"}, {"Sigmoid", "Tanh"}, {"Sigmoid", "Tanh", "Tanh"}}[k]
 }
 
-// rnnAct is one activation function with its parameters.
-type rnnAct func(float64) float64
+// rnnAct is one activation function with its parameters. Sigmoid and
+// Tanh (the default activations) run the vector kernels of package kernel
+// (rnnApply); the others apply f element by element.
+type rnnAct struct {
+	f    func(float64) float64
+	kind rnnActKind
+}
+
+// rnnActKind tells rnnApply which kernel computes an activation.
+type rnnActKind uint8
+
+const (
+	rnnActScalar rnnActKind = iota // f, element by element
+	rnnActSigmoid
+	rnnActTanh
+)
+
+// scalarAct wraps f as an rnnAct applied element by element.
+func scalarAct(f func(float64) float64) rnnAct { return rnnAct{f: f} }
+
+// rnnApply applies a to every element of x in place.
+func rnnApply[T tensors.Float](a rnnAct, x []T) {
+	switch a.kind {
+	case rnnActSigmoid:
+		kernel.Sigmoid(x, x)
+	case rnnActTanh:
+		kernel.Tanh(x, x)
+	default:
+		for i, v := range x {
+			x[i] = T(a.f(float64(v)))
+		}
+	}
+}
 
 // rnnSpec is a prepared recurrent node.
 type rnnSpec struct {
@@ -127,56 +158,56 @@ func rnnGrow[T any](buf []T, n int) []T {
 func rnnActivation(name string) (mk func(alpha, beta float64) rnnAct, defAlpha, defBeta float64, usesAlpha, usesBeta, ok bool) {
 	switch strings.ToLower(name) {
 	case "relu":
-		return func(_, _ float64) rnnAct { return func(x float64) float64 { return math.Max(x, 0) } }, 0, 0, false, false, true
+		return func(_, _ float64) rnnAct { return scalarAct(func(x float64) float64 { return math.Max(x, 0) }) }, 0, 0, false, false, true
 	case "tanh":
-		return func(_, _ float64) rnnAct { return math.Tanh }, 0, 0, false, false, true
+		return func(_, _ float64) rnnAct { return rnnAct{f: math.Tanh, kind: rnnActTanh} }, 0, 0, false, false, true
 	case "sigmoid":
-		return func(_, _ float64) rnnAct { return rnnSigmoid }, 0, 0, false, false, true
+		return func(_, _ float64) rnnAct { return rnnAct{f: rnnSigmoid, kind: rnnActSigmoid} }, 0, 0, false, false, true
 	case "affine":
-		return func(a, b float64) rnnAct { return func(x float64) float64 { return a*x + b } }, 1, 0, true, true, true
+		return func(a, b float64) rnnAct { return scalarAct(func(x float64) float64 { return a*x + b }) }, 1, 0, true, true, true
 	case "leakyrelu":
 		return func(a, _ float64) rnnAct {
-			return func(x float64) float64 {
+			return scalarAct(func(x float64) float64 {
 				if x < 0 {
 					return a * x
 				}
 				return x
-			}
+			})
 		}, 0.01, 0, true, false, true
 	case "thresholdedrelu": // x >= alpha, as the recurrent operators define it
 		return func(a, _ float64) rnnAct {
-			return func(x float64) float64 {
+			return scalarAct(func(x float64) float64 {
 				if x >= a {
 					return x
 				}
 				return 0
-			}
+			})
 		}, 1, 0, true, false, true
 	case "scaledtanh":
-		return func(a, b float64) rnnAct { return func(x float64) float64 { return a * math.Tanh(b*x) } }, 1, 1, true, true, true
+		return func(a, b float64) rnnAct { return scalarAct(func(x float64) float64 { return a * math.Tanh(b*x) }) }, 1, 1, true, true, true
 	case "hardsigmoid":
 		return func(a, b float64) rnnAct {
-			return func(x float64) float64 { return math.Max(0, math.Min(1, a*x+b)) }
+			return scalarAct(func(x float64) float64 { return math.Max(0, math.Min(1, a*x+b)) })
 		}, 0.2, 0.5, true, true, true
 	case "elu":
 		return func(a, _ float64) rnnAct {
-			return func(x float64) float64 {
+			return scalarAct(func(x float64) float64 {
 				if x >= 0 {
 					return x
 				}
 				return a * math.Expm1(x)
-			}
+			})
 		}, 1, 0, true, false, true
 	case "softsign":
-		return func(_, _ float64) rnnAct { return func(x float64) float64 { return x / (1 + math.Abs(x)) } }, 0, 0, false, false, true
+		return func(_, _ float64) rnnAct { return scalarAct(func(x float64) float64 { return x / (1 + math.Abs(x)) }) }, 0, 0, false, false, true
 	case "softplus":
 		return func(_, _ float64) rnnAct {
-			return func(x float64) float64 {
+			return scalarAct(func(x float64) float64 {
 				if x > 0 {
 					return x + math.Log1p(math.Exp(-x))
 				}
 				return math.Log1p(math.Exp(x))
-			}
+			})
 		}, 0, 0, false, false, true
 	}
 	return nil, 0, 0, false, false, false
@@ -544,6 +575,10 @@ func runRNN[T tensors.Float](s *rnnSpec, in, last []*tensors.Tensor) ([]*tensors
 				pb = packs[d]
 			}
 			rnnStep(pb[0], z.batch, recurrent, H, h, rD, GH, hr, GH)
+			// The gate pre-activations are summed into the row of the
+			// input projection xw, which each (t, b) reads once per
+			// direction, and the activations run on it in place, one gate
+			// block (H elements) or several at a time.
 			if s.kind == rnnGRU && !s.lbr {
 				// z and r first, then (r⊙H)·Rhᵀ for the candidate.
 				for b := 0; b < z.batch; b++ {
@@ -553,10 +588,13 @@ func runRNN[T tensors.Float](s *rnnSpec, in, last []*tensors.Tensor) ([]*tensors
 						continue
 					}
 					t := rnnTime(step, seqLen[b], reverse)
-					g, q := xw[z.xRow(t, b)*GH:], hr[b*GH:]
-					for k := 0; k < H; k++ {
-						rt := T(acts[0](s.clipped(float64(g[H+k] + q[H+k]))))
-						rb[k] = rt * hb[k]
+					g, q := xw[z.xRow(t, b)*GH+H:][:H], hr[b*GH+H:][:H]
+					for k := range g {
+						g[k] += q[k]
+					}
+					activate(s, acts[0], g)
+					for k := range rb {
+						rb[k] = g[k] * hb[k]
 					}
 				}
 				rnnStep(pb[1], z.batch, H, H, rh, rD[2*H:], GH, rhp, H)
@@ -570,50 +608,82 @@ func runRNN[T tensors.Float](s *rnnSpec, in, last []*tensors.Tensor) ([]*tensors
 				hb, cb := h[b*H:(b+1)*H], c[b*H:(b+1)*H]
 				switch s.kind {
 				case rnnSimple:
-					for k := 0; k < H; k++ {
-						hb[k] = T(acts[0](s.clipped(float64(g[k] + q[k]))))
+					for k := range hb {
+						hb[k] = g[k] + q[k]
 					}
+					activate(s, acts[0], hb)
 				case rnnGRU:
-					for k := 0; k < H; k++ {
-						zt := acts[0](s.clipped(float64(g[k] + q[k])))
-						var pre float64
-						if s.lbr {
-							rt := acts[0](s.clipped(float64(g[H+k] + q[H+k])))
-							lin := float64(q[2*H+k])
-							if rbH != nil {
-								lin += float64(rbH[k])
-							}
-							pre = float64(g[2*H+k]) + rt*lin
-						} else {
-							pre = float64(g[2*H+k] + rhp[b*H+k])
+					zg, rg, ng := g[:H], g[H:2*H], g[2*H:3*H]
+					for k := range zg {
+						zg[k] += q[k]
+					}
+					activate(s, acts[0], zg)
+					if s.lbr {
+						for k := range rg {
+							rg[k] += q[H+k]
 						}
-						ht := acts[1](s.clipped(pre))
-						hb[k] = T((1-zt)*ht + zt*float64(hb[k]))
+						activate(s, acts[0], rg)
+						lin := q[2*H : 3*H]
+						if rbH != nil {
+							for k := range ng {
+								ng[k] += rg[k] * (lin[k] + rbH[k])
+							}
+						} else {
+							for k := range ng {
+								ng[k] += rg[k] * lin[k]
+							}
+						}
+					} else {
+						rp := rhp[b*H : (b+1)*H]
+						for k := range ng {
+							ng[k] += rp[k]
+						}
+					}
+					activate(s, acts[1], ng)
+					for k := range hb {
+						hb[k] = (1-zg[k])*ng[k] + zg[k]*hb[k]
 					}
 				case rnnLSTM:
-					for k := 0; k < H; k++ {
-						cp := float64(cb[k])
-						ipre, fpre := float64(g[k]+q[k]), float64(g[2*H+k]+q[2*H+k])
-						if pi != nil {
-							ipre += float64(pi[k]) * cp
-							fpre += float64(pf[k]) * cp
+					for k := range g {
+						g[k] += q[k]
+					}
+					ig, og, fg, cg := g[:H], g[H:2*H], g[2*H:3*H], g[3*H:]
+					if pi != nil {
+						for k := range ig {
+							ig[k] += pi[k] * cb[k]
+							fg[k] += pf[k] * cb[k]
 						}
-						it := acts[0](s.clipped(ipre))
-						var ft float64
-						if s.inputForget {
-							ft = 1 - it
-						} else {
-							ft = acts[0](s.clipped(fpre))
+					}
+					switch {
+					case po == nil && !s.inputForget:
+						activate(s, acts[0], g[:3*H]) // i, o and f at once
+					case po == nil:
+						activate(s, acts[0], g[:2*H])
+					default:
+						activate(s, acts[0], ig)
+						if !s.inputForget {
+							activate(s, acts[0], fg)
 						}
-						ct := acts[1](s.clipped(float64(g[3*H+k] + q[3*H+k])))
-						cn := ft*cp + it*ct
-						opre := float64(g[H+k] + q[H+k])
-						if po != nil {
-							opre += float64(po[k]) * cn
+					}
+					if s.inputForget {
+						for k := range fg {
+							fg[k] = 1 - ig[k]
 						}
-						ot := acts[0](s.clipped(opre))
-						cb[k] = T(cn)
-						hb[k] = T(ot * acts[2](s.clipped(cn)))
+					}
+					activate(s, acts[1], cg)
+					for k := range cb {
+						cb[k] = fg[k]*cb[k] + ig[k]*cg[k]
+					}
+					if po != nil {
+						for k := range og {
+							og[k] += po[k] * cb[k]
+						}
+						activate(s, acts[0], og)
+					}
+					copy(cg, cb) // h(Ct) in place of the spent cell gate
+					activate(s, acts[2], cg)
+					for k := range hb {
+						hb[k] = og[k] * cg[k]
 					}
 				}
 				if y != nil {
@@ -658,15 +728,16 @@ func rnnTime(step, n int, reverse bool) int {
 	return step
 }
 
-// clipped applies the clip threshold to an activation's input.
-func (s *rnnSpec) clipped(v float64) float64 {
-	if v > s.clip {
-		return s.clip
+// activate applies a to the pre-activations x in place, clipping them to
+// [-clip, clip] first when the node sets clip (NaN stays NaN).
+func activate[T tensors.Float](s *rnnSpec, a rnnAct, x []T) {
+	if !math.IsInf(s.clip, 1) {
+		lo, hi := T(-s.clip), T(s.clip)
+		for k, v := range x {
+			x[k] = min(max(v, lo), hi)
+		}
 	}
-	if v < -s.clip {
-		return -s.clip
-	}
-	return v
+	rnnApply(a, x)
 }
 
 func inferRNN(n *Node, in []tensors.Type) ([]tensors.Type, error) {
