@@ -10,7 +10,14 @@ import (
 	"github.com/onnxkit/onnxkit/onnx/tensors"
 )
 
-// Recurrent layers: RNN, GRU and LSTM (versions 7 and 14; 14 adds layout).
+// Recurrent layers: RNN, GRU and LSTM, versions 1 (GRU also 3), 7 and 14.
+// The equations are the same in all of them. Version 14 adds layout.
+// Version 7 dropped output_sequence, which in the older versions only says
+// whether the output Y is required (1) or optional (0): Y is computed
+// whenever the node names it, whatever output_sequence says. GRU version 1
+// has no linear_before_reset (it computes as linear_before_reset = 0);
+// version 3 adds it. GRU version 1's schema spells its default direction
+// "foward", which versions before 7 accept as "forward".
 //
 // Each direction runs in two kinds of matrix product on the packed GEMM of
 // package kernel: the input projection X·Wᵀ for every time step and batch
@@ -31,7 +38,7 @@ func init() {
 		k := k
 		Register(Op{
 			Type:    k.name(),
-			Since:   []int{7, 14},
+			Since:   k.versions(),
 			Prepare: func(n *Node) (Kernel, error) { return prepareRNN(n, k) },
 			Infer:   inferRNN,
 		})
@@ -47,6 +54,14 @@ const (
 )
 
 func (k rnnKind) name() string { return [...]string{"RNN", "GRU", "LSTM"}[k] }
+
+// versions are the operator versions implemented.
+func (k rnnKind) versions() []int {
+	if k == rnnGRU {
+		return []int{1, 3, 7, 14}
+	}
+	return []int{1, 7, 14}
+}
 
 // gates is the number of gate blocks stacked in W, R and each half of B.
 func (k rnnKind) gates() int { return [...]int{1, 3, 4}[k] }
@@ -225,7 +240,17 @@ func prepareRNN(n *Node, kind rnnKind) (Kernel, error) {
 	a := n.Attrs
 	s := &rnnSpec{kind: kind, dirs: 1, clip: math.Inf(1)}
 	s.hidden = a.Int("hidden_size", 0)
-	dir := a.Enum("direction", "forward", "forward", "reverse", "bidirectional")
+	directions := []string{"forward", "reverse", "bidirectional"}
+	if n.Since < 7 {
+		directions = append(directions, "foward") // GRU-1's default, misspelt
+		if v := a.Int("output_sequence", 0); v != 0 && v != 1 {
+			a.Fail("output_sequence", "value %d is not 0 or 1", v)
+		}
+	}
+	dir := a.Enum("direction", "forward", directions...)
+	if dir == "foward" {
+		dir = "forward"
+	}
 	names := a.Strs("activations", nil)
 	alphas := a.Floats("activation_alpha", nil)
 	betas := a.Floats("activation_beta", nil)
@@ -238,7 +263,7 @@ func prepareRNN(n *Node, kind rnnKind) (Kernel, error) {
 	if kind == rnnLSTM {
 		s.inputForget = a.Int("input_forget", 0) != 0
 	}
-	if kind == rnnGRU {
+	if kind == rnnGRU && n.Since >= 3 {
 		s.lbr = a.Int("linear_before_reset", 0) != 0
 	}
 	if n.Since >= 14 {
