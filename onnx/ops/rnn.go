@@ -74,7 +74,7 @@ func (k rnnKind) defaultActs() []string {
 
 // rnnAct is one activation function with its parameters. Sigmoid and
 // Tanh (the default activations) run the vector kernels of package kernel
-// (rnnApply); the others apply f element by element.
+// (rnnApply) and have no f; the others apply f element by element.
 type rnnAct struct {
 	f    func(float64) float64
 	kind rnnActKind
@@ -175,9 +175,9 @@ func rnnActivation(name string) (mk func(alpha, beta float64) rnnAct, defAlpha, 
 	case "relu":
 		return func(_, _ float64) rnnAct { return scalarAct(func(x float64) float64 { return math.Max(x, 0) }) }, 0, 0, false, false, true
 	case "tanh":
-		return func(_, _ float64) rnnAct { return rnnAct{f: math.Tanh, kind: rnnActTanh} }, 0, 0, false, false, true
+		return func(_, _ float64) rnnAct { return rnnAct{kind: rnnActTanh} }, 0, 0, false, false, true
 	case "sigmoid":
-		return func(_, _ float64) rnnAct { return rnnAct{f: rnnSigmoid, kind: rnnActSigmoid} }, 0, 0, false, false, true
+		return func(_, _ float64) rnnAct { return rnnAct{kind: rnnActSigmoid} }, 0, 0, false, false, true
 	case "affine":
 		return func(a, b float64) rnnAct { return scalarAct(func(x float64) float64 { return a*x + b }) }, 1, 0, true, true, true
 	case "leakyrelu":
@@ -226,14 +226,6 @@ func rnnActivation(name string) (mk func(alpha, beta float64) rnnAct, defAlpha, 
 		}, 0, 0, false, false, true
 	}
 	return nil, 0, 0, false, false, false
-}
-
-func rnnSigmoid(x float64) float64 {
-	if x >= 0 {
-		return 1 / (1 + math.Exp(-x))
-	}
-	e := math.Exp(x)
-	return e / (1 + e)
 }
 
 func prepareRNN(n *Node, kind rnnKind) (Kernel, error) {
