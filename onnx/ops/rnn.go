@@ -24,8 +24,12 @@ import (
 // row at once, then, per time step, one product H(t-1)·Rᵀ of the batch's
 // hidden states with the recurrence weights of all gates (GRU without
 // linear_before_reset needs a second, (r⊙H(t-1))·Rhᵀ, because its reset
-// gate applies before the product). The gate nonlinearities run
-// elementwise between products.
+// gate applies before the product). The products accumulate onto the rows
+// of the input projection (which start as the biases) where every batch
+// row is at the same time step. The gate nonlinearities run between
+// products on whole gate blocks, in the element type: Sigmoid and Tanh
+// (the defaults) on the vector kernels of package kernel, the other
+// activations element by element in float64.
 //
 // sequence_lens gives each batch row its own length L: steps t ≥ L leave
 // the row's state alone and its Y rows zero, and the reverse direction
@@ -347,15 +351,16 @@ func packR(kind rnnKind, lbr bool, rt []float32, shape []int) [][2]*kernel.Packe
 	return packs
 }
 
-// rnnStep computes c = a·b for the m×k matrix a and the k×n matrix b (row
-// stride ldb) of a recurrence step into c (row stride ldc), with b's packed copy pb when there is
-// one (float32 constant R), in the calling goroutine.
-func rnnStep[T tensors.Float](pb *kernel.PackedB, m, n, k int, a []T, b []T, ldb int, c []T, ldc int) {
+// rnnStep computes c = a·b + beta·c for the m×k matrix a and the k×n
+// matrix b (row stride ldb) of a recurrence step into c (row stride ldc),
+// with b's packed copy pb when there is one (float32 constant R), in the
+// calling goroutine.
+func rnnStep[T tensors.Float](pb *kernel.PackedB, m, n, k int, a []T, b []T, ldb int, beta T, c []T, ldc int) {
 	if pb != nil {
-		pb.MulSerial(m, any(a).([]float32), k, 0, any(c).([]float32), ldc)
+		pb.MulSerial(m, any(a).([]float32), k, float32(beta), any(c).([]float32), ldc)
 		return
 	}
-	kernel.Gemm(false, false, m, n, k, 1, a, k, b, ldb, 0, c, ldc)
+	kernel.Gemm(false, false, m, n, k, 1, a, k, b, ldb, beta, c, ldc)
 }
 
 // rnnDims are the sizes of a recurrent layer's run.
@@ -518,9 +523,10 @@ func runRNN[T tensors.Float](s *rnnSpec, in, last []*tensors.Tensor) ([]*tensors
 	sc.rhp = rnnGrow(sc.rhp, z.batch*H) // GRU: (r⊙H(t-1))·Rhᵀ
 	sc.add = rnnGrow(sc.add, GH)
 	xw, hr, h, c, rh, rhp := sc.xw, sc.hr, sc.h, sc.c, sc.rh, sc.rhp
-	maxLen := 0
+	maxLen, uniform := 0, true
 	for _, l := range seqLen {
 		maxLen = max(maxLen, l)
+		uniform = uniform && l == seqLen[0]
 	}
 
 	// The recurrence weights transposed, [dirs][H][G*H]: the per-step
@@ -543,9 +549,10 @@ func runRNN[T tensors.Float](s *rnnSpec, in, last []*tensors.Tensor) ([]*tensors
 		wD := wd[d*GH*z.input : (d+1)*GH*z.input]
 		rD := rd[d*GH*H : (d+1)*GH*H]
 		// Input projection for every (t, b) row, with the biases that add
-		// to it directly.
-		kernel.Gemm(false, true, z.seq*z.batch, GH, z.input, 1, xd, max(z.input, 1), wD, max(z.input, 1), 0, xw, GH)
+		// to it directly: each row starts as those biases and the product
+		// accumulates onto it.
 		var rbH []T // GRU linear_before_reset: Rbh, added inside the reset
+		beta := T(0)
 		if bias != nil {
 			bd := tensors.Data[T](bias)[d*2*GH : (d+1)*2*GH]
 			add := sc.add
@@ -559,12 +566,11 @@ func runRNN[T tensors.Float](s *rnnSpec, in, last []*tensors.Tensor) ([]*tensors
 				}
 			}
 			for row := 0; row < z.seq*z.batch; row++ {
-				dst := xw[row*GH : (row+1)*GH]
-				for j, v := range add {
-					dst[j] += v
-				}
+				copy(xw[row*GH:(row+1)*GH], add)
 			}
+			beta = 1
 		}
+		kernel.Gemm(false, true, z.seq*z.batch, GH, z.input, 1, xd, max(z.input, 1), wD, max(z.input, 1), beta, xw, GH)
 		// Initial states.
 		clear(h)
 		clear(c)
@@ -591,11 +597,29 @@ func runRNN[T tensors.Float](s *rnnSpec, in, last []*tensors.Tensor) ([]*tensors
 			if packs != nil {
 				pb = packs[d]
 			}
-			rnnStep(pb[0], z.batch, recurrent, H, h, rD, GH, hr, GH)
 			// The gate pre-activations are summed into the row of the
 			// input projection xw, which each (t, b) reads once per
 			// direction, and the activations run on it in place, one gate
-			// block (H elements) or several at a time.
+			// block (H elements) or several at a time. When every batch
+			// row is at the same time t (forward, or equal lengths), the
+			// step's products accumulate into those rows directly (fused;
+			// a row past its length then adds into a padding row that
+			// nothing reads); else they go to hr and rhp, added row by
+			// row. GRU with linear_before_reset needs its candidate block
+			// of H(t-1)·Rᵀ apart, so it never fuses.
+			fused := z.batch > 0 && (!reverse || uniform) && !(s.kind == rnnGRU && s.lbr)
+			var xwT []T // fused: xw's rows of time t, row stride ldT
+			ldT := GH
+			if fused {
+				t := rnnTime(step, seqLen[0], reverse)
+				xwT = xw[z.xRow(t, 0)*GH:]
+				if z.batch > 1 {
+					ldT = (z.xRow(t, 1) - z.xRow(t, 0)) * GH
+				}
+				rnnStep(pb[0], z.batch, recurrent, H, h, rD, GH, 1, xwT, ldT)
+			} else {
+				rnnStep(pb[0], z.batch, recurrent, H, h, rD, GH, 0, hr, GH)
+			}
 			if s.kind == rnnGRU && !s.lbr {
 				// z and r first, then (r⊙H)·Rhᵀ for the candidate.
 				for b := 0; b < z.batch; b++ {
@@ -605,16 +629,23 @@ func runRNN[T tensors.Float](s *rnnSpec, in, last []*tensors.Tensor) ([]*tensors
 						continue
 					}
 					t := rnnTime(step, seqLen[b], reverse)
-					g, q := xw[z.xRow(t, b)*GH+H:][:H], hr[b*GH+H:][:H]
-					for k := range g {
-						g[k] += q[k]
+					g := xw[z.xRow(t, b)*GH+H:][:H]
+					if !fused {
+						q := hr[b*GH+H:][:H]
+						for k := range g {
+							g[k] += q[k]
+						}
 					}
 					activate(s, acts[0], g)
 					for k := range rb {
 						rb[k] = g[k] * hb[k]
 					}
 				}
-				rnnStep(pb[1], z.batch, H, H, rh, rD[2*H:], GH, rhp, H)
+				if fused {
+					rnnStep(pb[1], z.batch, H, H, rh, rD[2*H:], GH, 1, xwT[2*H:], ldT)
+				} else {
+					rnnStep(pb[1], z.batch, H, H, rh, rD[2*H:], GH, 0, rhp, H)
+				}
 			}
 			for b := 0; b < z.batch; b++ {
 				if step >= seqLen[b] {
@@ -625,14 +656,20 @@ func runRNN[T tensors.Float](s *rnnSpec, in, last []*tensors.Tensor) ([]*tensors
 				hb, cb := h[b*H:(b+1)*H], c[b*H:(b+1)*H]
 				switch s.kind {
 				case rnnSimple:
-					for k := range hb {
-						hb[k] = g[k] + q[k]
+					if fused {
+						copy(hb, g)
+					} else {
+						for k := range hb {
+							hb[k] = g[k] + q[k]
+						}
 					}
 					activate(s, acts[0], hb)
 				case rnnGRU:
 					zg, rg, ng := g[:H], g[H:2*H], g[2*H:3*H]
-					for k := range zg {
-						zg[k] += q[k]
+					if !fused {
+						for k := range zg {
+							zg[k] += q[k]
+						}
 					}
 					activate(s, acts[0], zg)
 					if s.lbr {
@@ -650,7 +687,7 @@ func runRNN[T tensors.Float](s *rnnSpec, in, last []*tensors.Tensor) ([]*tensors
 								ng[k] += rg[k] * lin[k]
 							}
 						}
-					} else {
+					} else if !fused {
 						rp := rhp[b*H : (b+1)*H]
 						for k := range ng {
 							ng[k] += rp[k]
@@ -661,8 +698,10 @@ func runRNN[T tensors.Float](s *rnnSpec, in, last []*tensors.Tensor) ([]*tensors
 						hb[k] = (1-zg[k])*ng[k] + zg[k]*hb[k]
 					}
 				case rnnLSTM:
-					for k := range g {
-						g[k] += q[k]
+					if !fused {
+						for k := range g {
+							g[k] += q[k]
+						}
 					}
 					ig, og, fg, cg := g[:H], g[H:2*H], g[2*H:3*H], g[3*H:]
 					if pi != nil {
