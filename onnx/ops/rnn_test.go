@@ -259,15 +259,16 @@ func recCase(t *testing.T, name string, q refRec, layout int, outs []string, att
 	}
 }
 
-// recRun runs one recurrent node at an opset in float64 and float32 and
-// compares its outputs with the reference's.
+// recRun runs one recurrent node at an opset in float64 and float32 (with
+// R an input, and with R a constant, whose transposed weights are packed
+// at load) and compares its outputs with the reference's.
 func recRun(t *testing.T, name string, q refRec, layout int, in []*tensors.Tensor, names, outs []string, opset int, attrs []*onnxpb.AttributeProto, wantY, wantH, wantC []float64, sShape []int) {
 	t.Helper()
 	H := q.hid
 	np := node(q.kind, names, outs, attrs...)
-	for _, dt := range []string{"float64", "float32"} {
+	for _, dt := range []string{"float64", "float32", "float32 constant R"} {
 		args := in
-		if dt == "float32" {
+		if dt != "float64" {
 			args = make([]*tensors.Tensor, len(in))
 			for i, v := range in {
 				if v != nil && v.DType() == tensors.Float64 {
@@ -277,12 +278,27 @@ func recRun(t *testing.T, name string, q refRec, layout int, in []*tensors.Tenso
 				}
 			}
 		}
-		got, err := runNode(t, np, opset, args...)
+		var got []*tensors.Tensor
+		var err error
+		if dt == "float32 constant R" {
+			r := args[2]
+			var c *Compiled
+			if c, err = Compile(np, Env{Opset: opset, Const: func(n string) *tensors.Tensor {
+				if n == "R" {
+					return r
+				}
+				return nil
+			}}); err == nil {
+				got, err = c.Kernel(args)
+			}
+		} else {
+			got, err = runNode(t, np, opset, args...)
+		}
 		if err != nil {
 			t.Fatalf("%s %s: %v", name, dt, err)
 		}
 		tol := 1e-12
-		if dt == "float32" {
+		if dt != "float64" {
 			tol = 1e-5
 		}
 		yShape := []int{q.seq, q.dirs, q.batch, H}
