@@ -255,6 +255,20 @@ func Power(x, y *tensors.Tensor) (*tensors.Tensor, error) {
 //
 //dtypes:float numeric
 func powFloat[T tensors.Float, E tensors.Numeric](x, y *tensors.Tensor) (*tensors.Tensor, error) {
+	if y.Len() == 1 && y.Rank() <= x.Rank() && float64(tensors.Data[E](y)[0]) == 2 {
+		// x², the power models mostly raise to (squared magnitudes,
+		// variances), as x·x: the correctly rounded square, which is what
+		// math.Pow returns too (for float32, exactly; for float64, but
+		// perhaps for the last bit of a subnormal result).
+		out, dst, err := tensors.Make[T](x.Shape())
+		if err != nil {
+			return nil, err
+		}
+		for i, v := range tensors.Data[T](x) {
+			dst[i] = v * v
+		}
+		return out, nil
+	}
 	return tensors.Binary(x, y, powFF[T, E])
 }
 

@@ -409,3 +409,36 @@ func widen[T, U tensors.Numeric](s []U) []T {
 	}
 	return out
 }
+
+// TestPowSquare checks Pow with a one-element exponent of 2, which
+// multiplies instead of calling math.Pow: bit for bit what math.Pow gives
+// for float32 bases across the range (zeros, subnormals, infinities, NaN
+// included) and for every exponent type, with the base's shape; an
+// exponent of higher rank still broadcasts.
+func TestPowSquare(t *testing.T) {
+	var xs []float32
+	for b := uint64(0); b < 1<<32; b += 1<<32/4096 + 7 {
+		xs = append(xs, math.Float32frombits(uint32(b)))
+	}
+	xs = append(xs, 0, float32(math.Copysign(0, -1)), float32(math.Inf(1)), float32(math.Inf(-1)), 1e-45, -3e38)
+	x := seqMust(tensors.New([]int{len(xs)}, xs))
+	for _, y := range []*tensors.Tensor{tensors.Scalar[float32](2), tensors.Vector[float64](2), tensors.Scalar[int64](2), tensors.Vector[uint8](2)} {
+		got, err := ewRun(t, "Pow", 15, nil, x, y)
+		if err != nil {
+			t.Fatalf("Pow(x, %v): %v", y, err)
+		}
+		if !tensors.SameShape(got.Shape(), x.Shape()) {
+			t.Fatalf("Pow(x, %v) has shape %v", y, got.Shape())
+		}
+		for i, v := range tensors.Data[float32](got) {
+			want := float32(math.Pow(float64(xs[i]), 2))
+			if math.Float32bits(v) != math.Float32bits(want) && !(v != v && want != want) {
+				t.Fatalf("Pow(%g, %v) = %g, math.Pow %g", xs[i], y, v, want)
+			}
+		}
+	}
+	got, err := ewRun(t, "Pow", 15, nil, tensors.Vector[float32](3, -4), seqMust(tensors.New([]int{1, 1}, []float32{2})))
+	if err != nil || !tensors.SameShape(got.Shape(), []int{1, 2}) || fmt.Sprint(got.Data()) != "[9 16]" {
+		t.Errorf("Pow([3 -4], [[2]]) = %v, %v; want [[9 16]]", got, err)
+	}
+}

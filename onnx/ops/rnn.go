@@ -10,15 +10,26 @@ import (
 	"github.com/onnxkit/onnxkit/onnx/tensors"
 )
 
-// Recurrent layers: RNN, GRU and LSTM (versions 7 and 14; 14 adds layout).
+// Recurrent layers: RNN, GRU and LSTM, versions 1 (GRU also 3), 7 and 14.
+// The equations are the same in all of them. Version 14 adds layout.
+// Version 7 dropped output_sequence, which in the older versions only says
+// whether the output Y is required (1) or optional (0): Y is computed
+// whenever the node names it, whatever output_sequence says. GRU version 1
+// has no linear_before_reset (it computes as linear_before_reset = 0);
+// version 3 adds it. GRU version 1's schema spells its default direction
+// "foward", which versions before 7 accept as "forward".
 //
 // Each direction runs in two kinds of matrix product on the packed GEMM of
 // package kernel: the input projection X·Wᵀ for every time step and batch
 // row at once, then, per time step, one product H(t-1)·Rᵀ of the batch's
 // hidden states with the recurrence weights of all gates (GRU without
 // linear_before_reset needs a second, (r⊙H(t-1))·Rhᵀ, because its reset
-// gate applies before the product). The gate nonlinearities run
-// elementwise between products.
+// gate applies before the product). The products accumulate onto the rows
+// of the input projection (which start as the biases) where every batch
+// row is at the same time step. The gate nonlinearities run between
+// products on whole gate blocks, in the element type: Sigmoid and Tanh
+// (the defaults) on the vector kernels of package kernel, the other
+// activations element by element in float64.
 //
 // sequence_lens gives each batch row its own length L: steps t ≥ L leave
 // the row's state alone and its Y rows zero, and the reverse direction
@@ -31,7 +42,7 @@ func init() {
 		k := k
 		Register(Op{
 			Type:    k.name(),
-			Since:   []int{7, 14},
+			Since:   k.versions(),
 			Prepare: func(n *Node) (Kernel, error) { return prepareRNN(n, k) },
 			Infer:   inferRNN,
 		})
@@ -48,6 +59,14 @@ const (
 
 func (k rnnKind) name() string { return [...]string{"RNN", "GRU", "LSTM"}[k] }
 
+// versions are the operator versions implemented.
+func (k rnnKind) versions() []int {
+	if k == rnnGRU {
+		return []int{1, 3, 7, 14}
+	}
+	return []int{1, 7, 14}
+}
+
 // gates is the number of gate blocks stacked in W, R and each half of B.
 func (k rnnKind) gates() int { return [...]int{1, 3, 4}[k] }
 
@@ -57,8 +76,39 @@ func (k rnnKind) defaultActs() []string {
 	return [...][]string{{"Tanh"}, {"Sigmoid", "Tanh"}, {"Sigmoid", "Tanh", "Tanh"}}[k]
 }
 
-// rnnAct is one activation function with its parameters.
-type rnnAct func(float64) float64
+// rnnAct is one activation function with its parameters. Sigmoid and
+// Tanh (the default activations) run the vector kernels of package kernel
+// (rnnApply) and have no f; the others apply f element by element.
+type rnnAct struct {
+	f    func(float64) float64
+	kind rnnActKind
+}
+
+// rnnActKind tells rnnApply which kernel computes an activation.
+type rnnActKind uint8
+
+const (
+	rnnActScalar rnnActKind = iota // f, element by element
+	rnnActSigmoid
+	rnnActTanh
+)
+
+// scalarAct wraps f as an rnnAct applied element by element.
+func scalarAct(f func(float64) float64) rnnAct { return rnnAct{f: f} }
+
+// rnnApply applies a to every element of x in place.
+func rnnApply[T tensors.Float](a rnnAct, x []T) {
+	switch a.kind {
+	case rnnActSigmoid:
+		kernel.Sigmoid(x, x)
+	case rnnActTanh:
+		kernel.Tanh(x, x)
+	default:
+		for i, v := range x {
+			x[i] = T(a.f(float64(v)))
+		}
+	}
+}
 
 // rnnSpec is a prepared recurrent node.
 type rnnSpec struct {
@@ -127,74 +177,76 @@ func rnnGrow[T any](buf []T, n int) []T {
 func rnnActivation(name string) (mk func(alpha, beta float64) rnnAct, defAlpha, defBeta float64, usesAlpha, usesBeta, ok bool) {
 	switch strings.ToLower(name) {
 	case "relu":
-		return func(_, _ float64) rnnAct { return func(x float64) float64 { return math.Max(x, 0) } }, 0, 0, false, false, true
+		return func(_, _ float64) rnnAct { return scalarAct(func(x float64) float64 { return math.Max(x, 0) }) }, 0, 0, false, false, true
 	case "tanh":
-		return func(_, _ float64) rnnAct { return math.Tanh }, 0, 0, false, false, true
+		return func(_, _ float64) rnnAct { return rnnAct{kind: rnnActTanh} }, 0, 0, false, false, true
 	case "sigmoid":
-		return func(_, _ float64) rnnAct { return rnnSigmoid }, 0, 0, false, false, true
+		return func(_, _ float64) rnnAct { return rnnAct{kind: rnnActSigmoid} }, 0, 0, false, false, true
 	case "affine":
-		return func(a, b float64) rnnAct { return func(x float64) float64 { return a*x + b } }, 1, 0, true, true, true
+		return func(a, b float64) rnnAct { return scalarAct(func(x float64) float64 { return a*x + b }) }, 1, 0, true, true, true
 	case "leakyrelu":
 		return func(a, _ float64) rnnAct {
-			return func(x float64) float64 {
+			return scalarAct(func(x float64) float64 {
 				if x < 0 {
 					return a * x
 				}
 				return x
-			}
+			})
 		}, 0.01, 0, true, false, true
 	case "thresholdedrelu": // x >= alpha, as the recurrent operators define it
 		return func(a, _ float64) rnnAct {
-			return func(x float64) float64 {
+			return scalarAct(func(x float64) float64 {
 				if x >= a {
 					return x
 				}
 				return 0
-			}
+			})
 		}, 1, 0, true, false, true
 	case "scaledtanh":
-		return func(a, b float64) rnnAct { return func(x float64) float64 { return a * math.Tanh(b*x) } }, 1, 1, true, true, true
+		return func(a, b float64) rnnAct { return scalarAct(func(x float64) float64 { return a * math.Tanh(b*x) }) }, 1, 1, true, true, true
 	case "hardsigmoid":
 		return func(a, b float64) rnnAct {
-			return func(x float64) float64 { return math.Max(0, math.Min(1, a*x+b)) }
+			return scalarAct(func(x float64) float64 { return math.Max(0, math.Min(1, a*x+b)) })
 		}, 0.2, 0.5, true, true, true
 	case "elu":
 		return func(a, _ float64) rnnAct {
-			return func(x float64) float64 {
+			return scalarAct(func(x float64) float64 {
 				if x >= 0 {
 					return x
 				}
 				return a * math.Expm1(x)
-			}
+			})
 		}, 1, 0, true, false, true
 	case "softsign":
-		return func(_, _ float64) rnnAct { return func(x float64) float64 { return x / (1 + math.Abs(x)) } }, 0, 0, false, false, true
+		return func(_, _ float64) rnnAct { return scalarAct(func(x float64) float64 { return x / (1 + math.Abs(x)) }) }, 0, 0, false, false, true
 	case "softplus":
 		return func(_, _ float64) rnnAct {
-			return func(x float64) float64 {
+			return scalarAct(func(x float64) float64 {
 				if x > 0 {
 					return x + math.Log1p(math.Exp(-x))
 				}
 				return math.Log1p(math.Exp(x))
-			}
+			})
 		}, 0, 0, false, false, true
 	}
 	return nil, 0, 0, false, false, false
-}
-
-func rnnSigmoid(x float64) float64 {
-	if x >= 0 {
-		return 1 / (1 + math.Exp(-x))
-	}
-	e := math.Exp(x)
-	return e / (1 + e)
 }
 
 func prepareRNN(n *Node, kind rnnKind) (Kernel, error) {
 	a := n.Attrs
 	s := &rnnSpec{kind: kind, dirs: 1, clip: math.Inf(1)}
 	s.hidden = a.Int("hidden_size", 0)
-	dir := a.Enum("direction", "forward", "forward", "reverse", "bidirectional")
+	directions := []string{"forward", "reverse", "bidirectional"}
+	if n.Since < 7 {
+		directions = append(directions, "foward") // GRU-1's default, misspelt
+		if v := a.Int("output_sequence", 0); v != 0 && v != 1 {
+			a.Fail("output_sequence", "value %d is not 0 or 1", v)
+		}
+	}
+	dir := a.Enum("direction", "forward", directions...)
+	if dir == "foward" {
+		dir = "forward"
+	}
 	names := a.Strs("activations", nil)
 	alphas := a.Floats("activation_alpha", nil)
 	betas := a.Floats("activation_beta", nil)
@@ -207,7 +259,7 @@ func prepareRNN(n *Node, kind rnnKind) (Kernel, error) {
 	if kind == rnnLSTM {
 		s.inputForget = a.Int("input_forget", 0) != 0
 	}
-	if kind == rnnGRU {
+	if kind == rnnGRU && n.Since >= 3 {
 		s.lbr = a.Int("linear_before_reset", 0) != 0
 	}
 	if n.Since >= 14 {
@@ -299,15 +351,16 @@ func packR(kind rnnKind, lbr bool, rt []float32, shape []int) [][2]*kernel.Packe
 	return packs
 }
 
-// rnnStep computes c = a·b for the m×k matrix a and the k×n matrix b (row
-// stride ldb) of a recurrence step into c (row stride ldc), with b's packed copy pb when there is
-// one (float32 constant R), in the calling goroutine.
-func rnnStep[T tensors.Float](pb *kernel.PackedB, m, n, k int, a []T, b []T, ldb int, c []T, ldc int) {
+// rnnStep computes c = a·b + beta·c for the m×k matrix a and the k×n
+// matrix b (row stride ldb) of a recurrence step into c (row stride ldc),
+// with b's packed copy pb when there is one (float32 constant R), in the
+// calling goroutine.
+func rnnStep[T tensors.Float](pb *kernel.PackedB, m, n, k int, a []T, b []T, ldb int, beta T, c []T, ldc int) {
 	if pb != nil {
-		pb.MulSerial(m, any(a).([]float32), k, 0, any(c).([]float32), ldc)
+		pb.MulSerial(m, any(a).([]float32), k, float32(beta), any(c).([]float32), ldc)
 		return
 	}
-	kernel.Gemm(false, false, m, n, k, 1, a, k, b, ldb, 0, c, ldc)
+	kernel.Gemm(false, false, m, n, k, 1, a, k, b, ldb, beta, c, ldc)
 }
 
 // rnnDims are the sizes of a recurrent layer's run.
@@ -470,9 +523,10 @@ func runRNN[T tensors.Float](s *rnnSpec, in, last []*tensors.Tensor) ([]*tensors
 	sc.rhp = rnnGrow(sc.rhp, z.batch*H) // GRU: (r⊙H(t-1))·Rhᵀ
 	sc.add = rnnGrow(sc.add, GH)
 	xw, hr, h, c, rh, rhp := sc.xw, sc.hr, sc.h, sc.c, sc.rh, sc.rhp
-	maxLen := 0
+	maxLen, uniform := 0, true
 	for _, l := range seqLen {
 		maxLen = max(maxLen, l)
+		uniform = uniform && l == seqLen[0]
 	}
 
 	// The recurrence weights transposed, [dirs][H][G*H]: the per-step
@@ -495,9 +549,10 @@ func runRNN[T tensors.Float](s *rnnSpec, in, last []*tensors.Tensor) ([]*tensors
 		wD := wd[d*GH*z.input : (d+1)*GH*z.input]
 		rD := rd[d*GH*H : (d+1)*GH*H]
 		// Input projection for every (t, b) row, with the biases that add
-		// to it directly.
-		kernel.Gemm(false, true, z.seq*z.batch, GH, z.input, 1, xd, max(z.input, 1), wD, max(z.input, 1), 0, xw, GH)
+		// to it directly: each row starts as those biases and the product
+		// accumulates onto it.
 		var rbH []T // GRU linear_before_reset: Rbh, added inside the reset
+		beta := T(0)
 		if bias != nil {
 			bd := tensors.Data[T](bias)[d*2*GH : (d+1)*2*GH]
 			add := sc.add
@@ -511,12 +566,11 @@ func runRNN[T tensors.Float](s *rnnSpec, in, last []*tensors.Tensor) ([]*tensors
 				}
 			}
 			for row := 0; row < z.seq*z.batch; row++ {
-				dst := xw[row*GH : (row+1)*GH]
-				for j, v := range add {
-					dst[j] += v
-				}
+				copy(xw[row*GH:(row+1)*GH], add)
 			}
+			beta = 1
 		}
+		kernel.Gemm(false, true, z.seq*z.batch, GH, z.input, 1, xd, max(z.input, 1), wD, max(z.input, 1), beta, xw, GH)
 		// Initial states.
 		clear(h)
 		clear(c)
@@ -543,7 +597,29 @@ func runRNN[T tensors.Float](s *rnnSpec, in, last []*tensors.Tensor) ([]*tensors
 			if packs != nil {
 				pb = packs[d]
 			}
-			rnnStep(pb[0], z.batch, recurrent, H, h, rD, GH, hr, GH)
+			// The gate pre-activations are summed into the row of the
+			// input projection xw, which each (t, b) reads once per
+			// direction, and the activations run on it in place, one gate
+			// block (H elements) or several at a time. When every batch
+			// row is at the same time t (forward, or equal lengths), the
+			// step's products accumulate into those rows directly (fused;
+			// a row past its length then adds into a padding row that
+			// nothing reads); else they go to hr and rhp, added row by
+			// row. GRU with linear_before_reset needs its candidate block
+			// of H(t-1)·Rᵀ apart, so it never fuses.
+			fused := z.batch > 0 && (!reverse || uniform) && !(s.kind == rnnGRU && s.lbr)
+			var xwT []T // fused: xw's rows of time t, row stride ldT
+			ldT := GH
+			if fused {
+				t := rnnTime(step, seqLen[0], reverse)
+				xwT = xw[z.xRow(t, 0)*GH:]
+				if z.batch > 1 {
+					ldT = (z.xRow(t, 1) - z.xRow(t, 0)) * GH
+				}
+				rnnStep(pb[0], z.batch, recurrent, H, h, rD, GH, 1, xwT, ldT)
+			} else {
+				rnnStep(pb[0], z.batch, recurrent, H, h, rD, GH, 0, hr, GH)
+			}
 			if s.kind == rnnGRU && !s.lbr {
 				// z and r first, then (r⊙H)·Rhᵀ for the candidate.
 				for b := 0; b < z.batch; b++ {
@@ -553,13 +629,23 @@ func runRNN[T tensors.Float](s *rnnSpec, in, last []*tensors.Tensor) ([]*tensors
 						continue
 					}
 					t := rnnTime(step, seqLen[b], reverse)
-					g, q := xw[z.xRow(t, b)*GH:], hr[b*GH:]
-					for k := 0; k < H; k++ {
-						rt := T(acts[0](s.clipped(float64(g[H+k] + q[H+k]))))
-						rb[k] = rt * hb[k]
+					g := xw[z.xRow(t, b)*GH+H:][:H]
+					if !fused {
+						q := hr[b*GH+H:][:H]
+						for k := range g {
+							g[k] += q[k]
+						}
+					}
+					activate(s, acts[0], g)
+					for k := range rb {
+						rb[k] = g[k] * hb[k]
 					}
 				}
-				rnnStep(pb[1], z.batch, H, H, rh, rD[2*H:], GH, rhp, H)
+				if fused {
+					rnnStep(pb[1], z.batch, H, H, rh, rD[2*H:], GH, 1, xwT[2*H:], ldT)
+				} else {
+					rnnStep(pb[1], z.batch, H, H, rh, rD[2*H:], GH, 0, rhp, H)
+				}
 			}
 			for b := 0; b < z.batch; b++ {
 				if step >= seqLen[b] {
@@ -570,50 +656,90 @@ func runRNN[T tensors.Float](s *rnnSpec, in, last []*tensors.Tensor) ([]*tensors
 				hb, cb := h[b*H:(b+1)*H], c[b*H:(b+1)*H]
 				switch s.kind {
 				case rnnSimple:
-					for k := 0; k < H; k++ {
-						hb[k] = T(acts[0](s.clipped(float64(g[k] + q[k]))))
-					}
-				case rnnGRU:
-					for k := 0; k < H; k++ {
-						zt := acts[0](s.clipped(float64(g[k] + q[k])))
-						var pre float64
-						if s.lbr {
-							rt := acts[0](s.clipped(float64(g[H+k] + q[H+k])))
-							lin := float64(q[2*H+k])
-							if rbH != nil {
-								lin += float64(rbH[k])
-							}
-							pre = float64(g[2*H+k]) + rt*lin
-						} else {
-							pre = float64(g[2*H+k] + rhp[b*H+k])
+					if fused {
+						copy(hb, g)
+					} else {
+						for k := range hb {
+							hb[k] = g[k] + q[k]
 						}
-						ht := acts[1](s.clipped(pre))
-						hb[k] = T((1-zt)*ht + zt*float64(hb[k]))
+					}
+					activate(s, acts[0], hb)
+				case rnnGRU:
+					zg, rg, ng := g[:H], g[H:2*H], g[2*H:3*H]
+					if !fused {
+						for k := range zg {
+							zg[k] += q[k]
+						}
+					}
+					activate(s, acts[0], zg)
+					if s.lbr {
+						for k := range rg {
+							rg[k] += q[H+k]
+						}
+						activate(s, acts[0], rg)
+						lin := q[2*H : 3*H]
+						if rbH != nil {
+							for k := range ng {
+								ng[k] += rg[k] * (lin[k] + rbH[k])
+							}
+						} else {
+							for k := range ng {
+								ng[k] += rg[k] * lin[k]
+							}
+						}
+					} else if !fused {
+						rp := rhp[b*H : (b+1)*H]
+						for k := range ng {
+							ng[k] += rp[k]
+						}
+					}
+					activate(s, acts[1], ng)
+					for k := range hb {
+						hb[k] = (1-zg[k])*ng[k] + zg[k]*hb[k]
 					}
 				case rnnLSTM:
-					for k := 0; k < H; k++ {
-						cp := float64(cb[k])
-						ipre, fpre := float64(g[k]+q[k]), float64(g[2*H+k]+q[2*H+k])
-						if pi != nil {
-							ipre += float64(pi[k]) * cp
-							fpre += float64(pf[k]) * cp
+					if !fused {
+						for k := range g {
+							g[k] += q[k]
 						}
-						it := acts[0](s.clipped(ipre))
-						var ft float64
-						if s.inputForget {
-							ft = 1 - it
-						} else {
-							ft = acts[0](s.clipped(fpre))
+					}
+					ig, og, fg, cg := g[:H], g[H:2*H], g[2*H:3*H], g[3*H:]
+					if pi != nil {
+						for k := range ig {
+							ig[k] += pi[k] * cb[k]
+							fg[k] += pf[k] * cb[k]
 						}
-						ct := acts[1](s.clipped(float64(g[3*H+k] + q[3*H+k])))
-						cn := ft*cp + it*ct
-						opre := float64(g[H+k] + q[H+k])
-						if po != nil {
-							opre += float64(po[k]) * cn
+					}
+					switch {
+					case po == nil && !s.inputForget:
+						activate(s, acts[0], g[:3*H]) // i, o and f at once
+					case po == nil:
+						activate(s, acts[0], g[:2*H])
+					default:
+						activate(s, acts[0], ig)
+						if !s.inputForget {
+							activate(s, acts[0], fg)
 						}
-						ot := acts[0](s.clipped(opre))
-						cb[k] = T(cn)
-						hb[k] = T(ot * acts[2](s.clipped(cn)))
+					}
+					if s.inputForget {
+						for k := range fg {
+							fg[k] = 1 - ig[k]
+						}
+					}
+					activate(s, acts[1], cg)
+					for k := range cb {
+						cb[k] = fg[k]*cb[k] + ig[k]*cg[k]
+					}
+					if po != nil {
+						for k := range og {
+							og[k] += po[k] * cb[k]
+						}
+						activate(s, acts[0], og)
+					}
+					copy(cg, cb) // h(Ct) in place of the spent cell gate
+					activate(s, acts[2], cg)
+					for k := range hb {
+						hb[k] = og[k] * cg[k]
 					}
 				}
 				if y != nil {
@@ -658,15 +784,16 @@ func rnnTime(step, n int, reverse bool) int {
 	return step
 }
 
-// clipped applies the clip threshold to an activation's input.
-func (s *rnnSpec) clipped(v float64) float64 {
-	if v > s.clip {
-		return s.clip
+// activate applies a to the pre-activations x in place, clipping them to
+// [-clip, clip] first when the node sets clip (NaN stays NaN).
+func activate[T tensors.Float](s *rnnSpec, a rnnAct, x []T) {
+	if !math.IsInf(s.clip, 1) {
+		lo, hi := T(-s.clip), T(s.clip)
+		for k, v := range x {
+			x[k] = min(max(v, lo), hi)
+		}
 	}
-	if v < -s.clip {
-		return -s.clip
-	}
-	return v
+	rnnApply(a, x)
 }
 
 func inferRNN(n *Node, in []tensors.Type) ([]tensors.Type, error) {

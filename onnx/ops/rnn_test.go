@@ -2,6 +2,7 @@ package ops
 
 import (
 	"errors"
+	"fmt"
 	"math"
 	"strings"
 	"testing"
@@ -223,10 +224,51 @@ func recCase(t *testing.T, name string, q refRec, layout int, outs []string, att
 		dir = "reverse"
 	}
 	attrs = append(attrs, nnInt("hidden_size", int64(H)), nnStr("direction", dir))
+	// Opset 14 (the layout of the case), then, with layout 0, every older
+	// version of the operator: the same equations on the same weights.
+	// Versions before 7 also take output_sequence; GRU before 3 has no
+	// linear_before_reset.
+	type run struct {
+		opset int
+		attrs []*onnxpb.AttributeProto
+	}
+	runs := []run{{14, attrs}}
+	if layout == 0 {
+		for _, opset := range []int{1, 3, 6, 7} {
+			if opset == 3 && q.kind != "GRU" || opset < 3 && q.kind == "GRU" && q.lbr {
+				continue
+			}
+			if opset < 3 && q.kind == "GRU" && (len(outs) < 2 || outs[1] == "") {
+				continue // GRU-1 requires Y_h (TestRecurrentOldVersions)
+			}
+			var old []*onnxpb.AttributeProto
+			for _, a := range attrs {
+				if a.GetName() == "linear_before_reset" && opset < 3 {
+					continue
+				}
+				old = append(old, a)
+			}
+			if opset < 7 && outs[0] != "" {
+				old = append(old, nnInt("output_sequence", int64(opset%2)))
+			}
+			runs = append(runs, run{opset, old})
+		}
+	}
+	for _, ru := range runs {
+		recRun(t, fmt.Sprintf("%s opset %d", name, ru.opset), q, layout, in, names, outs, ru.opset, ru.attrs, wantY, wantH, wantC, sShape)
+	}
+}
+
+// recRun runs one recurrent node at an opset in float64 and float32 (with
+// R an input, and with R a constant, whose transposed weights are packed
+// at load) and compares its outputs with the reference's.
+func recRun(t *testing.T, name string, q refRec, layout int, in []*tensors.Tensor, names, outs []string, opset int, attrs []*onnxpb.AttributeProto, wantY, wantH, wantC []float64, sShape []int) {
+	t.Helper()
+	H := q.hid
 	np := node(q.kind, names, outs, attrs...)
-	for _, dt := range []string{"float64", "float32"} {
+	for _, dt := range []string{"float64", "float32", "float32 constant R"} {
 		args := in
-		if dt == "float32" {
+		if dt != "float64" {
 			args = make([]*tensors.Tensor, len(in))
 			for i, v := range in {
 				if v != nil && v.DType() == tensors.Float64 {
@@ -236,12 +278,27 @@ func recCase(t *testing.T, name string, q refRec, layout int, outs []string, att
 				}
 			}
 		}
-		got, err := runNode(t, np, 14, args...)
+		var got []*tensors.Tensor
+		var err error
+		if dt == "float32 constant R" {
+			r := args[2]
+			var c *Compiled
+			if c, err = Compile(np, Env{Opset: opset, Const: func(n string) *tensors.Tensor {
+				if n == "R" {
+					return r
+				}
+				return nil
+			}}); err == nil {
+				got, err = c.Kernel(args)
+			}
+		} else {
+			got, err = runNode(t, np, opset, args...)
+		}
 		if err != nil {
 			t.Fatalf("%s %s: %v", name, dt, err)
 		}
 		tol := 1e-12
-		if dt == "float32" {
+		if dt != "float64" {
 			tol = 1e-5
 		}
 		yShape := []int{q.seq, q.dirs, q.batch, H}
@@ -352,5 +409,51 @@ func TestRecurrentErrors(t *testing.T) {
 	np = node("LSTM", []string{"X", "W", "R", "", "L"}, []string{"Y"})
 	if _, err := runNode(t, np, 14, x, w, r, nil, seqMust(tensors.New([]int{1}, []int32{3}))); err == nil || !strings.Contains(err.Error(), "sequence_lens") {
 		t.Errorf("long sequence_lens: got %v", err)
+	}
+}
+
+// TestRecurrentOldVersions checks what only the versions before 7 have:
+// output_sequence (0 or 1, nothing else), GRU-1's required Y_h, its lack of
+// linear_before_reset and its misspelt default direction "foward".
+func TestRecurrentOldVersions(t *testing.T) {
+	x := nnTo32(nnRand(1, 2, 1, 3))
+	w := nnTo32(nnRand(2, 1, 6, 3))
+	r := nnTo32(nnRand(3, 1, 6, 2))
+	in := []string{"X", "W", "R"}
+	np := node("GRU", in, []string{"Y", "Y_h"}, nnInt("hidden_size", 2), nnInt("output_sequence", 2))
+	if _, err := runNode(t, np, 1, x, w, r); err == nil || !strings.Contains(err.Error(), "output_sequence") {
+		t.Errorf("output_sequence 2: got %v", err)
+	}
+	np = node("GRU", in, []string{"Y"}, nnInt("hidden_size", 2))
+	if _, err := runNode(t, np, 1, x, w, r); err == nil || !strings.Contains(err.Error(), "at least 2") {
+		t.Errorf("GRU-1 without Y_h: got %v", err) // Y_h is required
+	}
+	np = node("GRU", in, []string{"Y", "Y_h"}, nnInt("hidden_size", 2), nnInt("linear_before_reset", 1))
+	if _, err := runNode(t, np, 1, x, w, r); err == nil || !strings.Contains(err.Error(), "linear_before_reset") {
+		t.Errorf("GRU-1 with linear_before_reset: got %v", err)
+	}
+	// "foward" is forward before version 7 and an error from 7 on.
+	fwd, err := runNode(t, node("GRU", in, []string{"Y", "Y_h"}, nnInt("hidden_size", 2)), 1, x, w, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	foward, err := runNode(t, node("GRU", in, []string{"Y", "Y_h"}, nnInt("hidden_size", 2), nnStr("direction", "foward")), 1, x, w, r)
+	if err != nil {
+		t.Fatalf("direction foward at opset 1: %v", err)
+	}
+	a, b := tensors.Data[float32](fwd[0]), tensors.Data[float32](foward[0])
+	for i := range a {
+		if a[i] != b[i] {
+			t.Fatalf("direction foward differs from forward at element %d: %g, %g", i, b[i], a[i])
+		}
+	}
+	np = node("GRU", in, []string{"Y", "Y_h"}, nnInt("hidden_size", 2), nnStr("direction", "foward"))
+	if _, err := runNode(t, np, 7, x, w, r); !errors.Is(err, tensors.ErrUnsupported) {
+		t.Errorf("direction foward at opset 7: got %v, want unsupported", err)
+	}
+	// output_sequence is not an attribute of version 7.
+	np = node("LSTM", in[:3], []string{"Y"}, nnInt("output_sequence", 1))
+	if _, err := runNode(t, np, 7, x, nnTo32(nnRand(2, 1, 8, 3)), r); err == nil || !strings.Contains(err.Error(), "output_sequence") {
+		t.Errorf("output_sequence at opset 7: got %v", err)
 	}
 }
