@@ -44,8 +44,16 @@
 // the enclosing graph (subgraph.go, loop.go, scan.go); nesting is limited
 // to MaxSubgraphDepth. A Loop without a trip count or condition runs until
 // the run's context is done (RunTensorsContext) or it holds more than the
-// memory limit; either stops it with an error naming the node. Sequence
-// and optional values are not supported.
+// memory limit; either stops it with an error naming the node.
+//
+// Sequences of tensors and optional values (ONNX's non-tensor values) are
+// held as tensors.Tensor values of another Kind (tensors/values.go): graph
+// inputs and outputs may be sequences or optionals, If, Loop, Identity
+// and the sequence and optional operators pass them on, SequenceMap
+// (sequence_map.go) runs its body per element, and ReadValueFile and
+// WriteTensorFile read and write them as ONNX SequenceProto and
+// OptionalProto .pb files. Any other operator given one fails with an
+// error naming the node, at load when the static types show it.
 // Load-time warnings (a Concat whose empty 1-D operands are skipped, as
 // PyTorch and OpenCV do) go to LoadWarning.
 //
