@@ -28,6 +28,22 @@ func visionSeedModels() map[string]*onnxpb.ModelProto {
 	slope, _ := tensors.Vector[float32](0.1, 0.2, 0.3, 0.4).Reshape(4, 1, 1)
 	rois5, _ := tensors.Vector[float32](0, 0, 0, 3, 3, 0, 1, 1, 2, 4).Reshape(2, 5)
 	return map[string]*onnxpb.ModelProto{
+		// The opset-18 additions: CenterCropPad with its target sizes from
+		// an input, Col2Im, the bitwise operators.
+		"vision-opset18": model(18, &onnxpb.GraphProto{
+			Node: []*onnxpb.NodeProto{
+				node("CenterCropPad", "crop", []string{"x", "size"}, []string{"c"}, intsAttr("axes", -2, -1)),
+				node("Col2Im", "col2im", []string{"cols", "img", "blk"}, []string{"im"}, intsAttr("strides", 1, 2)),
+				node("Cast", "toint", []string{"x"}, []string{"xi"}, intAttr("to", int64(tensors.Int32))),
+				node("BitwiseAnd", "band", []string{"xi", "xi"}, []string{"ba"}),
+				node("BitwiseNot", "bnot", []string{"ba"}, []string{"bn"}),
+				node("BitwiseXor", "bxor", []string{"bn", "xi"}, []string{"bx"}),
+				node("BitwiseOr", "bor", []string{"bx", "xi"}, []string{"bo"}),
+			},
+			Initializer: []*onnxpb.TensorProto{i64("img", 3, 5), i64("blk", 2, 2), i64("size", 2, 5)},
+			Input:       []*onnxpb.ValueInfoProto{vi("x", tt(tensors.Float32, "N", 3, 4)), vi("cols", tt(tensors.Float32, 1, 4, 4))},
+			Output:      []*onnxpb.ValueInfoProto{vi("c", tt(tensors.Float32)), vi("im", tt(tensors.Float32)), vi("bo", tt(tensors.Int32))},
+		}),
 		"vision-ops": model(18, &onnxpb.GraphProto{
 			Node: []*onnxpb.NodeProto{
 				node("Resize", "resize", []string{"x", "", "scales"}, []string{"r"}, strAttr("mode", "linear")),
