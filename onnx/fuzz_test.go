@@ -698,6 +698,59 @@ func FuzzReadTensorFile(f *testing.F) {
 	})
 }
 
+// FuzzReadValueFile reads arbitrary bytes as the .pb file of a sequence or
+// optional value of a declared type (SequenceProto, OptionalProto). Errors
+// must name the file; a value that reads must be consistent, of the
+// declared kind, and survive a write/read round trip unchanged.
+func FuzzReadValueFile(f *testing.F) {
+	fuzzLimits(f)
+	for _, s := range tensorSeeds() {
+		if strings.HasSuffix(s.name, ".pb") {
+			f.Add(s.data, uint8(0))
+		}
+	}
+	f.Add([]byte{}, uint8(1))
+	types := []tensors.Type{
+		tensors.SequenceOf(tensors.Type{DType: tensors.Float32}),
+		tensors.SequenceOf(tensors.Type{}),
+		tensors.OptionalOf(tensors.Type{DType: tensors.Int64}),
+		tensors.OptionalOf(tensors.SequenceOf(tensors.Type{DType: tensors.Float32})),
+		tensors.OptionalOf(tensors.Type{}),
+	}
+	dir := f.TempDir()
+	f.Fuzz(func(t *testing.T, b []byte, which uint8) {
+		want := types[int(which)%len(types)]
+		path := filepath.Join(dir, "fuzz.pb")
+		if err := os.WriteFile(path, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		x, err := onnx.ReadValueFile(path, want)
+		if err != nil {
+			if !strings.Contains(err.Error(), path) {
+				t.Fatalf("error does not name the file: %v", err)
+			}
+			return
+		}
+		if err := x.Check(); err != nil {
+			t.Fatalf("inconsistent value %v: %v", x, err)
+		}
+		if x.Kind() != want.Kind {
+			t.Fatalf("read a %v as %v", x, want)
+		}
+		again := filepath.Join(dir, "again.pb")
+		if err := onnx.WriteTensorFile(again, "v", x); err != nil {
+			t.Fatalf("write %v: %v", x, err)
+		}
+		y, err := onnx.ReadValueFile(again, want)
+		if err != nil {
+			t.Fatalf("read back %v: %v", x, err)
+		}
+		if !sameTensor(x, y) {
+			t.Fatalf("round trip changed %v into %v", x, y)
+		}
+	})
+}
+
 // sameTensor compares type, shape and element bits.
 func sameTensor(a, b *tensors.Tensor) bool {
 	if a.Kind() != b.Kind() {
