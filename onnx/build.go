@@ -79,13 +79,15 @@ func typeFromProto(tp *onnxpb.TypeProto) (tensors.Type, error) {
 	return t, nil
 }
 
-// buildGraph validates a model's main graph and compiles its nodes.
-func buildGraph(gp *onnxpb.GraphProto, opsets map[string]int, decode func(*onnxpb.TensorProto) (*tensors.Tensor, error), mem *loadBudget, qdq bool) (*graph, error) {
-	return buildGraphAt(gp, opsets, decode, mem, 0, qdq)
+// buildGraph validates a model's main graph and compiles its nodes. With
+// fixDefaults, graph inputs backed by an initializer are constants (see
+// LoadOptions.ConstantDefaults).
+func buildGraph(gp *onnxpb.GraphProto, opsets map[string]int, decode func(*onnxpb.TensorProto) (*tensors.Tensor, error), mem *loadBudget, qdq, fixDefaults bool) (*graph, error) {
+	return buildGraphAt(gp, opsets, decode, mem, 0, qdq, fixDefaults)
 }
 
 // buildGraphAt is buildGraph for a graph at a subgraph nesting depth.
-func buildGraphAt(gp *onnxpb.GraphProto, opsets map[string]int, decode func(*onnxpb.TensorProto) (*tensors.Tensor, error), mem *loadBudget, depth int, qdq bool) (*graph, error) {
+func buildGraphAt(gp *onnxpb.GraphProto, opsets map[string]int, decode func(*onnxpb.TensorProto) (*tensors.Tensor, error), mem *loadBudget, depth int, qdq, fixDefaults bool) (*graph, error) {
 	if gp == nil {
 		return nil, invalid(errors.New("model has no graph"))
 	}
@@ -123,6 +125,9 @@ func buildGraphAt(gp *onnxpb.GraphProto, opsets map[string]int, decode func(*onn
 		}
 		if _, dup := g.slots[name]; dup {
 			return nil, invalid(fmt.Errorf("graph input %q is listed twice", name))
+		}
+		if fixDefaults && inits[name] != nil {
+			continue // a constant, added with the other initializers below
 		}
 		t, err := typeFromProto(vi.GetType())
 		if err != nil {
