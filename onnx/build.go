@@ -377,6 +377,26 @@ func (b *builder) addNode(np *onnxpb.NodeProto, index int, desc string) error {
 		st.out[i] = s
 		g.types[s] = outTypes[i]
 	}
+	// In the main graph, whose inputs runs check against their declared
+	// shapes, a Shape of a static shape is a constant too.
+	if !allConst && b.depth == 0 {
+		var out []*tensors.Tensor
+		if err := guard(desc, "static evaluation", func() error { out = c.Static(inTypes); return nil }); err != nil {
+			return invalid(fmt.Errorf("%s: %w", desc, err))
+		}
+		if len(out) == len(st.out) {
+			for i, s := range st.out {
+				if s >= 0 {
+					if err := b.mem.charge(out[i], fmt.Sprintf("%s, evaluated at load time: output %q", desc, np.GetOutput()[i])); err != nil {
+						return err
+					}
+					g.consts[s] = out[i]
+					g.types[s] = tensors.TypeOf(out[i])
+				}
+			}
+			return nil
+		}
+	}
 	if allConst && !c.Op.Volatile && !runsLoop(np, 0) {
 		in := make([]*tensors.Tensor, len(st.in))
 		for i, s := range st.in {

@@ -678,6 +678,20 @@ func init() {
 				return []*tensors.Tensor{tensors.Vector(dims...)}, nil
 			}, nil
 		},
+		Static: func(n *Node, in []tensors.Type) []*tensors.Tensor {
+			if !in[0].RankKnown {
+				return nil
+			}
+			lo, hi := shapeSlice(len(in[0].Dims), n.Attrs.Int("start", 0), n.Attrs.Int("end", len(in[0].Dims)))
+			dims := make([]int64, hi-lo)
+			for i, d := range in[0].Dims[lo:hi] {
+				if !d.Known() {
+					return nil
+				}
+				dims[i] = int64(d.Size)
+			}
+			return []*tensors.Tensor{tensors.Vector(dims...)}
+		},
 		Infer: func(n *Node, in []tensors.Type) ([]tensors.Type, error) {
 			if !in[0].RankKnown {
 				return []tensors.Type{{DType: tensors.Int64, RankKnown: true, Dims: []tensors.Dim{tensors.UnknownDim}}}, nil
@@ -875,6 +889,7 @@ func inferReshape(n *Node, in []tensors.Type) ([]tensors.Type, error) {
 		return []tensors.Type{tensors.KnownType(x.DType, out)}, nil
 	}
 	t := tensors.Type{DType: x.DType, RankKnown: true, Dims: make([]tensors.Dim, len(spec))}
+	infer := -1 // the axis of the -1 entry
 	for i, d := range spec {
 		switch {
 		case d > 0 || (d == 0 && allowZero):
@@ -883,6 +898,41 @@ func inferReshape(n *Node, in []tensors.Type) ([]tensors.Type, error) {
 			t.Dims[i] = x.Dims[i]
 		default:
 			t.Dims[i] = tensors.UnknownDim
+			if d == -1 && infer == -1 {
+				infer = i
+			} else if d == -1 {
+				infer = -2 // two -1 entries: the run reports it
+			}
+		}
+	}
+	// A -1 is known when the input dimensions that no 0 entry copies are:
+	// the copied ones, known or not, appear on both sides.
+	if infer >= 0 && x.RankKnown {
+		left, right := 1, 1
+		for i, d := range x.Dims {
+			if i < len(spec) && spec[i] == 0 && !allowZero {
+				continue
+			}
+			if !d.Known() || d.Size > tensors.MaxElements {
+				return []tensors.Type{t}, nil
+			}
+			left *= d.Size
+			if left > tensors.MaxElements {
+				return []tensors.Type{t}, nil
+			}
+		}
+		for i, d := range spec {
+			if d > 0 || (d == 0 && allowZero) {
+				right *= int(d)
+				if right > tensors.MaxElements {
+					return []tensors.Type{t}, nil
+				}
+			} else if d == 0 && i >= len(x.Dims) {
+				return []tensors.Type{t}, nil
+			}
+		}
+		if right > 0 && left%right == 0 {
+			t.Dims[infer] = tensors.Dim{Size: left / right}
 		}
 	}
 	return []tensors.Type{t}, nil
