@@ -336,6 +336,12 @@ func (b *builder) addNode(np *onnxpb.NodeProto, index int, desc string) error {
 		},
 		Decode: b.decode,
 		Warn:   func(msg string) { b.warn(msg, desc) },
+		ShapeValue: func(name string) []tensors.Dim {
+			if s, ok := g.slots[name]; ok {
+				return b.shapeVals[s]
+			}
+			return nil
+		},
 	}
 	var c *ops.Compiled
 	err := guard(desc, "prepare", func() (err error) {
@@ -378,7 +384,21 @@ func (b *builder) addNode(np *onnxpb.NodeProto, index int, desc string) error {
 		g.types[s] = outTypes[i]
 	}
 	// In the main graph, whose inputs runs check against their declared
-	// shapes, a Shape of a static shape is a constant too.
+	// shapes, a Shape of a static shape is a constant too, and the
+	// entries of other shapes computed from static types are recorded for
+	// the inference of the nodes that read them.
+	if !allConst && b.depth == 0 && len(st.out) > 0 && st.out[0] >= 0 {
+		var v []tensors.Dim
+		if err := guard(desc, "shape value inference", func() error { v = c.ShapeValue(inTypes); return nil }); err != nil {
+			return invalid(fmt.Errorf("%s: %w", desc, err))
+		}
+		if v != nil {
+			if b.shapeVals == nil {
+				b.shapeVals = map[int][]tensors.Dim{}
+			}
+			b.shapeVals[st.out[0]] = v
+		}
+	}
 	if !allConst && b.depth == 0 {
 		var out []*tensors.Tensor
 		if err := guard(desc, "static evaluation", func() error { out = c.Static(inTypes); return nil }); err != nil {

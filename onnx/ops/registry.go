@@ -54,6 +54,10 @@ type Op struct {
 	// loader then treats the outputs as constants, as it does those of
 	// nodes whose inputs are all constant.
 	Static func(n *Node, in []tensors.Type) []*tensors.Tensor
+	// ShapeValue, optional, tells what is known of the entries of the
+	// node's first output, a small integer vector such as a shape, when it
+	// is not a constant (see shapevalue.go), or returns nil.
+	ShapeValue func(n *Node, in []tensors.Type) []tensors.Dim
 	// Inputs and Outputs ([min, max] counts) and Attributes (the names
 	// the operator defines) describe an operator of a domain that has no
 	// ONNX schemas (com.microsoft); Compile checks nodes against them as
@@ -303,6 +307,9 @@ type Env struct {
 	// Warn, when set, receives load-time warnings about the node (see
 	// Node.Warn).
 	Warn func(msg string)
+	// ShapeValue, when set, returns what is known of the entries of a
+	// non-constant integer vector (see Node.ShapeValue), or nil.
+	ShapeValue func(name string) []tensors.Dim
 }
 
 // Compiled is a node ready to run.

@@ -20,8 +20,8 @@ func init() {
 	Register(Op{Type: "Transpose", Since: []int{1, 13}, Prepare: prepareTranspose, Infer: inferTranspose})
 	// Squeeze/Unsqueeze: axes is an attribute up to 11 (which allows
 	// negative axes) and an input from 13.
-	Register(Op{Type: "Squeeze", Since: []int{1, 11, 13}, Prepare: prepareSqueeze, Infer: inferSqueeze})
-	Register(Op{Type: "Unsqueeze", Since: []int{1, 11, 13}, Prepare: prepareUnsqueeze, Infer: inferUnsqueeze})
+	Register(Op{Type: "Squeeze", Since: []int{1, 11, 13}, Prepare: prepareSqueeze, Infer: inferSqueeze, ShapeValue: shapeValueSame})
+	Register(Op{Type: "Unsqueeze", Since: []int{1, 11, 13}, Prepare: prepareUnsqueeze, Infer: inferUnsqueeze, ShapeValue: shapeValueSame})
 	// Expand: 13 only adds bfloat16.
 	Register(Op{Type: "Expand", Since: []int{8, 13}, Prepare: prepareExpand, Infer: inferExpand})
 	// Tile-1 (a single axis and count as inputs) is not implemented; 6 and
@@ -626,6 +626,9 @@ func inferConstantOfShape(n *Node, in []tensors.Type) ([]tensors.Type, error) {
 		}
 		return []tensors.Type{tensors.KnownType(dt, s)}, nil
 	}
+	if v := n.ShapeValue(0); v != nil {
+		return []tensors.Type{{DType: dt, RankKnown: true, Dims: v}}, nil
+	}
 	if s := in[0]; s.RankKnown && len(s.Dims) == 1 && s.Dims[0].Known() {
 		return []tensors.Type{tensors.RankType(dt, s.Dims[0].Size)}, nil
 	}
@@ -678,6 +681,7 @@ func init() {
 				return []*tensors.Tensor{tensors.Vector(dims...)}, nil
 			}, nil
 		},
+		ShapeValue: shapeValueOfShape,
 		Static: func(n *Node, in []tensors.Type) []*tensors.Tensor {
 			if !in[0].RankKnown {
 				return nil
