@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -185,20 +186,55 @@ func runInspect(w io.Writer, path string) error {
 // constants, whether initializers or values the loader computed from
 // constants at load time (weights made by ConstantOfShape, a transposed
 // weight matrix, ...). A value computed at load time counts instead of the
-// constants it was computed from, so nothing counts twice, and tensors
-// that no node reads are no parameters. Without a loaded model, only
-// initializers count.
+// constants it was computed from, so nothing counts twice, and only if it
+// derives from an initializer: values made from Constant nodes alone
+// (anchor grids, scales, the 6 of a hard sigmoid) are literals of the
+// graph, not parameters. Tensors that no node reads are no parameters.
+// Without a loaded model, only initializers count.
 type paramCounter struct {
-	m       *onnx.Model // nil if the model does not load
-	inits   map[string]*onnxpb.TensorProto
-	counted map[string]bool
-	sum     int64
+	m        *onnx.Model // nil if the model does not load
+	inits    map[string]*onnxpb.TensorProto
+	fromInit map[string]bool // initializers and the constants computed from them
+	counted  map[string]bool
+	sum      int64
 }
 
 func newParamCounter(m *onnx.Model, g *onnxpb.GraphProto) *paramCounter {
-	pc := &paramCounter{m: m, inits: map[string]*onnxpb.TensorProto{}, counted: map[string]bool{}}
+	pc := &paramCounter{m: m, inits: map[string]*onnxpb.TensorProto{}, fromInit: map[string]bool{}, counted: map[string]bool{}}
 	for _, t := range g.GetInitializer() {
 		pc.inits[t.GetName()] = t
+		pc.fromInit[t.GetName()] = true
+	}
+	// A node evaluated at load time derives from initializers through its
+	// floating-point inputs (a Reshape of a Constant by an initializer
+	// shape does not), or, without any, through its integer ones
+	// (ConstantOfShape of an initializer shape). Files whose nodes are not
+	// in topological order only lose counts here, never gain them.
+	for _, n := range g.GetNode() {
+		if !pc.evaluated(n) {
+			continue
+		}
+		var floats, ints bool
+		for _, in := range n.GetInput() {
+			t, ok := m.Constant(in)
+			if !ok || !pc.fromInit[in] {
+				continue
+			}
+			if t.DType().IsFloat() || t.DType().IsHalf() {
+				floats = true
+			} else {
+				ints = true
+			}
+		}
+		hasFloat := slices.ContainsFunc(n.GetInput(), func(in string) bool {
+			t, ok := m.Constant(in)
+			return ok && (t.DType().IsFloat() || t.DType().IsHalf())
+		})
+		if floats || (ints && !hasFloat) {
+			for _, o := range n.GetOutput() {
+				pc.fromInit[o] = true
+			}
+		}
 	}
 	return pc
 }
@@ -233,7 +269,7 @@ func (pc *paramCounter) node(n *onnxpb.NodeProto) int64 {
 			continue
 		}
 		var count int64
-		if pc.m != nil {
+		if pc.m != nil && pc.fromInit[in] {
 			if t, ok := pc.m.Constant(in); ok && (t.DType().IsFloat() || t.DType().IsHalf()) {
 				count = int64(t.Len())
 			}
