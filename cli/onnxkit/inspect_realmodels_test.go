@@ -10,6 +10,7 @@ import (
 
 	"github.com/onnxkit/onnxkit/internal/peer"
 	"github.com/onnxkit/onnxkit/onnx"
+	"github.com/onnxkit/onnxkit/onnx/onnxpb"
 	"github.com/onnxkit/onnxkit/onnx/tensors"
 )
 
@@ -142,4 +143,56 @@ func grepLines(s, sub string) string {
 		}
 	}
 	return strings.Join(out, "\n")
+}
+
+// TestInspectComputedParams checks which constants computed at load time
+// count as parameters: a weight made by ConstantOfShape from an
+// initializer shape that is also an input (IR-3 style) counts at the node
+// that reads it, and so does each of two Identity copies of one
+// initializer read by two layers; a float literal of a Constant node, even
+// reshaped by an initializer shape, does not count.
+func TestInspectComputedParams(t *testing.T) {
+	f32 := tensors.Float32
+	constant := &onnxpb.NodeProto{OpType: "Constant", Name: "lit", Output: []string{"lit"}, Attribute: []*onnxpb.AttributeProto{{
+		Name: "value", Type: onnxpb.AttributeProto_TENSOR, T: mustProto(t, "", []int{6}, []float32{1, 2, 3, 4, 5, 6})}}}
+	mp := graphModel(13, &onnxpb.GraphProto{
+		Name: "computed",
+		Node: []*onnxpb.NodeProto{
+			node("ConstantOfShape", "make_w", []string{"wshape"}, []string{"w"}), // 2x3 = 6 params
+			node("MatMul", "mm", []string{"x", "w"}, []string{"h"}),
+			node("Identity", "copy1", []string{"bias"}, []string{"b1"}),
+			node("Identity", "copy2", []string{"bias"}, []string{"b2"}),
+			node("Add", "add1", []string{"h", "b1"}, []string{"h1"}),  // 3 params
+			node("Add", "add2", []string{"h1", "b2"}, []string{"h2"}), // 3 params
+			constant,
+			node("Reshape", "grid", []string{"lit", "gshape"}, []string{"g"}),
+			node("Add", "add_grid", []string{"h2", "g"}, []string{"y"}), // a literal: 0
+		},
+		Initializer: []*onnxpb.TensorProto{
+			mustProto(t, "wshape", []int{2}, []int64{2, 3}),
+			mustProto(t, "bias", []int{3}, []float32{1, 2, 3}),
+			mustProto(t, "gshape", []int{2}, []int64{2, 3}),
+		},
+		Input:  []*onnxpb.ValueInfoProto{tensorVI("x", f32, "N", 2), tensorVI("wshape", tensors.Int64, 2)},
+		Output: []*onnxpb.ValueInfoProto{tensorVI("y", f32, 2, 3)},
+	})
+	path := saveModelProto(t, t.TempDir(), "computed.onnx", mp)
+	out, stderr, code := onnxkit(t, t.TempDir(), "inspect", path)
+	if code != 0 {
+		t.Fatalf("inspect exited %d: %s", code, stderr)
+	}
+	for _, want := range []string{"Total params: 12\n"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("inspect output lacks %q:\n%s", want, out)
+		}
+	}
+	rows := map[string]string{"mm": "(N, 3)", "add1": "(N, 3)", "add2": "(N, 3)", "add_grid": "(2, 3)"}
+	params := map[string]string{"mm": "6", "add1": "3", "add2": "3", "add_grid": "0"}
+	for name, shape := range rows {
+		re := regexp.MustCompile(`(?m)^ ` + name + ` \(\w+\) +(\(.*?\)) +(\S+)$`)
+		got := re.FindStringSubmatch(out)
+		if got == nil || got[1] != shape || got[2] != params[name] {
+			t.Errorf("row %s: got %q, want shape %s and %s params", name, got, shape, params[name])
+		}
+	}
 }
