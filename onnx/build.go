@@ -31,13 +31,15 @@ func readOpsets(mp *onnxpb.ModelProto) (map[string]int, error) {
 	return opsets, nil
 }
 
-// buildGraph validates a model's main graph and compiles its nodes.
-func buildGraph(gp *onnxpb.GraphProto, opsets map[string]int, decode func(*onnxpb.TensorProto) (*tensors.Tensor, error), mem *loadBudget, qdq bool) (*graph, error) {
-	return buildGraphAt(gp, opsets, decode, mem, 0, qdq)
+// buildGraph validates a model's main graph and compiles its nodes. With
+// fixDefaults, graph inputs backed by an initializer are constants (see
+// LoadOptions.ConstantDefaults).
+func buildGraph(gp *onnxpb.GraphProto, opsets map[string]int, decode func(*onnxpb.TensorProto) (*tensors.Tensor, error), mem *loadBudget, qdq, fixDefaults bool) (*graph, error) {
+	return buildGraphAt(gp, opsets, decode, mem, 0, qdq, fixDefaults)
 }
 
 // buildGraphAt is buildGraph for a graph at a subgraph nesting depth.
-func buildGraphAt(gp *onnxpb.GraphProto, opsets map[string]int, decode func(*onnxpb.TensorProto) (*tensors.Tensor, error), mem *loadBudget, depth int, qdq bool) (*graph, error) {
+func buildGraphAt(gp *onnxpb.GraphProto, opsets map[string]int, decode func(*onnxpb.TensorProto) (*tensors.Tensor, error), mem *loadBudget, depth int, qdq, fixDefaults bool) (*graph, error) {
 	if gp == nil {
 		return nil, invalid(errors.New("model has no graph"))
 	}
@@ -75,6 +77,9 @@ func buildGraphAt(gp *onnxpb.GraphProto, opsets map[string]int, decode func(*onn
 		}
 		if _, dup := g.slots[name]; dup {
 			return nil, invalid(fmt.Errorf("graph input %q is listed twice", name))
+		}
+		if fixDefaults && inits[name] != nil {
+			continue // a constant, added with the other initializers below
 		}
 		t, err := tensors.TypeFromProto(vi.GetType())
 		if err != nil {
@@ -291,6 +296,12 @@ func (b *builder) addNode(np *onnxpb.NodeProto, index int, desc string) error {
 		},
 		Decode: b.decode,
 		Warn:   func(msg string) { b.warn(msg, desc) },
+		ShapeValue: func(name string) []tensors.Dim {
+			if s, ok := g.slots[name]; ok {
+				return b.shapeVals[s]
+			}
+			return nil
+		},
 	}
 	var c *ops.Compiled
 	err := guard(desc, "prepare", func() (err error) {
@@ -338,6 +349,40 @@ func (b *builder) addNode(np *onnxpb.NodeProto, index int, desc string) error {
 		s := b.slot(name)
 		st.out[i] = s
 		g.types[s] = outTypes[i]
+	}
+	// In the main graph, whose inputs runs check against their declared
+	// shapes, a Shape of a static shape is a constant too, and the
+	// entries of other shapes computed from static types are recorded for
+	// the inference of the nodes that read them.
+	if !allConst && b.depth == 0 && len(st.out) > 0 && st.out[0] >= 0 {
+		var v []tensors.Dim
+		if err := guard(desc, "shape value inference", func() error { v = c.ShapeValue(inTypes); return nil }); err != nil {
+			return invalid(fmt.Errorf("%s: %w", desc, err))
+		}
+		if v != nil {
+			if b.shapeVals == nil {
+				b.shapeVals = map[int][]tensors.Dim{}
+			}
+			b.shapeVals[st.out[0]] = v
+		}
+	}
+	if !allConst && b.depth == 0 {
+		var out []*tensors.Tensor
+		if err := guard(desc, "static evaluation", func() error { out = c.Static(inTypes); return nil }); err != nil {
+			return invalid(fmt.Errorf("%s: %w", desc, err))
+		}
+		if len(out) == len(st.out) {
+			for i, s := range st.out {
+				if s >= 0 {
+					if err := b.mem.charge(out[i], fmt.Sprintf("%s, evaluated at load time: output %q", desc, np.GetOutput()[i])); err != nil {
+						return err
+					}
+					g.consts[s] = out[i]
+					g.types[s] = tensors.TypeOf(out[i])
+				}
+			}
+			return nil
+		}
 	}
 	if allConst && !c.Op.Volatile && !runsLoop(np, 0) {
 		in := make([]*tensors.Tensor, len(st.in))

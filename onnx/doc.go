@@ -6,7 +6,10 @@
 // operator versions, element types and attribute values are reported at
 // load time, as errors wrapping ErrUnsupported that name the node, the
 // operator and the opset. Nodes whose inputs are all constant are evaluated
-// once at load time.
+// once at load time, and so is a Shape of a value whose dimensions static
+// inference knows (the main graph's inputs are checked against their
+// declared shapes); LoadOptions.ConstantDefaults makes initializers listed
+// as graph inputs constants too.
 //
 // Load also fuses a Conv with the nodes that alone read its output, as
 // onnxruntime does: a BatchNormalization with constant parameters (folded

@@ -65,6 +65,10 @@ type builder struct {
 	// order first seen (warnOrder).
 	warned    map[string][]string
 	warnOrder []string
+	// shapeVals holds what static inference knows of the entries of
+	// non-constant integer vectors such as shapes (see ops.Node.ShapeValue),
+	// by slot, in the main graph.
+	shapeVals map[int][]tensors.Dim
 }
 
 // warn records a load-time warning about a node.

@@ -51,6 +51,13 @@ type LoadOptions struct {
 	// onnxruntime's by a quantization step where a value lies on a
 	// rounding boundary.
 	KeepQDQ bool
+	// ConstantDefaults treats initializers that are also listed as graph
+	// inputs (overridable defaults, common in models of IR version 3) as
+	// plain constants: they are no longer inputs of the loaded model, and
+	// the nodes that read only constants are evaluated at load time as
+	// with any other initializer. onnxkit inspect loads models this way to
+	// show the shapes and parameters that such defaults determine.
+	ConstantDefaults bool
 }
 
 // maxProtoBytes is the largest protobuf message: 2 GiB - 1. Bigger models
@@ -208,7 +215,7 @@ func newModel(name, dir string, mp *onnxpb.ModelProto, o LoadOptions) (*Model, e
 	m.opsets = opsets
 	budget := &loadBudget{limit: limit}
 	decode := func(tp *onnxpb.TensorProto) (*tensors.Tensor, error) { return m.decodeTensorWithin(tp, budget.left()) }
-	if m.g, err = buildGraph(mp.GetGraph(), opsets, decode, budget, !o.KeepQDQ); err != nil {
+	if m.g, err = buildGraph(mp.GetGraph(), opsets, decode, budget, !o.KeepQDQ, o.ConstantDefaults); err != nil {
 		return fail(err)
 	}
 	return m, nil

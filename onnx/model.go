@@ -68,6 +68,19 @@ func (m *Model) ValueType(name string) (tensors.Type, bool) {
 	return t, true
 }
 
+// Constant returns the load-time value of a named value of the main graph:
+// an initializer that is not an overridable input, or the output of a node
+// whose inputs are all constants, which the loader evaluated once. The
+// tensor is shared with the model: treat it as read-only. The result is
+// false for values computed by runs.
+func (m *Model) Constant(name string) (*tensors.Tensor, bool) {
+	s, ok := m.g.slots[name]
+	if !ok || m.g.consts[s] == nil {
+		return nil, false
+	}
+	return m.g.consts[s], true
+}
+
 // Initializer returns the value of the named initializer (external data
 // resolved), or an error naming the tensor when there is none.
 func (m *Model) Initializer(name string) (*tensors.Tensor, error) {

@@ -346,7 +346,7 @@ func (b *builder) buildBranch(g *onnxpb.GraphProto, name string) (*branch, error
 		}
 		return b.decode(tp)
 	}
-	sg, err := buildGraphAt(sub, b.opsets, decode, b.mem, b.depth+1, false)
+	sg, err := buildGraphAt(sub, b.opsets, decode, b.mem, b.depth+1, false, false)
 	if err != nil {
 		return nil, err
 	}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -25,7 +26,9 @@ doc string, metadata; the graph inputs and outputs with element type and shape
 (inferred statically where possible, '?' otherwise) and the parameters it reads,
 and under If, Loop and Scan nodes their subgraphs, indented, with each
 subgraph node's operator and output names;
-the total parameter count (elements of floating-point initializers); and the
+the total parameter count (elements of the floating-point constants that
+computing nodes read: initializers, and values computed from constants only
+such as weights made by ConstantOfShape); and the
 operators onnxkit does not implement.
 
 A model that onnxkit cannot load is still summarized as far as the file allows,
@@ -42,7 +45,13 @@ func runInspect(w io.Writer, path string) error {
 	if err != nil {
 		return err
 	}
-	m, loadErr := loadOptions.LoadProto(path, mp)
+	// Defaults (initializers listed as inputs) load as constants, so that
+	// the loader evaluates what they determine (weights computed by
+	// ConstantOfShape in IR-3 models, say) and infers the shapes that
+	// follow.
+	opts := loadOptions
+	opts.ConstantDefaults = true
+	m, loadErr := opts.LoadProto(path, mp)
 	g := mp.GetGraph()
 
 	fmt.Fprintf(w, "Model: %s\n", path)
@@ -111,10 +120,10 @@ func runInspect(w io.Writer, path string) error {
 	}
 
 	// One row per node. A parameter is counted at the first node that
-	// reads it.
+	// reads it (see paramCounter).
 	type row struct{ node, shape, params string }
 	rows := []row{}
-	counted := map[string]bool{}
+	pc := newParamCounter(m, g)
 	for i, n := range g.GetNode() {
 		name := n.GetName()
 		if name == "" {
@@ -127,14 +136,7 @@ func runInspect(w io.Writer, path string) error {
 				shapes = append(shapes, formatDims(typeOf(o)))
 			}
 		}
-		var params int64
-		for _, in := range n.GetInput() {
-			if t, ok := inits[in]; ok && !counted[in] && isFloat(t.GetDataType()) {
-				counted[in] = true
-				params = satAdd(params, elements(t))
-			}
-		}
-		rows = append(rows, row{label, strings.Join(shapes, ", "), thousands(params)})
+		rows = append(rows, row{label, strings.Join(shapes, ", "), thousands(pc.node(n))})
 		for _, line := range subgraphLines(n, 1) {
 			rows = append(rows, row{line, "", ""})
 		}
@@ -152,13 +154,7 @@ func runInspect(w io.Writer, path string) error {
 		fmt.Fprintln(w, strings.TrimRight(fmt.Sprintf(" %-*s  %-*s  %s", w1, r.node, w2, r.shape, r.params), " "))
 	}
 	fmt.Fprintln(w, strings.Repeat("=", len(rule)))
-	var total int64
-	for _, t := range g.GetInitializer() {
-		if isFloat(t.GetDataType()) {
-			total = satAdd(total, elements(t))
-		}
-	}
-	fmt.Fprintf(w, "Total params: %s\n", thousands(total))
+	fmt.Fprintf(w, "Total params: %s\n", thousands(pc.total()))
 	fmt.Fprintf(w, "Nodes: %d\n", len(g.GetNode()))
 
 	used := onnx.OpsUsed(mp)
@@ -184,3 +180,111 @@ func runInspect(w io.Writer, path string) error {
 	}
 	return nil
 }
+
+// paramCounter counts parameters as Keras would: the elements of the
+// floating-point tensors that the model's computing nodes read as
+// constants, whether initializers or values the loader computed from
+// constants at load time (weights made by ConstantOfShape, a transposed
+// weight matrix, ...). A value computed at load time counts instead of the
+// constants it was computed from, so nothing counts twice, and only if it
+// derives from an initializer: values made from Constant nodes alone
+// (anchor grids, scales, the 6 of a hard sigmoid) are literals of the
+// graph, not parameters. Tensors that no node reads are no parameters.
+// Without a loaded model, only initializers count.
+type paramCounter struct {
+	m        *onnx.Model // nil if the model does not load
+	inits    map[string]*onnxpb.TensorProto
+	fromInit map[string]bool // initializers and the constants computed from them
+	counted  map[string]bool
+	sum      int64
+}
+
+func newParamCounter(m *onnx.Model, g *onnxpb.GraphProto) *paramCounter {
+	pc := &paramCounter{m: m, inits: map[string]*onnxpb.TensorProto{}, fromInit: map[string]bool{}, counted: map[string]bool{}}
+	for _, t := range g.GetInitializer() {
+		pc.inits[t.GetName()] = t
+		pc.fromInit[t.GetName()] = true
+	}
+	// A node evaluated at load time derives from initializers through its
+	// floating-point inputs (a Reshape of a Constant by an initializer
+	// shape does not), or, without any, through its integer ones
+	// (ConstantOfShape of an initializer shape). Files whose nodes are not
+	// in topological order only lose counts here, never gain them.
+	for _, n := range g.GetNode() {
+		if !pc.evaluated(n) {
+			continue
+		}
+		var floats, ints bool
+		for _, in := range n.GetInput() {
+			t, ok := m.Constant(in)
+			if !ok || !pc.fromInit[in] {
+				continue
+			}
+			if t.DType().IsFloat() || t.DType().IsHalf() {
+				floats = true
+			} else {
+				ints = true
+			}
+		}
+		hasFloat := slices.ContainsFunc(n.GetInput(), func(in string) bool {
+			t, ok := m.Constant(in)
+			return ok && (t.DType().IsFloat() || t.DType().IsHalf())
+		})
+		if floats || (ints && !hasFloat) {
+			for _, o := range n.GetOutput() {
+				pc.fromInit[o] = true
+			}
+		}
+	}
+	return pc
+}
+
+// evaluated tells whether the loader computed all of n's outputs at load
+// time.
+func (pc *paramCounter) evaluated(n *onnxpb.NodeProto) bool {
+	if pc.m == nil {
+		return false
+	}
+	some := false
+	for _, o := range n.GetOutput() {
+		if o == "" {
+			continue
+		}
+		if _, ok := pc.m.Constant(o); !ok {
+			return false
+		}
+		some = true
+	}
+	return some
+}
+
+// node returns the parameters first read by n.
+func (pc *paramCounter) node(n *onnxpb.NodeProto) int64 {
+	if pc.evaluated(n) {
+		return 0
+	}
+	var params int64
+	for _, in := range n.GetInput() {
+		if in == "" || pc.counted[in] {
+			continue
+		}
+		var count int64
+		if pc.m != nil && pc.fromInit[in] {
+			if t, ok := pc.m.Constant(in); ok && (t.DType().IsFloat() || t.DType().IsHalf()) {
+				count = int64(t.Len())
+			}
+		}
+		if t, ok := pc.inits[in]; ok && count == 0 && isFloat(t.GetDataType()) {
+			count = elements(t)
+		}
+		if count > 0 {
+			pc.counted[in] = true
+			params = satAdd(params, count)
+		}
+	}
+	pc.sum = satAdd(pc.sum, params)
+	return params
+}
+
+// total returns the parameters of the nodes seen so far.
+func (pc *paramCounter) total() int64 { return pc.sum }

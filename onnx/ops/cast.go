@@ -29,8 +29,9 @@ import (
 
 func init() {
 	Register(Op{
-		Type:  "Cast",
-		Since: []int{1, 6, 9, 13},
+		Type:       "Cast",
+		Since:      []int{1, 6, 9, 13},
+		ShapeValue: shapeValueSame,
 		Prepare: func(n *Node) (Kernel, error) {
 			to, err := castTarget(n.Attrs)
 			if err != nil {

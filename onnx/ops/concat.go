@@ -11,7 +11,7 @@ import (
 func init() {
 	// Concat: axis defaults to 1 in version 1 and is required from 4; 11
 	// documents negative axes; 13 adds bfloat16.
-	Register(Op{Type: "Concat", Since: []int{1, 4, 11, 13}, Prepare: prepareConcat, Infer: inferConcat})
+	Register(Op{Type: "Concat", Since: []int{1, 4, 11, 13}, Prepare: prepareConcat, Infer: inferConcat, ShapeValue: shapeValueOfConcat})
 	// Split: the part sizes come from the "split" attribute (1, 2, 11; 1
 	// also accepts them as input 1) or input 1 (13, 18); without them the
 	// axis is divided equally among the outputs. 18 adds num_outputs, with

@@ -376,9 +376,40 @@ func convTransposeND[T tensors.Float](xd, wd, full []T, xs []int, g *convTranspo
 }
 
 func inferConvTranspose(n *Node, in []tensors.Type) ([]tensors.Type, error) {
-	x := in[0]
-	if !x.RankKnown {
-		return []tensors.Type{{DType: x.DType}}, nil
+	x, w := in[0], in[1]
+	dt := x.DType
+	if dt == tensors.Undefined {
+		dt = w.DType
 	}
-	return []tensors.Type{rankOf(x.DType, len(x.Dims))}, nil
+	if !x.RankKnown {
+		return []tensors.Type{{DType: dt}}, nil
+	}
+	t := rankOf(dt, len(x.Dims))
+	if len(x.Dims) < 3 {
+		return []tensors.Type{t}, nil
+	}
+	t.Dims[0] = x.Dims[0]
+	c, err := readConvTransposeAttrs(n)
+	if err != nil || !w.RankKnown || len(w.Dims) != len(x.Dims) {
+		return []tensors.Type{t}, nil
+	}
+	if m := w.Dims[1]; m.Known() {
+		t.Dims[1] = tensors.Dim{Size: m.Size * c.group}
+	}
+	spatial, ks := make([]int, len(x.Dims)-2), make([]int, len(x.Dims)-2)
+	for i := range spatial {
+		d, k := x.Dims[i+2], w.Dims[i+2]
+		if !d.Known() || !k.Known() {
+			return []tensors.Type{t}, nil
+		}
+		spatial[i], ks[i] = d.Size, k.Size
+	}
+	g, err := c.geometry(spatial, ks)
+	if err != nil {
+		return nil, err
+	}
+	for i, o := range g.out {
+		t.Dims[i+2] = tensors.Dim{Size: o}
+	}
+	return []tensors.Type{t}, nil
 }

@@ -127,4 +127,12 @@
 // symbolic) and returns what it can say about the outputs. InferSame and
 // InferBroadcast cover the elementwise cases. An error from Infer fails the
 // load, so report only what is certainly wrong.
+//
+// Two optional hooks go further. Op.Static computes outputs from static
+// types alone (Shape of an input whose dimensions are known), which the
+// loader then holds as constants. Op.ShapeValue tells what is known of the
+// entries of an integer vector computed from shapes (Shape, Gather, Slice,
+// Squeeze, Unsqueeze, Concat, Cast carry them, shapevalue.go), and Infer
+// functions read it with Node.ShapeValue (ConstantOfShape does), so that a
+// shape built from a symbolic batch still gives (batch, 64).
 package ops

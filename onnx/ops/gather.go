@@ -11,7 +11,7 @@ import (
 // bfloat16; onnxkit accepts negative values in every version, as
 // onnxruntime does.
 func init() {
-	Register(Op{Type: "Gather", Since: []int{1, 11, 13}, Prepare: prepareGather, Infer: inferGather})
+	Register(Op{Type: "Gather", Since: []int{1, 11, 13}, Prepare: prepareGather, Infer: inferGather, ShapeValue: shapeValueOfGather})
 }
 
 func prepareGather(n *Node) (Kernel, error) {

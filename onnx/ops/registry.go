@@ -48,6 +48,16 @@ type Op struct {
 	// n.Const. An error means the node can never run (e.g. static shapes
 	// that cannot broadcast) and fails the load.
 	Infer func(n *Node, in []tensors.Type) ([]tensors.Type, error)
+	// Static, optional, computes the node's outputs at load time from the
+	// static types of its inputs when they alone determine them (Shape of
+	// an input whose dimensions are all known), or returns nil. The
+	// loader then treats the outputs as constants, as it does those of
+	// nodes whose inputs are all constant.
+	Static func(n *Node, in []tensors.Type) []*tensors.Tensor
+	// ShapeValue, optional, tells what is known of the entries of the
+	// node's first output, a small integer vector such as a shape, when it
+	// is not a constant (see shapevalue.go), or returns nil.
+	ShapeValue func(n *Node, in []tensors.Type) []tensors.Dim
 	// Inputs and Outputs ([min, max] counts) and Attributes (the names
 	// the operator defines) describe an operator of a domain that has no
 	// ONNX schemas (com.microsoft); Compile checks nodes against them as
@@ -312,6 +322,9 @@ type Env struct {
 	// Warn, when set, receives load-time warnings about the node (see
 	// Node.Warn).
 	Warn func(msg string)
+	// ShapeValue, when set, returns what is known of the entries of a
+	// non-constant integer vector (see Node.ShapeValue), or nil.
+	ShapeValue func(name string) []tensors.Dim
 }
 
 // Compiled is a node ready to run.
@@ -448,6 +461,15 @@ func (c *Compiled) Infer(in []tensors.Type) ([]tensors.Type, error) {
 	}
 	copy(out, got)
 	return out, nil
+}
+
+// Static returns the node's outputs if its operator can compute them from
+// the static input types alone (see Op.Static), or nil.
+func (c *Compiled) Static(in []tensors.Type) []*tensors.Tensor {
+	if c.Op.Static == nil {
+		return nil
+	}
+	return c.Op.Static(c.Node, in)
 }
 
 // Fits checks a node's form against its operator's definition at opset,

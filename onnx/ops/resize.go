@@ -63,7 +63,8 @@ func readResizeMode(a *Attrs, bilinear bool) int {
 	return resizeNearest
 }
 
-func prepareResize(n *Node) (Kernel, error) {
+// readResizeSpec reads the attributes of a Resize node.
+func readResizeSpec(n *Node) (*resizeSpec, error) {
 	s := &resizeSpec{coord: "asymmetric", nearest: "floor", cubicA: -0.75, policy: "stretch"}
 	a := n.Attrs
 	s.mode = readResizeMode(a, false)
@@ -88,6 +89,14 @@ func prepareResize(n *Node) (Kernel, error) {
 		}
 	}
 	if err := a.Err(); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+func prepareResize(n *Node) (Kernel, error) {
+	s, err := readResizeSpec(n)
+	if err != nil {
 		return nil, err
 	}
 	if n.Since == 10 {
@@ -617,12 +626,86 @@ func (s *resizeSpec) interpResize(x *tensors.Tensor, ax []resizeAxis, out []int)
 	return y, nil
 }
 
+// inferResize gives the output shape of a Resize whose input shape and
+// scales or sizes are known at load time (as the kernel computes it), and
+// the rank otherwise.
 func inferResize(n *Node, in []tensors.Type) ([]tensors.Type, error) {
 	x := in[0]
 	if !x.RankKnown {
 		return []tensors.Type{{DType: x.DType}}, nil
 	}
-	return []tensors.Type{rankOf(x.DType, len(x.Dims))}, nil
+	t := rankOf(x.DType, len(x.Dims))
+	if n.Type != "Resize" {
+		return []tensors.Type{t}, nil
+	}
+	s, err := readResizeSpec(n)
+	if err != nil {
+		return []tensors.Type{t}, nil
+	}
+	// Unknown input sizes stand in as 1: the output keeps them where the
+	// scale is 1, and sizes given outright do not depend on them.
+	shape, known := make([]int, len(x.Dims)), true
+	for i, d := range x.Dims {
+		shape[i] = max(d.Size, 1)
+		known = known && d.Known()
+	}
+	if !known && s.policy != "stretch" {
+		return []tensors.Type{t}, nil
+	}
+	var roi, scales []float64
+	var sizes []int64
+	scaleIn := 2
+	if n.Since == 10 {
+		scaleIn = 1
+	}
+	if c := n.Const(scaleIn); c != nil && c.Len() > 0 {
+		if scales, err = resizeFloats(c, "scales"); err != nil {
+			return []tensors.Type{t}, nil
+		}
+	}
+	if n.Since > 10 && scales == nil {
+		c := n.Const(3)
+		if c == nil || c.Len() == 0 {
+			return []tensors.Type{t}, nil
+		}
+		if sizes, err = tensors.AsInt64s(c); err != nil {
+			return []tensors.Type{t}, nil
+		}
+	}
+	if s.coord == "tf_crop_and_resize" {
+		c := n.Const(1)
+		if c == nil {
+			return []tensors.Type{t}, nil
+		}
+		if roi, err = resizeFloats(c, "roi"); err != nil {
+			return []tensors.Type{t}, nil
+		}
+	}
+	if scales == nil && sizes == nil {
+		return []tensors.Type{t}, nil
+	}
+	ax, err := s.plan(shape, roi, scales, sizes)
+	if err != nil {
+		return []tensors.Type{t}, nil // the run reports it
+	}
+	resized := func(i int) bool {
+		if s.axes == nil {
+			return true
+		}
+		axes, _ := tensors.NormalizeAxes(s.axes, len(ax))
+		return slices.Contains(axes, i)
+	}
+	for i, a := range ax {
+		switch {
+		case x.Dims[i].Known():
+			t.Dims[i] = tensors.Dim{Size: a.out}
+		case !resized(i) || sizes == nil && s.identity(a):
+			t.Dims[i] = x.Dims[i]
+		case sizes != nil:
+			t.Dims[i] = tensors.Dim{Size: a.out}
+		}
+	}
+	return []tensors.Type{t}, nil
 }
 
 // rankOf is a type of known rank and unknown dimensions.

@@ -3,6 +3,7 @@ package ops
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"sync"
 
@@ -796,11 +797,51 @@ func activate[T tensors.Float](s *rnnSpec, a rnnAct, x []T) {
 	rnnApply(a, x)
 }
 
+// inferRNN gives the shapes of Y (sequence, directions, batch, hidden;
+// batch first with layout 1) and of the last states Y_h and Y_c
+// (directions, batch, hidden; batch first with layout 1) from X and
+// hidden_size (or the last axis of R).
 func inferRNN(n *Node, in []tensors.Type) ([]tensors.Type, error) {
 	dt := in[0].DType
 	out := []tensors.Type{{DType: dt}, {DType: dt}}
 	if n.Type == "LSTM" {
 		out = append(out, tensors.Type{DType: dt})
+	}
+	a := n.Attrs
+	dirs := 1
+	if a.Str("direction", "forward") == "bidirectional" {
+		dirs = 2
+	}
+	layout := 0
+	if n.Since >= 14 {
+		layout = a.Int("layout", 0)
+	}
+	hidden := tensors.UnknownDim
+	if h := a.Int("hidden_size", 0); h > 0 {
+		hidden = tensors.Dim{Size: h}
+	} else if r := in[2]; r.RankKnown && len(r.Dims) == 3 {
+		hidden = r.Dims[2]
+	}
+	seq, batch := tensors.UnknownDim, tensors.UnknownDim
+	if x := in[0]; x.RankKnown && len(x.Dims) == 3 {
+		seq, batch = x.Dims[0], x.Dims[1]
+		if layout == 1 {
+			seq, batch = batch, seq
+		}
+	}
+	d := tensors.Dim{Size: dirs}
+	y := []tensors.Dim{seq, d, batch, hidden}
+	state := []tensors.Dim{d, batch, hidden}
+	if layout == 1 {
+		y = []tensors.Dim{batch, seq, d, hidden}
+		state = []tensors.Dim{batch, d, hidden}
+	}
+	for i := range out {
+		dims := state
+		if i == 0 {
+			dims = y
+		}
+		out[i] = tensors.Type{DType: dt, RankKnown: true, Dims: slices.Clone(dims)}
 	}
 	return out, nil
 }

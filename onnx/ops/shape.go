@@ -20,8 +20,8 @@ func init() {
 	Register(Op{Type: "Transpose", Since: []int{1, 13}, Prepare: prepareTranspose, Infer: inferTranspose})
 	// Squeeze/Unsqueeze: axes is an attribute up to 11 (which allows
 	// negative axes) and an input from 13.
-	Register(Op{Type: "Squeeze", Since: []int{1, 11, 13}, Prepare: prepareSqueeze, Infer: inferSqueeze})
-	Register(Op{Type: "Unsqueeze", Since: []int{1, 11, 13}, Prepare: prepareUnsqueeze, Infer: inferUnsqueeze})
+	Register(Op{Type: "Squeeze", Since: []int{1, 11, 13}, Prepare: prepareSqueeze, Infer: inferSqueeze, ShapeValue: shapeValueSame})
+	Register(Op{Type: "Unsqueeze", Since: []int{1, 11, 13}, Prepare: prepareUnsqueeze, Infer: inferUnsqueeze, ShapeValue: shapeValueSame})
 	// Expand: 13 only adds bfloat16.
 	Register(Op{Type: "Expand", Since: []int{8, 13}, Prepare: prepareExpand, Infer: inferExpand})
 	// Tile-1 (a single axis and count as inputs) is not implemented; 6 and
@@ -626,6 +626,9 @@ func inferConstantOfShape(n *Node, in []tensors.Type) ([]tensors.Type, error) {
 		}
 		return []tensors.Type{tensors.KnownType(dt, s)}, nil
 	}
+	if v := n.ShapeValue(0); v != nil {
+		return []tensors.Type{{DType: dt, RankKnown: true, Dims: v}}, nil
+	}
 	if s := in[0]; s.RankKnown && len(s.Dims) == 1 && s.Dims[0].Known() {
 		return []tensors.Type{tensors.RankType(dt, s.Dims[0].Size)}, nil
 	}
@@ -677,6 +680,21 @@ func init() {
 				}
 				return []*tensors.Tensor{tensors.Vector(dims...)}, nil
 			}, nil
+		},
+		ShapeValue: shapeValueOfShape,
+		Static: func(n *Node, in []tensors.Type) []*tensors.Tensor {
+			if !in[0].RankKnown {
+				return nil
+			}
+			lo, hi := shapeSlice(len(in[0].Dims), n.Attrs.Int("start", 0), n.Attrs.Int("end", len(in[0].Dims)))
+			dims := make([]int64, hi-lo)
+			for i, d := range in[0].Dims[lo:hi] {
+				if !d.Known() {
+					return nil
+				}
+				dims[i] = int64(d.Size)
+			}
+			return []*tensors.Tensor{tensors.Vector(dims...)}
 		},
 		Infer: func(n *Node, in []tensors.Type) ([]tensors.Type, error) {
 			if !in[0].RankKnown {
@@ -875,6 +893,7 @@ func inferReshape(n *Node, in []tensors.Type) ([]tensors.Type, error) {
 		return []tensors.Type{tensors.KnownType(x.DType, out)}, nil
 	}
 	t := tensors.Type{DType: x.DType, RankKnown: true, Dims: make([]tensors.Dim, len(spec))}
+	infer := -1 // the axis of the -1 entry
 	for i, d := range spec {
 		switch {
 		case d > 0 || (d == 0 && allowZero):
@@ -883,6 +902,41 @@ func inferReshape(n *Node, in []tensors.Type) ([]tensors.Type, error) {
 			t.Dims[i] = x.Dims[i]
 		default:
 			t.Dims[i] = tensors.UnknownDim
+			if d == -1 && infer == -1 {
+				infer = i
+			} else if d == -1 {
+				infer = -2 // two -1 entries: the run reports it
+			}
+		}
+	}
+	// A -1 is known when the input dimensions that no 0 entry copies are:
+	// the copied ones, known or not, appear on both sides.
+	if infer >= 0 && x.RankKnown {
+		left, right := 1, 1
+		for i, d := range x.Dims {
+			if i < len(spec) && spec[i] == 0 && !allowZero {
+				continue
+			}
+			if !d.Known() || d.Size > tensors.MaxElements {
+				return []tensors.Type{t}, nil
+			}
+			left *= d.Size
+			if left > tensors.MaxElements {
+				return []tensors.Type{t}, nil
+			}
+		}
+		for i, d := range spec {
+			if d > 0 || (d == 0 && allowZero) {
+				right *= int(d)
+				if right > tensors.MaxElements {
+					return []tensors.Type{t}, nil
+				}
+			} else if d == 0 && i >= len(x.Dims) {
+				return []tensors.Type{t}, nil
+			}
+		}
+		if right > 0 && left%right == 0 {
+			t.Dims[infer] = tensors.Dim{Size: left / right}
 		}
 	}
 	return []tensors.Type{t}, nil

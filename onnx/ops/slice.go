@@ -13,7 +13,7 @@ import (
 // axis (including INT64_MAX/INT64_MIN, used to mean "to the end") are
 // clamped.
 func init() {
-	Register(Op{Type: "Slice", Since: []int{1, 10, 11, 13}, Prepare: prepareSlice, Infer: inferSlice})
+	Register(Op{Type: "Slice", Since: []int{1, 10, 11, 13}, Prepare: prepareSlice, Infer: inferSlice, ShapeValue: shapeValueOfSlice})
 }
 
 // sliceArgs are Slice's parameters: one entry per sliced axis; axes nil
@@ -214,31 +214,43 @@ func sliceTensor(x *tensors.Tensor, s sliceArgs) (*tensors.Tensor, error) {
 	return v.Materialize(x, nil)
 }
 
+// staticSliceArgs returns a Slice node's parameters if they are known at
+// load time (attributes, or constant inputs).
+func staticSliceArgs(n *Node) (sliceArgs, bool, error) {
+	var s sliceArgs
+	if n.Since == 1 {
+		return sliceArgs{
+			starts: toInt64s(n.Attrs.Ints("starts", nil)),
+			ends:   toInt64s(n.Attrs.Ints("ends", nil)),
+			axes:   toInt64s(n.Attrs.Ints("axes", nil)),
+		}, true, nil
+	}
+	for i := 1; i <= 4; i++ {
+		if !n.HasInput(i) {
+			continue
+		}
+		c := n.Const(i)
+		if c == nil {
+			return s, false, nil
+		}
+		if err := s.set(i, c); err != nil {
+			return s, false, err
+		}
+	}
+	return s, true, nil
+}
+
 func inferSlice(n *Node, in []tensors.Type) ([]tensors.Type, error) {
 	x := in[0]
 	if !x.RankKnown {
 		return []tensors.Type{{DType: x.DType}}, nil
 	}
-	var s sliceArgs
-	if n.Since == 1 {
-		s = sliceArgs{
-			starts: toInt64s(n.Attrs.Ints("starts", nil)),
-			ends:   toInt64s(n.Attrs.Ints("ends", nil)),
-			axes:   toInt64s(n.Attrs.Ints("axes", nil)),
-		}
-	} else {
-		for i := 1; i <= 4; i++ {
-			if !n.HasInput(i) {
-				continue
-			}
-			c := n.Const(i)
-			if c == nil {
-				return []tensors.Type{tensors.RankType(x.DType, len(x.Dims))}, nil
-			}
-			if err := s.set(i, c); err != nil {
-				return nil, err
-			}
-		}
+	s, ok, err := staticSliceArgs(n)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return []tensors.Type{tensors.RankType(x.DType, len(x.Dims))}, nil
 	}
 	if err := s.check(); err != nil {
 		return nil, err
