@@ -351,8 +351,9 @@ func prepareQLinearMatMul(n *Node) (Kernel, error) {
 type qconv struct {
 	spec   windowSpec
 	group  int
-	w16    []int16             // nil: widen at run time
-	wpack  []*kernel.PackedS16 // per group, packed from w16 with wshape
+	w16    []int16              // nil: widen at run time
+	wpack  []*kernel.PackedS16  // per group, packed from w16 with wshape
+	w8     []*kernel.PackedU8S8 // per group, when W is int8 with zero point 0 and the CPU has the 8-bit kernel
 	wshape []int
 }
 
@@ -373,6 +374,9 @@ func prepareQConv(n *Node, wIn, wzpIn int) (*qconv, error) {
 		if w16, err := widenWeights(w, n.Const(wzpIn)); err == nil && w.Shape()[0]%group == 0 {
 			q.w16, q.wshape = w16, w.Shape()
 			q.wpack = packWeights(w16, w.Shape(), group)
+			if kernel.U8S8VNNI() && w.DType() == tensors.Int8 && zeroPointsZero(n.Const(wzpIn)) {
+				q.w8 = packWeights8(tensors.Data[int8](w), w.Shape(), group)
+			}
 		}
 	}
 	return q, nil
@@ -387,6 +391,35 @@ func packWeights(w16 []int16, ws []int, group int) []*kernel.PackedS16 {
 		out[gr] = kernel.PackS16(mg, kk, w16[gr*mg*kk:(gr+1)*mg*kk])
 	}
 	return out
+}
+
+// packWeights8 packs each group's M/group × C/group·∏K int8 weight matrix
+// for the 8-bit GEMM.
+func packWeights8(w []int8, ws []int, group int) []*kernel.PackedU8S8 {
+	m := ws[0]
+	mg, kk := m/group, len(w)/max(m, 1)
+	out := make([]*kernel.PackedU8S8, group)
+	for gr := range out {
+		out[gr] = kernel.PackU8S8(mg, kk, w[gr*mg*kk:(gr+1)*mg*kk])
+	}
+	return out
+}
+
+// zeroPointsZero reports whether a constant zero point is absent or all 0.
+func zeroPointsZero(zp *tensors.Tensor) bool {
+	if zp == nil {
+		return true
+	}
+	v, err := tensors.AsInt64s(zp)
+	if err != nil {
+		return false
+	}
+	for _, z := range v {
+		if z != 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // widenWeights returns W - zero point (one per tensor or per output
@@ -441,17 +474,15 @@ func (q *qconv) run(x, xzp, w, wzp, bias *tensors.Tensor) ([]int32, []int, error
 	if err != nil {
 		return nil, nil, err
 	}
+	// The 8-bit kernel reads uint8 activations as they are.
+	fast := q.w8 != nil && tensors.SameShape(q.wshape, ws) && x.DType() == tensors.Uint8
 	wpack := q.wpack
-	if wpack == nil || !tensors.SameShape(q.wshape, ws) {
+	if !fast && (wpack == nil || !tensors.SameShape(q.wshape, ws)) {
 		w16, err := widenWeights(w, wzp)
 		if err != nil {
 			return nil, nil, err
 		}
 		wpack = packWeights(w16, ws, group)
-	}
-	x16, err := widen8(x, zx, 1, 1, x.Len())
-	if err != nil {
-		return nil, nil, err
 	}
 	shape := g.outShape(nil, xs[0], m)
 	size, err := tensors.CheckSize(tensors.Int32, shape)
@@ -485,6 +516,18 @@ func (q *qconv) run(x, xzp, w, wzp, bias *tensors.Tensor) ([]int32, []int, error
 	for i := range g.strides {
 		direct = direct && g.strides[i] == 1 && g.padBegin[i] == 0
 	}
+	var bv []int32
+	if bias != nil {
+		bv = tensors.Data[int32](bias)
+	}
+	if fast {
+		q.run8(tensors.Data[uint8](x), zx[0], xs, g, direct, cg*kprod, p, bv, acc)
+		return acc, shape, nil
+	}
+	x16, err := widen8(x, zx, 1, 1, x.Len())
+	if err != nil {
+		return nil, nil, err
+	}
 	var colp *[]int16
 	if !direct {
 		colp = kernel.ScratchInt16(cg * kprod * p)
@@ -496,14 +539,13 @@ func (q *qconv) run(x, xzp, w, wzp, bias *tensors.Tensor) ([]int32, []int, error
 			col := src
 			if !direct {
 				col = *colp
-				im2colS16(src, cg, xs[2:], g, col)
+				im2col(src, cg, xs[2:], g, col, 0)
 			}
 			dst := acc[(img*m+gr*mg)*p : (img*m+(gr+1)*mg)*p]
 			kernel.GemmS16Packed(wpack[gr], p, col, dst)
 		}
 	}
-	if bias != nil {
-		bv := tensors.Data[int32](bias)
+	if bv != nil {
 		for blk := 0; blk < len(acc)/p; blk++ {
 			b := bv[blk%m]
 			for i := range acc[blk*p : (blk+1)*p] {
@@ -514,9 +556,41 @@ func (q *qconv) run(x, xzp, w, wzp, bias *tensors.Tensor) ([]int32, []int, error
 	return acc, shape, nil
 }
 
-// im2colS16 lays the receptive fields of x (c channels of spatial shape in)
-// out as a (c·∏kernel)×(∏out) matrix; padding reads 0 (the zero point).
-func im2colS16(x []int16, c int, in []int, g *windowGeom, col []int16) {
+// run8 is run's path for uint8 activations x (zero point zx) and int8
+// weights packed in q.w8: im2col of the bytes (padding reads zx), the
+// 8-bit GEMM with the bias added, into acc. kk and p are the rows and
+// columns of the im2col matrix.
+func (q *qconv) run8(x []uint8, zx int32, xs []int, g *windowGeom, direct bool, kk, p int, bias []int32, acc []int32) {
+	c, group := xs[1], q.group
+	m := q.wshape[0]
+	cg, mg := c/group, m/group
+	plane := len(x) / max(xs[0]*c, 1)
+	var colp *[]uint8
+	if !direct {
+		colp = kernel.ScratchUint8(kk * p)
+		defer kernel.PutScratchUint8(colp)
+	}
+	for img := 0; img < xs[0]; img++ {
+		for gr := 0; gr < group; gr++ {
+			src := x[(img*c+gr*cg)*plane : (img*c+(gr+1)*cg)*plane]
+			col := src
+			if !direct {
+				col = *colp
+				im2col(src, cg, xs[2:], g, col, uint8(zx))
+			}
+			var b []int32
+			if bias != nil {
+				b = bias[gr*mg : (gr+1)*mg]
+			}
+			kernel.GemmU8S8Packed(q.w8[gr], p, col, zx, b, acc[(img*m+gr*mg)*p:(img*m+(gr+1)*mg)*p])
+		}
+	}
+}
+
+// im2col lays the receptive fields of x (c channels of spatial shape in)
+// out as a (c·∏kernel)×(∏out) matrix; padding reads pad (the value of
+// real 0).
+func im2col[T int16 | uint8](x []T, c int, in []int, g *windowGeom, col []T, pad T) {
 	r := len(in)
 	kprod, p, plane := 1, 1, 1
 	for i := 0; i < r; i++ {
@@ -534,7 +608,7 @@ func im2colS16(x []int16, c int, in []int, g *windowGeom, col []int16) {
 			dst := col[row*p : (row+1)*p]
 			row++
 			if r == 2 {
-				im2colRow2D(dst, xc, in, g, kidx[0], kidx[1])
+				im2colRow2D(dst, xc, in, g, kidx[0], kidx[1], pad)
 			} else {
 				clear(oidx)
 				for i := 0; i < p; i++ {
@@ -550,7 +624,7 @@ func im2colS16(x []int16, c int, in []int, g *windowGeom, col []int16) {
 					if ok {
 						dst[i] = xc[off]
 					} else {
-						dst[i] = 0
+						dst[i] = pad
 					}
 					for a := r - 1; a >= 0; a-- {
 						if oidx[a]++; oidx[a] < g.out[a] {
@@ -572,8 +646,8 @@ func im2colS16(x []int16, c int, in []int, g *windowGeom, col []int16) {
 
 // im2colRow2D writes the row of a 2-D im2col matrix for kernel offset
 // (ky, kx) of one channel xc: rows of the output that read outside the
-// input (padding) are 0, the rest are copied.
-func im2colRow2D(dst, xc []int16, in []int, g *windowGeom, ky, kx int) {
+// input (padding) are pad, the rest are copied.
+func im2colRow2D[T int16 | uint8](dst, xc []T, in []int, g *windowGeom, ky, kx int, pad T) {
 	h, w := in[0], in[1]
 	oh, ow := g.out[0], g.out[1]
 	sh, sw := g.strides[0], g.strides[1]
@@ -590,12 +664,12 @@ func im2colRow2D(dst, xc []int16, in []int, g *windowGeom, ky, kx int) {
 		d := dst[oy*ow : (oy+1)*ow]
 		iy := oy*sh - g.padBegin[0] + ky*g.dilations[0]
 		if iy < 0 || iy >= h || lo >= hi {
-			clear(d)
+			fill(d, pad)
 			continue
 		}
 		src := xc[iy*w : (iy+1)*w]
-		clear(d[:lo])
-		clear(d[hi:])
+		fill(d[:lo], pad)
+		fill(d[hi:], pad)
 		if sw == 1 {
 			copy(d[lo:hi], src[lo+xoff:hi+xoff])
 			continue
@@ -603,6 +677,17 @@ func im2colRow2D(dst, xc []int16, in []int, g *windowGeom, ky, kx int) {
 		for ox := lo; ox < hi; ox++ {
 			d[ox] = src[ox*sw+xoff]
 		}
+	}
+}
+
+// fill sets every element of d to v.
+func fill[T int16 | uint8](d []T, v T) {
+	if v == 0 {
+		clear(d)
+		return
+	}
+	for i := range d {
+		d[i] = v
 	}
 }
 
