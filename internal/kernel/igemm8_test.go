@@ -2,6 +2,7 @@ package kernel
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"testing"
 )
@@ -108,5 +109,42 @@ func BenchmarkGemmU8S8(b *testing.B) {
 	b.SetBytes(int64(2 * m * n * k)) // "bytes" are operations: GOPS = MB/s / 1000
 	for b.Loop() {
 		GemmU8S8Packed(p, n, bb, 3, nil, c)
+	}
+}
+
+// TestRequantize8 compares the vector requantization with the scalar
+// formula (float32 product, round half to even, saturate) on sums around
+// every rounding tie and beyond the int32 range of the product.
+func TestRequantize8(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	for _, tc := range []struct {
+		mult   float32
+		zp     int32
+		lo, hi int32
+	}{{0.5, 0, 0, 255}, {0.5, 128, 0, 255}, {0.25, -3, -128, 127}, {1e-3, 17, 0, 255}, {3e9, 5, 0, 255}, {-0.5, 100, 0, 255}, {0.0371, -128, -128, 127}} {
+		for _, n := range []int{0, 1, 15, 16, 17, 100} {
+			acc := make([]int32, n)
+			for i := range acc {
+				switch r.IntN(4) {
+				case 0:
+					acc[i] = r.Int32N(1024) - 512
+				case 1:
+					acc[i] = int32(r.Uint32())
+				case 2:
+					acc[i] = 2*r.Int32N(600) - 600 + 1 // odd: ties at mult 0.5
+				default:
+					acc[i] = int32(r.IntN(2)*2-1) * (1<<31 - 1)
+				}
+			}
+			got := make([]uint8, n)
+			Requantize8(acc, tc.mult, tc.zp, tc.lo, tc.hi, got)
+			for i, a := range acc {
+				v := float32(math.RoundToEven(float64(float32(a)*tc.mult))) + float32(tc.zp)
+				want := uint8(int32(min(max(v, float32(tc.lo)), float32(tc.hi))))
+				if got[i] != want {
+					t.Fatalf("mult %g zp %d: acc %d gives %d, want %d", tc.mult, tc.zp, a, got[i], want)
+				}
+			}
+		}
 	}
 }

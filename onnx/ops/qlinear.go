@@ -3,6 +3,7 @@ package ops
 import (
 	"fmt"
 	"math"
+	"unsafe"
 
 	"github.com/onnxkit/onnxkit/internal/kernel"
 	"github.com/onnxkit/onnxkit/onnx/tensors"
@@ -156,21 +157,25 @@ func requantize[T int8 | uint8](acc []int32, shape []int, mult []float32, zp int
 		return nil, err
 	}
 	lo, hi := qRange[T]()
-	z := float32(zp)
-	i := 0
-	for o := 0; o < outer; o++ {
-		for c := 0; c < ch; c++ {
+	// int8 results are written as their bytes.
+	var d8 []uint8
+	if len(dst) > 0 {
+		d8 = unsafe.Slice((*uint8)(unsafe.Pointer(&dst[0])), len(dst))
+	}
+	if len(mult) == 1 { // one multiplier: any split of the sums will do
+		inner = 4096
+		outer, ch = (len(acc)+inner-1)/inner, 1
+	}
+	kernel.ParallelFor(outer*ch, len(acc), func(lo8, hi8 int) {
+		for row := lo8; row < hi8; row++ {
 			m := mult[0]
 			if len(mult) > 1 {
-				m = mult[c]
+				m = mult[row%ch]
 			}
-			for range inner {
-				r := float32(math.RoundToEven(float64(float32(acc[i])*m))) + z
-				dst[i] = T(min(max(r, lo), hi))
-				i++
-			}
+			end := min((row+1)*inner, len(acc))
+			kernel.Requantize8(acc[row*inner:end], m, zp, int32(lo), int32(hi), d8[row*inner:end])
 		}
-	}
+	})
 	return out, nil
 }
 

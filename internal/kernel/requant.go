@@ -1,0 +1,32 @@
+package kernel
+
+import "math"
+
+// ParallelFor runs body over [0, n) in chunks on the helper goroutines,
+// or on the calling goroutine alone when the loop touches fewer than
+// 2^15 elements in all (work), where handing chunks over costs more than
+// it saves.
+func ParallelFor(n, work int, body func(lo, hi int)) {
+	parallelRunFor(n, work, loopFunc(func(_, lo, hi int) { body(lo, hi) }))
+}
+
+// Requantize8 writes the 8-bit requantization of the int32 sums acc to
+// dst: clamp(round_half_even(float32(acc[i])·mult) + zp, lo, hi), the
+// product in float32 (as onnxruntime's MlasRequantizeOutput), lo and hi
+// being the output type's range (0, 255 for uint8; -128, 127 for int8,
+// whose bytes dst then holds). AVX-512 does 16 sums at a time.
+func Requantize8(acc []int32, mult float32, zp, lo, hi int32, dst []uint8) {
+	dst = dst[:len(acc)]
+	// Clamping the product to [lo-zp, hi-zp] before rounding gives the
+	// same result (the bounds are integers) and keeps it in int32 range.
+	flo, fhi := float32(lo-zp), float32(hi-zp)
+	i := 0
+	if requantAVX512 && len(acc) >= 16 {
+		i = len(acc) &^ 15
+		requant8AVX512(&acc[0], i, mult, zp, flo, fhi, &dst[0])
+	}
+	for ; i < len(acc); i++ {
+		f := min(max(float32(acc[i])*mult, flo), fhi)
+		dst[i] = uint8(int32(math.RoundToEven(float64(f))) + zp)
+	}
+}

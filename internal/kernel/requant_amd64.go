@@ -1,0 +1,13 @@
+//go:build amd64 && !purego
+
+package kernel
+
+import "golang.org/x/sys/cpu"
+
+var requantAVX512 = cpu.X86.HasAVX512F
+
+// requant8AVX512 is Requantize8's loop over n sums, n a multiple of 16,
+// with the bounds lo, hi already less zp (requant_amd64.s).
+//
+//go:noescape
+func requant8AVX512(acc *int32, n int, mult float32, zp int32, lo, hi float32, dst *uint8)

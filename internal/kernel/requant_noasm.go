@@ -1,0 +1,9 @@
+//go:build !amd64 || purego
+
+package kernel
+
+var requantAVX512 = false
+
+func requant8AVX512(acc *int32, n int, mult float32, zp int32, lo, hi float32, dst *uint8) {
+	panic("unreachable")
+}
