@@ -359,6 +359,7 @@ type qconv struct {
 	w16    []int16              // nil: widen at run time
 	wpack  []*kernel.PackedS16  // per group, packed from w16 with wshape
 	w8     []*kernel.PackedU8S8 // per group, when W is int8 with zero point 0 and the CPU has the 8-bit kernel
+	w8raw  []int8               // W's values when w8 is set
 	wshape []int
 }
 
@@ -380,7 +381,8 @@ func prepareQConv(n *Node, wIn, wzpIn int) (*qconv, error) {
 			q.w16, q.wshape = w16, w.Shape()
 			q.wpack = packWeights(w16, w.Shape(), group)
 			if kernel.U8S8VNNI() && w.DType() == tensors.Int8 && zeroPointsZero(n.Const(wzpIn)) {
-				q.w8 = packWeights8(tensors.Data[int8](w), w.Shape(), group)
+				q.w8raw = tensors.Data[int8](w)
+				q.w8 = packWeights8(q.w8raw, w.Shape(), group)
 			}
 		}
 	}
@@ -570,6 +572,10 @@ func (q *qconv) run8(x []uint8, zx int32, xs []int, g *windowGeom, direct bool, 
 	m := q.wshape[0]
 	cg, mg := c/group, m/group
 	plane := len(x) / max(xs[0]*c, 1)
+	if cg == 1 && mg == 1 && len(xs) == 4 {
+		q.depthwise8(x, zx, xs, g, kk, p, bias, acc)
+		return
+	}
 	var colp *[]uint8
 	if !direct {
 		colp = kernel.ScratchUint8(kk * p)
@@ -590,6 +596,47 @@ func (q *qconv) run8(x []uint8, zx int32, xs []int, g *windowGeom, direct bool, 
 			kernel.GemmU8S8Packed(q.w8[gr], p, col, zx, b, acc[(img*m+gr*mg)*p:(img*m+(gr+1)*mg)*p])
 		}
 	}
+}
+
+// depthwise8 is run8 for a 2-D convolution whose every group is one
+// input and one output channel: each tap of the kernel adds its weight
+// times the shifted plane (padding reading zx) to the sums, which start
+// at bias - zx·Σw. Channels run in parallel.
+func (q *qconv) depthwise8(x []uint8, zx int32, xs []int, g *windowGeom, kk, p int, bias []int32, acc []int32) {
+	c := xs[1]
+	plane := len(x) / max(xs[0]*c, 1)
+	kw := g.kernel[1]
+	kernel.ParallelFor(xs[0]*c, xs[0]*c*p*kk, func(lo, hi int) {
+		rowp := kernel.ScratchUint8(p)
+		defer kernel.PutScratchUint8(rowp)
+		row := *rowp
+		for ic := lo; ic < hi; ic++ {
+			ch := ic % c
+			w := q.w8raw[ch*kk : (ch+1)*kk]
+			var off int32
+			if bias != nil {
+				off = bias[ch]
+			}
+			for _, v := range w {
+				off -= zx * int32(v)
+			}
+			dst := acc[ic*p : (ic+1)*p]
+			for i := range dst {
+				dst[i] = off
+			}
+			src := x[ic*plane : (ic+1)*plane]
+			for t, v := range w {
+				if v == 0 {
+					continue
+				}
+				im2colRow2D(row, src, xs[2:], g, t/kw, t%kw, uint8(zx))
+				wv := int32(v)
+				for i, b := range row[:len(dst)] {
+					dst[i] += wv * int32(b)
+				}
+			}
+		}
+	})
 }
 
 // im2col lays the receptive fields of x (c channels of spatial shape in)

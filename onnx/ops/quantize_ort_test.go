@@ -112,6 +112,20 @@ func TestQuantizedMatchORT(t *testing.T) {
 		{"", "QLinearConv", 10, nil, []*tensors.Tensor{
 			g(u8, 250, 255, 1, 576, 1, 1), sc(0.03), tensors.Scalar[uint8](0), g(i8, 120, 127, 8, 576, 1, 1), sc(0.01),
 			tensors.Scalar[int8](0), sc(400), tensors.Scalar[uint8](0)}, u8},
+		// uint8 × int8 with zero point 0: the 8-bit GEMM, edges of its
+		// 8×32 tiles and 4-deep k-quads; depthwise (one channel a group).
+		{"", "QLinearConv", 10, attrs{ewAttrIs("pads", 1, 1, 1, 1)}, []*tensors.Tensor{
+			g(u8, 0, 255, 1, 19, 13, 11), sc(0.03), tensors.Scalar[uint8](37), g(i8, -128, 127, 21, 19, 3, 3), sc(0.01),
+			tensors.Scalar[int8](0), sc(2), tensors.Scalar[uint8](3), g(i32, -5000, 5000, 21)}, u8},
+		{"", "QLinearConv", 10, attrs{ewAttrI("group", 3), ewAttrIs("strides", 2, 2), ewAttrIs("pads", 0, 1, 2, 1)}, []*tensors.Tensor{
+			g(u8, 0, 255, 2, 6, 15, 17), sc(0.03), tensors.Scalar[uint8](200), g(i8, -128, 127, 9, 2, 3, 2), sc(0.01, 0.02, 0.005, 0.03, 0.01, 0.01, 0.02, 0.005, 0.03),
+			tensors.Scalar[int8](0), sc(0.7), tensors.Scalar[uint8](128)}, u8},
+		{"", "QLinearConv", 10, attrs{ewAttrI("group", 5), ewAttrIs("strides", 2, 2), ewAttrIs("pads", 1, 1, 1, 1)}, []*tensors.Tensor{
+			g(u8, 0, 255, 2, 5, 14, 9), sc(0.03), tensors.Scalar[uint8](90), g(i8, -128, 127, 5, 1, 3, 3), sc(0.01, 0.02, 0.005, 0.03, 0.01),
+			tensors.Vector[int8](0, 0, 0, 0, 0), sc(0.2), tensors.Scalar[uint8](10), g(i32, -5000, 5000, 5)}, u8},
+		{"", "QLinearConv", 10, attrs{ewAttrI("group", 4), ewAttrIs("dilations", 2, 1), ewAttrIs("pads", 2, 2, 2, 2)}, []*tensors.Tensor{
+			g(u8, 0, 255, 1, 4, 6, 40), sc(0.03), tensors.Scalar[uint8](255), g(i8, -128, 127, 4, 1, 5, 5), sc(0.01),
+			tensors.Scalar[int8](0), sc(1.5), tensors.Scalar[uint8](0)}, u8},
 		{ms, "QLinearAdd", 1, nil, []*tensors.Tensor{g(u8, 0, 255, 2, 3, 4), sc(0.05), tensors.Scalar[uint8](128), g(u8, 0, 255, 4), sc(0.02), tensors.Scalar[uint8](100), sc(0.07), tensors.Scalar[uint8](90)}, u8},
 		{ms, "QLinearAdd", 1, nil, []*tensors.Tensor{g(i8, -128, 127, 2, 3, 4), sc(0.05), tensors.Scalar[int8](1), g(i8, -128, 127, 2, 3, 4), sc(0.02), tensors.Scalar[int8](-1), sc(0.07), tensors.Scalar[int8](0)}, i8},
 		{ms, "QLinearMul", 1, nil, []*tensors.Tensor{g(u8, 0, 255, 2, 3, 4), sc(0.05), tensors.Scalar[uint8](128), g(u8, 0, 255, 3, 1), sc(0.02), tensors.Scalar[uint8](100), sc(0.07), tensors.Scalar[uint8](90)}, u8},
