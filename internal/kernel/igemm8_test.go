@@ -148,3 +148,33 @@ func TestRequantize8(t *testing.T) {
 		}
 	}
 }
+
+// TestMacU8 compares MacU8 with its formula for strides 1 to 3, lengths
+// around the 16-element blocks and sources that end right after the last
+// element read.
+func TestMacU8(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 10))
+	for _, stride := range []int{1, 2, 3} {
+		for _, n := range []int{1, 15, 16, 17, 31, 32, 33, 100} {
+			for _, extra := range []int{0, 1, 40} {
+				src := make([]uint8, (n-1)*stride+1+extra)
+				for i := range src {
+					src[i] = uint8(r.IntN(256))
+				}
+				dst, want := make([]int32, n), make([]int32, n)
+				for i := range dst {
+					dst[i] = r.Int32N(1<<20) - 1<<19
+					want[i] = dst[i]
+				}
+				w, zx := int32(r.IntN(256)-128), int32(r.IntN(256))
+				MacU8(dst, src, stride, w, zx)
+				for i := range want {
+					want[i] += w * (int32(src[i*stride]) - zx)
+					if dst[i] != want[i] {
+						t.Fatalf("stride %d n %d: dst[%d] = %d, want %d", stride, n, i, dst[i], want[i])
+					}
+				}
+			}
+		}
+	}
+}

@@ -30,3 +30,29 @@ func Requantize8(acc []int32, mult float32, zp, lo, hi int32, dst []uint8) {
 		dst[i] = uint8(int32(math.RoundToEven(float64(f))) + zp)
 	}
 }
+
+// MacU8 adds w·(src[i·stride] - zx) to each dst[i], the step of a
+// quantized depthwise convolution for one kernel tap and output row.
+// AVX-512 does 16 at a time for strides 1 and 2.
+func MacU8(dst []int32, src []uint8, stride int, w, zx int32) {
+	n := len(dst)
+	if n == 0 {
+		return
+	}
+	_ = src[(n-1)*stride]
+	i := 0
+	if requantAVX512 && (stride == 1 || stride == 2) {
+		// Blocks of 16 whose loads (16 or 32 bytes) stay inside src.
+		blocks := n / 16
+		if stride == 2 && blocks > 0 && 32*blocks > len(src) {
+			blocks = len(src) / 32
+		}
+		if blocks > 0 {
+			macU8AVX512(&dst[0], &src[0], blocks, stride, w, zx)
+			i = 16 * blocks
+		}
+	}
+	for ; i < n; i++ {
+		dst[i] += w * (int32(src[i*stride]) - zx)
+	}
+}

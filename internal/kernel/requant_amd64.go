@@ -11,3 +11,9 @@ var requantAVX512 = cpu.X86.HasAVX512F
 //
 //go:noescape
 func requant8AVX512(acc *int32, n int, mult float32, zp int32, lo, hi float32, dst *uint8)
+
+// macU8AVX512 is MacU8's loop over blocks of 16 for stride 1 or 2
+// (requant_amd64.s).
+//
+//go:noescape
+func macU8AVX512(dst *int32, src *uint8, blocks, stride int, w, zx int32)

@@ -599,40 +599,50 @@ func (q *qconv) run8(x []uint8, zx int32, xs []int, g *windowGeom, direct bool, 
 }
 
 // depthwise8 is run8 for a 2-D convolution whose every group is one
-// input and one output channel: each tap of the kernel adds its weight
-// times the shifted plane (padding reading zx) to the sums, which start
-// at bias - zx·Σw. Channels run in parallel.
+// input and one output channel: the sums start at the bias and each tap
+// of the kernel adds its weight times (x - zx) over the output positions
+// that read inside the input (padding adds 0). Channels run in parallel.
 func (q *qconv) depthwise8(x []uint8, zx int32, xs []int, g *windowGeom, kk, p int, bias []int32, acc []int32) {
 	c := xs[1]
-	plane := len(x) / max(xs[0]*c, 1)
+	h, wd := xs[2], xs[3]
+	oh, ow := g.out[0], g.out[1]
+	sh, sw := g.strides[0], g.strides[1]
 	kw := g.kernel[1]
 	kernel.ParallelFor(xs[0]*c, xs[0]*c*p*kk, func(lo, hi int) {
-		rowp := kernel.ScratchUint8(p)
-		defer kernel.PutScratchUint8(rowp)
-		row := *rowp
 		for ic := lo; ic < hi; ic++ {
 			ch := ic % c
-			w := q.w8raw[ch*kk : (ch+1)*kk]
-			var off int32
+			var b int32
 			if bias != nil {
-				off = bias[ch]
-			}
-			for _, v := range w {
-				off -= zx * int32(v)
+				b = bias[ch]
 			}
 			dst := acc[ic*p : (ic+1)*p]
 			for i := range dst {
-				dst[i] = off
+				dst[i] = b
 			}
-			src := x[ic*plane : (ic+1)*plane]
-			for t, v := range w {
+			src := x[ic*h*wd : (ic+1)*h*wd]
+			for t, v := range q.w8raw[ch*kk : (ch+1)*kk] {
 				if v == 0 {
 					continue
 				}
-				im2colRow2D(row, src, xs[2:], g, t/kw, t%kw, uint8(zx))
-				wv := int32(v)
-				for i, b := range row[:len(dst)] {
-					dst[i] += wv * int32(b)
+				ky, kx := t/kw, t%kw
+				xoff := kx*g.dilations[1] - g.padBegin[1]
+				x0 := 0 // output columns [x0, x1) read inside the row
+				if xoff < 0 {
+					x0 = (-xoff + sw - 1) / sw
+				}
+				x1 := 0
+				if wd-xoff > 0 {
+					x1 = min(ow, (wd-xoff+sw-1)/sw)
+				}
+				if x0 >= x1 {
+					continue
+				}
+				for oy := 0; oy < oh; oy++ {
+					iy := oy*sh - g.padBegin[0] + ky*g.dilations[0]
+					if iy < 0 || iy >= h {
+						continue
+					}
+					kernel.MacU8(dst[oy*ow+x0:oy*ow+x1], src[iy*wd+x0*sw+xoff:(iy+1)*wd], sw, int32(v), zx)
 				}
 			}
 		}
