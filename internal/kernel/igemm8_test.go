@@ -149,30 +149,76 @@ func TestRequantize8(t *testing.T) {
 	}
 }
 
-// TestMacU8 compares MacU8 with its formula for strides 1 to 3, lengths
-// around the 16-element blocks and sources that end right after the last
-// element read.
-func TestMacU8(t *testing.T) {
+// TestMacU8Rows compares MacU8Rows with its formula for strides 1 to 3,
+// row lengths around the 16-column blocks and sources that end right
+// after the last byte read.
+func TestMacU8Rows(t *testing.T) {
 	r := rand.New(rand.NewPCG(9, 10))
 	for _, stride := range []int{1, 2, 3} {
-		for _, n := range []int{1, 15, 16, 17, 31, 32, 33, 100} {
-			for _, extra := range []int{0, 1, 40} {
-				src := make([]uint8, (n-1)*stride+1+extra)
-				for i := range src {
-					src[i] = uint8(r.IntN(256))
-				}
-				dst, want := make([]int32, n), make([]int32, n)
-				for i := range dst {
-					dst[i] = r.Int32N(1<<20) - 1<<19
-					want[i] = dst[i]
-				}
-				w, zx := int32(r.IntN(256)-128), int32(r.IntN(256))
-				MacU8(dst, src, stride, w, zx)
-				for i := range want {
-					want[i] += w * (int32(src[i*stride]) - zx)
-					if dst[i] != want[i] {
-						t.Fatalf("stride %d n %d: dst[%d] = %d, want %d", stride, n, i, dst[i], want[i])
+		for _, n := range []int{1, 7, 15, 16, 17, 31, 32, 33, 100} {
+			for _, rows := range []int{1, 3} {
+				for _, extra := range []int{0, 1, 40} {
+					lds, ldd := (n-1)*stride+1+extra, n+extra
+					src := make([]uint8, (rows-1)*lds+(n-1)*stride+1+extra)
+					for i := range src {
+						src[i] = uint8(r.IntN(256))
 					}
+					dst := make([]int32, (rows-1)*ldd+n)
+					for i := range dst {
+						dst[i] = r.Int32N(1<<20) - 1<<19
+					}
+					want := append([]int32{}, dst...)
+					w, zx := int32(r.IntN(256)-128), int32(r.IntN(256))
+					MacU8Rows(dst, ldd, src, lds, rows, n, stride, w, zx)
+					for row := 0; row < rows; row++ {
+						for i := 0; i < n; i++ {
+							want[row*ldd+i] += w * (int32(src[row*lds+i*stride]) - zx)
+						}
+					}
+					for i := range want {
+						if dst[i] != want[i] {
+							t.Fatalf("stride %d n %d rows %d extra %d: dst[%d] = %d, want %d", stride, n, rows, extra, i, dst[i], want[i])
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestQuantize8 compares the vector QuantizeLinear with the scalar
+// formula on ties, NaN, infinities and values far outside the range.
+func TestQuantize8(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	nan, inf := float32(math.NaN()), float32(math.Inf(1))
+	for _, tc := range []struct {
+		scale  float32
+		zp     int32
+		lo, hi int32
+	}{{0.5, 0, 0, 255}, {0.25, 128, 0, 255}, {0.1, -3, -128, 127}, {3e-3, 17, 0, 255}, {1e-30, 5, 0, 255}, {0.0371, -128, -128, 127}} {
+		for _, n := range []int{0, 1, 15, 16, 17, 100} {
+			x := make([]float32, n)
+			for i := range x {
+				switch r.IntN(5) {
+				case 0:
+					x[i] = float32(r.IntN(1024)-512) * tc.scale / 2 // ties
+				case 1:
+					x[i] = []float32{nan, inf, -inf, 3e38, -3e38}[r.IntN(5)]
+				default:
+					x[i] = float32(r.NormFloat64()) * 100 * tc.scale
+				}
+			}
+			got := make([]uint8, n)
+			Quantize8(x, tc.scale, tc.zp, tc.lo, tc.hi, got)
+			for i, v := range x {
+				q := v / tc.scale
+				want := uint8(tc.zp)
+				if q == q {
+					f := float32(math.RoundToEven(float64(q))) + float32(tc.zp)
+					want = uint8(int32(min(max(f, float32(tc.lo)), float32(tc.hi))))
+				}
+				if got[i] != want {
+					t.Fatalf("scale %g zp %d: x %g gives %d, want %d", tc.scale, tc.zp, v, got[i], want)
 				}
 			}
 		}

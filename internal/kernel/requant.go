@@ -31,28 +31,58 @@ func Requantize8(acc []int32, mult float32, zp, lo, hi int32, dst []uint8) {
 	}
 }
 
-// MacU8 adds w·(src[i·stride] - zx) to each dst[i], the step of a
-// quantized depthwise convolution for one kernel tap and output row.
-// AVX-512 does 16 at a time for strides 1 and 2.
-func MacU8(dst []int32, src []uint8, stride int, w, zx int32) {
-	n := len(dst)
-	if n == 0 {
+// MacU8Rows adds w·(src[r·lds + i·stride] - zx) to each dst[r·ldd + i]
+// for rows r < rows and columns i < n: one kernel tap of a quantized
+// depthwise convolution over the output rows that read inside the input.
+// AVX-512 does 16 columns at a time for strides 1 and 2.
+func MacU8Rows(dst []int32, ldd int, src []uint8, lds, rows, n, stride int, w, zx int32) {
+	if rows <= 0 || n <= 0 {
 		return
 	}
-	_ = src[(n-1)*stride]
-	i := 0
+	last := (rows-1)*lds + (n-1)*stride // the last byte read
+	_, _ = dst[(rows-1)*ldd+n-1], src[last]
 	if requantAVX512 && (stride == 1 || stride == 2) {
-		// Blocks of 16 whose loads (16 or 32 bytes) stay inside src.
-		blocks := n / 16
-		if stride == 2 && blocks > 0 && 32*blocks > len(src) {
-			blocks = len(src) / 32
+		// Stride 2 loads byte pairs: the last pair's second byte must be
+		// inside src too, else the last row runs below.
+		vrows := rows
+		if stride == 2 && last+1 >= len(src) {
+			vrows--
 		}
-		if blocks > 0 {
-			macU8AVX512(&dst[0], &src[0], blocks, stride, w, zx)
-			i = 16 * blocks
+		if vrows > 0 {
+			macU8RowsAVX512(&dst[0], ldd, &src[0], lds, vrows, n, stride, w, zx)
+		}
+		if vrows == rows {
+			return
+		}
+		dst, src, rows = dst[vrows*ldd:], src[vrows*lds:], rows-vrows
+	}
+	for r := 0; r < rows; r++ {
+		d, s := dst[r*ldd:r*ldd+n], src[r*lds:]
+		for i := range d {
+			d[i] += w * (int32(s[i*stride]) - zx)
 		}
 	}
-	for ; i < n; i++ {
-		dst[i] += w * (int32(src[i*stride]) - zx)
+}
+
+// Quantize8 writes QuantizeLinear of x to dst: clamp(round_half_even(x /
+// scale) + zp, lo, hi), NaN giving zp, lo and hi being the output type's
+// range (int8 results are written as their bytes). AVX-512 does 16 at a
+// time.
+func Quantize8(x []float32, scale float32, zp, lo, hi int32, dst []uint8) {
+	dst = dst[:len(x)]
+	flo, fhi := float32(lo-zp), float32(hi-zp)
+	i := 0
+	if requantAVX512 && len(x) >= 16 {
+		i = len(x) &^ 15
+		quant8AVX512(&x[0], i, scale, zp, flo, fhi, &dst[0])
+	}
+	for ; i < len(x); i++ {
+		v := x[i] / scale
+		if v != v {
+			dst[i] = uint8(zp)
+			continue
+		}
+		v = min(max(v, flo), fhi)
+		dst[i] = uint8(int32(math.RoundToEven(float64(v))) + zp)
 	}
 }

@@ -12,8 +12,13 @@ var requantAVX512 = cpu.X86.HasAVX512F
 //go:noescape
 func requant8AVX512(acc *int32, n int, mult float32, zp int32, lo, hi float32, dst *uint8)
 
-// macU8AVX512 is MacU8's loop over blocks of 16 for stride 1 or 2
-// (requant_amd64.s).
+// macU8RowsAVX512 is MacU8Rows for stride 1 or 2 (requant_amd64.s).
 //
 //go:noescape
-func macU8AVX512(dst *int32, src *uint8, blocks, stride int, w, zx int32)
+func macU8RowsAVX512(dst *int32, ldd int, src *uint8, lds, rows, n, stride int, w, zx int32)
+
+// quant8AVX512 is Quantize8's loop over n values, n a multiple of 16,
+// with the bounds lo, hi already less zp (requant_amd64.s).
+//
+//go:noescape
+func quant8AVX512(x *float32, n int, scale float32, zp int32, lo, hi float32, dst *uint8)

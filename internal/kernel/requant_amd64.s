@@ -37,50 +37,144 @@ done:
 	VZEROUPPER
 	RET
 
-// func macU8AVX512(dst *int32, src *uint8, blocks, stride int, w, zx int32)
+// func macU8RowsAVX512(dst *int32, ldd int, src *uint8, lds, rows, n, stride int, w, zx int32)
 //
-// dst[i] += w·(src[i·stride] - zx) for 16·blocks elements, stride 1 or 2.
-// Stride 2 zero-extends 16 byte pairs to int32 and keeps their low byte.
-TEXT ·macU8AVX512(SB), NOSPLIT, $0-40
+// dst[r·ldd+i] += w·(src[r·lds+i·stride] - zx), stride 1 or 2: blocks of
+// 16 columns, then the last n mod 16 under mask K1 (masked loads do not
+// touch the bytes left out). Stride 2 zero-extends 16 byte pairs to int32
+// and keeps their low byte.
+TEXT ·macU8RowsAVX512(SB), NOSPLIT, $0-64
 	MOVQ         dst+0(FP), DI
-	MOVQ         src+8(FP), SI
-	MOVQ         blocks+16(FP), CX
-	MOVQ         stride+24(FP), DX
-	MOVL         w+32(FP), AX
+	MOVQ         ldd+8(FP), R8
+	SHLQ         $2, R8
+	MOVQ         src+16(FP), SI
+	MOVQ         lds+24(FP), R9
+	MOVQ         rows+32(FP), R12
+	MOVQ         n+40(FP), R10
+	MOVQ         stride+48(FP), DX
+	MOVL         w+56(FP), AX
 	VPBROADCASTD AX, Z1
-	MOVL         zx+36(FP), AX
+	MOVL         zx+60(FP), AX
 	VPBROADCASTD AX, Z2
 	MOVL         $0xff, AX
 	VPBROADCASTD AX, Z3
-	TESTQ        CX, CX
-	JZ           mdone
+	MOVQ         R10, CX
+	ANDQ         $15, CX
+	MOVL         $1, AX
+	SHLL         CX, AX
+	DECL         AX
+	KMOVW        AX, K1
+	MOVQ         R10, R11
+	SHRQ         $4, R11
 	CMPQ         DX, $2
-	JEQ          loop2
+	JEQ          row2
 
-loop1:
-	VPMOVZXBD (SI), Z0
+row1:
+	MOVQ R11, CX
+	MOVQ DI, R13
+	MOVQ SI, R14
+	TESTQ CX, CX
+	JZ    tail1
+
+blk1:
+	VPMOVZXBD (R14), Z0
 	VPSUBD    Z2, Z0, Z0
 	VPMULLD   Z1, Z0, Z0
-	VPADDD    (DI), Z0, Z0
-	VMOVDQU32 Z0, (DI)
-	ADDQ      $16, SI
-	ADDQ      $64, DI
+	VPADDD    (R13), Z0, Z0
+	VMOVDQU32 Z0, (R13)
+	ADDQ      $16, R14
+	ADDQ      $64, R13
 	DECQ      CX
-	JNZ       loop1
-	JMP       mdone
+	JNZ       blk1
 
-loop2:
-	VPMOVZXWD (SI), Z0
+tail1:
+	KORTESTW  K1, K1
+	JZ        next1
+	VPMOVZXBD.Z (R14), K1, Z0
+	VPSUBD    Z2, Z0, Z0
+	VPMULLD   Z1, Z0, Z0
+	VMOVDQU32.Z (R13), K1, Z4
+	VPADDD    Z4, Z0, Z0
+	VMOVDQU32 Z0, K1, (R13)
+
+next1:
+	ADDQ R8, DI
+	ADDQ R9, SI
+	DECQ R12
+	JNZ  row1
+	JMP  mdone
+
+row2:
+	MOVQ R11, CX
+	MOVQ DI, R13
+	MOVQ SI, R14
+	TESTQ CX, CX
+	JZ    tail2
+
+blk2:
+	VPMOVZXWD (R14), Z0
 	VPANDD    Z3, Z0, Z0
 	VPSUBD    Z2, Z0, Z0
 	VPMULLD   Z1, Z0, Z0
-	VPADDD    (DI), Z0, Z0
-	VMOVDQU32 Z0, (DI)
-	ADDQ      $32, SI
-	ADDQ      $64, DI
+	VPADDD    (R13), Z0, Z0
+	VMOVDQU32 Z0, (R13)
+	ADDQ      $32, R14
+	ADDQ      $64, R13
 	DECQ      CX
-	JNZ       loop2
+	JNZ       blk2
+
+tail2:
+	KORTESTW  K1, K1
+	JZ        next2
+	VPMOVZXWD.Z (R14), K1, Z0
+	VPANDD    Z3, Z0, Z0
+	VPSUBD    Z2, Z0, Z0
+	VPMULLD   Z1, Z0, Z0
+	VMOVDQU32.Z (R13), K1, Z4
+	VPADDD    Z4, Z0, Z0
+	VMOVDQU32 Z0, K1, (R13)
+
+next2:
+	ADDQ R8, DI
+	ADDQ R9, SI
+	DECQ R12
+	JNZ  row2
 
 mdone:
+	VZEROUPPER
+	RET
+
+// func quant8AVX512(x *float32, n int, scale float32, zp int32, lo, hi float32, dst *uint8)
+//
+// dst[i] = int8(cvt(clamp(x[i] / scale, lo, hi)) + zp), NaN quotients
+// (zeroed under mask K2) giving zp; 16 at a time.
+TEXT ·quant8AVX512(SB), NOSPLIT, $0-40
+	MOVQ         x+0(FP), SI
+	MOVQ         n+8(FP), CX
+	VBROADCASTSS scale+16(FP), Z1
+	MOVL         zp+20(FP), AX
+	VPBROADCASTD AX, Z2
+	VBROADCASTSS lo+24(FP), Z3
+	VBROADCASTSS hi+28(FP), Z4
+	MOVQ         dst+32(FP), DI
+	SHRQ         $4, CX
+	JZ           qdone
+
+qloop:
+	VMOVUPS   (SI), Z0
+	VDIVPS    Z1, Z0, Z0
+	VCMPPS    $3, Z0, Z0, K2
+	VXORPS    Z0, Z0, K2, Z0
+	VMAXPS    Z3, Z0, Z0
+	VMINPS    Z4, Z0, Z0
+	VCVTPS2DQ Z0, Z0
+	VPADDD    Z2, Z0, Z0
+	VPMOVDB   Z0, (DI)
+	ADDQ      $64, SI
+	ADDQ      $16, DI
+	DECQ      CX
+	JNZ       qloop
+
+qdone:
 	VZEROUPPER
 	RET

@@ -637,13 +637,17 @@ func (q *qconv) depthwise8(x []uint8, zx int32, xs []int, g *windowGeom, kk, p i
 				if x0 >= x1 {
 					continue
 				}
-				for oy := 0; oy < oh; oy++ {
-					iy := oy*sh - g.padBegin[0] + ky*g.dilations[0]
-					if iy < 0 || iy >= h {
-						continue
-					}
-					kernel.MacU8(dst[oy*ow+x0:oy*ow+x1], src[iy*wd+x0*sw+xoff:(iy+1)*wd], sw, int32(v), zx)
+				yoff := ky*g.dilations[0] - g.padBegin[0]
+				y0, y1 := 0, 0 // output rows [y0, y1) read inside the plane
+				for y0 < oh && y0*sh+yoff < 0 {
+					y0++
 				}
+				for y1 = y0; y1 < oh && y1*sh+yoff < h; y1++ {
+				}
+				if y0 >= y1 {
+					continue
+				}
+				kernel.MacU8Rows(dst[y0*ow+x0:], ow, src[(y0*sh+yoff)*wd+x0*sw+xoff:], sh*wd, y1-y0, x1-x0, sw, int32(v), zx)
 			}
 		}
 	})

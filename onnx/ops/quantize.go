@@ -3,7 +3,9 @@ package ops
 import (
 	"fmt"
 	"math"
+	"unsafe"
 
+	"github.com/onnxkit/onnxkit/internal/kernel"
 	"github.com/onnxkit/onnxkit/onnx/tensors"
 )
 
@@ -185,16 +187,22 @@ func quantize[T int8 | uint8](x []float32, shape []int, p *qparams) (*tensors.Te
 	}
 	lo, hi := qRange[T]()
 	outer, ch, inner := p.layout(shape)
-	i := 0
-	for o := 0; o < outer; o++ {
-		for c := 0; c < ch; c++ {
-			s, z := p.scale[c], float32(p.zp[c])
-			for range inner {
-				dst[i] = T(quantizeValue(x[i], s, z, lo, hi))
-				i++
-			}
-		}
+	// int8 results are written as their bytes.
+	var d8 []uint8
+	if len(dst) > 0 {
+		d8 = unsafe.Slice((*uint8)(unsafe.Pointer(&dst[0])), len(dst))
 	}
+	if ch == 1 { // one scale: any split of the values will do
+		inner = 4096
+		outer = (len(x) + inner - 1) / inner
+	}
+	kernel.ParallelFor(outer*ch, len(x), func(r0, r1 int) {
+		for row := r0; row < r1; row++ {
+			c := row % ch
+			end := min((row+1)*inner, len(x))
+			kernel.Quantize8(x[row*inner:end], p.scale[c], int32(p.zp[c]), int32(lo), int32(hi), d8[row*inner:end])
+		}
+	})
 	return out, nil
 }
 
