@@ -224,3 +224,46 @@ func TestQuantize8(t *testing.T) {
 		}
 	}
 }
+
+// TestDepthwiseU8 compares the vector depthwise kernel with its formula
+// (and the Go loop, which src without slack takes) for strides 1 and 2,
+// dilations, kernel sizes 1 to 5 and widths around 16.
+func TestDepthwiseU8(t *testing.T) {
+	r := rand.New(rand.NewPCG(13, 14))
+	for _, sw := range []int{1, 2, 3} {
+		for _, ow := range []int{1, 7, 14, 16, 17, 33} {
+			for _, k := range []int{1, 3, 5} {
+				for _, slack := range []int{0, 64} {
+					oh, sh, dh, dw := 1+r.IntN(6), 1+r.IntN(2), 1+r.IntN(2), 1+r.IntN(2)
+					kh, kw := k, 1+r.IntN(5)
+					pw := (ow-1)*sw + (kw-1)*dw + 1 + r.IntN(3)
+					rows := (oh-1)*sh + (kh-1)*dh + 1
+					src := make([]uint8, rows*pw+slack)
+					for i := range src {
+						src[i] = uint8(r.IntN(256))
+					}
+					w := make([]int32, kh*kw)
+					for i := range w {
+						w[i] = int32(r.IntN(256) - 128)
+					}
+					off := r.Int32N(1<<20) - 1<<19
+					got := make([]int32, oh*ow)
+					DepthwiseU8(got, oh, ow, src, pw, w, kh, kw, dh, dw, sh, sw, off)
+					for oy := 0; oy < oh; oy++ {
+						for ox := 0; ox < ow; ox++ {
+							want := off
+							for ky := 0; ky < kh; ky++ {
+								for kx := 0; kx < kw; kx++ {
+									want += w[ky*kw+kx] * int32(src[(oy*sh+ky*dh)*pw+ox*sw+kx*dw])
+								}
+							}
+							if got[oy*ow+ox] != want {
+								t.Fatalf("stride %d,%d ow %d kernel %dx%d slack %d: (%d, %d) = %d, want %d", sh, sw, ow, kh, kw, slack, oy, ox, got[oy*ow+ox], want)
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+}

@@ -86,3 +86,55 @@ func Quantize8(x []float32, scale float32, zp, lo, hi int32, dst []uint8) {
 		dst[i] = uint8(int32(math.RoundToEven(float64(v))) + zp)
 	}
 }
+
+// DepthwiseU8 computes one channel of a 2-D depthwise convolution of
+// 8-bit data: dst[oy·ow+ox] = off + Σ w[ky·kw+kx]·src[(oy·sh+ky·dh)·pw +
+// ox·sw+kx·dw] over the kh×kw taps, for an oh×ow output. src is the
+// input plane already padded (pw bytes a row); off is the bias less the
+// zero point times Σw. AVX-512 keeps 16 outputs of a row in a register
+// across all taps (strides 1 and 2); it may read up to 32 bytes past the
+// last byte used, which src must hold.
+func DepthwiseU8(dst []int32, oh, ow int, src []uint8, pw int, w []int32, kh, kw, dh, dw, sh, sw int, off int32) {
+	if oh <= 0 || ow <= 0 {
+		return
+	}
+	if kh <= 0 || kw <= 0 {
+		for i := range dst[:oh*ow] {
+			dst[i] = off
+		}
+		return
+	}
+	last := ((oh-1)*sh+(kh-1)*dh)*pw + (ow-1)*sw + (kw-1)*dw
+	_, _, _ = dst[oh*ow-1], w[kh*kw-1], src[last]
+	if requantAVX512 && (sw == 1 || sw == 2) && last+32 < len(src) {
+		a := dwArgs{&src[0], pw, &w[0], kh, kw, dh, dw, sh, sw, &dst[0], oh, ow, int64(off)}
+		depthwiseU8AVX512(&a)
+		return
+	}
+	for oy := 0; oy < oh; oy++ {
+		d := dst[oy*ow : (oy+1)*ow]
+		for i := range d {
+			d[i] = off
+		}
+		for ky := 0; ky < kh; ky++ {
+			row := src[(oy*sh+ky*dh)*pw:]
+			for kx := 0; kx < kw; kx++ {
+				wv, s := w[ky*kw+kx], row[kx*dw:]
+				for ox := range d {
+					d[ox] += wv * int32(s[ox*sw])
+				}
+			}
+		}
+	}
+}
+
+// dwArgs are DepthwiseU8's arguments for depthwiseU8AVX512, 8 bytes each.
+type dwArgs struct {
+	src                    *uint8
+	pw                     int
+	w                      *int32
+	kh, kw, dh, dw, sh, sw int
+	dst                    *int32
+	oh, ow                 int
+	off                    int64
+}

@@ -22,3 +22,8 @@ func macU8RowsAVX512(dst *int32, ldd int, src *uint8, lds, rows, n, stride int, 
 //
 //go:noescape
 func quant8AVX512(x *float32, n int, scale float32, zp int32, lo, hi float32, dst *uint8)
+
+// depthwiseU8AVX512 is DepthwiseU8 for strides 1 and 2 (requant_amd64.s).
+//
+//go:noescape
+func depthwiseU8AVX512(a *dwArgs)

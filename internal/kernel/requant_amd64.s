@@ -178,3 +178,83 @@ qloop:
 qdone:
 	VZEROUPPER
 	RET
+
+// func depthwiseU8AVX512(a *dwArgs)
+//
+// For each output row, blocks of 16 columns (the last under mask K1):
+// Z0 starts at off and gets w[t]·x for every tap t, x being 16 bytes
+// (stride 1) or the low bytes of 16 byte pairs (stride 2) zero-extended;
+// then the block is stored. Rows of dst are contiguous, so DI just
+// advances. Registers: AX args, SI row source, DI destination, BX rows
+// left, CX dh·pw, DX sh·pw, R8 16·sw, R9 weights, R10/R11 tap counters,
+// R12 tap row, R13 tap source, R14 columns left, R15 block source.
+TEXT ·depthwiseU8AVX512(SB), NOSPLIT, $0-8
+	MOVQ         a+0(FP), AX
+	MOVQ         0(AX), SI
+	MOVQ         72(AX), DI
+	MOVQ         8(AX), R8
+	MOVQ         40(AX), CX
+	IMULQ        R8, CX
+	MOVQ         56(AX), DX
+	IMULQ        R8, DX
+	MOVQ         64(AX), R8
+	SHLQ         $4, R8
+	MOVL         96(AX), R10
+	VPBROADCASTD R10, Z2
+	MOVL         $0xff, R10
+	VPBROADCASTD R10, Z3
+	MOVQ         80(AX), BX
+
+dwrow:
+	MOVQ 88(AX), R14
+	MOVQ SI, R15
+
+dwblk:
+	MOVQ    $16, R10
+	CMPQ    R14, R10
+	CMOVQLT R14, R10
+	MOVL    $-1, R11
+	BZHIL   R10, R11, R11
+	KMOVW   R11, K1
+	VMOVDQA32 Z2, Z0
+	MOVQ    16(AX), R9
+	MOVQ    R15, R12
+	MOVQ    24(AX), R10
+
+dwky:
+	MOVQ R12, R13
+	MOVQ 32(AX), R11
+
+dwkx:
+	CMPQ R8, $32
+	JEQ  dws2
+	VPMOVZXBD.Z (R13), K1, Z5
+	JMP  dwmac
+
+dws2:
+	VPMOVZXWD.Z (R13), K1, Z5
+	VPANDD      Z3, Z5, Z5
+
+dwmac:
+	VPMULLD.BCST (R9), Z5, Z5
+	VPADDD       Z5, Z0, Z0
+	ADDQ         $4, R9
+	ADDQ         48(AX), R13
+	DECQ         R11
+	JNZ          dwkx
+	ADDQ         CX, R12
+	DECQ         R10
+	JNZ          dwky
+	VMOVDQU32    Z0, K1, (DI)
+	MOVQ         $16, R10
+	CMPQ         R14, R10
+	CMOVQLT      R14, R10
+	LEAQ         (DI)(R10*4), DI
+	ADDQ         R8, R15
+	SUBQ         R10, R14
+	JG           dwblk
+	ADDQ         DX, SI
+	DECQ         BX
+	JNZ          dwrow
+	VZEROUPPER
+	RET

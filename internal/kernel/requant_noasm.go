@@ -15,3 +15,5 @@ func macU8RowsAVX512(dst *int32, ldd int, src *uint8, lds, rows, n, stride int, 
 func quant8AVX512(x *float32, n int, scale float32, zp int32, lo, hi float32, dst *uint8) {
 	panic("unreachable")
 }
+
+func depthwiseU8AVX512(a *dwArgs) { panic("unreachable") }

@@ -360,6 +360,8 @@ type qconv struct {
 	wpack  []*kernel.PackedS16  // per group, packed from w16 with wshape
 	w8     []*kernel.PackedU8S8 // per group, when W is int8 with zero point 0 and the CPU has the 8-bit kernel
 	w8raw  []int8               // W's values when w8 is set
+	w32    []int32              // and as int32, for depthwise convolutions
+	w32sum []int32              // Σ of each output channel's weights
 	wshape []int
 }
 
@@ -383,6 +385,12 @@ func prepareQConv(n *Node, wIn, wzpIn int) (*qconv, error) {
 			if kernel.U8S8VNNI() && w.DType() == tensors.Int8 && zeroPointsZero(n.Const(wzpIn)) {
 				q.w8raw = tensors.Data[int8](w)
 				q.w8 = packWeights8(q.w8raw, w.Shape(), group)
+				m := w.Shape()[0]
+				q.w32, q.w32sum = make([]int32, len(q.w8raw)), make([]int32, m)
+				for i, v := range q.w8raw {
+					q.w32[i] = int32(v)
+					q.w32sum[i/(len(q.w8raw)/m)] += int32(v)
+				}
 			}
 		}
 	}
@@ -572,8 +580,7 @@ func (q *qconv) run8(x []uint8, zx int32, xs []int, g *windowGeom, direct bool, 
 	m := q.wshape[0]
 	cg, mg := c/group, m/group
 	plane := len(x) / max(xs[0]*c, 1)
-	if cg == 1 && mg == 1 && len(xs) == 4 {
-		q.depthwise8(x, zx, xs, g, kk, p, bias, acc)
+	if cg == 1 && mg == 1 && len(xs) == 4 && q.depthwise8(x, zx, xs, g, kk, p, bias, acc) {
 		return
 	}
 	var colp *[]uint8
@@ -599,58 +606,56 @@ func (q *qconv) run8(x []uint8, zx int32, xs []int, g *windowGeom, direct bool, 
 }
 
 // depthwise8 is run8 for a 2-D convolution whose every group is one
-// input and one output channel: the sums start at the bias and each tap
-// of the kernel adds its weight times (x - zx) over the output positions
-// that read inside the input (padding adds 0). Channels run in parallel.
-func (q *qconv) depthwise8(x []uint8, zx int32, xs []int, g *windowGeom, kk, p int, bias []int32, acc []int32) {
+// input and one output channel: each channel's plane is copied into a
+// padded plane (padding reading zx), which kernel.DepthwiseU8 convolves;
+// the bias less zx·Σw starts the sums. Channels run in parallel. It
+// reports false, computing nothing, when the padded plane would be much
+// larger than the input and output planes (large dilations, strides or
+// pads), which the GEMM path then handles.
+func (q *qconv) depthwise8(x []uint8, zx int32, xs []int, g *windowGeom, kk, p int, bias []int32, acc []int32) bool {
 	c := xs[1]
 	h, wd := xs[2], xs[3]
 	oh, ow := g.out[0], g.out[1]
-	sh, sw := g.strides[0], g.strides[1]
-	kw := g.kernel[1]
+	kh, kw := g.kernel[0], g.kernel[1]
+	// The padded plane covers what the output reads, from the top left
+	// corner of the padding.
+	ph := (oh-1)*g.strides[0] + (kh-1)*g.dilations[0] + 1
+	pw := (ow-1)*g.strides[1] + (kw-1)*g.dilations[1] + 1
+	top, left := g.padBegin[0], g.padBegin[1]
+	if int64(ph)*int64(pw) > 4*int64(h+2)*int64(wd+2)+int64(p) {
+		return false
+	}
 	kernel.ParallelFor(xs[0]*c, xs[0]*c*p*kk, func(lo, hi int) {
+		pp := kernel.ScratchUint8(ph*pw + 64) // slack the vector kernel may read
+		defer kernel.PutScratchUint8(pp)
+		pad := *pp
 		for ic := lo; ic < hi; ic++ {
 			ch := ic % c
-			var b int32
-			if bias != nil {
-				b = bias[ch]
-			}
-			dst := acc[ic*p : (ic+1)*p]
-			for i := range dst {
-				dst[i] = b
-			}
 			src := x[ic*h*wd : (ic+1)*h*wd]
-			for t, v := range q.w8raw[ch*kk : (ch+1)*kk] {
-				if v == 0 {
+			for r := 0; r < ph; r++ {
+				d := pad[r*pw : (r+1)*pw]
+				iy := r - top
+				if iy < 0 || iy >= h {
+					fill(d, uint8(zx))
 					continue
 				}
-				ky, kx := t/kw, t%kw
-				xoff := kx*g.dilations[1] - g.padBegin[1]
-				x0 := 0 // output columns [x0, x1) read inside the row
-				if xoff < 0 {
-					x0 = (-xoff + sw - 1) / sw
+				row := src[iy*wd : (iy+1)*wd]
+				x0, x1 := min(max(left, 0), pw), min(max(left+wd, 0), pw) // d[x0:x1] is inside the row
+				fill(d[:x0], uint8(zx))
+				if x0 < x1 {
+					copy(d[x0:x1], row[x0-left:])
 				}
-				x1 := 0
-				if wd-xoff > 0 {
-					x1 = min(ow, (wd-xoff+sw-1)/sw)
-				}
-				if x0 >= x1 {
-					continue
-				}
-				yoff := ky*g.dilations[0] - g.padBegin[0]
-				y0, y1 := 0, 0 // output rows [y0, y1) read inside the plane
-				for y0 < oh && y0*sh+yoff < 0 {
-					y0++
-				}
-				for y1 = y0; y1 < oh && y1*sh+yoff < h; y1++ {
-				}
-				if y0 >= y1 {
-					continue
-				}
-				kernel.MacU8Rows(dst[y0*ow+x0:], ow, src[(y0*sh+yoff)*wd+x0*sw+xoff:], sh*wd, y1-y0, x1-x0, sw, int32(v), zx)
+				fill(d[max(x1, x0):], uint8(zx))
 			}
+			w := q.w32[ch*kk : (ch+1)*kk]
+			off := -zx * q.w32sum[ch]
+			if bias != nil {
+				off += bias[ch]
+			}
+			kernel.DepthwiseU8(acc[ic*p:(ic+1)*p], oh, ow, pad, pw, w, kh, kw, g.dilations[0], g.dilations[1], g.strides[0], g.strides[1], off)
 		}
 	})
+	return true
 }
 
 // im2col lays the receptive fields of x (c channels of spatial shape in)
