@@ -149,43 +149,6 @@ func TestRequantize8(t *testing.T) {
 	}
 }
 
-// TestMacU8Rows compares MacU8Rows with its formula for strides 1 to 3,
-// row lengths around the 16-column blocks and sources that end right
-// after the last byte read.
-func TestMacU8Rows(t *testing.T) {
-	r := rand.New(rand.NewPCG(9, 10))
-	for _, stride := range []int{1, 2, 3} {
-		for _, n := range []int{1, 7, 15, 16, 17, 31, 32, 33, 100} {
-			for _, rows := range []int{1, 3} {
-				for _, extra := range []int{0, 1, 40} {
-					lds, ldd := (n-1)*stride+1+extra, n+extra
-					src := make([]uint8, (rows-1)*lds+(n-1)*stride+1+extra)
-					for i := range src {
-						src[i] = uint8(r.IntN(256))
-					}
-					dst := make([]int32, (rows-1)*ldd+n)
-					for i := range dst {
-						dst[i] = r.Int32N(1<<20) - 1<<19
-					}
-					want := append([]int32{}, dst...)
-					w, zx := int32(r.IntN(256)-128), int32(r.IntN(256))
-					MacU8Rows(dst, ldd, src, lds, rows, n, stride, w, zx)
-					for row := 0; row < rows; row++ {
-						for i := 0; i < n; i++ {
-							want[row*ldd+i] += w * (int32(src[row*lds+i*stride]) - zx)
-						}
-					}
-					for i := range want {
-						if dst[i] != want[i] {
-							t.Fatalf("stride %d n %d rows %d extra %d: dst[%d] = %d, want %d", stride, n, rows, extra, i, dst[i], want[i])
-						}
-					}
-				}
-			}
-		}
-	}
-}
-
 // TestQuantize8 compares the vector QuantizeLinear with the scalar
 // formula on ties, NaN, infinities and values far outside the range.
 func TestQuantize8(t *testing.T) {

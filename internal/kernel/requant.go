@@ -31,39 +31,6 @@ func Requantize8(acc []int32, mult float32, zp, lo, hi int32, dst []uint8) {
 	}
 }
 
-// MacU8Rows adds w·(src[r·lds + i·stride] - zx) to each dst[r·ldd + i]
-// for rows r < rows and columns i < n: one kernel tap of a quantized
-// depthwise convolution over the output rows that read inside the input.
-// AVX-512 does 16 columns at a time for strides 1 and 2.
-func MacU8Rows(dst []int32, ldd int, src []uint8, lds, rows, n, stride int, w, zx int32) {
-	if rows <= 0 || n <= 0 {
-		return
-	}
-	last := (rows-1)*lds + (n-1)*stride // the last byte read
-	_, _ = dst[(rows-1)*ldd+n-1], src[last]
-	if requantAVX512 && (stride == 1 || stride == 2) {
-		// Stride 2 loads byte pairs: the last pair's second byte must be
-		// inside src too, else the last row runs below.
-		vrows := rows
-		if stride == 2 && last+1 >= len(src) {
-			vrows--
-		}
-		if vrows > 0 {
-			macU8RowsAVX512(&dst[0], ldd, &src[0], lds, vrows, n, stride, w, zx)
-		}
-		if vrows == rows {
-			return
-		}
-		dst, src, rows = dst[vrows*ldd:], src[vrows*lds:], rows-vrows
-	}
-	for r := 0; r < rows; r++ {
-		d, s := dst[r*ldd:r*ldd+n], src[r*lds:]
-		for i := range d {
-			d[i] += w * (int32(s[i*stride]) - zx)
-		}
-	}
-}
-
 // Quantize8 writes QuantizeLinear of x to dst: clamp(round_half_even(x /
 // scale) + zp, lo, hi), NaN giving zp, lo and hi being the output type's
 // range (int8 results are written as their bytes). AVX-512 does 16 at a

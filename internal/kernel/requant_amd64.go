@@ -12,11 +12,6 @@ var requantAVX512 = cpu.X86.HasAVX512F
 //go:noescape
 func requant8AVX512(acc *int32, n int, mult float32, zp int32, lo, hi float32, dst *uint8)
 
-// macU8RowsAVX512 is MacU8Rows for stride 1 or 2 (requant_amd64.s).
-//
-//go:noescape
-func macU8RowsAVX512(dst *int32, ldd int, src *uint8, lds, rows, n, stride int, w, zx int32)
-
 // quant8AVX512 is Quantize8's loop over n values, n a multiple of 16,
 // with the bounds lo, hi already less zp (requant_amd64.s).
 //

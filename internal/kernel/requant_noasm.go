@@ -8,10 +8,6 @@ func requant8AVX512(acc *int32, n int, mult float32, zp int32, lo, hi float32, d
 	panic("unreachable")
 }
 
-func macU8RowsAVX512(dst *int32, ldd int, src *uint8, lds, rows, n, stride int, w, zx int32) {
-	panic("unreachable")
-}
-
 func quant8AVX512(x *float32, n int, scale float32, zp int32, lo, hi float32, dst *uint8) {
 	panic("unreachable")
 }
