@@ -230,3 +230,28 @@ func TestDepthwiseU8(t *testing.T) {
 		}
 	}
 }
+
+// TestQAddU8 compares the vector QLinearAdd with the Go loop over all
+// operand pairs, with ratios that put many results on rounding ties and
+// beyond the range.
+func TestQAddU8(t *testing.T) {
+	var a, b []uint8
+	for x := 0; x < 256; x++ {
+		for y := 0; y < 256; y++ {
+			a, b = append(a, uint8(x)), append(b, uint8(y))
+		}
+	}
+	for _, tc := range []struct{ ra, rb, fixed float32 }{{0.5, 0.5, 0}, {0.5, 0.25, -37.5}, {1.37, 0.61, -100.3}, {0.0123, 3.9, 7}, {2, 2, -300}} {
+		got, want := make([]uint8, len(a)+3), make([]uint8, len(a)+3)
+		QAddU8(a, b, tc.ra, tc.rb, tc.fixed, 0, 255, got[:len(a)])
+		avx := requantAVX512
+		requantAVX512 = false
+		QAddU8(a, b, tc.ra, tc.rb, tc.fixed, 0, 255, want[:len(a)])
+		requantAVX512 = avx
+		for i := range a {
+			if got[i] != want[i] {
+				t.Fatalf("ratios %v: a %d b %d gives %d, Go %d", tc, a[i], b[i], got[i], want[i])
+			}
+		}
+	}
+}

@@ -105,3 +105,25 @@ type dwArgs struct {
 	oh, ow                 int
 	off                    int64
 }
+
+// QAddU8 writes QLinearAdd of equal-length uint8 operands to dst:
+// clamp(round_half_even(fma(b[i], rb, fma(a[i], ra, fixed))), lo, hi),
+// fixed holding the zero points (c_zp - ra·a_zp - rb·b_zp), with
+// fused multiply-adds as onnxruntime's kernel. AVX-512 does 16 at a time;
+// the Go loop's float64 arithmetic gives the same float32 results (the
+// products are exact in float64).
+func QAddU8(a, b []uint8, ra, rb, fixed float32, lo, hi int32, dst []uint8) {
+	n := len(dst)
+	a, b = a[:n], b[:n]
+	i := 0
+	if requantAVX512 && n >= 16 {
+		i = n &^ 15
+		qaddU8AVX512(&a[0], &b[0], i, ra, rb, fixed, float32(lo), float32(hi), &dst[0])
+	}
+	for ; i < n; i++ {
+		v := float32(float64(a[i])*float64(ra) + float64(fixed))
+		v = float32(float64(b[i])*float64(rb) + float64(v))
+		v = min(max(v, float32(lo)), float32(hi))
+		dst[i] = uint8(int32(math.RoundToEven(float64(v))))
+	}
+}

@@ -22,3 +22,9 @@ func quant8AVX512(x *float32, n int, scale float32, zp int32, lo, hi float32, ds
 //
 //go:noescape
 func depthwiseU8AVX512(a *dwArgs)
+
+// qaddU8AVX512 is QAddU8's loop over n elements, n a multiple of 16
+// (requant_amd64.s).
+//
+//go:noescape
+func qaddU8AVX512(a, b *uint8, n int, ra, rb, fixed, lo, hi float32, dst *uint8)

@@ -151,3 +151,43 @@ dwmac:
 	JNZ          dwrow
 	VZEROUPPER
 	RET
+
+// func qaddU8AVX512(a, b *uint8, n int, ra, rb, fixed, lo, hi float32, dst *uint8)
+//
+// dst[i] = cvt(clamp(b[i]·rb + (a[i]·ra + fixed), lo, hi)), two FMAs, 16
+// at a time; the bounds are integers, so clamping before rounding is the
+// same as after.
+TEXT ·qaddU8AVX512(SB), NOSPLIT, $0-56
+	MOVQ         a+0(FP), SI
+	MOVQ         b+8(FP), BX
+	MOVQ         n+16(FP), CX
+	VBROADCASTSS ra+24(FP), Z1
+	VBROADCASTSS rb+28(FP), Z2
+	VBROADCASTSS fixed+32(FP), Z3
+	VBROADCASTSS lo+36(FP), Z4
+	VBROADCASTSS hi+40(FP), Z7
+	MOVQ         dst+48(FP), DI
+	SHRQ         $4, CX
+	JZ           adone
+
+aloop:
+	VPMOVZXBD   (SI), Z0
+	VCVTDQ2PS   Z0, Z0
+	VPMOVZXBD   (BX), Z5
+	VCVTDQ2PS   Z5, Z5
+	VMOVAPS     Z3, Z6
+	VFMADD231PS Z1, Z0, Z6
+	VFMADD231PS Z2, Z5, Z6
+	VMAXPS      Z4, Z6, Z6
+	VMINPS      Z7, Z6, Z6
+	VCVTPS2DQ   Z6, Z6
+	VPMOVDB     Z6, (DI)
+	ADDQ        $16, SI
+	ADDQ        $16, BX
+	ADDQ        $16, DI
+	DECQ        CX
+	JNZ         aloop
+
+adone:
+	VZEROUPPER
+	RET

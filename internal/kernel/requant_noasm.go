@@ -13,3 +13,7 @@ func quant8AVX512(x *float32, n int, scale float32, zp int32, lo, hi float32, ds
 }
 
 func depthwiseU8AVX512(a *dwArgs) { panic("unreachable") }
+
+func qaddU8AVX512(a, b *uint8, n int, ra, rb, fixed, lo, hi float32, dst *uint8) {
+	panic("unreachable")
+}

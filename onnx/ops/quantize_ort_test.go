@@ -129,6 +129,7 @@ func TestQuantizedMatchORT(t *testing.T) {
 		{"", "QLinearConv", 10, attrs{ewAttrI("group", 3), ewAttrIs("strides", 2, 2), ewAttrIs("pads", 1, 1, 1, 1)}, []*tensors.Tensor{
 			g(u8, 0, 255, 1, 3, 9, 70), sc(0.03), tensors.Scalar[uint8](77), g(i8, -128, 127, 3, 1, 3, 3), sc(0.01, 0.02, 0.005),
 			tensors.Vector[int8](0, 0, 0), sc(0.3), tensors.Scalar[uint8](120), g(i32, -5000, 5000, 3)}, u8},
+		{ms, "QLinearAdd", 1, nil, []*tensors.Tensor{g(u8, 0, 255, 2, 7, 45), sc(0.05), tensors.Scalar[uint8](128), g(u8, 0, 255, 2, 7, 45), sc(0.02), tensors.Scalar[uint8](100), sc(0.07), tensors.Scalar[uint8](90)}, u8},
 		{ms, "QLinearAdd", 1, nil, []*tensors.Tensor{g(u8, 0, 255, 2, 3, 4), sc(0.05), tensors.Scalar[uint8](128), g(u8, 0, 255, 4), sc(0.02), tensors.Scalar[uint8](100), sc(0.07), tensors.Scalar[uint8](90)}, u8},
 		{ms, "QLinearAdd", 1, nil, []*tensors.Tensor{g(i8, -128, 127, 2, 3, 4), sc(0.05), tensors.Scalar[int8](1), g(i8, -128, 127, 2, 3, 4), sc(0.02), tensors.Scalar[int8](-1), sc(0.07), tensors.Scalar[int8](0)}, i8},
 		{ms, "QLinearMul", 1, nil, []*tensors.Tensor{g(u8, 0, 255, 2, 3, 4), sc(0.05), tensors.Scalar[uint8](128), g(u8, 0, 255, 3, 1), sc(0.02), tensors.Scalar[uint8](100), sc(0.07), tensors.Scalar[uint8](90)}, u8},
