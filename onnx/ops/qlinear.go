@@ -151,8 +151,8 @@ func widen8(x *tensors.Tensor, zp []int32, outer, ch, inner int) ([]int16, error
 // has 1 or ch entries), as onnxruntime's MlasRequantizeOutput.
 //
 //dtypes:quant8
-func requantize[T int8 | uint8](acc []int32, shape []int, mult []float32, zp int32, outer, ch, inner int) (*tensors.Tensor, error) {
-	out, dst, err := tensors.Make[T](shape)
+func requantize[T int8 | uint8](acc []int32, shape []int, mult []float32, zp int32, outer, ch, inner int, last []*tensors.Tensor) (*tensors.Tensor, error) {
+	out, dst, err := Recycle[T](last, 0, shape)
 	if err != nil {
 		return nil, err
 	}
@@ -345,7 +345,7 @@ func prepareQLinearMatMul(n *Node) (Kernel, error) {
 		if len(shape) > 0 && b.Rank() >= 2 {
 			nn = shape[len(shape)-1]
 		}
-		y, err := requantizeFor[yzp.DType()](acc, shape, multipliers(as, bs, ys), int32(zy[0]), len(acc)/max(nn, 1), nn, 1)
+		y, err := requantizeFor[yzp.DType()](acc, shape, multipliers(as, bs, ys), int32(zy[0]), len(acc)/max(nn, 1), nn, 1, nil)
 		return []*tensors.Tensor{y}, err
 	}, nil
 }
@@ -782,7 +782,7 @@ func prepareQLinearConv(n *Node) (Kernel, error) {
 	if err != nil {
 		return nil, err
 	}
-	return func(in []*tensors.Tensor) ([]*tensors.Tensor, error) {
+	return n.Recycling(func(in, last []*tensors.Tensor) ([]*tensors.Tensor, error) {
 		x, w, yzp := in[0], in[3], in[7]
 		if err := q8("y zero point", yzp); err != nil {
 			return nil, err
@@ -814,8 +814,8 @@ func prepareQLinearConv(n *Node) (Kernel, error) {
 		}
 		zy, _ := tensors.AsInt64s(yzp)
 		m := shape[1]
-		y, err := requantizeFor[yzp.DType()](acc, shape, multipliers(xsc, wsc, ysc), int32(zy[0]), shape[0], m, len(acc)/max(shape[0]*m, 1))
+		y, err := requantizeFor[yzp.DType()](acc, shape, multipliers(xsc, wsc, ysc), int32(zy[0]), shape[0], m, len(acc)/max(shape[0]*m, 1), last)
 		kernel.PutScratchInt32(&acc)
 		return []*tensors.Tensor{y}, err
-	}, nil
+	}), nil
 }

@@ -159,7 +159,7 @@ func prepareQuantize(n *Node) (Kernel, error) {
 	if err := n.Attrs.Err(); err != nil {
 		return nil, err
 	}
-	return func(in []*tensors.Tensor) ([]*tensors.Tensor, error) {
+	return n.Recycling(func(in, last []*tensors.Tensor) ([]*tensors.Tensor, error) {
 		x := in[0]
 		if x.DType() != tensors.Float32 && x.DType() != tensors.Int32 {
 			return nil, tensors.ErrDType("x", x.DType(), tensors.Float32, tensors.Int32)
@@ -172,16 +172,16 @@ func prepareQuantize(n *Node) (Kernel, error) {
 		if err != nil {
 			return nil, err
 		}
-		y, err := quantizeFor[p.zdt](tensors.Data[float32](xf), x.Shape(), &p)
+		y, err := quantizeFor[p.zdt](tensors.Data[float32](xf), x.Shape(), &p, last)
 		return []*tensors.Tensor{y}, err
-	}, nil
+	}), nil
 }
 
 // quantize computes saturate(round_half_even(x / scale) + zero_point).
 //
 //dtypes:quant8
-func quantize[T int8 | uint8](x []float32, shape []int, p *qparams) (*tensors.Tensor, error) {
-	out, dst, err := tensors.Make[T](shape)
+func quantize[T int8 | uint8](x []float32, shape []int, p *qparams, last []*tensors.Tensor) (*tensors.Tensor, error) {
+	out, dst, err := Recycle[T](last, 0, shape)
 	if err != nil {
 		return nil, err
 	}
@@ -231,7 +231,7 @@ func prepareDequantize(n *Node) (Kernel, error) {
 	if err := n.Attrs.Err(); err != nil {
 		return nil, err
 	}
-	return func(in []*tensors.Tensor) ([]*tensors.Tensor, error) {
+	return n.Recycling(func(in, last []*tensors.Tensor) ([]*tensors.Tensor, error) {
 		x := in[0]
 		f := dequantizeFor[x.DType()]
 		if dt := x.DType(); dt != tensors.Int8 && dt != tensors.Uint8 && dt != tensors.Int32 {
@@ -248,16 +248,16 @@ func prepareDequantize(n *Node) (Kernel, error) {
 				}
 			}
 		}
-		y, err := f(x, &p)
+		y, err := f(x, &p, last)
 		return []*tensors.Tensor{y}, err
-	}, nil
+	}), nil
 }
 
 // dequantize computes (x - zero_point) * scale in float32.
 //
 //dtypes:integer
-func dequantize[T tensors.Integer](x *tensors.Tensor, p *qparams) (*tensors.Tensor, error) {
-	out, dst, err := tensors.Make[float32](x.Shape())
+func dequantize[T tensors.Integer](x *tensors.Tensor, p *qparams, last []*tensors.Tensor) (*tensors.Tensor, error) {
+	out, dst, err := Recycle[float32](last, 0, x.Shape())
 	if err != nil {
 		return nil, err
 	}
@@ -300,7 +300,7 @@ func prepareDynamicQuantize(n *Node) (Kernel, error) {
 		}
 		zp := float32(math.RoundToEven(float64(min(max(0-lo/scale, 0), 255))))
 		p := qparams{scale: []float32{scale}, zp: []int32{int32(zp)}, zdt: tensors.Uint8, axis: -1}
-		y, err := quantize[uint8](xs, x.Shape(), &p)
+		y, err := quantize[uint8](xs, x.Shape(), &p, nil)
 		if err != nil {
 			return nil, err
 		}
