@@ -255,3 +255,23 @@ func TestQAddU8(t *testing.T) {
 		}
 	}
 }
+
+// TestDequantizeU8 compares the vector DequantizeLinear with its formula
+// for every byte, zero points and scales.
+func TestDequantizeU8(t *testing.T) {
+	x := make([]uint8, 256+7)
+	for i := range x {
+		x[i] = uint8(i * 37)
+	}
+	for _, zp := range []int32{0, 1, 128, 255} {
+		for _, s := range []float32{1, 0.0371, 3e-7, 1e30} {
+			got := make([]float32, len(x))
+			DequantizeU8(x, zp, s, got)
+			for i, v := range x {
+				if want := float32(int32(v)-zp) * s; got[i] != want {
+					t.Fatalf("zp %d scale %g: x %d gives %g, want %g", zp, s, v, got[i], want)
+				}
+			}
+		}
+	}
+}

@@ -127,3 +127,17 @@ func QAddU8(a, b []uint8, ra, rb, fixed float32, lo, hi int32, dst []uint8) {
 		dst[i] = uint8(int32(math.RoundToEven(float64(v))))
 	}
 }
+
+// DequantizeU8 writes DequantizeLinear of uint8 x to dst: float32(x[i] -
+// zp)·scale, the product in float32. AVX-512 does 16 at a time.
+func DequantizeU8(x []uint8, zp int32, scale float32, dst []float32) {
+	dst = dst[:len(x)]
+	i := 0
+	if requantAVX512 && len(x) >= 16 {
+		i = len(x) &^ 15
+		dequantU8AVX512(&x[0], i, zp, scale, &dst[0])
+	}
+	for ; i < len(x); i++ {
+		dst[i] = float32(int32(x[i])-zp) * scale
+	}
+}

@@ -28,3 +28,9 @@ func depthwiseU8AVX512(a *dwArgs)
 //
 //go:noescape
 func qaddU8AVX512(a, b *uint8, n int, ra, rb, fixed, lo, hi float32, dst *uint8)
+
+// dequantU8AVX512 is DequantizeU8's loop over n values, n a multiple of
+// 16 (requant_amd64.s).
+//
+//go:noescape
+func dequantU8AVX512(x *uint8, n int, zp int32, scale float32, dst *float32)

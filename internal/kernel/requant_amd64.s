@@ -191,3 +191,32 @@ aloop:
 adone:
 	VZEROUPPER
 	RET
+
+// func dequantU8AVX512(x *uint8, n int, zp int32, scale float32, dst *float32)
+//
+// dst[i] = float32(x[i] - zp)·scale, 16 at a time (the difference is
+// exact in float32).
+TEXT ·dequantU8AVX512(SB), NOSPLIT, $0-32
+	MOVQ         x+0(FP), SI
+	MOVQ         n+8(FP), CX
+	MOVL         zp+16(FP), AX
+	VPBROADCASTD AX, Z2
+	VBROADCASTSS scale+20(FP), Z1
+	MOVQ         dst+24(FP), DI
+	SHRQ         $4, CX
+	JZ           ddone
+
+dloop:
+	VPMOVZXBD (SI), Z0
+	VPSUBD    Z2, Z0, Z0
+	VCVTDQ2PS Z0, Z0
+	VMULPS    Z1, Z0, Z0
+	VMOVUPS   Z0, (DI)
+	ADDQ      $16, SI
+	ADDQ      $64, DI
+	DECQ      CX
+	JNZ       dloop
+
+ddone:
+	VZEROUPPER
+	RET

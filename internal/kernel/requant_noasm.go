@@ -17,3 +17,7 @@ func depthwiseU8AVX512(a *dwArgs) { panic("unreachable") }
 func qaddU8AVX512(a, b *uint8, n int, ra, rb, fixed, lo, hi float32, dst *uint8) {
 	panic("unreachable")
 }
+
+func dequantU8AVX512(x *uint8, n int, zp int32, scale float32, dst *float32) {
+	panic("unreachable")
+}

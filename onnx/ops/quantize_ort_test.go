@@ -94,6 +94,8 @@ func TestQuantizedMatchORT(t *testing.T) {
 		{"", "QuantizeLinear", 13, attrs{ewAttrI("axis", -1)}, []*tensors.Tensor{g(f32, -10, 10, 2, 3, 4), sc(0.1, 0.05, 0.2, 1), tensors.Vector[uint8](0, 5, 128, 255)}, u8},
 		{"", "DequantizeLinear", 13, attrs{ewAttrI("axis", 0)}, []*tensors.Tensor{g(i8, -128, 127, 3, 5), sc(0.1, 0.03, 2), tensors.Vector[int8](1, -2, 3)}, f32},
 		{"", "DequantizeLinear", 10, nil, []*tensors.Tensor{g(u8, 0, 255, 3, 5), sc(0.07), tensors.Scalar[uint8](128)}, f32},
+		{"", "DequantizeLinear", 10, nil, []*tensors.Tensor{g(u8, 0, 255, 3, 57), sc(0.07), tensors.Scalar[uint8](128)}, f32},
+		{"", "DequantizeLinear", 13, attrs{ewAttrI("axis", 1)}, []*tensors.Tensor{g(u8, 0, 255, 2, 3, 40), sc(0.1, 0.03, 2), tensors.Vector[uint8](1, 200, 3)}, f32},
 		{"", "DequantizeLinear", 13, nil, []*tensors.Tensor{g(i32, -1e5, 1e5, 7), sc(0.07)}, f32},
 		{"", "DynamicQuantizeLinear", 11, nil, []*tensors.Tensor{g(f32, -3, 7, 4, 6)}, u8},
 		{"", "MatMulInteger", 10, nil, []*tensors.Tensor{g(u8, 0, 255, 2, 3, 5), g(i8, -128, 127, 5, 4), tensors.Scalar[uint8](12), tensors.Scalar[int8](-3)}, i32},
