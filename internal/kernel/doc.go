@@ -32,6 +32,13 @@
 // packers serve them all. Large loops run in parallel on helper goroutines that
 // serve one task queue (parallel.go); scratch space is recycled through
 // free lists, so repeated calls allocate nothing.
+//
+// The quantized operators have integer kernels, exact in int32: GemmS16
+// (igemm.go; int16 pairs, AVX2 VPMADDWD) for any 8-bit operands, and, on
+// CPUs with AVX512-VNNI, GemmU8S8Packed (igemm8.go; uint8 activations ×
+// int8 weights with zero point 0, VPDPBUSD in 8×32 tiles, weights packed
+// once), DepthwiseU8, Requantize8 and Quantize8 (requant.go; AVX-512,
+// Go elsewhere).
 package kernel
 
 // Float is the set of element types the kernels compute in.

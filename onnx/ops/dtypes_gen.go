@@ -690,7 +690,7 @@ var widenQFor = map[tensors.DType]func(x *tensors.Tensor, zp []int32, outer, ch,
 }
 
 // requantizeFor holds requantize instantiated for each element type (qlinear.go: quant8).
-var requantizeFor = map[tensors.DType]func(acc []int32, shape []int, mult []float32, zp int32, outer, ch, inner int) (*tensors.Tensor, error){
+var requantizeFor = map[tensors.DType]func(acc []int32, shape []int, mult []float32, zp int32, outer, ch, inner int, last []*tensors.Tensor) (*tensors.Tensor, error){
 	tensors.Int8:  requantize[int8],
 	tensors.Uint8: requantize[uint8],
 }
@@ -714,13 +714,13 @@ var qlinearLookupFor = map[tensors.DType]func(x *tensors.Tensor, f func(float32)
 }
 
 // quantizeFor holds quantize instantiated for each element type (quantize.go: quant8).
-var quantizeFor = map[tensors.DType]func(x []float32, shape []int, p *qparams) (*tensors.Tensor, error){
+var quantizeFor = map[tensors.DType]func(x []float32, shape []int, p *qparams, last []*tensors.Tensor) (*tensors.Tensor, error){
 	tensors.Int8:  quantize[int8],
 	tensors.Uint8: quantize[uint8],
 }
 
 // dequantizeFor holds dequantize instantiated for each element type (quantize.go: integer).
-var dequantizeFor = map[tensors.DType]func(x *tensors.Tensor, p *qparams) (*tensors.Tensor, error){
+var dequantizeFor = map[tensors.DType]func(x *tensors.Tensor, p *qparams, last []*tensors.Tensor) (*tensors.Tensor, error){
 	tensors.Int8:   dequantize[int8],
 	tensors.Int16:  dequantize[int16],
 	tensors.Int32:  dequantize[int32],

@@ -3,6 +3,7 @@ package ops
 import (
 	"fmt"
 	"math"
+	"unsafe"
 
 	"github.com/onnxkit/onnxkit/internal/kernel"
 	"github.com/onnxkit/onnxkit/onnx/tensors"
@@ -150,27 +151,31 @@ func widen8(x *tensors.Tensor, zp []int32, outer, ch, inner int) ([]int16, error
 // has 1 or ch entries), as onnxruntime's MlasRequantizeOutput.
 //
 //dtypes:quant8
-func requantize[T int8 | uint8](acc []int32, shape []int, mult []float32, zp int32, outer, ch, inner int) (*tensors.Tensor, error) {
-	out, dst, err := tensors.Make[T](shape)
+func requantize[T int8 | uint8](acc []int32, shape []int, mult []float32, zp int32, outer, ch, inner int, last []*tensors.Tensor) (*tensors.Tensor, error) {
+	out, dst, err := Recycle[T](last, 0, shape)
 	if err != nil {
 		return nil, err
 	}
 	lo, hi := qRange[T]()
-	z := float32(zp)
-	i := 0
-	for o := 0; o < outer; o++ {
-		for c := 0; c < ch; c++ {
+	// int8 results are written as their bytes.
+	var d8 []uint8
+	if len(dst) > 0 {
+		d8 = unsafe.Slice((*uint8)(unsafe.Pointer(&dst[0])), len(dst))
+	}
+	if len(mult) == 1 { // one multiplier: any split of the sums will do
+		inner = 4096
+		outer, ch = (len(acc)+inner-1)/inner, 1
+	}
+	kernel.ParallelFor(outer*ch, len(acc), func(lo8, hi8 int) {
+		for row := lo8; row < hi8; row++ {
 			m := mult[0]
 			if len(mult) > 1 {
-				m = mult[c]
+				m = mult[row%ch]
 			}
-			for range inner {
-				r := float32(math.RoundToEven(float64(float32(acc[i])*m))) + z
-				dst[i] = T(min(max(r, lo), hi))
-				i++
-			}
+			end := min((row+1)*inner, len(acc))
+			kernel.Requantize8(acc[row*inner:end], m, zp, int32(lo), int32(hi), d8[row*inner:end])
 		}
-	}
+	})
 	return out, nil
 }
 
@@ -340,7 +345,7 @@ func prepareQLinearMatMul(n *Node) (Kernel, error) {
 		if len(shape) > 0 && b.Rank() >= 2 {
 			nn = shape[len(shape)-1]
 		}
-		y, err := requantizeFor[yzp.DType()](acc, shape, multipliers(as, bs, ys), int32(zy[0]), len(acc)/max(nn, 1), nn, 1)
+		y, err := requantizeFor[yzp.DType()](acc, shape, multipliers(as, bs, ys), int32(zy[0]), len(acc)/max(nn, 1), nn, 1, nil)
 		return []*tensors.Tensor{y}, err
 	}, nil
 }
@@ -351,8 +356,12 @@ func prepareQLinearMatMul(n *Node) (Kernel, error) {
 type qconv struct {
 	spec   windowSpec
 	group  int
-	w16    []int16             // nil: widen at run time
-	wpack  []*kernel.PackedS16 // per group, packed from w16 with wshape
+	w16    []int16              // nil: widen at run time
+	wpack  []*kernel.PackedS16  // per group, packed from w16 with wshape
+	w8     []*kernel.PackedU8S8 // per group, when W is int8 with zero point 0 and the CPU has the 8-bit kernel
+	w8raw  []int8               // W's values when w8 is set
+	w32    []int32              // and as int32, for depthwise convolutions
+	w32sum []int32              // Σ of each output channel's weights
 	wshape []int
 }
 
@@ -373,6 +382,16 @@ func prepareQConv(n *Node, wIn, wzpIn int) (*qconv, error) {
 		if w16, err := widenWeights(w, n.Const(wzpIn)); err == nil && w.Shape()[0]%group == 0 {
 			q.w16, q.wshape = w16, w.Shape()
 			q.wpack = packWeights(w16, w.Shape(), group)
+			if kernel.U8S8VNNI() && w.DType() == tensors.Int8 && zeroPointsZero(n.Const(wzpIn)) {
+				q.w8raw = tensors.Data[int8](w)
+				q.w8 = packWeights8(q.w8raw, w.Shape(), group)
+				m := w.Shape()[0]
+				q.w32, q.w32sum = make([]int32, len(q.w8raw)), make([]int32, m)
+				for i, v := range q.w8raw {
+					q.w32[i] = int32(v)
+					q.w32sum[i/(len(q.w8raw)/m)] += int32(v)
+				}
+			}
 		}
 	}
 	return q, nil
@@ -387,6 +406,35 @@ func packWeights(w16 []int16, ws []int, group int) []*kernel.PackedS16 {
 		out[gr] = kernel.PackS16(mg, kk, w16[gr*mg*kk:(gr+1)*mg*kk])
 	}
 	return out
+}
+
+// packWeights8 packs each group's M/group × C/group·∏K int8 weight matrix
+// for the 8-bit GEMM.
+func packWeights8(w []int8, ws []int, group int) []*kernel.PackedU8S8 {
+	m := ws[0]
+	mg, kk := m/group, len(w)/max(m, 1)
+	out := make([]*kernel.PackedU8S8, group)
+	for gr := range out {
+		out[gr] = kernel.PackU8S8(mg, kk, w[gr*mg*kk:(gr+1)*mg*kk])
+	}
+	return out
+}
+
+// zeroPointsZero reports whether a constant zero point is absent or all 0.
+func zeroPointsZero(zp *tensors.Tensor) bool {
+	if zp == nil {
+		return true
+	}
+	v, err := tensors.AsInt64s(zp)
+	if err != nil {
+		return false
+	}
+	for _, z := range v {
+		if z != 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // widenWeights returns W - zero point (one per tensor or per output
@@ -441,17 +489,15 @@ func (q *qconv) run(x, xzp, w, wzp, bias *tensors.Tensor) ([]int32, []int, error
 	if err != nil {
 		return nil, nil, err
 	}
+	// The 8-bit kernel reads uint8 activations as they are.
+	fast := q.w8 != nil && tensors.SameShape(q.wshape, ws) && x.DType() == tensors.Uint8
 	wpack := q.wpack
-	if wpack == nil || !tensors.SameShape(q.wshape, ws) {
+	if !fast && (wpack == nil || !tensors.SameShape(q.wshape, ws)) {
 		w16, err := widenWeights(w, wzp)
 		if err != nil {
 			return nil, nil, err
 		}
 		wpack = packWeights(w16, ws, group)
-	}
-	x16, err := widen8(x, zx, 1, 1, x.Len())
-	if err != nil {
-		return nil, nil, err
 	}
 	shape := g.outShape(nil, xs[0], m)
 	size, err := tensors.CheckSize(tensors.Int32, shape)
@@ -485,6 +531,18 @@ func (q *qconv) run(x, xzp, w, wzp, bias *tensors.Tensor) ([]int32, []int, error
 	for i := range g.strides {
 		direct = direct && g.strides[i] == 1 && g.padBegin[i] == 0
 	}
+	var bv []int32
+	if bias != nil {
+		bv = tensors.Data[int32](bias)
+	}
+	if fast {
+		q.run8(tensors.Data[uint8](x), zx[0], xs, g, direct, cg*kprod, p, bv, acc)
+		return acc, shape, nil
+	}
+	x16, err := widen8(x, zx, 1, 1, x.Len())
+	if err != nil {
+		return nil, nil, err
+	}
 	var colp *[]int16
 	if !direct {
 		colp = kernel.ScratchInt16(cg * kprod * p)
@@ -496,14 +554,13 @@ func (q *qconv) run(x, xzp, w, wzp, bias *tensors.Tensor) ([]int32, []int, error
 			col := src
 			if !direct {
 				col = *colp
-				im2colS16(src, cg, xs[2:], g, col)
+				im2col(src, cg, xs[2:], g, col, 0)
 			}
 			dst := acc[(img*m+gr*mg)*p : (img*m+(gr+1)*mg)*p]
 			kernel.GemmS16Packed(wpack[gr], p, col, dst)
 		}
 	}
-	if bias != nil {
-		bv := tensors.Data[int32](bias)
+	if bv != nil {
 		for blk := 0; blk < len(acc)/p; blk++ {
 			b := bv[blk%m]
 			for i := range acc[blk*p : (blk+1)*p] {
@@ -514,9 +571,97 @@ func (q *qconv) run(x, xzp, w, wzp, bias *tensors.Tensor) ([]int32, []int, error
 	return acc, shape, nil
 }
 
-// im2colS16 lays the receptive fields of x (c channels of spatial shape in)
-// out as a (c·∏kernel)×(∏out) matrix; padding reads 0 (the zero point).
-func im2colS16(x []int16, c int, in []int, g *windowGeom, col []int16) {
+// run8 is run's path for uint8 activations x (zero point zx) and int8
+// weights packed in q.w8: im2col of the bytes (padding reads zx), the
+// 8-bit GEMM with the bias added, into acc. kk and p are the rows and
+// columns of the im2col matrix.
+func (q *qconv) run8(x []uint8, zx int32, xs []int, g *windowGeom, direct bool, kk, p int, bias []int32, acc []int32) {
+	c, group := xs[1], q.group
+	m := q.wshape[0]
+	cg, mg := c/group, m/group
+	plane := len(x) / max(xs[0]*c, 1)
+	if cg == 1 && mg == 1 && len(xs) == 4 && q.depthwise8(x, zx, xs, g, kk, p, bias, acc) {
+		return
+	}
+	var colp *[]uint8
+	if !direct {
+		colp = kernel.ScratchUint8(kk * p)
+		defer kernel.PutScratchUint8(colp)
+	}
+	for img := 0; img < xs[0]; img++ {
+		for gr := 0; gr < group; gr++ {
+			src := x[(img*c+gr*cg)*plane : (img*c+(gr+1)*cg)*plane]
+			col := src
+			if !direct {
+				col = *colp
+				im2col(src, cg, xs[2:], g, col, uint8(zx))
+			}
+			var b []int32
+			if bias != nil {
+				b = bias[gr*mg : (gr+1)*mg]
+			}
+			kernel.GemmU8S8Packed(q.w8[gr], p, col, zx, b, acc[(img*m+gr*mg)*p:(img*m+(gr+1)*mg)*p])
+		}
+	}
+}
+
+// depthwise8 is run8 for a 2-D convolution whose every group is one
+// input and one output channel: each channel's plane is copied into a
+// padded plane (padding reading zx), which kernel.DepthwiseU8 convolves;
+// the bias less zx·Σw starts the sums. Channels run in parallel. It
+// reports false, computing nothing, when the padded plane would be much
+// larger than the input and output planes (large dilations, strides or
+// pads), which the GEMM path then handles.
+func (q *qconv) depthwise8(x []uint8, zx int32, xs []int, g *windowGeom, kk, p int, bias []int32, acc []int32) bool {
+	c := xs[1]
+	h, wd := xs[2], xs[3]
+	oh, ow := g.out[0], g.out[1]
+	kh, kw := g.kernel[0], g.kernel[1]
+	// The padded plane covers what the output reads, from the top left
+	// corner of the padding.
+	ph := (oh-1)*g.strides[0] + (kh-1)*g.dilations[0] + 1
+	pw := (ow-1)*g.strides[1] + (kw-1)*g.dilations[1] + 1
+	top, left := g.padBegin[0], g.padBegin[1]
+	if int64(ph)*int64(pw) > 4*int64(h+2)*int64(wd+2)+int64(p) {
+		return false
+	}
+	kernel.ParallelFor(xs[0]*c, xs[0]*c*p*kk, func(lo, hi int) {
+		pp := kernel.ScratchUint8(ph*pw + 64) // slack the vector kernel may read
+		defer kernel.PutScratchUint8(pp)
+		pad := *pp
+		for ic := lo; ic < hi; ic++ {
+			ch := ic % c
+			src := x[ic*h*wd : (ic+1)*h*wd]
+			for r := 0; r < ph; r++ {
+				d := pad[r*pw : (r+1)*pw]
+				iy := r - top
+				if iy < 0 || iy >= h {
+					fill(d, uint8(zx))
+					continue
+				}
+				row := src[iy*wd : (iy+1)*wd]
+				x0, x1 := min(max(left, 0), pw), min(max(left+wd, 0), pw) // d[x0:x1] is inside the row
+				fill(d[:x0], uint8(zx))
+				if x0 < x1 {
+					copy(d[x0:x1], row[x0-left:])
+				}
+				fill(d[max(x1, x0):], uint8(zx))
+			}
+			w := q.w32[ch*kk : (ch+1)*kk]
+			off := -zx * q.w32sum[ch]
+			if bias != nil {
+				off += bias[ch]
+			}
+			kernel.DepthwiseU8(acc[ic*p:(ic+1)*p], oh, ow, pad, pw, w, kh, kw, g.dilations[0], g.dilations[1], g.strides[0], g.strides[1], off)
+		}
+	})
+	return true
+}
+
+// im2col lays the receptive fields of x (c channels of spatial shape in)
+// out as a (c·∏kernel)×(∏out) matrix; padding reads pad (the value of
+// real 0).
+func im2col[T int16 | uint8](x []T, c int, in []int, g *windowGeom, col []T, pad T) {
 	r := len(in)
 	kprod, p, plane := 1, 1, 1
 	for i := 0; i < r; i++ {
@@ -534,7 +679,7 @@ func im2colS16(x []int16, c int, in []int, g *windowGeom, col []int16) {
 			dst := col[row*p : (row+1)*p]
 			row++
 			if r == 2 {
-				im2colRow2D(dst, xc, in, g, kidx[0], kidx[1])
+				im2colRow2D(dst, xc, in, g, kidx[0], kidx[1], pad)
 			} else {
 				clear(oidx)
 				for i := 0; i < p; i++ {
@@ -550,7 +695,7 @@ func im2colS16(x []int16, c int, in []int, g *windowGeom, col []int16) {
 					if ok {
 						dst[i] = xc[off]
 					} else {
-						dst[i] = 0
+						dst[i] = pad
 					}
 					for a := r - 1; a >= 0; a-- {
 						if oidx[a]++; oidx[a] < g.out[a] {
@@ -572,8 +717,8 @@ func im2colS16(x []int16, c int, in []int, g *windowGeom, col []int16) {
 
 // im2colRow2D writes the row of a 2-D im2col matrix for kernel offset
 // (ky, kx) of one channel xc: rows of the output that read outside the
-// input (padding) are 0, the rest are copied.
-func im2colRow2D(dst, xc []int16, in []int, g *windowGeom, ky, kx int) {
+// input (padding) are pad, the rest are copied.
+func im2colRow2D[T int16 | uint8](dst, xc []T, in []int, g *windowGeom, ky, kx int, pad T) {
 	h, w := in[0], in[1]
 	oh, ow := g.out[0], g.out[1]
 	sh, sw := g.strides[0], g.strides[1]
@@ -590,12 +735,12 @@ func im2colRow2D(dst, xc []int16, in []int, g *windowGeom, ky, kx int) {
 		d := dst[oy*ow : (oy+1)*ow]
 		iy := oy*sh - g.padBegin[0] + ky*g.dilations[0]
 		if iy < 0 || iy >= h || lo >= hi {
-			clear(d)
+			fill(d, pad)
 			continue
 		}
 		src := xc[iy*w : (iy+1)*w]
-		clear(d[:lo])
-		clear(d[hi:])
+		fill(d[:lo], pad)
+		fill(d[hi:], pad)
 		if sw == 1 {
 			copy(d[lo:hi], src[lo+xoff:hi+xoff])
 			continue
@@ -603,6 +748,17 @@ func im2colRow2D(dst, xc []int16, in []int, g *windowGeom, ky, kx int) {
 		for ox := lo; ox < hi; ox++ {
 			d[ox] = src[ox*sw+xoff]
 		}
+	}
+}
+
+// fill sets every element of d to v.
+func fill[T int16 | uint8](d []T, v T) {
+	if v == 0 {
+		clear(d)
+		return
+	}
+	for i := range d {
+		d[i] = v
 	}
 }
 
@@ -626,7 +782,7 @@ func prepareQLinearConv(n *Node) (Kernel, error) {
 	if err != nil {
 		return nil, err
 	}
-	return func(in []*tensors.Tensor) ([]*tensors.Tensor, error) {
+	return n.Recycling(func(in, last []*tensors.Tensor) ([]*tensors.Tensor, error) {
 		x, w, yzp := in[0], in[3], in[7]
 		if err := q8("y zero point", yzp); err != nil {
 			return nil, err
@@ -658,8 +814,8 @@ func prepareQLinearConv(n *Node) (Kernel, error) {
 		}
 		zy, _ := tensors.AsInt64s(yzp)
 		m := shape[1]
-		y, err := requantizeFor[yzp.DType()](acc, shape, multipliers(xsc, wsc, ysc), int32(zy[0]), shape[0], m, len(acc)/max(shape[0]*m, 1))
+		y, err := requantizeFor[yzp.DType()](acc, shape, multipliers(xsc, wsc, ysc), int32(zy[0]), shape[0], m, len(acc)/max(shape[0]*m, 1), last)
 		kernel.PutScratchInt32(&acc)
 		return []*tensors.Tensor{y}, err
-	}, nil
+	}), nil
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/onnxkit/onnxkit/internal/kernel"
 	"github.com/onnxkit/onnxkit/onnx/tensors"
 )
 
@@ -103,6 +104,19 @@ func qlinearBinaryOp[T int8 | uint8](a, b *tensors.Tensor, mul bool, s [3]float3
 	// onnxruntime's vector kernel folds the zero points into one constant
 	// and adds each scaled operand with a fused multiply-add.
 	fixed := zc - (rac*float32(z[0]) + rbc*float32(z[1]))
+	if !mul && a.DType() == tensors.Uint8 && tensors.SameShape(a.Shape(), b.Shape()) {
+		out, dst, err := tensors.Make[uint8](a.Shape())
+		if err != nil {
+			return nil, err
+		}
+		av, bv := tensors.Data[uint8](a), tensors.Data[uint8](b)
+		const chunk = 4096
+		kernel.ParallelFor((len(dst)+chunk-1)/chunk, len(dst), func(c0, c1 int) {
+			lo, hi := c0*chunk, min(c1*chunk, len(dst))
+			kernel.QAddU8(av[lo:hi], bv[lo:hi], rac, rbc, fixed, 0, 255, dst[lo:hi])
+		})
+		return out, nil
+	}
 	return tensors.Binary(a, b, func(x, y T) T {
 		var v, r float32
 		if mul {

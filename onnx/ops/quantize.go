@@ -3,7 +3,9 @@ package ops
 import (
 	"fmt"
 	"math"
+	"unsafe"
 
+	"github.com/onnxkit/onnxkit/internal/kernel"
 	"github.com/onnxkit/onnxkit/onnx/tensors"
 )
 
@@ -157,7 +159,7 @@ func prepareQuantize(n *Node) (Kernel, error) {
 	if err := n.Attrs.Err(); err != nil {
 		return nil, err
 	}
-	return func(in []*tensors.Tensor) ([]*tensors.Tensor, error) {
+	return n.Recycling(func(in, last []*tensors.Tensor) ([]*tensors.Tensor, error) {
 		x := in[0]
 		if x.DType() != tensors.Float32 && x.DType() != tensors.Int32 {
 			return nil, tensors.ErrDType("x", x.DType(), tensors.Float32, tensors.Int32)
@@ -170,31 +172,37 @@ func prepareQuantize(n *Node) (Kernel, error) {
 		if err != nil {
 			return nil, err
 		}
-		y, err := quantizeFor[p.zdt](tensors.Data[float32](xf), x.Shape(), &p)
+		y, err := quantizeFor[p.zdt](tensors.Data[float32](xf), x.Shape(), &p, last)
 		return []*tensors.Tensor{y}, err
-	}, nil
+	}), nil
 }
 
 // quantize computes saturate(round_half_even(x / scale) + zero_point).
 //
 //dtypes:quant8
-func quantize[T int8 | uint8](x []float32, shape []int, p *qparams) (*tensors.Tensor, error) {
-	out, dst, err := tensors.Make[T](shape)
+func quantize[T int8 | uint8](x []float32, shape []int, p *qparams, last []*tensors.Tensor) (*tensors.Tensor, error) {
+	out, dst, err := Recycle[T](last, 0, shape)
 	if err != nil {
 		return nil, err
 	}
 	lo, hi := qRange[T]()
 	outer, ch, inner := p.layout(shape)
-	i := 0
-	for o := 0; o < outer; o++ {
-		for c := 0; c < ch; c++ {
-			s, z := p.scale[c], float32(p.zp[c])
-			for range inner {
-				dst[i] = T(quantizeValue(x[i], s, z, lo, hi))
-				i++
-			}
-		}
+	// int8 results are written as their bytes.
+	var d8 []uint8
+	if len(dst) > 0 {
+		d8 = unsafe.Slice((*uint8)(unsafe.Pointer(&dst[0])), len(dst))
 	}
+	if ch == 1 { // one scale: any split of the values will do
+		inner = 4096
+		outer = (len(x) + inner - 1) / inner
+	}
+	kernel.ParallelFor(outer*ch, len(x), func(r0, r1 int) {
+		for row := r0; row < r1; row++ {
+			c := row % ch
+			end := min((row+1)*inner, len(x))
+			kernel.Quantize8(x[row*inner:end], p.scale[c], int32(p.zp[c]), int32(lo), int32(hi), d8[row*inner:end])
+		}
+	})
 	return out, nil
 }
 
@@ -223,7 +231,7 @@ func prepareDequantize(n *Node) (Kernel, error) {
 	if err := n.Attrs.Err(); err != nil {
 		return nil, err
 	}
-	return func(in []*tensors.Tensor) ([]*tensors.Tensor, error) {
+	return n.Recycling(func(in, last []*tensors.Tensor) ([]*tensors.Tensor, error) {
 		x := in[0]
 		f := dequantizeFor[x.DType()]
 		if dt := x.DType(); dt != tensors.Int8 && dt != tensors.Uint8 && dt != tensors.Int32 {
@@ -240,21 +248,35 @@ func prepareDequantize(n *Node) (Kernel, error) {
 				}
 			}
 		}
-		y, err := f(x, &p)
+		y, err := f(x, &p, last)
 		return []*tensors.Tensor{y}, err
-	}, nil
+	}), nil
 }
 
 // dequantize computes (x - zero_point) * scale in float32.
 //
 //dtypes:integer
-func dequantize[T tensors.Integer](x *tensors.Tensor, p *qparams) (*tensors.Tensor, error) {
-	out, dst, err := tensors.Make[float32](x.Shape())
+func dequantize[T tensors.Integer](x *tensors.Tensor, p *qparams, last []*tensors.Tensor) (*tensors.Tensor, error) {
+	out, dst, err := Recycle[float32](last, 0, x.Shape())
 	if err != nil {
 		return nil, err
 	}
 	src := tensors.Data[T](x)
 	outer, ch, inner := p.layout(x.Shape())
+	if u8, ok := any(src).([]uint8); ok {
+		if ch == 1 { // one scale: any split of the values will do
+			inner = 4096
+			outer = (len(u8) + inner - 1) / inner
+		}
+		kernel.ParallelFor(outer*ch, len(u8), func(r0, r1 int) {
+			for row := r0; row < r1; row++ {
+				c := row % ch
+				end := min((row+1)*inner, len(u8))
+				kernel.DequantizeU8(u8[row*inner:end], p.zp[c], p.scale[c], dst[row*inner:end])
+			}
+		})
+		return out, nil
+	}
 	i := 0
 	for o := 0; o < outer; o++ {
 		for c := 0; c < ch; c++ {
@@ -292,7 +314,7 @@ func prepareDynamicQuantize(n *Node) (Kernel, error) {
 		}
 		zp := float32(math.RoundToEven(float64(min(max(0-lo/scale, 0), 255))))
 		p := qparams{scale: []float32{scale}, zp: []int32{int32(zp)}, zdt: tensors.Uint8, axis: -1}
-		y, err := quantize[uint8](xs, x.Shape(), &p)
+		y, err := quantize[uint8](xs, x.Shape(), &p, nil)
 		if err != nil {
 			return nil, err
 		}

@@ -94,6 +94,8 @@ func TestQuantizedMatchORT(t *testing.T) {
 		{"", "QuantizeLinear", 13, attrs{ewAttrI("axis", -1)}, []*tensors.Tensor{g(f32, -10, 10, 2, 3, 4), sc(0.1, 0.05, 0.2, 1), tensors.Vector[uint8](0, 5, 128, 255)}, u8},
 		{"", "DequantizeLinear", 13, attrs{ewAttrI("axis", 0)}, []*tensors.Tensor{g(i8, -128, 127, 3, 5), sc(0.1, 0.03, 2), tensors.Vector[int8](1, -2, 3)}, f32},
 		{"", "DequantizeLinear", 10, nil, []*tensors.Tensor{g(u8, 0, 255, 3, 5), sc(0.07), tensors.Scalar[uint8](128)}, f32},
+		{"", "DequantizeLinear", 10, nil, []*tensors.Tensor{g(u8, 0, 255, 3, 57), sc(0.07), tensors.Scalar[uint8](128)}, f32},
+		{"", "DequantizeLinear", 13, attrs{ewAttrI("axis", 1)}, []*tensors.Tensor{g(u8, 0, 255, 2, 3, 40), sc(0.1, 0.03, 2), tensors.Vector[uint8](1, 200, 3)}, f32},
 		{"", "DequantizeLinear", 13, nil, []*tensors.Tensor{g(i32, -1e5, 1e5, 7), sc(0.07)}, f32},
 		{"", "DynamicQuantizeLinear", 11, nil, []*tensors.Tensor{g(f32, -3, 7, 4, 6)}, u8},
 		{"", "MatMulInteger", 10, nil, []*tensors.Tensor{g(u8, 0, 255, 2, 3, 5), g(i8, -128, 127, 5, 4), tensors.Scalar[uint8](12), tensors.Scalar[int8](-3)}, i32},
@@ -112,6 +114,24 @@ func TestQuantizedMatchORT(t *testing.T) {
 		{"", "QLinearConv", 10, nil, []*tensors.Tensor{
 			g(u8, 250, 255, 1, 576, 1, 1), sc(0.03), tensors.Scalar[uint8](0), g(i8, 120, 127, 8, 576, 1, 1), sc(0.01),
 			tensors.Scalar[int8](0), sc(400), tensors.Scalar[uint8](0)}, u8},
+		// uint8 × int8 with zero point 0: the 8-bit GEMM, edges of its
+		// 8×32 tiles and 4-deep k-quads; depthwise (one channel a group).
+		{"", "QLinearConv", 10, attrs{ewAttrIs("pads", 1, 1, 1, 1)}, []*tensors.Tensor{
+			g(u8, 0, 255, 1, 19, 13, 11), sc(0.03), tensors.Scalar[uint8](37), g(i8, -128, 127, 21, 19, 3, 3), sc(0.01),
+			tensors.Scalar[int8](0), sc(2), tensors.Scalar[uint8](3), g(i32, -5000, 5000, 21)}, u8},
+		{"", "QLinearConv", 10, attrs{ewAttrI("group", 3), ewAttrIs("strides", 2, 2), ewAttrIs("pads", 0, 1, 2, 1)}, []*tensors.Tensor{
+			g(u8, 0, 255, 2, 6, 15, 17), sc(0.03), tensors.Scalar[uint8](200), g(i8, -128, 127, 9, 2, 3, 2), sc(0.01, 0.02, 0.005, 0.03, 0.01, 0.01, 0.02, 0.005, 0.03),
+			tensors.Scalar[int8](0), sc(0.7), tensors.Scalar[uint8](128)}, u8},
+		{"", "QLinearConv", 10, attrs{ewAttrI("group", 5), ewAttrIs("strides", 2, 2), ewAttrIs("pads", 1, 1, 1, 1)}, []*tensors.Tensor{
+			g(u8, 0, 255, 2, 5, 14, 9), sc(0.03), tensors.Scalar[uint8](90), g(i8, -128, 127, 5, 1, 3, 3), sc(0.01, 0.02, 0.005, 0.03, 0.01),
+			tensors.Vector[int8](0, 0, 0, 0, 0), sc(0.2), tensors.Scalar[uint8](10), g(i32, -5000, 5000, 5)}, u8},
+		{"", "QLinearConv", 10, attrs{ewAttrI("group", 4), ewAttrIs("dilations", 2, 1), ewAttrIs("pads", 2, 2, 2, 2)}, []*tensors.Tensor{
+			g(u8, 0, 255, 1, 4, 6, 40), sc(0.03), tensors.Scalar[uint8](255), g(i8, -128, 127, 4, 1, 5, 5), sc(0.01),
+			tensors.Scalar[int8](0), sc(1.5), tensors.Scalar[uint8](0)}, u8},
+		{"", "QLinearConv", 10, attrs{ewAttrI("group", 3), ewAttrIs("strides", 2, 2), ewAttrIs("pads", 1, 1, 1, 1)}, []*tensors.Tensor{
+			g(u8, 0, 255, 1, 3, 9, 70), sc(0.03), tensors.Scalar[uint8](77), g(i8, -128, 127, 3, 1, 3, 3), sc(0.01, 0.02, 0.005),
+			tensors.Vector[int8](0, 0, 0), sc(0.3), tensors.Scalar[uint8](120), g(i32, -5000, 5000, 3)}, u8},
+		{ms, "QLinearAdd", 1, nil, []*tensors.Tensor{g(u8, 0, 255, 2, 7, 45), sc(0.05), tensors.Scalar[uint8](128), g(u8, 0, 255, 2, 7, 45), sc(0.02), tensors.Scalar[uint8](100), sc(0.07), tensors.Scalar[uint8](90)}, u8},
 		{ms, "QLinearAdd", 1, nil, []*tensors.Tensor{g(u8, 0, 255, 2, 3, 4), sc(0.05), tensors.Scalar[uint8](128), g(u8, 0, 255, 4), sc(0.02), tensors.Scalar[uint8](100), sc(0.07), tensors.Scalar[uint8](90)}, u8},
 		{ms, "QLinearAdd", 1, nil, []*tensors.Tensor{g(i8, -128, 127, 2, 3, 4), sc(0.05), tensors.Scalar[int8](1), g(i8, -128, 127, 2, 3, 4), sc(0.02), tensors.Scalar[int8](-1), sc(0.07), tensors.Scalar[int8](0)}, i8},
 		{ms, "QLinearMul", 1, nil, []*tensors.Tensor{g(u8, 0, 255, 2, 3, 4), sc(0.05), tensors.Scalar[uint8](128), g(u8, 0, 255, 3, 1), sc(0.02), tensors.Scalar[uint8](100), sc(0.07), tensors.Scalar[uint8](90)}, u8},
