@@ -27,6 +27,8 @@ func init() {
 	// Tile-1 (a single axis and count as inputs) is not implemented; 6 and
 	// 13 take one repeat count per axis.
 	Register(Op{Type: "Tile", Since: []int{6, 13}, Prepare: prepareTile, Infer: inferTile})
+	// Tile-1 repeats along one axis: inputs tiles and axis are scalars.
+	Register(Op{Type: "Tile", Since: []int{1}, Prepare: prepareTile1})
 	Register(Op{Type: "ConstantOfShape", Since: []int{9}, Prepare: prepareConstantOfShape, Infer: inferConstantOfShape})
 }
 
@@ -517,6 +519,31 @@ func prepareTile(n *Node) (Kernel, error) {
 			}
 		}
 		y, err := Tile(in[0], reps)
+		return []*tensors.Tensor{y}, err
+	}, nil
+}
+
+func prepareTile1(n *Node) (Kernel, error) {
+	return func(in []*tensors.Tensor) ([]*tensors.Tensor, error) {
+		x := in[0]
+		var tv []int64
+		for i, what := range []string{"tiles", "axis"} {
+			v, err := tensors.AsInt64s(in[1+i])
+			if err != nil || len(v) != 1 {
+				return nil, fmt.Errorf("%s %v must be one integer", what, in[1+i])
+			}
+			tv = append(tv, v[0])
+		}
+		a, err := tensors.NormalizeAxis(int(tv[1]), x.Rank())
+		if err != nil || int64(int(tv[1])) != tv[1] {
+			return nil, fmt.Errorf("axis %d is out of range for %v", tv[1], x)
+		}
+		reps := make([]int64, x.Rank())
+		for i := range reps {
+			reps[i] = 1
+		}
+		reps[a] = tv[0]
+		y, err := Tile(x, reps)
 		return []*tensors.Tensor{y}, err
 	}, nil
 }

@@ -745,3 +745,31 @@ func TestShapeInferRejects(t *testing.T) {
 		}
 	}
 }
+
+// TestTile1 checks Tile version 1 (tiles and axis inputs) against Tile 6
+// with the equivalent repeats.
+func TestTile1(t *testing.T) {
+	x, err := tensors.New([]int{2, 3}, []float32{1, 2, 3, 4, 5, 6})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		tiles, axis int64
+		reps        []int64
+	}{{3, 0, []int64{3, 1}}, {2, 1, []int64{1, 2}}, {2, -1, []int64{1, 2}}, {0, 0, []int64{0, 1}}} {
+		got, err := runNode(t, node("Tile", []string{"x", "t", "a"}, []string{"y"}), 1, x, tensors.Scalar(c.tiles), tensors.Scalar(c.axis))
+		if err != nil {
+			t.Fatalf("tiles %d axis %d: %v", c.tiles, c.axis, err)
+		}
+		want, err := runNode(t, node("Tile", []string{"x", "r"}, []string{"y"}), 6, x, tensors.Vector(c.reps...))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !tensors.SameShape(got[0].Shape(), want[0].Shape()) || fmt.Sprint(got[0].Data()) != fmt.Sprint(want[0].Data()) {
+			t.Errorf("tiles %d axis %d: %v %v, want %v %v", c.tiles, c.axis, got[0], got[0].Data(), want[0], want[0].Data())
+		}
+	}
+	if _, err := runNode(t, node("Tile", []string{"x", "t", "a"}, []string{"y"}), 1, x, tensors.Scalar[int64](2), tensors.Scalar[int64](2)); err == nil {
+		t.Error("axis 2 of a rank-2 input: no error")
+	}
+}
