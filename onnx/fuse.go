@@ -13,7 +13,7 @@ import (
 // fusion is a convolution and the nodes after it that it can compute in
 // the same pass: an inference BatchNormalization (folded into its weights
 // and bias, see foldBatchNorm), the Add of a per-channel constant (as its
-// bias) and a Relu, Clip or HardSwish.
+// bias) and a Relu, Clip, HardSwish or SiLU.
 type fusion struct {
 	step     int   // the fused step, or -1
 	absorbed []int // the steps it stands for besides the convolution
@@ -25,7 +25,7 @@ type fusion struct {
 // parameters (folded into new constant weights, see foldBatchNorm), an Add
 // of a per-channel constant (which becomes the convolution's bias, when it
 // has none) and then a Relu (ops.Compiled.WithRelu), or instead of the
-// Relu a Clip or a HardSwish (HardSigmoid(x)·x, see activationAfter;
+// Relu a Clip, a HardSwish (HardSigmoid(x)·x) or a SiLU (Sigmoid(x)·x; see activationAfter;
 // ops.Compiled.WithActivation). For each it adds a step that does; plans
 // run it in place of the separate steps when they do not fetch the values
 // in between. These are fusions onnxruntime does too.
@@ -126,9 +126,9 @@ func (g *graph) fuse() {
 
 // activationAfter finds, after the float32 value in (a convolution's
 // output), an activation the convolution can apply as it computes: a Clip
-// with constant bounds that alone reads in, or HardSwish as exporters
-// write it, a HardSigmoid of in and the Mul of in by that (the two alone
-// reading in, the Mul alone reading the HardSigmoid). It returns the
+// with constant bounds that alone reads in, or HardSwish or SiLU as
+// exporters write them, a HardSigmoid or Sigmoid of in and the Mul of in
+// by that (the two alone reading in, the Mul alone reading the gate). It returns the
 // activation, the steps it stands for, the values they compute that the
 // fused step does not (in included), and the slot of the result.
 func (g *graph) activationAfter(in int, readers [][]int, isOut []bool) (act kernel.Activation, absorbed, inner []int, out int, ok bool) {
@@ -154,17 +154,25 @@ func (g *graph) activationAfter(in int, readers [][]int, isOut []bool) (act kern
 		}
 		return kernel.Activation{Kind: kernel.ActClip, A: lo, B: hi}, []int{rs[0]}, []int{in}, c.out[0], true
 	case 2:
+		// HardSwish (HardSigmoid(x)·x) or SiLU (Sigmoid(x)·x).
 		hj, mj := rs[0], rs[1]
-		if g.steps[hj].c.Node.Type != "HardSigmoid" {
+		if t := g.steps[hj].c.Node.Type; t != "HardSigmoid" && t != "Sigmoid" {
 			hj, mj = mj, hj
 		}
-		h, m := std(hj, "HardSigmoid", 1), std(mj, "Mul", 2)
+		gate := g.steps[hj].c.Node.Type
+		if gate != "HardSigmoid" && gate != "Sigmoid" {
+			return act, nil, nil, -1, false
+		}
+		h, m := std(hj, gate, 1), std(mj, "Mul", 2)
 		if h == nil || m == nil || len(h.in) != 1 || h.in[0] != in || len(m.in) != 2 {
 			return act, nil, nil, -1, false
 		}
 		hs := h.out[0]
 		if isOut[hs] || len(readers[hs]) != 1 || !(m.in[0] == in && m.in[1] == hs || m.in[0] == hs && m.in[1] == in) {
 			return act, nil, nil, -1, false
+		}
+		if gate == "Sigmoid" {
+			return kernel.Activation{Kind: kernel.ActSiLU}, []int{hj, mj}, []int{in, hs}, m.out[0], true
 		}
 		a := h.c.Node.Attrs
 		alpha, beta := a.Float("alpha", 0.2), a.Float("beta", 0.5)

@@ -44,7 +44,7 @@ func convActModel(t *testing.T, opset int, inits []*onnxpb.TensorProto, nodes ..
 	return m
 }
 
-// TestConvActivationFused checks the Clip and HardSwish fusions: one step,
+// TestConvActivationFused checks the Clip, HardSwish and SiLU fusions: one step,
 // the separate steps' outputs, and the definition computed from c.
 func TestConvActivationFused(t *testing.T) {
 	f := func(name string, v float32) *onnxpb.AttributeProto {
@@ -79,6 +79,12 @@ func TestConvActivationFused(t *testing.T) {
 				nodeProto("Mul", "mul", []string{"h", "c"}, []string{"y"}),
 			},
 			func(c float64) float64 { return c * math.Max(0, math.Min(1, 0.2*c+0.5)) }, "(Mul"},
+		{"silu", 13, nil,
+			[]*onnxpb.NodeProto{
+				nodeProto("Sigmoid", "sig", []string{"c"}, []string{"s"}),
+				nodeProto("Mul", "mul", []string{"s", "c"}, []string{"y"}),
+			},
+			func(c float64) float64 { return c / (1 + math.Exp(-c)) }, "(Mul"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			m := convActModel(t, tc.opset, tc.inits, tc.nodes...)

@@ -79,6 +79,7 @@ const (
 	ActNone      ActKind = iota
 	ActClip              // min(max(x, A), B), NaN kept (ONNX Clip)
 	ActHardSwish         // x·max(0, min(1, A·x + B)) (HardSigmoid(x)·x; HardSwish is A = 1/6, B = 0.5)
+	ActSiLU              // x·sigmoid(x) (SiLU, Swish), with Sigmoid's vector kernel
 )
 
 // Activation is an elementwise function applied to a convolution's
@@ -112,6 +113,19 @@ func ApplyActivation[T Float](a Activation, x []T) {
 	case ActHardSwish:
 		for i, v := range x {
 			x[i] = v * max(0, min(1, lo*v+hi)) // builtin min/max keep NaN
+		}
+	case ActSiLU:
+		// The same sigmoid as the Sigmoid operator, so the fused result
+		// equals Sigmoid then Mul exactly; serial: this runs inside a
+		// convolution's parallel blocks.
+		var buf [256]T
+		for len(x) > 0 {
+			n := min(len(x), len(buf))
+			transcendSerial(x[:n], buf[:n], false)
+			for i := range n {
+				x[i] *= buf[i]
+			}
+			x = x[n:]
 		}
 	}
 }
