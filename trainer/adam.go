@@ -3,9 +3,8 @@ package trainer
 import (
 	"fmt"
 	"math"
-	"runtime"
-	"sync"
 
+	"github.com/onnxkit/onnxkit/internal/kernel"
 	"github.com/onnxkit/onnxkit/layers"
 )
 
@@ -64,42 +63,7 @@ func (a *Adam) Step(params []*layers.Param, grads [][]float32) error {
 			m, v = make([]float32, len(w)), make([]float32, len(w))
 			a.m[p], a.v[p] = m, v
 		}
-		adamUpdate(w, g, m, v, alpha, b1, b2, eps)
+		kernel.Adam(w, g, m, v, alpha, b1, b2, eps) // vectorised, split across the cores when large
 	}
 	return nil
-}
-
-// adamParallelMin is the parameter count from which an update is split
-// across the cores (the dense layers' kernels).
-const adamParallelMin = 1 << 16
-
-// adamUpdate applies one Adam update to w from its gradient g and moments
-// m and v, split across the cores for large parameters. Each element's
-// update depends only on its own values, so the result does not depend on
-// the split.
-func adamUpdate(w, g, m, v []float32, alpha, b1, b2, eps float32) {
-	update := func(lo, hi int) {
-		w, g, m, v := w[lo:hi], g[lo:hi], m[lo:hi], v[lo:hi]
-		for j, gj := range g {
-			m[j] += (gj - m[j]) * b1
-			v[j] += (gj*gj - v[j]) * b2
-			w[j] -= alpha * m[j] / (float32(math.Sqrt(float64(v[j]))) + eps)
-		}
-	}
-	workers := min(runtime.GOMAXPROCS(0), len(w)/adamParallelMin)
-	if workers <= 1 {
-		update(0, len(w))
-		return
-	}
-	var wg sync.WaitGroup
-	chunk := (len(w) + workers - 1) / workers
-	for lo := chunk; lo < len(w); lo += chunk {
-		wg.Add(1)
-		go func(lo, hi int) {
-			defer wg.Done()
-			update(lo, hi)
-		}(lo, min(lo+chunk, len(w)))
-	}
-	update(0, chunk)
-	wg.Wait()
 }
