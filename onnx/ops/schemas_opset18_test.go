@@ -94,9 +94,9 @@ func TestLookupShapeOpVersions(t *testing.T) {
 			t.Errorf("Lookup(%s, %d) = %d, %v; want %d", c.op, c.opset, since, err, c.want)
 		}
 	}
-	// Tile-1 (single axis) is not implemented.
-	if _, _, err := Lookup("", "Tile", 5); err == nil || !errors.Is(err, tensors.ErrUnsupported) {
-		t.Errorf("Tile at opset 5: %v", err)
+	// Tile-1 (a single axis) serves opsets 1 to 5.
+	if _, since, err := Lookup("", "Tile", 5); err != nil || since != 1 {
+		t.Errorf("Tile at opset 5: version %d, %v; want 1", since, err)
 	}
 }
 
