@@ -5,6 +5,7 @@ import (
 	"math"
 	"slices"
 
+	"github.com/onnxkit/onnxkit/internal/kernel"
 	"github.com/onnxkit/onnxkit/onnx/tensors"
 )
 
@@ -119,12 +120,15 @@ func prepareLayerNorm(n *Node) (Kernel, error) {
 		if err != nil {
 			return nil, fmt.Errorf("attribute axis: %w", err)
 		}
+		ns := xs[a:]
+		rows, cols := prodInts(xs[:a]), prodInts(ns)
+		if y, ok := layerNorm32(x, scale, b, rows, cols, eps); ok && !n.HasOutput(1) && !n.HasOutput(2) {
+			return []*tensors.Tensor{y}, nil
+		}
 		v, err := floatInput(x, "X")
 		if err != nil {
 			return nil, err
 		}
-		ns := xs[a:]
-		rows, cols := prodInts(xs[:a]), prodInts(ns)
 		sc, err := expandTo(scale, ns, "Scale")
 		if err != nil {
 			return nil, err
@@ -166,6 +170,52 @@ func prepareLayerNorm(n *Node) (Kernel, error) {
 		}
 		return out[:len(n.Outputs)], nil
 	}, nil
+}
+
+// layerNorm32 is LayerNormalization of float32 x whose scale and bias are
+// float32 and hold exactly the normalized elements (the form exporters
+// write), without the optional statistics outputs: each row is read once
+// for its mean and variance (accumulated in float64) and written once,
+// rows split across the cores. It reports false for other forms, which
+// the general path computes.
+func layerNorm32(x, scale, b *tensors.Tensor, rows, cols int, eps float64) (*tensors.Tensor, bool) {
+	if x.DType() != tensors.Float32 || scale.DType() != tensors.Float32 || scale.Len() != cols ||
+		(b != nil && (b.DType() != tensors.Float32 || b.Len() != cols)) || cols == 0 {
+		return nil, false
+	}
+	y, dst, err := tensors.Make[float32](x.Shape())
+	if err != nil {
+		return nil, false
+	}
+	src, sc := tensors.Data[float32](x), tensors.Data[float32](scale)
+	var bias []float32
+	if b != nil {
+		bias = tensors.Data[float32](b)
+	}
+	kernel.ParallelFor(rows, rows*cols, func(lo, hi int) {
+		for r := lo; r < hi; r++ {
+			row, out := src[r*cols:(r+1)*cols], dst[r*cols:(r+1)*cols]
+			m := 0.0
+			for _, v := range row {
+				m += float64(v)
+			}
+			m /= float64(cols)
+			q := 0.0
+			for _, v := range row {
+				d := float64(v) - m
+				q += d * d
+			}
+			inv := 1 / math.Sqrt(q/float64(cols)+eps)
+			for i, v := range row {
+				z := (float64(v) - m) * inv * float64(sc[i])
+				if bias != nil {
+					z += float64(bias[i])
+				}
+				out[i] = float32(z)
+			}
+		}
+	})
+	return y, true
 }
 
 func inferLayerNorm(n *Node, in []tensors.Type) ([]tensors.Type, error) {

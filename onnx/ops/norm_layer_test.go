@@ -4,6 +4,7 @@ import (
 	"math"
 	"testing"
 
+	"github.com/onnxkit/onnxkit/onnx/onnxpb"
 	"github.com/onnxkit/onnxkit/onnx/tensors"
 )
 
@@ -66,4 +67,42 @@ func TestMVNAndLpNorm(t *testing.T) {
 		t.Fatal(err)
 	}
 	nnClose(t, "lp1", out[0], []int{2, 2}, []float64{1, 1, 0, 0}, 1e-12)
+}
+
+// TestLayerNormFloat32Path checks the float32 path (no statistics
+// outputs) against the general float64 path (taken when the statistics
+// are requested) on several shapes and axes, with and without bias.
+func TestLayerNormFloat32Path(t *testing.T) {
+	for _, c := range []struct {
+		shape []int
+		axis  int
+		bias  bool
+	}{{[]int{2, 3, 8}, -1, true}, {[]int{4, 5, 6}, 1, false}, {[]int{1, 7, 768}, -1, true}, {[]int{3, 1}, -1, true}} {
+		x := nnTo32(nnRand(7, c.shape...))
+		a := c.axis
+		if a < 0 {
+			a += len(c.shape)
+		}
+		ns := c.shape[a:]
+		scale := nnTo32(nnRand(8, ns...))
+		ins, names := []*tensors.Tensor{x, scale}, []string{"x", "s"}
+		if c.bias {
+			ins, names = append(ins, nnTo32(nnRand(9, ns...))), append(names, "b")
+		}
+		attrs := []*onnxpb.AttributeProto{nnInt("axis", int64(c.axis))}
+		fast, err := runNode(t, node("LayerNormalization", names, []string{"y"}, attrs...), 17, ins...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		general, err := runNode(t, node("LayerNormalization", names, []string{"y", "mean"}, attrs...), 17, ins...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f, g := tensors.Data[float32](fast[0]), tensors.Data[float32](general[0])
+		for i := range g {
+			if d := float64(f[i] - g[i]); d > 1e-6 || d < -1e-6 {
+				t.Fatalf("%v axis %d: y[%d] = %g, general path %g", c.shape, c.axis, i, f[i], g[i])
+			}
+		}
+	}
 }
