@@ -416,10 +416,12 @@ const convColumnTile = gemmNR
 // below which conv2DFew runs it on the calling goroutine.
 const convFewMinMACs = 1 << 18
 
-// conv2DFew is Conv2D for fewer images than workers: each image and group
-// is split by output columns, each worker computing the product (and the
+// conv2DFew is Conv2D for fewer images than workers: each image is split
+// by groups and output columns, each worker computing the product (and the
 // im2col blocks, unless it packs from the image) for its own columns, so
-// that its data stays in its cache and the workers meet once per image.
+// that its data stays in its cache and the workers meet once per image
+// (not once per group: each hand-off to a helper costs a wake-up, and on a
+// busy machine a wait for a descheduled thread).
 //
 // pas is the kernel packed per group, or nil.
 func conv2DFew[T Float](p ConvParams, x, w, b, y []T, pas []packedA) {
@@ -429,36 +431,44 @@ func conv2DFew[T Float](p ConvParams, x, w, b, y []T, pas []packedA) {
 	for n := 0; n < p.N; n++ {
 		xn := x[n*p.C*p.H*p.W : (n+1)*p.C*p.H*p.W]
 		yn := y[n*p.M*ohw : (n+1)*p.M*ohw]
-		for g := 0; g < p.Group; g++ {
-			var pa *packedA
-			if pas != nil {
-				pa = &pas[g]
-			}
-			l := getLoop[convColumnsLoop[T]]()
-			*l = convColumnsLoop[T]{p: p, xn: xn, w: w, b: b, yn: yn, g: g, pa: pa}
-			if serial {
-				l.run(0, 0, tiles)
-			} else {
-				parallelRun(tiles, l)
-			}
-			putLoop(l)
+		l := getLoop[convColumnsLoop[T]]()
+		*l = convColumnsLoop[T]{p: p, xn: xn, w: w, b: b, yn: yn, pas: pas, tiles: tiles}
+		if serial {
+			l.run(0, 0, p.Group*tiles)
+		} else {
+			parallelRun(p.Group*tiles, l)
 		}
+		putLoop(l)
 	}
 }
 
-// convColumnsLoop is the body of conv2DFew: a range of column tiles of
-// one image and group.
+// convColumnsLoop is the body of conv2DFew: a range of the column tiles of
+// one image's groups, item g·tiles+t being tile t of group g.
 type convColumnsLoop[T Float] struct {
 	p            ConvParams
 	xn, w, b, yn []T
-	g            int
-	pa           *packedA // the kernel packed (one group), or nil
+	pas          []packedA // the kernel packed per group, or nil
+	tiles        int       // column tiles per group
 }
 
 func (l *convColumnsLoop[T]) run(_, lo, hi int) {
+	for lo < hi {
+		g, t0 := lo/l.tiles, lo%l.tiles
+		t1 := min(l.tiles, t0+hi-lo)
+		l.columns(g, t0, t1)
+		lo += t1 - t0
+	}
+}
+
+// columns computes the column tiles [t0, t1) of group g.
+func (l *convColumnsLoop[T]) columns(g, t0, t1 int) {
 	p := &l.p
+	var pa *packedA
+	if l.pas != nil {
+		pa = &l.pas[g]
+	}
 	ohw := p.OutH() * p.OutW()
-	j0, j1 := lo*convColumnTile, min(hi*convColumnTile, ohw)
+	j0, j1 := t0*convColumnTile, min(t1*convColumnTile, ohw)
 	block := convBlock[T](p, j1-j0)
 	var col []T
 	buf := colScratch[T](p, min(block, j1-j0))
@@ -466,7 +476,7 @@ func (l *convColumnsLoop[T]) run(_, lo, hi int) {
 		col = *buf
 	}
 	for j := j0; j < j1; j += block {
-		convColumns(p, l.xn, l.w, l.b, l.yn, l.g, j, min(j+block, j1), col, l.pa)
+		convColumns(p, l.xn, l.w, l.b, l.yn, g, j, min(j+block, j1), col, pa)
 	}
 	if buf != nil {
 		putScratch(buf)

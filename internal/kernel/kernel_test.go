@@ -77,9 +77,20 @@ var convCases = []struct {
 	{"batch1-split-grouped", ConvParams{N: 1, C: 8, H: 22, W: 24, M: 16, KH: 3, KW: 3, PadTop: 1, PadLeft: 0, PadBottom: 1, PadRight: 2, StrideH: 1, StrideW: 1, DilH: 1, DilW: 1, Group: 2}},
 }
 
+// largeConvCases are forward-only cases (too large for the finite
+// differences): grouped at batch 1, large enough for conv2DFew to split the
+// groups' column tiles across workers (a worker's range may span groups).
+var largeConvCases = []struct {
+	name string
+	p    ConvParams
+}{
+	{"grouped-batch1-parallel", ConvParams{N: 1, C: 24, H: 20, W: 21, M: 36, KH: 3, KW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1, StrideH: 1, StrideW: 1, DilH: 1, DilW: 1, Group: 3}},
+	{"grouped-pointwise-batch1-parallel", ConvParams{N: 1, C: 64, H: 16, W: 17, M: 64, KH: 1, KW: 1, StrideH: 1, StrideW: 1, DilH: 1, DilW: 1, Group: 4}},
+}
+
 func TestConv2DMatchesDefinition(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
-	for _, tc := range convCases {
+	for _, tc := range append(convCases[:len(convCases):len(convCases)], largeConvCases...) {
 		t.Run(tc.name, func(t *testing.T) {
 			p := tc.p
 			x := randSlice(r, p.N*p.C*p.H*p.W)
@@ -318,7 +329,7 @@ func TestConv2DPacked(t *testing.T) {
 		{"grouped-pointwise-batch3", ConvParams{N: 3, C: 32, H: 7, W: 9, M: 24, KH: 1, KW: 1, StrideH: 1, StrideW: 1, DilH: 1, DilW: 1, Group: 4}},
 		{"grouped-strided-batch1", ConvParams{N: 1, C: 12, H: 29, W: 27, M: 18, KH: 3, KW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1, StrideH: 2, StrideW: 2, DilH: 1, DilW: 1, Group: 3}},
 		{"grouped-flat-batch3", ConvParams{N: 3, C: 8, H: 16, W: 16, M: 16, KH: 3, KW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1, StrideH: 1, StrideW: 1, DilH: 1, DilW: 1, Group: 2}},
-	}, convCases...)
+	}, append(convCases[:len(convCases):len(convCases)], largeConvCases...)...)
 	for _, tc := range cases {
 		p := tc.p
 		if IsDepthwise(p) || p.H == 0 {
