@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"slices"
 	"strings"
 
 	"github.com/onnxkit/onnxkit/onnx/onnxpb"
@@ -410,6 +411,9 @@ func (b *builder) addNode(np *onnxpb.NodeProto, index int, desc string) error {
 		}
 		return nil
 	}
+	if !allConst && b.depth == 0 && st.flow == nil && !c.Op.Volatile && !runsLoop(np, 0) {
+		b.assume(st)
+	}
 	for _, s := range st.out {
 		if s >= 0 {
 			g.producer[s] = len(g.steps)
@@ -417,6 +421,60 @@ func (b *builder) addNode(np *onnxpb.NodeProto, index int, desc string) error {
 	}
 	g.steps = append(g.steps, st)
 	return nil
+}
+
+// assume evaluates at load a step whose inputs are constants and defaults
+// of overridable inputs (or values computed from them), recording its
+// outputs as the values a run that overrides none of those inputs computes
+// (graph.assumed), for fusions to hold as constants: IR version 3 models
+// often derive weights from their defaults (a ConstantOfShape of a default
+// shape). The step stays in the graph for the runs that override them. An
+// evaluation that fails, or whose outputs the memory limit has no room
+// for, records nothing: a run may still feed other inputs.
+func (b *builder) assume(st *step) {
+	g := b.g
+	in := make([]*tensors.Tensor, len(st.in))
+	var roots []int
+	for i, s := range st.in {
+		if s < 0 {
+			continue
+		}
+		t, r := g.assumedConst(s)
+		if t == nil {
+			return
+		}
+		in[i] = t
+		for _, x := range r {
+			if !slices.Contains(roots, x) {
+				roots = append(roots, x)
+			}
+		}
+	}
+	if len(roots) == 0 {
+		return
+	}
+	out, err := st.run(context.Background(), nil, in, nil, false)
+	if err != nil {
+		return
+	}
+	var charged int64
+	for i, s := range st.out {
+		if s >= 0 && !sharesData(out[i], in) {
+			if b.mem.charge(out[i], st.desc) != nil {
+				b.mem.used -= charged
+				return
+			}
+			charged += tensorBytes(out[i])
+		}
+	}
+	if g.assumed == nil {
+		g.assumed = map[int]assumedValue{}
+	}
+	for i, s := range st.out {
+		if s >= 0 {
+			g.assumed[s] = assumedValue{t: out[i], roots: roots}
+		}
+	}
 }
 
 // guard runs f, turning a panic (a bug in an operator's Prepare or Infer)

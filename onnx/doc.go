@@ -15,9 +15,12 @@
 // onnxruntime does: a BatchNormalization with constant parameters (folded
 // into new constant weights and bias), an Add of a per-channel constant
 // (which becomes its bias), and a Relu, Clip or HardSwish (HardSigmoid(x)·x)
-// applied as each block of output is computed. Runs that fetch the values
-// in between, or override an initializer the fusion took as a constant, run
-// the separate steps, so fusion never changes what a run computes beyond
+// applied as each block of output is computed. The constants may be
+// defaults of overridable inputs (IR version 3) or values computed from
+// them at load, as the weights of models that make them with a
+// ConstantOfShape of a default shape. Runs that fetch the values in
+// between, or override a default the fusion took as a constant, run the
+// separate steps, so fusion never changes what a run computes beyond
 // rounding (a folded BatchNormalization rounds once instead of twice).
 // Constant weights of Conv, Gemm, MatMul and the recurrent layers are packed
 // for the GEMM once, at load.

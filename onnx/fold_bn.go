@@ -16,22 +16,15 @@ import (
 // of one floating-point type, and returns the convolution's inputs with W'
 // and B' in new constant slots; ok is false when bn cannot be folded. A
 // constant may be the default of an overridable input (an initializer
-// listed as a graph input, as PyTorch's IR version 3 exports have it):
-// baked then lists those inputs' slots, for the plans without fusion to
+// listed as a graph input, as PyTorch's IR version 3 exports have it) or a
+// value computed from such defaults (see graph.assumedConst): baked then
+// lists those inputs' slots, for the plans without fusion to
 // serve the runs that override them (see overridesBaked).
 func (g *graph) foldBatchNorm(conv, bn *step) (in, baked []int, ok bool) {
 	constOf := func(s int) *tensors.Tensor {
-		if s < 0 {
-			return nil
-		}
-		if c := g.consts[s]; c != nil {
-			return c
-		}
-		if c := g.defaults[s]; c != nil {
-			baked = append(baked, s)
-			return c
-		}
-		return nil
+		t, roots := g.assumedConst(s)
+		baked = append(baked, roots...)
+		return t
 	}
 	n := bn.c.Node
 	if len(bn.in) != 5 || len(bn.out) != 1 || len(conv.in) < 2 {

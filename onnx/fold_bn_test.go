@@ -146,3 +146,87 @@ func TestConvBatchNormFoldedDefaults(t *testing.T) {
 		t.Error("overriding the scale did not change the output: the folded plan ran")
 	}
 }
+
+// TestConvBatchNormFoldedDerivedDefaults checks the fold of parameters
+// computed at load from defaults of graph inputs, as IR version 3 exports
+// make them (onnx_light_shufflenet: ConstantOfShape of a default shape):
+// the variance is a ConstantOfShape of the default "vshape", the scale a
+// Neg of the default "scale". The plan folds them; a run overriding
+// "scale" takes the unfused plan and computes the Neg of the new scale.
+func TestConvBatchNormFoldedDerivedDefaults(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	w := make([]float32, 3*2*3*3)
+	for i := range w {
+		w[i] = r.Float32()*2 - 1
+	}
+	g := &onnxpb.GraphProto{
+		Name: "conv-bn-relu-derived",
+		Node: []*onnxpb.NodeProto{
+			nodeProto("ConstantOfShape", "var", []string{"vshape"}, []string{"var"},
+				&onnxpb.AttributeProto{Name: "value", Type: onnxpb.AttributeProto_TENSOR, T: tensors.ToProto("", tensors.Vector[float32](0.7))}),
+			nodeProto("Neg", "neg", []string{"scale"}, []string{"nscale"}),
+			nodeProto("Conv", "conv", []string{"x", "w"}, []string{"c"},
+				&onnxpb.AttributeProto{Name: "pads", Type: onnxpb.AttributeProto_INTS, Ints: []int64{1, 1, 1, 1}}),
+			nodeProto("BatchNormalization", "bn", []string{"c", "nscale", "shift", "mean", "var"}, []string{"n"}),
+			nodeProto("Relu", "relu", []string{"n"}, []string{"y"}),
+		},
+		Initializer: []*onnxpb.TensorProto{
+			tensors.ToProto("w", mustTensor(t, []int{3, 2, 3, 3}, w)),
+			tensors.ToProto("vshape", tensors.Vector[int64](3)),
+			tensors.ToProto("scale", tensors.Vector[float32](1.5, -0.5, 2)),
+			tensors.ToProto("shift", tensors.Vector[float32](0.1, 0.2, -0.3)),
+			tensors.ToProto("mean", tensors.Vector[float32](0.05, -0.1, 0.2)),
+		},
+		Input: []*onnxpb.ValueInfoProto{
+			valueInfo("x", tensorType(tensors.Float32, "N", 2, 5, 5)),
+			valueInfo("w", tensorType(tensors.Float32, 3, 2, 3, 3)),
+			valueInfo("vshape", tensorType(tensors.Int64, 1)),
+			valueInfo("scale", tensorType(tensors.Float32, 3)),
+		},
+		Output: []*onnxpb.ValueInfoProto{valueInfo("y", tensorType(tensors.Float32, "N", 3, 5, 5))},
+	}
+	b, err := proto.Marshal(modelProto(14, g))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := LoadBytes("conv-bn-relu-derived.onnx", b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := len(m.g.base.steps); got != 1 {
+		t.Fatalf("plan has %d steps, want 1 (Conv, BatchNormalization and Relu folded)", got)
+	}
+	in := convReluInput(t, 2)
+	def, err := m.RunTensors(in, "y")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sepDef, err := m.RunTensors(in, "n", "y") // fetching n: separate steps
+	if err != nil {
+		t.Fatal(err)
+	}
+	in["scale"] = tensors.Vector[float32](-1.5, 0.5, -2) // the signs flip
+	over, err := m.RunTensors(in, "y")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sep, err := m.RunTensors(in, "n", "y")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, dw := tensors.Data[float32](def["y"]), tensors.Data[float32](sepDef["y"])
+	o, want := tensors.Data[float32](over["y"]), tensors.Data[float32](sep["y"])
+	same := true
+	for i := range want {
+		if math.Abs(float64(d[i]-dw[i])) > 1e-5*max(1, math.Abs(float64(dw[i]))) {
+			t.Fatalf("defaults: y[%d] = %g folded, %g separate", i, d[i], dw[i])
+		}
+		same = same && d[i] == o[i]
+		if o[i] != want[i] {
+			t.Fatalf("overridden scale: y[%d] = %g, want %g", i, o[i], want[i])
+		}
+	}
+	if same {
+		t.Error("overriding the scale did not change the output: the folded plan ran")
+	}
+}

@@ -82,8 +82,10 @@ func (g *graph) fuse() {
 		if len(in) < 3 || in[2] < 0 {
 			if j, add := next(cur, "Add"); add != nil {
 				if bias, baked := g.channelBias(add, cur); bias >= 0 {
-					if baked >= 0 && !slices.Contains(g.baked, baked) {
-						g.baked = append(g.baked, baked)
+					for _, b := range baked {
+						if !slices.Contains(g.baked, b) {
+							g.baked = append(g.baked, b)
+						}
 					}
 					in = []int{in[0], in[1], bias}
 					f.absorbed, f.inner = append(f.absorbed, j), append(f.inner, cur)
@@ -212,31 +214,29 @@ func (g *graph) clipBounds(c *step) (lo, hi float32, ok bool) {
 // have one value per output channel (shape [M,1,…] or [1,M,1,…] against the
 // output [N,M,…]) of the output's element type. It returns -1 when add is
 // no such Add. The constant may be the default of an overridable input (an
-// initializer listed as a graph input, as in IR version 3): baked is then
-// that input's slot, for the plans without fusion to serve the runs that
-// override it (see overridesBaked); otherwise baked is -1.
-func (g *graph) channelBias(add *step, in int) (s, baked int) {
+// initializer listed as a graph input, as in IR version 3) or computed from
+// such defaults (see graph.assumedConst): baked then lists those inputs'
+// slots, for the plans without fusion to serve the runs that override them
+// (see overridesBaked).
+func (g *graph) channelBias(add *step, in int) (s int, baked []int) {
 	if len(add.in) != 2 {
-		return -1, -1
+		return -1, nil
 	}
 	other := add.in[0]
 	if other == in {
 		other = add.in[1]
 	}
 	if other < 0 || other == in {
-		return -1, -1
+		return -1, nil
 	}
-	c, out := g.consts[other], g.types[in]
-	baked = -1
-	if c == nil && g.defaults[other] != nil {
-		c, baked = g.defaults[other], other
-	}
+	c, baked := g.assumedConst(other)
+	out := g.types[in]
 	if c == nil || !out.RankKnown || len(out.Dims) < 3 || !out.Dims[1].Known() || c.DType() != out.DType {
-		return -1, -1
+		return -1, nil
 	}
 	shape := c.Shape()
 	if len(shape) > len(out.Dims) || len(shape) < len(out.Dims)-1 {
-		return -1, -1
+		return -1, nil
 	}
 	lead := len(out.Dims) - len(shape) // 0 or 1 missing leading axes
 	for k, d := range shape {
@@ -245,12 +245,12 @@ func (g *graph) channelBias(add *step, in int) (s, baked int) {
 			want = out.Dims[1].Size
 		}
 		if d != want {
-			return -1, -1
+			return -1, nil
 		}
 	}
 	v, err := c.Reshape(out.Dims[1].Size)
 	if err != nil {
-		return -1, -1
+		return -1, nil
 	}
 	name := fmt.Sprintf("onnxkit/fused-bias/%d", len(g.names))
 	for _, taken := g.slots[name]; taken; _, taken = g.slots[name] {

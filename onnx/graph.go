@@ -35,6 +35,36 @@ type graph struct {
 	// when the caller overrides one of them.
 	baked   []int
 	unfused *plan
+	// assumed holds the values that nodes reading only constants and
+	// defaults of overridable inputs compute from the defaults, evaluated
+	// at load (see builder.assume): fusions may hold them as constants,
+	// baking in the defaults they come from.
+	assumed map[int]assumedValue
+}
+
+// assumedValue is a value computed at load from the defaults of the
+// overridable inputs roots (slots), which a run that overrides none of
+// them computes again identically.
+type assumedValue struct {
+	t     *tensors.Tensor
+	roots []int
+}
+
+// assumedConst returns what slot s holds in a run that overrides no
+// default: a constant (roots nil), the default of an overridable input
+// (roots: that input) or a value computed from defaults (roots: the inputs
+// it comes from); nil when s depends on a run's inputs.
+func (g *graph) assumedConst(s int) (t *tensors.Tensor, roots []int) {
+	switch {
+	case s < 0:
+		return nil, nil
+	case g.consts[s] != nil:
+		return g.consts[s], nil
+	case g.defaults[s] != nil:
+		return g.defaults[s], []int{s}
+	}
+	a := g.assumed[s]
+	return a.t, a.roots
 }
 
 // step is one compiled node.

@@ -50,6 +50,9 @@ func (g *graph) makePlan(fetch []int, fuse bool) *plan {
 		}
 		p.steps = append(p.steps, i)
 	}
+	if fuse {
+		p.steps = g.pruneUnread(p.steps, fetch)
+	}
 	last := make([]int, len(g.names))
 	for i := range last {
 		last[i] = -1
@@ -73,4 +76,40 @@ func (g *graph) makePlan(fetch []int, fuse bool) *plan {
 		}
 	}
 	return p
+}
+
+// pruneUnread drops from steps (in order) those whose outputs neither a
+// later kept step reads nor fetch lists: the producers of values only the
+// steps a fusion absorbed read (parameters computed from defaults, see
+// graph.assumed).
+func (g *graph) pruneUnread(steps, fetch []int) []int {
+	live := make([]bool, len(g.names))
+	for _, s := range fetch {
+		live[s] = true
+	}
+	keep := make([]bool, len(steps))
+	for k := len(steps) - 1; k >= 0; k-- {
+		st := g.steps[steps[k]]
+		for _, s := range st.out {
+			if s >= 0 && live[s] {
+				keep[k] = true
+			}
+		}
+		if !keep[k] && len(st.out) > 0 {
+			continue
+		}
+		keep[k] = true
+		for _, s := range st.in {
+			if s >= 0 {
+				live[s] = true
+			}
+		}
+	}
+	kept := steps[:0]
+	for k, i := range steps {
+		if keep[k] {
+			kept = append(kept, i)
+		}
+	}
+	return kept
 }

@@ -182,39 +182,50 @@ func Conv2D[T Float](p ConvParams, x, w, b, y []T) {
 	Conv2DPacked(p, x, w, nil, b, y)
 }
 
-// ConvWeights is a convolution kernel (M×(C·KH·KW), one group) packed once
-// for the GEMM, so that the runs of a model with constant weights skip
-// packing them: a product at batch 1 otherwise packs them again in every
-// worker for every block of output pixels. Read-only once made.
+// ConvWeights is a convolution kernel (M×(C/group·KH·KW)) packed once for
+// the GEMM, a matrix per group, so that the runs of a model with constant
+// weights skip packing them: a product at batch 1 otherwise packs them
+// again in every worker for every block of output pixels (and a grouped
+// convolution, as in ShuffleNet, for every group). Read-only once made.
 type ConvWeights struct {
-	pa packedA
+	groups []packedA
 }
 
-// PackConvWeights packs the row-major m×k matrix w, the kernel of a
-// convolution with one group and m output channels (k = C·KH·KW), for
-// Conv2DPacked. It returns nil when this process runs no packed GEMM.
-func PackConvWeights(m, k int, w []float32) *ConvWeights {
-	if !sgemmFast || m <= 0 || k <= 0 {
+// PackConvWeights packs w, the row-major m×k kernel of a convolution with
+// group groups and m output channels in all (k = C/group·KH·KW), for
+// Conv2DPacked: the (m/group)×k matrix of each group. It returns nil when
+// this process runs no packed GEMM.
+func PackConvWeights(group, m, k int, w []float32) *ConvWeights {
+	if !sgemmFast || m <= 0 || k <= 0 || group <= 0 || m%group != 0 {
 		return nil
 	}
 	checkMatrix("W", m, k, len(w), k)
-	return &ConvWeights{pa: packA(nil, m, k, w, k)}
+	mg := m / group
+	pw := &ConvWeights{groups: make([]packedA, group)}
+	for g := range pw.groups {
+		pw.groups[g] = packA(nil, mg, k, w[g*mg*k:], k)
+	}
+	return pw
 }
 
-// usable returns the packed kernel when it serves p in this process (the
-// routine set it was packed for still runs), else nil.
-func (pw *ConvWeights) usable(p *ConvParams) *packedA {
-	if pw == nil || !sgemmFast || pw.pa.arch != sgemmImpl || p.Group != 1 || pw.pa.m != p.M || pw.pa.k != p.colRows() {
+// usable returns the packed kernels (one per group) when they serve p in
+// this process (the routine set they were packed for still runs), else
+// nil.
+func (pw *ConvWeights) usable(p *ConvParams) []packedA {
+	if pw == nil || !sgemmFast || len(pw.groups) != p.Group || p.Group == 0 {
 		return nil
 	}
-	return &pw.pa
+	if pa := &pw.groups[0]; pa.arch != sgemmImpl || pa.m != p.M/p.Group || pa.k != p.colRows() {
+		return nil
+	}
+	return pw.groups
 }
 
 // Conv2DPacked is Conv2D with the kernel w also given packed (pw, from
 // PackConvWeights on w; nil to pack it here as needed). Only float32 runs
 // use pw.
 func Conv2DPacked[T Float](p ConvParams, x, w []T, pw *ConvWeights, b, y []T) {
-	if IsDepthwise(p) && p.H > 0 && p.W > 0 && p.N < workerCount(math.MaxInt) {
+	if IsDepthwise(p) && p.H > 0 && p.W > 0 && (p.N == 1 || p.N < workerCount(math.MaxInt)) {
 		// At batch 1 the stencil beats a GEMM per channel split by
 		// columns (a parallel loop per channel). With an image per
 		// worker, im2col and the row-times-matrix kernel measured faster
@@ -223,25 +234,25 @@ func Conv2DPacked[T Float](p ConvParams, x, w []T, pw *ConvWeights, b, y []T) {
 		DepthwiseConv2D(p, x, w, b, y)
 		return
 	}
-	var pa *packedA
+	var pas []packedA
 	if _, ok := any(w).([]float32); ok {
-		pa = pw.usable(&p)
+		pas = pw.usable(&p)
 	}
 	if p.N < workerCount(math.MaxInt) {
 		// Fewer images than workers (batch 1): the images run one after
 		// another, each split by output columns across the workers.
-		conv2DFew(p, x, w, b, y, pa)
+		conv2DFew(p, x, w, b, y, pas)
 		return
 	}
 	l := getLoop[conv2DLoop[T]]()
-	*l = conv2DLoop[T]{p: p, x: x, w: w, b: b, y: y}
+	*l = conv2DLoop[T]{p: p, x: x, w: w, b: b, y: y, groups: pas}
 	switch w32, ok := any(w).([]float32); {
-	case pa != nil:
-		l.pa, l.packed = *pa, true
+	case pas != nil:
 	case ok && sgemmFast && p.Group == 1:
 		// Every image multiplies the same kernel: pack it once.
 		buf := getScratch[float32](roundUp(p.M, sgemmImpl.mr) * p.colRows())
-		l.pa, l.packed = packA(*buf, p.M, p.colRows(), w32, p.colRows()), true
+		l.one[0] = packA(*buf, p.M, p.colRows(), w32, p.colRows())
+		l.groups = l.one[:]
 		defer putScratch(buf)
 	}
 	parallelRun(p.N, l)
@@ -252,8 +263,8 @@ func Conv2DPacked[T Float](p ConvParams, x, w []T, pw *ConvWeights, b, y []T) {
 type conv2DLoop[T Float] struct {
 	p          ConvParams
 	x, w, b, y []T
-	pa         packedA // the kernel packed (float32, one group), when packed
-	packed     bool
+	groups     []packedA  // the kernel packed per group (float32), or nil
+	one        [1]packedA // the storage of groups when packed here
 }
 
 func (l *conv2DLoop[T]) run(_, lo, hi int) {
@@ -265,14 +276,14 @@ func (l *conv2DLoop[T]) run(_, lo, hi int) {
 		col = *buf
 		defer putScratch(buf)
 	}
-	var pa *packedA
-	if l.packed {
-		pa = &l.pa
-	}
 	for n := lo; n < hi; n++ {
 		xn := l.x[n*p.C*p.H*p.W : (n+1)*p.C*p.H*p.W]
 		yn := l.y[n*p.M*ohw : (n+1)*p.M*ohw]
 		for g := 0; g < p.Group; g++ {
+			var pa *packedA
+			if l.groups != nil {
+				pa = &l.groups[g]
+			}
 			for j := 0; j < ohw; j += block {
 				convColumns(p, xn, l.w, l.b, yn, g, j, min(j+block, ohw), col, pa)
 			}
@@ -405,45 +416,59 @@ const convColumnTile = gemmNR
 // below which conv2DFew runs it on the calling goroutine.
 const convFewMinMACs = 1 << 18
 
-// conv2DFew is Conv2D for fewer images than workers: each image and group
-// is split by output columns, each worker computing the product (and the
+// conv2DFew is Conv2D for fewer images than workers: each image is split
+// by groups and output columns, each worker computing the product (and the
 // im2col blocks, unless it packs from the image) for its own columns, so
-// that its data stays in its cache and the workers meet once per image.
+// that its data stays in its cache and the workers meet once per image
+// (not once per group: each hand-off to a helper costs a wake-up, and on a
+// busy machine a wait for a descheduled thread).
 //
-// pa is the kernel packed, or nil.
-func conv2DFew[T Float](p ConvParams, x, w, b, y []T, pa *packedA) {
+// pas is the kernel packed per group, or nil.
+func conv2DFew[T Float](p ConvParams, x, w, b, y []T, pas []packedA) {
 	ohw := p.OutH() * p.OutW()
 	tiles := (ohw + convColumnTile - 1) / convColumnTile
 	serial := p.M*ohw*p.colRows() < convFewMinMACs
 	for n := 0; n < p.N; n++ {
 		xn := x[n*p.C*p.H*p.W : (n+1)*p.C*p.H*p.W]
 		yn := y[n*p.M*ohw : (n+1)*p.M*ohw]
-		for g := 0; g < p.Group; g++ {
-			l := getLoop[convColumnsLoop[T]]()
-			*l = convColumnsLoop[T]{p: p, xn: xn, w: w, b: b, yn: yn, g: g, pa: pa}
-			if serial {
-				l.run(0, 0, tiles)
-			} else {
-				parallelRun(tiles, l)
-			}
-			putLoop(l)
+		l := getLoop[convColumnsLoop[T]]()
+		*l = convColumnsLoop[T]{p: p, xn: xn, w: w, b: b, yn: yn, pas: pas, tiles: tiles}
+		if serial {
+			l.run(0, 0, p.Group*tiles)
+		} else {
+			parallelRun(p.Group*tiles, l)
 		}
+		putLoop(l)
 	}
 }
 
-// convColumnsLoop is the body of conv2DFew: a range of column tiles of
-// one image and group.
+// convColumnsLoop is the body of conv2DFew: a range of the column tiles of
+// one image's groups, item g·tiles+t being tile t of group g.
 type convColumnsLoop[T Float] struct {
 	p            ConvParams
 	xn, w, b, yn []T
-	g            int
-	pa           *packedA // the kernel packed (one group), or nil
+	pas          []packedA // the kernel packed per group, or nil
+	tiles        int       // column tiles per group
 }
 
 func (l *convColumnsLoop[T]) run(_, lo, hi int) {
+	for lo < hi {
+		g, t0 := lo/l.tiles, lo%l.tiles
+		t1 := min(l.tiles, t0+hi-lo)
+		l.columns(g, t0, t1)
+		lo += t1 - t0
+	}
+}
+
+// columns computes the column tiles [t0, t1) of group g.
+func (l *convColumnsLoop[T]) columns(g, t0, t1 int) {
 	p := &l.p
+	var pa *packedA
+	if l.pas != nil {
+		pa = &l.pas[g]
+	}
 	ohw := p.OutH() * p.OutW()
-	j0, j1 := lo*convColumnTile, min(hi*convColumnTile, ohw)
+	j0, j1 := t0*convColumnTile, min(t1*convColumnTile, ohw)
 	block := convBlock[T](p, j1-j0)
 	var col []T
 	buf := colScratch[T](p, min(block, j1-j0))
@@ -451,7 +476,7 @@ func (l *convColumnsLoop[T]) run(_, lo, hi int) {
 		col = *buf
 	}
 	for j := j0; j < j1; j += block {
-		convColumns(p, l.xn, l.w, l.b, l.yn, l.g, j, min(j+block, j1), col, l.pa)
+		convColumns(p, l.xn, l.w, l.b, l.yn, g, j, min(j+block, j1), col, pa)
 	}
 	if buf != nil {
 		putScratch(buf)

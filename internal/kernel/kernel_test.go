@@ -77,9 +77,20 @@ var convCases = []struct {
 	{"batch1-split-grouped", ConvParams{N: 1, C: 8, H: 22, W: 24, M: 16, KH: 3, KW: 3, PadTop: 1, PadLeft: 0, PadBottom: 1, PadRight: 2, StrideH: 1, StrideW: 1, DilH: 1, DilW: 1, Group: 2}},
 }
 
+// largeConvCases are forward-only cases (too large for the finite
+// differences): grouped at batch 1, large enough for conv2DFew to split the
+// groups' column tiles across workers (a worker's range may span groups).
+var largeConvCases = []struct {
+	name string
+	p    ConvParams
+}{
+	{"grouped-batch1-parallel", ConvParams{N: 1, C: 24, H: 20, W: 21, M: 36, KH: 3, KW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1, StrideH: 1, StrideW: 1, DilH: 1, DilW: 1, Group: 3}},
+	{"grouped-pointwise-batch1-parallel", ConvParams{N: 1, C: 64, H: 16, W: 17, M: 64, KH: 1, KW: 1, StrideH: 1, StrideW: 1, DilH: 1, DilW: 1, Group: 4}},
+}
+
 func TestConv2DMatchesDefinition(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
-	for _, tc := range convCases {
+	for _, tc := range append(convCases[:len(convCases):len(convCases)], largeConvCases...) {
 		t.Run(tc.name, func(t *testing.T) {
 			p := tc.p
 			x := randSlice(r, p.N*p.C*p.H*p.W)
@@ -299,9 +310,9 @@ func TestDepthwiseRelu(t *testing.T) {
 }
 
 // TestConv2DPacked checks Conv2DPacked with prepacked weights against
-// Conv2D packing them itself, on every one-group case (batch 1 and larger,
-// im2col and packing from the image), bit for bit: both multiply the same
-// packed panels in the same order.
+// Conv2D packing them itself, on every case but depthwise ones (batch 1
+// and larger, one group and several, im2col and packing from the image),
+// bit for bit: both multiply the same packed panels in the same order.
 func TestConv2DPacked(t *testing.T) {
 	r := rand.New(rand.NewPCG(13, 14))
 	cases := append([]struct {
@@ -311,16 +322,23 @@ func TestConv2DPacked(t *testing.T) {
 		{"flat-batch1", ConvParams{N: 1, C: 16, H: 30, W: 30, M: 32, KH: 3, KW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1, StrideH: 1, StrideW: 1, DilH: 1, DilW: 1, Group: 1}},
 		{"strided-batch1", ConvParams{N: 1, C: 24, H: 28, W: 29, M: 20, KH: 3, KW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1, StrideH: 2, StrideW: 2, DilH: 1, DilW: 1, Group: 1}},
 		{"pointwise-batch3", ConvParams{N: 3, C: 40, H: 9, W: 9, M: 13, KH: 1, KW: 1, StrideH: 1, StrideW: 1, DilH: 1, DilW: 1, Group: 1}},
-	}, convCases...)
+		// Grouped (ShuffleNet's 1×1 group convolutions; a strided 3×3),
+		// at batch 1 (columns split across workers) and batch 3 (an
+		// image per worker).
+		{"grouped-pointwise-batch1", ConvParams{N: 1, C: 32, H: 14, W: 14, M: 48, KH: 1, KW: 1, StrideH: 1, StrideW: 1, DilH: 1, DilW: 1, Group: 4}},
+		{"grouped-pointwise-batch3", ConvParams{N: 3, C: 32, H: 7, W: 9, M: 24, KH: 1, KW: 1, StrideH: 1, StrideW: 1, DilH: 1, DilW: 1, Group: 4}},
+		{"grouped-strided-batch1", ConvParams{N: 1, C: 12, H: 29, W: 27, M: 18, KH: 3, KW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1, StrideH: 2, StrideW: 2, DilH: 1, DilW: 1, Group: 3}},
+		{"grouped-flat-batch3", ConvParams{N: 3, C: 8, H: 16, W: 16, M: 16, KH: 3, KW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1, StrideH: 1, StrideW: 1, DilH: 1, DilW: 1, Group: 2}},
+	}, append(convCases[:len(convCases):len(convCases)], largeConvCases...)...)
 	for _, tc := range cases {
 		p := tc.p
-		if p.Group != 1 || p.H == 0 {
+		if IsDepthwise(p) || p.H == 0 {
 			continue
 		}
 		x := f32(randSlice(r, p.N*p.C*p.H*p.W))
 		w := f32(randSlice(r, p.M*p.colRows()))
 		b := f32(randSlice(r, p.M))
-		pw := PackConvWeights(p.M, p.colRows(), w)
+		pw := PackConvWeights(p.Group, p.M, p.colRows(), w)
 		if pw == nil && sgemmFast {
 			t.Fatal("PackConvWeights returned nil with the packed GEMM on")
 		}

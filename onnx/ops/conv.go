@@ -69,14 +69,19 @@ func prepareConv(n *Node) (Kernel, error) {
 // written only while the model loads.
 type convPacked map[*tensors.Tensor]*kernel.ConvWeights
 
-// add packs the float32 weights w of a convolution with one group, 1 or 2
-// spatial axes (the others do not run on packed weights).
+// add packs the float32 weights w of a convolution with 1 or 2 spatial
+// axes (the others do not run on packed weights), a matrix per group.
+// Depthwise convolutions, which run a stencil on the weights as they are,
+// are not packed.
 func (c convPacked) add(w *tensors.Tensor, group int) {
-	if w.DType() != tensors.Float32 || group != 1 || (w.Rank() != 3 && w.Rank() != 4) || w.Len() == 0 {
+	if w.DType() != tensors.Float32 || (w.Rank() != 3 && w.Rank() != 4) || w.Len() == 0 {
 		return
 	}
 	m := w.Shape()[0]
-	if pw := kernel.PackConvWeights(m, w.Len()/m, tensors.Data[float32](w)); pw != nil {
+	if m%group != 0 || (group > 1 && w.Shape()[1] == 1) {
+		return
+	}
+	if pw := kernel.PackConvWeights(group, m, w.Len()/m, tensors.Data[float32](w)); pw != nil {
 		c[w] = pw
 	}
 }

@@ -14,7 +14,7 @@ import (
 // propagate NaN like numpy's maximum and minimum.
 
 func init() {
-	registerVariadic("Sum", addFns, false)
+	registerVariadic("Sum", addFns.WithOp('+'), false)
 	registerVariadic("Mean", NumericBinary{F32: add[float32], F64: add[float64]}, true)
 	registerVariadic("Max", variadicMaxFns, false)
 	registerVariadic("Min", variadicMinFns, false)
@@ -44,10 +44,18 @@ func registerVariadic(name string, fns NumericBinary, mean bool) {
 		Prepare: func(n *Node) (Kernel, error) {
 			n.Attrs.Ignore("consumed_inputs") // version 1 only; no effect
 			broadcast := n.Since >= 8
-			return func(in []*tensors.Tensor) ([]*tensors.Tensor, error) {
+			return n.Recycling(func(in, last []*tensors.Tensor) ([]*tensors.Tensor, error) {
+				if !mean && len(in) == 2 && in[0] != nil && in[1] != nil && in[0].DType() == in[1].DType() &&
+					(broadcast || tensors.SameShape(in[0].Shape(), in[1].Shape())) {
+					// Two operands (a residual connection's Sum): the
+					// binary operator's vector kernels, writing into the
+					// last run's output.
+					y, err := fns.ApplyRecycled(in[0], in[1], last)
+					return Result(last, y), err
+				}
 				y, err := foldVariadic(in, fns, broadcast, mean)
 				return []*tensors.Tensor{y}, err
-			}, nil
+			}), nil
 		},
 		Infer: InferBroadcast(tensors.Undefined),
 	})
