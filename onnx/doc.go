@@ -15,7 +15,10 @@
 // onnxruntime does: a BatchNormalization with constant parameters (folded
 // into new constant weights and bias), an Add of a per-channel constant
 // (which becomes its bias), and a Relu, Clip or HardSwish (HardSigmoid(x)·x)
-// applied as each block of output is computed. Runs that fetch the values
+// applied as each block of output is computed; a Gemm with a Relu that
+// alone reads its output; and a MatMul with an Add of a constant bias along
+// the last axis (as the Linear layers of transformer and MLP exports have)
+// and a Relu after it. Runs that fetch the values
 // in between, or override an initializer the fusion took as a constant, run
 // the separate steps, so fusion never changes what a run computes beyond
 // rounding (a folded BatchNormalization rounds once instead of twice).

@@ -47,6 +47,12 @@ func (n *Node) FusedRelu(f RecyclingKernel) { n.withRelu = f }
 // output (kernel.ApplyActivation).
 func (n *Node) FusedActivation(f func(a kernel.Activation) RecyclingKernel) { n.withAct = f }
 
+// FusedBias registers f as the maker of the node's kernel fused with the
+// Add of a bias after it (see Compiled.WithBias): f(bias, relu) must
+// compute what the node's recycling kernel computes plus the vector bias
+// along the last axis of its one output, then max(·, 0) when relu is set.
+func (n *Node) FusedBias(f func(bias *tensors.Tensor, relu bool) RecyclingKernel) { n.withBias = f }
+
 // Recycle returns a tensor of element type T and the given shape for a
 // kernel's i-th output: last[i] when it has that type and shape (its data
 // then holds the previous run's values, not zeros), otherwise a new zeroed
