@@ -134,3 +134,29 @@ func batchShape(in onnx.ValueInfo, n int) ([]int, bool) {
 	}
 	return shape, true
 }
+
+// zeroAllocRealModels are the models of ../shared/realmodels whose
+// sessions allocate nothing in steady state, run on their test_data_set_0
+// inputs.
+var zeroAllocRealModels = []string{
+	"onnx_light_densenet121",
+	"onnx_light_inception_v2",
+	"onnx_light_resnet50",
+	"onnx_light_shufflenet",
+	"onnx_light_squeezenet",
+	"resnet18",
+}
+
+// TestRealModelSessionsAllocateNothing is TestFixtureSessionsAllocateNothing
+// for the real models that reach zero allocations per run.
+func TestRealModelSessionsAllocateNothing(t *testing.T) {
+	dir := realModelsDir(t)
+	for _, name := range zeroAllocRealModels {
+		t.Run(name, func(t *testing.T) {
+			m, rm := loadRealModel(t, filepath.Join(dir, name))
+			if a := mallocsPerRun(t, m.NewSession(), rm.inputs, 20); a > maxMallocsPerRun {
+				t.Errorf("%.2f allocations per run, want 0", a)
+			}
+		})
+	}
+}
