@@ -129,7 +129,7 @@ func variadicFold[T tensors.Numeric](xs []*tensors.Tensor, f func(a, b T) T, mea
 	if err != nil {
 		return nil, err
 	}
-	out, dst, err := tensors.Make[T](bc.Shape())
+	out, dst, err := Recycle[T](last, 0, bc.Shape()) // every element is written
 	if err != nil {
 		return nil, err
 	}
