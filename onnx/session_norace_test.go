@@ -144,6 +144,7 @@ var zeroAllocRealModels = []string{
 	"onnx_light_resnet50",
 	"onnx_light_shufflenet",
 	"onnx_light_squeezenet",
+	"mobilenet_v3_small",
 	"resnet18",
 }
 

@@ -130,6 +130,9 @@ func Result(last []*tensors.Tensor, y *tensors.Tensor) []*tensors.Tensor {
 // first (a bias row added to a batch), are computed into last[0] when it
 // fits; anything else goes through Apply.
 func (f NumericBinary) ApplyRecycled(a, b *tensors.Tensor, last []*tensors.Tensor) (*tensors.Tensor, error) {
+	if (f.Op == '+' || f.Op == '*') && b.Len() > a.Len() {
+		a, b = b, a // commutative: the larger operand first (a scale times a feature map)
+	}
 	switch {
 	case a.DType() == tensors.Float32 && b.DType() == tensors.Float32 && f.F32 != nil:
 		if y, ok, err := binaryRows(a, b, f.F32, f.Op, last); ok {
@@ -262,4 +265,28 @@ func (m *shapeMemo) get(in []int, spec []int64) []int {
 // put remembers out for in and spec (all are copied).
 func (m *shapeMemo) put(in []int, spec []int64, out []int) {
 	m.last.Store(&memoShape{in: slices.Clone(in), spec: slices.Clone(spec), out: slices.Clone(out)})
+}
+
+// ApplyRecycled is Apply for a recycling kernel: float32 and float64
+// tensors are computed into last[0] when it fits; anything else goes
+// through Apply.
+func (f NumericUnary) ApplyRecycled(x *tensors.Tensor, last []*tensors.Tensor) (*tensors.Tensor, error) {
+	switch {
+	case x.DType() == tensors.Float32 && f.F32 != nil:
+		return unaryInto(x, f.F32, last)
+	case x.DType() == tensors.Float64 && f.F64 != nil:
+		return unaryInto(x, f.F64, last)
+	}
+	return f.Apply(x)
+}
+
+func unaryInto[T tensors.Float](x *tensors.Tensor, f func(T) T, last []*tensors.Tensor) (*tensors.Tensor, error) {
+	out, dst, err := Recycle[T](last, 0, x.Shape()) // every element is written
+	if err != nil {
+		return nil, err
+	}
+	for i, v := range tensors.Data[T](x)[:len(dst)] {
+		dst[i] = f(v)
+	}
+	return out, nil
 }
