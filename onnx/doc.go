@@ -70,7 +70,7 @@
 // budget.go (memory limits of a load and a run), tensorfile.go (.npy and
 // .pb files), dense.go (gorgonia conversions), diff.go (Compare). The
 // compiled graph: graph.go (its types), build.go (from a GraphProto),
-// toposort.go, fuse.go (Conv+Add+Relu), plan.go (the steps a run executes),
+// toposort.go, fuse.go (Conv+Add+Relu, Gemm+Relu, MatMul+Add+Relu), plan.go (the steps a run executes),
 // subgraph.go (If and what the control flow operators share), loop.go
 // (Loop), scan.go (Scan), axis_slices.go (their slicing and stacking). Tensors are package onnx/tensors; operators package
 // onnx/ops.
