@@ -43,6 +43,9 @@ func TestRecycledKernelsMatchFresh(t *testing.T) {
 			[]*tensors.Tensor{randTensor(r, 2, 3, 1, 1), x}},
 		{"Add scalar first", &onnxpb.NodeProto{OpType: "Add", Input: []string{"s", "x"}, Output: []string{"y"}}, 13,
 			[]*tensors.Tensor{randTensor(r, 1), x}},
+		{"Exp", &onnxpb.NodeProto{OpType: "Exp", Input: []string{"x"}, Output: []string{"y"}}, 13, []*tensors.Tensor{x}},
+		{"Div per channel", &onnxpb.NodeProto{OpType: "Div", Input: []string{"x", "s"}, Output: []string{"y"}}, 14,
+			[]*tensors.Tensor{x, randTensor(r, 3, 1, 1)}},
 		{"Dropout mask", &onnxpb.NodeProto{OpType: "Dropout", Input: []string{"x"}, Output: []string{"y", "mask"},
 			Attribute: []*onnxpb.AttributeProto{{Name: "is_test", Type: onnxpb.AttributeProto_INT, I: proto.Int64(1)}}}, 6, []*tensors.Tensor{x}},
 	}
