@@ -14,13 +14,17 @@
 // Load also fuses a Conv with the nodes that alone read its output, as
 // onnxruntime does: a BatchNormalization with constant parameters (folded
 // into new constant weights and bias), an Add of a per-channel constant
-// (which becomes its bias), and a Relu, Clip or HardSwish (HardSigmoid(x)·x)
-// applied as each block of output is computed. The constants may be
-// defaults of overridable inputs (IR version 3) or values computed from
-// them at load, as the weights of models that make them with a
-// ConstantOfShape of a default shape. Runs that fetch the values in
-// between, or override a default the fusion took as a constant, run the
-// separate steps, so fusion never changes what a run computes beyond
+// (which becomes its bias), and a Relu, Clip, HardSwish (HardSigmoid(x)·x)
+// or SiLU (Sigmoid(x)·x)
+// applied as each block of output is computed; a Gemm with a Relu that
+// alone reads its output; and a MatMul with an Add of a constant bias
+// along the last axis (as the Linear layers of transformer and MLP exports
+// have) and a Relu after it. The constants may be defaults of overridable
+// inputs (IR version 3) or values computed from them at load, as the
+// weights of models that make them with a ConstantOfShape of a default
+// shape. Runs that fetch the values in between, or override a default the
+// fusion took as a constant, run the separate steps, so fusion never
+// changes what a run computes beyond
 // rounding (a folded BatchNormalization rounds once instead of twice).
 // Constant weights of Conv, Gemm, MatMul and the recurrent layers are packed
 // for the GEMM once, at load.
@@ -70,7 +74,7 @@
 // budget.go (memory limits of a load and a run), tensorfile.go (.npy and
 // .pb files), dense.go (gorgonia conversions), diff.go (Compare). The
 // compiled graph: graph.go (its types), build.go (from a GraphProto),
-// toposort.go, fuse.go (Conv+Add+Relu), plan.go (the steps a run executes),
+// toposort.go, fuse.go (Conv+Add+Relu, Gemm+Relu, MatMul+Add+Relu), plan.go (the steps a run executes),
 // subgraph.go (If and what the control flow operators share), loop.go
 // (Loop), scan.go (Scan), axis_slices.go (their slicing and stacking). Tensors are package onnx/tensors; operators package
 // onnx/ops.

@@ -28,7 +28,9 @@ type fusion struct {
 // Relu a Clip, a HardSwish (HardSigmoid(x)·x) or a SiLU (Sigmoid(x)·x; see activationAfter;
 // ops.Compiled.WithActivation). For each it adds a step that does; plans
 // run it in place of the separate steps when they do not fetch the values
-// in between. These are fusions onnxruntime does too.
+// in between. These are fusions onnxruntime does too. Then it runs the
+// passes fusing a Gemm with a Relu (fuseGemmRelu) and a MatMul with the Add
+// of a bias and a Relu (fuseMatMulAdd).
 func (g *graph) fuse() {
 	g.fused = make([]fusion, len(g.steps))
 	for i := range g.fused {
@@ -46,18 +48,8 @@ func (g *graph) fuse() {
 	for _, s := range g.outSlot {
 		isOut[s] = true
 	}
-	// next returns the one step reading slot s when it is a standard op
-	// of the given type and s is no graph output, or nil.
-	next := func(s int, op string) (int, *step) {
-		if isOut[s] || len(readers[s]) != 1 {
-			return -1, nil
-		}
-		r := g.steps[readers[s][0]]
-		if r.c.Node.Type != op || r.c.Node.Domain != "" || len(r.out) != 1 || r.out[0] < 0 {
-			return -1, nil
-		}
-		return readers[s][0], r
-	}
+	next := func(s int, op string) (int, *step) { return g.soleReader(s, op, readers, isOut) }
+	n0 := len(g.steps)
 	for i, st := range g.steps { // the steps before the ones appended below
 		if st.c.Node.Type != "Conv" || st.c.Node.Domain != "" || len(st.out) != 1 || st.out[0] < 0 {
 			continue
@@ -111,19 +103,120 @@ func (g *graph) fuse() {
 		if len(f.absorbed) == 0 || kern == nil {
 			continue
 		}
-		desc := st.desc
-		for _, j := range f.absorbed {
-			desc += " with " + g.steps[j].desc
-		}
-		f.step = len(g.steps)
-		g.fused[i] = f
-		g.steps = append(g.steps, &step{
-			c:    &ops.Compiled{Node: st.c.Node, Op: st.c.Op, Recycling: kern, Kernel: withoutLast(kern), ConstInput: st.c.ConstInput},
-			desc: desc,
-			in:   in,
-			out:  []int{cur},
-		})
+		g.addFused(i, f, kern, in, cur)
 	}
+	g.fuseGemmRelu(n0, readers, isOut)
+	g.fuseMatMulAdd(n0, readers, isOut)
+}
+
+// soleReader returns the one step reading slot s when it is a standard op
+// of the given type with one output and s is no graph output, or -1, nil.
+func (g *graph) soleReader(s int, op string, readers [][]int, isOut []bool) (int, *step) {
+	if isOut[s] || len(readers[s]) != 1 {
+		return -1, nil
+	}
+	r := g.steps[readers[s][0]]
+	if r.c.Node.Type != op || r.c.Node.Domain != "" || len(r.out) != 1 || r.out[0] < 0 {
+		return -1, nil
+	}
+	return readers[s][0], r
+}
+
+// addFused records f, whose absorbed and inner values are set, as the
+// fusion of step i computing slot out with the kernel kern and the inputs
+// in, and appends its step.
+func (g *graph) addFused(i int, f fusion, kern ops.RecyclingKernel, in []int, out int) {
+	st := g.steps[i]
+	desc := st.desc
+	for _, j := range f.absorbed {
+		desc += " with " + g.steps[j].desc
+	}
+	f.step = len(g.steps)
+	g.fused[i] = f
+	g.steps = append(g.steps, &step{
+		c:    &ops.Compiled{Node: st.c.Node, Op: st.c.Op, Recycling: kern, Kernel: withoutLast(kern), ConstInput: st.c.ConstInput},
+		desc: desc,
+		in:   in,
+		out:  []int{out},
+	})
+}
+
+// fuseGemmRelu fuses each of the first n steps that is a Gemm with the
+// Relu that alone reads its output (ops.Compiled.WithRelu), as
+// onnxruntime does.
+func (g *graph) fuseGemmRelu(n int, readers [][]int, isOut []bool) {
+	for i, st := range g.steps[:n] {
+		if st.c.Node.Type != "Gemm" || st.c.Node.Domain != "" || st.c.WithRelu == nil || len(st.out) != 1 || st.out[0] < 0 {
+			continue
+		}
+		if dt := g.types[st.out[0]].DType; dt != tensors.Float32 && dt != tensors.Float64 {
+			continue
+		}
+		j, relu := g.soleReader(st.out[0], "Relu", readers, isOut)
+		if relu == nil || len(relu.in) != 1 {
+			continue
+		}
+		g.addFused(i, fusion{absorbed: []int{j}, inner: []int{st.out[0]}}, st.c.WithRelu, st.in, relu.out[0])
+	}
+}
+
+// fuseMatMulAdd fuses each of the first n steps that is a float32 or
+// float64 MatMul with the Add that alone reads its output when the Add's
+// other operand is a constant vector along the last axis (shape [N] or
+// [1,…,1,N], no wider than the product, as the Linear layers of
+// transformer and MLP exports have), and with a Relu that alone reads the
+// sum (ops.Compiled.WithBias), as onnxruntime does.
+func (g *graph) fuseMatMulAdd(n int, readers [][]int, isOut []bool) {
+	for i, st := range g.steps[:n] {
+		if st.c.Node.Type != "MatMul" || st.c.Node.Domain != "" || st.c.WithBias == nil || len(st.out) != 1 || st.out[0] < 0 {
+			continue
+		}
+		mm := st.out[0]
+		j, add := g.soleReader(mm, "Add", readers, isOut)
+		if add == nil {
+			continue
+		}
+		bias := g.rowBias(add, mm)
+		if bias == nil {
+			continue
+		}
+		f := fusion{absorbed: []int{j}, inner: []int{mm}}
+		out, relu := add.out[0], false
+		if k, r := g.soleReader(out, "Relu", readers, isOut); r != nil && len(r.in) == 1 {
+			f.absorbed, f.inner = append(f.absorbed, k), append(f.inner, out)
+			out, relu = r.out[0], true
+		}
+		g.addFused(i, f, st.c.WithBias(bias, relu), st.in, out)
+	}
+}
+
+// rowBias returns the constant vector that add, an Add of the MatMul
+// output in and a constant, adds along in's last axis, or nil: the
+// constant must have in's float element type and shape [N] or [1,…,1,N]
+// with no more axes than in, whose last dimension N static inference
+// knows.
+func (g *graph) rowBias(add *step, in int) *tensors.Tensor {
+	if len(add.in) != 2 {
+		return nil
+	}
+	other := add.in[0]
+	if other == in {
+		other = add.in[1]
+	}
+	if other < 0 || other == in {
+		return nil
+	}
+	c, out := g.consts[other], g.types[in]
+	if c == nil || !out.RankKnown || len(out.Dims) == 0 || c.DType() != out.DType ||
+		(out.DType != tensors.Float32 && out.DType != tensors.Float64) {
+		return nil
+	}
+	last := out.Dims[len(out.Dims)-1]
+	shape := c.Shape()
+	if len(shape) == 0 || len(shape) > len(out.Dims) || !last.Known() || shape[len(shape)-1] != last.Size || c.Len() != last.Size {
+		return nil
+	}
+	return c
 }
 
 // activationAfter finds, after the float32 value in (a convolution's

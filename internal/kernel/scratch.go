@@ -54,3 +54,11 @@ func putScratch[T Float](s *[]T) {
 		scratch64[k].put(s)
 	}
 }
+
+// ScratchFloat64 returns a slice of n float64s with unspecified contents,
+// recycled when possible (for the operators' per-call work space). Give
+// it back with PutScratchFloat64 once nothing reads it.
+func ScratchFloat64(n int) *[]float64 { return getScratch[float64](n) }
+
+// PutScratchFloat64 hands a slice from ScratchFloat64 back for reuse.
+func PutScratchFloat64(s *[]float64) { putScratch(s) }

@@ -55,10 +55,10 @@ func registerFloatActivation(name string, since []int, prep func(a *Attrs) Numer
 			if err := n.Attrs.Err(); err != nil {
 				return nil, err
 			}
-			return func(in []*tensors.Tensor) ([]*tensors.Tensor, error) {
-				y, err := fns.Apply(in[0])
-				return []*tensors.Tensor{y}, err
-			}, nil
+			return n.Recycling(func(in, last []*tensors.Tensor) ([]*tensors.Tensor, error) {
+				y, err := fns.ApplyRecycled(in[0], last)
+				return Result(last, y), err
+			}), nil
 		},
 		Infer: InferSame,
 	})

@@ -61,7 +61,7 @@ func prepareDropout(n *Node) (Kernel, error) {
 			}
 		}
 	}
-	return func(in []*tensors.Tensor) ([]*tensors.Tensor, error) {
+	return n.Recycling(func(in, last []*tensors.Tensor) ([]*tensors.Tensor, error) {
 		x := in[0]
 		ratio, train, err := mode(Input(in, 1), Input(in, 2))
 		if err != nil {
@@ -71,16 +71,24 @@ func prepareDropout(n *Node) (Kernel, error) {
 			return dropoutTrain(x, ratio, src, wantMask)
 		}
 		if !wantMask {
-			return []*tensors.Tensor{x}, nil
+			return Result(last, x), nil // x itself: last is only reused as a slice
 		}
 		var mask *tensors.Tensor
 		if boolMask {
-			mask, err = onesLike[bool](x.Shape(), true)
+			mask, err = onesLike[bool](x.Shape(), true, last)
 		} else {
-			mask, err = maskOfType(x)
+			mask, err = maskOfType(x, last)
 		}
-		return []*tensors.Tensor{x, mask}, err
-	}, nil
+		if err != nil {
+			return nil, err
+		}
+		if cap(last) >= 2 {
+			last = last[:2]
+			last[0], last[1] = x, mask
+			return last, nil
+		}
+		return []*tensors.Tensor{x, mask}, nil
+	}), nil
 }
 
 // dropoutMode reads the optional ratio and training_mode inputs of
@@ -154,9 +162,10 @@ func dropoutApply[T float32 | float64](x []T, shape []int, keep []bool, scale T)
 	return y, nil
 }
 
-// onesLike returns a tensor of the given shape filled with v.
-func onesLike[T tensors.Elem](shape []int, v T) (*tensors.Tensor, error) {
-	t, d, err := tensors.Make[T](shape)
+// onesLike returns a tensor of the given shape filled with v, writing into
+// last[1] (Dropout's mask output) when it can (see Recycle).
+func onesLike[T tensors.Elem](shape []int, v T, last []*tensors.Tensor) (*tensors.Tensor, error) {
+	t, d, err := Recycle[T](last, 1, shape) // the mask is output 1; filled again
 	if err != nil {
 		return nil, err
 	}
@@ -168,12 +177,12 @@ func onesLike[T tensors.Elem](shape []int, v T) (*tensors.Tensor, error) {
 
 // maskOfType returns the all-keeping mask of Dropout before version 10: 1
 // in x's element type.
-func maskOfType(x *tensors.Tensor) (*tensors.Tensor, error) {
+func maskOfType(x *tensors.Tensor, last []*tensors.Tensor) (*tensors.Tensor, error) {
 	switch x.DType() {
 	case tensors.Float32:
-		return onesLike[float32](x.Shape(), 1)
+		return onesLike[float32](x.Shape(), 1, last)
 	case tensors.Float64:
-		return onesLike[float64](x.Shape(), 1)
+		return onesLike[float64](x.Shape(), 1, last)
 	}
 	return nil, tensors.ErrDType("data", x.DType(), tensors.Float32, tensors.Float64)
 }

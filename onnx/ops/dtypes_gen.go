@@ -658,7 +658,7 @@ var variadicMinFns = NumericBinary{
 }
 
 // variadicFoldAnyFor holds variadicFoldAny instantiated for each element type (math_variadic.go: numeric).
-var variadicFoldAnyFor = map[tensors.DType]func(xs []*tensors.Tensor, f any, mean bool) (*tensors.Tensor, error){
+var variadicFoldAnyFor = map[tensors.DType]func(xs []*tensors.Tensor, f any, mean bool, last []*tensors.Tensor) (*tensors.Tensor, error){
 	tensors.Float32: variadicFoldAny[float32],
 	tensors.Float64: variadicFoldAny[float64],
 	tensors.Int8:    variadicFoldAny[int8],

@@ -40,12 +40,23 @@ func init() {
 				constB = c
 				packedB = kernel.NewPackedB(c.Shape()[0], c.Shape()[1], tensors.Data[float32](c), c.Shape()[1])
 			}
-			return n.Recycling(func(in, last []*tensors.Tensor) ([]*tensors.Tensor, error) {
-				var pb *kernel.PackedB
-				if constB != nil && in[1] == constB {
-					pb = packedB
+			packedFor := func(b *tensors.Tensor) *kernel.PackedB {
+				if constB != nil && b == constB {
+					return packedB
 				}
-				y, err := matMul(in[0], in[1], pb, last)
+				return nil
+			}
+			n.FusedBias(func(bias *tensors.Tensor, relu bool) RecyclingKernel {
+				return func(in, last []*tensors.Tensor) ([]*tensors.Tensor, error) {
+					y, err := matMul(in[0], in[1], packedFor(in[1]), last)
+					if err == nil {
+						err = addRowBias(y, bias, relu)
+					}
+					return Result(last, y), err
+				}
+			})
+			return n.Recycling(func(in, last []*tensors.Tensor) ([]*tensors.Tensor, error) {
+				y, err := matMul(in[0], in[1], packedFor(in[1]), last)
 				return Result(last, y), err
 			}), nil
 		},
@@ -123,16 +134,71 @@ func prepareGemm(n *Node) (Kernel, error) {
 	}
 	plain := g
 	plain.transB = false
-	return n.Recycling(func(in, last []*tensors.Tensor) ([]*tensors.Tensor, error) {
+	run := func(in, last []*tensors.Tensor) (*tensors.Tensor, error) {
 		if constB != nil && in[1] == constB {
 			p := plain
 			p.packed = packedB
-			y, err := gemm(in[0], rowB, Input(in, 2), &p, last)
-			return Result(last, y), err
+			return gemm(in[0], rowB, Input(in, 2), &p, last)
 		}
-		y, err := gemm(in[0], in[1], Input(in, 2), &g, last)
+		return gemm(in[0], in[1], Input(in, 2), &g, last)
+	}
+	n.FusedRelu(func(in, last []*tensors.Tensor) ([]*tensors.Tensor, error) {
+		y, err := run(in, last)
+		if err == nil {
+			reluInPlace(y)
+		}
+		return Result(last, y), err
+	})
+	return n.Recycling(func(in, last []*tensors.Tensor) ([]*tensors.Tensor, error) {
+		y, err := run(in, last)
 		return Result(last, y), err
 	}), nil
+}
+
+// reluInPlace replaces the elements of the float32 or float64 tensor t by
+// max(·, 0), NaNs kept.
+func reluInPlace(t *tensors.Tensor) {
+	switch d := t.Data().(type) {
+	case []float32:
+		kernel.Relu(d, d)
+	case []float64:
+		kernel.Relu(d, d)
+	}
+}
+
+// addRowBias adds the vector bias along the last axis of the float32 or
+// float64 tensor y (a fused MatMul's output), then applies max(·, 0) when
+// relu is set.
+func addRowBias(y, bias *tensors.Tensor, relu bool) error {
+	shape := y.Shape()
+	if y.DType() != bias.DType() || len(shape) == 0 || shape[len(shape)-1] != bias.Len() {
+		return fmt.Errorf("fused bias %v does not match the product %v along its last axis", bias, y)
+	}
+	switch d := y.Data().(type) {
+	case []float32:
+		addRows(d, tensors.Data[float32](bias))
+	case []float64:
+		addRows(d, tensors.Data[float64](bias))
+	default:
+		return tensors.ErrDType("fused bias", y.DType(), tensors.Float32, tensors.Float64)
+	}
+	if relu {
+		reluInPlace(y)
+	}
+	return nil
+}
+
+// addRows adds b to each consecutive len(b) elements of d.
+func addRows[T tensors.Float](d, b []T) {
+	if len(b) == 0 {
+		return
+	}
+	for i := 0; i+len(b) <= len(d); i += len(b) {
+		row := d[i : i+len(b)]
+		for j, v := range b {
+			row[j] += v
+		}
+	}
 }
 
 // gemmDims returns M, K, N of op(A)·op(B), checking the operands.

@@ -50,10 +50,15 @@ func init() {
 		HalfAsFloat32: true,
 		Since:         []int{7, 13, 14},
 		Prepare: func(n *Node) (Kernel, error) {
-			return func(in []*tensors.Tensor) ([]*tensors.Tensor, error) {
-				y, err := Divide(in[0], in[1])
-				return []*tensors.Tensor{y}, err
-			}, nil
+			return n.Recycling(func(in, last []*tensors.Tensor) ([]*tensors.Tensor, error) {
+				a, b := in[0], in[1]
+				if dt := a.DType(); (dt == tensors.Float32 || dt == tensors.Float64) && b.DType() == dt {
+					y, err := divFloat.ApplyRecycled(a, b, last)
+					return Result(last, y), err
+				}
+				y, err := Divide(a, b)
+				return Result(last, y), err
+			}), nil
 		},
 		Infer: InferBroadcast(tensors.Undefined),
 	})
@@ -132,6 +137,13 @@ func Divide(a, b *tensors.Tensor) (*tensors.Tensor, error) {
 		return f(a, b)
 	}
 	return nil, tensors.ErrDType("input", a.DType(), tensors.SortedDTypes(divideFor)...)
+}
+
+// divFloat is Div of float32 and float64 tensors (IEEE division), for
+// the recycling fast paths.
+var divFloat = NumericBinary{
+	F32: func(x, y float32) float32 { return x / y },
+	F64: func(x, y float64) float64 { return x / y },
 }
 
 // divide is Div for element type T: IEEE division for floats, truncating

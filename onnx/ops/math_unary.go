@@ -56,10 +56,10 @@ func registerMathUnary(name string, since []int, fns NumericUnary) {
 		Since:         since,
 		Prepare: func(n *Node) (Kernel, error) {
 			n.Attrs.Ignore("consumed_inputs") // version 1 only; no effect
-			return func(in []*tensors.Tensor) ([]*tensors.Tensor, error) {
-				y, err := fns.Apply(in[0])
-				return []*tensors.Tensor{y}, err
-			}, nil
+			return n.Recycling(func(in, last []*tensors.Tensor) ([]*tensors.Tensor, error) {
+				y, err := fns.ApplyRecycled(in[0], last)
+				return Result(last, y), err
+			}), nil
 		},
 		Infer: InferSame,
 	})

@@ -53,8 +53,8 @@ func registerVariadic(name string, fns NumericBinary, mean bool) {
 					y, err := fns.ApplyRecycled(in[0], in[1], last)
 					return Result(last, y), err
 				}
-				y, err := foldVariadic(in, fns, broadcast, mean)
-				return []*tensors.Tensor{y}, err
+				y, err := foldVariadic(in, fns, broadcast, mean, last)
+				return Result(last, y), err
 			}), nil
 		},
 		Infer: InferBroadcast(tensors.Undefined),
@@ -62,15 +62,15 @@ func registerVariadic(name string, fns NumericBinary, mean bool) {
 }
 
 // foldVariadic checks the inputs (same element type; same shape unless
-// broadcast) and folds them with fns, dividing by their count for Mean.
-func foldVariadic(in []*tensors.Tensor, fns NumericBinary, broadcast, mean bool) (*tensors.Tensor, error) {
-	var xs []*tensors.Tensor
+// broadcast) and folds them with fns, dividing by their count for Mean,
+// writing into last[0] when it can (see Recycle).
+func foldVariadic(in []*tensors.Tensor, fns NumericBinary, broadcast, mean bool, last []*tensors.Tensor) (*tensors.Tensor, error) {
 	for i, x := range in {
 		if x == nil {
 			return nil, fmt.Errorf("input %d is omitted", i)
 		}
-		xs = append(xs, x)
 	}
+	xs := in
 	if len(xs) == 0 {
 		return nil, fmt.Errorf("no inputs")
 	}
@@ -85,7 +85,7 @@ func foldVariadic(in []*tensors.Tensor, fns NumericBinary, broadcast, mean bool)
 		}
 	}
 	if fn := pick(fns.fns(), dt); fn != nil {
-		return variadicFoldAnyFor[dt](xs, fn, mean)
+		return variadicFoldAnyFor[dt](xs, fn, mean, last)
 	}
 	return nil, tensors.ErrDType("input 0", dt, fns.DTypes()...)
 }
@@ -95,13 +95,37 @@ func foldVariadic(in []*tensors.Tensor, fns NumericBinary, broadcast, mean bool)
 // variadicFoldAny is variadicFold with f a func(a, b T) T in an any.
 //
 //dtypes:numeric
-func variadicFoldAny[T tensors.Numeric](xs []*tensors.Tensor, f any, mean bool) (*tensors.Tensor, error) {
-	return variadicFold(xs, f.(func(a, b T) T), mean)
+func variadicFoldAny[T tensors.Numeric](xs []*tensors.Tensor, f any, mean bool, last []*tensors.Tensor) (*tensors.Tensor, error) {
+	return variadicFold(xs, f.(func(a, b T) T), mean, last)
 }
 
-func variadicFold[T tensors.Numeric](xs []*tensors.Tensor, f func(a, b T) T, mean bool) (*tensors.Tensor, error) {
+func variadicFold[T tensors.Numeric](xs []*tensors.Tensor, f func(a, b T) T, mean bool, last []*tensors.Tensor) (*tensors.Tensor, error) {
 	if len(xs) == 1 {
 		return xs[0], nil // also the mean; tensors are immutable: sharing is safe
+	}
+	same := true
+	for _, x := range xs[1:] {
+		same = same && tensors.SameShape(x.Shape(), xs[0].Shape())
+	}
+	if same {
+		// No broadcasting: folded elementwise into a recycled result.
+		out, dst, err := Recycle[T](last, 0, xs[0].Shape()) // every element is written
+		if err != nil {
+			return nil, err
+		}
+		copy(dst, tensors.Data[T](xs[0]))
+		for _, x := range xs[1:] {
+			for k, v := range tensors.Data[T](x)[:len(dst)] {
+				dst[k] = f(dst[k], v)
+			}
+		}
+		if mean {
+			c := T(len(xs))
+			for i := range dst {
+				dst[i] /= c
+			}
+		}
+		return out, nil
 	}
 	shapes := make([][]int, len(xs))
 	data := make([][]T, len(xs))
@@ -113,7 +137,7 @@ func variadicFold[T tensors.Numeric](xs []*tensors.Tensor, f func(a, b T) T, mea
 	if err != nil {
 		return nil, err
 	}
-	out, dst, err := tensors.Make[T](bc.Shape())
+	out, dst, err := Recycle[T](last, 0, bc.Shape()) // every element is written
 	if err != nil {
 		return nil, err
 	}

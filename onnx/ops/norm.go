@@ -86,9 +86,9 @@ func prepareBatchNorm(n *Node) (Kernel, error) {
 		}
 	}
 	wantStats := n.HasOutput(1) || n.HasOutput(2)
-	return func(in []*tensors.Tensor) ([]*tensors.Tensor, error) {
-		return bn.run(in, folded, wantStats)
-	}, nil
+	return n.Recycling(func(in, last []*tensors.Tensor) ([]*tensors.Tensor, error) {
+		return bn.run(in, folded, wantStats, last)
+	}), nil
 }
 
 // bnCoef holds per-parameter y = x·mul + add coefficients.
@@ -126,7 +126,7 @@ func bnParams(p []*tensors.Tensor) ([][]float64, error) {
 	return out, nil
 }
 
-func (bn *batchNorm) run(in []*tensors.Tensor, folded *bnCoef, wantStats bool) ([]*tensors.Tensor, error) {
+func (bn *batchNorm) run(in []*tensors.Tensor, folded *bnCoef, wantStats bool, last []*tensors.Tensor) ([]*tensors.Tensor, error) {
 	x := in[0]
 	xs := x.Shape()
 	if len(xs) < 2 {
@@ -146,10 +146,15 @@ func (bn *batchNorm) run(in []*tensors.Tensor, folded *bnCoef, wantStats bool) (
 	if !tensors.SameShape(in[1].Shape(), want) {
 		return nil, fmt.Errorf("scale %v does not fit X %v: want shape %v", in[1], x, tensors.FormatShape(want))
 	}
-	coef := folded
+	src := bnSource{c: folded, eps: bn.eps}
 	var params [][]float64
 	var batchMean, batchVar []float64
-	if coef == nil {
+	if folded == nil && !bn.training && bnDirect(in[1:5]) {
+		// Inference with float32 or float64 parameters given at run time:
+		// the coefficients are computed per channel as they are applied,
+		// without allocating.
+		copy(src.p[:], in[1:5])
+	} else if folded == nil {
 		var err error
 		if params, err = bnParams(in[1:5]); err != nil {
 			return nil, err
@@ -161,24 +166,25 @@ func (bn *batchNorm) run(in []*tensors.Tensor, folded *bnCoef, wantStats bool) (
 			}
 			mean, variance = batchMean, batchVar
 		}
-		coef = &bnCoef{mul: make([]float64, len(mean)), add: make([]float64, len(mean))}
+		coef := &bnCoef{mul: make([]float64, len(mean)), add: make([]float64, len(mean))}
 		for i := range mean {
 			coef.mul[i] = params[0][i] / math.Sqrt(variance[i]+bn.eps)
 			coef.add[i] = params[1][i] - mean[i]*coef.mul[i]
 		}
+		src.c = coef
 	}
 	var y *tensors.Tensor
 	var err error
 	switch x.DType() {
 	case tensors.Float32:
-		y, err = bnApply[float32](x, coef, inner)
+		y, err = bnApply[float32](x, src, inner, last)
 	case tensors.Float64:
-		y, err = bnApply[float64](x, coef, inner)
+		y, err = bnApply[float64](x, src, inner, last)
 	default:
 		return nil, tensors.ErrDType("X", x.DType(), tensors.Float32, tensors.Float64)
 	}
 	if err != nil || !wantStats || !bn.training {
-		return []*tensors.Tensor{y}, err
+		return Result(last, y), err
 	}
 	// Running statistics, in the element types of the mean and var inputs.
 	out := []*tensors.Tensor{y}
@@ -225,19 +231,65 @@ func batchStats(x *tensors.Tensor, np, inner int) ([]float64, []float64, error) 
 	return mean, variance, nil
 }
 
-func bnApply[T tensors.Float](x *tensors.Tensor, c *bnCoef, inner int) (*tensors.Tensor, error) {
-	out, dst, err := tensors.Make[T](x.Shape())
+// bnSource gives the coefficients of each parameter: from c when it is not
+// nil, else computed from the float32 or float64 scale, B, mean and var p
+// (checked by bnDirect) as bn.fold does.
+type bnSource struct {
+	c   *bnCoef
+	p   [4]*tensors.Tensor
+	eps float64
+}
+
+func (s *bnSource) len() int {
+	if s.c != nil {
+		return len(s.c.mul)
+	}
+	return s.p[0].Len()
+}
+
+func (s *bnSource) at(i int) (mul, add float64) {
+	if s.c != nil {
+		return s.c.mul[i], s.c.add[i]
+	}
+	var v [4]float64
+	for k, t := range s.p {
+		switch d := t.Data().(type) {
+		case []float32:
+			v[k] = float64(d[i])
+		case []float64:
+			v[k] = d[i]
+		}
+	}
+	mul = v[0] / math.Sqrt(v[3]+s.eps)
+	return mul, v[1] - v[2]*mul
+}
+
+// bnDirect reports whether the parameters p (scale, B, mean, var) are
+// float32 or float64 tensors of one shape, which bnSource reads directly.
+func bnDirect(p []*tensors.Tensor) bool {
+	for _, t := range p {
+		if dt := t.DType(); (dt != tensors.Float32 && dt != tensors.Float64) || !tensors.SameShape(t.Shape(), p[0].Shape()) {
+			return false
+		}
+	}
+	return true
+}
+
+// bnApply computes x·mul + add per parameter, writing into last[0] when it
+// can (see Recycle).
+func bnApply[T tensors.Float](x *tensors.Tensor, src bnSource, inner int, last []*tensors.Tensor) (*tensors.Tensor, error) {
+	out, dst, err := Recycle[T](last, 0, x.Shape()) // every element is written
 	if err != nil {
 		return nil, err
 	}
 	xd := tensors.Data[T](x)
-	np := len(c.mul)
+	np := src.len()
 	if inner == 0 || np == 0 {
 		return out, nil
 	}
 	for i := 0; i < len(xd); i += inner {
 		p := i / inner % np
-		mul, add := c.mul[p], c.add[p]
+		mul, add := src.at(p)
 		for j, v := range xd[i : i+inner] {
 			dst[i+j] = T(float64(v)*mul + add)
 		}

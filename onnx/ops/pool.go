@@ -42,10 +42,10 @@ func init() {
 				if t := n.InputType(0); t.RankKnown && len(t.Dims) < 3 {
 					return nil, fmt.Errorf("input has rank %d, want at least 3 (N, C and a spatial axis)", len(t.Dims))
 				}
-				return func(in []*tensors.Tensor) ([]*tensors.Tensor, error) {
-					y, err := globalPool(in[0], avg)
-					return []*tensors.Tensor{y}, err
-				}, nil
+				return n.Recycling(func(in, last []*tensors.Tensor) ([]*tensors.Tensor, error) {
+					y, err := globalPool(in[0], avg, last)
+					return Result(last, y), err
+				}), nil
 			},
 			Infer: inferGlobalPool,
 		})
@@ -273,29 +273,31 @@ func poolIndices(argmax []int, yshape, xshape []int, colMajor bool) (*tensors.Te
 	return out, nil
 }
 
-// globalPool averages or maximizes each N, C plane of x (N×C×D1×…×Dk) into
+// globalPool averages or maximizes each N, C plane of x (N×C×D1×…×Dk),
+// writing into last[0] when it can (see Recycle), into
 // an N×C×1×…×1 result.
-func globalPool(x *tensors.Tensor, avg bool) (*tensors.Tensor, error) {
+func globalPool(x *tensors.Tensor, avg bool, last []*tensors.Tensor) (*tensors.Tensor, error) {
 	if x.Rank() < 3 {
 		return nil, fmt.Errorf("X %v: want rank 3 or more (N, C and a spatial axis)", x)
 	}
 	switch x.DType() {
 	case tensors.Float32:
-		return globalPoolTyped[float32](x, avg)
+		return globalPoolTyped[float32](x, avg, last)
 	case tensors.Float64:
-		return globalPoolTyped[float64](x, avg)
+		return globalPoolTyped[float64](x, avg, last)
 	}
 	return nil, tensors.ErrDType("X", x.DType(), tensors.Float32, tensors.Float64)
 }
 
-func globalPoolTyped[T tensors.Float](x *tensors.Tensor, avg bool) (*tensors.Tensor, error) {
+func globalPoolTyped[T tensors.Float](x *tensors.Tensor, avg bool, last []*tensors.Tensor) (*tensors.Tensor, error) {
 	xs := x.Shape()
-	shape := make([]int, len(xs))
+	var sb [8]int
+	shape := append(sb[:0], xs...)
 	for i := range shape {
 		shape[i] = 1
 	}
 	shape[0], shape[1] = xs[0], xs[1]
-	out, dst, err := tensors.Make[T](shape)
+	out, dst, err := Recycle[T](last, 0, shape) // every element is written
 	if err != nil {
 		return nil, err
 	}

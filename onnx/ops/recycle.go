@@ -47,6 +47,12 @@ func (n *Node) FusedRelu(f RecyclingKernel) { n.withRelu = f }
 // output (kernel.ApplyActivation).
 func (n *Node) FusedActivation(f func(a kernel.Activation) RecyclingKernel) { n.withAct = f }
 
+// FusedBias registers f as the maker of the node's kernel fused with the
+// Add of a bias after it (see Compiled.WithBias): f(bias, relu) must
+// compute what the node's recycling kernel computes plus the vector bias
+// along the last axis of its one output, then max(·, 0) when relu is set.
+func (n *Node) FusedBias(f func(bias *tensors.Tensor, relu bool) RecyclingKernel) { n.withBias = f }
+
 // Recycle returns a tensor of element type T and the given shape for a
 // kernel's i-th output: last[i] when it has that type and shape (its data
 // then holds the previous run's values, not zeros), otherwise a new zeroed
@@ -124,6 +130,9 @@ func Result(last []*tensors.Tensor, y *tensors.Tensor) []*tensors.Tensor {
 // first (a bias row added to a batch), are computed into last[0] when it
 // fits; anything else goes through Apply.
 func (f NumericBinary) ApplyRecycled(a, b *tensors.Tensor, last []*tensors.Tensor) (*tensors.Tensor, error) {
+	if (f.Op == '+' || f.Op == '*') && b.Len() > a.Len() {
+		a, b = b, a // commutative: the larger operand first (a scale times a feature map)
+	}
 	switch {
 	case a.DType() == tensors.Float32 && b.DType() == tensors.Float32 && f.F32 != nil:
 		if y, ok, err := binaryRows(a, b, f.F32, f.Op, last); ok {
@@ -256,4 +265,28 @@ func (m *shapeMemo) get(in []int, spec []int64) []int {
 // put remembers out for in and spec (all are copied).
 func (m *shapeMemo) put(in []int, spec []int64, out []int) {
 	m.last.Store(&memoShape{in: slices.Clone(in), spec: slices.Clone(spec), out: slices.Clone(out)})
+}
+
+// ApplyRecycled is Apply for a recycling kernel: float32 and float64
+// tensors are computed into last[0] when it fits; anything else goes
+// through Apply.
+func (f NumericUnary) ApplyRecycled(x *tensors.Tensor, last []*tensors.Tensor) (*tensors.Tensor, error) {
+	switch {
+	case x.DType() == tensors.Float32 && f.F32 != nil:
+		return unaryInto(x, f.F32, last)
+	case x.DType() == tensors.Float64 && f.F64 != nil:
+		return unaryInto(x, f.F64, last)
+	}
+	return f.Apply(x)
+}
+
+func unaryInto[T tensors.Float](x *tensors.Tensor, f func(T) T, last []*tensors.Tensor) (*tensors.Tensor, error) {
+	out, dst, err := Recycle[T](last, 0, x.Shape()) // every element is written
+	if err != nil {
+		return nil, err
+	}
+	for i, v := range tensors.Data[T](x)[:len(dst)] {
+		dst[i] = f(v)
+	}
+	return out, nil
 }

@@ -233,10 +233,11 @@ type Node struct {
 	Proto *onnxpb.NodeProto
 
 	env       Env
-	recycling RecyclingKernel                         // set by Recycling
-	withRelu  RecyclingKernel                         // set by FusedRelu
-	constIn   func(i int, t *tensors.Tensor)          // set by OnConstInput
-	withAct   func(kernel.Activation) RecyclingKernel // set by FusedActivation
+	recycling RecyclingKernel                             // set by Recycling
+	withRelu  RecyclingKernel                             // set by FusedRelu
+	constIn   func(i int, t *tensors.Tensor)              // set by OnConstInput
+	withAct   func(kernel.Activation) RecyclingKernel     // set by FusedActivation
+	withBias  func(*tensors.Tensor, bool) RecyclingKernel // set by FusedBias
 }
 
 // OnConstInput registers f to be told, at load, of a constant t that a
@@ -347,6 +348,13 @@ type Compiled struct {
 	// of the node and the nodes computing the activation (a Clip, or a
 	// HardSigmoid and the Mul of its input by its output).
 	WithActivation func(kernel.Activation) RecyclingKernel
+	// WithBias, when the implementation provides it (see Node.FusedBias),
+	// returns Recycling followed, in the same step, by the Add of the
+	// constant vector bias along the last axis of its single output, and
+	// then a Relu when relu is set: a runtime may run it in place of the
+	// node, such an Add that alone reads its output and the Relu that
+	// alone reads the Add's.
+	WithBias func(bias *tensors.Tensor, relu bool) RecyclingKernel
 	// ConstInput, when the implementation provides it (see
 	// Node.OnConstInput), is to be called at load, before any run, for
 	// each constant a fused step feeds as input i of the node.
@@ -413,7 +421,7 @@ func Compile(np *onnxpb.NodeProto, env Env) (*Compiled, error) {
 	if un := attrs.Unread(); len(un) > 0 {
 		return nil, fmt.Errorf("attribute %q is not supported by onnxkit's %s version %d: %w", un[0], n.Type, since, tensors.ErrUnsupported)
 	}
-	c := &Compiled{Node: n, Op: op, Kernel: kernel, Recycling: n.recycling, WithRelu: n.withRelu, WithActivation: n.withAct, ConstInput: n.constIn}
+	c := &Compiled{Node: n, Op: op, Kernel: kernel, Recycling: n.recycling, WithRelu: n.withRelu, WithActivation: n.withAct, WithBias: n.withBias, ConstInput: n.constIn}
 	if hc != nil {
 		wrapHalf(c, hc)
 	}

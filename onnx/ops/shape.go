@@ -615,17 +615,57 @@ func prepareConstantOfShape(n *Node) (Kernel, error) {
 	if value.Len() != 1 {
 		return nil, fmt.Errorf("attribute \"value\" must hold one element, got %v", value)
 	}
-	if _, err := tensors.MoverFor(value.DType()); err != nil {
+	mv, err := tensors.MoverFor(value.DType())
+	if err != nil {
 		return nil, fmt.Errorf("attribute \"value\": %w", err)
 	}
-	return func(in []*tensors.Tensor) ([]*tensors.Tensor, error) {
+	return n.Recycling(func(in, last []*tensors.Tensor) ([]*tensors.Tensor, error) {
+		if y := recycledForShape(last, value.DType(), in[0]); y != nil {
+			// The previous run's tensor has the shape: filled again, as a
+			// caller may have written into a fetched output.
+			mv.Splat(y.Data(), value.Data(), 0, 0, y.Len())
+			return Result(last, y), nil
+		}
 		shape, err := shapeInput(in[0], "shape")
 		if err != nil {
 			return nil, err
 		}
 		y, err := Full(shape, value)
-		return []*tensors.Tensor{y}, err
-	}, nil
+		if err == nil && y.Len() == 1 {
+			y = y.Clone() // Full shares value's data when there is one element
+		}
+		return Result(last, y), err
+	}), nil
+}
+
+// recycledForShape returns last[0] when it has element type dt and the
+// shape that the 1-D integer tensor shape lists, without allocating, or
+// nil.
+func recycledForShape(last []*tensors.Tensor, dt tensors.DType, shape *tensors.Tensor) *tensors.Tensor {
+	if len(last) == 0 || last[0] == nil || last[0].DType() != dt || shape.Rank() != 1 {
+		return nil
+	}
+	have := last[0].Shape()
+	if shape.Len() != len(have) {
+		return nil
+	}
+	switch d := shape.Data().(type) {
+	case []int64:
+		for i, v := range d {
+			if v != int64(have[i]) {
+				return nil
+			}
+		}
+	case []int32:
+		for i, v := range d {
+			if v != int32(have[i]) {
+				return nil
+			}
+		}
+	default:
+		return nil
+	}
+	return last[0]
 }
 
 // Full returns a tensor of the given shape with every element equal to the

@@ -3,6 +3,7 @@ package ops
 import (
 	"math"
 
+	"github.com/onnxkit/onnxkit/internal/kernel"
 	"github.com/onnxkit/onnxkit/onnx/tensors"
 )
 
@@ -95,7 +96,9 @@ func softmaxTyped[T tensors.Float](x *tensors.Tensor, outer, n, inner int, kind 
 	if n <= len(small) {
 		ex = small[:n]
 	} else {
-		ex = make([]float64, n)
+		buf := kernel.ScratchFloat64(n)
+		defer kernel.PutScratchFloat64(buf)
+		ex = *buf
 	}
 	for o := 0; o < outer; o++ {
 		for i := 0; i < inner; i++ {
