@@ -217,19 +217,8 @@ func TestElementwiseMatchesORT(t *testing.T) {
 			}
 			feeds[names[i]] = d
 		}
-		want, err := ort.Run(path, feeds, nil)
-		if err != nil {
-			t.Errorf("%s: onnxruntime: %v", name, err)
-			continue
-		}
-		m, err := onnx.Load(path)
-		if err != nil {
-			t.Errorf("%s: load: %v", name, err)
-			continue
-		}
-		got, err := m.Run(feeds)
-		if err != nil {
-			t.Errorf("%s: run: %v", name, err)
+		got, want, ok := runWithORT(t, name, path, feeds)
+		if !ok {
 			continue
 		}
 		gt, err1 := onnx.FromDense(got["y"])

@@ -196,19 +196,8 @@ func TestNNMatchesORT(t *testing.T) {
 		if err := os.WriteFile(path, bs, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		want, err := ort.Run(path, feeds, nil)
-		if err != nil {
-			t.Errorf("%s: onnxruntime: %v", name, err)
-			continue
-		}
-		m, err := onnx.Load(path)
-		if err != nil {
-			t.Errorf("%s: load: %v", name, err)
-			continue
-		}
-		got, err := m.Run(feeds)
-		if err != nil {
-			t.Errorf("%s: run: %v", name, err)
+		got, want, ok := runWithORT(t, name, path, feeds)
+		if !ok {
 			continue
 		}
 		for _, o := range out {

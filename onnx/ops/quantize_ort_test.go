@@ -148,19 +148,8 @@ func TestQuantizedMatchORT(t *testing.T) {
 			t.Fatal(err)
 		}
 		feeds := map[string]*tensor.Dense{"x0": d}
-		want, err := ort.Run(path, feeds, nil)
-		if err != nil {
-			t.Errorf("%s: onnxruntime: %v", name, err)
-			continue
-		}
-		m, err := onnx.Load(path)
-		if err != nil {
-			t.Errorf("%s: load: %v", name, err)
-			continue
-		}
-		got, err := m.Run(feeds)
-		if err != nil {
-			t.Errorf("%s: run: %v", name, err)
+		got, want, ok := runWithORT(t, name, path, feeds)
+		if !ok {
 			continue
 		}
 		for _, o := range []string{"y_scale", "y_zero_point"} {
