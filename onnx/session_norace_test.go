@@ -17,7 +17,7 @@ import (
 // mallocsPerRun runs s on in until it has warmed up, then returns the heap
 // allocations per run over the next runs, counted for the whole process
 // with every core in use (testing.AllocsPerRun would pin GOMAXPROCS to 1
-// and so never take the parallel paths).
+// and so never take the parallel paths), the fewest of up to three rounds.
 func mallocsPerRun(t *testing.T, s *onnx.Session, in map[string]*tensors.Tensor, runs int) float64 {
 	t.Helper()
 	for range 10 {
@@ -25,15 +25,23 @@ func mallocsPerRun(t *testing.T, s *onnx.Session, in map[string]*tensors.Tensor,
 			t.Fatal(err)
 		}
 	}
-	var before, after runtime.MemStats
-	runtime.ReadMemStats(&before)
-	for range runs {
-		if _, err := s.Run(in); err != nil {
-			t.Fatal(err)
+	// Up to three rounds, the fewest counting: on a loaded machine a
+	// descheduled helper goroutine can leave a free list empty for a moment
+	// (or the runtime allocates for itself) inside a round; an allocation a
+	// run makes shows in every round.
+	least := math.Inf(1)
+	for round := 0; round < 3 && least > maxMallocsPerRun; round++ {
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		for range runs {
+			if _, err := s.Run(in); err != nil {
+				t.Fatal(err)
+			}
 		}
+		runtime.ReadMemStats(&after)
+		least = min(least, float64(after.Mallocs-before.Mallocs)/float64(runs))
 	}
-	runtime.ReadMemStats(&after)
-	return float64(after.Mallocs-before.Mallocs) / float64(runs)
+	return least
 }
 
 // maxMallocsPerRun is the allocation rate per run the steady-state tests

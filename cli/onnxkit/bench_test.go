@@ -106,8 +106,21 @@ func TestBenchAgainstORT(t *testing.T) {
 	if r.ORT == nil || r.ORT.Runs != 20 || r.ORT.MedianMS <= 0 || r.Ratio <= 0 || r.OutputsAgree == nil || !*r.OutputsAgree {
 		t.Errorf("bench --against onnxruntime: %s", out)
 	}
-	if r.AllocsPerRun >= 0.5 { // the runtime's own rare allocations may land in the window
-		t.Errorf("onnxkit allocated %.2f times per Session run, want 0", r.AllocsPerRun)
+	// A Session run allocates nothing. Under heavy load a few allocations
+	// can land in the window (a free list found empty while a descheduled
+	// helper still holds its entry, the runtime's own), so a high count is
+	// measured again, up to three times: an allocation made by every run
+	// shows at least 1.0 in each measurement.
+	allocs := r.AllocsPerRun
+	for try := 0; allocs >= 0.5 && try < 2; try++ {
+		again, stderr, code := onnxkit(t, dir, "bench", model, "--batch", "4", "--runs", "20", "--threads", "2", "--json")
+		if code != 0 {
+			t.Fatalf("exit %d\n%s%s", code, again, stderr)
+		}
+		allocs = min(allocs, parseBenchJSON(t, again).AllocsPerRun)
+	}
+	if allocs >= 0.5 {
+		t.Errorf("onnxkit allocated %.2f times per Session run (fewest of three measurements), want 0", allocs)
 	}
 	t.Logf("%.3f ms vs onnxruntime %.3f ms (%v)", r.MedianMS, r.ORT.MedianMS, time.Since(start))
 
