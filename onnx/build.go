@@ -392,7 +392,7 @@ func (b *builder) addNode(np *onnxpb.NodeProto, index int, desc string) error {
 				in[i] = g.consts[s]
 			}
 		}
-		out, err := st.run(context.Background(), nil, in, nil, false)
+		out, err := st.run(context.Background(), nil, in, nil, false, nil)
 		if err != nil {
 			return invalid(err)
 		}
@@ -453,7 +453,7 @@ func (b *builder) assume(st *step) {
 	if len(roots) == 0 {
 		return
 	}
-	out, err := st.run(context.Background(), nil, in, nil, false)
+	out, err := st.run(context.Background(), nil, in, nil, false, nil)
 	if err != nil {
 		return
 	}

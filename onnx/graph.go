@@ -140,7 +140,7 @@ func (g *graph) newSlot(name string) int {
 //
 // ctx and mem are the run's context and memory budget, for steps with a
 // flow kernel; mem is nil at load time.
-func (st *step) run(ctx context.Context, mem *runBudget, in, last []*tensors.Tensor, recycle bool) (out []*tensors.Tensor, err error) {
+func (st *step) run(ctx context.Context, mem *runBudget, in, last []*tensors.Tensor, recycle bool, fs *flowState) (out []*tensors.Tensor, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			out, err = nil, &classed{fmt.Errorf("%s: kernel panicked: %v", st.desc, r), ErrInternal}
@@ -155,7 +155,7 @@ func (st *step) run(ctx context.Context, mem *runBudget, in, last []*tensors.Ten
 	}
 	switch {
 	case st.flow != nil:
-		out, err = st.flow(ctx, mem, in)
+		out, err = st.flow(ctx, mem, in, fs)
 	case recycle && st.c.Recycling != nil:
 		out, err = st.c.Recycling(in, last)
 	default:

@@ -74,7 +74,7 @@ func (b *builder) compileLoop(np *onnxpb.NodeProto, declared int, desc string) (
 	for k := range l.scans {
 		l.scanTypes = append(l.scanTypes, stackedType(l.body, g, 1+l.carried+k))
 	}
-	return l.run, l.infer, nil
+	return stateless(l.run), l.infer, nil
 }
 
 // bodyAttr reads the attributes of a node whose only attribute is its

@@ -56,3 +56,29 @@ func BenchmarkRealVisionModels(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkRealModelSessions runs a Session of every real model on its
+// test_data_set_0 inputs and reports allocations per run (go test ./onnx
+// -run NONE -bench RealModelSessions/NAME -benchtime 200x -memprofile
+// mem.out -memprofilerate 1 finds them: the steady-state ones are those
+// counted about b.N times).
+func BenchmarkRealModelSessions(b *testing.B) {
+	for _, dir := range realModelFolders(b) {
+		b.Run(filepath.Base(dir), func(b *testing.B) {
+			m, rm := loadRealModel(b, dir)
+			s := m.NewSession()
+			for range 3 {
+				if _, err := s.Run(rm.inputs); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportAllocs()
+			b.ResetTimer()
+			for range b.N {
+				if _, err := s.Run(rm.inputs); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

@@ -199,8 +199,12 @@ func (m *Model) execute(ctx context.Context, p *plan, vals []*tensors.Tensor, me
 			return fmt.Errorf("onnx: run %s: stopped before %s: %w", m.name, st.desc, err)
 		}
 		var in, last []*tensors.Tensor
+		var fs *flowState
 		if s != nil {
 			in, last = s.in[si], s.last[si]
+			if st.flow != nil {
+				fs = s.flowState(si)
+			}
 		} else {
 			in = make([]*tensors.Tensor, len(st.in))
 		}
@@ -209,7 +213,7 @@ func (m *Model) execute(ctx context.Context, p *plan, vals []*tensors.Tensor, me
 				in[i] = vals[slot]
 			}
 		}
-		out, err := st.run(ctx, mem, in, last, s != nil)
+		out, err := st.run(ctx, mem, in, last, s != nil, fs)
 		if err != nil {
 			if s != nil {
 				clear(in)

@@ -126,9 +126,9 @@ func (b *builder) compileScan(np *onnxpb.NodeProto, declared, since int, desc st
 		s.outTypes = append(s.outTypes, stackedType(s.body, g, s.states+k))
 	}
 	if s.v8 {
-		return s.run8, s.infer, nil
+		return stateless(s.run8), s.infer, nil
 	}
-	return s.run, s.infer, nil
+	return stateless(s.run), s.infer, nil
 }
 
 // infer gives the types of the final state values and of the scan

@@ -56,7 +56,7 @@ func (b *builder) compileSequenceMap(np *onnxpb.NodeProto, declared int, desc st
 	for k := range g.GetOutput() {
 		sm.outTypes = append(sm.outTypes, stackedType(sm.body, g, k))
 	}
-	return sm.run, sm.infer, nil
+	return stateless(sm.run), sm.infer, nil
 }
 
 // infer gives the types of the output sequences: sequences of the body's

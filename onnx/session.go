@@ -26,6 +26,10 @@ type Session struct {
 	last [][]*tensors.Tensor // step -> results of its previous run
 	mem  *runBudget
 	out  map[string]*tensors.Tensor
+	res  []*tensors.Tensor // the graph outputs in order, during Run
+	// flows holds what the control flow steps keep between runs, by
+	// step, made on first use.
+	flows []*flowState
 }
 
 // NewSession returns a session for running m.
@@ -38,6 +42,7 @@ func (m *Model) NewSession() *Session {
 		last: make([][]*tensors.Tensor, len(g.steps)),
 		mem:  newRunBudget(m.limit),
 		out:  make(map[string]*tensors.Tensor, len(g.outputs)),
+		res:  make([]*tensors.Tensor, len(g.outSlot)),
 	}
 	for i, st := range g.steps {
 		s.in[i] = make([]*tensors.Tensor, len(st.in))
@@ -55,6 +60,21 @@ func (s *Session) Run(inputs map[string]*tensors.Tensor) (map[string]*tensors.Te
 // RunContext is Run stopping early, between two nodes, when ctx is done;
 // the error then wraps ctx.Err().
 func (s *Session) RunContext(ctx context.Context, inputs map[string]*tensors.Tensor) (map[string]*tensors.Tensor, error) {
+	err := s.run(ctx, inputs, s.m.limit, s.res)
+	defer clear(s.res)
+	if err != nil {
+		return nil, err
+	}
+	clear(s.out)
+	for i, v := range s.res {
+		s.out[s.m.g.outputs[i].Name] = v
+	}
+	return s.out, nil
+}
+
+// run computes the graph outputs from the inputs, holding at most limit
+// bytes, into out (one per graph output, in order).
+func (s *Session) run(ctx context.Context, inputs map[string]*tensors.Tensor, limit int64, out []*tensors.Tensor) error {
 	m := s.m
 	g := m.g
 	p := g.base
@@ -63,21 +83,32 @@ func (s *Session) RunContext(ctx context.Context, inputs map[string]*tensors.Ten
 	}
 	defer clear(s.vals) // hold no input or intermediate value between runs
 	if err := m.setInputs(s.vals, inputs, p); err != nil {
-		return nil, err
+		return err
 	}
 	s.mem.reset()
+	s.mem.limit = limit
 	if err := m.execute(ctx, p, s.vals, s.mem, s); err != nil {
-		return nil, err
+		return err
 	}
-	clear(s.out)
 	for i, slot := range g.outSlot {
 		v := s.vals[slot]
 		if v == nil {
-			return nil, &classed{fmt.Errorf("onnx: run %s: output %q: input not given", m.name, g.outputs[i].Name), ErrBadInput}
+			return &classed{fmt.Errorf("onnx: run %s: output %q: input not given", m.name, g.outputs[i].Name), ErrBadInput}
 		}
-		s.out[g.outputs[i].Name] = v
+		out[i] = v
 	}
-	return s.out, nil
+	return nil
+}
+
+// flowState returns what control flow step si keeps between runs.
+func (s *Session) flowState(si int) *flowState {
+	if s.flows == nil {
+		s.flows = make([]*flowState, len(s.m.g.steps))
+	}
+	if s.flows[si] == nil {
+		s.flows[si] = &flowState{}
+	}
+	return s.flows[si]
 }
 
 // runPooled is Model.Run for the graph outputs: it runs in one of the

@@ -184,8 +184,33 @@ func freeNames(g *onnxpb.GraphProto, depth int) ([]string, error) {
 }
 
 // flowKernel runs a control flow node (If, Loop, Scan) within a run: ctx
-// is the run's context, mem its memory budget (nil at load time).
-type flowKernel func(ctx context.Context, mem *runBudget, in []*tensors.Tensor) ([]*tensors.Tensor, error)
+// is the run's context, mem its memory budget (nil at load time), fs what
+// the node keeps between the runs of a session (nil outside sessions).
+type flowKernel func(ctx context.Context, mem *runBudget, in []*tensors.Tensor, fs *flowState) ([]*tensors.Tensor, error)
+
+// flowState is what a control flow step keeps in a Session between runs:
+// a session per subgraph, made on first use, whose buffers the
+// subgraph's next run reuses, so that an If of a session in steady state
+// allocates nothing. The outputs of such a run belong to the subgraph's
+// session and stay valid until it runs again, that is until the step's
+// next run in the enclosing session, as the enclosing session's own
+// values do.
+type flowState struct {
+	subs  []*Session                 // per subgraph (an If's then_branch, else_branch)
+	feeds map[string]*tensors.Tensor // a subgraph run's inputs
+	out   []*tensors.Tensor          // the step's result slice
+}
+
+// session returns the session of the i-th subgraph, m.
+func (fs *flowState) session(i int, m *Model) *Session {
+	for len(fs.subs) <= i {
+		fs.subs = append(fs.subs, nil)
+	}
+	if fs.subs[i] == nil {
+		fs.subs[i] = m.NewSession()
+	}
+	return fs.subs[i]
+}
 
 // flowInfer gives the static types of a control flow node's outputs from
 // those of its inputs and its subgraphs' outputs.
@@ -228,7 +253,7 @@ func (b *builder) compile(np *onnxpb.NodeProto, env ops.Env, desc string) (*ops.
 	withInfer.Infer = func(_ *ops.Node, in []tensors.Type) ([]tensors.Type, error) { return infer(in), nil }
 	op = &withInfer
 	c := &ops.Compiled{Node: node, Op: op, Kernel: func(in []*tensors.Tensor) ([]*tensors.Tensor, error) {
-		return flow(context.Background(), nil, in)
+		return flow(context.Background(), nil, in, nil)
 	}}
 	if b.flows == nil {
 		b.flows = map[*ops.Compiled]flowKernel{}
@@ -280,16 +305,19 @@ func (b *builder) compileIf(np *onnxpb.NodeProto, declared int, desc string) (fl
 		}
 		return out
 	}
-	return func(ctx context.Context, mem *runBudget, in []*tensors.Tensor) ([]*tensors.Tensor, error) {
+	return func(ctx context.Context, mem *runBudget, in []*tensors.Tensor, fs *flowState) ([]*tensors.Tensor, error) {
 		cond := in[0]
 		if cond.DType() != tensors.Bool || cond.Len() != 1 {
 			return nil, fmt.Errorf("input cond %v must hold one bool", cond)
 		}
-		br := branches[1]
+		i := 1
 		if tensors.Data[bool](cond)[0] {
-			br = branches[0]
+			i = 0
 		}
-		return br.call(ctx, available(mem, limit), captures, in[1:], nil)
+		if fs != nil {
+			return branches[i].callSession(ctx, available(mem, limit), captures, in[1:], fs, i)
+		}
+		return branches[i].call(ctx, available(mem, limit), captures, in[1:], nil)
 	}, infer, nil
 }
 
@@ -388,4 +416,42 @@ func (br *branch) call(ctx context.Context, limit int64, names []string, vals []
 		out[i] = state[s]
 	}
 	return out, nil
+}
+
+// callSession is call in the i-th session of fs, which the branch's runs
+// in that session reuse: in steady state it allocates nothing. The outputs
+// are the session's, valid until its next run.
+func (br *branch) callSession(ctx context.Context, limit int64, names []string, vals []*tensors.Tensor, fs *flowState, i int) ([]*tensors.Tensor, error) {
+	s := fs.session(i, br.m)
+	g := br.m.g
+	if fs.feeds == nil {
+		fs.feeds = make(map[string]*tensors.Tensor, len(names))
+	}
+	clear(fs.feeds)
+	for k, name := range names {
+		if _, ok := g.inIndex[name]; ok {
+			fs.feeds[name] = vals[k]
+		}
+	}
+	fs.out = slices.Grow(fs.out[:0], len(g.outSlot))[:len(g.outSlot)]
+	err := s.run(ctx, fs.feeds, limit, fs.out)
+	clear(fs.feeds) // hold no outer value between runs
+	var bad *classed
+	if errors.As(err, &bad) && errors.Is(err, ErrBadInput) {
+		// The values come from the model, not the caller: not ErrBadInput.
+		return nil, errors.New(err.Error())
+	}
+	if err != nil {
+		return nil, err
+	}
+	return fs.out, nil
+}
+
+// stateless makes a flow kernel of one that keeps nothing between runs
+// (Loop, Scan and SequenceMap, whose subgraphs run once per iteration and
+// feed each iteration the values the one before computed).
+func stateless(f func(ctx context.Context, mem *runBudget, in []*tensors.Tensor) ([]*tensors.Tensor, error)) flowKernel {
+	return func(ctx context.Context, mem *runBudget, in []*tensors.Tensor, _ *flowState) ([]*tensors.Tensor, error) {
+		return f(ctx, mem, in)
+	}
 }
