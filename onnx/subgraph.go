@@ -436,12 +436,11 @@ func (br *branch) callSession(ctx context.Context, limit int64, names []string, 
 	fs.out = slices.Grow(fs.out[:0], len(g.outSlot))[:len(g.outSlot)]
 	err := s.run(ctx, fs.feeds, limit, fs.out)
 	clear(fs.feeds) // hold no outer value between runs
-	var bad *classed
-	if errors.As(err, &bad) && errors.Is(err, ErrBadInput) {
-		// The values come from the model, not the caller: not ErrBadInput.
-		return nil, errors.New(err.Error())
-	}
 	if err != nil {
+		if errors.Is(err, ErrBadInput) {
+			// The values come from the model, not the caller: not ErrBadInput.
+			return nil, errors.New(err.Error())
+		}
 		return nil, err
 	}
 	return fs.out, nil

@@ -37,10 +37,9 @@ func init() {
 			if err != nil {
 				return nil, err
 			}
-			return func(in []*tensors.Tensor) ([]*tensors.Tensor, error) {
-				y, err := CastTensor(in[0], to)
-				return []*tensors.Tensor{y}, err
-			}, nil
+			return n.Recycling(func(in, last []*tensors.Tensor) ([]*tensors.Tensor, error) {
+				return castRecycled(in[0], to, last)
+			}), nil
 		},
 		Infer: func(n *Node, in []tensors.Type) ([]tensors.Type, error) {
 			to, err := castTarget(n.Attrs)

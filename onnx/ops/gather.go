@@ -20,15 +20,18 @@ func prepareGather(n *Node) (Kernel, error) {
 		return nil, err
 	}
 	dataName, indName := n.Inputs[0], n.Inputs[1]
-	return func(in []*tensors.Tensor) ([]*tensors.Tensor, error) {
-		y, err := gatherAxis(in[0], in[1], axis, dataName, indName)
-		return []*tensors.Tensor{y}, err
-	}, nil
+	return n.Recycling(func(in, last []*tensors.Tensor) ([]*tensors.Tensor, error) {
+		y, err := gatherAxis(in[0], in[1], axis, dataName, indName, last)
+		if err != nil {
+			return nil, err
+		}
+		return Result(last, y), nil
+	}), nil
 }
 
-// gatherAxis implements Gather; dataName and indName name the inputs in
-// errors.
-func gatherAxis(data, indices *tensors.Tensor, axis int, dataName, indName string) (*tensors.Tensor, error) {
+// gatherAxis implements Gather, into last[0] when it fits; dataName and
+// indName name the inputs in errors.
+func gatherAxis(data, indices *tensors.Tensor, axis int, dataName, indName string, last []*tensors.Tensor) (*tensors.Tensor, error) {
 	if data.Rank() == 0 {
 		return nil, fmt.Errorf("data %q must have rank >= 1, got %v", dataName, data)
 	}
@@ -36,30 +39,30 @@ func gatherAxis(data, indices *tensors.Tensor, axis int, dataName, indName strin
 	if err != nil {
 		return nil, err
 	}
-	if indices.DType() != tensors.Int32 && indices.DType() != tensors.Int64 {
+	var at func(i int) int64
+	switch indices.DType() {
+	case tensors.Int32:
+		d := tensors.Data[int32](indices)
+		at = func(i int) int64 { return int64(d[i]) }
+	case tensors.Int64:
+		d := tensors.Data[int64](indices)
+		at = func(i int) int64 { return d[i] }
+	default:
 		return nil, tensors.ErrDType(fmt.Sprintf("indices %q", indName), indices.DType(), tensors.Int32, tensors.Int64)
 	}
-	raw, err := tensors.AsInt64s(indices)
-	if err != nil {
-		return nil, err
-	}
 	size := data.Shape()[a]
-	idx := make([]int, len(raw))
-	for i, k := range raw {
-		if k < -int64(size) || k >= int64(size) {
+	nIdx := indices.Len()
+	for i := range nIdx {
+		if k := at(i); k < -int64(size) || k >= int64(size) {
 			return nil, fmt.Errorf("indices %q: element %d is %d, out of range [%d, %d] for axis %d of data %q %v",
 				indName, i, k, -size, size-1, a, dataName, tensors.FormatShape(data.Shape()))
 		}
-		if k < 0 {
-			k += int64(size)
-		}
-		idx[i] = int(k)
 	}
-	shape := make([]int, 0, data.Rank()-1+indices.Rank())
-	shape = append(shape, data.Shape()[:a]...)
+	var buf [8]int
+	shape := append(buf[:0], data.Shape()[:a]...)
 	shape = append(shape, indices.Shape()...)
 	shape = append(shape, data.Shape()[a+1:]...)
-	out, err := tensors.Alloc(data.DType(), shape)
+	out, err := RecycleAlloc(last, 0, data.DType(), shape)
 	if err != nil {
 		return nil, err
 	}
@@ -71,13 +74,26 @@ func gatherAxis(data, indices *tensors.Tensor, axis int, dataName, indName strin
 		return nil, err
 	}
 	outer, inner := tensors.DimsProd(data.Shape()[:a]), tensors.DimsProd(data.Shape()[a+1:])
-	for o := 0; o < outer; o++ {
-		if inner == 1 {
-			mv.Gather(out.Data(), data.Data(), o*len(idx), o*size, idx)
-			continue
+	if inner == 1 && nIdx > 64 {
+		// Many single elements: one Gather call per outer index.
+		idx := make([]int, nIdx)
+		for j := range idx {
+			if idx[j] = int(at(j)); idx[j] < 0 {
+				idx[j] += size
+			}
 		}
-		for j, k := range idx {
-			mv.Copy(out.Data(), data.Data(), (o*len(idx)+j)*inner, (o*size+k)*inner, inner)
+		for o := 0; o < outer; o++ {
+			mv.Gather(out.Data(), data.Data(), o*nIdx, o*size, idx)
+		}
+		return out, nil
+	}
+	for o := 0; o < outer; o++ {
+		for j := range nIdx {
+			k := int(at(j))
+			if k < 0 {
+				k += size
+			}
+			mv.Copy(out.Data(), data.Data(), (o*nIdx+j)*inner, (o*size+k)*inner, inner)
 		}
 	}
 	return out, nil

@@ -290,3 +290,40 @@ func unaryInto[T tensors.Float](x *tensors.Tensor, f func(T) T, last []*tensors.
 	}
 	return out, nil
 }
+
+// Kernels with one output that is sometimes their own tensor and
+// sometimes not (an input handed on unchanged, a view of an input) mark
+// the result slices of the second kind by their capacity, 2: OwnLast then
+// hides such a slice, so that the kernel never writes into a tensor it did
+// not allocate.
+
+// BorrowedResult is Result for a kernel's one output y that is not its own
+// (an input, or a view of one); the next call must get last through
+// OwnLast before recycling it. It does not allocate when last is such a
+// slice already.
+func BorrowedResult(last []*tensors.Tensor, y *tensors.Tensor) []*tensors.Tensor {
+	if len(last) == 1 && cap(last) == 2 {
+		last[0] = y
+		return last
+	}
+	r := make([]*tensors.Tensor, 1, 2)
+	r[0] = y
+	return r
+}
+
+// OwnLast returns last unless BorrowedResult made it, nil then.
+func OwnLast(last []*tensors.Tensor) []*tensors.Tensor {
+	if len(last) == 1 && cap(last) == 2 {
+		return nil
+	}
+	return last
+}
+
+// BorrowedLast returns the tensor of last when BorrowedResult made it, nil
+// otherwise.
+func BorrowedLast(last []*tensors.Tensor) *tensors.Tensor {
+	if len(last) == 1 && cap(last) == 2 {
+		return last[0]
+	}
+	return nil
+}

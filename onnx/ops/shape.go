@@ -738,15 +738,18 @@ func init() {
 				start = n.Attrs.Int("start", 0)
 				end = n.Attrs.Int("end", end)
 			}
-			return func(in []*tensors.Tensor) ([]*tensors.Tensor, error) {
+			return n.Recycling(func(in, last []*tensors.Tensor) ([]*tensors.Tensor, error) {
 				s := in[0].Shape()
 				lo, hi := shapeSlice(len(s), start, end)
-				dims := make([]int64, hi-lo)
+				y, dims, err := Recycle[int64](last, 0, []int{hi - lo})
+				if err != nil {
+					return nil, err
+				}
 				for i := range dims {
 					dims[i] = int64(s[lo+i])
 				}
-				return []*tensors.Tensor{tensors.Vector(dims...)}, nil
-			}, nil
+				return Result(last, y), nil
+			}), nil
 		},
 		ShapeValue: shapeValueOfShape,
 		Static: func(n *Node, in []tensors.Type) []*tensors.Tensor {

@@ -3,6 +3,8 @@ package ops
 import (
 	"fmt"
 	"math"
+	"reflect"
+	"slices"
 
 	"github.com/onnxkit/onnxkit/onnx/tensors"
 )
@@ -36,10 +38,9 @@ func prepareSlice(n *Node) (Kernel, error) {
 		if err := args.check(); err != nil {
 			return nil, err
 		}
-		return func(in []*tensors.Tensor) ([]*tensors.Tensor, error) {
-			y, err := sliceTensor(in[0], args)
-			return []*tensors.Tensor{y}, err
-		}, nil
+		return n.Recycling(func(in, last []*tensors.Tensor) ([]*tensors.Tensor, error) {
+			return sliceRecycled(in[0], args, last)
+		}), nil
 	}
 	// Version 10+: inputs 1..4 (starts, ends, axes, steps); read once when
 	// they are all constant.
@@ -62,7 +63,7 @@ func prepareSlice(n *Node) (Kernel, error) {
 			return nil, err
 		}
 	}
-	return func(in []*tensors.Tensor) ([]*tensors.Tensor, error) {
+	return n.Recycling(func(in, last []*tensors.Tensor) ([]*tensors.Tensor, error) {
 		args := fixed
 		if !known {
 			args = sliceArgs{}
@@ -77,9 +78,8 @@ func prepareSlice(n *Node) (Kernel, error) {
 				return nil, err
 			}
 		}
-		y, err := sliceTensor(in[0], args)
-		return []*tensors.Tensor{y}, err
-	}, nil
+		return sliceRecycled(in[0], args, last)
+	}), nil
 }
 
 func toInt64s(v []int) []int64 {
@@ -104,9 +104,14 @@ func (s *sliceArgs) set(i int, t *tensors.Tensor) error {
 	if t.Rank() != 1 {
 		return fmt.Errorf("%s input must be 1-D, got %v", name, t)
 	}
-	v, err := tensors.AsInt64s(t)
-	if err != nil {
-		return err
+	var v []int64
+	if t.DType() == tensors.Int64 {
+		v = tensors.Data[int64](t) // only read
+	} else {
+		var err error
+		if v, err = tensors.AsInt64s(t); err != nil {
+			return err
+		}
 	}
 	switch i {
 	case 1:
@@ -273,4 +278,111 @@ func inferSlice(n *Node, in []tensors.Type) ([]tensors.Type, error) {
 		out.Dims[a] = tensors.Dim{Size: count}
 	}
 	return []tensors.Type{out}, nil
+}
+
+// sliceRecycled is sliceTensor for a recycling kernel: a slice that is a
+// contiguous run of x's data is a view of it (a borrowed result, whose
+// header is kept while it views the same elements), any other is copied
+// into last[0] when it fits.
+func sliceRecycled(x *tensors.Tensor, s sliceArgs, last []*tensors.Tensor) ([]*tensors.Tensor, error) {
+	const maxRank = 8
+	r := x.Rank()
+	if r > maxRank || len(s.starts) > maxRank {
+		y, err := sliceTensor(x, s)
+		if err != nil {
+			return nil, err
+		}
+		return BorrowedResult(last, y), nil // perhaps a view: never written
+	}
+	var axBuf, shapeBuf, strideBuf, dimBuf, stBuf [maxRank]int
+	axes := axBuf[:len(s.starts)]
+	if s.axes == nil && len(s.starts) > r {
+		return nil, fmt.Errorf("%d starts for an input of rank %d", len(s.starts), r)
+	}
+	for i := range axes {
+		a := int64(i)
+		if s.axes != nil {
+			a = s.axes[i]
+		}
+		if a < -int64(r) || a >= int64(r) {
+			return nil, fmt.Errorf("axis %d is out of range for rank %d", a, r)
+		}
+		if a < 0 {
+			a += int64(r)
+		}
+		axes[i] = int(a)
+		for _, b := range axes[:i] {
+			if b == int(a) {
+				return nil, fmt.Errorf("axis %d is repeated in %v", s.axes[i], s.axes)
+			}
+		}
+	}
+	shape, strides := shapeBuf[:r], strideBuf[:r]
+	copy(shape, x.Shape())
+	for i, st := r-1, 1; i >= 0; i-- {
+		strides[i] = st
+		st *= shape[i]
+	}
+	off := 0
+	for i, a := range axes {
+		step := int64(1)
+		if s.steps != nil {
+			step = s.steps[i]
+		}
+		first, count, stride := sliceRange(shape[a], s.starts[i], s.ends[i], step)
+		off += first * strides[a]
+		strides[a] *= int(stride)
+		shape[a] = count
+	}
+	n := tensors.DimsProd(shape)
+	dims, st := dimBuf[:0], stBuf[:0]
+	for i, d := range shape {
+		if d == 1 {
+			continue
+		}
+		if k := len(dims) - 1; k >= 0 && st[k] == strides[i]*d {
+			dims[k] *= d
+			st[k] = strides[i]
+			continue
+		}
+		dims = append(dims, d)
+		st = append(st, strides[i])
+	}
+	if n > 0 && (len(dims) == 0 || len(dims) == 1 && st[0] == 1) {
+		// One contiguous run: a view.
+		if b := BorrowedLast(last); b != nil && b.DType() == x.DType() && slices.Equal(b.Shape(), shape) && viewsAt(b, x, off) {
+			return last, nil
+		}
+		mv, err := tensors.MoverFor(x.DType())
+		if err != nil {
+			return nil, err
+		}
+		y, err := tensors.NewFromSlice(shape, mv.Sub(x.Data(), off, off+n))
+		if err != nil {
+			return nil, err
+		}
+		return BorrowedResult(last, y), nil
+	}
+	last = OwnLast(last)
+	y, err := RecycleAlloc(last, 0, x.DType(), shape)
+	if err != nil {
+		return nil, err
+	}
+	if n > 0 {
+		mv, err := tensors.MoverFor(x.DType())
+		if err != nil {
+			return nil, err
+		}
+		tensors.CopyStrided(mv, y.Data(), x.Data(), off, n, dims, st)
+	}
+	return Result(last, y), nil
+}
+
+// viewsAt reports whether v's data starts at element off of x's.
+func viewsAt(v, x *tensors.Tensor, off int) bool {
+	xv, vv := reflect.ValueOf(x.Data()), reflect.ValueOf(v.Data())
+	if xv.Kind() != reflect.Slice || vv.Kind() != reflect.Slice || off >= xv.Len() || vv.Len() == 0 {
+		return false
+	}
+	return xv.Index(off).UnsafeAddr() == vv.Pointer()
 }
