@@ -55,7 +55,7 @@ func registerCompare(name string, since []int, fns NumericPredicate, onBool func
 			if err := n.Attrs.Err(); err != nil {
 				return nil, err
 			}
-			return func(in []*tensors.Tensor) ([]*tensors.Tensor, error) {
+			return n.Recycling(func(in, last []*tensors.Tensor) ([]*tensors.Tensor, error) {
 				a, b := in[0], in[1]
 				if legacy {
 					var err error
@@ -63,9 +63,12 @@ func registerCompare(name string, since []int, fns NumericPredicate, onBool func
 						return nil, err
 					}
 				}
-				y, err := comparePair(a, b, fns, onBool)
-				return []*tensors.Tensor{y}, err
-			}, nil
+				y, err := comparePairInto(a, b, fns, onBool, lastOutput(last))
+				if err != nil {
+					return nil, err
+				}
+				return Result(last, y), nil
+			}), nil
 		},
 		Infer: inferLogical,
 	})
@@ -90,4 +93,25 @@ func comparePair(a, b *tensors.Tensor, fns NumericPredicate, onBool func(a, b bo
 		return tensors.Binary(a, b, onBool)
 	}
 	return fns.Apply(a, b)
+}
+
+// comparePairInto is comparePair computing into into when it fits (see
+// tensors.BinaryInto).
+func comparePairInto(a, b *tensors.Tensor, fns NumericPredicate, onBool func(a, b bool) bool, into *tensors.Tensor) (*tensors.Tensor, error) {
+	if a.DType() != b.DType() {
+		return comparePair(a, b, fns, onBool)
+	}
+	switch {
+	case a.DType() == tensors.Bool && onBool != nil:
+		return tensors.BinaryInto(a, b, onBool, into)
+	case a.DType() == tensors.Float32 && fns.F32 != nil:
+		return tensors.BinaryInto(a, b, fns.F32, into)
+	case a.DType() == tensors.Float64 && fns.F64 != nil:
+		return tensors.BinaryInto(a, b, fns.F64, into)
+	case a.DType() == tensors.Int32 && fns.I32 != nil:
+		return tensors.BinaryInto(a, b, fns.I32, into)
+	case a.DType() == tensors.Int64 && fns.I64 != nil:
+		return tensors.BinaryInto(a, b, fns.I64, into)
+	}
+	return comparePair(a, b, fns, onBool)
 }

@@ -18,9 +18,14 @@ func init() {
 		Type:  "Size",
 		Since: []int{1, 13},
 		Prepare: func(n *Node) (Kernel, error) {
-			return func(in []*tensors.Tensor) ([]*tensors.Tensor, error) {
-				return []*tensors.Tensor{tensors.Scalar(int64(in[0].Len()))}, nil
-			}, nil
+			return n.Recycling(func(in, last []*tensors.Tensor) ([]*tensors.Tensor, error) {
+				y, d, err := Recycle[int64](last, 0, nil)
+				if err != nil {
+					return nil, err
+				}
+				d[0] = int64(in[0].Len())
+				return Result(last, y), nil
+			}), nil
 		},
 		Infer: func(n *Node, in []tensors.Type) ([]tensors.Type, error) {
 			return []tensors.Type{tensors.KnownType(tensors.Int64, []int{})}, nil

@@ -17,13 +17,16 @@ func init() {
 		Type:  "Not",
 		Since: []int{1},
 		Prepare: func(n *Node) (Kernel, error) {
-			return func(in []*tensors.Tensor) ([]*tensors.Tensor, error) {
+			return n.Recycling(func(in, last []*tensors.Tensor) ([]*tensors.Tensor, error) {
 				if in[0].DType() != tensors.Bool {
 					return nil, tensors.ErrDType("X", in[0].DType(), tensors.Bool)
 				}
-				y, err := tensors.Unary(in[0], func(v bool) bool { return !v })
-				return []*tensors.Tensor{y}, err
-			}, nil
+				y, err := tensors.UnaryInto(in[0], not, lastOutput(last))
+				if err != nil {
+					return nil, err
+				}
+				return Result(last, y), nil
+			}), nil
 		},
 		Infer: InferSame,
 	})
@@ -238,3 +241,5 @@ func shl[T tensors.Unsigned](a, b T) T { return a << b }
 
 //dtypes:unsigned
 func shr[T tensors.Unsigned](a, b T) T { return a >> b }
+
+func not(v bool) bool { return !v }

@@ -95,15 +95,27 @@ func init() {
 		Since:         []int{7, 12, 13, 15},
 		Prepare: func(n *Node) (Kernel, error) {
 			mixed := n.Since >= 12
-			return func(in []*tensors.Tensor) ([]*tensors.Tensor, error) {
+			return n.Recycling(func(in, last []*tensors.Tensor) ([]*tensors.Tensor, error) {
 				if !mixed {
 					if err := checkSameFloat(in[0], in[1]); err != nil {
 						return nil, err
 					}
 				}
-				y, err := Power(in[0], in[1])
-				return []*tensors.Tensor{y}, err
-			}, nil
+				var y *tensors.Tensor
+				var err error
+				switch x, e := in[0], in[1]; {
+				case x.DType() == tensors.Float32 && e.DType() == tensors.Float32:
+					y, err = powFloatInto[float32, float32](x, e, lastOutput(last))
+				case x.DType() == tensors.Float64 && e.DType() == tensors.Float64:
+					y, err = powFloatInto[float64, float64](x, e, lastOutput(last))
+				default:
+					y, err = Power(x, e)
+				}
+				if err != nil {
+					return nil, err
+				}
+				return Result(last, y), nil
+			}), nil
 		},
 		Infer: InferBroadcast(tensors.Undefined),
 	})
@@ -267,12 +279,18 @@ func Power(x, y *tensors.Tensor) (*tensors.Tensor, error) {
 //
 //dtypes:float numeric
 func powFloat[T tensors.Float, E tensors.Numeric](x, y *tensors.Tensor) (*tensors.Tensor, error) {
+	return powFloatInto[T, E](x, y, nil)
+}
+
+// powFloatInto is powFloat computing into into when it fits (see
+// tensors.BinaryInto).
+func powFloatInto[T tensors.Float, E tensors.Numeric](x, y, into *tensors.Tensor) (*tensors.Tensor, error) {
 	if y.Len() == 1 && y.Rank() <= x.Rank() && float64(tensors.Data[E](y)[0]) == 2 {
 		// x², the power models mostly raise to (squared magnitudes,
 		// variances), as x·x: the correctly rounded square, which is what
 		// math.Pow returns too (for float32, exactly; for float64, but
 		// perhaps for the last bit of a subnormal result).
-		out, dst, err := tensors.Make[T](x.Shape())
+		out, dst, err := recycleInto[T](into, x.Shape())
 		if err != nil {
 			return nil, err
 		}
@@ -281,7 +299,7 @@ func powFloat[T tensors.Float, E tensors.Numeric](x, y *tensors.Tensor) (*tensor
 		}
 		return out, nil
 	}
-	return tensors.Binary(x, y, powFF[T, E])
+	return tensors.BinaryInto(x, y, powFF[T, E], into)
 }
 
 //dtypes:signed float

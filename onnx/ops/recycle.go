@@ -327,3 +327,22 @@ func BorrowedLast(last []*tensors.Tensor) *tensors.Tensor {
 	}
 	return nil
 }
+
+// lastOutput returns last[0], or nil: the tensor a recycling kernel whose
+// one output is always its own may compute into (see
+// tensors.BinaryInto).
+func lastOutput(last []*tensors.Tensor) *tensors.Tensor {
+	if len(last) > 0 {
+		return last[0]
+	}
+	return nil
+}
+
+// recycleInto is Recycle for a kernel given the tensor it may compute into
+// (see lastOutput), nil for none.
+func recycleInto[T tensors.Elem](into *tensors.Tensor, shape []int) (*tensors.Tensor, []T, error) {
+	if into == nil {
+		return tensors.Make[T](shape)
+	}
+	return Recycle[T]([]*tensors.Tensor{into}, 0, shape)
+}

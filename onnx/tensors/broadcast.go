@@ -204,6 +204,15 @@ func (b *Broadcast) Runs(fn func(out int, in []int, n int, step []int)) {
 //
 //	out, err := ops.Binary(a, b, func(x, y float32) float32 { return x + y })
 func Binary[A, B, U Elem](a, b *Tensor, f func(A, B) U) (*Tensor, error) {
+	return BinaryInto(a, b, f, nil)
+}
+
+// BinaryInto is Binary computing into into, when it is not nil and has the
+// result's element type and shape (it must not be a or b, nor share their
+// data); otherwise into a new tensor. It returns the tensor written. When
+// into is used and one operand is a single element or both have the same
+// shape, it allocates nothing.
+func BinaryInto[A, B, U Elem](a, b *Tensor, f func(A, B) U, into *Tensor) (*Tensor, error) {
 	if want := DTypeOf[A](); a.dtype != want {
 		return nil, fmt.Errorf("input A: dtype %v, want %v", a.dtype, want)
 	}
@@ -212,7 +221,7 @@ func Binary[A, B, U Elem](a, b *Tensor, f func(A, B) U) (*Tensor, error) {
 	}
 	as, bs := a.data.([]A), b.data.([]B)
 	if SameShape(a.shape, b.shape) {
-		out, dst, err := Make[U](a.shape)
+		out, dst, err := makeInto[U](into, a.shape)
 		if err != nil {
 			return nil, err
 		}
@@ -221,11 +230,34 @@ func Binary[A, B, U Elem](a, b *Tensor, f func(A, B) U) (*Tensor, error) {
 		}
 		return out, nil
 	}
+	if len(bs) == 1 && len(b.shape) <= len(a.shape) {
+		// b broadcasts to a's shape as a single value.
+		out, dst, err := makeInto[U](into, a.shape)
+		if err != nil {
+			return nil, err
+		}
+		y := bs[0]
+		for i := range dst {
+			dst[i] = f(as[i], y)
+		}
+		return out, nil
+	}
+	if len(as) == 1 && len(a.shape) <= len(b.shape) {
+		out, dst, err := makeInto[U](into, b.shape)
+		if err != nil {
+			return nil, err
+		}
+		x := as[0]
+		for i := range dst {
+			dst[i] = f(x, bs[i])
+		}
+		return out, nil
+	}
 	bc, err := NewBroadcast(a.shape, b.shape)
 	if err != nil {
 		return nil, err
 	}
-	out, dst, err := Make[U](bc.Shape())
+	out, dst, err := makeInto[U](into, bc.Shape())
 	if err != nil {
 		return nil, err
 	}
@@ -264,11 +296,18 @@ func Binary[A, B, U Elem](a, b *Tensor, f func(A, B) U) (*Tensor, error) {
 //
 //	out, err := ops.Unary(x, func(v float32) float32 { return max(v, 0) })
 func Unary[T, U Elem](x *Tensor, f func(T) U) (*Tensor, error) {
+	return UnaryInto(x, f, nil)
+}
+
+// UnaryInto is Unary computing into into, when it is not nil and has the
+// result's element type and shape (it may be x itself when T and U are the
+// same); otherwise into a new tensor. It returns the tensor written.
+func UnaryInto[T, U Elem](x *Tensor, f func(T) U, into *Tensor) (*Tensor, error) {
 	if want := DTypeOf[T](); x.dtype != want {
 		return nil, fmt.Errorf("input: dtype %v, want %v", x.dtype, want)
 	}
 	xs := x.data.([]T)
-	out, dst, err := Make[U](x.shape)
+	out, dst, err := makeInto[U](into, x.shape)
 	if err != nil {
 		return nil, err
 	}
@@ -276,4 +315,15 @@ func Unary[T, U Elem](x *Tensor, f func(T) U) (*Tensor, error) {
 		dst[i] = f(v)
 	}
 	return out, nil
+}
+
+// makeInto returns into and its data when it holds U elements in the given
+// shape, otherwise a new zeroed tensor (see Make).
+func makeInto[U Elem](into *Tensor, shape []int) (*Tensor, []U, error) {
+	if into != nil && into.dtype == DTypeOf[U]() && SameShape(into.shape, shape) {
+		if d, ok := into.data.([]U); ok {
+			return into, d, nil
+		}
+	}
+	return Make[U](shape)
 }
