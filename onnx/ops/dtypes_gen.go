@@ -732,7 +732,7 @@ var dequantizeFor = map[tensors.DType]func(x *tensors.Tensor, p *qparams, last [
 }
 
 // runSumFor holds runSum instantiated for each element type (reduce.go: numeric).
-var runSumFor = map[tensors.DType]func(x *tensors.Tensor, p *reducePlan) (*tensors.Tensor, error){
+var runSumFor = map[tensors.DType]func(x *tensors.Tensor, p *reducePlan, into *tensors.Tensor) (*tensors.Tensor, error){
 	tensors.Float32: runSum[float32],
 	tensors.Float64: runSum[float64],
 	tensors.Int8:    runSum[int8],
@@ -746,7 +746,7 @@ var runSumFor = map[tensors.DType]func(x *tensors.Tensor, p *reducePlan) (*tenso
 }
 
 // runMeanFor holds runMean instantiated for each element type (reduce.go: numeric).
-var runMeanFor = map[tensors.DType]func(x *tensors.Tensor, p *reducePlan) (*tensors.Tensor, error){
+var runMeanFor = map[tensors.DType]func(x *tensors.Tensor, p *reducePlan, into *tensors.Tensor) (*tensors.Tensor, error){
 	tensors.Float32: runMean[float32],
 	tensors.Float64: runMean[float64],
 	tensors.Int8:    runMean[int8],
@@ -760,7 +760,7 @@ var runMeanFor = map[tensors.DType]func(x *tensors.Tensor, p *reducePlan) (*tens
 }
 
 // runMaxFor holds runMax instantiated for each element type (reduce.go: numeric).
-var runMaxFor = map[tensors.DType]func(x *tensors.Tensor, p *reducePlan) (*tensors.Tensor, error){
+var runMaxFor = map[tensors.DType]func(x *tensors.Tensor, p *reducePlan, into *tensors.Tensor) (*tensors.Tensor, error){
 	tensors.Float32: runMax[float32],
 	tensors.Float64: runMax[float64],
 	tensors.Int8:    runMax[int8],
@@ -774,7 +774,7 @@ var runMaxFor = map[tensors.DType]func(x *tensors.Tensor, p *reducePlan) (*tenso
 }
 
 // runMinFor holds runMin instantiated for each element type (reduce_more.go: numeric).
-var runMinFor = map[tensors.DType]func(x *tensors.Tensor, p *reducePlan) (*tensors.Tensor, error){
+var runMinFor = map[tensors.DType]func(x *tensors.Tensor, p *reducePlan, into *tensors.Tensor) (*tensors.Tensor, error){
 	tensors.Float32: runMin[float32],
 	tensors.Float64: runMin[float64],
 	tensors.Int8:    runMin[int8],
@@ -788,7 +788,7 @@ var runMinFor = map[tensors.DType]func(x *tensors.Tensor, p *reducePlan) (*tenso
 }
 
 // runProdFor holds runProd instantiated for each element type (reduce_more.go: numeric).
-var runProdFor = map[tensors.DType]func(x *tensors.Tensor, p *reducePlan) (*tensors.Tensor, error){
+var runProdFor = map[tensors.DType]func(x *tensors.Tensor, p *reducePlan, into *tensors.Tensor) (*tensors.Tensor, error){
 	tensors.Float32: runProd[float32],
 	tensors.Float64: runProd[float64],
 	tensors.Int8:    runProd[int8],
@@ -802,7 +802,7 @@ var runProdFor = map[tensors.DType]func(x *tensors.Tensor, p *reducePlan) (*tens
 }
 
 // runL1For holds runL1 instantiated for each element type (reduce_more.go: numeric).
-var runL1For = map[tensors.DType]func(x *tensors.Tensor, p *reducePlan) (*tensors.Tensor, error){
+var runL1For = map[tensors.DType]func(x *tensors.Tensor, p *reducePlan, into *tensors.Tensor) (*tensors.Tensor, error){
 	tensors.Float32: runL1[float32],
 	tensors.Float64: runL1[float64],
 	tensors.Int8:    runL1[int8],
@@ -816,7 +816,7 @@ var runL1For = map[tensors.DType]func(x *tensors.Tensor, p *reducePlan) (*tensor
 }
 
 // runSumSquareFor holds runSumSquare instantiated for each element type (reduce_more.go: numeric).
-var runSumSquareFor = map[tensors.DType]func(x *tensors.Tensor, p *reducePlan) (*tensors.Tensor, error){
+var runSumSquareFor = map[tensors.DType]func(x *tensors.Tensor, p *reducePlan, into *tensors.Tensor) (*tensors.Tensor, error){
 	tensors.Float32: runSumSquare[float32],
 	tensors.Float64: runSumSquare[float64],
 	tensors.Int8:    runSumSquare[int8],
@@ -830,7 +830,7 @@ var runSumSquareFor = map[tensors.DType]func(x *tensors.Tensor, p *reducePlan) (
 }
 
 // runL2For holds runL2 instantiated for each element type (reduce_more.go: numeric).
-var runL2For = map[tensors.DType]func(x *tensors.Tensor, p *reducePlan) (*tensors.Tensor, error){
+var runL2For = map[tensors.DType]func(x *tensors.Tensor, p *reducePlan, into *tensors.Tensor) (*tensors.Tensor, error){
 	tensors.Float32: runL2[float32],
 	tensors.Float64: runL2[float64],
 	tensors.Int8:    runL2[int8],
@@ -844,7 +844,7 @@ var runL2For = map[tensors.DType]func(x *tensors.Tensor, p *reducePlan) (*tensor
 }
 
 // runLogSumFor holds runLogSum instantiated for each element type (reduce_more.go: numeric).
-var runLogSumFor = map[tensors.DType]func(x *tensors.Tensor, p *reducePlan) (*tensors.Tensor, error){
+var runLogSumFor = map[tensors.DType]func(x *tensors.Tensor, p *reducePlan, into *tensors.Tensor) (*tensors.Tensor, error){
 	tensors.Float32: runLogSum[float32],
 	tensors.Float64: runLogSum[float64],
 	tensors.Int8:    runLogSum[int8],
@@ -858,7 +858,7 @@ var runLogSumFor = map[tensors.DType]func(x *tensors.Tensor, p *reducePlan) (*te
 }
 
 // runLogSumExpFor holds runLogSumExp instantiated for each element type (reduce_more.go: numeric).
-var runLogSumExpFor = map[tensors.DType]func(x *tensors.Tensor, p *reducePlan) (*tensors.Tensor, error){
+var runLogSumExpFor = map[tensors.DType]func(x *tensors.Tensor, p *reducePlan, into *tensors.Tensor) (*tensors.Tensor, error){
 	tensors.Float32: runLogSumExp[float32],
 	tensors.Float64: runLogSumExp[float64],
 	tensors.Int8:    runLogSumExp[int8],

@@ -3,6 +3,8 @@ package ops
 import (
 	"fmt"
 	"math"
+	"slices"
+	"sync"
 
 	"github.com/onnxkit/onnxkit/onnx/tensors"
 )
@@ -90,7 +92,7 @@ func padsInput(t *tensors.Tensor) ([]int64, error) {
 	if t.Rank() != 1 {
 		return nil, fmt.Errorf("pads input must be 1-D, got %v", t)
 	}
-	return tensors.AsInt64s(t)
+	return tensors.Data[int64](t), nil // only read
 }
 
 func padAxesInput(t *tensors.Tensor) ([]int, error) {
@@ -113,7 +115,9 @@ func preparePad(n *Node) (Kernel, error) {
 	if n.Since >= 11 && n.HasInput(2) {
 		fill = n.Const(2)
 	}
-	return func(in []*tensors.Tensor) ([]*tensors.Tensor, error) {
+	var value32 *tensors.Tensor // versions 1 and 2: the float32 fill value, made on first use
+	var once sync.Once
+	return n.Recycling(func(in, last []*tensors.Tensor) ([]*tensors.Tensor, error) {
 		x := in[0]
 		run := p
 		var err error
@@ -127,7 +131,12 @@ func preparePad(n *Node) (Kernel, error) {
 				return nil, err
 			}
 		}
-		before, after, err := run.perAxis(x.Rank())
+		var bbuf, abuf [8]int
+		before, after := bbuf[:0], abuf[:0]
+		if x.Rank() > len(bbuf) {
+			before, after = nil, nil
+		}
+		before, after, err = run.perAxis(x.Rank(), before, after)
 		if err != nil {
 			return nil, err
 		}
@@ -136,6 +145,11 @@ func preparePad(n *Node) (Kernel, error) {
 			switch {
 			case n.Since < 11:
 				value, err = scalarAs(x.DType(), p.value)
+				if err == nil && x.DType() == tensors.Float32 {
+					// The attribute's value, made once.
+					once.Do(func() { value32 = value })
+					value = value32
+				}
 			case fill != nil:
 				value, err = padValue(fill, x.DType())
 			case Input(in, 2) != nil:
@@ -145,28 +159,41 @@ func preparePad(n *Node) (Kernel, error) {
 				return nil, err
 			}
 		}
-		y, err := padTensor(x, before, after, run.mode, value)
-		return []*tensors.Tensor{y}, err
-	}, nil
+		y, err := padTensor(x, before, after, run.mode, value, last)
+		if err != nil {
+			return nil, err
+		}
+		return Result(last, y), nil
+	}), nil
 }
 
-// perAxis spreads the pads over all axes of an input of rank r.
-func (p padArgs) perAxis(r int) (before, after []int, err error) {
+// perAxis spreads the pads over all axes of an input of rank r, into
+// before and after (appended to, from length 0: with room for r entries
+// they do not allocate).
+func (p padArgs) perAxis(r int, before, after []int) ([]int, []int, error) {
 	axes := p.axes
-	if axes == nil {
-		axes = make([]int, r)
-		for i := range axes {
-			axes[i] = i
+	var err error
+	if axes != nil {
+		if axes, err = tensors.NormalizeAxes(axes, r); err != nil {
+			return nil, nil, err
 		}
-	} else if axes, err = tensors.NormalizeAxes(axes, r); err != nil {
-		return nil, nil, err
 	}
-	if len(p.pads) != 2*len(axes) {
-		return nil, nil, fmt.Errorf("pads %v has %d entries, want %d (2 per axis of %d)", p.pads, len(p.pads), 2*len(axes), len(axes))
+	n := r
+	if axes != nil {
+		n = len(axes)
 	}
-	before, after = make([]int, r), make([]int, r)
-	for i, a := range axes {
-		b, e := p.pads[i], p.pads[i+len(axes)]
+	if len(p.pads) != 2*n {
+		return nil, nil, fmt.Errorf("pads %v has %d entries, want %d (2 per axis of %d)", p.pads, len(p.pads), 2*n, n)
+	}
+	for range r {
+		before, after = append(before, 0), append(after, 0)
+	}
+	for i := range n {
+		a := i
+		if axes != nil {
+			a = axes[i]
+		}
+		b, e := p.pads[i], p.pads[i+n]
 		if b < -tensors.MaxElements || b > tensors.MaxElements || e < -tensors.MaxElements || e > tensors.MaxElements {
 			return nil, nil, fmt.Errorf("pads %v: value out of range", p.pads)
 		}
@@ -243,18 +270,25 @@ func padIndex(i, d int, mode padMode) int {
 	return -1
 }
 
-// padTensor pads x with before[a] and after[a] elements on each axis a.
-// value is the fill value of constant mode (nil: zero).
-func padTensor(x *tensors.Tensor, before, after []int, mode padMode, value *tensors.Tensor) (*tensors.Tensor, error) {
+// padTensor pads x with before[a] and after[a] elements on each axis a,
+// into last[0] when it fits. value is the fill value of constant mode
+// (nil: zero).
+func padTensor(x *tensors.Tensor, before, after []int, mode padMode, value *tensors.Tensor, last []*tensors.Tensor) (*tensors.Tensor, error) {
 	r := x.Rank()
-	shape := make([]int, r)
+	var sbuf, xsbuf, ibuf [8]int
+	shape, xs, idx := sbuf[:0], xsbuf[:0], ibuf[:0]
 	for a, d := range x.Shape() {
-		shape[a] = d + before[a] + after[a]
-		if shape[a] < 0 {
-			return nil, fmt.Errorf("pads %v/%v remove more than the %d elements of axis %d", before, after, d, a)
+		n := d + before[a] + after[a]
+		if n < 0 {
+			return nil, fmt.Errorf("pads %v/%v remove more than the %d elements of axis %d", slices.Clone(before), slices.Clone(after), d, a)
 		}
-		if mode != padConstant && d == 0 && shape[a] > 0 {
+		if mode != padConstant && d == 0 && n > 0 {
 			return nil, fmt.Errorf("cannot pad the empty axis %d in %s mode", a, padModeName(mode))
+		}
+		shape = append(shape, n)
+		xs = append(xs, 0)
+		if a < r-1 {
+			idx = append(idx, 0)
 		}
 	}
 	if _, err := tensors.NumElements(shape); err != nil {
@@ -264,7 +298,12 @@ func padTensor(x *tensors.Tensor, before, after []int, mode padMode, value *tens
 	if err != nil {
 		return nil, err
 	}
-	out, err := tensors.Alloc(x.DType(), shape)
+	if mode == padConstant && value == nil {
+		if value, err = zeroScalar(x.DType()); err != nil {
+			return nil, err
+		}
+	}
+	out, err := RecycleAlloc(last, 0, x.DType(), shape)
 	if err != nil {
 		return nil, err
 	}
@@ -276,38 +315,28 @@ func padTensor(x *tensors.Tensor, before, after []int, mode padMode, value *tens
 		mv.Copy(out.Data(), x.Data(), 0, 0, 1)
 		return out, nil
 	}
-	// maps[a][j]: the input index copied to output index j of axis a.
-	maps := make([][]int, r)
-	for a := range maps {
-		maps[a] = make([]int, shape[a])
-		for j := range maps[a] {
-			maps[a][j] = padIndex(j-before[a], x.Shape()[a], mode)
-		}
+	for a, st := r-1, 1; a >= 0; a-- {
+		xs[a] = st
+		st *= x.Shape()[a]
 	}
-	xs := tensors.Strides(x.Shape())
-	last := r - 1
-	cols := shape[last]
-	lastMap := maps[last]
-	// Constant mode: the copied columns are one contiguous range.
-	lo, hi := 0, 0
-	if mode == padConstant {
+	lastAx := r - 1
+	cols, width, pre := shape[lastAx], x.Shape()[lastAx], before[lastAx]
+	// The columns copied from the input's row as they are: one
+	// contiguous range [lo, hi); reflect and edge modes fill the others
+	// from the row too, constant mode with the value.
+	lo, hi := min(max(pre, 0), cols), min(max(pre+width, 0), cols)
+	if hi <= lo {
 		lo, hi = cols, cols
-		for j, k := range lastMap {
-			if k >= 0 {
-				lo, hi = min(lo, j), j+1
-			}
-		}
 	}
 	fill := func(d, n int) {
-		if value != nil && n > 0 {
+		if n > 0 {
 			mv.Splat(out.Data(), value.Data(), d, 0, n)
 		}
 	}
-	idx := make([]int, last)
 	for d := 0; d < total; d += cols {
 		src, ok := 0, true
 		for a, j := range idx {
-			k := maps[a][j]
+			k := padIndex(j-before[a], x.Shape()[a], mode)
 			if k < 0 {
 				ok = false
 				break
@@ -320,13 +349,22 @@ func padTensor(x *tensors.Tensor, before, after []int, mode padMode, value *tens
 		case mode == padConstant:
 			fill(d, lo)
 			if hi > lo {
-				mv.Copy(out.Data(), x.Data(), d+lo, src+lastMap[lo], hi-lo)
+				mv.Copy(out.Data(), x.Data(), d+lo, src+lo-pre, hi-lo)
 			}
 			fill(d+hi, cols-hi)
 		default:
-			mv.Gather(out.Data(), x.Data(), d, src, lastMap)
+			if hi > lo {
+				mv.Copy(out.Data(), x.Data(), d+lo, src+lo-pre, hi-lo)
+			}
+			for j := 0; j < cols; j++ {
+				if j == lo && hi > lo {
+					j = hi - 1
+					continue
+				}
+				mv.Copy(out.Data(), x.Data(), d+j, src+padIndex(j-pre, width, mode), 1)
+			}
 		}
-		for a := last - 1; a >= 0; a-- {
+		for a := lastAx - 1; a >= 0; a-- {
 			idx[a]++
 			if idx[a] < shape[a] {
 				break
@@ -335,6 +373,24 @@ func padTensor(x *tensors.Tensor, before, after []int, mode padMode, value *tens
 		}
 	}
 	return out, nil
+}
+
+// zeroScalars holds a one-element zero tensor per element type, made on
+// first use.
+var zeroScalars sync.Map // tensors.DType -> *tensors.Tensor
+
+// zeroScalar returns a shared one-element tensor of element type dt holding
+// its zero value; it must not be modified.
+func zeroScalar(dt tensors.DType) (*tensors.Tensor, error) {
+	if z, ok := zeroScalars.Load(dt); ok {
+		return z.(*tensors.Tensor), nil
+	}
+	z, err := tensors.Alloc(dt, []int{})
+	if err != nil {
+		return nil, err
+	}
+	zeroScalars.Store(dt, z)
+	return z, nil
 }
 
 func padModeName(m padMode) string {
@@ -350,7 +406,7 @@ func inferPad(n *Node, in []tensors.Type) ([]tensors.Type, error) {
 	if err != nil || p.dynPads || p.dynAxes {
 		return []tensors.Type{tensors.RankType(x.DType, len(x.Dims))}, nil
 	}
-	before, after, err := p.perAxis(len(x.Dims))
+	before, after, err := p.perAxis(len(x.Dims), nil, nil)
 	if err != nil {
 		return nil, err
 	}

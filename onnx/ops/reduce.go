@@ -3,6 +3,7 @@ package ops
 import (
 	"math"
 	"slices"
+	"sync/atomic"
 
 	"github.com/onnxkit/onnxkit/onnx/tensors"
 )
@@ -40,22 +41,30 @@ func registerReduce(name string, attrVersions, inputVersions []int, r reducer) {
 			if err != nil {
 				return nil, err
 			}
-			return func(in []*tensors.Tensor) ([]*tensors.Tensor, error) {
+			var memo planMemo
+			return n.Recycling(func(in, last []*tensors.Tensor) ([]*tensors.Tensor, error) {
 				x := in[0]
 				axes, err := args.axes.get(in, 1)
 				if err != nil {
 					return nil, err
 				}
 				if len(axes) == 0 && args.noop {
-					return []*tensors.Tensor{x}, nil
+					return BorrowedResult(last, x), nil
 				}
-				plan, err := planReduce(x.Shape(), axes, args.keepdims)
+				plan := memo.get(x.Shape(), axes)
+				if plan == nil {
+					if plan, err = planReduce(x.Shape(), axes, args.keepdims); err != nil {
+						return nil, err
+					}
+					memo.put(x.Shape(), axes, plan)
+				}
+				last = OwnLast(last)
+				y, err := r.apply(x, plan, lastOutput(last))
 				if err != nil {
 					return nil, err
 				}
-				y, err := r.apply(x, plan)
-				return []*tensors.Tensor{y}, err
-			}, nil
+				return Result(last, y), nil
+			}), nil
 		},
 		Infer: func(n *Node, in []tensors.Type) ([]tensors.Type, error) {
 			x := in[0]
@@ -196,11 +205,13 @@ func strideOffsets(dims, strides []int) []int {
 type reduceFunc[T tensors.Numeric] func(src []T, base int, offs []int, n, step int) T
 
 // reducer holds a reduction instantiated for each numeric element type.
-type reducer map[tensors.DType]func(x *tensors.Tensor, p *reducePlan) (*tensors.Tensor, error)
+type reducer map[tensors.DType]func(x *tensors.Tensor, p *reducePlan, into *tensors.Tensor) (*tensors.Tensor, error)
 
-func (r reducer) apply(x *tensors.Tensor, p *reducePlan) (*tensors.Tensor, error) {
+// apply reduces x as p says, into into when it fits (nil for a new
+// tensor).
+func (r reducer) apply(x *tensors.Tensor, p *reducePlan, into *tensors.Tensor) (*tensors.Tensor, error) {
 	if f, ok := r[x.DType()]; ok {
-		return f(x, p)
+		return f(x, p, into)
 	}
 	return nil, tensors.ErrDType("input", x.DType(), tensors.SortedDTypes(r)...)
 }
@@ -209,18 +220,18 @@ func (r reducer) apply(x *tensors.Tensor, p *reducePlan) (*tensors.Tensor, error
 // type T; sums accumulate in float64, int64 or uint64 (see accumulator).
 //
 //dtypes:numeric
-func runSum[T tensors.Numeric](x *tensors.Tensor, p *reducePlan) (*tensors.Tensor, error) {
-	return runReduce(x, p, accumulator(reduceSum[T, float64], reduceSum[T, int64], reduceSum[T, uint64]))
+func runSum[T tensors.Numeric](x *tensors.Tensor, p *reducePlan, into *tensors.Tensor) (*tensors.Tensor, error) {
+	return runReduce(x, p, into, accumulator(reduceSum[T, float64], reduceSum[T, int64], reduceSum[T, uint64]))
 }
 
 //dtypes:numeric
-func runMean[T tensors.Numeric](x *tensors.Tensor, p *reducePlan) (*tensors.Tensor, error) {
-	return runReduce(x, p, accumulator(reduceMean[T, float64], reduceMean[T, int64], reduceMean[T, uint64]))
+func runMean[T tensors.Numeric](x *tensors.Tensor, p *reducePlan, into *tensors.Tensor) (*tensors.Tensor, error) {
+	return runReduce(x, p, into, accumulator(reduceMean[T, float64], reduceMean[T, int64], reduceMean[T, uint64]))
 }
 
 //dtypes:numeric
-func runMax[T tensors.Numeric](x *tensors.Tensor, p *reducePlan) (*tensors.Tensor, error) {
-	return runReduce(x, p, reduceMax[T])
+func runMax[T tensors.Numeric](x *tensors.Tensor, p *reducePlan, into *tensors.Tensor) (*tensors.Tensor, error) {
+	return runReduce(x, p, into, reduceMax[T])
 }
 
 // accumulator picks the form of a reduction whose accumulator suits T:
@@ -235,8 +246,8 @@ func accumulator[T tensors.Numeric](float, signed, unsigned reduceFunc[T]) reduc
 	return unsigned
 }
 
-func runReduce[T tensors.Numeric](x *tensors.Tensor, p *reducePlan, f reduceFunc[T]) (*tensors.Tensor, error) {
-	out, dst, err := tensors.Make[T](p.outShape)
+func runReduce[T tensors.Numeric](x *tensors.Tensor, p *reducePlan, into *tensors.Tensor, f reduceFunc[T]) (*tensors.Tensor, error) {
+	out, dst, err := recycleInto[T](into, p.outShape)
 	if err != nil {
 		return nil, err
 	}
@@ -313,4 +324,27 @@ func lowestValue[T tensors.Numeric]() T {
 		return z // unsigned
 	}
 	return v.(T)
+}
+
+// planMemo remembers the last plan a reduction made, for the input shape
+// and axes it was made for, so that runs repeating them plan nothing. Safe
+// for concurrent use: entries are immutable and swapped atomically.
+type planMemo struct{ last atomic.Pointer[memoPlan] }
+
+type memoPlan struct {
+	shape, axes []int
+	plan        *reducePlan
+}
+
+// get returns the plan remembered for shape and axes, or nil.
+func (m *planMemo) get(shape, axes []int) *reducePlan {
+	if e := m.last.Load(); e != nil && slices.Equal(e.shape, shape) && slices.Equal(e.axes, axes) {
+		return e.plan
+	}
+	return nil
+}
+
+// put remembers p for shape and axes (both are copied).
+func (m *planMemo) put(shape, axes []int, p *reducePlan) {
+	m.last.Store(&memoPlan{shape: slices.Clone(shape), axes: slices.Clone(axes), plan: p})
 }

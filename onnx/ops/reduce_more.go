@@ -29,38 +29,38 @@ func init() {
 // The reductions of a tensor of element type T (see reducer).
 //
 //dtypes:numeric
-func runMin[T tensors.Numeric](x *tensors.Tensor, p *reducePlan) (*tensors.Tensor, error) {
-	return runReduce(x, p, reduceMin[T])
+func runMin[T tensors.Numeric](x *tensors.Tensor, p *reducePlan, into *tensors.Tensor) (*tensors.Tensor, error) {
+	return runReduce(x, p, into, reduceMin[T])
 }
 
 //dtypes:numeric
-func runProd[T tensors.Numeric](x *tensors.Tensor, p *reducePlan) (*tensors.Tensor, error) {
-	return runReduce(x, p, accumulator(reduceFold[T, float64](1, accProd), reduceFold[T, int64](1, accProd), reduceFold[T, uint64](1, accProd)))
+func runProd[T tensors.Numeric](x *tensors.Tensor, p *reducePlan, into *tensors.Tensor) (*tensors.Tensor, error) {
+	return runReduce(x, p, into, accumulator(reduceFold[T, float64](1, accProd), reduceFold[T, int64](1, accProd), reduceFold[T, uint64](1, accProd)))
 }
 
 //dtypes:numeric
-func runL1[T tensors.Numeric](x *tensors.Tensor, p *reducePlan) (*tensors.Tensor, error) {
-	return runReduce(x, p, accumulator(reduceFold[T, float64](0, accAbs), reduceFold[T, int64](0, accAbs), reduceFold[T, uint64](0, accAbs)))
+func runL1[T tensors.Numeric](x *tensors.Tensor, p *reducePlan, into *tensors.Tensor) (*tensors.Tensor, error) {
+	return runReduce(x, p, into, accumulator(reduceFold[T, float64](0, accAbs), reduceFold[T, int64](0, accAbs), reduceFold[T, uint64](0, accAbs)))
 }
 
 //dtypes:numeric
-func runSumSquare[T tensors.Numeric](x *tensors.Tensor, p *reducePlan) (*tensors.Tensor, error) {
-	return runReduce(x, p, accumulator(reduceFold[T, float64](0, accSquare), reduceFold[T, int64](0, accSquare), reduceFold[T, uint64](0, accSquare)))
+func runSumSquare[T tensors.Numeric](x *tensors.Tensor, p *reducePlan, into *tensors.Tensor) (*tensors.Tensor, error) {
+	return runReduce(x, p, into, accumulator(reduceFold[T, float64](0, accSquare), reduceFold[T, int64](0, accSquare), reduceFold[T, uint64](0, accSquare)))
 }
 
 //dtypes:numeric
-func runL2[T tensors.Numeric](x *tensors.Tensor, p *reducePlan) (*tensors.Tensor, error) {
-	return runReduce(x, p, reduceThen[T](accSquare, math.Sqrt))
+func runL2[T tensors.Numeric](x *tensors.Tensor, p *reducePlan, into *tensors.Tensor) (*tensors.Tensor, error) {
+	return runReduce(x, p, into, reduceThen[T](accSquare, math.Sqrt))
 }
 
 //dtypes:numeric
-func runLogSum[T tensors.Numeric](x *tensors.Tensor, p *reducePlan) (*tensors.Tensor, error) {
-	return runReduce(x, p, reduceThen[T](accSum, math.Log))
+func runLogSum[T tensors.Numeric](x *tensors.Tensor, p *reducePlan, into *tensors.Tensor) (*tensors.Tensor, error) {
+	return runReduce(x, p, into, reduceThen[T](accSum, math.Log))
 }
 
 //dtypes:numeric
-func runLogSumExp[T tensors.Numeric](x *tensors.Tensor, p *reducePlan) (*tensors.Tensor, error) {
-	return runReduce(x, p, reduceLogSumExp[T])
+func runLogSumExp[T tensors.Numeric](x *tensors.Tensor, p *reducePlan, into *tensors.Tensor) (*tensors.Tensor, error) {
+	return runReduce(x, p, into, reduceLogSumExp[T])
 }
 
 func accProd[T, A tensors.Numeric](acc A, v T) A { return acc * A(v) }
