@@ -99,44 +99,23 @@ func prepareResize(n *Node) (Kernel, error) {
 	if err != nil {
 		return nil, err
 	}
-	if n.Since == 10 {
-		return func(in []*tensors.Tensor) ([]*tensors.Tensor, error) {
-			scales, err := resizeFloats(in[1], "scales")
-			if err != nil {
-				return nil, err
+	var memo resizeMemo
+	return n.Recycling(func(in, last []*tensors.Tensor) ([]*tensors.Tensor, error) {
+		var roi, scales, sizes *tensors.Tensor
+		if n.Since == 10 {
+			scales = in[1]
+			if scales.Len() == 0 {
+				return nil, fmt.Errorf("input scales is empty")
 			}
-			y, err := s.run(in[0], nil, scales, nil)
-			return []*tensors.Tensor{y}, err
-		}, nil
-	}
-	return func(in []*tensors.Tensor) ([]*tensors.Tensor, error) {
-		var roi, scales []float64
-		var sizes []int64
-		var err error
-		if t := Input(in, 1); t != nil && t.Len() > 0 {
-			if roi, err = resizeFloats(t, "roi"); err != nil {
-				return nil, err
-			}
+		} else {
+			roi, scales, sizes = Input(in, 1), Input(in, 2), Input(in, 3)
 		}
-		if t := Input(in, 2); t != nil && t.Len() > 0 {
-			if scales, err = resizeFloats(t, "scales"); err != nil {
-				return nil, err
-			}
+		y, err := s.runRecycled(&memo, in[0], roi, scales, sizes, last)
+		if err != nil {
+			return nil, err
 		}
-		if t := Input(in, 3); t != nil && t.Len() > 0 {
-			if sizes, err = tensors.AsInt64s(t); err != nil {
-				return nil, fmt.Errorf("input sizes: %w", err)
-			}
-		}
-		if scales != nil && sizes != nil {
-			return nil, fmt.Errorf("both scales and sizes are given; only one may be")
-		}
-		if scales == nil && sizes == nil {
-			return nil, fmt.Errorf("neither scales nor sizes is given")
-		}
-		y, err := s.run(in[0], roi, scales, sizes)
-		return []*tensors.Tensor{y}, err
-	}, nil
+		return Result(last, y), nil
+	}), nil
 }
 
 func prepareUpsample(n *Node) (Kernel, error) {
@@ -369,7 +348,13 @@ func (s *resizeSpec) nearestIndex(v float64, a resizeAxis) int {
 // nearestResize gathers, for each output element, one input element (or
 // the extrapolation value, marked -1).
 func (s *resizeSpec) nearestResize(x *tensors.Tensor, ax []resizeAxis, out []int) (*tensors.Tensor, error) {
-	st := tensors.Strides(x.Shape())
+	return gatherElems(x, out, s.nearestSources(x.Shape(), ax, out), s.extrap)
+}
+
+// nearestSources lists, for each output element of nearestResize, the
+// input element it copies, or -1 for the extrapolation value.
+func (s *resizeSpec) nearestSources(shape []int, ax []resizeAxis, out []int) []int {
+	st := tensors.Strides(shape)
 	idx := make([][]int, len(ax))
 	for d, a := range ax {
 		idx[d] = make([]int, a.out)
@@ -408,7 +393,7 @@ func (s *resizeSpec) nearestResize(x *tensors.Tensor, ax []resizeAxis, out []int
 			pos[d] = 0
 		}
 	}
-	return gatherElems(x, out, src, s.extrap)
+	return src
 }
 
 // gatherElems returns a tensor of shape out whose element i is element
@@ -531,13 +516,24 @@ func cubicWeight(x, A float64) float64 {
 
 // interpResize resizes a float tensor one axis at a time in float64.
 func (s *resizeSpec) interpResize(x *tensors.Tensor, ax []resizeAxis, out []int) (*tensors.Tensor, error) {
-	cur, err := tensors.AsFloat64s(x)
+	taps, err := s.allTaps(ax)
 	if err != nil {
 		return nil, err
 	}
-	shape := slices.Clone(x.Shape())
-	extrap := make([]bool, len(cur)) // elements set to the extrapolation value
-	anyExtrap := false
+	return s.interpResizeWith(x, ax, out, taps, &resizeScratch{}, nil)
+}
+
+// resizeTaps are the taps of one axis (see taps); nil idx for an axis left
+// as it is.
+type resizeTaps struct {
+	idx  []int
+	w    []float64
+	nTap int
+}
+
+// allTaps returns the taps of every axis.
+func (s *resizeSpec) allTaps(ax []resizeAxis) ([]resizeTaps, error) {
+	taps := make([]resizeTaps, len(ax))
 	for d, a := range ax {
 		if s.identity(a) {
 			continue
@@ -545,16 +541,68 @@ func (s *resizeSpec) interpResize(x *tensors.Tensor, ax []resizeAxis, out []int)
 		if a.in == 0 && a.out > 0 {
 			return nil, fmt.Errorf("cannot resize axis %d of size 0", d)
 		}
-		next := slices.Clone(shape)
+		idx, w, nTap, err := s.taps(a)
+		if err != nil {
+			return nil, err
+		}
+		taps[d] = resizeTaps{idx: idx, w: w, nTap: nTap}
+	}
+	return taps, nil
+}
+
+// resizeScratch holds the float64 values and extrapolation marks of the
+// axis-by-axis passes of interpResizeWith, kept for the next call.
+type resizeScratch struct {
+	vals [2][]float64
+	ext  [2][]bool
+}
+
+// grow returns buffer i of the scratch with n elements, cleared.
+func (sc *resizeScratch) grow(i, n int) ([]float64, []bool) {
+	if cap(sc.vals[i]) < n {
+		sc.vals[i], sc.ext[i] = make([]float64, n), make([]bool, n)
+	}
+	v, e := sc.vals[i][:n], sc.ext[i][:n]
+	clear(v)
+	clear(e)
+	return v, e
+}
+
+// interpResizeWith is interpResize with the taps of every axis worked out,
+// its intermediate values in sc and its result in into when that fits.
+func (s *resizeSpec) interpResizeWith(x *tensors.Tensor, ax []resizeAxis, out []int, taps []resizeTaps, sc *resizeScratch, into *tensors.Tensor) (*tensors.Tensor, error) {
+	var sbuf, nbuf [8]int
+	shape := append(sbuf[:0], x.Shape()...)
+	next := nbuf[:0]
+	if len(shape) > len(nbuf) {
+		next = make([]int, 0, len(shape))
+	}
+	n := x.Len()
+	cur, extrap := sc.grow(0, n) // extrap: elements set to the extrapolation value
+	switch xs := x.Data().(type) {
+	case []float32:
+		for i, v := range xs {
+			cur[i] = float64(v)
+		}
+	case []float64:
+		copy(cur, xs)
+	default:
+		return nil, tensors.ErrDType("input X (linear and cubic modes)", x.DType(), tensors.Float32, tensors.Float64)
+	}
+	anyExtrap := false
+	buf := 1
+	for d, a := range ax {
+		tp := taps[d]
+		if tp.idx == nil {
+			continue
+		}
+		next = append(next[:0], shape...)
 		next[d] = a.out
 		n, err := tensors.CheckSize(tensors.Float64, next)
 		if err != nil {
 			return nil, fmt.Errorf("intermediate: %w", err)
 		}
-		idx, w, nTap, err := s.taps(a)
-		if err != nil {
-			return nil, err
-		}
+		idx, w, nTap := tp.idx, tp.w, tp.nTap
 		outer := 1
 		for _, v := range shape[:d] {
 			outer *= v
@@ -563,8 +611,7 @@ func (s *resizeSpec) interpResize(x *tensors.Tensor, ax []resizeAxis, out []int)
 		for _, v := range shape[d+1:] {
 			inner *= v
 		}
-		dst := make([]float64, n)
-		dex := make([]bool, n)
+		dst, dex := sc.grow(buf, n)
 		for o := 0; o < outer; o++ {
 			sb := o * a.in * inner
 			db := o * a.out * inner
@@ -604,7 +651,9 @@ func (s *resizeSpec) interpResize(x *tensors.Tensor, ax []resizeAxis, out []int)
 				}
 			}
 		}
-		cur, extrap, shape = dst, dex, next
+		cur, extrap = dst, dex
+		shape, next = next, shape
+		buf = 1 - buf
 	}
 	if anyExtrap {
 		for i, e := range extrap {
@@ -614,9 +663,14 @@ func (s *resizeSpec) interpResize(x *tensors.Tensor, ax []resizeAxis, out []int)
 		}
 	}
 	if x.DType() == tensors.Float64 {
-		return tensors.New(out, cur)
+		y, dst, err := recycleInto[float64](into, out)
+		if err != nil {
+			return nil, err
+		}
+		copy(dst, cur)
+		return y, nil
 	}
-	y, dst, err := tensors.Make[float32](out)
+	y, dst, err := recycleInto[float32](into, out)
 	if err != nil {
 		return nil, err
 	}
