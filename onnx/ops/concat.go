@@ -39,7 +39,8 @@ func prepareConcat(n *Node) (Kernel, error) {
 		n.Warn("empty 1-D inputs next to inputs of another rank are skipped, as PyTorch and OpenCV do (the ONNX specification requires equal ranks)")
 	}
 	return n.Recycling(func(in, last []*tensors.Tensor) ([]*tensors.Tensor, error) {
-		y, err := concat(skipEmptyVectors(in), axis, last)
+		var buf [16]*tensors.Tensor
+		y, err := concat(skipEmptyVectors(in, buf[:0]), axis, last)
 		return Result(last, y), err
 	}), nil
 }
@@ -124,13 +125,14 @@ func emptyVectorInputs(in []tensors.Type) []bool {
 	return skip
 }
 
-// skipEmptyVectors drops empty 1-D inputs when some input has another rank.
-func skipEmptyVectors(in []*tensors.Tensor) []*tensors.Tensor {
+// skipEmptyVectors drops empty 1-D inputs when some input has another
+// rank, appending the others to buf.
+func skipEmptyVectors(in, buf []*tensors.Tensor) []*tensors.Tensor {
 	isEmpty := func(t *tensors.Tensor) bool { return t != nil && t.Rank() == 1 && t.Len() == 0 }
 	if !slices.ContainsFunc(in, isEmpty) || !slices.ContainsFunc(in, func(t *tensors.Tensor) bool { return t != nil && t.Rank() != 1 }) {
 		return in
 	}
-	out := make([]*tensors.Tensor, 0, len(in))
+	out := buf[:0]
 	for _, t := range in {
 		if !isEmpty(t) {
 			out = append(out, t)
