@@ -3,6 +3,7 @@ package ops
 import (
 	"fmt"
 	"slices"
+	"sync/atomic"
 
 	"github.com/onnxkit/onnxkit/internal/kernel"
 	"github.com/onnxkit/onnxkit/onnx/tensors"
@@ -171,7 +172,10 @@ func prepareConvTranspose(n *Node) (Kernel, error) {
 	if err != nil {
 		return nil, err
 	}
-	return func(in []*tensors.Tensor) ([]*tensors.Tensor, error) {
+	var memo convTransposeMemo
+	var full32 scratchPool[[]float32] // the uncropped outputs
+	var full64 scratchPool[[]float64]
+	return n.Recycling(func(in, last []*tensors.Tensor) ([]*tensors.Tensor, error) {
 		x, w, b := in[0], in[1], Input(in, 2)
 		if x.DType() != w.DType() || (b != nil && b.DType() != x.DType()) {
 			return nil, fmt.Errorf("inputs X (%v), W (%v) and B must have the same element type", x.DType(), w.DType())
@@ -187,39 +191,82 @@ func prepareConvTranspose(n *Node) (Kernel, error) {
 		if b != nil && (b.Rank() != 1 || b.Shape()[0] != m) {
 			return nil, fmt.Errorf("input B %s must be 1-D with %d values", tensors.FormatShape(b.Shape()), m)
 		}
-		g, err := c.geometry(xs[2:], ws[2:])
-		if err != nil {
-			return nil, err
+		g := memo.get(xs[2:], ws[2:])
+		if g == nil {
+			var err error
+			if g, err = c.geometry(xs[2:], ws[2:]); err != nil {
+				return nil, err
+			}
+			memo.put(xs[2:], ws[2:], g)
 		}
 		var y *tensors.Tensor
+		var err error
 		switch x.DType() {
 		case tensors.Float32:
-			y, err = convTranspose[float32](x, w, b, g, c.group, m)
+			y, err = convTranspose[float32](x, w, b, g, c.group, m, last, &full32)
 		case tensors.Float64:
-			y, err = convTranspose[float64](x, w, b, g, c.group, m)
+			y, err = convTranspose[float64](x, w, b, g, c.group, m, last, &full64)
 		default:
 			return nil, tensors.ErrDType("input X", x.DType(), tensors.Float32, tensors.Float64)
 		}
-		return []*tensors.Tensor{y}, err
-	}, nil
+		if err != nil {
+			return nil, err
+		}
+		return Result(last, y), nil
+	}), nil
 }
 
-func convTranspose[T tensors.Float](x, w, b *tensors.Tensor, g *convTransposeGeom, group, m int) (*tensors.Tensor, error) {
+// convTransposeMemo remembers the geometry a ConvTranspose resolved last, for its
+// spatial input and kernel sizes. Safe for concurrent use: entries are
+// immutable and swapped atomically.
+type convTransposeMemo struct{ last atomic.Pointer[memoConvTranspose] }
+
+type memoConvTranspose struct {
+	in, ks []int
+	g      *convTransposeGeom
+}
+
+// get returns the geometry remembered for in and ks, or nil.
+func (m *convTransposeMemo) get(in, ks []int) *convTransposeGeom {
+	if e := m.last.Load(); e != nil && slices.Equal(e.in, in) && slices.Equal(e.ks, ks) {
+		return e.g
+	}
+	return nil
+}
+
+// put remembers g for in and ks (which are copied; g must not change).
+func (m *convTransposeMemo) put(in, ks []int, g *convTransposeGeom) {
+	m.last.Store(&memoConvTranspose{in: slices.Clone(in), ks: slices.Clone(ks), g: g})
+}
+
+// convTranspose computes a ConvTranspose into last[0] when it fits; the
+// uncropped result, when it is cropped, comes from fulls.
+func convTranspose[T tensors.Float](x, w, b *tensors.Tensor, g *convTransposeGeom, group, m int, last []*tensors.Tensor, fulls *scratchPool[[]T]) (*tensors.Tensor, error) {
 	xs := x.Shape()
 	nb, c := xs[0], xs[1]
-	outShape := append([]int{nb, m}, g.out...)
+	var obuf [8]int
+	outShape := append(append(obuf[:0], nb, m), g.out...)
 	if _, err := tensors.CheckSize(x.DType(), outShape); err != nil {
 		return nil, fmt.Errorf("output: %w", err)
 	}
-	fullShape := append([]int{nb, m}, g.full...)
 	direct := slices.Equal(g.full, g.out) && !slices.ContainsFunc(g.begin, func(v int) bool { return v != 0 })
 	var full []T
 	var y *tensors.Tensor
 	var err error
 	if direct {
-		y, full, err = tensors.Make[T](outShape)
+		y, full, err = RecycleZeroed[T](last, 0, outShape)
 	} else {
-		_, full, err = tensors.Make[T](fullShape)
+		n := nb * m * prodInts(g.full)
+		if _, err := tensors.CheckSize(x.DType(), []int{nb * m, prodInts(g.full)}); err != nil {
+			return nil, fmt.Errorf("output before cropping: %w", err)
+		}
+		buf := fulls.get()
+		defer fulls.put(buf)
+		if cap(*buf) < n {
+			*buf = make([]T, n)
+		}
+		full = (*buf)[:n]
+		clear(full)
 	}
 	if err != nil {
 		return nil, err
@@ -245,7 +292,7 @@ func convTranspose[T tensors.Float](x, w, b *tensors.Tensor, g *convTransposeGeo
 	}
 	if !direct {
 		var dst []T
-		y, dst, err = tensors.Make[T](outShape)
+		y, dst, err = Recycle[T](last, 0, outShape)
 		if err != nil {
 			return nil, err
 		}
