@@ -219,7 +219,9 @@ func prepareConvTranspose(n *Node) (Kernel, error) {
 // convTransposeMemo remembers the geometry a ConvTranspose resolved last, for its
 // spatial input and kernel sizes. Safe for concurrent use: entries are
 // immutable and swapped atomically.
-type convTransposeMemo struct{ last atomic.Pointer[memoConvTranspose] }
+type convTransposeMemo struct {
+	last atomic.Pointer[memoConvTranspose]
+}
 
 type memoConvTranspose struct {
 	in, ks []int
