@@ -144,30 +144,19 @@ func batchShape(in onnx.ValueInfo, n int) ([]int, bool) {
 	return shape, true
 }
 
-// zeroAllocRealModels are the models of ../shared/realmodels whose
-// sessions allocate nothing in steady state, run on their test_data_set_0
-// inputs.
-var zeroAllocRealModels = []string{
-	"onnx_light_densenet121",
-	"onnx_light_inception_v2",
-	"onnx_light_resnet50",
-	"onnx_light_shufflenet",
-	"onnx_light_squeezenet",
-	"mobilenet_v3_small",
-	"resnet18",
-}
-
 // TestRealModelSessionsAllocateNothing is TestFixtureSessionsAllocateNothing
-// for the real models that reach zero allocations per run. Their runs are
-// long enough for the kernels' parallel helpers to meet, on a loaded
-// machine, more goroutines at once than before and grow their free lists
-// now and then; a run's own allocations would show in every round, so the
-// quietest of a few rounds is what counts.
+// for every real model of ../shared/realmodels, run on its test_data_set_0
+// inputs: control flow (silero_vad's If), shape computations (Shape,
+// Gather, Slice, Concat, ConstantOfShape chains), recurrent layers,
+// Resize, ConvTranspose and the detection heads included. The runs of the
+// big models are long enough for the kernels' parallel helpers to meet, on
+// a loaded machine, more goroutines at once than before and grow their
+// free lists now and then; a run's own allocations would show in every
+// round, so the quietest of a few rounds is what counts.
 func TestRealModelSessionsAllocateNothing(t *testing.T) {
-	dir := realModelsDir(t)
-	for _, name := range zeroAllocRealModels {
-		t.Run(name, func(t *testing.T) {
-			m, rm := loadRealModel(t, filepath.Join(dir, name))
+	for _, dir := range realModelFolders(t) {
+		t.Run(filepath.Base(dir), func(t *testing.T) {
+			m, rm := loadRealModel(t, dir)
 			s := m.NewSession()
 			least := math.Inf(1)
 			for range 4 {

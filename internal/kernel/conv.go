@@ -597,7 +597,6 @@ func sum[T Float](x []T) T {
 func Conv2DBackward[T Float](p ConvParams, x, w, dy, dx, dw, db []T) {
 	oh, ow := p.OutH(), p.OutW()
 	ohw := oh * ow
-	mg, rows := p.M/p.Group, p.colRows()
 	if db != nil {
 		// Split by channel, each summed in the order of a serial loop.
 		parallelFor(p.M, func(_, lo, hi int) {
@@ -613,47 +612,16 @@ func Conv2DBackward[T Float](p ConvParams, x, w, dy, dx, dw, db []T) {
 	if dx == nil && dw == nil {
 		return
 	}
-	workers := workerCount(p.N)
-	// Workers after the first accumulate their part of dw in scratch
-	// space, added into dw at the end.
-	dws := make([]*[]T, workers)
-	parallelFor(p.N, func(wk, lo, hi int) {
-		buf := getScratch[T](rows * ohw)
-		defer putScratch(buf)
-		col := *buf
-		var dwk []T
-		if dw != nil {
-			if wk == 0 {
-				dwk = dw[:len(w)]
-			} else {
-				dws[wk] = getScratch[T](len(w))
-				dwk = *dws[wk]
-			}
-			clear(dwk)
-		}
-		for n := lo; n < hi; n++ {
-			xn := x[n*p.C*p.H*p.W : (n+1)*p.C*p.H*p.W]
-			dyn := dy[n*p.M*ohw : (n+1)*p.M*ohw]
-			var dxn []T
-			if dx != nil {
-				dxn = dx[n*p.C*p.H*p.W : (n+1)*p.C*p.H*p.W]
-				clear(dxn)
-			}
-			for g := 0; g < p.Group; g++ {
-				dyg := dyn[g*mg*ohw : (g+1)*mg*ohw]
-				if dwk != nil {
-					im2col(&p, xn, g*(p.C/p.Group), col)
-					// dW_g += dY_g · colᵀ
-					Gemm(false, true, mg, rows, ohw, 1, dyg, ohw, col, ohw, 1, dwk[g*mg*rows:], rows)
-				}
-				if dxn != nil {
-					// dcol = W_gᵀ · dY_g, then scatter back.
-					Gemm(true, false, rows, ohw, mg, 1, w[g*mg*rows:], rows, dyg, ohw, 0, col, ohw)
-					col2im(&p, col, g*(p.C/p.Group), dxn)
-				}
-			}
-		}
-	})
+	l := getLoop[convBackwardLoop[T]]()
+	*l = convBackwardLoop[T]{p: p, x: x, w: w, dy: dy, dx: dx, dw: dw}
+	if dw != nil {
+		// Workers after the first accumulate their part of dw in scratch
+		// space, added into dw at the end.
+		l.dws = make([]*[]T, workerCount(p.N))
+	}
+	parallelRun(p.N, l)
+	dws := l.dws
+	putLoop(l)
 	if dw != nil {
 		for _, b := range dws[1:] {
 			if b == nil {
@@ -663,6 +631,57 @@ func Conv2DBackward[T Float](p ConvParams, x, w, dy, dx, dw, db []T) {
 				dw[i] += v
 			}
 			putScratch(b)
+		}
+	}
+}
+
+// convBackwardLoop is the body of Conv2DBackward's dx and dw: a range of
+// images on one worker (a type, not a closure, so that a call allocates
+// nothing when dw is not wanted).
+type convBackwardLoop[T Float] struct {
+	p                ConvParams
+	x, w, dy, dx, dw []T
+	dws              []*[]T // per worker after the first: its part of dw
+}
+
+func (l *convBackwardLoop[T]) run(wk, lo, hi int) {
+	p := &l.p
+	x, w, dy, dx, dw := l.x, l.w, l.dy, l.dx, l.dw
+	ohw := p.OutH() * p.OutW()
+	mg, rows := p.M/p.Group, p.colRows()
+	buf := getScratch[T](rows * ohw)
+	defer putScratch(buf)
+	col := *buf
+	var dwk []T
+	if dw != nil {
+		if wk == 0 {
+			dwk = dw[:len(w)]
+		} else {
+			l.dws[wk] = getScratch[T](len(w))
+			dwk = *l.dws[wk]
+		}
+		clear(dwk)
+	}
+	for n := lo; n < hi; n++ {
+		xn := x[n*p.C*p.H*p.W : (n+1)*p.C*p.H*p.W]
+		dyn := dy[n*p.M*ohw : (n+1)*p.M*ohw]
+		var dxn []T
+		if dx != nil {
+			dxn = dx[n*p.C*p.H*p.W : (n+1)*p.C*p.H*p.W]
+			clear(dxn)
+		}
+		for g := 0; g < p.Group; g++ {
+			dyg := dyn[g*mg*ohw : (g+1)*mg*ohw]
+			if dwk != nil {
+				im2col(p, xn, g*(p.C/p.Group), col)
+				// dW_g += dY_g · colᵀ
+				Gemm(false, true, mg, rows, ohw, 1, dyg, ohw, col, ohw, 1, dwk[g*mg*rows:], rows)
+			}
+			if dxn != nil {
+				// dcol = W_gᵀ · dY_g, then scatter back.
+				Gemm(true, false, rows, ohw, mg, 1, w[g*mg*rows:], rows, dyg, ohw, 0, col, ohw)
+				col2im(p, col, g*(p.C/p.Group), dxn)
+			}
 		}
 	}
 }
