@@ -599,11 +599,12 @@ func Conv2DBackward[T Float](p ConvParams, x, w, dy, dx, dw, db []T) {
 	ohw := oh * ow
 	if db != nil {
 		// Split by channel, each summed in the order of a serial loop.
-		parallelFor(p.M, func(_, lo, hi int) {
+		nm, nn := p.M, p.N // not p: the closure would move it to the heap
+		parallelFor(nm, func(_, lo, hi int) {
 			for m := lo; m < hi; m++ {
 				var acc T
-				for n := 0; n < p.N; n++ {
-					acc += sum(dy[(n*p.M+m)*ohw : (n*p.M+m+1)*ohw])
+				for n := 0; n < nn; n++ {
+					acc += sum(dy[(n*nm+m)*ohw : (n*nm+m+1)*ohw])
 				}
 				db[m] = acc
 			}
