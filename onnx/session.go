@@ -10,9 +10,13 @@ import (
 
 // Session runs one model again and again, reusing the memory of each run
 // for the next: in steady state (same input shapes as the run before) a
-// run of a model made of the common operators (Conv, Gemm, MatMul,
-// MaxPool, Relu, Add, Softmax, Reshape, ...) allocates nothing. It is the
-// way to serve a model in a loop; Model.Run is the way to run it once.
+// run of a model made of the common operators (Conv, ConvTranspose, Gemm,
+// MatMul, MaxPool, Relu, Add, Softmax, Reshape, Resize, Pad, the
+// reductions, LSTM and GRU, the shape computations of Shape, Gather,
+// Slice, Cast, Concat and ConstantOfShape, ...) allocates nothing. An If
+// runs its branches in sessions of their own, kept in the session, so it
+// allocates nothing either; Loop and Scan bodies run afresh. It is the way
+// to serve a model in a loop; Model.Run is the way to run it once.
 //
 // The outputs a session returns, and the map holding them, belong to the
 // session: they are valid until its next Run and must not be modified.
