@@ -294,7 +294,7 @@ func convTranspose[T tensors.Float](x, w, b *tensors.Tensor, g *convTransposeGeo
 	}
 	if !direct {
 		var dst []T
-		y, dst, err = Recycle[T](last, 0, outShape)
+		y, dst, err = RecycleZeroed[T](last, 0, outShape) // cropInto skips what is outside full
 		if err != nil {
 			return nil, err
 		}
