@@ -457,3 +457,24 @@ func TestRecurrentOldVersions(t *testing.T) {
 		t.Errorf("output_sequence at opset 7: got %v", err)
 	}
 }
+
+// TestRecurrentLargeReference checks the sizes that take the parallel
+// paths: the directions of a bidirectional layer on separate goroutines,
+// and per-step products split by columns (GRU with 300 hidden units).
+func TestRecurrentLargeReference(t *testing.T) {
+	q := newRef("LSTM", 6, 5, 20, 40, 2, 40)
+	q.b = refData(41, 2*8*40)
+	q.lens = []int{6, 3, 6, 1, 0}
+	recCase(t, "large bidir LSTM", q, 0, []string{"Y", "Y_h", "Y_c"})
+	u := newRef("LSTM", 7, 4, 9, 33, 2, 42)
+	recCase(t, "large bidir LSTM uniform", u, 1, []string{"Y", "Y_h"})
+	for _, lbr := range []bool{false, true} {
+		g := newRef("GRU", 3, 7, 5, 300, 2, 43)
+		g.b, g.lbr = refData(44, 2*6*300), lbr
+		a := nnInt("linear_before_reset", map[bool]int64{false: 0, true: 1}[lbr])
+		recCase(t, "large bidir GRU", g, 0, []string{"Y", "Y_h"}, a)
+		g.dirs = 1
+		g.w, g.r, g.b = g.w[:3*300*5], g.r[:3*300*300], g.b[:6*300]
+		recCase(t, "large forward GRU", g, 0, []string{"Y", "Y_h"}, a)
+	}
+}
