@@ -134,6 +134,11 @@ type rnnSpec struct {
 	// the gates the step's first product needs, [1] GRU's candidate block
 	// (without linear_before_reset), else nil.
 	rPack [][2]*kernel.PackedB
+	// wConst is W when it is float32 and known at load time, and wPack
+	// each direction's transpose ([input][G·H]) packed once for the input
+	// projection.
+	wConst *tensors.Tensor
+	wPack  []*kernel.PackedB
 	// scratch recycles the buffers of a run (*rnnScratch[T]).
 	scratchMu sync.Mutex
 	scratch   []any
@@ -334,6 +339,15 @@ func prepareRNN(n *Node, kind rnnKind) (Kernel, error) {
 			s.rPack = packR(kind, s.lbr, rt, r.Shape())
 		case tensors.Float64:
 			s.rConst, s.rT = r, transposeR(tensors.Data[float64](r), r.Shape())
+		}
+	}
+	if w := n.Const(1); w != nil && w.Rank() == 3 && w.DType() == tensors.Float32 && w.Shape()[0] == s.dirs {
+		shape := w.Shape()
+		gh, in := shape[1], shape[2]
+		wt := transposeR(tensors.Data[float32](w), shape)
+		s.wConst = w
+		for d := 0; d < s.dirs; d++ {
+			s.wPack = append(s.wPack, kernel.NewPackedB(in, gh, wt[d*gh*in:(d+1)*gh*in], gh))
 		}
 	}
 	return n.Recycling(func(in, last []*tensors.Tensor) ([]*tensors.Tensor, error) {
@@ -554,6 +568,10 @@ func runRNN[T tensors.Float](s *rnnSpec, in, last []*tensors.Tensor) ([]*tensors
 	// stream them (GEMV) instead of packing them at every step.
 	var rd []T
 	var packs [][2]*kernel.PackedB
+	var wPack []*kernel.PackedB
+	if w == s.wConst && s.wConst != nil {
+		wPack = s.wPack
+	}
 	if r == s.rConst {
 		rd = s.rT.([]T)
 		packs = s.rPack
@@ -565,7 +583,7 @@ func runRNN[T tensors.Float](s *rnnSpec, in, last []*tensors.Tensor) ([]*tensors
 	}
 	run := &sc.run
 	*run = rnnRun[T]{s: s, z: z, sc: sc, maxLen: maxLen, uniform: uniform,
-		xd: tensors.Data[T](x), wd: tensors.Data[T](w), rd: rd, packs: packs,
+		xd: tensors.Data[T](x), wd: tensors.Data[T](w), rd: rd, packs: packs, wPack: wPack,
 		bias: bias, h0: h0, c0: c0, peep: peep, y: y, yh: yh, yc: yc}
 	// The two directions of a bidirectional layer run side by side when
 	// there is enough work to pay for handing one over.
@@ -675,6 +693,7 @@ type rnnRun[T tensors.Float] struct {
 	uniform            bool
 	xd, wd, rd         []T
 	packs              [][2]*kernel.PackedB
+	wPack              []*kernel.PackedB // s.wPack when W is s.wConst
 	bias, h0, c0, peep *tensors.Tensor
 	y, yh, yc          []T
 }
@@ -715,7 +734,11 @@ func (r *rnnRun[T]) Task(d int) {
 		}
 		beta = 1
 	}
-	kernel.Gemm(false, true, z.seq*z.batch, GH, z.input, 1, xd, max(z.input, 1), wD, max(z.input, 1), beta, xw, GH)
+	if r.wPack != nil && z.input > 0 {
+		r.wPack[d].Mul(z.seq*z.batch, 1, any(xd).([]float32), z.input, float32(beta), any(xw).([]float32), GH)
+	} else {
+		kernel.Gemm(false, true, z.seq*z.batch, GH, z.input, 1, xd, max(z.input, 1), wD, max(z.input, 1), beta, xw, GH)
+	}
 	// Initial states.
 	clear(h)
 	clear(c)

@@ -280,12 +280,15 @@ func recRun(t *testing.T, name string, q refRec, layout int, in []*tensors.Tenso
 		}
 		var got []*tensors.Tensor
 		var err error
-		if dt == "float32 constant R" {
+		if dt == "float32 constant R" { // and W
 			r := args[2]
 			var c *Compiled
 			if c, err = Compile(np, Env{Opset: opset, Const: func(n string) *tensors.Tensor {
 				if n == "R" {
 					return r
+				}
+				if n == "W" {
+					return args[1]
 				}
 				return nil
 			}}); err == nil {
