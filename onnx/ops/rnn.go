@@ -30,7 +30,12 @@ import (
 // row is at the same time step. The gate nonlinearities run between
 // products on whole gate blocks, in the element type: Sigmoid and Tanh
 // (the defaults) on the vector kernels of package kernel, the other
-// activations element by element in float64.
+// activations element by element in float64. Constant float32 W and R are
+// transposed and packed once, at load. Each direction has its own working
+// memory, so the two directions of a bidirectional layer run side by side
+// on the kernel's worker goroutines (kernel.ParallelTasks); a single
+// direction's per-step product, when large (hundreds of hidden units),
+// is split by columns across them instead.
 //
 // sequence_lens gives each batch row its own length L: steps t ≥ L leave
 // the row's state alone and its Y rows zero, and the reverse direction
