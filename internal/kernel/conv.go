@@ -234,6 +234,11 @@ func Conv2DPacked[T Float](p ConvParams, x, w []T, pw *ConvWeights, b, y []T) {
 		DepthwiseConv2D(p, x, w, b, y)
 		return
 	}
+	if x32, ok := any(x).([]float32); ok && canConvDirect(&p) {
+		// Few input channels (conv_direct.go).
+		convDirect(p, x32, any(w).([]float32), any(b).([]float32), any(y).([]float32))
+		return
+	}
 	var pas []packedA
 	if _, ok := any(w).([]float32); ok {
 		pas = pw.usable(&p)

@@ -33,6 +33,11 @@
 // serve one task queue (parallel.go); scratch space is recycled through
 // free lists, so repeated calls allocate nothing.
 //
+// Convolutions with few input channels (C·KH·KW ≤ 32, stride and
+// dilation 1, eight output channels at a time: the first layer of an MNIST
+// CNN) skip im2col and the GEMM for a direct AVX2 kernel
+// (conv_direct.go).
+//
 // The quantized operators have integer kernels, exact in int32: GemmS16
 // (igemm.go; int16 pairs, AVX2 VPMADDWD) for any 8-bit operands, and, on
 // CPUs with AVX512-VNNI, GemmU8S8Packed (igemm8.go; uint8 activations ×

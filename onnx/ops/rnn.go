@@ -30,7 +30,12 @@ import (
 // row is at the same time step. The gate nonlinearities run between
 // products on whole gate blocks, in the element type: Sigmoid and Tanh
 // (the defaults) on the vector kernels of package kernel, the other
-// activations element by element in float64.
+// activations element by element in float64. Constant float32 W and R are
+// transposed and packed once, at load. Each direction has its own working
+// memory, so the two directions of a bidirectional layer run side by side
+// on the kernel's worker goroutines (kernel.ParallelTasks); a single
+// direction's per-step product, when large (hundreds of hidden units),
+// is split by columns across them instead.
 //
 // sequence_lens gives each batch row its own length L: steps t ≥ L leave
 // the row's state alone and its Y rows zero, and the reverse direction
@@ -134,16 +139,36 @@ type rnnSpec struct {
 	// the gates the step's first product needs, [1] GRU's candidate block
 	// (without linear_before_reset), else nil.
 	rPack [][2]*kernel.PackedB
+	// wConst is W when it is float32 and known at load time, and wPack
+	// each direction's transpose ([input][G·H]) packed once for the input
+	// projection.
+	wConst *tensors.Tensor
+	wPack  []*kernel.PackedB
 	// scratch recycles the buffers of a run (*rnnScratch[T]).
 	scratchMu sync.Mutex
 	scratch   []any
 }
 
-// rnnScratch is the working memory of one run, recycled across runs.
+// rnnScratch is the working memory of one run, recycled across runs:
+// each direction's own (so that directions can run at once), the rows'
+// lengths and the run's shared state.
 type rnnScratch[T tensors.Float] struct {
-	xw, hr, h, c, rh, rhp, add []T
-	seqLen                     []int
+	dir    [2]rnnDirScratch[T]
+	seqLen []int
+	run    rnnRun[T]
 }
+
+// rnnDirScratch is the working memory of one direction: the input
+// projection (which the gates are computed in), the step's products, the
+// states and GRU's reset-gated state and its product.
+type rnnDirScratch[T tensors.Float] struct {
+	xw, hr, h, c, rh, rhp, add []T
+}
+
+// rnnParallelMACs is the number of multiply-adds (input projection and
+// recurrence, all steps) of one direction above which the two directions
+// of a bidirectional layer run on separate goroutines.
+const rnnParallelMACs = 1 << 16
 
 // getScratch returns recycled working memory for a run (give it back
 // with putScratch).
@@ -321,6 +346,15 @@ func prepareRNN(n *Node, kind rnnKind) (Kernel, error) {
 			s.rConst, s.rT = r, transposeR(tensors.Data[float64](r), r.Shape())
 		}
 	}
+	if w := n.Const(1); w != nil && w.Rank() == 3 && w.DType() == tensors.Float32 && w.Shape()[0] == s.dirs {
+		shape := w.Shape()
+		gh, in := shape[1], shape[2]
+		wt := transposeR(tensors.Data[float32](w), shape)
+		s.wConst = w
+		for d := 0; d < s.dirs; d++ {
+			s.wPack = append(s.wPack, kernel.NewPackedB(in, gh, wt[d*gh*in:(d+1)*gh*in], gh))
+		}
+	}
 	return n.Recycling(func(in, last []*tensors.Tensor) ([]*tensors.Tensor, error) {
 		switch x := in[0]; x.DType() {
 		case tensors.Float32:
@@ -354,11 +388,13 @@ func packR(kind rnnKind, lbr bool, rt []float32, shape []int) [][2]*kernel.Packe
 
 // rnnStep computes c = a·b + beta·c for the m×k matrix a and the k×n
 // matrix b (row stride ldb) of a recurrence step into c (row stride ldc),
-// with b's packed copy pb when there is one (float32 constant R), in the
-// calling goroutine.
+// with b's packed copy pb when there is one (float32 constant R). A
+// product large enough (GRU and LSTM with hundreds of hidden units) is
+// split by columns across the worker goroutines, unless the directions
+// already run side by side.
 func rnnStep[T tensors.Float](pb *kernel.PackedB, m, n, k int, a []T, b []T, ldb int, beta T, c []T, ldc int) {
 	if pb != nil {
-		pb.MulSerial(m, any(a).([]float32), k, float32(beta), any(c).([]float32), ldc)
+		pb.Mul(m, 1, any(a).([]float32), k, float32(beta), any(c).([]float32), ldc)
 		return
 	}
 	kernel.Gemm(false, false, m, n, k, 1, a, k, b, ldb, beta, c, ldc)
@@ -516,14 +552,16 @@ func runRNN[T tensors.Float](s *rnnSpec, in, last []*tensors.Tensor) ([]*tensors
 	if _, err := tensors.CheckSize(dt, []int{4, z.batch, GH}); err != nil {
 		return nil, fmt.Errorf("gate scratch: %w", err)
 	}
-	sc.xw = rnnGrow(sc.xw, z.seq*z.batch*GH)
-	sc.hr = rnnGrow(sc.hr, z.batch*GH)
-	sc.h = rnnGrow(sc.h, z.batch*H)
-	sc.c = rnnGrow(sc.c, z.batch*H)
-	sc.rh = rnnGrow(sc.rh, z.batch*H)   // GRU: r⊙H(t-1)
-	sc.rhp = rnnGrow(sc.rhp, z.batch*H) // GRU: (r⊙H(t-1))·Rhᵀ
-	sc.add = rnnGrow(sc.add, GH)
-	xw, hr, h, c, rh, rhp := sc.xw, sc.hr, sc.h, sc.c, sc.rh, sc.rhp
+	for d := 0; d < z.dirs; d++ {
+		ds := &sc.dir[d]
+		ds.xw = rnnGrow(ds.xw, z.seq*z.batch*GH)
+		ds.hr = rnnGrow(ds.hr, z.batch*GH)
+		ds.h = rnnGrow(ds.h, z.batch*H)
+		ds.c = rnnGrow(ds.c, z.batch*H)
+		ds.rh = rnnGrow(ds.rh, z.batch*H)   // GRU: r⊙H(t-1)
+		ds.rhp = rnnGrow(ds.rhp, z.batch*H) // GRU: (r⊙H(t-1))·Rhᵀ
+		ds.add = rnnGrow(ds.add, GH)
+	}
 	maxLen, uniform := 0, true
 	for _, l := range seqLen {
 		maxLen = max(maxLen, l)
@@ -535,6 +573,10 @@ func runRNN[T tensors.Float](s *rnnSpec, in, last []*tensors.Tensor) ([]*tensors
 	// stream them (GEMV) instead of packing them at every step.
 	var rd []T
 	var packs [][2]*kernel.PackedB
+	var wPack []*kernel.PackedB
+	if w == s.wConst && s.wConst != nil {
+		wPack = s.wPack
+	}
 	if r == s.rConst {
 		rd = s.rT.([]T)
 		packs = s.rPack
@@ -544,220 +586,20 @@ func runRNN[T tensors.Float](s *rnnSpec, in, last []*tensors.Tensor) ([]*tensors
 		}
 		rd = transposeR(tensors.Data[T](r), r.Shape())
 	}
-	xd, wd := tensors.Data[T](x), tensors.Data[T](w)
-	for d := 0; d < z.dirs; d++ {
-		reverse := s.reverseOnly || d == 1
-		wD := wd[d*GH*z.input : (d+1)*GH*z.input]
-		rD := rd[d*GH*H : (d+1)*GH*H]
-		// Input projection for every (t, b) row, with the biases that add
-		// to it directly: each row starts as those biases and the product
-		// accumulates onto it.
-		var rbH []T // GRU linear_before_reset: Rbh, added inside the reset
-		beta := T(0)
-		if bias != nil {
-			bd := tensors.Data[T](bias)[d*2*GH : (d+1)*2*GH]
-			add := sc.add
-			for j := range add {
-				add[j] = bd[j] + bd[GH+j]
-			}
-			if s.kind == rnnGRU && s.lbr {
-				rbH = bd[GH+2*H : 2*GH]
-				for j := 2 * H; j < GH; j++ {
-					add[j] = bd[j]
-				}
-			}
-			for row := 0; row < z.seq*z.batch; row++ {
-				copy(xw[row*GH:(row+1)*GH], add)
-			}
-			beta = 1
-		}
-		kernel.Gemm(false, true, z.seq*z.batch, GH, z.input, 1, xd, max(z.input, 1), wD, max(z.input, 1), beta, xw, GH)
-		// Initial states.
-		clear(h)
-		clear(c)
-		for b := 0; b < z.batch; b++ {
-			if h0 != nil {
-				copy(h[b*H:(b+1)*H], tensors.Data[T](h0)[z.stateAt(d, b):])
-			}
-			if c0 != nil {
-				copy(c[b*H:(b+1)*H], tensors.Data[T](c0)[z.stateAt(d, b):])
-			}
-		}
-		var pi, po, pf []T
-		if peep != nil {
-			pd := tensors.Data[T](peep)[d*3*H : (d+1)*3*H]
-			pi, po, pf = pd[:H], pd[H:2*H], pd[2*H:]
-		}
-		acts := s.acts[d]
-		for step := 0; step < maxLen; step++ {
-			recurrent := GH
-			if s.kind == rnnGRU && !s.lbr {
-				recurrent = 2 * H
-			}
-			var pb [2]*kernel.PackedB
-			if packs != nil {
-				pb = packs[d]
-			}
-			// The gate pre-activations are summed into the row of the
-			// input projection xw, which each (t, b) reads once per
-			// direction, and the activations run on it in place, one gate
-			// block (H elements) or several at a time. When every batch
-			// row is at the same time t (forward, or equal lengths), the
-			// step's products accumulate into those rows directly (fused;
-			// a row past its length then adds into a padding row that
-			// nothing reads); else they go to hr and rhp, added row by
-			// row. GRU with linear_before_reset needs its candidate block
-			// of H(t-1)·Rᵀ apart, so it never fuses.
-			fused := z.batch > 0 && (!reverse || uniform) && !(s.kind == rnnGRU && s.lbr)
-			var xwT []T // fused: xw's rows of time t, row stride ldT
-			ldT := GH
-			if fused {
-				t := rnnTime(step, seqLen[0], reverse)
-				xwT = xw[z.xRow(t, 0)*GH:]
-				if z.batch > 1 {
-					ldT = (z.xRow(t, 1) - z.xRow(t, 0)) * GH
-				}
-				rnnStep(pb[0], z.batch, recurrent, H, h, rD, GH, 1, xwT, ldT)
-			} else {
-				rnnStep(pb[0], z.batch, recurrent, H, h, rD, GH, 0, hr, GH)
-			}
-			if s.kind == rnnGRU && !s.lbr {
-				// z and r first, then (r⊙H)·Rhᵀ for the candidate.
-				for b := 0; b < z.batch; b++ {
-					hb, rb := h[b*H:(b+1)*H], rh[b*H:(b+1)*H]
-					if step >= seqLen[b] {
-						clear(rb)
-						continue
-					}
-					t := rnnTime(step, seqLen[b], reverse)
-					g := xw[z.xRow(t, b)*GH+H:][:H]
-					if !fused {
-						q := hr[b*GH+H:][:H]
-						for k := range g {
-							g[k] += q[k]
-						}
-					}
-					activate(s, acts[0], g)
-					for k := range rb {
-						rb[k] = g[k] * hb[k]
-					}
-				}
-				if fused {
-					rnnStep(pb[1], z.batch, H, H, rh, rD[2*H:], GH, 1, xwT[2*H:], ldT)
-				} else {
-					rnnStep(pb[1], z.batch, H, H, rh, rD[2*H:], GH, 0, rhp, H)
-				}
-			}
-			for b := 0; b < z.batch; b++ {
-				if step >= seqLen[b] {
-					continue
-				}
-				t := rnnTime(step, seqLen[b], reverse)
-				g, q := xw[z.xRow(t, b)*GH:(z.xRow(t, b)+1)*GH], hr[b*GH:(b+1)*GH]
-				hb, cb := h[b*H:(b+1)*H], c[b*H:(b+1)*H]
-				switch s.kind {
-				case rnnSimple:
-					if fused {
-						copy(hb, g)
-					} else {
-						for k := range hb {
-							hb[k] = g[k] + q[k]
-						}
-					}
-					activate(s, acts[0], hb)
-				case rnnGRU:
-					zg, rg, ng := g[:H], g[H:2*H], g[2*H:3*H]
-					if !fused {
-						for k := range zg {
-							zg[k] += q[k]
-						}
-					}
-					activate(s, acts[0], zg)
-					if s.lbr {
-						for k := range rg {
-							rg[k] += q[H+k]
-						}
-						activate(s, acts[0], rg)
-						lin := q[2*H : 3*H]
-						if rbH != nil {
-							for k := range ng {
-								ng[k] += rg[k] * (lin[k] + rbH[k])
-							}
-						} else {
-							for k := range ng {
-								ng[k] += rg[k] * lin[k]
-							}
-						}
-					} else if !fused {
-						rp := rhp[b*H : (b+1)*H]
-						for k := range ng {
-							ng[k] += rp[k]
-						}
-					}
-					activate(s, acts[1], ng)
-					for k := range hb {
-						hb[k] = (1-zg[k])*ng[k] + zg[k]*hb[k]
-					}
-				case rnnLSTM:
-					if !fused {
-						for k := range g {
-							g[k] += q[k]
-						}
-					}
-					ig, og, fg, cg := g[:H], g[H:2*H], g[2*H:3*H], g[3*H:]
-					if pi != nil {
-						for k := range ig {
-							ig[k] += pi[k] * cb[k]
-							fg[k] += pf[k] * cb[k]
-						}
-					}
-					switch {
-					case po == nil && !s.inputForget:
-						activate(s, acts[0], g[:3*H]) // i, o and f at once
-					case po == nil:
-						activate(s, acts[0], g[:2*H])
-					default:
-						activate(s, acts[0], ig)
-						if !s.inputForget {
-							activate(s, acts[0], fg)
-						}
-					}
-					if s.inputForget {
-						for k := range fg {
-							fg[k] = 1 - ig[k]
-						}
-					}
-					activate(s, acts[1], cg)
-					for k := range cb {
-						cb[k] = fg[k]*cb[k] + ig[k]*cg[k]
-					}
-					if po != nil {
-						for k := range og {
-							og[k] += po[k] * cb[k]
-						}
-						activate(s, acts[0], og)
-					}
-					copy(cg, cb) // h(Ct) in place of the spent cell gate
-					activate(s, acts[2], cg)
-					for k := range hb {
-						hb[k] = og[k] * cg[k]
-					}
-				}
-				if y != nil {
-					copy(y[z.yAt(t, d, b):z.yAt(t, d, b)+H], hb)
-				}
-			}
-		}
-		for b := 0; b < z.batch; b++ {
-			if seqLen[b] == 0 {
-				continue // Y_h and Y_c stay zero, as in onnxruntime
-			}
-			copy(yh[z.stateAt(d, b):z.stateAt(d, b)+H], h[b*H:(b+1)*H])
-			if yc != nil {
-				copy(yc[z.stateAt(d, b):z.stateAt(d, b)+H], c[b*H:(b+1)*H])
-			}
+	run := &sc.run
+	*run = rnnRun[T]{s: s, z: z, sc: sc, maxLen: maxLen, uniform: uniform,
+		xd: tensors.Data[T](x), wd: tensors.Data[T](w), rd: rd, packs: packs, wPack: wPack,
+		bias: bias, h0: h0, c0: c0, peep: peep, y: y, yh: yh, yc: yc}
+	// The two directions of a bidirectional layer run side by side when
+	// there is enough work to pay for handing one over.
+	if z.dirs > 1 && z.seq*z.batch*GH*(H+z.input) >= rnnParallelMACs {
+		kernel.ParallelTasks(z.dirs, run)
+	} else {
+		for d := 0; d < z.dirs; d++ {
+			run.Task(d)
 		}
 	}
+	*run = rnnRun[T]{} // drop the run's tensors
 	return Results(last, yT, hT, cT), nil
 }
 
@@ -844,4 +686,247 @@ func inferRNN(n *Node, in []tensors.Type) ([]tensors.Type, error) {
 		out[i] = tensors.Type{DType: dt, RankKnown: true, Dims: slices.Clone(dims)}
 	}
 	return out, nil
+}
+
+// rnnRun is one run of a recurrent node, shared by the tasks that
+// compute its directions (rnnRun.Task), recycled with the run's scratch.
+type rnnRun[T tensors.Float] struct {
+	s                  *rnnSpec
+	z                  rnnDims
+	sc                 *rnnScratch[T]
+	maxLen             int
+	uniform            bool
+	xd, wd, rd         []T
+	packs              [][2]*kernel.PackedB
+	wPack              []*kernel.PackedB // s.wPack when W is s.wConst
+	bias, h0, c0, peep *tensors.Tensor
+	y, yh, yc          []T
+}
+
+// Task computes direction d of the run: its input projection, its steps
+// and its final states. The directions of a bidirectional layer share no
+// working memory, so they may run at once.
+func (r *rnnRun[T]) Task(d int) {
+	s, z, ds := r.s, r.z, &r.sc.dir[d]
+	H, GH := z.hidden, z.gates*z.hidden
+	xw, hr, h, c, rh, rhp := ds.xw, ds.hr, ds.h, ds.c, ds.rh, ds.rhp
+	seqLen, maxLen, uniform := r.sc.seqLen, r.maxLen, r.uniform
+	xd, wd, rd, packs := r.xd, r.wd, r.rd, r.packs
+	bias, h0, c0, peep := r.bias, r.h0, r.c0, r.peep
+	y, yh, yc := r.y, r.yh, r.yc
+	reverse := s.reverseOnly || d == 1
+	wD := wd[d*GH*z.input : (d+1)*GH*z.input]
+	rD := rd[d*GH*H : (d+1)*GH*H]
+	// Input projection for every (t, b) row, with the biases that add
+	// to it directly: each row starts as those biases and the product
+	// accumulates onto it.
+	var rbH []T // GRU linear_before_reset: Rbh, added inside the reset
+	beta := T(0)
+	if bias != nil {
+		bd := tensors.Data[T](bias)[d*2*GH : (d+1)*2*GH]
+		add := ds.add
+		for j := range add {
+			add[j] = bd[j] + bd[GH+j]
+		}
+		if s.kind == rnnGRU && s.lbr {
+			rbH = bd[GH+2*H : 2*GH]
+			for j := 2 * H; j < GH; j++ {
+				add[j] = bd[j]
+			}
+		}
+		for row := 0; row < z.seq*z.batch; row++ {
+			copy(xw[row*GH:(row+1)*GH], add)
+		}
+		beta = 1
+	}
+	if r.wPack != nil && z.input > 0 {
+		r.wPack[d].Mul(z.seq*z.batch, 1, any(xd).([]float32), z.input, float32(beta), any(xw).([]float32), GH)
+	} else {
+		kernel.Gemm(false, true, z.seq*z.batch, GH, z.input, 1, xd, max(z.input, 1), wD, max(z.input, 1), beta, xw, GH)
+	}
+	// Initial states.
+	clear(h)
+	clear(c)
+	for b := 0; b < z.batch; b++ {
+		if h0 != nil {
+			copy(h[b*H:(b+1)*H], tensors.Data[T](h0)[z.stateAt(d, b):])
+		}
+		if c0 != nil {
+			copy(c[b*H:(b+1)*H], tensors.Data[T](c0)[z.stateAt(d, b):])
+		}
+	}
+	var pi, po, pf []T
+	if peep != nil {
+		pd := tensors.Data[T](peep)[d*3*H : (d+1)*3*H]
+		pi, po, pf = pd[:H], pd[H:2*H], pd[2*H:]
+	}
+	acts := s.acts[d]
+	for step := 0; step < maxLen; step++ {
+		recurrent := GH
+		if s.kind == rnnGRU && !s.lbr {
+			recurrent = 2 * H
+		}
+		var pb [2]*kernel.PackedB
+		if packs != nil {
+			pb = packs[d]
+		}
+		// The gate pre-activations are summed into the row of the
+		// input projection xw, which each (t, b) reads once per
+		// direction, and the activations run on it in place, one gate
+		// block (H elements) or several at a time. When every batch
+		// row is at the same time t (forward, or equal lengths), the
+		// step's products accumulate into those rows directly (fused;
+		// a row past its length then adds into a padding row that
+		// nothing reads); else they go to hr and rhp, added row by
+		// row. GRU with linear_before_reset needs its candidate block
+		// of H(t-1)·Rᵀ apart, so it never fuses.
+		fused := z.batch > 0 && (!reverse || uniform) && !(s.kind == rnnGRU && s.lbr)
+		var xwT []T // fused: xw's rows of time t, row stride ldT
+		ldT := GH
+		if fused {
+			t := rnnTime(step, seqLen[0], reverse)
+			xwT = xw[z.xRow(t, 0)*GH:]
+			if z.batch > 1 {
+				ldT = (z.xRow(t, 1) - z.xRow(t, 0)) * GH
+			}
+			rnnStep(pb[0], z.batch, recurrent, H, h, rD, GH, 1, xwT, ldT)
+		} else {
+			rnnStep(pb[0], z.batch, recurrent, H, h, rD, GH, 0, hr, GH)
+		}
+		if s.kind == rnnGRU && !s.lbr {
+			// z and r first, then (r⊙H)·Rhᵀ for the candidate.
+			for b := 0; b < z.batch; b++ {
+				hb, rb := h[b*H:(b+1)*H], rh[b*H:(b+1)*H]
+				if step >= seqLen[b] {
+					clear(rb)
+					continue
+				}
+				t := rnnTime(step, seqLen[b], reverse)
+				g := xw[z.xRow(t, b)*GH+H:][:H]
+				if !fused {
+					q := hr[b*GH+H:][:H]
+					for k := range g {
+						g[k] += q[k]
+					}
+				}
+				activate(s, acts[0], g)
+				for k := range rb {
+					rb[k] = g[k] * hb[k]
+				}
+			}
+			if fused {
+				rnnStep(pb[1], z.batch, H, H, rh, rD[2*H:], GH, 1, xwT[2*H:], ldT)
+			} else {
+				rnnStep(pb[1], z.batch, H, H, rh, rD[2*H:], GH, 0, rhp, H)
+			}
+		}
+		for b := 0; b < z.batch; b++ {
+			if step >= seqLen[b] {
+				continue
+			}
+			t := rnnTime(step, seqLen[b], reverse)
+			g, q := xw[z.xRow(t, b)*GH:(z.xRow(t, b)+1)*GH], hr[b*GH:(b+1)*GH]
+			hb, cb := h[b*H:(b+1)*H], c[b*H:(b+1)*H]
+			switch s.kind {
+			case rnnSimple:
+				if fused {
+					copy(hb, g)
+				} else {
+					for k := range hb {
+						hb[k] = g[k] + q[k]
+					}
+				}
+				activate(s, acts[0], hb)
+			case rnnGRU:
+				zg, rg, ng := g[:H], g[H:2*H], g[2*H:3*H]
+				if !fused {
+					for k := range zg {
+						zg[k] += q[k]
+					}
+				}
+				activate(s, acts[0], zg)
+				if s.lbr {
+					for k := range rg {
+						rg[k] += q[H+k]
+					}
+					activate(s, acts[0], rg)
+					lin := q[2*H : 3*H]
+					if rbH != nil {
+						for k := range ng {
+							ng[k] += rg[k] * (lin[k] + rbH[k])
+						}
+					} else {
+						for k := range ng {
+							ng[k] += rg[k] * lin[k]
+						}
+					}
+				} else if !fused {
+					rp := rhp[b*H : (b+1)*H]
+					for k := range ng {
+						ng[k] += rp[k]
+					}
+				}
+				activate(s, acts[1], ng)
+				for k := range hb {
+					hb[k] = (1-zg[k])*ng[k] + zg[k]*hb[k]
+				}
+			case rnnLSTM:
+				if !fused {
+					for k := range g {
+						g[k] += q[k]
+					}
+				}
+				ig, og, fg, cg := g[:H], g[H:2*H], g[2*H:3*H], g[3*H:]
+				if pi != nil {
+					for k := range ig {
+						ig[k] += pi[k] * cb[k]
+						fg[k] += pf[k] * cb[k]
+					}
+				}
+				switch {
+				case po == nil && !s.inputForget:
+					activate(s, acts[0], g[:3*H]) // i, o and f at once
+				case po == nil:
+					activate(s, acts[0], g[:2*H])
+				default:
+					activate(s, acts[0], ig)
+					if !s.inputForget {
+						activate(s, acts[0], fg)
+					}
+				}
+				if s.inputForget {
+					for k := range fg {
+						fg[k] = 1 - ig[k]
+					}
+				}
+				activate(s, acts[1], cg)
+				for k := range cb {
+					cb[k] = fg[k]*cb[k] + ig[k]*cg[k]
+				}
+				if po != nil {
+					for k := range og {
+						og[k] += po[k] * cb[k]
+					}
+					activate(s, acts[0], og)
+				}
+				copy(cg, cb) // h(Ct) in place of the spent cell gate
+				activate(s, acts[2], cg)
+				for k := range hb {
+					hb[k] = og[k] * cg[k]
+				}
+			}
+			if y != nil {
+				copy(y[z.yAt(t, d, b):z.yAt(t, d, b)+H], hb)
+			}
+		}
+	}
+	for b := 0; b < z.batch; b++ {
+		if seqLen[b] == 0 {
+			continue // Y_h and Y_c stay zero, as in onnxruntime
+		}
+		copy(yh[z.stateAt(d, b):z.stateAt(d, b)+H], h[b*H:(b+1)*H])
+		if yc != nil {
+			copy(yc[z.stateAt(d, b):z.stateAt(d, b)+H], c[b*H:(b+1)*H])
+		}
+	}
 }

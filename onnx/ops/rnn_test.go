@@ -280,12 +280,15 @@ func recRun(t *testing.T, name string, q refRec, layout int, in []*tensors.Tenso
 		}
 		var got []*tensors.Tensor
 		var err error
-		if dt == "float32 constant R" {
+		if dt == "float32 constant R" { // and W
 			r := args[2]
 			var c *Compiled
 			if c, err = Compile(np, Env{Opset: opset, Const: func(n string) *tensors.Tensor {
 				if n == "R" {
 					return r
+				}
+				if n == "W" {
+					return args[1]
 				}
 				return nil
 			}}); err == nil {
@@ -455,5 +458,26 @@ func TestRecurrentOldVersions(t *testing.T) {
 	np = node("LSTM", in[:3], []string{"Y"}, nnInt("output_sequence", 1))
 	if _, err := runNode(t, np, 7, x, nnTo32(nnRand(2, 1, 8, 3)), r); err == nil || !strings.Contains(err.Error(), "output_sequence") {
 		t.Errorf("output_sequence at opset 7: got %v", err)
+	}
+}
+
+// TestRecurrentLargeReference checks the sizes that take the parallel
+// paths: the directions of a bidirectional layer on separate goroutines,
+// and per-step products split by columns (GRU with 300 hidden units).
+func TestRecurrentLargeReference(t *testing.T) {
+	q := newRef("LSTM", 6, 5, 20, 40, 2, 40)
+	q.b = refData(41, 2*8*40)
+	q.lens = []int{6, 3, 6, 1, 0}
+	recCase(t, "large bidir LSTM", q, 0, []string{"Y", "Y_h", "Y_c"})
+	u := newRef("LSTM", 7, 4, 9, 33, 2, 42)
+	recCase(t, "large bidir LSTM uniform", u, 1, []string{"Y", "Y_h"})
+	for _, lbr := range []bool{false, true} {
+		g := newRef("GRU", 3, 7, 5, 300, 2, 43)
+		g.b, g.lbr = refData(44, 2*6*300), lbr
+		a := nnInt("linear_before_reset", map[bool]int64{false: 0, true: 1}[lbr])
+		recCase(t, "large bidir GRU", g, 0, []string{"Y", "Y_h"}, a)
+		g.dirs = 1
+		g.w, g.r, g.b = g.w[:3*300*5], g.r[:3*300*300], g.b[:6*300]
+		recCase(t, "large forward GRU", g, 0, []string{"Y", "Y_h"}, a)
 	}
 }

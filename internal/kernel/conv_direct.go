@@ -1,0 +1,114 @@
+package kernel
+
+// Direct convolution for inputs with few channels, as the first layer of
+// an MNIST CNN has (one channel, 3×3 to 5×5 kernels): there, the im2col
+// matrix has only C·KH·KW (9 to 25) rows, so the GEMM spends more on
+// packing it and on loading and storing its output tiles than on
+// multiply-adds. The direct kernel copies the receptive rows of the input
+// with their zero padding once and computes eight output channels at a
+// time, eight pixels per vector, every tap a broadcast weight times a
+// shifted row of the padded input: no im2col matrix and no tile stores
+// beyond the output itself.
+
+// convDirectMaxTaps is the largest C·KH·KW the direct path takes: the
+// im2col GEMM wins once its depth amortizes the packing.
+const convDirectMaxTaps = 32
+
+// canConvDirect reports whether Conv2DPacked runs p as a direct
+// convolution: float32 on a CPU with the AVX2 row kernel, one group,
+// stride and dilation 1, a multiple of 8 output channels, at most
+// convDirectMaxTaps taps and no activation other than Relu.
+func canConvDirect(p *ConvParams) bool {
+	return convDirectAVX2 && p.Group == 1 && p.StrideH == 1 && p.StrideW == 1 && p.DilH == 1 && p.DilW == 1 &&
+		p.Act.Kind == ActNone && p.M >= 8 && p.M%8 == 0 && p.C >= 1 && p.KH >= 1 && p.KW >= 1 &&
+		p.C*p.KH*p.KW <= convDirectMaxTaps && p.PadTop >= 0 && p.PadLeft >= 0 && p.PadBottom >= 0 && p.PadRight >= 0 &&
+		p.OutH() > 0 && p.OutW() > 0
+}
+
+// convDirect computes the convolution p (canConvDirect) of x with the
+// kernel w and bias b (nil: none) into y, parallel over images and, when
+// there are fewer images than twice the workers, over blocks of output
+// rows.
+func convDirect(p ConvParams, x, w, b, y []float32) {
+	taps := p.C * p.KH * p.KW
+	// The kernel regrouped as [M/8][taps][8]: the eight weights of a tap
+	// that one row call broadcasts, side by side.
+	wb := getScratch[float32](p.M*taps + p.M)
+	defer putScratch(wb)
+	wg, bias := (*wb)[:p.M*taps], (*wb)[p.M*taps:]
+	for m := 0; m < p.M; m++ {
+		g, i := m/8, m%8
+		for t := 0; t < taps; t++ {
+			wg[(g*taps+t)*8+i] = w[m*taps+t]
+		}
+	}
+	if b != nil {
+		copy(bias, b[:p.M])
+	} else {
+		clear(bias)
+	}
+	oh := p.OutH()
+	chunks := 1
+	if workers := workerCount(p.N * oh); p.N < 2*workers {
+		chunks = min(oh, (2*workers+p.N-1)/p.N)
+	}
+	l := getLoop[convDirectLoop]()
+	*l = convDirectLoop{p: p, x: x, w: wg, b: bias, y: y, rows: (oh + chunks - 1) / chunks}
+	l.chunks = (oh + l.rows - 1) / l.rows
+	parallelRun(p.N*l.chunks, l)
+	putLoop(l)
+}
+
+// convDirectLoop is the body of convDirect: a range of (image, block of
+// output rows) units.
+type convDirectLoop struct {
+	p            ConvParams
+	x, w, b, y   []float32
+	rows, chunks int // output rows per unit, units per image
+}
+
+func (l *convDirectLoop) run(_, lo, hi int) {
+	p := &l.p
+	oh, ow := p.OutH(), p.OutW()
+	wp := p.W + p.PadLeft + p.PadRight
+	taps := p.C * p.KH * p.KW
+	var offs [convDirectMaxTaps]int64
+	buf := getScratch[float32](p.C*(l.rows+p.KH-1)*wp + 8)
+	defer putScratch(buf)
+	for u := lo; u < hi; u++ {
+		n, r0 := u/l.chunks, u%l.chunks*l.rows
+		r1 := min(r0+l.rows, oh)
+		// The padded input rows [r0, r1+KH-1) of every channel: r rows of
+		// wp floats per channel, then 8 floats of slack that the last
+		// vector of a row may read.
+		r := r1 - r0 + p.KH - 1
+		plane := r * wp
+		xp := (*buf)[:p.C*plane+8]
+		clear(xp)
+		for c := 0; c < p.C; c++ {
+			xc := l.x[(n*p.C+c)*p.H*p.W:][:p.H*p.W]
+			for i := 0; i < r; i++ {
+				if ih := r0 + i - p.PadTop; ih >= 0 && ih < p.H {
+					copy(xp[c*plane+i*wp+p.PadLeft:], xc[ih*p.W:(ih+1)*p.W])
+				}
+			}
+		}
+		t := 0
+		for c := 0; c < p.C; c++ {
+			for kh := 0; kh < p.KH; kh++ {
+				for kw := 0; kw < p.KW; kw++ {
+					offs[t] = int64(4 * (c*plane + kh*wp + kw))
+					t++
+				}
+			}
+		}
+		yn := l.y[n*p.M*oh*ow : (n+1)*p.M*oh*ow]
+		for o := r0; o < r1; o++ {
+			xr := xp[(o-r0)*wp:]
+			for g := 0; g < p.M/8; g++ {
+				yr := yn[g*8*oh*ow+o*ow:]
+				convDirect8(xr, offs[:taps], l.w[g*taps*8:(g+1)*taps*8], l.b[g*8:g*8+8], yr[:7*oh*ow+ow], oh*ow, ow, p.Relu)
+			}
+		}
+	}
+}

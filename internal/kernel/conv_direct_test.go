@@ -1,0 +1,87 @@
+package kernel
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// TestConvDirect checks the direct convolution of few input channels
+// against the definition: odd widths (partial vectors), pads on every
+// side (asymmetric, wider than the kernel), one to three channels, batch
+// 1 (row blocks split across workers) and larger batches, with and
+// without bias and Relu, NaN kept by Relu.
+func TestConvDirect(t *testing.T) {
+	if !convDirectAVX2 {
+		t.Skip("no direct convolution kernel on this CPU or build")
+	}
+	r := rand.New(rand.NewPCG(7, 8))
+	cases := []ConvParams{
+		{N: 3, C: 1, H: 28, W: 28, M: 32, KH: 3, KW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1},
+		{N: 1, C: 1, H: 28, W: 28, M: 32, KH: 5, KW: 5},
+		{N: 2, C: 1, H: 28, W: 28, M: 32, KH: 4, KW: 4, PadTop: 1, PadLeft: 1, PadBottom: 2, PadRight: 2},
+		{N: 5, C: 3, H: 9, W: 13, M: 16, KH: 3, KW: 3, PadTop: 0, PadLeft: 2, PadBottom: 3, PadRight: 0},
+		{N: 1, C: 2, H: 1, W: 1, M: 8, KH: 1, KW: 1},
+		{N: 4, C: 1, H: 7, W: 17, M: 24, KH: 2, KW: 5, PadTop: 4, PadLeft: 6, PadBottom: 1, PadRight: 7},
+		{N: 1, C: 3, H: 33, W: 8, M: 8, KH: 3, KW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1},
+	}
+	for ci, p := range cases {
+		p.StrideH, p.StrideW, p.DilH, p.DilW, p.Group = 1, 1, 1, 1, 1
+		if !canConvDirect(&p) {
+			t.Fatalf("case %d: %+v does not take the direct path", ci, p)
+		}
+		x := randSlice(r, p.N*p.C*p.H*p.W)
+		w := randSlice(r, p.M*p.C*p.KH*p.KW)
+		b := randSlice(r, p.M)
+		x[len(x)/2] = math.NaN()
+		for _, bias := range [][]float64{nil, b} {
+			for _, relu := range []bool{false, true} {
+				p.Relu = relu
+				want := naiveConv(p, x, w, bias)
+				if relu {
+					for i, v := range want {
+						want[i] = math.Max(v, 0)
+						if math.IsNaN(v) {
+							want[i] = v
+						}
+					}
+				}
+				// Room around y: nothing outside it may be written.
+				buf := make([]float32, len(want)+64)
+				for i := range buf {
+					buf[i] = -7
+				}
+				got := buf[32 : 32+len(want)]
+				for i := range got {
+					got[i] = float32(math.NaN())
+				}
+				Conv2DPacked(p, f32(x), f32(w), nil, f32(bias), got)
+				for i := range want {
+					g := float64(got[i])
+					if math.IsNaN(want[i]) != math.IsNaN(g) || math.Abs(g-want[i]) > 1e-4 {
+						t.Fatalf("case %d bias=%v relu=%v: y[%d] = %g, want %g", ci, bias != nil, relu, i, g, want[i])
+					}
+				}
+				for i := 0; i < 32; i++ {
+					if buf[i] != -7 || buf[len(buf)-1-i] != -7 {
+						t.Fatalf("case %d: wrote outside y", ci)
+					}
+				}
+				if bias != nil && !relu {
+					// The fused bias rounds as a separate Add after the
+					// convolution does (fusion must not change results).
+					plain := make([]float32, len(want))
+					Conv2DPacked(p, f32(x), f32(w), nil, nil, plain)
+					ohw := p.OutH() * p.OutW()
+					bs := f32(bias)
+					for i, v := range plain {
+						v += bs[i/ohw%p.M]
+						if g := got[i]; v != g && !(math.IsNaN(float64(v)) && math.IsNaN(float64(g))) {
+							t.Fatalf("case %d: y[%d] = %g with the bias fused, %g added after", ci, i, g, v)
+						}
+					}
+				}
+			}
+		}
+	}
+}
