@@ -610,59 +610,30 @@ func Conv2DBackward[T Float](p ConvParams, x, w, dy, dx, dw, db []T) {
 			}
 		})
 	}
-	if dx == nil && dw == nil {
+	if dx != nil && convDataAsConv(&p) {
+		convBackwardData(p, w, dy, dx)
+		dx = nil
+	}
+	if dw != nil {
+		convBackwardFilter(p, x, dy, dw)
+	}
+	if dx == nil {
 		return
 	}
-	workers := workerCount(p.N)
-	// Workers after the first accumulate their part of dw in scratch
-	// space, added into dw at the end.
-	dws := make([]*[]T, workers)
-	parallelFor(p.N, func(wk, lo, hi int) {
+	// dcol = W_gᵀ · dY_g for each image and group, scattered back.
+	parallelFor(p.N, func(_, lo, hi int) {
 		buf := getScratch[T](rows * ohw)
 		defer putScratch(buf)
 		col := *buf
-		var dwk []T
-		if dw != nil {
-			if wk == 0 {
-				dwk = dw[:len(w)]
-			} else {
-				dws[wk] = getScratch[T](len(w))
-				dwk = *dws[wk]
-			}
-			clear(dwk)
-		}
 		for n := lo; n < hi; n++ {
-			xn := x[n*p.C*p.H*p.W : (n+1)*p.C*p.H*p.W]
 			dyn := dy[n*p.M*ohw : (n+1)*p.M*ohw]
-			var dxn []T
-			if dx != nil {
-				dxn = dx[n*p.C*p.H*p.W : (n+1)*p.C*p.H*p.W]
-				clear(dxn)
-			}
+			dxn := dx[n*p.C*p.H*p.W : (n+1)*p.C*p.H*p.W]
+			clear(dxn)
 			for g := 0; g < p.Group; g++ {
 				dyg := dyn[g*mg*ohw : (g+1)*mg*ohw]
-				if dwk != nil {
-					im2col(&p, xn, g*(p.C/p.Group), col)
-					// dW_g += dY_g · colᵀ
-					Gemm(false, true, mg, rows, ohw, 1, dyg, ohw, col, ohw, 1, dwk[g*mg*rows:], rows)
-				}
-				if dxn != nil {
-					// dcol = W_gᵀ · dY_g, then scatter back.
-					Gemm(true, false, rows, ohw, mg, 1, w[g*mg*rows:], rows, dyg, ohw, 0, col, ohw)
-					col2im(&p, col, g*(p.C/p.Group), dxn)
-				}
+				gemmSerial(true, false, rows, ohw, mg, w[g*mg*rows:], rows, dyg, ohw, 0, col, ohw)
+				col2im(&p, col, g*(p.C/p.Group), dxn)
 			}
 		}
 	})
-	if dw != nil {
-		for _, b := range dws[1:] {
-			if b == nil {
-				continue
-			}
-			for i, v := range (*b)[:len(dw)] {
-				dw[i] += v
-			}
-			putScratch(b)
-		}
-	}
 }
