@@ -599,16 +599,7 @@ func Conv2DBackward[T Float](p ConvParams, x, w, dy, dx, dw, db []T) {
 	ohw := oh * ow
 	mg, rows := p.M/p.Group, p.colRows()
 	if db != nil {
-		// Split by channel, each summed in the order of a serial loop.
-		parallelFor(p.M, func(_, lo, hi int) {
-			for m := lo; m < hi; m++ {
-				var acc T
-				for n := 0; n < p.N; n++ {
-					acc += sum(dy[(n*p.M+m)*ohw : (n*p.M+m+1)*ohw])
-				}
-				db[m] = acc
-			}
-		})
+		convBackwardBias(p.N, p.M, ohw, dy, db)
 	}
 	if dx != nil && convDataAsConv(&p) {
 		convBackwardData(p, w, dy, dx)

@@ -136,3 +136,28 @@ func gemmSerial[T Float](transA, transB bool, m, n, k int, a []T, lda int, b []T
 	sgemmSerial(bufs, sgemmImpl, transA, transB, m, n, k, 1, a32, lda, any(b).([]float32), ldb, float32(beta), any(c).([]float32), ldc)
 	sgemmPool.put(bufs)
 }
+
+// convBackwardBias computes db (m elements, overwritten), the sums of the
+// planes of dy (n×m×hw) by channel. Split by channel, each worker adds the
+// images' planes of its channels element-wise (vector adds) into scratch,
+// in image order, then sums each channel's plane: a fixed order, so the
+// result does not depend on the split.
+func convBackwardBias[T Float](n, m, hw int, dy, db []T) {
+	if n == 0 || hw == 0 {
+		clear(db[:m])
+		return
+	}
+	parallelFor(m, func(_, lo, hi int) {
+		size := (hi - lo) * hw
+		buf := getScratch[T](size)
+		acc := *buf
+		copy(acc, dy[lo*hw:lo*hw+size])
+		for i := 1; i < n; i++ {
+			addRows(acc, dy[(i*m+lo)*hw:], size, 1, size, size)
+		}
+		for c := lo; c < hi; c++ {
+			db[c] = sum(acc[(c-lo)*hw : (c-lo+1)*hw])
+		}
+		putScratch(buf)
+	})
+}

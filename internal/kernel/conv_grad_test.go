@@ -45,16 +45,21 @@ func naiveConvBackward(p ConvParams, x, w, dy []float64) (dx, dw []float64) {
 	return dx, dw
 }
 
-// TestConv2DBackwardShapes compares Conv2DBackward (float64 and float32)
-// with the direct definition on shapes that take the input gradient as a
-// forward convolution (convDataAsConv: the LeNet's, asymmetric pads, pads
-// of KH-1, no pads, batches below and above the worker count) and on some
-// that do not (a pad as large as the kernel, strides, groups).
+// TestConv2DBackwardShapes compares Conv2DBackward (float64 and float32;
+// all three gradients) with the direct definition on shapes that take the
+// input gradient as a forward convolution (convDataAsConv: the LeNet's,
+// asymmetric pads, pads of KH-1, no pads, batches below and above the
+// worker count and above convFilterBlock) and on some that do not (fewer
+// than convDataMinC input channels, a pad as large as the kernel, strides,
+// groups).
 func TestConv2DBackwardShapes(t *testing.T) {
 	r := rand.New(rand.NewPCG(5, 6))
 	cases := []ConvParams{
 		{N: 3, C: 20, H: 14, W: 14, M: 50, KH: 5, KW: 5, PadTop: 2, PadLeft: 2, PadBottom: 2, PadRight: 2},
 		{N: 5, C: 1, H: 28, W: 28, M: 20, KH: 5, KW: 5, PadTop: 2, PadLeft: 2, PadBottom: 2, PadRight: 2},
+		// More images than convFilterBlock: the kernel gradient in parts.
+		{N: 19, C: 9, H: 5, W: 6, M: 5, KH: 3, KW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1},
+		{N: 17, C: 2, H: 7, W: 7, M: 3, KH: 2, KW: 2, PadTop: 1, PadLeft: 0, PadBottom: 0, PadRight: 1, StrideH: 2, StrideW: 1},
 		{N: 1, C: 3, H: 9, W: 17, M: 7, KH: 3, KW: 4, PadTop: 0, PadLeft: 3, PadBottom: 2, PadRight: 1},
 		{N: 2, C: 5, H: 6, W: 5, M: 3, KH: 2, KW: 3},
 		{N: 3, C: 2, H: 5, W: 7, M: 4, KH: 3, KW: 1, PadTop: 2, PadBottom: 2},
@@ -70,21 +75,25 @@ func TestConv2DBackwardShapes(t *testing.T) {
 			w := randSlice(r, p.M*p.C/p.Group*p.KH*p.KW)
 			dy := randSlice(r, p.N*p.M*p.OutH()*p.OutW())
 			wantX, wantW := naiveConvBackward(p, x, w, dy)
-			dx, dw := make([]float64, len(x)), make([]float64, len(w))
+			wantB := make([]float64, p.M)
+			for i, v := range dy {
+				wantB[i/(p.OutH()*p.OutW())%p.M] += v
+			}
+			dx, dw, db := make([]float64, len(x)), make([]float64, len(w)), make([]float64, p.M)
 			for i := range dx {
 				dx[i] = math.NaN() // must be overwritten
 			}
-			Conv2DBackward(p, x, w, dy, dx, dw, nil)
-			dx32, dw32 := make([]float32, len(x)), make([]float32, len(w))
+			Conv2DBackward(p, x, w, dy, dx, dw, db)
+			dx32, dw32, db32 := make([]float32, len(x)), make([]float32, len(w)), make([]float32, p.M)
 			for i := range dx32 {
 				dx32[i] = float32(math.NaN())
 			}
-			Conv2DBackward(p, f32(x), f32(w), f32(dy), dx32, dw32, nil)
+			Conv2DBackward(p, f32(x), f32(w), f32(dy), dx32, dw32, db32)
 			for _, c := range []struct {
 				name      string
 				want, got []float64
 				got32     []float32
-			}{{"dx", wantX, dx, dx32}, {"dw", wantW, dw, dw32}} {
+			}{{"dx", wantX, dx, dx32}, {"dw", wantW, dw, dw32}, {"db", wantB, db, db32}} {
 				for i, v := range c.want {
 					if math.Abs(c.got[i]-v) > 1e-9*math.Max(1, math.Abs(v)) {
 						t.Fatalf("float64 %s[%d] = %g, want %g", c.name, i, c.got[i], v)
