@@ -206,9 +206,15 @@ func (l *Conv2D) apply(b *builder, x *G.Node) (*G.Node, error) {
 	if err != nil {
 		return nil, err
 	}
+	if l.Activation == "relu" {
+		// The kernel applies the ReLU as it computes each image's output
+		// (no pass of its own over the output); the op's gradient takes
+		// it into account.
+		p.Relu = true
+	}
 	y, err := G.ApplyOp(newConvOp(p), x, b.param(l.w), b.param(l.b))
-	if err != nil {
-		return nil, err
+	if err != nil || p.Relu {
+		return y, err
 	}
 	return activation(l.Activation, y)
 }

@@ -182,7 +182,15 @@ type convOp struct {
 	p kernel.ConvParams // N is taken from x at run time
 }
 
-func newConvOp(p kernel.ConvParams) *convOp { return &convOp{newBase("conv2d", 3), p} }
+// newConvOp returns the op of a convolution, with the ReLU applied to its
+// output when p.Relu.
+func newConvOp(p kernel.ConvParams) *convOp {
+	name := "conv2d"
+	if p.Relu {
+		name = "conv2d_relu"
+	}
+	return &convOp{newBase(name, 3), p}
+}
 
 func (o *convOp) Type() hm.Type { return fnType(4, 4, 1, 4) }
 func (o *convOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
@@ -216,10 +224,19 @@ func (o *convOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value, error)
 	})
 }
 func (o *convOp) DiffWRT(int) []bool { return []bool{true, true, true} }
-func (o *convOp) SymDiff(in G.Nodes, _, grad *G.Node) (G.Nodes, error) {
+func (o *convOp) SymDiff(in G.Nodes, y, grad *G.Node) (G.Nodes, error) {
+	p := o.p
+	if p.Relu {
+		// The gradient through the ReLU first: dy where y > 0.
+		g, err := G.ApplyOp(&reluGradOp{newBase("relu_grad", 2), 4}, y, grad)
+		if err != nil {
+			return nil, err
+		}
+		grad, p.Relu = g, false
+	}
 	out := make(G.Nodes, 3)
 	for i := range out {
-		n, err := G.ApplyOp(&convGradOp{newBase(fmt.Sprintf("conv2d_grad%d", i), 3), o.p, i}, in[0], in[1], grad)
+		n, err := G.ApplyOp(&convGradOp{newBase(fmt.Sprintf("conv2d_grad%d", i), 3), p, i}, in[0], in[1], grad)
 		if err != nil {
 			return nil, err
 		}

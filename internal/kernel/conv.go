@@ -603,91 +603,49 @@ func Conv2DBackward[T Float](p ConvParams, x, w, dy, dx, dw, db []T) {
 	oh, ow := p.OutH(), p.OutW()
 	ohw := oh * ow
 	if db != nil {
-		// Split by channel, each summed in the order of a serial loop.
-		nm, nn := p.M, p.N // not p: the closure would move it to the heap
-		parallelFor(nm, func(_, lo, hi int) {
-			for m := lo; m < hi; m++ {
-				var acc T
-				for n := 0; n < nn; n++ {
-					acc += sum(dy[(n*nm+m)*ohw : (n*nm+m+1)*ohw])
-				}
-				db[m] = acc
-			}
-		})
+		convBackwardBias(p.N, p.M, ohw, dy, db)
 	}
-	if dx == nil && dw == nil {
+	if dx != nil && convDataAsConv(&p) {
+		convBackwardData(p, w, dy, dx)
+		dx = nil
+	}
+	if dw != nil {
+		convBackwardFilter(p, x, dy, dw)
+	}
+	if dx == nil {
 		return
 	}
-	l := getLoop[convBackwardLoop[T]]()
-	*l = convBackwardLoop[T]{p: p, x: x, w: w, dy: dy, dx: dx, dw: dw}
-	if dw != nil {
-		// Workers after the first accumulate their part of dw in scratch
-		// space, added into dw at the end.
-		l.dws = make([]*[]T, workerCount(p.N))
-	}
+	// dcol = W_gᵀ · dY_g for each image and group, scattered back.
+	l := getLoop[convBackwardDataLoop[T]]()
+	*l = convBackwardDataLoop[T]{p: p, w: w, dy: dy, dx: dx}
 	parallelRun(p.N, l)
-	dws := l.dws
 	putLoop(l)
-	if dw != nil {
-		for _, b := range dws[1:] {
-			if b == nil {
-				continue
-			}
-			for i, v := range (*b)[:len(dw)] {
-				dw[i] += v
-			}
-			putScratch(b)
-		}
-	}
 }
 
-// convBackwardLoop is the body of Conv2DBackward's dx and dw: a range of
-// images on one worker (a type, not a closure, so that a call allocates
-// nothing when dw is not wanted).
-type convBackwardLoop[T Float] struct {
-	p                ConvParams
-	x, w, dy, dx, dw []T
-	dws              []*[]T // per worker after the first: its part of dw
+// convBackwardDataLoop is the body of Conv2DBackward's dx by col2im: a
+// range of images on one worker (a type, not a closure, so that a call
+// allocates nothing: ConvTranspose runs it in sessions).
+type convBackwardDataLoop[T Float] struct {
+	p         ConvParams
+	w, dy, dx []T
 }
 
-func (l *convBackwardLoop[T]) run(wk, lo, hi int) {
+func (l *convBackwardDataLoop[T]) run(_, lo, hi int) {
 	p := &l.p
-	x, w, dy, dx, dw := l.x, l.w, l.dy, l.dx, l.dw
+	w, dy, dx := l.w, l.dy, l.dx
 	ohw := p.OutH() * p.OutW()
 	mg, rows := p.M/p.Group, p.colRows()
 	buf := getScratch[T](rows * ohw)
-	defer putScratch(buf)
 	col := *buf
-	var dwk []T
-	if dw != nil {
-		if wk == 0 {
-			dwk = dw[:len(w)]
-		} else {
-			l.dws[wk] = getScratch[T](len(w))
-			dwk = *l.dws[wk]
-		}
-		clear(dwk)
-	}
 	for n := lo; n < hi; n++ {
-		xn := x[n*p.C*p.H*p.W : (n+1)*p.C*p.H*p.W]
 		dyn := dy[n*p.M*ohw : (n+1)*p.M*ohw]
-		var dxn []T
-		if dx != nil {
-			dxn = dx[n*p.C*p.H*p.W : (n+1)*p.C*p.H*p.W]
-			clear(dxn)
-		}
+		dxn := dx[n*p.C*p.H*p.W : (n+1)*p.C*p.H*p.W]
+		clear(dxn)
 		for g := 0; g < p.Group; g++ {
 			dyg := dyn[g*mg*ohw : (g+1)*mg*ohw]
-			if dwk != nil {
-				im2col(p, xn, g*(p.C/p.Group), col)
-				// dW_g += dY_g · colᵀ
-				Gemm(false, true, mg, rows, ohw, 1, dyg, ohw, col, ohw, 1, dwk[g*mg*rows:], rows)
-			}
-			if dxn != nil {
-				// dcol = W_gᵀ · dY_g, then scatter back.
-				Gemm(true, false, rows, ohw, mg, 1, w[g*mg*rows:], rows, dyg, ohw, 0, col, ohw)
-				col2im(p, col, g*(p.C/p.Group), dxn)
-			}
+			gemmSerial(true, false, rows, ohw, mg, w[g*mg*rows:], rows, dyg, ohw, 0, col, ohw)
+			col2im(p, col, g*(p.C/p.Group), dxn)
 		}
 	}
+	putScratch(buf)
 }

@@ -138,6 +138,11 @@ func (l *maxPoolLoop[T]) run(_, lo, hi int) {
 // output o is stored at argmax[o0+o] as base plus its index in the plane.
 func maxPool2x2[T Float](p PoolParams, in, out []T, argmax []int, o0, base int) {
 	w := p.W
+	if argmax != nil {
+		if in32, ok := any(in).([]float32); ok && maxPool2x2ArgPlane32(p, in32, any(out).([]float32), argmax, o0, base) {
+			return
+		}
+	}
 	for oy := 0; oy < p.OutH; oy++ {
 		r0 := in[2*oy*w : 2*oy*w+2*p.OutW]
 		r1 := in[(2*oy+1)*w : (2*oy+1)*w+2*p.OutW]
@@ -271,4 +276,51 @@ func (l *avgPoolLoop[T]) run(_, lo, hi int) {
 			}
 		}
 	}
+}
+
+// maxPoolPlaneMax is the most outputs of a plane that
+// maxPool2x2ArgPlane32 pools (its buffers are on the stack).
+const maxPoolPlaneMax = 256
+
+// maxPool2x2ArgPlane32 is maxPool2x2 with argmax for a float32 plane as
+// wide as its windows (W = 2·OutW) with 8 to maxPoolPlaneMax outputs, such
+// as the LeNet's 28×28 and 14×14: it copies the plane's even and odd rows
+// into two buffers, each one long row, and pools them in one pass of the
+// vector loop, whose rows are then not cut short by the plane's narrow
+// ones (the last outputs, fewer than 8, are pooled again with the 8 before
+// them). It reports false, having written nothing, when the plane does
+// not qualify or the vector loop does not run.
+func maxPool2x2ArgPlane32(p PoolParams, in, out []float32, argmax []int, o0, base int) bool {
+	n, w, ow := p.OutH*p.OutW, p.W, p.OutW
+	if n < 8 || n > maxPoolPlaneMax || w != 2*ow {
+		return false
+	}
+	var rows [2][2 * maxPoolPlaneMax]float32
+	even, odd := rows[0][:2*n], rows[1][:2*n]
+	for oy := 0; oy < p.OutH; oy++ {
+		copy(even[oy*w:(oy+1)*w], in[2*oy*w:])
+		copy(odd[oy*w:(oy+1)*w], in[(2*oy+1)*w:])
+	}
+	offs := [4]int{0, 1, w, w + 1}
+	var taps [64]int32
+	am := argmax[o0 : o0+n]
+	for s := 0; s < n; {
+		c := min(n-s, len(taps))
+		if c < 8 {
+			s, c = n-8, 8
+		}
+		k := maxPool2x2ArgRow32(even[2*s:], odd[2*s:], out[s:s+c], taps[:c])
+		if k == 0 {
+			return false // no vector loop (this is the first pass: nothing written)
+		}
+		oy, ox := s/ow, s%ow
+		for _, tp := range taps[:k] {
+			am[oy*ow+ox] = base + 2*oy*w + 2*ox + offs[tp&3]
+			if ox++; ox == ow {
+				oy, ox = oy+1, 0
+			}
+		}
+		s += k
+	}
+	return true
 }
