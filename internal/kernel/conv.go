@@ -98,12 +98,7 @@ func im2colRange[T Float](p *ConvParams, x []T, c0, cLo, cHi int, col []T) {
 				}
 				for y := ylo; y < yhi; y++ {
 					src := plane[(ih0+y*p.StrideH)*p.W : (ih0+y*p.StrideH+1)*p.W]
-					out := row[y*ow : (y+1)*ow]
-					iw := iw0 + lo*p.StrideW
-					for x := lo; x < hi; x++ {
-						out[x] = src[iw]
-						iw += p.StrideW
-					}
+					gatherStrided(row[y*ow+lo:y*ow+hi], src[iw0+lo*p.StrideW:], p.StrideW)
 				}
 			}
 		}
@@ -553,14 +548,19 @@ func im2colColumns[T Float](p *ConvParams, x []T, c0, j0, j1 int, col []T) {
 						j = end
 						continue
 					}
-					src := plane[(ih0+yy*p.StrideH)*p.W:][:p.W]
-					for i := range seg {
-						if x := xx + i; x >= lo && x < hi {
-							seg[i] = src[iw0+x*p.StrideW]
-						} else {
-							seg[i] = 0
-						}
+					// The pixels [a, e) of this part read inside the
+					// row; those around them are in the side pads.
+					a, e := max(xx, lo), min(xx+len(seg), hi)
+					if a >= e {
+						clear(seg)
+						j = end
+						continue
 					}
+					clear(seg[:a-xx])
+					clear(seg[e-xx:])
+					out := seg[a-xx : e-xx]
+					src := plane[(ih0+yy*p.StrideH)*p.W:][:p.W]
+					gatherStrided(out, src[iw0+a*p.StrideW:], p.StrideW)
 					j = end
 				}
 			}
@@ -663,6 +663,28 @@ func Conv2DBackward[T Float](p ConvParams, x, w, dy, dx, dw, db []T) {
 				dw[i] += v
 			}
 			putScratch(b)
+		}
+	}
+}
+
+// gatherStrided sets out[i] = src[i·stride] for i < len(out) (src holds at
+// least (len(out)-1)·stride+1 elements): one im2col row segment of a
+// strided convolution.
+func gatherStrided[T Float](out, src []T, stride int) {
+	if len(out) == 0 {
+		return
+	}
+	src = src[:(len(out)-1)*stride+1]
+	switch stride {
+	case 1:
+		copy(out, src)
+	case 2:
+		for i := range out {
+			out[i] = src[2*i]
+		}
+	default:
+		for i := range out {
+			out[i] = src[i*stride]
 		}
 	}
 }
