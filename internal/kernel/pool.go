@@ -82,6 +82,10 @@ func (l *maxPoolLoop[T]) run(_, lo, hi int) {
 		}
 		return
 	}
+	if argmax == nil && p.KH*p.KW > 1 {
+		maxPoolRows(&p, x, y, lo, hi)
+		return
+	}
 	for pl := lo; pl < hi; pl++ {
 		in := x[pl*hw : (pl+1)*hw]
 		for oy := 0; oy < p.OutH; oy++ {
@@ -129,6 +133,76 @@ func (l *maxPoolLoop[T]) run(_, lo, hi int) {
 				}
 			}
 		}
+	}
+}
+
+// maxPoolRows is MaxPool2D without argmax of the planes [lo, hi), in two
+// branch-free passes per output row: the maximum down the window's rows
+// inside the plane (all W columns), then across each window's columns.
+// A NaN tap makes its outputs NaN. A window entirely in padding yields
+// -Inf, as in the general loop.
+func maxPoolRows[T Float](p *PoolParams, x, y []T, lo, hi int) {
+	hw, ohw := p.H*p.W, p.OutH*p.OutW
+	buf := getScratch[T](p.W)
+	col := (*buf)[:p.W]
+	defer putScratch(buf)
+	inf := T(math.Inf(-1))
+	for pl := lo; pl < hi; pl++ {
+		in := x[pl*hw : (pl+1)*hw]
+		out := y[pl*ohw : (pl+1)*ohw]
+		for oy := 0; oy < p.OutH; oy++ {
+			o := out[oy*p.OutW : (oy+1)*p.OutW]
+			ih0 := oy*p.StrideH - p.PadTop
+			first := true
+			for kh := 0; kh < p.KH; kh++ {
+				ih := ih0 + kh*p.DilH
+				if ih < 0 || ih >= p.H {
+					continue
+				}
+				r := in[ih*p.W : (ih+1)*p.W]
+				if first {
+					copy(col, r)
+					first = false
+					continue
+				}
+				maxInto(col, r)
+			}
+			if first {
+				for i := range o {
+					o[i] = inf
+				}
+				continue
+			}
+			for ox := range o {
+				iw0 := ox*p.StrideW - p.PadLeft
+				best := inf
+				if iw0 >= 0 && iw0+(p.KW-1)*p.DilW < p.W {
+					win := col[iw0 : iw0+(p.KW-1)*p.DilW+1]
+					for kw := 0; kw < len(win); kw += p.DilW {
+						best = max(best, win[kw])
+					}
+				} else {
+					for kw := 0; kw < p.KW; kw++ {
+						if iw := iw0 + kw*p.DilW; iw >= 0 && iw < p.W {
+							best = max(best, col[iw])
+						}
+					}
+				}
+				o[ox] = best
+			}
+		}
+	}
+}
+
+// maxInto sets dst[i] = max(dst[i], src[i]) for i < len(dst).
+func maxInto[T Float](dst, src []T) {
+	src = src[:len(dst)]
+	done := 0
+	if d32, ok := any(&dst).(*[]float32); ok {
+		done = maxRow32(*d32, *any(&src).(*[]float32))
+	}
+	for i := done; i < len(dst); i++ {
+		dst[i] = max(dst[i], src[i])
 	}
 }
 

@@ -171,3 +171,36 @@ func TestMaxPool2x2Rows(t *testing.T) {
 		}
 	}
 }
+
+// TestMaxPoolRows checks the two-pass max-pool (no argmax) against the
+// general loop (the argmax path) on odd sizes, strides, dilations and
+// pads, including windows partly or wholly in padding, in float32 (vector
+// row maxima) and float64.
+func TestMaxPoolRows(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 9))
+	for i := 0; i < 300; i++ {
+		p := PoolParams{N: 1 + r.IntN(2), C: 1 + r.IntN(3), H: 1 + r.IntN(12), W: 1 + r.IntN(40),
+			KH: 1 + r.IntN(4), KW: 1 + r.IntN(4), StrideH: 1 + r.IntN(3), StrideW: 1 + r.IntN(3),
+			DilH: 1 + r.IntN(2), DilW: 1 + r.IntN(2)}
+		p.PadTop, p.PadBottom = r.IntN(p.KH*p.DilH), r.IntN(p.KH*p.DilH)
+		p.PadLeft, p.PadRight = r.IntN(p.KW*p.DilW), r.IntN(p.KW*p.DilW)
+		ceil := r.IntN(2) == 0
+		p.OutH = PoolOut(p.H, p.KH, p.DilH, p.StrideH, p.PadTop, p.PadBottom, ceil)
+		p.OutW = PoolOut(p.W, p.KW, p.DilW, p.StrideW, p.PadLeft, p.PadRight, ceil)
+		if p.OutH <= 0 || p.OutW <= 0 {
+			continue
+		}
+		x := randSlice(r, p.N*p.C*p.H*p.W)
+		n := p.N * p.C * p.OutH * p.OutW
+		want, got := make([]float64, n), make([]float64, n)
+		MaxPool2D(p, x, want, make([]int, n))
+		MaxPool2D(p, x, got, nil)
+		got32 := make([]float32, n)
+		MaxPool2D(p, f32(x), got32, nil)
+		for j := range want {
+			if got[j] != want[j] || float64(got32[j]) != float64(float32(want[j])) {
+				t.Fatalf("%+v: output %d = %v (float32 %v), want %v", p, j, got[j], got32[j], want[j])
+			}
+		}
+	}
+}
