@@ -204,3 +204,56 @@ func TestMaxPoolRows(t *testing.T) {
 		}
 	}
 }
+
+// TestAvgPoolRows checks the two-pass average pool against a direct
+// reference on odd sizes, strides, dilations and pads, with and without
+// counting the pads, including windows wholly in padding.
+func TestAvgPoolRows(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 13))
+	for i := 0; i < 400; i++ {
+		p := PoolParams{N: 1 + r.IntN(2), C: 1 + r.IntN(3), H: 1 + r.IntN(12), W: 1 + r.IntN(40),
+			KH: 1 + r.IntN(4), KW: 1 + r.IntN(4), StrideH: 1 + r.IntN(3), StrideW: 1 + r.IntN(3),
+			DilH: 1 + r.IntN(2), DilW: 1 + r.IntN(2), CountIncludePad: r.IntN(2) == 0}
+		p.PadTop, p.PadBottom = r.IntN(p.KH*p.DilH), r.IntN(p.KH*p.DilH)
+		p.PadLeft, p.PadRight = r.IntN(p.KW*p.DilW), r.IntN(p.KW*p.DilW)
+		ceil := r.IntN(2) == 0
+		p.OutH = PoolOut(p.H, p.KH, p.DilH, p.StrideH, p.PadTop, p.PadBottom, ceil)
+		p.OutW = PoolOut(p.W, p.KW, p.DilW, p.StrideW, p.PadLeft, p.PadRight, ceil)
+		if p.OutH <= 0 || p.OutW <= 0 {
+			continue
+		}
+		x := randSlice(r, p.N*p.C*p.H*p.W)
+		got := make([]float64, p.N*p.C*p.OutH*p.OutW)
+		AvgPool2D(p, x, got)
+		got32 := make([]float32, len(got))
+		AvgPool2D(p, f32(x), got32)
+		for pl := 0; pl < p.N*p.C; pl++ {
+			for oy := 0; oy < p.OutH; oy++ {
+				for ox := 0; ox < p.OutW; ox++ {
+					var sum float64
+					count := 0
+					for kh := 0; kh < p.KH; kh++ {
+						for kw := 0; kw < p.KW; kw++ {
+							ih, iw := oy*p.StrideH-p.PadTop+kh*p.DilH, ox*p.StrideW-p.PadLeft+kw*p.DilW
+							switch {
+							case ih >= 0 && ih < p.H && iw >= 0 && iw < p.W:
+								sum += x[(pl*p.H+ih)*p.W+iw]
+								count++
+							case p.CountIncludePad && ih >= -p.PadTop && ih < p.H+p.PadBottom && iw >= -p.PadLeft && iw < p.W+p.PadRight:
+								count++
+							}
+						}
+					}
+					want := 0.0
+					if count > 0 {
+						want = sum / float64(count)
+					}
+					o := (pl*p.OutH+oy)*p.OutW + ox
+					if math.Abs(got[o]-want) > 1e-12 || math.Abs(float64(got32[o])-want) > 1e-5 {
+						t.Fatalf("%+v: output %d = %v (float32 %v), want %v", p, o, got[o], got32[o], want)
+					}
+				}
+			}
+		}
+	}
+}
