@@ -5,6 +5,7 @@ import (
 	"math"
 	"slices"
 
+	"github.com/onnxkit/onnxkit/internal/kernel"
 	"github.com/onnxkit/onnxkit/onnx/tensors"
 )
 
@@ -350,8 +351,19 @@ func (s *resizeSpec) interpResize2D(x *tensors.Tensor, ax []resizeAxis, out []in
 		ww32[i] = float32(v)
 	}
 	planes := len(src) / (ah.in * aw.in)
+	// Planes in parallel, each chunk with its own width-resized rows.
+	kernel.ParallelFor(planes, planes*(ah.in*aw.out+ah.out*aw.out), func(lo, hi int) {
+		resizePlanes2D(src, dst, lo, hi, ah, aw, ih, iw, th, tw, wh32, ww32)
+	})
+	return y, true, nil
+}
+
+// resizePlanes2D resizes the planes [lo, hi) of src into dst for
+// interpResize2D: taps ih, wh32 (th per output row) and iw, ww32 (tw per
+// output column).
+func resizePlanes2D(src, dst []float32, lo, hi int, ah, aw resizeAxis, ih, iw []int, th, tw int, wh32, ww32 []float32) {
 	rows := make([]float32, ah.in*aw.out)
-	for pl := 0; pl < planes; pl++ {
+	for pl := lo; pl < hi; pl++ {
 		in := src[pl*ah.in*aw.in : (pl+1)*ah.in*aw.in]
 		o := dst[pl*ah.out*aw.out : (pl+1)*ah.out*aw.out]
 		for i := 0; i < ah.in; i++ {
@@ -389,7 +401,6 @@ func (s *resizeSpec) interpResize2D(x *tensors.Tensor, ax []resizeAxis, out []in
 			}
 		}
 	}
-	return y, true, nil
 }
 
 // identity reports whether an axis is left unchanged.
