@@ -347,13 +347,10 @@ func convBlockOf[T Float](p *ConvParams, xn, w, b, yn []T, g, r0, r1, j0, j1 int
 		ApplyActivation(p.Act, yg)
 		return
 	}
+	// The product overwrites the block (beta 0); the bias is added after
+	// it, with the Relu in the same pass (not filled in first, which
+	// would cost a pass over the block and a read of it in the product).
 	beta := T(0)
-	if b != nil {
-		beta = 1
-		for m := r0; m < r1; m++ {
-			fill(yg[m*ohw+j0:m*ohw+j1], b[g*mg+m])
-		}
-	}
 	wr := w[(g*mg+r0)*rows:] // the kernel's rows computed
 	switch {
 	case isPointwise(p):
@@ -381,10 +378,13 @@ func convBlockOf[T Float](p *ConvParams, xn, w, b, yn []T, g, r0, r1, j0, j1 int
 			Gemm(false, false, r1-r0, nb, rows, 1, wr, rows, col, nb, beta, yr[j0:], ohw)
 		}
 	}
-	if p.Relu || p.Act.Kind != ActNone {
+	if b != nil || p.Relu || p.Act.Kind != ActNone {
 		for m := r0; m < r1; m++ {
 			out := yg[m*ohw+j0 : m*ohw+j1]
-			if p.Relu {
+			switch {
+			case b != nil:
+				addBias(out, b[g*mg+m], p.Relu)
+			case p.Relu:
 				relu(out, out)
 			}
 			ApplyActivation(p.Act, out)

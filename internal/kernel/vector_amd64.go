@@ -97,3 +97,20 @@ func maxRow32(dst, src []float32) int {
 	maxRowAVX2(&dst[0], &src[0], n8)
 	return 8 * n8
 }
+
+// addBiasAVX2 is addBias32 on the first 8·n8 elements (n8 ≥ 1).
+//
+//go:noescape
+func addBiasAVX2(x *float32, n8 int, b float32, relu bool)
+
+// addBias32 adds b to x's first elements, 8 at a time, then with relu
+// clamps them at 0 (as relu), and returns how many it did (0 without
+// AVX2).
+func addBias32(x []float32, b float32, relu bool) int {
+	n8 := len(x) / 8
+	if !vectorAVX2 || n8 == 0 {
+		return 0
+	}
+	addBiasAVX2(&x[0], n8, b, relu)
+	return 8 * n8
+}

@@ -257,3 +257,28 @@ func TestAvgPoolRows(t *testing.T) {
 		}
 	}
 }
+
+// TestAddBias checks the vector bias (and bias-then-Relu) pass against the
+// scalar rule on every length up to 70, with ±0, ±Inf and NaN among the
+// values: bit for bit, NaN and -0 kept as relu keeps them.
+func TestAddBias(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	for n := 0; n <= 70; n++ {
+		x := activationInput(r, n)
+		for _, b := range []float64{0.5, -1.25, math.Copysign(0, -1)} {
+			for _, withRelu := range []bool{false, true} {
+				got := f32(x)
+				addBias(got, float32(b), withRelu)
+				for i, v := range f32(x) {
+					w := v + float32(b)
+					if withRelu && w < 0 {
+						w = 0
+					}
+					if math.Float32bits(got[i]) != math.Float32bits(w) && !(w != w && got[i] != got[i]) {
+						t.Fatalf("n %d b %v relu %v: [%d] = %v, want %v (x %v)", n, b, withRelu, i, got[i], w, v)
+					}
+				}
+			}
+		}
+	}
+}
