@@ -22,7 +22,10 @@ import (
 // Interpolation is separable, as in the ONNX reference implementation:
 // linear and cubic resizing runs one axis at a time in float64, each output
 // coordinate mapped back to the input, its neighbours clamped to the edge
-// (or dropped and the weights renormalised with exclude_outside). Nearest
+// (or dropped and the weights renormalised with exclude_outside); float32
+// images resized along their last two axes without extrapolation (the
+// upsampling of segmenters and detectors) run the same taps in float32,
+// as onnxruntime does, a plane at a time (interpResize2D). Nearest
 // resizing gathers elements of any type. The output size is checked
 // against MaxTensorBytes before anything is allocated.
 
