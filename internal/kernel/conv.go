@@ -325,9 +325,9 @@ func convColumns[T Float](p *ConvParams, xn, w, b, yn []T, g, j0, j1 int, col []
 }
 
 // convBlockOf is convColumns for the output channels [r0, r1) of the
-// group only (r0 a multiple of the GEMM tile height), the whole group
-// (r0 = 0, r1 = M/Group) when it packs from the image for rows narrower
-// than the input's.
+// group only (r0 a multiple of the GEMM tile height). Output rows narrower
+// than the input's are packed from the image (convProductWide) only for
+// the whole group and image; a part of them goes through im2col.
 func convBlockOf[T Float](p *ConvParams, xn, w, b, yn []T, g, r0, r1, j0, j1 int, col []T, pa *packedA) {
 	ohw := p.OutH() * p.OutW()
 	mg, rows, nb := p.M/p.Group, p.colRows(), j1-j0
@@ -335,7 +335,7 @@ func convBlockOf[T Float](p *ConvParams, xn, w, b, yn []T, g, r0, r1, j0, j1 int
 	yr := yg[r0*ohw : r1*ohw] // the rows computed
 	x32, is32 := any(xn).([]float32)
 	flat, fromImage := canPackFromImage(p)
-	if is32 && fromImage && !flat && j0 == 0 && j1 == ohw {
+	if is32 && fromImage && !flat && j0 == 0 && j1 == ohw && r0 == 0 && r1 == mg {
 		var b32 []float32
 		if b != nil {
 			b32 = any(b).([]float32)
@@ -350,7 +350,6 @@ func convBlockOf[T Float](p *ConvParams, xn, w, b, yn []T, g, r0, r1, j0, j1 int
 	// The product overwrites the block (beta 0); the bias is added after
 	// it, with the Relu in the same pass (not filled in first, which
 	// would cost a pass over the block and a read of it in the product).
-	beta := T(0)
 	wr := w[(g*mg+r0)*rows:] // the kernel's rows computed
 	switch {
 	case isPointwise(p):
@@ -359,12 +358,12 @@ func convBlockOf[T Float](p *ConvParams, xn, w, b, yn []T, g, r0, r1, j0, j1 int
 		cg := p.C / p.Group
 		xg := xn[g*cg*ohw+j0:]
 		if pa != nil {
-			gemmPackedA(pa, r0, r1, nb, any(xg).([]float32), ohw, float32(beta), any(yr).([]float32)[j0:], ohw)
+			gemmPackedA(pa, r0, r1, nb, any(xg).([]float32), ohw, 0, any(yr).([]float32)[j0:], ohw)
 		} else {
-			Gemm(false, false, r1-r0, nb, rows, 1, wr, rows, xg, ohw, beta, yr[j0:], ohw)
+			Gemm(false, false, r1-r0, nb, rows, 1, wr, rows, xg, ohw, 0, yr[j0:], ohw)
 		}
 	case is32 && flat && j0%16 == 0:
-		convProduct(p, x32, any(w).([]float32), pa, g, r0, r1, j0, nb, float32(beta), any(yr).([]float32)[j0:], ohw)
+		convProduct(p, x32, any(w).([]float32), pa, g, r0, r1, j0, nb, 0, any(yr).([]float32)[j0:], ohw)
 	default:
 		col = col[:rows*nb]
 		if j0 == 0 && j1 == ohw {
@@ -373,9 +372,9 @@ func convBlockOf[T Float](p *ConvParams, xn, w, b, yn []T, g, r0, r1, j0, j1 int
 			im2colColumns(p, xn, g*(p.C/p.Group), j0, j1, col)
 		}
 		if pa != nil {
-			gemmPackedA(pa, r0, r1, nb, any(col).([]float32), nb, float32(beta), any(yr).([]float32)[j0:], ohw)
+			gemmPackedA(pa, r0, r1, nb, any(col).([]float32), nb, 0, any(yr).([]float32)[j0:], ohw)
 		} else {
-			Gemm(false, false, r1-r0, nb, rows, 1, wr, rows, col, nb, beta, yr[j0:], ohw)
+			Gemm(false, false, r1-r0, nb, rows, 1, wr, rows, col, nb, 0, yr[j0:], ohw)
 		}
 	}
 	if b != nil || p.Relu || p.Act.Kind != ActNone {
