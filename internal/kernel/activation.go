@@ -38,6 +38,22 @@ func relu[T Float](x, y []T) {
 	}
 }
 
+// addBias adds b to every element of x and then, with relu, applies relu
+// in the same pass: a convolution's bias and Relu after its product.
+func addBias[T Float](x []T, b T, relu bool) {
+	done := 0
+	if x32, ok := any(&x).(*[]float32); ok {
+		done = addBias32(*x32, float32(b), relu)
+	}
+	for i := done; i < len(x); i++ {
+		v := x[i] + b
+		if relu && v < 0 {
+			v = 0
+		}
+		x[i] = v
+	}
+}
+
 // ReluGrad writes into dx the gradient of a ReLU from its output y and the
 // output gradient dy: dy where y > 0, else 0.
 func ReluGrad[T Float](y, dy, dx []T) {

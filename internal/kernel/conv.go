@@ -98,12 +98,7 @@ func im2colRange[T Float](p *ConvParams, x []T, c0, cLo, cHi int, col []T) {
 				}
 				for y := ylo; y < yhi; y++ {
 					src := plane[(ih0+y*p.StrideH)*p.W : (ih0+y*p.StrideH+1)*p.W]
-					out := row[y*ow : (y+1)*ow]
-					iw := iw0 + lo*p.StrideW
-					for x := lo; x < hi; x++ {
-						out[x] = src[iw]
-						iw += p.StrideW
-					}
+					gatherStrided(row[y*ow+lo:y*ow+hi], src[iw0+lo*p.StrideW:], p.StrideW)
 				}
 			}
 		}
@@ -331,12 +326,21 @@ func colScratch[T Float](p *ConvParams, block int) *[]T {
 // can pack from the image (canPackFromImage) does that and leaves col
 // unused.
 func convColumns[T Float](p *ConvParams, xn, w, b, yn []T, g, j0, j1 int, col []T, pa *packedA) {
+	convBlockOf(p, xn, w, b, yn, g, 0, p.M/p.Group, j0, j1, col, pa)
+}
+
+// convBlockOf is convColumns for the output channels [r0, r1) of the
+// group only (r0 a multiple of the GEMM tile height). Output rows narrower
+// than the input's are packed from the image (convProductWide) only for
+// the whole group and image; a part of them goes through im2col.
+func convBlockOf[T Float](p *ConvParams, xn, w, b, yn []T, g, r0, r1, j0, j1 int, col []T, pa *packedA) {
 	ohw := p.OutH() * p.OutW()
 	mg, rows, nb := p.M/p.Group, p.colRows(), j1-j0
 	yg := yn[g*mg*ohw : (g+1)*mg*ohw]
+	yr := yg[r0*ohw : r1*ohw] // the rows computed
 	x32, is32 := any(xn).([]float32)
 	flat, fromImage := canPackFromImage(p)
-	if is32 && fromImage && !flat && j0 == 0 && j1 == ohw {
+	if is32 && fromImage && !flat && j0 == 0 && j1 == ohw && r0 == 0 && r1 == mg {
 		var b32 []float32
 		if b != nil {
 			b32 = any(b).([]float32)
@@ -348,13 +352,10 @@ func convColumns[T Float](p *ConvParams, xn, w, b, yn []T, g, j0, j1 int, col []
 		ApplyActivation(p.Act, yg)
 		return
 	}
-	beta := T(0)
-	if b != nil {
-		beta = 1
-		for m := 0; m < mg; m++ {
-			fill(yg[m*ohw+j0:m*ohw+j1], b[g*mg+m])
-		}
-	}
+	// The product overwrites the block (beta 0); the bias is added after
+	// it, with the Relu in the same pass (not filled in first, which
+	// would cost a pass over the block and a read of it in the product).
+	wr := w[(g*mg+r0)*rows:] // the kernel's rows computed
 	switch {
 	case isPointwise(p):
 		// A 1×1 kernel at stride 1 without padding: the image's channels
@@ -362,12 +363,12 @@ func convColumns[T Float](p *ConvParams, xn, w, b, yn []T, g, j0, j1 int, col []
 		cg := p.C / p.Group
 		xg := xn[g*cg*ohw+j0:]
 		if pa != nil {
-			gemmPackedA(pa, nb, any(xg).([]float32), ohw, float32(beta), any(yg).([]float32)[j0:], ohw)
+			gemmPackedA(pa, r0, r1, nb, any(xg).([]float32), ohw, 0, any(yr).([]float32)[j0:], ohw)
 		} else {
-			Gemm(false, false, mg, nb, rows, 1, w[g*mg*rows:], rows, xg, ohw, beta, yg[j0:], ohw)
+			Gemm(false, false, r1-r0, nb, rows, 1, wr, rows, xg, ohw, 0, yr[j0:], ohw)
 		}
 	case is32 && flat && j0%16 == 0:
-		convProduct(p, x32, any(w).([]float32), pa, g, j0, nb, float32(beta), any(yg).([]float32)[j0:], ohw)
+		convProduct(p, x32, any(w).([]float32), pa, g, r0, r1, j0, nb, 0, any(yr).([]float32)[j0:], ohw)
 	default:
 		col = col[:rows*nb]
 		if j0 == 0 && j1 == ohw {
@@ -376,15 +377,18 @@ func convColumns[T Float](p *ConvParams, xn, w, b, yn []T, g, j0, j1 int, col []
 			im2colColumns(p, xn, g*(p.C/p.Group), j0, j1, col)
 		}
 		if pa != nil {
-			gemmPackedA(pa, nb, any(col).([]float32), nb, float32(beta), any(yg).([]float32)[j0:], ohw)
+			gemmPackedA(pa, r0, r1, nb, any(col).([]float32), nb, 0, any(yr).([]float32)[j0:], ohw)
 		} else {
-			Gemm(false, false, mg, nb, rows, 1, w[g*mg*rows:], rows, col, nb, beta, yg[j0:], ohw)
+			Gemm(false, false, r1-r0, nb, rows, 1, wr, rows, col, nb, 0, yr[j0:], ohw)
 		}
 	}
-	if p.Relu || p.Act.Kind != ActNone {
-		for m := 0; m < mg; m++ {
+	if b != nil || p.Relu || p.Act.Kind != ActNone {
+		for m := r0; m < r1; m++ {
 			out := yg[m*ohw+j0 : m*ohw+j1]
-			if p.Relu {
+			switch {
+			case b != nil:
+				addBias(out, b[g*mg+m], p.Relu)
+			case p.Relu:
 				relu(out, out)
 			}
 			ApplyActivation(p.Act, out)
@@ -433,6 +437,17 @@ func conv2DFew[T Float](p ConvParams, x, w, b, y []T, pas []packedA) {
 	ohw := p.OutH() * p.OutW()
 	tiles := (ohw + convColumnTile - 1) / convColumnTile
 	serial := p.M*ohw*p.colRows() < convFewMinMACs
+	if !serial && splitByChannels(&p, tiles) {
+		panels := (p.M + gemmMR - 1) / gemmMR
+		for n := 0; n < p.N; n++ {
+			l := getLoop[convChannelsLoop[T]]()
+			*l = convChannelsLoop[T]{p: p, xn: x[n*p.C*p.H*p.W : (n+1)*p.C*p.H*p.W], w: w, b: b,
+				yn: y[n*p.M*ohw : (n+1)*p.M*ohw], pas: pas}
+			parallelRun(panels, l)
+			putLoop(l)
+		}
+		return
+	}
 	for n := 0; n < p.N; n++ {
 		xn := x[n*p.C*p.H*p.W : (n+1)*p.C*p.H*p.W]
 		yn := y[n*p.M*ohw : (n+1)*p.M*ohw]
@@ -444,6 +459,55 @@ func conv2DFew[T Float](p ConvParams, x, w, b, y []T, pas []packedA) {
 			parallelRun(p.Group*tiles, l)
 		}
 		putLoop(l)
+	}
+}
+
+// splitByChannels reports whether conv2DFew splits an image of p with
+// tiles column tiles by output channels rather than by columns: an
+// ungrouped convolution with few columns (the 14×14 and 7×7 planes of
+// deep layers) and many channels. Split by columns, the workers' shares
+// there differ by a tile or by a ragged last tile (7×7: 49 columns are
+// 32 + 17, the latter computed 24 wide), and each worker streams the
+// whole kernel; split by channels, each computes every column of half
+// the channels, reading half the kernel.
+func splitByChannels(p *ConvParams, tiles int) bool {
+	workers := workerCount(math.MaxInt)
+	if p.Group != 1 || workers < 2 || tiles >= 8*workers || p.M < 4*workers*gemmMR {
+		return false
+	}
+	// Rows narrower than the input's, packed from the image, are
+	// computed a whole group at a time (convProductWide).
+	flat, from := canPackFromImage(p)
+	return flat || !from
+}
+
+// convChannelsLoop is conv2DFew's body when it splits by channels: a
+// range of the image's gemmMR-tall channel panels.
+type convChannelsLoop[T Float] struct {
+	p            ConvParams
+	xn, w, b, yn []T
+	pas          []packedA // the kernel packed (one group), or nil
+}
+
+func (l *convChannelsLoop[T]) run(_, lo, hi int) {
+	p := &l.p
+	r0, r1 := lo*gemmMR, min(hi*gemmMR, p.M)
+	var pa *packedA
+	if l.pas != nil {
+		pa = &l.pas[0]
+	}
+	ohw := p.OutH() * p.OutW()
+	block := convBlock[T](p, ohw)
+	var col []T
+	buf := colScratch[T](p, min(block, ohw))
+	if buf != nil {
+		col = *buf
+	}
+	for j := 0; j < ohw; j += block { // block: whole tiles, or all ohw
+		convBlockOf(p, l.xn, l.w, l.b, l.yn, 0, r0, r1, j, min(j+block, ohw), col, pa)
+	}
+	if buf != nil {
+		putScratch(buf)
 	}
 }
 
@@ -558,14 +622,19 @@ func im2colColumns[T Float](p *ConvParams, x []T, c0, j0, j1 int, col []T) {
 						j = end
 						continue
 					}
-					src := plane[(ih0+yy*p.StrideH)*p.W:][:p.W]
-					for i := range seg {
-						if x := xx + i; x >= lo && x < hi {
-							seg[i] = src[iw0+x*p.StrideW]
-						} else {
-							seg[i] = 0
-						}
+					// The pixels [a, e) of this part read inside the
+					// row; those around them are in the side pads.
+					a, e := max(xx, lo), min(xx+len(seg), hi)
+					if a >= e {
+						clear(seg)
+						j = end
+						continue
 					}
+					clear(seg[:a-xx])
+					clear(seg[e-xx:])
+					out := seg[a-xx : e-xx]
+					src := plane[(ih0+yy*p.StrideH)*p.W:][:p.W]
+					gatherStrided(out, src[iw0+a*p.StrideW:], p.StrideW)
 					j = end
 				}
 			}
@@ -648,4 +717,26 @@ func (l *convBackwardDataLoop[T]) run(_, lo, hi int) {
 		}
 	}
 	putScratch(buf)
+}
+
+// gatherStrided sets out[i] = src[i·stride] for i < len(out) (src holds at
+// least (len(out)-1)·stride+1 elements): one im2col row segment of a
+// strided convolution.
+func gatherStrided[T Float](out, src []T, stride int) {
+	if len(out) == 0 {
+		return
+	}
+	src = src[:(len(out)-1)*stride+1]
+	switch stride {
+	case 1:
+		copy(out, src)
+	case 2:
+		for i := range out {
+			out[i] = src[2*i]
+		}
+	default:
+		for i := range out {
+			out[i] = src[i*stride]
+		}
+	}
 }

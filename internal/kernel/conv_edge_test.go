@@ -3,6 +3,7 @@ package kernel
 import (
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"testing"
 )
 
@@ -217,6 +218,57 @@ func TestConvPackFromImage(t *testing.T) {
 		for i := range want {
 			if d := float64(got[i]) - want[i]; math.IsNaN(d) || math.Abs(d) > 1e-4 {
 				t.Fatalf("%+v: y[%d] = %v, want %v", p, i, got[i], want[i])
+			}
+		}
+	}
+}
+
+// TestConvChannelSplit checks batch-1 convolutions that conv2DFew splits
+// by output channels (few columns, many channels) against the definition:
+// flat and packed from the image, strided (im2col), pointwise, a 7×7
+// plane whose last column tile is ragged, channel counts that are not a
+// multiple of the tile height, with and without the kernel packed, a
+// bias and a Relu.
+func TestConvChannelSplit(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
+	r := rand.New(rand.NewPCG(21, 22))
+	for _, p := range []ConvParams{
+		{N: 1, C: 40, H: 7, W: 7, M: 70, KH: 3, KW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1},
+		{N: 1, C: 24, H: 14, W: 14, M: 53, KH: 3, KW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1},
+		{N: 1, C: 32, H: 15, W: 13, M: 64, KH: 3, KW: 3, PadTop: 1, PadLeft: 0, PadBottom: 1, PadRight: 1, StrideH: 2, StrideW: 2},
+		{N: 1, C: 96, H: 9, W: 11, M: 49, KH: 1, KW: 1},
+		{N: 1, C: 64, H: 14, W: 14, M: 48, KH: 1, KW: 1, StrideH: 2, StrideW: 2},
+		{N: 2, C: 50, H: 7, W: 7, M: 60, KH: 3, KW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1},
+	} {
+		p.Group, p.DilH, p.DilW = 1, 1, 1
+		p.StrideH, p.StrideW = max(p.StrideH, 1), max(p.StrideW, 1)
+		tiles := (p.OutH()*p.OutW() + convColumnTile - 1) / convColumnTile
+		if p.N == 1 && !splitByChannels(&p, tiles) {
+			t.Fatalf("%+v: not split by channels", p)
+		}
+		x, w, b := randSlice(r, p.N*p.C*p.H*p.W), randSlice(r, p.M*p.colRows()), randSlice(r, p.M)
+		want := naiveConv(p, x, w, b)
+		pw := PackConvWeights(p.Group, p.M, p.colRows(), f32(w))
+		for _, relu := range []bool{false, true} {
+			for _, packed := range []bool{false, true} {
+				q := p
+				q.Relu = relu
+				got := make([]float32, len(want))
+				if packed {
+					Conv2DPacked(q, f32(x), f32(w), pw, f32(b), got)
+				} else {
+					Conv2D(q, f32(x), f32(w), f32(b), got)
+				}
+				got64 := make([]float64, len(want))
+				Conv2D(q, x, w, b, got64)
+				for i, v := range want {
+					if relu {
+						v = max(v, 0)
+					}
+					if math.Abs(float64(got[i])-v) > 1e-4*max(1, math.Abs(v)) || math.Abs(got64[i]-v) > 1e-9*max(1, math.Abs(v)) {
+						t.Fatalf("%+v packed %v relu %v: y[%d] = %v (float64 %v), want %v", p, packed, relu, i, got[i], got64[i], v)
+					}
+				}
 			}
 		}
 	}

@@ -150,28 +150,27 @@ func convProductWide(p *ConvParams, xn, w []float32, pa *packedA, g int, b, y []
 			fill(wide[m*n:(m+1)*n], b[g*mg+m])
 		}
 	}
-	convProduct(p, xn, w, pa, g, 0, n, beta, wide, n)
+	convProduct(p, xn, w, pa, g, 0, mg, 0, n, beta, wide, n)
 	for m := 0; m < mg; m++ {
 		copyRows(y[m*oh*ow:], wide[m*n:], ow, oh, ow, p.W)
 	}
 	putScratch(buf)
 }
 
-// convProduct computes output columns [j0, j0+n) of group g of one image
-// (C = conv·, with beta as in Gemm) packing B from the image xn: A is the
-// group's kernel w, or pa when it is not nil.
-func convProduct(p *ConvParams, xn, w []float32, pa *packedA, g, j0, n int, beta float32, c []float32, ldc int) {
+// convProduct computes the output channels [r0, r1) (r0 a multiple of the
+// tile height) and columns [j0, j0+n) of group g of one image (C = conv·,
+// with beta as in Gemm; C's first row is channel r0) packing B from the
+// image xn: A is the group's kernel w, or pa when it is not nil.
+func convProduct(p *ConvParams, xn, w []float32, pa *packedA, g, r0, r1, j0, n int, beta float32, c []float32, ldc int) {
 	mg, rows := p.M/p.Group, p.colRows()
-	checkMatrix("C", mg, n, len(c), ldc)
+	checkMatrix("C", r1-r0, n, len(c), ldc)
 	cb := convB{plan: convPlanFor(p), plane: xn[g*(p.C/p.Group)*p.H*p.W:], j0: j0}
-	var a, packed []float32
-	if pa != nil {
-		packed = pa.data
-	} else {
-		a = w[g*mg*rows:]
-		checkMatrix("A", mg, rows, len(a), rows)
+	var a []float32
+	if pa == nil {
+		a = w[(g*mg+r0)*rows:]
+		checkMatrix("A", r1-r0, rows, len(a), rows)
 	}
 	bufs := getSgemmBufs()
-	sgemmSerialPacked(bufs, sgemmImpl, false, false, mg, n, rows, 1, a, rows, packed, nil, 0, beta, c, ldc, &cb)
+	sgemmSerialPacked(bufs, sgemmImpl, false, false, r1-r0, n, rows, 1, a, rows, pa, r0, nil, 0, beta, c, ldc, &cb)
 	sgemmPool.put(bufs)
 }

@@ -243,14 +243,15 @@ func blockSize(n, limit, unit int) int {
 
 // sgemmSerial computes the product in the calling goroutine.
 func sgemmSerial(bufs *sgemmBufs, arch *sgemmArch, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	sgemmSerialPacked(bufs, arch, transA, transB, m, n, k, alpha, a, lda, nil, b, ldb, beta, c, ldc, nil)
+	sgemmSerialPacked(bufs, arch, transA, transB, m, n, k, alpha, a, lda, nil, 0, b, ldb, beta, c, ldc, nil)
 }
 
 // sgemmSerialPacked is sgemmSerial that takes A already packed when pa is
-// not nil (see packA; a, lda and transA are then unused), and that packs B
+// not nil (see packA; a, lda and transA are then unused): the rows
+// [r0, r0+m) of the matrix pa packs, r0 a multiple of mr. It packs B
 // from an image with cb when it is not nil (see convB; b, ldb and transB
 // are then unused).
-func sgemmSerialPacked(bufs *sgemmBufs, arch *sgemmArch, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, pa []float32, b []float32, ldb int, beta float32, c []float32, ldc int, cb *convB) {
+func sgemmSerialPacked(bufs *sgemmBufs, arch *sgemmArch, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, pa *packedA, r0 int, b []float32, ldb int, beta float32, c []float32, ldc int, cb *convB) {
 	if pa == nil && cb == nil && m == 1 && !transB && (!transA || lda == 1) && arch.gemv != nil {
 		// A single row (a batch of one through a dense layer): packing B
 		// would cost as much as the product, so stream B as it is.
@@ -289,7 +290,7 @@ func sgemmSerialPacked(bufs *sgemmBufs, arch *sgemmArch, transA, transB bool, m,
 				ap := bufs.a
 				switch {
 				case pa != nil:
-					ap = pa[pc*roundUp(m, mr)+ic*kc:]
+					ap = pa.data[pc*roundUp(pa.m, mr)+(r0+ic)*kc:]
 				case transA:
 					packN(arch.copyA, mr, bufs.a, a, lda, pc, ic, kc, mc)
 				default:
@@ -335,14 +336,15 @@ func packA(dst []float32, m, k int, a []float32, lda int) packedA {
 	return packedA{arch: arch, m: m, k: k, data: dst}
 }
 
-// gemmPackedA computes C = A·B + beta·C (m×n, row stride ldc) for A packed
-// by packA and B a row-major k×n matrix (row stride ldb), in the calling
-// goroutine.
-func gemmPackedA(pa *packedA, n int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+// gemmPackedA computes C = A·B + beta·C for the rows [r0, r1) of A
+// packed by packA (r0 a multiple of the tile height mr; C is (r1-r0)×n,
+// row stride ldc) and B a row-major k×n matrix (row stride ldb), in the
+// calling goroutine.
+func gemmPackedA(pa *packedA, r0, r1, n int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	checkMatrix("B", pa.k, n, len(b), ldb)
-	checkMatrix("C", pa.m, n, len(c), ldc)
+	checkMatrix("C", r1-r0, n, len(c), ldc)
 	bufs := getSgemmBufs()
-	sgemmSerialPacked(bufs, pa.arch, false, false, pa.m, n, pa.k, 1, nil, 0, pa.data, b, ldb, beta, c, ldc, nil)
+	sgemmSerialPacked(bufs, pa.arch, false, false, r1-r0, n, pa.k, 1, nil, 0, pa, r0, b, ldb, beta, c, ldc, nil)
 	sgemmPool.put(bufs)
 }
 

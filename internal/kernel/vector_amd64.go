@@ -79,3 +79,38 @@ func reluGrad32(y, dy, dx []float32) int {
 	reluGradAVX2(&y[0], &dy[0], &dx[0], n)
 	return n
 }
+
+// maxRowAVX2 is maxRow32 on the first 8·n8 elements (n8 ≥ 1).
+//
+//go:noescape
+func maxRowAVX2(dst, src *float32, n8 int)
+
+// maxRow32 sets dst[i] = max(dst[i], src[i]) for the first elements, 8 at
+// a time, and returns how many it did (0 without AVX2). src holds at least
+// len(dst) elements.
+func maxRow32(dst, src []float32) int {
+	n8 := len(dst) / 8
+	if !vectorAVX2 || n8 == 0 {
+		return 0
+	}
+	_ = src[8*n8-1]
+	maxRowAVX2(&dst[0], &src[0], n8)
+	return 8 * n8
+}
+
+// addBiasAVX2 is addBias32 on the first 8·n8 elements (n8 ≥ 1).
+//
+//go:noescape
+func addBiasAVX2(x *float32, n8 int, b float32, relu bool)
+
+// addBias32 adds b to x's first elements, 8 at a time, then with relu
+// clamps them at 0 (as relu), and returns how many it did (0 without
+// AVX2).
+func addBias32(x []float32, b float32, relu bool) int {
+	n8 := len(x) / 8
+	if !vectorAVX2 || n8 == 0 {
+		return 0
+	}
+	addBiasAVX2(&x[0], n8, b, relu)
+	return 8 * n8
+}

@@ -185,3 +185,55 @@ arg8:
 argdone:
 	VZEROUPPER
 	RET
+
+// func maxRowAVX2(dst, src *float32, n8 int)
+//
+// dst[i] = max(dst[i], src[i]) for i < 8·n8 (VMAXPS: a NaN in src or dst
+// gives src's element).
+TEXT ·maxRowAVX2(SB), NOSPLIT, $0-24
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ n8+16(FP), CX
+
+maxrow:
+	VMOVUPS (DI), Y0
+	VMAXPS  (SI), Y0, Y0
+	VMOVUPS Y0, (DI)
+	ADDQ    $32, SI
+	ADDQ    $32, DI
+	DECQ    CX
+	JNZ     maxrow
+	VZEROUPPER
+	RET
+
+// func addBiasAVX2(x *float32, n8 int, b float32, relu bool)
+//
+// x[i] += b for i < 8·n8, then with relu x[i] = max(0, x[i]) taking x as
+// VMAXPS's second source (NaN and -0 stay, as in reluAVX2).
+TEXT ·addBiasAVX2(SB), NOSPLIT, $0-21
+	MOVQ         x+0(FP), DI
+	MOVQ         n8+8(FP), CX
+	VBROADCASTSS b+16(FP), Y1
+	VXORPS       Y0, Y0, Y0
+	MOVBLZX      relu+20(FP), AX
+	TESTQ        AX, AX
+	JNZ          biasrelu
+
+bias:
+	VADDPS  (DI), Y1, Y2
+	VMOVUPS Y2, (DI)
+	ADDQ    $32, DI
+	DECQ    CX
+	JNZ     bias
+	VZEROUPPER
+	RET
+
+biasrelu:
+	VADDPS  (DI), Y1, Y2
+	VMAXPS  Y2, Y0, Y2
+	VMOVUPS Y2, (DI)
+	ADDQ    $32, DI
+	DECQ    CX
+	JNZ     biasrelu
+	VZEROUPPER
+	RET

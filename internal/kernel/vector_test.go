@@ -171,3 +171,114 @@ func TestMaxPool2x2Rows(t *testing.T) {
 		}
 	}
 }
+
+// TestMaxPoolRows checks the two-pass max-pool (no argmax) against the
+// general loop (the argmax path) on odd sizes, strides, dilations and
+// pads, including windows partly or wholly in padding, in float32 (vector
+// row maxima) and float64.
+func TestMaxPoolRows(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 9))
+	for i := 0; i < 300; i++ {
+		p := PoolParams{N: 1 + r.IntN(2), C: 1 + r.IntN(3), H: 1 + r.IntN(12), W: 1 + r.IntN(40),
+			KH: 1 + r.IntN(4), KW: 1 + r.IntN(4), StrideH: 1 + r.IntN(3), StrideW: 1 + r.IntN(3),
+			DilH: 1 + r.IntN(2), DilW: 1 + r.IntN(2)}
+		p.PadTop, p.PadBottom = r.IntN(p.KH*p.DilH), r.IntN(p.KH*p.DilH)
+		p.PadLeft, p.PadRight = r.IntN(p.KW*p.DilW), r.IntN(p.KW*p.DilW)
+		ceil := r.IntN(2) == 0
+		p.OutH = PoolOut(p.H, p.KH, p.DilH, p.StrideH, p.PadTop, p.PadBottom, ceil)
+		p.OutW = PoolOut(p.W, p.KW, p.DilW, p.StrideW, p.PadLeft, p.PadRight, ceil)
+		if p.OutH <= 0 || p.OutW <= 0 {
+			continue
+		}
+		x := randSlice(r, p.N*p.C*p.H*p.W)
+		n := p.N * p.C * p.OutH * p.OutW
+		want, got := make([]float64, n), make([]float64, n)
+		MaxPool2D(p, x, want, make([]int, n))
+		MaxPool2D(p, x, got, nil)
+		got32 := make([]float32, n)
+		MaxPool2D(p, f32(x), got32, nil)
+		for j := range want {
+			if got[j] != want[j] || float64(got32[j]) != float64(float32(want[j])) {
+				t.Fatalf("%+v: output %d = %v (float32 %v), want %v", p, j, got[j], got32[j], want[j])
+			}
+		}
+	}
+}
+
+// TestAvgPoolRows checks the two-pass average pool against a direct
+// reference on odd sizes, strides, dilations and pads, with and without
+// counting the pads, including windows wholly in padding.
+func TestAvgPoolRows(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 13))
+	for i := 0; i < 400; i++ {
+		p := PoolParams{N: 1 + r.IntN(2), C: 1 + r.IntN(3), H: 1 + r.IntN(12), W: 1 + r.IntN(40),
+			KH: 1 + r.IntN(4), KW: 1 + r.IntN(4), StrideH: 1 + r.IntN(3), StrideW: 1 + r.IntN(3),
+			DilH: 1 + r.IntN(2), DilW: 1 + r.IntN(2), CountIncludePad: r.IntN(2) == 0}
+		p.PadTop, p.PadBottom = r.IntN(p.KH*p.DilH), r.IntN(p.KH*p.DilH)
+		p.PadLeft, p.PadRight = r.IntN(p.KW*p.DilW), r.IntN(p.KW*p.DilW)
+		ceil := r.IntN(2) == 0
+		p.OutH = PoolOut(p.H, p.KH, p.DilH, p.StrideH, p.PadTop, p.PadBottom, ceil)
+		p.OutW = PoolOut(p.W, p.KW, p.DilW, p.StrideW, p.PadLeft, p.PadRight, ceil)
+		if p.OutH <= 0 || p.OutW <= 0 {
+			continue
+		}
+		x := randSlice(r, p.N*p.C*p.H*p.W)
+		got := make([]float64, p.N*p.C*p.OutH*p.OutW)
+		AvgPool2D(p, x, got)
+		got32 := make([]float32, len(got))
+		AvgPool2D(p, f32(x), got32)
+		for pl := 0; pl < p.N*p.C; pl++ {
+			for oy := 0; oy < p.OutH; oy++ {
+				for ox := 0; ox < p.OutW; ox++ {
+					var sum float64
+					count := 0
+					for kh := 0; kh < p.KH; kh++ {
+						for kw := 0; kw < p.KW; kw++ {
+							ih, iw := oy*p.StrideH-p.PadTop+kh*p.DilH, ox*p.StrideW-p.PadLeft+kw*p.DilW
+							switch {
+							case ih >= 0 && ih < p.H && iw >= 0 && iw < p.W:
+								sum += x[(pl*p.H+ih)*p.W+iw]
+								count++
+							case p.CountIncludePad && ih >= -p.PadTop && ih < p.H+p.PadBottom && iw >= -p.PadLeft && iw < p.W+p.PadRight:
+								count++
+							}
+						}
+					}
+					want := 0.0
+					if count > 0 {
+						want = sum / float64(count)
+					}
+					o := (pl*p.OutH+oy)*p.OutW + ox
+					if math.Abs(got[o]-want) > 1e-12 || math.Abs(float64(got32[o])-want) > 1e-5 {
+						t.Fatalf("%+v: output %d = %v (float32 %v), want %v", p, o, got[o], got32[o], want)
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestAddBias checks the vector bias (and bias-then-Relu) pass against the
+// scalar rule on every length up to 70, with ±0, ±Inf and NaN among the
+// values: bit for bit, NaN and -0 kept as relu keeps them.
+func TestAddBias(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	for n := 0; n <= 70; n++ {
+		x := activationInput(r, n)
+		for _, b := range []float64{0.5, -1.25, math.Copysign(0, -1)} {
+			for _, withRelu := range []bool{false, true} {
+				got := f32(x)
+				addBias(got, float32(b), withRelu)
+				for i, v := range f32(x) {
+					w := v + float32(b)
+					if withRelu && w < 0 {
+						w = 0
+					}
+					if math.Float32bits(got[i]) != math.Float32bits(w) && !(w != w && got[i] != got[i]) {
+						t.Fatalf("n %d b %v relu %v: [%d] = %v, want %v (x %v)", n, b, withRelu, i, got[i], w, v)
+					}
+				}
+			}
+		}
+	}
+}

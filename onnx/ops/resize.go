@@ -5,6 +5,7 @@ import (
 	"math"
 	"slices"
 
+	"github.com/onnxkit/onnxkit/internal/kernel"
 	"github.com/onnxkit/onnxkit/onnx/tensors"
 )
 
@@ -21,7 +22,10 @@ import (
 // Interpolation is separable, as in the ONNX reference implementation:
 // linear and cubic resizing runs one axis at a time in float64, each output
 // coordinate mapped back to the input, its neighbours clamped to the edge
-// (or dropped and the weights renormalised with exclude_outside). Nearest
+// (or dropped and the weights renormalised with exclude_outside); float32
+// images resized along their last two axes without extrapolation (the
+// upsampling of segmenters and detectors) run the same taps in float32,
+// as onnxruntime does, a plane at a time (interpResize2D). Nearest
 // resizing gathers elements of any type. The output size is checked
 // against MaxTensorBytes before anything is allocated.
 
@@ -279,7 +283,106 @@ func (s *resizeSpec) run(x *tensors.Tensor, roi, scales []float64, sizes []int64
 	if !x.DType().IsFloat() {
 		return nil, tensors.ErrDType("input X (linear and cubic modes)", x.DType(), tensors.Float32, tensors.Float64)
 	}
+	if y, ok, err := s.interpResize2D(x, ax, out); ok || err != nil {
+		return y, err
+	}
 	return s.interpResize(x, ax, out)
+}
+
+// interpResize2D is interpResize for the common case of images: a float32
+// tensor resized along its last two axes only, with no output outside the
+// input (no extrapolation). It works in float32, each plane in two
+// separable passes: every input row resized along the width into scratch
+// rows, then each output row a weighted sum of those rows. ok is false
+// when the case does not apply.
+func (s *resizeSpec) interpResize2D(x *tensors.Tensor, ax []resizeAxis, out []int) (y *tensors.Tensor, ok bool, err error) {
+	r := len(ax)
+	if x.DType() != tensors.Float32 || r < 2 {
+		return nil, false, nil
+	}
+	for _, a := range ax[:r-2] {
+		if !s.identity(a) {
+			return nil, false, nil
+		}
+	}
+	ah, aw := ax[r-2], ax[r-1]
+	if ah.in == 0 || aw.in == 0 || ah.out == 0 || aw.out == 0 {
+		return nil, false, nil
+	}
+	ih, wh, th, err := s.taps(ah)
+	if err != nil {
+		return nil, false, err
+	}
+	iw, ww, tw, err := s.taps(aw)
+	if err != nil {
+		return nil, false, err
+	}
+	if slices.Min(ih) < 0 || slices.Min(iw) < 0 {
+		return nil, false, nil // extrapolation: the general path
+	}
+	y, dst, err := tensors.Make[float32](out)
+	if err != nil {
+		return nil, false, err
+	}
+	src := tensors.Data[float32](x)
+	wh32, ww32 := make([]float32, len(wh)), make([]float32, len(ww))
+	for i, v := range wh {
+		wh32[i] = float32(v)
+	}
+	for i, v := range ww {
+		ww32[i] = float32(v)
+	}
+	planes := len(src) / (ah.in * aw.in)
+	// Planes in parallel, each chunk with its own width-resized rows.
+	kernel.ParallelFor(planes, planes*(ah.in*aw.out+ah.out*aw.out), func(lo, hi int) {
+		resizePlanes2D(src, dst, lo, hi, ah, aw, ih, iw, th, tw, wh32, ww32)
+	})
+	return y, true, nil
+}
+
+// resizePlanes2D resizes the planes [lo, hi) of src into dst for
+// interpResize2D: taps ih, wh32 (th per output row) and iw, ww32 (tw per
+// output column).
+func resizePlanes2D(src, dst []float32, lo, hi int, ah, aw resizeAxis, ih, iw []int, th, tw int, wh32, ww32 []float32) {
+	rows := make([]float32, ah.in*aw.out)
+	for pl := lo; pl < hi; pl++ {
+		in := src[pl*ah.in*aw.in : (pl+1)*ah.in*aw.in]
+		o := dst[pl*ah.out*aw.out : (pl+1)*ah.out*aw.out]
+		for i := 0; i < ah.in; i++ {
+			srow := in[i*aw.in : (i+1)*aw.in]
+			drow := rows[i*aw.out : (i+1)*aw.out]
+			for j := range drow {
+				var acc float32
+				for t, k := range iw[j*tw : (j+1)*tw] {
+					acc += ww32[j*tw+t] * srow[k]
+				}
+				drow[j] = acc
+			}
+		}
+		for j := 0; j < ah.out; j++ {
+			orow := o[j*aw.out : (j+1)*aw.out]
+			if th == 2 {
+				// Linear: two rows, one pass.
+				c0, c1 := wh32[2*j], wh32[2*j+1]
+				r0 := rows[ih[2*j]*aw.out:][:len(orow)]
+				r1 := rows[ih[2*j+1]*aw.out:][:len(orow)]
+				for i := range orow {
+					orow[i] = c0*r0[i] + c1*r1[i]
+				}
+				continue
+			}
+			clear(orow)
+			for t, k := range ih[j*th : (j+1)*th] {
+				c := wh32[j*th+t]
+				if c == 0 {
+					continue
+				}
+				for i, v := range rows[k*aw.out : (k+1)*aw.out] {
+					orow[i] += c * v
+				}
+			}
+		}
+	}
 }
 
 // identity reports whether an axis is left unchanged.

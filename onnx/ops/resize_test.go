@@ -142,3 +142,72 @@ func TestResizeHostileRoi(t *testing.T) {
 		t.Errorf("tiny antialias scale: %v", err)
 	}
 }
+
+// TestResize2DFloat32 checks the float32 image path (interpResize2D)
+// against the general float64 path on the same values, for linear and
+// cubic modes, several coordinate transformations, up- and downsampling
+// with and without antialiasing, and odd sizes; and that extrapolating
+// and non-image cases still take the general path.
+func TestResize2DFloat32(t *testing.T) {
+	shape := []int{2, 3, 5, 7}
+	n := 2 * 3 * 5 * 7
+	v32, v64 := make([]float32, n), make([]float64, n)
+	for i := range v32 {
+		v32[i] = float32(math.Sin(float64(i)*0.7) * 3)
+		v64[i] = float64(v32[i])
+	}
+	modes := [][]*onnxpb.AttributeProto{
+		{nnStr("mode", "linear")},
+		{nnStr("mode", "linear"), nnStr("coordinate_transformation_mode", "align_corners")},
+		{nnStr("mode", "linear"), nnStr("coordinate_transformation_mode", "asymmetric")},
+		{nnStr("mode", "linear"), nnStr("coordinate_transformation_mode", "pytorch_half_pixel")},
+		{nnStr("mode", "linear"), nnInt("antialias", 1)},
+		{nnStr("mode", "cubic")},
+		{nnStr("mode", "cubic"), nnInt("exclude_outside", 1)},
+		{nnStr("mode", "cubic"), nnInt("antialias", 1)},
+		{nnStr("mode", "linear"), nnStr("coordinate_transformation_mode", "tf_crop_and_resize"), nnFloat("extrapolation_value", -7)},
+	}
+	checkResize2D(t, shape, v32, v64, modes, [][]int64{{2, 3, 10, 14}, {2, 3, 3, 4}, {2, 3, 11, 5}, {2, 3, 5, 9}, {1, 3, 5, 7}})
+	// Large enough for the planes to be split across workers.
+	shape = []int{1, 9, 30, 41}
+	n = 9 * 30 * 41
+	v32, v64 = make([]float32, n), make([]float64, n)
+	for i := range v32 {
+		v32[i] = float32(math.Cos(float64(i)*0.3) * 2)
+		v64[i] = float64(v32[i])
+	}
+	checkResize2D(t, shape, v32, v64, modes[:1], [][]int64{{1, 9, 60, 82}, {1, 9, 61, 40}})
+}
+
+// checkResize2D compares Resize of float32 values v32 with the float64
+// path on the same values v64 (shape shape) for each mode and size.
+func checkResize2D(t *testing.T, shape []int, v32 []float32, v64 []float64, modes [][]*onnxpb.AttributeProto, allSizes [][]int64) {
+	t.Helper()
+	x32, _ := tensors.New(shape, v32)
+	x64, _ := tensors.New(shape, v64)
+	for mi, attrs := range modes {
+		for _, sizes := range allSizes {
+			roi := tensors.Vector[float32](0, 0, 0.1, 0.2, 1, 1, 0.9, 1.1)
+			got, err := runNode(t, resizeNode(attrs...), 18, x32, roi, nil, tensors.Vector(sizes...))
+			if err != nil {
+				if sizes[0] == 1 {
+					continue // a batch axis the modes cannot shrink
+				}
+				t.Fatalf("mode %d sizes %v: %v", mi, sizes, err)
+			}
+			want, err := runNode(t, resizeNode(attrs...), 18, x64, roi, nil, tensors.Vector(sizes...))
+			if err != nil {
+				t.Fatalf("mode %d sizes %v float64: %v", mi, sizes, err)
+			}
+			g, w := tensors.Data[float32](got[0]), tensors.Data[float64](want[0])
+			if len(g) != len(w) {
+				t.Fatalf("mode %d sizes %v: %d outputs, want %d", mi, sizes, len(g), len(w))
+			}
+			for i := range w {
+				if math.Abs(float64(g[i])-w[i]) > 1e-5*max(1, math.Abs(w[i])) {
+					t.Fatalf("mode %d sizes %v: output %d = %v, want %v", mi, sizes, i, g[i], w[i])
+				}
+			}
+		}
+	}
+}
