@@ -4,42 +4,54 @@ package kernel
 
 import "golang.org/x/sys/cpu"
 
-// axpyFMA reports whether axpy32 may run its AVX2/FMA loop.
-var axpyFMA = cpu.X86.HasAVX2 && cpu.X86.HasFMA
+// dwFMA reports whether the float32 depthwise stencil and activations may
+// run their AVX2/FMA loops.
+var dwFMA = cpu.X86.HasAVX2 && cpu.X86.HasFMA
 
-// axpyAVX2 adds a·x to y, n elements, with fused multiply-adds.
+// dwStencilAVX2 is the depthwise stencil over 8·n8 outputs (see
+// depthwise_amd64.s): dst[i] = (bias when first ≠ 0, else dst[i]) +
+// Σ_{t<taps} w[t]·src[offs[t]+i], then activation kind (0 none, 1 Clip
+// to [a, b], 2 HardSwish with slope a and offset b).
 //
 //go:noescape
-func axpyAVX2(a float32, x, y *float32, n int)
+func dwStencilAVX2(dst, src *float32, offs *int, w *float32, taps, n8 int, bias float32, first, kind int, a, b float32)
 
-// axpy32 is axpy's float32 loop; it reports false when the CPU lacks it.
-func axpy32(a float32, x, y []float32) bool {
-	if !axpyFMA {
+// dwStencil32 is dwStencil's float32 vector loop; it reports false when
+// the CPU lacks it. It computes whole vectors of 8, up to dwSlack
+// elements past len(dst), reading as far past the end of every tap.
+func dwStencil32(dst, src []float32, offs []int, w []float32, bias float32, first bool, act Activation) bool {
+	if !dwFMA {
 		return false
 	}
-	if len(y) > 0 {
-		_ = x[len(y)-1]
-		axpyAVX2(a, &x[0], &y[0], len(y))
+	if len(dst) == 0 || len(offs) == 0 {
+		if first {
+			fill(dst, bias)
+		}
+		ApplyActivation(act, dst)
+		return true
 	}
+	n8 := (len(dst) + 7) / 8
+	_ = dst[:8*n8]
+	for _, off := range offs {
+		_ = src[off : off+8*n8]
+	}
+	_ = w[len(offs)-1]
+	kind := 0
+	switch act.Kind {
+	case ActClip:
+		kind = 1
+	case ActHardSwish:
+		kind = 2
+	case ActNone:
+	default:
+		return false
+	}
+	f := 0
+	if first {
+		f = 1
+	}
+	dwStencilAVX2(&dst[0], &src[0], &offs[0], &w[0], len(offs), n8, bias, f, kind, act.A, act.B)
 	return true
-}
-
-// dwRowAVX2 adds one kernel row of taps to 8·n8 outputs (see
-// depthwise_amd64.s).
-//
-//go:noescape
-func dwRowAVX2(dst, src, w *float32, taps, n8 int)
-
-// dwRow32 is dwRow's float32 loop over the whole vectors of dst; it
-// returns how many outputs it did (0 without AVX2/FMA).
-func dwRow32(dst, src, w []float32) int {
-	n8 := len(dst) / 8
-	if !axpyFMA || n8 == 0 {
-		return 0
-	}
-	_ = src[8*n8+len(w)-2]
-	dwRowAVX2(&dst[0], &src[0], &w[0], len(w), n8)
-	return 8 * n8
 }
 
 // actAVX2 is ApplyActivation's loop over 8·n8 floats (see
@@ -52,7 +64,7 @@ func actAVX2(kind int, a, b float32, x *float32, n8 int)
 // returns how many elements it did (0 without AVX2/FMA).
 func act32(a Activation, x []float32) int {
 	n8 := len(x) / 8
-	if !axpyFMA || n8 == 0 || (a.Kind != ActClip && a.Kind != ActHardSwish) {
+	if !dwFMA || n8 == 0 || (a.Kind != ActClip && a.Kind != ActHardSwish) {
 		return 0
 	}
 	actAVX2(int(a.Kind), a.A, a.B, &x[0], n8)

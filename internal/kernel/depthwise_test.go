@@ -1,0 +1,119 @@
+package kernel
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// refActivation applies a Relu (when relu) and then a to v, as the
+// separate operators would.
+func refActivation(v float64, relu bool, a Activation) float64 {
+	if relu {
+		v = max(v, 0)
+	}
+	switch a.Kind {
+	case ActClip:
+		v = min(max(v, float64(a.A)), float64(a.B))
+	case ActHardSwish:
+		v *= max(0, min(1, float64(a.A)*v+float64(a.B)))
+	case ActSiLU:
+		v /= 1 + math.Exp(-v)
+	}
+	return v
+}
+
+// TestDepthwiseStencil compares DepthwiseConv2D, float32 and float64,
+// with the naive convolution on random depthwise shapes: odd and tiny
+// planes (1×1 up to 23×29), asymmetric pads wider than the kernel,
+// strides 1 to 3, dilations, channel multipliers, kernels of more taps
+// than one stencil call adds (9×9), and each fused activation.
+func TestDepthwiseStencil(t *testing.T) {
+	r := rand.New(rand.NewPCG(21, 22))
+	acts := []struct {
+		relu bool
+		act  Activation
+	}{
+		{false, Activation{}},
+		{true, Activation{}},
+		{false, Activation{Kind: ActClip, A: 0, B: 6}},
+		{false, Activation{Kind: ActHardSwish, A: 1. / 6, B: 0.5}},
+		{false, Activation{Kind: ActHardSwish, A: 0.2, B: 0.5}},
+		{false, Activation{Kind: ActSiLU}},
+		{true, Activation{Kind: ActClip, A: -1, B: 0.5}},
+	}
+	ran := 0
+	for i := 0; i < 300; i++ {
+		k := []int{1, 2, 3, 3, 3, 5, 5, 7, 9}
+		p := ConvParams{N: 1 + r.IntN(2), C: 1 + r.IntN(4), H: 1 + r.IntN(23), W: 1 + r.IntN(29),
+			KH: k[r.IntN(len(k))], KW: k[r.IntN(len(k))],
+			PadTop: r.IntN(4), PadLeft: r.IntN(4), PadBottom: r.IntN(4), PadRight: r.IntN(4),
+			StrideH: 1 + r.IntN(3), StrideW: 1 + r.IntN(3), DilH: 1 + r.IntN(2), DilW: 1 + r.IntN(2)}
+		if r.IntN(3) == 0 {
+			p.StrideH, p.StrideW, p.DilH, p.DilW = 1, 1, 1, 1
+		}
+		if i%10 == 0 {
+			p.KH, p.KW = 9, 9 // 81 taps: two stencil calls
+		}
+		p.Group = p.C
+		p.M = p.C * (1 + r.IntN(3))
+		if p.C == 1 {
+			p.C, p.Group, p.M = 2, 2, 2*(p.M)
+		}
+		if p.H+p.PadTop+p.PadBottom < (p.KH-1)*p.DilH+1 || p.W+p.PadLeft+p.PadRight < (p.KW-1)*p.DilW+1 {
+			continue // no output (the operator rejects these)
+		}
+		ran++
+		x, w := randSlice(r, p.N*p.C*p.H*p.W), randSlice(r, p.M*p.KH*p.KW)
+		var b []float64
+		if r.IntN(4) != 0 {
+			b = randSlice(r, p.M)
+		}
+		want := naiveConv(p, x, w, b)
+		a := acts[r.IntN(len(acts))]
+		p.Relu, p.Act = a.relu, a.act
+		name := fmt.Sprintf("%+v", p)
+		got32 := make([]float32, len(want))
+		DepthwiseConv2D(p, f32(x), f32(w), f32(b), got32)
+		got64 := make([]float64, len(want))
+		DepthwiseConv2D(p, x, w, b, got64)
+		for j := range want {
+			ref := refActivation(want[j], a.relu, a.act)
+			if d := math.Abs(float64(got32[j]) - ref); d > 1e-4*(1+math.Abs(ref)) {
+				t.Fatalf("%s float32: y[%d] = %g, want %g", name, j, got32[j], ref)
+			}
+			if d := math.Abs(got64[j] - ref); d > 1e-6*(1+math.Abs(ref)) {
+				t.Fatalf("%s float64: y[%d] = %g, want %g", name, j, got64[j], ref)
+			}
+		}
+	}
+	if ran < 150 {
+		t.Fatalf("only %d of 300 shapes had an output", ran)
+	}
+}
+
+// TestDepthwiseNaN checks that the activations applied in the stencil
+// keep NaN as the separate operators do.
+func TestDepthwiseNaN(t *testing.T) {
+	p := ConvParams{N: 1, C: 2, H: 5, W: 9, M: 2, KH: 3, KW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1, StrideH: 1, StrideW: 1, DilH: 1, DilW: 1, Group: 2}
+	x := make([]float32, p.N*p.C*p.H*p.W)
+	x[2*p.W+4] = float32(math.NaN())
+	w := make([]float32, p.M*9)
+	for i := range w {
+		w[i] = 1
+	}
+	for _, act := range []Activation{{Kind: ActClip, A: 0, B: 6}, {Kind: ActHardSwish, A: 1. / 6, B: 0.5}} {
+		for _, relu := range []bool{false, true} {
+			p.Relu, p.Act = relu, act
+			y := make([]float32, p.M*p.OutH()*p.OutW())
+			DepthwiseConv2D(p, x, w, nil, y)
+			if v := y[2*p.W+4]; !math.IsNaN(float64(v)) {
+				t.Fatalf("relu %v act %+v: y = %g at the NaN, want NaN", relu, act, v)
+			}
+			if v := y[4*p.W]; v != 0 {
+				t.Fatalf("relu %v act %+v: y = %g away from the NaN, want 0", relu, act, v)
+			}
+		}
+	}
+}
