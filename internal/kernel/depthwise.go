@@ -94,52 +94,108 @@ func (g *dwGeom) tapOffset(p *ConvParams, kh, kw int) int {
 	return ((rh%p.StrideH)*p.StrideW+rw%p.StrideW)*g.planeLen + (rh/p.StrideH)*g.wq + rw/p.StrideW
 }
 
-// dwPhases writes the phase planes of the input plane in (H×W) into
-// phases (see the top of this file): the padded plane's element
-// (r·StrideH + a, c·StrideW + b) at phases[(a·StrideW + b)·planeLen +
-// r·wq + c], zero in the padding. Phases no tap reads are left as they are.
+// dwPhases writes the input plane in (H×W) into its phase planes (see
+// the top of this file): the padded plane's element (r·StrideH + a,
+// c·StrideW + b) goes to phases[(a·StrideW + b)·planeLen + r·wq + c].
+// Only the elements inside the image are written: the padding around
+// them is the same for every plane, cleared once by the caller. Phases
+// no tap reads are left as they are.
 func dwPhases[T Float](p *ConvParams, g *dwGeom, in, phases []T) {
 	sh, sw := p.StrideH, p.StrideW
 	for a := 0; a < sh; a++ {
+		// Rows [r0, r1) of the phase read the input rows r·sh + a -
+		// PadTop inside [0, H); columns likewise.
+		r0, r1 := dwPhaseRange(a, sh, p.PadTop, p.H, g.hq)
 		for b := 0; b < sw; b++ {
 			ph := a*sw + b
 			if ph < 64 && g.used&(1<<ph) == 0 {
 				continue
 			}
+			c0, c1 := dwPhaseRange(b, sw, p.PadLeft, p.W, g.wq)
+			if c0 == c1 {
+				continue
+			}
 			plane := phases[ph*g.planeLen:][:g.planeLen]
-			// Columns [c0, c1) of the phase read the input columns
-			// c·sw + b - PadLeft inside [0, W).
-			c0, c1 := 0, 0
-			if d := p.PadLeft - b; d > 0 {
-				c0 = (d + sw - 1) / sw
-			}
-			if d := p.W + p.PadLeft - b; d > 0 {
-				c1 = (d + sw - 1) / sw
-			}
-			c0, c1 = min(c0, g.wq), min(c1, g.wq)
-			c1 = max(c0, c1)
-			for r := 0; r < g.hq; r++ {
-				row := plane[r*g.wq:][:g.wq]
-				ih := r*sh + a - p.PadTop
-				if ih < 0 || ih >= p.H || c0 == c1 {
-					clear(row)
-					continue
+			if sw == 2 && b == 0 && (ph+1 >= 64 || g.used&(1<<(ph+1)) != 0) {
+				// Both column phases at once, the even and odd columns of
+				// each input row.
+				d0, d1 := dwPhaseRange(1, sw, p.PadLeft, p.W, g.wq)
+				odd := phases[(ph+1)*g.planeLen:][:g.planeLen]
+				lo, hi := max(c0, d0), min(c1, d1)
+				if lo >= hi {
+					lo, hi = 0, 0 // every column below
 				}
-				src := in[ih*p.W:][:p.W]
-				clear(row[:c0])
-				clear(row[c1:])
+				for r := r0; r < r1; r++ {
+					src := in[(r*sh+a-p.PadTop)*p.W:][:p.W]
+					ev, od := plane[r*g.wq:][:g.wq], odd[r*g.wq:][:g.wq]
+					if lo < hi {
+						dwDeinterleave(ev[lo:hi], od[lo:hi], src[2*lo-p.PadLeft:])
+					}
+					for c := c0; c < min(lo, c1); c++ {
+						ev[c] = src[2*c-p.PadLeft]
+					}
+					for c := max(hi, c0); c < c1; c++ {
+						ev[c] = src[2*c-p.PadLeft]
+					}
+					for c := d0; c < min(lo, d1); c++ {
+						od[c] = src[2*c+1-p.PadLeft]
+					}
+					for c := max(hi, d0); c < d1; c++ {
+						od[c] = src[2*c+1-p.PadLeft]
+					}
+				}
+				b++ // the odd phase is done
+				continue
+			}
+			for r := r0; r < r1; r++ {
+				row := plane[r*g.wq+c0 : r*g.wq+c1]
 				iw := c0*sw + b - p.PadLeft
-				if sw == 1 {
-					copy(row[c0:c1], src[iw:])
-					continue
-				}
-				for c := c0; c < c1; c++ {
-					row[c] = src[iw]
-					iw += sw
+				src := in[(r*sh+a-p.PadTop)*p.W:][:p.W]
+				switch {
+				case sw == 1 && len(row) >= 16:
+					copy(row, src[iw:])
+				case sw == 1:
+					src = src[iw:][:len(row)]
+					for c := range row {
+						row[c] = src[c]
+					}
+				default:
+					for c := range row {
+						row[c] = src[iw]
+						iw += sw
+					}
 				}
 			}
 		}
 	}
+}
+
+// dwDeinterleave splits src into its even and odd elements:
+// even[j] = src[2j], odd[j] = src[2j+1] (len(even) == len(odd), len(src)
+// ≥ 2·len(even)).
+func dwDeinterleave[T Float](even, odd, src []T) {
+	done := 0
+	if e32, ok := any(even).([]float32); ok {
+		done = dwDeinterleave32(e32, any(odd).([]float32), any(src).([]float32))
+	}
+	src = src[:2*len(even)]
+	odd = odd[:len(even)]
+	for j := done; j < len(even); j++ {
+		even[j], odd[j] = src[2*j], src[2*j+1]
+	}
+}
+
+// dwPhaseRange returns the rows (or columns) [lo, hi) of phase a (of
+// stride s; n in all) that read input rows r·s + a - pad inside [0, size).
+func dwPhaseRange(a, s, pad, size, n int) (lo, hi int) {
+	if d := pad - a; d > 0 {
+		lo = (d + s - 1) / s
+	}
+	if d := size + pad - a; d > 0 {
+		hi = (d + s - 1) / s
+	}
+	lo, hi = min(lo, n), min(hi, n)
+	return lo, max(lo, hi)
 }
 
 // dwActivation is what is applied to a depthwise output after the
@@ -169,11 +225,14 @@ func (l *depthwiseLoop[T]) run(_, lo, hi int) {
 	buf := getScratch[T](phaseLen + g.n + dwSlack)
 	defer putScratch(buf)
 	phases, acc := (*buf)[:phaseLen], (*buf)[phaseLen:]
-	clear(phases[phaseLen-dwSlack:]) // read by the last vectors, never kept
+	clear(phases) // the padding, and the slack read by the last vectors
 	mult := p.M / p.C
 	ohw, hw, taps := g.oh*g.ow, p.H*p.W, p.KH*p.KW
 	fused, rest := dwSplitActivation(p)
 	var offs [dwMaxTaps]int
+	for t := 0; t < min(taps, dwMaxTaps); t++ {
+		offs[t] = g.tapOffset(p, t/p.KW, t%p.KW)
+	}
 	for q := lo; q < hi; q++ {
 		n, o := q/p.M, q%p.M
 		c := o / mult
@@ -188,8 +247,10 @@ func (l *depthwiseLoop[T]) run(_, lo, hi int) {
 		after := rest
 		for t0 := 0; t0 < taps; t0 += dwMaxTaps {
 			t1 := min(taps, t0+dwMaxTaps)
-			for t := t0; t < t1; t++ {
-				offs[t-t0] = g.tapOffset(p, t/p.KW, t%p.KW)
+			if taps > dwMaxTaps {
+				for t := t0; t < t1; t++ {
+					offs[t-t0] = g.tapOffset(p, t/p.KW, t%p.KW)
+				}
 			}
 			act := Activation{}
 			if t1 == taps {
@@ -204,7 +265,14 @@ func (l *depthwiseLoop[T]) run(_, lo, hi int) {
 			copy(out, acc)
 		} else {
 			for y := 0; y < g.oh; y++ {
-				copy(out[y*g.ow:(y+1)*g.ow], acc[y*g.wq:])
+				dst, src := out[y*g.ow:(y+1)*g.ow], acc[y*g.wq:][:g.ow]
+				if len(dst) >= 16 {
+					copy(dst, src)
+					continue
+				}
+				for x := range dst {
+					dst[x] = src[x]
+				}
 			}
 		}
 		if after.relu {

@@ -7,3 +7,5 @@ func dwStencil32(dst, src []float32, offs []int, w []float32, bias float32, firs
 }
 
 func act32(a Activation, x []float32) int { return 0 }
+
+func dwDeinterleave32(even, odd, src []float32) int { return 0 }

@@ -117,3 +117,50 @@ func TestDepthwiseNaN(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkDepthwise times DepthwiseConv2D on one image, serially (one
+// worker: what the kernel itself costs), on MobileNet v3 and ShuffleNet
+// shapes; cpu-ns/op is the figure to compare on a shared machine.
+func BenchmarkDepthwise(b *testing.B) {
+	for _, tc := range []struct {
+		name        string
+		c, hw, k, s int
+		act         Activation
+	}{
+		{"56x56-c16-k3-s2", 16, 112, 3, 2, Activation{}},
+		{"28x28-c72-k3-s2", 72, 56, 3, 2, Activation{}},
+		{"28x28-c88-k3-s1", 88, 28, 3, 1, Activation{}},
+		{"14x14-c96-k5-s2-hswish", 96, 28, 5, 2, Activation{Kind: ActHardSwish, A: 1. / 6, B: 0.5}},
+		{"14x14-c240-k5-s1-hswish", 240, 14, 5, 1, Activation{Kind: ActHardSwish, A: 1. / 6, B: 0.5}},
+		{"7x7-c576-k5-s1-hswish", 576, 7, 5, 1, Activation{Kind: ActHardSwish, A: 1. / 6, B: 0.5}},
+		{"shufflenet-14x14-c480-k3-s1", 480, 14, 3, 1, Activation{}},
+	} {
+		pad := tc.k / 2
+		p := ConvParams{N: 1, C: tc.c, H: tc.hw, W: tc.hw, M: tc.c, KH: tc.k, KW: tc.k, PadTop: pad, PadLeft: pad, PadBottom: pad, PadRight: pad,
+			StrideH: tc.s, StrideW: tc.s, DilH: 1, DilW: 1, Group: tc.c, Act: tc.act}
+		r := rand.New(rand.NewPCG(1, 2))
+		x, w, bias := f32(randSlice(r, p.C*p.H*p.W)), f32(randSlice(r, p.M*p.KH*p.KW)), f32(randSlice(r, p.M))
+		y := make([]float32, p.M*p.OutH()*p.OutW())
+		b.Run(tc.name, func(b *testing.B) {
+			l := &depthwiseLoop[float32]{p: p, x: x, w: w, b: bias, y: y}
+			loopCPU(b, func() { l.run(0, 0, p.M) })
+		})
+	}
+}
+
+// TestDwDeinterleave checks the even/odd split on every length to 40.
+func TestDwDeinterleave(t *testing.T) {
+	for n := 0; n <= 40; n++ {
+		src := make([]float32, 2*n+1)
+		for i := range src {
+			src[i] = float32(i)
+		}
+		even, odd := make([]float32, n), make([]float32, n)
+		dwDeinterleave(even, odd, src)
+		for j := range n {
+			if even[j] != float32(2*j) || odd[j] != float32(2*j+1) {
+				t.Fatalf("n=%d: even[%d], odd[%d] = %g, %g", n, j, j, even[j], odd[j])
+			}
+		}
+	}
+}
