@@ -1,7 +1,5 @@
 package kernel
 
-import "math"
-
 // Depthwise convolutions (MobileNet, ShuffleNet, EfficientNet): one input
 // channel per group, so that each output plane is a small stencil over one
 // input plane. An im2col matrix and a GEMM per group would spend far more
@@ -54,8 +52,8 @@ type depthwiseLoop[T Float] struct {
 }
 
 // dwSlack is how far past its end the stencil may read a phase buffer and
-// write an output buffer: it runs whole vectors of 8.
-const dwSlack = 8
+// write an output buffer: it runs whole blocks of 32.
+const dwSlack = 32
 
 // dwMaxTaps is the most taps one stencil call adds (the size of its
 // offset array); larger kernels take several calls.
@@ -147,23 +145,18 @@ func dwPhases[T Float](p *ConvParams, g *dwGeom, in, phases []T) {
 				b++ // the odd phase is done
 				continue
 			}
+			if sw == 1 {
+				iw := c0 + b - p.PadLeft
+				dwCopyRows(plane[r0*g.wq+c0:], in[(r0*sh+a-p.PadTop)*p.W+iw:], c1-c0, r1-r0, g.wq, sh*p.W)
+				continue
+			}
 			for r := r0; r < r1; r++ {
 				row := plane[r*g.wq+c0 : r*g.wq+c1]
 				iw := c0*sw + b - p.PadLeft
 				src := in[(r*sh+a-p.PadTop)*p.W:][:p.W]
-				switch {
-				case sw == 1 && len(row) >= 16:
-					copy(row, src[iw:])
-				case sw == 1:
-					src = src[iw:][:len(row)]
-					for c := range row {
-						row[c] = src[c]
-					}
-				default:
-					for c := range row {
-						row[c] = src[iw]
-						iw += sw
-					}
+				for c := range row {
+					row[c] = src[iw]
+					iw += sw
 				}
 			}
 		}
@@ -185,6 +178,20 @@ func dwDeinterleave[T Float](even, odd, src []T) {
 	}
 }
 
+// dwCopyRows copies rows rows of n elements, row i from src[i·srcStride:]
+// to dst[i·dstStride:], in ascending order. It may also write zeros to
+// the 7 elements past the end of each row but the last: its callers write
+// there afterwards, or need zeros there anyway (the padding of a phase
+// plane, whose next row, next plane or slack follows).
+func dwCopyRows[T Float](dst, src []T, n, rows, dstStride, srcStride int) {
+	if d32, ok := any(dst).([]float32); ok && dwCopyRows32(d32, any(src).([]float32), n, rows, dstStride, srcStride) {
+		return
+	}
+	for i := 0; i < rows; i++ {
+		copy(dst[i*dstStride:][:n], src[i*srcStride:][:n])
+	}
+}
+
 // dwPhaseRange returns the rows (or columns) [lo, hi) of phase a (of
 // stride s; n in all) that read input rows r·s + a - pad inside [0, size).
 func dwPhaseRange(a, s, pad, size, n int) (lo, hi int) {
@@ -198,26 +205,6 @@ func dwPhaseRange(a, s, pad, size, n int) (lo, hi int) {
 	return lo, max(lo, hi)
 }
 
-// dwActivation is what is applied to a depthwise output after the
-// stencil: a Relu, then Act.
-type dwActivation struct {
-	relu bool
-	act  Activation
-}
-
-// dwSplitActivation returns the one activation the float32 stencil may
-// apply as it stores its vectors (Clip or HardSwish; a Relu is a Clip to
-// [0, +Inf)) and what is then left to apply to the output.
-func dwSplitActivation(p *ConvParams) (Activation, dwActivation) {
-	switch {
-	case p.Relu && p.Act.Kind == ActNone:
-		return Activation{Kind: ActClip, A: 0, B: float32(math.Inf(1))}, dwActivation{}
-	case !p.Relu && (p.Act.Kind == ActClip || p.Act.Kind == ActHardSwish):
-		return p.Act, dwActivation{}
-	}
-	return Activation{}, dwActivation{relu: p.Relu, act: p.Act}
-}
-
 func (l *depthwiseLoop[T]) run(_, lo, hi int) {
 	p := &l.p
 	g := newDWGeom(p)
@@ -228,7 +215,6 @@ func (l *depthwiseLoop[T]) run(_, lo, hi int) {
 	clear(phases) // the padding, and the slack read by the last vectors
 	mult := p.M / p.C
 	ohw, hw, taps := g.oh*g.ow, p.H*p.W, p.KH*p.KW
-	fused, rest := dwSplitActivation(p)
 	var offs [dwMaxTaps]int
 	for t := 0; t < min(taps, dwMaxTaps); t++ {
 		offs[t] = g.tapOffset(p, t/p.KW, t%p.KW)
@@ -244,7 +230,6 @@ func (l *depthwiseLoop[T]) run(_, lo, hi int) {
 			bias = l.b[o]
 		}
 		w := l.w[o*taps:][:taps]
-		after := rest
 		for t0 := 0; t0 < taps; t0 += dwMaxTaps {
 			t1 := min(taps, t0+dwMaxTaps)
 			if taps > dwMaxTaps {
@@ -252,45 +237,26 @@ func (l *depthwiseLoop[T]) run(_, lo, hi int) {
 					offs[t-t0] = g.tapOffset(p, t/p.KW, t%p.KW)
 				}
 			}
-			act := Activation{}
-			if t1 == taps {
-				act = fused
-			}
-			if !dwStencil(acc[:g.n], phases, offs[:t1-t0], w[t0:t1], bias, t0 == 0, act) && act.Kind != ActNone {
-				after = dwActivation{relu: p.Relu, act: p.Act}
-			}
+			dwStencil(acc[:g.n], phases, offs[:t1-t0], w[t0:t1], bias, t0 == 0)
 		}
+		// The activations run on the stencil's output while it is in
+		// the L1 cache, before its rows are copied out.
+		if p.Relu {
+			relu(acc[:g.n], acc[:g.n])
+		}
+		ApplyActivation(p.Act, acc[:g.n])
 		out := l.y[q*ohw:][:ohw]
-		if g.wq == g.ow {
-			copy(out, acc)
-		} else {
-			for y := 0; y < g.oh; y++ {
-				dst, src := out[y*g.ow:(y+1)*g.ow], acc[y*g.wq:][:g.ow]
-				if len(dst) >= 16 {
-					copy(dst, src)
-					continue
-				}
-				for x := range dst {
-					dst[x] = src[x]
-				}
-			}
-		}
-		if after.relu {
-			relu(out, out)
-		}
-		ApplyActivation(after.act, out)
+		dwCopyRows(out, acc, g.ow, g.oh, g.ow, g.wq)
 	}
 }
 
 // dwStencil computes dst[i] = (bias when first, else dst[i]) + Σ_t
-// w[t]·src[offs[t]+i], then applies act when it reports true (the float32
-// vector loop; the Go loop leaves act to the caller and reports false).
-// src holds at least dwSlack elements past the last one read, dst at
-// least dwSlack past len(dst).
-func dwStencil[T Float](dst, src []T, offs []int, w []T, bias T, first bool, act Activation) bool {
+// w[t]·src[offs[t]+i]. src holds at least dwSlack elements past the last
+// one read, dst at least dwSlack past len(dst).
+func dwStencil[T Float](dst, src []T, offs []int, w []T, bias T, first bool) {
 	if d32, ok := any(dst).([]float32); ok {
-		if dwStencil32(d32, any(src).([]float32), offs, any(w).([]float32), float32(bias), first, act) {
-			return true
+		if dwStencil32(d32, any(src).([]float32), offs, any(w).([]float32), float32(bias), first) {
+			return
 		}
 	}
 	if first {
@@ -302,5 +268,4 @@ func dwStencil[T Float](dst, src []T, offs []int, w []T, bias T, first bool, act
 			dst[i] += wv * s[i]
 		}
 	}
-	return false
 }

@@ -8,18 +8,17 @@ import "golang.org/x/sys/cpu"
 // run their AVX2/FMA loops.
 var dwFMA = cpu.X86.HasAVX2 && cpu.X86.HasFMA
 
-// dwStencilAVX2 is the depthwise stencil over 8·n8 outputs (see
-// depthwise_amd64.s): dst[i] = (bias when first ≠ 0, else dst[i]) +
-// Σ_{t<taps} w[t]·src[offs[t]+i], then activation kind (0 none, 1 Clip
-// to [a, b], 2 HardSwish with slope a and offset b).
+// dwStencilAVX2 is the depthwise stencil over 8·n8 outputs rounded up to
+// a multiple of 32 (see depthwise_amd64.s): dst[i] = (bias when first ≠ 0,
+// else dst[i]) + Σ_{t<taps} w[t]·src[offs[t]+i].
 //
 //go:noescape
-func dwStencilAVX2(dst, src *float32, offs *int, w *float32, taps, n8 int, bias float32, first, kind int, a, b float32)
+func dwStencilAVX2(dst, src *float32, offs *int, w *float32, taps, n8 int, bias float32, first int)
 
 // dwStencil32 is dwStencil's float32 vector loop; it reports false when
-// the CPU lacks it. It computes whole vectors of 8, up to dwSlack
+// the CPU lacks it. It computes whole blocks of 32, up to dwSlack
 // elements past len(dst), reading as far past the end of every tap.
-func dwStencil32(dst, src []float32, offs []int, w []float32, bias float32, first bool, act Activation) bool {
+func dwStencil32(dst, src []float32, offs []int, w []float32, bias float32, first bool) bool {
 	if !dwFMA {
 		return false
 	}
@@ -27,30 +26,20 @@ func dwStencil32(dst, src []float32, offs []int, w []float32, bias float32, firs
 		if first {
 			fill(dst, bias)
 		}
-		ApplyActivation(act, dst)
 		return true
 	}
 	n8 := (len(dst) + 7) / 8
-	_ = dst[:8*n8]
+	end := (len(dst) + 31) &^ 31
+	_ = dst[:end]
 	for _, off := range offs {
-		_ = src[off : off+8*n8]
+		_ = src[off : off+end]
 	}
 	_ = w[len(offs)-1]
-	kind := 0
-	switch act.Kind {
-	case ActClip:
-		kind = 1
-	case ActHardSwish:
-		kind = 2
-	case ActNone:
-	default:
-		return false
-	}
 	f := 0
 	if first {
 		f = 1
 	}
-	dwStencilAVX2(&dst[0], &src[0], &offs[0], &w[0], len(offs), n8, bias, f, kind, act.A, act.B)
+	dwStencilAVX2(&dst[0], &src[0], &offs[0], &w[0], len(offs), n8, bias, f)
 	return true
 }
 
@@ -87,4 +76,32 @@ func dwDeinterleave32(even, odd, src []float32) int {
 	_, _, _ = even[8*n16-1], odd[8*n16-1], src[16*n16-1]
 	dwDeinterleaveAVX2(&even[0], &odd[0], &src[0], n16)
 	return 8 * n16
+}
+
+// dwCopyRowsAVX2 copies rows of n floats between strided rows, writing
+// up to 7 zeros past the end of each row but the last exact ones (see
+// depthwise_amd64.s).
+//
+//go:noescape
+func dwCopyRowsAVX2(dst, src *float32, n, rows, dstStride, srcStride, exact int)
+
+// dwCopyRows32 is dwCopyRows's vector loop; it reports false when the CPU
+// lacks it. Past the end of a row it writes up to 7 zeros, which
+// dwCopyRows's callers allow, as long as they stay inside dst.
+func dwCopyRows32(dst, src []float32, n, rows, dstStride, srcStride int) bool {
+	if !dwFMA {
+		return false
+	}
+	if n <= 0 || rows <= 0 {
+		return true
+	}
+	_, _ = dst[(rows-1)*dstStride+n-1], src[(rows-1)*srcStride+n-1]
+	// Rows i with i·dstStride + n rounded up to 8 ≤ len(dst) may end in
+	// a whole vector.
+	whole := 0
+	if end := (n + 7) &^ 7; len(dst) >= end {
+		whole = (len(dst)-end)/max(dstStride, 1) + 1
+	}
+	dwCopyRowsAVX2(&dst[0], &src[0], n, rows, dstStride, srcStride, max(0, rows-whole))
+	return true
 }

@@ -164,3 +164,36 @@ func TestDwDeinterleave(t *testing.T) {
 		}
 	}
 }
+
+// TestDwCopyRows checks the strided row copy: every row copied, nothing
+// written past dst, and between rows nothing but zeros.
+func TestDwCopyRows(t *testing.T) {
+	for n := 1; n <= 20; n++ {
+		for rows := 1; rows <= 4; rows++ {
+			for _, extra := range []int{0, 3, 9} {
+				stride := n + extra
+				size := (rows-1)*stride + n
+				back := make([]float32, size+16)
+				for i := range back {
+					back[i] = -1
+				}
+				src := make([]float32, rows*(n+5))
+				for i := range src {
+					src[i] = float32(i + 1)
+				}
+				dwCopyRows(back[:size], src, n, rows, stride, n+5)
+				for i, v := range back {
+					r, c := i/stride, i%stride
+					switch {
+					case i >= size && v != -1:
+						t.Fatalf("n=%d rows=%d stride=%d: wrote %g at %d past the end %d", n, rows, stride, v, i, size)
+					case i < size && c < n && v != src[r*(n+5)+c]:
+						t.Fatalf("n=%d rows=%d stride=%d: dst[%d] = %g, want %g", n, rows, stride, i, v, src[r*(n+5)+c])
+					case i < size && c >= n && v != -1 && v != 0:
+						t.Fatalf("n=%d rows=%d stride=%d: dst[%d] = %g between rows", n, rows, stride, i, v)
+					}
+				}
+			}
+		}
+	}
+}
