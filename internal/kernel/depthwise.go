@@ -207,47 +207,147 @@ func dwPhaseRange(a, s, pad, size, n int) (lo, hi int) {
 
 func (l *depthwiseLoop[T]) run(_, lo, hi int) {
 	p := &l.p
-	g := newDWGeom(p)
-	phaseLen := p.StrideH*p.StrideW*g.planeLen + dwSlack
-	buf := getScratch[T](phaseLen + g.n + dwSlack)
-	defer putScratch(buf)
-	phases, acc := (*buf)[:phaseLen], (*buf)[phaseLen:]
-	clear(phases) // the padding, and the slack read by the last vectors
+	var st dwPlaneStencil[T]
+	st.init(p)
+	defer st.release()
 	mult := p.M / p.C
-	ohw, hw, taps := g.oh*g.ow, p.H*p.W, p.KH*p.KW
-	var offs [dwMaxTaps]int
-	for t := 0; t < min(taps, dwMaxTaps); t++ {
-		offs[t] = g.tapOffset(p, t/p.KW, t%p.KW)
-	}
+	ohw, hw, taps := st.g.oh*st.g.ow, p.H*p.W, p.KH*p.KW
 	for q := lo; q < hi; q++ {
 		n, o := q/p.M, q%p.M
 		c := o / mult
 		if q == lo || o%mult == 0 {
-			dwPhases(p, &g, l.x[(n*p.C+c)*hw:][:hw], phases)
+			st.load(l.x[(n*p.C+c)*hw:][:hw])
 		}
 		var bias T
 		if l.b != nil {
 			bias = l.b[o]
 		}
-		w := l.w[o*taps:][:taps]
-		for t0 := 0; t0 < taps; t0 += dwMaxTaps {
-			t1 := min(taps, t0+dwMaxTaps)
-			if taps > dwMaxTaps {
-				for t := t0; t < t1; t++ {
-					offs[t-t0] = g.tapOffset(p, t/p.KW, t%p.KW)
-				}
-			}
-			dwStencil(acc[:g.n], phases, offs[:t1-t0], w[t0:t1], bias, t0 == 0)
-		}
+		acc := st.run(l.w[o*taps:][:taps], bias)
 		// The activations run on the stencil's output while it is in
 		// the L1 cache, before its rows are copied out.
 		if p.Relu {
-			relu(acc[:g.n], acc[:g.n])
+			relu(acc, acc)
 		}
-		ApplyActivation(p.Act, acc[:g.n])
-		out := l.y[q*ohw:][:ohw]
-		dwCopyRows(out, acc, g.ow, g.oh, g.ow, g.wq)
+		ApplyActivation(p.Act, acc)
+		dwCopyRows(l.y[q*ohw:][:ohw], acc, st.g.ow, st.g.oh, st.g.ow, st.g.wq)
 	}
+}
+
+// dwPlaneStencil is one worker's state for running the stencil of p
+// over planes: the phase planes and the stencil's output.
+type dwPlaneStencil[T Float] struct {
+	p           *ConvParams
+	g           dwGeom
+	buf         *[]T
+	phases, acc []T
+	offs        [dwMaxTaps]int
+}
+
+// init sizes st for p, taking its buffers from the scratch lists (give
+// them back with release).
+func (st *dwPlaneStencil[T]) init(p *ConvParams) {
+	st.p, st.g = p, newDWGeom(p)
+	phaseLen := p.StrideH*p.StrideW*st.g.planeLen + dwSlack
+	st.buf = getScratch[T](phaseLen + st.g.n + dwSlack)
+	st.phases, st.acc = (*st.buf)[:phaseLen], (*st.buf)[phaseLen:]
+	clear(st.phases) // the padding, and the slack read by the last vectors
+	for t := 0; t < min(p.KH*p.KW, dwMaxTaps); t++ {
+		st.offs[t] = st.g.tapOffset(p, t/p.KW, t%p.KW)
+	}
+}
+
+func (st *dwPlaneStencil[T]) release() { putScratch(st.buf) }
+
+// load lays the input plane in (H×W) out in the phase planes.
+func (st *dwPlaneStencil[T]) load(in []T) { dwPhases(st.p, &st.g, in, st.phases) }
+
+// run computes the stencil of the taps w (KH·KW, row-major) plus bias
+// over the loaded plane and returns it, output (y, x) at y·wq + x.
+func (st *dwPlaneStencil[T]) run(w []T, bias T) []T {
+	p, taps := st.p, len(w)
+	acc := st.acc[:st.g.n]
+	for t0 := 0; t0 < taps; t0 += dwMaxTaps {
+		t1 := min(taps, t0+dwMaxTaps)
+		if taps > dwMaxTaps {
+			for t := t0; t < t1; t++ {
+				st.offs[t-t0] = st.g.tapOffset(p, t/p.KW, t%p.KW)
+			}
+		}
+		dwStencil(acc, st.phases, st.offs[:t1-t0], w[t0:t1], bias, t0 == 0)
+	}
+	return acc
+}
+
+// avgPoolStencil is AvgPool2D's loop over the planes [lo, hi) for
+// windows of at most dwMaxTaps taps: each plane's window sums are the
+// depthwise stencil with unit weights (the taps added in the order of the
+// scalar loop, the padding adding zeros, so the sums are the same), then
+// divided by the separable tap counts. It reports false, doing nothing,
+// for larger windows.
+func avgPoolStencil[T Float](p *PoolParams, x, y []T, lo, hi int) bool {
+	taps := p.KH * p.KW
+	if taps > dwMaxTaps || p.OutH <= 0 || p.OutW <= 0 {
+		return false
+	}
+	// The convolution whose outputs are the pool's windows: ceil_mode's
+	// last windows read past the bottom and right pads, floor mode's may
+	// stop short of them.
+	cp := ConvParams{N: 1, C: 1, H: p.H, W: p.W, M: 1, KH: p.KH, KW: p.KW, Group: 1,
+		PadTop: p.PadTop, PadLeft: p.PadLeft, StrideH: p.StrideH, StrideW: p.StrideW, DilH: p.DilH, DilW: p.DilW}
+	cp.PadBottom = (p.OutH-1)*p.StrideH + (p.KH-1)*p.DilH + 1 - p.H - p.PadTop
+	cp.PadRight = (p.OutW-1)*p.StrideW + (p.KW-1)*p.DilW + 1 - p.W - p.PadLeft
+	var ones [dwMaxTaps]T
+	for i := range ones {
+		ones[i] = 1
+	}
+	var st dwPlaneStencil[T]
+	st.init(&cp)
+	defer st.release()
+	// count[y] (count[OutH+x]) is how many of the window's rows
+	// (columns) count.
+	cnt := getScratch[T](p.OutH + p.OutW)
+	defer putScratch(cnt)
+	rows, cols := (*cnt)[:p.OutH], (*cnt)[p.OutH:]
+	for i := range rows {
+		rows[i] = T(poolTapCount(i*p.StrideH-p.PadTop, p.KH, p.DilH, p.H, p.PadTop, p.PadBottom, p.CountIncludePad))
+	}
+	for i := range cols {
+		cols[i] = T(poolTapCount(i*p.StrideW-p.PadLeft, p.KW, p.DilW, p.W, p.PadLeft, p.PadRight, p.CountIncludePad))
+	}
+	hw, ohw := p.H*p.W, p.OutH*p.OutW
+	for pl := lo; pl < hi; pl++ {
+		st.load(x[pl*hw:][:hw])
+		acc := st.run(ones[:taps], 0)
+		out := y[pl*ohw:][:ohw]
+		for oy, rc := range rows {
+			src, dst := acc[oy*st.g.wq:][:p.OutW], out[oy*p.OutW:][:p.OutW]
+			for ox, cc := range cols {
+				if n := rc * cc; n == 0 {
+					dst[ox] = 0
+				} else {
+					dst[ox] = src[ox] / n
+				}
+			}
+		}
+	}
+	return true
+}
+
+// poolTapCount is how many of the k taps i0 + j·d of a pooling window
+// count for the divisor: those inside [0, size), or with includePad
+// inside [-padBegin, size + padEnd).
+func poolTapCount(i0, k, d, size, padBegin, padEnd int, includePad bool) int {
+	lo, hi := 0, size
+	if includePad {
+		lo, hi = -padBegin, size+padEnd
+	}
+	n := 0
+	for j := 0; j < k; j++ {
+		if i := i0 + j*d; i >= lo && i < hi {
+			n++
+		}
+	}
+	return n
 }
 
 // dwStencil computes dst[i] = (bias when first, else dst[i]) + Σ_t

@@ -197,3 +197,61 @@ func TestDwCopyRows(t *testing.T) {
 		}
 	}
 }
+
+// TestAvgPoolStencil compares AvgPool2D (which takes the stencil for
+// windows of up to dwMaxTaps taps) with a direct loop, bit for bit: the
+// taps are added in the same order. Floor and ceil rounding, pads counted
+// or not, strides and dilations.
+func TestAvgPoolStencil(t *testing.T) {
+	r := rand.New(rand.NewPCG(31, 32))
+	ran := 0
+	for i := 0; i < 400; i++ {
+		p := PoolParams{N: 1 + r.IntN(2), C: 1 + r.IntN(5), H: 1 + r.IntN(20), W: 1 + r.IntN(30),
+			KH: 1 + r.IntN(4), KW: 1 + r.IntN(4), StrideH: 1 + r.IntN(3), StrideW: 1 + r.IntN(3),
+			DilH: 1 + r.IntN(2), DilW: 1 + r.IntN(2), CountIncludePad: r.IntN(2) == 0}
+		p.PadTop, p.PadBottom = r.IntN(p.KH), r.IntN(p.KH)
+		p.PadLeft, p.PadRight = r.IntN(p.KW), r.IntN(p.KW)
+		ceil := r.IntN(2) == 0
+		p.OutH = PoolOut(p.H, p.KH, p.DilH, p.StrideH, p.PadTop, p.PadBottom, ceil)
+		p.OutW = PoolOut(p.W, p.KW, p.DilW, p.StrideW, p.PadLeft, p.PadRight, ceil)
+		if p.OutH <= 0 || p.OutW <= 0 {
+			continue
+		}
+		if p.OutW >= 4 {
+			ran++
+		}
+		x := f32(randSlice(r, p.N*p.C*p.H*p.W))
+		got := make([]float32, p.N*p.C*p.OutH*p.OutW)
+		AvgPool2D(p, x, got)
+		for pl := 0; pl < p.N*p.C; pl++ {
+			for oy := 0; oy < p.OutH; oy++ {
+				for ox := 0; ox < p.OutW; ox++ {
+					var sum float32
+					n := 0
+					for kh := 0; kh < p.KH; kh++ {
+						ih := oy*p.StrideH - p.PadTop + kh*p.DilH
+						for kw := 0; kw < p.KW; kw++ {
+							iw := ox*p.StrideW - p.PadLeft + kw*p.DilW
+							if ih >= 0 && ih < p.H && iw >= 0 && iw < p.W {
+								sum += x[(pl*p.H+ih)*p.W+iw]
+								n++
+							} else if p.CountIncludePad && ih >= -p.PadTop && ih < p.H+p.PadBottom && iw >= -p.PadLeft && iw < p.W+p.PadRight {
+								n++
+							}
+						}
+					}
+					want := float32(0)
+					if n > 0 {
+						want = sum / float32(n)
+					}
+					if g := got[(pl*p.OutH+oy)*p.OutW+ox]; g != want {
+						t.Fatalf("%+v ceil %v: y[%d][%d][%d] = %g, want %g", p, ceil, pl, oy, ox, g, want)
+					}
+				}
+			}
+		}
+	}
+	if ran < 100 {
+		t.Fatalf("only %d cases took the stencil", ran)
+	}
+}

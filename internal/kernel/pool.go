@@ -240,6 +240,9 @@ type avgPoolLoop[T Float] struct {
 
 func (l *avgPoolLoop[T]) run(_, lo, hi int) {
 	p, x, y := l.p, l.x, l.y
+	if p.OutW >= 4 && avgPoolStencil(&p, x, y, lo, hi) {
+		return // whole vectors, as the depthwise stencil
+	}
 	hw, ohw := p.H*p.W, p.OutH*p.OutW
 	for pl := lo; pl < hi; pl++ {
 		in := x[pl*hw : (pl+1)*hw]
