@@ -289,13 +289,7 @@ func avgPoolStencil[T Float](p *PoolParams, x, y []T, lo, hi int) bool {
 	if taps > dwMaxTaps || p.OutH <= 0 || p.OutW <= 0 {
 		return false
 	}
-	// The convolution whose outputs are the pool's windows: ceil_mode's
-	// last windows read past the bottom and right pads, floor mode's may
-	// stop short of them.
-	cp := ConvParams{N: 1, C: 1, H: p.H, W: p.W, M: 1, KH: p.KH, KW: p.KW, Group: 1,
-		PadTop: p.PadTop, PadLeft: p.PadLeft, StrideH: p.StrideH, StrideW: p.StrideW, DilH: p.DilH, DilW: p.DilW}
-	cp.PadBottom = (p.OutH-1)*p.StrideH + (p.KH-1)*p.DilH + 1 - p.H - p.PadTop
-	cp.PadRight = (p.OutW-1)*p.StrideW + (p.KW-1)*p.DilW + 1 - p.W - p.PadLeft
+	cp := poolConvParams(p)
 	var ones [dwMaxTaps]T
 	for i := range ones {
 		ones[i] = 1
@@ -331,6 +325,76 @@ func avgPoolStencil[T Float](p *PoolParams, x, y []T, lo, hi int) bool {
 		}
 	}
 	return true
+}
+
+// maxPoolStencil is MaxPool2D's loop over the planes [lo, hi) (without
+// argmax) for windows of at most dwMaxTaps taps: each plane's window
+// maxima by the max stencil, then the windows reaching into the padding
+// again by the scalar loop (maxPoolWindow), whose choice among the taps
+// inside the plane (the first of them first) the stencil's padding would
+// change when that first tap is NaN. It reports false, doing nothing, for
+// larger windows.
+func maxPoolStencil[T Float](p *PoolParams, x, y []T, lo, hi int) bool {
+	taps := p.KH * p.KW
+	if taps > dwMaxTaps || p.OutH <= 0 || p.OutW <= 0 {
+		return false
+	}
+	cp := poolConvParams(p)
+	var st dwPlaneStencil[T]
+	st.init(&cp)
+	defer st.release()
+	// Windows [oy0, oy1) × [ox0, ox1) lie inside the plane.
+	oy0, oy1 := validRange(-p.PadTop, p.StrideH, p.OutH, p.H-(p.KH-1)*p.DilH)
+	ox0, ox1 := validRange(-p.PadLeft, p.StrideW, p.OutW, p.W-(p.KW-1)*p.DilW)
+	hw, ohw := p.H*p.W, p.OutH*p.OutW
+	for pl := lo; pl < hi; pl++ {
+		in := x[pl*hw:][:hw]
+		st.load(in)
+		acc := st.acc[:st.g.n]
+		dwMaxStencil(acc, st.phases, st.offs[:taps])
+		out := y[pl*ohw:][:ohw]
+		dwCopyRows(out, acc, p.OutW, p.OutH, p.OutW, st.g.wq)
+		for oy := 0; oy < p.OutH; oy++ {
+			row := out[oy*p.OutW:][:p.OutW]
+			for ox := 0; ox < p.OutW; ox++ {
+				if oy >= oy0 && oy < oy1 && ox == ox0 && ox0 < ox1 {
+					ox = max(ox, ox1-1) // skip the inside windows
+					continue
+				}
+				row[ox], _ = maxPoolWindow(p, in, oy, ox)
+			}
+		}
+	}
+	return true
+}
+
+// poolConvParams returns the convolution of one plane whose outputs are
+// the windows of p: ceil_mode's last windows read past the bottom and right
+// pads, floor mode's may stop short of them.
+func poolConvParams(p *PoolParams) ConvParams {
+	return ConvParams{N: 1, C: 1, H: p.H, W: p.W, M: 1, KH: p.KH, KW: p.KW, Group: 1,
+		PadTop: p.PadTop, PadLeft: p.PadLeft, StrideH: p.StrideH, StrideW: p.StrideW, DilH: p.DilH, DilW: p.DilW,
+		PadBottom: (p.OutH-1)*p.StrideH + (p.KH-1)*p.DilH + 1 - p.H - p.PadTop,
+		PadRight:  (p.OutW-1)*p.StrideW + (p.KW-1)*p.DilW + 1 - p.W - p.PadLeft}
+}
+
+// dwMaxStencil computes dst[i] = the maximum of src[offs[t]+i] over the
+// taps (at least one), folded in tap order as best = v > best ? v : best.
+// src holds at least dwSlack elements past the last one read, dst at
+// least dwSlack past len(dst).
+func dwMaxStencil[T Float](dst, src []T, offs []int) {
+	if d32, ok := any(dst).([]float32); ok && dwMaxStencil32(d32, any(src).([]float32), offs) {
+		return
+	}
+	copy(dst, src[offs[0]:][:len(dst)])
+	for _, off := range offs[1:] {
+		s := src[off:][:len(dst)]
+		for i, v := range s {
+			if v > dst[i] {
+				dst[i] = v
+			}
+		}
+	}
 }
 
 // poolTapCount is how many of the k taps i0 + j·d of a pooling window

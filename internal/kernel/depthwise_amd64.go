@@ -105,3 +105,28 @@ func dwCopyRows32(dst, src []float32, n, rows, dstStride, srcStride int) bool {
 	dwCopyRowsAVX2(&dst[0], &src[0], n, rows, dstStride, srcStride, max(0, rows-whole))
 	return true
 }
+
+// dwMaxStencilAVX2 is the max stencil over 8·n8 outputs rounded up to a
+// multiple of 32 (see depthwise_amd64.s).
+//
+//go:noescape
+func dwMaxStencilAVX2(dst, src *float32, offs *int, taps, n8 int)
+
+// dwMaxStencil32 is dwMaxStencil's float32 vector loop; it reports false
+// when the CPU lacks it. It computes whole blocks of 32, up to dwSlack
+// elements past len(dst), reading as far past the end of every tap.
+func dwMaxStencil32(dst, src []float32, offs []int) bool {
+	if !dwFMA {
+		return false
+	}
+	if len(dst) == 0 {
+		return true
+	}
+	end := (len(dst) + 31) &^ 31
+	_ = dst[:end]
+	for _, off := range offs {
+		_ = src[off : off+end]
+	}
+	dwMaxStencilAVX2(&dst[0], &src[0], &offs[0], len(offs), (len(dst)+7)/8)
+	return true
+}

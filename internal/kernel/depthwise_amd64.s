@@ -374,3 +374,115 @@ crlast1:
 crdone:
 	VZEROUPPER
 	RET
+
+// func dwMaxStencilAVX2(dst, src *float32, offs *int, taps, n8 int)
+//
+// dst[i] = the maximum of src[offs[t]+i] over t < taps (taps ≥ 1) for i <
+// 8·n8 rounded up to a multiple of 32, folded in tap order as
+// best = v > best ? v : best (v the first operand of VMAXPS): as the
+// scalar max pooling loop, so NaN in the first tap stays and NaN later is
+// passed over. Blocks of eight vectors, the last ones in blocks of four.
+TEXT ·dwMaxStencilAVX2(SB), NOSPLIT, $0-40
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ offs+16(FP), R8
+	MOVQ taps+24(FP), R10
+	MOVQ n8+32(FP), CX
+
+mxb8:
+	CMPQ CX, $4
+	JLE  mxb4
+	MOVQ (R8), AX
+	LEAQ (SI)(AX*4), AX
+	VMOVUPS (AX), Y0
+	VMOVUPS 32(AX), Y1
+	VMOVUPS 64(AX), Y2
+	VMOVUPS 96(AX), Y3
+	VMOVUPS 128(AX), Y4
+	VMOVUPS 160(AX), Y5
+	VMOVUPS 192(AX), Y6
+	VMOVUPS 224(AX), Y7
+	LEAQ 8(R8), R12
+	MOVQ R10, BX
+	DECQ BX
+	JZ   mxb8store
+
+mxb8tap:
+	MOVQ    (R12), AX
+	LEAQ    (SI)(AX*4), AX
+	VMOVUPS (AX), Y8
+	VMAXPS  Y0, Y8, Y0
+	VMOVUPS 32(AX), Y9
+	VMAXPS  Y1, Y9, Y1
+	VMOVUPS 64(AX), Y10
+	VMAXPS  Y2, Y10, Y2
+	VMOVUPS 96(AX), Y11
+	VMAXPS  Y3, Y11, Y3
+	VMOVUPS 128(AX), Y8
+	VMAXPS  Y4, Y8, Y4
+	VMOVUPS 160(AX), Y9
+	VMAXPS  Y5, Y9, Y5
+	VMOVUPS 192(AX), Y10
+	VMAXPS  Y6, Y10, Y6
+	VMOVUPS 224(AX), Y11
+	VMAXPS  Y7, Y11, Y7
+	ADDQ    $8, R12
+	DECQ    BX
+	JNZ     mxb8tap
+
+mxb8store:
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	VMOVUPS Y2, 64(DI)
+	VMOVUPS Y3, 96(DI)
+	VMOVUPS Y4, 128(DI)
+	VMOVUPS Y5, 160(DI)
+	VMOVUPS Y6, 192(DI)
+	VMOVUPS Y7, 224(DI)
+	ADDQ    $256, DI
+	ADDQ    $256, SI
+	SUBQ    $8, CX
+	JMP     mxb8
+
+mxb4:
+	CMPQ CX, $0
+	JLE  mxdone
+	MOVQ (R8), AX
+	LEAQ (SI)(AX*4), AX
+	VMOVUPS (AX), Y0
+	VMOVUPS 32(AX), Y1
+	VMOVUPS 64(AX), Y2
+	VMOVUPS 96(AX), Y3
+	LEAQ 8(R8), R12
+	MOVQ R10, BX
+	DECQ BX
+	JZ   mxb4store
+
+mxb4tap:
+	MOVQ    (R12), AX
+	LEAQ    (SI)(AX*4), AX
+	VMOVUPS (AX), Y8
+	VMAXPS  Y0, Y8, Y0
+	VMOVUPS 32(AX), Y9
+	VMAXPS  Y1, Y9, Y1
+	VMOVUPS 64(AX), Y10
+	VMAXPS  Y2, Y10, Y2
+	VMOVUPS 96(AX), Y11
+	VMAXPS  Y3, Y11, Y3
+	ADDQ    $8, R12
+	DECQ    BX
+	JNZ     mxb4tap
+
+mxb4store:
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	VMOVUPS Y2, 64(DI)
+	VMOVUPS Y3, 96(DI)
+	ADDQ    $128, DI
+	ADDQ    $128, SI
+	SUBQ    $4, CX
+	JMP     mxb4
+
+mxdone:
+	VZEROUPPER
+	RET

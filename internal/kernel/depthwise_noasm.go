@@ -11,3 +11,5 @@ func act32(a Activation, x []float32) int { return 0 }
 func dwDeinterleave32(even, odd, src []float32) int { return 0 }
 
 func dwCopyRows32(dst, src []float32, n, rows, dstStride, srcStride int) bool { return false }
+
+func dwMaxStencil32(dst, src []float32, offs []int) bool { return false }

@@ -255,3 +255,46 @@ func TestAvgPoolStencil(t *testing.T) {
 		t.Fatalf("only %d cases took the stencil", ran)
 	}
 }
+
+// TestMaxPoolStencil compares MaxPool2D without argmax (which takes the
+// stencil for windows of up to dwMaxTaps taps) with MaxPool2D with argmax
+// (the scalar loop), bit for bit, NaN included: floor and ceil rounding,
+// pads, strides, dilations.
+func TestMaxPoolStencil(t *testing.T) {
+	r := rand.New(rand.NewPCG(33, 34))
+	ran := 0
+	for i := 0; i < 400; i++ {
+		p := PoolParams{N: 1 + r.IntN(2), C: 1 + r.IntN(5), H: 1 + r.IntN(20), W: 1 + r.IntN(30),
+			KH: 1 + r.IntN(4), KW: 1 + r.IntN(4), StrideH: 1 + r.IntN(3), StrideW: 1 + r.IntN(3),
+			DilH: 1 + r.IntN(2), DilW: 1 + r.IntN(2)}
+		p.PadTop, p.PadBottom = r.IntN(p.KH), r.IntN(p.KH)
+		p.PadLeft, p.PadRight = r.IntN(p.KW), r.IntN(p.KW)
+		ceil := r.IntN(2) == 0
+		p.OutH = PoolOut(p.H, p.KH, p.DilH, p.StrideH, p.PadTop, p.PadBottom, ceil)
+		p.OutW = PoolOut(p.W, p.KW, p.DilW, p.StrideW, p.PadLeft, p.PadRight, ceil)
+		if p.OutH <= 0 || p.OutW <= 0 {
+			continue
+		}
+		if p.OutW >= 4 {
+			ran++
+		}
+		x := f32(randSlice(r, p.N*p.C*p.H*p.W))
+		for j := range x {
+			if r.IntN(20) == 0 {
+				x[j] = float32(math.NaN())
+			}
+		}
+		got := make([]float32, p.N*p.C*p.OutH*p.OutW)
+		want := make([]float32, len(got))
+		MaxPool2D(p, x, got, nil)
+		MaxPool2D(p, x, want, make([]int, len(want)))
+		for j := range want {
+			if math.Float32bits(got[j]) != math.Float32bits(want[j]) {
+				t.Fatalf("%+v ceil %v: y[%d] = %g, want %g", p, ceil, j, got[j], want[j])
+			}
+		}
+	}
+	if ran < 100 {
+		t.Fatalf("only %d cases took the stencil", ran)
+	}
+}

@@ -82,6 +82,9 @@ func (l *maxPoolLoop[T]) run(_, lo, hi int) {
 		}
 		return
 	}
+	if argmax == nil && p.OutW >= 4 && maxPoolStencil(&p, x, y, lo, hi) {
+		return // whole vectors, as the depthwise stencil
+	}
 	for pl := lo; pl < hi; pl++ {
 		in := x[pl*hw : (pl+1)*hw]
 		for oy := 0; oy < p.OutH; oy++ {
@@ -103,22 +106,7 @@ func (l *maxPoolLoop[T]) run(_, lo, hi int) {
 					y[pl*ohw+oy*p.OutW+ox] = best
 					continue
 				}
-				best, bi := T(math.Inf(-1)), -1
-				for kh := 0; kh < p.KH; kh++ {
-					ih := oy*p.StrideH - p.PadTop + kh*p.DilH
-					if ih < 0 || ih >= p.H {
-						continue
-					}
-					for kw := 0; kw < p.KW; kw++ {
-						iw := ox*p.StrideW - p.PadLeft + kw*p.DilW
-						if iw < 0 || iw >= p.W {
-							continue
-						}
-						if v := in[ih*p.W+iw]; v > best || bi < 0 {
-							best, bi = v, ih*p.W+iw
-						}
-					}
-				}
+				best, bi := maxPoolWindow(&p, in, oy, ox)
 				o := pl*ohw + oy*p.OutW + ox
 				y[o] = best
 				if argmax != nil {
@@ -130,6 +118,30 @@ func (l *maxPoolLoop[T]) run(_, lo, hi int) {
 			}
 		}
 	}
+}
+
+// maxPoolWindow returns the maximum of window (oy, ox) of the plane in
+// and its index in the plane: the first tap inside the plane, then each
+// later one greater than the maximum so far; -Inf and -1 for a window
+// entirely in the padding.
+func maxPoolWindow[T Float](p *PoolParams, in []T, oy, ox int) (T, int) {
+	best, bi := T(math.Inf(-1)), -1
+	for kh := 0; kh < p.KH; kh++ {
+		ih := oy*p.StrideH - p.PadTop + kh*p.DilH
+		if ih < 0 || ih >= p.H {
+			continue
+		}
+		for kw := 0; kw < p.KW; kw++ {
+			iw := ox*p.StrideW - p.PadLeft + kw*p.DilW
+			if iw < 0 || iw >= p.W {
+				continue
+			}
+			if v := in[ih*p.W+iw]; v > best || bi < 0 {
+				best, bi = v, ih*p.W+iw
+			}
+		}
+	}
+	return best, bi
 }
 
 // maxPool2x2 is MaxPool2D of one plane for 2×2 windows at stride 2 that
