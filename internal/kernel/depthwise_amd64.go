@@ -53,7 +53,7 @@ func actAVX2(kind int, a, b float32, x *float32, n8 int)
 // returns how many elements it did (0 without AVX2/FMA).
 func act32(a Activation, x []float32) int {
 	n8 := len(x) / 8
-	if !dwFMA || n8 == 0 || (a.Kind != ActClip && a.Kind != ActHardSwish) {
+	if !dwFMA || n8 == 0 || (a.Kind != ActClip && a.Kind != ActHardSwish && a.Kind != ActHardSigmoid) {
 		return 0
 	}
 	actAVX2(int(a.Kind), a.A, a.B, &x[0], n8)

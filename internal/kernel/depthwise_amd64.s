@@ -207,7 +207,8 @@ dwsdone:
 // func actAVX2(kind int, a, b float32, x *float32, n8 int)
 //
 // ApplyActivation's loop over 8·n8 floats: kind 1 is Clip to [a, b], 2
-// HardSwish x·min(1, max(0, a·x + b)). The bounds are the first operands
+// HardSwish x·min(1, max(0, a·x + b)), 4 HardSigmoid max(0, min(1, a·x +
+// b)) (a product and a sum rounded apart, as the operator's Go loop). The bounds are the first operands
 // of VMAXPS/VMINPS, which return the second (x) when it is NaN, so NaN
 // stays NaN as in the Go loop.
 TEXT ·actAVX2(SB), NOSPLIT, $0-32
@@ -220,6 +221,8 @@ TEXT ·actAVX2(SB), NOSPLIT, $0-32
 	JZ           actdone
 	CMPQ         AX, $2
 	JEQ          hswish
+	CMPQ         AX, $4
+	JEQ          hsig
 
 clip:
 	VMOVUPS (DI), Y2
@@ -248,6 +251,24 @@ hsloop:
 	ADDQ        $32, DI
 	DECQ        CX
 	JNZ         hsloop
+
+	JMP         actdone
+
+hsig:
+	VXORPS Y4, Y4, Y4
+	MOVL   $0x3f800000, AX
+	MOVL   AX, X5
+	VBROADCASTSS X5, Y5
+
+hsigloop:
+	VMULPS  (DI), Y0, Y2
+	VADDPS  Y1, Y2, Y2
+	VMINPS  Y2, Y5, Y2
+	VMAXPS  Y2, Y4, Y2
+	VMOVUPS Y2, (DI)
+	ADDQ    $32, DI
+	DECQ    CX
+	JNZ     hsigloop
 
 actdone:
 	VZEROUPPER
