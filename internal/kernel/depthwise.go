@@ -1,5 +1,7 @@
 package kernel
 
+import "sync/atomic"
+
 // Depthwise convolutions (MobileNet, ShuffleNet, EfficientNet): one input
 // channel per group, so that each output plane is a small stencil over one
 // input plane. An im2col matrix and a GEMM per group would spend far more
@@ -37,18 +39,71 @@ func DepthwiseConv2D[T Float](p ConvParams, x, w, b, y []T) {
 	l := getLoop[depthwiseLoop[T]]()
 	*l = depthwiseLoop[T]{p: p, x: x, w: w, b: b, y: y}
 	if macs < convFewMinMACs {
-		l.run(0, 0, planes)
+		l.planes(0, planes)
 	} else {
-		parallelRun(planes, l)
+		workers := workerCount(planes)
+		l.chunks.init(planes, workers*dwChunksPerWorker)
+		parallelRun(workers, l)
 	}
 	putLoop(l)
 }
 
-// depthwiseLoop is the body of DepthwiseConv2D: a range of output planes
-// (image·M + channel).
+// dwChunksPerWorker is how many parts each worker's share of planes is
+// cut into. The workers take the parts one at a time, so that a worker
+// whose thread the system suspends (a machine shared with other
+// processes) holds up the others for one part at most, not half the work.
+const dwChunksPerWorker = 4
+
+// chunkQueue hands out the parts of [0, n) to whichever worker asks next.
+type chunkQueue struct {
+	next     atomic.Int64
+	n, chunk int
+}
+
+// init cuts [0, n) into at most parts parts.
+func (q *chunkQueue) init(n, parts int) {
+	q.next.Store(0)
+	q.n, q.chunk = n, max(1, (n+parts-1)/parts)
+}
+
+// take returns the next part, or ok false when none is left.
+func (q *chunkQueue) take() (lo, hi int, ok bool) {
+	i := int(q.next.Add(1)) - 1
+	lo = i * q.chunk
+	if lo >= q.n {
+		return 0, 0, false
+	}
+	return lo, min(lo+q.chunk, q.n), true
+}
+
+// depthwiseLoop is the body of DepthwiseConv2D: each worker takes parts
+// of the output planes (image·M + channel) from chunks.
 type depthwiseLoop[T Float] struct {
 	p          ConvParams
 	x, w, b, y []T
+	chunks     chunkQueue
+}
+
+func (l *depthwiseLoop[T]) run(_, _, _ int) {
+	lo, hi, ok := l.chunks.take()
+	if !ok {
+		return // the other workers took every part
+	}
+	var st dwPlaneStencil[T]
+	st.init(&l.p)
+	defer st.release()
+	for ok {
+		l.stencil(&st, lo, hi)
+		lo, hi, ok = l.chunks.take()
+	}
+}
+
+// planes computes the output planes [lo, hi).
+func (l *depthwiseLoop[T]) planes(lo, hi int) {
+	var st dwPlaneStencil[T]
+	st.init(&l.p)
+	defer st.release()
+	l.stencil(&st, lo, hi)
 }
 
 // dwSlack is how far past its end the stencil may read a phase buffer and
@@ -205,11 +260,9 @@ func dwPhaseRange(a, s, pad, size, n int) (lo, hi int) {
 	return lo, max(lo, hi)
 }
 
-func (l *depthwiseLoop[T]) run(_, lo, hi int) {
+// stencil computes the output planes [lo, hi) with st.
+func (l *depthwiseLoop[T]) stencil(st *dwPlaneStencil[T], lo, hi int) {
 	p := &l.p
-	var st dwPlaneStencil[T]
-	st.init(p)
-	defer st.release()
 	mult := p.M / p.C
 	ohw, hw, taps := st.g.oh*st.g.ow, p.H*p.W, p.KH*p.KW
 	for q := lo; q < hi; q++ {
