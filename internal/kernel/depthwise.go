@@ -289,7 +289,7 @@ func (l *depthwiseLoop[T]) stencil(st *dwPlaneStencil[T], lo, hi int) {
 // dwPlaneStencil is one worker's state for running the stencil of p
 // over planes: the phase planes and the stencil's output.
 type dwPlaneStencil[T Float] struct {
-	p           *ConvParams
+	p           ConvParams // a copy: a pointer to a caller's local would move it to the heap
 	g           dwGeom
 	buf         *[]T
 	phases, acc []T
@@ -299,7 +299,7 @@ type dwPlaneStencil[T Float] struct {
 // init sizes st for p, taking its buffers from the scratch lists (give
 // them back with release).
 func (st *dwPlaneStencil[T]) init(p *ConvParams) {
-	st.p, st.g = p, newDWGeom(p)
+	st.p, st.g = *p, newDWGeom(p)
 	phaseLen := p.StrideH*p.StrideW*st.g.planeLen + dwSlack
 	st.buf = getScratch[T](phaseLen + st.g.n + dwSlack)
 	st.phases, st.acc = (*st.buf)[:phaseLen], (*st.buf)[phaseLen:]
@@ -312,12 +312,12 @@ func (st *dwPlaneStencil[T]) init(p *ConvParams) {
 func (st *dwPlaneStencil[T]) release() { putScratch(st.buf) }
 
 // load lays the input plane in (H×W) out in the phase planes.
-func (st *dwPlaneStencil[T]) load(in []T) { dwPhases(st.p, &st.g, in, st.phases) }
+func (st *dwPlaneStencil[T]) load(in []T) { dwPhases(&st.p, &st.g, in, st.phases) }
 
 // run computes the stencil of the taps w (KH·KW, row-major) plus bias
 // over the loaded plane and returns it, output (y, x) at y·wq + x.
 func (st *dwPlaneStencil[T]) run(w []T, bias T) []T {
-	p, taps := st.p, len(w)
+	p, taps := &st.p, len(w)
 	acc := st.acc[:st.g.n]
 	for t0 := 0; t0 < taps; t0 += dwMaxTaps {
 		t1 := min(taps, t0+dwMaxTaps)
