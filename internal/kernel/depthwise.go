@@ -159,6 +159,9 @@ func dwPhases[T Float](p *ConvParams, g *dwGeom, in, phases []T) {
 		// Rows [r0, r1) of the phase read the input rows r·sh + a -
 		// PadTop inside [0, H); columns likewise.
 		r0, r1 := dwPhaseRange(a, sh, p.PadTop, p.H, g.hq)
+		if r0 == r1 {
+			continue // no row of the phase reads the image
+		}
 		for b := 0; b < sw; b++ {
 			ph := a*sw + b
 			if ph < 64 && g.used&(1<<ph) == 0 {

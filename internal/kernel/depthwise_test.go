@@ -56,6 +56,12 @@ func TestDepthwiseStencil(t *testing.T) {
 		if i%10 == 0 {
 			p.KH, p.KW = 9, 9 // 81 taps: two stencil calls
 		}
+		if i%7 == 3 {
+			// Tiny planes, pads wider than the plane, strides longer.
+			p.H, p.W, p.KH, p.KW = 1+r.IntN(3), 1+r.IntN(3), 1+r.IntN(3), 1+r.IntN(3)
+			p.PadTop, p.PadLeft, p.PadBottom, p.PadRight = r.IntN(6), r.IntN(6), r.IntN(6), r.IntN(6)
+			p.StrideH, p.StrideW = 1+r.IntN(5), 1+r.IntN(5)
+		}
 		p.Group = p.C
 		p.M = p.C * (1 + r.IntN(3))
 		if p.C == 1 {
