@@ -14,8 +14,8 @@
 // Load also fuses a Conv with the nodes that alone read its output, as
 // onnxruntime does: a BatchNormalization with constant parameters (folded
 // into new constant weights and bias), an Add of a per-channel constant
-// (which becomes its bias), and a Relu, Clip, HardSwish (HardSigmoid(x)·x)
-// or SiLU (Sigmoid(x)·x)
+// (which becomes its bias), and a Relu, Clip, HardSigmoid, HardSwish (the
+// operator, or HardSigmoid(x)·x) or SiLU (Sigmoid(x)·x)
 // applied as each block of output is computed; a Gemm with a Relu that
 // alone reads its output; and a MatMul with an Add of a constant bias
 // along the last axis (as the Linear layers of transformer and MLP exports

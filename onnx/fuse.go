@@ -25,7 +25,7 @@ type fusion struct {
 // parameters (folded into new constant weights, see foldBatchNorm), an Add
 // of a per-channel constant (which becomes the convolution's bias, when it
 // has none) and then a Relu (ops.Compiled.WithRelu), or instead of the
-// Relu a Clip, a HardSwish (HardSigmoid(x)·x) or a SiLU (Sigmoid(x)·x; see activationAfter;
+// Relu a Clip, a HardSigmoid, a HardSwish (HardSigmoid(x)·x) or a SiLU (Sigmoid(x)·x; see activationAfter;
 // ops.Compiled.WithActivation). For each it adds a step that does; plans
 // run it in place of the separate steps when they do not fetch the values
 // in between. These are fusions onnxruntime does too. Then it runs the
@@ -221,7 +221,7 @@ func (g *graph) rowBias(add *step, in int) *tensors.Tensor {
 
 // activationAfter finds, after the float32 value in (a convolution's
 // output), an activation the convolution can apply as it computes: a Clip
-// with constant bounds that alone reads in, or HardSwish or SiLU as
+// with constant bounds, a HardSigmoid or a HardSwish that alone reads in, or HardSwish or SiLU as
 // exporters write them, a HardSigmoid or Sigmoid of in and the Mul of in
 // by that (the two alone reading in, the Mul alone reading the gate). It returns the
 // activation, the steps it stands for, the values they compute that the
@@ -239,6 +239,19 @@ func (g *graph) activationAfter(in int, readers [][]int, isOut []bool) (act kern
 	}
 	switch rs := readers[in]; len(rs) {
 	case 1:
+		if h := std(rs[0], "HardSigmoid", 1); h != nil && len(h.in) == 1 && h.in[0] == in {
+			// The gate of a squeeze-excite block.
+			a := h.c.Node.Attrs
+			alpha, beta := a.Float("alpha", 0.2), a.Float("beta", 0.5)
+			if a.Err() != nil {
+				return act, nil, nil, -1, false
+			}
+			return kernel.Activation{Kind: kernel.ActHardSigmoid, A: alpha, B: beta}, []int{rs[0]}, []int{in}, h.out[0], true
+		}
+		if h := std(rs[0], "HardSwish", 1); h != nil && len(h.in) == 1 && h.in[0] == in {
+			// The operator (opset 14): HardSigmoid's alpha 1/6 and beta 0.5.
+			return kernel.Activation{Kind: kernel.ActHardSwish, A: 1.0 / 6, B: 0.5}, []int{rs[0]}, []int{in}, h.out[0], true
+		}
 		c := std(rs[0], "Clip", 1)
 		if c == nil || c.in[0] != in {
 			return act, nil, nil, -1, false

@@ -1,6 +1,7 @@
 package onnx
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"strings"
@@ -15,8 +16,19 @@ import (
 // then the given nodes, which must compute y from c.
 func convActModel(t *testing.T, opset int, inits []*onnxpb.TensorProto, nodes ...*onnxpb.NodeProto) *Model {
 	t.Helper()
+	return convActModelGroups(t, opset, 1, inits, nodes...)
+}
+
+// convActModelGroups is convActModel with a Conv of 1 group (3 kernels)
+// or 2 (depthwise: 4 kernels, two per input channel).
+func convActModelGroups(t *testing.T, opset, group int, inits []*onnxpb.TensorProto, nodes ...*onnxpb.NodeProto) *Model {
+	t.Helper()
 	r := rand.New(rand.NewPCG(21, 22))
-	w := make([]float32, 3*2*3*3)
+	k, bias := 3, tensors.Vector[float32](0.5, -0.25, 3)
+	if group == 2 {
+		k, bias = 4, tensors.Vector[float32](0.5, -0.25, 3, -1)
+	}
+	w := make([]float32, k*2/group*3*3)
 	for i := range w {
 		w[i] = (r.Float32()*2 - 1) * 2
 	}
@@ -24,14 +36,15 @@ func convActModel(t *testing.T, opset int, inits []*onnxpb.TensorProto, nodes ..
 		Name: "conv-act",
 		Node: append([]*onnxpb.NodeProto{
 			nodeProto("Conv", "conv", []string{"x", "w", "b"}, []string{"c"},
-				&onnxpb.AttributeProto{Name: "pads", Type: onnxpb.AttributeProto_INTS, Ints: []int64{1, 1, 1, 1}}),
+				&onnxpb.AttributeProto{Name: "pads", Type: onnxpb.AttributeProto_INTS, Ints: []int64{1, 1, 1, 1}},
+				&onnxpb.AttributeProto{Name: "group", Type: onnxpb.AttributeProto_INT, I: proto.Int64(int64(group))}),
 		}, nodes...),
 		Initializer: append([]*onnxpb.TensorProto{
-			tensors.ToProto("w", mustTensor(t, []int{3, 2, 3, 3}, w)),
-			tensors.ToProto("b", tensors.Vector[float32](0.5, -0.25, 3)),
+			tensors.ToProto("w", mustTensor(t, []int{k, 2 / group, 3, 3}, w)),
+			tensors.ToProto("b", bias),
 		}, inits...),
 		Input:  []*onnxpb.ValueInfoProto{valueInfo("x", tensorType(tensors.Float32, "N", 2, 5, 5))},
-		Output: []*onnxpb.ValueInfoProto{valueInfo("y", tensorType(tensors.Float32, "N", 3, 5, 5))},
+		Output: []*onnxpb.ValueInfoProto{valueInfo("y", tensorType(tensors.Float32, "N", k, 5, 5))},
 	}
 	b, err := proto.Marshal(modelProto(int64(opset), g))
 	if err != nil {
@@ -44,8 +57,9 @@ func convActModel(t *testing.T, opset int, inits []*onnxpb.TensorProto, nodes ..
 	return m
 }
 
-// TestConvActivationFused checks the Clip, HardSwish and SiLU fusions: one step,
-// the separate steps' outputs, and the definition computed from c.
+// TestConvActivationFused checks the Clip, HardSigmoid, HardSwish and
+// SiLU fusions, on a convolution of one group and on a depthwise one: one
+// step, the separate steps' outputs, and the definition computed from c.
 func TestConvActivationFused(t *testing.T) {
 	f := func(name string, v float32) *onnxpb.AttributeProto {
 		return &onnxpb.AttributeProto{Name: name, Type: onnxpb.AttributeProto_FLOAT, F: proto.Float32(v)}
@@ -79,6 +93,12 @@ func TestConvActivationFused(t *testing.T) {
 				nodeProto("Mul", "mul", []string{"h", "c"}, []string{"y"}),
 			},
 			func(c float64) float64 { return c * math.Max(0, math.Min(1, 0.2*c+0.5)) }, "(Mul"},
+		{"hardsigmoid", 13, nil,
+			[]*onnxpb.NodeProto{nodeProto("HardSigmoid", "hs", []string{"c"}, []string{"y"}, f("alpha", 0.3), f("beta", 0.4))},
+			func(c float64) float64 { return math.Max(0, math.Min(1, 0.3*c+0.4)) }, "(HardSigmoid"},
+		{"hardswish-op", 14, nil,
+			[]*onnxpb.NodeProto{nodeProto("HardSwish", "hs", []string{"c"}, []string{"y"})},
+			func(c float64) float64 { return c * math.Max(0, math.Min(1, c/6+0.5)) }, "(HardSwish"},
 		{"silu", 13, nil,
 			[]*onnxpb.NodeProto{
 				nodeProto("Sigmoid", "sig", []string{"c"}, []string{"s"}),
@@ -86,32 +106,34 @@ func TestConvActivationFused(t *testing.T) {
 			},
 			func(c float64) float64 { return c / (1 + math.Exp(-c)) }, "(Mul"},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
-			m := convActModel(t, tc.opset, tc.inits, tc.nodes...)
-			if got := len(m.g.base.steps); got != 1 {
-				t.Fatalf("plan has %d steps, want 1 (fused)", got)
-			}
-			if d := m.g.steps[m.g.base.steps[0]].desc; !strings.Contains(d, tc.fuses) {
-				t.Errorf("fused step is %q", d)
-			}
-			for _, n := range []int{1, 3} {
-				in := convReluInput(t, n)
-				sep, err := m.RunTensors(in, "c", "y")
-				if err != nil {
-					t.Fatal(err)
+		for _, group := range []int{1, 2} {
+			t.Run(fmt.Sprintf("%s-group%d", tc.name, group), func(t *testing.T) {
+				m := convActModelGroups(t, tc.opset, group, tc.inits, tc.nodes...)
+				if got := len(m.g.base.steps); got != 1 {
+					t.Fatalf("plan has %d steps, want 1 (fused)", got)
 				}
-				fused, err := m.NewSession().Run(in)
-				if err != nil {
-					t.Fatal(err)
+				if d := m.g.steps[m.g.base.steps[0]].desc; !strings.Contains(d, tc.fuses) {
+					t.Errorf("fused step is %q", d)
 				}
-				c, want, got := tensors.Data[float32](sep["c"]), tensors.Data[float32](sep["y"]), tensors.Data[float32](fused["y"])
-				for i := range want {
-					def := tc.want(float64(c[i]))
-					if math.Abs(float64(want[i])-def) > 1e-5 || math.Abs(float64(got[i]-want[i])) > 1e-5 {
-						t.Fatalf("batch %d: y[%d] = %g fused, %g separate, %g by definition (c %g)", n, i, got[i], want[i], def, c[i])
+				for _, n := range []int{1, 3} {
+					in := convReluInput(t, n)
+					sep, err := m.RunTensors(in, "c", "y")
+					if err != nil {
+						t.Fatal(err)
+					}
+					fused, err := m.NewSession().Run(in)
+					if err != nil {
+						t.Fatal(err)
+					}
+					c, want, got := tensors.Data[float32](sep["c"]), tensors.Data[float32](sep["y"]), tensors.Data[float32](fused["y"])
+					for i := range want {
+						def := tc.want(float64(c[i]))
+						if math.Abs(float64(want[i])-def) > 1e-5 || math.Abs(float64(got[i]-want[i])) > 1e-5 {
+							t.Fatalf("batch %d: y[%d] = %g fused, %g separate, %g by definition (c %g)", n, i, got[i], want[i], def, c[i])
+						}
 					}
 				}
-			}
-		})
+			})
+		}
 	}
 }

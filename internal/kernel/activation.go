@@ -92,10 +92,11 @@ type ActKind uint8
 
 // The activations a convolution can apply as it computes its output.
 const (
-	ActNone      ActKind = iota
-	ActClip              // min(max(x, A), B), NaN kept (ONNX Clip)
-	ActHardSwish         // x·max(0, min(1, A·x + B)) (HardSigmoid(x)·x; HardSwish is A = 1/6, B = 0.5)
-	ActSiLU              // x·sigmoid(x) (SiLU, Swish), with Sigmoid's vector kernel
+	ActNone        ActKind = iota
+	ActClip                // min(max(x, A), B), NaN kept (ONNX Clip)
+	ActHardSwish           // x·max(0, min(1, A·x + B)) (HardSigmoid(x)·x; HardSwish is A = 1/6, B = 0.5)
+	ActSiLU                // x·sigmoid(x) (SiLU, Swish), with Sigmoid's vector kernel
+	ActHardSigmoid         // max(0, min(1, A·x + B)) (HardSigmoid, as squeeze-excite blocks gate with)
 )
 
 // Activation is an elementwise function applied to a convolution's
@@ -129,6 +130,10 @@ func ApplyActivation[T Float](a Activation, x []T) {
 	case ActHardSwish:
 		for i, v := range x {
 			x[i] = v * max(0, min(1, lo*v+hi)) // builtin min/max keep NaN
+		}
+	case ActHardSigmoid:
+		for i, v := range x {
+			x[i] = max(0, min(1, lo*v+hi)) // as the HardSigmoid operator
 		}
 	case ActSiLU:
 		// The same sigmoid as the Sigmoid operator, so the fused result

@@ -220,12 +220,10 @@ func (pw *ConvWeights) usable(p *ConvParams) []packedA {
 // PackConvWeights on w; nil to pack it here as needed). Only float32 runs
 // use pw.
 func Conv2DPacked[T Float](p ConvParams, x, w []T, pw *ConvWeights, b, y []T) {
-	if IsDepthwise(p) && p.H > 0 && p.W > 0 && (p.N == 1 || p.N < workerCount(math.MaxInt)) {
-		// At batch 1 the stencil beats a GEMM per channel split by
-		// columns (a parallel loop per channel). With an image per
-		// worker, im2col and the row-times-matrix kernel measured faster
-		// on MobileNet v3 (batch 8: 54-57 against 55-68 ms), so larger
-		// batches keep that path.
+	if IsDepthwise(p) && p.H > 0 && p.W > 0 {
+		// The stencil (whole vectors over padded planes, planes split
+		// across the workers) beats im2col and a GEMM per channel at
+		// every batch size.
 		DepthwiseConv2D(p, x, w, b, y)
 		return
 	}

@@ -1,12 +1,24 @@
 package kernel
 
+import "sync/atomic"
+
 // Depthwise convolutions (MobileNet, ShuffleNet, EfficientNet): one input
 // channel per group, so that each output plane is a small stencil over one
 // input plane. An im2col matrix and a GEMM per group would spend far more
 // on packing and on calls than on arithmetic (a 3×3 kernel is a 1×9 by
-// 9×pixels product); the stencil runs directly instead, an output row at
-// a time (which stays in the L1 cache while its taps are added), each tap
-// a vector multiply-add of an input row segment.
+// 9×pixels product); the stencil runs directly instead.
+//
+// Each input plane is first laid out padded (the zeros of the padding
+// written out) and split by the strides into phase planes: phase (a, b)
+// holds the padded rows a, a+StrideH, … and columns b, b+StrideW, …, each
+// of the same width wq. Tap (kh, kw) of output (y, x) then reads phase
+// (kh·DilH mod StrideH, kw·DilW mod StrideW) at row y + kh·DilH/StrideH,
+// column x + kw·DilW/StrideW: numbering the outputs y·wq + x, every tap
+// reads its phase plane at a fixed offset from the output's number. The
+// whole plane is so one 1-D stencil, out[i] = bias + Σ_t w[t]·src[off_t+i],
+// which runs in whole vectors over every row, borders included, small
+// 7×7 planes as well as large ones; the wq - OutW columns computed past
+// each row's end are dropped when the rows are copied out.
 
 // IsDepthwise reports whether p has one input channel per group, which
 // DepthwiseConv2D computes.
@@ -19,176 +31,461 @@ func IsDepthwise(p ConvParams) bool {
 // parallel; the result equals Conv2D's up to rounding (the taps are added
 // in another order, bias first).
 func DepthwiseConv2D[T Float](p ConvParams, x, w, b, y []T) {
+	if p.OutH() <= 0 || p.OutW() <= 0 {
+		return
+	}
 	planes := p.N * p.M
 	macs := planes * p.OutH() * p.OutW() * p.KH * p.KW
 	l := getLoop[depthwiseLoop[T]]()
 	*l = depthwiseLoop[T]{p: p, x: x, w: w, b: b, y: y}
 	if macs < convFewMinMACs {
-		l.run(0, 0, planes)
+		l.planes(0, planes)
 	} else {
-		parallelRun(planes, l)
+		workers := workerCount(planes)
+		l.chunks.init(planes, workers*dwChunksPerWorker)
+		parallelRun(workers, l)
 	}
 	putLoop(l)
 }
 
-// depthwiseLoop is the body of DepthwiseConv2D: a range of output planes
-// (image·M + channel).
+// dwChunksPerWorker is how many parts each worker's share of planes is
+// cut into. The workers take the parts one at a time, so that a worker
+// whose thread the system suspends (a machine shared with other
+// processes) holds up the others for one part at most, not half the work.
+const dwChunksPerWorker = 4
+
+// chunkQueue hands out the parts of [0, n) to whichever worker asks next.
+type chunkQueue struct {
+	next     atomic.Int64
+	n, chunk int
+}
+
+// init cuts [0, n) into at most parts parts.
+func (q *chunkQueue) init(n, parts int) {
+	q.next.Store(0)
+	q.n, q.chunk = n, max(1, (n+parts-1)/parts)
+}
+
+// take returns the next part, or ok false when none is left.
+func (q *chunkQueue) take() (lo, hi int, ok bool) {
+	i := int(q.next.Add(1)) - 1
+	lo = i * q.chunk
+	if lo >= q.n {
+		return 0, 0, false
+	}
+	return lo, min(lo+q.chunk, q.n), true
+}
+
+// depthwiseLoop is the body of DepthwiseConv2D: each worker takes parts
+// of the output planes (image·M + channel) from chunks.
 type depthwiseLoop[T Float] struct {
 	p          ConvParams
 	x, w, b, y []T
+	chunks     chunkQueue
 }
 
-func (l *depthwiseLoop[T]) run(_, lo, hi int) {
+func (l *depthwiseLoop[T]) run(_, _, _ int) {
+	lo, hi, ok := l.chunks.take()
+	if !ok {
+		return // the other workers took every part
+	}
+	var st dwPlaneStencil[T]
+	st.init(&l.p)
+	defer st.release()
+	for ok {
+		l.stencil(&st, lo, hi)
+		lo, hi, ok = l.chunks.take()
+	}
+}
+
+// planes computes the output planes [lo, hi).
+func (l *depthwiseLoop[T]) planes(lo, hi int) {
+	var st dwPlaneStencil[T]
+	st.init(&l.p)
+	defer st.release()
+	l.stencil(&st, lo, hi)
+}
+
+// dwSlack is how far past its end the stencil may read a phase buffer and
+// write an output buffer: it runs whole blocks of 32.
+const dwSlack = 32
+
+// dwMaxTaps is the most taps one stencil call adds (the size of its
+// offset array); larger kernels take several calls.
+const dwMaxTaps = 64
+
+// dwGeom is the layout of one plane's phase planes and stencil output.
+type dwGeom struct {
+	oh, ow   int
+	hq, wq   int    // rows and columns of each phase plane
+	planeLen int    // hq·wq
+	n        int    // stencil outputs: (oh-1)·wq + ow
+	used     uint64 // bit a·StrideW+b: a tap reads phase (a, b) (all ones past 64 phases)
+}
+
+func newDWGeom(p *ConvParams) dwGeom {
+	g := dwGeom{oh: p.OutH(), ow: p.OutW()}
+	hp, wp := p.H+p.PadTop+p.PadBottom, p.W+p.PadLeft+p.PadRight
+	g.hq, g.wq = (hp+p.StrideH-1)/p.StrideH, (wp+p.StrideW-1)/p.StrideW
+	g.planeLen = g.hq * g.wq
+	g.n = (g.oh-1)*g.wq + g.ow
+	if p.StrideH*p.StrideW > 64 {
+		g.used = ^uint64(0)
+		return g
+	}
+	for kh := 0; kh < p.KH; kh++ {
+		for kw := 0; kw < p.KW; kw++ {
+			g.used |= 1 << ((kh * p.DilH % p.StrideH * p.StrideW) + kw*p.DilW%p.StrideW)
+		}
+	}
+	return g
+}
+
+// tapOffset is where tap (kh, kw) of output 0 reads in the phase buffer.
+func (g *dwGeom) tapOffset(p *ConvParams, kh, kw int) int {
+	rh, rw := kh*p.DilH, kw*p.DilW
+	return ((rh%p.StrideH)*p.StrideW+rw%p.StrideW)*g.planeLen + (rh/p.StrideH)*g.wq + rw/p.StrideW
+}
+
+// dwPhases writes the input plane in (H×W) into its phase planes (see
+// the top of this file): the padded plane's element (r·StrideH + a,
+// c·StrideW + b) goes to phases[(a·StrideW + b)·planeLen + r·wq + c].
+// Only the elements inside the image are written: the padding around
+// them is the same for every plane, cleared once by the caller. Phases
+// no tap reads are left as they are.
+func dwPhases[T Float](p *ConvParams, g *dwGeom, in, phases []T) {
+	sh, sw := p.StrideH, p.StrideW
+	for a := 0; a < sh; a++ {
+		// Rows [r0, r1) of the phase read the input rows r·sh + a -
+		// PadTop inside [0, H); columns likewise.
+		r0, r1 := dwPhaseRange(a, sh, p.PadTop, p.H, g.hq)
+		if r0 == r1 {
+			continue // no row of the phase reads the image
+		}
+		for b := 0; b < sw; b++ {
+			ph := a*sw + b
+			if ph < 64 && g.used&(1<<ph) == 0 {
+				continue
+			}
+			c0, c1 := dwPhaseRange(b, sw, p.PadLeft, p.W, g.wq)
+			if c0 == c1 {
+				continue
+			}
+			plane := phases[ph*g.planeLen:][:g.planeLen]
+			if sw == 2 && b == 0 && (ph+1 >= 64 || g.used&(1<<(ph+1)) != 0) {
+				// Both column phases at once, the even and odd columns of
+				// each input row.
+				d0, d1 := dwPhaseRange(1, sw, p.PadLeft, p.W, g.wq)
+				odd := phases[(ph+1)*g.planeLen:][:g.planeLen]
+				lo, hi := max(c0, d0), min(c1, d1)
+				if lo >= hi {
+					lo, hi = 0, 0 // every column below
+				}
+				for r := r0; r < r1; r++ {
+					src := in[(r*sh+a-p.PadTop)*p.W:][:p.W]
+					ev, od := plane[r*g.wq:][:g.wq], odd[r*g.wq:][:g.wq]
+					if lo < hi {
+						dwDeinterleave(ev[lo:hi], od[lo:hi], src[2*lo-p.PadLeft:])
+					}
+					for c := c0; c < min(lo, c1); c++ {
+						ev[c] = src[2*c-p.PadLeft]
+					}
+					for c := max(hi, c0); c < c1; c++ {
+						ev[c] = src[2*c-p.PadLeft]
+					}
+					for c := d0; c < min(lo, d1); c++ {
+						od[c] = src[2*c+1-p.PadLeft]
+					}
+					for c := max(hi, d0); c < d1; c++ {
+						od[c] = src[2*c+1-p.PadLeft]
+					}
+				}
+				b++ // the odd phase is done
+				continue
+			}
+			if sw == 1 {
+				iw := c0 + b - p.PadLeft
+				dwCopyRows(plane[r0*g.wq+c0:], in[(r0*sh+a-p.PadTop)*p.W+iw:], c1-c0, r1-r0, g.wq, sh*p.W)
+				continue
+			}
+			for r := r0; r < r1; r++ {
+				row := plane[r*g.wq+c0 : r*g.wq+c1]
+				iw := c0*sw + b - p.PadLeft
+				src := in[(r*sh+a-p.PadTop)*p.W:][:p.W]
+				for c := range row {
+					row[c] = src[iw]
+					iw += sw
+				}
+			}
+		}
+	}
+}
+
+// dwDeinterleave splits src into its even and odd elements:
+// even[j] = src[2j], odd[j] = src[2j+1] (len(even) == len(odd), len(src)
+// ≥ 2·len(even)).
+func dwDeinterleave[T Float](even, odd, src []T) {
+	done := 0
+	if e32, ok := any(even).([]float32); ok {
+		done = dwDeinterleave32(e32, any(odd).([]float32), any(src).([]float32))
+	}
+	src = src[:2*len(even)]
+	odd = odd[:len(even)]
+	for j := done; j < len(even); j++ {
+		even[j], odd[j] = src[2*j], src[2*j+1]
+	}
+}
+
+// dwCopyRows copies rows rows of n elements, row i from src[i·srcStride:]
+// to dst[i·dstStride:], in ascending order. It may also write zeros to
+// the 7 elements past the end of each row but the last: its callers write
+// there afterwards, or need zeros there anyway (the padding of a phase
+// plane, whose next row, next plane or slack follows).
+func dwCopyRows[T Float](dst, src []T, n, rows, dstStride, srcStride int) {
+	if d32, ok := any(dst).([]float32); ok && dwCopyRows32(d32, any(src).([]float32), n, rows, dstStride, srcStride) {
+		return
+	}
+	for i := 0; i < rows; i++ {
+		copy(dst[i*dstStride:][:n], src[i*srcStride:][:n])
+	}
+}
+
+// dwPhaseRange returns the rows (or columns) [lo, hi) of phase a (of
+// stride s; n in all) that read input rows r·s + a - pad inside [0, size).
+func dwPhaseRange(a, s, pad, size, n int) (lo, hi int) {
+	if d := pad - a; d > 0 {
+		lo = (d + s - 1) / s
+	}
+	if d := size + pad - a; d > 0 {
+		hi = (d + s - 1) / s
+	}
+	lo, hi = min(lo, n), min(hi, n)
+	return lo, max(lo, hi)
+}
+
+// stencil computes the output planes [lo, hi) with st.
+func (l *depthwiseLoop[T]) stencil(st *dwPlaneStencil[T], lo, hi int) {
 	p := &l.p
 	mult := p.M / p.C
-	ohw, hw, taps := p.OutH()*p.OutW(), p.H*p.W, p.KH*p.KW
-	buf := getScratch[T](p.W + 2) // a row split into even and odd columns
-	defer putScratch(buf)
+	ohw, hw, taps := st.g.oh*st.g.ow, p.H*p.W, p.KH*p.KW
 	for q := lo; q < hi; q++ {
 		n, o := q/p.M, q%p.M
 		c := o / mult
+		if q == lo || o%mult == 0 {
+			st.load(l.x[(n*p.C+c)*hw:][:hw])
+		}
 		var bias T
 		if l.b != nil {
 			bias = l.b[o]
 		}
-		depthwisePlane(p, l.x[(n*p.C+c)*hw:][:hw], l.w[o*taps:][:taps], bias, l.y[q*ohw:][:ohw], *buf)
+		acc := st.run(l.w[o*taps:][:taps], bias)
+		// The activations run on the stencil's output while it is in
+		// the L1 cache, before its rows are copied out.
+		if p.Relu {
+			relu(acc, acc)
+		}
+		ApplyActivation(p.Act, acc)
+		dwCopyRows(l.y[q*ohw:][:ohw], acc, st.g.ow, st.g.oh, st.g.ow, st.g.wq)
 	}
 }
 
-// depthwiseMaxKW is the widest kernel whose per-column ranges
-// depthwisePlane computes once per plane (on the stack); wider ones
-// compute them per row.
-const depthwiseMaxKW = 16
+// dwPlaneStencil is one worker's state for running the stencil of p
+// over planes: the phase planes and the stencil's output.
+type dwPlaneStencil[T Float] struct {
+	p           ConvParams // a copy: a pointer to a caller's local would move it to the heap
+	g           dwGeom
+	buf         *[]T
+	phases, acc []T
+	offs        [dwMaxTaps]int
+}
 
-// depthwisePlane computes one output plane: out = bias + the stencil w
-// over in (H×W), then the Relu when p.Relu and p.Act. tmp holds at least
-// W+2 elements.
-func depthwisePlane[T Float](p *ConvParams, in, w []T, bias T, out []T, tmp []T) {
-	oh, ow := p.OutH(), p.OutW()
-	fill(out, bias)
-	// Output columns [lo, hi) of tap column kw read input columns
-	// iw0 + x·StrideW, the same for every row.
-	var los, his, iw0s [depthwiseMaxKW]int
-	hoisted := p.KW <= depthwiseMaxKW
-	if hoisted {
-		for kw := 0; kw < p.KW; kw++ {
-			iw0s[kw] = -p.PadLeft + kw*p.DilW
-			los[kw], his[kw] = validRange(iw0s[kw], p.StrideW, ow, p.W)
-		}
+// init sizes st for p, taking its buffers from the scratch lists (give
+// them back with release).
+func (st *dwPlaneStencil[T]) init(p *ConvParams) {
+	st.p, st.g = *p, newDWGeom(p)
+	phaseLen := p.StrideH*p.StrideW*st.g.planeLen + dwSlack
+	st.buf = getScratch[T](phaseLen + st.g.n + dwSlack)
+	st.phases, st.acc = (*st.buf)[:phaseLen], (*st.buf)[phaseLen:]
+	clear(st.phases) // the padding, and the slack read by the last vectors
+	for t := 0; t < min(p.KH*p.KW, dwMaxTaps); t++ {
+		st.offs[t] = st.g.tapOffset(p, t/p.KW, t%p.KW)
 	}
-	// With unit column stride and dilation, the columns every tap of a
-	// kernel row reads inside the image, [xlo, xhi), take all the taps in
-	// one pass (dwRow); the few at the sides go tap by tap.
-	xlo, xhi := 0, ow
-	contiguous := hoisted && p.StrideW == 1 && p.DilW == 1
-	if contiguous {
-		for kw := 0; kw < p.KW; kw++ {
-			xlo, xhi = max(xlo, los[kw]), min(xhi, his[kw])
+}
+
+func (st *dwPlaneStencil[T]) release() { putScratch(st.buf) }
+
+// load lays the input plane in (H×W) out in the phase planes.
+func (st *dwPlaneStencil[T]) load(in []T) { dwPhases(&st.p, &st.g, in, st.phases) }
+
+// run computes the stencil of the taps w (KH·KW, row-major) plus bias
+// over the loaded plane and returns it, output (y, x) at y·wq + x.
+func (st *dwPlaneStencil[T]) run(w []T, bias T) []T {
+	p, taps := &st.p, len(w)
+	acc := st.acc[:st.g.n]
+	for t0 := 0; t0 < taps; t0 += dwMaxTaps {
+		t1 := min(taps, t0+dwMaxTaps)
+		if taps > dwMaxTaps {
+			for t := t0; t < t1; t++ {
+				st.offs[t-t0] = st.g.tapOffset(p, t/p.KW, t%p.KW)
+			}
 		}
-		contiguous = xlo < xhi
+		dwStencil(acc, st.phases, st.offs[:t1-t0], w[t0:t1], bias, t0 == 0)
 	}
-	// With column stride 2 (and unit dilation), each input row is split
-	// into its even and odd columns, which every tap then reads at unit
-	// stride.
-	split := hoisted && p.StrideW == 2 && p.DilW == 1
-	half := (p.W + 1) / 2
-	even, odd := tmp[:half], tmp[half:][:p.W/2]
-	for y := 0; y < oh; y++ {
-		dst := out[y*ow : (y+1)*ow]
-		for kh := 0; kh < p.KH; kh++ {
-			ih := y*p.StrideH - p.PadTop + kh*p.DilH
-			if ih < 0 || ih >= p.H {
-				continue
-			}
-			src := in[ih*p.W : (ih+1)*p.W]
-			wrow := w[kh*p.KW : (kh+1)*p.KW]
-			if split {
-				for j := range even {
-					even[j] = src[2*j]
-				}
-				for j := range odd {
-					odd[j] = src[2*j+1]
-				}
-				for kw, wv := range wrow {
-					iw0, lo, hi := iw0s[kw], los[kw], his[kw]
-					if lo == hi {
-						continue
-					}
-					// Column iw0 + 2x is even[iw0/2 + x] or odd[(iw0-1)/2 + x]
-					// (iw0 ± 1 even: exact halves, negative ones too).
-					if iw0%2 == 0 {
-						axpy(wv, even[iw0/2+lo:iw0/2+hi], dst[lo:hi])
-					} else {
-						axpy(wv, odd[(iw0-1)/2+lo:(iw0-1)/2+hi], dst[lo:hi])
-					}
-				}
-				continue
-			}
-			if contiguous {
-				dwRow(dst[xlo:xhi], src[iw0s[0]+xlo:], wrow)
-			}
-			for kw, wv := range wrow {
-				var iw0, lo, hi int
-				if hoisted {
-					iw0, lo, hi = iw0s[kw], los[kw], his[kw]
+	return acc
+}
+
+// avgPoolStencil is AvgPool2D's loop over the planes [lo, hi) for
+// windows of at most dwMaxTaps taps: each plane's window sums are the
+// depthwise stencil with unit weights (the taps added in the order of the
+// scalar loop, the padding adding zeros, so the sums are the same), then
+// divided by the separable tap counts. It reports false, doing nothing,
+// for larger windows.
+func avgPoolStencil[T Float](p *PoolParams, x, y []T, lo, hi int) bool {
+	taps := p.KH * p.KW
+	if taps > dwMaxTaps || p.OutH <= 0 || p.OutW <= 0 {
+		return false
+	}
+	cp := poolConvParams(p)
+	var ones [dwMaxTaps]T
+	for i := range ones {
+		ones[i] = 1
+	}
+	var st dwPlaneStencil[T]
+	st.init(&cp)
+	defer st.release()
+	// count[y] (count[OutH+x]) is how many of the window's rows
+	// (columns) count.
+	cnt := getScratch[T](p.OutH + p.OutW)
+	defer putScratch(cnt)
+	rows, cols := (*cnt)[:p.OutH], (*cnt)[p.OutH:]
+	for i := range rows {
+		rows[i] = T(poolTapCount(i*p.StrideH-p.PadTop, p.KH, p.DilH, p.H, p.PadTop, p.PadBottom, p.CountIncludePad))
+	}
+	for i := range cols {
+		cols[i] = T(poolTapCount(i*p.StrideW-p.PadLeft, p.KW, p.DilW, p.W, p.PadLeft, p.PadRight, p.CountIncludePad))
+	}
+	hw, ohw := p.H*p.W, p.OutH*p.OutW
+	for pl := lo; pl < hi; pl++ {
+		st.load(x[pl*hw:][:hw])
+		acc := st.run(ones[:taps], 0)
+		out := y[pl*ohw:][:ohw]
+		for oy, rc := range rows {
+			src, dst := acc[oy*st.g.wq:][:p.OutW], out[oy*p.OutW:][:p.OutW]
+			for ox, cc := range cols {
+				if n := rc * cc; n == 0 {
+					dst[ox] = 0
 				} else {
-					iw0 = -p.PadLeft + kw*p.DilW
-					lo, hi = validRange(iw0, p.StrideW, ow, p.W)
-				}
-				if contiguous {
-					// Only the side columns are left.
-					for x := lo; x < min(hi, xlo); x++ {
-						dst[x] += wv * src[iw0+x]
-					}
-					for x := max(lo, xhi); x < hi; x++ {
-						dst[x] += wv * src[iw0+x]
-					}
-					continue
-				}
-				if lo == hi {
-					continue
-				}
-				if p.StrideW == 1 {
-					axpy(wv, src[iw0+lo:iw0+hi], dst[lo:hi])
-					continue
-				}
-				iw := iw0 + lo*p.StrideW
-				for x := lo; x < hi; x++ {
-					dst[x] += wv * src[iw]
-					iw += p.StrideW
+					dst[ox] = src[ox] / n
 				}
 			}
 		}
 	}
-	if p.Relu {
-		relu(out, out)
-	}
-	ApplyActivation(p.Act, out)
+	return true
 }
 
-// dwRow adds one kernel row of taps w to dst: dst[x] += Σ_t w[t]·src[x+t]
-// (len(src) ≥ len(dst) + len(w) - 1).
-func dwRow[T Float](dst, src, w []T) {
-	done := 0
-	if d32, ok := any(dst).([]float32); ok {
-		done = dwRow32(d32, any(src).([]float32), any(w).([]float32))
+// maxPoolStencil is MaxPool2D's loop over the planes [lo, hi) (without
+// argmax) for windows of at most dwMaxTaps taps: each plane's window
+// maxima by the max stencil, then the windows reaching into the padding
+// again by the scalar loop (maxPoolWindow), whose choice among the taps
+// inside the plane (the first of them first) the stencil's padding would
+// change when that first tap is NaN. It reports false, doing nothing, for
+// larger windows.
+func maxPoolStencil[T Float](p *PoolParams, x, y []T, lo, hi int) bool {
+	taps := p.KH * p.KW
+	if taps > dwMaxTaps || p.OutH <= 0 || p.OutW <= 0 {
+		return false
 	}
-	for x := done; x < len(dst); x++ {
-		s := dst[x]
-		for t, wv := range w {
-			s += wv * src[x+t]
+	cp := poolConvParams(p)
+	var st dwPlaneStencil[T]
+	st.init(&cp)
+	defer st.release()
+	// Windows [oy0, oy1) × [ox0, ox1) lie inside the plane.
+	oy0, oy1 := validRange(-p.PadTop, p.StrideH, p.OutH, p.H-(p.KH-1)*p.DilH)
+	ox0, ox1 := validRange(-p.PadLeft, p.StrideW, p.OutW, p.W-(p.KW-1)*p.DilW)
+	hw, ohw := p.H*p.W, p.OutH*p.OutW
+	for pl := lo; pl < hi; pl++ {
+		in := x[pl*hw:][:hw]
+		st.load(in)
+		acc := st.acc[:st.g.n]
+		dwMaxStencil(acc, st.phases, st.offs[:taps])
+		out := y[pl*ohw:][:ohw]
+		dwCopyRows(out, acc, p.OutW, p.OutH, p.OutW, st.g.wq)
+		for oy := 0; oy < p.OutH; oy++ {
+			row := out[oy*p.OutW:][:p.OutW]
+			for ox := 0; ox < p.OutW; ox++ {
+				if oy >= oy0 && oy < oy1 && ox == ox0 && ox0 < ox1 {
+					ox = max(ox, ox1-1) // skip the inside windows
+					continue
+				}
+				row[ox], _ = maxPoolWindow(p, in, oy, ox)
+			}
 		}
-		dst[x] = s
 	}
+	return true
 }
 
-// axpy adds a·x to y (len(x) == len(y)).
-func axpy[T Float](a T, x, y []T) {
-	if x32, ok := any(x).([]float32); ok && axpy32(float32(a), x32, any(y).([]float32)) {
+// poolConvParams returns the convolution of one plane whose outputs are
+// the windows of p: ceil_mode's last windows read past the bottom and right
+// pads, floor mode's may stop short of them.
+func poolConvParams(p *PoolParams) ConvParams {
+	return ConvParams{N: 1, C: 1, H: p.H, W: p.W, M: 1, KH: p.KH, KW: p.KW, Group: 1,
+		PadTop: p.PadTop, PadLeft: p.PadLeft, StrideH: p.StrideH, StrideW: p.StrideW, DilH: p.DilH, DilW: p.DilW,
+		PadBottom: (p.OutH-1)*p.StrideH + (p.KH-1)*p.DilH + 1 - p.H - p.PadTop,
+		PadRight:  (p.OutW-1)*p.StrideW + (p.KW-1)*p.DilW + 1 - p.W - p.PadLeft}
+}
+
+// dwMaxStencil computes dst[i] = the maximum of src[offs[t]+i] over the
+// taps (at least one), folded in tap order as best = v > best ? v : best.
+// src holds at least dwSlack elements past the last one read, dst at
+// least dwSlack past len(dst).
+func dwMaxStencil[T Float](dst, src []T, offs []int) {
+	if d32, ok := any(dst).([]float32); ok && dwMaxStencil32(d32, any(src).([]float32), offs) {
 		return
 	}
-	x = x[:len(y)]
-	for i := range y {
-		y[i] += a * x[i]
+	copy(dst, src[offs[0]:][:len(dst)])
+	for _, off := range offs[1:] {
+		s := src[off:][:len(dst)]
+		for i, v := range s {
+			if v > dst[i] {
+				dst[i] = v
+			}
+		}
+	}
+}
+
+// poolTapCount is how many of the k taps i0 + j·d of a pooling window
+// count for the divisor: those inside [0, size), or with includePad
+// inside [-padBegin, size + padEnd).
+func poolTapCount(i0, k, d, size, padBegin, padEnd int, includePad bool) int {
+	lo, hi := 0, size
+	if includePad {
+		lo, hi = -padBegin, size+padEnd
+	}
+	n := 0
+	for j := 0; j < k; j++ {
+		if i := i0 + j*d; i >= lo && i < hi {
+			n++
+		}
+	}
+	return n
+}
+
+// dwStencil computes dst[i] = (bias when first, else dst[i]) + Σ_t
+// w[t]·src[offs[t]+i]. src holds at least dwSlack elements past the last
+// one read, dst at least dwSlack past len(dst).
+func dwStencil[T Float](dst, src []T, offs []int, w []T, bias T, first bool) {
+	if d32, ok := any(dst).([]float32); ok {
+		if dwStencil32(d32, any(src).([]float32), offs, any(w).([]float32), float32(bias), first) {
+			return
+		}
+	}
+	if first {
+		fill(dst, bias)
+	}
+	for t, off := range offs {
+		wv, s := w[t], src[off:][:len(dst)]
+		for i := range dst {
+			dst[i] += wv * s[i]
+		}
 	}
 }

@@ -82,9 +82,8 @@ func (l *maxPoolLoop[T]) run(_, lo, hi int) {
 		}
 		return
 	}
-	if argmax == nil && p.KH*p.KW > 1 {
-		maxPoolRows(&p, x, y, lo, hi)
-		return
+	if argmax == nil && p.OutW >= 4 && maxPoolStencil(&p, x, y, lo, hi) {
+		return // whole vectors, as the depthwise stencil
 	}
 	for pl := lo; pl < hi; pl++ {
 		in := x[pl*hw : (pl+1)*hw]
@@ -107,22 +106,7 @@ func (l *maxPoolLoop[T]) run(_, lo, hi int) {
 					y[pl*ohw+oy*p.OutW+ox] = best
 					continue
 				}
-				best, bi := T(math.Inf(-1)), -1
-				for kh := 0; kh < p.KH; kh++ {
-					ih := oy*p.StrideH - p.PadTop + kh*p.DilH
-					if ih < 0 || ih >= p.H {
-						continue
-					}
-					for kw := 0; kw < p.KW; kw++ {
-						iw := ox*p.StrideW - p.PadLeft + kw*p.DilW
-						if iw < 0 || iw >= p.W {
-							continue
-						}
-						if v := in[ih*p.W+iw]; v > best || bi < 0 {
-							best, bi = v, ih*p.W+iw
-						}
-					}
-				}
+				best, bi := maxPoolWindow(&p, in, oy, ox)
 				o := pl*ohw + oy*p.OutW + ox
 				y[o] = best
 				if argmax != nil {
@@ -136,74 +120,28 @@ func (l *maxPoolLoop[T]) run(_, lo, hi int) {
 	}
 }
 
-// maxPoolRows is MaxPool2D without argmax of the planes [lo, hi), in two
-// branch-free passes per output row: the maximum down the window's rows
-// inside the plane (all W columns), then across each window's columns.
-// A NaN tap makes its outputs NaN. A window entirely in padding yields
-// -Inf, as in the general loop.
-func maxPoolRows[T Float](p *PoolParams, x, y []T, lo, hi int) {
-	hw, ohw := p.H*p.W, p.OutH*p.OutW
-	buf := getScratch[T](p.W)
-	col := (*buf)[:p.W]
-	defer putScratch(buf)
-	inf := T(math.Inf(-1))
-	for pl := lo; pl < hi; pl++ {
-		in := x[pl*hw : (pl+1)*hw]
-		out := y[pl*ohw : (pl+1)*ohw]
-		for oy := 0; oy < p.OutH; oy++ {
-			o := out[oy*p.OutW : (oy+1)*p.OutW]
-			ih0 := oy*p.StrideH - p.PadTop
-			first := true
-			for kh := 0; kh < p.KH; kh++ {
-				ih := ih0 + kh*p.DilH
-				if ih < 0 || ih >= p.H {
-					continue
-				}
-				r := in[ih*p.W : (ih+1)*p.W]
-				if first {
-					copy(col, r)
-					first = false
-					continue
-				}
-				maxInto(col, r)
-			}
-			if first {
-				for i := range o {
-					o[i] = inf
-				}
+// maxPoolWindow returns the maximum of window (oy, ox) of the plane in
+// and its index in the plane: the first tap inside the plane, then each
+// later one greater than the maximum so far; -Inf and -1 for a window
+// entirely in the padding.
+func maxPoolWindow[T Float](p *PoolParams, in []T, oy, ox int) (T, int) {
+	best, bi := T(math.Inf(-1)), -1
+	for kh := 0; kh < p.KH; kh++ {
+		ih := oy*p.StrideH - p.PadTop + kh*p.DilH
+		if ih < 0 || ih >= p.H {
+			continue
+		}
+		for kw := 0; kw < p.KW; kw++ {
+			iw := ox*p.StrideW - p.PadLeft + kw*p.DilW
+			if iw < 0 || iw >= p.W {
 				continue
 			}
-			for ox := range o {
-				iw0 := ox*p.StrideW - p.PadLeft
-				best := inf
-				if iw0 >= 0 && iw0+(p.KW-1)*p.DilW < p.W {
-					win := col[iw0 : iw0+(p.KW-1)*p.DilW+1]
-					for kw := 0; kw < len(win); kw += p.DilW {
-						best = max(best, win[kw])
-					}
-				} else {
-					for kw := 0; kw < p.KW; kw++ {
-						if iw := iw0 + kw*p.DilW; iw >= 0 && iw < p.W {
-							best = max(best, col[iw])
-						}
-					}
-				}
-				o[ox] = best
+			if v := in[ih*p.W+iw]; v > best || bi < 0 {
+				best, bi = v, ih*p.W+iw
 			}
 		}
 	}
-}
-
-// maxInto sets dst[i] = max(dst[i], src[i]) for i < len(dst).
-func maxInto[T Float](dst, src []T) {
-	src = src[:len(dst)]
-	done := 0
-	if d32, ok := any(&dst).(*[]float32); ok {
-		done = maxRow32(*d32, *any(&src).(*[]float32))
-	}
-	for i := done; i < len(dst); i++ {
-		dst[i] = max(dst[i], src[i])
-	}
+	return best, bi
 }
 
 // maxPool2x2 is MaxPool2D of one plane for 2×2 windows at stride 2 that
@@ -319,11 +257,10 @@ type avgPoolLoop[T Float] struct {
 
 func (l *avgPoolLoop[T]) run(_, lo, hi int) {
 	p, x, y := l.p, l.x, l.y
-	hw, ohw := p.H*p.W, p.OutH*p.OutW
-	if p.KH*p.KW > 1 {
-		avgPoolRows(&p, x, y, lo, hi)
-		return
+	if p.OutW >= 4 && avgPoolStencil(&p, x, y, lo, hi) {
+		return // whole vectors, as the depthwise stencil
 	}
+	hw, ohw := p.H*p.W, p.OutH*p.OutW
 	for pl := lo; pl < hi; pl++ {
 		in := x[pl*hw : (pl+1)*hw]
 		for oy := 0; oy < p.OutH; oy++ {
@@ -403,72 +340,3 @@ func maxPool2x2ArgPlane32(p PoolParams, in, out []float32, argmax []int, o0, bas
 	return true
 }
 
-// avgPoolRows is AvgPool2D of the planes [lo, hi) in two passes per
-// output row, as maxPoolRows: the sum down the window's rows inside the
-// plane (all W columns), then across each window's columns, divided by
-// the taps counted. Which taps count is a product of a row and a column
-// condition, so the count of a window is its rows' count times its
-// columns' count.
-func avgPoolRows[T Float](p *PoolParams, x, y []T, lo, hi int) {
-	hw, ohw := p.H*p.W, p.OutH*p.OutW
-	buf := getScratch[T](p.W + p.OutW)
-	col, cnt := (*buf)[:p.W], (*buf)[p.W:p.W+p.OutW] // cnt: taps counted per column
-	defer putScratch(buf)
-	for ox := range cnt {
-		cnt[ox] = 0
-		for kw := 0; kw < p.KW; kw++ {
-			iw := ox*p.StrideW - p.PadLeft + kw*p.DilW
-			if iw >= 0 && iw < p.W || p.CountIncludePad && iw >= -p.PadLeft && iw < p.W+p.PadRight {
-				cnt[ox]++
-			}
-		}
-	}
-	for pl := lo; pl < hi; pl++ {
-		in := x[pl*hw : (pl+1)*hw]
-		out := y[pl*ohw : (pl+1)*ohw]
-		for oy := 0; oy < p.OutH; oy++ {
-			o := out[oy*p.OutW : (oy+1)*p.OutW]
-			rows, taken := 0, 0
-			for kh := 0; kh < p.KH; kh++ {
-				ih := oy*p.StrideH - p.PadTop + kh*p.DilH
-				if ih >= 0 && ih < p.H {
-					r := in[ih*p.W : (ih+1)*p.W]
-					if taken == 0 {
-						copy(col, r)
-					} else {
-						addRows(col, r, p.W, 1, 0, 0)
-					}
-					taken++
-					rows++
-				} else if p.CountIncludePad && ih >= -p.PadTop && ih < p.H+p.PadBottom {
-					rows++
-				}
-			}
-			if taken == 0 {
-				clear(o)
-				continue
-			}
-			for ox := range o {
-				iw0 := ox*p.StrideW - p.PadLeft
-				var sum T
-				if iw0 >= 0 && iw0+(p.KW-1)*p.DilW < p.W {
-					win := col[iw0 : iw0+(p.KW-1)*p.DilW+1]
-					for kw := 0; kw < len(win); kw += p.DilW {
-						sum += win[kw]
-					}
-				} else {
-					for kw := 0; kw < p.KW; kw++ {
-						if iw := iw0 + kw*p.DilW; iw >= 0 && iw < p.W {
-							sum += col[iw]
-						}
-					}
-				}
-				if c := T(rows) * cnt[ox]; c != 0 {
-					o[ox] = sum / c
-				} else {
-					o[ox] = 0
-				}
-			}
-		}
-	}
-}

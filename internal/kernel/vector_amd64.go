@@ -80,24 +80,6 @@ func reluGrad32(y, dy, dx []float32) int {
 	return n
 }
 
-// maxRowAVX2 is maxRow32 on the first 8·n8 elements (n8 ≥ 1).
-//
-//go:noescape
-func maxRowAVX2(dst, src *float32, n8 int)
-
-// maxRow32 sets dst[i] = max(dst[i], src[i]) for the first elements, 8 at
-// a time, and returns how many it did (0 without AVX2). src holds at least
-// len(dst) elements.
-func maxRow32(dst, src []float32) int {
-	n8 := len(dst) / 8
-	if !vectorAVX2 || n8 == 0 {
-		return 0
-	}
-	_ = src[8*n8-1]
-	maxRowAVX2(&dst[0], &src[0], n8)
-	return 8 * n8
-}
-
 // addBiasAVX2 is addBias32 on the first 8·n8 elements (n8 ≥ 1).
 //
 //go:noescape

@@ -186,26 +186,6 @@ argdone:
 	VZEROUPPER
 	RET
 
-// func maxRowAVX2(dst, src *float32, n8 int)
-//
-// dst[i] = max(dst[i], src[i]) for i < 8·n8 (VMAXPS: a NaN in src or dst
-// gives src's element).
-TEXT ·maxRowAVX2(SB), NOSPLIT, $0-24
-	MOVQ dst+0(FP), DI
-	MOVQ src+8(FP), SI
-	MOVQ n8+16(FP), CX
-
-maxrow:
-	VMOVUPS (DI), Y0
-	VMAXPS  (SI), Y0, Y0
-	VMOVUPS Y0, (DI)
-	ADDQ    $32, SI
-	ADDQ    $32, DI
-	DECQ    CX
-	JNZ     maxrow
-	VZEROUPPER
-	RET
-
 // func addBiasAVX2(x *float32, n8 int, b float32, relu bool)
 //
 // x[i] += b for i < 8·n8, then with relu x[i] = max(0, x[i]) taking x as
