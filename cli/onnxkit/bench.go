@@ -67,7 +67,11 @@ and, with --against onnxruntime, onnxruntime's intra-op threads.
 --against onnxruntime times onnxruntime in the same process on the same inputs
 (library from --ort-lib, $ONNXRUNTIME_LIB, .peers/ort or npm -g), prints both and
 the ratio of the medians (onnxkit / onnxruntime), and checks that every output
-agrees: max |onnxkit - onnxruntime| <= 1e-4 * max(1, max |onnxruntime|).
+agrees: max |onnxkit - onnxruntime| <= 1e-4 * max(1, max |onnxruntime|). The two
+are timed alternately, 10 blocks each, so that a change in the machine's load or
+clock during the benchmark weighs on both (with --cpuprofile: onnxkit's block
+first, alone in the profile). Peak memory is each runtime's high-water mark over
+its warm-up runs (at least one), onnxruntime's taken after it is loaded.
 
 --json prints one JSON object instead of the table: median_ms, p90_ms, p99_ms,
 per_second, allocs_per_run, peak_rss_bytes (and an "onnxruntime" object with the
@@ -194,30 +198,33 @@ func runBench(w io.Writer, path string, f benchFlags) error {
 
 	s := m.NewSession()
 	var last map[string]*tensors.Tensor
-	run := func() error {
+	kit := &benchTimer{run: func() error {
 		out, err := s.RunContext(runCtx, feeds)
 		last = out
 		return err
-	}
-	stop, err := startCPUProfile(f.cpuProfile)
-	if err != nil {
-		return err
-	}
-	rep.benchStats, err = measure(run, f, rep.Batch)
-	if perr := stop(); err == nil && perr != nil {
-		return perr
-	}
-	if err != nil {
+	}}
+	if err := kit.warm(f.warmup); err != nil {
 		return fmt.Errorf("onnxkit run of %s: %w", path, err)
 	}
+	if f.against == "" || f.cpuProfile != "" {
+		// One block of timed runs: alone, or profiled without onnxruntime's.
+		stop, err := startCPUProfile(f.cpuProfile)
+		if err != nil {
+			return err
+		}
+		err = kit.time(f.runs, f.duration)
+		if perr := stop(); err == nil && perr != nil {
+			return perr
+		}
+		if err != nil {
+			return fmt.Errorf("onnxkit run of %s: %w", path, err)
+		}
+	}
+	rep.benchStats = kit.stats(rep.Batch)
 	if f.against == "" {
 		return printBench(w, &rep, f)
 	}
 
-	got := make(map[string]*tensors.Tensor, len(last))
-	for name, t := range last {
-		got[name] = t.Clone()
-	}
 	var names []string
 	for _, o := range m.Outputs() {
 		names = append(names, o.Name)
@@ -238,13 +245,26 @@ func runBench(w io.Writer, path string, f benchFlags) error {
 		return err
 	}
 	defer bound.Close()
+	peer := &benchTimer{run: bound.Run}
+	if err := peer.warm(f.warmup); err != nil {
+		return err
+	}
+	if f.cpuProfile != "" {
+		if err := peer.time(f.runs, f.duration); err != nil {
+			return err
+		}
+	} else if err := interleave(kit, peer, f.runs, f.duration); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	rep.benchStats = kit.stats(rep.Batch)
+	got := make(map[string]*tensors.Tensor, len(last))
+	for name, t := range last {
+		got[name] = t.Clone()
+	}
 	rep.ORT = &struct {
 		Version string `json:"version"`
 		benchStats
-	}{Version: ver}
-	if rep.ORT.benchStats, err = measure(bound.Run, f, rep.Batch); err != nil {
-		return err
-	}
+	}{Version: ver, benchStats: peer.stats(rep.Batch)}
 	rep.Ratio = rep.MedianMS / rep.ORT.MedianMS
 	ref, err := bound.Outputs()
 	if err != nil {
@@ -327,52 +347,133 @@ func checkBenchOutput(name string, got, want *tensors.Tensor) (benchOutputCheck,
 	return c, nil
 }
 
-// measure runs run f.warmup times untimed, then times it for f.runs runs
-// or f.duration, and summarizes the latencies. Allocations are the Go
-// heap objects allocated per timed run; peak RSS is the process's high
-// water mark over the warm-up and timed runs (reset first where Linux
-// allows, else since the process started).
-func measure(run func() error, f benchFlags, batch int) (benchStats, error) {
-	var st benchStats
+// benchTimer accumulates the timed runs of one runtime, which may come in
+// several blocks (interleave).
+type benchTimer struct {
+	run     func() error
+	times   []time.Duration
+	mallocs uint64        // Go heap objects allocated during timed runs
+	total   time.Duration // wall time of the timed blocks
+	peak    int64         // peak RSS over the warm-up runs
+}
+
+// warm makes n untimed runs and records the process's peak RSS over them
+// (reset first where Linux allows, else since the process started): the
+// high-water mark of a runtime's steady state, taken before the next
+// runtime is loaded.
+func (t *benchTimer) warm(n int) error {
+	if t.times == nil {
+		t.times = make([]time.Duration, 0, 1<<16) // no allocation in timed runs
+	}
 	resetPeakRSS()
-	for i := 0; i < f.warmup; i++ {
-		if err := run(); err != nil {
-			return st, err
+	for i := 0; i < max(n, 1); i++ {
+		if err := t.run(); err != nil {
+			return err
 		}
 	}
-	times := make([]time.Duration, 0, max(f.runs, 1<<16))
+	t.peak = peakRSS()
+	return nil
+}
+
+// block times runs (runs > 0: that many; else for d, with at least
+// minRuns runs).
+func (t *benchTimer) block(runs int, d time.Duration, minRuns int) error {
 	runtime.GC()
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	mallocs := ms.Mallocs
 	start := time.Now()
-	for {
-		t0 := time.Now()
-		if err := run(); err != nil {
-			return st, err
+	for n := 0; ; n++ {
+		if runs > 0 && n >= runs {
+			break
 		}
 		now := time.Now()
-		times = append(times, now.Sub(t0))
-		if f.runs > 0 && len(times) >= f.runs {
+		if runs <= 0 && n >= minRuns && now.Sub(start) >= d {
 			break
 		}
-		if f.runs == 0 && len(times) >= benchMinRuns && now.Sub(start) >= f.duration {
-			break
+		if err := t.run(); err != nil {
+			return err
+		}
+		t.times = append(t.times, time.Since(now))
+	}
+	t.total += time.Since(start)
+	runtime.ReadMemStats(&ms)
+	t.mallocs += ms.Mallocs - mallocs
+	return nil
+}
+
+// time makes the timed runs in one block: runs runs, or runs for d (at
+// least benchMinRuns).
+func (t *benchTimer) time(runs int, d time.Duration) error {
+	t.times = slices.Grow(t.times, runs)
+	return t.block(runs, d, benchMinRuns)
+}
+
+// benchRounds is the number of alternating blocks interleave times each
+// runtime in.
+const benchRounds = 10
+
+// interleave times a and b alternately, benchRounds blocks each (fewer
+// when runs is smaller), so that a machine whose speed drifts (other
+// load, clocks) weighs on both alike: each gets runs runs or d of timed
+// runs in all, at least benchMinRuns.
+func interleave(a, b *benchTimer, runs int, d time.Duration) error {
+	rounds := benchRounds
+	if runs > 0 {
+		rounds = min(rounds, runs)
+		a.times, b.times = slices.Grow(a.times, runs), slices.Grow(b.times, runs)
+	}
+	for r := 0; r < rounds; r++ {
+		n := 0
+		if runs > 0 {
+			n = runs / rounds
+			if r < runs%rounds {
+				n++
+			}
+		}
+		// Each block starts with an untimed run: the other runtime's
+		// threads may still be spinning (onnxruntime's and onnxkit's
+		// workers wait actively for a moment after a run).
+		if err := a.run(); err != nil {
+			return fmt.Errorf("onnxkit run: %w", err)
+		}
+		if err := a.block(n, d/time.Duration(rounds), 1); err != nil {
+			return fmt.Errorf("onnxkit run: %w", err)
+		}
+		if err := b.run(); err != nil {
+			return fmt.Errorf("onnxruntime run: %w", err)
+		}
+		if err := b.block(n, d/time.Duration(rounds), 1); err != nil {
+			return fmt.Errorf("onnxruntime run: %w", err)
 		}
 	}
-	total := time.Since(start)
-	runtime.ReadMemStats(&ms)
-	st.Runs = len(times)
-	st.AllocsPerRun = float64(ms.Mallocs-mallocs) / float64(st.Runs)
-	st.PeakRSSBytes = peakRSS()
-	slices.Sort(times)
-	ms2 := func(d time.Duration) float64 { return float64(d) / 1e6 }
-	st.MinMS = ms2(times[0])
-	st.MedianMS = ms2(percentile(times, 50))
-	st.P90MS = ms2(percentile(times, 90))
-	st.P99MS = ms2(percentile(times, 99))
-	st.PerSecond = float64(batch*st.Runs) / total.Seconds()
-	return st, nil
+	if runs <= 0 {
+		for _, t := range []*benchTimer{a, b} {
+			if k := benchMinRuns - len(t.times); k > 0 {
+				if err := t.block(k, 0, 0); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// stats summarizes the timed runs.
+func (t *benchTimer) stats(batch int) benchStats {
+	st := benchStats{Runs: len(t.times), PeakRSSBytes: t.peak}
+	if st.Runs == 0 {
+		return st
+	}
+	times := slices.Sorted(slices.Values(t.times))
+	st.AllocsPerRun = float64(t.mallocs) / float64(st.Runs)
+	ms := func(d time.Duration) float64 { return float64(d) / 1e6 }
+	st.MinMS = ms(times[0])
+	st.MedianMS = ms(percentile(times, 50))
+	st.P90MS = ms(percentile(times, 90))
+	st.P99MS = ms(percentile(times, 99))
+	st.PerSecond = float64(batch*st.Runs) / t.total.Seconds()
+	return st
 }
 
 // percentile returns the p-th percentile of sorted by the nearest-rank

@@ -1,5 +1,7 @@
 package kernel
 
+import "math"
+
 // parallelMinElems is the length from which the activation kernels split
 // their work across goroutines; below it, starting them costs more than
 // it saves.
@@ -147,6 +149,34 @@ func ApplyActivation[T Float](a Activation, x []T) {
 				x[i] *= buf[i]
 			}
 			x = x[n:]
+		}
+	}
+}
+
+// ScaleShift sets y[i] = x[i]·a + b for i < len(y) (x holds at least
+// len(y) elements; y may be x). Float32 elements take one rounding (a
+// fused multiply-add) where the CPU has FMA, else two. With a = 1 the
+// result is x + b exactly as an addition rounds it, and with b = -0 it is
+// x·a exactly as a product rounds it (-0 keeps the sign of a zero
+// product): the binary operators with a scalar operand run on it.
+func ScaleShift[T Float](x, y []T, a, b T) {
+	x = x[:len(y)]
+	done := 0
+	if y32, ok := any(y).([]float32); ok {
+		done = scaleShift32(any(x).([]float32), y32, float32(a), float32(b))
+	}
+	switch {
+	case a == 1:
+		for i := done; i < len(y); i++ {
+			y[i] = x[i] + b
+		}
+	case b == 0 && math.Signbit(float64(b)):
+		for i := done; i < len(y); i++ {
+			y[i] = x[i] * a
+		}
+	default:
+		for i := done; i < len(y); i++ {
+			y[i] = x[i]*a + b
 		}
 	}
 }

@@ -339,4 +339,3 @@ func maxPool2x2ArgPlane32(p PoolParams, in, out []float32, argmax []int, o0, bas
 	}
 	return true
 }
-

@@ -282,3 +282,57 @@ func TestAddBias(t *testing.T) {
 		}
 	}
 }
+
+// TestScaleShift checks ScaleShift against the operations it stands for:
+// with a = 1 an addition and with b = -0 a product, bit for bit (signed
+// zeros, NaN, infinities included); otherwise x·a + b within one rounding.
+func TestScaleShift(t *testing.T) {
+	special := []float32{0, float32(math.Copysign(0, -1)), float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)), 1e-40, -3.5, 7}
+	for n := 0; n <= 41; n++ {
+		x := make([]float32, n+3)
+		for i := range x {
+			x[i] = float32(i*37%23)*0.37 - 4
+			if i%5 == 2 {
+				x[i] = special[i%len(special)]
+			}
+		}
+		for _, v := range []float32{0, float32(math.Copysign(0, -1)), 2.5, -1e-3, float32(math.Inf(1))} {
+			y := make([]float32, n)
+			ScaleShift(x, y, 1, v)
+			for i := range y {
+				if want := x[i] + v; math.Float32bits(y[i]) != math.Float32bits(want) && !(y[i] != y[i] && want != want) {
+					t.Fatalf("n=%d: %g + %g = %g, want %g", n, x[i], v, y[i], want)
+				}
+			}
+			ScaleShift(x, y, v, float32(math.Copysign(0, -1)))
+			for i := range y {
+				if want := x[i] * v; math.Float32bits(y[i]) != math.Float32bits(want) && !(y[i] != y[i] && want != want) {
+					t.Fatalf("n=%d: %g · %g = %g, want %g", n, x[i], v, y[i], want)
+				}
+			}
+		}
+		y := make([]float32, n)
+		ScaleShift(x, y, 1.25, -0.75)
+		for i := range y {
+			want := float32(math.FMA(float64(x[i]), 1.25, -0.75))
+			if d := math.Abs(float64(y[i] - want)); d > 1e-6*math.Max(1, math.Abs(float64(want))) && !(y[i] != y[i] && want != want) && !math.IsInf(float64(want), 0) {
+				t.Fatalf("n=%d: %g·1.25 - 0.75 = %g, want %g", n, x[i], y[i], want)
+			}
+		}
+		// In place, as the operators may call it.
+		z := append([]float32(nil), x[:n]...)
+		ScaleShift(z, z, 1, 3)
+		for i := range z {
+			if want := x[i] + 3; math.Float32bits(z[i]) != math.Float32bits(want) && !(z[i] != z[i] && want != want) {
+				t.Fatalf("in place n=%d: %g + 3 = %g", n, x[i], z[i])
+			}
+		}
+	}
+	yd := make([]float64, 5)
+	ScaleShift([]float64{1, 2, 3, 4, 5, 6}, yd, 2, 1)
+	for i, v := range yd {
+		if v != float64(i+1)*2+1 {
+			t.Fatalf("float64: y[%d] = %g", i, v)
+		}
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/onnxkit/onnxkit/internal/kernel"
 	"github.com/onnxkit/onnxkit/onnx/tensors"
 )
 
@@ -290,9 +291,7 @@ func bnApply[T tensors.Float](x *tensors.Tensor, src bnSource, inner int, last [
 	for i := 0; i < len(xd); i += inner {
 		p := i / inner % np
 		mul, add := src.at(p)
-		for j, v := range xd[i : i+inner] {
-			dst[i+j] = T(float64(v)*mul + add)
-		}
+		kernel.ScaleShift(xd[i:i+inner], dst[i:i+inner], T(mul), T(add))
 	}
 	return out, nil
 }

@@ -1,6 +1,7 @@
 package ops
 
 import (
+	"math"
 	"slices"
 	"sync/atomic"
 
@@ -223,17 +224,11 @@ func binaryScalar[T tensors.Float](d, x []T, v T, f func(x, y T) T, op byte) {
 	x = x[:len(d)]
 	switch op {
 	case '+':
-		for i, xi := range x {
-			d[i] = xi + v
-		}
+		kernel.ScaleShift(x, d, 1, v)
 	case '-':
-		for i, xi := range x {
-			d[i] = xi - v
-		}
+		kernel.ScaleShift(x, d, 1, -v)
 	case '*':
-		for i, xi := range x {
-			d[i] = xi * v
-		}
+		kernel.ScaleShift(x, d, v, T(math.Copysign(0, -1)))
 	default:
 		for i, xi := range x {
 			d[i] = f(xi, v)
