@@ -296,55 +296,110 @@ func (s *resizeSpec) run(x *tensors.Tensor, roi, scales []float64, sizes []int64
 // rows, then each output row a weighted sum of those rows. ok is false
 // when the case does not apply.
 func (s *resizeSpec) interpResize2D(x *tensors.Tensor, ax []resizeAxis, out []int) (y *tensors.Tensor, ok bool, err error) {
-	r := len(ax)
-	if x.DType() != tensors.Float32 || r < 2 {
-		return nil, false, nil
-	}
-	for _, a := range ax[:r-2] {
-		if !s.identity(a) {
-			return nil, false, nil
-		}
-	}
-	ah, aw := ax[r-2], ax[r-1]
-	if ah.in == 0 || aw.in == 0 || ah.out == 0 || aw.out == 0 {
-		return nil, false, nil
-	}
-	ih, wh, th, err := s.taps(ah)
-	if err != nil {
+	im, err := s.imagePlan(x.DType(), ax)
+	if im == nil || err != nil {
 		return nil, false, err
-	}
-	iw, ww, tw, err := s.taps(aw)
-	if err != nil {
-		return nil, false, err
-	}
-	if slices.Min(ih) < 0 || slices.Min(iw) < 0 {
-		return nil, false, nil // extrapolation: the general path
 	}
 	y, dst, err := tensors.Make[float32](out)
 	if err != nil {
 		return nil, false, err
 	}
-	src := tensors.Data[float32](x)
-	wh32, ww32 := make([]float32, len(wh)), make([]float32, len(ww))
-	for i, v := range wh {
-		wh32[i] = float32(v)
-	}
-	for i, v := range ww {
-		ww32[i] = float32(v)
-	}
-	planes := len(src) / (ah.in * aw.in)
-	// Planes in parallel, each chunk with its own width-resized rows.
-	kernel.ParallelFor(planes, planes*(ah.in*aw.out+ah.out*aw.out), func(lo, hi int) {
-		resizePlanes2D(src, dst, lo, hi, ah, aw, ih, iw, th, tw, wh32, ww32)
-	})
+	im.run(tensors.Data[float32](x), dst, &resizeImageRun{})
 	return y, true, nil
 }
 
+// resizeImage is the plan of interpResize2D for one input shape: the
+// taps of the last two axes, weights in float32.
+type resizeImage struct {
+	ah, aw resizeAxis
+	ih, iw []int // source row (column) of each tap, th (tw) per output row (column)
+	th, tw int
+	wh, ww []float32
+}
+
+// imagePlan returns the plan of interpResize2D for an input of element
+// type dt resized along ax, or nil when that path does not apply.
+func (s *resizeSpec) imagePlan(dt tensors.DType, ax []resizeAxis) (*resizeImage, error) {
+	r := len(ax)
+	if dt != tensors.Float32 || r < 2 {
+		return nil, nil
+	}
+	for _, a := range ax[:r-2] {
+		if !s.identity(a) {
+			return nil, nil
+		}
+	}
+	im := &resizeImage{ah: ax[r-2], aw: ax[r-1]}
+	if im.ah.in == 0 || im.aw.in == 0 || im.ah.out == 0 || im.aw.out == 0 {
+		return nil, nil
+	}
+	ih, wh, th, err := s.taps(im.ah)
+	if err != nil {
+		return nil, err
+	}
+	iw, ww, tw, err := s.taps(im.aw)
+	if err != nil {
+		return nil, err
+	}
+	if slices.Min(ih) < 0 || slices.Min(iw) < 0 {
+		return nil, nil // extrapolation: the general path
+	}
+	im.ih, im.iw, im.th, im.tw = ih, iw, th, tw
+	im.wh, im.ww = make([]float32, len(wh)), make([]float32, len(ww))
+	for i, v := range wh {
+		im.wh[i] = float32(v)
+	}
+	for i, v := range ww {
+		im.ww[i] = float32(v)
+	}
+	return im, nil
+}
+
+// resizeImageParts is the most parts the planes of a resizeImage run are
+// split into (each part has its own scratch rows).
+const resizeImageParts = 8
+
+// resizeImageRun is one run of a resizeImage over src into dst, its planes
+// split into parts run by kernel.ParallelTasks: kept between the calls of
+// a kernel in a session (with its scratch rows) so that a run allocates
+// nothing.
+type resizeImageRun struct {
+	im       *resizeImage
+	src, dst []float32
+	planes   int
+	parts    int
+	rows     [resizeImageParts][]float32
+}
+
+// run resizes every plane of src into dst, using r for the run's state.
+func (im *resizeImage) run(src, dst []float32, r *resizeImageRun) {
+	planes := len(src) / (im.ah.in * im.aw.in)
+	work := planes * (im.ah.in*im.aw.out + im.ah.out*im.aw.out)
+	parts := min(planes, resizeImageParts, max(1, work>>15))
+	*r = resizeImageRun{im: im, src: src, dst: dst, planes: planes, parts: parts, rows: r.rows}
+	if parts <= 1 {
+		r.Task(0)
+	} else {
+		kernel.ParallelTasks(parts, r)
+	}
+	r.im, r.src, r.dst = nil, nil, nil // hold no tensors between runs
+}
+
+// Task resizes part i of the planes.
+func (r *resizeImageRun) Task(i int) {
+	im := r.im
+	n := im.ah.in * im.aw.out
+	if cap(r.rows[i]) < n {
+		r.rows[i] = make([]float32, n)
+	}
+	lo, hi := i*r.planes/r.parts, (i+1)*r.planes/r.parts
+	resizePlanes2D(r.src, r.dst, lo, hi, im, r.rows[i][:n])
+}
+
 // resizePlanes2D resizes the planes [lo, hi) of src into dst for
-// interpResize2D: taps ih, wh32 (th per output row) and iw, ww32 (tw per
-// output column).
-func resizePlanes2D(src, dst []float32, lo, hi int, ah, aw resizeAxis, ih, iw []int, th, tw int, wh32, ww32 []float32) {
-	rows := make([]float32, ah.in*aw.out)
+// interpResize2D, rows being scratch for the width-resized input rows.
+func resizePlanes2D(src, dst []float32, lo, hi int, im *resizeImage, rows []float32) {
+	ah, aw, ih, iw, th, tw, wh32, ww32 := im.ah, im.aw, im.ih, im.iw, im.th, im.tw, im.wh, im.ww
 	for pl := lo; pl < hi; pl++ {
 		in := src[pl*ah.in*aw.in : (pl+1)*ah.in*aw.in]
 		o := dst[pl*ah.out*aw.out : (pl+1)*ah.out*aw.out]

@@ -20,6 +20,7 @@ import (
 type resizeMemo struct {
 	last    atomic.Pointer[resizePlan]
 	scratch scratchPool[resizeScratch]
+	images  scratchPool[resizeImageRun]
 }
 
 // resizePlan is how a Resize resizes an input of one element type and
@@ -36,6 +37,7 @@ type resizePlan struct {
 	src  []int           // nearest: source element per output element, -1 for fill
 	fill *tensors.Tensor // nearest: the extrapolation value as a one-element tensor of dtype (nil: none needed)
 	taps []resizeTaps    // linear and cubic: per axis
+	img  *resizeImage    // linear and cubic float32 images: interpResize2D's plan (nil: another path)
 }
 
 // matches reports whether p was made for these inputs (roi, scales, sizes
@@ -88,6 +90,16 @@ func (s *resizeSpec) runRecycled(memo *resizeMemo, x, roiT, scalesT, sizesT *ten
 			return nil, err
 		}
 		memo.last.Store(p)
+	}
+	if p.img != nil {
+		y, err := RecycleAlloc(last, 0, tensors.Float32, p.out) // every element is written
+		if err != nil || y.Len() == 0 {
+			return y, err
+		}
+		r := memo.images.get()
+		p.img.run(tensors.Data[float32](x), tensors.Data[float32](y), r)
+		memo.images.put(r)
+		return y, nil
 	}
 	if s.mode != resizeNearest {
 		sc := memo.scratch.get()
@@ -168,8 +180,13 @@ func (s *resizeSpec) newPlan(x, roiT, scalesT, sizesT *tensors.Tensor) (*resizeP
 	if !x.DType().IsFloat() {
 		return nil, tensors.ErrDType("input X (linear and cubic modes)", x.DType(), tensors.Float32, tensors.Float64)
 	}
-	if p.taps, err = s.allTaps(p.ax); err != nil {
+	if p.img, err = s.imagePlan(x.DType(), p.ax); err != nil {
 		return nil, err
+	}
+	if p.img == nil {
+		if p.taps, err = s.allTaps(p.ax); err != nil {
+			return nil, err
+		}
 	}
 	return p, nil
 }
