@@ -380,17 +380,26 @@ func convBlockOf[T Float](p *ConvParams, xn, w, b, yn []T, g, r0, r1, j0, j1 int
 			Gemm(false, false, r1-r0, nb, rows, 1, wr, rows, col, nb, 0, yr[j0:], ohw)
 		}
 	}
-	if b != nil || p.Relu || p.Act.Kind != ActNone {
-		for m := r0; m < r1; m++ {
-			out := yg[m*ohw+j0 : m*ohw+j1]
-			switch {
-			case b != nil:
-				addBias(out, b[g*mg+m], p.Relu)
-			case p.Relu:
-				relu(out, out)
-			}
-			ApplyActivation(p.Act, out)
+	convEpilogue(p, yg, b, g, r0, r1, j0, j1)
+}
+
+// convEpilogue adds the bias (when b is not nil) to the output channels
+// [r0, r1) and columns [j0, j1) of group g's outputs yg, with p's Relu or
+// activation in the same pass.
+func convEpilogue[T Float](p *ConvParams, yg, b []T, g, r0, r1, j0, j1 int) {
+	if b == nil && !p.Relu && p.Act.Kind == ActNone {
+		return
+	}
+	ohw, mg := p.OutH()*p.OutW(), p.M/p.Group
+	for m := r0; m < r1; m++ {
+		out := yg[m*ohw+j0 : m*ohw+j1]
+		switch {
+		case b != nil:
+			addBias(out, b[g*mg+m], p.Relu)
+		case p.Relu:
+			relu(out, out)
 		}
+		ApplyActivation(p.Act, out)
 	}
 }
 
@@ -437,12 +446,30 @@ func conv2DFew[T Float](p ConvParams, x, w, b, y []T, pas []packedA) {
 	serial := p.M*ohw*p.colRows() < convFewMinMACs
 	if !serial && splitByChannels(&p, tiles) {
 		panels := (p.M + gemmMR - 1) / gemmMR
+		// Unless the product reads the image itself (packed from it, or
+		// a pointwise kernel), every channel needs the whole im2col
+		// matrix: build it once, split by input channels, rather than
+		// once per worker.
+		var colBuf *[]T
+		_, is32 := any(x).([]float32)
+		if flat, from := canPackFromImage(&p); !isPointwise(&p) && !(is32 && flat && from) {
+			colBuf = getScratch[T](p.colRows() * ohw)
+		}
 		for n := 0; n < p.N; n++ {
 			l := getLoop[convChannelsLoop[T]]()
 			*l = convChannelsLoop[T]{p: p, xn: x[n*p.C*p.H*p.W : (n+1)*p.C*p.H*p.W], w: w, b: b,
 				yn: y[n*p.M*ohw : (n+1)*p.M*ohw], pas: pas}
+			if colBuf != nil {
+				l.col = (*colBuf)[:p.colRows()*ohw]
+				l.im2col = true
+				parallelRunFor(p.C, p.colRows()*ohw, l)
+				l.im2col = false
+			}
 			parallelRun(panels, l)
 			putLoop(l)
+		}
+		if colBuf != nil {
+			putScratch(colBuf)
 		}
 		return
 	}
@@ -485,16 +512,33 @@ type convChannelsLoop[T Float] struct {
 	p            ConvParams
 	xn, w, b, yn []T
 	pas          []packedA // the kernel packed (one group), or nil
+	col          []T       // the image's whole im2col matrix, or nil
+	im2col       bool      // run builds col for a range of input channels
 }
 
 func (l *convChannelsLoop[T]) run(_, lo, hi int) {
 	p := &l.p
+	if l.im2col {
+		im2colRange(p, l.xn, 0, lo, hi, l.col)
+		return
+	}
 	r0, r1 := lo*gemmMR, min(hi*gemmMR, p.M)
 	var pa *packedA
 	if l.pas != nil {
 		pa = &l.pas[0]
 	}
 	ohw := p.OutH() * p.OutW()
+	if l.col != nil {
+		rows := p.colRows()
+		yr := l.yn[r0*ohw : r1*ohw]
+		if pa != nil {
+			gemmPackedA(pa, r0, r1, ohw, any(l.col).([]float32), ohw, 0, any(yr).([]float32), ohw)
+		} else {
+			Gemm(false, false, r1-r0, ohw, rows, 1, l.w[r0*rows:], rows, l.col, ohw, 0, yr, ohw)
+		}
+		convEpilogue(p, l.yn, l.b, 0, r0, r1, 0, ohw)
+		return
+	}
 	block := convBlock[T](p, ohw)
 	var col []T
 	buf := colScratch[T](p, min(block, ohw))
