@@ -380,26 +380,17 @@ func convBlockOf[T Float](p *ConvParams, xn, w, b, yn []T, g, r0, r1, j0, j1 int
 			Gemm(false, false, r1-r0, nb, rows, 1, wr, rows, col, nb, 0, yr[j0:], ohw)
 		}
 	}
-	convEpilogue(p, yg, b, g, r0, r1, j0, j1)
-}
-
-// convEpilogue adds the bias (when b is not nil) to the output channels
-// [r0, r1) and columns [j0, j1) of group g's outputs yg, with p's Relu or
-// activation in the same pass.
-func convEpilogue[T Float](p *ConvParams, yg, b []T, g, r0, r1, j0, j1 int) {
-	if b == nil && !p.Relu && p.Act.Kind == ActNone {
-		return
-	}
-	ohw, mg := p.OutH()*p.OutW(), p.M/p.Group
-	for m := r0; m < r1; m++ {
-		out := yg[m*ohw+j0 : m*ohw+j1]
-		switch {
-		case b != nil:
-			addBias(out, b[g*mg+m], p.Relu)
-		case p.Relu:
-			relu(out, out)
+	if b != nil || p.Relu || p.Act.Kind != ActNone {
+		for m := r0; m < r1; m++ {
+			out := yg[m*ohw+j0 : m*ohw+j1]
+			switch {
+			case b != nil:
+				addBias(out, b[g*mg+m], p.Relu)
+			case p.Relu:
+				relu(out, out)
+			}
+			ApplyActivation(p.Act, out)
 		}
-		ApplyActivation(p.Act, out)
 	}
 }
 
@@ -446,30 +437,12 @@ func conv2DFew[T Float](p ConvParams, x, w, b, y []T, pas []packedA) {
 	serial := p.M*ohw*p.colRows() < convFewMinMACs
 	if !serial && splitByChannels(&p, tiles) {
 		panels := (p.M + gemmMR - 1) / gemmMR
-		// Unless the product reads the image itself (packed from it, or
-		// a pointwise kernel), every channel needs the whole im2col
-		// matrix: build it once, split by input channels, rather than
-		// once per worker.
-		var colBuf *[]T
-		_, is32 := any(x).([]float32)
-		if flat, from := canPackFromImage(&p); !isPointwise(&p) && !(is32 && flat && from) {
-			colBuf = getScratch[T](p.colRows() * ohw)
-		}
 		for n := 0; n < p.N; n++ {
 			l := getLoop[convChannelsLoop[T]]()
 			*l = convChannelsLoop[T]{p: p, xn: x[n*p.C*p.H*p.W : (n+1)*p.C*p.H*p.W], w: w, b: b,
 				yn: y[n*p.M*ohw : (n+1)*p.M*ohw], pas: pas}
-			if colBuf != nil {
-				l.col = (*colBuf)[:p.colRows()*ohw]
-				l.im2col = true
-				parallelRunFor(p.C, p.colRows()*ohw, l)
-				l.im2col = false
-			}
 			parallelRun(panels, l)
 			putLoop(l)
-		}
-		if colBuf != nil {
-			putScratch(colBuf)
 		}
 		return
 	}
@@ -490,11 +463,20 @@ func conv2DFew[T Float](p ConvParams, x, w, b, y []T, pas []packedA) {
 // splitByChannels reports whether conv2DFew splits an image of p with
 // tiles column tiles by output channels rather than by columns: an
 // ungrouped convolution with few columns (the 14×14 and 7×7 planes of
-// deep layers) and many channels. Split by columns, the workers' shares
-// there differ by a tile or by a ragged last tile (7×7: 49 columns are
-// 32 + 17, the latter computed 24 wide), and each worker streams the
+// deep layers) and many channels whose product reads the image itself
+// (packed from it, or a pointwise kernel). Split by columns, the workers'
+// shares there differ by a tile or by a ragged last tile (7×7: 49 columns
+// are 32 + 17, the latter computed 24 wide), and each worker streams the
 // whole kernel; split by channels, each computes every column of half
 // the channels, reading half the kernel.
+//
+// A product that needs an im2col matrix (strides, or the AVX2 routine
+// set) splits by columns all the same: split by channels, every worker
+// would need the whole matrix, and building it once per worker or once
+// for all (its cache lines then moving between the cores as one writes
+// and the others read) made the strided 3×3 convolutions of ResNet
+// slower on two cores than on one (128→256 channels at 28×28: 1.3-1.45
+// ms by channels, 0.82 by columns, 1.35 on one core).
 func splitByChannels(p *ConvParams, tiles int) bool {
 	workers := workerCount(math.MaxInt)
 	if p.Group != 1 || workers < 2 || tiles >= 8*workers || p.M < 4*workers*gemmMR {
@@ -502,8 +484,8 @@ func splitByChannels(p *ConvParams, tiles int) bool {
 	}
 	// Rows narrower than the input's, packed from the image, are
 	// computed a whole group at a time (convProductWide).
-	flat, from := canPackFromImage(p)
-	return flat || !from
+	flat, _ := canPackFromImage(p)
+	return flat || isPointwise(p)
 }
 
 // convChannelsLoop is conv2DFew's body when it splits by channels: a
@@ -512,33 +494,16 @@ type convChannelsLoop[T Float] struct {
 	p            ConvParams
 	xn, w, b, yn []T
 	pas          []packedA // the kernel packed (one group), or nil
-	col          []T       // the image's whole im2col matrix, or nil
-	im2col       bool      // run builds col for a range of input channels
 }
 
 func (l *convChannelsLoop[T]) run(_, lo, hi int) {
 	p := &l.p
-	if l.im2col {
-		im2colRange(p, l.xn, 0, lo, hi, l.col)
-		return
-	}
 	r0, r1 := lo*gemmMR, min(hi*gemmMR, p.M)
 	var pa *packedA
 	if l.pas != nil {
 		pa = &l.pas[0]
 	}
 	ohw := p.OutH() * p.OutW()
-	if l.col != nil {
-		rows := p.colRows()
-		yr := l.yn[r0*ohw : r1*ohw]
-		if pa != nil {
-			gemmPackedA(pa, r0, r1, ohw, any(l.col).([]float32), ohw, 0, any(yr).([]float32), ohw)
-		} else {
-			Gemm(false, false, r1-r0, ohw, rows, 1, l.w[r0*rows:], rows, l.col, ohw, 0, yr, ohw)
-		}
-		convEpilogue(p, l.yn, l.b, 0, r0, r1, 0, ohw)
-		return
-	}
 	block := convBlock[T](p, ohw)
 	var col []T
 	buf := colScratch[T](p, min(block, ohw))
@@ -773,7 +738,11 @@ func gatherStrided[T Float](out, src []T, stride int) {
 	case 1:
 		copy(out, src)
 	case 2:
-		for i := range out {
+		i := 0
+		if o32, ok := any(out).([]float32); ok {
+			i = gatherEven32(o32, any(src).([]float32))
+		}
+		for ; i < len(out); i++ {
 			out[i] = src[2*i]
 		}
 	default:

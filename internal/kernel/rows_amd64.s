@@ -125,3 +125,26 @@ cpnext:
 cpdone:
 	VZEROUPPER
 	RET
+
+// func gatherEvenAVX2(dst, src *float32, n8 int)
+//
+// dst[j] = src[2j] for j < 8·n8 (src holds 16·n8 floats): VSHUFPS picks
+// the even elements of two vectors within each 128-bit lane, VPERMPD puts
+// the lanes' pairs in order.
+TEXT ·gatherEvenAVX2(SB), NOSPLIT, $0-24
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ n8+16(FP), CX
+
+geloop:
+	VMOVUPS (SI), Y0
+	VMOVUPS 32(SI), Y1
+	VSHUFPS $0x88, Y1, Y0, Y2
+	VPERMPD $0xD8, Y2, Y2
+	VMOVUPS Y2, (DI)
+	ADDQ    $64, SI
+	ADDQ    $32, DI
+	DECQ    CX
+	JNZ     geloop
+	VZEROUPPER
+	RET

@@ -4,3 +4,5 @@ package kernel
 
 func addRows32(dst, src []float32, n, rows, ldd, lds int) bool  { return false }
 func copyRows32(dst, src []float32, n, rows, ldd, lds int) bool { return false }
+
+func gatherEven32(dst, src []float32) int { return 0 }

@@ -336,3 +336,39 @@ func TestScaleShift(t *testing.T) {
 		}
 	}
 }
+
+// TestGatherStrided checks im2col's strided row gather (a vector loop for
+// stride 2 on float32) against the definition, for every length up to a
+// few vector blocks and sources that end right at the last element read.
+func TestGatherStrided(t *testing.T) {
+	for _, stride := range []int{1, 2, 3} {
+		for n := 0; n <= 40; n++ {
+			src := make([]float32, max(0, (n-1)*stride+1))
+			for i := range src {
+				src[i] = float32(i) + 0.5
+			}
+			out := make([]float32, n+1)
+			out[n] = -1
+			gatherStrided(out[:n], src, stride)
+			for i := 0; i < n; i++ {
+				if out[i] != src[i*stride] {
+					t.Fatalf("stride %d n %d: out[%d] = %v, want %v", stride, n, i, out[i], src[i*stride])
+				}
+			}
+			if out[n] != -1 {
+				t.Fatalf("stride %d n %d: wrote past the end", stride, n)
+			}
+			out64 := make([]float64, n)
+			src64 := make([]float64, len(src))
+			for i := range src {
+				src64[i] = float64(src[i])
+			}
+			gatherStrided(out64, src64, stride)
+			for i := range out64 {
+				if out64[i] != src64[i*stride] {
+					t.Fatalf("float64 stride %d n %d: out[%d] = %v", stride, n, i, out64[i])
+				}
+			}
+		}
+	}
+}
