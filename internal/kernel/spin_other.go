@@ -4,3 +4,6 @@ package kernel
 
 // spinPause does nothing where there is no PAUSE instruction to give.
 func spinPause() {}
+
+// currentCPU returns 0: this build cannot tell which CPU it runs on.
+func currentCPU() int { return 0 }
