@@ -88,7 +88,11 @@ type sgemmArch struct {
 	// big, when set, computes whole 12×32 blocks of C from two adjacent
 	// mr-tall A panels and two adjacent nr-wide B panels (mr = 6, nr =
 	// 16); the tiles around them go through edge or kernel.
-	big            microKernel
+	big microKernel
+	// bigEdge, when set with big, computes the ragged blocks around the
+	// whole 12×32 ones (the top-left rows×cols of a 12×32 block), in
+	// place; edge then only takes blocks of at most mr×nr.
+	bigEdge        edgeKernel
 	transB, transA panelTransposer
 	copyB, copyA   panelCopier
 	gemv           rowTimesMatrix
@@ -353,6 +357,27 @@ func gemmPackedA(pa *packedA, r0, r1, n int, b []float32, ldb int, beta float32,
 // mr×nr floats.
 func sgemmMacro(arch *sgemmArch, mc, nc, kc int, alpha, beta float32, ap, bp, c []float32, ldc int, tile []float32) {
 	mr, nr := arch.mr, arch.nr
+	if arch.big != nil && arch.bigEdge != nil {
+		// 12×32 blocks everywhere: whole ones by big, ragged ones by
+		// bigEdge, or by edge when they fit one mr×nr tile.
+		for jr := 0; jr < nc; jr += 2 * nr {
+			cols := min(2*nr, nc-jr)
+			bpanel := bp[jr*kc:]
+			for ir := 0; ir < mc; ir += 2 * mr {
+				rows := min(2*mr, mc-ir)
+				ct := c[ir*ldc+jr : (ir+rows-1)*ldc+jr+cols]
+				switch {
+				case rows == 2*mr && cols == 2*nr:
+					arch.big(kc, &ap[ir*kc], &bpanel[0], &ct[0], ldc, alpha, beta)
+				case rows <= mr && cols <= nr:
+					arch.edge(kc, &ap[ir*kc], &bpanel[0], &ct[0], ldc, alpha, beta, rows, cols)
+				default:
+					arch.bigEdge(kc, &ap[ir*kc], &bpanel[0], &ct[0], ldc, alpha, beta, rows, cols)
+				}
+			}
+		}
+		return
+	}
 	for jr := 0; jr < nc; jr += nr {
 		ir := 0
 		if arch.big != nil && nc-jr >= 2*nr && mc >= 2*mr {

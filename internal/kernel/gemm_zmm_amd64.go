@@ -9,15 +9,17 @@ import (
 )
 
 // sgemmZMM is the full-width AVX-512 routine set: the 12×32 zmm
-// micro-kernel sgemmKernel12x32AVX512 for every whole 12×32 block of C and
-// sgemmAVX512's masked 6×16 kernel for the rest. It packs as the 6×16 sets
+// micro-kernel sgemmKernel12x32AVX512 for every whole 12×32 block of C,
+// the masked zmm sgemmKernel12x32EdgeAVX512 for the ragged blocks around
+// them (half the time of running those on ymm, on a Zen 5) and
+// sgemmAVX512's masked 6×16 kernel for blocks of at most 6×16. It packs as the 6×16 sets
 // do (the big kernel reads two panels of A and two of B at once), so the
 // convolution packers and the prepacked weights serve all three.
 var sgemmZMM = &sgemmArch{
 	name: "zmm12x32",
 	mr:   gemmMR, nr: gemmNR, kc: gemmKC, mc: gemmMC, nc: gemmNC,
-	edge:   sgemmKernel6x16AVX512,
-	big:    sgemmKernel12x32AVX512,
+	edge: sgemmKernel6x16AVX512,
+	big:  sgemmKernel12x32AVX512, bigEdge: sgemmKernel12x32EdgeAVX512,
 	transB: packPanel16AVX2, transA: packPanel6AVX2,
 	copyB: copyPanel16AVX2, copyA: copyPanel6AVX2,
 	gemv: sgemvKernelAVX2,
@@ -141,3 +143,10 @@ func fmaLoopYMM(n int)
 //
 //go:noescape
 func fmaLoopZMM(n int)
+
+// sgemmKernel12x32EdgeAVX512 is the zmm kernel for the ragged tiles of the
+// zmm set: the top-left rows×cols part of a 12×32 tile (rows ≤ 12, cols ≤
+// 32), in place, masked (gemm_zmm_edge_amd64.s).
+//
+//go:noescape
+func sgemmKernel12x32EdgeAVX512(k int, a, b, c *float32, ldc int, alpha, beta float32, rows, cols int)
