@@ -26,7 +26,10 @@
 //	anything else, or -tags purego                    gonum        gonum's Sgemm
 //
 // The environment variable ONNXKIT_GEMM (zmm12x32, avx512, avx2 or gonum)
-// forces a set the CPU can run; GemmKernel names the one in use. All
+// forces a set the CPU can run; GemmKernel names the one in use. The
+// zmm set computes the ragged blocks around its whole 12×32 tiles with a
+// masked zmm kernel (6×32, 12×16 or 12×32 loops; gemm_zmm_edge_amd64.s),
+// blocks of at most 6×16 with the avx512 set's masked ymm kernel. All
 // three assembly sets share the 6×16 packed layout (the 12×32 kernel reads
 // two A and two B panels at once), so packed weights and the convolution
 // packers serve them all. Large loops run in parallel on helper goroutines that
