@@ -232,6 +232,15 @@ func Conv2DPacked[T Float](p ConvParams, x, w []T, pw *ConvWeights, b, y []T) {
 		convDirect(p, x32, any(w).([]float32), any(b).([]float32), any(y).([]float32))
 		return
 	}
+	if x32, ok := any(x).([]float32); ok && packsFromPhases(&p) {
+		if _, ok := canPackFromImage(&p); ok {
+			// Stride 2: the products read the image's phase planes.
+			buf := getScratch[float32](len(x32))
+			toPhases(&p, x32, *buf)
+			defer putScratch(buf)
+			x = any(*buf).([]T)
+		}
+	}
 	var pas []packedA
 	if _, ok := any(w).([]float32); ok {
 		pas = pw.usable(&p)

@@ -274,3 +274,69 @@ func TestConvChannelSplit(t *testing.T) {
 		}
 	}
 }
+
+// TestConvPackFromPhases checks stride-2 convolutions against the
+// definition: even images with the output half their size, which pack
+// from the image's phase planes (packsFromPhases; 1×1 to 7×7 kernels,
+// every padding that keeps the output half the image, batch 1 split by
+// columns or channels and larger batches), and odd or differently padded
+// ones, which take im2col.
+func TestConvPackFromPhases(t *testing.T) {
+	r := rand.New(rand.NewPCG(15, 16))
+	phased := 0
+	for i := range 200 {
+		k := 1 + r.IntN(7)
+		p := ConvParams{N: 1 + r.IntN(3), C: 1 + r.IntN(6), H: 2 * (1 + r.IntN(9)), W: 2 * (1 + r.IntN(12)),
+			M: 1 + r.IntN(20), KH: k, KW: k, StrideH: 2, StrideW: 2, DilH: 1, DilW: 1, Group: 1}
+		// Total padding k-1 or k-2 keeps the output at half the image.
+		p.PadTop = r.IntN(k)
+		p.PadBottom = max(0, k-1-r.IntN(2)-p.PadTop)
+		p.PadLeft = r.IntN(k)
+		p.PadRight = max(0, k-1-r.IntN(2)-p.PadLeft)
+		if i%5 == 0 { // large enough to run in parallel, by columns or by channels
+			p.N, p.C, p.M, p.H, p.W = 1, 16, 64+r.IntN(40), 2*(6+r.IntN(10)), 2*(6+r.IntN(10))
+		}
+		if i%7 == 0 {
+			p.W++ // odd: im2col
+		}
+		if p.OutH() <= 0 || p.OutW() <= 0 {
+			continue
+		}
+		if packsFromPhases(&p) {
+			phased++
+		}
+		p.Relu = r.IntN(2) == 0
+		x := randSlice(r, p.N*p.C*p.H*p.W)
+		w := randSlice(r, p.M*p.C*p.KH*p.KW)
+		b := randSlice(r, p.M)
+		want := naiveConv(p, x, w, b)
+		if p.Relu {
+			for i := range want {
+				want[i] = max(want[i], 0)
+			}
+		}
+		got := make([]float32, len(want))
+		for i := range got {
+			got[i] = float32(math.NaN())
+		}
+		x32 := f32(x)
+		var pw *ConvWeights
+		if r.IntN(2) == 0 {
+			pw = PackConvWeights(1, p.M, p.colRows(), f32(w))
+		}
+		Conv2DPacked(p, x32, f32(w), pw, f32(b), got)
+		for i := range want {
+			if d := float64(got[i]) - want[i]; math.IsNaN(d) || math.Abs(d) > 1e-4 {
+				t.Fatalf("%+v: y[%d] = %v, want %v", p, i, got[i], want[i])
+			}
+		}
+		for i, v := range f32(x) {
+			if x32[i] != v {
+				t.Fatalf("%+v: the input changed at %d", p, i)
+			}
+		}
+	}
+	if phased < 50 {
+		t.Errorf("only %d of the shapes pack from phase planes", phased)
+	}
+}

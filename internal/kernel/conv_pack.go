@@ -18,6 +18,17 @@ import (
 // wide, the extra pixels zero, and then copied out (wide; see
 // convProductWide).
 
+// Stride-2 convolutions of even-sized images whose output is half the
+// image (the 3×3/2 pad 1 and 7×7/2 pad 3 layers of ResNets) pack
+// from the image too, after it is split into four phase planes per
+// channel (the even and odd rows by the even and odd columns, H/2 × W/2
+// each, in the channel's own H·W floats; see toPhases): tap (kh, kw) of
+// output pixel (y, x) reads image pixel (2y + kh - PadTop, 2x + kw -
+// PadLeft), that is pixel (y + dy, x + dx) of phase ((kh-PadTop) mod 2,
+// (kw-PadLeft) mod 2) with dy = floor((kh-PadTop)/2) and dx likewise, and
+// the phase planes are as wide as the output rows: a constant shift again,
+// one masked load per panel and tap (packsFromPhases).
+
 // convPackPlan is what packing from the image needs for one shape.
 type convPackPlan struct {
 	offs  []int32  // per im2col row
@@ -40,12 +51,55 @@ const maxConvPlans = 256
 // bits; an empty image padded into a non-empty output is left to im2col). Output rows
 // as long as the input rows (flat) can be computed by ranges of pixels,
 // narrower ones only a whole image at a time (convProductWide).
+//
+// Stride-2 convolutions that packsFromPhases accepts are flat too, read
+// from the image's phase planes (Conv2DPacked makes them).
 func canPackFromImage(p *ConvParams) (flat, ok bool) {
+	phases := packsFromPhases(p)
 	ok = convPackAVX512 && sgemmFast && sgemmImpl.nr == 16 &&
-		p.StrideH == 1 && p.StrideW == 1 && p.OutW() <= p.W && 2*p.OutW() >= p.W && p.OutH() > 0 &&
+		(phases || p.StrideH == 1 && p.StrideW == 1 && p.OutW() <= p.W && 2*p.OutW() >= p.W) && p.OutH() > 0 &&
 		p.H > 0 && p.W > 0 && p.C > 0 &&
 		int64(p.C)*int64(p.H)*int64(p.W) < math.MaxInt32/2 && int64(p.OutH())*int64(p.W) < math.MaxInt32/2
-	return ok && p.OutW() == p.W, ok
+	return ok && (phases || p.OutW() == p.W), ok
+}
+
+// packsFromPhases reports whether p is a stride-2 convolution whose
+// products read the image's phase planes (see toPhases): ungrouped,
+// undilated, the image's height and width even and the output half of
+// each, and not 1×1 (which reads one phase of four: its im2col matrix,
+// a quarter of the image, costs less than splitting all of it).
+func packsFromPhases(p *ConvParams) bool {
+	return p.StrideH == 2 && p.StrideW == 2 && p.DilH == 1 && p.DilW == 1 && p.Group == 1 && p.KH*p.KW > 1 &&
+		p.H > 0 && p.W > 0 && p.H%2 == 0 && p.W%2 == 0 && p.OutH() == p.H/2 && p.OutW() == p.W/2
+}
+
+// toPhases writes the phase planes of every channel plane of x (N·C
+// planes of H×W) to dst, in the same place: phase (rh, rw) of a plane, at
+// (2·rh + rw)·(H/2)·(W/2) within it, holds the pixels (2i + rh, 2j + rw).
+// Planes go to the workers in parts when there are many.
+func toPhases(p *ConvParams, x, dst []float32) {
+	planes := p.N * p.C
+	l := getLoop[phasesLoop]()
+	*l = phasesLoop{h: p.H, w: p.W, x: x[:planes*p.H*p.W], dst: dst[:planes*p.H*p.W]}
+	parallelRunFor(planes, planes*p.H*p.W, l)
+	putLoop(l)
+}
+
+// phasesLoop is toPhases's body: a range of planes.
+type phasesLoop struct {
+	h, w   int
+	x, dst []float32
+}
+
+func (l *phasesLoop) run(_, lo, hi int) {
+	hw, hq, wq := l.h*l.w, l.h/2, l.w/2
+	for pl := lo; pl < hi; pl++ {
+		src, dst := l.x[pl*hw:(pl+1)*hw], l.dst[pl*hw:(pl+1)*hw]
+		for iy := 0; iy < l.h; iy++ {
+			base := (iy&1)*2*hq*wq + (iy>>1)*wq
+			dwDeinterleave(dst[base:base+wq], dst[base+hq*wq:base+hq*wq+wq], src[iy*l.w:(iy+1)*l.w])
+		}
+	}
 }
 
 // convPlanFor returns the plan for p's shape.
@@ -66,12 +120,21 @@ func convPlanFor(p *ConvParams) *convPackPlan {
 
 func newConvPackPlan(p *ConvParams) *convPackPlan {
 	oh, ow, w := p.OutH(), p.OutW(), p.W // pixel j is at (j/w, j%w)
+	phases := packsFromPhases(p)
+	if phases {
+		w = ow // the phase planes' rows
+	}
 	taps := p.KH * p.KW
 	plan := &convPackPlan{taps: taps, offs: make([]int32, p.colRows())}
 	for c := 0; c < p.C/p.Group; c++ {
 		for kh := 0; kh < p.KH; kh++ {
 			for kw := 0; kw < p.KW; kw++ {
-				plan.offs[(c*p.KH+kh)*p.KW+kw] = int32(c*p.H*p.W + (kh*p.DilH-p.PadTop)*p.W + kw*p.DilW - p.PadLeft)
+				off := c*p.H*p.W + (kh*p.DilH-p.PadTop)*p.W + kw*p.DilW - p.PadLeft
+				if phases {
+					a, b := kh-p.PadTop, kw-p.PadLeft
+					off = c*p.H*p.W + ((a&1)*2+(b&1))*(p.H/2)*w + (a>>1)*w + (b >> 1)
+				}
+				plan.offs[(c*p.KH+kh)*p.KW+kw] = int32(off)
 			}
 		}
 	}
@@ -92,12 +155,12 @@ func newConvPackPlan(p *ConvParams) *convPackPlan {
 				continue // a pixel past a narrow output row: zero
 			}
 			for kh := range rows {
-				if iy := y + kh*p.DilH - p.PadTop; iy >= 0 && iy < p.H {
+				if iy := y*p.StrideH + kh*p.DilH - p.PadTop; iy >= 0 && iy < p.H {
 					rows[kh] |= 1 << t
 				}
 			}
 			for kw := range cols {
-				if ix := x + kw*p.DilW - p.PadLeft; ix >= 0 && ix < p.W {
+				if ix := x*p.StrideW + kw*p.DilW - p.PadLeft; ix >= 0 && ix < p.W {
 					cols[kw] |= 1 << t
 				}
 			}
