@@ -26,7 +26,10 @@ type fusion struct {
 // of a per-channel constant (which becomes the convolution's bias, when it
 // has none) and then a Relu (ops.Compiled.WithRelu), or instead of the
 // Relu a Clip, a HardSigmoid, a HardSwish (HardSigmoid(x)·x) or a SiLU (Sigmoid(x)·x; see activationAfter;
-// ops.Compiled.WithActivation). For each it adds a step that does; plans
+// ops.Compiled.WithActivation), and after those a 2-D float32 MaxPool that
+// alone reads the result (ops.Compiled.WithPool: kernel.Conv2DPool pools
+// chunks of images while their convolution output is in cache; not a
+// fusion onnxruntime does). For each it adds a step that does; plans
 // run it in place of the separate steps when they do not fetch the values
 // in between. These are fusions onnxruntime does too. Then it runs the
 // passes fusing a Gemm with a Relu (fuseGemmRelu) and a MatMul with the Add
@@ -85,19 +88,29 @@ func (g *graph) fuse() {
 				}
 			}
 		}
-		activated := false
+		activated, relued := false, false
+		var act kernel.Activation
 		if st.c.WithActivation != nil && !isOut[cur] {
-			if act, absorbed, inner, out, ok := g.activationAfter(cur, readers, isOut); ok {
-				kern = st.c.WithActivation(act)
+			if a, absorbed, inner, out, ok := g.activationAfter(cur, readers, isOut); ok {
+				kern, act = st.c.WithActivation(a), a
 				f.absorbed, f.inner = append(f.absorbed, absorbed...), append(f.inner, inner...)
 				cur, activated = out, true
 			}
 		}
 		if st.c.WithRelu != nil && !activated {
 			if j, relu := next(cur, "Relu"); relu != nil && len(relu.in) == 1 {
-				kern = st.c.WithRelu
+				kern, relued = st.c.WithRelu, true
 				f.absorbed, f.inner = append(f.absorbed, j), append(f.inner, cur)
 				cur = relu.out[0]
+			}
+		}
+		// Then a MaxPool, pooled while the convolution's output is in
+		// cache (kernel.Conv2DPool): float32 images only.
+		if t := g.types[cur]; st.c.WithPool != nil && t.DType == tensors.Float32 && t.RankKnown && len(t.Dims) == 4 {
+			if j, mp := next(cur, "MaxPool"); mp != nil && mp.c.Pool != nil {
+				kern = st.c.WithPool(mp.c.Pool, relued, act)
+				f.absorbed, f.inner = append(f.absorbed, j), append(f.inner, cur)
+				cur = mp.out[0]
 			}
 		}
 		if len(f.absorbed) == 0 || kern == nil {

@@ -1,6 +1,9 @@
 package kernel
 
-import "math"
+import (
+	"math"
+	"unsafe"
+)
 
 // ConvParams describes a 2-D convolution (really a cross-correlation, as in
 // ONNX and Keras) of an N×C×H×W input with an M×(C/Group)×KH×KW kernel.
@@ -214,6 +217,35 @@ func (pw *ConvWeights) usable(p *ConvParams) []packedA {
 		return nil
 	}
 	return pw.groups
+}
+
+// convPoolChunkBytes bounds the convolution output that Conv2DPool keeps
+// for a chunk of images before pooling it: about what the cores' L2
+// caches hold together.
+const convPoolChunkBytes = 1 << 20
+
+// Conv2DPool is Conv2DPacked followed by MaxPool2D with pool (whose N, C,
+// H and W are the convolution's output's) into y, the pooled output. It
+// runs the images in chunks whose convolution output fits in the cores'
+// caches (at least one image per worker), pooling each chunk while it is
+// there, so the convolution's output never goes out to memory and back.
+func Conv2DPool[T Float](p ConvParams, x, w []T, pw *ConvWeights, b []T, pool PoolParams, y []T) {
+	per := p.M * p.OutH() * p.OutW() // convolution outputs per image
+	if per == 0 || p.N == 0 {
+		return
+	}
+	chw, pout := p.C*p.H*p.W, pool.C*pool.OutH*pool.OutW
+	chunk := convPoolChunkBytes / (per * int(unsafe.Sizeof(T(0))))
+	chunk = min(p.N, max(chunk, workerCount(math.MaxInt), 1))
+	buf := getScratch[T](chunk * per)
+	for n0 := 0; n0 < p.N; n0 += chunk {
+		k := min(chunk, p.N-n0)
+		pc, qc := p, pool
+		pc.N, qc.N = k, k
+		Conv2DPacked(pc, x[n0*chw:(n0+k)*chw], w, pw, b, (*buf)[:k*per])
+		MaxPool2D(qc, (*buf)[:k*per], y[n0*pout:(n0+k)*pout], nil)
+	}
+	putScratch(buf)
 }
 
 // Conv2DPacked is Conv2D with the kernel w also given packed (pw, from

@@ -340,3 +340,42 @@ func TestConvPackFromPhases(t *testing.T) {
 		t.Errorf("only %d of the shapes pack from phase planes", phased)
 	}
 }
+
+// TestConv2DPool checks the convolution fused with a max pooling against
+// the two run one after the other, bit for bit: batches of one image to
+// more than a chunk, 2×2/2 and 3×3/2 padded pools, a Relu.
+func TestConv2DPool(t *testing.T) {
+	r := rand.New(rand.NewPCG(17, 18))
+	for _, c := range []struct{ n, c, h, m, k, pk, ps, pad int }{
+		{1, 1, 28, 32, 3, 2, 2, 0},
+		{3, 4, 14, 20, 5, 2, 2, 0},
+		{40, 1, 28, 32, 3, 2, 2, 0}, // conv1 of the PyTorch MNIST CNN: 100 KB an image, several chunks
+		{9, 8, 11, 24, 3, 3, 2, 1},
+	} {
+		p := ConvParams{N: c.n, C: c.c, H: c.h, W: c.h, M: c.m, KH: c.k, KW: c.k, PadTop: c.k / 2, PadLeft: c.k / 2,
+			PadBottom: c.k / 2, PadRight: c.k / 2, StrideH: 1, StrideW: 1, DilH: 1, DilW: 1, Group: 1, Relu: true}
+		oh, ow := p.OutH(), p.OutW()
+		pool := PoolParams{N: c.n, C: c.m, H: oh, W: ow, KH: c.pk, KW: c.pk, PadTop: c.pad, PadLeft: c.pad,
+			PadBottom: c.pad, PadRight: c.pad, StrideH: c.ps, StrideW: c.ps, DilH: 1, DilW: 1}
+		pool.OutH = (oh+2*c.pad-c.pk)/c.ps + 1
+		pool.OutW = (ow+2*c.pad-c.pk)/c.ps + 1
+		x := f32(randSlice(r, p.N*p.C*p.H*p.W))
+		w := f32(randSlice(r, p.M*p.colRows()))
+		b := f32(randSlice(r, p.M))
+		pw := PackConvWeights(1, p.M, p.colRows(), w)
+		conv := make([]float32, p.N*p.M*oh*ow)
+		Conv2DPacked(p, x, w, pw, b, conv)
+		want := make([]float32, p.N*p.M*pool.OutH*pool.OutW)
+		MaxPool2D(pool, conv, want, nil)
+		got := make([]float32, len(want))
+		for i := range got {
+			got[i] = float32(math.NaN())
+		}
+		Conv2DPool(p, x, w, pw, b, pool, got)
+		for i := range want {
+			if got[i] != want[i] {
+				t.Fatalf("%+v: y[%d] = %v, want %v", c, i, got[i], want[i])
+			}
+		}
+	}
+}

@@ -49,17 +49,23 @@ func prepareConv(n *Node) (Kernel, error) {
 		}
 	})
 	n.FusedRelu(func(in, last []*tensors.Tensor) ([]*tensors.Tensor, error) {
-		y, err := conv(in[0], in[1], Input(in, 2), &spec, group, true, kernel.Activation{}, packed[in[1]], last)
+		y, err := conv(in[0], in[1], Input(in, 2), &spec, group, true, kernel.Activation{}, packed[in[1]], nil, last)
 		return Result(last, y), err
 	})
 	n.FusedActivation(func(act kernel.Activation) RecyclingKernel {
 		return func(in, last []*tensors.Tensor) ([]*tensors.Tensor, error) {
-			y, err := conv(in[0], in[1], Input(in, 2), &spec, group, false, act, packed[in[1]], last)
+			y, err := conv(in[0], in[1], Input(in, 2), &spec, group, false, act, packed[in[1]], nil, last)
+			return Result(last, y), err
+		}
+	})
+	n.FusedPool(func(ps *PoolSpec, relu bool, act kernel.Activation) RecyclingKernel {
+		return func(in, last []*tensors.Tensor) ([]*tensors.Tensor, error) {
+			y, err := conv(in[0], in[1], Input(in, 2), &spec, group, relu, act, packed[in[1]], ps, last)
 			return Result(last, y), err
 		}
 	})
 	return n.Recycling(func(in, last []*tensors.Tensor) ([]*tensors.Tensor, error) {
-		y, err := conv(in[0], in[1], Input(in, 2), &spec, group, false, kernel.Activation{}, packed[in[1]], last)
+		y, err := conv(in[0], in[1], Input(in, 2), &spec, group, false, kernel.Activation{}, packed[in[1]], nil, last)
 		return Result(last, y), err
 	}), nil
 }
@@ -126,8 +132,9 @@ func checkConvTypes(s *windowSpec, group int, x, w tensors.Type) error {
 // when it can (see Recycle).
 // conv computes Conv, followed by a Relu when relu is set.
 // act is applied after (see kernel.ConvParams.Act); pw, when not nil, is w
-// packed (see convPacked).
-func conv(x, w, b *tensors.Tensor, s *windowSpec, group int, relu bool, act kernel.Activation, pw *kernel.ConvWeights, last []*tensors.Tensor) (*tensors.Tensor, error) {
+// packed (see convPacked); ps, when not nil, is a MaxPool applied last
+// (the step returns its output; see Compiled.WithPool).
+func conv(x, w, b *tensors.Tensor, s *windowSpec, group int, relu bool, act kernel.Activation, pw *kernel.ConvWeights, ps *PoolSpec, last []*tensors.Tensor) (*tensors.Tensor, error) {
 	if w.DType() != x.DType() || (b != nil && b.DType() != x.DType()) {
 		return nil, fmt.Errorf("X is %v but W is %v (and B %v): element types must match", x, w, b)
 	}
@@ -155,6 +162,17 @@ func conv(x, w, b *tensors.Tensor, s *windowSpec, group int, relu bool, act kern
 	if err != nil {
 		return nil, err
 	}
+	if ps != nil {
+		if x.DType() == tensors.Float32 && len(xs) == 4 && c > 0 {
+			return convPool(x, w, b, g, group, relu, act, pw, ps, last)
+		}
+		// Other cases: the convolution, then the pooling.
+		y, err := conv(x, w, b, s, group, relu, act, pw, nil, nil)
+		if err != nil {
+			return nil, err
+		}
+		return poolAfter(ps, y, last)
+	}
 	switch x.DType() {
 	case tensors.Float32:
 		return convTyped[float32](x, w, b, g, group, relu, act, pw, last)
@@ -162,6 +180,44 @@ func conv(x, w, b *tensors.Tensor, s *windowSpec, group int, relu bool, act kern
 		return convTyped[float64](x, w, b, g, group, relu, act, nil, last)
 	}
 	return nil, tensors.ErrDType("X", x.DType(), tensors.Float32, tensors.Float64)
+}
+
+// convPool is conv with a MaxPool after it for a float32 2-D
+// convolution with its weights packed (kernel.Conv2DPool).
+func convPool(x, w, b *tensors.Tensor, g *windowGeom, group int, relu bool, act kernel.Activation, pw *kernel.ConvWeights, ps *PoolSpec, last []*tensors.Tensor) (*tensors.Tensor, error) {
+	xs, m := x.Shape(), w.Shape()[0]
+	if err := ps.spec.checkRank(len(xs)); err != nil {
+		return nil, fmt.Errorf("MaxPool input: %w", err)
+	}
+	gp, err := ps.spec.resolve(g.out, ps.spec.kernel)
+	if err != nil {
+		return nil, fmt.Errorf("MaxPool: %w", err)
+	}
+	var sb [8]int
+	out, dst, err := Recycle[float32](last, 0, gp.outShape(sb[:], xs[0], m)) // the pooling writes every output
+	if err != nil {
+		return nil, err
+	}
+	if len(dst) == 0 {
+		return out, nil
+	}
+	var wb [8]int
+	work := append(append(append(wb[:0], xs[1]/group), g.kernel...), g.out...)
+	if _, err := tensors.CheckSize(x.DType(), work); err != nil {
+		return nil, fmt.Errorf("convolution workspace: %w", err)
+	}
+	p := g.convParams(xs[0], xs[1], xs[2], xs[3], m, group)
+	p.Relu, p.Act = relu, act
+	pp := gp.poolParams(xs[0], m, p.OutH(), p.OutW())
+	if pp.OutH*pp.OutW*xs[0]*m != len(dst) {
+		return nil, fmt.Errorf("internal: pooled output %dx%d disagrees with %v", pp.OutH, pp.OutW, out)
+	}
+	var bias []float32
+	if b != nil {
+		bias = tensors.Data[float32](b)
+	}
+	kernel.Conv2DPool(p, tensors.Data[float32](x), tensors.Data[float32](w), pw, bias, pp, dst)
+	return out, nil
 }
 
 func convTyped[T tensors.Float](x, w, b *tensors.Tensor, g *windowGeom, group int, relu bool, act kernel.Activation, pw *kernel.ConvWeights, last []*tensors.Tensor) (*tensors.Tensor, error) {

@@ -81,6 +81,9 @@ func prepareMaxPool(n *Node) (Kernel, error) {
 	}
 	wantIdx := n.HasOutput(1)
 	ints := n.Since >= 12
+	if !wantIdx && len(spec.kernel) == 2 {
+		n.pool = &PoolSpec{spec: spec}
+	}
 	return n.Recycling(func(in, last []*tensors.Tensor) ([]*tensors.Tensor, error) {
 		x := in[0]
 		if err := spec.checkRank(x.Rank()); err != nil {
@@ -385,4 +388,26 @@ func inferGlobalPool(n *Node, in []tensors.Type) ([]tensors.Type, error) {
 	}
 	t.Dims[0], t.Dims[1] = x.Dims[0], x.Dims[1]
 	return []tensors.Type{t}, nil
+}
+
+// poolAfter max-pools y, a float tensor, as ps does (a fused step's
+// fallback for what Conv2DPool does not cover).
+func poolAfter(ps *PoolSpec, y *tensors.Tensor, last []*tensors.Tensor) (*tensors.Tensor, error) {
+	if err := ps.spec.checkRank(y.Rank()); err != nil {
+		return nil, fmt.Errorf("MaxPool input %v: %w", y, err)
+	}
+	g, err := ps.spec.resolve(y.Shape()[2:], ps.spec.kernel)
+	if err != nil {
+		return nil, fmt.Errorf("MaxPool: %w", err)
+	}
+	var out *tensors.Tensor
+	switch y.DType() {
+	case tensors.Float32:
+		out, _, err = pool[float32](y, g, poolMax, false, last)
+	case tensors.Float64:
+		out, _, err = pool[float64](y, g, poolMax, false, last)
+	default:
+		return nil, tensors.ErrDType("MaxPool input", y.DType(), tensors.Float32, tensors.Float64)
+	}
+	return out, err
 }

@@ -54,6 +54,21 @@ func (n *Node) FusedActivation(f func(a kernel.Activation) RecyclingKernel) { n.
 // along the last axis of its one output, then max(·, 0) when relu is set.
 func (n *Node) FusedBias(f func(bias *tensors.Tensor, relu bool) RecyclingKernel) { n.withBias = f }
 
+// FusedPool registers f as the maker of the node's kernel fused with a Relu
+// (relu), an activation (act) and then the MaxPool ps after it (see
+// Compiled.WithPool): f must compute the MaxPool of what the node's
+// recycling kernel computes with relu and act applied.
+func (n *Node) FusedPool(f func(ps *PoolSpec, relu bool, act kernel.Activation) RecyclingKernel) {
+	n.withPool = f
+}
+
+// PoolSpec is the pooling a MaxPool node does (2-D, float, no indices),
+// for a runtime to fuse into the node computing its input (see
+// Compiled.Pool).
+type PoolSpec struct {
+	spec windowSpec
+}
+
 // Recycle returns a tensor of element type T and the given shape for a
 // kernel's i-th output: last[i] when it has that type and shape (its data
 // then holds the previous run's values, not zeros), otherwise a new zeroed

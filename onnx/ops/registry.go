@@ -233,11 +233,13 @@ type Node struct {
 	Proto *onnxpb.NodeProto
 
 	env       Env
-	recycling RecyclingKernel                             // set by Recycling
-	withRelu  RecyclingKernel                             // set by FusedRelu
-	constIn   func(i int, t *tensors.Tensor)              // set by OnConstInput
-	withAct   func(kernel.Activation) RecyclingKernel     // set by FusedActivation
-	withBias  func(*tensors.Tensor, bool) RecyclingKernel // set by FusedBias
+	recycling RecyclingKernel                                          // set by Recycling
+	withRelu  RecyclingKernel                                          // set by FusedRelu
+	constIn   func(i int, t *tensors.Tensor)                           // set by OnConstInput
+	withAct   func(kernel.Activation) RecyclingKernel                  // set by FusedActivation
+	withBias  func(*tensors.Tensor, bool) RecyclingKernel              // set by FusedBias
+	withPool  func(*PoolSpec, bool, kernel.Activation) RecyclingKernel // set by FusedPool
+	pool      *PoolSpec                                                // a MaxPool's pooling
 }
 
 // OnConstInput registers f to be told, at load, of a constant t that a
@@ -359,6 +361,15 @@ type Compiled struct {
 	// Node.OnConstInput), is to be called at load, before any run, for
 	// each constant a fused step feeds as input i of the node.
 	ConstInput func(i int, t *tensors.Tensor)
+	// Pool is set on a MaxPool node whose pooling another node's kernel
+	// can do (2-D, one output): see WithPool.
+	Pool *PoolSpec
+	// WithPool, when the implementation provides it (see Node.FusedPool),
+	// returns Recycling followed, in the same step, by a Relu when relu is
+	// set, the activation act, and the pooling ps of a MaxPool node: a
+	// runtime may run it in place of the node, the Relu or activation that
+	// alone reads its output and the MaxPool that alone reads theirs.
+	WithPool func(ps *PoolSpec, relu bool, act kernel.Activation) RecyclingKernel
 }
 
 // Compile resolves a node's operator at the model's opset, checks its
@@ -421,7 +432,7 @@ func Compile(np *onnxpb.NodeProto, env Env) (*Compiled, error) {
 	if un := attrs.Unread(); len(un) > 0 {
 		return nil, fmt.Errorf("attribute %q is not supported by onnxkit's %s version %d: %w", un[0], n.Type, since, tensors.ErrUnsupported)
 	}
-	c := &Compiled{Node: n, Op: op, Kernel: kernel, Recycling: n.recycling, WithRelu: n.withRelu, WithActivation: n.withAct, WithBias: n.withBias, ConstInput: n.constIn}
+	c := &Compiled{Node: n, Op: op, Kernel: kernel, Recycling: n.recycling, WithRelu: n.withRelu, WithActivation: n.withAct, WithBias: n.withBias, ConstInput: n.constIn, WithPool: n.withPool, Pool: n.pool}
 	if hc != nil {
 		wrapHalf(c, hc)
 	}
