@@ -28,10 +28,10 @@ type fusion struct {
 // Relu a Clip, a HardSigmoid, a HardSwish (HardSigmoid(x)·x) or a SiLU (Sigmoid(x)·x; see activationAfter;
 // ops.Compiled.WithActivation), and after those a 2-D float32 MaxPool that
 // alone reads the result (ops.Compiled.WithPool: kernel.Conv2DPool pools
-// chunks of images while their convolution output is in cache; not a
-// fusion onnxruntime does). For each it adds a step that does; plans
-// run it in place of the separate steps when they do not fetch the values
-// in between. These are fusions onnxruntime does too. Then it runs the
+// chunks of images while their convolution output is in cache). For each
+// it adds a step that does; plans run it in place of the separate steps
+// when they do not fetch the values in between. onnxruntime fuses the
+// same, but for the MaxPool. Then it runs the
 // passes fusing a Gemm with a Relu (fuseGemmRelu) and a MatMul with the Add
 // of a bias and a Relu (fuseMatMulAdd).
 func (g *graph) fuse() {
