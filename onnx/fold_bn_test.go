@@ -230,3 +230,79 @@ func TestConvBatchNormFoldedDerivedDefaults(t *testing.T) {
 		t.Error("overriding the scale did not change the output: the folded plan ran")
 	}
 }
+
+// TestConvBakedDerivedWeights checks a Conv + Relu whose weights an IR
+// version 3 model computes from the default of a graph input (a Neg of
+// "w"): the fused step holds the weights the default gives as a constant
+// (packed at load) and the plan drops the Neg; a run overriding "w" takes
+// the unfused plan and follows the new weights.
+func TestConvBakedDerivedWeights(t *testing.T) {
+	r := rand.New(rand.NewPCG(13, 14))
+	w := make([]float32, 3*2*3*3)
+	for i := range w {
+		w[i] = r.Float32()*2 - 1
+	}
+	g := &onnxpb.GraphProto{
+		Name: "conv-relu-derived-weights",
+		Node: []*onnxpb.NodeProto{
+			nodeProto("Neg", "neg", []string{"w"}, []string{"nw"}),
+			nodeProto("Conv", "conv", []string{"x", "nw"}, []string{"c"},
+				&onnxpb.AttributeProto{Name: "pads", Type: onnxpb.AttributeProto_INTS, Ints: []int64{1, 1, 1, 1}}),
+			nodeProto("Relu", "relu", []string{"c"}, []string{"y"}),
+		},
+		Initializer: []*onnxpb.TensorProto{tensors.ToProto("w", mustTensor(t, []int{3, 2, 3, 3}, w))},
+		Input: []*onnxpb.ValueInfoProto{
+			valueInfo("x", tensorType(tensors.Float32, "N", 2, 5, 5)),
+			valueInfo("w", tensorType(tensors.Float32, 3, 2, 3, 3)),
+		},
+		Output: []*onnxpb.ValueInfoProto{valueInfo("y", tensorType(tensors.Float32, "N", 3, 5, 5))},
+	}
+	b, err := proto.Marshal(modelProto(14, g))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := LoadBytes("conv-relu-derived-weights.onnx", b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := len(m.g.base.steps); got != 1 {
+		t.Fatalf("plan has %d steps, want 1 (the Neg baked, Conv and Relu fused)", got)
+	}
+	in := convReluInput(t, 2)
+	def, err := m.RunTensors(in, "y")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sepDef, err := m.RunTensors(in, "c", "y") // fetching c: separate steps
+	if err != nil {
+		t.Fatal(err)
+	}
+	nw := make([]float32, len(w))
+	for i := range w {
+		nw[i] = -w[i] // the overriding weights: Neg flips them back
+	}
+	in["w"] = mustTensor(t, []int{3, 2, 3, 3}, nw)
+	over, err := m.RunTensors(in, "y")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sep, err := m.RunTensors(in, "c", "y")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, dw := tensors.Data[float32](def["y"]), tensors.Data[float32](sepDef["y"])
+	o, want := tensors.Data[float32](over["y"]), tensors.Data[float32](sep["y"])
+	same := true
+	for i := range want {
+		if math.Abs(float64(d[i]-dw[i])) > 1e-5*max(1, math.Abs(float64(dw[i]))) {
+			t.Fatalf("defaults: y[%d] = %g fused, %g separate", i, d[i], dw[i])
+		}
+		same = same && d[i] == o[i]
+		if math.Abs(float64(o[i]-want[i])) > 1e-5*max(1, math.Abs(float64(want[i]))) {
+			t.Fatalf("overridden weights: y[%d] = %g, want %g", i, o[i], want[i])
+		}
+	}
+	if same {
+		t.Error("overriding the weights did not change the output: the baked plan ran")
+	}
+}

@@ -116,10 +116,52 @@ func (g *graph) fuse() {
 		if len(f.absorbed) == 0 || kern == nil {
 			continue
 		}
+		in = g.bakeAssumed(st, in)
 		g.addFused(i, f, kern, in, cur)
 	}
 	g.fuseGemmRelu(n0, readers, isOut)
 	g.fuseMatMulAdd(n0, readers, isOut)
+}
+
+// bakeAssumed returns the inputs in of the convolution st's fused step
+// with its weights and bias, when an IR version 3 model computes them from
+// the defaults of overridable inputs (a ConstantOfShape of a default
+// shape, see graph.assumedConst), replaced by constant slots holding the
+// values those defaults give: the fused step then runs on weights packed
+// at load (ops.Compiled.ConstInput) and the plan skips computing them.
+// The defaults join g.baked, so that runs overriding one of them take the
+// unfused plan.
+func (g *graph) bakeAssumed(st *step, in []int) []int {
+	cloned := false
+	for k := 1; k < len(in); k++ {
+		if in[k] < 0 || g.consts[in[k]] != nil {
+			continue
+		}
+		t, roots := g.assumedConst(in[k])
+		if t == nil || len(roots) == 0 {
+			continue
+		}
+		if !cloned {
+			in, cloned = slices.Clone(in), true
+		}
+		name := fmt.Sprintf("onnxkit/baked/%d", len(g.names))
+		for _, taken := g.slots[name]; taken; _, taken = g.slots[name] {
+			name += "'" // a model's own value of that name
+		}
+		s := g.newSlot(name)
+		g.consts[s] = t
+		g.types[s] = tensors.TypeOf(t)
+		in[k] = s
+		for _, r := range roots {
+			if !slices.Contains(g.baked, r) {
+				g.baked = append(g.baked, r)
+			}
+		}
+		if k == 1 && st.c.ConstInput != nil {
+			st.c.ConstInput(1, t)
+		}
+	}
+	return in
 }
 
 // soleReader returns the one step reading slot s when it is a standard op
