@@ -196,39 +196,7 @@ func TestConvBatchNormFoldedDerivedDefaults(t *testing.T) {
 	if got := len(m.g.base.steps); got != 1 {
 		t.Fatalf("plan has %d steps, want 1 (Conv, BatchNormalization and Relu folded)", got)
 	}
-	in := convReluInput(t, 2)
-	def, err := m.RunTensors(in, "y")
-	if err != nil {
-		t.Fatal(err)
-	}
-	sepDef, err := m.RunTensors(in, "n", "y") // fetching n: separate steps
-	if err != nil {
-		t.Fatal(err)
-	}
-	in["scale"] = tensors.Vector[float32](-1.5, 0.5, -2) // the signs flip
-	over, err := m.RunTensors(in, "y")
-	if err != nil {
-		t.Fatal(err)
-	}
-	sep, err := m.RunTensors(in, "n", "y")
-	if err != nil {
-		t.Fatal(err)
-	}
-	d, dw := tensors.Data[float32](def["y"]), tensors.Data[float32](sepDef["y"])
-	o, want := tensors.Data[float32](over["y"]), tensors.Data[float32](sep["y"])
-	same := true
-	for i := range want {
-		if math.Abs(float64(d[i]-dw[i])) > 1e-5*max(1, math.Abs(float64(dw[i]))) {
-			t.Fatalf("defaults: y[%d] = %g folded, %g separate", i, d[i], dw[i])
-		}
-		same = same && d[i] == o[i]
-		if o[i] != want[i] {
-			t.Fatalf("overridden scale: y[%d] = %g, want %g", i, o[i], want[i])
-		}
-	}
-	if same {
-		t.Error("overriding the scale did not change the output: the folded plan ran")
-	}
+	checkOverriddenDefault(t, m, "n", "scale", tensors.Vector[float32](-1.5, 0.5, -2)) // the signs flip
 }
 
 // TestConvBakedDerivedWeights checks a Conv + Relu whose weights an IR
@@ -268,25 +236,35 @@ func TestConvBakedDerivedWeights(t *testing.T) {
 	if got := len(m.g.base.steps); got != 1 {
 		t.Fatalf("plan has %d steps, want 1 (the Neg baked, Conv and Relu fused)", got)
 	}
+	nw := make([]float32, len(w))
+	for i := range w {
+		nw[i] = -w[i] // the overriding weights: Neg flips them back
+	}
+	checkOverriddenDefault(t, m, "c", "w", mustTensor(t, []int{3, 2, 3, 3}, nw))
+}
+
+// checkOverriddenDefault runs m, whose plan holds values computed from the
+// default of the graph input name, with the defaults and with name set to
+// v, each time also fetching the inner value (which makes the runtime run
+// the steps separately): the fused output must match the separate one
+// with the defaults, and equal it exactly with v, which must change it.
+func checkOverriddenDefault(t *testing.T, m *Model, inner, name string, v *tensors.Tensor) {
+	t.Helper()
 	in := convReluInput(t, 2)
 	def, err := m.RunTensors(in, "y")
 	if err != nil {
 		t.Fatal(err)
 	}
-	sepDef, err := m.RunTensors(in, "c", "y") // fetching c: separate steps
+	sepDef, err := m.RunTensors(in, inner, "y")
 	if err != nil {
 		t.Fatal(err)
 	}
-	nw := make([]float32, len(w))
-	for i := range w {
-		nw[i] = -w[i] // the overriding weights: Neg flips them back
-	}
-	in["w"] = mustTensor(t, []int{3, 2, 3, 3}, nw)
+	in[name] = v
 	over, err := m.RunTensors(in, "y")
 	if err != nil {
 		t.Fatal(err)
 	}
-	sep, err := m.RunTensors(in, "c", "y")
+	sep, err := m.RunTensors(in, inner, "y")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -298,11 +276,11 @@ func TestConvBakedDerivedWeights(t *testing.T) {
 			t.Fatalf("defaults: y[%d] = %g fused, %g separate", i, d[i], dw[i])
 		}
 		same = same && d[i] == o[i]
-		if math.Abs(float64(o[i]-want[i])) > 1e-5*max(1, math.Abs(float64(want[i]))) {
-			t.Fatalf("overridden weights: y[%d] = %g, want %g", i, o[i], want[i])
+		if o[i] != want[i] {
+			t.Fatalf("overridden %s: y[%d] = %g, want %g", name, i, o[i], want[i])
 		}
 	}
 	if same {
-		t.Error("overriding the weights did not change the output: the baked plan ran")
+		t.Errorf("overriding %s did not change the output: the plan with the defaults ran", name)
 	}
 }
