@@ -201,10 +201,8 @@ func convPool(x, w, b *tensors.Tensor, g *windowGeom, group int, relu bool, act 
 	if len(dst) == 0 {
 		return out, nil
 	}
-	var wb [8]int
-	work := append(append(append(wb[:0], xs[1]/group), g.kernel...), g.out...)
-	if _, err := tensors.CheckSize(x.DType(), work); err != nil {
-		return nil, fmt.Errorf("convolution workspace: %w", err)
+	if err := checkConvWorkspace(x, g, group); err != nil {
+		return nil, err
 	}
 	p := g.convParams(xs[0], xs[1], xs[2], xs[3], m, group)
 	p.Relu, p.Act = relu, act
@@ -249,12 +247,8 @@ func convTyped[T tensors.Float](x, w, b *tensors.Tensor, g *windowGeom, group in
 		kernel.ApplyActivation(act, dst)
 		return out, nil
 	}
-	// The kernels lay each image's receptive fields out as a
-	// (C/group·∏K)×(∏out) matrix: bound it like a tensor.
-	var wb [8]int
-	work := append(append(append(wb[:0], xs[1]/group), g.kernel...), g.out...)
-	if _, err := tensors.CheckSize(x.DType(), work); err != nil {
-		return nil, fmt.Errorf("convolution workspace: %w", err)
+	if err := checkConvWorkspace(x, g, group); err != nil {
+		return nil, err
 	}
 	xd, wd := tensors.Data[T](x), tensors.Data[T](w)
 	switch len(xs) {
@@ -294,4 +288,15 @@ func inferConv(n *Node, in []tensors.Type) ([]tensors.Type, error) {
 		t.DType = in[1].DType
 	}
 	return []tensors.Type{t}, nil
+}
+
+// checkConvWorkspace bounds like a tensor the (C/group·∏K)×(∏out) matrix
+// of receptive fields the kernels lay an image of x out as.
+func checkConvWorkspace(x *tensors.Tensor, g *windowGeom, group int) error {
+	var wb [8]int
+	work := append(append(append(wb[:0], x.Shape()[1]/group), g.kernel...), g.out...)
+	if _, err := tensors.CheckSize(x.DType(), work); err != nil {
+		return fmt.Errorf("convolution workspace: %w", err)
+	}
+	return nil
 }
