@@ -97,7 +97,7 @@ func (l *phasesLoop) run(_, lo, hi int) {
 		src, dst := l.x[pl*hw:(pl+1)*hw], l.dst[pl*hw:(pl+1)*hw]
 		for iy := 0; iy < l.h; iy++ {
 			base := (iy&1)*2*hq*wq + (iy>>1)*wq
-			dwDeinterleave(dst[base:base+wq], dst[base+hq*wq:base+hq*wq+wq], src[iy*l.w:(iy+1)*l.w])
+			deinterleave(dst[base:base+wq], dst[base+hq*wq:base+hq*wq+wq], src[iy*l.w:(iy+1)*l.w])
 		}
 	}
 }

@@ -185,7 +185,7 @@ func dwPhases[T Float](p *ConvParams, g *dwGeom, in, phases []T) {
 					src := in[(r*sh+a-p.PadTop)*p.W:][:p.W]
 					ev, od := plane[r*g.wq:][:g.wq], odd[r*g.wq:][:g.wq]
 					if lo < hi {
-						dwDeinterleave(ev[lo:hi], od[lo:hi], src[2*lo-p.PadLeft:])
+						deinterleave(ev[lo:hi], od[lo:hi], src[2*lo-p.PadLeft:])
 					}
 					for c := c0; c < min(lo, c1); c++ {
 						ev[c] = src[2*c-p.PadLeft]
@@ -218,21 +218,6 @@ func dwPhases[T Float](p *ConvParams, g *dwGeom, in, phases []T) {
 				}
 			}
 		}
-	}
-}
-
-// dwDeinterleave splits src into its even and odd elements:
-// even[j] = src[2j], odd[j] = src[2j+1] (len(even) == len(odd), len(src)
-// ≥ 2·len(even)).
-func dwDeinterleave[T Float](even, odd, src []T) {
-	done := 0
-	if e32, ok := any(even).([]float32); ok {
-		done = dwDeinterleave32(e32, any(odd).([]float32), any(src).([]float32))
-	}
-	src = src[:2*len(even)]
-	odd = odd[:len(even)]
-	for j := done; j < len(even); j++ {
-		even[j], odd[j] = src[2*j], src[2*j+1]
 	}
 }
 

@@ -60,24 +60,6 @@ func act32(a Activation, x []float32) int {
 	return 8 * n8
 }
 
-// dwDeinterleaveAVX2 splits 16·n16 floats of src into their even and odd
-// elements (see depthwise_amd64.s).
-//
-//go:noescape
-func dwDeinterleaveAVX2(even, odd, src *float32, n16 int)
-
-// dwDeinterleave32 is dwDeinterleave's vector loop over whole blocks of
-// 16 source floats; it returns how many even (and odd) elements it wrote.
-func dwDeinterleave32(even, odd, src []float32) int {
-	n16 := len(even) / 8
-	if !dwFMA || n16 == 0 {
-		return 0
-	}
-	_, _, _ = even[8*n16-1], odd[8*n16-1], src[16*n16-1]
-	dwDeinterleaveAVX2(&even[0], &odd[0], &src[0], n16)
-	return 8 * n16
-}
-
 // dwCopyRowsAVX2 copies rows of n floats between strided rows, writing
 // up to 7 zeros past the end of each row but the last exact ones (see
 // depthwise_amd64.s).

@@ -274,34 +274,6 @@ actdone:
 	VZEROUPPER
 	RET
 
-// func dwDeinterleaveAVX2(even, odd, src *float32, n16 int)
-//
-// even[j] = src[2j], odd[j] = src[2j+1] for j < 8·n16: VSHUFPS picks the
-// even (odd) elements of two vectors within each 128-bit lane, VPERMPD
-// puts the lanes' pairs in order.
-TEXT ·dwDeinterleaveAVX2(SB), NOSPLIT, $0-32
-	MOVQ even+0(FP), DI
-	MOVQ odd+8(FP), R8
-	MOVQ src+16(FP), SI
-	MOVQ n16+24(FP), CX
-
-dilloop:
-	VMOVUPS (SI), Y0
-	VMOVUPS 32(SI), Y1
-	VSHUFPS $0x88, Y1, Y0, Y2
-	VSHUFPS $0xDD, Y1, Y0, Y3
-	VPERMPD $0xD8, Y2, Y2
-	VPERMPD $0xD8, Y3, Y3
-	VMOVUPS Y2, (DI)
-	VMOVUPS Y3, (R8)
-	ADDQ    $64, SI
-	ADDQ    $32, DI
-	ADDQ    $32, R8
-	DECQ    CX
-	JNZ     dilloop
-	VZEROUPPER
-	RET
-
 // dwTailMask<>+4·(8-r) holds the VMASKMOVPS mask of the first r of 8 floats.
 DATA dwTailMask<>+0(SB)/4, $0xffffffff
 DATA dwTailMask<>+4(SB)/4, $0xffffffff

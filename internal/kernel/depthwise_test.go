@@ -162,7 +162,7 @@ func TestDwDeinterleave(t *testing.T) {
 			src[i] = float32(i)
 		}
 		even, odd := make([]float32, n), make([]float32, n)
-		dwDeinterleave(even, odd, src)
+		deinterleave(even, odd, src)
 		for j := range n {
 			if even[j] != float32(2*j) || odd[j] != float32(2*j+1) {
 				t.Fatalf("n=%d: even[%d], odd[%d] = %g, %g", n, j, j, even[j], odd[j])

@@ -37,3 +37,18 @@ func copyRows[T Float](dst, src []T, n, rows, ldd, lds int) {
 		copy(dst[r*ldd:][:n], src[r*lds:][:n])
 	}
 }
+
+// deinterleave splits src into its even and odd elements:
+// even[j] = src[2j], odd[j] = src[2j+1] (len(even) == len(odd), len(src)
+// ≥ 2·len(even)).
+func deinterleave[T Float](even, odd, src []T) {
+	done := 0
+	if e32, ok := any(even).([]float32); ok {
+		done = deinterleave32(e32, any(odd).([]float32), any(src).([]float32))
+	}
+	src = src[:2*len(even)]
+	odd = odd[:len(even)]
+	for j := done; j < len(even); j++ {
+		even[j], odd[j] = src[2*j], src[2*j+1]
+	}
+}

@@ -33,10 +33,13 @@ func copyRows32(dst, src []float32, n, rows, ldd, lds int) bool {
 	return true
 }
 
-// gatherEvenAVX2 sets dst[j] = src[2j] for j < 8·n8 (n8 ≥ 1).
+// deinterleaveAVX2 sets even[j] = src[2j] and, unless odd is nil,
+// odd[j] = src[2j+1] for j < 8·n8 (n8 ≥ 1; rows_amd64.s): the stride-2
+// vector loop of gatherStrided and of the phase planes of depthwise and
+// stride-2 convolutions.
 //
 //go:noescape
-func gatherEvenAVX2(dst, src *float32, n8 int)
+func deinterleaveAVX2(even, odd, src *float32, n8 int)
 
 // gatherEven32 is gatherStrided's vector loop for stride 2 over whole
 // blocks of 8 outputs whose 16 source floats are all in src; it returns
@@ -46,6 +49,18 @@ func gatherEven32(dst, src []float32) int {
 	if !rowsAVX2 || n8 == 0 {
 		return 0
 	}
-	gatherEvenAVX2(&dst[0], &src[0], n8)
+	deinterleaveAVX2(&dst[0], nil, &src[0], n8)
 	return 8 * n8
+}
+
+// deinterleave32 is deinterleave's vector loop over whole blocks of
+// 16 source floats; it returns how many even (and odd) elements it wrote.
+func deinterleave32(even, odd, src []float32) int {
+	n16 := len(even) / 8
+	if !rowsAVX2 || n16 == 0 {
+		return 0
+	}
+	_, _, _ = even[8*n16-1], odd[8*n16-1], src[16*n16-1]
+	deinterleaveAVX2(&even[0], &odd[0], &src[0], n16)
+	return 8 * n16
 }

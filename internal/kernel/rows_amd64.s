@@ -126,17 +126,38 @@ cpdone:
 	VZEROUPPER
 	RET
 
-// func gatherEvenAVX2(dst, src *float32, n8 int)
+// func deinterleaveAVX2(even, odd, src *float32, n8 int)
 //
-// dst[j] = src[2j] for j < 8·n8 (src holds 16·n8 floats): VSHUFPS picks
-// the even elements of two vectors within each 128-bit lane, VPERMPD puts
-// the lanes' pairs in order.
-TEXT ·gatherEvenAVX2(SB), NOSPLIT, $0-24
-	MOVQ dst+0(FP), DI
-	MOVQ src+8(FP), SI
-	MOVQ n8+16(FP), CX
+// even[j] = src[2j] and, unless odd is nil, odd[j] = src[2j+1] for j <
+// 8·n8 (src holds 16·n8 floats): VSHUFPS picks the even (odd) elements of
+// two vectors within each 128-bit lane, VPERMPD puts the lanes' pairs in
+// order.
+TEXT ·deinterleaveAVX2(SB), NOSPLIT, $0-32
+	MOVQ  even+0(FP), DI
+	MOVQ  odd+8(FP), R8
+	MOVQ  src+16(FP), SI
+	MOVQ  n8+24(FP), CX
+	TESTQ R8, R8
+	JZ    evenloop
 
-geloop:
+bothloop:
+	VMOVUPS (SI), Y0
+	VMOVUPS 32(SI), Y1
+	VSHUFPS $0x88, Y1, Y0, Y2
+	VSHUFPS $0xDD, Y1, Y0, Y3
+	VPERMPD $0xD8, Y2, Y2
+	VPERMPD $0xD8, Y3, Y3
+	VMOVUPS Y2, (DI)
+	VMOVUPS Y3, (R8)
+	ADDQ    $64, SI
+	ADDQ    $32, DI
+	ADDQ    $32, R8
+	DECQ    CX
+	JNZ     bothloop
+	VZEROUPPER
+	RET
+
+evenloop:
 	VMOVUPS (SI), Y0
 	VMOVUPS 32(SI), Y1
 	VSHUFPS $0x88, Y1, Y0, Y2
@@ -145,6 +166,6 @@ geloop:
 	ADDQ    $64, SI
 	ADDQ    $32, DI
 	DECQ    CX
-	JNZ     geloop
+	JNZ     evenloop
 	VZEROUPPER
 	RET

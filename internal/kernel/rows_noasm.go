@@ -6,3 +6,5 @@ func addRows32(dst, src []float32, n, rows, ldd, lds int) bool  { return false }
 func copyRows32(dst, src []float32, n, rows, ldd, lds int) bool { return false }
 
 func gatherEven32(dst, src []float32) int { return 0 }
+
+func deinterleave32(even, odd, src []float32) int { return 0 }
