@@ -249,7 +249,7 @@ func TestConvChannelSplit(t *testing.T) {
 		}
 		x, w, b := randSlice(r, p.N*p.C*p.H*p.W), randSlice(r, p.M*p.colRows()), randSlice(r, p.M)
 		want := naiveConv(p, x, w, b)
-		pw := PackConvWeights(p.Group, p.M, p.colRows(), f32(w))
+		pw := PackConvWeights(p, f32(w))
 		for _, relu := range []bool{false, true} {
 			for _, packed := range []bool{false, true} {
 				q := p
@@ -322,7 +322,7 @@ func TestConvPackFromPhases(t *testing.T) {
 		x32 := f32(x)
 		var pw *ConvWeights
 		if r.IntN(2) == 0 {
-			pw = PackConvWeights(1, p.M, p.colRows(), f32(w))
+			pw = PackConvWeights(p, f32(w))
 		}
 		Conv2DPacked(p, x32, f32(w), pw, f32(b), got)
 		for i := range want {
@@ -362,7 +362,7 @@ func TestConv2DPool(t *testing.T) {
 		x := f32(randSlice(r, p.N*p.C*p.H*p.W))
 		w := f32(randSlice(r, p.M*p.colRows()))
 		b := f32(randSlice(r, p.M))
-		pw := PackConvWeights(1, p.M, p.colRows(), w)
+		pw := PackConvWeights(p, w)
 		conv := make([]float32, p.N*p.M*oh*ow)
 		Conv2DPacked(p, x, w, pw, b, conv)
 		want := make([]float32, p.N*p.M*pool.OutH*pool.OutW)

@@ -18,7 +18,7 @@ func BenchmarkConvPackedWeights(b *testing.B) {
 		x := f32(randSlice(r, p.N*p.C*p.H*p.W))
 		w := f32(randSlice(r, p.M*p.colRows()))
 		y := make([]float32, p.N*p.M*p.OutH()*p.OutW())
-		pw := PackConvWeights(p.Group, p.M, p.colRows(), w)
+		pw := PackConvWeights(p, w)
 		for _, packed := range []bool{false, true} {
 			name := "plain"
 			if packed {

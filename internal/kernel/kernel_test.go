@@ -338,7 +338,7 @@ func TestConv2DPacked(t *testing.T) {
 		x := f32(randSlice(r, p.N*p.C*p.H*p.W))
 		w := f32(randSlice(r, p.M*p.colRows()))
 		b := f32(randSlice(r, p.M))
-		pw := PackConvWeights(p.Group, p.M, p.colRows(), w)
+		pw := PackConvWeights(p, w)
 		if pw == nil && sgemmFast {
 			t.Fatal("PackConvWeights returned nil with the packed GEMM on")
 		}

@@ -41,11 +41,11 @@ func prepareConv(n *Node) (Kernel, error) {
 	}
 	packed := convPacked{}
 	if w := n.Const(1); w != nil {
-		packed.add(w, group)
+		packed.add(w, group, &spec)
 	}
 	n.OnConstInput(func(i int, t *tensors.Tensor) {
 		if i == 1 {
-			packed.add(t, group)
+			packed.add(t, group, &spec)
 		}
 	})
 	n.FusedRelu(func(in, last []*tensors.Tensor) ([]*tensors.Tensor, error) {
@@ -76,18 +76,32 @@ func prepareConv(n *Node) (Kernel, error) {
 type convPacked map[*tensors.Tensor]*kernel.ConvWeights
 
 // add packs the float32 weights w of a convolution with 1 or 2 spatial
-// axes (the others do not run on packed weights), a matrix per group.
-// Depthwise convolutions, which run a stencil on the weights as they are,
-// are not packed.
-func (c convPacked) add(w *tensors.Tensor, group int) {
+// axes (the others do not run on packed weights) and the attributes s, a
+// matrix per group (and the Winograd transforms of a 3×3 kernel at
+// stride 1). Depthwise convolutions, which run a stencil on the weights as
+// they are, are not packed.
+func (c convPacked) add(w *tensors.Tensor, group int, s *windowSpec) {
 	if w.DType() != tensors.Float32 || (w.Rank() != 3 && w.Rank() != 4) || w.Len() == 0 {
 		return
 	}
-	m := w.Shape()[0]
-	if m%group != 0 || (group > 1 && w.Shape()[1] == 1) {
+	ws := w.Shape()
+	m := ws[0]
+	if m%group != 0 || (group > 1 && ws[1] == 1) {
 		return
 	}
-	if pw := kernel.PackConvWeights(group, m, w.Len()/m, tensors.Data[float32](w)); pw != nil {
+	// The attribute along spatial axis i (1 when absent).
+	at := func(v []int, i int) int {
+		if i < len(v) {
+			return v[i]
+		}
+		return 1
+	}
+	p := kernel.ConvParams{M: m, C: ws[1] * group, KH: 1, KW: ws[len(ws)-1], StrideH: 1, DilH: 1, Group: group,
+		StrideW: at(s.strides, len(ws)-3), DilW: at(s.dilations, len(ws)-3)}
+	if len(ws) == 4 {
+		p.KH, p.StrideH, p.DilH = ws[2], at(s.strides, 0), at(s.dilations, 0)
+	}
+	if pw := kernel.PackConvWeights(p, tensors.Data[float32](w)); pw != nil {
 		c[w] = pw
 	}
 }

@@ -1,0 +1,253 @@
+package kernel
+
+import "math"
+
+// Winograd F(2×2, 3×3) convolution (Lavin and Gray, "Fast Algorithms for
+// Convolutional Neural Networks", 2016) for ungrouped 3×3 kernels at
+// stride 1: each 2×2 block of outputs (a tile) is A^T·[(G·g·G^T) ⊙
+// (B^T·d·B)]·A, d the 4×4 input block under it and g a 3×3 kernel. Summed
+// over the input channels, the 16 element-wise products become 16 GEMMs
+// (U_ξ, M×C, times V_ξ, C×tiles): 16 multiply-adds per tile and channel
+// pair instead of 36, 2.25 times fewer. The kernel's transforms U_ξ are
+// computed and packed once, with the rest of the model's weights
+// (PackConvWeights); the input and output transforms run as AVX-512 loops
+// over rows of 16 tiles (winograd_amd64.s), the bias and a Relu in the
+// output transform. F(2×2, 3×3) only adds and subtracts in its input and
+// output transforms and halves in the kernel's, so its results stay within
+// a few float32 roundings of the direct sum (F(4×4, 3×3) would save more
+// multiplies but lose about a decimal digit).
+//
+// An image is cut into chunks of whole tile rows that the workers take
+// one at a time: each transforms its chunk's input (V, 16·C·t floats for t
+// tiles), runs the 16 products into M (16·M·t) and transforms M into the
+// output, so V and M stay in its cache.
+
+// winoMinTiles is the number of tiles an image must have for the Winograd
+// path: fewer (the 7×7 planes of deep layers: 16 tiles) make the products
+// too thin for the micro-kernel's 32 columns, while their 16 kernel
+// matrices, 1.8 times the kernel's size, still stream from memory.
+const winoMinTiles = 32
+
+// winoMinChannels is the number of input and of output channels below
+// which the GEMM path stays: the products' depth and height.
+const winoMinChannels = 32
+
+// winoMinRatio bounds what the transforms may cost against the products:
+// per tile they touch 16·(C+M) values for 16·C·M multiply-adds, and below
+// C·M/(C+M) = 24 (32→64 channels, say) they ate the saving in
+// BenchmarkConvWinograd (64→64: 1.35 times faster, 48→64 1.25, 32→64
+// even, 16→32 slower).
+const winoMinRatio = 24
+
+// winoMinRowsPerWorker is the fewest output channels a worker computes
+// when an image's channels are shared out (winoSplit): each worker then
+// transforms every tile's input itself.
+const winoMinRowsPerWorker = 64
+
+// winoChunkBytes bounds a chunk's transformed input and products (V and
+// M): about what a core's L2 cache holds with the kernel blocks streaming
+// through it.
+const winoChunkBytes = 512 << 10
+
+// canWinograd reports whether p's shape runs the Winograd path when its
+// kernel transforms exist (the image's size aside).
+func canWinograd(p *ConvParams) bool {
+	return winogradAVX512 && p.Group == 1 && p.KH == 3 && p.KW == 3 &&
+		p.StrideH == 1 && p.StrideW == 1 && p.DilH == 1 && p.DilW == 1 &&
+		p.C >= winoMinChannels && p.M >= winoMinChannels && p.C*p.M >= winoMinRatio*(p.C+p.M)
+}
+
+// packWinograd computes the kernel transforms U_ξ = (G·g·G^T)[ξ] of the
+// m×c×3×3 kernel w and packs each m×c matrix for the GEMM, or returns nil
+// when this process does not run the Winograd path.
+func packWinograd(p *ConvParams, w []float32) []packedA {
+	if !sgemmFast || !canWinograd(p) {
+		return nil
+	}
+	m, c := p.M, p.C
+	checkMatrix("W", m, c*9, len(w), c*9)
+	u := make([]float32, 16*m*c)
+	for o := 0; o < m; o++ {
+		for i := 0; i < c; i++ {
+			g := w[(o*c+i)*9 : (o*c+i)*9+9]
+			// G·g (4×3), then its rows times G^T (4×4).
+			var t [4][3]float32
+			for s := 0; s < 3; s++ {
+				a, b, e := g[s], g[3+s], g[6+s]
+				t[0][s], t[1][s], t[2][s], t[3][s] = a, (a+b+e)/2, (a-b+e)/2, e
+			}
+			for r := 0; r < 4; r++ {
+				a, b, e := t[r][0], t[r][1], t[r][2]
+				for s, v := range [4]float32{a, (a + b + e) / 2, (a - b + e) / 2, e} {
+					u[(4*r+s)*m*c+o*c+i] = v
+				}
+			}
+		}
+	}
+	pas := make([]packedA, 16)
+	for xi := range pas {
+		pas[xi] = packA(nil, m, c, u[xi*m*c:(xi+1)*m*c], c)
+	}
+	return pas
+}
+
+// winogradFor returns the kernel transforms in pw when p runs the
+// Winograd path, else nil.
+func winogradFor(p *ConvParams, pw *ConvWeights) []packedA {
+	if pw == nil || len(pw.wino) != 16 || !canWinograd(p) {
+		return nil
+	}
+	if u := &pw.wino[0]; u.arch != sgemmImpl || u.m != p.M || u.k != p.C {
+		return nil
+	}
+	oh, ow := p.OutH(), p.OutW()
+	tiles := (oh + 1) / 2 * ((ow + 1) / 2)
+	if oh <= 0 || ow <= 0 || tiles < winoMinTiles {
+		return nil
+	}
+	if parts, byChannels := winoSplit(p, tiles); byChannels && p.M < winoMinRowsPerWorker*parts {
+		return nil
+	}
+	return pw.wino
+}
+
+// winoChunk is the most tiles the products of a chunk have: a multiple of
+// the micro-kernel's 32 columns, as many as keep V and M within
+// winoChunkBytes (but at least 64).
+func winoChunk(p *ConvParams) int {
+	return max(64, winoChunkBytes/(16*(p.C+p.M)*4)/32*32)
+}
+
+// winoSplit is how convWinograd shares an image of p with tiles tiles
+// among the workers: in parts of its tiles, or, when those would be
+// thinner than the micro-kernel's two blocks of columns, in parts of its
+// output channels (each worker transforming every tile). Images are
+// whole tasks when there are as many as workers.
+func winoSplit(p *ConvParams, tiles int) (parts int, byChannels bool) {
+	workers := workerCount(math.MaxInt)
+	if p.N >= workers {
+		return 1, false
+	}
+	parts = (workers + p.N - 1) / p.N
+	if tiles/parts >= 64 || p.M < 2*gemmMR*parts {
+		return parts, false
+	}
+	return parts, true
+}
+
+// convWinograd computes the convolution p (canWinograd) of x with the
+// kernel transforms u into y, adding b (nil: none) and applying p.Relu
+// and p.Act.
+func convWinograd(p *ConvParams, x, b, y []float32, u []packedA) {
+	oh, ow := p.OutH(), p.OutW()
+	th, tw := (oh+1)/2, (ow+1)/2
+	parts, byChannels := winoSplit(p, th*tw)
+	l := getLoop[winoLoop]()
+	*l = winoLoop{p: *p, x: x, b: b, y: y, u: u, th: th, tw: tw, chunk: winoChunk(p), parts: parts, byChannels: byChannels}
+	parallelRun(p.N*parts, l)
+	putLoop(l)
+}
+
+// winoLoop is convWinograd's body: a range of tasks, each a part of an
+// image (winoSplit), whose tiles (in row-major order) it computes a chunk
+// at a time.
+type winoLoop struct {
+	p            ConvParams // by value: p does not escape
+	x, b, y      []float32
+	u            []packedA
+	th, tw       int // tile rows and columns
+	chunk, parts int
+	byChannels   bool
+}
+
+func (l *winoLoop) run(_, lo, hi int) {
+	p, tw := &l.p, l.tw
+	// The input rows under a chunk's tiles, padded: column k holds input
+	// column k − PadLeft, zero outside the image, with room for a
+	// transform's last 16-tile step from any tile on.
+	ld := 2*tw + 48
+	pad := getScratch[float32]((2*l.th + 4) * ld)
+	defer putScratch(pad)
+	clear(*pad)
+	tiles := l.th * tw
+	v := getScratch[float32](16 * p.C * min(l.chunk, tiles))
+	defer putScratch(v)
+	mo := getScratch[float32](16*p.M*min(l.chunk, tiles) + 16)
+	defer putScratch(mo)
+	for task := lo; task < hi; task++ {
+		n, part := task/l.parts, task%l.parts
+		t0, t1, m0, m1 := 0, tiles, 0, p.M
+		if l.byChannels {
+			step := roundUp((p.M+l.parts-1)/l.parts, 2*gemmMR)
+			m0, m1 = min(part*step, p.M), min((part+1)*step, p.M)
+		} else {
+			t0, t1 = tiles*part/l.parts, tiles*(part+1)/l.parts
+		}
+		for q0 := t0; q0 < t1; q0 += l.chunk {
+			l.chunkOf(n, q0, min(q0+l.chunk, t1), m0, m1, *pad, ld, *v, *mo)
+		}
+	}
+}
+
+// chunkOf computes the output channels [m0, m1) of the tiles [q0, q1) of
+// image n, with pad (rows of ld floats) for the padded input rows and v
+// and mo for the transformed inputs and the products.
+func (l *winoLoop) chunkOf(n, q0, q1, m0, m1 int, pad []float32, ld int, v, mo []float32) {
+	p := &l.p
+	oh, ow := p.OutH(), p.OutW()
+	tw, hw := l.tw, p.H*p.W
+	tc := q1 - q0 // tiles in this chunk
+	xn := l.x[n*p.C*hw : (n+1)*p.C*hw]
+	yn := l.y[n*p.M*oh*ow : (n+1)*p.M*oh*ow]
+	vp := v[:16*p.C*tc]
+	ia, ib := q0/tw, (q1-1)/tw // the tile rows the chunk touches
+	for c := 0; c < p.C; c++ {
+		xc := xn[c*hw : (c+1)*hw]
+		for r := 0; r < 2*(ib-ia)+4; r++ {
+			row := pad[r*ld+p.PadLeft : r*ld+p.PadLeft+p.W]
+			if iy := 2*ia + r - p.PadTop; iy >= 0 && iy < p.H {
+				copy(row, xc[iy*p.W:(iy+1)*p.W])
+			} else {
+				clear(row)
+			}
+		}
+		for q := q0; q < q1; {
+			// The part [j0, j1) of tile row i in the chunk.
+			i, j0 := q/tw, q%tw
+			j1 := min(tw, j0+q1-q)
+			winoInputRow(vp[c*tc+q-q0:], pad[2*(i-ia)*ld+2*j0:], ld, p.C*tc, j1-j0)
+			q += j1 - j0
+		}
+	}
+	// The products' rows [m0, m1): M_ξ is (m1−m0)×tc.
+	mc := m1 - m0
+	mp := mo[:16*mc*tc+16]
+	for xi := 0; xi < 16; xi++ {
+		gemmPackedA(&l.u[xi], m0, m1, tc, vp[xi*p.C*tc:], tc, 0, mp[xi*mc*tc:], tc)
+	}
+	for m := m0; m < m1; m++ {
+		var bias float32
+		if l.b != nil {
+			bias = l.b[m]
+		}
+		ym := yn[m*oh*ow : (m+1)*oh*ow]
+		for q := q0; q < q1; {
+			i, j0 := q/tw, q%tw
+			j1 := min(tw, j0+q1-q)
+			w := min(2*j1, ow) - 2*j0
+			y0 := ym[2*i*ow+2*j0 : 2*i*ow+2*j0+w]
+			var y1 []float32
+			if 2*i+1 < oh {
+				y1 = ym[(2*i+1)*ow+2*j0 : (2*i+1)*ow+2*j0+w]
+			}
+			winoOutputRow(y0, y1, mp[(m-m0)*tc+q-q0:], mc*tc, j1-j0, w, bias, p.Relu)
+			if p.Act.Kind != ActNone {
+				ApplyActivation(p.Act, y0)
+				if y1 != nil {
+					ApplyActivation(p.Act, y1)
+				}
+			}
+			q += j1 - j0
+		}
+	}
+}

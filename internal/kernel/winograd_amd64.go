@@ -1,0 +1,43 @@
+//go:build amd64 && !purego
+
+package kernel
+
+import "golang.org/x/sys/cpu"
+
+// winogradAVX512 reports whether the Winograd transforms
+// (winograd_amd64.s) may run.
+var winogradAVX512 = cpu.X86.HasAVX512F && cpu.X86.HasBMI2
+
+// winoInputAVX512 is winoInputRow's loop.
+//
+//go:noescape
+func winoInputAVX512(dst, src *float32, ld, plane, n int)
+
+// winoOutputAVX512 is winoOutputRow's loop.
+//
+//go:noescape
+func winoOutputAVX512(y0, y1, src *float32, plane, n, width int, bias float32, relu int)
+
+// winoInputRow transforms a row of n tiles of the 4 padded input rows in
+// src (row stride ld) into dst[ξ·plane + j] (see winoInputAVX512).
+func winoInputRow(dst, src []float32, ld, plane, n int) {
+	_, _ = src[3*ld+2*roundUp(n, 16)+1], dst[15*plane+n-1]
+	winoInputAVX512(&dst[0], &src[0], ld, plane, n)
+}
+
+// winoOutputRow transforms a row of n tiles of products src[ξ·plane + j]
+// into the output rows y0 and, unless nil, y1 (width outputs each, 2n−1
+// or 2n), adding bias and applying a Relu when relu is set.
+func winoOutputRow(y0, y1, src []float32, plane, n, width int, bias float32, relu bool) {
+	_, _ = src[15*plane+roundUp(n, 16)-1], y0[width-1]
+	var p1 *float32
+	if y1 != nil {
+		_ = y1[width-1]
+		p1 = &y1[0]
+	}
+	r := 0
+	if relu {
+		r = 1
+	}
+	winoOutputAVX512(&y0[0], p1, &src[0], plane, n, width, bias, r)
+}
