@@ -28,16 +28,15 @@ import "math"
 // matrices, 1.8 times the kernel's size, still stream from memory.
 const winoMinTiles = 32
 
-// winoMinChannels is the number of input and of output channels below
-// which the GEMM path stays: the products' depth and height.
-const winoMinChannels = 32
-
-// winoMinRatio bounds what the transforms may cost against the products:
-// per tile they touch 16·(C+M) values for 16·C·M multiply-adds, and below
-// C·M/(C+M) = 24 (32→64 channels, say) they ate the saving in
-// BenchmarkConvWinograd (64→64: 1.35 times faster, 48→64 1.25, 32→64
-// even, 16→32 slower).
-const winoMinRatio = 24
+// winoMinIn and winoMinOut are the fewest input and output channels the
+// Winograd path takes: the products' depth and height. Per tile the
+// transforms touch 16·(C+M) values for 16·C·M multiply-adds; in
+// BenchmarkConvWinograd (batch 1, 2 threads, Zen 5) 16→16 channels ran
+// even with the GEMM path, 16→32 and 32→32 1.4 times faster, 64→64 1.6.
+const (
+	winoMinIn  = 16
+	winoMinOut = 32
+)
 
 // winoMinRowsPerWorker is the fewest output channels a worker computes
 // when an image's channels are shared out (winoSplit): each worker then
@@ -54,7 +53,7 @@ const winoChunkBytes = 512 << 10
 func canWinograd(p *ConvParams) bool {
 	return winogradAVX512 && p.Group == 1 && p.KH == 3 && p.KW == 3 &&
 		p.StrideH == 1 && p.StrideW == 1 && p.DilH == 1 && p.DilW == 1 &&
-		p.C >= winoMinChannels && p.M >= winoMinChannels && p.C*p.M >= winoMinRatio*(p.C+p.M)
+		p.C >= winoMinIn && p.M >= winoMinOut
 }
 
 // packWinograd computes the kernel transforms U_ξ = (G·g·G^T)[ξ] of the
@@ -109,6 +108,15 @@ func winogradFor(p *ConvParams, pw *ConvWeights) []packedA {
 		return nil
 	}
 	return pw.wino
+}
+
+// winoPlane is the stride of the 16 planes of V or M (rows×tiles
+// floats): an odd number of cache lines, so that the 16 streams the
+// transforms read or write at once fall in different L1 sets (64×64
+// floats apart, they all hit one set).
+func winoPlane(rows, tiles int) int {
+	lines := (rows*tiles + 15) / 16
+	return (lines | 1) * 16
 }
 
 // winoChunk is the most tiles the products of a chunk have: a multiple of
@@ -170,9 +178,9 @@ func (l *winoLoop) run(_, lo, hi int) {
 	defer putScratch(pad)
 	clear(*pad)
 	tiles := l.th * tw
-	v := getScratch[float32](16 * p.C * min(l.chunk, tiles))
+	v := getScratch[float32](16 * winoPlane(p.C, min(l.chunk, tiles)))
 	defer putScratch(v)
-	mo := getScratch[float32](16*p.M*min(l.chunk, tiles) + 16)
+	mo := getScratch[float32](16*winoPlane(p.M, min(l.chunk, tiles)) + 16)
 	defer putScratch(mo)
 	for task := lo; task < hi; task++ {
 		n, part := task/l.parts, task%l.parts
@@ -199,7 +207,8 @@ func (l *winoLoop) chunkOf(n, q0, q1, m0, m1 int, pad []float32, ld int, v, mo [
 	tc := q1 - q0 // tiles in this chunk
 	xn := l.x[n*p.C*hw : (n+1)*p.C*hw]
 	yn := l.y[n*p.M*oh*ow : (n+1)*p.M*oh*ow]
-	vp := v[:16*p.C*tc]
+	pv, pm := winoPlane(p.C, tc), winoPlane(m1-m0, tc) // plane strides of V and M
+	vp := v[:16*pv]
 	ia, ib := q0/tw, (q1-1)/tw // the tile rows the chunk touches
 	for c := 0; c < p.C; c++ {
 		xc := xn[c*hw : (c+1)*hw]
@@ -215,16 +224,21 @@ func (l *winoLoop) chunkOf(n, q0, q1, m0, m1 int, pad []float32, ld int, v, mo [
 			// The part [j0, j1) of tile row i in the chunk.
 			i, j0 := q/tw, q%tw
 			j1 := min(tw, j0+q1-q)
-			winoInputRow(vp[c*tc+q-q0:], pad[2*(i-ia)*ld+2*j0:], ld, p.C*tc, j1-j0)
+			winoInputRow(vp[c*tc+q-q0:], pad[2*(i-ia)*ld+2*j0:], ld, pv, j1-j0)
 			q += j1 - j0
 		}
 	}
 	// The products' rows [m0, m1): M_ξ is (m1−m0)×tc.
-	mc := m1 - m0
-	mp := mo[:16*mc*tc+16]
+	mp := mo[:16*pm+16]
+	bufs := getSgemmBufs()
 	for xi := 0; xi < 16; xi++ {
-		gemmPackedA(&l.u[xi], m0, m1, tc, vp[xi*p.C*tc:], tc, 0, mp[xi*mc*tc:], tc)
+		u := &l.u[xi]
+		b, c := vp[xi*pv:], mp[xi*pm:]
+		checkMatrix("V", p.C, tc, len(b), tc)
+		checkMatrix("M", m1-m0, tc, len(c), tc)
+		sgemmSerialPacked(bufs, u.arch, false, false, m1-m0, tc, p.C, 1, nil, 0, u, m0, b, tc, 0, c, tc, nil)
 	}
+	sgemmPool.put(bufs)
 	for m := m0; m < m1; m++ {
 		var bias float32
 		if l.b != nil {
@@ -240,7 +254,7 @@ func (l *winoLoop) chunkOf(n, q0, q1, m0, m1 int, pad []float32, ld int, v, mo [
 			if 2*i+1 < oh {
 				y1 = ym[(2*i+1)*ow+2*j0 : (2*i+1)*ow+2*j0+w]
 			}
-			winoOutputRow(y0, y1, mp[(m-m0)*tc+q-q0:], mc*tc, j1-j0, w, bias, p.Relu)
+			winoOutputRow(y0, y1, mp[(m-m0)*tc+q-q0:], pm, j1-j0, w, bias, p.Relu)
 			if p.Act.Kind != ActNone {
 				ApplyActivation(p.Act, y0)
 				if y1 != nil {

@@ -110,6 +110,17 @@ GLOBL winoHi<>(SB), RODATA|NOPTR, $64
 	VMOVUPS Z2, K1, (Q)(R15*2)  \
 	VMOVUPS Z3, K1, (Q)(R11*1)
 
+// WINO_COL_FULL is WINO_COL for a whole step of 16 tiles (plain stores).
+#define WINO_COL_FULL(R0, R1, R2, R3, Q) \
+	VSUBPS  R2, R0, Z0          \
+	VADDPS  R2, R1, Z1          \
+	VSUBPS  R1, R2, Z2          \
+	VSUBPS  R3, R1, Z3          \
+	VMOVUPS Z0, (Q)             \
+	VMOVUPS Z1, (Q)(R15*1)      \
+	VMOVUPS Z2, (Q)(R15*2)      \
+	VMOVUPS Z3, (Q)(R11*1)
+
 // func winoInputAVX512(dst, src *float32, ld, plane, n int)
 //
 // The Winograd F(2×2, 3×3) input transform of one row of n tiles: tile j
@@ -149,6 +160,18 @@ step:
 	ADDQ    R8, AX
 	WINO_ROW(AX, Z20, Z21, Z22, Z23)
 	MOVQ    DI, AX
+	CMPQ    R12, $16
+	JLT     partial
+	WINO_COL_FULL(Z8, Z12, Z16, Z20, AX)
+	ADDQ    R9, AX
+	WINO_COL_FULL(Z9, Z13, Z17, Z21, AX)
+	ADDQ    R9, AX
+	WINO_COL_FULL(Z10, Z14, Z18, Z22, AX)
+	ADDQ    R9, AX
+	WINO_COL_FULL(Z11, Z15, Z19, Z23, AX)
+	JMP     stepped
+
+partial:
 	WINO_COL(Z8, Z12, Z16, Z20, AX)
 	ADDQ    R9, AX
 	WINO_COL(Z9, Z13, Z17, Z21, AX)
@@ -156,6 +179,8 @@ step:
 	WINO_COL(Z10, Z14, Z18, Z22, AX)
 	ADDQ    R9, AX
 	WINO_COL(Z11, Z15, Z19, Z23, AX)
+
+stepped:
 	ADDQ    $64, DI
 	ADDQ    $128, SI
 	SUBQ    R12, CX
@@ -260,14 +285,26 @@ store:
 	VPERMI2PS Z25, Z24, Z0
 	VMOVAPS   Z31, Z1
 	VPERMI2PS Z25, Z24, Z1
-	VMOVUPS   Z0, K2, (DI)
-	VMOVUPS   Z1, K3, 64(DI)
-	TESTQ     BX, BX
-	JZ        next
 	VMOVAPS   Z30, Z2
 	VPERMI2PS Z27, Z26, Z2
 	VMOVAPS   Z31, Z3
 	VPERMI2PS Z27, Z26, Z3
+	CMPQ      DX, $32
+	JLT       opartial
+	VMOVUPS   Z0, (DI)            // a whole step: plain stores
+	VMOVUPS   Z1, 64(DI)
+	TESTQ     BX, BX
+	JZ        next
+	VMOVUPS   Z2, (BX)
+	VMOVUPS   Z3, 64(BX)
+	ADDQ      $128, BX
+	JMP       next
+
+opartial:
+	VMOVUPS   Z0, K2, (DI)
+	VMOVUPS   Z1, K3, 64(DI)
+	TESTQ     BX, BX
+	JZ        next
 	VMOVUPS   Z2, K2, (BX)
 	VMOVUPS   Z3, K3, 64(BX)
 	ADDQ      $128, BX
