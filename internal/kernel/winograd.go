@@ -1,6 +1,9 @@
 package kernel
 
-import "math"
+import (
+	"math"
+	"sync/atomic"
+)
 
 // Winograd F(2×2, 3×3) convolution (Lavin and Gray, "Fast Algorithms for
 // Convolutional Neural Networks", 2016) for ungrouped 3×3 kernels at
@@ -39,7 +42,7 @@ const (
 )
 
 // winoMinRowsPerWorker is the fewest output channels a worker computes
-// when an image's channels are shared out (winoSplit): each worker then
+// when an image's channels are shared out (winoByChannels): each worker then
 // transforms every tile's input itself.
 const winoMinRowsPerWorker = 64
 
@@ -104,7 +107,7 @@ func winogradFor(p *ConvParams, pw *ConvWeights) []packedA {
 	if oh <= 0 || ow <= 0 || tiles < winoMinTiles {
 		return nil
 	}
-	if parts, byChannels := winoSplit(p, tiles); byChannels && p.M < winoMinRowsPerWorker*parts {
+	if parts, byChannels := winoByChannels(p, tiles); byChannels && p.M < winoMinRowsPerWorker*parts {
 		return nil
 	}
 	return pw.wino
@@ -113,9 +116,10 @@ func winogradFor(p *ConvParams, pw *ConvWeights) []packedA {
 // winoPlane is the stride of the 16 planes of V or M (rows×tiles
 // floats): an odd number of cache lines, so that the 16 streams the
 // transforms read or write at once fall in different L1 sets (64×64
-// floats apart, they all hit one set).
+// floats apart, they all hit one set), with at least 16 floats after the
+// last row for the input transform's whole last step.
 func winoPlane(rows, tiles int) int {
-	lines := (rows*tiles + 15) / 16
+	lines := (rows*tiles+15)/16 + 1
 	return (lines | 1) * 16
 }
 
@@ -126,19 +130,20 @@ func winoChunk(p *ConvParams) int {
 	return max(64, winoChunkBytes/(16*(p.C+p.M)*4)/32*32)
 }
 
-// winoSplit is how convWinograd shares an image of p with tiles tiles
-// among the workers: in parts of its tiles, or, when those would be
-// thinner than the micro-kernel's two blocks of columns, in parts of its
-// output channels (each worker transforming every tile). Images are
-// whole tasks when there are as many as workers.
-func winoSplit(p *ConvParams, tiles int) (parts int, byChannels bool) {
+// winoByChannels reports whether convWinograd shares the images of p
+// (tiles tiles each) out among the workers by output channels rather than
+// by tiles: when fewer images than workers would leave each worker fewer
+// tiles than the micro-kernel's two blocks of columns. Each worker then
+// computes parts output channels of every tile (transforming every
+// tile's input itself).
+func winoByChannels(p *ConvParams, tiles int) (parts int, byChannels bool) {
 	workers := workerCount(math.MaxInt)
 	if p.N >= workers {
 		return 1, false
 	}
 	parts = (workers + p.N - 1) / p.N
 	if tiles/parts >= 64 || p.M < 2*gemmMR*parts {
-		return parts, false
+		return 1, false
 	}
 	return parts, true
 }
@@ -149,16 +154,26 @@ func winoSplit(p *ConvParams, tiles int) (parts int, byChannels bool) {
 func convWinograd(p *ConvParams, x, b, y []float32, u []packedA) {
 	oh, ow := p.OutH(), p.OutW()
 	th, tw := (oh+1)/2, (ow+1)/2
-	parts, byChannels := winoSplit(p, th*tw)
+	parts, byChannels := winoByChannels(p, th*tw)
 	l := getLoop[winoLoop]()
 	*l = winoLoop{p: *p, x: x, b: b, y: y, u: u, th: th, tw: tw, chunk: winoChunk(p), parts: parts, byChannels: byChannels}
-	parallelRun(p.N*parts, l)
+	workers := workerCount(math.MaxInt)
+	if byChannels {
+		parallelRun(p.N*parts, l)
+	} else {
+		l.dynamic = true
+		l.workers = workers
+		parallelRun(min(workers, p.N*th*tw), l)
+	}
 	putLoop(l)
 }
 
-// winoLoop is convWinograd's body: a range of tasks, each a part of an
-// image (winoSplit), whose tiles (in row-major order) it computes a chunk
-// at a time.
+// winoLoop is convWinograd's body. Shared out by tiles, each worker takes
+// chunks of tiles (in row-major order, within one image) from a common
+// counter until none are left, so that a worker that starts late or runs
+// slower (the helper often does, its caches cold) takes fewer: chunks of
+// l.chunk tiles, shrinking near the end. Shared out by channels, a task is
+// one part of an image's output channels.
 type winoLoop struct {
 	p            ConvParams // by value: p does not escape
 	x, b, y      []float32
@@ -166,6 +181,29 @@ type winoLoop struct {
 	th, tw       int // tile rows and columns
 	chunk, parts int
 	byChannels   bool
+	dynamic      bool
+	workers      int
+	next         atomic.Int64 // the next tile (over all images) to take
+}
+
+// take claims the next chunk of tiles [q0, q1) of image n, or reports
+// that none is left.
+func (l *winoLoop) take() (n, q0, q1 int, ok bool) {
+	tiles := l.th * l.tw
+	total := int64(l.p.N * tiles)
+	for {
+		g := l.next.Load()
+		if g >= total {
+			return 0, 0, 0, false
+		}
+		// Guided: a chunk is at most a (2·workers)-th of what is left.
+		size := min(l.chunk, max(32, roundUp(int(total-g)/(2*l.workers), 16)))
+		n, q0 = int(g)/tiles, int(g)%tiles
+		q1 = min(q0+size, tiles)
+		if l.next.CompareAndSwap(g, int64(n*tiles+q1)) {
+			return n, q0, q1, true
+		}
+	}
 }
 
 func (l *winoLoop) run(_, lo, hi int) {
@@ -178,21 +216,25 @@ func (l *winoLoop) run(_, lo, hi int) {
 	defer putScratch(pad)
 	clear(*pad)
 	tiles := l.th * tw
-	v := getScratch[float32](16 * winoPlane(p.C, min(l.chunk, tiles)))
+	v := getScratch[float32](16*winoPlane(p.C, min(l.chunk, tiles)) + 16)
 	defer putScratch(v)
 	mo := getScratch[float32](16*winoPlane(p.M, min(l.chunk, tiles)) + 16)
 	defer putScratch(mo)
+	if l.dynamic {
+		for {
+			n, q0, q1, ok := l.take()
+			if !ok {
+				return
+			}
+			l.chunkOf(n, q0, q1, 0, p.M, *pad, ld, *v, *mo)
+		}
+	}
 	for task := lo; task < hi; task++ {
 		n, part := task/l.parts, task%l.parts
-		t0, t1, m0, m1 := 0, tiles, 0, p.M
-		if l.byChannels {
-			step := roundUp((p.M+l.parts-1)/l.parts, 2*gemmMR)
-			m0, m1 = min(part*step, p.M), min((part+1)*step, p.M)
-		} else {
-			t0, t1 = tiles*part/l.parts, tiles*(part+1)/l.parts
-		}
-		for q0 := t0; q0 < t1; q0 += l.chunk {
-			l.chunkOf(n, q0, min(q0+l.chunk, t1), m0, m1, *pad, ld, *v, *mo)
+		step := roundUp((p.M+l.parts-1)/l.parts, 2*gemmMR)
+		m0, m1 := min(part*step, p.M), min((part+1)*step, p.M)
+		for q0 := 0; q0 < tiles; q0 += l.chunk {
+			l.chunkOf(n, q0, min(q0+l.chunk, tiles), m0, m1, *pad, ld, *v, *mo)
 		}
 	}
 }
@@ -208,7 +250,7 @@ func (l *winoLoop) chunkOf(n, q0, q1, m0, m1 int, pad []float32, ld int, v, mo [
 	xn := l.x[n*p.C*hw : (n+1)*p.C*hw]
 	yn := l.y[n*p.M*oh*ow : (n+1)*p.M*oh*ow]
 	pv, pm := winoPlane(p.C, tc), winoPlane(m1-m0, tc) // plane strides of V and M
-	vp := v[:16*pv]
+	vp := v[:16*pv+16]
 	ia, ib := q0/tw, (q1-1)/tw // the tile rows the chunk touches
 	for c := 0; c < p.C; c++ {
 		xc := xn[c*hw : (c+1)*hw]

@@ -19,9 +19,10 @@ func winoInputAVX512(dst, src *float32, ld, plane, n int)
 func winoOutputAVX512(y0, y1, src *float32, plane, n, width int, bias float32, relu int)
 
 // winoInputRow transforms a row of n tiles of the 4 padded input rows in
-// src (row stride ld) into dst[ξ·plane + j] (see winoInputAVX512).
+// src (row stride ld) into dst[ξ·plane + j], writing whole steps of 16
+// tiles (see winoInputAVX512).
 func winoInputRow(dst, src []float32, ld, plane, n int) {
-	_, _ = src[3*ld+2*roundUp(n, 16)+1], dst[15*plane+n-1]
+	_, _ = src[3*ld+2*roundUp(n, 16)+1], dst[15*plane+roundUp(n, 16)-1]
 	winoInputAVX512(&dst[0], &src[0], ld, plane, n)
 }
 

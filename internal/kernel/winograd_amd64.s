@@ -99,19 +99,8 @@ GLOBL winoHi<>(SB), RODATA|NOPTR, $64
 
 // WINO_COL applies B^T down the rows (R0..R3, one column k of the four
 // row transforms) and stores the 4 results at Q, Q+4·plane, Q+8·plane and
-// Q+12·plane (the planes ξ = k, 4+k, 8+k, 12+k), lanes masked by K1.
+// Q+12·plane (the planes ξ = k, 4+k, 8+k, 12+k).
 #define WINO_COL(R0, R1, R2, R3, Q) \
-	VSUBPS  R2, R0, Z0          \
-	VADDPS  R2, R1, Z1          \
-	VSUBPS  R1, R2, Z2          \
-	VSUBPS  R3, R1, Z3          \
-	VMOVUPS Z0, K1, (Q)         \
-	VMOVUPS Z1, K1, (Q)(R15*1)  \
-	VMOVUPS Z2, K1, (Q)(R15*2)  \
-	VMOVUPS Z3, K1, (Q)(R11*1)
-
-// WINO_COL_FULL is WINO_COL for a whole step of 16 tiles (plain stores).
-#define WINO_COL_FULL(R0, R1, R2, R3, Q) \
 	VSUBPS  R2, R0, Z0          \
 	VADDPS  R2, R1, Z1          \
 	VSUBPS  R1, R2, Z2          \
@@ -126,7 +115,10 @@ GLOBL winoHi<>(SB), RODATA|NOPTR, $64
 // The Winograd F(2×2, 3×3) input transform of one row of n tiles: tile j
 // is the 4×4 block src[r·ld + 2j + s] (r, s < 4) and its transform
 // B^T·d·B goes to dst[ξ·plane + j] for ξ = 4a+b. Reads src[r·ld + i] for
-// i < 2·roundUp(n, 16) + 2; writes only the n tiles (masked stores).
+// i < 2·roundUp(n, 16) + 2 and writes whole steps of 16 tiles: dst[ξ·plane
+// + j] for j < roundUp(n, 16), the tiles past n with values to be
+// overwritten (masked stores of the ragged step cost as much as the rest
+// of the transform).
 TEXT ·winoInputAVX512(SB), NOSPLIT, $0-40
 	MOVQ    dst+0(FP), DI
 	MOVQ    src+8(FP), SI
@@ -144,13 +136,6 @@ TEXT ·winoInputAVX512(SB), NOSPLIT, $0-40
 step:
 	TESTQ   CX, CX
 	JLE     done
-	MOVQ    $16, R12
-	CMPQ    CX, R12
-	CMOVQLT CX, R12               // tiles in this step
-	MOVQ    $1, R13
-	SHLXQ   R12, R13, R13
-	DECQ    R13
-	KMOVW   R13, K1
 	MOVQ    SI, AX
 	WINO_ROW(AX, Z8, Z9, Z10, Z11)
 	ADDQ    R8, AX
@@ -160,18 +145,6 @@ step:
 	ADDQ    R8, AX
 	WINO_ROW(AX, Z20, Z21, Z22, Z23)
 	MOVQ    DI, AX
-	CMPQ    R12, $16
-	JLT     partial
-	WINO_COL_FULL(Z8, Z12, Z16, Z20, AX)
-	ADDQ    R9, AX
-	WINO_COL_FULL(Z9, Z13, Z17, Z21, AX)
-	ADDQ    R9, AX
-	WINO_COL_FULL(Z10, Z14, Z18, Z22, AX)
-	ADDQ    R9, AX
-	WINO_COL_FULL(Z11, Z15, Z19, Z23, AX)
-	JMP     stepped
-
-partial:
 	WINO_COL(Z8, Z12, Z16, Z20, AX)
 	ADDQ    R9, AX
 	WINO_COL(Z9, Z13, Z17, Z21, AX)
@@ -179,11 +152,9 @@ partial:
 	WINO_COL(Z10, Z14, Z18, Z22, AX)
 	ADDQ    R9, AX
 	WINO_COL(Z11, Z15, Z19, Z23, AX)
-
-stepped:
 	ADDQ    $64, DI
 	ADDQ    $128, SI
-	SUBQ    R12, CX
+	SUBQ    $16, CX
 	JMP     step
 
 done:
