@@ -185,10 +185,11 @@ func Conv2D[T Float](p ConvParams, x, w, b, y []T) {
 // weights skip packing them: a product at batch 1 otherwise packs them
 // again in every worker for every block of output pixels (and a grouped
 // convolution, as in ShuffleNet, for every group). A 3×3 kernel at stride
-// 1 also keeps its Winograd transforms (winograd.go). Read-only once made.
+// 1 also gets its Winograd transforms (winograd.go), at the first run that
+// takes that path. Safe for concurrent use.
 type ConvWeights struct {
 	groups []packedA
-	wino   []packedA // the 16 Winograd kernel matrices, or nil
+	wino   winoWeights
 }
 
 // PackConvWeights packs w, the kernel of the convolutions p describes
@@ -207,7 +208,7 @@ func PackConvWeights(p ConvParams, w []float32) *ConvWeights {
 	for g := range pw.groups {
 		pw.groups[g] = packA(nil, mg, k, w[g*mg*k:], k)
 	}
-	pw.wino = packWinograd(&p, w)
+	pw.wino.init(&p, w)
 	return pw
 }
 

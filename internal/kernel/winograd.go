@@ -2,6 +2,7 @@ package kernel
 
 import (
 	"math"
+	"sync"
 	"sync/atomic"
 )
 
@@ -59,6 +60,39 @@ func canWinograd(p *ConvParams) bool {
 		p.C >= winoMinIn && p.M >= winoMinOut
 }
 
+// winoWeights are a kernel's Winograd transforms, computed and packed at
+// the first run that takes the Winograd path: a model's 3×3 kernels at
+// stride 1 all could, but those of small planes (ResNet's 7×7: 16 tiles)
+// never do, and their transforms would cost 16/9 of their size in memory
+// (50 MB in ResNet-18).
+type winoWeights struct {
+	once sync.Once
+	p    ConvParams // the convolution's shape (p.Group 1, 3×3, stride 1)
+	w    []float32  // the M×C×3×3 kernel, kept until packed
+	u    []packedA  // the 16 packed matrices, once packed
+}
+
+// init records the kernel w of convolutions p (when canWinograd) for a
+// later pack.
+func (ww *winoWeights) init(p *ConvParams, w []float32) {
+	if sgemmFast && canWinograd(p) {
+		checkMatrix("W", p.M, p.C*9, len(w), p.C*9)
+		ww.p, ww.w = *p, w
+	}
+}
+
+// get packs the transforms on the first call and returns them (nil when
+// init recorded no kernel).
+func (ww *winoWeights) get() []packedA {
+	ww.once.Do(func() {
+		if ww.w != nil {
+			ww.u = packWinograd(&ww.p, ww.w)
+			ww.w = nil
+		}
+	})
+	return ww.u
+}
+
 // packWinograd computes the kernel transforms U_ξ = (G·g·G^T)[ξ] of the
 // m×c×3×3 kernel w and packs each m×c matrix for the GEMM, or returns nil
 // when this process does not run the Winograd path.
@@ -96,10 +130,7 @@ func packWinograd(p *ConvParams, w []float32) []packedA {
 // winogradFor returns the kernel transforms in pw when p runs the
 // Winograd path, else nil.
 func winogradFor(p *ConvParams, pw *ConvWeights) []packedA {
-	if pw == nil || len(pw.wino) != 16 || !canWinograd(p) {
-		return nil
-	}
-	if u := &pw.wino[0]; u.arch != sgemmImpl || u.m != p.M || u.k != p.C {
+	if pw == nil || pw.wino.p.M == 0 || !canWinograd(p) {
 		return nil
 	}
 	oh, ow := p.OutH(), p.OutW()
@@ -110,7 +141,11 @@ func winogradFor(p *ConvParams, pw *ConvWeights) []packedA {
 	if parts, byChannels := winoByChannels(p, tiles); byChannels && p.M < winoMinRowsPerWorker*parts {
 		return nil
 	}
-	return pw.wino
+	u := pw.wino.get()
+	if len(u) != 16 || u[0].arch != sgemmImpl || u[0].m != p.M || u[0].k != p.C {
+		return nil
+	}
+	return u
 }
 
 // winoPlane is the stride of the 16 planes of V or M (rows×tiles
