@@ -26,10 +26,13 @@ import (
 // tiles), runs the 16 products into M (16·M·t) and transforms M into the
 // output, so V and M stay in its cache.
 
-// winoMinTiles is the number of tiles an image must have for the Winograd
-// path: fewer (the 7×7 planes of deep layers: 16 tiles) make the products
-// too thin for the micro-kernel's 32 columns, while their 16 kernel
-// matrices, 1.8 times the kernel's size, still stream from memory.
+// winoMinTiles is the number of tiles a convolution (all its images) must
+// have for the Winograd path. The 7×7 planes of deep layers have 16 an
+// image: at batch 1 their products were 1.36 times faster alone
+// (512→512, BenchmarkConvWinograd) but no faster in resnet18, whose 16
+// kernel matrices per layer (16/9 of the kernel's size) then stream from
+// memory for one image's work; from batch 2 on, a chunk of tiles spans
+// images and the matrices serve them all.
 const winoMinTiles = 32
 
 // winoMinIn and winoMinOut are the fewest input and output channels the
@@ -43,7 +46,7 @@ const (
 )
 
 // winoMinRowsPerWorker is the fewest output channels a worker computes
-// when an image's channels are shared out (winoByChannels): each worker then
+// when the channels are shared out (winoByChannels): each worker then
 // transforms every tile's input itself.
 const winoMinRowsPerWorker = 64
 
@@ -95,34 +98,35 @@ func (ww *winoWeights) get() []packedA {
 
 // packWinograd computes the kernel transforms U_ξ = (G·g·G^T)[ξ] of the
 // m×c×3×3 kernel w and packs each m×c matrix for the GEMM, or returns nil
-// when this process does not run the Winograd path.
+// when this process does not run the Winograd path. It computes one
+// matrix at a time into one scratch matrix (16 of them at once would
+// raise a big model's peak memory by all its transforms again).
 func packWinograd(p *ConvParams, w []float32) []packedA {
 	if !sgemmFast || !canWinograd(p) {
 		return nil
 	}
 	m, c := p.M, p.C
 	checkMatrix("W", m, c*9, len(w), c*9)
-	u := make([]float32, 16*m*c)
-	for o := 0; o < m; o++ {
-		for i := 0; i < c; i++ {
-			g := w[(o*c+i)*9 : (o*c+i)*9+9]
-			// G·g (4×3), then its rows times G^T (4×4).
-			var t [4][3]float32
-			for s := 0; s < 3; s++ {
-				a, b, e := g[s], g[3+s], g[6+s]
-				t[0][s], t[1][s], t[2][s], t[3][s] = a, (a+b+e)/2, (a-b+e)/2, e
-			}
-			for r := 0; r < 4; r++ {
-				a, b, e := t[r][0], t[r][1], t[r][2]
-				for s, v := range [4]float32{a, (a + b + e) / 2, (a - b + e) / 2, e} {
-					u[(4*r+s)*m*c+o*c+i] = v
-				}
-			}
-		}
-	}
+	// The rows of G: U_ξ = G[ξ/4]·g·G[ξ%4]^T.
+	g := [4][3]float32{{1, 0, 0}, {0.5, 0.5, 0.5}, {0.5, -0.5, 0.5}, {0, 0, 1}}
+	buf := getScratch[float32](m * c)
+	defer putScratch(buf)
+	u := *buf
 	pas := make([]packedA, 16)
 	for xi := range pas {
-		pas[xi] = packA(nil, m, c, u[xi*m*c:(xi+1)*m*c], c)
+		gr, gs := &g[xi/4], &g[xi%4]
+		for k := range u {
+			k9 := w[k*9 : k*9+9]
+			var v float32
+			for b := 0; b < 3; b++ {
+				// Column b of G[ξ/4]·g (its products by 0, ±½ and 1
+				// are exact).
+				h := gr[0]*k9[b] + gr[1]*k9[3+b] + gr[2]*k9[6+b]
+				v += gs[b] * h
+			}
+			u[k] = v
+		}
+		pas[xi] = packA(nil, m, c, u, c)
 	}
 	return pas
 }
@@ -135,10 +139,11 @@ func winogradFor(p *ConvParams, pw *ConvWeights) []packedA {
 	}
 	oh, ow := p.OutH(), p.OutW()
 	tiles := (oh + 1) / 2 * ((ow + 1) / 2)
-	if oh <= 0 || ow <= 0 || tiles < winoMinTiles {
+	if oh <= 0 || ow <= 0 || p.N*tiles < winoMinTiles {
 		return nil
 	}
-	if parts, byChannels := winoByChannels(p, tiles); byChannels && p.M < winoMinRowsPerWorker*parts {
+	if _, byChannels := winoByChannels(p, p.N*tiles); !byChannels && p.N*tiles < 32*workerCount(math.MaxInt) {
+		// Too few tiles for every worker, too few channels to share.
 		return nil
 	}
 	u := pw.wino.get()
@@ -165,22 +170,18 @@ func winoChunk(p *ConvParams) int {
 	return max(64, winoChunkBytes/(16*(p.C+p.M)*4)/32*32)
 }
 
-// winoByChannels reports whether convWinograd shares the images of p
-// (tiles tiles each) out among the workers by output channels rather than
-// by tiles: when fewer images than workers would leave each worker fewer
-// tiles than the micro-kernel's two blocks of columns. Each worker then
-// computes parts output channels of every tile (transforming every
-// tile's input itself).
-func winoByChannels(p *ConvParams, tiles int) (parts int, byChannels bool) {
+// winoByChannels reports whether convWinograd shares the work of p (total
+// tiles over all its images) out among the workers by output channels
+// rather than by tiles: when a worker would get fewer tiles than two of
+// the micro-kernel's blocks of columns. Each of the parts workers then
+// computes a share of the output channels of every tile (transforming
+// every tile's input itself).
+func winoByChannels(p *ConvParams, total int) (parts int, byChannels bool) {
 	workers := workerCount(math.MaxInt)
-	if p.N >= workers {
+	if workers < 2 || total/workers >= 64 || p.M < winoMinRowsPerWorker*workers {
 		return 1, false
 	}
-	parts = (workers + p.N - 1) / p.N
-	if tiles/parts >= 64 || p.M < 2*gemmMR*parts {
-		return 1, false
-	}
-	return parts, true
+	return workers, true
 }
 
 // convWinograd computes the convolution p (canWinograd) of x with the
@@ -189,26 +190,26 @@ func winoByChannels(p *ConvParams, tiles int) (parts int, byChannels bool) {
 func convWinograd(p *ConvParams, x, b, y []float32, u []packedA) {
 	oh, ow := p.OutH(), p.OutW()
 	th, tw := (oh+1)/2, (ow+1)/2
-	parts, byChannels := winoByChannels(p, th*tw)
+	parts, byChannels := winoByChannels(p, p.N*th*tw)
 	l := getLoop[winoLoop]()
 	*l = winoLoop{p: *p, x: x, b: b, y: y, u: u, th: th, tw: tw, chunk: winoChunk(p), parts: parts, byChannels: byChannels}
 	workers := workerCount(math.MaxInt)
 	if byChannels {
-		parallelRun(p.N*parts, l)
+		parallelRun(parts, l)
 	} else {
 		l.dynamic = true
 		l.workers = workers
-		parallelRun(min(workers, p.N*th*tw), l)
+		parallelRun(min(workers, (p.N*th*tw+31)/32), l)
 	}
 	putLoop(l)
 }
 
 // winoLoop is convWinograd's body. Shared out by tiles, each worker takes
-// chunks of tiles (in row-major order, within one image) from a common
+// chunks of tiles (in row-major order, image after image) from a common
 // counter until none are left, so that a worker that starts late or runs
 // slower (the helper often does, its caches cold) takes fewer: chunks of
 // l.chunk tiles, shrinking near the end. Shared out by channels, a task is
-// one part of an image's output channels.
+// one part of the output channels, for every tile.
 type winoLoop struct {
 	p            ConvParams // by value: p does not escape
 	x, b, y      []float32
@@ -221,88 +222,93 @@ type winoLoop struct {
 	next         atomic.Int64 // the next tile (over all images) to take
 }
 
-// take claims the next chunk of tiles [q0, q1) of image n, or reports
-// that none is left.
-func (l *winoLoop) take() (n, q0, q1 int, ok bool) {
-	tiles := l.th * l.tw
-	total := int64(l.p.N * tiles)
+// take claims the next chunk of tiles [g0, g1), numbered over all the
+// images (image n's tile q is n·tiles + q; a chunk may span images), or
+// reports that none is left.
+func (l *winoLoop) take() (g0, g1 int, ok bool) {
+	total := int64(l.p.N * l.th * l.tw)
 	for {
 		g := l.next.Load()
 		if g >= total {
-			return 0, 0, 0, false
+			return 0, 0, false
 		}
 		// Guided: a chunk is at most a (2·workers)-th of what is left.
 		size := min(l.chunk, max(32, roundUp(int(total-g)/(2*l.workers), 16)))
-		n, q0 = int(g)/tiles, int(g)%tiles
-		q1 = min(q0+size, tiles)
-		if l.next.CompareAndSwap(g, int64(n*tiles+q1)) {
-			return n, q0, q1, true
+		end := min(g+int64(size), total)
+		if l.next.CompareAndSwap(g, end) {
+			return int(g), int(end), true
 		}
 	}
 }
 
 func (l *winoLoop) run(_, lo, hi int) {
 	p, tw := &l.p, l.tw
-	// The input rows under a chunk's tiles, padded: column k holds input
-	// column k − PadLeft, zero outside the image, with room for a
-	// transform's last 16-tile step from any tile on.
+	// The input rows under a chunk's tiles in one image, padded: column k
+	// holds input column k − PadLeft, zero outside the image, with room
+	// for a transform's last 16-tile step from any tile on.
 	ld := 2*tw + 48
 	pad := getScratch[float32]((2*l.th + 4) * ld)
 	defer putScratch(pad)
 	clear(*pad)
 	tiles := l.th * tw
-	v := getScratch[float32](16*winoPlane(p.C, min(l.chunk, tiles)) + 16)
+	most := min(l.chunk, p.N*tiles) // tiles in a chunk
+	v := getScratch[float32](16*winoPlane(p.C, most) + 16)
 	defer putScratch(v)
-	mo := getScratch[float32](16*winoPlane(p.M, min(l.chunk, tiles)) + 16)
+	mo := getScratch[float32](16*winoPlane(p.M, most) + 16)
 	defer putScratch(mo)
 	if l.dynamic {
 		for {
-			n, q0, q1, ok := l.take()
+			g0, g1, ok := l.take()
 			if !ok {
 				return
 			}
-			l.chunkOf(n, q0, q1, 0, p.M, *pad, ld, *v, *mo)
+			l.chunkOf(g0, g1, 0, p.M, *pad, ld, *v, *mo)
 		}
 	}
-	for task := lo; task < hi; task++ {
-		n, part := task/l.parts, task%l.parts
+	for part := lo; part < hi; part++ {
 		step := roundUp((p.M+l.parts-1)/l.parts, 2*gemmMR)
 		m0, m1 := min(part*step, p.M), min((part+1)*step, p.M)
-		for q0 := 0; q0 < tiles; q0 += l.chunk {
-			l.chunkOf(n, q0, min(q0+l.chunk, tiles), m0, m1, *pad, ld, *v, *mo)
+		for g0 := 0; g0 < p.N*tiles; g0 += l.chunk {
+			l.chunkOf(g0, min(g0+l.chunk, p.N*tiles), m0, m1, *pad, ld, *v, *mo)
 		}
 	}
 }
 
-// chunkOf computes the output channels [m0, m1) of the tiles [q0, q1) of
-// image n, with pad (rows of ld floats) for the padded input rows and v
-// and mo for the transformed inputs and the products.
-func (l *winoLoop) chunkOf(n, q0, q1, m0, m1 int, pad []float32, ld int, v, mo []float32) {
+// chunkOf computes the output channels [m0, m1) of the tiles [g0, g1)
+// (numbered over all the images), with pad (rows of ld floats) for the
+// padded input rows and v and mo for the transformed inputs and the
+// products.
+func (l *winoLoop) chunkOf(g0, g1, m0, m1 int, pad []float32, ld int, v, mo []float32) {
 	p := &l.p
 	oh, ow := p.OutH(), p.OutW()
-	tw, hw := l.tw, p.H*p.W
-	tc := q1 - q0 // tiles in this chunk
-	xn := l.x[n*p.C*hw : (n+1)*p.C*hw]
-	yn := l.y[n*p.M*oh*ow : (n+1)*p.M*oh*ow]
+	tw, hw, tiles := l.tw, p.H*p.W, l.th*l.tw
+	tc := g1 - g0                                      // tiles in this chunk: the products' columns
 	pv, pm := winoPlane(p.C, tc), winoPlane(m1-m0, tc) // plane strides of V and M
 	vp := v[:16*pv+16]
-	ia, ib := q0/tw, (q1-1)/tw // the tile rows the chunk touches
+	// The input transform, image by image; in each plane row of V the
+	// tiles go in increasing order, as the whole-step stores need.
 	for c := 0; c < p.C; c++ {
-		xc := xn[c*hw : (c+1)*hw]
-		for r := 0; r < 2*(ib-ia)+4; r++ {
-			row := pad[r*ld+p.PadLeft : r*ld+p.PadLeft+p.W]
-			if iy := 2*ia + r - p.PadTop; iy >= 0 && iy < p.H {
-				copy(row, xc[iy*p.W:(iy+1)*p.W])
-			} else {
-				clear(row)
+		for g := g0; g < g1; {
+			n, q0 := g/tiles, g%tiles
+			q1 := min(tiles, q0+g1-g)
+			xc := l.x[(n*p.C+c)*hw : (n*p.C+c+1)*hw]
+			ia, ib := q0/tw, (q1-1)/tw // the tile rows touched
+			for r := 0; r < 2*(ib-ia)+4; r++ {
+				row := pad[r*ld+p.PadLeft : r*ld+p.PadLeft+p.W]
+				if iy := 2*ia + r - p.PadTop; iy >= 0 && iy < p.H {
+					copy(row, xc[iy*p.W:(iy+1)*p.W])
+				} else {
+					clear(row)
+				}
 			}
-		}
-		for q := q0; q < q1; {
-			// The part [j0, j1) of tile row i in the chunk.
-			i, j0 := q/tw, q%tw
-			j1 := min(tw, j0+q1-q)
-			winoInputRow(vp[c*tc+q-q0:], pad[2*(i-ia)*ld+2*j0:], ld, pv, j1-j0)
-			q += j1 - j0
+			for q := q0; q < q1; {
+				// The part [j0, j1) of tile row i in the chunk.
+				i, j0 := q/tw, q%tw
+				j1 := min(tw, j0+q1-q)
+				winoInputRow(vp[c*tc+n*tiles+q-g0:], pad[2*(i-ia)*ld+2*j0:], ld, pv, j1-j0)
+				q += j1 - j0
+			}
+			g += q1 - q0
 		}
 	}
 	// The products' rows [m0, m1): M_ξ is (m1−m0)×tc.
@@ -321,24 +327,29 @@ func (l *winoLoop) chunkOf(n, q0, q1, m0, m1 int, pad []float32, ld int, v, mo [
 		if l.b != nil {
 			bias = l.b[m]
 		}
-		ym := yn[m*oh*ow : (m+1)*oh*ow]
-		for q := q0; q < q1; {
-			i, j0 := q/tw, q%tw
-			j1 := min(tw, j0+q1-q)
-			w := min(2*j1, ow) - 2*j0
-			y0 := ym[2*i*ow+2*j0 : 2*i*ow+2*j0+w]
-			var y1 []float32
-			if 2*i+1 < oh {
-				y1 = ym[(2*i+1)*ow+2*j0 : (2*i+1)*ow+2*j0+w]
-			}
-			winoOutputRow(y0, y1, mp[(m-m0)*tc+q-q0:], pm, j1-j0, w, bias, p.Relu)
-			if p.Act.Kind != ActNone {
-				ApplyActivation(p.Act, y0)
-				if y1 != nil {
-					ApplyActivation(p.Act, y1)
+		for g := g0; g < g1; {
+			n, q0 := g/tiles, g%tiles
+			q1 := min(tiles, q0+g1-g)
+			ym := l.y[(n*p.M+m)*oh*ow : (n*p.M+m+1)*oh*ow]
+			for q := q0; q < q1; {
+				i, j0 := q/tw, q%tw
+				j1 := min(tw, j0+q1-q)
+				w := min(2*j1, ow) - 2*j0
+				y0 := ym[2*i*ow+2*j0 : 2*i*ow+2*j0+w]
+				var y1 []float32
+				if 2*i+1 < oh {
+					y1 = ym[(2*i+1)*ow+2*j0 : (2*i+1)*ow+2*j0+w]
 				}
+				winoOutputRow(y0, y1, mp[(m-m0)*tc+n*tiles+q-g0:], pm, j1-j0, w, bias, p.Relu)
+				if p.Act.Kind != ActNone {
+					ApplyActivation(p.Act, y0)
+					if y1 != nil {
+						ApplyActivation(p.Act, y1)
+					}
+				}
+				q += j1 - j0
 			}
-			q += j1 - j0
+			g += q1 - q0
 		}
 	}
 }
