@@ -153,6 +153,44 @@ func ApplyActivation[T Float](a Activation, x []T) {
 	}
 }
 
+// ScaleShiftRows is ScaleShift row by row: for each row r of y (rows of
+// inner elements), y[r·inner+i] = x[r·inner+i]·a[r mod len(a)] + b[r mod
+// len(b)], a nil a meaning 1 and a nil b −0 (as ScaleShift takes them:
+// exact additions and products), the rows split across the workers when
+// there are many elements: a per-channel BatchNormalization, Add or Mul
+// over NCHW planes.
+func ScaleShiftRows[T Float](x, y []T, inner int, a, b []T) {
+	if inner <= 0 || len(y) == 0 {
+		return
+	}
+	_ = x[len(y)-1]
+	l := getLoop[scaleShiftRowsLoop[T]]()
+	*l = scaleShiftRowsLoop[T]{x: x, y: y, inner: inner, a: a, b: b}
+	parallelRunFor(len(y)/inner, len(y), l)
+	putLoop(l)
+}
+
+// scaleShiftRowsLoop is the body of ScaleShiftRows: a range of rows.
+type scaleShiftRowsLoop[T Float] struct {
+	x, y, a, b []T
+	inner      int
+}
+
+func (l *scaleShiftRowsLoop[T]) run(_, lo, hi int) {
+	negZero := T(math.Copysign(0, -1))
+	for r := lo; r < hi; r++ {
+		av, bv := T(1), negZero
+		if l.a != nil {
+			av = l.a[r%len(l.a)]
+		}
+		if l.b != nil {
+			bv = l.b[r%len(l.b)]
+		}
+		o := r * l.inner
+		ScaleShift(l.x[o:o+l.inner], l.y[o:o+l.inner], av, bv)
+	}
+}
+
 // ScaleShift sets y[i] = x[i]·a + b for i < len(y) (x holds at least
 // len(y) elements; y may be x). Float32 elements take one rounding (a
 // fused multiply-add) where the CPU has FMA, else two. With a = 1 the

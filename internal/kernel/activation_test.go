@@ -38,3 +38,44 @@ func TestApplyActivation(t *testing.T) {
 	}
 	ApplyActivation(Activation{}, x) // ActNone: nothing
 }
+
+// TestScaleShiftRows checks ScaleShiftRows against ScaleShift row by row,
+// bit for bit, with per-row scales, shifts or both (cycling over the
+// rows), on a plane set large enough to be split across the workers and
+// on a small one, in place and not.
+func TestScaleShiftRows(t *testing.T) {
+	for _, c := range []struct{ rows, inner, period int }{{96, 56 * 56, 32}, {6, 7, 4}} {
+		x := make([]float32, c.rows*c.inner)
+		for i := range x {
+			x[i] = float32(math.Sin(float64(i))) * 3
+		}
+		a, b := make([]float32, c.period), make([]float32, c.period)
+		for i := range a {
+			a[i], b[i] = 0.5+float32(i)/7, float32(i)-3.25
+		}
+		for _, ab := range [][2][]float32{{a, b}, {a, nil}, {nil, b}} {
+			want := make([]float32, len(x))
+			for r := 0; r < c.rows; r++ {
+				av, bv := float32(1), float32(math.Copysign(0, -1))
+				if ab[0] != nil {
+					av = ab[0][r%c.period]
+				}
+				if ab[1] != nil {
+					bv = ab[1][r%c.period]
+				}
+				o := r * c.inner
+				ScaleShift(x[o:o+c.inner], want[o:o+c.inner], av, bv)
+			}
+			got := make([]float32, len(x))
+			ScaleShiftRows(x, got, c.inner, ab[0], ab[1])
+			inPlace := append([]float32(nil), x...)
+			ScaleShiftRows(inPlace, inPlace, c.inner, ab[0], ab[1])
+			for i := range want {
+				if math.Float32bits(got[i]) != math.Float32bits(want[i]) || math.Float32bits(inPlace[i]) != math.Float32bits(want[i]) {
+					t.Fatalf("%d×%d, scale %v shift %v: y[%d] = %v (in place %v), want %v",
+						c.rows, c.inner, ab[0] != nil, ab[1] != nil, i, got[i], inPlace[i], want[i])
+				}
+			}
+		}
+	}
+}

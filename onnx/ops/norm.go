@@ -93,7 +93,10 @@ func prepareBatchNorm(n *Node) (Kernel, error) {
 }
 
 // bnCoef holds per-parameter y = x·mul + add coefficients.
-type bnCoef struct{ mul, add []float64 }
+type bnCoef struct {
+	mul, add     []float64
+	mul32, add32 []float32 // the same rounded to float32, as float32 runs use them
+}
 
 // fold computes inference coefficients from scale, B, mean and var.
 func (bn *batchNorm) fold(p []*tensors.Tensor) (*bnCoef, error) {
@@ -102,12 +105,19 @@ func (bn *batchNorm) fold(p []*tensors.Tensor) (*bnCoef, error) {
 		return nil, err
 	}
 	scale, bias, mean, variance := v[0], v[1], v[2], v[3]
-	c := &bnCoef{mul: make([]float64, len(scale)), add: make([]float64, len(scale))}
+	return newBNCoef(scale, bias, mean, variance, bn.eps), nil
+}
+
+// newBNCoef computes the coefficients y = x·mul + add of each channel.
+func newBNCoef(scale, bias, mean, variance []float64, eps float64) *bnCoef {
+	n := len(scale)
+	c := &bnCoef{mul: make([]float64, n), add: make([]float64, n), mul32: make([]float32, n), add32: make([]float32, n)}
 	for i := range scale {
-		c.mul[i] = scale[i] / math.Sqrt(variance[i]+bn.eps)
+		c.mul[i] = scale[i] / math.Sqrt(variance[i]+eps)
 		c.add[i] = bias[i] - mean[i]*c.mul[i]
+		c.mul32[i], c.add32[i] = float32(c.mul[i]), float32(c.add[i])
 	}
-	return c, nil
+	return c
 }
 
 // bnParams reads scale, B, mean and var, which must be float tensors of one
@@ -167,12 +177,7 @@ func (bn *batchNorm) run(in []*tensors.Tensor, folded *bnCoef, wantStats bool, l
 			}
 			mean, variance = batchMean, batchVar
 		}
-		coef := &bnCoef{mul: make([]float64, len(mean)), add: make([]float64, len(mean))}
-		for i := range mean {
-			coef.mul[i] = params[0][i] / math.Sqrt(variance[i]+bn.eps)
-			coef.add[i] = params[1][i] - mean[i]*coef.mul[i]
-		}
-		src.c = coef
+		src.c = newBNCoef(params[0], params[1], mean, variance, bn.eps)
 	}
 	var y *tensors.Tensor
 	var err error
@@ -286,6 +291,18 @@ func bnApply[T tensors.Float](x *tensors.Tensor, src bnSource, inner int, last [
 	xd := tensors.Data[T](x)
 	np := src.len()
 	if inner == 0 || np == 0 {
+		return out, nil
+	}
+	if c := src.c; c != nil {
+		// Constant coefficients: the planes split across the workers.
+		var a, b []T
+		switch any(T(0)).(type) {
+		case float32:
+			a, b = any(c.mul32).([]T), any(c.add32).([]T)
+		case float64:
+			a, b = any(c.mul).([]T), any(c.add).([]T)
+		}
+		kernel.ScaleShiftRows(xd, dst, inner, a, b)
 		return out, nil
 	}
 	for i := 0; i < len(xd); i += inner {

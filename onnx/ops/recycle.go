@@ -205,8 +205,17 @@ func binaryRows[T tensors.Float](a, b *tensors.Tensor, f func(x, y T) T, op byte
 		}
 		return out, true, nil
 	}
-	for o, j := 0, 0; o < len(dst); o, j = o+inner, j+1 {
-		binaryScalar(dst[o:o+inner], x[o:o+inner], r[j%len(r)], f, op)
+	switch op {
+	case '+':
+		// Per-channel addition or product (a BatchNormalization written
+		// out): the planes split across the workers.
+		kernel.ScaleShiftRows(x, dst, inner, nil, r)
+	case '*':
+		kernel.ScaleShiftRows(x, dst, inner, r, nil)
+	default:
+		for o, j := 0, 0; o < len(dst); o, j = o+inner, j+1 {
+			binaryScalar(dst[o:o+inner], x[o:o+inner], r[j%len(r)], f, op)
+		}
 	}
 	return out, true, nil
 }
