@@ -153,6 +153,42 @@ func ApplyActivation[T Float](a Activation, x []T) {
 	}
 }
 
+// Add sets d[i] = x[i] + y[i] for i < len(d) (x and y hold at least
+// len(d) elements; d may be x or y), in vector loops split across the
+// workers when long: the residual additions of ResNets.
+func Add[T Float](d, x, y []T) {
+	if len(d) == 0 {
+		return
+	}
+	_, _ = x[len(d)-1], y[len(d)-1]
+	l := getLoop[addLoop[T]]()
+	*l = addLoop[T]{d: d, x: x, y: y}
+	parts := (len(d) + addPart - 1) / addPart
+	parallelRunFor(parts, len(d), l)
+	putLoop(l)
+}
+
+// addPart is the number of elements in a part of an Add's loop.
+const addPart = 1 << 12
+
+// addLoop is the body of Add: a range of parts.
+type addLoop[T Float] struct{ d, x, y []T }
+
+func (l *addLoop[T]) run(_, lo, hi int) {
+	i0, i1 := lo*addPart, min(hi*addPart, len(l.d))
+	d, x, y := l.d[i0:i1], l.x[i0:i1], l.y[i0:i1]
+	switch {
+	case &d[0] == &y[0]:
+		// d += x (addition commutes, bit for bit).
+		addRows(d, x, len(d), 1, 0, 0)
+	case &d[0] != &x[0]:
+		copy(d, x)
+		fallthrough
+	default:
+		addRows(d, y, len(d), 1, 0, 0)
+	}
+}
+
 // ScaleShiftRows is ScaleShift row by row: for each row r of y (rows of
 // inner elements), y[r·inner+i] = x[r·inner+i]·a[r mod len(a)] + b[r mod
 // len(b)], a nil a meaning 1 and a nil b −0 (as ScaleShift takes them:

@@ -79,3 +79,37 @@ func TestScaleShiftRows(t *testing.T) {
 		}
 	}
 }
+
+// TestAdd checks Add bit for bit against a scalar loop, short and long
+// (split across the workers), into a third slice and in place on either
+// operand.
+func TestAdd(t *testing.T) {
+	for _, n := range []int{1, 7, 33, 100_003} {
+		x, y := make([]float32, n), make([]float32, n)
+		for i := range x {
+			x[i], y[i] = float32(math.Sin(float64(i)))*5, float32(math.Cos(float64(3*i)))*0.01
+		}
+		want := make([]float32, n)
+		for i := range want {
+			want[i] = x[i] + y[i]
+		}
+		for _, mode := range []string{"new", "into x", "into y"} {
+			xc, yc := append([]float32(nil), x...), append([]float32(nil), y...)
+			var d []float32
+			switch mode {
+			case "new":
+				d = make([]float32, n)
+			case "into x":
+				d = xc
+			case "into y":
+				d = yc
+			}
+			Add(d, xc, yc)
+			for i := range want {
+				if math.Float32bits(d[i]) != math.Float32bits(want[i]) {
+					t.Fatalf("n %d, %s: d[%d] = %v, want %v", n, mode, i, d[i], want[i])
+				}
+			}
+		}
+	}
+}

@@ -200,6 +200,12 @@ func binaryRows[T tensors.Float](a, b *tensors.Tensor, f func(x, y T) T, op byte
 		return out, true, nil
 	}
 	if inner == 1 {
+		if op == '+' && len(r) == len(dst) {
+			// Same shapes (a residual connection): vector loops on the
+			// workers.
+			kernel.Add(dst, x, r)
+			return out, true, nil
+		}
 		for o := 0; o < len(dst); o += len(r) {
 			binaryVec(dst[o:o+len(r)], x[o:o+len(r)], r, f, op)
 		}
