@@ -117,3 +117,37 @@ func BenchmarkConvWinograd(b *testing.B) {
 		}
 	}
 }
+
+// TestConvWinogradRandomShapes compares the Winograd path with the GEMM
+// path on random shapes (sizes down to a 3×3 image, pads up to 2 on any
+// side, batches up to 3), each with a bias and a Relu.
+func TestConvWinogradRandomShapes(t *testing.T) {
+	if !winogradAVX512 || !sgemmFast {
+		t.Skip("no Winograd path on this CPU (it needs AVX-512): convolutions take the GEMM path")
+	}
+	r := rand.New(rand.NewPCG(21, 22))
+	taken := 0
+	for range 60 {
+		p := ConvParams{N: 1 + r.IntN(3), C: 16 + r.IntN(25), H: 3 + r.IntN(38), W: 3 + r.IntN(38),
+			M: 32 + r.IntN(39), KH: 3, KW: 3, PadTop: r.IntN(3), PadLeft: r.IntN(3), PadBottom: r.IntN(3),
+			PadRight: r.IntN(3), StrideH: 1, StrideW: 1, DilH: 1, DilW: 1, Group: 1, Relu: true}
+		x, w, b := randF32(r, p.N*p.C*p.H*p.W), randF32(r, p.M*p.C*9), randF32(r, p.M)
+		pw := PackConvWeights(p, w)
+		if winogradFor(&p, pw) == nil {
+			continue
+		}
+		taken++
+		want := make([]float32, p.N*p.M*p.OutH()*p.OutW())
+		got := make([]float32, len(want))
+		Conv2D(p, x, w, b, want)
+		Conv2DPacked(p, x, w, pw, b, got)
+		for i := range want {
+			if d := math.Abs(float64(got[i] - want[i])); !(d <= 2e-6*float64(9*p.C)) {
+				t.Fatalf("%+v: y[%d] = %v, want %v", p, i, got[i], want[i])
+			}
+		}
+	}
+	if taken < 20 {
+		t.Fatalf("only %d of 60 random shapes took the Winograd path", taken)
+	}
+}
