@@ -2,43 +2,44 @@
 
 #include "textflag.h"
 
-// Column indexes of the even and odd inputs of 16 outputs, for VPERMI2PS
-// over two vectors (32 floats) of vertical maxima.
-DATA poolEven<>+0(SB)/4, $0
-DATA poolEven<>+4(SB)/4, $2
-DATA poolEven<>+8(SB)/4, $4
-DATA poolEven<>+12(SB)/4, $6
-DATA poolEven<>+16(SB)/4, $8
-DATA poolEven<>+20(SB)/4, $10
-DATA poolEven<>+24(SB)/4, $12
-DATA poolEven<>+28(SB)/4, $14
-DATA poolEven<>+32(SB)/4, $16
-DATA poolEven<>+36(SB)/4, $18
-DATA poolEven<>+40(SB)/4, $20
-DATA poolEven<>+44(SB)/4, $22
-DATA poolEven<>+48(SB)/4, $24
-DATA poolEven<>+52(SB)/4, $26
-DATA poolEven<>+56(SB)/4, $28
-DATA poolEven<>+60(SB)/4, $30
-GLOBL poolEven<>(SB), RODATA|NOPTR, $64
+// Lane indexes of the even and odd floats of two vectors (32 floats), for
+// VPERMI2PS: the columns of 16 outputs here (over vertical maxima) and in
+// the Winograd input transform (winograd_amd64.s).
+DATA ·laneEven+0(SB)/4, $0
+DATA ·laneEven+4(SB)/4, $2
+DATA ·laneEven+8(SB)/4, $4
+DATA ·laneEven+12(SB)/4, $6
+DATA ·laneEven+16(SB)/4, $8
+DATA ·laneEven+20(SB)/4, $10
+DATA ·laneEven+24(SB)/4, $12
+DATA ·laneEven+28(SB)/4, $14
+DATA ·laneEven+32(SB)/4, $16
+DATA ·laneEven+36(SB)/4, $18
+DATA ·laneEven+40(SB)/4, $20
+DATA ·laneEven+44(SB)/4, $22
+DATA ·laneEven+48(SB)/4, $24
+DATA ·laneEven+52(SB)/4, $26
+DATA ·laneEven+56(SB)/4, $28
+DATA ·laneEven+60(SB)/4, $30
+GLOBL ·laneEven(SB), RODATA|NOPTR, $64
 
-DATA poolOdd<>+0(SB)/4, $1
-DATA poolOdd<>+4(SB)/4, $3
-DATA poolOdd<>+8(SB)/4, $5
-DATA poolOdd<>+12(SB)/4, $7
-DATA poolOdd<>+16(SB)/4, $9
-DATA poolOdd<>+20(SB)/4, $11
-DATA poolOdd<>+24(SB)/4, $13
-DATA poolOdd<>+28(SB)/4, $15
-DATA poolOdd<>+32(SB)/4, $17
-DATA poolOdd<>+36(SB)/4, $19
-DATA poolOdd<>+40(SB)/4, $21
-DATA poolOdd<>+44(SB)/4, $23
-DATA poolOdd<>+48(SB)/4, $25
-DATA poolOdd<>+52(SB)/4, $27
-DATA poolOdd<>+56(SB)/4, $29
-DATA poolOdd<>+60(SB)/4, $31
-GLOBL poolOdd<>(SB), RODATA|NOPTR, $64
+DATA ·laneOdd+0(SB)/4, $1
+DATA ·laneOdd+4(SB)/4, $3
+DATA ·laneOdd+8(SB)/4, $5
+DATA ·laneOdd+12(SB)/4, $7
+DATA ·laneOdd+16(SB)/4, $9
+DATA ·laneOdd+20(SB)/4, $11
+DATA ·laneOdd+24(SB)/4, $13
+DATA ·laneOdd+28(SB)/4, $15
+DATA ·laneOdd+32(SB)/4, $17
+DATA ·laneOdd+36(SB)/4, $19
+DATA ·laneOdd+40(SB)/4, $21
+DATA ·laneOdd+44(SB)/4, $23
+DATA ·laneOdd+48(SB)/4, $25
+DATA ·laneOdd+52(SB)/4, $27
+DATA ·laneOdd+56(SB)/4, $29
+DATA ·laneOdd+60(SB)/4, $31
+GLOBL ·laneOdd(SB), RODATA|NOPTR, $64
 
 // func maxPool2x2RowsAVX512(in, out *float32, w, ow, rows int)
 //
@@ -54,8 +55,8 @@ TEXT ·maxPool2x2RowsAVX512(SB), NOSPLIT, $0-40
 	MOVQ    w+16(FP), R8
 	MOVQ    ow+24(FP), R11
 	MOVQ    rows+32(FP), R9
-	VMOVUPS poolEven<>(SB), Z8
-	VMOVUPS poolOdd<>(SB), Z9
+	VMOVUPS ·laneEven(SB), Z8
+	VMOVUPS ·laneOdd(SB), Z9
 	SHLQ    $2, R8                // input row bytes
 
 row:

@@ -2,44 +2,9 @@
 
 #include "textflag.h"
 
-// Lane indexes for VPERMI2PS over two vectors (32 floats): the even and the
-// odd ones, and the interleaving of two vectors' first and second halves.
-DATA winoEven<>+0(SB)/4, $0
-DATA winoEven<>+4(SB)/4, $2
-DATA winoEven<>+8(SB)/4, $4
-DATA winoEven<>+12(SB)/4, $6
-DATA winoEven<>+16(SB)/4, $8
-DATA winoEven<>+20(SB)/4, $10
-DATA winoEven<>+24(SB)/4, $12
-DATA winoEven<>+28(SB)/4, $14
-DATA winoEven<>+32(SB)/4, $16
-DATA winoEven<>+36(SB)/4, $18
-DATA winoEven<>+40(SB)/4, $20
-DATA winoEven<>+44(SB)/4, $22
-DATA winoEven<>+48(SB)/4, $24
-DATA winoEven<>+52(SB)/4, $26
-DATA winoEven<>+56(SB)/4, $28
-DATA winoEven<>+60(SB)/4, $30
-GLOBL winoEven<>(SB), RODATA|NOPTR, $64
-
-DATA winoOdd<>+0(SB)/4, $1
-DATA winoOdd<>+4(SB)/4, $3
-DATA winoOdd<>+8(SB)/4, $5
-DATA winoOdd<>+12(SB)/4, $7
-DATA winoOdd<>+16(SB)/4, $9
-DATA winoOdd<>+20(SB)/4, $11
-DATA winoOdd<>+24(SB)/4, $13
-DATA winoOdd<>+28(SB)/4, $15
-DATA winoOdd<>+32(SB)/4, $17
-DATA winoOdd<>+36(SB)/4, $19
-DATA winoOdd<>+40(SB)/4, $21
-DATA winoOdd<>+44(SB)/4, $23
-DATA winoOdd<>+48(SB)/4, $25
-DATA winoOdd<>+52(SB)/4, $27
-DATA winoOdd<>+56(SB)/4, $29
-DATA winoOdd<>+60(SB)/4, $31
-GLOBL winoOdd<>(SB), RODATA|NOPTR, $64
-
+// Lane indexes for VPERMI2PS over two vectors (32 floats) that interleave
+// their first and second halves (the even and odd ones, ·laneEven and
+// ·laneOdd, are in avx512_amd64.s).
 DATA winoLo<>+0(SB)/4, $0
 DATA winoLo<>+4(SB)/4, $16
 DATA winoLo<>+8(SB)/4, $1
@@ -130,8 +95,8 @@ TEXT ·winoInputAVX512(SB), NOSPLIT, $0-40
 	MOVQ    R9, R15
 	SHLQ    $2, R15               // 4 planes
 	LEAQ    (R15)(R15*2), R11     // 12 planes
-	VMOVUPS winoEven<>(SB), Z30
-	VMOVUPS winoOdd<>(SB), Z31
+	VMOVUPS ·laneEven(SB), Z30
+	VMOVUPS ·laneOdd(SB), Z31
 
 step:
 	TESTQ   CX, CX
