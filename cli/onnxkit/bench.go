@@ -62,7 +62,10 @@ dimensions need --shape NAME=AxBxC, which sets an input's whole shape.
 
 After --warmup untimed runs, the timed runs go on for --runs runs or for --duration
 (at least 5 runs). --threads N sets the goroutines onnxkit computes on (GOMAXPROCS)
-and, with --against onnxruntime, onnxruntime's intra-op threads.
+and, with --against onnxruntime, onnxruntime's intra-op threads; without it both get
+GOMAXPROCS (onnxruntime's own default counts physical cores, and some virtual machines
+report one core per socket's worth of threads: it then ran one thread against onnxkit's
+two).
 
 --against onnxruntime times onnxruntime in the same process on the same inputs
 (library from --ort-lib, $ONNXRUNTIME_LIB, .peers/ort or npm -g), prints both and
@@ -101,7 +104,7 @@ Exit status 0 ok, 1 a clear failure (bad model or input, outputs disagree),
 	fl.IntVar(&f.runs, "runs", 100, "number of timed runs (instead of --duration)")
 	fl.DurationVar(&f.duration, "duration", 10*time.Second, "time to spend on timed runs per runtime (instead of --runs)")
 	fl.IntVar(&f.warmup, "warmup", 3, "untimed runs before timing")
-	fl.IntVar(&f.threads, "threads", 0, "threads for onnxkit (GOMAXPROCS) and onnxruntime (intra-op); 0 keeps each one's default")
+	fl.IntVar(&f.threads, "threads", 0, "threads for onnxkit (GOMAXPROCS) and onnxruntime (intra-op); 0: GOMAXPROCS for both")
 	fl.Uint64Var(&f.seed, "seed", 1, "seed of the generated inputs")
 	fl.StringVar(&f.against, "against", "", "also time a peer runtime on the same inputs and compare outputs: onnxruntime")
 	fl.BoolVar(&f.json, "json", false, "print one JSON object instead of the table")
@@ -229,7 +232,9 @@ func runBench(w io.Writer, path string, f benchFlags) error {
 	for _, o := range m.Outputs() {
 		names = append(names, o.Name)
 	}
-	sess, err := ort.OpenWith(path, names, ort.Options{Threads: f.threads})
+	// The same thread count for both: onnxruntime's default (its count of
+	// physical cores) was 1 on a 2-vCPU VM where onnxkit used 2.
+	sess, err := ort.OpenWith(path, names, ort.Options{Threads: runtime.GOMAXPROCS(0)})
 	if err != nil {
 		return err
 	}
