@@ -337,23 +337,34 @@ func (l *winoLoop) chunkOf(g0, g1, m0, m1 int, pad []float32, ld int, v, mo []fl
 			n, q0 := g/tiles, g%tiles
 			q1 := min(tiles, q0+g1-g)
 			ym := l.y[(n*p.M+m)*oh*ow : (n*p.M+m+1)*oh*ow]
+			src := mp[(m-m0)*tc:] // the products of channel m
 			for q := q0; q < q1; {
 				i, j0 := q/tw, q%tw
 				j1 := min(tw, j0+q1-q)
+				rows := 1
+				if j0 == 0 && j1 == tw {
+					// Whole tile rows with two output rows each go in
+					// one call.
+					rows = max(min((q1-q)/tw, oh/2-i), 1)
+				}
 				w := min(2*j1, ow) - 2*j0
-				y0 := ym[2*i*ow+2*j0 : 2*i*ow+2*j0+w]
+				y0 := ym[2*i*ow+2*j0:]
 				var y1 []float32
 				if 2*i+1 < oh {
-					y1 = ym[(2*i+1)*ow+2*j0 : (2*i+1)*ow+2*j0+w]
+					y1 = ym[(2*i+1)*ow+2*j0:]
 				}
-				winoOutputRow(y0, y1, mp[(m-m0)*tc+n*tiles+q-g0:], pm, j1-j0, w, bias, p.Relu)
+				winoOutputRows(y0, y1, src[n*tiles+q-g0:], pm, j1-j0, w, bias, p.Relu, rows, 2*ow, tw)
 				if p.Act.Kind != ActNone {
-					ApplyActivation(p.Act, y0)
-					if y1 != nil {
-						ApplyActivation(p.Act, y1)
+					if rows > 1 || j0 == 0 && j1 == tw && y1 != nil {
+						ApplyActivation(p.Act, ym[2*i*ow:2*(i+rows)*ow])
+					} else {
+						ApplyActivation(p.Act, y0[:w])
+						if y1 != nil {
+							ApplyActivation(p.Act, y1[:w])
+						}
 					}
 				}
-				q += j1 - j0
+				q += (rows-1)*tw + j1 - j0
 			}
 			g += q1 - q0
 		}

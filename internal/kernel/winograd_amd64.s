@@ -141,21 +141,17 @@ done:
 	VSUBPS M2, M1, S1 \
 	VSUBPS M3, S1, S1
 
-// func winoOutputAVX512(y0, y1, src *float32, plane, n, width int, bias float32, relu int)
+// func winoOutputAVX512(y0, y1, src *float32, plane, n, width int, bias float32, relu, rows, ystride, sstride int)
 //
-// The Winograd F(2×2, 3×3) output transform of one row of n tiles: with
+// The Winograd F(2×2, 3×3) output transform of rows rows of n tiles: with
 // m the 4×4 values src[ξ·plane + j] of tile j, A^T·m·A (+ bias, then
 // max(·, 0) when relu is not 0, NaN kept) are the outputs y0[2j], y0[2j+1]
-// and, unless y1 is nil, y1[2j], y1[2j+1], for 2j, 2j+1 < width ≤ 2n.
-// Reads src[ξ·plane + j] for j < roundUp(n, 16).
-TEXT ·winoOutputAVX512(SB), NOSPLIT, $0-64
-	MOVQ         y0+0(FP), DI
-	MOVQ         y1+8(FP), BX
-	MOVQ         src+16(FP), SI
+// and, unless y1 is nil, y1[2j], y1[2j+1], for 2j, 2j+1 < width ≤ 2n; the
+// next row of tiles is at src + sstride and its outputs at y0 + ystride
+// and y1 + ystride. Reads src[ξ·plane + j] for j < roundUp(n, 16).
+TEXT ·winoOutputAVX512(SB), NOSPLIT, $0-88
 	MOVQ         plane+24(FP), R9
 	SHLQ         $2, R9           // plane bytes
-	MOVQ         n+32(FP), CX
-	MOVQ         width+40(FP), DX // output columns left
 	VBROADCASTSS bias+48(FP), Z28
 	MOVQ         relu+56(FP), R8
 	LEAQ         (R9)(R9*2), R10  // 3 planes
@@ -165,9 +161,19 @@ TEXT ·winoOutputAVX512(SB), NOSPLIT, $0-64
 	VMOVUPS      winoLo<>(SB), Z30
 	VMOVUPS      winoHi<>(SB), Z31
 
+orow:
+	// A row of tiles; the row pointers live in the argument slots.
+	CMPQ rows+64(FP), $0
+	JLE  odone
+	MOVQ y0+0(FP), DI
+	MOVQ y1+8(FP), BX
+	MOVQ src+16(FP), SI
+	MOVQ n+32(FP), CX
+	MOVQ width+40(FP), DX         // output columns left
+
 ostep:
 	TESTQ   CX, CX
-	JLE     odone
+	JLE     orownext
 	// K2, K3: the output columns of this step in each stored vector.
 	MOVQ    $16, R12
 	CMPQ    DX, R12
@@ -251,6 +257,21 @@ next:
 	SUBQ $32, DX
 	SUBQ $16, CX
 	JMP  ostep
+
+orownext:
+	MOVQ ystride+72(FP), AX
+	SHLQ $2, AX
+	ADDQ AX, y0+0(FP)
+	CMPQ y1+8(FP), $0
+	JEQ  orownoy1
+	ADDQ AX, y1+8(FP)
+
+orownoy1:
+	MOVQ sstride+80(FP), AX
+	SHLQ $2, AX
+	ADDQ AX, src+16(FP)
+	DECQ rows+64(FP)
+	JMP  orow
 
 odone:
 	VZEROUPPER

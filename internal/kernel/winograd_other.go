@@ -10,6 +10,6 @@ func winoInputRow(dst, src []float32, ld, plane, n int) {
 	panic("kernel: Winograd transform without AVX-512")
 }
 
-func winoOutputRow(y0, y1, src []float32, plane, n, width int, bias float32, relu bool) {
+func winoOutputRows(y0, y1, src []float32, plane, n, width int, bias float32, relu bool, rows, ystride, sstride int) {
 	panic("kernel: Winograd transform without AVX-512")
 }
