@@ -183,7 +183,7 @@ func winoChunk(p *ConvParams) int {
 // computes a share of the output channels of every tile (transforming
 // every tile's input itself).
 func winoByChannels(p *ConvParams, total int) (parts int, byChannels bool) {
-	workers := workerCount(math.MaxInt)
+	workers := min(workerCount(math.MaxInt), winoMaxWorkers)
 	if workers < 2 || total/workers >= 64 || p.M < winoMinRowsPerWorker*workers {
 		return 1, false
 	}
@@ -199,16 +199,45 @@ func convWinograd(p *ConvParams, x, b, y []float32, u []packedA) {
 	parts, byChannels := winoByChannels(p, p.N*th*tw)
 	l := getLoop[winoLoop]()
 	*l = winoLoop{p: *p, x: x, b: b, y: y, u: u, th: th, tw: tw, chunk: winoChunk(p), parts: parts, byChannels: byChannels}
-	workers := workerCount(math.MaxInt)
-	if byChannels {
-		parallelRun(parts, l)
-	} else {
+	n := parts
+	if !byChannels {
 		l.dynamic = true
-		l.workers = workers
-		parallelRun(min(workers, (p.N*th*tw+31)/32), l)
+		l.workers = min(workerCount(math.MaxInt), len(l.sets))
+		n = min(l.workers, (p.N*th*tw+31)/32)
+	}
+	sets := l.sets[:n]
+	// Every worker's scratch space, taken here rather than by each worker
+	// as it starts: which workers run depends on the helpers' timing, and
+	// a set first needed in a timed run would be allocated there.
+	l.ld = 2*tw + 48
+	most := min(l.chunk, p.N*th*tw) // tiles in a chunk
+	for i := range sets {
+		sets[i] = winoScratch{
+			pad: getScratch[float32]((2*th + 4) * l.ld),
+			v:   getScratch[float32](16*winoPlane(p.C, most) + 16),
+			mo:  getScratch[float32](16*winoPlane(p.M, most) + 16),
+		}
+		clear(*sets[i].pad)
+	}
+	parallelRun(n, l)
+	for i := range sets {
+		putScratch(sets[i].pad)
+		putScratch(sets[i].v)
+		putScratch(sets[i].mo)
 	}
 	putLoop(l)
 }
+
+// winoMaxWorkers bounds the workers one Winograd convolution uses (the
+// scratch sets live in its recycled loop, so that a call allocates
+// nothing).
+const winoMaxWorkers = 64
+
+// winoScratch is one worker's scratch space: the padded input rows under
+// a chunk's tiles in one image (column k holds input column k − PadLeft,
+// zero outside the image, with room for a transform's last 16-tile step
+// from any tile on), the transformed inputs V and the products M.
+type winoScratch struct{ pad, v, mo *[]float32 }
 
 // winoLoop is convWinograd's body. Shared out by tiles, each worker takes
 // chunks of tiles (in row-major order, image after image) from a common
@@ -225,7 +254,9 @@ type winoLoop struct {
 	byChannels   bool
 	dynamic      bool
 	workers      int
-	next         atomic.Int64 // the next tile (over all images) to take
+	next         atomic.Int64                // the next tile (over all images) to take
+	ld           int                         // the row stride of the padded input rows
+	sets         [winoMaxWorkers]winoScratch // one per worker (the loop's w)
 }
 
 // take claims the next chunk of tiles [g0, g1), numbered over all the
@@ -247,35 +278,24 @@ func (l *winoLoop) take() (g0, g1 int, ok bool) {
 	}
 }
 
-func (l *winoLoop) run(_, lo, hi int) {
-	p, tw := &l.p, l.tw
-	// The input rows under a chunk's tiles in one image, padded: column k
-	// holds input column k − PadLeft, zero outside the image, with room
-	// for a transform's last 16-tile step from any tile on.
-	ld := 2*tw + 48
-	pad := getScratch[float32]((2*l.th + 4) * ld)
-	defer putScratch(pad)
-	clear(*pad)
-	tiles := l.th * tw
-	most := min(l.chunk, p.N*tiles) // tiles in a chunk
-	v := getScratch[float32](16*winoPlane(p.C, most) + 16)
-	defer putScratch(v)
-	mo := getScratch[float32](16*winoPlane(p.M, most) + 16)
-	defer putScratch(mo)
+func (l *winoLoop) run(w, lo, hi int) {
+	p, tiles := &l.p, l.th*l.tw
+	sc := &l.sets[w]
+	pad, v, mo := *sc.pad, *sc.v, *sc.mo
 	if l.dynamic {
 		for {
 			g0, g1, ok := l.take()
 			if !ok {
 				return
 			}
-			l.chunkOf(g0, g1, 0, p.M, *pad, ld, *v, *mo)
+			l.chunkOf(g0, g1, 0, p.M, pad, l.ld, v, mo)
 		}
 	}
 	for part := lo; part < hi; part++ {
 		step := roundUp((p.M+l.parts-1)/l.parts, 2*gemmMR)
 		m0, m1 := min(part*step, p.M), min((part+1)*step, p.M)
 		for g0 := 0; g0 < p.N*tiles; g0 += l.chunk {
-			l.chunkOf(g0, min(g0+l.chunk, p.N*tiles), m0, m1, *pad, ld, *v, *mo)
+			l.chunkOf(g0, min(g0+l.chunk, p.N*tiles), m0, m1, pad, l.ld, v, mo)
 		}
 	}
 }
