@@ -240,6 +240,17 @@ func Conv2DPool[T Float](p ConvParams, x, w []T, pw *ConvWeights, b []T, pool Po
 	if per == 0 || p.N == 0 {
 		return
 	}
+	if x32, ok := any(x).([]float32); ok && winoPools(&p, &pool) {
+		if u := winogradFor(&p, pw); u != nil {
+			// The pool fused into the Winograd output transform.
+			var b32 []float32
+			if b != nil {
+				b32 = any(b).([]float32)
+			}
+			convWinograd(&p, x32, b32, any(y).([]float32), u, true)
+			return
+		}
+	}
 	chw, pout := p.C*p.H*p.W, pool.C*pool.OutH*pool.OutW
 	chunk := convPoolChunkBytes / (per * int(unsafe.Sizeof(T(0))))
 	chunk = min(p.N, max(chunk, workerCount(math.MaxInt), 1))
@@ -277,7 +288,7 @@ func Conv2DPacked[T Float](p ConvParams, x, w []T, pw *ConvWeights, b, y []T) {
 			if b != nil {
 				b32 = any(b).([]float32)
 			}
-			convWinograd(&p, x32, b32, any(y).([]float32), u)
+			convWinograd(&p, x32, b32, any(y).([]float32), u, false)
 			return
 		}
 	}

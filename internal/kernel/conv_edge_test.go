@@ -343,14 +343,21 @@ func TestConvPackFromPhases(t *testing.T) {
 
 // TestConv2DPool checks the convolution fused with a max pooling against
 // the two run one after the other, bit for bit: batches of one image to
-// more than a chunk, 2×2/2 and 3×3/2 padded pools, a Relu.
+// more than a chunk, 2×2/2 and 3×3/2 padded pools, a Relu, and 3×3
+// convolutions whose pool the Winograd output transform computes (even
+// outputs, channels shared out at batch 1) or cannot (odd outputs).
 func TestConv2DPool(t *testing.T) {
 	r := rand.New(rand.NewPCG(17, 18))
+	fused := 0
 	for _, c := range []struct{ n, c, h, m, k, pk, ps, pad int }{
 		{1, 1, 28, 32, 3, 2, 2, 0},
 		{3, 4, 14, 20, 5, 2, 2, 0},
 		{40, 1, 28, 32, 3, 2, 2, 0}, // conv1 of the PyTorch MNIST CNN: 100 KB an image, several chunks
 		{9, 8, 11, 24, 3, 3, 2, 1},
+		{5, 32, 14, 64, 3, 2, 2, 0}, // conv2 of the PyTorch MNIST CNN
+		{1, 64, 14, 256, 3, 2, 2, 0},
+		{3, 16, 13, 32, 3, 2, 2, 0},
+		{2, 40, 20, 48, 3, 2, 2, 0},
 	} {
 		p := ConvParams{N: c.n, C: c.c, H: c.h, W: c.h, M: c.m, KH: c.k, KW: c.k, PadTop: c.k / 2, PadLeft: c.k / 2,
 			PadBottom: c.k / 2, PadRight: c.k / 2, StrideH: 1, StrideW: 1, DilH: 1, DilW: 1, Group: 1, Relu: true}
@@ -363,6 +370,9 @@ func TestConv2DPool(t *testing.T) {
 		w := f32(randSlice(r, p.M*p.colRows()))
 		b := f32(randSlice(r, p.M))
 		pw := PackConvWeights(p, w)
+		if winoPools(&p, &pool) && winogradFor(&p, pw) != nil {
+			fused++
+		}
 		conv := make([]float32, p.N*p.M*oh*ow)
 		Conv2DPacked(p, x, w, pw, b, conv)
 		want := make([]float32, p.N*p.M*pool.OutH*pool.OutW)
@@ -377,5 +387,8 @@ func TestConv2DPool(t *testing.T) {
 				t.Fatalf("%+v: y[%d] = %v, want %v", c, i, got[i], want[i])
 			}
 		}
+	}
+	if winogradAVX512 && sgemmFast && fused != 3 {
+		t.Errorf("the Winograd output transform pooled %d shapes, want 3", fused)
 	}
 }

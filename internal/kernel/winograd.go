@@ -169,6 +169,19 @@ func winoPlane(rows, tiles int) int {
 	return (lines | 1) * 16
 }
 
+// winoPools reports whether convWinograd can fuse pool, a max pool of
+// the convolution p's output, into its output transform: a 2×2 window at
+// stride 2 without padding over an output of even height and width, whose
+// windows are then the tiles, and no activation but a Relu (which a max
+// commutes with).
+func winoPools(p *ConvParams, pool *PoolParams) bool {
+	oh, ow := p.OutH(), p.OutW()
+	return pool.KH == 2 && pool.KW == 2 && pool.StrideH == 2 && pool.StrideW == 2 && pool.DilH == 1 && pool.DilW == 1 &&
+		pool.PadTop == 0 && pool.PadLeft == 0 && pool.PadBottom == 0 && pool.PadRight == 0 &&
+		oh%2 == 0 && ow%2 == 0 && pool.N == p.N && pool.C == p.M && pool.H == oh && pool.W == ow &&
+		pool.OutH == oh/2 && pool.OutW == ow/2 && p.Act.Kind == ActNone
+}
+
 // winoChunk is the most tiles the products of a chunk have: a multiple of
 // the micro-kernel's 32 columns, as many as keep V and M within
 // winoChunkBytes (but at least 64).
@@ -192,13 +205,14 @@ func winoByChannels(p *ConvParams, total int) (parts int, byChannels bool) {
 
 // convWinograd computes the convolution p (canWinograd) of x with the
 // kernel transforms u into y, adding b (nil: none) and applying p.Relu
-// and p.Act.
-func convWinograd(p *ConvParams, x, b, y []float32, u []packedA) {
+// and p.Act; with pool (winoPools), y is the convolution's 2×2, stride-2
+// max pool instead, each tile's four outputs one window.
+func convWinograd(p *ConvParams, x, b, y []float32, u []packedA, pool bool) {
 	oh, ow := p.OutH(), p.OutW()
 	th, tw := (oh+1)/2, (ow+1)/2
 	parts, byChannels := winoByChannels(p, p.N*th*tw)
 	l := getLoop[winoLoop]()
-	*l = winoLoop{p: *p, x: x, b: b, y: y, u: u, th: th, tw: tw, chunk: winoChunk(p), parts: parts, byChannels: byChannels}
+	*l = winoLoop{p: *p, x: x, b: b, y: y, u: u, th: th, tw: tw, chunk: winoChunk(p), parts: parts, byChannels: byChannels, pool: pool}
 	n := parts
 	if !byChannels {
 		l.dynamic = true
@@ -252,6 +266,7 @@ type winoLoop struct {
 	th, tw       int // tile rows and columns
 	chunk, parts int
 	byChannels   bool
+	pool         bool // y is the 2×2 max pool of the output (winoPools)
 	dynamic      bool
 	workers      int
 	next         atomic.Int64                // the next tile (over all images) to take
@@ -352,6 +367,17 @@ func (l *winoLoop) chunkOf(g0, g1, m0, m1 int, pad []float32, ld int, v, mo []fl
 		var bias float32
 		if l.b != nil {
 			bias = l.b[m]
+		}
+		if l.pool {
+			// A pooled output per tile, in the tiles' order: the
+			// chunk's tiles of an image in one call.
+			for g := g0; g < g1; {
+				n, q0 := g/tiles, g%tiles
+				q1 := min(tiles, q0+g1-g)
+				winoOutputPool(l.y[(n*p.M+m)*tiles+q0:], mp[(m-m0)*tc+g-g0:], pm, q1-q0, bias, p.Relu)
+				g += q1 - q0
+			}
+			continue
 		}
 		for g := g0; g < g1; {
 			n, q0 := g/tiles, g%tiles

@@ -46,3 +46,23 @@ func winoOutputRows(y0, y1, src []float32, plane, n, width int, bias float32, re
 	}
 	winoOutputAVX512(&y0[0], p1, &src[0], plane, n, width, bias, r, rows, ystride, sstride)
 }
+
+// winoOutputPoolAVX512 is winoOutputPool's loop.
+//
+//go:noescape
+func winoOutputPoolAVX512(y, src *float32, plane, n int, bias float32, relu int)
+
+// winoOutputPool transforms n tiles of products src[ξ·plane + j] and
+// max-pools each tile's four outputs into y[j], adding bias and applying
+// a Relu when relu is set (see winoOutputPoolAVX512).
+func winoOutputPool(y, src []float32, plane, n int, bias float32, relu bool) {
+	if n <= 0 {
+		return
+	}
+	_, _ = src[15*plane+roundUp(n, 16)-1], y[n-1]
+	r := 0
+	if relu {
+		r = 1
+	}
+	winoOutputPoolAVX512(&y[0], &src[0], plane, n, bias, r)
+}

@@ -276,3 +276,70 @@ orownoy1:
 odone:
 	VZEROUPPER
 	RET
+
+// func winoOutputPoolAVX512(y, src *float32, plane, n int, bias float32, relu int)
+//
+// The output transform of n tiles followed by a 2×2, stride-2 max pool
+// over each tile, whose four outputs are one pool window: y[j] =
+// act(max(y00, y01, y10, y11) + bias) for the products src[ξ·plane + j],
+// j < n (max before the bias: rounding is monotone, so the sum is the
+// same), act max(·, 0) when relu is set. Sixteen tiles a step; the loads
+// read whole steps (the planes' slack), the last step's stores are
+// masked.
+TEXT ·winoOutputPoolAVX512(SB), NOSPLIT, $0-48
+	MOVQ         y+0(FP), DI
+	MOVQ         src+8(FP), SI
+	MOVQ         plane+16(FP), R9
+	SHLQ         $2, R9           // plane bytes
+	MOVQ         n+24(FP), CX
+	VBROADCASTSS bias+32(FP), Z28
+	MOVQ         relu+40(FP), R8
+	LEAQ         (R9)(R9*2), R10  // 3 planes
+	MOVQ         R9, R11
+	SHLQ         $2, R11          // 4 planes
+	VPXORD       Z29, Z29, Z29
+
+pstep:
+	TESTQ      CX, CX
+	JLE        pdone
+	MOVQ       SI, AX
+	WINO_LOAD4(AX, Z0, Z1, Z2, Z3)
+	ADDQ       R11, AX
+	WINO_LOAD4(AX, Z4, Z5, Z6, Z7)
+	ADDQ       R11, AX
+	WINO_LOAD4(AX, Z8, Z9, Z10, Z11)
+	ADDQ       R11, AX
+	WINO_LOAD4(AX, Z12, Z13, Z14, Z15)
+	WINO_AT(Z0, Z4, Z8, Z12, Z16, Z20)
+	WINO_AT(Z1, Z5, Z9, Z13, Z17, Z21)
+	WINO_AT(Z2, Z6, Z10, Z14, Z18, Z22)
+	WINO_AT(Z3, Z7, Z11, Z15, Z19, Z23)
+	WINO_AT(Z16, Z17, Z18, Z19, Z24, Z25)
+	WINO_AT(Z20, Z21, Z22, Z23, Z26, Z27)
+	VMAXPS     Z25, Z24, Z24
+	VMAXPS     Z27, Z26, Z26
+	VMAXPS     Z26, Z24, Z24
+	VADDPS     Z28, Z24, Z24
+	TESTQ      R8, R8
+	JZ         pstore
+	VMAXPS     Z24, Z29, Z24
+
+pstore:
+	CMPQ    CX, $16
+	JLT     ppartial
+	VMOVUPS Z24, (DI)
+	ADDQ    $64, DI
+	ADDQ    $64, SI
+	SUBQ    $16, CX
+	JMP     pstep
+
+ppartial:
+	MOVQ    $1, R13
+	SHLXQ   CX, R13, R13
+	DECQ    R13
+	KMOVW   R13, K2
+	VMOVUPS Z24, K2, (DI)
+
+pdone:
+	VZEROUPPER
+	RET

@@ -13,3 +13,7 @@ func winoInputRow(dst, src []float32, ld, plane, n int) {
 func winoOutputRows(y0, y1, src []float32, plane, n, width int, bias float32, relu bool, rows, ystride, sstride int) {
 	panic("kernel: Winograd transform without AVX-512")
 }
+
+func winoOutputPool(y, src []float32, plane, n int, bias float32, relu bool) {
+	panic("kernel: Winograd transform without AVX-512")
+}
