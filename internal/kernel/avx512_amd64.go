@@ -13,7 +13,7 @@ var poolAVX512 = cpu.X86.HasAVX512F && cpu.X86.HasBMI2
 // maxPool2x2RowsAVX512 is maxPool2x2Rows32's loop.
 //
 //go:noescape
-func maxPool2x2RowsAVX512(in, out *float32, w, ow, rows int)
+func maxPool2x2RowsAVX512(in, out *float32, w, ow, rows, ldi, ldo int)
 
 // maxPool2x2Rows32 computes a 2×2, stride-2 max pool (no argmax) over rows
 // consecutive row pairs of width w into rows of ow outputs (2·ow ≤ w), and
@@ -24,7 +24,18 @@ func maxPool2x2Rows32(in, out []float32, w, ow, rows int) bool {
 		return false
 	}
 	_, _ = in[(2*rows-1)*w+2*ow-1], out[rows*ow-1]
-	maxPool2x2RowsAVX512(&in[0], &out[0], w, ow, rows)
+	maxPool2x2RowsAVX512(&in[0], &out[0], w, ow, rows, 2*w, ow)
+	return true
+}
+
+// maxPool2x2RowsStrided32 is maxPool2x2Rows32 over row pairs ldi floats
+// apart (ldi ≥ 2·w) into output rows ldo floats apart (ldo ≥ ow).
+func maxPool2x2RowsStrided32(in, out []float32, w, ow, rows, ldi, ldo int) bool {
+	if !poolAVX512 || rows <= 0 || ow <= 0 {
+		return false
+	}
+	_, _ = in[(rows-1)*ldi+w+2*ow-1], out[(rows-1)*ldo+ow-1]
+	maxPool2x2RowsAVX512(&in[0], &out[0], w, ow, rows, ldi, ldo)
 	return true
 }
 

@@ -41,20 +41,23 @@ DATA ·laneOdd+56(SB)/4, $29
 DATA ·laneOdd+60(SB)/4, $31
 GLOBL ·laneOdd(SB), RODATA|NOPTR, $64
 
-// func maxPool2x2RowsAVX512(in, out *float32, w, ow, rows int)
+// func maxPool2x2RowsAVX512(in, out *float32, w, ow, rows, ldi, ldo int)
 //
-// For r < rows and j < ow: out[r·ow+j] = max(in[2r·w+2j], in[2r·w+2j+1],
-// in[(2r+1)·w+2j], in[(2r+1)·w+2j+1]): a 2×2, stride-2 max pool over
-// consecutive row pairs of width w (2·ow ≤ w), 16 outputs at a time with
-// the ragged end of each row masked, so that short rows (7 or 14 outputs)
-// cost one or two steps. Registers: K1/K2 mask the 32 input columns of a
-// step, K3 its 16 outputs; Z8/Z9 hold the even/odd column indexes.
-TEXT ·maxPool2x2RowsAVX512(SB), NOSPLIT, $0-40
+// For r < rows and j < ow: out[r·ldo+j] = max(in[r·ldi+2j],
+// in[r·ldi+2j+1], in[r·ldi+w+2j], in[r·ldi+w+2j+1]): a 2×2, stride-2 max
+// pool over row pairs of width w (2·ow ≤ w; the pairs ldi floats apart,
+// 2·w when they follow each other), 16 outputs at a time with the ragged
+// end of each row masked, so that short rows (7 or 14 outputs) cost one or
+// two steps. Registers: K1/K2 mask the 32 input columns of a step, K3 its
+// 16 outputs; Z8/Z9 hold the even/odd column indexes.
+TEXT ·maxPool2x2RowsAVX512(SB), NOSPLIT, $0-56
 	MOVQ    in+0(FP), SI
 	MOVQ    out+8(FP), DI
 	MOVQ    w+16(FP), R8
 	MOVQ    ow+24(FP), R11
 	MOVQ    rows+32(FP), R9
+	MOVQ    ldi+40(FP), R10
+	SHLQ    $2, R10               // row-pair bytes
 	VMOVUPS ·laneEven(SB), Z8
 	VMOVUPS ·laneOdd(SB), Z9
 	SHLQ    $2, R8                // input row bytes
@@ -118,8 +121,9 @@ masks:
 	JMP       step
 
 rowdone:
-	LEAQ (SI)(R8*2), SI
-	LEAQ (DI)(R11*4), DI
+	ADDQ R10, SI
+	MOVQ ldo+48(FP), AX
+	LEAQ (DI)(AX*4), DI
 	DECQ R9
 	JMP  row
 

@@ -15,3 +15,6 @@ const convPackAVX512 = false
 func packConvPanelAVX512(dst, src *float32, off int, offs *int32, masks *uint16, taps, tap, kc int) {
 	panic("kernel: packConvPanelAVX512 without AVX-512")
 }
+
+// maxPool2x2RowsStrided32 has no vector loop here either.
+func maxPool2x2RowsStrided32(in, out []float32, w, ow, rows, ldi, ldo int) bool { return false }

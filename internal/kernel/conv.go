@@ -230,6 +230,19 @@ func (pw *ConvWeights) usable(p *ConvParams) []packedA {
 // caches hold together.
 const convPoolChunkBytes = 1 << 20
 
+// pools2x2 reports whether a convolution p's direct and Winograd paths
+// can fuse pool, a max pool of its output: a 2×2 window at stride 2
+// without padding over an output of even height and width (the windows
+// are then the Winograd tiles, and pairs of output rows), and no
+// activation but a Relu (which a max commutes with).
+func pools2x2(p *ConvParams, pool *PoolParams) bool {
+	oh, ow := p.OutH(), p.OutW()
+	return pool.KH == 2 && pool.KW == 2 && pool.StrideH == 2 && pool.StrideW == 2 && pool.DilH == 1 && pool.DilW == 1 &&
+		pool.PadTop == 0 && pool.PadLeft == 0 && pool.PadBottom == 0 && pool.PadRight == 0 &&
+		oh > 0 && ow > 0 && oh%2 == 0 && ow%2 == 0 && pool.N == p.N && pool.C == p.M && pool.H == oh && pool.W == ow &&
+		pool.OutH == oh/2 && pool.OutW == ow/2 && p.Act.Kind == ActNone
+}
+
 // Conv2DPool is Conv2DPacked followed by MaxPool2D with pool (whose N, C,
 // H and W are the convolution's output's) into y, the pooled output. It
 // runs the images in chunks whose convolution output fits in the cores'
@@ -240,13 +253,19 @@ func Conv2DPool[T Float](p ConvParams, x, w []T, pw *ConvWeights, b []T, pool Po
 	if per == 0 || p.N == 0 {
 		return
 	}
-	if x32, ok := any(x).([]float32); ok && winoPools(&p, &pool) {
+	if x32, ok := any(x).([]float32); ok && pools2x2(&p, &pool) {
+		var b32 []float32
+		if b != nil {
+			b32 = any(b).([]float32)
+		}
+		if !IsDepthwise(p) && canConvDirect(&p) && poolAVX512 {
+			// The pool fused into the direct convolution, two output
+			// rows at a time.
+			convDirect(p, x32, any(w).([]float32), b32, any(y).([]float32), true)
+			return
+		}
 		if u := winogradFor(&p, pw); u != nil {
 			// The pool fused into the Winograd output transform.
-			var b32 []float32
-			if b != nil {
-				b32 = any(b).([]float32)
-			}
 			convWinograd(&p, x32, b32, any(y).([]float32), u, true)
 			return
 		}
@@ -278,7 +297,7 @@ func Conv2DPacked[T Float](p ConvParams, x, w []T, pw *ConvWeights, b, y []T) {
 	}
 	if x32, ok := any(x).([]float32); ok && canConvDirect(&p) {
 		// Few input channels (conv_direct.go).
-		convDirect(p, x32, any(w).([]float32), any(b).([]float32), any(y).([]float32))
+		convDirect(p, x32, any(w).([]float32), any(b).([]float32), any(y).([]float32), false)
 		return
 	}
 	if x32, ok := any(x).([]float32); ok {

@@ -14,6 +14,10 @@ package kernel
 // im2col GEMM wins once its depth amortizes the packing.
 const convDirectMaxTaps = 32
 
+// convDirectSlack is how many floats past a row's last pixel the row
+// kernels may read: up to the next whole vector.
+const convDirectSlack = 16
+
 // canConvDirect reports whether Conv2DPacked runs p as a direct
 // convolution: float32 on a CPU with the AVX2 row kernel, one group,
 // stride and dilation 1, a multiple of 8 output channels, at most
@@ -28,8 +32,10 @@ func canConvDirect(p *ConvParams) bool {
 // convDirect computes the convolution p (canConvDirect) of x with the
 // kernel w and bias b (nil: none) into y, parallel over images and, when
 // there are fewer images than twice the workers, over blocks of output
-// rows.
-func convDirect(p ConvParams, x, w, b, y []float32) {
+// rows. With pool (pools2x2), y is the output's 2×2, stride-2 max pool:
+// each pair of output rows is computed into scratch rows and pooled from
+// there, in the worker's L1 cache.
+func convDirect(p ConvParams, x, w, b, y []float32, pool bool) {
 	taps := p.C * p.KH * p.KW
 	// The kernel regrouped as [M/8][taps][8]: the eight weights of a tap
 	// that one row call broadcasts, side by side.
@@ -52,8 +58,12 @@ func convDirect(p ConvParams, x, w, b, y []float32) {
 	if workers := workerCount(p.N * oh); p.N < 2*workers {
 		chunks = min(oh, (2*workers+p.N-1)/p.N)
 	}
+	rows := (oh + chunks - 1) / chunks
+	if pool {
+		rows = roundUp(rows, 2) // whole pairs of rows
+	}
 	l := getLoop[convDirectLoop]()
-	*l = convDirectLoop{p: p, x: x, w: wg, b: bias, y: y, rows: (oh + chunks - 1) / chunks}
+	*l = convDirectLoop{p: p, x: x, w: wg, b: bias, y: y, rows: rows, pool: pool}
 	l.chunks = (oh + l.rows - 1) / l.rows
 	parallelRun(p.N*l.chunks, l)
 	putLoop(l)
@@ -65,6 +75,7 @@ type convDirectLoop struct {
 	p            ConvParams
 	x, w, b, y   []float32
 	rows, chunks int // output rows per unit, units per image
+	pool         bool
 }
 
 func (l *convDirectLoop) run(_, lo, hi int) {
@@ -73,17 +84,23 @@ func (l *convDirectLoop) run(_, lo, hi int) {
 	wp := p.W + p.PadLeft + p.PadRight
 	taps := p.C * p.KH * p.KW
 	var offs [convDirectMaxTaps]int64
-	buf := getScratch[float32](p.C*(l.rows+p.KH-1)*wp + 8)
+	buf := getScratch[float32](p.C*(l.rows+p.KH-1)*wp + convDirectSlack)
 	defer putScratch(buf)
+	var pair []float32 // with l.pool, two output rows of every channel
+	if l.pool {
+		pb := getScratch[float32](p.M * 2 * ow)
+		defer putScratch(pb)
+		pair = *pb
+	}
 	for u := lo; u < hi; u++ {
 		n, r0 := u/l.chunks, u%l.chunks*l.rows
 		r1 := min(r0+l.rows, oh)
 		// The padded input rows [r0, r1+KH-1) of every channel: r rows of
-		// wp floats per channel, then 8 floats of slack that the last
-		// vector of a row may read.
+		// wp floats per channel, then the slack that the last vector of
+		// a row may read.
 		r := r1 - r0 + p.KH - 1
 		plane := r * wp
-		xp := (*buf)[:p.C*plane+8]
+		xp := (*buf)[:p.C*plane+convDirectSlack]
 		clear(xp)
 		for c := 0; c < p.C; c++ {
 			xc := l.x[(n*p.C+c)*p.H*p.W:][:p.H*p.W]
@@ -101,6 +118,21 @@ func (l *convDirectLoop) run(_, lo, hi int) {
 					t++
 				}
 			}
+		}
+		if l.pool {
+			ow2, ohw2 := ow/2, oh/2*(ow/2)
+			yn := l.y[n*p.M*ohw2 : (n+1)*p.M*ohw2]
+			for o := r0; o < r1; o += 2 {
+				for k := 0; k < 2; k++ {
+					xr := xp[(o+k-r0)*wp:]
+					for g := 0; g < p.M/8; g++ {
+						yr := pair[g*16*ow+k*ow:]
+						convDirect8(xr, offs[:taps], l.w[g*taps*8:(g+1)*taps*8], l.b[g*8:g*8+8], yr[:14*ow+ow], 2*ow, ow, p.Relu)
+					}
+				}
+				maxPool2x2RowsStrided32(pair, yn[o/2*ow2:], ow, ow2, p.M, 2*ow, ohw2)
+			}
+			continue
 		}
 		yn := l.y[n*p.M*oh*ow : (n+1)*p.M*oh*ow]
 		for o := r0; o < r1; o++ {

@@ -10,8 +10,12 @@ import (
 // against the definition: odd widths (partial vectors), pads on every
 // side (asymmetric, wider than the kernel), one to three channels, batch
 // 1 (row blocks split across workers) and larger batches, with and
-// without bias and Relu, NaN kept by Relu.
-func TestConvDirect(t *testing.T) {
+// without bias and Relu, NaN kept by Relu; rows of 15 to 48 pixels (the
+// AVX-512 kernel's single vector, pairs, pairs that overlap and a vector
+// after a pair).
+func TestConvDirect(t *testing.T) { testConvDirect(t) }
+
+func testConvDirect(t *testing.T) {
 	if !convDirectAVX2 {
 		t.Skip("no direct convolution kernel on this CPU or build")
 	}
@@ -24,6 +28,11 @@ func TestConvDirect(t *testing.T) {
 		{N: 1, C: 2, H: 1, W: 1, M: 8, KH: 1, KW: 1},
 		{N: 4, C: 1, H: 7, W: 17, M: 24, KH: 2, KW: 5, PadTop: 4, PadLeft: 6, PadBottom: 1, PadRight: 7},
 		{N: 1, C: 3, H: 33, W: 8, M: 8, KH: 3, KW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1},
+		{N: 2, C: 1, H: 6, W: 16, M: 16, KH: 3, KW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1},
+		{N: 3, C: 2, H: 5, W: 31, M: 8, KH: 3, KW: 2, PadTop: 1, PadLeft: 0, PadBottom: 1, PadRight: 0},
+		{N: 1, C: 1, H: 4, W: 40, M: 8, KH: 3, KW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1},
+		{N: 1, C: 1, H: 4, W: 48, M: 16, KH: 1, KW: 3, PadTop: 0, PadLeft: 1, PadBottom: 0, PadRight: 1},
+		{N: 2, C: 1, H: 3, W: 17, M: 8, KH: 3, KW: 3},
 	}
 	for ci, p := range cases {
 		p.StrideH, p.StrideW, p.DilH, p.DilW, p.Group = 1, 1, 1, 1, 1

@@ -343,8 +343,9 @@ func TestConvPackFromPhases(t *testing.T) {
 
 // TestConv2DPool checks the convolution fused with a max pooling against
 // the two run one after the other, bit for bit: batches of one image to
-// more than a chunk, 2×2/2 and 3×3/2 padded pools, a Relu, and 3×3
-// convolutions whose pool the Winograd output transform computes (even
+// more than a chunk, 2×2/2 and 3×3/2 padded pools, a Relu, direct
+// convolutions (few input channels) that pool pairs of output rows, and
+// 3×3 convolutions whose pool the Winograd output transform computes (even
 // outputs, channels shared out at batch 1) or cannot (odd outputs).
 func TestConv2DPool(t *testing.T) {
 	r := rand.New(rand.NewPCG(17, 18))
@@ -352,6 +353,8 @@ func TestConv2DPool(t *testing.T) {
 	for _, c := range []struct{ n, c, h, m, k, pk, ps, pad int }{
 		{1, 1, 28, 32, 3, 2, 2, 0},
 		{3, 4, 14, 20, 5, 2, 2, 0},
+		{1, 2, 10, 16, 3, 2, 2, 0}, // row blocks of an odd number of rows, rounded up to pairs
+		{2, 1, 27, 8, 3, 2, 2, 0},  // an odd output: pooled after
 		{40, 1, 28, 32, 3, 2, 2, 0}, // conv1 of the PyTorch MNIST CNN: 100 KB an image, several chunks
 		{9, 8, 11, 24, 3, 3, 2, 1},
 		{5, 32, 14, 64, 3, 2, 2, 0}, // conv2 of the PyTorch MNIST CNN
@@ -370,7 +373,7 @@ func TestConv2DPool(t *testing.T) {
 		w := f32(randSlice(r, p.M*p.colRows()))
 		b := f32(randSlice(r, p.M))
 		pw := PackConvWeights(p, w)
-		if winoPools(&p, &pool) && winogradFor(&p, pw) != nil {
+		if pools2x2(&p, &pool) && (canConvDirect(&p) && poolAVX512 || winogradFor(&p, pw) != nil) {
 			fused++
 		}
 		conv := make([]float32, p.N*p.M*oh*ow)
@@ -388,7 +391,7 @@ func TestConv2DPool(t *testing.T) {
 			}
 		}
 	}
-	if winogradAVX512 && sgemmFast && fused != 3 {
-		t.Errorf("the Winograd output transform pooled %d shapes, want 3", fused)
+	if winogradAVX512 && sgemmFast && poolAVX512 && fused != 6 {
+		t.Errorf("the direct and Winograd paths pooled %d shapes, want 6", fused)
 	}
 }

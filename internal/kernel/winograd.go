@@ -169,19 +169,6 @@ func winoPlane(rows, tiles int) int {
 	return (lines | 1) * 16
 }
 
-// winoPools reports whether convWinograd can fuse pool, a max pool of
-// the convolution p's output, into its output transform: a 2×2 window at
-// stride 2 without padding over an output of even height and width, whose
-// windows are then the tiles, and no activation but a Relu (which a max
-// commutes with).
-func winoPools(p *ConvParams, pool *PoolParams) bool {
-	oh, ow := p.OutH(), p.OutW()
-	return pool.KH == 2 && pool.KW == 2 && pool.StrideH == 2 && pool.StrideW == 2 && pool.DilH == 1 && pool.DilW == 1 &&
-		pool.PadTop == 0 && pool.PadLeft == 0 && pool.PadBottom == 0 && pool.PadRight == 0 &&
-		oh%2 == 0 && ow%2 == 0 && pool.N == p.N && pool.C == p.M && pool.H == oh && pool.W == ow &&
-		pool.OutH == oh/2 && pool.OutW == ow/2 && p.Act.Kind == ActNone
-}
-
 // winoChunk is the most tiles the products of a chunk have: a multiple of
 // the micro-kernel's 32 columns, as many as keep V and M within
 // winoChunkBytes (but at least 64).
@@ -205,7 +192,7 @@ func winoByChannels(p *ConvParams, total int) (parts int, byChannels bool) {
 
 // convWinograd computes the convolution p (canWinograd) of x with the
 // kernel transforms u into y, adding b (nil: none) and applying p.Relu
-// and p.Act; with pool (winoPools), y is the convolution's 2×2, stride-2
+// and p.Act; with pool (pools2x2), y is the convolution's 2×2, stride-2
 // max pool instead, each tile's four outputs one window.
 func convWinograd(p *ConvParams, x, b, y []float32, u []packedA, pool bool) {
 	oh, ow := p.OutH(), p.OutW()
@@ -266,7 +253,7 @@ type winoLoop struct {
 	th, tw       int // tile rows and columns
 	chunk, parts int
 	byChannels   bool
-	pool         bool // y is the 2×2 max pool of the output (winoPools)
+	pool         bool // y is the 2×2 max pool of the output (pools2x2)
 	dynamic      bool
 	workers      int
 	next         atomic.Int64                // the next tile (over all images) to take
