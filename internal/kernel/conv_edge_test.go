@@ -353,8 +353,8 @@ func TestConv2DPool(t *testing.T) {
 	for _, c := range []struct{ n, c, h, m, k, pk, ps, pad int }{
 		{1, 1, 28, 32, 3, 2, 2, 0},
 		{3, 4, 14, 20, 5, 2, 2, 0},
-		{1, 2, 10, 16, 3, 2, 2, 0}, // row blocks of an odd number of rows, rounded up to pairs
-		{2, 1, 27, 8, 3, 2, 2, 0},  // an odd output: pooled after
+		{1, 2, 10, 16, 3, 2, 2, 0},  // row blocks of an odd number of rows, rounded up to pairs
+		{2, 1, 27, 8, 3, 2, 2, 0},   // an odd output: pooled after
 		{40, 1, 28, 32, 3, 2, 2, 0}, // conv1 of the PyTorch MNIST CNN: 100 KB an image, several chunks
 		{9, 8, 11, 24, 3, 3, 2, 1},
 		{5, 32, 14, 64, 3, 2, 2, 0}, // conv2 of the PyTorch MNIST CNN
