@@ -277,18 +277,43 @@ func sgemmSerialPacked(bufs *sgemmBufs, arch *sgemmArch, transA, transB bool, m,
 		nc := min(ncb, n-jc)
 		for pc := 0; pc < k; pc += kcb {
 			kc := min(kcb, k-pc)
-			switch {
-			case cb != nil:
-				cb.pack(bufs.b, pc, jc, kc, nc)
-			case transB:
-				packT(arch.transB, nr, bufs.b, b, ldb, jc, pc, nc, kc, bufs.scratch)
-			default:
-				packN(arch.copyB, nr, bufs.b, b, ldb, pc, jc, kc, nc)
+			packB := func(j0, cols int) {
+				switch {
+				case cb != nil:
+					cb.pack(bufs.b, pc, j0, kc, cols)
+				case transB:
+					packT(arch.transB, nr, bufs.b, b, ldb, j0, pc, cols, kc, bufs.scratch)
+				default:
+					packN(arch.copyB, nr, bufs.b, b, ldb, pc, j0, kc, cols)
+				}
 			}
 			bt := beta
 			if pc > 0 {
 				bt = 1
 			}
+			if m <= mcb && nc > 2*nr {
+				// One block of rows: each B panel serves it once, so it
+				// is packed just before its products, while it stays in
+				// the L1 cache, not with the whole kc×nc block, which
+				// goes out to L2 and comes back (the same products in
+				// the same order).
+				ap := bufs.a
+				switch {
+				case pa != nil:
+					ap = pa.data[pc*roundUp(pa.m, mr)+r0*kc:]
+				case transA:
+					packN(arch.copyA, mr, bufs.a, a, lda, pc, 0, kc, m)
+				default:
+					packT(arch.transA, mr, bufs.a, a, lda, 0, pc, m, kc, bufs.scratch)
+				}
+				for jr := 0; jr < nc; jr += 2 * nr {
+					cols := min(2*nr, nc-jr)
+					packB(jc+jr, cols)
+					sgemmMacro(arch, m, cols, kc, alpha, bt, ap, bufs.b, c[jc+jr:], ldc, bufs.tile)
+				}
+				continue
+			}
+			packB(jc, nc)
 			for ic := 0; ic < m; ic += mcb {
 				mc := min(mcb, m-ic)
 				ap := bufs.a

@@ -8,8 +8,10 @@
 // kernel would run at half the FMA rate of a Zen 5. Accumulators and panels
 // are laid out as in sgemmKernel12x32AVX512 (row r, columns 16h..16h+15 in
 // Z(8+2r+h)). It reads the second A panel only when rows > 6 and the second
-// B panel only when cols > 16, and runs the narrowest of three loops that
-// covers the tile: 6×32, 12×16 or 12×32. C is read and written through the
+// B panel only when cols > 16, and runs the narrowest of five loops that
+// covers the tile: 4×32, 6×32, 8×32, 12×16 or 12×32 (output channel counts
+// that are multiples of 4 or 8 but not of 12, such as 64 or 128, leave
+// 4 or 8 rows under their whole tiles). C is read and written through the
 // masks K1 (columns 0-15) and K2 (16-31), row by row up to rows; when beta
 // is 0 (or -0) C is not read. k ≥ 1.
 
@@ -35,6 +37,14 @@
 	ROW2(12, base, Z3, a6, a7)  \
 	ROW2(16, base, Z2, a8, a9)  \
 	ROW2(20, base, Z3, a10, a11)
+
+// QUARTER2 is one k step of the first four rows of the A panel at base by
+// 32 columns into a0-a7.
+#define QUARTER2(base, a0, a1, a2, a3, a4, a5, a6, a7) \
+	ROW2(0, base, Z2, a0, a1)   \
+	ROW2(4, base, Z3, a2, a3)   \
+	ROW2(8, base, Z2, a4, a5)   \
+	ROW2(12, base, Z3, a6, a7)
 
 #define HALF1(base, a0, a1, a2, a3, a4, a5) \
 	ROW1(0, base, Z2, a0)  \
@@ -109,10 +119,14 @@ TEXT ·sgemmKernel12x32EdgeAVX512(SB), NOSPLIT, $0-64
 	VPXORD Z29, Z29, Z29
 	VPXORD Z30, Z30, Z30
 	VPXORD Z31, Z31, Z31
+	CMPQ R12, $4
+	JLE  loop4
 	CMPQ R12, $6
 	JLE  loop6
 	CMPQ R13, $16
 	JLE  loop12h
+	CMPQ R12, $8
+	JLE  loop8
 
 // Twelve rows, 32 columns.
 loop12:
@@ -126,6 +140,38 @@ loop12:
 	ADDQ    $64, R11
 	DECQ    CX
 	JNZ     loop12
+	JMP     store
+
+// Seven or eight rows, 32 columns.
+loop8:
+	VMOVUPS 0(BX), Z0
+	VMOVUPS 0(R11), Z1
+	HALF2(AX, Z8, Z9, Z10, Z11, Z12, Z13, Z14, Z15, Z16, Z17, Z18, Z19)
+	ROW2(0, R10, Z2, Z20, Z21)
+	ROW2(4, R10, Z3, Z22, Z23)
+	ADDQ    $24, AX
+	ADDQ    $24, R10
+	ADDQ    $64, BX
+	ADDQ    $64, R11
+	DECQ    CX
+	JNZ     loop8
+	JMP     store
+
+// At most four rows, 32 columns (or 16, as loop6).
+loop4:
+	CMPQ R13, $16
+	JGT  loop4w
+	MOVQ BX, R11
+
+loop4w:
+	VMOVUPS 0(BX), Z0
+	VMOVUPS 0(R11), Z1
+	QUARTER2(AX, Z8, Z9, Z10, Z11, Z12, Z13, Z14, Z15)
+	ADDQ    $24, AX
+	ADDQ    $64, BX
+	ADDQ    $64, R11
+	DECQ    CX
+	JNZ     loop4w
 	JMP     store
 
 // Twelve rows, at most 16 columns.

@@ -53,8 +53,10 @@ const (
 
 // winoMinRowsPerWorker is the fewest output channels a worker computes
 // when the channels are shared out (winoByChannels): each worker then
-// transforms every tile's input itself.
-const winoMinRowsPerWorker = 64
+// transforms every tile's input itself. At 32 (from 64) the PyTorch
+// MNIST CNN's 32→64 layer on 14×14 at batch 1 (49 tiles, its pool fused)
+// takes the path: 0.075 → 0.070 ms for the model, alternated three times.
+const winoMinRowsPerWorker = 32
 
 // winoChunkBytes bounds a chunk's transformed input and products (V and
 // M): about what a core's L2 cache holds with the kernel blocks streaming
