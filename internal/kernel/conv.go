@@ -244,10 +244,11 @@ func pools2x2(p *ConvParams, pool *PoolParams) bool {
 }
 
 // Conv2DPool is Conv2DPacked followed by MaxPool2D with pool (whose N, C,
-// H and W are the convolution's output's) into y, the pooled output. It
-// runs the images in chunks whose convolution output fits in the cores'
-// caches (at least one image per worker), pooling each chunk while it is
-// there, so the convolution's output never goes out to memory and back.
+// H and W are the convolution's output's) into y, the pooled output,
+// without the convolution's output going out to memory and back: pooled
+// in the direct and Winograd paths' last step (pools2x2), or by each
+// worker right after each image it computes (convImagesPool), or else in
+// chunks of images whose convolution output fits in the cores' caches.
 func Conv2DPool[T Float](p ConvParams, x, w []T, pw *ConvWeights, b []T, pool PoolParams, y []T) {
 	per := p.M * p.OutH() * p.OutW() // convolution outputs per image
 	if per == 0 || p.N == 0 {
@@ -270,6 +271,14 @@ func Conv2DPool[T Float](p ConvParams, x, w []T, pw *ConvWeights, b []T, pool Po
 			return
 		}
 	}
+	if convImagesPool(&p, pw) {
+		var pas []packedA
+		if _, ok := any(w).([]float32); ok {
+			pas = pw.usable(&p)
+		}
+		convImages(p, x, w, pas, b, &pool, y)
+		return
+	}
 	chw, pout := p.C*p.H*p.W, pool.C*pool.OutH*pool.OutW
 	chunk := convPoolChunkBytes / (per * int(unsafe.Sizeof(T(0))))
 	chunk = min(p.N, max(chunk, workerCount(math.MaxInt), 1))
@@ -282,6 +291,15 @@ func Conv2DPool[T Float](p ConvParams, x, w []T, pw *ConvWeights, b []T, pool Po
 		MaxPool2D(qc, (*buf)[:k*per], y[n0*pout:(n0+k)*pout], nil)
 	}
 	putScratch(buf)
+}
+
+// convImagesPool reports whether Conv2DPool hands p to convImages with
+// its pool: when Conv2DPacked would run p image by image (at least one
+// image per worker, no depthwise, direct, Winograd or phase-plane path).
+func convImagesPool(p *ConvParams, pw *ConvWeights) bool {
+	_, fromImage := canPackFromImage(p)
+	return p.N >= workerCount(math.MaxInt) && !IsDepthwise(*p) && !canConvDirect(p) &&
+		winogradFor(p, pw) == nil && !(packsFromPhases(p) && fromImage)
 }
 
 // Conv2DPacked is Conv2D with the kernel w also given packed (pw, from
@@ -330,8 +348,20 @@ func Conv2DPacked[T Float](p ConvParams, x, w []T, pw *ConvWeights, b, y []T) {
 		conv2DFew(p, x, w, b, y, pas)
 		return
 	}
+	convImages(p, x, w, pas, b, nil, y)
+}
+
+// convImages computes the convolution p image by image, each on one
+// worker, with the kernel packed per group in pas (nil: packed here when
+// float32). With pool not nil, y is the output max-pooled by pool: each
+// worker pools an image's output right after computing it into its
+// scratch space, while it is in its caches.
+func convImages[T Float](p ConvParams, x, w []T, pas []packedA, b []T, pool *PoolParams, y []T) {
 	l := getLoop[conv2DLoop[T]]()
 	*l = conv2DLoop[T]{p: p, x: x, w: w, b: b, y: y, groups: pas}
+	if pool != nil {
+		l.pool, l.pooled = *pool, true
+	}
 	switch w32, ok := any(w).([]float32); {
 	case pas != nil:
 	case ok && sgemmFast && p.Group == 1:
@@ -351,6 +381,8 @@ type conv2DLoop[T Float] struct {
 	x, w, b, y []T
 	groups     []packedA  // the kernel packed per group (float32), or nil
 	one        [1]packedA // the storage of groups when packed here
+	pool       PoolParams // with pooled, y is the output pooled by pool
+	pooled     bool
 }
 
 func (l *conv2DLoop[T]) run(_, lo, hi int) {
@@ -362,9 +394,21 @@ func (l *conv2DLoop[T]) run(_, lo, hi int) {
 		col = *buf
 		defer putScratch(buf)
 	}
+	var img []T // with l.pooled, an image's convolution output
+	pout := l.pool.C * l.pool.OutH * l.pool.OutW
+	if l.pooled {
+		buf := getScratch[T](p.M * ohw)
+		defer putScratch(buf)
+		img = *buf
+	}
 	for n := lo; n < hi; n++ {
 		xn := l.x[n*p.C*p.H*p.W : (n+1)*p.C*p.H*p.W]
-		yn := l.y[n*p.M*ohw : (n+1)*p.M*ohw]
+		var yn []T
+		if l.pooled {
+			yn = img
+		} else {
+			yn = l.y[n*p.M*ohw : (n+1)*p.M*ohw]
+		}
 		for g := 0; g < p.Group; g++ {
 			var pa *packedA
 			if l.groups != nil {
@@ -373,6 +417,11 @@ func (l *conv2DLoop[T]) run(_, lo, hi int) {
 			for j := 0; j < ohw; j += block {
 				convColumns(p, xn, l.w, l.b, yn, g, j, min(j+block, ohw), col, pa)
 			}
+		}
+		if l.pooled {
+			q := maxPoolLoop[T]{p: l.pool, x: img, y: l.y[n*pout : (n+1)*pout]}
+			q.p.N = 1
+			q.run(0, 0, q.p.C)
 		}
 	}
 }

@@ -344,12 +344,13 @@ func TestConvPackFromPhases(t *testing.T) {
 // TestConv2DPool checks the convolution fused with a max pooling against
 // the two run one after the other, bit for bit: batches of one image to
 // more than a chunk, 2×2/2 and 3×3/2 padded pools, a Relu, direct
-// convolutions (few input channels) that pool pairs of output rows, and
-// 3×3 convolutions whose pool the Winograd output transform computes (even
-// outputs, channels shared out at batch 1) or cannot (odd outputs).
+// convolutions (few input channels) that pool pairs of output rows, 3×3
+// convolutions whose pool the Winograd output transform computes (even
+// outputs, channels shared out at batch 1) or cannot (odd outputs), and
+// GEMM-path convolutions pooled image by image.
 func TestConv2DPool(t *testing.T) {
 	r := rand.New(rand.NewPCG(17, 18))
-	fused := 0
+	fused, perImage := 0, 0
 	for _, c := range []struct{ n, c, h, m, k, pk, ps, pad int }{
 		{1, 1, 28, 32, 3, 2, 2, 0},
 		{3, 4, 14, 20, 5, 2, 2, 0},
@@ -376,6 +377,9 @@ func TestConv2DPool(t *testing.T) {
 		if pools2x2(&p, &pool) && (canConvDirect(&p) && poolAVX512 || winogradFor(&p, pw) != nil) {
 			fused++
 		}
+		if convImagesPool(&p, pw) {
+			perImage++
+		}
 		conv := make([]float32, p.N*p.M*oh*ow)
 		Conv2DPacked(p, x, w, pw, b, conv)
 		want := make([]float32, p.N*p.M*pool.OutH*pool.OutW)
@@ -393,5 +397,8 @@ func TestConv2DPool(t *testing.T) {
 	}
 	if winogradAVX512 && sgemmFast && poolAVX512 && fused != 6 {
 		t.Errorf("the direct and Winograd paths pooled %d shapes, want 6", fused)
+	}
+	if workerCount(math.MaxInt) <= 3 && perImage < 2 {
+		t.Errorf("%d shapes pooled image by image, want at least 2", perImage)
 	}
 }
