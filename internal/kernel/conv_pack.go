@@ -33,7 +33,7 @@ import (
 type convPackPlan struct {
 	offs  []int32  // per im2col row
 	taps  int      // KH·KW
-	masks []uint16 // per 16-pixel panel and tap: the pixels to load
+	masks []uint16 // per 16-pixel panel and tap: the pixels to load (then a panel of zeros)
 }
 
 // convPlans memoizes plans by shape, up to maxConvPlans of them.
@@ -139,7 +139,9 @@ func newConvPackPlan(p *ConvParams) *convPackPlan {
 		}
 	}
 	panels := (oh*w + 15) / 16
-	plan.masks = make([]uint16, panels*taps)
+	// One more panel of zero masks: the second panel of a last, narrow
+	// 32-column block (see convB.products).
+	plan.masks = make([]uint16, (panels+1)*taps)
 	rows := make([]uint16, p.KH)
 	cols := make([]uint16, p.KW)
 	for q := 0; q < panels; q++ {
@@ -194,6 +196,30 @@ func (cb *convB) pack(dst []float32, pc, jc, kc, nc int) {
 		d := dst[q*16*kc : (q+1)*16*kc]
 		masks := plan.masks[jp/16*plan.taps : (jp/16+1)*plan.taps]
 		packConvPanelAVX512(&d[0], &cb.plane[0], jp, &plan.offs[pc], &masks[0], plan.taps, pc%plan.taps, kc)
+	}
+}
+
+// products computes C = alpha·A·B + beta·C for the mc×nc block of C at c
+// (row stride ldc; mc ≤ the rows A packs), A the packed mc×kc block ap and
+// B the im2col rows [pc, pc+kc) and columns [jc, jc+nc) (relative to
+// cb.j0; jc a multiple of 16), read from the image by img 12×32 tile by
+// tile, the tiles of a 32-column panel one after another so that its
+// pixels stay in the L1 cache.
+func (cb *convB) products(img imgKernel, mc, nc, kc, pc, jc int, alpha, beta float32, ap, c []float32, ldc int) {
+	plan := cb.plan
+	_ = plan.offs[pc+kc-1]
+	for jr := 0; jr < nc; jr += 32 {
+		cols := min(32, nc-jr)
+		jp := cb.j0 + jc + jr
+		q := jp / 16
+		m0, m1 := plan.masks[q*plan.taps:], plan.masks[(q+1)*plan.taps:]
+		_ = m1[plan.taps-1]
+		for ir := 0; ir < mc; ir += 12 {
+			rows := min(12, mc-ir)
+			_ = ap[ir*kc+roundUp(rows, 6)*kc-1] // whole A panels of 6 rows
+			ct := c[ir*ldc+jr : (ir+rows-1)*ldc+jr+cols]
+			img(kc, &ap[ir*kc], &cb.plane[0], jp, &plan.offs[pc], &m0[0], &m1[0], plan.taps, pc%plan.taps, &ct[0], ldc, alpha, beta, rows, cols)
+		}
 	}
 }
 

@@ -55,6 +55,22 @@ type microKernel func(k int, a, b, c *float32, ldc int, alpha, beta float32)
 // compute the tiles at the ragged edges of C in place as well as full ones.
 type edgeKernel func(k int, a, b, c *float32, ldc int, alpha, beta float32, rows, cols int)
 
+// imgMaxRows is the most rows of C whose products read B from the image
+// (sgemmArch.img) rather than pack it: BenchmarkConvImgKernel (one
+// goroutine, Zen 5) ran 32 and 48 output channels 1.1–1.2 times faster
+// that way, 64 even (3×3) or 6% slower (4×4 on 14×14), 128 3% slower, 512
+// even: a panel packed once serves many 12-row tiles from contiguous
+// memory, the image's rows scattered over a dozen cache lines per tap do
+// not. (A variable for the tests and the benchmark.)
+var imgMaxRows = 48
+
+// imgKernel is a 12×32 edgeKernel (two A panels, 1 ≤ rows ≤ 12, 1 ≤ cols
+// ≤ 32) whose B is not packed but read from a convolution's image: row i
+// of its 32 columns is the 32 floats at src + off + offs[i], the first 16
+// loaded where masks0[(tap+i) mod taps] has their bit, the other 16 where
+// masks1[(tap+i) mod taps] does, zero elsewhere (see convB).
+type imgKernel func(k int, a, src *float32, off int, offs *int32, masks0, masks1 *uint16, taps, tap int, c *float32, ldc int, alpha, beta float32, rows, cols int)
+
 // panelTransposer packs a full panel from rows of at least 8·n8 floats
 // (row stride ld): dst[p·w+i] = src[i·ld+p] for p < 8·n8 and i < w, where
 // the panel width w is its sgemmArch's nr or mr.
@@ -92,7 +108,10 @@ type sgemmArch struct {
 	// bigEdge, when set with big, computes the ragged blocks around the
 	// whole 12×32 ones (the top-left rows×cols of a 12×32 block), in
 	// place; edge then only takes blocks of at most mr×nr.
-	bigEdge        edgeKernel
+	bigEdge edgeKernel
+	// img, when set (with big), computes the products of convolutions
+	// that pack B from the image (convB) without packing it.
+	img            imgKernel
 	transB, transA panelTransposer
 	copyB, copyA   panelCopier
 	gemv           rowTimesMatrix
@@ -290,6 +309,20 @@ func sgemmSerialPacked(bufs *sgemmBufs, arch *sgemmArch, transA, transB bool, m,
 			bt := beta
 			if pc > 0 {
 				bt = 1
+			}
+			if cb != nil && arch.img != nil && m <= imgMaxRows {
+				// B read from the image by the micro-kernel itself.
+				for ic := 0; ic < m; ic += mcb {
+					mc := min(mcb, m-ic)
+					ap := bufs.a
+					if pa != nil {
+						ap = pa.data[pc*roundUp(pa.m, mr)+(r0+ic)*kc:]
+					} else {
+						packT(arch.transA, mr, bufs.a, a, lda, ic, pc, mc, kc, bufs.scratch)
+					}
+					cb.products(arch.img, mc, nc, kc, pc, jc, alpha, bt, ap, c[ic*ldc+jc:], ldc)
+				}
+				continue
 			}
 			if m <= mcb && nc > 2*nr {
 				// One block of rows: each B panel serves it once, so it

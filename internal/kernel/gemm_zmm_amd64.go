@@ -20,10 +20,18 @@ var sgemmZMM = &sgemmArch{
 	mr:   gemmMR, nr: gemmNR, kc: gemmKC, mc: gemmMC, nc: gemmNC,
 	edge: sgemmKernel6x16AVX512,
 	big:  sgemmKernel12x32AVX512, bigEdge: sgemmKernel12x32EdgeAVX512,
+	img:    sgemmKernel12x32ImgAVX512,
 	transB: packPanel16AVX2, transA: packPanel6AVX2,
 	copyB: copyPanel16AVX2, copyA: copyPanel6AVX2,
 	gemv: sgemvKernelAVX2,
 }
+
+// sgemmKernel12x32ImgAVX512 is sgemmKernel12x32EdgeAVX512 with its B
+// panels read from the image through a convolution's pack plan instead of
+// packed (gemm_zmm_edge_amd64.s; see imgKernel).
+//
+//go:noescape
+func sgemmKernel12x32ImgAVX512(k int, a, src *float32, off int, offs *int32, masks0, masks1 *uint16, taps, tap int, c *float32, ldc int, alpha, beta float32, rows, cols int)
 
 // sgemmKernel12x32AVX512 is the zmm microKernel for a 12×32 tile read from
 // two 6-row A panels and two 16-column B panels (gemm_zmm_amd64.s).

@@ -145,3 +145,126 @@ func TestKernel12x32Edge(t *testing.T) {
 		}
 	}
 }
+
+// TestConvImgKernel checks the convolutions whose products read B straight
+// from the image (sgemmKernel12x32ImgAVX512) against the same products
+// with B packed first, bit for bit (the same multiply-adds in the same
+// order): stride 1 with "same" and asymmetric padding, output rows
+// narrower than the input's, stride 2 from phase planes, 1 to 12 and more
+// output channels (every row-loop of the kernel and several row blocks),
+// depths across more than one packed block, batch 1 split across the
+// workers and larger batches, with and without prepacked weights.
+func TestConvImgKernel(t *testing.T) {
+	if sgemmImpl != sgemmZMM || sgemmZMM.img == nil || !convPackAVX512 {
+		t.Skip("the zmm routine set does not run here")
+	}
+	defer func(n int) { imgMaxRows = n }(imgMaxRows)
+	imgMaxRows = 1 << 30 // every row count
+	r := rand.New(rand.NewPCG(21, 22))
+	fromImage := 0
+	for i := range 120 {
+		k := 1 + r.IntN(5)
+		p := ConvParams{N: 1 + r.IntN(3), C: 1 + r.IntN(40), H: 3 + r.IntN(30), W: 3 + r.IntN(40),
+			M: 1 + r.IntN(70), KH: k, KW: 1 + r.IntN(5), StrideH: 1, StrideW: 1, DilH: 1, DilW: 1, Group: 1}
+		p.PadTop, p.PadBottom = r.IntN(p.KH), r.IntN(p.KH)
+		p.PadLeft, p.PadRight = r.IntN(p.KW), r.IntN(p.KW)
+		switch i % 4 {
+		case 1: // "same"
+			p.PadTop, p.PadLeft = (p.KH-1)/2, (p.KW-1)/2
+			p.PadBottom, p.PadRight = p.KH-1-p.PadTop, p.KW-1-p.PadLeft
+		case 2: // stride 2 from phase planes
+			p.KW = p.KH
+			p.H, p.W = 2*(2+r.IntN(12)), 2*(2+r.IntN(14))
+			p.StrideH, p.StrideW = 2, 2
+			p.PadTop, p.PadLeft = (p.KH-1)/2, (p.KW-1)/2
+			p.PadBottom, p.PadRight = p.KH-1-p.PadTop, p.KW-1-p.PadLeft
+		case 3: // deep: more than one packed block of depth
+			p.C = 30 + r.IntN(40)
+		}
+		if p.OutH() <= 0 || p.OutW() <= 0 {
+			continue
+		}
+		if _, ok := canPackFromImage(&p); !ok || canConvDirect(&p) {
+			continue
+		}
+		fromImage++
+		x := f32(randSlice(r, p.N*p.C*p.H*p.W))
+		w := f32(randSlice(r, p.M*p.colRows()))
+		b := f32(randSlice(r, p.M))
+		var pw *ConvWeights
+		if r.IntN(2) == 0 {
+			pw = PackConvWeights(p, w)
+		}
+		got := make([]float32, p.N*p.M*p.OutH()*p.OutW())
+		want := make([]float32, len(got))
+		Conv2DPacked(p, x, w, pw, b, got)
+		sgemmZMM.img = nil
+		Conv2DPacked(p, x, w, pw, b, want)
+		sgemmZMM.img = sgemmKernel12x32ImgAVX512
+		for j := range want {
+			if math.Float32bits(got[j]) != math.Float32bits(want[j]) {
+				t.Fatalf("%+v: y[%d] = %v, packed B %v", p, j, got[j], want[j])
+			}
+		}
+	}
+	if fromImage < 60 {
+		t.Errorf("only %d shapes read B from the image", fromImage)
+	}
+}
+
+// BenchmarkConvImgKernel times convolutions whose products pack B from
+// the image, with B read by the micro-kernel (img) and packed first
+// (packed), in GFLOP/s (-cpu 1 for one goroutine): the keras2onnx MNIST
+// CNN's 4×4 layers at batch 8 and 1, and 3×3 layers of 32 to 128 output
+// channels (above imgMaxRows, which the img runs lift, Conv2DPacked packs).
+func BenchmarkConvImgKernel(b *testing.B) {
+	if sgemmImpl != sgemmZMM || sgemmZMM.img == nil {
+		b.Skip("the zmm routine set does not run here")
+	}
+	r := rand.New(rand.NewPCG(1, 1))
+	same4 := func(n, c, h, m int) ConvParams {
+		return ConvParams{N: n, C: c, H: h, W: h, M: m, KH: 4, KW: 4, PadTop: 1, PadLeft: 1, PadBottom: 2, PadRight: 2, StrideH: 1, StrideW: 1, DilH: 1, DilW: 1, Group: 1}
+	}
+	same3 := func(n, c, h, m int) ConvParams {
+		return ConvParams{N: n, C: c, H: h, W: h, M: m, KH: 3, KW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1, StrideH: 1, StrideW: 1, DilH: 1, DilW: 1, Group: 1}
+	}
+	for _, c := range []struct {
+		name string
+		p    ConvParams
+	}{
+		{"k4-32to32-28x28-b8", same4(8, 32, 28, 32)},
+		{"k4-64to64-14x14-b8", same4(8, 64, 14, 64)},
+		{"k4-32to32-28x28-b1", same4(1, 32, 28, 32)},
+		{"k3-128to32-56x56-b1", same3(1, 128, 56, 32)},
+		{"k3-512to32-7x7-b1", same3(1, 512, 7, 32)},
+		{"k3-64to48-28x28-b1", same3(1, 64, 28, 48)},
+		{"k3-64to64-28x28-b1", same3(1, 64, 28, 64)},
+		{"k3-64to128-28x28-b1", same3(1, 64, 28, 128)},
+	} {
+		p := c.p
+		x := f32(randSlice(r, p.N*p.C*p.H*p.W))
+		w := f32(randSlice(r, p.M*p.colRows()))
+		y := make([]float32, p.N*p.M*p.OutH()*p.OutW())
+		pw := PackConvWeights(p, w)
+		pw.wino = winoWeights{} // the GEMM path
+		for _, img := range []bool{true, false} {
+			name := c.name + "/packed"
+			if img {
+				name = c.name + "/img"
+			}
+			b.Run(name, func(b *testing.B) {
+				if img {
+					defer func(n int) { imgMaxRows = n }(imgMaxRows)
+					imgMaxRows = 1 << 30
+				} else {
+					sgemmZMM.img = nil
+					defer func() { sgemmZMM.img = sgemmKernel12x32ImgAVX512 }()
+				}
+				for b.Loop() {
+					Conv2DPacked(p, x, w, pw, nil, y)
+				}
+				b.ReportMetric(2*float64(p.M*p.colRows()*p.OutH()*p.OutW()*p.N)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+			})
+		}
+	}
+}

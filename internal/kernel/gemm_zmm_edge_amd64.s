@@ -284,3 +284,198 @@ withbeta:
 done:
 	VZEROUPPER
 	RET
+
+// IMG_LOADB loads row i of the B panels straight from the image (see
+// sgemmKernel12x32ImgAVX512): the 32 pixels at SI + 4·offs[i] through
+// masks0[t] and masks1[t] (t = R14, the tap of row i) into Z0, Z1, and
+// steps to row i+1.
+#define IMG_LOADB \
+	MOVLQSX   (BX), R12             \
+	KMOVW     (R8)(R14*2), K1       \
+	KMOVW     (R9)(R14*2), K2       \
+	VMOVUPS.Z (SI)(R12*4), K1, Z0   \
+	VMOVUPS.Z 64(SI)(R12*4), K2, Z1 \
+	ADDQ      $4, BX                \
+	INCQ      R14                   \
+	CMPQ      R14, R15              \
+	CMOVQEQ   R13, R14
+
+// func sgemmKernel12x32ImgAVX512(k int, a, src *float32, off int, offs *int32, masks0, masks1 *uint16, taps, tap int, c *float32, ldc int, alpha, beta float32, rows, cols int)
+//
+// sgemmKernel12x32EdgeAVX512 with the B panels read from the image instead
+// of packed (see convB): row i of the 32 columns is the 32 floats at
+// src + off + offs[i] (off: the block's first pixel), lanes 0-15 loaded where masks0[(tap+i) mod taps] has
+// their bit, lanes 16-31 where masks1[...] has it, zero elsewhere (masked
+// lanes are not read, so their addresses may fall outside the image). The
+// multiply-adds are the packed kernels' in the same order: the same
+// results, without writing the panels out and reading them back.
+TEXT ·sgemmKernel12x32ImgAVX512(SB), NOSPLIT, $0-112
+	MOVQ k+0(FP), CX
+	MOVQ a+8(FP), AX
+	MOVQ src+16(FP), SI
+	MOVQ off+24(FP), DX
+	LEAQ (SI)(DX*4), SI           // the block's first pixel
+	MOVQ offs+32(FP), BX
+	MOVQ masks0+40(FP), R8
+	MOVQ masks1+48(FP), R9
+	MOVQ taps+56(FP), R15
+	MOVQ tap+64(FP), R14
+	XORQ R13, R13
+	// R10 = a + 24·k bytes (the second A panel).
+	LEAQ (CX)(CX*2), R10
+	SHLQ $3, R10
+	ADDQ AX, R10
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+	VPXORD Z14, Z14, Z14
+	VPXORD Z15, Z15, Z15
+	VPXORD Z16, Z16, Z16
+	VPXORD Z17, Z17, Z17
+	VPXORD Z18, Z18, Z18
+	VPXORD Z19, Z19, Z19
+	VPXORD Z20, Z20, Z20
+	VPXORD Z21, Z21, Z21
+	VPXORD Z22, Z22, Z22
+	VPXORD Z23, Z23, Z23
+	VPXORD Z24, Z24, Z24
+	VPXORD Z25, Z25, Z25
+	VPXORD Z26, Z26, Z26
+	VPXORD Z27, Z27, Z27
+	VPXORD Z28, Z28, Z28
+	VPXORD Z29, Z29, Z29
+	VPXORD Z30, Z30, Z30
+	VPXORD Z31, Z31, Z31
+	MOVQ rows+96(FP), R12
+	CMPQ R12, $4
+	JLE  iloop4
+	CMPQ R12, $6
+	JLE  iloop6
+	CMPQ R12, $8
+	JLE  iloop8
+
+iloop12:
+	IMG_LOADB
+	HALF2(AX, Z8, Z9, Z10, Z11, Z12, Z13, Z14, Z15, Z16, Z17, Z18, Z19)
+	HALF2(R10, Z20, Z21, Z22, Z23, Z24, Z25, Z26, Z27, Z28, Z29, Z30, Z31)
+	ADDQ $24, AX
+	ADDQ $24, R10
+	DECQ CX
+	JNZ  iloop12
+	JMP  istore
+
+iloop8:
+	IMG_LOADB
+	HALF2(AX, Z8, Z9, Z10, Z11, Z12, Z13, Z14, Z15, Z16, Z17, Z18, Z19)
+	ROW2(0, R10, Z2, Z20, Z21)
+	ROW2(4, R10, Z3, Z22, Z23)
+	ADDQ $24, AX
+	ADDQ $24, R10
+	DECQ CX
+	JNZ  iloop8
+	JMP  istore
+
+iloop6:
+	IMG_LOADB
+	HALF2(AX, Z8, Z9, Z10, Z11, Z12, Z13, Z14, Z15, Z16, Z17, Z18, Z19)
+	ADDQ $24, AX
+	DECQ CX
+	JNZ  iloop6
+	JMP  istore
+
+iloop4:
+	IMG_LOADB
+	QUARTER2(AX, Z8, Z9, Z10, Z11, Z12, Z13, Z14, Z15)
+	ADDQ $24, AX
+	DECQ CX
+	JNZ  iloop4
+
+istore:
+	MOVQ c+72(FP), DI
+	MOVQ ldc+80(FP), DX
+	SHLQ $2, DX
+	MOVQ rows+96(FP), R12
+	MOVQ cols+104(FP), R13
+	// K1, K2: the columns of C to write, from cols.
+	MOVQ R13, CX
+	CMPQ CX, $16
+	JLE  ilowmask
+	SUBQ $16, CX
+	MOVL $1, R8
+	SHLL CX, R8
+	DECL R8
+	KMOVW R8, K2
+	MOVL $0xffff, R8
+	KMOVW R8, K1
+	JMP  imasked
+
+ilowmask:
+	MOVL $1, R8
+	SHLL CX, R8
+	DECL R8
+	KMOVW R8, K1
+	KXORW K2, K2, K2
+
+imasked:
+	VBROADCASTSS alpha+88(FP), Z0
+	VBROADCASTSS beta+92(FP), Z1
+	VXORPS X2, X2, X2
+	UCOMISS X2, X1
+	JNE iwithbeta
+	JPS iwithbeta
+	STORE(Z8, Z9)
+	NEXT(1)
+	STORE(Z10, Z11)
+	NEXT(2)
+	STORE(Z12, Z13)
+	NEXT(3)
+	STORE(Z14, Z15)
+	NEXT(4)
+	STORE(Z16, Z17)
+	NEXT(5)
+	STORE(Z18, Z19)
+	NEXT(6)
+	STORE(Z20, Z21)
+	NEXT(7)
+	STORE(Z22, Z23)
+	NEXT(8)
+	STORE(Z24, Z25)
+	NEXT(9)
+	STORE(Z26, Z27)
+	NEXT(10)
+	STORE(Z28, Z29)
+	NEXT(11)
+	STORE(Z30, Z31)
+	JMP  done
+
+iwithbeta:
+	STOREB(Z8, Z9)
+	NEXT(1)
+	STOREB(Z10, Z11)
+	NEXT(2)
+	STOREB(Z12, Z13)
+	NEXT(3)
+	STOREB(Z14, Z15)
+	NEXT(4)
+	STOREB(Z16, Z17)
+	NEXT(5)
+	STOREB(Z18, Z19)
+	NEXT(6)
+	STOREB(Z20, Z21)
+	NEXT(7)
+	STOREB(Z22, Z23)
+	NEXT(8)
+	STOREB(Z24, Z25)
+	NEXT(9)
+	STOREB(Z26, Z27)
+	NEXT(10)
+	STOREB(Z28, Z29)
+	NEXT(11)
+	STOREB(Z30, Z31)
+
+done:
+	VZEROUPPER
+	RET
