@@ -8,13 +8,15 @@ import (
 
 // TestPackedB checks products with a prepacked B against Gemm on every
 // path this machine runs, for shapes with ragged edges, several depth and
-// column blocks, single rows and beta 0 (C not read) or not.
+// column blocks, single rows, Mul split by columns and by rows, and beta 0
+// (C not read) or not.
 func TestPackedB(t *testing.T) {
 	r := rand.New(rand.NewPCG(7, 8))
 	for _, p := range gemmPaths() {
 		withPath(p, func() {
 			for _, s := range []struct{ m, n, k int }{
 				{1, 1, 1}, {1, 300, 64}, {2, 256, 64}, {8, 512, 128}, {7, 37, 5}, {13, 1100, 300}, {25, 40, 600}, {64, 2100, 200}, {30, 700, 100},
+				{130, 200, 70}, {100, 17, 900}, // Mul split by rows
 			} {
 				for _, beta := range []float32{0, 0.5} {
 					ldb, lda, ldc := s.n+3, s.k+1, s.n+2
