@@ -46,3 +46,22 @@ func packConvPanelAVX512(dst, src *float32, off int, offs *int32, masks *uint16,
 
 // convPackAVX512 reports whether convB may pack from images.
 var convPackAVX512 = cpu.X86.HasAVX512F
+
+// maxPool3x3s2RowsAVX512 is maxPool3x3s2Rows32's loop.
+//
+//go:noescape
+func maxPool3x3s2RowsAVX512(in, out *float32, w, ow, rows, ldi, ldo int)
+
+// maxPool3x3s2Rows32 computes a 3×3, stride-2 max pool of windows inside
+// the image: out[r·ldo+j] = the maximum of in[r·ldi + a·w + 2j + b] over
+// a, b < 3 (r < rows, j < ow), folded as maxPoolWindow folds it (see
+// maxPool3x3s2RowsAVX512), and reports whether it could (false without
+// AVX-512).
+func maxPool3x3s2Rows32(in, out []float32, w, ow, rows, ldi, ldo int) bool {
+	if !poolAVX512 || rows <= 0 || ow <= 0 {
+		return false
+	}
+	_, _ = in[(rows-1)*ldi+2*w+2*ow], out[(rows-1)*ldo+ow-1]
+	maxPool3x3s2RowsAVX512(&in[0], &out[0], w, ow, rows, ldi, ldo)
+	return true
+}

@@ -170,3 +170,120 @@ nextTap:
 panelDone:
 	VZEROUPPER
 	RET
+
+// POOL_MASK sets K to the first R14 lanes, R14 clamped to [0, 16] (R13
+// holds 0, R15 16; BX is clobbered).
+#define POOL_MASK(K) \
+	CMPQ    R14, R15    \
+	CMOVQGT R15, R14    \
+	CMPQ    R14, R13    \
+	CMOVQLT R13, R14    \
+	MOVQ    $1, BX      \
+	SHLXQ   R14, BX, BX \
+	DECQ    BX          \
+	KMOVW   BX, K
+
+// POOL_ROW3 loads one input row at R (32 columns from the step's first in
+// Z4/Z5, 32 from two columns on in Z6/Z7) and folds it into the column
+// maxima Z0-Z3: best = v > best ? v : best, lane by lane.
+#define POOL_ROW3(R) \
+	VMOVUPS.Z (R), K1, Z4   \
+	VMOVUPS.Z 64(R), K2, Z5 \
+	VMOVUPS.Z 8(R), K3, Z6  \
+	VMOVUPS.Z 72(R), K4, Z7 \
+	VMAXPS    Z0, Z4, Z0    \
+	VMAXPS    Z1, Z5, Z1    \
+	VMAXPS    Z2, Z6, Z2    \
+	VMAXPS    Z3, Z7, Z3
+
+// func maxPool3x3s2RowsAVX512(in, out *float32, w, ow, rows, ldi, ldo int)
+//
+// A 3×3, stride-2 max pool over windows that lie inside the image: for r
+// < rows and j < ow, out[r·ldo+j] is the maximum of in[r·ldi + a·w + 2j +
+// b] over a, b < 3, as the scalar loop folds it (best = v > best ? v :
+// best from the first tap on): NaN when the first tap is NaN, else the
+// largest of the taps that are not NaN. Sixteen outputs a step: the three
+// rows' column maxima over 32 columns from 2j and from 2j+2 (the even
+// ones from the first tap, the others from -Inf so that a NaN there is
+// skipped), then the even, odd and next even columns. Only the columns up
+// to 2·ow of each row are read.
+TEXT ·maxPool3x3s2RowsAVX512(SB), NOSPLIT, $0-56
+	MOVQ    in+0(FP), SI
+	MOVQ    out+8(FP), DI
+	MOVQ    w+16(FP), R8
+	SHLQ    $2, R8                // input row bytes
+	MOVQ    ow+24(FP), R11
+	MOVQ    rows+32(FP), R9
+	MOVQ    ldi+40(FP), R10
+	SHLQ    $2, R10
+	XORQ    R13, R13
+	MOVQ    $16, R15
+	VMOVUPS ·laneEven(SB), Z8
+	VMOVUPS ·laneOdd(SB), Z9
+	MOVL    $0xff800000, AX
+	VPBROADCASTD AX, Z10          // -Inf
+	MOVL    $0xaaaa, AX
+	KMOVW   AX, K6                // the odd lanes
+
+prow:
+	TESTQ R9, R9
+	JZ    pdone3
+	MOVQ  SI, AX
+	MOVQ  DI, DX
+	MOVQ  R11, CX
+
+pstep3:
+	TESTQ   CX, CX
+	JZ      prowdone
+	MOVQ    R15, R12
+	CMPQ    CX, R12
+	CMOVQLT CX, R12               // n = min(left, 16) outputs
+	LEAQ    1(R12)(R12*1), R14    // 2n+1 input columns from the first
+	POOL_MASK(K1)
+	LEAQ    -15(R12)(R12*1), R14
+	POOL_MASK(K2)
+	LEAQ    -1(R12)(R12*1), R14
+	POOL_MASK(K3)
+	LEAQ    -17(R12)(R12*1), R14
+	POOL_MASK(K4)
+	MOVQ    R12, R14
+	POOL_MASK(K5)
+	// Row 0 starts the column maxima: the even columns from their first
+	// tap, the odd ones and those two on from -Inf.
+	VMOVUPS.Z (AX), K1, Z0
+	VMOVUPS.Z 64(AX), K2, Z1
+	VMOVUPS.Z 8(AX), K3, Z2
+	VMOVUPS.Z 72(AX), K4, Z3
+	VMAXPS    Z10, Z0, K6, Z0
+	VMAXPS    Z10, Z1, K6, Z1
+	VMAXPS    Z10, Z2, Z2
+	VMAXPS    Z10, Z3, Z3
+	LEAQ      (AX)(R8*1), BX
+	POOL_ROW3(BX)
+	LEAQ      (BX)(R8*1), BX
+	POOL_ROW3(BX)
+	// Along the row: columns 2j (Z11), 2j+1 (Z12), 2j+2 (Z13).
+	VMOVAPS   Z8, Z11
+	VPERMI2PS Z1, Z0, Z11
+	VMOVAPS   Z9, Z12
+	VPERMI2PS Z1, Z0, Z12
+	VMOVAPS   Z8, Z13
+	VPERMI2PS Z3, Z2, Z13
+	VMAXPS    Z11, Z12, Z11
+	VMAXPS    Z11, Z13, Z11
+	VMOVUPS   Z11, K5, (DX)
+	ADDQ      $128, AX
+	ADDQ      $64, DX
+	SUBQ      R12, CX
+	JMP       pstep3
+
+prowdone:
+	ADDQ R10, SI
+	MOVQ ldo+48(FP), AX
+	LEAQ (DI)(AX*4), DI
+	DECQ R9
+	JMP  prow
+
+pdone3:
+	VZEROUPPER
+	RET

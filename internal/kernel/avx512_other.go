@@ -18,3 +18,6 @@ func packConvPanelAVX512(dst, src *float32, off int, offs *int32, masks *uint16,
 
 // maxPool2x2RowsStrided32 has no vector loop here either.
 func maxPool2x2RowsStrided32(in, out []float32, w, ow, rows, ldi, ldo int) bool { return false }
+
+// maxPool3x3s2Rows32 has no vector loop here either.
+func maxPool3x3s2Rows32(in, out []float32, w, ow, rows, ldi, ldo int) bool { return false }

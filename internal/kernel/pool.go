@@ -82,6 +82,9 @@ func (l *maxPoolLoop[T]) run(_, lo, hi int) {
 		}
 		return
 	}
+	if argmax == nil && maxPool3x3s2(&p, x, y, lo, hi) {
+		return
+	}
 	if argmax == nil && p.OutW >= 4 && maxPoolStencil(&p, x, y, lo, hi) {
 		return // whole vectors, as the depthwise stencil
 	}
@@ -142,6 +145,42 @@ func maxPoolWindow[T Float](p *PoolParams, in []T, oy, ox int) (T, int) {
 		}
 	}
 	return best, bi
+}
+
+// maxPool3x3s2 is MaxPool2D without argmax of the planes [lo, hi) for
+// 3×3 windows at stride 2 (ResNet's, SqueezeNet's, Inception's pools) in
+// float32 on AVX-512: the windows inside the plane in vectors
+// (maxPool3x3s2Rows32), those over the padding one by one. It reports
+// whether it ran.
+func maxPool3x3s2[T Float](p *PoolParams, x, y []T, lo, hi int) bool {
+	if p.KH != 3 || p.KW != 3 || p.StrideH != 2 || p.StrideW != 2 || p.DilH != 1 || p.DilW != 1 || !poolAVX512 {
+		return false
+	}
+	x32, ok := any(x).([]float32)
+	if !ok {
+		return false
+	}
+	y32 := any(y).([]float32)
+	oy0, oy1 := validRange(-p.PadTop, 2, p.OutH, p.H-2)
+	ox0, ox1 := validRange(-p.PadLeft, 2, p.OutW, p.W-2)
+	hw, ohw := p.H*p.W, p.OutH*p.OutW
+	for pl := lo; pl < hi; pl++ {
+		in, out := x32[pl*hw:][:hw], y32[pl*ohw:][:ohw]
+		if oy0 < oy1 && ox0 < ox1 {
+			first := (2*oy0-p.PadTop)*p.W + 2*ox0 - p.PadLeft
+			maxPool3x3s2Rows32(in[first:], out[oy0*p.OutW+ox0:], p.W, ox1-ox0, oy1-oy0, 2*p.W, p.OutW)
+		}
+		for oy := 0; oy < p.OutH; oy++ {
+			for ox := 0; ox < p.OutW; ox++ {
+				if oy >= oy0 && oy < oy1 && ox == ox0 && ox0 < ox1 {
+					ox = ox1 - 1 // the inside windows are done
+					continue
+				}
+				out[oy*p.OutW+ox], _ = maxPoolWindow(p, in, oy, ox)
+			}
+		}
+	}
+	return true
 }
 
 // maxPool2x2 is MaxPool2D of one plane for 2×2 windows at stride 2 that
