@@ -22,7 +22,10 @@
 // have) and a Relu after it. The constants may be defaults of overridable
 // inputs (IR version 3) or values computed from them at load, as the
 // weights of models that make them with a ConstantOfShape of a default
-// shape. Runs that fetch the values in between, or override a default the
+// shape; a Conv that fuses with nothing and a BatchNormalization get a step
+// holding such values as constants too (weights packed, coefficients
+// folded once, the ConstantOfShape no longer run). Runs that fetch the
+// values in between, or override a default the
 // fusion took as a constant, run the separate steps, so fusion never
 // changes what a run computes beyond
 // rounding (a folded BatchNormalization rounds once instead of twice).

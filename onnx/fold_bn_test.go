@@ -3,6 +3,7 @@ package onnx
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 
@@ -282,5 +283,102 @@ func checkOverriddenDefault(t *testing.T, m *Model, inner, name string, v *tenso
 	}
 	if same {
 		t.Errorf("overriding %s did not change the output: the plan with the defaults ran", name)
+	}
+}
+
+// TestBakedLoneConvAndBatchNorm checks the steps that hold as constants
+// the parameters an IR version 3 model computes from defaults (as
+// onnx_light_densenet121 does: a ConstantOfShape of a default shape per
+// weight) for a BatchNormalization and a Conv that nothing fuses with
+// (their outputs go to a Concat): the plan is the baked BatchNormalization,
+// the baked Conv and the Concat (the ConstantOfShape and the Negs gone),
+// its output that of the separate steps, which a run overriding "scale"
+// or "w" takes, following the new values.
+func TestBakedLoneConvAndBatchNorm(t *testing.T) {
+	r := rand.New(rand.NewPCG(15, 16))
+	w := make([]float32, 3*2*3*3)
+	for i := range w {
+		w[i] = r.Float32()*2 - 1
+	}
+	g := &onnxpb.GraphProto{
+		Name: "bn-conv-concat-derived",
+		Node: []*onnxpb.NodeProto{
+			nodeProto("ConstantOfShape", "var", []string{"vshape"}, []string{"var"},
+				&onnxpb.AttributeProto{Name: "value", Type: onnxpb.AttributeProto_TENSOR, T: tensors.ToProto("", tensors.Vector[float32](0.7))}),
+			nodeProto("Neg", "negs", []string{"scale"}, []string{"nscale"}),
+			nodeProto("Neg", "negw", []string{"w"}, []string{"nw"}),
+			nodeProto("BatchNormalization", "bn", []string{"x", "nscale", "shift", "mean", "var"}, []string{"n"}),
+			nodeProto("Conv", "conv", []string{"n", "nw"}, []string{"c"},
+				&onnxpb.AttributeProto{Name: "pads", Type: onnxpb.AttributeProto_INTS, Ints: []int64{1, 1, 1, 1}}),
+			nodeProto("Concat", "cat", []string{"c", "n"}, []string{"y"},
+				&onnxpb.AttributeProto{Name: "axis", Type: onnxpb.AttributeProto_INT, I: new(int64(1))}),
+		},
+		Initializer: []*onnxpb.TensorProto{
+			tensors.ToProto("w", mustTensor(t, []int{3, 2, 3, 3}, w)),
+			tensors.ToProto("vshape", tensors.Vector[int64](2)),
+			tensors.ToProto("scale", tensors.Vector[float32](1.5, -0.5)),
+			tensors.ToProto("shift", tensors.Vector[float32](0.1, 0.2)),
+			tensors.ToProto("mean", tensors.Vector[float32](0.05, -0.1)),
+		},
+		Input: []*onnxpb.ValueInfoProto{
+			valueInfo("x", tensorType(tensors.Float32, "N", 2, 5, 5)),
+			valueInfo("w", tensorType(tensors.Float32, 3, 2, 3, 3)),
+			valueInfo("vshape", tensorType(tensors.Int64, 1)),
+			valueInfo("scale", tensorType(tensors.Float32, 2)),
+		},
+		Output: []*onnxpb.ValueInfoProto{valueInfo("y", tensorType(tensors.Float32, "N", 5, 5, 5))},
+	}
+	b, err := proto.Marshal(modelProto(14, g))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := LoadBytes("bn-conv-concat-derived.onnx", b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ops []string
+	for _, s := range m.g.base.steps {
+		ops = append(ops, m.g.steps[s].c.Node.Type)
+	}
+	if want := []string{"BatchNormalization", "Conv", "Concat"}; !slices.Equal(ops, want) {
+		t.Fatalf("plan runs %v, want %v (the parameters baked)", ops, want)
+	}
+	in := convReluInput(t, 2)
+	baked, err := m.RunTensors(in, "y")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Overriding an input with its own default takes the separate steps.
+	in["scale"] = tensors.Vector[float32](1.5, -0.5)
+	sep, err := m.RunTensors(in, "y")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, want := tensors.Data[float32](baked["y"]), tensors.Data[float32](sep["y"])
+	for i := range want {
+		if math.Abs(float64(got[i]-want[i])) > 1e-5*max(1, math.Abs(float64(want[i]))) {
+			t.Fatalf("y[%d] = %g baked, %g from the separate steps", i, got[i], want[i])
+		}
+	}
+	for _, o := range []struct {
+		name string
+		v    *tensors.Tensor
+	}{
+		{"scale", tensors.Vector[float32](-1.5, 0.5)},
+		{"w", mustTensor(t, []int{3, 2, 3, 3}, make([]float32, len(w)))},
+	} {
+		in := convReluInput(t, 2)
+		in[o.name] = o.v
+		over, err := m.RunTensors(in, "y")
+		if err != nil {
+			t.Fatal(err)
+		}
+		same := true
+		for i, v := range tensors.Data[float32](over["y"]) {
+			same = same && v == got[i]
+		}
+		if same {
+			t.Errorf("overriding %s did not change the output: the baked plan ran", o.name)
+		}
 	}
 }

@@ -113,14 +113,75 @@ func (g *graph) fuse() {
 				cur = mp.out[0]
 			}
 		}
-		if len(f.absorbed) == 0 || kern == nil {
+		if kern == nil || len(f.absorbed) == 0 && !g.readsAssumed(in[1:]) {
 			continue
 		}
+		// Alone, a convolution whose weights an IR version 3 model
+		// computes from defaults still gets a step holding them as
+		// constants: packed once (and transformed for Winograd), not
+		// computed and packed every run.
 		in = g.bakeAssumed(st, in)
 		g.addFused(i, f, kern, in, cur)
 	}
 	g.fuseGemmRelu(n0, readers, isOut)
 	g.fuseMatMulAdd(n0, readers, isOut)
+	g.bakeBatchNorms(n0)
+}
+
+// readsAssumed reports whether one of the slots in is a value computed
+// at load from defaults of overridable inputs (graph.assumedConst) rather
+// than a constant.
+func (g *graph) readsAssumed(in []int) bool {
+	for _, s := range in {
+		if s < 0 || g.consts[s] != nil {
+			continue
+		}
+		if t, roots := g.assumedConst(s); t != nil && len(roots) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// bakeBatchNorms adds, for each of the first n steps that is an inference
+// BatchNormalization whose parameters are constants and values an IR
+// version 3 model computes from the defaults of overridable inputs (as
+// DenseNet's, after each concatenation), a step holding those as
+// constants (bakeAssumed), told to the kernel at load: it folds them into
+// one multiplier and one offset per channel once, applies them across
+// the workers, and the plan no longer computes the parameters (a
+// ConstantOfShape filling each every run). Runs that override a default
+// take the unfused plan.
+func (g *graph) bakeBatchNorms(n int) {
+	for i, st := range g.steps[:n] {
+		if st.c.Node.Type != "BatchNormalization" || st.c.Node.Domain != "" || st.c.ConstInput == nil ||
+			len(st.in) != 5 || len(st.out) != 1 || st.out[0] < 0 || g.fused[i].step >= 0 {
+			continue
+		}
+		assumed := 0
+		for _, s := range st.in[1:] {
+			if s < 0 {
+				assumed = -1
+				break
+			}
+			if g.consts[s] != nil {
+				continue
+			}
+			if t, roots := g.assumedConst(s); t == nil || len(roots) == 0 {
+				assumed = -1
+				break
+			}
+			assumed++
+		}
+		if assumed <= 0 {
+			continue
+		}
+		in := g.bakeAssumed(st, st.in)
+		for k := 1; k <= 4; k++ {
+			st.c.ConstInput(k, g.consts[in[k]])
+		}
+		g.addFused(i, fusion{}, st.c.Recycling, in, st.out[0])
+	}
 }
 
 // bakeAssumed returns the inputs in of the convolution st's fused step

@@ -86,9 +86,35 @@ func prepareBatchNorm(n *Node) (Kernel, error) {
 			folded = c
 		}
 	}
+	// Parameters a model computes from defaults of overridable inputs
+	// (IR version 3: a ConstantOfShape of a default shape) are told at
+	// load (Compiled.ConstInput) to the step that holds them as constants:
+	// its runs, and only they, pass exactly those tensors, and get
+	// coefficients folded once.
+	var baked struct {
+		p [4]*tensors.Tensor
+		c *bnCoef
+	}
+	if folded == nil && !bn.training {
+		n.OnConstInput(func(i int, t *tensors.Tensor) {
+			if i < 1 || i > 4 {
+				return
+			}
+			baked.p[i-1], baked.c = t, nil
+			if p := baked.p[:]; p[0] != nil && p[1] != nil && p[2] != nil && p[3] != nil {
+				if c, err := bn.fold(p); err == nil {
+					baked.c = c
+				}
+			}
+		})
+	}
 	wantStats := n.HasOutput(1) || n.HasOutput(2)
 	return n.Recycling(func(in, last []*tensors.Tensor) ([]*tensors.Tensor, error) {
-		return bn.run(in, folded, wantStats, last)
+		c := folded
+		if c == nil && baked.c != nil && len(in) == 5 && in[1] == baked.p[0] && in[2] == baked.p[1] && in[3] == baked.p[2] && in[4] == baked.p[3] {
+			c = baked.c
+		}
+		return bn.run(in, c, wantStats, last)
 	}), nil
 }
 
