@@ -382,3 +382,91 @@ func TestBakedLoneConvAndBatchNorm(t *testing.T) {
 		}
 	}
 }
+
+// TestBakedLoneGemmMatMul checks the baked steps of a Gemm (transposed B,
+// as onnx_light_shufflenet's classifier) and a MatMul whose weights an IR
+// version 3 model computes from defaults (Negs of "w" and "v"): the plan
+// runs only them, with the results of the separate steps, and a run
+// overriding "w" follows the new weights.
+func TestBakedLoneGemmMatMul(t *testing.T) {
+	r := rand.New(rand.NewPCG(17, 18))
+	vals := func(n int) []float32 {
+		v := make([]float32, n)
+		for i := range v {
+			v[i] = r.Float32()*2 - 1
+		}
+		return v
+	}
+	w, v, a := vals(4*3), vals(3*5), vals(2*3)
+	g := &onnxpb.GraphProto{
+		Name: "gemm-matmul-derived",
+		Node: []*onnxpb.NodeProto{
+			nodeProto("Neg", "negw", []string{"w"}, []string{"nw"}),
+			nodeProto("Neg", "negv", []string{"v"}, []string{"nv"}),
+			nodeProto("Gemm", "gemm", []string{"a", "nw"}, []string{"y"},
+				&onnxpb.AttributeProto{Name: "transB", Type: onnxpb.AttributeProto_INT, I: new(int64(1))}),
+			nodeProto("MatMul", "mm", []string{"a", "nv"}, []string{"z"}),
+		},
+		Initializer: []*onnxpb.TensorProto{
+			tensors.ToProto("w", mustTensor(t, []int{4, 3}, w)),
+			tensors.ToProto("v", mustTensor(t, []int{3, 5}, v)),
+		},
+		Input: []*onnxpb.ValueInfoProto{
+			valueInfo("a", tensorType(tensors.Float32, 2, 3)),
+			valueInfo("w", tensorType(tensors.Float32, 4, 3)),
+			valueInfo("v", tensorType(tensors.Float32, 3, 5)),
+		},
+		Output: []*onnxpb.ValueInfoProto{
+			valueInfo("y", tensorType(tensors.Float32, 2, 4)),
+			valueInfo("z", tensorType(tensors.Float32, 2, 5)),
+		},
+	}
+	b, err := proto.Marshal(modelProto(14, g))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := LoadBytes("gemm-matmul-derived.onnx", b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ops []string
+	for _, s := range m.g.base.steps {
+		ops = append(ops, m.g.steps[s].c.Node.Type)
+	}
+	if want := []string{"Gemm", "MatMul"}; !slices.Equal(ops, want) {
+		t.Fatalf("plan runs %v, want %v (the weights baked)", ops, want)
+	}
+	in := map[string]*tensors.Tensor{"a": mustTensor(t, []int{2, 3}, a)}
+	baked, err := m.RunTensors(in, "y", "z")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, shape := range map[string][]int{"y": {2, 4}, "z": {2, 5}} {
+		got := tensors.Data[float32](baked[name])
+		for i := 0; i < shape[0]; i++ {
+			for j := 0; j < shape[1]; j++ {
+				var want float64
+				for k := 0; k < 3; k++ {
+					if name == "y" {
+						want -= float64(a[i*3+k]) * float64(w[j*3+k])
+					} else {
+						want -= float64(a[i*3+k]) * float64(v[k*5+j])
+					}
+				}
+				if d := float64(got[i*shape[1]+j]) - want; math.Abs(d) > 1e-5 {
+					t.Fatalf("%s[%d][%d] = %g, want %g", name, i, j, got[i*shape[1]+j], want)
+				}
+			}
+		}
+	}
+	in["w"] = mustTensor(t, []int{4, 3}, make([]float32, 12))
+	over, err := m.RunTensors(in, "y")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, x := range tensors.Data[float32](over["y"]) {
+		if x != 0 {
+			t.Fatalf("overriding w with zeros: y[%d] = %g, want 0 (the baked plan ran)", i, x)
+		}
+	}
+}

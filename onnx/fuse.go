@@ -125,7 +125,7 @@ func (g *graph) fuse() {
 	}
 	g.fuseGemmRelu(n0, readers, isOut)
 	g.fuseMatMulAdd(n0, readers, isOut)
-	g.bakeBatchNorms(n0)
+	g.bakeLone(n0)
 }
 
 // readsAssumed reports whether one of the slots in is a value computed
@@ -143,42 +143,35 @@ func (g *graph) readsAssumed(in []int) bool {
 	return false
 }
 
-// bakeBatchNorms adds, for each of the first n steps that is an inference
-// BatchNormalization whose parameters are constants and values an IR
-// version 3 model computes from the defaults of overridable inputs (as
-// DenseNet's, after each concatenation), a step holding those as
-// constants (bakeAssumed), told to the kernel at load: it folds them into
-// one multiplier and one offset per channel once, applies them across
-// the workers, and the plan no longer computes the parameters (a
-// ConstantOfShape filling each every run). Runs that override a default
-// take the unfused plan.
-func (g *graph) bakeBatchNorms(n int) {
+// bakeLone adds, for each of the first n steps that nothing fused and
+// that is a BatchNormalization (inference), a Gemm or a MatMul reading
+// values an IR version 3 model computes from the defaults of overridable
+// inputs (as onnx_light_densenet121's BatchNormalization parameters after
+// each concatenation, onnx_light_shufflenet's classifier weights: a
+// ConstantOfShape of a default shape each), a step holding those as
+// constants (bakeAssumed), told to the kernel at load: a
+// BatchNormalization folds its parameters into one multiplier and offset
+// per channel once and applies them across the workers, a Gemm or MatMul
+// packs its weights once, and the plan no longer computes them. Runs that
+// override a default take the unfused plan.
+func (g *graph) bakeLone(n int) {
 	for i, st := range g.steps[:n] {
-		if st.c.Node.Type != "BatchNormalization" || st.c.Node.Domain != "" || st.c.ConstInput == nil ||
-			len(st.in) != 5 || len(st.out) != 1 || st.out[0] < 0 || g.fused[i].step >= 0 {
+		switch st.c.Node.Type {
+		case "BatchNormalization", "Gemm", "MatMul":
+		default:
 			continue
 		}
-		assumed := 0
-		for _, s := range st.in[1:] {
-			if s < 0 {
-				assumed = -1
-				break
-			}
-			if g.consts[s] != nil {
-				continue
-			}
-			if t, roots := g.assumedConst(s); t == nil || len(roots) == 0 {
-				assumed = -1
-				break
-			}
-			assumed++
-		}
-		if assumed <= 0 {
+		if st.c.Node.Domain != "" || st.c.ConstInput == nil || len(st.in) < 2 || len(st.out) != 1 || st.out[0] < 0 ||
+			g.fused[i].step >= 0 || !g.readsAssumed(st.in[1:]) {
 			continue
 		}
 		in := g.bakeAssumed(st, st.in)
-		for k := 1; k <= 4; k++ {
-			st.c.ConstInput(k, g.consts[in[k]])
+		if st.c.Node.Type == "BatchNormalization" && len(in) == 5 {
+			for k := 1; k <= 4; k++ {
+				if in[k] >= 0 && g.consts[in[k]] != nil {
+					st.c.ConstInput(k, g.consts[in[k]])
+				}
+			}
 		}
 		g.addFused(i, fusion{}, st.c.Recycling, in, st.out[0])
 	}
@@ -272,7 +265,7 @@ func (g *graph) fuseGemmRelu(n int, readers [][]int, isOut []bool) {
 		if relu == nil || len(relu.in) != 1 {
 			continue
 		}
-		g.addFused(i, fusion{absorbed: []int{j}, inner: []int{st.out[0]}}, st.c.WithRelu, st.in, relu.out[0])
+		g.addFused(i, fusion{absorbed: []int{j}, inner: []int{st.out[0]}}, st.c.WithRelu, g.bakeAssumed(st, st.in), relu.out[0])
 	}
 }
 
@@ -302,7 +295,7 @@ func (g *graph) fuseMatMulAdd(n int, readers [][]int, isOut []bool) {
 			f.absorbed, f.inner = append(f.absorbed, k), append(f.inner, out)
 			out, relu = r.out[0], true
 		}
-		g.addFused(i, f, st.c.WithBias(bias, relu), st.in, out)
+		g.addFused(i, f, st.c.WithBias(bias, relu), g.bakeAssumed(st, st.in), out)
 	}
 }
 

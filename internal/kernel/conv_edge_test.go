@@ -177,6 +177,38 @@ func TestGemvTails(t *testing.T) {
 	}
 }
 
+// TestGemvEqualColumns checks that the single-row product gives equal
+// columns of B equal results, whichever group of columns (64, 8, masked
+// tail) they fall in: each is the same sum in the same order. A model
+// whose classifier weights are all equal (IR version 3 exports that make
+// them with a ConstantOfShape, with logits near 1e19) otherwise gets a
+// softmax that is not uniform.
+func TestGemvEqualColumns(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	for _, n := range []int{75, 139, 1000} {
+		for _, k := range []int{2, 17, 2048} {
+			a := f32(randSlice(r, k))
+			for i := range a {
+				a[i] *= 1e17
+			}
+			b := make([]float32, k*n)
+			for p := 0; p < k; p++ {
+				v := float32(r.Float64())
+				for j := 0; j < n; j++ {
+					b[p*n+j] = v
+				}
+			}
+			c := make([]float32, n)
+			Gemm(false, false, 1, n, k, 1, a, k, b, n, 0, c, n)
+			for j := range c {
+				if math.Float32bits(c[j]) != math.Float32bits(c[0]) {
+					t.Fatalf("n=%d k=%d: c[%d] = %v, c[0] = %v", n, k, j, c[j], c[0])
+				}
+			}
+		}
+	}
+}
+
 // TestConvPackFromImage checks float32 convolutions that pack their
 // products' B panels straight from the image (stride 1) against the
 // definition, on random shapes: output rows as long as the input rows and

@@ -36,10 +36,20 @@ func init() {
 			// A constant float32 matrix B is packed for the GEMM once.
 			var constB *tensors.Tensor
 			var packedB *kernel.PackedB
-			if c := n.Const(1); c != nil && c.Rank() == 2 && c.DType() == tensors.Float32 && c.Len() > 0 {
-				constB = c
-				packedB = kernel.NewPackedB(c.Shape()[0], c.Shape()[1], tensors.Data[float32](c), c.Shape()[1])
+			setB := func(c *tensors.Tensor) {
+				if c != nil && c.Rank() == 2 && c.DType() == tensors.Float32 && c.Len() > 0 {
+					constB = c
+					packedB = kernel.NewPackedB(c.Shape()[0], c.Shape()[1], tensors.Data[float32](c), c.Shape()[1])
+				}
 			}
+			setB(n.Const(1))
+			// Or one that a step holding derived defaults as constants
+			// is told of at load (the runs then pass exactly it).
+			n.OnConstInput(func(i int, t *tensors.Tensor) {
+				if i == 1 && constB == nil {
+					setB(t)
+				}
+			})
 			packedFor := func(b *tensors.Tensor) *kernel.PackedB {
 				if constB != nil && b == constB {
 					return packedB
@@ -118,20 +128,35 @@ func prepareGemm(n *Node) (Kernel, error) {
 	// packed for the GEMM once, so that larger batches skip packing it.
 	var constB, rowB *tensors.Tensor
 	var packedB *kernel.PackedB
-	if c := n.Const(1); c != nil && c.Rank() == 2 && (c.DType() == tensors.Float32 || c.DType() == tensors.Float64) {
-		constB, rowB = c, c
+	setB := func(c *tensors.Tensor) error {
+		if c == nil || c.Rank() != 2 || (c.DType() != tensors.Float32 && c.DType() != tensors.Float64) {
+			return nil
+		}
+		row := c
 		if g.transB {
 			t, err := Transpose(c, nil)
 			if err != nil {
-				return nil, err
+				return err
 			}
-			rowB = t
+			row = t
 		}
+		constB, rowB = c, row
 		if rowB.DType() == tensors.Float32 && rowB.Len() > 0 {
 			k, n := rowB.Shape()[0], rowB.Shape()[1]
 			packedB = kernel.NewPackedB(k, n, tensors.Data[float32](rowB), n)
 		}
+		return nil
 	}
+	if err := setB(n.Const(1)); err != nil {
+		return nil, err
+	}
+	// Or one that a step holding derived defaults as constants is told of
+	// at load (the runs then pass exactly it).
+	n.OnConstInput(func(i int, t *tensors.Tensor) {
+		if i == 1 && constB == nil {
+			_ = setB(t) // a B that cannot be transposed runs unprepared
+		}
+	})
 	plain := g
 	plain.transB = false
 	run := func(in, last []*tensors.Tensor) (*tensors.Tensor, error) {
