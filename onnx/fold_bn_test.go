@@ -470,3 +470,57 @@ func TestBakedLoneGemmMatMul(t *testing.T) {
 		}
 	}
 }
+
+// TestBatchNormReluFused checks a BatchNormalization that no convolution
+// precedes (its input is the graph's) and the Relu that alone reads it:
+// one fused step, whose output equals the two separate steps' (fetching
+// the BatchNormalization's output keeps them apart) bit for bit, NaN and
+// the signs of zeros included.
+func TestBatchNormReluFused(t *testing.T) {
+	g := &onnxpb.GraphProto{
+		Name: "bn-relu",
+		Node: []*onnxpb.NodeProto{
+			nodeProto("BatchNormalization", "bn", []string{"x", "scale", "shift", "mean", "var"}, []string{"n"}),
+			nodeProto("Relu", "relu", []string{"n"}, []string{"y"}),
+		},
+		Initializer: []*onnxpb.TensorProto{
+			tensors.ToProto("scale", tensors.Vector[float32](1.5, -0.5)),
+			tensors.ToProto("shift", tensors.Vector[float32](0.1, 0)),
+			tensors.ToProto("mean", tensors.Vector[float32](0.05, 0)),
+			tensors.ToProto("var", tensors.Vector[float32](0.7, 1)),
+		},
+		Input:  []*onnxpb.ValueInfoProto{valueInfo("x", tensorType(tensors.Float32, "N", 2, 5, 5))},
+		Output: []*onnxpb.ValueInfoProto{valueInfo("y", tensorType(tensors.Float32, "N", 2, 5, 5))},
+	}
+	b, err := proto.Marshal(modelProto(14, g))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := LoadBytes("bn-relu.onnx", b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := len(m.g.base.steps); got != 1 {
+		t.Fatalf("plan has %d steps, want 1 (BatchNormalization and Relu fused)", got)
+	}
+	in := convReluInput(t, 3)
+	x := tensors.Data[float32](in["x"])
+	x[3], x[60], x[61] = float32(math.NaN()), float32(math.Copysign(0, -1)), 0
+	fused, err := m.RunTensors(in, "y")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sep, err := m.RunTensors(in, "n", "y")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, want := tensors.Data[float32](fused["y"]), tensors.Data[float32](sep["y"])
+	for i := range want {
+		if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+			t.Fatalf("y[%d] = %g fused, %g separate", i, got[i], want[i])
+		}
+	}
+	if !math.IsNaN(float64(got[3])) {
+		t.Errorf("y[3] = %g, want NaN", got[3])
+	}
+}

@@ -125,6 +125,7 @@ func (g *graph) fuse() {
 	}
 	g.fuseGemmRelu(n0, readers, isOut)
 	g.fuseMatMulAdd(n0, readers, isOut)
+	g.fuseBatchNormRelu(n0, readers, isOut)
 	g.bakeLone(n0)
 }
 
@@ -166,14 +167,49 @@ func (g *graph) bakeLone(n int) {
 			continue
 		}
 		in := g.bakeAssumed(st, st.in)
-		if st.c.Node.Type == "BatchNormalization" && len(in) == 5 {
-			for k := 1; k <= 4; k++ {
-				if in[k] >= 0 && g.consts[in[k]] != nil {
-					st.c.ConstInput(k, g.consts[in[k]])
-				}
-			}
+		if st.c.Node.Type == "BatchNormalization" {
+			g.tellBatchNorm(st, in)
 		}
 		g.addFused(i, fusion{}, st.c.Recycling, in, st.out[0])
+	}
+}
+
+// tellBatchNorm tells the BatchNormalization st the constants among its
+// parameters in (scale, B, mean, var: all four, baked or the model's, let
+// it fold them once).
+func (g *graph) tellBatchNorm(st *step, in []int) {
+	if st.c.ConstInput == nil || len(in) != 5 {
+		return
+	}
+	for k := 1; k <= 4; k++ {
+		if in[k] >= 0 && g.consts[in[k]] != nil {
+			st.c.ConstInput(k, g.consts[in[k]])
+		}
+	}
+}
+
+// fuseBatchNormRelu fuses each of the first n steps that is an inference
+// BatchNormalization (one not after a convolution, which folds it: after
+// a concatenation or a pooling, as DenseNet's and Inception's) with the
+// Relu that alone reads its output (ops.Compiled.WithRelu: each plane
+// passes through the Relu as it is computed), holding as constants the
+// parameters an IR version 3 model computes from defaults (bakeAssumed).
+func (g *graph) fuseBatchNormRelu(n int, readers [][]int, isOut []bool) {
+	for i, st := range g.steps[:n] {
+		if st.c.Node.Type != "BatchNormalization" || st.c.Node.Domain != "" || st.c.WithRelu == nil ||
+			len(st.in) != 5 || len(st.out) != 1 || st.out[0] < 0 || g.fused[i].step >= 0 {
+			continue
+		}
+		if dt := g.types[st.out[0]].DType; dt != tensors.Float32 && dt != tensors.Float64 {
+			continue
+		}
+		j, relu := g.soleReader(st.out[0], "Relu", readers, isOut)
+		if relu == nil || len(relu.in) != 1 {
+			continue
+		}
+		in := g.bakeAssumed(st, st.in)
+		g.tellBatchNorm(st, in)
+		g.addFused(i, fusion{absorbed: []int{j}, inner: []int{st.out[0]}}, st.c.WithRelu, in, relu.out[0])
 	}
 }
 

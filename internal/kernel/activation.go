@@ -196,12 +196,23 @@ func (l *addLoop[T]) run(_, lo, hi int) {
 // there are many elements: a per-channel BatchNormalization, Add or Mul
 // over NCHW planes.
 func ScaleShiftRows[T Float](x, y []T, inner int, a, b []T) {
+	scaleShiftRows(x, y, inner, a, b, false)
+}
+
+// ScaleShiftRowsRelu is ScaleShiftRows followed by a Relu (max(·, 0), NaN
+// and −0 kept), row by row while each is in cache: a BatchNormalization
+// and the Relu after it.
+func ScaleShiftRowsRelu[T Float](x, y []T, inner int, a, b []T) {
+	scaleShiftRows(x, y, inner, a, b, true)
+}
+
+func scaleShiftRows[T Float](x, y []T, inner int, a, b []T, relu bool) {
 	if inner <= 0 || len(y) == 0 {
 		return
 	}
 	_ = x[len(y)-1]
 	l := getLoop[scaleShiftRowsLoop[T]]()
-	*l = scaleShiftRowsLoop[T]{x: x, y: y, inner: inner, a: a, b: b}
+	*l = scaleShiftRowsLoop[T]{x: x, y: y, inner: inner, a: a, b: b, relu: relu}
 	parallelRunFor(len(y)/inner, len(y), l)
 	putLoop(l)
 }
@@ -210,6 +221,7 @@ func ScaleShiftRows[T Float](x, y []T, inner int, a, b []T) {
 type scaleShiftRowsLoop[T Float] struct {
 	x, y, a, b []T
 	inner      int
+	relu       bool
 }
 
 func (l *scaleShiftRowsLoop[T]) run(_, lo, hi int) {
@@ -224,6 +236,9 @@ func (l *scaleShiftRowsLoop[T]) run(_, lo, hi int) {
 		}
 		o := r * l.inner
 		ScaleShift(l.x[o:o+l.inner], l.y[o:o+l.inner], av, bv)
+		if l.relu {
+			relu(l.y[o:o+l.inner], l.y[o:o+l.inner])
+		}
 	}
 }
 

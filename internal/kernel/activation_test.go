@@ -42,7 +42,8 @@ func TestApplyActivation(t *testing.T) {
 // TestScaleShiftRows checks ScaleShiftRows against ScaleShift row by row,
 // bit for bit, with per-row scales, shifts or both (cycling over the
 // rows), on a plane set large enough to be split across the workers and
-// on a small one, in place and not.
+// on a small one, in place and not; ScaleShiftRowsRelu as the same and
+// then Relu.
 func TestScaleShiftRows(t *testing.T) {
 	for _, c := range []struct{ rows, inner, period int }{{96, 56 * 56, 32}, {6, 7, 4}} {
 		x := make([]float32, c.rows*c.inner)
@@ -74,6 +75,14 @@ func TestScaleShiftRows(t *testing.T) {
 				if math.Float32bits(got[i]) != math.Float32bits(want[i]) || math.Float32bits(inPlace[i]) != math.Float32bits(want[i]) {
 					t.Fatalf("%d×%d, scale %v shift %v: y[%d] = %v (in place %v), want %v",
 						c.rows, c.inner, ab[0] != nil, ab[1] != nil, i, got[i], inPlace[i], want[i])
+				}
+			}
+			// With the Relu: the same, then max(·, 0).
+			Relu(want, want)
+			ScaleShiftRowsRelu(x, got, c.inner, ab[0], ab[1])
+			for i := range want {
+				if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+					t.Fatalf("%d×%d with Relu: y[%d] = %v, want %v", c.rows, c.inner, i, got[i], want[i])
 				}
 			}
 		}

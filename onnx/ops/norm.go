@@ -109,12 +109,21 @@ func prepareBatchNorm(n *Node) (Kernel, error) {
 		})
 	}
 	wantStats := n.HasOutput(1) || n.HasOutput(2)
-	return n.Recycling(func(in, last []*tensors.Tensor) ([]*tensors.Tensor, error) {
-		c := folded
-		if c == nil && baked.c != nil && len(in) == 5 && in[1] == baked.p[0] && in[2] == baked.p[1] && in[3] == baked.p[2] && in[4] == baked.p[3] {
-			c = baked.c
+	coefs := func(in []*tensors.Tensor) *bnCoef {
+		if folded == nil && baked.c != nil && len(in) == 5 && in[1] == baked.p[0] && in[2] == baked.p[1] && in[3] == baked.p[2] && in[4] == baked.p[3] {
+			return baked.c
 		}
-		return bn.run(in, c, wantStats, last)
+		return folded
+	}
+	if !bn.training && !wantStats {
+		// With the Relu that alone reads the output: applied to each
+		// plane as it is computed.
+		n.FusedRelu(func(in, last []*tensors.Tensor) ([]*tensors.Tensor, error) {
+			return bn.run(in, coefs(in), false, true, last)
+		})
+	}
+	return n.Recycling(func(in, last []*tensors.Tensor) ([]*tensors.Tensor, error) {
+		return bn.run(in, coefs(in), wantStats, false, last)
 	}), nil
 }
 
@@ -163,7 +172,7 @@ func bnParams(p []*tensors.Tensor) ([][]float64, error) {
 	return out, nil
 }
 
-func (bn *batchNorm) run(in []*tensors.Tensor, folded *bnCoef, wantStats bool, last []*tensors.Tensor) ([]*tensors.Tensor, error) {
+func (bn *batchNorm) run(in []*tensors.Tensor, folded *bnCoef, wantStats, relu bool, last []*tensors.Tensor) ([]*tensors.Tensor, error) {
 	x := in[0]
 	xs := x.Shape()
 	if len(xs) < 2 {
@@ -209,9 +218,9 @@ func (bn *batchNorm) run(in []*tensors.Tensor, folded *bnCoef, wantStats bool, l
 	var err error
 	switch x.DType() {
 	case tensors.Float32:
-		y, err = bnApply[float32](x, src, inner, last)
+		y, err = bnApply[float32](x, src, inner, relu, last)
 	case tensors.Float64:
-		y, err = bnApply[float64](x, src, inner, last)
+		y, err = bnApply[float64](x, src, inner, relu, last)
 	default:
 		return nil, tensors.ErrDType("X", x.DType(), tensors.Float32, tensors.Float64)
 	}
@@ -307,9 +316,9 @@ func bnDirect(p []*tensors.Tensor) bool {
 	return true
 }
 
-// bnApply computes x·mul + add per parameter, writing into last[0] when it
-// can (see Recycle).
-func bnApply[T tensors.Float](x *tensors.Tensor, src bnSource, inner int, last []*tensors.Tensor) (*tensors.Tensor, error) {
+// bnApply computes x·mul + add per parameter, then max(·, 0) when relu is
+// set, writing into last[0] when it can (see Recycle).
+func bnApply[T tensors.Float](x *tensors.Tensor, src bnSource, inner int, relu bool, last []*tensors.Tensor) (*tensors.Tensor, error) {
 	out, dst, err := Recycle[T](last, 0, x.Shape()) // every element is written
 	if err != nil {
 		return nil, err
@@ -328,13 +337,20 @@ func bnApply[T tensors.Float](x *tensors.Tensor, src bnSource, inner int, last [
 		case float64:
 			a, b = any(c.mul).([]T), any(c.add).([]T)
 		}
-		kernel.ScaleShiftRows(xd, dst, inner, a, b)
+		if relu {
+			kernel.ScaleShiftRowsRelu(xd, dst, inner, a, b)
+		} else {
+			kernel.ScaleShiftRows(xd, dst, inner, a, b)
+		}
 		return out, nil
 	}
 	for i := 0; i < len(xd); i += inner {
 		p := i / inner % np
 		mul, add := src.at(p)
 		kernel.ScaleShift(xd[i:i+inner], dst[i:i+inner], T(mul), T(add))
+		if relu {
+			kernel.Relu(dst[i:i+inner], dst[i:i+inner])
+		}
 	}
 	return out, nil
 }
