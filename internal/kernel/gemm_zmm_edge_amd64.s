@@ -78,6 +78,59 @@
 	JLE  done    \
 	ADDQ DX, DI
 
+// STORE_ROWS and STOREB_ROWS write the accumulator rows Z8/Z9 to Z30/Z31
+// row by row (STORE or STOREB), leaving for the function's done label
+// after row R12.
+#define STORE_ROWS \
+	STORE(Z8, Z9)   \
+	NEXT(1)         \
+	STORE(Z10, Z11) \
+	NEXT(2)         \
+	STORE(Z12, Z13) \
+	NEXT(3)         \
+	STORE(Z14, Z15) \
+	NEXT(4)         \
+	STORE(Z16, Z17) \
+	NEXT(5)         \
+	STORE(Z18, Z19) \
+	NEXT(6)         \
+	STORE(Z20, Z21) \
+	NEXT(7)         \
+	STORE(Z22, Z23) \
+	NEXT(8)         \
+	STORE(Z24, Z25) \
+	NEXT(9)         \
+	STORE(Z26, Z27) \
+	NEXT(10)        \
+	STORE(Z28, Z29) \
+	NEXT(11)        \
+	STORE(Z30, Z31)
+
+#define STOREB_ROWS \
+	STOREB(Z8, Z9)   \
+	NEXT(1)          \
+	STOREB(Z10, Z11) \
+	NEXT(2)          \
+	STOREB(Z12, Z13) \
+	NEXT(3)          \
+	STOREB(Z14, Z15) \
+	NEXT(4)          \
+	STOREB(Z16, Z17) \
+	NEXT(5)          \
+	STOREB(Z18, Z19) \
+	NEXT(6)          \
+	STOREB(Z20, Z21) \
+	NEXT(7)          \
+	STOREB(Z22, Z23) \
+	NEXT(8)          \
+	STOREB(Z24, Z25) \
+	NEXT(9)          \
+	STOREB(Z26, Z27) \
+	NEXT(10)         \
+	STOREB(Z28, Z29) \
+	NEXT(11)         \
+	STOREB(Z30, Z31)
+
 // func sgemmKernel12x32EdgeAVX512(k int, a, b, c *float32, ldc int, alpha, beta float32, rows, cols int)
 TEXT ·sgemmKernel12x32EdgeAVX512(SB), NOSPLIT, $0-64
 	MOVQ k+0(FP), CX
@@ -231,55 +284,11 @@ masked:
 	UCOMISS X2, X1
 	JNE withbeta
 	JPS withbeta
-	STORE(Z8, Z9)
-	NEXT(1)
-	STORE(Z10, Z11)
-	NEXT(2)
-	STORE(Z12, Z13)
-	NEXT(3)
-	STORE(Z14, Z15)
-	NEXT(4)
-	STORE(Z16, Z17)
-	NEXT(5)
-	STORE(Z18, Z19)
-	NEXT(6)
-	STORE(Z20, Z21)
-	NEXT(7)
-	STORE(Z22, Z23)
-	NEXT(8)
-	STORE(Z24, Z25)
-	NEXT(9)
-	STORE(Z26, Z27)
-	NEXT(10)
-	STORE(Z28, Z29)
-	NEXT(11)
-	STORE(Z30, Z31)
+	STORE_ROWS
 	JMP  done
 
 withbeta:
-	STOREB(Z8, Z9)
-	NEXT(1)
-	STOREB(Z10, Z11)
-	NEXT(2)
-	STOREB(Z12, Z13)
-	NEXT(3)
-	STOREB(Z14, Z15)
-	NEXT(4)
-	STOREB(Z16, Z17)
-	NEXT(5)
-	STOREB(Z18, Z19)
-	NEXT(6)
-	STOREB(Z20, Z21)
-	NEXT(7)
-	STOREB(Z22, Z23)
-	NEXT(8)
-	STOREB(Z24, Z25)
-	NEXT(9)
-	STOREB(Z26, Z27)
-	NEXT(10)
-	STOREB(Z28, Z29)
-	NEXT(11)
-	STOREB(Z30, Z31)
+	STOREB_ROWS
 
 done:
 	VZEROUPPER
@@ -426,55 +435,11 @@ imasked:
 	UCOMISS X2, X1
 	JNE iwithbeta
 	JPS iwithbeta
-	STORE(Z8, Z9)
-	NEXT(1)
-	STORE(Z10, Z11)
-	NEXT(2)
-	STORE(Z12, Z13)
-	NEXT(3)
-	STORE(Z14, Z15)
-	NEXT(4)
-	STORE(Z16, Z17)
-	NEXT(5)
-	STORE(Z18, Z19)
-	NEXT(6)
-	STORE(Z20, Z21)
-	NEXT(7)
-	STORE(Z22, Z23)
-	NEXT(8)
-	STORE(Z24, Z25)
-	NEXT(9)
-	STORE(Z26, Z27)
-	NEXT(10)
-	STORE(Z28, Z29)
-	NEXT(11)
-	STORE(Z30, Z31)
+	STORE_ROWS
 	JMP  done
 
 iwithbeta:
-	STOREB(Z8, Z9)
-	NEXT(1)
-	STOREB(Z10, Z11)
-	NEXT(2)
-	STOREB(Z12, Z13)
-	NEXT(3)
-	STOREB(Z14, Z15)
-	NEXT(4)
-	STOREB(Z16, Z17)
-	NEXT(5)
-	STOREB(Z18, Z19)
-	NEXT(6)
-	STOREB(Z20, Z21)
-	NEXT(7)
-	STOREB(Z22, Z23)
-	NEXT(8)
-	STOREB(Z24, Z25)
-	NEXT(9)
-	STOREB(Z26, Z27)
-	NEXT(10)
-	STOREB(Z28, Z29)
-	NEXT(11)
-	STOREB(Z30, Z31)
+	STOREB_ROWS
 
 done:
 	VZEROUPPER
