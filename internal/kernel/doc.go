@@ -28,8 +28,11 @@
 // The environment variable ONNXKIT_GEMM (zmm12x32, avx512, avx2 or gonum)
 // forces a set the CPU can run; GemmKernel names the one in use. The
 // zmm set computes the ragged blocks around its whole 12×32 tiles with a
-// masked zmm kernel (6×32, 12×16 or 12×32 loops; gemm_zmm_edge_amd64.s),
-// blocks of at most 6×16 with the avx512 set's masked ymm kernel. All
+// masked zmm kernel (4×32, 6×32, 8×32, 12×16 or 12×32 loops;
+// gemm_zmm_edge_amd64.s), blocks of at most 6×16 with the avx512 set's
+// masked ymm kernel; the products of convolutions that pack B from the
+// image with at most 48 output channels read it inside a variant of that
+// kernel instead (sgemmKernel12x32ImgAVX512, conv_pack.go). All
 // three assembly sets share the 6×16 packed layout (the 12×32 kernel reads
 // two A and two B panels at once), so packed weights and the convolution
 // packers serve them all. Large loops run in parallel on helper goroutines that
@@ -38,8 +41,11 @@
 //
 // Convolutions with few input channels (C·KH·KW ≤ 32, stride and
 // dilation 1, eight output channels at a time: the first layer of an MNIST
-// CNN) skip im2col and the GEMM for a direct AVX2 kernel
-// (conv_direct.go).
+// CNN) skip im2col and the GEMM for a direct kernel, AVX2, or AVX-512 on
+// the CPUs that get the zmm set (conv_direct.go). A 2×2, stride-2 max
+// pool after a direct or Winograd convolution is computed with it
+// (Conv2DPool): from pairs of output rows in scratch, or in the Winograd
+// output transform, whose tiles are the pool's windows.
 //
 // Ungrouped 3×3 convolutions at stride 1 with at least 16 input and 32
 // output channels (and 32 tiles of 2×2 outputs) run Winograd's F(2×2,
