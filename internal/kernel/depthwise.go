@@ -395,16 +395,7 @@ func maxPoolStencil[T Float](p *PoolParams, x, y []T, lo, hi int) bool {
 		dwMaxStencil(acc, st.phases, st.offs[:taps])
 		out := y[pl*ohw:][:ohw]
 		dwCopyRows(out, acc, p.OutW, p.OutH, p.OutW, st.g.wq)
-		for oy := 0; oy < p.OutH; oy++ {
-			row := out[oy*p.OutW:][:p.OutW]
-			for ox := 0; ox < p.OutW; ox++ {
-				if oy >= oy0 && oy < oy1 && ox == ox0 && ox0 < ox1 {
-					ox = max(ox, ox1-1) // skip the inside windows
-					continue
-				}
-				row[ox], _ = maxPoolWindow(p, in, oy, ox)
-			}
-		}
+		maxPoolBorders(p, in, out, oy0, oy1, ox0, ox1)
 	}
 	return true
 }

@@ -170,17 +170,25 @@ func maxPool3x3s2[T Float](p *PoolParams, x, y []T, lo, hi int) bool {
 			first := (2*oy0-p.PadTop)*p.W + 2*ox0 - p.PadLeft
 			maxPool3x3s2Rows32(in[first:], out[oy0*p.OutW+ox0:], p.W, ox1-ox0, oy1-oy0, 2*p.W, p.OutW)
 		}
-		for oy := 0; oy < p.OutH; oy++ {
-			for ox := 0; ox < p.OutW; ox++ {
-				if oy >= oy0 && oy < oy1 && ox == ox0 && ox0 < ox1 {
-					ox = ox1 - 1 // the inside windows are done
-					continue
-				}
-				out[oy*p.OutW+ox], _ = maxPoolWindow(p, in, oy, ox)
-			}
-		}
+		maxPoolBorders(p, in, out, oy0, oy1, ox0, ox1)
 	}
 	return true
+}
+
+// maxPoolBorders computes the windows of one plane outside [oy0, oy1) ×
+// [ox0, ox1) (the ones a vector loop left: those over the padding) one
+// by one.
+func maxPoolBorders[T Float](p *PoolParams, in, out []T, oy0, oy1, ox0, ox1 int) {
+	for oy := 0; oy < p.OutH; oy++ {
+		row := out[oy*p.OutW:][:p.OutW]
+		for ox := 0; ox < p.OutW; ox++ {
+			if oy >= oy0 && oy < oy1 && ox == ox0 && ox0 < ox1 {
+				ox = ox1 - 1 // skip the inside windows
+				continue
+			}
+			row[ox], _ = maxPoolWindow(p, in, oy, ox)
+		}
+	}
 }
 
 // maxPool2x2 is MaxPool2D of one plane for 2×2 windows at stride 2 that

@@ -141,6 +141,26 @@ done:
 	VSUBPS M2, M1, S1 \
 	VSUBPS M3, S1, S1
 
+// WINO_OUTPUT16 applies A^T·M·A to 16 tiles: the products at SI (planes
+// R9 bytes apart; R10 = 3 planes, R11 = 4) down the rows into S0k (Z16+k)
+// and S1k (Z20+k), then along them into y00, y01 (Z24, Z25) and y10, y11
+// (Z26, Z27). AX is clobbered.
+#define WINO_OUTPUT16 \
+	MOVQ SI, AX                             \
+	WINO_LOAD4(AX, Z0, Z1, Z2, Z3)          \
+	ADDQ R11, AX                            \
+	WINO_LOAD4(AX, Z4, Z5, Z6, Z7)          \
+	ADDQ R11, AX                            \
+	WINO_LOAD4(AX, Z8, Z9, Z10, Z11)        \
+	ADDQ R11, AX                            \
+	WINO_LOAD4(AX, Z12, Z13, Z14, Z15)      \
+	WINO_AT(Z0, Z4, Z8, Z12, Z16, Z20)      \
+	WINO_AT(Z1, Z5, Z9, Z13, Z17, Z21)      \
+	WINO_AT(Z2, Z6, Z10, Z14, Z18, Z22)     \
+	WINO_AT(Z3, Z7, Z11, Z15, Z19, Z23)     \
+	WINO_AT(Z16, Z17, Z18, Z19, Z24, Z25)   \
+	WINO_AT(Z20, Z21, Z22, Z23, Z26, Z27)
+
 // func winoOutputAVX512(y0, y1, src *float32, plane, n, width int, bias float32, relu, rows, ystride, sstride int)
 //
 // The Winograd F(2×2, 3×3) output transform of rows rows of n tiles: with
@@ -195,22 +215,7 @@ ostep:
 	DECQ    R13
 	KMOVW   R13, K3
 
-	MOVQ       SI, AX
-	WINO_LOAD4(AX, Z0, Z1, Z2, Z3)
-	ADDQ       R11, AX
-	WINO_LOAD4(AX, Z4, Z5, Z6, Z7)
-	ADDQ       R11, AX
-	WINO_LOAD4(AX, Z8, Z9, Z10, Z11)
-	ADDQ       R11, AX
-	WINO_LOAD4(AX, Z12, Z13, Z14, Z15)
-	// Down the rows: S0k (Z16+k) and S1k (Z20+k).
-	WINO_AT(Z0, Z4, Z8, Z12, Z16, Z20)
-	WINO_AT(Z1, Z5, Z9, Z13, Z17, Z21)
-	WINO_AT(Z2, Z6, Z10, Z14, Z18, Z22)
-	WINO_AT(Z3, Z7, Z11, Z15, Z19, Z23)
-	// Along them: y00, y01 (Z24, Z25) and y10, y11 (Z26, Z27).
-	WINO_AT(Z16, Z17, Z18, Z19, Z24, Z25)
-	WINO_AT(Z20, Z21, Z22, Z23, Z26, Z27)
+	WINO_OUTPUT16
 	VADDPS     Z28, Z24, Z24
 	VADDPS     Z28, Z25, Z25
 	VADDPS     Z28, Z26, Z26
@@ -302,20 +307,7 @@ TEXT ·winoOutputPoolAVX512(SB), NOSPLIT, $0-48
 pstep:
 	TESTQ      CX, CX
 	JLE        pdone
-	MOVQ       SI, AX
-	WINO_LOAD4(AX, Z0, Z1, Z2, Z3)
-	ADDQ       R11, AX
-	WINO_LOAD4(AX, Z4, Z5, Z6, Z7)
-	ADDQ       R11, AX
-	WINO_LOAD4(AX, Z8, Z9, Z10, Z11)
-	ADDQ       R11, AX
-	WINO_LOAD4(AX, Z12, Z13, Z14, Z15)
-	WINO_AT(Z0, Z4, Z8, Z12, Z16, Z20)
-	WINO_AT(Z1, Z5, Z9, Z13, Z17, Z21)
-	WINO_AT(Z2, Z6, Z10, Z14, Z18, Z22)
-	WINO_AT(Z3, Z7, Z11, Z15, Z19, Z23)
-	WINO_AT(Z16, Z17, Z18, Z19, Z24, Z25)
-	WINO_AT(Z20, Z21, Z22, Z23, Z26, Z27)
+	WINO_OUTPUT16
 	VMAXPS     Z25, Z24, Z24
 	VMAXPS     Z27, Z26, Z26
 	VMAXPS     Z26, Z24, Z24
