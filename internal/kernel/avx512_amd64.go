@@ -55,8 +55,9 @@ func maxPool3x3s2RowsAVX512(in, out *float32, w, ow, rows, ldi, ldo int)
 // maxPool3x3s2Rows32 computes a 3×3, stride-2 max pool of windows inside
 // the image: out[r·ldo+j] = the maximum of in[r·ldi + a·w + 2j + b] over
 // a, b < 3 (r < rows, j < ow), folded as maxPoolWindow folds it (see
-// maxPool3x3s2RowsAVX512), and reports whether it could (false without
-// AVX-512).
+// maxPool3x3s2RowsAVX512; the taps in another order, so of a +0 and a −0
+// tying for the maximum it may return the other), and reports whether it
+// could (false without AVX-512).
 func maxPool3x3s2Rows32(in, out []float32, w, ow, rows, ldi, ldo int) bool {
 	if !poolAVX512 || rows <= 0 || ow <= 0 {
 		return false
