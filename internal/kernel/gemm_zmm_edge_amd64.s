@@ -78,6 +78,27 @@
 	JLE  done    \
 	ADDQ DX, DI
 
+// COLMASKS sets K1 and K2 to the columns 0-15 and 16-31 of C to write,
+// from cols in R13 (1 to 32); CX and R8 are clobbered.
+#define COLMASKS \
+	MOVQ    $16, R8  \
+	MOVQ    R13, CX  \
+	CMPQ    CX, R8   \
+	CMOVQGT R8, CX   \
+	MOVL    $1, R8   \
+	SHLL    CX, R8   \
+	DECL    R8       \
+	KMOVW   R8, K1   \
+	MOVQ    R13, CX  \
+	SUBQ    $16, CX  \
+	XORQ    R8, R8   \
+	CMPQ    CX, R8   \
+	CMOVQLT R8, CX   \
+	MOVL    $1, R8   \
+	SHLL    CX, R8   \
+	DECL    R8       \
+	KMOVW   R8, K2
+
 // ZERO_ACC clears the 24 accumulators Z8-Z31.
 #define ZERO_ACC \
 	VPXORD Z8, Z8, Z8 \
@@ -261,27 +282,7 @@ loop6w:
 	JNZ     loop6w
 
 store:
-	// K1, K2: the columns of C to write, from cols.
-	MOVQ R13, CX
-	CMPQ CX, $16
-	JLE  lowmask
-	SUBQ $16, CX
-	MOVL $1, R8
-	SHLL CX, R8
-	DECL R8
-	KMOVW R8, K2
-	MOVL $0xffff, R8
-	KMOVW R8, K1
-	JMP  masked
-
-lowmask:
-	MOVL $1, R8
-	SHLL CX, R8
-	DECL R8
-	KMOVW R8, K1
-	KXORW K2, K2, K2
-
-masked:
+	COLMASKS
 	VBROADCASTSS alpha+40(FP), Z0
 	VBROADCASTSS beta+44(FP), Z1
 	VXORPS X2, X2, X2
@@ -389,27 +390,7 @@ istore:
 	SHLQ $2, DX
 	MOVQ rows+96(FP), R12
 	MOVQ cols+104(FP), R13
-	// K1, K2: the columns of C to write, from cols.
-	MOVQ R13, CX
-	CMPQ CX, $16
-	JLE  ilowmask
-	SUBQ $16, CX
-	MOVL $1, R8
-	SHLL CX, R8
-	DECL R8
-	KMOVW R8, K2
-	MOVL $0xffff, R8
-	KMOVW R8, K1
-	JMP  imasked
-
-ilowmask:
-	MOVL $1, R8
-	SHLL CX, R8
-	DECL R8
-	KMOVW R8, K1
-	KXORW K2, K2, K2
-
-imasked:
+	COLMASKS
 	VBROADCASTSS alpha+88(FP), Z0
 	VBROADCASTSS beta+92(FP), Z1
 	VXORPS X2, X2, X2
