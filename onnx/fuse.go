@@ -272,17 +272,19 @@ func (g *graph) soleReader(s int, op string, readers [][]int, isOut []bool) (int
 // in, and appends its step.
 func (g *graph) addFused(i int, f fusion, kern ops.RecyclingKernel, in []int, out int) {
 	st := g.steps[i]
-	desc := st.desc
+	desc, kinds := st.desc, st.c.Node.Type
 	for _, j := range f.absorbed {
 		desc += " with " + g.steps[j].desc
+		kinds += "+" + g.steps[j].c.Node.Type
 	}
 	f.step = len(g.steps)
 	g.fused[i] = f
 	g.steps = append(g.steps, &step{
 		c:    &ops.Compiled{Node: st.c.Node, Op: st.c.Op, Recycling: kern, Kernel: withoutLast(kern), ConstInput: st.c.ConstInput},
-		desc: desc,
-		in:   in,
-		out:  []int{out},
+		desc:     desc,
+		fusedOps: kinds,
+		in:       in,
+		out:      []int{out},
 	})
 }
 

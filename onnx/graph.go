@@ -71,8 +71,11 @@ func (g *graph) assumedConst(s int) (t *tensors.Tensor, roots []int) {
 type step struct {
 	c    *ops.Compiled
 	desc string
-	in   []int // slot per input, -1 if omitted
-	out  []int // slot per output, -1 if omitted
+	// fusedOps names the operators a fused step stands for, joined by
+	// "+" ("Conv+Relu+MaxPool"); empty for a step of one node.
+	fusedOps string
+	in       []int // slot per input, -1 if omitted
+	out      []int // slot per output, -1 if omitted
 	// flow, when set, runs the node in place of c's kernels: the control
 	// flow operators (If, Loop, Scan), which need the run's context and
 	// memory budget.

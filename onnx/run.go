@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 
 	"gorgonia.org/tensor"
 
@@ -213,7 +214,15 @@ func (m *Model) execute(ctx context.Context, p *plan, vals []*tensors.Tensor, me
 				in[i] = vals[slot]
 			}
 		}
+		var t0 time.Time
+		if s != nil && s.prof != nil {
+			t0 = time.Now()
+		}
 		out, err := st.run(ctx, mem, in, last, s != nil, fs)
+		if s != nil && s.prof != nil {
+			s.prof[si].Runs++
+			s.prof[si].Total += time.Since(t0)
+		}
 		if err != nil {
 			if s != nil {
 				clear(in)

@@ -34,6 +34,8 @@ type Session struct {
 	// flows holds what the control flow steps keep between runs, by
 	// step, made on first use.
 	flows []*flowState
+	// prof, when profiling, holds each step's time (see StartProfile).
+	prof []StepTime
 }
 
 // NewSession returns a session for running m.

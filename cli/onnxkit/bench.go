@@ -13,6 +13,7 @@ import (
 	"runtime"
 	"runtime/pprof"
 	"slices"
+	"sort"
 	"strconv"
 	"strings"
 	"syscall"
@@ -39,6 +40,7 @@ type benchFlags struct {
 	against        string
 	json           bool
 	cpuProfile     string
+	profile        int
 }
 
 // benchMinRuns is the fewest timed runs a --duration benchmark makes.
@@ -109,6 +111,7 @@ Exit status 0 ok, 1 a clear failure (bad model or input, outputs disagree),
 	fl.StringVar(&f.against, "against", "", "also time a peer runtime on the same inputs and compare outputs: onnxruntime")
 	fl.BoolVar(&f.json, "json", false, "print one JSON object instead of the table")
 	fl.StringVar(&f.cpuProfile, "cpuprofile", "", "write a CPU profile of onnxkit's timed runs to this file (go tool pprof)")
+	fl.IntVar(&f.profile, "profile", 0, "time each node of onnxkit's timed runs and print the operators' shares and the N slowest nodes")
 	return cmd
 }
 
@@ -148,6 +151,16 @@ type benchReport struct {
 	Ratio        float64            `json:"ratio,omitempty"`
 	Outputs      []benchOutputCheck `json:"outputs,omitempty"`
 	OutputsAgree *bool              `json:"outputs_agree,omitempty"`
+	// Profile is each node's (or fused group's) mean time per run, with
+	// --profile, in plan order.
+	Profile []benchStep `json:"profile,omitempty"`
+}
+
+// benchStep is one step of a --profile: the mean time per timed run.
+type benchStep struct {
+	Op     string  `json:"op"`
+	Step   string  `json:"step"`
+	MeanMS float64 `json:"mean_ms"`
 }
 
 func runBench(w io.Writer, path string, f benchFlags) error {
@@ -160,6 +173,8 @@ func runBench(w io.Writer, path string, f benchFlags) error {
 		return usageError{fmt.Errorf("--warmup %d: must not be negative", f.warmup)}
 	case f.threads < 0:
 		return usageError{fmt.Errorf("--threads %d: must not be negative", f.threads)}
+	case f.profile < 0:
+		return usageError{fmt.Errorf("--profile %d: must not be negative", f.profile)}
 	case f.batch < 0:
 		return usageError{fmt.Errorf("--batch %d: must be positive", f.batch)}
 	}
@@ -209,6 +224,9 @@ func runBench(w io.Writer, path string, f benchFlags) error {
 	if err := kit.warm(f.warmup); err != nil {
 		return fmt.Errorf("onnxkit run of %s: %w", path, err)
 	}
+	if f.profile > 0 {
+		s.StartProfile()
+	}
 	if f.against == "" || f.cpuProfile != "" {
 		// One block of timed runs: alone, or profiled without onnxruntime's.
 		stop, err := startCPUProfile(f.cpuProfile)
@@ -225,6 +243,7 @@ func runBench(w io.Writer, path string, f benchFlags) error {
 	}
 	rep.benchStats = kit.stats(rep.Batch)
 	if f.against == "" {
+		rep.Profile = benchProfile(s.Profile(), len(kit.times))
 		return printBench(w, &rep, f)
 	}
 
@@ -289,6 +308,7 @@ func runBench(w io.Writer, path string, f benchFlags) error {
 		rep.Outputs = append(rep.Outputs, c)
 	}
 	rep.OutputsAgree = &agree
+	rep.Profile = benchProfile(s.Profile(), len(kit.times))
 	if err := printBench(w, &rep, f); err != nil {
 		return err
 	}
@@ -713,6 +733,7 @@ func printBench(w io.Writer, rep *benchReport, f benchFlags) error {
 	}
 	line("onnxkit", rep.benchStats)
 	if rep.ORT == nil {
+		printProfile(w, rep.Profile, f.profile)
 		return nil
 	}
 	line("onnxruntime", rep.ORT.benchStats)
@@ -724,7 +745,69 @@ func printBench(w io.Writer, rep *benchReport, f benchFlags) error {
 		}
 		fmt.Fprintf(w, "%-8s %s: max |onnxkit - onnxruntime| %.3g (tolerance %.3g)\n", status, c.Name, c.MaxAbs, c.Tolerance)
 	}
+	printProfile(w, rep.Profile, f.profile)
 	return nil
+}
+
+// benchProfile turns a session's step times over runs timed runs into
+// mean times per run (nil without a profile).
+func benchProfile(steps []onnx.StepTime, runs int) []benchStep {
+	if len(steps) == 0 || runs == 0 {
+		return nil
+	}
+	out := make([]benchStep, len(steps))
+	for i, st := range steps {
+		out[i] = benchStep{Op: st.Op, Step: st.Step, MeanMS: st.Total.Seconds() * 1e3 / float64(runs)}
+	}
+	return out
+}
+
+// printProfile prints the time per run of each operator (fused groups as
+// one, "Conv+Relu"), largest first, and the top slowest steps.
+func printProfile(w io.Writer, steps []benchStep, top int) {
+	if len(steps) == 0 {
+		return
+	}
+	var total float64
+	byOp := map[string]*struct {
+		ms float64
+		n  int
+	}{}
+	for _, st := range steps {
+		total += st.MeanMS
+		o := byOp[st.Op]
+		if o == nil {
+			o = &struct {
+				ms float64
+				n  int
+			}{}
+			byOp[st.Op] = o
+		}
+		o.ms += st.MeanMS
+		o.n++
+	}
+	ops := make([]string, 0, len(byOp))
+	for op := range byOp {
+		ops = append(ops, op)
+	}
+	sort.Slice(ops, func(i, j int) bool {
+		return byOp[ops[i]].ms > byOp[ops[j]].ms || byOp[ops[i]].ms == byOp[ops[j]].ms && ops[i] < ops[j]
+	})
+	fmt.Fprintf(w, "\nProfile: %.3f ms per run in %d steps (time inside the nodes; the rest of a run is the session's own)\n", total, len(steps))
+	fmt.Fprintf(w, "%-40s %6s %10s %7s\n", "operator", "steps", "ms/run", "share")
+	for _, op := range ops {
+		o := byOp[op]
+		fmt.Fprintf(w, "%-40s %6d %10.3f %6.1f%%\n", op, o.n, o.ms, 100*o.ms/total)
+	}
+	idx := make([]int, len(steps))
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.SliceStable(idx, func(a, b int) bool { return steps[idx[a]].MeanMS > steps[idx[b]].MeanMS })
+	fmt.Fprintf(w, "\nSlowest %d steps:\n", min(top, len(idx)))
+	for _, i := range idx[:min(top, len(idx))] {
+		fmt.Fprintf(w, "%10.3f ms %6.1f%%  %s\n", steps[i].MeanMS, 100*steps[i].MeanMS/total, steps[i].Step)
+	}
 }
 
 func formatMiB(b int64) string {

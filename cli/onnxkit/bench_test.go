@@ -65,6 +65,42 @@ func TestBenchGeneratedInputs(t *testing.T) {
 	}
 }
 
+// TestBenchProfile checks --profile: the table of operators and slowest
+// steps, and the JSON "profile" array with one entry per step that ran.
+func TestBenchProfile(t *testing.T) {
+	dir := t.TempDir()
+	model := saveModelProto(t, dir, "small.onnx", smallAddModel(t))
+	out, stderr, code := onnxkit(t, dir, "bench", model, "--runs", "9", "--batch", "2", "--profile", "2")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s%s", code, out, stderr)
+	}
+	for _, want := range []string{"Profile: ", "operator", "Add ", "Relu ", "Slowest 2 steps:", `node "add_`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	out, stderr, code = onnxkit(t, dir, "bench", model, "--runs", "9", "--profile", "3", "--json")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s%s", code, out, stderr)
+	}
+	var r struct {
+		Profile []benchStep `json:"profile"`
+	}
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatalf("bench --json --profile: %v\n%s", err, out)
+	}
+	ops := map[string]int{}
+	for _, st := range r.Profile {
+		ops[st.Op]++
+		if st.MeanMS <= 0 || st.Step == "" {
+			t.Errorf("profile entry %+v: want a description and a positive time", st)
+		}
+	}
+	if ops["Add"] != 3 || ops["Relu"] != 1 || ops["Reshape"] != 1 || len(r.Profile) != 5 {
+		t.Errorf("profile %+v: want the 3 Adds, the Relu and the Reshape", r.Profile)
+	}
+}
+
 func TestBenchErrors(t *testing.T) {
 	dir := t.TempDir()
 	model := saveModelProto(t, dir, "small.onnx", smallAddModel(t))
@@ -76,6 +112,7 @@ func TestBenchErrors(t *testing.T) {
 	}{
 		{[]string{"bench", model, "--runs", "3", "--duration", "1s"}, 2, "not both"},
 		{[]string{"bench", model, "--runs", "3", "--against", "pytorch"}, 2, "want onnxruntime"},
+		{[]string{"bench", model, "--runs", "3", "--profile", "-1"}, 2, "--profile"},
 		{[]string{"bench", model, "--runs", "3", "--shape", "b=2xq"}, 2, "--shape"},
 		{[]string{"bench", model, "--runs", "3", "--shape", "2x4"}, 2, "name one"},
 		{[]string{"bench", model, "--runs", "3", "--input", "a=a.npy", "--shape", "a=2x4"}, 2, "read from a.npy"},
