@@ -11,9 +11,9 @@ import (
 )
 
 // fusion is a convolution and the nodes after it that it can compute in
-// the same pass: an inference BatchNormalization (folded into its weights
-// and bias, see foldBatchNorm), the Add of a per-channel constant (as its
-// bias) and a Relu, Clip, HardSwish or SiLU.
+// the same pass: an inference BatchNormalization and the Mul and Add of
+// per-channel constants (folded into its weights and bias, see
+// foldAffine) and a Relu, Clip, HardSwish or SiLU.
 type fusion struct {
 	step     int   // the fused step, or -1
 	absorbed []int // the steps it stands for besides the convolution
@@ -22,9 +22,9 @@ type fusion struct {
 
 // fuse finds the convolutions that can compute, in the same pass, the
 // nodes that alone read their output: a BatchNormalization with constant
-// parameters (folded into new constant weights, see foldBatchNorm), an Add
-// of a per-channel constant (which becomes the convolution's bias, when it
-// has none) and then a Relu (ops.Compiled.WithRelu), or instead of the
+// parameters and any Mul and Add of per-channel constants after it
+// (folded into new constant weights and bias, see foldAffine; an Add
+// alone only changes the bias) and then a Relu (ops.Compiled.WithRelu), or instead of the
 // Relu a Clip, a HardSigmoid, a HardSwish (HardSigmoid(x)·x) or a SiLU (Sigmoid(x)·x; see activationAfter;
 // ops.Compiled.WithActivation), and after those a 2-D float32 MaxPool that
 // alone reads the result (ops.Compiled.WithPool: kernel.Conv2DPool pools
@@ -32,8 +32,9 @@ type fusion struct {
 // it adds a step that does; plans run it in place of the separate steps
 // when they do not fetch the values in between. onnxruntime fuses the
 // same, but for the MaxPool. Then it runs the
-// passes fusing a Gemm with a Relu (fuseGemmRelu) and a MatMul with the Add
-// of a bias and a Relu (fuseMatMulAdd).
+// passes fusing a Gemm with a Relu (fuseGemmRelu), a MatMul with the Add
+// of a bias and a Relu (fuseMatMulAdd), and a BatchNormalization with the
+// Mul, Add and Relu after it (fuseBatchNorm).
 func (g *graph) fuse() {
 	g.fused = make([]fusion, len(g.steps))
 	for i := range g.fused {
@@ -59,32 +60,20 @@ func (g *graph) fuse() {
 		}
 		f := fusion{step: -1}
 		in, cur, kern := st.in, st.out[0], st.c.Recycling
-		if j, bn := next(cur, "BatchNormalization"); bn != nil {
-			if folded, baked, ok := g.foldBatchNorm(st, bn); ok {
-				for _, b := range baked {
-					if !slices.Contains(g.baked, b) {
-						g.baked = append(g.baked, b)
-					}
-				}
-				in = folded
-				if st.c.ConstInput != nil {
-					st.c.ConstInput(1, g.consts[in[1]])
-				}
-				f.absorbed, f.inner = append(f.absorbed, j), append(f.inner, cur)
-				cur = bn.out[0]
-			}
-		}
-		if len(in) < 3 || in[2] < 0 {
-			if j, add := next(cur, "Add"); add != nil {
-				if bias, baked := g.channelBias(add, cur); bias >= 0 {
+		if m := g.channels(cur, in[1]); m > 0 {
+			if a, ok := g.affineAfter(cur, m, true, readers, isOut); ok {
+				if folded, baked, newW, ok := g.foldAffine(st, in, a); ok {
 					for _, b := range baked {
 						if !slices.Contains(g.baked, b) {
 							g.baked = append(g.baked, b)
 						}
 					}
-					in = []int{in[0], in[1], bias}
-					f.absorbed, f.inner = append(f.absorbed, j), append(f.inner, cur)
-					cur = add.out[0]
+					in = folded
+					if newW && st.c.ConstInput != nil {
+						st.c.ConstInput(1, g.consts[in[1]])
+					}
+					f.absorbed, f.inner = append(f.absorbed, a.absorbed...), append(f.inner, a.inner...)
+					cur = a.out
 				}
 			}
 		}
@@ -125,7 +114,7 @@ func (g *graph) fuse() {
 	}
 	g.fuseGemmRelu(n0, readers, isOut)
 	g.fuseMatMulAdd(n0, readers, isOut)
-	g.fuseBatchNormRelu(n0, readers, isOut)
+	g.fuseBatchNorm(n0, readers, isOut)
 	g.bakeLone(n0)
 }
 
@@ -188,28 +177,55 @@ func (g *graph) tellBatchNorm(st *step, in []int) {
 	}
 }
 
-// fuseBatchNormRelu fuses each of the first n steps that is an inference
+// fuseBatchNorm fuses each of the first n steps that is an inference
 // BatchNormalization (one not after a convolution, which folds it: after
 // a concatenation or a pooling, as DenseNet's and Inception's) with the
-// Relu that alone reads its output (ops.Compiled.WithRelu: each plane
-// passes through the Relu as it is computed), holding as constants the
-// parameters an IR version 3 model computes from defaults (bakeAssumed).
-func (g *graph) fuseBatchNormRelu(n int, readers [][]int, isOut []bool) {
+// Mul and Add steps by per-channel constants after it (folded into its
+// scale and B, see batchNormAffine) and the Relu after those
+// (ops.Compiled.WithRelu: each plane passes through the Relu as it is
+// computed), each the sole reader of the value before, holding as
+// constants the parameters an IR version 3 model computes from defaults
+// (bakeAssumed).
+func (g *graph) fuseBatchNorm(n int, readers [][]int, isOut []bool) {
 	for i, st := range g.steps[:n] {
-		if st.c.Node.Type != "BatchNormalization" || st.c.Node.Domain != "" || st.c.WithRelu == nil ||
+		if st.c.Node.Type != "BatchNormalization" || st.c.Node.Domain != "" ||
 			len(st.in) != 5 || len(st.out) != 1 || st.out[0] < 0 || g.fused[i].step >= 0 {
 			continue
 		}
 		if dt := g.types[st.out[0]].DType; dt != tensors.Float32 && dt != tensors.Float64 {
 			continue
 		}
-		j, relu := g.soleReader(st.out[0], "Relu", readers, isOut)
-		if relu == nil || len(relu.in) != 1 {
+		var f fusion
+		in, cur := st.in, st.out[0]
+		if m := g.channels(cur, in[1]); m > 0 {
+			if a, ok := g.affineAfter(cur, m, false, readers, isOut); ok {
+				a.bn = st
+				if folded, baked, ok := g.batchNormAffine(a); ok {
+					for _, b := range baked {
+						if !slices.Contains(g.baked, b) {
+							g.baked = append(g.baked, b)
+						}
+					}
+					in = folded
+					f.absorbed, f.inner = a.absorbed, a.inner
+					cur = a.out
+				}
+			}
+		}
+		kern := st.c.Recycling
+		if st.c.WithRelu != nil {
+			if j, relu := g.soleReader(cur, "Relu", readers, isOut); relu != nil && len(relu.in) == 1 {
+				kern = st.c.WithRelu
+				f.absorbed, f.inner = append(f.absorbed, j), append(f.inner, cur)
+				cur = relu.out[0]
+			}
+		}
+		if len(f.absorbed) == 0 {
 			continue
 		}
-		in := g.bakeAssumed(st, st.in)
+		in = g.bakeAssumed(st, in)
 		g.tellBatchNorm(st, in)
-		g.addFused(i, fusion{absorbed: []int{j}, inner: []int{st.out[0]}}, st.c.WithRelu, in, relu.out[0])
+		g.addFused(i, f, kern, in, cur)
 	}
 }
 
@@ -280,7 +296,7 @@ func (g *graph) addFused(i int, f fusion, kern ops.RecyclingKernel, in []int, ou
 	f.step = len(g.steps)
 	g.fused[i] = f
 	g.steps = append(g.steps, &step{
-		c:    &ops.Compiled{Node: st.c.Node, Op: st.c.Op, Recycling: kern, Kernel: withoutLast(kern), ConstInput: st.c.ConstInput},
+		c:        &ops.Compiled{Node: st.c.Node, Op: st.c.Op, Recycling: kern, Kernel: withoutLast(kern), ConstInput: st.c.ConstInput},
 		desc:     desc,
 		fusedOps: kinds,
 		in:       in,
@@ -462,57 +478,69 @@ func (g *graph) clipBounds(c *step) (lo, hi float32, ok bool) {
 	return lo, hi, true
 }
 
-// channelBias returns a constant slot holding the bias vector that add, an
-// Add of the convolution output in and a constant, adds: the constant must
-// have one value per output channel (shape [M,1,…] or [1,M,1,…] against the
-// output [N,M,…]) of the output's element type. It returns -1 when add is
-// no such Add. The constant may be the default of an overridable input (an
-// initializer listed as a graph input, as in IR version 3) or computed from
-// such defaults (see graph.assumedConst): baked then lists those inputs'
-// slots, for the plans without fusion to serve the runs that override them
-// (see overridesBaked).
-func (g *graph) channelBias(add *step, in int) (s int, baked []int) {
-	if len(add.in) != 2 {
-		return -1, nil
+// channelVector returns the constant that st, a Mul or Add of slot in
+// (m channels) and a constant, applies per channel, reshaped to one value
+// per channel, or nil: the constant must have in's element type and one
+// value per channel (shape [m,1,…] or [1,m,1,…] against in's [N,m,…], so
+// that the result has in's shape). It may be the default of an overridable input
+// (an initializer listed as a graph input, as in IR version 3) or computed
+// from such defaults (see graph.assumedConst): baked then lists those
+// inputs' slots, for the plans without fusion to serve the runs that
+// override them (see overridesBaked).
+func (g *graph) channelVector(st *step, in, m int) (c *tensors.Tensor, baked []int) {
+	if len(st.in) != 2 {
+		return nil, nil
 	}
-	other := add.in[0]
+	other := st.in[0]
 	if other == in {
-		other = add.in[1]
+		other = st.in[1]
 	}
 	if other < 0 || other == in {
-		return -1, nil
+		return nil, nil
 	}
-	c, baked := g.assumedConst(other)
+	c, baked = g.assumedConst(other)
 	out := g.types[in]
-	if c == nil || !out.RankKnown || len(out.Dims) < 3 || !out.Dims[1].Known() || c.DType() != out.DType {
-		return -1, nil
+	if c == nil || !out.RankKnown || len(out.Dims) < 3 || out.Dims[1].Known() && out.Dims[1].Size != m || c.DType() != out.DType {
+		return nil, nil
 	}
 	shape := c.Shape()
 	if len(shape) > len(out.Dims) || len(shape) < len(out.Dims)-1 {
-		return -1, nil
+		return nil, nil
 	}
 	lead := len(out.Dims) - len(shape) // 0 or 1 missing leading axes
 	for k, d := range shape {
 		want := 1
 		if k+lead == 1 {
-			want = out.Dims[1].Size
+			want = m
 		}
 		if d != want {
-			return -1, nil
+			return nil, nil
 		}
 	}
-	v, err := c.Reshape(out.Dims[1].Size)
+	v, err := c.Reshape(m)
 	if err != nil {
-		return -1, nil
+		return nil, nil
 	}
-	name := fmt.Sprintf("onnxkit/fused-bias/%d", len(g.names))
-	for _, taken := g.slots[name]; taken; _, taken = g.slots[name] {
-		name += "'" // a model's own value of that name
+	return v, baked
+}
+
+// channels returns the number of channels (axis 1) of the image in slot
+// s, of rank 3 or more, from its static type or else from the first axis
+// of param, a constant (or a value computed from defaults: see
+// graph.assumedConst) with one entry or row per channel (a convolution's
+// weights, a BatchNormalization's scale); 0 when neither tells.
+func (g *graph) channels(s, param int) int {
+	t := g.types[s]
+	if !t.RankKnown || len(t.Dims) < 3 {
+		return 0
 	}
-	s = g.newSlot(name)
-	g.consts[s] = v
-	g.types[s] = tensors.Type{DType: c.DType(), RankKnown: true, Dims: []tensors.Dim{out.Dims[1]}}
-	return s, baked
+	if t.Dims[1].Known() {
+		return t.Dims[1].Size
+	}
+	if c, _ := g.assumedConst(param); c != nil && c.Rank() > 0 {
+		return c.Shape()[0]
+	}
+	return 0
 }
 
 // withoutLast is the plain kernel of a recycling one.

@@ -76,26 +76,25 @@ func prepareBatchNorm(n *Node) (Kernel, error) {
 	// With constant parameters, inference folds them into one
 	// multiplier and one offset per channel now.
 	var folded *bnCoef
-	if !bn.training {
-		p := []*tensors.Tensor{n.Const(1), n.Const(2), n.Const(3), n.Const(4)}
-		if p[0] != nil && p[1] != nil && p[2] != nil && p[3] != nil {
-			c, err := bn.fold(p)
-			if err != nil {
-				return nil, err
-			}
-			folded = c
+	consts := [4]*tensors.Tensor{n.Const(1), n.Const(2), n.Const(3), n.Const(4)}
+	if !bn.training && consts[0] != nil && consts[1] != nil && consts[2] != nil && consts[3] != nil {
+		c, err := bn.fold(consts[:])
+		if err != nil {
+			return nil, err
 		}
+		folded = c
 	}
-	// Parameters a model computes from defaults of overridable inputs
-	// (IR version 3: a ConstantOfShape of a default shape) are told at
-	// load (Compiled.ConstInput) to the step that holds them as constants:
-	// its runs, and only they, pass exactly those tensors, and get
-	// coefficients folded once.
+	// Parameters a step holds as constants in place of the node's (the
+	// ones an IR version 3 model computes from defaults of overridable
+	// inputs, a ConstantOfShape of a default shape; the scale and B a
+	// fused step folds the Mul and Add after it into) are told at load
+	// (Compiled.ConstInput): that step's runs, and only they, pass exactly
+	// those tensors, and get coefficients folded once.
 	var baked struct {
 		p [4]*tensors.Tensor
 		c *bnCoef
 	}
-	if folded == nil && !bn.training {
+	if !bn.training {
 		n.OnConstInput(func(i int, t *tensors.Tensor) {
 			if i < 1 || i > 4 {
 				return
@@ -108,13 +107,20 @@ func prepareBatchNorm(n *Node) (Kernel, error) {
 			}
 		})
 	}
-	wantStats := n.HasOutput(1) || n.HasOutput(2)
+	// coefs returns the coefficients folded for exactly the parameters
+	// in[1:5], or nil (computed in the run).
 	coefs := func(in []*tensors.Tensor) *bnCoef {
-		if folded == nil && baked.c != nil && len(in) == 5 && in[1] == baked.p[0] && in[2] == baked.p[1] && in[3] == baked.p[2] && in[4] == baked.p[3] {
+		switch {
+		case len(in) != 5:
+			return nil
+		case folded != nil && in[1] == consts[0] && in[2] == consts[1] && in[3] == consts[2] && in[4] == consts[3]:
+			return folded
+		case baked.c != nil && in[1] == baked.p[0] && in[2] == baked.p[1] && in[3] == baked.p[2] && in[4] == baked.p[3]:
 			return baked.c
 		}
-		return folded
+		return nil
 	}
+	wantStats := n.HasOutput(1) || n.HasOutput(2)
 	if !bn.training && !wantStats {
 		// With the Relu that alone reads the output: applied to each
 		// plane as it is computed.

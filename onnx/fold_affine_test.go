@@ -524,3 +524,184 @@ func TestBatchNormReluFused(t *testing.T) {
 		t.Errorf("y[3] = %g, want NaN", got[3])
 	}
 }
+
+// affineChainModel is x[N,2,5,5] -> (Conv of 3 kernels 3×3, pads 1, when
+// conv; its bias when bias) -> BatchNormalization (when bn) -> Mul by s
+// (shape [C,1,1], the first operand when sFirst) -> Add of t (shape
+// [1,C,1,1]) -> Relu -> y, as Caffe's BatchNorm + Scale layers export. With
+// sInput, s is also a graph input (its initializer the default).
+func affineChainModel(t *testing.T, conv, bias, bn, sFirst, sInput bool) *Model {
+	t.Helper()
+	r := rand.New(rand.NewPCG(21, 22))
+	w := make([]float32, 3*2*3*3)
+	for i := range w {
+		w[i] = r.Float32()*2 - 1
+	}
+	c := 2
+	var nodes []*onnxpb.NodeProto
+	var inits []*onnxpb.TensorProto
+	cur := "x"
+	if conv {
+		c = 3
+		in := []string{"x", "w"}
+		inits = append(inits, tensors.ToProto("w", mustTensor(t, []int{3, 2, 3, 3}, w)))
+		if bias {
+			in = append(in, "b")
+			inits = append(inits, tensors.ToProto("b", tensors.Vector[float32](0.5, -0.25, 0)))
+		}
+		nodes = append(nodes, nodeProto("Conv", "conv", in, []string{"c"},
+			&onnxpb.AttributeProto{Name: "pads", Type: onnxpb.AttributeProto_INTS, Ints: []int64{1, 1, 1, 1}}))
+		cur = "c"
+	}
+	if bn {
+		nodes = append(nodes, nodeProto("BatchNormalization", "bn", []string{cur, "scale", "shift", "mean", "var"}, []string{"n"},
+			&onnxpb.AttributeProto{Name: "epsilon", Type: onnxpb.AttributeProto_FLOAT, F: proto.Float32(1e-3)}))
+		inits = append(inits,
+			tensors.ToProto("scale", mustTensor(t, []int{c}, []float32{1.5, -0.5, 2}[:c])),
+			tensors.ToProto("shift", mustTensor(t, []int{c}, []float32{0.1, 0.2, -0.3}[:c])),
+			tensors.ToProto("mean", mustTensor(t, []int{c}, []float32{0.05, -0.1, 0.2}[:c])),
+			tensors.ToProto("var", mustTensor(t, []int{c}, []float32{0.8, 1.3, 0.01}[:c])))
+		cur = "n"
+	}
+	mulIn := []string{cur, "s"}
+	if sFirst {
+		mulIn = []string{"s", cur}
+	}
+	nodes = append(nodes,
+		nodeProto("Mul", "mul", mulIn, []string{"ms"}),
+		nodeProto("Add", "add", []string{"ms", "t"}, []string{"at"}),
+		nodeProto("Relu", "relu", []string{"at"}, []string{"y"}))
+	inits = append(inits,
+		tensors.ToProto("s", mustTensor(t, []int{c, 1, 1}, []float32{0.75, -1.25, 3}[:c])),
+		tensors.ToProto("t", mustTensor(t, []int{1, c, 1, 1}, []float32{-0.2, 0.3, 0.05}[:c])))
+	g := &onnxpb.GraphProto{
+		Name:        "affine-chain",
+		Node:        nodes,
+		Initializer: inits,
+		Input:       []*onnxpb.ValueInfoProto{valueInfo("x", tensorType(tensors.Float32, "N", 2, 5, 5))},
+		Output:      []*onnxpb.ValueInfoProto{valueInfo("y", tensorType(tensors.Float32, "N", c, 5, 5))},
+	}
+	if sInput {
+		g.Input = append(g.Input, valueInfo("s", tensorType(tensors.Float32, c, 1, 1)))
+	}
+	b, err := proto.Marshal(modelProto(14, g))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := LoadBytes("affine-chain.onnx", b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// TestAffineChainsFolded checks that the Mul and Add of per-channel
+// constants after a convolution (with or without a BatchNormalization
+// between) fold into its weights and bias, and after a lone
+// BatchNormalization into its scale and B, one step with the Relu each,
+// and that the folded steps give the separate steps' outputs up to
+// rounding, in Model runs and Session runs alike.
+func TestAffineChainsFolded(t *testing.T) {
+	for _, tc := range []struct {
+		name                   string
+		conv, bias, bn, sFirst bool
+		inner                  []string
+	}{
+		{"conv-bn-mul-add", true, true, true, false, []string{"c", "n", "ms", "at"}},
+		{"conv-mul-add", true, false, false, true, []string{"c", "ms", "at"}},
+		{"conv-bias-mul-add", true, true, false, false, []string{"c", "ms", "at"}},
+		{"bn-mul-add", false, false, true, true, []string{"n", "ms", "at"}},
+	} {
+		m := affineChainModel(t, tc.conv, tc.bias, tc.bn, tc.sFirst, false)
+		if got := len(m.g.base.steps); got != 1 {
+			t.Fatalf("%s: plan has %d steps, want 1 (all fused)", tc.name, got)
+		}
+		if d := m.g.steps[m.g.base.steps[0]].fusedOps; !strings.HasSuffix(d, "Mul+Add+Relu") {
+			t.Errorf("%s: fused step is %q", tc.name, d)
+		}
+		for _, n := range []int{1, 3} {
+			in := convReluInput(t, n)
+			sep, err := m.RunTensors(in, append(slices.Clone(tc.inner), "y")...) // fetching them: separate steps
+			if err != nil {
+				t.Fatal(err)
+			}
+			fused, err := m.RunTensors(in, "y")
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, got := tensors.Data[float32](sep["y"]), tensors.Data[float32](fused["y"])
+			pos := 0
+			for i := range want {
+				if want[i] > 0 {
+					pos++
+				}
+				if math.Abs(float64(got[i]-want[i])) > 1e-5*max(1, math.Abs(float64(want[i]))) {
+					t.Fatalf("%s batch %d: y[%d] = %g fused, %g separate", tc.name, n, i, got[i], want[i])
+				}
+			}
+			if pos == 0 || pos == len(want) {
+				t.Errorf("%s: %d of %d outputs positive: the test does not exercise the Relu", tc.name, pos, len(want))
+			}
+			s := m.NewSession()
+			s.StartProfile()
+			for i := 0; i < 2; i++ {
+				out, err := s.Run(in)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for j, v := range tensors.Data[float32](out["y"]) {
+					if v != got[j] {
+						t.Fatalf("%s session run %d: y[%d] = %g, want %g", tc.name, i, j, v, got[j])
+					}
+				}
+			}
+			// The profile names the fused step by its operators.
+			p := s.Profile()
+			if len(p) != 1 || p[0].Runs != 2 || p[0].Total <= 0 || p[0].Op != m.g.steps[m.g.base.steps[0]].fusedOps ||
+				!strings.Contains(p[0].Step, `node "relu" (Relu)`) {
+				t.Errorf("%s: profile %+v, want the one fused step, run twice", tc.name, p)
+			}
+		}
+	}
+}
+
+// TestAffineChainOverridden checks a Mul constant that is the default of
+// a graph input: folded, and a run that overrides it takes the unfused
+// plan (and its result).
+func TestAffineChainOverridden(t *testing.T) {
+	for _, conv := range []bool{true, false} {
+		m := affineChainModel(t, conv, false, true, false, true)
+		if got := len(m.g.base.steps); got != 1 {
+			t.Fatalf("conv %v: plan has %d steps, want 1 (folded)", conv, got)
+		}
+		c := 2
+		if conv {
+			c = 3
+		}
+		in := convReluInput(t, 2)
+		def, err := m.RunTensors(in, "y")
+		if err != nil {
+			t.Fatal(err)
+		}
+		in["s"] = mustTensor(t, []int{c, 1, 1}, []float32{-0.75, 1.25, -3}[:c])
+		over, err := m.RunTensors(in, "y")
+		if err != nil {
+			t.Fatal(err)
+		}
+		sep, err := m.RunTensors(in, "ms", "y")
+		if err != nil {
+			t.Fatal(err)
+		}
+		d, o, want := tensors.Data[float32](def["y"]), tensors.Data[float32](over["y"]), tensors.Data[float32](sep["y"])
+		same := true
+		for i := range want {
+			same = same && d[i] == o[i]
+			if o[i] != want[i] {
+				t.Fatalf("conv %v, overridden s: y[%d] = %g, want %g", conv, i, o[i], want[i])
+			}
+		}
+		if same {
+			t.Errorf("conv %v: overriding s did not change the output: the folded plan ran", conv)
+		}
+	}
+}
