@@ -40,6 +40,51 @@ func sigmoidAVX512(x, y *float32, n int)
 //go:noescape
 func tanhAVX512(x, y *float32, n int)
 
+//go:noescape
+func expShiftAVX2(x, y *float32, n int, m float32) (sum float32)
+
+//go:noescape
+func expShiftAVX512(x, y *float32, n int, m float32) (sum float32)
+
+//go:noescape
+func rowMaxAVX2(x *float32, n8 int) (m float32, nan bool)
+
+// rowMax32 returns the largest element of x (len(x) ≥ 1) and whether x
+// holds a NaN (the maximum is then meaningless).
+func rowMax32(x []float32) (m float32, nan bool) {
+	done := 0
+	m = x[0]
+	if n8 := len(x) &^ 7; n8 > 0 && transcendSet != "go" {
+		m, nan = rowMaxAVX2(&x[0], n8)
+		done = n8
+	}
+	for _, v := range x[done:] {
+		if v > m {
+			m = v
+		}
+		nan = nan || v != v
+	}
+	return m, nan
+}
+
+// expShiftVec32 sets y[i] = e^(x[i]-m) (0 below e^expLo) for the elements
+// of x the vector loop does (all with AVX-512, the full vectors with AVX2)
+// and returns how many it did (0 without AVX2) and their sum (in float32:
+// each vector lane's, then the lanes').
+func expShiftVec32(x, y []float32, m float32) (int, float64) {
+	switch n := len(x); {
+	case n == 0:
+	case transcendSet == "avx512":
+		_ = y[n-1]
+		return n, float64(expShiftAVX512(&x[0], &y[0], n, m))
+	case transcendSet == "avx2" && n >= 8:
+		n &^= 7
+		_ = y[n-1]
+		return n, float64(expShiftAVX2(&x[0], &y[0], n, m))
+	}
+	return 0, 0
+}
+
 // sigmoidVec32 runs the vector loop on x's full vectors and returns how
 // many elements it did (0 without AVX2); the caller does the rest.
 func sigmoidVec32(x, y []float32) int {

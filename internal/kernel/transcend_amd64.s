@@ -371,3 +371,130 @@ ztanh16:
 ztanhdone:
 	VZEROUPPER
 	RET
+
+// HSUM8 sets the low element of X6 to the sum of Y6's 8 lanes (X1
+// scratch).
+#define HSUM8 \
+	VEXTRACTF128 $1, Y6, X1; \
+	VADDPS       X1, X6, X6; \
+	VPERMILPS    $0x4e, X6, X1; \
+	VADDPS       X1, X6, X6; \
+	VPERMILPS    $0xb1, X6, X1; \
+	VADDPS       X1, X6, X6
+
+// func expShiftAVX2(x, y *float32, n int, m float32) (sum float32)
+//
+// y[i] = e^(x[i]-m) for i < n (n a multiple of 8), 0 where x[i]-m is below
+// lo (e^-87: the true value is smaller than float32's smallest normal),
+// and their sum (8 lanes' sums, then added pairwise).
+TEXT ·expShiftAVX2(SB), NOSPLIT, $0-36
+	MOVQ         x+0(FP), SI
+	MOVQ         y+8(FP), DI
+	MOVQ         n+16(FP), CX
+	VBROADCASTSS m+24(FP), Y7
+	VXORPS       Y6, Y6, Y6
+
+xs8:
+	CMPQ    CX, $8
+	JLT     xs8done
+	VMOVUPS (SI), Y0
+	VSUBPS  Y7, Y0, Y0            // t = x - m ≤ 0
+	VCMPPS  $13, C_lo, Y0, Y5     // Y5 = t ≥ lo
+	VMAXPS  C_lo, Y0, Y0
+	EXP(VROUNDPS, Y0, Y1, Y2)
+	VANDPS  Y5, Y2, Y2
+	VADDPS  Y2, Y6, Y6
+	VMOVUPS Y2, (DI)
+	ADDQ    $32, SI
+	ADDQ    $32, DI
+	SUBQ    $8, CX
+	JMP     xs8
+
+xs8done:
+	HSUM8
+	VMOVSS X6, sum+32(FP)
+	VZEROUPPER
+	RET
+
+// func expShiftAVX512(x, y *float32, n int, m float32) (sum float32)
+//
+// expShiftAVX2 16 floats at a time, any n (the last part vector through a
+// mask: only its n%16 elements are read, written and summed).
+TEXT ·expShiftAVX512(SB), NOSPLIT, $0-36
+	MOVQ         x+0(FP), SI
+	MOVQ         y+8(FP), DI
+	MOVQ         n+16(FP), CX
+	VBROADCASTSS m+24(FP), Z7
+	VXORPS       Z6, Z6, Z6
+
+xs16:
+	CMPQ    CX, $16
+	JLT     xs16done
+	VMOVUPS (SI), Z0
+	VSUBPS    Z7, Z0, Z0
+	VCMPPS    $13, C_lo, Z0, K2
+	VMAXPS    C_lo, Z0, Z0
+	EXP(VRNDSCALEPS, Z0, Z1, Z2)
+	VMOVAPS.Z Z2, K2, Z2
+	VADDPS  Z2, Z6, Z6
+	VMOVUPS Z2, (DI)
+	ADDQ    $64, SI
+	ADDQ    $64, DI
+	SUBQ    $16, CX
+	JMP     xs16
+
+xs16done:
+	TESTQ     CX, CX
+	JZ        xs16end
+	MOVL      $1, AX
+	SHLL      CX, AX
+	DECL      AX
+	KMOVW     AX, K3                // the n%16 elements left
+	VMOVUPS.Z (SI), K3, Z0
+	VSUBPS    Z7, Z0, Z0
+	VCMPPS    $13, C_lo, Z0, K2
+	KANDW     K3, K2, K2
+	VMAXPS    C_lo, Z0, Z0
+	EXP(VRNDSCALEPS, Z0, Z1, Z2)
+	VMOVAPS.Z Z2, K2, Z2
+	VADDPS    Z2, Z6, Z6
+	VMOVUPS   Z2, K3, (DI)
+
+xs16end:
+	VEXTRACTF32X8 $1, Z6, Y1
+	VADDPS        Y1, Y6, Y6
+	HSUM8
+	VMOVSS        X6, sum+32(FP)
+	VZEROUPPER
+	RET
+
+// func rowMaxAVX2(x *float32, n8 int) (m float32, nan bool)
+//
+// The largest of x[0:n8] (n8 a positive multiple of 8) and whether one of
+// them is a NaN.
+TEXT ·rowMaxAVX2(SB), NOSPLIT, $0-21
+	MOVQ    x+0(FP), SI
+	MOVQ    n8+8(FP), CX
+	VMOVUPS (SI), Y0
+	VXORPS  Y2, Y2, Y2
+
+rmax8:
+	VMOVUPS (SI), Y1
+	VCMPPS  $3, Y1, Y1, Y3 // NaN lanes
+	VORPS   Y3, Y2, Y2
+	VMAXPS  Y1, Y0, Y0
+	ADDQ    $32, SI
+	SUBQ    $8, CX
+	JNZ     rmax8
+	VEXTRACTF128 $1, Y0, X1
+	VMAXPS       X1, X0, X0
+	VPERMILPS    $0x4e, X0, X1
+	VMAXPS       X1, X0, X0
+	VPERMILPS    $0xb1, X0, X1
+	VMAXPS       X1, X0, X0
+	VMOVSS       X0, m+16(FP)
+	VMOVMSKPS    Y2, AX
+	TESTL        AX, AX
+	SETNE        nan+20(FP)
+	VZEROUPPER
+	RET

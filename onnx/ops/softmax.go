@@ -14,8 +14,11 @@ import (
 // allows negative axes (accepted by every version here).
 //
 // Softmax and LogSoftmax subtract the maximum before exponentiating, so
-// large inputs do not overflow; sums are accumulated in float64. Hardmax
-// puts 1 at the first maximum and 0 elsewhere.
+// large inputs do not overflow; sums are accumulated in float64. float32
+// rows of consecutive elements (the normalized axis the last, or legacy
+// flattening) run kernel.SoftmaxRows, whose exponential is float32 (within
+// 2 ulp); the rest compute in float64. Hardmax puts 1 at the first maximum
+// and 0 elsewhere.
 
 type softmaxKind int
 
@@ -86,6 +89,15 @@ func softmax(x *tensors.Tensor, axis int, legacy bool, kind softmaxKind, last []
 }
 
 func softmaxTyped[T tensors.Float](x *tensors.Tensor, outer, n, inner int, kind softmaxKind, last []*tensors.Tensor) (*tensors.Tensor, error) {
+	if x32, ok := any(tensors.Data[T](x)).([]float32); ok && inner == 1 && kind != kindHardmax {
+		// Rows of consecutive elements: the float32 kernel.
+		out, dst, err := Recycle[float32](last, 0, x.Shape())
+		if err != nil {
+			return nil, err
+		}
+		kernel.SoftmaxRows(x32, dst, n, kind == kindLogSoftmax)
+		return out, nil
+	}
 	out, dst, err := RecycleZeroed[T](last, 0, x.Shape()) // Hardmax writes only the ones
 	if err != nil {
 		return nil, err
