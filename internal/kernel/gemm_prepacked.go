@@ -80,6 +80,43 @@ func (pb *PackedB) MulSerial(m int, a []float32, lda int, beta float32, c []floa
 // across the worker goroutines when the product is large enough (as Gemm
 // splits its products), for a Gemm or MatMul node with constant weights.
 func (pb *PackedB) Mul(m int, alpha float32, a []float32, lda int, beta float32, c []float32, ldc int) {
+	pb.mul(m, alpha, a, lda, beta, c, ldc, rowBias{})
+}
+
+// MulBias computes C = A·B + bias, bias (n long) added to every row of C,
+// and then with relu max(C, 0): a MatMul with the Add of a bias and the
+// Relu fused after it. Each worker adds the bias to the block of C it has
+// just computed, while that is in its cache.
+func (pb *PackedB) MulBias(m int, a []float32, lda int, c []float32, ldc int, bias []float32, relu bool) {
+	if len(bias) < pb.n {
+		panic("kernel: PackedB.MulBias: bias shorter than a row of C")
+	}
+	pb.mul(m, 1, a, lda, 0, c, ldc, rowBias{bias: bias, relu: relu, on: true})
+}
+
+// rowBias is what PackedB.MulBias adds to the rows of a product.
+type rowBias struct {
+	bias []float32
+	relu bool
+	on   bool
+}
+
+// apply adds the bias to the columns [c0, c1) of rows rows of c (row
+// stride ldc), then the Relu.
+func (rb rowBias) apply(c []float32, ldc, rows, c0, c1 int) {
+	if !rb.on || rows <= 0 || c1 <= c0 {
+		return
+	}
+	addRows(c[c0:], rb.bias[c0:c1], c1-c0, rows, ldc, 0)
+	if rb.relu {
+		for r := 0; r < rows; r++ {
+			seg := c[r*ldc+c0:][:c1-c0]
+			relu(seg, seg)
+		}
+	}
+}
+
+func (pb *PackedB) mul(m int, alpha float32, a []float32, lda int, beta float32, c []float32, ldc int, rb rowBias) {
 	k, n := pb.k, pb.n
 	if m == 0 || n == 0 {
 		return
@@ -89,6 +126,7 @@ func (pb *PackedB) Mul(m int, alpha float32, a []float32, lda int, beta float32,
 		// Not packed, tiny, or a single row (which streams B unpacked,
 		// split by columns): Gemm's own paths.
 		Gemm(false, false, m, n, k, alpha, a, lda, pb.b, pb.ldb, beta, c, ldc)
+		rb.apply(c, ldc, m, 0, n)
 		return
 	}
 	checkMatrix("A", m, k, len(a), lda)
@@ -98,10 +136,11 @@ func (pb *PackedB) Mul(m int, alpha float32, a []float32, lda int, beta float32,
 	defer sgemmActive.Add(-1)
 	if active > 1 || m*n*k < sgemmParallelMACs || panels < 2 {
 		pb.mulColumns(m, alpha, a, lda, beta, c, ldc, 0, n)
+		rb.apply(c, ldc, m, 0, n)
 		return
 	}
 	l := getLoop[packedBLoop]()
-	*l = packedBLoop{pb: pb, m: m, alpha: alpha, a: a, lda: lda, beta: beta, c: c, ldc: ldc}
+	*l = packedBLoop{pb: pb, m: m, alpha: alpha, a: a, lda: lda, beta: beta, c: c, ldc: ldc, rb: rb}
 	if tiles := (m + 2*arch.mr - 1) / (2 * arch.mr); tiles >= 2*workerCount(tiles) {
 		// Rows enough for every worker: split them, so that each packs
 		// only its own rows of A (split by columns, every worker packs
@@ -123,6 +162,7 @@ type packedBLoop struct {
 	alpha, beta float32
 	a, c        []float32
 	byRows      bool
+	rb          rowBias
 }
 
 func (l *packedBLoop) run(_, lo, hi int) {
@@ -130,10 +170,13 @@ func (l *packedBLoop) run(_, lo, hi int) {
 		rows := 2 * l.pb.arch.mr
 		r0, r1 := lo*rows, min(hi*rows, l.m)
 		l.pb.mulColumns(r1-r0, l.alpha, l.a[r0*l.lda:], l.lda, l.beta, l.c[r0*l.ldc:], l.ldc, 0, l.pb.n)
+		l.rb.apply(l.c[r0*l.ldc:], l.ldc, r1-r0, 0, l.pb.n)
 		return
 	}
 	nr := l.pb.arch.nr
-	l.pb.mulColumns(l.m, l.alpha, l.a, l.lda, l.beta, l.c, l.ldc, lo*nr, min(hi*nr, l.pb.n))
+	c0, c1 := lo*nr, min(hi*nr, l.pb.n)
+	l.pb.mulColumns(l.m, l.alpha, l.a, l.lda, l.beta, l.c, l.ldc, c0, c1)
+	l.rb.apply(l.c, l.ldc, l.m, c0, c1)
 }
 
 // mulColumns computes the columns [c0, c1) of C = alpha·A·B + beta·C on

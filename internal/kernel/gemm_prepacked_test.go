@@ -58,3 +58,48 @@ func TestPackedB(t *testing.T) {
 		})
 	}
 }
+
+// TestPackedBMulBias checks MulBias against Mul followed by the bias and
+// the Relu, bit for bit (the same products), on the shapes of every path:
+// a single row, tiny, serial, split by rows and by columns; the columns
+// past n (ldc > n) untouched.
+func TestPackedBMulBias(t *testing.T) {
+	r := rand.New(rand.NewPCG(17, 18))
+	for _, p := range gemmPaths() {
+		withPath(p, func() {
+			for _, s := range []struct{ m, n, k int }{
+				{1, 300, 64}, {3, 5, 2}, {7, 37, 5}, {25, 40, 600}, {8, 512, 128}, {130, 200, 70}, {128, 128, 784}, {13, 1100, 300},
+			} {
+				for _, relu := range []bool{false, true} {
+					lda, ldc := s.k+1, s.n+2
+					a := f32(randSlice(r, s.m*lda))
+					b := f32(randSlice(r, s.k*s.n))
+					bias := f32(randSlice(r, s.n))
+					pb := NewPackedB(s.k, s.n, b, s.n)
+					want := f32(randSlice(r, s.m*ldc))
+					got := append([]float32(nil), want...)
+					pb.Mul(s.m, 1, a, lda, 0, want, ldc)
+					neg := 0
+					for i := 0; i < s.m; i++ {
+						for j := 0; j < s.n; j++ {
+							v := want[i*ldc+j] + bias[j]
+							if relu && v < 0 {
+								v, neg = 0, neg+1
+							}
+							want[i*ldc+j] = v
+						}
+					}
+					if relu && neg == 0 {
+						t.Fatalf("%+v: no negative sums: the test does not exercise the Relu", s)
+					}
+					pb.MulBias(s.m, a, lda, got, ldc, bias, relu)
+					for i := range want {
+						if got[i] != want[i] {
+							t.Fatalf("%s %+v relu %v: c[%d] = %g, want %g", p.name, s, relu, i, got[i], want[i])
+						}
+					}
+				}
+			}
+		})
+	}
+}

@@ -58,6 +58,11 @@ func init() {
 			}
 			n.FusedBias(func(bias *tensors.Tensor, relu bool) RecyclingKernel {
 				return func(in, last []*tensors.Tensor) ([]*tensors.Tensor, error) {
+					if pb := packedFor(in[1]); pb != nil {
+						if y, ok, err := matMulPackedBias(in[0], pb, bias, relu, last); ok || err != nil {
+							return Result(last, y), err
+						}
+					}
 					y, err := matMul(in[0], in[1], packedFor(in[1]), last)
 					if err == nil {
 						err = addRowBias(y, bias, relu)
@@ -159,23 +164,20 @@ func prepareGemm(n *Node) (Kernel, error) {
 	})
 	plain := g
 	plain.transB = false
-	run := func(in, last []*tensors.Tensor) (*tensors.Tensor, error) {
+	run := func(in, last []*tensors.Tensor, relu bool) (*tensors.Tensor, error) {
 		if constB != nil && in[1] == constB {
 			p := plain
 			p.packed = packedB
-			return gemm(in[0], rowB, Input(in, 2), &p, last)
+			return gemm(in[0], rowB, Input(in, 2), &p, relu, last)
 		}
-		return gemm(in[0], in[1], Input(in, 2), &g, last)
+		return gemm(in[0], in[1], Input(in, 2), &g, relu, last)
 	}
 	n.FusedRelu(func(in, last []*tensors.Tensor) ([]*tensors.Tensor, error) {
-		y, err := run(in, last)
-		if err == nil {
-			reluInPlace(y)
-		}
+		y, err := run(in, last, true)
 		return Result(last, y), err
 	})
 	return n.Recycling(func(in, last []*tensors.Tensor) ([]*tensors.Tensor, error) {
-		y, err := run(in, last)
+		y, err := run(in, last, false)
 		return Result(last, y), err
 	}), nil
 }
@@ -247,7 +249,7 @@ func (g *gemmAttrs) dims(a, b *tensors.Tensor) (m, k, n int, err error) {
 }
 
 // gemm runs a Gemm node, writing into last[0] when it can (see Recycle).
-func gemm(a, b, c *tensors.Tensor, g *gemmAttrs, last []*tensors.Tensor) (*tensors.Tensor, error) {
+func gemm(a, b, c *tensors.Tensor, g *gemmAttrs, relu bool, last []*tensors.Tensor) (*tensors.Tensor, error) {
 	if a.DType() != b.DType() || (c != nil && c.DType() != a.DType()) {
 		return nil, fmt.Errorf("A %v, B %v and C %v must have one element type", a, b, c)
 	}
@@ -266,18 +268,28 @@ func gemm(a, b, c *tensors.Tensor, g *gemmAttrs, last []*tensors.Tensor) (*tenso
 	}
 	switch a.DType() {
 	case tensors.Float32:
-		return gemmTyped[float32](a, b, c, g, m, k, n, last)
+		return gemmTyped[float32](a, b, c, g, m, k, n, relu, last)
 	case tensors.Float64:
-		return gemmTyped[float64](a, b, c, g, m, k, n, last)
+		return gemmTyped[float64](a, b, c, g, m, k, n, relu, last)
 	}
 	return nil, tensors.ErrDType("A", a.DType(), tensors.Float32, tensors.Float64)
 }
 
-func gemmTyped[T tensors.Float](a, b, c *tensors.Tensor, g *gemmAttrs, m, k, n int, last []*tensors.Tensor) (*tensors.Tensor, error) {
+func gemmTyped[T tensors.Float](a, b, c *tensors.Tensor, g *gemmAttrs, m, k, n int, relu bool, last []*tensors.Tensor) (*tensors.Tensor, error) {
 	shape := [2]int{m, n}
 	out, dst, err := Recycle[T](last, 0, shape[:]) // overwritten: beta is 0 or C is copied in first
 	if err != nil {
 		return nil, err
+	}
+	if a32, ok := any(tensors.Data[T](a)).([]float32); ok && g.packed != nil && !g.transA && !g.transB &&
+		g.alpha == 1 && g.beta == 1 && c != nil && c.Len() == n && n > 1 && c.Shape()[c.Rank()-1] == n {
+		// A bias row (the usual C): added, with the Relu, by the workers
+		// to the blocks they computed.
+		g.packed.MulBias(m, a32, a.Shape()[1], any(dst).([]float32), n, any(tensors.Data[T](c)).([]float32), relu)
+		return out, nil
+	}
+	if relu {
+		defer reluInPlace(out)
 	}
 	beta := T(g.beta)
 	if c == nil || beta == 0 {
@@ -405,6 +417,27 @@ func matMulFloat[T tensors.Float](a, b *tensors.Tensor, shape []int, mm *matmulD
 //dtypes:integer
 func matMulInt[T tensors.Integer](a, b *tensors.Tensor, shape []int, mm *matmulDims) (*tensors.Tensor, error) {
 	return matMulTyped(a, b, shape, mm, gemmInt[T])
+}
+
+// matMulPackedBias computes a (float32, …×K) times the constant float32
+// K×N matrix packed as pb, plus the vector bias along the last axis, then with
+// relu max(·, 0), in one pass of the packed product (PackedB.MulBias):
+// the common case of a MatMul fused with its Add and Relu. ok is false,
+// with nothing done, for other operands (matMul and addRowBias serve
+// them).
+func matMulPackedBias(a *tensors.Tensor, pb *kernel.PackedB, bias *tensors.Tensor, relu bool, last []*tensors.Tensor) (*tensors.Tensor, bool, error) {
+	as := a.Shape()
+	k, n := pb.Dims()
+	if a.DType() != tensors.Float32 || bias.DType() != tensors.Float32 || bias.Len() != n || len(as) < 2 || len(as) > 8 || as[len(as)-1] != k {
+		return nil, false, nil
+	}
+	var sb [8]int
+	out, dst, err := Recycle[float32](last, 0, append(append(sb[:0], as[:len(as)-1]...), n))
+	if err != nil || len(dst) == 0 {
+		return out, true, err
+	}
+	pb.MulBias(len(dst)/n, tensors.Data[float32](a), max(k, 1), dst, n, tensors.Data[float32](bias), relu)
+	return out, true, nil
 }
 
 // matMulOne computes a (…×K) times the K×N matrix b into a tensor of the
