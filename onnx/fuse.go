@@ -32,7 +32,7 @@ type fusion struct {
 // it adds a step that does; plans run it in place of the separate steps
 // when they do not fetch the values in between. onnxruntime fuses the
 // same, but for the MaxPool. Then it runs the
-// passes fusing a Gemm with a Relu (fuseGemmRelu), a MatMul with the Add
+// passes fusing a Gemm, Add or Sum with a Relu (fuseRelu), a MatMul with the Add
 // of a bias and a Relu (fuseMatMulAdd), and a BatchNormalization with the
 // Mul, Add and Relu after it (fuseBatchNorm).
 func (g *graph) fuse() {
@@ -112,7 +112,7 @@ func (g *graph) fuse() {
 		in = g.bakeAssumed(st, in)
 		g.addFused(i, f, kern, in, cur)
 	}
-	g.fuseGemmRelu(n0, readers, isOut)
+	g.fuseRelu(n0, readers, isOut)
 	g.fuseMatMulAdd(n0, readers, isOut)
 	g.fuseBatchNorm(n0, readers, isOut)
 	g.bakeLone(n0)
@@ -304,12 +304,19 @@ func (g *graph) addFused(i int, f fusion, kern ops.RecyclingKernel, in []int, ou
 	})
 }
 
-// fuseGemmRelu fuses each of the first n steps that is a Gemm with the
-// Relu that alone reads its output (ops.Compiled.WithRelu), as
-// onnxruntime does.
-func (g *graph) fuseGemmRelu(n int, readers [][]int, isOut []bool) {
+// fuseRelu fuses each of the first n steps that is a Gemm, or an Add or
+// Sum (a residual connection), with the Relu that alone reads its float
+// output (ops.Compiled.WithRelu), as onnxruntime fuses a Gemm and a Relu:
+// the Relu is then applied to each block of the result as it is
+// computed, not in a pass of its own.
+func (g *graph) fuseRelu(n int, readers [][]int, isOut []bool) {
 	for i, st := range g.steps[:n] {
-		if st.c.Node.Type != "Gemm" || st.c.Node.Domain != "" || st.c.WithRelu == nil || len(st.out) != 1 || st.out[0] < 0 {
+		switch st.c.Node.Type {
+		case "Gemm", "Add", "Sum":
+		default:
+			continue
+		}
+		if st.c.Node.Domain != "" || st.c.WithRelu == nil || len(st.out) != 1 || st.out[0] < 0 || g.fused[i].step >= 0 {
 			continue
 		}
 		if dt := g.types[st.out[0]].DType; dt != tensors.Float32 && dt != tensors.Float64 {

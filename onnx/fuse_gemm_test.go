@@ -2,6 +2,7 @@ package onnx
 
 import (
 	"math"
+	"slices"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -231,6 +232,108 @@ func TestGemmMatMulFusedMatchORT(t *testing.T) {
 			}
 			if _, err := compareTensors(got["y"], want, tolerance{rtol: 1e-5, atol: 1e-6}); err != nil {
 				t.Errorf("onnxkit %v vs onnxruntime %v: %v", got["y"], want, err)
+			}
+		})
+	}
+}
+
+// TestAddReluFused checks the fusion of a residual Add or Sum with the
+// Relu after it: one step, bit for bit the separate steps (NaN and -0
+// included), for operands of one shape (the AddRelu kernel, split across
+// the workers), a per-channel broadcast (the Relu after the sum) and a
+// Sum of three (folded, then the Relu); an integer Add is not fused.
+func TestAddReluFused(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		op     string
+		in     []string
+		zShape []int
+		dt     tensors.DType
+		fuses  bool
+	}{
+		{"add", "Add", []string{"x", "z"}, []int{2, 3, 40, 40}, tensors.Float32, true},
+		{"sum", "Sum", []string{"z", "x"}, []int{2, 3, 40, 40}, tensors.Float32, true},
+		{"add-channel", "Add", []string{"x", "z"}, []int{3, 1, 1}, tensors.Float32, true},
+		{"sum3", "Sum", []string{"x", "z", "x"}, []int{2, 3, 40, 40}, tensors.Float32, true},
+		{"add-int", "Add", []string{"x", "z"}, []int{2, 3, 40, 40}, tensors.Int32, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			g := &onnxpb.GraphProto{
+				Name: tc.name,
+				Node: []*onnxpb.NodeProto{
+					nodeProto(tc.op, "res", tc.in, []string{"s"}),
+					nodeProto("Relu", "relu", []string{"s"}, []string{"y"}),
+				},
+				Input: []*onnxpb.ValueInfoProto{
+					valueInfo("x", tensorType(tc.dt, 2, 3, 40, 40)),
+					valueInfo("z", tensorType(tc.dt, anyDims(tc.zShape)...)),
+				},
+				Output: []*onnxpb.ValueInfoProto{valueInfo("y", tensorType(tc.dt, 2, 3, 40, 40))},
+			}
+			b, err := proto.Marshal(modelProto(14, g))
+			if err != nil {
+				t.Fatal(err)
+			}
+			m, err := LoadBytes(tc.name+".onnx", b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := len(m.g.base.steps); tc.fuses != (got == 1) {
+				t.Fatalf("plan has %d steps; fused: want %v", got, tc.fuses)
+			}
+			r := rand.New(rand.NewPCG(3, 4))
+			in := map[string]*tensors.Tensor{}
+			for _, v := range []struct {
+				name  string
+				shape []int
+			}{{"x", []int{2, 3, 40, 40}}, {"z", tc.zShape}} {
+				size, _ := tensors.NumElements(v.shape)
+				f := randFloats(r, size)
+				if tc.dt == tensors.Int32 {
+					is := make([]int32, size)
+					for i, x := range f {
+						is[i] = int32(x * 10)
+					}
+					in[v.name] = mustTensor(t, v.shape, is)
+					continue
+				}
+				if v.name == "x" {
+					f[5], f[6] = float32(math.NaN()), float32(math.Copysign(0, -1))
+				}
+				in[v.name] = mustTensor(t, v.shape, f)
+			}
+			if tc.dt == tensors.Float32 && len(tc.zShape) == 4 {
+				tensors.Data[float32](in["z"])[6] = float32(math.Copysign(0, -1)) // -0 + -0 = -0: kept by the Relu
+			}
+			sep, err := m.RunTensors(in, "s", "y")
+			if err != nil {
+				t.Fatal(err)
+			}
+			s := m.NewSession()
+			for range 2 {
+				out, err := s.Run(in)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if tc.dt == tensors.Int32 {
+					if !slices.Equal(tensors.Data[int32](out["y"]), tensors.Data[int32](sep["y"])) {
+						t.Fatal("int32 outputs differ")
+					}
+					continue
+				}
+				got, want := tensors.Data[float32](out["y"]), tensors.Data[float32](sep["y"])
+				zeros := 0
+				for i := range want {
+					if math.Float32bits(got[i]) != math.Float32bits(want[i]) && !(got[i] != got[i] && want[i] != want[i]) {
+						t.Fatalf("y[%d] = %g fused, %g separate", i, got[i], want[i])
+					}
+					if want[i] == 0 {
+						zeros++
+					}
+				}
+				if zeros == 0 || !math.IsNaN(float64(got[5])) {
+					t.Fatalf("%d zeros, y[5] = %g: the test does not exercise the Relu and NaN", zeros, got[5])
+				}
 			}
 		})
 	}

@@ -156,13 +156,19 @@ func ApplyActivation[T Float](a Activation, x []T) {
 // Add sets d[i] = x[i] + y[i] for i < len(d) (x and y hold at least
 // len(d) elements; d may be x or y), in vector loops split across the
 // workers when long: the residual additions of ResNets.
-func Add[T Float](d, x, y []T) {
+func Add[T Float](d, x, y []T) { add(d, x, y, false) }
+
+// AddRelu sets d[i] = max(x[i] + y[i], 0) like Add (NaN kept, as Relu
+// keeps it): a residual addition and the Relu after it in one pass.
+func AddRelu[T Float](d, x, y []T) { add(d, x, y, true) }
+
+func add[T Float](d, x, y []T, relu bool) {
 	if len(d) == 0 {
 		return
 	}
 	_, _ = x[len(d)-1], y[len(d)-1]
 	l := getLoop[addLoop[T]]()
-	*l = addLoop[T]{d: d, x: x, y: y}
+	*l = addLoop[T]{d: d, x: x, y: y, relu: relu}
 	parts := (len(d) + addPart - 1) / addPart
 	parallelRunFor(parts, len(d), l)
 	putLoop(l)
@@ -171,8 +177,11 @@ func Add[T Float](d, x, y []T) {
 // addPart is the number of elements in a part of an Add's loop.
 const addPart = 1 << 12
 
-// addLoop is the body of Add: a range of parts.
-type addLoop[T Float] struct{ d, x, y []T }
+// addLoop is the body of Add and AddRelu: a range of parts.
+type addLoop[T Float] struct {
+	d, x, y []T
+	relu    bool
+}
 
 func (l *addLoop[T]) run(_, lo, hi int) {
 	i0, i1 := lo*addPart, min(hi*addPart, len(l.d))
@@ -186,6 +195,9 @@ func (l *addLoop[T]) run(_, lo, hi int) {
 		fallthrough
 	default:
 		addRows(d, y, len(d), 1, 0, 0)
+	}
+	if l.relu {
+		relu(d, d) // the part is still in L1
 	}
 }
 

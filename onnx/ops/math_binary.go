@@ -409,6 +409,12 @@ func registerArith(name string, fns NumericBinary) {
 		HalfAsFloat32: true,
 		Since:         []int{7, 13, 14},
 		Prepare: func(n *Node) (Kernel, error) {
+			// With the Relu that alone reads the result (a residual
+			// connection's): in the same pass where the kernel can.
+			n.FusedRelu(func(in, last []*tensors.Tensor) ([]*tensors.Tensor, error) {
+				y, err := fns.ApplyRecycledRelu(in[0], in[1], last)
+				return Result(last, y), err
+			})
 			return n.Recycling(func(in, last []*tensors.Tensor) ([]*tensors.Tensor, error) {
 				y, err := fns.ApplyRecycled(in[0], in[1], last)
 				return Result(last, y), err

@@ -44,18 +44,33 @@ func registerVariadic(name string, fns NumericBinary, mean bool) {
 		Prepare: func(n *Node) (Kernel, error) {
 			n.Attrs.Ignore("consumed_inputs") // version 1 only; no effect
 			broadcast := n.Since >= 8
-			return n.Recycling(func(in, last []*tensors.Tensor) ([]*tensors.Tensor, error) {
+			run := func(in, last []*tensors.Tensor, relu bool) ([]*tensors.Tensor, error) {
 				if !mean && len(in) == 2 && in[0] != nil && in[1] != nil && in[0].DType() == in[1].DType() &&
 					(broadcast || tensors.SameShape(in[0].Shape(), in[1].Shape())) {
 					// Two operands (a residual connection's Sum): the
 					// binary operator's vector kernels, writing into the
-					// last run's output.
-					y, err := fns.ApplyRecycled(in[0], in[1], last)
+					// last run's output (with the Relu after it, in the
+					// same pass where they can).
+					var y *tensors.Tensor
+					var err error
+					if relu {
+						y, err = fns.ApplyRecycledRelu(in[0], in[1], last)
+					} else {
+						y, err = fns.ApplyRecycled(in[0], in[1], last)
+					}
 					return Result(last, y), err
 				}
 				y, err := foldVariadic(in, fns, broadcast, mean, last)
+				if err == nil && relu {
+					if y == in[0] {
+						y = y.Clone() // one input: the result is the input itself
+					}
+					reluInPlace(y)
+				}
 				return Result(last, y), err
-			}), nil
+			}
+			n.FusedRelu(func(in, last []*tensors.Tensor) ([]*tensors.Tensor, error) { return run(in, last, true) })
+			return n.Recycling(func(in, last []*tensors.Tensor) ([]*tensors.Tensor, error) { return run(in, last, false) }), nil
 		},
 		Infer: InferBroadcast(tensors.Undefined),
 	})

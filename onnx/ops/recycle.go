@@ -146,31 +146,51 @@ func Result(last []*tensors.Tensor, y *tensors.Tensor) []*tensors.Tensor {
 // first (a bias row added to a batch), are computed into last[0] when it
 // fits; anything else goes through Apply.
 func (f NumericBinary) ApplyRecycled(a, b *tensors.Tensor, last []*tensors.Tensor) (*tensors.Tensor, error) {
+	y, _, err := f.applyRecycled(a, b, false, last)
+	return y, err
+}
+
+// ApplyRecycledRelu is ApplyRecycled followed by a Relu (a residual
+// connection's Add and the Relu after it): in the same pass for two
+// float32 or float64 operands of one shape, else after.
+func (f NumericBinary) ApplyRecycledRelu(a, b *tensors.Tensor, last []*tensors.Tensor) (*tensors.Tensor, error) {
+	y, done, err := f.applyRecycled(a, b, true, last)
+	if err == nil && !done {
+		reluInPlace(y)
+	}
+	return y, err
+}
+
+// applyRecycled is ApplyRecycled; with relu, a same-shape float addition
+// applies the Relu too and reports it in reluDone.
+func (f NumericBinary) applyRecycled(a, b *tensors.Tensor, relu bool, last []*tensors.Tensor) (y *tensors.Tensor, reluDone bool, err error) {
 	if (f.Op == '+' || f.Op == '*') && b.Len() > a.Len() {
 		a, b = b, a // commutative: the larger operand first (a scale times a feature map)
 	}
 	switch {
 	case a.DType() == tensors.Float32 && b.DType() == tensors.Float32 && f.F32 != nil:
-		if y, ok, err := binaryRows(a, b, f.F32, f.Op, last); ok {
-			return y, err
+		if y, ok, done, err := binaryRows(a, b, f.F32, f.Op, relu, last); ok {
+			return y, done, err
 		}
 	case a.DType() == tensors.Float64 && b.DType() == tensors.Float64 && f.F64 != nil:
-		if y, ok, err := binaryRows(a, b, f.F64, f.Op, last); ok {
-			return y, err
+		if y, ok, done, err := binaryRows(a, b, f.F64, f.Op, relu, last); ok {
+			return y, done, err
 		}
 	}
-	return f.Apply(a, b)
+	y, err = f.Apply(a, b)
+	return y, false, err
 }
 
-// binaryRows computes f(a, b) when b broadcasts to a's shape along a's
+// binaryRows computes f(a, b) (with relu and two operands of one shape
+// added, max(a+b, 0), reporting reluDone) when b broadcasts to a's shape along a's
 // outer and inner axes only: b's dimensions, aligned to a's last axes, are
 // 1 except for one contiguous run that equals a's dimensions there (a bias
 // row added to a batch, a per-channel bias [C,1,1] added to [N,C,H,W], a
 // scalar). The result has a's shape. ok is false for other shapes.
-func binaryRows[T tensors.Float](a, b *tensors.Tensor, f func(x, y T) T, op byte, last []*tensors.Tensor) (y *tensors.Tensor, ok bool, err error) {
+func binaryRows[T tensors.Float](a, b *tensors.Tensor, f func(x, y T) T, op byte, relu bool, last []*tensors.Tensor) (y *tensors.Tensor, ok, reluDone bool, err error) {
 	as, bs := a.Shape(), b.Shape()
 	if len(bs) > len(as) {
-		return nil, false, nil // the result has b's rank
+		return nil, false, false, nil // the result has b's rank
 	}
 	off := len(as) - len(bs)
 	lo, hi := len(bs), len(bs) // the run of b's dimensions that are not 1
@@ -185,7 +205,7 @@ func binaryRows[T tensors.Float](a, b *tensors.Tensor, f func(x, y T) T, op byte
 	inner := 1
 	for i := lo; i < len(bs); i++ {
 		if i < hi && bs[i] != as[off+i] {
-			return nil, false, nil
+			return nil, false, false, nil
 		}
 		if i >= hi {
 			inner *= as[off+i]
@@ -193,23 +213,27 @@ func binaryRows[T tensors.Float](a, b *tensors.Tensor, f func(x, y T) T, op byte
 	}
 	out, dst, err := Recycle[T](last, 0, as)
 	if err != nil {
-		return nil, true, err
+		return nil, true, false, err
 	}
 	x, r := a.Data().([]T), b.Data().([]T)
 	if len(dst) == 0 {
-		return out, true, nil
+		return out, true, false, nil
 	}
 	if inner == 1 {
 		if op == '+' && len(r) == len(dst) {
 			// Same shapes (a residual connection): vector loops on the
-			// workers.
-			kernel.Add(dst, x, r)
-			return out, true, nil
+			// workers, with relu the Relu after it in the same pass.
+			if relu {
+				kernel.AddRelu(dst, x, r)
+			} else {
+				kernel.Add(dst, x, r)
+			}
+			return out, true, relu, nil
 		}
 		for o := 0; o < len(dst); o += len(r) {
 			binaryVec(dst[o:o+len(r)], x[o:o+len(r)], r, f, op)
 		}
-		return out, true, nil
+		return out, true, false, nil
 	}
 	switch op {
 	case '+':
@@ -223,7 +247,7 @@ func binaryRows[T tensors.Float](a, b *tensors.Tensor, f func(x, y T) T, op byte
 			binaryScalar(dst[o:o+inner], x[o:o+inner], r[j%len(r)], f, op)
 		}
 	}
-	return out, true, nil
+	return out, true, false, nil
 }
 
 // binaryVec sets d[i] = f(x[i], r[i]), inlining the arithmetic op names.
