@@ -66,3 +66,24 @@ func maxPool3x3s2Rows32(in, out []float32, w, ow, rows, ldi, ldo int) bool {
 	maxPool3x3s2RowsAVX512(&in[0], &out[0], w, ow, rows, ldi, ldo)
 	return true
 }
+
+// biasTileAVX512 is tileEpilogue.apply's loop for one tile (cols ≤ 32).
+//
+//go:noescape
+func biasTileAVX512(c *float32, ldc, rows, cols int, bias *float32, relu bool)
+
+// tileEpilogues reports whether convolution products add their bias and
+// Relu tile by tile (tileEpilogue), which pays with biasTileAVX512.
+var tileEpilogues = poolAVX512
+
+// biasTile32 applies a GEMM tile's bias and Relu in one vector call, or
+// reports false (no AVX-512) for the caller's loop.
+func biasTile32(c []float32, ldc, rows, cols int, bias []float32, relu bool) bool {
+	if !poolAVX512 || cols > 32 {
+		return false
+	}
+	_ = c[(rows-1)*ldc+cols-1]
+	_ = bias[rows-1]
+	biasTileAVX512(&c[0], ldc, rows, cols, &bias[0], relu)
+	return true
+}

@@ -21,3 +21,9 @@ func maxPool2x2RowsStrided32(in, out []float32, w, ow, rows, ldi, ldo int) bool 
 
 // maxPool3x3s2Rows32 has no vector loop here either.
 func maxPool3x3s2Rows32(in, out []float32, w, ow, rows, ldi, ldo int) bool { return false }
+
+// tileEpilogues is false: convolutions add their bias after the product.
+const tileEpilogues = false
+
+// biasTile32 has no vector loop here: the caller adds the bias in Go.
+func biasTile32(c []float32, ldc, rows, cols int, bias []float32, relu bool) bool { return false }

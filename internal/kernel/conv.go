@@ -487,9 +487,16 @@ func convBlockOf[T Float](p *ConvParams, xn, w, b, yn []T, g, r0, r1, j0, j1 int
 		ApplyActivation(p.Act, yg)
 		return
 	}
-	// The product overwrites the block (beta 0); the bias is added after
-	// it, with the Relu in the same pass (not filled in first, which
-	// would cost a pass over the block and a read of it in the product).
+	// The product overwrites the block (beta 0). With the kernel packed
+	// (float32), each tile gets its bias and Relu as it is computed (the
+	// tile epilogue, on CPUs with its vector loop); otherwise the bias is
+	// added after the product, with the Relu in the same pass (not filled
+	// in first, which would cost a pass over the block and a read of it
+	// in the product).
+	var ep *tileEpilogue
+	if pa != nil && b != nil && tileEpilogues {
+		ep = &tileEpilogue{bias: any(b).([]float32)[g*mg+r0 : g*mg+r1], relu: p.Relu}
+	}
 	wr := w[(g*mg+r0)*rows:] // the kernel's rows computed
 	switch {
 	case isPointwise(p):
@@ -498,12 +505,12 @@ func convBlockOf[T Float](p *ConvParams, xn, w, b, yn []T, g, r0, r1, j0, j1 int
 		cg := p.C / p.Group
 		xg := xn[g*cg*ohw+j0:]
 		if pa != nil {
-			gemmPackedA(pa, r0, r1, nb, any(xg).([]float32), ohw, 0, any(yr).([]float32)[j0:], ohw)
+			gemmPackedA(pa, r0, r1, nb, any(xg).([]float32), ohw, 0, any(yr).([]float32)[j0:], ohw, ep)
 		} else {
 			Gemm(false, false, r1-r0, nb, rows, 1, wr, rows, xg, ohw, 0, yr[j0:], ohw)
 		}
 	case is32 && flat && j0%16 == 0:
-		convProduct(p, x32, any(w).([]float32), pa, g, r0, r1, j0, nb, 0, any(yr).([]float32)[j0:], ohw)
+		convProduct(p, x32, any(w).([]float32), pa, g, r0, r1, j0, nb, 0, any(yr).([]float32)[j0:], ohw, ep)
 	default:
 		col = col[:rows*nb]
 		if j0 == 0 && j1 == ohw {
@@ -512,15 +519,16 @@ func convBlockOf[T Float](p *ConvParams, xn, w, b, yn []T, g, r0, r1, j0, j1 int
 			im2colColumns(p, xn, g*(p.C/p.Group), j0, j1, col)
 		}
 		if pa != nil {
-			gemmPackedA(pa, r0, r1, nb, any(col).([]float32), nb, 0, any(yr).([]float32)[j0:], ohw)
+			gemmPackedA(pa, r0, r1, nb, any(col).([]float32), nb, 0, any(yr).([]float32)[j0:], ohw, ep)
 		} else {
 			Gemm(false, false, r1-r0, nb, rows, 1, wr, rows, col, nb, 0, yr[j0:], ohw)
 		}
 	}
-	if b != nil || p.Relu || p.Act.Kind != ActNone {
+	if ep == nil && (b != nil || p.Relu) || p.Act.Kind != ActNone {
 		for m := r0; m < r1; m++ {
 			out := yg[m*ohw+j0 : m*ohw+j1]
 			switch {
+			case ep != nil:
 			case b != nil:
 				addBias(out, b[g*mg+m], p.Relu)
 			case p.Relu:

@@ -205,7 +205,7 @@ func (cb *convB) pack(dst []float32, pc, jc, kc, nc int) {
 // cb.j0; jc a multiple of 16), read from the image by img 12×32 tile by
 // tile, the tiles of a 32-column panel one after another so that its
 // pixels stay in the L1 cache.
-func (cb *convB) products(img imgKernel, mc, nc, kc, pc, jc int, alpha, beta float32, ap, c []float32, ldc int) {
+func (cb *convB) products(img imgKernel, mc, nc, kc, pc, jc int, alpha, beta float32, ap, c []float32, ldc int, ep *tileEpilogue) {
 	plan := cb.plan
 	_ = plan.offs[pc+kc-1]
 	for jr := 0; jr < nc; jr += 32 {
@@ -219,6 +219,7 @@ func (cb *convB) products(img imgKernel, mc, nc, kc, pc, jc int, alpha, beta flo
 			_ = ap[ir*kc+roundUp(rows, 6)*kc-1] // whole A panels of 6 rows
 			ct := c[ir*ldc+jr : (ir+rows-1)*ldc+jr+cols]
 			img(kc, &ap[ir*kc], &cb.plane[0], jp, &plan.offs[pc], &m0[0], &m1[0], plan.taps, pc%plan.taps, &ct[0], ldc, alpha, beta, rows, cols)
+			ep.apply(ct, ldc, ir, rows, 0, cols)
 		}
 	}
 }
@@ -239,7 +240,7 @@ func convProductWide(p *ConvParams, xn, w []float32, pa *packedA, g int, b, y []
 			fill(wide[m*n:(m+1)*n], b[g*mg+m])
 		}
 	}
-	convProduct(p, xn, w, pa, g, 0, mg, 0, n, beta, wide, n)
+	convProduct(p, xn, w, pa, g, 0, mg, 0, n, beta, wide, n, nil)
 	for m := 0; m < mg; m++ {
 		copyRows(y[m*oh*ow:], wide[m*n:], ow, oh, ow, p.W)
 	}
@@ -250,7 +251,7 @@ func convProductWide(p *ConvParams, xn, w []float32, pa *packedA, g int, b, y []
 // tile height) and columns [j0, j0+n) of group g of one image (C = conv·,
 // with beta as in Gemm; C's first row is channel r0) packing B from the
 // image xn: A is the group's kernel w, or pa when it is not nil.
-func convProduct(p *ConvParams, xn, w []float32, pa *packedA, g, r0, r1, j0, n int, beta float32, c []float32, ldc int) {
+func convProduct(p *ConvParams, xn, w []float32, pa *packedA, g, r0, r1, j0, n int, beta float32, c []float32, ldc int, ep *tileEpilogue) {
 	mg, rows := p.M/p.Group, p.colRows()
 	checkMatrix("C", r1-r0, n, len(c), ldc)
 	cb := convB{plan: convPlanFor(p), plane: xn[g*(p.C/p.Group)*p.H*p.W:], j0: j0}
@@ -260,6 +261,6 @@ func convProduct(p *ConvParams, xn, w []float32, pa *packedA, g, r0, r1, j0, n i
 		checkMatrix("A", r1-r0, rows, len(a), rows)
 	}
 	bufs := getSgemmBufs()
-	sgemmSerialPacked(bufs, sgemmImpl, false, false, r1-r0, n, rows, 1, a, rows, pa, r0, nil, 0, beta, c, ldc, &cb)
+	sgemmSerialPacked(bufs, sgemmImpl, false, false, r1-r0, n, rows, 1, a, rows, pa, r0, nil, 0, beta, c, ldc, &cb, ep)
 	sgemmPool.put(bufs)
 }

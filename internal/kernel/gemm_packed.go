@@ -266,15 +266,16 @@ func blockSize(n, limit, unit int) int {
 
 // sgemmSerial computes the product in the calling goroutine.
 func sgemmSerial(bufs *sgemmBufs, arch *sgemmArch, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	sgemmSerialPacked(bufs, arch, transA, transB, m, n, k, alpha, a, lda, nil, 0, b, ldb, beta, c, ldc, nil)
+	sgemmSerialPacked(bufs, arch, transA, transB, m, n, k, alpha, a, lda, nil, 0, b, ldb, beta, c, ldc, nil, nil)
 }
 
 // sgemmSerialPacked is sgemmSerial that takes A already packed when pa is
 // not nil (see packA; a, lda and transA are then unused): the rows
 // [r0, r0+m) of the matrix pa packs, r0 a multiple of mr. It packs B
 // from an image with cb when it is not nil (see convB; b, ldb and transB
-// are then unused).
-func sgemmSerialPacked(bufs *sgemmBufs, arch *sgemmArch, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, pa *packedA, r0 int, b []float32, ldb int, beta float32, c []float32, ldc int, cb *convB) {
+// are then unused). With ep, each tile of C gets ep's bias and Relu as
+// soon as its last depth block is computed (ep.bias[i] for row i of C).
+func sgemmSerialPacked(bufs *sgemmBufs, arch *sgemmArch, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, pa *packedA, r0 int, b []float32, ldb int, beta float32, c []float32, ldc int, cb *convB, ep *tileEpilogue) {
 	if pa == nil && cb == nil && m == 1 && !transB && (!transA || lda == 1) && arch.gemv != nil {
 		// A single row (a batch of one through a dense layer): packing B
 		// would cost as much as the product, so stream B as it is.
@@ -282,6 +283,7 @@ func sgemmSerialPacked(bufs *sgemmBufs, arch *sgemmArch, transA, transB bool, m,
 		_ = b[(k-1)*ldb+n-1]
 		_ = c[n-1]
 		arch.gemv(k, &a[0], &b[0], ldb, &c[0], n, alpha, beta)
+		ep.apply(c, ldc, 0, 1, 0, n)
 		return
 	}
 	mr, nr := arch.mr, arch.nr
@@ -310,6 +312,10 @@ func sgemmSerialPacked(bufs *sgemmBufs, arch *sgemmArch, transA, transB bool, m,
 			if pc > 0 {
 				bt = 1
 			}
+			var last *tileEpilogue // the epilogue, on the last depth block
+			if pc+kc == k {
+				last = ep
+			}
 			if cb != nil && arch.img != nil && m <= imgMaxRows {
 				// B read from the image by the micro-kernel itself.
 				for ic := 0; ic < m; ic += mcb {
@@ -320,7 +326,7 @@ func sgemmSerialPacked(bufs *sgemmBufs, arch *sgemmArch, transA, transB bool, m,
 					} else {
 						packT(arch.transA, mr, bufs.a, a, lda, ic, pc, mc, kc, bufs.scratch)
 					}
-					cb.products(arch.img, mc, nc, kc, pc, jc, alpha, bt, ap, c[ic*ldc+jc:], ldc)
+					cb.products(arch.img, mc, nc, kc, pc, jc, alpha, bt, ap, c[ic*ldc+jc:], ldc, last.rows(ic))
 				}
 				continue
 			}
@@ -342,7 +348,7 @@ func sgemmSerialPacked(bufs *sgemmBufs, arch *sgemmArch, transA, transB bool, m,
 				for jr := 0; jr < nc; jr += 2 * nr {
 					cols := min(2*nr, nc-jr)
 					packB(jc+jr, cols)
-					sgemmMacro(arch, m, cols, kc, alpha, bt, ap, bufs.b, c[jc+jr:], ldc, bufs.tile)
+					sgemmMacro(arch, m, cols, kc, alpha, bt, ap, bufs.b, c[jc+jr:], ldc, bufs.tile, last)
 				}
 				continue
 			}
@@ -358,7 +364,7 @@ func sgemmSerialPacked(bufs *sgemmBufs, arch *sgemmArch, transA, transB bool, m,
 				default:
 					packT(arch.transA, mr, bufs.a, a, lda, ic, pc, mc, kc, bufs.scratch)
 				}
-				sgemmMacro(arch, mc, nc, kc, alpha, bt, ap, bufs.b, c[ic*ldc+jc:], ldc, bufs.tile)
+				sgemmMacro(arch, mc, nc, kc, alpha, bt, ap, bufs.b, c[ic*ldc+jc:], ldc, bufs.tile, last.rows(ic))
 			}
 		}
 	}
@@ -401,19 +407,57 @@ func packA(dst []float32, m, k int, a []float32, lda int) packedA {
 // gemmPackedA computes C = A·B + beta·C for the rows [r0, r1) of A
 // packed by packA (r0 a multiple of the tile height mr; C is (r1-r0)×n,
 // row stride ldc) and B a row-major k×n matrix (row stride ldb), in the
-// calling goroutine.
-func gemmPackedA(pa *packedA, r0, r1, n int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+// calling goroutine, with ep's bias and Relu on each tile (see
+// sgemmSerialPacked) when it is not nil.
+func gemmPackedA(pa *packedA, r0, r1, n int, b []float32, ldb int, beta float32, c []float32, ldc int, ep *tileEpilogue) {
 	checkMatrix("B", pa.k, n, len(b), ldb)
 	checkMatrix("C", r1-r0, n, len(c), ldc)
 	bufs := getSgemmBufs()
-	sgemmSerialPacked(bufs, pa.arch, false, false, r1-r0, n, pa.k, 1, nil, 0, pa, r0, b, ldb, beta, c, ldc, nil)
+	sgemmSerialPacked(bufs, pa.arch, false, false, r1-r0, n, pa.k, 1, nil, 0, pa, r0, b, ldb, beta, c, ldc, nil, ep)
 	sgemmPool.put(bufs)
 }
 
+// tileEpilogue is what a convolution's product applies to each tile of
+// its output once the tile's sums are complete: the bias of each output
+// channel (row) and a Relu, while the tile is in the L1 cache, in place
+// of a pass over the whole output after the product.
+type tileEpilogue struct {
+	bias []float32 // per row of the C block the product computes
+	relu bool
+}
+
+// rows returns the epilogue of the rows from r0 on (nil for nil).
+func (ep *tileEpilogue) rows(r0 int) *tileEpilogue {
+	if ep == nil || r0 == 0 {
+		return ep
+	}
+	return &tileEpilogue{bias: ep.bias[r0:], relu: ep.relu}
+}
+
+// apply adds the bias of rows [r0, r0+rows) to the columns [c0, c1) of
+// the tile c (row stride ldc; its first row is row r0), then the Relu:
+// addBias's result, bit for bit. A nil ep does nothing.
+func (ep *tileEpilogue) apply(c []float32, ldc, r0, rows, c0, c1 int) {
+	if ep == nil || rows <= 0 || c1 <= c0 {
+		return
+	}
+	bias := ep.bias[r0 : r0+rows]
+	for j := c0; j < c1; j += 32 {
+		cols := min(32, c1-j)
+		if biasTile32(c[j:], ldc, rows, cols, bias, ep.relu) {
+			continue
+		}
+		for i, b := range bias {
+			addBias(c[i*ldc+j:][:cols], b, ep.relu)
+		}
+	}
+}
+
 // sgemmMacro multiplies a packed mc×kc A block by a packed kc×nc B block
-// into C (mc×nc, row stride ldc): C = alpha*A·B + beta*C. tile holds
-// mr×nr floats.
-func sgemmMacro(arch *sgemmArch, mc, nc, kc int, alpha, beta float32, ap, bp, c []float32, ldc int, tile []float32) {
+// into C (mc×nc, row stride ldc): C = alpha*A·B + beta*C, then with ep
+// ep's bias and Relu on each tile as it is computed (ep.bias[i] for row
+// i of the block). tile holds mr×nr floats.
+func sgemmMacro(arch *sgemmArch, mc, nc, kc int, alpha, beta float32, ap, bp, c []float32, ldc int, tile []float32, ep *tileEpilogue) {
 	mr, nr := arch.mr, arch.nr
 	if arch.big != nil && arch.bigEdge != nil {
 		// 12×32 blocks everywhere: whole ones by big, ragged ones by
@@ -432,6 +476,7 @@ func sgemmMacro(arch *sgemmArch, mc, nc, kc int, alpha, beta float32, ap, bp, c 
 				default:
 					arch.bigEdge(kc, &ap[ir*kc], &bpanel[0], &ct[0], ldc, alpha, beta, rows, cols)
 				}
+				ep.apply(ct, ldc, ir, rows, 0, cols)
 			}
 		}
 		return
@@ -445,11 +490,13 @@ func sgemmMacro(arch *sgemmArch, mc, nc, kc int, alpha, beta float32, ap, bp, c 
 			for ; ir+2*mr <= mc; ir += 2 * mr {
 				ct := c[ir*ldc+jr : (ir+2*mr-1)*ldc+jr+2*nr]
 				arch.big(kc, &ap[ir*kc : (ir+2*mr)*kc][0], &bpanel[0], &ct[0], ldc, alpha, beta)
+				ep.apply(ct, ldc, ir, 2*mr, 0, 2*nr)
 			}
 			for ; ir < mc; ir += mr {
 				rows := min(mr, mc-ir)
 				sgemmTile(arch, kc, alpha, beta, ap[ir*kc:(ir+mr)*kc], bp[jr*kc:(jr+nr)*kc], c[ir*ldc+jr:], ldc, rows, nr, tile)
 				sgemmTile(arch, kc, alpha, beta, ap[ir*kc:(ir+mr)*kc], bp[(jr+nr)*kc:(jr+2*nr)*kc], c[ir*ldc+jr+nr:], ldc, rows, nr, tile)
+				ep.apply(c[ir*ldc+jr:], ldc, ir, rows, 0, 2*nr)
 			}
 			jr += nr // two panels done
 			continue
@@ -459,6 +506,7 @@ func sgemmMacro(arch *sgemmArch, mc, nc, kc int, alpha, beta float32, ap, bp, c 
 		for ; ir < mc; ir += mr {
 			rows := min(mr, mc-ir)
 			sgemmTile(arch, kc, alpha, beta, ap[ir*kc:(ir+mr)*kc], bpanel, c[ir*ldc+jr:], ldc, rows, cols, tile)
+			ep.apply(c[ir*ldc+jr:], ldc, ir, rows, 0, cols)
 		}
 	}
 }

@@ -206,7 +206,7 @@ func (pb *PackedB) mulColumns(m int, alpha float32, a []float32, lda int, beta f
 			for ic := 0; ic < m; ic += mcb {
 				mc := min(mcb, m-ic)
 				packT(arch.transA, mr, bufs.a, a, lda, ic, pc, mc, kc, bufs.scratch)
-				sgemmMacro(arch, mc, hi-lo, kc, alpha, bt, bufs.a, bp, c[ic*ldc+lo:], ldc, bufs.tile)
+				sgemmMacro(arch, mc, hi-lo, kc, alpha, bt, bufs.a, bp, c[ic*ldc+lo:], ldc, bufs.tile, nil)
 			}
 		}
 	}

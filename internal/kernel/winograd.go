@@ -349,7 +349,7 @@ func (l *winoLoop) chunkOf(g0, g1, m0, m1 int, pad []float32, ld int, v, mo []fl
 		b, c := vp[xi*pv:], mp[xi*pm:]
 		checkMatrix("V", p.C, tc, len(b), tc)
 		checkMatrix("M", m1-m0, tc, len(c), tc)
-		sgemmSerialPacked(bufs, u.arch, false, false, m1-m0, tc, p.C, 1, nil, 0, u, m0, b, tc, 0, c, tc, nil)
+		sgemmSerialPacked(bufs, u.arch, false, false, m1-m0, tc, p.C, 1, nil, 0, u, m0, b, tc, 0, c, tc, nil, nil)
 	}
 	sgemmPool.put(bufs)
 	for m := m0; m < m1; m++ {
