@@ -616,8 +616,8 @@ func conv2DFew[T Float](p ConvParams, x, w, b, y []T, pas []packedA) {
 // the channels, reading half the kernel.
 //
 // A product that needs an im2col matrix (strides, or the AVX2 routine
-// set) splits by columns all the same: split by channels, every worker
-// would need the whole matrix, and building it once per worker or once
+// set) splits by columns all the same unless the matrix is small next to
+// the kernel: split by channels, every worker would need the whole matrix, and building it once per worker or once
 // for all (its cache lines then moving between the cores as one writes
 // and the others read) made the strided 3×3 convolutions of ResNet
 // slower on two cores than on one (128→256 channels at 28×28: 1.3-1.45
@@ -630,7 +630,11 @@ func splitByChannels(p *ConvParams, tiles int) bool {
 	// Rows narrower than the input's, packed from the image, are
 	// computed a whole group at a time (convProductWide).
 	flat, _ := canPackFromImage(p)
-	return flat || isPointwise(p)
+	// An im2col matrix a quarter of the kernel or less (deep strided
+	// layers: ResNet-50's 1024→2048 1×1 and 512→512 3×3 at stride 2 onto
+	// 7×7) is cheap to build on each worker, while split by columns each
+	// worker streams the whole kernel (8 MB there) for its few columns.
+	return flat || isPointwise(p) || 4*p.OutH()*p.OutW() <= p.M
 }
 
 // convChannelsLoop is conv2DFew's body when it splits by channels: a
