@@ -271,12 +271,15 @@ func TestConvChannelSplit(t *testing.T) {
 		{N: 1, C: 96, H: 9, W: 11, M: 49, KH: 1, KW: 1},
 		{N: 1, C: 64, H: 14, W: 14, M: 48, KH: 1, KW: 1, StrideH: 2, StrideW: 2},
 		{N: 2, C: 50, H: 7, W: 7, M: 60, KH: 3, KW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1},
+		// im2col matrices a quarter of the kernel or less: by channels.
+		{N: 1, C: 48, H: 9, W: 9, M: 100, KH: 1, KW: 1, StrideH: 2, StrideW: 2},
+		{N: 1, C: 40, H: 7, W: 7, M: 120, KH: 3, KW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1, StrideH: 2, StrideW: 2},
 	} {
 		p.Group, p.DilH, p.DilW = 1, 1, 1
 		p.StrideH, p.StrideW = max(p.StrideH, 1), max(p.StrideW, 1)
 		tiles := (p.OutH()*p.OutW() + convColumnTile - 1) / convColumnTile
 		flat, _ := canPackFromImage(&p)
-		if want := isPointwise(&p) || flat; p.N == 1 && splitByChannels(&p, tiles) != want {
+		if want := isPointwise(&p) || flat || 4*p.OutH()*p.OutW() <= p.M; p.N == 1 && splitByChannels(&p, tiles) != want {
 			t.Fatalf("%+v: split by channels %v, want %v", p, !want, want)
 		}
 		x, w, b := randSlice(r, p.N*p.C*p.H*p.W), randSlice(r, p.M*p.colRows()), randSlice(r, p.M)
