@@ -20,10 +20,11 @@ const convDirectSlack = 16
 
 // canConvDirect reports whether Conv2DPacked runs p as a direct
 // convolution: float32 on a CPU with the AVX2 row kernel, one group,
-// stride and dilation 1, a multiple of 8 output channels, at most
-// convDirectMaxTaps taps and no activation other than Relu.
+// stride 1 or 2 (the same along both axes), dilation 1, a multiple of 8
+// output channels, at most convDirectMaxTaps taps and no activation other
+// than Relu.
 func canConvDirect(p *ConvParams) bool {
-	return convDirectAVX2 && p.Group == 1 && p.StrideH == 1 && p.StrideW == 1 && p.DilH == 1 && p.DilW == 1 &&
+	return convDirectAVX2 && p.Group == 1 && p.StrideH == p.StrideW && (p.StrideH == 1 || p.StrideH == 2) && p.DilH == 1 && p.DilW == 1 &&
 		p.Act.Kind == ActNone && p.M >= 8 && p.M%8 == 0 && p.C >= 1 && p.KH >= 1 && p.KW >= 1 &&
 		p.C*p.KH*p.KW <= convDirectMaxTaps && p.PadTop >= 0 && p.PadLeft >= 0 && p.PadBottom >= 0 && p.PadRight >= 0 &&
 		p.OutH() > 0 && p.OutW() > 0
@@ -34,7 +35,11 @@ func canConvDirect(p *ConvParams) bool {
 // there are fewer images than twice the workers, over blocks of output
 // rows. With pool (pools2x2), y is the output's 2×2, stride-2 max pool:
 // each pair of output rows is computed into scratch rows and pooled from
-// there, in the worker's L1 cache.
+// there, in the worker's L1 cache. At stride 2 each padded input row is
+// stored as its even columns then its odd ones, so that every tap still
+// reads consecutive floats for consecutive output pixels (the first
+// layers of SqueezeNet, MobileNet and UltraFace: 3 channels, 3×3,
+// stride 2).
 func convDirect(p ConvParams, x, w, b, y []float32, pool bool) {
 	taps := p.C * p.KH * p.KW
 	// The kernel regrouped as [M/8][taps][8]: the eight weights of a tap
@@ -81,10 +86,15 @@ type convDirectLoop struct {
 func (l *convDirectLoop) run(_, lo, hi int) {
 	p := &l.p
 	oh, ow := p.OutH(), p.OutW()
+	st := p.StrideH
 	wp := p.W + p.PadLeft + p.PadRight
+	half := 0 // stride 2: where a row's odd columns start
+	if st == 2 {
+		half = (wp + 1) / 2
+	}
 	taps := p.C * p.KH * p.KW
 	var offs [convDirectMaxTaps]int64
-	buf := getScratch[float32](p.C*(l.rows+p.KH-1)*wp + convDirectSlack)
+	buf := getScratch[float32](p.C*((l.rows-1)*st+p.KH)*wp + 2*convDirectSlack)
 	defer putScratch(buf)
 	var pair []float32 // with l.pool, two output rows of every channel
 	if l.pool {
@@ -95,18 +105,37 @@ func (l *convDirectLoop) run(_, lo, hi int) {
 	for u := lo; u < hi; u++ {
 		n, r0 := u/l.chunks, u%l.chunks*l.rows
 		r1 := min(r0+l.rows, oh)
-		// The padded input rows [r0, r1+KH-1) of every channel: r rows of
-		// wp floats per channel, then the slack that the last vector of
-		// a row may read.
-		r := r1 - r0 + p.KH - 1
+		// The padded input rows [st·r0, st·(r1-1)+KH) of every channel: r
+		// rows of wp floats per channel, then the slack that the last
+		// vector of a row may read.
+		r := (r1-r0-1)*st + p.KH
 		plane := r * wp
-		xp := (*buf)[:p.C*plane+convDirectSlack]
+		xp := (*buf)[:p.C*plane+2*convDirectSlack]
 		clear(xp)
 		for c := 0; c < p.C; c++ {
 			xc := l.x[(n*p.C+c)*p.H*p.W:][:p.H*p.W]
 			for i := 0; i < r; i++ {
-				if ih := r0 + i - p.PadTop; ih >= 0 && ih < p.H {
-					copy(xp[c*plane+i*wp+p.PadLeft:], xc[ih*p.W:(ih+1)*p.W])
+				ih := st*r0 + i - p.PadTop
+				if ih < 0 || ih >= p.H {
+					continue
+				}
+				row, dst := xc[ih*p.W:(ih+1)*p.W], xp[c*plane+i*wp:][:wp]
+				if st == 1 {
+					copy(dst[p.PadLeft:], row)
+					continue
+				}
+				// Padded column q = iw + PadLeft goes to q/2 of the even
+				// or the odd half.
+				even, odd := dst[:half], dst[half:]
+				a := p.PadLeft
+				lo, hi := even[a/2:], odd[a/2:] // where x[0] and x[1] go
+				if a%2 == 1 {
+					lo, hi = odd[(a-1)/2:], even[(a+1)/2:]
+				}
+				pairs := p.W / 2
+				deinterleave(lo[:pairs], hi[:pairs], row[:2*pairs])
+				if p.W%2 == 1 {
+					lo[pairs] = row[p.W-1]
 				}
 			}
 		}
@@ -114,7 +143,11 @@ func (l *convDirectLoop) run(_, lo, hi int) {
 		for c := 0; c < p.C; c++ {
 			for kh := 0; kh < p.KH; kh++ {
 				for kw := 0; kw < p.KW; kw++ {
-					offs[t] = int64(4 * (c*plane + kh*wp + kw))
+					col := kw
+					if st == 2 {
+						col = kw%2*half + kw/2
+					}
+					offs[t] = int64(4 * (c*plane + kh*wp + col))
 					t++
 				}
 			}
@@ -124,7 +157,7 @@ func (l *convDirectLoop) run(_, lo, hi int) {
 			yn := l.y[n*p.M*ohw2 : (n+1)*p.M*ohw2]
 			for o := r0; o < r1; o += 2 {
 				for k := 0; k < 2; k++ {
-					xr := xp[(o+k-r0)*wp:]
+					xr := xp[(o+k-r0)*st*wp:]
 					for g := 0; g < p.M/8; g++ {
 						yr := pair[g*16*ow+k*ow:]
 						convDirect8(xr, offs[:taps], l.w[g*taps*8:(g+1)*taps*8], l.b[g*8:g*8+8], yr[:14*ow+ow], 2*ow, ow, p.Relu)
@@ -136,7 +169,7 @@ func (l *convDirectLoop) run(_, lo, hi int) {
 		}
 		yn := l.y[n*p.M*oh*ow : (n+1)*p.M*oh*ow]
 		for o := r0; o < r1; o++ {
-			xr := xp[(o-r0)*wp:]
+			xr := xp[(o-r0)*st*wp:]
 			for g := 0; g < p.M/8; g++ {
 				yr := yn[g*8*oh*ow+o*ow:]
 				convDirect8(xr, offs[:taps], l.w[g*taps*8:(g+1)*taps*8], l.b[g*8:g*8+8], yr[:7*oh*ow+ow], oh*ow, ow, p.Relu)

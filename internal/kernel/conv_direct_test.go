@@ -33,9 +33,17 @@ func testConvDirect(t *testing.T) {
 		{N: 1, C: 1, H: 4, W: 40, M: 8, KH: 3, KW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1},
 		{N: 1, C: 1, H: 4, W: 48, M: 16, KH: 1, KW: 3, PadTop: 0, PadLeft: 1, PadBottom: 0, PadRight: 1},
 		{N: 2, C: 1, H: 3, W: 17, M: 8, KH: 3, KW: 3},
+		// Stride 2: rows split into their even and odd columns, every
+		// parity of padding and width.
+		{N: 1, C: 3, H: 33, W: 33, M: 16, KH: 3, KW: 3, StrideH: 2, StrideW: 2},
+		{N: 2, C: 3, H: 20, W: 18, M: 8, KH: 3, KW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1, StrideH: 2, StrideW: 2},
+		{N: 1, C: 2, H: 15, W: 22, M: 8, KH: 4, KW: 4, PadTop: 2, PadLeft: 2, PadBottom: 1, PadRight: 1, StrideH: 2, StrideW: 2},
+		{N: 3, C: 1, H: 9, W: 41, M: 24, KH: 5, KW: 5, PadTop: 0, PadLeft: 3, PadBottom: 2, PadRight: 0, StrideH: 2, StrideW: 2},
+		{N: 1, C: 3, H: 36, W: 36, M: 16, KH: 3, KW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1, StrideH: 2, StrideW: 2},
 	}
 	for ci, p := range cases {
-		p.StrideH, p.StrideW, p.DilH, p.DilW, p.Group = 1, 1, 1, 1, 1
+		p.StrideH, p.StrideW = max(p.StrideH, 1), max(p.StrideW, 1)
+		p.DilH, p.DilW, p.Group = 1, 1, 1
 		if !canConvDirect(&p) {
 			t.Fatalf("case %d: %+v does not take the direct path", ci, p)
 		}
@@ -74,6 +82,20 @@ func testConvDirect(t *testing.T) {
 				for i := 0; i < 32; i++ {
 					if buf[i] != -7 || buf[len(buf)-1-i] != -7 {
 						t.Fatalf("case %d: wrote outside y", ci)
+					}
+				}
+				if oh, ow := p.OutH(), p.OutW(); oh%2 == 0 && ow%2 == 0 && poolAVX512 {
+					// The 2×2 max pool fused (pairs of output rows), as
+					// pooling the output after.
+					pool := PoolParams{N: p.N, C: p.M, H: oh, W: ow, KH: 2, KW: 2, StrideH: 2, StrideW: 2, DilH: 1, DilW: 1, OutH: oh / 2, OutW: ow / 2}
+					wantPool := make([]float32, p.N*p.M*oh/2*ow/2)
+					MaxPool2D(pool, got, wantPool, nil)
+					gotPool := make([]float32, len(wantPool))
+					Conv2DPool(p, f32(x), f32(w), nil, f32(bias), pool, gotPool)
+					for i, v := range wantPool {
+						if g := gotPool[i]; v != g && !(v != v && g != g) {
+							t.Fatalf("case %d bias=%v relu=%v: pooled y[%d] = %g fused, %g after", ci, bias != nil, relu, i, g, v)
+						}
 					}
 				}
 				if bias != nil && !relu {

@@ -5,15 +5,16 @@ import (
 	"testing"
 )
 
-// BenchmarkConvPackedWeights times ResNet-like 3×3 convolutions at batch 1
-// with the kernel packed per call (plain) and packed once (packed,
-// Conv2DPacked), in GFLOP/s.
+// BenchmarkConvPackedWeights times ResNet-like 3×3 convolutions and the
+// 7×7 stride-2 stem at batch 1 with the kernel packed per call (plain) and
+// packed once (packed, Conv2DPacked), in GFLOP/s.
 func BenchmarkConvPackedWeights(b *testing.B) {
 	r := rand.New(rand.NewPCG(1, 1))
 	for _, p := range []ConvParams{
 		{N: 1, C: 256, H: 14, W: 14, M: 256, KH: 3, KW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1, StrideH: 1, StrideW: 1, DilH: 1, DilW: 1, Group: 1},
 		{N: 1, C: 512, H: 7, W: 7, M: 512, KH: 3, KW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1, StrideH: 1, StrideW: 1, DilH: 1, DilW: 1, Group: 1},
 		{N: 1, C: 64, H: 56, W: 56, M: 64, KH: 3, KW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1, StrideH: 1, StrideW: 1, DilH: 1, DilW: 1, Group: 1},
+		{N: 1, C: 3, H: 224, W: 224, M: 64, KH: 7, KW: 7, PadTop: 3, PadLeft: 3, PadBottom: 3, PadRight: 3, StrideH: 2, StrideW: 2, DilH: 1, DilW: 1, Group: 1},
 	} {
 		x := f32(randSlice(r, p.N*p.C*p.H*p.W))
 		w := f32(randSlice(r, p.M*p.colRows()))
