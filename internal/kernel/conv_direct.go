@@ -21,11 +21,12 @@ const convDirectSlack = 16
 // canConvDirect reports whether Conv2DPacked runs p as a direct
 // convolution: float32 on a CPU with the AVX2 row kernel, one group,
 // stride 1 or 2 (the same along both axes), dilation 1, a multiple of 8
-// output channels, at most convDirectMaxTaps taps and no activation other
-// than Relu.
+// output channels and at most convDirectMaxTaps taps. An activation
+// other than Relu (MobileNetV3's HardSwish) is applied to each block of
+// output rows once computed.
 func canConvDirect(p *ConvParams) bool {
 	return convDirectAVX2 && p.Group == 1 && p.StrideH == p.StrideW && (p.StrideH == 1 || p.StrideH == 2) && p.DilH == 1 && p.DilW == 1 &&
-		p.Act.Kind == ActNone && p.M >= 8 && p.M%8 == 0 && p.C >= 1 && p.KH >= 1 && p.KW >= 1 &&
+		p.M >= 8 && p.M%8 == 0 && p.C >= 1 && p.KH >= 1 && p.KW >= 1 &&
 		p.C*p.KH*p.KW <= convDirectMaxTaps && p.PadTop >= 0 && p.PadLeft >= 0 && p.PadBottom >= 0 && p.PadRight >= 0 &&
 		p.OutH() > 0 && p.OutW() > 0
 }
@@ -173,6 +174,11 @@ func (l *convDirectLoop) run(_, lo, hi int) {
 			for g := 0; g < p.M/8; g++ {
 				yr := yn[g*8*oh*ow+o*ow:]
 				convDirect8(xr, offs[:taps], l.w[g*taps*8:(g+1)*taps*8], l.b[g*8:g*8+8], yr[:7*oh*ow+ow], oh*ow, ow, p.Relu)
+			}
+		}
+		if p.Act.Kind != ActNone {
+			for m := 0; m < p.M; m++ {
+				ApplyActivation(p.Act, yn[m*oh*ow+r0*ow:m*oh*ow+r1*ow])
 			}
 		}
 	}

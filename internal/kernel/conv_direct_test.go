@@ -116,3 +116,36 @@ func testConvDirect(t *testing.T) {
 		}
 	}
 }
+
+// TestConvDirectActivation checks the direct path with an activation
+// other than Relu (MobileNetV3's stem: 3×3 stride 2, HardSwish; and
+// SiLU, Clip): the convolution, then the activation, as applying it
+// after.
+func TestConvDirectActivation(t *testing.T) {
+	if !convDirectAVX2 {
+		t.Skip("no direct convolution kernel on this CPU or build")
+	}
+	r := rand.New(rand.NewPCG(9, 10))
+	p := ConvParams{N: 2, C: 3, H: 30, W: 34, M: 16, KH: 3, KW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1,
+		StrideH: 2, StrideW: 2, DilH: 1, DilW: 1, Group: 1}
+	x, w, b := f32(randSlice(r, p.N*p.C*p.H*p.W)), f32(randSlice(r, p.M*p.colRows())), f32(randSlice(r, p.M))
+	for _, act := range []Activation{{Kind: ActHardSwish, A: 1.0 / 6, B: 0.5}, {Kind: ActSiLU}, {Kind: ActClip, A: -0.5, B: 0.5}} {
+		q := p
+		q.Act = act
+		if !canConvDirect(&q) {
+			t.Fatalf("%+v: not the direct path", q)
+		}
+		want := make([]float32, p.N*p.M*p.OutH()*p.OutW())
+		Conv2DPacked(p, x, w, nil, b, want)
+		ApplyActivation(act, want)
+		got := make([]float32, len(want))
+		Conv2DPacked(q, x, w, nil, b, got)
+		// The activation's vector loop rounds once (FMA) where its Go tail
+		// rounds twice: other rows put other elements in the tail.
+		for i := range want {
+			if d := math.Abs(float64(got[i] - want[i])); d > 1e-6*max(1, math.Abs(float64(want[i]))) {
+				t.Fatalf("%v: y[%d] = %g, want %g", act, i, got[i], want[i])
+			}
+		}
+	}
+}
