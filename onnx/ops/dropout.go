@@ -166,11 +166,12 @@ func dropoutApply[T float32 | float64](x []T, shape []int, keep []bool, scale T)
 // last[1] (Dropout's mask output) when it can (see Recycle).
 func onesLike[T tensors.Elem](shape []int, v T, last []*tensors.Tensor) (*tensors.Tensor, error) {
 	t, d, err := Recycle[T](last, 1, shape) // the mask is output 1; filled again
-	if err != nil {
-		return nil, err
+	if err != nil || len(d) == 0 {
+		return t, err
 	}
-	for i := range d {
-		d[i] = v
+	d[0] = v
+	for n := 1; n < len(d); n *= 2 {
+		copy(d[n:], d[:n]) // doubling the filled part: memmove, not a store per element
 	}
 	return t, nil
 }
