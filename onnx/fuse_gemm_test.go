@@ -2,10 +2,10 @@ package onnx
 
 import (
 	"math"
-	"slices"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 

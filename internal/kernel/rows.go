@@ -52,3 +52,32 @@ func deinterleave[T Float](even, odd, src []T) {
 		even[j], odd[j] = src[2*j], src[2*j+1]
 	}
 }
+
+// copyParallelMin is the length from which Copy splits its copy across
+// the workers: one core's memmove does not take all of the bandwidth the
+// caches give two.
+const copyParallelMin = 1 << 16
+
+// Copy copies src into dst (len(dst) ≥ len(src)), in parts on the workers
+// when long: the blocks of a Concat of feature maps.
+func Copy(dst, src []float32) {
+	if len(src) < copyParallelMin {
+		copy(dst, src)
+		return
+	}
+	dst = dst[:len(src)]
+	l := getLoop[copyLoop]()
+	*l = copyLoop{dst: dst, src: src}
+	parallelRun((len(src)+copyParallelMin/2-1)/(copyParallelMin/2), l)
+	putLoop(l)
+}
+
+// copyLoop is the body of Copy: a range of parts of copyParallelMin/2
+// elements.
+type copyLoop struct{ dst, src []float32 }
+
+func (l *copyLoop) run(_, lo, hi int) {
+	const part = copyParallelMin / 2
+	i0, i1 := lo*part, min(hi*part, len(l.src))
+	copy(l.dst[i0:i1], l.src[i0:i1])
+}

@@ -394,3 +394,29 @@ func BenchmarkMaxPool2x2Rows(b *testing.B) {
 		})
 	}
 }
+
+// TestCopy checks Copy, serial and split across the workers, including a
+// length that leaves a short last part and one element past a part.
+func TestCopy(t *testing.T) {
+	for _, n := range []int{0, 5, copyParallelMin - 1, copyParallelMin, 3*copyParallelMin/2 + 7, 4*copyParallelMin + 1} {
+		src := make([]float32, n)
+		for i := range src {
+			src[i] = float32(i) + 0.5
+		}
+		dst := make([]float32, n+3)
+		for i := range dst {
+			dst[i] = -1
+		}
+		Copy(dst, src)
+		for i, v := range src {
+			if dst[i] != v {
+				t.Fatalf("n %d: dst[%d] = %g, want %g", n, i, dst[i], v)
+			}
+		}
+		for i := n; i < n+3; i++ {
+			if dst[i] != -1 {
+				t.Fatalf("n %d: dst[%d] = %g written past the copy", n, i, dst[i])
+			}
+		}
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/onnxkit/onnxkit/internal/kernel"
 	"github.com/onnxkit/onnxkit/onnx/tensors"
 )
 
@@ -102,6 +103,17 @@ func concat(in []*tensors.Tensor, axis int, last []*tensors.Tensor) (*tensors.Te
 		return nil, err
 	}
 	outer, inner := tensors.DimsProd(shape[:a]), tensors.DimsProd(shape[a+1:])
+	if dst, ok := out.Data().([]float32); ok && outer == 1 {
+		// One block per input (feature maps joined along the channels
+		// of one image): long copies, split across the workers.
+		d := 0
+		for _, t := range in {
+			src := tensors.Data[float32](t)
+			kernel.Copy(dst[d:], src)
+			d += len(src)
+		}
+		return out, nil
+	}
 	d := 0
 	for o := 0; o < outer; o++ {
 		for _, t := range in {
