@@ -1,6 +1,9 @@
 package kernel
 
-import "sync/atomic"
+import (
+	"slices"
+	"sync/atomic"
+)
 
 // Depthwise convolutions (MobileNet, ShuffleNet, EfficientNet): one input
 // channel per group, so that each output plane is a small stencil over one
@@ -350,12 +353,29 @@ func avgPoolStencil[T Float](p *PoolParams, x, y []T, lo, hi int) bool {
 		cols[i] = T(poolTapCount(i*p.StrideW-p.PadLeft, p.KW, p.DilW, p.W, p.PadLeft, p.PadRight, p.CountIncludePad))
 	}
 	hw, ohw := p.H*p.W, p.OutH*p.OutW
+	// Without empty windows, each output row is its sums divided by the
+	// row's tap counts, in whole vectors (the same quotients).
+	var den []T
+	if !slices.Contains(rows, 0) && !slices.Contains(cols, 0) {
+		db := getScratch[T](ohw)
+		defer putScratch(db)
+		den = (*db)[:ohw]
+		for oy, rc := range rows {
+			for ox, cc := range cols {
+				den[oy*p.OutW+ox] = rc * cc
+			}
+		}
+	}
 	for pl := lo; pl < hi; pl++ {
 		st.load(x[pl*hw:][:hw])
 		acc := st.run(ones[:taps], 0)
 		out := y[pl*ohw:][:ohw]
 		for oy, rc := range rows {
 			src, dst := acc[oy*st.g.wq:][:p.OutW], out[oy*p.OutW:][:p.OutW]
+			if den != nil {
+				divide(dst, src, den[oy*p.OutW:][:p.OutW])
+				continue
+			}
 			for ox, cc := range cols {
 				if n := rc * cc; n == 0 {
 					dst[ox] = 0
@@ -366,6 +386,17 @@ func avgPoolStencil[T Float](p *PoolParams, x, y []T, lo, hi int) bool {
 		}
 	}
 	return true
+}
+
+// divide sets dst[i] = x[i] / d[i] (x and d at least as long as dst).
+func divide[T Float](dst, x, d []T) {
+	done := 0
+	if d32, ok := any(dst).([]float32); ok {
+		done = div32(d32, any(x).([]float32), any(d).([]float32))
+	}
+	for i := done; i < len(dst); i++ {
+		dst[i] = x[i] / d[i]
+	}
 }
 
 // maxPoolStencil is MaxPool2D's loop over the planes [lo, hi) (without

@@ -117,3 +117,18 @@ func scaleShift32(x, y []float32, a, b float32) int {
 	scaleShiftAVX2(&x[0], &y[0], n8, a, b)
 	return 8 * n8
 }
+
+//go:noescape
+func divAVX2(dst, x, d *float32, n8 int)
+
+// div32 sets dst[i] = x[i] / d[i] for the whole vectors of dst (x and d
+// at least as long) and returns how many it did (0 without AVX2).
+func div32(dst, x, d []float32) int {
+	n8 := len(dst) / 8
+	if !vectorFMA || n8 == 0 {
+		return 0
+	}
+	_, _ = x[8*n8-1], d[8*n8-1]
+	divAVX2(&dst[0], &x[0], &d[0], n8)
+	return 8 * n8
+}

@@ -257,3 +257,25 @@ ss1:
 ssdone:
 	VZEROUPPER
 	RET
+
+// func divAVX2(dst, x, d *float32, n8 int)
+//
+// dst[i] = x[i] / d[i] for i < 8·n8 (n8 ≥ 1), correctly rounded as the
+// scalar division.
+TEXT ·divAVX2(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), DI
+	MOVQ x+8(FP), SI
+	MOVQ d+16(FP), DX
+	MOVQ n8+24(FP), CX
+
+div8:
+	VMOVUPS (SI), Y0
+	VDIVPS  (DX), Y0, Y0
+	VMOVUPS Y0, (DI)
+	ADDQ    $32, SI
+	ADDQ    $32, DX
+	ADDQ    $32, DI
+	DECQ    CX
+	JNZ     div8
+	VZEROUPPER
+	RET
