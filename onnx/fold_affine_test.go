@@ -1,6 +1,7 @@
 package onnx
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -51,15 +52,7 @@ func convBNModel(t *testing.T, withBias bool, inputs ...string) *Model {
 	for _, name := range inputs { // initializers listed as graph inputs too
 		g.Input = append(g.Input, valueInfo(name, tensorType(tensors.Float32, 3)))
 	}
-	b, err := proto.Marshal(modelProto(14, g))
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := LoadBytes("conv-bn-relu.onnx", b)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return m
+	return loadGraph(t, "conv-bn-relu.onnx", 14, g)
 }
 
 // TestConvBatchNormFolded checks that a BatchNormalization after a Conv is
@@ -75,42 +68,52 @@ func TestConvBatchNormFolded(t *testing.T) {
 			t.Errorf("fused step is %q", d)
 		}
 		for _, n := range []int{1, 3} {
-			in := convReluInput(t, n)
-			sep, err := m.RunTensors(in, "c", "n", "y") // fetching c and n: separate steps
-			if err != nil {
-				t.Fatal(err)
-			}
-			fused, err := m.RunTensors(in, "y")
-			if err != nil {
-				t.Fatal(err)
-			}
-			want, got := tensors.Data[float32](sep["y"]), tensors.Data[float32](fused["y"])
-			pos := 0
-			for i := range want {
-				if want[i] > 0 {
-					pos++
-				}
-				if math.Abs(float64(got[i]-want[i])) > 1e-5*max(1, math.Abs(float64(want[i]))) {
-					t.Fatalf("bias %v batch %d: y[%d] = %g fused, %g separate", bias, n, i, got[i], want[i])
-				}
-			}
-			if pos == 0 || pos == len(want) {
-				t.Errorf("bias %v: %d of %d outputs positive: the test does not exercise the Relu", bias, pos, len(want))
-			}
-			s := m.NewSession()
-			for i := 0; i < 2; i++ {
-				out, err := s.Run(in)
-				if err != nil {
-					t.Fatal(err)
-				}
-				for j, v := range tensors.Data[float32](out["y"]) {
-					if v != got[j] {
-						t.Fatalf("session run %d: y[%d] = %g, want %g", i, j, v, got[j])
-					}
-				}
+			checkFolded(t, fmt.Sprintf("bias %v batch %d", bias, n), m, convReluInput(t, n), "c", "n")
+		}
+	}
+}
+
+// checkFolded runs m on in, fetching the values inner (the separate
+// steps) and not (the fused one), checks that y agrees up to rounding and
+// that the Relu sees both signs, and that two Session runs give the fused
+// y exactly. It returns that session.
+func checkFolded(t *testing.T, name string, m *Model, in map[string]*tensors.Tensor, inner ...string) *Session {
+	t.Helper()
+	sep, err := m.RunTensors(in, append(inner, "y")...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fused, err := m.RunTensors(in, "y")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, got := tensors.Data[float32](sep["y"]), tensors.Data[float32](fused["y"])
+	pos := 0
+	for i := range want {
+		if want[i] > 0 {
+			pos++
+		}
+		if math.Abs(float64(got[i]-want[i])) > 1e-5*max(1, math.Abs(float64(want[i]))) {
+			t.Fatalf("%s: y[%d] = %g fused, %g separate", name, i, got[i], want[i])
+		}
+	}
+	if pos == 0 || pos == len(want) {
+		t.Errorf("%s: %d of %d outputs positive: the test does not exercise the Relu", name, pos, len(want))
+	}
+	s := m.NewSession()
+	s.StartProfile()
+	for i := 0; i < 2; i++ {
+		out, err := s.Run(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for j, v := range tensors.Data[float32](out["y"]) {
+			if v != got[j] {
+				t.Fatalf("%s: session run %d: y[%d] = %g, want %g", name, i, j, v, got[j])
 			}
 		}
 	}
+	return s
 }
 
 // TestConvBatchNormFoldedDefaults checks the fold of BatchNormalization
@@ -121,17 +124,25 @@ func TestConvBatchNormFoldedDefaults(t *testing.T) {
 	if got := len(m.g.base.steps); got != 1 {
 		t.Fatalf("plan has %d steps, want 1 (folded)", got)
 	}
-	in := convReluInput(t, 2)
+	// The signs flip: other outputs pass the Relu.
+	checkOverride(t, "overridden scale", m, convReluInput(t, 2), "scale", tensors.Vector[float32](-1.5, 0.5, -2), "n")
+}
+
+// checkOverride runs m on in, then with the graph input name set to v:
+// that run must match the separate steps (fetching inner) bit for bit and
+// differ from the first (the unfused plan ran, not the folded default).
+func checkOverride(t *testing.T, what string, m *Model, in map[string]*tensors.Tensor, name string, v *tensors.Tensor, inner string) {
+	t.Helper()
 	def, err := m.RunTensors(in, "y")
 	if err != nil {
 		t.Fatal(err)
 	}
-	in["scale"] = tensors.Vector[float32](-1.5, 0.5, -2) // the signs flip: other outputs pass the Relu
+	in[name] = v
 	over, err := m.RunTensors(in, "y")
 	if err != nil {
 		t.Fatal(err)
 	}
-	sep, err := m.RunTensors(in, "n", "y")
+	sep, err := m.RunTensors(in, inner, "y")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -140,11 +151,11 @@ func TestConvBatchNormFoldedDefaults(t *testing.T) {
 	for i := range want {
 		same = same && d[i] == o[i]
 		if o[i] != want[i] {
-			t.Fatalf("overridden scale: y[%d] = %g, want %g", i, o[i], want[i])
+			t.Fatalf("%s: y[%d] = %g, want %g", what, i, o[i], want[i])
 		}
 	}
 	if same {
-		t.Error("overriding the scale did not change the output: the folded plan ran")
+		t.Errorf("%s: the output did not change: the folded plan ran", what)
 	}
 }
 
@@ -186,14 +197,7 @@ func TestConvBatchNormFoldedDerivedDefaults(t *testing.T) {
 		},
 		Output: []*onnxpb.ValueInfoProto{valueInfo("y", tensorType(tensors.Float32, "N", 3, 5, 5))},
 	}
-	b, err := proto.Marshal(modelProto(14, g))
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := LoadBytes("conv-bn-relu-derived.onnx", b)
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := loadGraph(t, "conv-bn-relu-derived.onnx", 14, g)
 	if got := len(m.g.base.steps); got != 1 {
 		t.Fatalf("plan has %d steps, want 1 (Conv, BatchNormalization and Relu folded)", got)
 	}
@@ -226,14 +230,7 @@ func TestConvBakedDerivedWeights(t *testing.T) {
 		},
 		Output: []*onnxpb.ValueInfoProto{valueInfo("y", tensorType(tensors.Float32, "N", 3, 5, 5))},
 	}
-	b, err := proto.Marshal(modelProto(14, g))
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := LoadBytes("conv-relu-derived-weights.onnx", b)
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := loadGraph(t, "conv-relu-derived-weights.onnx", 14, g)
 	if got := len(m.g.base.steps); got != 1 {
 		t.Fatalf("plan has %d steps, want 1 (the Neg baked, Conv and Relu fused)", got)
 	}
@@ -328,14 +325,7 @@ func TestBakedLoneConvAndBatchNorm(t *testing.T) {
 		},
 		Output: []*onnxpb.ValueInfoProto{valueInfo("y", tensorType(tensors.Float32, "N", 5, 5, 5))},
 	}
-	b, err := proto.Marshal(modelProto(14, g))
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := LoadBytes("bn-conv-concat-derived.onnx", b)
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := loadGraph(t, "bn-conv-concat-derived.onnx", 14, g)
 	var ops []string
 	for _, s := range m.g.base.steps {
 		ops = append(ops, m.g.steps[s].c.Node.Type)
@@ -421,14 +411,7 @@ func TestBakedLoneGemmMatMul(t *testing.T) {
 			valueInfo("z", tensorType(tensors.Float32, 2, 5)),
 		},
 	}
-	b, err := proto.Marshal(modelProto(14, g))
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := LoadBytes("gemm-matmul-derived.onnx", b)
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := loadGraph(t, "gemm-matmul-derived.onnx", 14, g)
 	var ops []string
 	for _, s := range m.g.base.steps {
 		ops = append(ops, m.g.steps[s].c.Node.Type)
@@ -492,14 +475,7 @@ func TestBatchNormReluFused(t *testing.T) {
 		Input:  []*onnxpb.ValueInfoProto{valueInfo("x", tensorType(tensors.Float32, "N", 2, 5, 5))},
 		Output: []*onnxpb.ValueInfoProto{valueInfo("y", tensorType(tensors.Float32, "N", 2, 5, 5))},
 	}
-	b, err := proto.Marshal(modelProto(14, g))
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := LoadBytes("bn-relu.onnx", b)
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := loadGraph(t, "bn-relu.onnx", 14, g)
 	if got := len(m.g.base.steps); got != 1 {
 		t.Fatalf("plan has %d steps, want 1 (BatchNormalization and Relu fused)", got)
 	}
@@ -584,15 +560,7 @@ func affineChainModel(t *testing.T, conv, bias, bn, sFirst, sInput bool) *Model 
 	if sInput {
 		g.Input = append(g.Input, valueInfo("s", tensorType(tensors.Float32, c, 1, 1)))
 	}
-	b, err := proto.Marshal(modelProto(14, g))
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := LoadBytes("affine-chain.onnx", b)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return m
+	return loadGraph(t, "affine-chain.onnx", 14, g)
 }
 
 // TestAffineChainsFolded checks that the Mul and Add of per-channel
@@ -620,41 +588,7 @@ func TestAffineChainsFolded(t *testing.T) {
 			t.Errorf("%s: fused step is %q", tc.name, d)
 		}
 		for _, n := range []int{1, 3} {
-			in := convReluInput(t, n)
-			sep, err := m.RunTensors(in, append(slices.Clone(tc.inner), "y")...) // fetching them: separate steps
-			if err != nil {
-				t.Fatal(err)
-			}
-			fused, err := m.RunTensors(in, "y")
-			if err != nil {
-				t.Fatal(err)
-			}
-			want, got := tensors.Data[float32](sep["y"]), tensors.Data[float32](fused["y"])
-			pos := 0
-			for i := range want {
-				if want[i] > 0 {
-					pos++
-				}
-				if math.Abs(float64(got[i]-want[i])) > 1e-5*max(1, math.Abs(float64(want[i]))) {
-					t.Fatalf("%s batch %d: y[%d] = %g fused, %g separate", tc.name, n, i, got[i], want[i])
-				}
-			}
-			if pos == 0 || pos == len(want) {
-				t.Errorf("%s: %d of %d outputs positive: the test does not exercise the Relu", tc.name, pos, len(want))
-			}
-			s := m.NewSession()
-			s.StartProfile()
-			for i := 0; i < 2; i++ {
-				out, err := s.Run(in)
-				if err != nil {
-					t.Fatal(err)
-				}
-				for j, v := range tensors.Data[float32](out["y"]) {
-					if v != got[j] {
-						t.Fatalf("%s session run %d: y[%d] = %g, want %g", tc.name, i, j, v, got[j])
-					}
-				}
-			}
+			s := checkFolded(t, fmt.Sprintf("%s batch %d", tc.name, n), m, convReluInput(t, n), tc.inner...)
 			// The profile names the fused step by its operators.
 			p := s.Profile()
 			if len(p) != 1 || p[0].Runs != 2 || p[0].Total <= 0 || p[0].Op != m.g.steps[m.g.base.steps[0]].fusedOps ||
@@ -678,30 +612,7 @@ func TestAffineChainOverridden(t *testing.T) {
 		if conv {
 			c = 3
 		}
-		in := convReluInput(t, 2)
-		def, err := m.RunTensors(in, "y")
-		if err != nil {
-			t.Fatal(err)
-		}
-		in["s"] = mustTensor(t, []int{c, 1, 1}, []float32{-0.75, 1.25, -3}[:c])
-		over, err := m.RunTensors(in, "y")
-		if err != nil {
-			t.Fatal(err)
-		}
-		sep, err := m.RunTensors(in, "ms", "y")
-		if err != nil {
-			t.Fatal(err)
-		}
-		d, o, want := tensors.Data[float32](def["y"]), tensors.Data[float32](over["y"]), tensors.Data[float32](sep["y"])
-		same := true
-		for i := range want {
-			same = same && d[i] == o[i]
-			if o[i] != want[i] {
-				t.Fatalf("conv %v, overridden s: y[%d] = %g, want %g", conv, i, o[i], want[i])
-			}
-		}
-		if same {
-			t.Errorf("conv %v: overriding s did not change the output: the folded plan ran", conv)
-		}
+		checkOverride(t, fmt.Sprintf("conv %v, overridden s", conv), m, convReluInput(t, 2), "s",
+			mustTensor(t, []int{c, 1, 1}, []float32{-0.75, 1.25, -3}[:c]), "ms")
 	}
 }

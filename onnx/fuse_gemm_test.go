@@ -270,14 +270,7 @@ func TestAddReluFused(t *testing.T) {
 				},
 				Output: []*onnxpb.ValueInfoProto{valueInfo("y", tensorType(tc.dt, 2, 3, 40, 40))},
 			}
-			b, err := proto.Marshal(modelProto(14, g))
-			if err != nil {
-				t.Fatal(err)
-			}
-			m, err := LoadBytes(tc.name+".onnx", b)
-			if err != nil {
-				t.Fatal(err)
-			}
+			m := loadGraph(t, tc.name+".onnx", 14, g)
 			if got := len(m.g.base.steps); tc.fuses != (got == 1) {
 				t.Fatalf("plan has %d steps; fused: want %v", got, tc.fuses)
 			}

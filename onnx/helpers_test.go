@@ -5,6 +5,7 @@ import (
 
 	"github.com/onnxkit/onnxkit/onnx/onnxpb"
 	"github.com/onnxkit/onnxkit/onnx/tensors"
+	"google.golang.org/protobuf/proto"
 )
 
 // Helpers to build small models in tests.
@@ -75,4 +76,19 @@ func smallModelWant(x []float32) []float32 {
 		out[i] = max(v+bias[i%2], 0)
 	}
 	return out
+}
+
+// loadGraph marshals g into a model of the given default-domain opset and
+// loads it under name.
+func loadGraph(t testing.TB, name string, opset int64, g *onnxpb.GraphProto) *Model {
+	t.Helper()
+	b, err := proto.Marshal(modelProto(opset, g))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := LoadBytes(name, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
 }

@@ -293,7 +293,8 @@ pdone3:
 // The epilogue of a GEMM tile: for r < rows and j < cols (cols ≤ 32),
 // c[r·ldc+j] += bias[r], then with relu max(0, ·) taking the sum as
 // VMAXPS's second source (NaN and -0 stay, as in addBiasAVX2: the same
-// result bit for bit). Only the cols columns of each row are touched.
+// result bit for bit); without relu the same max against -Inf, which
+// changes nothing. Only the cols columns of each row are touched.
 TEXT ·biasTileAVX512(SB), NOSPLIT, $0-41
 	MOVQ    c+0(FP), DI
 	MOVQ    ldc+8(FP), R8
@@ -301,42 +302,29 @@ TEXT ·biasTileAVX512(SB), NOSPLIT, $0-41
 	MOVQ    rows+16(FP), CX
 	MOVQ    cols+24(FP), AX
 	MOVQ    bias+32(FP), SI
-	MOVBLZX relu+40(FP), DX
+	MOVL    $0xff800000, DX       // -Inf
+	XORL    R9, R9
+	CMPB    relu+40(FP), $0
+	CMOVLNE R9, DX                // 0 with relu
+	VPBROADCASTD DX, Z2
+	TESTQ   CX, CX
+	JZ      btdone
+	CMPQ    AX, $32
+	JEQ     btfull
 	MOVQ    $16, R9
 	CMPQ    AX, R9
-	CMOVQLT AX, R9              // columns in the first vector
+	CMOVQLT AX, R9                // columns in the first vector
 	MOVL    $-1, R10
 	BZHIL   R9, R10, R11
 	KMOVW   R11, K1
 	SUBQ    $16, AX
 	XORQ    R9, R9
 	CMPQ    AX, R9
-	CMOVQLT R9, AX              // columns in the second vector
+	CMOVQLT R9, AX                // columns in the second vector
 	BZHIL   AX, R10, R11
 	KMOVW   R11, K2
-	VXORPS  Z2, Z2, Z2
-	TESTQ   CX, CX
-	JZ      btdone
-	CMPQ    cols+24(FP), $32
-	JEQ     btfull
-	TESTQ   DX, DX
-	JNZ     btrelu
 
-btbias:
-	VBROADCASTSS (SI), Z0
-	VMOVUPS.Z    (DI), K1, Z3
-	VMOVUPS.Z    64(DI), K2, Z4
-	VADDPS       Z3, Z0, Z3
-	VADDPS       Z4, Z0, Z4
-	VMOVUPS      Z3, K1, (DI)
-	VMOVUPS      Z4, K2, 64(DI)
-	ADDQ         $4, SI
-	ADDQ         R8, DI
-	DECQ         CX
-	JNZ          btbias
-	JMP          btdone
-
-btrelu:
+btmasked:
 	VBROADCASTSS (SI), Z0
 	VMOVUPS.Z    (DI), K1, Z3
 	VMOVUPS.Z    64(DI), K2, Z4
@@ -349,28 +337,12 @@ btrelu:
 	ADDQ         $4, SI
 	ADDQ         R8, DI
 	DECQ         CX
-	JNZ          btrelu
+	JNZ          btmasked
 	JMP          btdone
 
 	// Whole 32-column rows: unmasked loads, which the kernel's stores
-	// forward to.
+	// forward to (masked loads wait for the stores to reach the cache).
 btfull:
-	TESTQ DX, DX
-	JNZ   btfullrelu
-
-btfullbias:
-	VBROADCASTSS (SI), Z0
-	VADDPS       (DI), Z0, Z3
-	VADDPS       64(DI), Z0, Z4
-	VMOVUPS      Z3, (DI)
-	VMOVUPS      Z4, 64(DI)
-	ADDQ         $4, SI
-	ADDQ         R8, DI
-	DECQ         CX
-	JNZ          btfullbias
-	JMP          btdone
-
-btfullrelu:
 	VBROADCASTSS (SI), Z0
 	VADDPS       (DI), Z0, Z3
 	VADDPS       64(DI), Z0, Z4
@@ -381,7 +353,7 @@ btfullrelu:
 	ADDQ         $4, SI
 	ADDQ         R8, DI
 	DECQ         CX
-	JNZ          btfullrelu
+	JNZ          btfull
 
 btdone:
 	VZEROUPPER
