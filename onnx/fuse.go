@@ -77,6 +77,26 @@ func (g *graph) fuse() {
 				}
 			}
 		}
+		// Then the Add of a value computed before the convolution (a
+		// ResNet's skip connection) and a Relu after it: added to each
+		// tile of the output as it is computed.
+		if r, j, add := g.residualAdd(st, i, cur, readers, isOut); add != nil {
+			base := in
+			if len(base) < 3 {
+				base = append(slices.Clone(base), -1) // no bias
+			}
+			in = append(slices.Clone(base[:3]), r)
+			f.absorbed, f.inner = append(f.absorbed, j), append(f.inner, cur)
+			cur = add.out[0]
+			relu := false
+			if k, rl := next(cur, "Relu"); rl != nil && len(rl.in) == 1 {
+				f.absorbed, f.inner = append(f.absorbed, k), append(f.inner, cur)
+				cur, relu = rl.out[0], true
+			}
+			in = g.bakeAssumed(st, in)
+			g.addFused(i, f, st.c.WithResidual(relu), in, cur)
+			continue
+		}
 		activated, relued := false, false
 		var act kernel.Activation
 		if st.c.WithActivation != nil && !isOut[cur] {
@@ -116,6 +136,34 @@ func (g *graph) fuse() {
 	g.fuseMatMulAdd(n0, readers, isOut)
 	g.fuseBatchNorm(n0, readers, isOut)
 	g.bakeLone(n0)
+}
+
+// residualAdd returns, when the sole reader of slot cur (the float32
+// output of the convolution st, step i) is an Add or a Sum of cur and one
+// other value r computed before step i (a skip connection: not a
+// constant, not cur), r, that step's index and the step; else a nil step.
+func (g *graph) residualAdd(st *step, i, cur int, readers [][]int, isOut []bool) (r, j int, add *step) {
+	if st.c.WithResidual == nil || g.types[cur].DType != tensors.Float32 {
+		return -1, -1, nil
+	}
+	for _, op := range []string{"Add", "Sum"} {
+		j, a := g.soleReader(cur, op, readers, isOut)
+		if a == nil || len(a.in) != 2 {
+			continue
+		}
+		r := a.in[0]
+		if r == cur {
+			r = a.in[1]
+		}
+		if r < 0 || r == cur || g.consts[r] != nil || g.defaults[r] != nil || g.types[r].DType != tensors.Float32 {
+			return -1, -1, nil
+		}
+		if p := g.producer[r]; p >= i {
+			return -1, -1, nil // computed after the convolution's place in the plan
+		}
+		return r, j, a
+	}
+	return -1, -1, nil
 }
 
 // readsAssumed reports whether one of the slots in is a value computed

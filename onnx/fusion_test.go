@@ -1,6 +1,7 @@
 package onnx
 
 import (
+	"math"
 	"math/rand/v2"
 	"strings"
 	"testing"
@@ -260,4 +261,113 @@ func TestConvAddReluOverriddenBias(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestConvResidualFused checks the fusion of a Conv with the Add (or Sum)
+// of a value computed before it and the Relu after that (a ResNet's skip
+// connection): one step in place of three, bit for bit the separate
+// steps, for a 1×1 convolution (the tile epilogue) and a 3×3 one (added
+// after), a skip value that is a graph input or another node's output,
+// and a broadcast one (Add's rules). A skip value computed after the
+// convolution (in node order) is not fused.
+func TestConvResidualFused(t *testing.T) {
+	r := rand.New(rand.NewPCG(51, 52))
+	for _, tc := range []struct {
+		name   string
+		k      int
+		op     string
+		zShape []int
+		after  bool // z computed by a node after the Conv
+		fuses  bool
+	}{
+		{"1x1-add", 1, "Add", []int{1, 40, 9, 9}, false, true},
+		{"1x1-sum", 1, "Sum", []int{1, 40, 9, 9}, false, true},
+		{"3x3-add", 3, "Add", []int{1, 40, 9, 9}, false, true},
+		{"1x1-broadcast", 1, "Add", []int{40, 1, 1}, false, true},
+		{"1x1-after", 1, "Add", []int{1, 40, 9, 9}, true, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			w := make([]float32, 40*48*tc.k*tc.k)
+			for i := range w {
+				w[i] = r.Float32()*0.2 - 0.1
+			}
+			pad := int64(tc.k / 2)
+			conv := nodeProto("Conv", "conv", []string{"x", "w", "b"}, []string{"c"},
+				&onnxpb.AttributeProto{Name: "pads", Type: onnxpb.AttributeProto_INTS, Ints: []int64{pad, pad, pad, pad}})
+			zNode := nodeProto("Neg", "skip", []string{"z0"}, []string{"z"})
+			nodes := []*onnxpb.NodeProto{zNode, conv}
+			if tc.after {
+				nodes = []*onnxpb.NodeProto{conv, zNode}
+			}
+			nodes = append(nodes,
+				nodeProto(tc.op, "res", []string{"c", "z"}, []string{"s"}),
+				nodeProto("Relu", "relu", []string{"s"}, []string{"y"}))
+			bias := make([]float32, 40)
+			for i := range bias {
+				bias[i] = r.Float32() - 0.5
+			}
+			g := &onnxpb.GraphProto{
+				Name: tc.name,
+				Node: nodes,
+				Initializer: []*onnxpb.TensorProto{
+					tensors.ToProto("w", mustTensor(t, []int{40, 48, tc.k, tc.k}, w)),
+					tensors.ToProto("b", mustTensor(t, []int{40}, bias)),
+				},
+				Input: []*onnxpb.ValueInfoProto{
+					valueInfo("x", tensorType(tensors.Float32, 1, 48, 9, 9)),
+					valueInfo("z0", tensorType(tensors.Float32, anyDims(tc.zShape)...)),
+				},
+				Output: []*onnxpb.ValueInfoProto{valueInfo("y", tensorType(tensors.Float32, 1, 40, 9, 9))},
+			}
+			m := loadGraph(t, tc.name+".onnx", 14, g)
+			fused := 0
+			for _, si := range m.g.base.steps {
+				if m.g.steps[si].fusedOps == "Conv+"+tc.op+"+Relu" {
+					fused++
+				}
+			}
+			if tc.fuses != (fused == 1) {
+				t.Fatalf("%d Conv+%s+Relu steps in the plan; want fused %v", fused, tc.op, tc.fuses)
+			}
+			in := map[string]*tensors.Tensor{
+				"x":  mustTensor(t, []int{1, 48, 9, 9}, randFloats(r, 48*81)),
+				"z0": mustTensor(t, tc.zShape, randFloats(r, prod(tc.zShape))),
+			}
+			tensors.Data[float32](in["z0"])[2] = float32(math.NaN())
+			sep, err := m.RunTensors(in, "c", "s", "y")
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := tensors.Data[float32](sep["y"])
+			s := m.NewSession()
+			for range 2 {
+				out, err := s.Run(in)
+				if err != nil {
+					t.Fatal(err)
+				}
+				got := tensors.Data[float32](out["y"])
+				zeros := 0
+				for i := range want {
+					if math.Float32bits(got[i]) != math.Float32bits(want[i]) && !(got[i] != got[i] && want[i] != want[i]) {
+						t.Fatalf("y[%d] = %g fused, %g separate", i, got[i], want[i])
+					}
+					if want[i] == 0 {
+						zeros++
+					}
+				}
+				if zeros == 0 || zeros == len(want) {
+					t.Fatalf("%d of %d outputs zero: the test does not exercise the Relu", zeros, len(want))
+				}
+			}
+		})
+	}
+}
+
+// prod is the number of elements of shape.
+func prod(shape []int) int {
+	n := 1
+	for _, d := range shape {
+		n *= d
+	}
+	return n
 }

@@ -70,20 +70,26 @@ func maxPool3x3s2Rows32(in, out []float32, w, ow, rows, ldi, ldo int) bool {
 // biasTileAVX512 is tileEpilogue.apply's loop for one tile (cols ≤ 32).
 //
 //go:noescape
-func biasTileAVX512(c *float32, ldc, rows, cols int, bias *float32, relu bool)
+func biasTileAVX512(c *float32, ldc, rows, cols int, bias, res *float32, ldr int, relu bool)
 
 // tileEpilogues reports whether convolution products add their bias and
 // Relu tile by tile (tileEpilogue), which pays with biasTileAVX512.
 var tileEpilogues = poolAVX512
 
-// biasTile32 applies a GEMM tile's bias and Relu in one vector call, or
-// reports false (no AVX-512) for the caller's loop.
-func biasTile32(c []float32, ldc, rows, cols int, bias []float32, relu bool) bool {
+// biasTile32 applies a GEMM tile's bias, residual (res, row stride ldr;
+// nil for none) and Relu in one vector call, or reports false (no
+// AVX-512) for the caller's loop.
+func biasTile32(c []float32, ldc, rows, cols int, bias, res []float32, ldr int, relu bool) bool {
 	if !poolAVX512 || cols > 32 {
 		return false
 	}
 	_ = c[(rows-1)*ldc+cols-1]
 	_ = bias[rows-1]
-	biasTileAVX512(&c[0], ldc, rows, cols, &bias[0], relu)
+	var rp *float32
+	if res != nil {
+		_ = res[(rows-1)*ldr+cols-1]
+		rp = &res[0]
+	}
+	biasTileAVX512(&c[0], ldc, rows, cols, &bias[0], rp, ldr, relu)
 	return true
 }

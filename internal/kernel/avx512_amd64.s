@@ -288,29 +288,38 @@ pdone3:
 	VZEROUPPER
 	RET
 
-// func biasTileAVX512(c *float32, ldc, rows, cols int, bias *float32, relu bool)
+// func biasTileAVX512(c *float32, ldc, rows, cols int, bias, res *float32, ldr int, relu bool)
 //
 // The epilogue of a GEMM tile: for r < rows and j < cols (cols ≤ 32),
-// c[r·ldc+j] += bias[r], then with relu max(0, ·) taking the sum as
-// VMAXPS's second source (NaN and -0 stay, as in addBiasAVX2: the same
-// result bit for bit); without relu the same max against -Inf, which
-// changes nothing. Only the cols columns of each row are touched.
-TEXT ·biasTileAVX512(SB), NOSPLIT, $0-41
+// c[r·ldc+j] += bias[r], then, unless res is nil, += res[r·ldr+j], then
+// with relu max(0, ·) taking the sum as VMAXPS's second source (NaN and
+// -0 stay, as in addBiasAVX2: the separate steps' result bit for bit);
+// without relu the same max against -Inf, which changes nothing. Only the
+// cols columns of each row are touched (read, for res).
+TEXT ·biasTileAVX512(SB), NOSPLIT, $0-57
 	MOVQ    c+0(FP), DI
 	MOVQ    ldc+8(FP), R8
 	SHLQ    $2, R8
 	MOVQ    rows+16(FP), CX
 	MOVQ    cols+24(FP), AX
 	MOVQ    bias+32(FP), SI
+	MOVQ    res+40(FP), BX
+	MOVQ    ldr+48(FP), R12
+	SHLQ    $2, R12
 	MOVL    $0xff800000, DX       // -Inf
 	XORL    R9, R9
-	CMPB    relu+40(FP), $0
+	CMPB    relu+56(FP), $0
 	CMOVLNE R9, DX                // 0 with relu
 	VPBROADCASTD DX, Z2
 	TESTQ   CX, CX
 	JZ      btdone
 	CMPQ    AX, $32
-	JEQ     btfull
+	JNE     btmasks
+	TESTQ   BX, BX
+	JZ      btfull
+	JMP     btfullres
+
+btmasks:
 	MOVQ    $16, R9
 	CMPQ    AX, R9
 	CMOVQLT AX, R9                // columns in the first vector
@@ -323,22 +332,7 @@ TEXT ·biasTileAVX512(SB), NOSPLIT, $0-41
 	CMOVQLT R9, AX                // columns in the second vector
 	BZHIL   AX, R10, R11
 	KMOVW   R11, K2
-
-btmasked:
-	VBROADCASTSS (SI), Z0
-	VMOVUPS.Z    (DI), K1, Z3
-	VMOVUPS.Z    64(DI), K2, Z4
-	VADDPS       Z3, Z0, Z3
-	VADDPS       Z4, Z0, Z4
-	VMAXPS       Z3, Z2, Z3
-	VMAXPS       Z4, Z2, Z4
-	VMOVUPS      Z3, K1, (DI)
-	VMOVUPS      Z4, K2, 64(DI)
-	ADDQ         $4, SI
-	ADDQ         R8, DI
-	DECQ         CX
-	JNZ          btmasked
-	JMP          btdone
+	JMP     btmasked
 
 	// Whole 32-column rows: unmasked loads, which the kernel's stores
 	// forward to (masked loads wait for the stores to reach the cache).
@@ -354,6 +348,48 @@ btfull:
 	ADDQ         R8, DI
 	DECQ         CX
 	JNZ          btfull
+	JMP          btdone
+
+btfullres:
+	VBROADCASTSS (SI), Z0
+	VADDPS       (DI), Z0, Z3
+	VADDPS       64(DI), Z0, Z4
+	VADDPS       (BX), Z3, Z3
+	VADDPS       64(BX), Z4, Z4
+	VMAXPS       Z3, Z2, Z3
+	VMAXPS       Z4, Z2, Z4
+	VMOVUPS      Z3, (DI)
+	VMOVUPS      Z4, 64(DI)
+	ADDQ         $4, SI
+	ADDQ         R8, DI
+	ADDQ         R12, BX
+	DECQ         CX
+	JNZ          btfullres
+	JMP          btdone
+
+btmasked:
+	VBROADCASTSS (SI), Z0
+	VMOVUPS.Z    (DI), K1, Z3
+	VMOVUPS.Z    64(DI), K2, Z4
+	VADDPS       Z3, Z0, Z3
+	VADDPS       Z4, Z0, Z4
+	TESTQ        BX, BX
+	JZ           btmaskednores
+	VMOVUPS.Z    (BX), K1, Z5
+	VMOVUPS.Z    64(BX), K2, Z6
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z4, Z4
+	ADDQ         R12, BX
+
+btmaskednores:
+	VMAXPS       Z3, Z2, Z3
+	VMAXPS       Z4, Z2, Z4
+	VMOVUPS      Z3, K1, (DI)
+	VMOVUPS      Z4, K2, 64(DI)
+	ADDQ         $4, SI
+	ADDQ         R8, DI
+	DECQ         CX
+	JNZ          btmasked
 
 btdone:
 	VZEROUPPER

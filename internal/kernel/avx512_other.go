@@ -26,4 +26,6 @@ func maxPool3x3s2Rows32(in, out []float32, w, ow, rows, ldi, ldo int) bool { ret
 const tileEpilogues = false
 
 // biasTile32 has no vector loop here: the caller adds the bias in Go.
-func biasTile32(c []float32, ldc, rows, cols int, bias []float32, relu bool) bool { return false }
+func biasTile32(c []float32, ldc, rows, cols int, bias, res []float32, ldr int, relu bool) bool {
+	return false
+}

@@ -345,10 +345,35 @@ func Conv2DPacked[T Float](p ConvParams, x, w []T, pw *ConvWeights, b, y []T) {
 	if p.N < workerCount(math.MaxInt) {
 		// Fewer images than workers (batch 1): the images run one after
 		// another, each split by output columns across the workers.
-		conv2DFew(p, x, w, b, y, pas)
+		conv2DFew(p, x, w, b, y, pas, nil)
 		return
 	}
 	convImages(p, x, w, pas, b, nil, y)
+}
+
+// Conv2DPackedResidual is Conv2DPacked with res (y's shape) added to the
+// convolution's output before p's Relu and activation: a convolution, a
+// residual Add (a ResNet's skip connection) and the Relu after it in one
+// step. At batch 1, a 1×1 convolution with packed weights and a bias adds
+// res to each tile as it is computed (tileEpilogue); otherwise res is
+// added after the convolution, with the Relu in the same pass.
+func Conv2DPackedResidual(p ConvParams, x, w []float32, pw *ConvWeights, b, res, y []float32) {
+	res = res[:len(y)]
+	if tileEpilogues && b != nil && p.Group == 1 && isPointwise(&p) && !canConvDirect(&p) && p.N < workerCount(math.MaxInt) {
+		if pas := pw.usable(&p); len(pas) == 1 {
+			conv2DFew(p, x, w, b, y, pas, res)
+			return
+		}
+	}
+	q := p
+	q.Relu, q.Act = false, Activation{}
+	Conv2DPacked(q, x, w, pw, b, y)
+	if p.Relu {
+		AddRelu(y, y, res)
+	} else {
+		Add(y, y, res)
+	}
+	ApplyActivation(p.Act, y)
 }
 
 // convImages computes the convolution p image by image, each on one
@@ -415,7 +440,7 @@ func (l *conv2DLoop[T]) run(_, lo, hi int) {
 				pa = &l.groups[g]
 			}
 			for j := 0; j < ohw; j += block {
-				convColumns(p, xn, l.w, l.b, yn, g, j, min(j+block, ohw), col, pa)
+				convColumns(p, xn, l.w, l.b, yn, nil, g, j, min(j+block, ohw), col, pa)
 			}
 		}
 		if l.pooled {
@@ -460,15 +485,17 @@ func colScratch[T Float](p *ConvParams, block int) *[]T {
 // kernel packed, when it is not nil (float32 only). A float32 product that
 // can pack from the image (canPackFromImage) does that and leaves col
 // unused.
-func convColumns[T Float](p *ConvParams, xn, w, b, yn []T, g, j0, j1 int, col []T, pa *packedA) {
-	convBlockOf(p, xn, w, b, yn, g, 0, p.M/p.Group, j0, j1, col, pa)
+func convColumns[T Float](p *ConvParams, xn, w, b, yn, res []T, g, j0, j1 int, col []T, pa *packedA) {
+	convBlockOf(p, xn, w, b, yn, res, g, 0, p.M/p.Group, j0, j1, col, pa)
 }
 
 // convBlockOf is convColumns for the output channels [r0, r1) of the
 // group only (r0 a multiple of the GEMM tile height). Output rows narrower
 // than the input's are packed from the image (convProductWide) only for
-// the whole group and image; a part of them goes through im2col.
-func convBlockOf[T Float](p *ConvParams, xn, w, b, yn []T, g, r0, r1, j0, j1 int, col []T, pa *packedA) {
+// the whole group and image; a part of them goes through im2col. res, when
+// not nil (laid out as yn), is added by the tile epilogue, which the
+// caller makes sure runs (Conv2DPackedResidual).
+func convBlockOf[T Float](p *ConvParams, xn, w, b, yn, res []T, g, r0, r1, j0, j1 int, col []T, pa *packedA) {
 	ohw := p.OutH() * p.OutW()
 	mg, rows, nb := p.M/p.Group, p.colRows(), j1-j0
 	yg := yn[g*mg*ohw : (g+1)*mg*ohw]
@@ -495,7 +522,12 @@ func convBlockOf[T Float](p *ConvParams, xn, w, b, yn []T, g, r0, r1, j0, j1 int
 	// in the product).
 	var ep *tileEpilogue
 	if pa != nil && b != nil && tileEpilogues {
-		ep = &tileEpilogue{bias: any(b).([]float32)[g*mg+r0 : g*mg+r1], relu: p.Relu}
+		ep = &tileEpilogue{bias: any(b).([]float32)[g*mg+r0 : g*mg+r1], ld: ohw, relu: p.Relu}
+		if res != nil {
+			ep.res = any(res).([]float32)[(g*mg+r0)*ohw+j0:]
+		}
+	} else if res != nil {
+		panic("kernel: internal: a residual without the tile epilogue")
 	}
 	wr := w[(g*mg+r0)*rows:] // the kernel's rows computed
 	switch {
@@ -575,8 +607,9 @@ const convFewMinMACs = 1 << 18
 // (not once per group: each hand-off to a helper costs a wake-up, and on a
 // busy machine a wait for a descheduled thread).
 //
-// pas is the kernel packed per group, or nil.
-func conv2DFew[T Float](p ConvParams, x, w, b, y []T, pas []packedA) {
+// pas is the kernel packed per group, or nil. res, when not nil, is added
+// to the output by the tile epilogue (Conv2DPackedResidual's conditions).
+func conv2DFew[T Float](p ConvParams, x, w, b, y []T, pas []packedA, res []T) {
 	ohw := p.OutH() * p.OutW()
 	tiles := (ohw + convColumnTile - 1) / convColumnTile
 	serial := p.M*ohw*p.colRows() < convFewMinMACs
@@ -586,6 +619,9 @@ func conv2DFew[T Float](p ConvParams, x, w, b, y []T, pas []packedA) {
 			l := getLoop[convChannelsLoop[T]]()
 			*l = convChannelsLoop[T]{p: p, xn: x[n*p.C*p.H*p.W : (n+1)*p.C*p.H*p.W], w: w, b: b,
 				yn: y[n*p.M*ohw : (n+1)*p.M*ohw], pas: pas}
+			if res != nil {
+				l.res = res[n*p.M*ohw : (n+1)*p.M*ohw]
+			}
 			parallelRun(panels, l)
 			putLoop(l)
 		}
@@ -596,6 +632,9 @@ func conv2DFew[T Float](p ConvParams, x, w, b, y []T, pas []packedA) {
 		yn := y[n*p.M*ohw : (n+1)*p.M*ohw]
 		l := getLoop[convColumnsLoop[T]]()
 		*l = convColumnsLoop[T]{p: p, xn: xn, w: w, b: b, yn: yn, pas: pas, tiles: tiles}
+		if res != nil {
+			l.res = res[n*p.M*ohw : (n+1)*p.M*ohw]
+		}
 		if serial {
 			l.run(0, 0, p.Group*tiles)
 		} else {
@@ -642,6 +681,7 @@ func splitByChannels(p *ConvParams, tiles int) bool {
 type convChannelsLoop[T Float] struct {
 	p            ConvParams
 	xn, w, b, yn []T
+	res          []T       // added to the output (see conv2DFew), or nil
 	pas          []packedA // the kernel packed (one group), or nil
 }
 
@@ -660,7 +700,7 @@ func (l *convChannelsLoop[T]) run(_, lo, hi int) {
 		col = *buf
 	}
 	for j := 0; j < ohw; j += block { // block: whole tiles, or all ohw
-		convBlockOf(p, l.xn, l.w, l.b, l.yn, 0, r0, r1, j, min(j+block, ohw), col, pa)
+		convBlockOf(p, l.xn, l.w, l.b, l.yn, l.res, 0, r0, r1, j, min(j+block, ohw), col, pa)
 	}
 	if buf != nil {
 		putScratch(buf)
@@ -672,6 +712,7 @@ func (l *convChannelsLoop[T]) run(_, lo, hi int) {
 type convColumnsLoop[T Float] struct {
 	p            ConvParams
 	xn, w, b, yn []T
+	res          []T       // added to the output (see conv2DFew), or nil
 	pas          []packedA // the kernel packed per group, or nil
 	tiles        int       // column tiles per group
 }
@@ -701,7 +742,7 @@ func (l *convColumnsLoop[T]) columns(g, t0, t1 int) {
 		col = *buf
 	}
 	for j := j0; j < j1; j += block {
-		convColumns(p, l.xn, l.w, l.b, l.yn, g, j, min(j+block, j1), col, pa)
+		convColumns(p, l.xn, l.w, l.b, l.yn, l.res, g, j, min(j+block, j1), col, pa)
 	}
 	if buf != nil {
 		putScratch(buf)

@@ -437,3 +437,57 @@ func TestConv2DPool(t *testing.T) {
 		t.Errorf("%d shapes pooled image by image, want at least 2", perImage)
 	}
 }
+
+// TestConv2DPackedResidual checks a convolution with a residual added
+// before its Relu against the convolution, then the addition, then the
+// Relu, bit for bit: 1×1 convolutions at batch 1 (the tile epilogue: ragged
+// rows and columns, split by channels or by columns) and the others
+// (added after).
+func TestConv2DPackedResidual(t *testing.T) {
+	r := rand.New(rand.NewPCG(41, 42))
+	for _, p := range []ConvParams{
+		{N: 1, C: 64, H: 7, W: 7, M: 100, KH: 1, KW: 1},
+		{N: 1, C: 40, H: 14, W: 14, M: 64, KH: 1, KW: 1},
+		{N: 1, C: 48, H: 30, W: 33, M: 20, KH: 1, KW: 1},
+		{N: 1, C: 64, H: 56, W: 56, M: 64, KH: 1, KW: 1},
+		{N: 2, C: 48, H: 9, W: 9, M: 32, KH: 1, KW: 1},
+		{N: 1, C: 40, H: 9, W: 9, M: 48, KH: 3, KW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1},
+	} {
+		p.Group, p.DilH, p.DilW, p.StrideH, p.StrideW = 1, 1, 1, 1, 1
+		x, w, b := f32(randSlice(r, p.N*p.C*p.H*p.W)), f32(randSlice(r, p.M*p.colRows())), f32(randSlice(r, p.M))
+		n := p.N * p.M * p.OutH() * p.OutW()
+		res := f32(randSlice(r, n))
+		res[3], res[4] = float32(math.NaN()), float32(math.Copysign(0, -1))
+		pw := PackConvWeights(p, w)
+		for _, relu := range []bool{false, true} {
+			want := make([]float32, n)
+			Conv2DPacked(p, x, w, pw, b, want)
+			for i := range want {
+				want[i] += res[i]
+				if relu && want[i] < 0 {
+					want[i] = 0
+				}
+			}
+			got := make([]float32, n+5)
+			for i := range got {
+				got[i] = -7
+			}
+			q := p
+			q.Relu = relu
+			Conv2DPackedResidual(q, x, w, pw, b, res, got[:n])
+			for i := range want {
+				if math.Float32bits(got[i]) != math.Float32bits(want[i]) && !(got[i] != got[i] && want[i] != want[i]) {
+					t.Fatalf("%+v relu %v: y[%d] = %g, want %g", p, relu, i, got[i], want[i])
+				}
+			}
+			if !math.IsNaN(float64(got[3])) {
+				t.Fatalf("%+v relu %v: a NaN residual gave %g", p, relu, got[3])
+			}
+			for i := n; i < n+5; i++ {
+				if got[i] != -7 {
+					t.Fatalf("%+v: wrote past y", p)
+				}
+			}
+		}
+	}
+}

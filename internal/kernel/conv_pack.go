@@ -219,7 +219,7 @@ func (cb *convB) products(img imgKernel, mc, nc, kc, pc, jc int, alpha, beta flo
 			_ = ap[ir*kc+roundUp(rows, 6)*kc-1] // whole A panels of 6 rows
 			ct := c[ir*ldc+jr : (ir+rows-1)*ldc+jr+cols]
 			img(kc, &ap[ir*kc], &cb.plane[0], jp, &plan.offs[pc], &m0[0], &m1[0], plan.taps, pc%plan.taps, &ct[0], ldc, alpha, beta, rows, cols)
-			ep.apply(ct, ldc, ir, rows, 0, cols)
+			ep.apply(ct, ldc, ir, jr, rows, cols)
 		}
 	}
 }

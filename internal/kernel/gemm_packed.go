@@ -273,8 +273,9 @@ func sgemmSerial(bufs *sgemmBufs, arch *sgemmArch, transA, transB bool, m, n, k 
 // not nil (see packA; a, lda and transA are then unused): the rows
 // [r0, r0+m) of the matrix pa packs, r0 a multiple of mr. It packs B
 // from an image with cb when it is not nil (see convB; b, ldb and transB
-// are then unused). With ep, each tile of C gets ep's bias and Relu as
-// soon as its last depth block is computed (ep.bias[i] for row i of C).
+// are then unused). With ep, each tile of C gets ep's bias, residual and
+// Relu as soon as its last depth block is computed (ep.bias[i] for row i
+// of C, ep.res laid out as C).
 func sgemmSerialPacked(bufs *sgemmBufs, arch *sgemmArch, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, pa *packedA, r0 int, b []float32, ldb int, beta float32, c []float32, ldc int, cb *convB, ep *tileEpilogue) {
 	if pa == nil && cb == nil && m == 1 && !transB && (!transA || lda == 1) && arch.gemv != nil {
 		// A single row (a batch of one through a dense layer): packing B
@@ -283,7 +284,7 @@ func sgemmSerialPacked(bufs *sgemmBufs, arch *sgemmArch, transA, transB bool, m,
 		_ = b[(k-1)*ldb+n-1]
 		_ = c[n-1]
 		arch.gemv(k, &a[0], &b[0], ldb, &c[0], n, alpha, beta)
-		ep.apply(c, ldc, 0, 1, 0, n)
+		ep.apply(c, ldc, 0, 0, 1, n)
 		return
 	}
 	mr, nr := arch.mr, arch.nr
@@ -326,7 +327,7 @@ func sgemmSerialPacked(bufs *sgemmBufs, arch *sgemmArch, transA, transB bool, m,
 					} else {
 						packT(arch.transA, mr, bufs.a, a, lda, ic, pc, mc, kc, bufs.scratch)
 					}
-					cb.products(arch.img, mc, nc, kc, pc, jc, alpha, bt, ap, c[ic*ldc+jc:], ldc, last.rows(ic))
+					cb.products(arch.img, mc, nc, kc, pc, jc, alpha, bt, ap, c[ic*ldc+jc:], ldc, last.at(ic, jc))
 				}
 				continue
 			}
@@ -348,7 +349,7 @@ func sgemmSerialPacked(bufs *sgemmBufs, arch *sgemmArch, transA, transB bool, m,
 				for jr := 0; jr < nc; jr += 2 * nr {
 					cols := min(2*nr, nc-jr)
 					packB(jc+jr, cols)
-					sgemmMacro(arch, m, cols, kc, alpha, bt, ap, bufs.b, c[jc+jr:], ldc, bufs.tile, last)
+					sgemmMacro(arch, m, cols, kc, alpha, bt, ap, bufs.b, c[jc+jr:], ldc, bufs.tile, last.at(0, jc+jr))
 				}
 				continue
 			}
@@ -364,7 +365,7 @@ func sgemmSerialPacked(bufs *sgemmBufs, arch *sgemmArch, transA, transB bool, m,
 				default:
 					packT(arch.transA, mr, bufs.a, a, lda, ic, pc, mc, kc, bufs.scratch)
 				}
-				sgemmMacro(arch, mc, nc, kc, alpha, bt, ap, bufs.b, c[ic*ldc+jc:], ldc, bufs.tile, last.rows(ic))
+				sgemmMacro(arch, mc, nc, kc, alpha, bt, ap, bufs.b, c[ic*ldc+jc:], ldc, bufs.tile, last.at(ic, jc))
 			}
 		}
 	}
@@ -419,44 +420,69 @@ func gemmPackedA(pa *packedA, r0, r1, n int, b []float32, ldb int, beta float32,
 
 // tileEpilogue is what a convolution's product applies to each tile of
 // its output once the tile's sums are complete: the bias of each output
-// channel (row) and a Relu, while the tile is in the L1 cache, in place
-// of a pass over the whole output after the product.
+// channel (row), a residual (a tensor of the output's shape added, as a
+// ResNet's skip connection) and a Relu, while the tile is in the L1
+// cache, in place of passes over the whole output after the product.
 type tileEpilogue struct {
 	bias []float32 // per row of the C block the product computes
+	res  []float32 // nil, or laid out as the C block (row stride ld)
+	ld   int
 	relu bool
 }
 
-// rows returns the epilogue of the rows from r0 on (nil for nil).
-func (ep *tileEpilogue) rows(r0 int) *tileEpilogue {
-	if ep == nil || r0 == 0 {
+// at returns the epilogue of the part of the block from row r0, column
+// c0 on (nil for nil).
+func (ep *tileEpilogue) at(r0, c0 int) *tileEpilogue {
+	if ep == nil || r0 == 0 && c0 == 0 {
 		return ep
 	}
-	return &tileEpilogue{bias: ep.bias[r0:], relu: ep.relu}
+	e := &tileEpilogue{bias: ep.bias[r0:], ld: ep.ld, relu: ep.relu}
+	if ep.res != nil {
+		e.res = ep.res[r0*ep.ld+c0:]
+	}
+	return e
 }
 
-// apply adds the bias of rows [r0, r0+rows) to the columns [c0, c1) of
-// the tile c (row stride ldc; its first row is row r0), then the Relu:
-// addBias's result, bit for bit. A nil ep does nothing.
-func (ep *tileEpilogue) apply(c []float32, ldc, r0, rows, c0, c1 int) {
-	if ep == nil || rows <= 0 || c1 <= c0 {
+// apply adds to the tile c (rows×cols, row stride ldc, at row r0 and
+// column j0 of the block) the bias of its rows, then the residual, then
+// the Relu: the separate steps' results, bit for bit. A nil ep does
+// nothing.
+func (ep *tileEpilogue) apply(c []float32, ldc, r0, j0, rows, cols int) {
+	if ep == nil || rows <= 0 || cols <= 0 {
 		return
 	}
 	bias := ep.bias[r0 : r0+rows]
-	for j := c0; j < c1; j += 32 {
-		cols := min(32, c1-j)
-		if biasTile32(c[j:], ldc, rows, cols, bias, ep.relu) {
+	for j := 0; j < cols; j += 32 {
+		n := min(32, cols-j)
+		var res []float32
+		if ep.res != nil {
+			res = ep.res[r0*ep.ld+j0+j:]
+		}
+		if biasTile32(c[j:], ldc, rows, n, bias, res, ep.ld, ep.relu) {
 			continue
 		}
 		for i, b := range bias {
-			addBias(c[i*ldc+j:][:cols], b, ep.relu)
+			row := c[i*ldc+j:][:n]
+			if res == nil {
+				addBias(row, b, ep.relu)
+				continue
+			}
+			addBias(row, b, false)
+			rr := res[i*ep.ld:][:n]
+			for k := range row {
+				row[k] += rr[k]
+			}
+			if ep.relu {
+				relu(row, row)
+			}
 		}
 	}
 }
 
 // sgemmMacro multiplies a packed mc×kc A block by a packed kc×nc B block
 // into C (mc×nc, row stride ldc): C = alpha*A·B + beta*C, then with ep
-// ep's bias and Relu on each tile as it is computed (ep.bias[i] for row
-// i of the block). tile holds mr×nr floats.
+// ep's bias, residual and Relu on each tile as it is computed (ep aligned
+// with this block). tile holds mr×nr floats.
 func sgemmMacro(arch *sgemmArch, mc, nc, kc int, alpha, beta float32, ap, bp, c []float32, ldc int, tile []float32, ep *tileEpilogue) {
 	mr, nr := arch.mr, arch.nr
 	if arch.big != nil && arch.bigEdge != nil {
@@ -476,7 +502,7 @@ func sgemmMacro(arch *sgemmArch, mc, nc, kc int, alpha, beta float32, ap, bp, c 
 				default:
 					arch.bigEdge(kc, &ap[ir*kc], &bpanel[0], &ct[0], ldc, alpha, beta, rows, cols)
 				}
-				ep.apply(ct, ldc, ir, rows, 0, cols)
+				ep.apply(ct, ldc, ir, jr, rows, cols)
 			}
 		}
 		return
@@ -490,13 +516,13 @@ func sgemmMacro(arch *sgemmArch, mc, nc, kc int, alpha, beta float32, ap, bp, c 
 			for ; ir+2*mr <= mc; ir += 2 * mr {
 				ct := c[ir*ldc+jr : (ir+2*mr-1)*ldc+jr+2*nr]
 				arch.big(kc, &ap[ir*kc : (ir+2*mr)*kc][0], &bpanel[0], &ct[0], ldc, alpha, beta)
-				ep.apply(ct, ldc, ir, 2*mr, 0, 2*nr)
+				ep.apply(ct, ldc, ir, jr, 2*mr, 2*nr)
 			}
 			for ; ir < mc; ir += mr {
 				rows := min(mr, mc-ir)
 				sgemmTile(arch, kc, alpha, beta, ap[ir*kc:(ir+mr)*kc], bp[jr*kc:(jr+nr)*kc], c[ir*ldc+jr:], ldc, rows, nr, tile)
 				sgemmTile(arch, kc, alpha, beta, ap[ir*kc:(ir+mr)*kc], bp[(jr+nr)*kc:(jr+2*nr)*kc], c[ir*ldc+jr+nr:], ldc, rows, nr, tile)
-				ep.apply(c[ir*ldc+jr:], ldc, ir, rows, 0, 2*nr)
+				ep.apply(c[ir*ldc+jr:], ldc, ir, jr, rows, 2*nr)
 			}
 			jr += nr // two panels done
 			continue
@@ -506,7 +532,7 @@ func sgemmMacro(arch *sgemmArch, mc, nc, kc int, alpha, beta float32, ap, bp, c 
 		for ; ir < mc; ir += mr {
 			rows := min(mr, mc-ir)
 			sgemmTile(arch, kc, alpha, beta, ap[ir*kc:(ir+mr)*kc], bpanel, c[ir*ldc+jr:], ldc, rows, cols, tile)
-			ep.apply(c[ir*ldc+jr:], ldc, ir, rows, 0, cols)
+			ep.apply(c[ir*ldc+jr:], ldc, ir, jr, rows, cols)
 		}
 	}
 }

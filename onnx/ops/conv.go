@@ -49,23 +49,29 @@ func prepareConv(n *Node) (Kernel, error) {
 		}
 	})
 	n.FusedRelu(func(in, last []*tensors.Tensor) ([]*tensors.Tensor, error) {
-		y, err := conv(in[0], in[1], Input(in, 2), &spec, group, true, kernel.Activation{}, packed[in[1]], nil, last)
+		y, err := conv(in[0], in[1], Input(in, 2), nil, &spec, group, true, kernel.Activation{}, packed[in[1]], nil, last)
 		return Result(last, y), err
 	})
 	n.FusedActivation(func(act kernel.Activation) RecyclingKernel {
 		return func(in, last []*tensors.Tensor) ([]*tensors.Tensor, error) {
-			y, err := conv(in[0], in[1], Input(in, 2), &spec, group, false, act, packed[in[1]], nil, last)
+			y, err := conv(in[0], in[1], Input(in, 2), nil, &spec, group, false, act, packed[in[1]], nil, last)
 			return Result(last, y), err
 		}
 	})
 	n.FusedPool(func(ps *PoolSpec, relu bool, act kernel.Activation) RecyclingKernel {
 		return func(in, last []*tensors.Tensor) ([]*tensors.Tensor, error) {
-			y, err := conv(in[0], in[1], Input(in, 2), &spec, group, relu, act, packed[in[1]], ps, last)
+			y, err := conv(in[0], in[1], Input(in, 2), nil, &spec, group, relu, act, packed[in[1]], ps, last)
+			return Result(last, y), err
+		}
+	})
+	n.FusedResidual(func(relu bool) RecyclingKernel {
+		return func(in, last []*tensors.Tensor) ([]*tensors.Tensor, error) {
+			y, err := conv(in[0], in[1], Input(in, 2), in[3], &spec, group, relu, kernel.Activation{}, packed[in[1]], nil, last)
 			return Result(last, y), err
 		}
 	})
 	return n.Recycling(func(in, last []*tensors.Tensor) ([]*tensors.Tensor, error) {
-		y, err := conv(in[0], in[1], Input(in, 2), &spec, group, false, kernel.Activation{}, packed[in[1]], nil, last)
+		y, err := conv(in[0], in[1], Input(in, 2), nil, &spec, group, false, kernel.Activation{}, packed[in[1]], nil, last)
 		return Result(last, y), err
 	}), nil
 }
@@ -143,12 +149,12 @@ func checkConvTypes(s *windowSpec, group int, x, w tensors.Type) error {
 }
 
 // conv checks the operands of a Conv node and runs it, writing into last[0]
-// when it can (see Recycle).
-// conv computes Conv, followed by a Relu when relu is set.
+// when it can (see Recycle): Conv, plus res when it is not nil (a residual
+// Add, see Compiled.WithResidual), followed by a Relu when relu is set.
 // act is applied after (see kernel.ConvParams.Act); pw, when not nil, is w
 // packed (see convPacked); ps, when not nil, is a MaxPool applied last
 // (the step returns its output; see Compiled.WithPool).
-func conv(x, w, b *tensors.Tensor, s *windowSpec, group int, relu bool, act kernel.Activation, pw *kernel.ConvWeights, ps *PoolSpec, last []*tensors.Tensor) (*tensors.Tensor, error) {
+func conv(x, w, b, res *tensors.Tensor, s *windowSpec, group int, relu bool, act kernel.Activation, pw *kernel.ConvWeights, ps *PoolSpec, last []*tensors.Tensor) (*tensors.Tensor, error) {
 	if w.DType() != x.DType() || (b != nil && b.DType() != x.DType()) {
 		return nil, fmt.Errorf("X is %v but W is %v (and B %v): element types must match", x, w, b)
 	}
@@ -176,12 +182,15 @@ func conv(x, w, b *tensors.Tensor, s *windowSpec, group int, relu bool, act kern
 	if err != nil {
 		return nil, err
 	}
+	if res != nil {
+		return convResidual(x, w, b, res, s, group, relu, act, pw, last)
+	}
 	if ps != nil {
 		if x.DType() == tensors.Float32 && len(xs) == 4 && c > 0 {
 			return convPool(x, w, b, g, group, relu, act, pw, ps, last)
 		}
 		// Other cases: the convolution, then the pooling.
-		y, err := conv(x, w, b, s, group, relu, act, pw, nil, nil)
+		y, err := conv(x, w, b, nil, s, group, relu, act, pw, nil, nil)
 		if err != nil {
 			return nil, err
 		}
@@ -194,6 +203,52 @@ func conv(x, w, b *tensors.Tensor, s *windowSpec, group int, relu bool, act kern
 		return convTyped[float64](x, w, b, g, group, relu, act, nil, last)
 	}
 	return nil, tensors.ErrDType("X", x.DType(), tensors.Float32, tensors.Float64)
+}
+
+// convResidual is conv with res added to its output before the Relu
+// (relu) and act: in the kernel's tile epilogue for a float32 2-D
+// convolution and a res of the output's shape (kernel.Conv2DPackedResidual),
+// else in a pass after the convolution (broadcasting res as Add does).
+func convResidual(x, w, b, res *tensors.Tensor, s *windowSpec, group int, relu bool, act kernel.Activation, pw *kernel.ConvWeights, last []*tensors.Tensor) (*tensors.Tensor, error) {
+	if x.DType() == tensors.Float32 && res.DType() == tensors.Float32 && x.Rank() == 4 && x.Shape()[1] > 0 {
+		xs, m := x.Shape(), w.Shape()[0]
+		g, err := s.resolve(xs[2:], w.Shape()[2:])
+		if err != nil {
+			return nil, err
+		}
+		var sb [8]int
+		if shape := g.outShape(sb[:], xs[0], m); tensors.SameShape(shape, res.Shape()) {
+			out, dst, err := Recycle[float32](last, 0, shape) // overwritten
+			if err != nil || len(dst) == 0 {
+				return out, err
+			}
+			if err := checkConvWorkspace(x, g, group); err != nil {
+				return nil, err
+			}
+			p := g.convParams(xs[0], xs[1], xs[2], xs[3], m, group)
+			p.Relu, p.Act = relu, act
+			var bias []float32
+			if b != nil {
+				bias = tensors.Data[float32](b)
+			}
+			kernel.Conv2DPackedResidual(p, tensors.Data[float32](x), tensors.Data[float32](w), pw, bias, tensors.Data[float32](res), dst)
+			return out, nil
+		}
+	}
+	y, err := conv(x, w, b, nil, s, group, false, kernel.Activation{}, pw, nil, nil)
+	if err != nil {
+		return nil, err
+	}
+	if y, err = addFns.Apply(y, res); err != nil {
+		return nil, fmt.Errorf("residual Add: %w", err)
+	}
+	if relu {
+		reluInPlace(y)
+	}
+	if d, ok := y.Data().([]float32); ok {
+		kernel.ApplyActivation(act, d)
+	}
+	return y, nil
 }
 
 // convPool is conv with a MaxPool after it for a float32 2-D

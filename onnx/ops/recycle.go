@@ -54,6 +54,13 @@ func (n *Node) FusedActivation(f func(a kernel.Activation) RecyclingKernel) { n.
 // along the last axis of its one output, then max(·, 0) when relu is set.
 func (n *Node) FusedBias(f func(bias *tensors.Tensor, relu bool) RecyclingKernel) { n.withBias = f }
 
+// FusedResidual registers f as the maker of the node's kernel fused with
+// the Add of another value to its one output and a Relu after it (see
+// Compiled.WithResidual): f(relu) must compute what the node's recycling
+// kernel computes plus its last input (broadcast as Add does), then
+// max(·, 0) when relu is set.
+func (n *Node) FusedResidual(f func(relu bool) RecyclingKernel) { n.withRes = f }
+
 // FusedPool registers f as the maker of the node's kernel fused with a Relu
 // (relu), an activation (act) and then the MaxPool ps after it (see
 // Compiled.WithPool): f must compute the MaxPool of what the node's

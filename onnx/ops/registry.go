@@ -239,6 +239,7 @@ type Node struct {
 	withAct   func(kernel.Activation) RecyclingKernel                  // set by FusedActivation
 	withBias  func(*tensors.Tensor, bool) RecyclingKernel              // set by FusedBias
 	withPool  func(*PoolSpec, bool, kernel.Activation) RecyclingKernel // set by FusedPool
+	withRes   func(bool) RecyclingKernel                               // set by FusedResidual
 	pool      *PoolSpec                                                // a MaxPool's pooling
 }
 
@@ -357,6 +358,13 @@ type Compiled struct {
 	// node, such an Add that alone reads its output and the Relu that
 	// alone reads the Add's.
 	WithBias func(bias *tensors.Tensor, relu bool) RecyclingKernel
+	// WithResidual, when the implementation provides it (see
+	// Node.FusedResidual), returns Recycling taking one more input, a
+	// tensor added to its single output in the same step (a ResNet's skip
+	// connection), and then a Relu when relu is set: a runtime may run it
+	// in place of the node, an Add of its output and another value that
+	// alone reads the output, and the Relu that alone reads the Add's.
+	WithResidual func(relu bool) RecyclingKernel
 	// ConstInput, when the implementation provides it (see
 	// Node.OnConstInput), is to be called at load, before any run, for
 	// each constant a fused step feeds as input i of the node.
@@ -432,7 +440,7 @@ func Compile(np *onnxpb.NodeProto, env Env) (*Compiled, error) {
 	if un := attrs.Unread(); len(un) > 0 {
 		return nil, fmt.Errorf("attribute %q is not supported by onnxkit's %s version %d: %w", un[0], n.Type, since, tensors.ErrUnsupported)
 	}
-	c := &Compiled{Node: n, Op: op, Kernel: kernel, Recycling: n.recycling, WithRelu: n.withRelu, WithActivation: n.withAct, WithBias: n.withBias, ConstInput: n.constIn, WithPool: n.withPool, Pool: n.pool}
+	c := &Compiled{Node: n, Op: op, Kernel: kernel, Recycling: n.recycling, WithRelu: n.withRelu, WithActivation: n.withAct, WithBias: n.withBias, WithResidual: n.withRes, ConstInput: n.constIn, WithPool: n.withPool, Pool: n.pool}
 	if hc != nil {
 		wrapHalf(c, hc)
 	}
