@@ -359,7 +359,8 @@ func Conv2DPacked[T Float](p ConvParams, x, w []T, pw *ConvWeights, b, y []T) {
 // added after the convolution, with the Relu in the same pass.
 func Conv2DPackedResidual(p ConvParams, x, w []float32, pw *ConvWeights, b, res, y []float32) {
 	res = res[:len(y)]
-	if tileEpilogues && b != nil && p.Group == 1 && isPointwise(&p) && !canConvDirect(&p) && p.N < workerCount(math.MaxInt) {
+	if flat, fromImage := canPackFromImage(&p); tileEpilogues && b != nil && p.Group == 1 && isPointwise(&p) && (flat || !fromImage) &&
+		!canConvDirect(&p) && p.N < workerCount(math.MaxInt) {
 		if pas := pw.usable(&p); len(pas) == 1 {
 			conv2DFew(p, x, w, b, y, pas, res)
 			return
