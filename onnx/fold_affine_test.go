@@ -125,38 +125,7 @@ func TestConvBatchNormFoldedDefaults(t *testing.T) {
 		t.Fatalf("plan has %d steps, want 1 (folded)", got)
 	}
 	// The signs flip: other outputs pass the Relu.
-	checkOverride(t, "overridden scale", m, convReluInput(t, 2), "scale", tensors.Vector[float32](-1.5, 0.5, -2), "n")
-}
-
-// checkOverride runs m on in, then with the graph input name set to v:
-// that run must match the separate steps (fetching inner) bit for bit and
-// differ from the first (the unfused plan ran, not the folded default).
-func checkOverride(t *testing.T, what string, m *Model, in map[string]*tensors.Tensor, name string, v *tensors.Tensor, inner string) {
-	t.Helper()
-	def, err := m.RunTensors(in, "y")
-	if err != nil {
-		t.Fatal(err)
-	}
-	in[name] = v
-	over, err := m.RunTensors(in, "y")
-	if err != nil {
-		t.Fatal(err)
-	}
-	sep, err := m.RunTensors(in, inner, "y")
-	if err != nil {
-		t.Fatal(err)
-	}
-	d, o, want := tensors.Data[float32](def["y"]), tensors.Data[float32](over["y"]), tensors.Data[float32](sep["y"])
-	same := true
-	for i := range want {
-		same = same && d[i] == o[i]
-		if o[i] != want[i] {
-			t.Fatalf("%s: y[%d] = %g, want %g", what, i, o[i], want[i])
-		}
-	}
-	if same {
-		t.Errorf("%s: the output did not change: the folded plan ran", what)
-	}
+	checkOverriddenDefault(t, m, "n", "scale", tensors.Vector[float32](-1.5, 0.5, -2))
 }
 
 // TestConvBatchNormFoldedDerivedDefaults checks the fold of parameters
@@ -612,7 +581,6 @@ func TestAffineChainOverridden(t *testing.T) {
 		if conv {
 			c = 3
 		}
-		checkOverride(t, fmt.Sprintf("conv %v, overridden s", conv), m, convReluInput(t, 2), "s",
-			mustTensor(t, []int{c, 1, 1}, []float32{-0.75, 1.25, -3}[:c]), "ms")
+		checkOverriddenDefault(t, m, "ms", "s", mustTensor(t, []int{c, 1, 1}, []float32{-0.75, 1.25, -3}[:c]))
 	}
 }
