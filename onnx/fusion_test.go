@@ -329,9 +329,10 @@ func TestConvResidualFused(t *testing.T) {
 			if tc.fuses != (fused == 1) {
 				t.Fatalf("%d Conv+%s+Relu steps in the plan; want fused %v", fused, tc.op, tc.fuses)
 			}
+			zSize, _ := tensors.NumElements(tc.zShape)
 			in := map[string]*tensors.Tensor{
 				"x":  mustTensor(t, []int{1, 48, 9, 9}, randFloats(r, 48*81)),
-				"z0": mustTensor(t, tc.zShape, randFloats(r, prod(tc.zShape))),
+				"z0": mustTensor(t, tc.zShape, randFloats(r, zSize)),
 			}
 			tensors.Data[float32](in["z0"])[2] = float32(math.NaN())
 			sep, err := m.RunTensors(in, "c", "s", "y")
@@ -361,13 +362,4 @@ func TestConvResidualFused(t *testing.T) {
 			}
 		})
 	}
-}
-
-// prod is the number of elements of shape.
-func prod(shape []int) int {
-	n := 1
-	for _, d := range shape {
-		n *= d
-	}
-	return n
 }

@@ -68,18 +68,11 @@ func softmaxRows(x, y []float32, n, lo, hi int, log bool) {
 		if log {
 			// (x - m) - log Σ: x - m is exact for the entries near the
 			// maximum, whose results are the ones that matter.
-			scaleShift(xr, yr, 1, -m)
-			scaleShift(yr, yr, 1, -float32(math.Log(sum)))
+			ScaleShift(xr, yr, 1, -m)
+			ScaleShift(yr, yr, 1, -float32(math.Log(sum)))
 			continue
 		}
-		scaleShift(yr, yr, float32(1/sum), 0)
-	}
-}
-
-// scaleShift sets y = a·x + b.
-func scaleShift(x, y []float32, a, b float32) {
-	for i := scaleShift32(x, y, a, b); i < len(x); i++ {
-		y[i] = a*x[i] + b
+		ScaleShift(yr, yr, float32(1/sum), 0)
 	}
 }
 
