@@ -406,7 +406,7 @@ func divide[T Float](dst, x, d []T) {
 // inside the plane (the first of them first) the stencil's padding would
 // change when that first tap is NaN. It reports false, doing nothing, for
 // larger windows.
-func maxPoolStencil[T Float](p *PoolParams, x, y []T, lo, hi int) bool {
+func maxPoolStencil[T Float](p *PoolParams, x, y []T, hw, ohw, lo, hi int) bool {
 	taps := p.KH * p.KW
 	if taps > dwMaxTaps || p.OutH <= 0 || p.OutW <= 0 {
 		return false
@@ -418,13 +418,12 @@ func maxPoolStencil[T Float](p *PoolParams, x, y []T, lo, hi int) bool {
 	// Windows [oy0, oy1) × [ox0, ox1) lie inside the plane.
 	oy0, oy1 := validRange(-p.PadTop, p.StrideH, p.OutH, p.H-(p.KH-1)*p.DilH)
 	ox0, ox1 := validRange(-p.PadLeft, p.StrideW, p.OutW, p.W-(p.KW-1)*p.DilW)
-	hw, ohw := p.H*p.W, p.OutH*p.OutW
 	for pl := lo; pl < hi; pl++ {
-		in := x[pl*hw:][:hw]
+		in := x[pl*hw:][:p.H*p.W]
 		st.load(in)
 		acc := st.acc[:st.g.n]
 		dwMaxStencil(acc, st.phases, st.offs[:taps])
-		out := y[pl*ohw:][:ohw]
+		out := y[pl*ohw:][:p.OutH*p.OutW]
 		dwCopyRows(out, acc, p.OutW, p.OutH, p.OutW, st.g.wq)
 		maxPoolBorders(p, in, out, oy0, oy1, ox0, ox1)
 	}

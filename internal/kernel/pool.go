@@ -53,24 +53,31 @@ type maxPoolLoop[T Float] struct {
 	p      PoolParams
 	x, y   []T
 	argmax []int
+	// The distance from one plane to the next in x and in y when not
+	// H·W and OutH·OutW (bands of planes, see maxPoolBand); no argmax then.
+	ldx, ldy int
 }
 
 func (l *maxPoolLoop[T]) run(_, lo, hi int) {
 	p, x, y, argmax := l.p, l.x, l.y, l.argmax
 	hw, ohw := p.H*p.W, p.OutH*p.OutW
+	packed := l.ldx == 0 && l.ldy == 0 // planes one after another
+	if !packed {
+		hw, ohw = l.ldx, l.ldy
+	}
 	fast := p.KH == 2 && p.KW == 2 && p.StrideH == 2 && p.StrideW == 2 && p.DilH == 1 && p.DilW == 1 &&
 		p.PadTop == 0 && p.PadLeft == 0 && 2*p.OutH <= p.H && 2*p.OutW <= p.W
 	if fast && argmax == nil {
 		if x32, ok := any(x).([]float32); ok {
 			y32 := any(y).([]float32)
-			if p.H == 2*p.OutH {
+			if p.H == 2*p.OutH && packed {
 				// The planes' row pairs follow each other: one call.
 				if maxPool2x2Rows32(x32[lo*hw:hi*hw], y32[lo*ohw:hi*ohw], p.W, p.OutW, (hi-lo)*p.OutH) {
 					return
 				}
 			} else if poolAVX512 {
 				for pl := lo; pl < hi; pl++ {
-					maxPool2x2Rows32(x32[pl*hw:(pl+1)*hw], y32[pl*ohw:(pl+1)*ohw], p.W, p.OutW, p.OutH)
+					maxPool2x2Rows32(x32[pl*hw:][:p.H*p.W], y32[pl*ohw:][:p.OutH*p.OutW], p.W, p.OutW, p.OutH)
 				}
 				return
 			}
@@ -78,18 +85,18 @@ func (l *maxPoolLoop[T]) run(_, lo, hi int) {
 	}
 	if fast {
 		for pl := lo; pl < hi; pl++ {
-			maxPool2x2(p, x[pl*hw:(pl+1)*hw], y[pl*ohw:(pl+1)*ohw], argmax, pl*ohw, pl*hw)
+			maxPool2x2(p, x[pl*hw:][:p.H*p.W], y[pl*ohw:][:p.OutH*p.OutW], argmax, pl*ohw, pl*hw)
 		}
 		return
 	}
-	if argmax == nil && maxPool3x3s2(&p, x, y, lo, hi) {
+	if argmax == nil && maxPool3x3s2(&p, x, y, hw, ohw, lo, hi) {
 		return
 	}
-	if argmax == nil && p.OutW >= 4 && maxPoolStencil(&p, x, y, lo, hi) {
+	if argmax == nil && p.OutW >= 4 && maxPoolStencil(&p, x, y, hw, ohw, lo, hi) {
 		return // whole vectors, as the depthwise stencil
 	}
 	for pl := lo; pl < hi; pl++ {
-		in := x[pl*hw : (pl+1)*hw]
+		in := x[pl*hw:][:p.H*p.W]
 		for oy := 0; oy < p.OutH; oy++ {
 			ih0 := oy*p.StrideH - p.PadTop
 			rowInside := ih0 >= 0 && ih0+(p.KH-1)*p.DilH < p.H
@@ -147,12 +154,13 @@ func maxPoolWindow[T Float](p *PoolParams, in []T, oy, ox int) (T, int) {
 	return best, bi
 }
 
-// maxPool3x3s2 is MaxPool2D without argmax of the planes [lo, hi) for
+// maxPool3x3s2 is MaxPool2D without argmax of the planes [lo, hi) (hw
+// and ohw floats apart in x and y) for
 // 3×3 windows at stride 2 (ResNet's, SqueezeNet's, Inception's pools) in
 // float32 on AVX-512: the windows inside the plane in vectors
 // (maxPool3x3s2Rows32), those over the padding one by one. It reports
 // whether it ran.
-func maxPool3x3s2[T Float](p *PoolParams, x, y []T, lo, hi int) bool {
+func maxPool3x3s2[T Float](p *PoolParams, x, y []T, hw, ohw, lo, hi int) bool {
 	if p.KH != 3 || p.KW != 3 || p.StrideH != 2 || p.StrideW != 2 || p.DilH != 1 || p.DilW != 1 || !poolAVX512 {
 		return false
 	}
@@ -163,9 +171,8 @@ func maxPool3x3s2[T Float](p *PoolParams, x, y []T, lo, hi int) bool {
 	y32 := any(y).([]float32)
 	oy0, oy1 := validRange(-p.PadTop, 2, p.OutH, p.H-2)
 	ox0, ox1 := validRange(-p.PadLeft, 2, p.OutW, p.W-2)
-	hw, ohw := p.H*p.W, p.OutH*p.OutW
 	for pl := lo; pl < hi; pl++ {
-		in, out := x32[pl*hw:][:hw], y32[pl*ohw:][:ohw]
+		in, out := x32[pl*hw:][:p.H*p.W], y32[pl*ohw:][:p.OutH*p.OutW]
 		if oy0 < oy1 && ox0 < ox1 {
 			first := (2*oy0-p.PadTop)*p.W + 2*ox0 - p.PadLeft
 			maxPool3x3s2Rows32(in[first:], out[oy0*p.OutW+ox0:], p.W, ox1-ox0, oy1-oy0, 2*p.W, p.OutW)
@@ -309,7 +316,7 @@ func (l *avgPoolLoop[T]) run(_, lo, hi int) {
 	}
 	hw, ohw := p.H*p.W, p.OutH*p.OutW
 	for pl := lo; pl < hi; pl++ {
-		in := x[pl*hw : (pl+1)*hw]
+		in := x[pl*hw:][:p.H*p.W]
 		for oy := 0; oy < p.OutH; oy++ {
 			for ox := 0; ox < p.OutW; ox++ {
 				var sum T
