@@ -95,9 +95,10 @@ func (l *phasesLoop) run(_, lo, hi int) {
 	hw, hq, wq := l.h*l.w, l.h/2, l.w/2
 	for pl := lo; pl < hi; pl++ {
 		src, dst := l.x[pl*hw:(pl+1)*hw], l.dst[pl*hw:(pl+1)*hw]
-		for iy := 0; iy < l.h; iy++ {
-			base := (iy&1)*2*hq*wq + (iy>>1)*wq
-			deinterleave(dst[base:base+wq], dst[base+hq*wq:base+hq*wq+wq], src[iy*l.w:(iy+1)*l.w])
+		for rh := 0; rh < 2; rh++ {
+			// The even (odd) rows into phases (rh, 0) and (rh, 1).
+			base := rh * 2 * hq * wq
+			deinterleaveRows(dst[base:], dst[base+hq*wq:], wq, src[rh*l.w:], 2*l.w, wq, hq)
 		}
 	}
 }

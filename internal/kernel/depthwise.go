@@ -184,24 +184,31 @@ func dwPhases[T Float](p *ConvParams, g *dwGeom, in, phases []T) {
 				if lo >= hi {
 					lo, hi = 0, 0 // every column below
 				}
-				for r := r0; r < r1; r++ {
-					src := in[(r*sh+a-p.PadTop)*p.W:][:p.W]
-					ev, od := plane[r*g.wq:][:g.wq], odd[r*g.wq:][:g.wq]
-					if lo < hi {
-						deinterleave(ev[lo:hi], od[lo:hi], src[2*lo-p.PadLeft:])
+				if lo < hi {
+					// The columns both phases read, every row in one call.
+					deinterleaveRows(plane[r0*g.wq+lo:], odd[r0*g.wq+lo:], g.wq,
+						in[(r0*sh+a-p.PadTop)*p.W+2*lo-p.PadLeft:], sh*p.W, hi-lo, r1-r0)
+				}
+				// The columns only one phase reads (next to the padding),
+				// a column at a time down the rows.
+				src := in[(r0*sh+a-p.PadTop)*p.W:]
+				edge := func(dst []T, c, off int) {
+					for r := 0; r < r1-r0; r++ {
+						dst[r*g.wq+c] = src[r*sh*p.W+off]
 					}
-					for c := c0; c < min(lo, c1); c++ {
-						ev[c] = src[2*c-p.PadLeft]
-					}
-					for c := max(hi, c0); c < c1; c++ {
-						ev[c] = src[2*c-p.PadLeft]
-					}
-					for c := d0; c < min(lo, d1); c++ {
-						od[c] = src[2*c+1-p.PadLeft]
-					}
-					for c := max(hi, d0); c < d1; c++ {
-						od[c] = src[2*c+1-p.PadLeft]
-					}
+				}
+				ev, od := plane[r0*g.wq:], odd[r0*g.wq:]
+				for c := c0; c < min(lo, c1); c++ {
+					edge(ev, c, 2*c-p.PadLeft)
+				}
+				for c := max(hi, c0); c < c1; c++ {
+					edge(ev, c, 2*c-p.PadLeft)
+				}
+				for c := d0; c < min(lo, d1); c++ {
+					edge(od, c, 2*c+1-p.PadLeft)
+				}
+				for c := max(hi, d0); c < d1; c++ {
+					edge(od, c, 2*c+1-p.PadLeft)
 				}
 				b++ // the odd phase is done
 				continue

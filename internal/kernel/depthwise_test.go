@@ -149,7 +149,7 @@ func BenchmarkDepthwise(b *testing.B) {
 		y := make([]float32, p.M*p.OutH()*p.OutW())
 		b.Run(tc.name, func(b *testing.B) {
 			l := &depthwiseLoop[float32]{p: p, x: x, w: w, b: bias, y: y}
-			loopCPU(b, func() { l.run(0, 0, p.M) })
+			loopCPU(b, func() { l.planes(0, p.M) })
 		})
 	}
 }
@@ -166,6 +166,36 @@ func TestDwDeinterleave(t *testing.T) {
 		for j := range n {
 			if even[j] != float32(2*j) || odd[j] != float32(2*j+1) {
 				t.Fatalf("n=%d: even[%d], odd[%d] = %g, %g", n, j, j, even[j], odd[j])
+			}
+		}
+	}
+}
+
+// TestDeinterleaveRows checks the even/odd split of several rows in one
+// call (the vector loop's overlapping last block on ragged lengths) on
+// every length to 40: every element where it belongs, nothing written
+// between the rows.
+func TestDeinterleaveRows(t *testing.T) {
+	const rows, lde, lds = 3, 47, 90
+	for n := 0; n <= 40; n++ {
+		src := make([]float32, (rows-1)*lds+2*n+1)
+		for i := range src {
+			src[i] = float32(i)
+		}
+		even, odd := make([]float32, rows*lde), make([]float32, rows*lde)
+		for i := range even {
+			even[i], odd[i] = -1, -1
+		}
+		deinterleaveRows(even, odd, lde, src, lds, n, rows)
+		for i := 0; i < rows; i++ {
+			for j := 0; j < lde; j++ {
+				we, wo := float32(-1), float32(-1)
+				if j < n {
+					we, wo = float32(i*lds+2*j), float32(i*lds+2*j+1)
+				}
+				if even[i*lde+j] != we || odd[i*lde+j] != wo {
+					t.Fatalf("n=%d: row %d column %d: %g, %g, want %g, %g", n, i, j, even[i*lde+j], odd[i*lde+j], we, wo)
+				}
 			}
 		}
 	}

@@ -53,6 +53,18 @@ func deinterleave[T Float](even, odd, src []T) {
 	}
 }
 
+// deinterleaveRows is deinterleave of rows rows: even[i·lde+j] =
+// src[i·lds+2j] and odd[i·lde+j] = src[i·lds+2j+1] for i < rows, j < n
+// (the phase planes of a stride-2 image, one call for all the rows).
+func deinterleaveRows[T Float](even, odd []T, lde int, src []T, lds, n, rows int) {
+	if e32, ok := any(even).([]float32); ok && deinterleaveRows32(e32, any(odd).([]float32), lde, any(src).([]float32), lds, n, rows) {
+		return
+	}
+	for i := 0; i < rows; i++ {
+		deinterleave(even[i*lde:][:n], odd[i*lde:][:n], src[i*lds:][:2*n])
+	}
+}
+
 // copyParallelMin is the length from which Copy splits its copy across
 // the workers: one core's memmove does not take all of the bandwidth the
 // caches give two.

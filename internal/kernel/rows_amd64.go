@@ -64,3 +64,20 @@ func deinterleave32(even, odd, src []float32) int {
 	deinterleaveAVX2(&even[0], &odd[0], &src[0], n16)
 	return 8 * n16
 }
+
+// deinterleaveRowsAVX2 is deinterleaveRows32's loop (n ≥ 8, rows ≥ 0).
+//
+//go:noescape
+func deinterleaveRowsAVX2(even, odd, src *float32, n, rows, lde, lds int)
+
+// deinterleaveRows32 is deinterleaveRows for float32 in one call for all
+// the rows, when it has the vector loop and the rows are at least 8
+// long; it reports whether it ran.
+func deinterleaveRows32(even, odd []float32, lde int, src []float32, lds, n, rows int) bool {
+	if !rowsAVX2 || n < 8 || rows <= 0 {
+		return false
+	}
+	_, _, _ = even[(rows-1)*lde+n-1], odd[(rows-1)*lde+n-1], src[(rows-1)*lds+2*n-1]
+	deinterleaveRowsAVX2(&even[0], &odd[0], &src[0], n, rows, lde, lds)
+	return true
+}

@@ -169,3 +169,70 @@ evenloop:
 	JNZ     evenloop
 	VZEROUPPER
 	RET
+
+// func deinterleaveRowsAVX2(even, odd, src *float32, n, rows, lde, lds int)
+// For each of rows rows (even and odd lde floats apart, src lds floats
+// apart): even[j] = src[2j], odd[j] = src[2j+1] for j < n (n ≥ 8), in
+// blocks of 8, the last block overlapping the one before it when n is
+// not a multiple of 8.
+TEXT ·deinterleaveRowsAVX2(SB), NOSPLIT, $0-56
+	MOVQ even+0(FP), DI
+	MOVQ odd+8(FP), R8
+	MOVQ src+16(FP), SI
+	MOVQ n+24(FP), R9
+	MOVQ rows+32(FP), R10
+	MOVQ lde+40(FP), R11
+	SHLQ $2, R11
+	MOVQ lds+48(FP), R12
+	SHLQ $2, R12
+	MOVQ R9, R13
+	SHRQ $3, R13           // whole blocks
+	LEAQ -8(R9), R14       // the last block's first element
+	ANDQ $7, R9            // a ragged end: one more block
+
+drow:
+	TESTQ R10, R10
+	JZ    ddone
+	MOVQ  DI, AX
+	MOVQ  R8, BX
+	MOVQ  SI, DX
+	MOVQ  R13, CX
+
+dloop:
+	VMOVUPS (DX), Y0
+	VMOVUPS 32(DX), Y1
+	VSHUFPS $0x88, Y1, Y0, Y2
+	VSHUFPS $0xDD, Y1, Y0, Y3
+	VPERMPD $0xD8, Y2, Y2
+	VPERMPD $0xD8, Y3, Y3
+	VMOVUPS Y2, (AX)
+	VMOVUPS Y3, (BX)
+	ADDQ    $64, DX
+	ADDQ    $32, AX
+	ADDQ    $32, BX
+	DECQ    CX
+	JNZ     dloop
+	TESTQ   R9, R9
+	JZ      dnext
+	LEAQ    (DI)(R14*4), AX
+	LEAQ    (R8)(R14*4), BX
+	LEAQ    (SI)(R14*8), DX
+	VMOVUPS (DX), Y0
+	VMOVUPS 32(DX), Y1
+	VSHUFPS $0x88, Y1, Y0, Y2
+	VSHUFPS $0xDD, Y1, Y0, Y3
+	VPERMPD $0xD8, Y2, Y2
+	VPERMPD $0xD8, Y3, Y3
+	VMOVUPS Y2, (AX)
+	VMOVUPS Y3, (BX)
+
+dnext:
+	ADDQ R11, DI
+	ADDQ R11, R8
+	ADDQ R12, SI
+	DECQ R10
+	JMP  drow
+
+ddone:
+	VZEROUPPER
+	RET

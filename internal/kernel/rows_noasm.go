@@ -8,3 +8,7 @@ func copyRows32(dst, src []float32, n, rows, ldd, lds int) bool { return false }
 func gatherEven32(dst, src []float32) int { return 0 }
 
 func deinterleave32(even, odd, src []float32) int { return 0 }
+
+func deinterleaveRows32(even, odd []float32, lde int, src []float32, lds, n, rows int) bool {
+	return false
+}
