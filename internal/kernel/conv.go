@@ -338,6 +338,26 @@ func Conv2DPacked[T Float](p ConvParams, x, w []T, pw *ConvWeights, b, y []T) {
 		DepthwiseConv2D(p, x, w, b, y)
 		return
 	}
+	if p.Group == 1 && isPointwise(&p) && p.H == 1 && p.W == 1 && p.M > 0 && p.C > 0 && p.N > 0 {
+		// 1×1 images (squeeze-excitation): for one image the kernel times
+		// a vector, for several (N×C) times the kernel's transpose.
+		if p.N == 1 {
+			matVec(p.M, p.C, w, p.C, x, y)
+		} else {
+			Gemm(false, true, p.N, p.M, p.C, 1, x, p.C, w, p.C, 0, y, p.M)
+		}
+		out := y[:p.N*p.M]
+		if b != nil {
+			for i := range out {
+				out[i] += b[i%p.M]
+			}
+		}
+		if p.Relu {
+			relu(out, out)
+		}
+		ApplyActivation(p.Act, out)
+		return
+	}
 	if x32, ok := any(x).([]float32); ok && canConvDirect(&p) {
 		// Few input channels (conv_direct.go).
 		convDirect(p, x32, any(w).([]float32), any(b).([]float32), any(y).([]float32), false)

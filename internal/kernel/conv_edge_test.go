@@ -491,3 +491,39 @@ func TestConv2DPackedResidual(t *testing.T) {
 		}
 	}
 }
+
+// TestConvMatVec checks convolutions of 1×1 images (one: a matrix times a
+// vector, matVec; three: one Gemm) against the naive convolution: rows in fours and not,
+// depths in eights and not, with and without a bias, Relu and HardSwish.
+func TestConvMatVec(t *testing.T) {
+	r := rand.New(rand.NewPCG(81, 82))
+	for _, c := range []struct{ m, k int }{{576, 144}, {144, 576}, {7, 13}, {4, 8}, {3, 5}, {9, 24}, {1, 1}} {
+		for i, bias := range []bool{false, true} {
+			p := ConvParams{N: 1 + 2*i, C: c.k, H: 1, W: 1, M: c.m, KH: 1, KW: 1, StrideH: 1, StrideW: 1, DilH: 1, DilW: 1, Group: 1,
+				Relu: bias, Act: Activation{Kind: ActHardSwish, A: 1. / 6, B: 0.5}}
+			if !bias {
+				p.Act = Activation{}
+			}
+			x, w := randSlice(r, p.N*c.k), randSlice(r, c.m*c.k)
+			var b []float64
+			if bias {
+				b = randSlice(r, c.m)
+			}
+			want := naiveConv(p, x, w, b)
+			for i, v := range want {
+				want[i] = refActivation(v, p.Relu, p.Act)
+			}
+			got := make([]float32, p.N*c.m)
+			var b32 []float32
+			if bias {
+				b32 = f32(b)
+			}
+			Conv2DPacked(p, f32(x), f32(w), PackConvWeights(p, f32(w)), b32, got)
+			for i := range want {
+				if d := math.Abs(float64(got[i]) - want[i]); d > 1e-4*(1+math.Abs(want[i])) {
+					t.Fatalf("%+v bias %v: y[%d] = %v, want %v", c, bias, i, got[i], want[i])
+				}
+			}
+		}
+	}
+}

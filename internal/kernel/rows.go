@@ -65,6 +65,31 @@ func deinterleaveRows[T Float](even, odd []T, lde int, src []T, lds, n, rows int
 	}
 }
 
+// matVec computes y[i] = Σ_{p<k} a[i·lda+p]·x[p] for i < m: a matrix,
+// row-major, times a vector, each row's dot product read in place (a
+// convolution of a 1×1 image: the squeeze-excitation layers of
+// MobileNetV3 and EfficientNet), where the packed product would pack a
+// panel of one column and run its tiles 1/32 full.
+func matVec[T Float](m, k int, a []T, lda int, x, y []T) {
+	done, k8 := 0, 0
+	if a32, ok := any(a).([]float32); ok {
+		done = matVec32(m, k, a32, lda, any(x).([]float32), any(y).([]float32))
+		k8 = k &^ 7
+	}
+	for i := 0; i < m; i++ {
+		p0 := 0
+		s := T(0)
+		if i < done {
+			p0, s = k8, y[i]
+		}
+		row := a[i*lda:][:k]
+		for p := p0; p < k; p++ {
+			s += row[p] * x[p]
+		}
+		y[i] = s
+	}
+}
+
 // copyParallelMin is the length from which Copy splits its copy across
 // the workers: one core's memmove does not take all of the bandwidth the
 // caches give two.

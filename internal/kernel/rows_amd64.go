@@ -81,3 +81,20 @@ func deinterleaveRows32(even, odd []float32, lde int, src []float32, lds, n, row
 	deinterleaveRowsAVX2(&even[0], &odd[0], &src[0], n, rows, lde, lds)
 	return true
 }
+
+// matVec4AVX2 is matVec32's loop: four rows at a time (see rows_amd64.s).
+//
+//go:noescape
+func matVec4AVX2(m4, k8 int, a *float32, lda int, x, y *float32)
+
+// matVec32 computes y[i] = Σ_{p<8·k8} a[i·lda+p]·x[p] for the first
+// 4·(m/4) rows with the vector loop and returns how many rows it did.
+func matVec32(m, k int, a []float32, lda int, x, y []float32) int {
+	m4, k8 := m/4, k/8
+	if !rowsAVX2 || !cpu.X86.HasFMA || m4 == 0 || k8 == 0 {
+		return 0
+	}
+	_, _, _ = a[(4*m4-1)*lda+8*k8-1], x[8*k8-1], y[4*m4-1]
+	matVec4AVX2(m4, k8, &a[0], lda, &x[0], &y[0])
+	return 4 * m4
+}

@@ -236,3 +236,58 @@ dnext:
 ddone:
 	VZEROUPPER
 	RET
+
+// func matVec4AVX2(m4, k8 int, a *float32, lda int, x, y *float32)
+// y[i] = Σ_{p<8·k8} a[i·lda+p]·x[p] for i < 4·m4 (k8 ≥ 1), four rows at a
+// time, each row's eight partial sums added at the end.
+TEXT ·matVec4AVX2(SB), NOSPLIT, $0-48
+	MOVQ m4+0(FP), R9
+	MOVQ k8+8(FP), R10
+	MOVQ a+16(FP), SI
+	MOVQ lda+24(FP), R11
+	SHLQ $2, R11               // row stride in bytes
+	MOVQ x+32(FP), R12
+	MOVQ y+40(FP), DI
+
+mvrows:
+	TESTQ  R9, R9
+	JZ     mvdone
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	MOVQ   SI, AX
+	LEAQ   (SI)(R11*1), BX
+	LEAQ   (BX)(R11*1), CX
+	LEAQ   (CX)(R11*1), DX
+	MOVQ   R12, R13
+	MOVQ   R10, R14
+
+mvcols:
+	VMOVUPS     (R13), Y4
+	VFMADD231PS (AX), Y4, Y0
+	VFMADD231PS (BX), Y4, Y1
+	VFMADD231PS (CX), Y4, Y2
+	VFMADD231PS (DX), Y4, Y3
+	ADDQ        $32, R13
+	ADDQ        $32, AX
+	ADDQ        $32, BX
+	ADDQ        $32, CX
+	ADDQ        $32, DX
+	DECQ        R14
+	JNZ         mvcols
+
+	VHADDPS      Y1, Y0, Y0
+	VHADDPS      Y3, Y2, Y2
+	VHADDPS      Y2, Y0, Y0    // lanes 0-3 and 4-7: rows 0..3, halves
+	VEXTRACTF128 $1, Y0, X1
+	VADDPS       X1, X0, X0
+	VMOVUPS      X0, (DI)
+	ADDQ         $16, DI
+	LEAQ         (SI)(R11*4), SI
+	DECQ         R9
+	JMP          mvrows
+
+mvdone:
+	VZEROUPPER
+	RET

@@ -12,3 +12,5 @@ func deinterleave32(even, odd, src []float32) int { return 0 }
 func deinterleaveRows32(even, odd []float32, lde int, src []float32, lds, n, rows int) bool {
 	return false
 }
+
+func matVec32(m, k int, a []float32, lda int, x, y []float32) int { return 0 }
