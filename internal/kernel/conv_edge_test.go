@@ -384,6 +384,7 @@ func TestConvPackFromPhases(t *testing.T) {
 // outputs, channels shared out at batch 1) or cannot (odd outputs), and
 // GEMM-path convolutions pooled image by image.
 func TestConv2DPool(t *testing.T) {
+	defer everyWinogradShape()()
 	r := rand.New(rand.NewPCG(17, 18))
 	fused, perImage := 0, 0
 	for _, c := range []struct{ n, c, h, m, k, pk, ps, pad int }{

@@ -51,6 +51,23 @@ const (
 	winoMinOut = 32
 )
 
+// winoEveryShape makes winogradFor take every shape the Winograd path
+// can compute, whether it pays or not: the tests of the path itself.
+var winoEveryShape = false
+
+// winoPays reports whether the Winograd path beats the GEMM path for c
+// input and m output channels. Per tile the transforms cost about c + m,
+// the products save about c·m multiply-adds of 36, so the path pays from
+// some r = c·m/(c+m) on. In the models (onnxkit bench --profile, batch
+// 1, alternated): SqueezeNet's 16→64 on 55×55 (r 12.8) runs faster on the
+// GEMM path; U-Net's 32→32 on 32×32 (r 16) and 64→32 (21) 1.3-1.4 times
+// faster with Winograd, as are PyTorch's MNIST CNN (32→64 on 14×14, 21)
+// and U-Net's 64→64 on 16×16 (32). (Microbenchmarks, their inputs warm
+// in the caches, favour the GEMM path up to r ≈ 26; the models do not.)
+func winoPays(c, m int) bool {
+	return winoEveryShape || c*m >= 16*(c+m)
+}
+
 // winoMinRowsPerWorker is the fewest output channels a worker computes
 // when the channels are shared out (winoByChannels): each worker then
 // transforms every tile's input itself. At 32 (from 64) the PyTorch
@@ -152,6 +169,9 @@ func winogradFor(p *ConvParams, pw *ConvWeights) []packedA {
 	}
 	if _, byChannels := winoByChannels(p, p.N*tiles); !byChannels && p.N*tiles < 32*workerCount(math.MaxInt) {
 		// Too few tiles for every worker, too few channels to share.
+		return nil
+	}
+	if !winoPays(p.C, p.M) {
 		return nil
 	}
 	u := pw.wino.get()

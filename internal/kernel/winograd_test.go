@@ -16,6 +16,7 @@ func TestConvWinograd(t *testing.T) {
 	if !winogradAVX512 || !sgemmFast {
 		t.Skip("no Winograd path on this CPU (it needs AVX-512): convolutions take the GEMM path")
 	}
+	defer everyWinogradShape()()
 	r := rand.New(rand.NewPCG(7, 11))
 	type pads struct{ t, l, b, r int }
 	cases := 0
@@ -125,6 +126,7 @@ func TestConvWinogradRandomShapes(t *testing.T) {
 	if !winogradAVX512 || !sgemmFast {
 		t.Skip("no Winograd path on this CPU (it needs AVX-512): convolutions take the GEMM path")
 	}
+	defer everyWinogradShape()()
 	r := rand.New(rand.NewPCG(21, 22))
 	taken := 0
 	for range 60 {
@@ -149,5 +151,28 @@ func TestConvWinogradRandomShapes(t *testing.T) {
 	}
 	if taken < 20 {
 		t.Fatalf("only %d of 60 random shapes took the Winograd path", taken)
+	}
+}
+
+// everyWinogradShape makes the Winograd path take every shape it can
+// compute (winoEveryShape) and returns the function that undoes it.
+func everyWinogradShape() func() {
+	winoEveryShape = true
+	return func() { winoEveryShape = false }
+}
+
+// TestWinoPays pins winoPays's choices on the shapes the models measured:
+// the GEMM path for 16→64 and 16→32 channels, Winograd from 32→32 on.
+func TestWinoPays(t *testing.T) {
+	for _, c := range []struct {
+		c, m int
+		want bool
+	}{
+		{16, 64, false}, {16, 32, false}, {16, 16, false}, {64, 16, false},
+		{32, 32, true}, {64, 32, true}, {32, 64, true}, {64, 64, true}, {48, 192, true}, {256, 256, true},
+	} {
+		if got := winoPays(c.c, c.m); got != c.want {
+			t.Errorf("winoPays(%d, %d) = %v, want %v", c.c, c.m, got, c.want)
+		}
 	}
 }
