@@ -106,6 +106,12 @@ func (b *runBudget) produced(s int, t *tensors.Tensor, inputs []*tensors.Tensor)
 	}
 	if h, ok := b.held[p]; ok {
 		h.refs++
+		if n := tensorBytes(t); n > h.bytes {
+			// A larger tensor starting where a held one does (a Concat
+			// whose first input was computed in its output): count all of it.
+			b.used += n - h.bytes
+			h.bytes = n
+		}
 		b.held[p] = h
 		b.slotOf[s] = p
 		return

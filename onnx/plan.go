@@ -6,6 +6,9 @@ type plan struct {
 	steps   []int   // indexes into graph.steps, in order
 	release [][]int // per planned step: slots no longer needed after it
 	needIn  []int   // indexes into graph.inputs of inputs without default the plan reads
+	// concats lists the Concat steps whose inputs a session computes in
+	// place (see concat_inplace.go).
+	concats []concatPlace
 }
 
 // makePlan plans the steps computing the values fetch, with the fused steps
@@ -75,6 +78,7 @@ func (g *graph) makePlan(fetch []int, fuse bool) *plan {
 			p.needIn = append(p.needIn, i)
 		}
 	}
+	p.concats = g.findConcatPlaces(p.steps, fetch)
 	return p
 }
 

@@ -96,6 +96,7 @@ func (s *Session) run(ctx context.Context, inputs map[string]*tensors.Tensor, li
 	if err := m.execute(ctx, p, s.vals, s.mem, s); err != nil {
 		return err
 	}
+	s.placeConcatInputs(p)
 	for i, slot := range g.outSlot {
 		v := s.vals[slot]
 		if v == nil {

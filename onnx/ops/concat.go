@@ -109,7 +109,9 @@ func concat(in []*tensors.Tensor, axis int, last []*tensors.Tensor) (*tensors.Te
 		d := 0
 		for _, t := range in {
 			src := tensors.Data[float32](t)
-			kernel.Copy(dst[d:], src)
+			if len(src) > 0 && &src[0] != &dst[d] { // a session may have had it computed in place
+				kernel.Copy(dst[d:], src)
+			}
 			d += len(src)
 		}
 		return out, nil
