@@ -2,6 +2,7 @@ package kernel
 
 import (
 	"math"
+	"math/rand/v2"
 	"testing"
 )
 
@@ -118,6 +119,30 @@ func TestAdd(t *testing.T) {
 				if math.Float32bits(d[i]) != math.Float32bits(want[i]) {
 					t.Fatalf("n %d, %s: d[%d] = %v, want %v", n, mode, i, d[i], want[i])
 				}
+			}
+		}
+	}
+}
+
+// TestActivationLayoutFree checks that ApplyActivation gives an element
+// the same value whether it falls in the vector loop or the scalar tail
+// (a fused convolution applies it to blocks of rows whose lengths vary
+// with the work split): Clip, HardSwish and HardSigmoid, whose products
+// and sums are rounded apart in both, as the HardSigmoid operator rounds
+// them.
+func TestActivationLayoutFree(t *testing.T) {
+	r := rand.New(rand.NewPCG(91, 92))
+	for _, a := range []Activation{
+		{Kind: ActClip, A: -0.5, B: 0.7},
+		{Kind: ActHardSwish, A: 1. / 6, B: 0.5},
+		{Kind: ActHardSigmoid, A: 0.2, B: 0.5},
+	} {
+		for i := 0; i < 20000; i++ {
+			v := (r.Float32()*2 - 1) * 6
+			x := []float32{v, v, v, v, v, v, v, v, v} // eight in the vector loop, one after
+			ApplyActivation(a, x)
+			if math.Float32bits(x[0]) != math.Float32bits(x[8]) {
+				t.Fatalf("%+v of %v: %v in the vector loop, %v in the tail", a, v, x[0], x[8])
 			}
 		}
 	}

@@ -242,8 +242,8 @@ hswish:
 
 hsloop:
 	VMOVUPS     (DI), Y2
-	VMOVAPS     Y2, Y3
-	VFMADD213PS Y1, Y0, Y3
+	VMULPS      Y2, Y0, Y3 // a·x and + b rounded apart, as the Go loop
+	VADDPS      Y1, Y3, Y3
 	VMAXPS      Y3, Y4, Y3
 	VMINPS      Y3, Y5, Y3
 	VMULPS      Y3, Y2, Y2
