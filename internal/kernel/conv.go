@@ -271,6 +271,15 @@ func Conv2DPool[T Float](p ConvParams, x, w []T, pw *ConvWeights, b []T, pool Po
 			return
 		}
 	}
+	if x32, ok := any(x).([]float32); ok && p.N == 1 && !IsDepthwise(p) && canConvDirect(&p) {
+		// One image: computed and pooled band by band.
+		var b32 []float32
+		if b != nil {
+			b32 = any(b).([]float32)
+		}
+		convDirectPool(p, x32, any(w).([]float32), b32, pool, any(y).([]float32))
+		return
+	}
 	if convImagesPool(&p, pw) {
 		var pas []packedA
 		if _, ok := any(w).([]float32); ok {

@@ -42,6 +42,54 @@ func canConvDirect(p *ConvParams) bool {
 // layers of SqueezeNet, MobileNet and UltraFace: 3 channels, 3×3,
 // stride 2).
 func convDirect(p ConvParams, x, w, b, y []float32, pool bool) {
+	l := getLoop[convDirectLoop]()
+	*l = convDirectLoop{p: p, x: x, y: y, pool: pool}
+	oh := p.OutH()
+	chunks := 1
+	if workers := workerCount(p.N * oh); p.N < 2*workers {
+		chunks = min(oh, (2*workers+p.N-1)/p.N)
+	}
+	l.rows = (oh + chunks - 1) / chunks
+	if pool {
+		l.rows = roundUp(l.rows, 2) // whole pairs of rows
+	}
+	l.chunks = (oh + l.rows - 1) / l.rows
+	l.runAll(w, b)
+}
+
+// convDirectPool is convDirect of one image followed by pool, band by
+// band: each unit of the loop computes the output rows that one band of
+// pooled rows reads into scratch rows, and pools them from there, so that
+// the convolution's output never leaves the worker's caches.
+func convDirectPool(p ConvParams, x, w, b []float32, pool PoolParams, y []float32) {
+	rows := poolBandRows(&p, &pool)
+	l := getLoop[convDirectLoop]()
+	*l = convDirectLoop{p: p, x: x, y: y, band: true, bandPool: pool, poolRows: rows}
+	l.rows = (rows-1)*pool.StrideH + (pool.KH-1)*pool.DilH + 1 // the most convolution rows of a unit
+	l.chunks = (pool.OutH + rows - 1) / rows
+	l.runAll(w, b)
+}
+
+// convPoolBandBytes bounds the convolution output of one band of
+// convDirectPool.
+const convPoolBandBytes = 256 << 10
+
+// poolBandRows returns how many pooled rows a band of convDirectPool
+// holds: as many as fit in convPoolBandBytes of convolution rows, in a
+// whole number of bands per worker.
+func poolBandRows(p *ConvParams, pool *PoolParams) int {
+	rowBytes := 4 * p.M * p.OutW()
+	span := (pool.KH-1)*pool.DilH + 1
+	rows := max(1, (convPoolBandBytes/rowBytes-span)/pool.StrideH+1)
+	workers := workerCount(pool.OutH)
+	bands := roundUp(max((pool.OutH+rows-1)/rows, workers), workers)
+	return (pool.OutH + bands - 1) / bands
+}
+
+// runAll regroups the kernel w and bias b (nil: none) for the row
+// kernel and runs the loop l over every unit of every image.
+func (l *convDirectLoop) runAll(w, b []float32) {
+	p := &l.p
 	taps := p.C * p.KH * p.KW
 	// The kernel regrouped as [M/8][taps][8]: the eight weights of a tap
 	// that one row call broadcasts, side by side.
@@ -59,18 +107,7 @@ func convDirect(p ConvParams, x, w, b, y []float32, pool bool) {
 	} else {
 		clear(bias)
 	}
-	oh := p.OutH()
-	chunks := 1
-	if workers := workerCount(p.N * oh); p.N < 2*workers {
-		chunks = min(oh, (2*workers+p.N-1)/p.N)
-	}
-	rows := (oh + chunks - 1) / chunks
-	if pool {
-		rows = roundUp(rows, 2) // whole pairs of rows
-	}
-	l := getLoop[convDirectLoop]()
-	*l = convDirectLoop{p: p, x: x, w: wg, b: bias, y: y, rows: rows, pool: pool}
-	l.chunks = (oh + l.rows - 1) / l.rows
+	l.w, l.b = wg, bias
 	parallelRun(p.N*l.chunks, l)
 	putLoop(l)
 }
@@ -80,8 +117,13 @@ func convDirect(p ConvParams, x, w, b, y []float32, pool bool) {
 type convDirectLoop struct {
 	p            ConvParams
 	x, w, b, y   []float32
-	rows, chunks int // output rows per unit, units per image
+	rows, chunks int // output rows per unit (the most, with band), units per image
 	pool         bool
+	// With band, y is the output pooled by bandPool and a unit is a band
+	// of poolRows pooled rows (convDirectPool).
+	band     bool
+	bandPool PoolParams
+	poolRows int
 }
 
 func (l *convDirectLoop) run(_, lo, hi int) {
@@ -103,9 +145,26 @@ func (l *convDirectLoop) run(_, lo, hi int) {
 		defer putScratch(pb)
 		pair = *pb
 	}
+	var band []float32 // with l.band, the convolution rows of a unit
+	if l.band {
+		bb := getScratch[float32](p.M * l.rows * ow)
+		defer putScratch(bb)
+		band = *bb
+	}
 	for u := lo; u < hi; u++ {
 		n, r0 := u/l.chunks, u%l.chunks*l.rows
 		r1 := min(r0+l.rows, oh)
+		var a, e int // with l.band, the unit's pooled rows
+		if l.band {
+			bp := &l.bandPool
+			a, e = u%l.chunks*l.poolRows, min((u%l.chunks+1)*l.poolRows, bp.OutH)
+			r0, r1 = poolInputRows(bp, a, e)
+			if r1 <= r0 { // every window in the padding
+				pohw := bp.OutH * bp.OutW
+				maxPoolBand(bp, nil, 0, p.M, l.y[n*p.M*pohw+a*bp.OutW:], pohw, a, e)
+				continue
+			}
+		}
 		// The padded input rows [st·r0, st·(r1-1)+KH) of every channel: r
 		// rows of wp floats per channel, then the slack that the last
 		// vector of a row may read.
@@ -166,6 +225,25 @@ func (l *convDirectLoop) run(_, lo, hi int) {
 				}
 				maxPool2x2RowsStrided32(pair, yn[o/2*ow2:], ow, ow2, p.M, 2*ow, ohw2)
 			}
+			continue
+		}
+		if l.band {
+			bp := &l.bandPool
+			ld := (r1 - r0) * ow
+			for o := r0; o < r1; o++ {
+				xr := xp[(o-r0)*st*wp:]
+				for g := 0; g < p.M/8; g++ {
+					yr := band[g*8*ld+(o-r0)*ow:]
+					convDirect8(xr, offs[:taps], l.w[g*taps*8:(g+1)*taps*8], l.b[g*8:g*8+8], yr[:7*ld+ow], ld, ow, p.Relu)
+				}
+			}
+			if p.Act.Kind != ActNone {
+				for m := 0; m < p.M; m++ {
+					ApplyActivation(p.Act, band[m*ld:(m+1)*ld])
+				}
+			}
+			pohw := bp.OutH * bp.OutW
+			maxPoolBand(bp, band, ld, p.M, l.y[n*p.M*pohw+a*bp.OutW:], pohw, a, e)
 			continue
 		}
 		yn := l.y[n*p.M*oh*ow : (n+1)*p.M*oh*ow]

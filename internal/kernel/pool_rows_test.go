@@ -63,20 +63,29 @@ func TestMaxPoolByRows(t *testing.T) {
 
 // TestConv2DPoolByRows checks Conv2DPool against Conv2DPacked then
 // MaxPool2D, bit for bit, for convolutions of one image that split their
-// output by rows, which it then pools split the same way (maxPoolByRows):
-// a direct stride-2 stem (SqueezeNet's, smaller), a 7×7/2 stem (ResNet's)
-// and a 3×3 on an odd plane, with 3×3/2 pools with and without padding.
+// output by rows: direct stride-2 stems (SqueezeNet's, computed and pooled
+// band by band: convDirectPool), a 7×7/2 stem (ResNet's) and a 3×3 on an
+// odd plane (pooled split by rows: maxPoolByRows), with 3×3/2 pools with
+// and without padding.
 func TestConv2DPoolByRows(t *testing.T) {
 	r := rand.New(rand.NewPCG(73, 74))
 	byRows := 0
-	for _, c := range []struct{ c, h, m, k, s, pad, ppad int }{
-		{3, 95, 16, 3, 2, 0, 0},
-		{3, 96, 32, 7, 2, 3, 1},
-		{16, 41, 32, 3, 1, 1, 0},
-		{24, 33, 16, 5, 2, 2, 1},
+	for _, c := range []struct {
+		c, h, m, k, s, pad, ppad int
+		hswish                   bool
+	}{
+		{3, 95, 16, 3, 2, 0, 0, false},
+		{3, 224, 64, 3, 2, 0, 0, false}, // SqueezeNet's stem: bands of 5 pooled rows, 12 of them
+		{3, 150, 32, 3, 2, 1, 1, true},  // padded windows at the first and last bands, an activation
+		{3, 96, 32, 7, 2, 3, 1, false},
+		{16, 41, 32, 3, 1, 1, 0, false},
+		{24, 33, 16, 5, 2, 2, 1, false},
 	} {
 		p := ConvParams{N: 1, C: c.c, H: c.h, W: c.h, M: c.m, KH: c.k, KW: c.k, PadTop: c.pad, PadLeft: c.pad,
-			PadBottom: c.pad, PadRight: c.pad, StrideH: c.s, StrideW: c.s, DilH: 1, DilW: 1, Group: 1, Relu: true}
+			PadBottom: c.pad, PadRight: c.pad, StrideH: c.s, StrideW: c.s, DilH: 1, DilW: 1, Group: 1, Relu: !c.hswish}
+		if c.hswish {
+			p.Act = Activation{Kind: ActHardSwish, A: 1. / 6, B: 0.5}
+		}
 		oh, ow := p.OutH(), p.OutW()
 		pool := PoolParams{N: 1, C: c.m, H: oh, W: ow, KH: 3, KW: 3, PadTop: c.ppad, PadLeft: c.ppad,
 			PadBottom: c.ppad, PadRight: c.ppad, StrideH: 2, StrideW: 2, DilH: 1, DilW: 1}
