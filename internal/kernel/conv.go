@@ -271,6 +271,11 @@ func Conv2DPool[T Float](p ConvParams, x, w []T, pw *ConvWeights, b []T, pool Po
 			return
 		}
 	}
+	if x32, ok := any(x).([]float32); ok && convPoolBandsFor(&p, pw, &pool, b != nil) {
+		// One image through a product packing from it: band by band too.
+		convPoolBands(&p, x32, pw, any(b).([]float32), &pool, any(y).([]float32))
+		return
+	}
 	if x32, ok := any(x).([]float32); ok && p.N == 1 && !IsDepthwise(p) && canConvDirect(&p) {
 		// One image: computed and pooled band by band.
 		var b32 []float32

@@ -64,12 +64,12 @@ func TestMaxPoolByRows(t *testing.T) {
 // TestConv2DPoolByRows checks Conv2DPool against Conv2DPacked then
 // MaxPool2D, bit for bit, for convolutions of one image that split their
 // output by rows: direct stride-2 stems (SqueezeNet's, computed and pooled
-// band by band: convDirectPool), a 7×7/2 stem (ResNet's) and a 3×3 on an
-// odd plane (pooled split by rows: maxPoolByRows), with 3×3/2 pools with
-// and without padding.
+// band by band: convDirectPool), 7×7/2 stems (ResNet's: the product band
+// by band, convPoolBands) and a 3×3 and a 5×5/2 on odd planes (pooled split
+// by rows: maxPoolByRows), with 3×3/2 pools with and without padding.
 func TestConv2DPoolByRows(t *testing.T) {
 	r := rand.New(rand.NewPCG(73, 74))
-	byRows := 0
+	byRows, productBands := 0, 0
 	for _, c := range []struct {
 		c, h, m, k, s, pad, ppad int
 		hswish                   bool
@@ -78,6 +78,7 @@ func TestConv2DPoolByRows(t *testing.T) {
 		{3, 224, 64, 3, 2, 0, 0, false}, // SqueezeNet's stem: bands of 5 pooled rows, 12 of them
 		{3, 150, 32, 3, 2, 1, 1, true},  // padded windows at the first and last bands, an activation
 		{3, 96, 32, 7, 2, 3, 1, false},
+		{3, 224, 64, 7, 2, 3, 1, false}, // ResNet's stem: the product band by band (convPoolBands)
 		{16, 41, 32, 3, 1, 1, 0, false},
 		{24, 33, 16, 5, 2, 2, 1, false},
 	} {
@@ -98,6 +99,9 @@ func TestConv2DPoolByRows(t *testing.T) {
 		if splitsByRows(&p, pw) && !pools2x2(&p, &pool) {
 			byRows++
 		}
+		if convPoolBandsFor(&p, pw, &pool, true) {
+			productBands++
+		}
 		conv := make([]float32, p.M*oh*ow)
 		Conv2DPacked(p, x, w, pw, b, conv)
 		want := make([]float32, p.M*pool.OutH*pool.OutW)
@@ -112,5 +116,8 @@ func TestConv2DPoolByRows(t *testing.T) {
 	}
 	if workerCount(math.MaxInt) >= 2 && byRows < 3 {
 		t.Errorf("%d shapes split by rows, want at least 3", byRows)
+	}
+	if tileEpilogues && sgemmFast && convPackAVX512 && productBands < 2 {
+		t.Errorf("%d shapes through the product band by band, want 2 (the 7×7/2 stems)", productBands)
 	}
 }
