@@ -225,7 +225,11 @@ func scaleShiftRows[T Float](x, y []T, inner int, a, b []T, relu bool) {
 	_ = x[len(y)-1]
 	l := getLoop[scaleShiftRowsLoop[T]]()
 	*l = scaleShiftRowsLoop[T]{x: x, y: y, inner: inner, a: a, b: b, relu: relu}
-	parallelRunFor(len(y)/inner, len(y), l)
+	// Split from a quarter of parallelMinWork on: the rows usually come
+	// from a step both cores wrote, so each core fetching half of them
+	// beats one fetching all (MobileNetV3's squeeze-excitation products
+	// of 14K-28K elements, 0.157 → 0.112 ms for the nine).
+	parallelRunFor(len(y)/inner, 4*len(y), l)
 	putLoop(l)
 }
 
