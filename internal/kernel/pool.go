@@ -393,3 +393,48 @@ func maxPool2x2ArgPlane32(p PoolParams, in, out []float32, argmax []int, o0, bas
 	}
 	return true
 }
+
+// PlaneMeans sets dst[i] to the mean of x's plane i (the len(x)/len(dst)
+// elements from i·plane on), each summed in float64 in four interleaved
+// sums added pairwise at the end; a plane of no elements has the mean NaN.
+// Planes are split across the workers from 8K elements on (a
+// GlobalAveragePool: the squeeze of a squeeze-excitation block reads a
+// feature map both cores just wrote).
+func PlaneMeans[T Float](x, dst []T) {
+	if len(dst) == 0 {
+		return
+	}
+	l := getLoop[planeMeansLoop[T]]()
+	*l = planeMeansLoop[T]{x: x, dst: dst, plane: len(x) / len(dst)}
+	parallelRunFor(len(dst), 4*len(x), l)
+	putLoop(l)
+}
+
+// planeMeansLoop is the body of PlaneMeans: a range of planes.
+type planeMeansLoop[T Float] struct {
+	x, dst []T
+	plane  int
+}
+
+func (l *planeMeansLoop[T]) run(_, lo, hi int) {
+	for i := lo; i < hi; i++ {
+		if l.plane == 0 {
+			l.dst[i] = T(math.NaN()) // the mean of nothing
+			continue
+		}
+		in := l.x[i*l.plane : (i+1)*l.plane]
+		var s0, s1, s2, s3 float64
+		j := 0
+		for ; j+4 <= len(in); j += 4 {
+			v := in[j : j+4 : j+4]
+			s0 += float64(v[0])
+			s1 += float64(v[1])
+			s2 += float64(v[2])
+			s3 += float64(v[3])
+		}
+		for ; j < len(in); j++ {
+			s0 += float64(in[j])
+		}
+		l.dst[i] = T(((s0 + s1) + (s2 + s3)) / float64(l.plane))
+	}
+}

@@ -121,3 +121,35 @@ func TestConv2DPoolByRows(t *testing.T) {
 		t.Errorf("%d shapes through the product band by band, want 2 (the 7×7/2 stems)", productBands)
 	}
 }
+
+// TestPlaneMeans checks PlaneMeans against the float64 mean of each plane,
+// serially and split across the workers (many planes), float32 and
+// float64, and a plane of no elements (NaN).
+func TestPlaneMeans(t *testing.T) {
+	r := rand.New(rand.NewPCG(75, 76))
+	for _, c := range []struct{ planes, plane int }{{1, 1}, {3, 7}, {576, 49}, {96, 196}, {5, 1001}, {4, 0}} {
+		x := randSlice(r, c.planes*c.plane)
+		got := make([]float64, c.planes)
+		got32 := make([]float32, c.planes)
+		PlaneMeans(x, got)
+		PlaneMeans(f32(x), got32)
+		for i := range got {
+			if c.plane == 0 {
+				if !math.IsNaN(got[i]) || !math.IsNaN(float64(got32[i])) {
+					t.Fatalf("%+v: mean of nothing %v, %v, want NaN", c, got[i], got32[i])
+				}
+				continue
+			}
+			want, want32 := 0.0, 0.0
+			for _, v := range x[i*c.plane : (i+1)*c.plane] {
+				want += v
+				want32 += float64(float32(v))
+			}
+			want /= float64(c.plane)
+			want32 /= float64(c.plane)
+			if math.Abs(got[i]-want) > 1e-12 || math.Abs(float64(got32[i])-want32) > 1e-6 {
+				t.Fatalf("%+v: plane %d mean %v (float32 %v), want %v (%v)", c, i, got[i], got32[i], want, want32)
+			}
+		}
+	}
+}
