@@ -109,6 +109,65 @@ func Copy(dst, src []float32) {
 	putLoop(l)
 }
 
+// CopyRuns copies src into dst as a strided layout lists it: dst[d] for
+// d < n (n a multiple of dims[last]) is src at the offset off + Σ idx[k]·
+// st[k] of the d-th element in row-major order over dims, whose last axis
+// has stride 1 (runs of dims[last] consecutive elements: a Transpose
+// that keeps the innermost axes, as a channel shuffle's). Long copies are
+// split across the workers by runs: each copies the runs it is given
+// from wherever they are.
+func CopyRuns(dst, src []float32, off, n int, dims, st []int) {
+	last := len(dims) - 1
+	if last < 0 || n == 0 {
+		return
+	}
+	if st[last] != 1 || n%dims[last] != 0 {
+		panic("kernel: CopyRuns: the innermost axis must have stride 1 and n be whole runs")
+	}
+	l := getLoop[copyRunsLoop]()
+	*l = copyRunsLoop{dst: dst[:n], src: src, off: off, dims: dims, st: st}
+	parallelRunFor(n/dims[last], 4*n, l)
+	putLoop(l)
+}
+
+// copyRunsLoop is the body of CopyRuns: a range of runs.
+type copyRunsLoop struct {
+	dst, src []float32
+	off      int
+	dims, st []int
+}
+
+func (l *copyRunsLoop) run(_, lo, hi int) {
+	last := len(l.dims) - 1
+	run := l.dims[last]
+	var buf [8]int
+	idx := buf[:0]
+	if last <= len(buf) {
+		idx = buf[:last]
+	} else {
+		idx = make([]int, last)
+	}
+	// The source offset of run lo: its index over the outer axes.
+	s, q := l.off, lo
+	for k := last - 1; k >= 0; k-- {
+		idx[k] = q % l.dims[k]
+		q /= l.dims[k]
+		s += idx[k] * l.st[k]
+	}
+	for r := lo; r < hi; r++ {
+		copy(l.dst[r*run:(r+1)*run], l.src[s:s+run])
+		for k := last - 1; k >= 0; k-- {
+			idx[k]++
+			s += l.st[k]
+			if idx[k] < l.dims[k] {
+				break
+			}
+			s -= l.st[k] * l.dims[k]
+			idx[k] = 0
+		}
+	}
+}
+
 // copyLoop is the body of Copy: a range of parts of copyParallelMin/2
 // elements.
 type copyLoop struct{ dst, src []float32 }

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"sync/atomic"
 
+	"github.com/onnxkit/onnxkit/internal/kernel"
 	"github.com/onnxkit/onnxkit/onnx/tensors"
 )
 
@@ -159,6 +160,12 @@ func (tp *transposePlan) run(x *tensors.Tensor, last []*tensors.Tensor) (*tensor
 	y, err := RecycleAlloc(last, 0, x.DType(), tp.out)
 	if err != nil {
 		return nil, err
+	}
+	if dst, ok := y.Data().([]float32); ok && tp.st[len(tp.st)-1] == 1 && tp.dims[len(tp.dims)-1] >= 16 {
+		// Runs of consecutive floats (a channel shuffle's planes): split
+		// across the workers.
+		kernel.CopyRuns(dst, tensors.Data[float32](x), 0, len(dst), tp.dims, tp.st)
+		return y, nil
 	}
 	tensors.CopyStrided(mv, y.Data(), x.Data(), 0, x.Len(), tp.dims, tp.st)
 	return y, nil
