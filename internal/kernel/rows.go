@@ -90,6 +90,18 @@ func matVec[T Float](m, k int, a []T, lda int, x, y []T) {
 	}
 }
 
+// Lerp sets dst[i] = c0·a[i] + c1·b[i] for i < len(dst) (a and b hold at
+// least len(dst) elements), each product and the sum rounded (the same
+// values in the vector loop and the scalar tail): a row of a linear
+// Resize from the two source rows around it.
+func Lerp(dst, a, b []float32, c0, c1 float32) {
+	done := lerp32(dst, a, b, c0, c1)
+	a, b = a[:len(dst)], b[:len(dst)]
+	for i := done; i < len(dst); i++ {
+		dst[i] = float32(c0*a[i]) + float32(c1*b[i]) // the conversions keep the roundings (no FMA)
+	}
+}
+
 // copyParallelMin is the length from which Copy splits its copy across
 // the workers: one core's memmove does not take all of the bandwidth the
 // caches give two.

@@ -98,3 +98,20 @@ func matVec32(m, k int, a []float32, lda int, x, y []float32) int {
 	matVec4AVX2(m4, k8, &a[0], lda, &x[0], &y[0])
 	return 4 * m4
 }
+
+// lerpRowsAVX2 is Lerp's vector loop (see rows_amd64.s).
+//
+//go:noescape
+func lerpRowsAVX2(dst, a, b *float32, n8 int, c0, c1 float32)
+
+// lerp32 runs Lerp's vector loop over the whole vectors of dst and
+// returns how many elements it did (0 without AVX2).
+func lerp32(dst, a, b []float32, c0, c1 float32) int {
+	n8 := len(dst) / 8
+	if !rowsAVX2 || n8 == 0 {
+		return 0
+	}
+	_, _ = a[8*n8-1], b[8*n8-1]
+	lerpRowsAVX2(&dst[0], &a[0], &b[0], n8, c0, c1)
+	return 8 * n8
+}

@@ -291,3 +291,27 @@ mvcols:
 mvdone:
 	VZEROUPPER
 	RET
+
+// func lerpRowsAVX2(dst, a, b *float32, n8 int, c0, c1 float32)
+// dst[i] = c0·a[i] + c1·b[i] for i < 8·n8 (n8 ≥ 1), the two products and
+// their sum each rounded, as the Go loop rounds them.
+TEXT ·lerpRowsAVX2(SB), NOSPLIT, $0-40
+	MOVQ         dst+0(FP), DI
+	MOVQ         a+8(FP), SI
+	MOVQ         b+16(FP), DX
+	MOVQ         n8+24(FP), CX
+	VBROADCASTSS c0+32(FP), Y0
+	VBROADCASTSS c1+36(FP), Y1
+
+lerploop:
+	VMULPS  (SI), Y0, Y2
+	VMULPS  (DX), Y1, Y3
+	VADDPS  Y3, Y2, Y2
+	VMOVUPS Y2, (DI)
+	ADDQ    $32, SI
+	ADDQ    $32, DX
+	ADDQ    $32, DI
+	DECQ    CX
+	JNZ     lerploop
+	VZEROUPPER
+	RET

@@ -470,3 +470,22 @@ func TestCopyRuns(t *testing.T) {
 		}
 	}
 }
+
+// TestLerp checks Lerp against its definition on every length to 40 (the
+// vector loop and the tail), bit for bit: both round the two products and
+// their sum.
+func TestLerp(t *testing.T) {
+	r := rand.New(rand.NewPCG(97, 98))
+	for n := 0; n <= 40; n++ {
+		a, b := f32(randSlice(r, n)), f32(randSlice(r, n))
+		c0, c1 := r.Float32(), r.Float32()
+		dst := make([]float32, n)
+		Lerp(dst, a, b, c0, c1)
+		for i := range dst {
+			p, q := c0*a[i], c1*b[i]
+			if want := p + q; math.Float32bits(dst[i]) != math.Float32bits(want) {
+				t.Fatalf("n=%d: dst[%d] = %v, want %v", n, i, dst[i], want)
+			}
+		}
+	}
+}

@@ -419,11 +419,7 @@ func resizePlanes2D(src, dst []float32, lo, hi int, im *resizeImage, rows []floa
 			if th == 2 {
 				// Linear: two rows, one pass.
 				c0, c1 := wh32[2*j], wh32[2*j+1]
-				r0 := rows[ih[2*j]*aw.out:][:len(orow)]
-				r1 := rows[ih[2*j+1]*aw.out:][:len(orow)]
-				for i := range orow {
-					orow[i] = c0*r0[i] + c1*r1[i]
-				}
+				kernel.Lerp(orow, rows[ih[2*j]*aw.out:], rows[ih[2*j+1]*aw.out:], c0, c1)
 				continue
 			}
 			clear(orow)
