@@ -102,6 +102,27 @@ func Lerp(dst, a, b []float32, c0, c1 float32) {
 	}
 }
 
+// LerpGather sets dst[j] = w0[j]·src[k0[j]] + w1[j]·src[k1[j]] for j <
+// len(dst), the taps added to 0 one after the other, every product and
+// sum rounded (the same values in the vector loop and the scalar tail): a
+// row of a linear Resize from its source row. It panics when an index is
+// outside src.
+func LerpGather(dst, src []float32, k0, k1 []int32, w0, w1 []float32) {
+	n := len(dst)
+	k0, k1, w0, w1 = k0[:n], k1[:n], w0[:n], w1[:n]
+	for j := range n {
+		if uint(k0[j]) >= uint(len(src)) || uint(k1[j]) >= uint(len(src)) {
+			panic("kernel: LerpGather: index outside the source row")
+		}
+	}
+	for j := lerpGather32(dst, src, k0, k1, w0, w1); j < n; j++ {
+		var acc float32
+		acc += float32(w0[j] * src[k0[j]])
+		acc += float32(w1[j] * src[k1[j]])
+		dst[j] = acc
+	}
+}
+
 // copyParallelMin is the length from which Copy splits its copy across
 // the workers: one core's memmove does not take all of the bandwidth the
 // caches give two.

@@ -115,3 +115,21 @@ func lerp32(dst, a, b []float32, c0, c1 float32) int {
 	lerpRowsAVX2(&dst[0], &a[0], &b[0], n8, c0, c1)
 	return 8 * n8
 }
+
+// lerpGatherAVX2 is LerpGather's vector loop (see rows_amd64.s).
+//
+//go:noescape
+func lerpGatherAVX2(dst, src *float32, k0, k1 *int32, w0, w1 *float32, n8 int)
+
+// lerpGather32 runs LerpGather's vector loop over the whole vectors of
+// dst and returns how many elements it did (0 without AVX2). The indices
+// must lie in src (LerpGather checks them).
+func lerpGather32(dst, src []float32, k0, k1 []int32, w0, w1 []float32) int {
+	n8 := len(dst) / 8
+	if !rowsAVX2 || n8 == 0 {
+		return 0
+	}
+	_, _, _, _ = k0[8*n8-1], k1[8*n8-1], w0[8*n8-1], w1[8*n8-1]
+	lerpGatherAVX2(&dst[0], &src[0], &k0[0], &k1[0], &w0[0], &w1[0], n8)
+	return 8 * n8
+}

@@ -315,3 +315,40 @@ lerploop:
 	JNZ     lerploop
 	VZEROUPPER
 	RET
+
+// func lerpGatherAVX2(dst, src *float32, k0, k1 *int32, w0, w1 *float32, n8 int)
+// dst[j] = (0 + w0[j]·src[k0[j]]) + w1[j]·src[k1[j]] for j < 8·n8 (n8 ≥
+// 1), every product and sum rounded, as the Go loop adds the taps.
+TEXT ·lerpGatherAVX2(SB), NOSPLIT, $0-56
+	MOVQ   dst+0(FP), DI
+	MOVQ   src+8(FP), SI
+	MOVQ   k0+16(FP), R8
+	MOVQ   k1+24(FP), R9
+	MOVQ   w0+32(FP), R10
+	MOVQ   w1+40(FP), R11
+	MOVQ   n8+48(FP), CX
+	VXORPS Y0, Y0, Y0
+
+lgloop:
+	VMOVDQU    (R8), Y4
+	VPCMPEQD   Y7, Y7, Y7
+	VXORPS     Y5, Y5, Y5
+	VGATHERDPS Y7, (SI)(Y4*4), Y5
+	VMOVDQU    (R9), Y4
+	VPCMPEQD   Y7, Y7, Y7
+	VXORPS     Y6, Y6, Y6
+	VGATHERDPS Y7, (SI)(Y4*4), Y6
+	VMULPS     (R10), Y5, Y5
+	VMULPS     (R11), Y6, Y6
+	VADDPS     Y5, Y0, Y5
+	VADDPS     Y6, Y5, Y5
+	VMOVUPS    Y5, (DI)
+	ADDQ       $32, R8
+	ADDQ       $32, R9
+	ADDQ       $32, R10
+	ADDQ       $32, R11
+	ADDQ       $32, DI
+	DECQ       CX
+	JNZ        lgloop
+	VZEROUPPER
+	RET

@@ -16,3 +16,5 @@ func deinterleaveRows32(even, odd []float32, lde int, src []float32, lds, n, row
 func matVec32(m, k int, a []float32, lda int, x, y []float32) int { return 0 }
 
 func lerp32(dst, a, b []float32, c0, c1 float32) int { return 0 }
+
+func lerpGather32(dst, src []float32, k0, k1 []int32, w0, w1 []float32) int { return 0 }

@@ -315,6 +315,10 @@ type resizeImage struct {
 	ih, iw []int // source row (column) of each tap, th (tw) per output row (column)
 	th, tw int
 	wh, ww []float32
+	// With two taps per output column (linear), the taps' columns and
+	// weights apart, for kernel.LerpGather.
+	k0, k1 []int32
+	w0, w1 []float32
 }
 
 // imagePlan returns the plan of interpResize2D for an input of element
@@ -351,6 +355,15 @@ func (s *resizeSpec) imagePlan(dt tensors.DType, ax []resizeAxis) (*resizeImage,
 	}
 	for i, v := range ww {
 		im.ww[i] = float32(v)
+	}
+	if tw == 2 && im.aw.in <= math.MaxInt32 {
+		n := im.aw.out
+		im.k0, im.k1 = make([]int32, n), make([]int32, n)
+		im.w0, im.w1 = make([]float32, n), make([]float32, n)
+		for j := range n {
+			im.k0[j], im.k1[j] = int32(iw[2*j]), int32(iw[2*j+1])
+			im.w0[j], im.w1[j] = im.ww[2*j], im.ww[2*j+1]
+		}
 	}
 	return im, nil
 }
@@ -406,6 +419,10 @@ func resizePlanes2D(src, dst []float32, lo, hi int, im *resizeImage, rows []floa
 		for i := 0; i < ah.in; i++ {
 			srow := in[i*aw.in : (i+1)*aw.in]
 			drow := rows[i*aw.out : (i+1)*aw.out]
+			if im.k0 != nil {
+				kernel.LerpGather(drow, srow, im.k0, im.k1, im.w0, im.w1)
+				continue
+			}
 			for j := range drow {
 				var acc float32
 				for t, k := range iw[j*tw : (j+1)*tw] {
