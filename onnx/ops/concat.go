@@ -117,10 +117,17 @@ func concat(in []*tensors.Tensor, axis int, last []*tensors.Tensor) (*tensors.Te
 		return out, nil
 	}
 	d := 0
+	dst32, is32 := out.Data().([]float32)
 	for o := 0; o < outer; o++ {
 		for _, t := range in {
 			block := t.Shape()[a] * inner
-			mv.Copy(out.Data(), t.Data(), d, o*block, block)
+			if is32 {
+				// Feature maps of a batch: each block in parts on the
+				// workers when long (kernel.Copy).
+				kernel.Copy(dst32[d:d+block], tensors.Data[float32](t)[o*block:(o+1)*block])
+			} else {
+				mv.Copy(out.Data(), t.Data(), d, o*block, block)
+			}
 			d += block
 		}
 	}
