@@ -300,17 +300,11 @@ func convTranspose[T tensors.Float](x, w, b *tensors.Tensor, g *convTransposeGeo
 		}
 		cropInto(dst, full, nb*m, g.out, g.full, g.begin)
 	}
-	if b != nil {
-		bd := tensors.Data[T](b)
+	if b != nil && prodInts(g.out) > 0 {
+		// The bias of each output channel, added plane by plane in
+		// vectors on the workers (x + b exactly as the addition rounds it).
 		dst := tensors.Data[T](y)
-		plane := prodInts(g.out)
-		for i := 0; i < nb*m; i++ {
-			v := bd[i%m]
-			row := dst[i*plane : (i+1)*plane]
-			for j := range row {
-				row[j] += v
-			}
-		}
+		kernel.ScaleShiftRows(dst, dst, prodInts(g.out), nil, tensors.Data[T](b)[:m])
 	}
 	return y, nil
 }
