@@ -33,13 +33,11 @@ func copyRows32(dst, src []float32, n, rows, ldd, lds int) bool {
 	return true
 }
 
-// deinterleaveAVX2 sets even[j] = src[2j] and, unless odd is nil,
-// odd[j] = src[2j+1] for j < 8·n8 (n8 ≥ 1; rows_amd64.s): the stride-2
-// vector loop of gatherStrided and of the phase planes of depthwise and
-// stride-2 convolutions.
+// gatherEvenAVX2 sets even[j] = src[2j] for j < 8·n8 (n8 ≥ 1;
+// rows_amd64.s): the stride-2 vector loop of gatherStrided.
 //
 //go:noescape
-func deinterleaveAVX2(even, odd, src *float32, n8 int)
+func gatherEvenAVX2(even, src *float32, n8 int)
 
 // gatherEven32 is gatherStrided's vector loop for stride 2 over whole
 // blocks of 8 outputs whose 16 source floats are all in src; it returns
@@ -49,7 +47,7 @@ func gatherEven32(dst, src []float32) int {
 	if !rowsAVX2 || n8 == 0 {
 		return 0
 	}
-	deinterleaveAVX2(&dst[0], nil, &src[0], n8)
+	gatherEvenAVX2(&dst[0], &src[0], n8)
 	return 8 * n8
 }
 
@@ -61,7 +59,7 @@ func deinterleave32(even, odd, src []float32) int {
 		return 0
 	}
 	_, _, _ = even[8*n16-1], odd[8*n16-1], src[16*n16-1]
-	deinterleaveAVX2(&even[0], &odd[0], &src[0], n16)
+	deinterleaveRowsAVX2(&even[0], &odd[0], &src[0], 8*n16, 1, 0, 0)
 	return 8 * n16
 }
 

@@ -126,36 +126,16 @@ cpdone:
 	VZEROUPPER
 	RET
 
-// func deinterleaveAVX2(even, odd, src *float32, n8 int)
+// func gatherEvenAVX2(even, src *float32, n8 int)
 //
-// even[j] = src[2j] and, unless odd is nil, odd[j] = src[2j+1] for j <
-// 8·n8 (src holds 16·n8 floats): VSHUFPS picks the even (odd) elements of
-// two vectors within each 128-bit lane, VPERMPD puts the lanes' pairs in
-// order.
-TEXT ·deinterleaveAVX2(SB), NOSPLIT, $0-32
-	MOVQ  even+0(FP), DI
-	MOVQ  odd+8(FP), R8
-	MOVQ  src+16(FP), SI
-	MOVQ  n8+24(FP), CX
-	TESTQ R8, R8
-	JZ    evenloop
-
-bothloop:
-	VMOVUPS (SI), Y0
-	VMOVUPS 32(SI), Y1
-	VSHUFPS $0x88, Y1, Y0, Y2
-	VSHUFPS $0xDD, Y1, Y0, Y3
-	VPERMPD $0xD8, Y2, Y2
-	VPERMPD $0xD8, Y3, Y3
-	VMOVUPS Y2, (DI)
-	VMOVUPS Y3, (R8)
-	ADDQ    $64, SI
-	ADDQ    $32, DI
-	ADDQ    $32, R8
-	DECQ    CX
-	JNZ     bothloop
-	VZEROUPPER
-	RET
+// even[j] = src[2j] for j < 8·n8 (src holds 16·n8 floats): VSHUFPS picks
+// the even elements of two vectors within each 128-bit lane, VPERMPD
+// puts the lanes' pairs in order (deinterleaveRowsAVX2 keeps the odd ones
+// too).
+TEXT ·gatherEvenAVX2(SB), NOSPLIT, $0-24
+	MOVQ even+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ n8+16(FP), CX
 
 evenloop:
 	VMOVUPS (SI), Y0
@@ -197,6 +177,7 @@ drow:
 	MOVQ  R8, BX
 	MOVQ  SI, DX
 	MOVQ  R13, CX
+	MOVQ  R9, R15          // this row's ragged end still to do
 
 dloop:
 	VMOVUPS (DX), Y0
@@ -212,19 +193,15 @@ dloop:
 	ADDQ    $32, BX
 	DECQ    CX
 	JNZ     dloop
-	TESTQ   R9, R9
+	TESTQ   R15, R15
 	JZ      dnext
+	// The ragged end: one more block, ending at the row's last element.
 	LEAQ    (DI)(R14*4), AX
 	LEAQ    (R8)(R14*4), BX
 	LEAQ    (SI)(R14*8), DX
-	VMOVUPS (DX), Y0
-	VMOVUPS 32(DX), Y1
-	VSHUFPS $0x88, Y1, Y0, Y2
-	VSHUFPS $0xDD, Y1, Y0, Y3
-	VPERMPD $0xD8, Y2, Y2
-	VPERMPD $0xD8, Y3, Y3
-	VMOVUPS Y2, (AX)
-	VMOVUPS Y3, (BX)
+	MOVQ    $1, CX
+	XORQ    R15, R15
+	JMP     dloop
 
 dnext:
 	ADDQ R11, DI
