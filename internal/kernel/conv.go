@@ -326,15 +326,13 @@ func convImagesPool(p *ConvParams, pw *ConvWeights) bool {
 }
 
 // splitsByRows reports whether Conv2DPacked splits the one image of p
-// across the workers by output rows or pixels: the direct kernel (blocks
-// of rows) and conv2DFew by columns, not the Winograd (tiles handed out
-// as the workers come), depthwise (planes) or by-channels splits.
+// across the workers by output pixels (conv2DFew by columns), not by
+// Winograd tiles (handed out as the workers come), planes (depthwise) or
+// channels. (Conv2DPool pools the direct kernel's one image band by band
+// before it asks.)
 func splitsByRows(p *ConvParams, pw *ConvWeights) bool {
-	if p.N != 1 || workerCount(math.MaxInt) < 2 || IsDepthwise(*p) {
+	if p.N != 1 || workerCount(math.MaxInt) < 2 || IsDepthwise(*p) || canConvDirect(p) {
 		return false
-	}
-	if canConvDirect(p) {
-		return true
 	}
 	ohw := p.OutH() * p.OutW()
 	tiles := (ohw + convColumnTile - 1) / convColumnTile

@@ -70,22 +70,6 @@ func convDirectPool(p ConvParams, x, w, b []float32, pool PoolParams, y []float3
 	l.runAll(w, b)
 }
 
-// convPoolBandBytes bounds the convolution output of one band of
-// convDirectPool.
-const convPoolBandBytes = 256 << 10
-
-// poolBandRows returns how many pooled rows a band of convDirectPool
-// holds: as many as fit in convPoolBandBytes of convolution rows, in a
-// whole number of bands per worker.
-func poolBandRows(p *ConvParams, pool *PoolParams) int {
-	rowBytes := 4 * p.M * p.OutW()
-	span := (pool.KH-1)*pool.DilH + 1
-	rows := max(1, (convPoolBandBytes/rowBytes-span)/pool.StrideH+1)
-	workers := workerCount(pool.OutH)
-	bands := roundUp(max((pool.OutH+rows-1)/rows, workers), workers)
-	return (pool.OutH + bands - 1) / bands
-}
-
 // runAll regroups the kernel w and bias b (nil: none) for the row
 // kernel and runs the loop l over every unit of every image.
 func (l *convDirectLoop) runAll(w, b []float32) {

@@ -80,3 +80,19 @@ func (l *convPoolLoop) run(_, lo, hi int) {
 		maxPoolBand(pool, band[j0-js:], nb, p.M, l.y[a*pool.OutW:], pohw, a, e)
 	}
 }
+
+// convPoolBandBytes bounds the convolution output of one band of
+// convDirectPool and convPoolBands.
+const convPoolBandBytes = 256 << 10
+
+// poolBandRows returns how many pooled rows a band of convDirectPool or
+// convPoolBands holds: as many as fit in convPoolBandBytes of convolution
+// rows, in a whole number of bands per worker.
+func poolBandRows(p *ConvParams, pool *PoolParams) int {
+	rowBytes := 4 * p.M * p.OutW()
+	span := (pool.KH-1)*pool.DilH + 1
+	rows := max(1, (convPoolBandBytes/rowBytes-span)/pool.StrideH+1)
+	workers := workerCount(pool.OutH)
+	bands := roundUp(max((pool.OutH+rows-1)/rows, workers), workers)
+	return (pool.OutH + bands - 1) / bands
+}
