@@ -9,7 +9,7 @@
 // are laid out as in sgemmKernel12x32AVX512 (row r, columns 16h..16h+15 in
 // Z(8+2r+h)). It reads the second A panel only when rows > 6 and the second
 // B panel only when cols > 16, and runs the narrowest of five loops that
-// covers the tile: 4×32, 6×32, 8×32, 12×16 or 12×32 (output channel counts
+// covers the tile: 4×32, 6×32, 8×32, 12×16, 12×17 or 12×32 (output channel counts
 // that are multiples of 4 or 8 but not of 12, such as 64 or 128, leave
 // 4 or 8 rows under their whole tiles). C is read and written through the
 // masks K1 (columns 0-15) and K2 (16-31), row by row up to rows; when beta
@@ -203,6 +203,8 @@ TEXT ·sgemmKernel12x32EdgeAVX512(SB), NOSPLIT, $0-64
 	JLE  loop6
 	CMPQ R13, $16
 	JLE  loop12h
+	CMPQ R13, $17
+	JEQ  loop12c
 	CMPQ R12, $8
 	JLE  loop8
 
@@ -263,6 +265,42 @@ loop12h:
 	DECQ    CX
 	JNZ     loop12h
 	JMP     store
+
+// Seven to twelve rows, 17 columns (7×7 images: 49 = 32 + 17): the
+// first 16 as loop12h does, the 17th in lanes 0-5 of Y9 (rows 0-5) and
+// Y11 (rows 6-11), one 256-bit FMA per panel and step reading the
+// panel's six A values (K3 keeps the read inside them). Each sum runs in
+// k order as in the other loops; the column then moves to lane 0 of each
+// row's second accumulator, where the stores expect it.
+loop12c:
+	MOVL $0x3f, R8
+	KMOVW R8, K3
+
+loop12cw:
+	VMOVUPS      0(BX), Z0
+	VBROADCASTSS 0(R11), Y1
+	HALF1(AX, Z8, Z10, Z12, Z14, Z16, Z18)
+	HALF1(R10, Z20, Z22, Z24, Z26, Z28, Z30)
+	VFMADD231PS  0(AX), Y1, K3, Y9
+	VFMADD231PS  0(R10), Y1, K3, Y11
+	ADDQ         $24, AX
+	ADDQ         $24, R10
+	ADDQ         $64, BX
+	ADDQ         $64, R11
+	DECQ         CX
+	JNZ          loop12cw
+	VALIGND      $0, Z11, Z11, Z21
+	VALIGND      $1, Z11, Z11, Z23
+	VALIGND      $2, Z11, Z11, Z25
+	VALIGND      $3, Z11, Z11, Z27
+	VALIGND      $4, Z11, Z11, Z29
+	VALIGND      $5, Z11, Z11, Z31
+	VALIGND      $1, Z9, Z9, Z11
+	VALIGND      $2, Z9, Z9, Z13
+	VALIGND      $3, Z9, Z9, Z15
+	VALIGND      $4, Z9, Z9, Z17
+	VALIGND      $5, Z9, Z9, Z19
+	JMP          store
 
 // At most six rows, 32 columns (or 16: the second panel is then not read,
 // the first read twice).
