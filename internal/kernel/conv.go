@@ -99,10 +99,8 @@ func im2colRange[T Float](p *ConvParams, x []T, c0, cLo, cHi int, col []T) {
 					copyRows(row[ylo*ow+lo:], src, hi-lo, yhi-ylo, ow, p.StrideH*p.W)
 					continue
 				}
-				for y := ylo; y < yhi; y++ {
-					src := plane[(ih0+y*p.StrideH)*p.W : (ih0+y*p.StrideH+1)*p.W]
-					gatherStrided(row[y*ow+lo:y*ow+hi], src[iw0+lo*p.StrideW:], p.StrideW)
-				}
+				src := plane[(ih0+ylo*p.StrideH)*p.W+iw0+lo*p.StrideW:]
+				gatherStridedRows(row[ylo*ow+lo:], ow, src, p.StrideH*p.W, hi-lo, yhi-ylo, p.StrideW)
 			}
 		}
 	}
@@ -870,6 +868,23 @@ func im2colColumns[T Float](p *ConvParams, x []T, c0, j0, j1 int, col []T) {
 				}
 				for j := j0; j < j1; {
 					yy, xx := j/ow, j%ow
+					if xx == 0 && yy >= ylo && yy < yhi && j+ow <= j1 {
+						// Whole output rows inside the image: their
+						// pixels in one strided gather, the side pads
+						// cleared row by row.
+						n := min(yhi-yy, (j1-j)/ow)
+						src := plane[(ih0+yy*p.StrideH)*p.W+iw0+lo*p.StrideW:]
+						gatherStridedRows(row[j-j0+lo:], ow, src, p.StrideH*p.W, hi-lo, n, p.StrideW)
+						if lo > 0 || hi < ow {
+							for r := 0; r < n; r++ {
+								seg := row[j-j0+r*ow:][:ow]
+								clear(seg[:lo])
+								clear(seg[hi:])
+							}
+						}
+						j += n * ow
+						continue
+					}
 					end := min(j1, (yy+1)*ow) // this output row's part
 					seg := row[j-j0 : end-j0]
 					if yy < ylo || yy >= yhi {
@@ -887,9 +902,8 @@ func im2colColumns[T Float](p *ConvParams, x []T, c0, j0, j1 int, col []T) {
 					}
 					clear(seg[:a-xx])
 					clear(seg[e-xx:])
-					out := seg[a-xx : e-xx]
-					src := plane[(ih0+yy*p.StrideH)*p.W:][:p.W]
-					gatherStrided(out, src[iw0+a*p.StrideW:], p.StrideW)
+					src := plane[(ih0+yy*p.StrideH)*p.W+iw0+a*p.StrideW:]
+					gatherStridedRows(seg[a-xx:], 0, src, 0, e-a, 1, p.StrideW)
 					j = end
 				}
 			}
@@ -972,30 +986,4 @@ func (l *convBackwardDataLoop[T]) run(_, lo, hi int) {
 		}
 	}
 	putScratch(buf)
-}
-
-// gatherStrided sets out[i] = src[i·stride] for i < len(out) (src holds at
-// least (len(out)-1)·stride+1 elements): one im2col row segment of a
-// strided convolution.
-func gatherStrided[T Float](out, src []T, stride int) {
-	if len(out) == 0 {
-		return
-	}
-	src = src[:(len(out)-1)*stride+1]
-	switch stride {
-	case 1:
-		copy(out, src)
-	case 2:
-		i := 0
-		if o32, ok := any(out).([]float32); ok {
-			i = gatherEven32(o32, any(src).([]float32))
-		}
-		for ; i < len(out); i++ {
-			out[i] = src[2*i]
-		}
-	default:
-		for i := range out {
-			out[i] = src[i*stride]
-		}
-	}
 }

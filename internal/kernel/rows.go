@@ -53,6 +53,38 @@ func deinterleave[T Float](even, odd, src []T) {
 	}
 }
 
+// gatherStridedRows sets dst[i·ldd+j] = src[i·lds+j·stride] for i <
+// rows, j < n: rows of a strided convolution's im2col matrix, or of the
+// pixels a strided 1×1 convolution reads. src must hold the last element
+// read, (rows-1)·lds+(n-1)·stride, and may end there.
+func gatherStridedRows[T Float](dst []T, ldd int, src []T, lds, n, rows, stride int) {
+	if rows <= 0 || n <= 0 {
+		return
+	}
+	src = src[:(rows-1)*lds+(n-1)*stride+1]
+	if _, ok := any(dst).([]float32); ok && stride == 2 {
+		// The vector loop reads each row's 2n floats: all rows but the
+		// last have them; the last one's elements but its last do.
+		if rows > 1 && gatherEvenRows32(any(dst).([]float32), ldd, any(src).([]float32), lds, n, rows-1) {
+			dst, src, rows = dst[(rows-1)*ldd:], src[(rows-1)*lds:], 1
+		}
+		if rows == 1 && gatherEvenRows32(any(dst).([]float32), 0, any(src).([]float32), 0, n-1, 1) {
+			dst[n-1] = src[2*(n-1)]
+			return
+		}
+	}
+	for i := 0; i < rows; i++ {
+		out, in := dst[i*ldd:][:n], src[i*lds:]
+		if stride == 1 {
+			copy(out, in)
+			continue
+		}
+		for j := range out {
+			out[j] = in[j*stride]
+		}
+	}
+}
+
 // deinterleaveRows is deinterleave of rows rows: even[i·lde+j] =
 // src[i·lds+2j] and odd[i·lde+j] = src[i·lds+2j+1] for i < rows, j < n
 // (the phase planes of a stride-2 image, one call for all the rows).

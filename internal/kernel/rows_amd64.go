@@ -33,22 +33,23 @@ func copyRows32(dst, src []float32, n, rows, ldd, lds int) bool {
 	return true
 }
 
-// gatherEvenAVX2 sets even[j] = src[2j] for j < 8·n8 (n8 ≥ 1;
-// rows_amd64.s): the stride-2 vector loop of gatherStrided.
+// gatherEvenRowsAVX2 sets even[i·lde+j] = src[i·lds+2j] for i < rows,
+// j < n (n ≥ 8; rows_amd64.s).
 //
 //go:noescape
-func gatherEvenAVX2(even, src *float32, n8 int)
+func gatherEvenRowsAVX2(even, src *float32, n, rows, lde, lds int)
 
-// gatherEven32 is gatherStrided's vector loop for stride 2 over whole
-// blocks of 8 outputs whose 16 source floats are all in src; it returns
-// how many outputs it wrote.
-func gatherEven32(dst, src []float32) int {
-	n8 := min(len(dst), len(src)/2) / 8
-	if !rowsAVX2 || n8 == 0 {
-		return 0
+// gatherEvenRows32 is gatherStridedRows for stride 2 in one call for all
+// the rows, when it has the vector loop, the rows are at least 8 long
+// and src holds each row's 2n floats (the last one odd, read but not
+// kept); it reports whether it ran.
+func gatherEvenRows32(dst []float32, ldd int, src []float32, lds, n, rows int) bool {
+	if !rowsAVX2 || n < 8 || rows <= 0 || len(src) < (rows-1)*lds+2*n {
+		return false
 	}
-	gatherEvenAVX2(&dst[0], &src[0], n8)
-	return 8 * n8
+	_ = dst[(rows-1)*ldd+n-1]
+	gatherEvenRowsAVX2(&dst[0], &src[0], n, rows, ldd, lds)
+	return true
 }
 
 // deinterleave32 is deinterleave's vector loop over whole blocks of

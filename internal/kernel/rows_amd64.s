@@ -126,27 +126,62 @@ cpdone:
 	VZEROUPPER
 	RET
 
-// func gatherEvenAVX2(even, src *float32, n8 int)
+// func gatherEvenRowsAVX2(even, src *float32, n, rows, lde, lds int)
 //
-// even[j] = src[2j] for j < 8·n8 (src holds 16·n8 floats): VSHUFPS picks
-// the even elements of two vectors within each 128-bit lane, VPERMPD
-// puts the lanes' pairs in order (deinterleaveRowsAVX2 keeps the odd ones
-// too).
-TEXT ·gatherEvenAVX2(SB), NOSPLIT, $0-24
+// For each of rows rows (even lde floats apart, src lds floats apart):
+// even[j] = src[2j] for j < n (n ≥ 8; the row's 2n floats are read), in
+// blocks of 8, the last block overlapping the one before it when n is
+// not a multiple of 8. VSHUFPS picks the even elements of two vectors
+// within each 128-bit lane, VPERMPD puts the lanes' pairs in order
+// (deinterleaveRowsAVX2 keeps the odd ones too).
+TEXT ·gatherEvenRowsAVX2(SB), NOSPLIT, $0-48
 	MOVQ even+0(FP), DI
 	MOVQ src+8(FP), SI
-	MOVQ n8+16(FP), CX
+	MOVQ n+16(FP), R9
+	MOVQ rows+24(FP), R10
+	MOVQ lde+32(FP), R11
+	SHLQ $2, R11
+	MOVQ lds+40(FP), R12
+	SHLQ $2, R12
+	MOVQ R9, R13
+	SHRQ $3, R13           // whole blocks
+	LEAQ -8(R9), R14       // the last block's first element
+	ANDQ $7, R9            // a ragged end: one more block
 
-evenloop:
-	VMOVUPS (SI), Y0
-	VMOVUPS 32(SI), Y1
+grow:
+	TESTQ R10, R10
+	JZ    gdone
+	MOVQ  DI, AX
+	MOVQ  SI, DX
+	MOVQ  R13, CX
+	MOVQ  R9, R15          // this row's ragged end still to do
+
+gloop:
+	VMOVUPS (DX), Y0
+	VMOVUPS 32(DX), Y1
 	VSHUFPS $0x88, Y1, Y0, Y2
 	VPERMPD $0xD8, Y2, Y2
-	VMOVUPS Y2, (DI)
-	ADDQ    $64, SI
-	ADDQ    $32, DI
+	VMOVUPS Y2, (AX)
+	ADDQ    $64, DX
+	ADDQ    $32, AX
 	DECQ    CX
-	JNZ     evenloop
+	JNZ     gloop
+	TESTQ   R15, R15
+	JZ      gnext
+	// The ragged end: one more block, ending at the row's last element.
+	LEAQ    (DI)(R14*4), AX
+	LEAQ    (SI)(R14*8), DX
+	MOVQ    $1, CX
+	XORQ    R15, R15
+	JMP     gloop
+
+gnext:
+	ADDQ R11, DI
+	ADDQ R12, SI
+	DECQ R10
+	JMP  grow
+
+gdone:
 	VZEROUPPER
 	RET
 

@@ -338,36 +338,53 @@ func TestScaleShift(t *testing.T) {
 	}
 }
 
-// TestGatherStrided checks im2col's strided row gather (a vector loop for
-// stride 2 on float32) against the definition, for every length up to a
-// few vector blocks and sources that end right at the last element read.
-func TestGatherStrided(t *testing.T) {
+// TestGatherStridedRows checks im2col's strided row gather (a vector loop
+// for stride 2 on float32, all rows in one call) against the definition,
+// for every length up to a few vector blocks, one to three rows, row
+// strides just long enough and longer, and sources that end right at the
+// last element read.
+func TestGatherStridedRows(t *testing.T) {
 	for _, stride := range []int{1, 2, 3} {
-		for n := 0; n <= 40; n++ {
-			src := make([]float32, max(0, (n-1)*stride+1))
-			for i := range src {
-				src[i] = float32(i) + 0.5
-			}
-			out := make([]float32, n+1)
-			out[n] = -1
-			gatherStrided(out[:n], src, stride)
-			for i := 0; i < n; i++ {
-				if out[i] != src[i*stride] {
-					t.Fatalf("stride %d n %d: out[%d] = %v, want %v", stride, n, i, out[i], src[i*stride])
-				}
-			}
-			if out[n] != -1 {
-				t.Fatalf("stride %d n %d: wrote past the end", stride, n)
-			}
-			out64 := make([]float64, n)
-			src64 := make([]float64, len(src))
-			for i := range src {
-				src64[i] = float64(src[i])
-			}
-			gatherStrided(out64, src64, stride)
-			for i := range out64 {
-				if out64[i] != src64[i*stride] {
-					t.Fatalf("float64 stride %d n %d: out[%d] = %v", stride, n, i, out64[i])
+		for rows := 1; rows <= 3; rows++ {
+			for n := 0; n <= 40; n++ {
+				for _, extra := range []int{0, 3} {
+					lds := max(1, (n-1)*stride+1+extra)
+					ldd := n + extra
+					src := make([]float32, max(0, (rows-1)*lds+(n-1)*stride+1))
+					for i := range src {
+						src[i] = float32(i) + 0.5
+					}
+					out := make([]float32, (rows-1)*ldd+n+1)
+					for i := range out {
+						out[i] = -1
+					}
+					gatherStridedRows(out, ldd, src, lds, n, rows, stride)
+					for r := 0; r < rows; r++ {
+						for i := 0; i < ldd && r*ldd+i < len(out); i++ {
+							want := float32(-1)
+							if i < n {
+								want = src[r*lds+i*stride]
+							}
+							if got := out[r*ldd+i]; got != want {
+								t.Fatalf("stride %d rows %d n %d lds %d: out[%d][%d] = %v, want %v", stride, rows, n, lds, r, i, got, want)
+							}
+						}
+					}
+					if n > 0 {
+						out64 := make([]float64, (rows-1)*ldd+n)
+						src64 := make([]float64, len(src))
+						for i := range src {
+							src64[i] = float64(src[i])
+						}
+						gatherStridedRows(out64, ldd, src64, lds, n, rows, stride)
+						for r := 0; r < rows; r++ {
+							for i := 0; i < n; i++ {
+								if out64[r*ldd+i] != src64[r*lds+i*stride] {
+									t.Fatalf("float64 stride %d rows %d n %d: out[%d][%d] = %v", stride, rows, n, r, i, out64[r*ldd+i])
+								}
+							}
+						}
+					}
 				}
 			}
 		}
