@@ -93,3 +93,19 @@ func biasTile32(c []float32, ldc, rows, cols int, bias, res []float32, ldr int, 
 	biasTileAVX512(&c[0], ldc, rows, cols, &bias[0], rp, ldr, relu)
 	return true
 }
+
+// dwCLAVX512 reports whether depthwise convolutions may run channels
+// last (depthwise_cl.go) and transpose2D its 16×16 blocks in vectors.
+var dwCLAVX512 = cpu.X86.HasAVX512F
+
+// transpose16x16AVX512 transposes one 16×16 block: dst[j·ldd+i] =
+// src[i·lds+j] (transpose_amd64.s).
+//
+//go:noescape
+func transpose16x16AVX512(dst *float32, ldd int, src *float32, lds int)
+
+// dwChannelsLastAVX512 is dwChannelsLast's kernel for 16·blocks channels
+// (blocks 1, 2 or 4; depthwise_cl_amd64.s).
+//
+//go:noescape
+func dwChannelsLastAVX512(x *float32, ldx int, w *float32, ldw int, bias, y *float32, ldy int, rows, cols *int32, oh, ow, width, kw, dh, dw, blocks int, relu bool)

@@ -29,3 +29,14 @@ const tileEpilogues = false
 func biasTile32(c []float32, ldc, rows, cols int, bias, res []float32, ldr int, relu bool) bool {
 	return false
 }
+
+// dwCLAVX512 is false: depthwise convolutions run the stencil.
+const dwCLAVX512 = false
+
+func transpose16x16AVX512(dst *float32, ldd int, src *float32, lds int) {
+	panic("kernel: transpose16x16AVX512 without AVX-512")
+}
+
+func dwChannelsLastAVX512(x *float32, ldx int, w *float32, ldw int, bias, y *float32, ldy int, rows, cols *int32, oh, ow, width, kw, dh, dw, blocks int, relu bool) {
+	panic("kernel: dwChannelsLastAVX512 without AVX-512")
+}

@@ -37,6 +37,9 @@ func DepthwiseConv2D[T Float](p ConvParams, x, w, b, y []T) {
 	if p.OutH() <= 0 || p.OutW() <= 0 {
 		return
 	}
+	if x32, ok := any(x).([]float32); ok && dwChannelsLast(&p, x32, any(w).([]float32), any(b).([]float32), any(y).([]float32)) {
+		return
+	}
 	planes := p.N * p.M
 	macs := planes * p.OutH() * p.OutW() * p.KH * p.KW
 	l := getLoop[depthwiseLoop[T]]()

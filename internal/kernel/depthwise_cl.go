@@ -1,0 +1,150 @@
+package kernel
+
+// Depthwise convolutions of small planes, channels last. On a 7×7 or
+// 14×14 plane the per-plane stencil (depthwise.go) spends most of its
+// time laying each plane out padded and on the rows' ragged ends; with
+// the channels interleaved (an image's planes transposed to pixels ×
+// channels) one vector holds one pixel of 16 channels, each tap is one
+// FMA per 16 channels with no padding written out, and the plane's size
+// no longer matters. The planes are transposed in and the outputs back
+// in 16×16 blocks; the taps inside the image of each output pixel are
+// added in tap order after the bias, as the stencil adds them, so the
+// two paths agree (up to the sign of zero sums: the stencil also adds the
+// padding's zeros).
+
+// dwChannelsLastMaxPixels is the largest output plane (OutH·OutW) that
+// DepthwiseConv2D runs channels last.
+var dwChannelsLastMaxPixels = 196
+
+// dwChannelsLastGroup is the most channels one work item (a worker's
+// share of an image) interleaves: four 16-channel vectors, the
+// accumulators of the four FMA chains the kernel runs.
+const dwChannelsLastGroup = 64
+
+// dwChannelsLast computes the depthwise convolution p (IsDepthwise) of
+// float32 x into y channels last when p has one output channel per input
+// channel and small output planes on a CPU with the kernel, and reports
+// whether it did.
+func dwChannelsLast(p *ConvParams, x, w, b, y []float32) bool {
+	oh, ow := p.OutH(), p.OutW()
+	if !dwCLAVX512 || p.M != p.C || oh*ow > dwChannelsLastMaxPixels || oh <= 0 || ow <= 0 || p.H*p.W == 0 {
+		return false
+	}
+	// rows[3r:3r+3] = the kernel rows [kh0, kh1) output row r reads
+	// inside the image and its first input row (r·StrideH - PadTop);
+	// cols the same across.
+	geom := ScratchInt32(3 * (oh + ow))
+	defer PutScratchInt32(geom)
+	rows, cols := (*geom)[:3*oh], (*geom)[3*oh:3*(oh+ow)]
+	for r := range oh {
+		base := r*p.StrideH - p.PadTop
+		lo, hi := tapRange(base, p.DilH, p.KH, p.H)
+		rows[3*r], rows[3*r+1], rows[3*r+2] = int32(lo), int32(hi), int32(base)
+	}
+	for c := range ow {
+		base := c*p.StrideW - p.PadLeft
+		lo, hi := tapRange(base, p.DilW, p.KW, p.W)
+		cols[3*c], cols[3*c+1], cols[3*c+2] = int32(lo), int32(hi), int32(base)
+	}
+	groups := (p.C + dwChannelsLastGroup - 1) / dwChannelsLastGroup
+	l := getLoop[dwChannelsLastLoop]()
+	*l = dwChannelsLastLoop{p: *p, x: x, w: w, b: b, y: y, rows: rows, cols: cols, groups: groups}
+	if p.N*p.C*oh*ow*p.KH*p.KW < convFewMinMACs {
+		l.run(0, 0, p.N*groups)
+	} else {
+		parallelRun(p.N*groups, l)
+	}
+	putLoop(l)
+	if p.Act.Kind != ActNone {
+		ApplyActivation(p.Act, y[:p.N*p.M*oh*ow])
+	}
+	return true
+}
+
+// tapRange returns the taps [lo, hi) of a kernel of k taps at dilation
+// dil whose input base + t·dil falls inside [0, size).
+func tapRange(base, dil, k, size int) (lo, hi int) {
+	if base < 0 {
+		lo = (-base + dil - 1) / dil
+	}
+	hi = k
+	if last := base + (k-1)*dil; last >= size {
+		hi = max(0, (size-1-base)/dil+1)
+		if size-1-base < 0 {
+			hi = 0
+		}
+	}
+	return min(lo, hi), hi
+}
+
+// dwChannelsLastLoop is dwChannelsLast's body: work item i is the
+// channels [64g, 64g+64) of image n, i = n·groups + g.
+type dwChannelsLastLoop struct {
+	p          ConvParams
+	x, w, b, y []float32
+	rows, cols []int32
+	groups     int
+}
+
+func (l *dwChannelsLastLoop) run(_, lo, hi int) {
+	p := &l.p
+	hw, ohw, taps := p.H*p.W, p.OutH()*p.OutW(), p.KH*p.KW
+	const g = dwChannelsLastGroup
+	buf := getScratch[float32]((hw + ohw + taps + 1) * g)
+	defer putScratch(buf)
+	xt := (*buf)[:hw*g]
+	yt := (*buf)[hw*g : (hw+ohw)*g]
+	wt := (*buf)[(hw+ohw)*g : (hw+ohw+taps)*g]
+	bias := (*buf)[(hw+ohw+taps)*g:][:g]
+	for i := lo; i < hi; i++ {
+		n, c0 := i/l.groups, i%l.groups*g
+		cw := min(g, p.C-c0)
+		ld := roundUp(cw, 16)
+		transpose2D(xt, ld, l.x[(n*p.C+c0)*hw:], hw, cw, hw)
+		transpose2D(wt, ld, l.w[c0*taps:], taps, cw, taps)
+		clear(bias)
+		if l.b != nil {
+			copy(bias, l.b[c0:c0+cw])
+		}
+		for v := 0; v < ld/16; {
+			blocks := 4
+			for blocks > ld/16-v {
+				blocks /= 2
+			}
+			dwChannelsLastAVX512(&xt[16*v], ld, &wt[16*v], ld, &bias[16*v], &yt[16*v], ld,
+				&l.rows[0], &l.cols[0], p.OutH(), p.OutW(), p.W, p.KW, p.DilH, p.DilW, blocks, p.Relu)
+			v += blocks
+		}
+		transpose2D(l.y[(n*p.M+c0)*ohw:], ohw, yt, ld, ohw, cw)
+	}
+}
+
+// transpose2D sets dst[j·ldd+i] = src[i·lds+j] for i < rows, j < cols:
+// the rows×cols matrix src (row stride lds) transposed into dst (cols
+// rows, stride ldd), 16×16 blocks at a time where the CPU has the
+// AVX-512 block transpose, the ragged edges element by element.
+func transpose2D(dst []float32, ldd int, src []float32, lds, rows, cols int) {
+	if rows <= 0 || cols <= 0 {
+		return
+	}
+	_, _ = src[(rows-1)*lds+cols-1], dst[(cols-1)*ldd+rows-1]
+	r16, c16 := 0, 0
+	if dwCLAVX512 {
+		r16, c16 = rows&^15, cols&^15
+		for i := 0; i < r16; i += 16 {
+			for j := 0; j < c16; j += 16 {
+				transpose16x16AVX512(&dst[j*ldd+i], ldd, &src[i*lds+j], lds)
+			}
+		}
+	}
+	for i := 0; i < rows; i++ {
+		j0 := 0
+		if i < r16 {
+			j0 = c16 // the blocks did the rest of this row
+		}
+		s := src[i*lds : i*lds+cols]
+		for j := j0; j < cols; j++ {
+			dst[j*ldd+i] = s[j]
+		}
+	}
+}

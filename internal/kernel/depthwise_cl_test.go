@@ -1,0 +1,118 @@
+package kernel
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+)
+
+// TestDepthwiseChannelsLast checks the channels-last path against the
+// per-plane stencil on random small planes: kernel sizes 1 to 7, strides
+// 1 to 3, dilations, asymmetric padding (including padding wider than
+// the kernel reaches), channel counts that leave ragged 16- and
+// 64-channel groups, a bias or none, the Relu and HardSwish. Both add the
+// bias and then the taps inside the image in tap order, so the sums must
+// be equal (== also takes -0 for +0: the stencil adds the padding's
+// zeros too).
+func TestDepthwiseChannelsLast(t *testing.T) {
+	if !dwCLAVX512 {
+		t.Skip("no AVX-512: depthwise convolutions run the stencil")
+	}
+	r := rand.New(rand.NewPCG(7, 8))
+	for iter := 0; iter < 300; iter++ {
+		k := 1 + r.IntN(7)
+		p := ConvParams{N: 1 + r.IntN(2), C: 1 + r.IntN(150), H: 1 + r.IntN(16), W: 1 + r.IntN(16),
+			KH: k, KW: 1 + r.IntN(7), StrideH: 1 + r.IntN(3), StrideW: 1 + r.IntN(3), DilH: 1 + r.IntN(2), DilW: 1 + r.IntN(2),
+			PadTop: r.IntN(4), PadLeft: r.IntN(4), PadBottom: r.IntN(4), PadRight: r.IntN(4), Relu: r.IntN(2) == 0}
+		p.M, p.Group = p.C, p.C
+		if r.IntN(4) == 0 {
+			p.Act = Activation{Kind: ActHardSwish, A: 1.0 / 6, B: 0.5}
+		}
+		oh, ow := p.OutH(), p.OutW()
+		if p.H+p.PadTop+p.PadBottom < (p.KH-1)*p.DilH+1 || p.W+p.PadLeft+p.PadRight < (p.KW-1)*p.DilW+1 || oh*ow > dwChannelsLastMaxPixels {
+			continue
+		}
+		x := f32(randSlice(r, p.N*p.C*p.H*p.W))
+		w := f32(randSlice(r, p.M*p.KH*p.KW))
+		var b []float32
+		if r.IntN(3) > 0 {
+			b = f32(randSlice(r, p.M))
+		}
+		got := make([]float32, p.N*p.M*oh*ow+1)
+		want := make([]float32, len(got))
+		got[len(got)-1], want[len(want)-1] = 42, 42
+		if !dwChannelsLast(&p, x, w, b, got[:len(got)-1]) {
+			t.Fatalf("%+v: not run channels last", p)
+		}
+		old := dwChannelsLastMaxPixels
+		dwChannelsLastMaxPixels = 0
+		DepthwiseConv2D(p, x, w, b, want[:len(want)-1])
+		dwChannelsLastMaxPixels = old
+		for i := range got {
+			if got[i] != want[i] {
+				t.Fatalf("%+v: y[%d] = %v, the stencil gives %v", p, i, got[i], want[i])
+			}
+		}
+	}
+}
+
+// BenchmarkDepthwiseChannelsLast times MobileNetV3's small-plane
+// depthwise layers at batch 1 channels last and with the stencil.
+func BenchmarkDepthwiseChannelsLast(b *testing.B) {
+	r := rand.New(rand.NewPCG(1, 2))
+	dw := func(c, h, k, s int) ConvParams {
+		return ConvParams{N: 1, C: c, M: c, Group: c, H: h, W: h, KH: k, KW: k, StrideH: s, StrideW: s, DilH: 1, DilW: 1,
+			PadTop: k / 2, PadLeft: k / 2, PadBottom: k / 2, PadRight: k / 2, Relu: true}
+	}
+	for _, p := range []ConvParams{dw(576, 7, 5, 1), dw(288, 14, 5, 2), dw(240, 14, 5, 1), dw(96, 28, 5, 2), dw(88, 28, 3, 1)} {
+		x := f32(randSlice(r, p.N*p.C*p.H*p.W))
+		w := f32(randSlice(r, p.M*p.KH*p.KW))
+		bias := f32(randSlice(r, p.M))
+		y := make([]float32, p.N*p.M*p.OutH()*p.OutW())
+		for _, cl := range []bool{true, false} {
+			b.Run(fmt.Sprintf("%dch-%dx%d-k%d-s%d-cl%v", p.C, p.H, p.W, p.KH, p.StrideH, cl), func(b *testing.B) {
+				old := dwChannelsLastMaxPixels
+				if cl {
+					dwChannelsLastMaxPixels = 1 << 30
+				} else {
+					dwChannelsLastMaxPixels = 0
+				}
+				defer func() { dwChannelsLastMaxPixels = old }()
+				for b.Loop() {
+					DepthwiseConv2D(p, x, w, bias, y)
+				}
+			})
+		}
+	}
+}
+
+// TestTranspose2D checks transpose2D against the definition for sizes
+// around the 16×16 blocks, with row strides wider than the rows, and
+// that it writes nothing outside the transposed matrix.
+func TestTranspose2D(t *testing.T) {
+	for _, rows := range []int{1, 15, 16, 17, 33, 49} {
+		for _, cols := range []int{1, 7, 16, 31, 48, 65} {
+			lds, ldd := cols+3, rows+5
+			src := make([]float32, (rows-1)*lds+cols)
+			for i := range src {
+				src[i] = float32(i) + 0.25
+			}
+			dst := make([]float32, (cols-1)*ldd+rows+1)
+			for i := range dst {
+				dst[i] = -1
+			}
+			transpose2D(dst, ldd, src, lds, rows, cols)
+			for j := 0; j < cols; j++ {
+				for i := 0; i < ldd && j*ldd+i < len(dst); i++ {
+					want := float32(-1)
+					if i < rows {
+						want = src[i*lds+j]
+					}
+					if dst[j*ldd+i] != want {
+						t.Fatalf("%d×%d: dst[%d][%d] = %v, want %v", rows, cols, j, i, dst[j*ldd+i], want)
+					}
+				}
+			}
+		}
+	}
+}
