@@ -26,10 +26,27 @@ const dwChannelsLastGroup = 64
 // channel and small output planes on a CPU with the kernel, and reports
 // whether it did.
 func dwChannelsLast(p *ConvParams, x, w, b, y []float32) bool {
-	oh, ow := p.OutH(), p.OutW()
-	if !dwCLAVX512 || p.M != p.C || oh*ow > dwChannelsLastMaxPixels || oh <= 0 || ow <= 0 || p.H*p.W == 0 {
+	if !canDWChannelsLast(p) {
 		return false
 	}
+	dwChannelsLastRun(p, x, w, b, nil, y)
+	if p.Act.Kind != ActNone {
+		ApplyActivation(p.Act, y[:p.N*p.M*p.OutH()*p.OutW()])
+	}
+	return true
+}
+
+// canDWChannelsLast reports whether dwChannelsLast runs p.
+func canDWChannelsLast(p *ConvParams) bool {
+	oh, ow := p.OutH(), p.OutW()
+	return dwCLAVX512 && p.M == p.C && oh*ow <= dwChannelsLastMaxPixels && oh > 0 && ow > 0 && p.H*p.W > 0
+}
+
+// dwChannelsLastRun computes p's sums (canDWChannelsLast) into y, the
+// kernel w or, when w is nil, unit weights (an average pool's window
+// sums, each output plane then divided by den, its pixels' tap counts).
+func dwChannelsLastRun(p *ConvParams, x, w, b, den, y []float32) {
+	oh, ow := p.OutH(), p.OutW()
 	// rows[3r:3r+3] = the kernel rows [kh0, kh1) output row r reads
 	// inside the image and its first input row (r·StrideH - PadTop);
 	// cols the same across.
@@ -48,17 +65,13 @@ func dwChannelsLast(p *ConvParams, x, w, b, y []float32) bool {
 	}
 	groups := (p.C + dwChannelsLastGroup - 1) / dwChannelsLastGroup
 	l := getLoop[dwChannelsLastLoop]()
-	*l = dwChannelsLastLoop{p: *p, x: x, w: w, b: b, y: y, rows: rows, cols: cols, groups: groups}
+	*l = dwChannelsLastLoop{p: *p, x: x, w: w, b: b, den: den, y: y, rows: rows, cols: cols, groups: groups}
 	if p.N*p.C*oh*ow*p.KH*p.KW < convFewMinMACs {
 		l.run(0, 0, p.N*groups)
 	} else {
 		parallelRun(p.N*groups, l)
 	}
 	putLoop(l)
-	if p.Act.Kind != ActNone {
-		ApplyActivation(p.Act, y[:p.N*p.M*oh*ow])
-	}
-	return true
 }
 
 // tapRange returns the taps [lo, hi) of a kernel of k taps at dilation
@@ -80,10 +93,10 @@ func tapRange(base, dil, k, size int) (lo, hi int) {
 // dwChannelsLastLoop is dwChannelsLast's body: work item i is the
 // channels [64g, 64g+64) of image n, i = n·groups + g.
 type dwChannelsLastLoop struct {
-	p          ConvParams
-	x, w, b, y []float32
-	rows, cols []int32
-	groups     int
+	p               ConvParams
+	x, w, b, den, y []float32
+	rows, cols      []int32
+	groups          int
 }
 
 func (l *dwChannelsLastLoop) run(_, lo, hi int) {
@@ -101,7 +114,11 @@ func (l *dwChannelsLastLoop) run(_, lo, hi int) {
 		cw := min(g, p.C-c0)
 		ld := roundUp(cw, 16)
 		transpose2D(xt, ld, l.x[(n*p.C+c0)*hw:], hw, cw, hw)
-		transpose2D(wt, ld, l.w[c0*taps:], taps, cw, taps)
+		if l.w != nil {
+			transpose2D(wt, ld, l.w[c0*taps:], taps, cw, taps)
+		} else if i == lo {
+			fill(wt, 1)
+		}
 		clear(bias)
 		if l.b != nil {
 			copy(bias, l.b[c0:c0+cw])
@@ -115,7 +132,13 @@ func (l *dwChannelsLastLoop) run(_, lo, hi int) {
 				&l.rows[0], &l.cols[0], p.OutH(), p.OutW(), p.W, p.KW, p.DilH, p.DilW, blocks, p.Relu)
 			v += blocks
 		}
-		transpose2D(l.y[(n*p.M+c0)*ohw:], ohw, yt, ld, ohw, cw)
+		out := l.y[(n*p.M+c0)*ohw:][:cw*ohw]
+		transpose2D(out, ohw, yt, ld, ohw, cw)
+		if l.den != nil {
+			for c := 0; c < cw; c++ {
+				divide(out[c*ohw:][:ohw], out[c*ohw:][:ohw], l.den)
+			}
+		}
 	}
 }
 
@@ -147,4 +170,37 @@ func transpose2D(dst []float32, ldd int, src []float32, lds, rows, cols int) {
 			dst[j*ldd+i] = s[j]
 		}
 	}
+}
+
+// avgPoolChannelsLast computes AvgPool2D's float32 window means of small
+// output planes as the depthwise convolution with unit weights channels
+// last, then divided by the windows' tap counts (the sums and quotients
+// of avgPoolStencil), and reports whether it did: not for windows
+// without a tap to count.
+func avgPoolChannelsLast(p *PoolParams, x, y []float32) bool {
+	cp := poolConvParams(p)
+	cp.N, cp.C, cp.M, cp.Group = p.N, p.C, p.C, p.C
+	if !canDWChannelsLast(&cp) || cp.OutH() != p.OutH || cp.OutW() != p.OutW {
+		return false
+	}
+	ohw := p.OutH * p.OutW
+	db := getScratch[float32](p.OutH + p.OutW + ohw)
+	defer putScratch(db)
+	rows, cols, den := (*db)[:p.OutH], (*db)[p.OutH:p.OutH+p.OutW], (*db)[p.OutH+p.OutW:][:ohw]
+	for i := range rows {
+		rows[i] = float32(poolTapCount(i*p.StrideH-p.PadTop, p.KH, p.DilH, p.H, p.PadTop, p.PadBottom, p.CountIncludePad))
+	}
+	for i := range cols {
+		cols[i] = float32(poolTapCount(i*p.StrideW-p.PadLeft, p.KW, p.DilW, p.W, p.PadLeft, p.PadRight, p.CountIncludePad))
+	}
+	for oy, rc := range rows {
+		for ox, cc := range cols {
+			if rc*cc == 0 {
+				return false
+			}
+			den[oy*p.OutW+ox] = rc * cc
+		}
+	}
+	dwChannelsLastRun(&cp, x, nil, nil, den, y)
+	return true
 }

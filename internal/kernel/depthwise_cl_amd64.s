@@ -132,12 +132,14 @@ nextKernelRow:
 	JNZ  kernelRow
 
 store:
+	// max(0, ·) that keeps NaN (VMAXPS returns its second source when
+	// either is NaN).
 	CMPB    relu+128(FP), $0
 	JEQ     write
-	VMAXPS  Z31, Z5, Z5
-	VMAXPS  Z31, Z6, Z6
-	VMAXPS  Z31, Z7, Z7
-	VMAXPS  Z31, Z8, Z8
+	VMAXPS  Z5, Z31, Z5
+	VMAXPS  Z6, Z31, Z6
+	VMAXPS  Z7, Z31, Z7
+	VMAXPS  Z8, Z31, Z8
 
 write:
 	MOVQ    blocks+120(FP), CX

@@ -116,3 +116,46 @@ func TestTranspose2D(t *testing.T) {
 		}
 	}
 }
+
+// TestAvgPoolChannelsLast checks AvgPool2D's channels-last path against
+// the stencil path on random small planes: window sizes, strides,
+// dilations, pads past the window's reach (ceil mode) and short of it,
+// with and without CountIncludePad. Sums and quotients are the same, so
+// the means must be equal.
+func TestAvgPoolChannelsLast(t *testing.T) {
+	if !dwCLAVX512 {
+		t.Skip("no AVX-512: average pools run the stencil")
+	}
+	r := rand.New(rand.NewPCG(9, 10))
+	ran := 0
+	for iter := 0; iter < 300; iter++ {
+		p := PoolParams{N: 1 + r.IntN(2), C: 1 + r.IntN(100), H: 1 + r.IntN(16), W: 1 + r.IntN(16),
+			KH: 1 + r.IntN(4), KW: 1 + r.IntN(4), StrideH: 1 + r.IntN(3), StrideW: 1 + r.IntN(3), DilH: 1 + r.IntN(2), DilW: 1 + r.IntN(2),
+			PadTop: r.IntN(2), PadLeft: r.IntN(2), PadBottom: r.IntN(2), PadRight: r.IntN(2), CountIncludePad: r.IntN(2) == 0}
+		ceil := r.IntN(2) == 0
+		p.OutH = PoolOut(p.H, p.KH, p.DilH, p.StrideH, p.PadTop, p.PadBottom, ceil)
+		p.OutW = PoolOut(p.W, p.KW, p.DilW, p.StrideW, p.PadLeft, p.PadRight, ceil)
+		if p.OutH <= 0 || p.OutW <= 0 {
+			continue
+		}
+		x := f32(randSlice(r, p.N*p.C*p.H*p.W))
+		got := make([]float32, p.N*p.C*p.OutH*p.OutW)
+		want := make([]float32, len(got))
+		if !avgPoolChannelsLast(&p, x, got) {
+			continue
+		}
+		ran++
+		old := dwChannelsLastMaxPixels
+		dwChannelsLastMaxPixels = 0
+		AvgPool2D(p, x, want)
+		dwChannelsLastMaxPixels = old
+		for i := range got {
+			if got[i] != want[i] {
+				t.Fatalf("%+v: y[%d] = %v, the stencil gives %v", p, i, got[i], want[i])
+			}
+		}
+	}
+	if ran < 150 {
+		t.Fatalf("only %d of 300 pools ran channels last", ran)
+	}
+}

@@ -297,6 +297,9 @@ func (l *maxPoolGradLoop[T]) run(_, lo, hi int) {
 // extended by its pads (taps past the pads, which ceil rounding can create,
 // never count).
 func AvgPool2D[T Float](p PoolParams, x, y []T) {
+	if x32, ok := any(x).([]float32); ok && avgPoolChannelsLast(&p, x32, any(y).([]float32)) {
+		return
+	}
 	l := getLoop[avgPoolLoop[T]]()
 	*l = avgPoolLoop[T]{p: p, x: x, y: y}
 	parallelRunFor(p.N*p.C, len(x), l)
