@@ -108,4 +108,4 @@ func transpose16x16AVX512(dst *float32, ldd int, src *float32, lds int)
 // (blocks 1, 2 or 4; depthwise_cl_amd64.s).
 //
 //go:noescape
-func dwChannelsLastAVX512(x *float32, ldx int, w *float32, ldw int, bias, y *float32, ldy int, rows, cols *int32, oh, ow, width, kw, dh, dw, blocks int, relu bool)
+func dwChannelsLastAVX512(x *float32, ldx int, w *float32, ldw int, bias, y *float32, ldy int, rows, cols *int32, oh, ow, width, kw, dh, dw, blocks int, relu, max bool)

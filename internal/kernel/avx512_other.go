@@ -37,6 +37,6 @@ func transpose16x16AVX512(dst *float32, ldd int, src *float32, lds int) {
 	panic("kernel: transpose16x16AVX512 without AVX-512")
 }
 
-func dwChannelsLastAVX512(x *float32, ldx int, w *float32, ldw int, bias, y *float32, ldy int, rows, cols *int32, oh, ow, width, kw, dh, dw, blocks int, relu bool) {
+func dwChannelsLastAVX512(x *float32, ldx int, w *float32, ldw int, bias, y *float32, ldy int, rows, cols *int32, oh, ow, width, kw, dh, dw, blocks int, relu, max bool) {
 	panic("kernel: dwChannelsLastAVX512 without AVX-512")
 }

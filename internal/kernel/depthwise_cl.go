@@ -10,7 +10,9 @@ package kernel
 // in 16×16 blocks; the taps inside the image of each output pixel are
 // added in tap order after the bias, as the stencil adds them, so the
 // two paths agree (up to the sign of zero sums: the stencil also adds the
-// padding's zeros).
+// padding's zeros). Average and max pools of small planes run the
+// same way: unit weights, then the quotients by the tap counts, or the
+// maximum folded from each window's first tap inside the image.
 
 // dwChannelsLastMaxPixels is the largest output plane (OutH·OutW) that
 // DepthwiseConv2D runs channels last.
@@ -29,7 +31,7 @@ func dwChannelsLast(p *ConvParams, x, w, b, y []float32) bool {
 	if !canDWChannelsLast(p) {
 		return false
 	}
-	dwChannelsLastRun(p, x, w, b, nil, y)
+	dwChannelsLastRun(p, x, w, b, nil, false, y)
 	if p.Act.Kind != ActNone {
 		ApplyActivation(p.Act, y[:p.N*p.M*p.OutH()*p.OutW()])
 	}
@@ -44,8 +46,9 @@ func canDWChannelsLast(p *ConvParams) bool {
 
 // dwChannelsLastRun computes p's sums (canDWChannelsLast) into y, the
 // kernel w or, when w is nil, unit weights (an average pool's window
-// sums, each output plane then divided by den, its pixels' tap counts).
-func dwChannelsLastRun(p *ConvParams, x, w, b, den, y []float32) {
+// sums, each output plane then divided by den, its pixels' tap counts);
+// with max, the windows' maxima instead (a max pool; w, b and den nil).
+func dwChannelsLastRun(p *ConvParams, x, w, b, den []float32, max bool, y []float32) {
 	oh, ow := p.OutH(), p.OutW()
 	// rows[3r:3r+3] = the kernel rows [kh0, kh1) output row r reads
 	// inside the image and its first input row (r·StrideH - PadTop);
@@ -65,7 +68,7 @@ func dwChannelsLastRun(p *ConvParams, x, w, b, den, y []float32) {
 	}
 	groups := (p.C + dwChannelsLastGroup - 1) / dwChannelsLastGroup
 	l := getLoop[dwChannelsLastLoop]()
-	*l = dwChannelsLastLoop{p: *p, x: x, w: w, b: b, den: den, y: y, rows: rows, cols: cols, groups: groups}
+	*l = dwChannelsLastLoop{p: *p, x: x, w: w, b: b, den: den, y: y, rows: rows, cols: cols, groups: groups, max: max}
 	if p.N*p.C*oh*ow*p.KH*p.KW < convFewMinMACs {
 		l.run(0, 0, p.N*groups)
 	} else {
@@ -97,6 +100,7 @@ type dwChannelsLastLoop struct {
 	x, w, b, den, y []float32
 	rows, cols      []int32
 	groups          int
+	max             bool // max pool: the windows' maxima
 }
 
 func (l *dwChannelsLastLoop) run(_, lo, hi int) {
@@ -114,9 +118,10 @@ func (l *dwChannelsLastLoop) run(_, lo, hi int) {
 		cw := min(g, p.C-c0)
 		ld := roundUp(cw, 16)
 		transpose2D(xt, ld, l.x[(n*p.C+c0)*hw:], hw, cw, hw)
-		if l.w != nil {
+		switch {
+		case l.w != nil:
 			transpose2D(wt, ld, l.w[c0*taps:], taps, cw, taps)
-		} else if i == lo {
+		case i == lo && !l.max:
 			fill(wt, 1)
 		}
 		clear(bias)
@@ -129,7 +134,7 @@ func (l *dwChannelsLastLoop) run(_, lo, hi int) {
 				blocks /= 2
 			}
 			dwChannelsLastAVX512(&xt[16*v], ld, &wt[16*v], ld, &bias[16*v], &yt[16*v], ld,
-				&l.rows[0], &l.cols[0], p.OutH(), p.OutW(), p.W, p.KW, p.DilH, p.DilW, blocks, p.Relu)
+				&l.rows[0], &l.cols[0], p.OutH(), p.OutW(), p.W, p.KW, p.DilH, p.DilW, blocks, p.Relu, l.max)
 			v += blocks
 		}
 		out := l.y[(n*p.M+c0)*ohw:][:cw*ohw]
@@ -201,6 +206,35 @@ func avgPoolChannelsLast(p *PoolParams, x, y []float32) bool {
 			den[oy*p.OutW+ox] = rc * cc
 		}
 	}
-	dwChannelsLastRun(&cp, x, nil, nil, den, y)
+	dwChannelsLastRun(&cp, x, nil, nil, den, false, y)
+	return true
+}
+
+// maxPoolChannelsLast computes MaxPool2D's float32 window maxima (no
+// argmax) of small output planes channels last, folded as the scalar
+// loop folds them, and reports whether it did: not when a window lies
+// entirely in the padding, nor for the 2×2/2 and 3×3/2 windows that have
+// vector loops of their own (whose fold, NaNs and ±0 included, the
+// fused convolution-and-pool paths share).
+func maxPoolChannelsLast(p *PoolParams, x, y []float32) bool {
+	if p.DilH == 1 && p.DilW == 1 && p.StrideH == 2 && p.StrideW == 2 && (p.KH == 2 && p.KW == 2 || p.KH == 3 && p.KW == 3) {
+		return false
+	}
+	cp := poolConvParams(p)
+	cp.N, cp.C, cp.M, cp.Group = p.N, p.C, p.C, p.C
+	if !canDWChannelsLast(&cp) || cp.OutH() != p.OutH || cp.OutW() != p.OutW {
+		return false
+	}
+	for i := range p.OutH {
+		if lo, hi := tapRange(i*p.StrideH-p.PadTop, p.DilH, p.KH, p.H); lo >= hi {
+			return false
+		}
+	}
+	for i := range p.OutW {
+		if lo, hi := tapRange(i*p.StrideW-p.PadLeft, p.DilW, p.KW, p.W); lo >= hi {
+			return false
+		}
+	}
+	dwChannelsLastRun(&cp, x, nil, nil, nil, true, y)
 	return true
 }

@@ -35,7 +35,36 @@
 	ADDQ        R9, BX         \
 	DECQ        CX
 
-// func dwChannelsLastAVX512(x *float32, ldx int, w *float32, ldw int, bias, y *float32, ldy int, rows, cols *int32, oh, ow, width, kw, dh, dw, blocks int, relu bool)
+// MAXTAPSn are TAPSn folding the maximum instead: acc = v > acc ? v :
+// acc (VMAXPS returns its second source unless the first is greater), the
+// scalar max pool's fold.
+#define MAXTAPS4 \
+	VMOVUPS (AX), Z1     \
+	VMOVUPS 64(AX), Z2   \
+	VMOVUPS 128(AX), Z3  \
+	VMOVUPS 192(AX), Z4  \
+	VMAXPS  Z5, Z1, Z5   \
+	VMAXPS  Z6, Z2, Z6   \
+	VMAXPS  Z7, Z3, Z7   \
+	VMAXPS  Z8, Z4, Z8   \
+	ADDQ    R14, AX      \
+	DECQ    CX
+
+#define MAXTAPS2 \
+	VMOVUPS (AX), Z1     \
+	VMOVUPS 64(AX), Z2   \
+	VMAXPS  Z5, Z1, Z5   \
+	VMAXPS  Z6, Z2, Z6   \
+	ADDQ    R14, AX      \
+	DECQ    CX
+
+#define MAXTAPS1 \
+	VMOVUPS (AX), Z1     \
+	VMAXPS  Z5, Z1, Z5   \
+	ADDQ    R14, AX      \
+	DECQ    CX
+
+// func dwChannelsLastAVX512(x *float32, ldx int, w *float32, ldw int, bias, y *float32, ldy int, rows, cols *int32, oh, ow, width, kw, dh, dw, blocks int, relu, max bool)
 //
 // A depthwise convolution of 16·blocks channels (blocks 1, 2 or 4)
 // stored channels-last: input pixel i's channels at x + i·ldx, tap t's
@@ -44,19 +73,25 @@
 // [rows[3r], rows[3r+1]) and kw in [cols[3c], cols[3c+1]) (the taps
 // inside the image), reading input pixel (rows[3r+2] + kh·dh)·width +
 // cols[3c+2] + kw·dw with weight kh·kw + kw (kw the kernel's width); then
-// max(·, 0) with relu.
-TEXT ·dwChannelsLastAVX512(SB), NOSPLIT, $24-129
+// max(·, 0) with relu. With max, output (r, c) is instead the maximum
+// of those taps, folded from the first as the scalar max pool folds them
+// (w and bias are not read; every window has a tap inside the image).
+TEXT ·dwChannelsLastAVX512(SB), NOSPLIT, $24-130
 	MOVQ    x+0(FP), SI
 	MOVQ    ldx+8(FP), R8
 	SHLQ    $2, R8
 	MOVQ    w+16(FP), DI
 	MOVQ    ldw+24(FP), R9
 	SHLQ    $2, R9
+	CMPB    max+129(FP), $0
+	JNE     nobias
 	MOVQ    bias+32(FP), AX
 	VMOVUPS (AX), Z24
 	VMOVUPS 64(AX), Z25
 	VMOVUPS 128(AX), Z26
 	VMOVUPS 192(AX), Z27
+
+nobias:
 	MOVQ    y+40(FP), R10
 	MOVQ    ldy+48(FP), R11
 	SHLQ    $2, R11
@@ -81,6 +116,29 @@ pixel:
 	SUBQ    AX, CX
 	JLE     store           // no row of the kernel inside the image
 	MOVQ    CX, left-16(SP)
+	CMPB    max+129(FP), $0
+	JEQ     kernelRow
+	// The maximum starts from the first tap inside the image:
+	// x + ((rows[3r+2] + kh0·dh)·width + cols[3c+2] + kw0·dw)·ldx.
+	IMULQ   dh+104(FP), AX
+	MOVLQSX 8(R12), CX
+	ADDQ    CX, AX
+	IMULQ   width+88(FP), AX
+	MOVLQSX 8(R13), CX
+	ADDQ    CX, AX
+	MOVLQSX (R13), CX
+	IMULQ   dw+112(FP), CX
+	ADDQ    CX, AX
+	IMULQ   R8, AX
+	ADDQ    SI, AX
+	MOVQ    blocks+120(FP), CX
+	VMOVUPS (AX), Z5
+	CMPQ    CX, $2
+	JLT     kernelRow
+	VMOVUPS 64(AX), Z6
+	JEQ     kernelRow
+	VMOVUPS 128(AX), Z7
+	VMOVUPS 192(AX), Z8
 
 kernelRow:
 	// AX = x + ((rows[3r+2] + kh·dh)·width + cols[3c+2] + kw0·dw)·ldx,
@@ -108,6 +166,8 @@ kernelRow:
 	MOVLQSX CX, CX
 	TESTQ   CX, CX
 	JLE     nextKernelRow
+	CMPB    max+129(FP), $0
+	JNE     maxTaps
 	CMPQ    blocks+120(FP), $2
 	JLT     taps1
 	JEQ     taps2
@@ -125,6 +185,26 @@ taps2:
 taps1:
 	TAPS1
 	JNZ taps1
+	JMP nextKernelRow
+
+maxTaps:
+	CMPQ blocks+120(FP), $2
+	JLT  maxTaps1
+	JEQ  maxTaps2
+
+maxTaps4:
+	MAXTAPS4
+	JNZ maxTaps4
+	JMP nextKernelRow
+
+maxTaps2:
+	MAXTAPS2
+	JNZ maxTaps2
+	JMP nextKernelRow
+
+maxTaps1:
+	MAXTAPS1
+	JNZ maxTaps1
 
 nextKernelRow:
 	INCQ kh-8(SP)

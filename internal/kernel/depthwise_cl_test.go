@@ -2,6 +2,7 @@ package kernel
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"testing"
 )
@@ -152,6 +153,64 @@ func TestAvgPoolChannelsLast(t *testing.T) {
 		for i := range got {
 			if got[i] != want[i] {
 				t.Fatalf("%+v: y[%d] = %v, the stencil gives %v", p, i, got[i], want[i])
+			}
+		}
+	}
+	if ran < 150 {
+		t.Fatalf("only %d of 300 pools ran channels last", ran)
+	}
+}
+
+// TestMaxPoolChannelsLast checks MaxPool2D's channels-last path against
+// the scalar fold (maxPoolWindow, window by window) on random small
+// planes with NaNs, ±0 and ties: the same fold, so the same values, bit
+// for bit.
+func TestMaxPoolChannelsLast(t *testing.T) {
+	if !dwCLAVX512 {
+		t.Skip("no AVX-512: max pools run the stencil")
+	}
+	r := rand.New(rand.NewPCG(11, 12))
+	ran := 0
+	for iter := 0; iter < 300; iter++ {
+		p := PoolParams{N: 1 + r.IntN(2), C: 1 + r.IntN(100), H: 1 + r.IntN(16), W: 1 + r.IntN(16),
+			KH: 1 + r.IntN(4), KW: 1 + r.IntN(4), StrideH: 1 + r.IntN(3), StrideW: 1 + r.IntN(3), DilH: 1 + r.IntN(2), DilW: 1 + r.IntN(2),
+			PadTop: r.IntN(2), PadLeft: r.IntN(2), PadBottom: r.IntN(2), PadRight: r.IntN(2)}
+		ceil := r.IntN(2) == 0
+		p.OutH = PoolOut(p.H, p.KH, p.DilH, p.StrideH, p.PadTop, p.PadBottom, ceil)
+		p.OutW = PoolOut(p.W, p.KW, p.DilW, p.StrideW, p.PadLeft, p.PadRight, ceil)
+		if p.OutH <= 0 || p.OutW <= 0 {
+			continue
+		}
+		x := make([]float32, p.N*p.C*p.H*p.W)
+		for i := range x {
+			switch r.IntN(10) {
+			case 0:
+				x[i] = float32(math.NaN())
+			case 1:
+				x[i] = float32(math.Copysign(0, -1))
+			case 2:
+				x[i] = 0
+			case 3:
+				x[i] = 1
+			default:
+				x[i] = float32(r.NormFloat64())
+			}
+		}
+		got := make([]float32, p.N*p.C*p.OutH*p.OutW)
+		if !maxPoolChannelsLast(&p, x, got) {
+			continue
+		}
+		ran++
+		hw, ohw := p.H*p.W, p.OutH*p.OutW
+		for pl := 0; pl < p.N*p.C; pl++ {
+			for oy := 0; oy < p.OutH; oy++ {
+				for ox := 0; ox < p.OutW; ox++ {
+					want, _ := maxPoolWindow(&p, x[pl*hw:][:hw], oy, ox)
+					g := got[pl*ohw+oy*p.OutW+ox]
+					if math.Float32bits(g) != math.Float32bits(want) && !(g != g && want != want) {
+						t.Fatalf("%+v: plane %d (%d, %d) = %v, want %v", p, pl, oy, ox, g, want)
+					}
+				}
 			}
 		}
 	}

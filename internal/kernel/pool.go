@@ -42,6 +42,9 @@ func PoolOut(in, k, d, s, padBegin, padEnd int, ceil bool) int {
 // element chosen (the first maximum), which MaxPool2DBackward uses. A window
 // entirely in padding yields -Inf and index -1.
 func MaxPool2D[T Float](p PoolParams, x, y []T, argmax []int) {
+	if x32, ok := any(x).([]float32); ok && argmax == nil && maxPoolChannelsLast(&p, x32, any(y).([]float32)) {
+		return
+	}
 	l := getLoop[maxPoolLoop[T]]()
 	*l = maxPoolLoop[T]{p: p, x: x, y: y, argmax: argmax}
 	parallelRunFor(p.N*p.C, len(x), l)
