@@ -50,6 +50,12 @@ var sgemvParallelMACs = 1 << 16
 // (in floats). When beta is 0 C is not read. k ≥ 1.
 type microKernel func(k int, a, b, c *float32, ldc int, alpha, beta float32)
 
+// bigKernel computes a whole 12×32 block as a microKernel does from two
+// A panels and two B panels (see sgemmArch.big), then, with bias not
+// nil, adds bias[r] to its row r and with relu takes max(0, ·): the tile
+// epilogue's bias and Relu, bit for bit, before the block is stored.
+type bigKernel func(k int, a, b, c *float32, ldc int, alpha, beta float32, bias *float32, relu bool)
+
 // edgeKernel is a microKernel that only reads and writes the top-left
 // rows×cols part of C (1 ≤ rows ≤ mr, 1 ≤ cols ≤ nr), so that it can
 // compute the tiles at the ragged edges of C in place as well as full ones.
@@ -104,7 +110,7 @@ type sgemmArch struct {
 	// big, when set, computes whole 12×32 blocks of C from two adjacent
 	// mr-tall A panels and two adjacent nr-wide B panels (mr = 6, nr =
 	// 16); the tiles around them go through edge or kernel.
-	big microKernel
+	big bigKernel
 	// bigEdge, when set with big, computes the ragged blocks around the
 	// whole 12×32 ones (the top-left rows×cols of a 12×32 block), in
 	// place; edge then only takes blocks of at most mr×nr.
@@ -495,8 +501,12 @@ func sgemmMacro(arch *sgemmArch, mc, nc, kc int, alpha, beta float32, ap, bp, c 
 				rows := min(2*mr, mc-ir)
 				ct := c[ir*ldc+jr : (ir+rows-1)*ldc+jr+cols]
 				switch {
+				case rows == 2*mr && cols == 2*nr && ep != nil && ep.res == nil:
+					// The bias and Relu in the kernel, before its stores.
+					arch.big(kc, &ap[ir*kc], &bpanel[0], &ct[0], ldc, alpha, beta, &ep.bias[ir], ep.relu)
+					continue
 				case rows == 2*mr && cols == 2*nr:
-					arch.big(kc, &ap[ir*kc], &bpanel[0], &ct[0], ldc, alpha, beta)
+					arch.big(kc, &ap[ir*kc], &bpanel[0], &ct[0], ldc, alpha, beta, nil, false)
 				case rows <= mr && cols <= nr:
 					arch.edge(kc, &ap[ir*kc], &bpanel[0], &ct[0], ldc, alpha, beta, rows, cols)
 				default:
@@ -515,7 +525,7 @@ func sgemmMacro(arch *sgemmArch, mc, nc, kc int, alpha, beta float32, ap, bp, c 
 			bpanel := bp[jr*kc : (jr+2*nr)*kc]
 			for ; ir+2*mr <= mc; ir += 2 * mr {
 				ct := c[ir*ldc+jr : (ir+2*mr-1)*ldc+jr+2*nr]
-				arch.big(kc, &ap[ir*kc : (ir+2*mr)*kc][0], &bpanel[0], &ct[0], ldc, alpha, beta)
+				arch.big(kc, &ap[ir*kc : (ir+2*mr)*kc][0], &bpanel[0], &ct[0], ldc, alpha, beta, nil, false)
 				ep.apply(ct, ldc, ir, jr, 2*mr, 2*nr)
 			}
 			for ; ir < mc; ir += mr {
