@@ -52,9 +52,10 @@ type microKernel func(k int, a, b, c *float32, ldc int, alpha, beta float32)
 
 // bigKernel computes a whole 12×32 block as a microKernel does from two
 // A panels and two B panels (see sgemmArch.big), then, with bias not
-// nil, adds bias[r] to its row r and with relu takes max(0, ·): the tile
-// epilogue's bias and Relu, bit for bit, before the block is stored.
-type bigKernel func(k int, a, b, c *float32, ldc int, alpha, beta float32, bias *float32, relu bool)
+// nil, adds bias[r] to its row r, the residual res (row stride ldr)
+// unless it is nil, and with relu takes max(0, ·): the tile epilogue,
+// bit for bit, before the block is stored.
+type bigKernel func(k int, a, b, c *float32, ldc int, alpha, beta float32, bias, res *float32, ldr int, relu bool)
 
 // edgeKernel is a microKernel that only reads and writes the top-left
 // rows×cols part of C (1 ≤ rows ≤ mr, 1 ≤ cols ≤ nr), so that it can
@@ -501,12 +502,17 @@ func sgemmMacro(arch *sgemmArch, mc, nc, kc int, alpha, beta float32, ap, bp, c 
 				rows := min(2*mr, mc-ir)
 				ct := c[ir*ldc+jr : (ir+rows-1)*ldc+jr+cols]
 				switch {
-				case rows == 2*mr && cols == 2*nr && ep != nil && ep.res == nil:
-					// The bias and Relu in the kernel, before its stores.
-					arch.big(kc, &ap[ir*kc], &bpanel[0], &ct[0], ldc, alpha, beta, &ep.bias[ir], ep.relu)
+				case rows == 2*mr && cols == 2*nr && ep != nil:
+					// The epilogue in the kernel, before its stores.
+					var res *float32
+					if ep.res != nil {
+						rt := ep.res[ir*ep.ld+jr : (ir+rows-1)*ep.ld+jr+cols]
+						res = &rt[0]
+					}
+					arch.big(kc, &ap[ir*kc], &bpanel[0], &ct[0], ldc, alpha, beta, &ep.bias[ir], res, ep.ld, ep.relu)
 					continue
 				case rows == 2*mr && cols == 2*nr:
-					arch.big(kc, &ap[ir*kc], &bpanel[0], &ct[0], ldc, alpha, beta, nil, false)
+					arch.big(kc, &ap[ir*kc], &bpanel[0], &ct[0], ldc, alpha, beta, nil, nil, 0, false)
 				case rows <= mr && cols <= nr:
 					arch.edge(kc, &ap[ir*kc], &bpanel[0], &ct[0], ldc, alpha, beta, rows, cols)
 				default:
@@ -525,7 +531,7 @@ func sgemmMacro(arch *sgemmArch, mc, nc, kc int, alpha, beta float32, ap, bp, c 
 			bpanel := bp[jr*kc : (jr+2*nr)*kc]
 			for ; ir+2*mr <= mc; ir += 2 * mr {
 				ct := c[ir*ldc+jr : (ir+2*mr-1)*ldc+jr+2*nr]
-				arch.big(kc, &ap[ir*kc : (ir+2*mr)*kc][0], &bpanel[0], &ct[0], ldc, alpha, beta, nil, false)
+				arch.big(kc, &ap[ir*kc : (ir+2*mr)*kc][0], &bpanel[0], &ct[0], ldc, alpha, beta, nil, nil, 0, false)
 				ep.apply(ct, ldc, ir, jr, 2*mr, 2*nr)
 			}
 			for ; ir < mc; ir += mr {

@@ -37,7 +37,7 @@ func sgemmKernel12x32ImgAVX512(k int, a, src *float32, off int, offs *int32, mas
 // two 6-row A panels and two 16-column B panels (gemm_zmm_amd64.s).
 //
 //go:noescape
-func sgemmKernel12x32AVX512(k int, a, b, c *float32, ldc int, alpha, beta float32, bias *float32, relu bool)
+func sgemmKernel12x32AVX512(k int, a, b, c *float32, ldc int, alpha, beta float32, bias, res *float32, ldr int, relu bool)
 
 // cpuid executes CPUID with the given leaf and sub-leaf.
 func cpuid(eaxIn, ecxIn uint32) (eax, ebx, ecx, edx uint32)
@@ -104,7 +104,7 @@ func zmmSpeedup() float64 {
 			for time.Since(start) < 300*time.Microsecond {
 				for i := 0; i < 16; i++ {
 					if big {
-						sgemmKernel12x32AVX512(k, &a[0], &b[0], &c[0], 32, 1, 0, nil, false)
+						sgemmKernel12x32AVX512(k, &a[0], &b[0], &c[0], 32, 1, 0, nil, nil, 0, false)
 						flops += 2 * 12 * 32 * k
 					} else {
 						sgemmKernelAVX2(k, &a[0], &b[0], &c[0], 32, 1, 0)

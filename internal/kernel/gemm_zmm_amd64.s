@@ -8,16 +8,17 @@
 // two panels of each: A rows 0-5 at a, rows 6-11 at a + 6·k floats (the
 // next A panel); B columns 0-15 at b, 16-31 at b + 16·k floats (the next B
 // panel). When beta is 0 (or -0) C is not read. With bias not nil it
-// then adds bias[r] to row r and with relu takes max(0, ·), as the tile
-// epilogue does (a convolution's bias and Relu: the tile written once).
-// k ≥ 1.
+// then adds bias[r] to row r, then unless res is nil the residual row
+// res[r·ldr:], and with relu takes max(0, ·), as the tile epilogue does
+// (a convolution's bias, a ResNet's skip connection and the Relu: the
+// tile written once). k ≥ 1.
 //
 // Register use: AX, R10 the two A panels; BX, R11 the two B panels; CX k
 // steps left; DI the C tile, DX its row stride in bytes; Z0, Z1 the 32 B
 // values of a step; Z2, Z3 one A value broadcast.
 
-// func sgemmKernel12x32AVX512(k int, a, b, c *float32, ldc int, alpha, beta float32, bias *float32, relu bool)
-TEXT ·sgemmKernel12x32AVX512(SB), NOSPLIT, $0-57
+// func sgemmKernel12x32AVX512(k int, a, b, c *float32, ldc int, alpha, beta float32, bias, res *float32, ldr int, relu bool)
+TEXT ·sgemmKernel12x32AVX512(SB), NOSPLIT, $0-73
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ b+16(FP), BX
@@ -288,7 +289,49 @@ epilogue:
 	VADDPS.BCST 40(R9), Z29, Z29
 	VADDPS.BCST 44(R9), Z30, Z30
 	VADDPS.BCST 44(R9), Z31, Z31
-	CMPB relu+56(FP), $0
+	MOVQ res+56(FP), R9
+	TESTQ R9, R9
+	JZ relu
+	MOVQ ldr+64(FP), R8
+	SHLQ $2, R8
+	VADDPS (R9), Z8, Z8
+	VADDPS 64(R9), Z9, Z9
+	ADDQ R8, R9
+	VADDPS (R9), Z10, Z10
+	VADDPS 64(R9), Z11, Z11
+	ADDQ R8, R9
+	VADDPS (R9), Z12, Z12
+	VADDPS 64(R9), Z13, Z13
+	ADDQ R8, R9
+	VADDPS (R9), Z14, Z14
+	VADDPS 64(R9), Z15, Z15
+	ADDQ R8, R9
+	VADDPS (R9), Z16, Z16
+	VADDPS 64(R9), Z17, Z17
+	ADDQ R8, R9
+	VADDPS (R9), Z18, Z18
+	VADDPS 64(R9), Z19, Z19
+	ADDQ R8, R9
+	VADDPS (R9), Z20, Z20
+	VADDPS 64(R9), Z21, Z21
+	ADDQ R8, R9
+	VADDPS (R9), Z22, Z22
+	VADDPS 64(R9), Z23, Z23
+	ADDQ R8, R9
+	VADDPS (R9), Z24, Z24
+	VADDPS 64(R9), Z25, Z25
+	ADDQ R8, R9
+	VADDPS (R9), Z26, Z26
+	VADDPS 64(R9), Z27, Z27
+	ADDQ R8, R9
+	VADDPS (R9), Z28, Z28
+	VADDPS 64(R9), Z29, Z29
+	ADDQ R8, R9
+	VADDPS (R9), Z30, Z30
+	VADDPS 64(R9), Z31, Z31
+
+relu:
+	CMPB relu+72(FP), $0
 	JEQ stores
 	VPXORD Z2, Z2, Z2
 	VMAXPS Z8, Z2, Z8

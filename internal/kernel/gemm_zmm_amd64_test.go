@@ -38,24 +38,33 @@ func TestKernel12x32(t *testing.T) {
 				}
 			}
 			c0 := append([]float32(nil), c...)
-			sgemmKernel12x32AVX512(k, &a[0], &b[0], &c[0], ldc, 1.5, beta, nil, false)
+			sgemmKernel12x32AVX512(k, &a[0], &b[0], &c[0], ldc, 1.5, beta, nil, nil, 0, false)
 			for i := range c {
 				if d := math.Abs(float64(c[i] - want[i])); !(d <= 1e-4*float64(k)) {
 					t.Fatalf("k=%d beta=%g: c[%d] (row %d col %d) = %g, want %g", k, beta, i, i/ldc, i%ldc, c[i], want[i])
 				}
 			}
-			// With the epilogue's bias and Relu: the kernel's tile then
-			// biasTile32's, bit for bit (a NaN row and a -0 sum kept).
+			// With the epilogue's bias, residual and Relu: the kernel's
+			// tile then biasTile32's, bit for bit (a NaN row kept).
 			bias := f32(randSlice(r, 12))
 			bias[3] = float32(math.NaN())
-			for _, relu := range []bool{false, true} {
-				plain := append([]float32(nil), c...)
-				biasTile32(plain, ldc, 12, 32, bias, nil, 0, relu)
-				fused := append([]float32(nil), c0...)
-				sgemmKernel12x32AVX512(k, &a[0], &b[0], &fused[0], ldc, 1.5, beta, &bias[0], relu)
-				for i := range fused {
-					if math.Float32bits(fused[i]) != math.Float32bits(plain[i]) && !(fused[i] != fused[i] && plain[i] != plain[i]) {
-						t.Fatalf("k=%d beta=%g relu %v: c[%d] (row %d col %d) = %g with the bias fused, %g after", k, beta, relu, i, i/ldc, i%ldc, fused[i], plain[i])
+			const ldr = 35
+			res := f32(randSlice(r, 11*ldr+32))
+			for _, withRes := range []bool{false, true} {
+				for _, relu := range []bool{false, true} {
+					var rs []float32
+					var rp *float32
+					if withRes {
+						rs, rp = res, &res[0]
+					}
+					plain := append([]float32(nil), c...)
+					biasTile32(plain, ldc, 12, 32, bias, rs, ldr, relu)
+					fused := append([]float32(nil), c0...)
+					sgemmKernel12x32AVX512(k, &a[0], &b[0], &fused[0], ldc, 1.5, beta, &bias[0], rp, ldr, relu)
+					for i := range fused {
+						if math.Float32bits(fused[i]) != math.Float32bits(plain[i]) && !(fused[i] != fused[i] && plain[i] != plain[i]) {
+							t.Fatalf("k=%d beta=%g res %v relu %v: c[%d] (row %d col %d) = %g with the epilogue fused, %g after", k, beta, withRes, relu, i, i/ldc, i%ldc, fused[i], plain[i])
+						}
 					}
 				}
 			}
