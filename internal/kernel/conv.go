@@ -471,7 +471,7 @@ func (l *conv2DLoop[T]) run(_, lo, hi int) {
 	ohw := p.OutH() * p.OutW()
 	block := convBlock[T](p, ohw)
 	var col []T
-	if buf := colScratch[T](p, min(block, ohw)); buf != nil {
+	if buf := colScratch[T](p, min(block, ohw), true); buf != nil {
 		col = *buf
 		defer putScratch(buf)
 	}
@@ -522,13 +522,16 @@ func convBlock[T Float](p *ConvParams, n int) int {
 
 // colScratch returns scratch space for the im2col blocks of block
 // columns (give it back with putScratch), or nil when the product packs
-// from the image and needs none.
-func colScratch[T Float](p *ConvParams, block int) *[]T {
+// from the image and needs none. allRows says whether the blocks are of
+// all the group's output channels: rows narrower than the input's pack
+// from the image only for the whole group and image (convProductWide),
+// a part of the channels takes im2col.
+func colScratch[T Float](p *ConvParams, block int, allRows bool) *[]T {
 	if isPointwise(p) {
 		return nil
 	}
 	if _, ok := any(T(0)).(float32); ok {
-		if flat, from := canPackFromImage(p); flat || from && block == p.OutH()*p.OutW() {
+		if flat, from := canPackFromImage(p); flat || from && allRows && block == p.OutH()*p.OutW() {
 			return nil
 		}
 	}
@@ -751,7 +754,7 @@ func (l *convChannelsLoop[T]) run(_, lo, hi int) {
 	ohw := p.OutH() * p.OutW()
 	block := convBlock[T](p, ohw)
 	var col []T
-	buf := colScratch[T](p, min(block, ohw))
+	buf := colScratch[T](p, min(block, ohw), r0 == 0 && r1 == p.M)
 	if buf != nil {
 		col = *buf
 	}
@@ -793,7 +796,7 @@ func (l *convColumnsLoop[T]) columns(g, t0, t1 int) {
 	j0, j1 := t0*convColumnTile, min(t1*convColumnTile, ohw)
 	block := convBlock[T](p, j1-j0)
 	var col []T
-	buf := colScratch[T](p, min(block, j1-j0))
+	buf := colScratch[T](p, min(block, j1-j0), true)
 	if buf != nil {
 		col = *buf
 	}

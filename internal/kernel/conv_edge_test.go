@@ -274,6 +274,12 @@ func TestConvChannelSplit(t *testing.T) {
 		// im2col matrices a quarter of the kernel or less: by channels.
 		{N: 1, C: 48, H: 9, W: 9, M: 100, KH: 1, KW: 1, StrideH: 2, StrideW: 2},
 		{N: 1, C: 40, H: 7, W: 7, M: 120, KH: 3, KW: 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1, StrideH: 2, StrideW: 2},
+		// Rows narrower than the input's (no padding at a side), packed
+		// from the image only for all the channels: split by channels,
+		// each worker's part takes im2col (these panicked on a missing
+		// im2col buffer).
+		{N: 1, C: 64, H: 7, W: 7, M: 128, KH: 3, KW: 3},
+		{N: 1, C: 31, H: 6, W: 14, M: 192, KH: 5, KW: 5, PadTop: 1, PadRight: 1},
 	} {
 		p.Group, p.DilH, p.DilW = 1, 1, 1
 		p.StrideH, p.StrideW = max(p.StrideH, 1), max(p.StrideW, 1)
