@@ -241,6 +241,29 @@ type scaleShiftRowsLoop[T Float] struct {
 }
 
 func (l *scaleShiftRowsLoop[T]) run(_, lo, hi int) {
+	period := max(len(l.a), len(l.b))
+	if x32, ok := any(l.x).([]float32); ok && (len(l.a) == 0 || len(l.a) == period) && (len(l.b) == 0 || len(l.b) == period) {
+		// Runs of rows within one period of a and b: one call each.
+		y32, a32, b32 := any(l.y).([]float32), any(l.a).([]float32), any(l.b).([]float32)
+		for r := lo; r < hi; {
+			e := hi
+			var ar, br []float32
+			if period > 0 {
+				e = min(hi, (r/period+1)*period)
+			}
+			if a32 != nil {
+				ar = a32[r%len(a32):][:e-r]
+			}
+			if b32 != nil {
+				br = b32[r%len(b32):][:e-r]
+			}
+			if !scaleShiftRows32(x32[r*l.inner:e*l.inner], y32[r*l.inner:e*l.inner], l.inner, e-r, ar, br, l.relu) {
+				break
+			}
+			r = e
+			lo = r
+		}
+	}
 	negZero := T(math.Copysign(0, -1))
 	for r := lo; r < hi; r++ {
 		av, bv := T(1), negZero
@@ -266,10 +289,13 @@ func (l *scaleShiftRowsLoop[T]) run(_, lo, hi int) {
 // product): the binary operators with a scalar operand run on it.
 func ScaleShift[T Float](x, y []T, a, b T) {
 	x = x[:len(y)]
-	done := 0
-	if y32, ok := any(y).([]float32); ok {
-		done = scaleShift32(any(x).([]float32), y32, float32(a), float32(b))
+	if y32, ok := any(y).([]float32); ok && len(y) > 0 {
+		a32, b32 := []float32{float32(a)}, []float32{float32(b)}
+		if scaleShiftRows32(any(x).([]float32), y32, len(y), 1, a32, b32, false) {
+			return
+		}
 	}
+	done := 0
 	switch {
 	case a == 1:
 		for i := done; i < len(y); i++ {

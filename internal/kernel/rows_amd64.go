@@ -132,3 +132,32 @@ func lerpGather32(dst, src []float32, k0, k1 []int32, w0, w1 []float32) int {
 	lerpGatherAVX2(&dst[0], &src[0], &k0[0], &k1[0], &w0[0], &w1[0], n8)
 	return 8 * n8
 }
+
+// scaleShiftRowsAVX2 is scaleShiftRows32's loop (rows_amd64.s).
+//
+//go:noescape
+func scaleShiftRowsAVX2(x, y *float32, n, rows int, a, b *float32, relu bool)
+
+// scaleShiftRows32 sets, for each of rows rows of n elements (one after
+// another in x and y; y may be x), y = x·a[r] + b[r] rounded once, a nil a
+// standing for 1 and a nil b for -0, then with relu max(·, 0) keeping NaN
+// and -0, in one call for all the rows, every element by the same vector
+// operations (the row's ragged end through a lane mask); it reports
+// whether it ran (not without AVX2 and FMA).
+func scaleShiftRows32(x, y []float32, n, rows int, a, b []float32, relu bool) bool {
+	if !vectorFMA || n <= 0 || rows <= 0 {
+		return false
+	}
+	_, _ = x[n*rows-1], y[n*rows-1]
+	var ap, bp *float32
+	if a != nil {
+		_ = a[rows-1]
+		ap = &a[0]
+	}
+	if b != nil {
+		_ = b[rows-1]
+		bp = &b[0]
+	}
+	scaleShiftRowsAVX2(&x[0], &y[0], n, rows, ap, bp, relu)
+	return true
+}

@@ -364,3 +364,90 @@ lgloop:
 	JNZ        lgloop
 	VZEROUPPER
 	RET
+
+// func scaleShiftRowsAVX2(x, y *float32, n, rows int, a, b *float32, relu bool)
+//
+// For each of rows rows of n elements (n ≥ 1, one after another in x and
+// y): y[i] = x[i]·a[r] + b[r], rounded once (a nil a stands for 1, a nil
+// b for -0), then with relu max(·, 0) taking the sum as VMAXPS's
+// NaN-returning source (NaN and -0 stay). Whole blocks of 8, then the
+// row's last n mod 8 elements through a lane mask (rowsMask<>), so that
+// every element takes the same operations wherever it falls; y may be x.
+TEXT ·scaleShiftRowsAVX2(SB), NOSPLIT, $0-49
+	MOVQ    x+0(FP), SI
+	MOVQ    y+8(FP), DI
+	MOVQ    n+16(FP), R8
+	MOVQ    rows+24(FP), R9
+	MOVQ    a+32(FP), R10
+	MOVQ    b+40(FP), R11
+	MOVQ    R8, R12
+	ANDQ    $7, R12          // the ragged end
+	LEAQ    rowsMask<>+64(SB), R13
+	SHLQ    $2, R12
+	SUBQ    R12, R13
+	VMOVDQU (R13), Y5        // its lanes
+	SHRQ    $2, R12
+	VXORPS  Y4, Y4, Y4
+	MOVL    $0x3f800000, AX  // 1
+	MOVL    $0x80000000, BX  // -0
+
+ssrow:
+	TESTQ R9, R9
+	JZ    ssdone
+	MOVL  AX, DX
+	TESTQ R10, R10
+	JZ    ssa
+	MOVL  (R10), DX
+	ADDQ  $4, R10
+
+ssa:
+	MOVQ         DX, X1
+	VBROADCASTSS X1, Y1
+	MOVL         BX, DX
+	TESTQ        R11, R11
+	JZ           ssb
+	MOVL         (R11), DX
+	ADDQ         $4, R11
+
+ssb:
+	MOVQ         DX, X2
+	VBROADCASTSS X2, Y2
+	MOVQ         R8, CX
+	SHRQ         $3, CX
+	JZ           sstail
+
+ss8:
+	VMOVUPS     (SI), Y0
+	VFMADD213PS Y2, Y1, Y0
+	CMPB        relu+48(FP), $0
+	JEQ         ss8st
+	VMAXPS      Y0, Y4, Y0
+
+ss8st:
+	VMOVUPS Y0, (DI)
+	ADDQ    $32, SI
+	ADDQ    $32, DI
+	DECQ    CX
+	JNZ     ss8
+
+sstail:
+	TESTQ       R12, R12
+	JZ          ssnext
+	VMASKMOVPS  (SI), Y5, Y0
+	VFMADD213PS Y2, Y1, Y0
+	CMPB        relu+48(FP), $0
+	JEQ         sstailst
+	VMAXPS      Y0, Y4, Y0
+
+sstailst:
+	VMASKMOVPS Y0, Y5, (DI)
+	LEAQ       (SI)(R12*4), SI
+	LEAQ       (DI)(R12*4), DI
+
+ssnext:
+	DECQ R9
+	JMP  ssrow
+
+ssdone:
+	VZEROUPPER
+	RET

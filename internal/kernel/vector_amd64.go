@@ -97,26 +97,9 @@ func addBias32(x []float32, b float32, relu bool) int {
 	return 8 * n8
 }
 
-// vectorFMA reports whether scaleShiftAVX2 may run.
+// vectorFMA reports whether scaleShiftRowsAVX2 may run.
 var vectorFMA = cpu.X86.HasAVX2 && cpu.X86.HasFMA
 
-// scaleShiftAVX2 is scaleShift32 on the first 8·n8 elements (n8 ≥ 1).
-//
-//go:noescape
-func scaleShiftAVX2(x, y *float32, n8 int, a, b float32)
-
-// scaleShift32 sets y[i] = x[i]·a + b, rounded once, for y's first
-// elements, 8 at a time, and returns how many it did (0 without AVX2 and
-// FMA). x holds at least len(y) elements.
-func scaleShift32(x, y []float32, a, b float32) int {
-	n8 := len(y) / 8
-	if !vectorFMA || n8 == 0 {
-		return 0
-	}
-	_ = x[8*n8-1]
-	scaleShiftAVX2(&x[0], &y[0], n8, a, b)
-	return 8 * n8
-}
 
 //go:noescape
 func divAVX2(dst, x, d *float32, n8 int)

@@ -218,46 +218,6 @@ biasrelu:
 	VZEROUPPER
 	RET
 
-// func scaleShiftAVX2(x, y *float32, n8 int, a, b float32)
-//
-// y[i] = x[i]·a + b for i < 8·n8, one rounding (VFMADD213PS).
-TEXT ·scaleShiftAVX2(SB), NOSPLIT, $0-32
-	MOVQ         x+0(FP), SI
-	MOVQ         y+8(FP), DI
-	MOVQ         n8+16(FP), CX
-	VBROADCASTSS a+24(FP), Y1
-	VBROADCASTSS b+28(FP), Y2
-	CMPQ         CX, $2
-	JB           ss1
-
-ss2:
-	VMOVUPS     (SI), Y0
-	VMOVUPS     32(SI), Y3
-	VFMADD213PS Y2, Y1, Y0
-	VFMADD213PS Y2, Y1, Y3
-	VMOVUPS     Y0, (DI)
-	VMOVUPS     Y3, 32(DI)
-	ADDQ        $64, SI
-	ADDQ        $64, DI
-	SUBQ        $2, CX
-	CMPQ        CX, $2
-	JAE         ss2
-	TESTQ       CX, CX
-	JZ          ssdone
-
-ss1:
-	VMOVUPS     (SI), Y0
-	VFMADD213PS Y2, Y1, Y0
-	VMOVUPS     Y0, (DI)
-	ADDQ        $32, SI
-	ADDQ        $32, DI
-	DECQ        CX
-	JNZ         ss1
-
-ssdone:
-	VZEROUPPER
-	RET
-
 // func divAVX2(dst, x, d *float32, n8 int)
 //
 // dst[i] = x[i] / d[i] for i < 8·n8 (n8 ≥ 1), correctly rounded as the

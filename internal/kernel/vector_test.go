@@ -320,6 +320,22 @@ func TestScaleShift(t *testing.T) {
 				t.Fatalf("n=%d: %g·1.25 - 0.75 = %g, want %g", n, x[i], y[i], want)
 			}
 		}
+		// Every position takes the same operations: (1+2⁻¹²)² - 1 is
+		// 2⁻¹¹ + 2⁻²⁴ rounded once (a fused multiply-add), 2⁻¹¹ rounded
+		// twice; the vector blocks and the ragged end must agree.
+		if vectorFMA {
+			e := float32(1 + 1.0/4096)
+			ones := make([]float32, n)
+			for i := range ones {
+				ones[i] = e
+			}
+			ScaleShift(ones, y, e, -1)
+			for i := range y {
+				if want := float32(1.0/2048 + 1.0/(1<<24)); y[i] != want {
+					t.Fatalf("n=%d: y[%d] = %g, want %g (one rounding at every position)", n, i, y[i], want)
+				}
+			}
+		}
 		// In place, as the operators may call it.
 		z := append([]float32(nil), x[:n]...)
 		ScaleShift(z, z, 1, 3)
