@@ -18,3 +18,5 @@ func lerp32(dst, a, b []float32, c0, c1 float32) int { return 0 }
 func lerpGather32(dst, src []float32, k0, k1 []int32, w0, w1 []float32) int { return 0 }
 
 func gatherEvenRows32(dst []float32, ldd int, src []float32, lds, n, rows int) bool { return false }
+
+func scaleShiftRows32(x, y []float32, n, rows int, a, b []float32, relu bool) bool { return false }

@@ -100,7 +100,8 @@ func addBias32(x []float32, b float32, relu bool) int {
 // vectorFMA reports whether scaleShiftRowsAVX2 may run.
 var vectorFMA = cpu.X86.HasAVX2 && cpu.X86.HasFMA
 
-
+// divAVX2 is div32's loop (n8 ≥ 1).
+//
 //go:noescape
 func divAVX2(dst, x, d *float32, n8 int)
 

@@ -9,5 +9,4 @@ func reluGrad32(y, dy, dx []float32) int                        { return 0 }
 func maxPool2x2Row32(r0, r1, out []float32) int                 { return 0 }
 func addBias32(x []float32, b float32, relu bool) int           { return 0 }
 func maxPool2x2ArgRow32(r0, r1, out []float32, tap []int32) int { return 0 }
-func scaleShiftRows32(x, y []float32, n, rows int, a, b []float32, relu bool) bool { return false }
 func div32(dst, x, d []float32) int                             { return 0 }
