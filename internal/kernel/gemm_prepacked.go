@@ -12,6 +12,38 @@ type PackedB struct {
 	b    []float32 // the matrix as given (row-major k×n, row stride ldb)
 	ldb  int
 	data []float32 // blocks (jc, pc) at jc·k + roundUp(nc, nr)·pc
+	bt   []float32 // with SetRows, the matrix transposed (n×k), or nil
+}
+
+// SetRows gives pb its matrix transposed as well, bt (n rows of k: the
+// layout PyTorch stores a Linear layer's weights in), which a single row
+// of A (batch 1) then multiplies row by row: each output a dot product
+// of contiguous memory, the rows split across the workers. pb keeps bt.
+func (pb *PackedB) SetRows(bt []float32) {
+	checkMatrix("Bᵀ", pb.n, pb.k, len(bt), pb.k)
+	pb.bt = bt
+}
+
+// matVecMinDepth is the shortest row (k) a single row of A multiplies
+// B's rows for (SetRows): each dot product ends in adding its eight
+// partial sums, which for short rows costs more than streaming B by
+// columns saves. In the models at batch 1 (onnxkit bench --profile):
+// the PyTorch MNIST CNN's 3136→128 layer 0.019 → 0.013 ms, ResNet-50's
+// 2048→1000 0.226 → 0.200 ms, ResNet-18's 512→1000 0.060 → 0.068 ms
+// (so not taken there), MobileNetV3's 576→1024 and 1024→1000 even.
+const matVecMinDepth = 2048
+
+// matVecLoop is the body of a single row times a matrix with SetRows:
+// the outputs [4lo, 4hi), each a row of bt times a.
+type matVecLoop struct {
+	pb   *PackedB
+	a, c []float32
+}
+
+func (l *matVecLoop) run(_, lo, hi int) {
+	k := l.pb.k
+	r0, r1 := 4*lo, min(4*hi, l.pb.n)
+	matVec(r1-r0, k, l.pb.bt[r0*k:], k, l.a, l.c[r0:r1])
 }
 
 // NewPackedB packs the row-major k×n matrix b (row stride ldb), which it
@@ -122,6 +154,20 @@ func (pb *PackedB) mul(m int, alpha float32, a []float32, lda int, beta float32,
 		return
 	}
 	arch := pb.arch
+	if m == 1 && pb.bt != nil && k >= matVecMinDepth && alpha == 1 && beta == 0 && len(a) >= k && len(c) >= n {
+		// A single row with B's rows at hand: dot products of
+		// contiguous rows, split across the workers when B is large.
+		l := getLoop[matVecLoop]()
+		*l = matVecLoop{pb: pb, a: a[:k], c: c[:n]}
+		if n*k >= sgemvParallelMACs {
+			parallelRun((n+3)/4, l)
+		} else {
+			l.run(0, 0, (n+3)/4)
+		}
+		putLoop(l)
+		rb.apply(c, ldc, 1, 0, n)
+		return
+	}
 	if arch == nil || arch != sgemmImpl || m == 1 || k == 0 || alpha == 0 || m*n*k <= sgemmSmallMACs {
 		// Not packed, tiny, or a single row (which streams B unpacked,
 		// split by columns): Gemm's own paths.

@@ -103,3 +103,41 @@ func TestPackedBMulBias(t *testing.T) {
 		})
 	}
 }
+
+// TestPackedBRows checks a single row times a PackedB given its rows
+// (SetRows), with a bias and the Relu, against the product by columns,
+// for depths around matVecMinDepth and row counts that leave ragged
+// groups of four.
+func TestPackedBRows(t *testing.T) {
+	r := rand.New(rand.NewPCG(13, 14))
+	for _, k := range []int{matVecMinDepth - 1, matVecMinDepth, matVecMinDepth + 13} {
+		for _, n := range []int{1, 7, 130} {
+			b := f32(randSlice(r, k*n))
+			bt := make([]float32, n*k)
+			for i := 0; i < k; i++ {
+				for j := 0; j < n; j++ {
+					bt[j*k+i] = b[i*n+j]
+				}
+			}
+			a := f32(randSlice(r, k))
+			bias := f32(randSlice(r, n))
+			want := make([]float32, n)
+			for j := range want {
+				var s float64
+				for i := 0; i < k; i++ {
+					s += float64(a[i]) * float64(b[i*n+j])
+				}
+				want[j] = max(float32(s)+bias[j], 0)
+			}
+			pb := NewPackedB(k, n, b, n)
+			pb.SetRows(bt)
+			got := make([]float32, n)
+			pb.MulBias(1, a, k, got, n, bias, true)
+			for j := range want {
+				if d := math.Abs(float64(got[j] - want[j])); d > 1e-3*(1+math.Abs(float64(want[j]))) {
+					t.Fatalf("k=%d n=%d: y[%d] = %v, want %v", k, n, j, got[j], want[j])
+				}
+			}
+		}
+	}
+}

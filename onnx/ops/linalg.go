@@ -149,6 +149,10 @@ func prepareGemm(n *Node) (Kernel, error) {
 		if rowB.DType() == tensors.Float32 && rowB.Len() > 0 {
 			k, n := rowB.Shape()[0], rowB.Shape()[1]
 			packedB = kernel.NewPackedB(k, n, tensors.Data[float32](rowB), n)
+			if g.transB {
+				// Batch 1 reads the weights as stored: row by row.
+				packedB.SetRows(tensors.Data[float32](c))
+			}
 		}
 		return nil
 	}
