@@ -33,6 +33,19 @@ func (pb *PackedB) SetRows(bt []float32) {
 // (so not taken there), MobileNetV3's 576→1024 and 1024→1000 even.
 const matVecMinDepth = 2048
 
+// AddRows gives pb its matrix transposed, as SetRows does, made here
+// (a copy the size of B, once) when single rows of A would read it (k at
+// least matVecMinDepth): for weights stored k×n (Keras' dense kernels,
+// MatMul's B).
+func (pb *PackedB) AddRows() {
+	if pb.k < matVecMinDepth || pb.n == 0 || pb.bt != nil {
+		return
+	}
+	bt := make([]float32, pb.n*pb.k)
+	transpose2D(bt, pb.k, pb.b, pb.ldb, pb.k, pb.n)
+	pb.bt = bt
+}
+
 // matVecLoop is the body of a single row times a matrix with SetRows:
 // the outputs [4lo, 4hi), each a row of bt times a.
 type matVecLoop struct {

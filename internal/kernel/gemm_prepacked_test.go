@@ -105,7 +105,7 @@ func TestPackedBMulBias(t *testing.T) {
 }
 
 // TestPackedBRows checks a single row times a PackedB given its rows
-// (SetRows), with a bias and the Relu, against the product by columns,
+// (SetRows) or making them (AddRows), with a bias and the Relu, against the product by columns,
 // for depths around matVecMinDepth and row counts that leave ragged
 // groups of four.
 func TestPackedBRows(t *testing.T) {
@@ -129,13 +129,19 @@ func TestPackedBRows(t *testing.T) {
 				}
 				want[j] = max(float32(s)+bias[j], 0)
 			}
-			pb := NewPackedB(k, n, b, n)
-			pb.SetRows(bt)
-			got := make([]float32, n)
-			pb.MulBias(1, a, k, got, n, bias, true)
-			for j := range want {
-				if d := math.Abs(float64(got[j] - want[j])); d > 1e-3*(1+math.Abs(float64(want[j]))) {
-					t.Fatalf("k=%d n=%d: y[%d] = %v, want %v", k, n, j, got[j], want[j])
+			for _, made := range []bool{false, true} {
+				pb := NewPackedB(k, n, b, n)
+				if made {
+					pb.AddRows()
+				} else {
+					pb.SetRows(bt)
+				}
+				got := make([]float32, n)
+				pb.MulBias(1, a, k, got, n, bias, true)
+				for j := range want {
+					if d := math.Abs(float64(got[j] - want[j])); d > 1e-3*(1+math.Abs(float64(want[j]))) {
+						t.Fatalf("k=%d n=%d AddRows %v: y[%d] = %v, want %v", k, n, made, j, got[j], want[j])
+					}
 				}
 			}
 		}

@@ -40,6 +40,7 @@ func init() {
 				if c != nil && c.Rank() == 2 && c.DType() == tensors.Float32 && c.Len() > 0 {
 					constB = c
 					packedB = kernel.NewPackedB(c.Shape()[0], c.Shape()[1], tensors.Data[float32](c), c.Shape()[1])
+					packedB.AddRows() // batch 1 reads long rows row by row
 				}
 			}
 			setB(n.Const(1))
