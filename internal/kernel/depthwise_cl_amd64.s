@@ -64,6 +64,22 @@
 	ADDQ    R14, AX      \
 	DECQ    CX
 
+// TAP_ADDR turns the kernel row kh in AX into the address of the output
+// pixel's first tap of that row inside the image: AX = x + ((rows[3r+2]
+// + kh·dh)·width + cols[3c+2] + kw0·dw)·ldx (CX clobbered).
+#define TAP_ADDR \
+	IMULQ   dh+104(FP), AX \
+	MOVLQSX 8(R12), CX     \
+	ADDQ    CX, AX         \
+	IMULQ   width+88(FP), AX \
+	MOVLQSX 8(R13), CX     \
+	ADDQ    CX, AX         \
+	MOVLQSX (R13), CX      \
+	IMULQ   dw+112(FP), CX \
+	ADDQ    CX, AX         \
+	IMULQ   R8, AX         \
+	ADDQ    SI, AX
+
 // func dwChannelsLastAVX512(x *float32, ldx int, w *float32, ldw int, bias, y *float32, ldy int, rows, cols *int32, oh, ow, width, kw, dh, dw, blocks int, relu, max bool)
 //
 // A depthwise convolution of 16·blocks channels (blocks 1, 2 or 4)
@@ -118,19 +134,8 @@ pixel:
 	MOVQ    CX, left-16(SP)
 	CMPB    max+129(FP), $0
 	JEQ     kernelRow
-	// The maximum starts from the first tap inside the image:
-	// x + ((rows[3r+2] + kh0·dh)·width + cols[3c+2] + kw0·dw)·ldx.
-	IMULQ   dh+104(FP), AX
-	MOVLQSX 8(R12), CX
-	ADDQ    CX, AX
-	IMULQ   width+88(FP), AX
-	MOVLQSX 8(R13), CX
-	ADDQ    CX, AX
-	MOVLQSX (R13), CX
-	IMULQ   dw+112(FP), CX
-	ADDQ    CX, AX
-	IMULQ   R8, AX
-	ADDQ    SI, AX
+	// The maximum starts from the first tap inside the image.
+	TAP_ADDR
 	MOVQ    blocks+120(FP), CX
 	VMOVUPS (AX), Z5
 	CMPQ    CX, $2
@@ -141,20 +146,10 @@ pixel:
 	VMOVUPS 192(AX), Z8
 
 kernelRow:
-	// AX = x + ((rows[3r+2] + kh·dh)·width + cols[3c+2] + kw0·dw)·ldx,
-	// BX = w + (kh·kw + kw0)·ldw, CX = kw1 - kw0.
+	// AX the row's first tap (TAP_ADDR), BX = w + (kh·kw + kw0)·ldw,
+	// CX = kw1 - kw0.
 	MOVQ    kh-8(SP), AX
-	IMULQ   dh+104(FP), AX
-	MOVLQSX 8(R12), CX
-	ADDQ    CX, AX
-	IMULQ   width+88(FP), AX
-	MOVLQSX 8(R13), CX
-	ADDQ    CX, AX
-	MOVLQSX (R13), CX
-	IMULQ   dw+112(FP), CX
-	ADDQ    CX, AX
-	IMULQ   R8, AX
-	ADDQ    SI, AX
+	TAP_ADDR
 	MOVQ    kh-8(SP), BX
 	IMULQ   kw+96(FP), BX
 	MOVLQSX (R13), CX

@@ -130,15 +130,11 @@ func TestAvgPoolChannelsLast(t *testing.T) {
 	r := rand.New(rand.NewPCG(9, 10))
 	ran := 0
 	for iter := 0; iter < 300; iter++ {
-		p := PoolParams{N: 1 + r.IntN(2), C: 1 + r.IntN(100), H: 1 + r.IntN(16), W: 1 + r.IntN(16),
-			KH: 1 + r.IntN(4), KW: 1 + r.IntN(4), StrideH: 1 + r.IntN(3), StrideW: 1 + r.IntN(3), DilH: 1 + r.IntN(2), DilW: 1 + r.IntN(2),
-			PadTop: r.IntN(2), PadLeft: r.IntN(2), PadBottom: r.IntN(2), PadRight: r.IntN(2), CountIncludePad: r.IntN(2) == 0}
-		ceil := r.IntN(2) == 0
-		p.OutH = PoolOut(p.H, p.KH, p.DilH, p.StrideH, p.PadTop, p.PadBottom, ceil)
-		p.OutW = PoolOut(p.W, p.KW, p.DilW, p.StrideW, p.PadLeft, p.PadRight, ceil)
-		if p.OutH <= 0 || p.OutW <= 0 {
+		p, ok := randomSmallPool(r)
+		if !ok {
 			continue
 		}
+		p.CountIncludePad = r.IntN(2) == 0
 		x := f32(randSlice(r, p.N*p.C*p.H*p.W))
 		got := make([]float32, p.N*p.C*p.OutH*p.OutW)
 		want := make([]float32, len(got))
@@ -172,13 +168,8 @@ func TestMaxPoolChannelsLast(t *testing.T) {
 	r := rand.New(rand.NewPCG(11, 12))
 	ran := 0
 	for iter := 0; iter < 300; iter++ {
-		p := PoolParams{N: 1 + r.IntN(2), C: 1 + r.IntN(100), H: 1 + r.IntN(16), W: 1 + r.IntN(16),
-			KH: 1 + r.IntN(4), KW: 1 + r.IntN(4), StrideH: 1 + r.IntN(3), StrideW: 1 + r.IntN(3), DilH: 1 + r.IntN(2), DilW: 1 + r.IntN(2),
-			PadTop: r.IntN(2), PadLeft: r.IntN(2), PadBottom: r.IntN(2), PadRight: r.IntN(2)}
-		ceil := r.IntN(2) == 0
-		p.OutH = PoolOut(p.H, p.KH, p.DilH, p.StrideH, p.PadTop, p.PadBottom, ceil)
-		p.OutW = PoolOut(p.W, p.KW, p.DilW, p.StrideW, p.PadLeft, p.PadRight, ceil)
-		if p.OutH <= 0 || p.OutW <= 0 {
+		p, ok := randomSmallPool(r)
+		if !ok {
 			continue
 		}
 		x := make([]float32, p.N*p.C*p.H*p.W)
@@ -217,4 +208,18 @@ func TestMaxPoolChannelsLast(t *testing.T) {
 	if ran < 150 {
 		t.Fatalf("only %d of 300 pools ran channels last", ran)
 	}
+}
+
+// randomSmallPool returns a random pool of small planes (1-2 images, up
+// to 100 channels, 16×16): windows to 4×4, strides to 3, dilations to
+// 2, pads to 1 at each side, floor or ceil mode; false when it has no
+// output.
+func randomSmallPool(r *rand.Rand) (PoolParams, bool) {
+	p := PoolParams{N: 1 + r.IntN(2), C: 1 + r.IntN(100), H: 1 + r.IntN(16), W: 1 + r.IntN(16),
+		KH: 1 + r.IntN(4), KW: 1 + r.IntN(4), StrideH: 1 + r.IntN(3), StrideW: 1 + r.IntN(3), DilH: 1 + r.IntN(2), DilW: 1 + r.IntN(2),
+		PadTop: r.IntN(2), PadLeft: r.IntN(2), PadBottom: r.IntN(2), PadRight: r.IntN(2)}
+	ceil := r.IntN(2) == 0
+	p.OutH = PoolOut(p.H, p.KH, p.DilH, p.StrideH, p.PadTop, p.PadBottom, ceil)
+	p.OutW = PoolOut(p.W, p.KW, p.DilW, p.StrideW, p.PadLeft, p.PadRight, ceil)
+	return p, p.OutH > 0 && p.OutW > 0
 }

@@ -33,12 +33,6 @@ func copyRows32(dst, src []float32, n, rows, ldd, lds int) bool {
 	return true
 }
 
-// gatherEvenRowsAVX2 sets even[i·lde+j] = src[i·lds+2j] for i < rows,
-// j < n (n ≥ 8; rows_amd64.s).
-//
-//go:noescape
-func gatherEvenRowsAVX2(even, src *float32, n, rows, lde, lds int)
-
 // gatherEvenRows32 is gatherStridedRows for stride 2 in one call for all
 // the rows, when it has the vector loop, the rows are at least 8 long
 // and src holds each row's 2n floats (the last one odd, read but not
@@ -48,7 +42,7 @@ func gatherEvenRows32(dst []float32, ldd int, src []float32, lds, n, rows int) b
 		return false
 	}
 	_ = dst[(rows-1)*ldd+n-1]
-	gatherEvenRowsAVX2(&dst[0], &src[0], n, rows, ldd, lds)
+	deinterleaveRowsAVX2(&dst[0], nil, &src[0], n, rows, ldd, lds)
 	return true
 }
 
@@ -64,7 +58,8 @@ func deinterleave32(even, odd, src []float32) int {
 	return 8 * n16
 }
 
-// deinterleaveRowsAVX2 is deinterleaveRows32's loop (n ≥ 8, rows ≥ 0).
+// deinterleaveRowsAVX2 is deinterleaveRows32's and gatherEvenRows32's
+// loop (n ≥ 8, rows ≥ 0; a nil odd keeps the even elements only).
 //
 //go:noescape
 func deinterleaveRowsAVX2(even, odd, src *float32, n, rows, lde, lds int)

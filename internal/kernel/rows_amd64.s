@@ -126,70 +126,14 @@ cpdone:
 	VZEROUPPER
 	RET
 
-// func gatherEvenRowsAVX2(even, src *float32, n, rows, lde, lds int)
-//
-// For each of rows rows (even lde floats apart, src lds floats apart):
-// even[j] = src[2j] for j < n (n ≥ 8; the row's 2n floats are read), in
-// blocks of 8, the last block overlapping the one before it when n is
-// not a multiple of 8. VSHUFPS picks the even elements of two vectors
-// within each 128-bit lane, VPERMPD puts the lanes' pairs in order
-// (deinterleaveRowsAVX2 keeps the odd ones too).
-TEXT ·gatherEvenRowsAVX2(SB), NOSPLIT, $0-48
-	MOVQ even+0(FP), DI
-	MOVQ src+8(FP), SI
-	MOVQ n+16(FP), R9
-	MOVQ rows+24(FP), R10
-	MOVQ lde+32(FP), R11
-	SHLQ $2, R11
-	MOVQ lds+40(FP), R12
-	SHLQ $2, R12
-	MOVQ R9, R13
-	SHRQ $3, R13           // whole blocks
-	LEAQ -8(R9), R14       // the last block's first element
-	ANDQ $7, R9            // a ragged end: one more block
-
-grow:
-	TESTQ R10, R10
-	JZ    gdone
-	MOVQ  DI, AX
-	MOVQ  SI, DX
-	MOVQ  R13, CX
-	MOVQ  R9, R15          // this row's ragged end still to do
-
-gloop:
-	VMOVUPS (DX), Y0
-	VMOVUPS 32(DX), Y1
-	VSHUFPS $0x88, Y1, Y0, Y2
-	VPERMPD $0xD8, Y2, Y2
-	VMOVUPS Y2, (AX)
-	ADDQ    $64, DX
-	ADDQ    $32, AX
-	DECQ    CX
-	JNZ     gloop
-	TESTQ   R15, R15
-	JZ      gnext
-	// The ragged end: one more block, ending at the row's last element.
-	LEAQ    (DI)(R14*4), AX
-	LEAQ    (SI)(R14*8), DX
-	MOVQ    $1, CX
-	XORQ    R15, R15
-	JMP     gloop
-
-gnext:
-	ADDQ R11, DI
-	ADDQ R12, SI
-	DECQ R10
-	JMP  grow
-
-gdone:
-	VZEROUPPER
-	RET
-
 // func deinterleaveRowsAVX2(even, odd, src *float32, n, rows, lde, lds int)
 // For each of rows rows (even and odd lde floats apart, src lds floats
-// apart): even[j] = src[2j], odd[j] = src[2j+1] for j < n (n ≥ 8), in
-// blocks of 8, the last block overlapping the one before it when n is
-// not a multiple of 8.
+// apart): even[j] = src[2j], odd[j] = src[2j+1] for j < n (n ≥ 8; the
+// row's 2n floats are read), in blocks of 8, the last block overlapping
+// the one before it when n is not a multiple of 8. A nil odd keeps only
+// the even elements (a stride-2 gather). VSHUFPS picks the even (odd)
+// elements of two vectors within each 128-bit lane, VPERMPD puts the
+// lanes' pairs in order.
 TEXT ·deinterleaveRowsAVX2(SB), NOSPLIT, $0-56
 	MOVQ even+0(FP), DI
 	MOVQ odd+8(FP), R8
@@ -218,11 +162,15 @@ dloop:
 	VMOVUPS (DX), Y0
 	VMOVUPS 32(DX), Y1
 	VSHUFPS $0x88, Y1, Y0, Y2
-	VSHUFPS $0xDD, Y1, Y0, Y3
 	VPERMPD $0xD8, Y2, Y2
-	VPERMPD $0xD8, Y3, Y3
 	VMOVUPS Y2, (AX)
+	TESTQ   R8, R8
+	JZ      dstep
+	VSHUFPS $0xDD, Y1, Y0, Y3
+	VPERMPD $0xD8, Y3, Y3
 	VMOVUPS Y3, (BX)
+
+dstep:
 	ADDQ    $64, DX
 	ADDQ    $32, AX
 	ADDQ    $32, BX
@@ -239,8 +187,12 @@ dloop:
 	JMP     dloop
 
 dnext:
-	ADDQ R11, DI
-	ADDQ R11, R8
+	ADDQ  R11, DI
+	TESTQ R8, R8
+	JZ    dsrc
+	ADDQ  R11, R8             // odd stays nil without odd rows
+
+dsrc:
 	ADDQ R12, SI
 	DECQ R10
 	JMP  drow

@@ -2,6 +2,15 @@
 
 #include "textflag.h"
 
+// LOAD4 loads the next four rows (SI, stride R8, R9 = 3·stride) into
+// a-d and moves SI past them.
+#define LOAD4(a, b, c, d) \
+	VMOVUPS (SI), a        \
+	VMOVUPS (SI)(R8*1), b  \
+	VMOVUPS (SI)(R8*2), c  \
+	VMOVUPS (SI)(R9*1), d  \
+	LEAQ    (SI)(R8*4), SI
+
 // func transpose16x16AVX512(dst *float32, ldd int, src *float32, lds int)
 //
 // dst[j·ldd+i] = src[i·lds+j] for i, j < 16: one 16×16 block transposed.
@@ -18,25 +27,10 @@ TEXT ·transpose16x16AVX512(SB), NOSPLIT, $0-32
 	SHLQ $2, R8
 	LEAQ (R8)(R8*2), R9 // 3·lds
 
-	VMOVUPS (SI), Z0
-	VMOVUPS (SI)(R8*1), Z1
-	VMOVUPS (SI)(R8*2), Z2
-	VMOVUPS (SI)(R9*1), Z3
-	LEAQ    (SI)(R8*4), SI
-	VMOVUPS (SI), Z4
-	VMOVUPS (SI)(R8*1), Z5
-	VMOVUPS (SI)(R8*2), Z6
-	VMOVUPS (SI)(R9*1), Z7
-	LEAQ    (SI)(R8*4), SI
-	VMOVUPS (SI), Z8
-	VMOVUPS (SI)(R8*1), Z9
-	VMOVUPS (SI)(R8*2), Z10
-	VMOVUPS (SI)(R9*1), Z11
-	LEAQ    (SI)(R8*4), SI
-	VMOVUPS (SI), Z12
-	VMOVUPS (SI)(R8*1), Z13
-	VMOVUPS (SI)(R8*2), Z14
-	VMOVUPS (SI)(R9*1), Z15
+	LOAD4(Z0, Z1, Z2, Z3)
+	LOAD4(Z4, Z5, Z6, Z7)
+	LOAD4(Z8, Z9, Z10, Z11)
+	LOAD4(Z12, Z13, Z14, Z15)
 
 	// Pairs of rows, element by element.
 	VUNPCKLPS Z1, Z0, Z16
