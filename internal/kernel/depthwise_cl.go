@@ -18,6 +18,11 @@ package kernel
 // DepthwiseConv2D runs channels last.
 var dwChannelsLastMaxPixels = 196
 
+// dwChannelsLastMaxInput is the largest input plane (H·W) it takes: a
+// work item holds its 64 channels' planes transposed, so a large input
+// with a small output (a huge stride) keeps the per-plane stencil.
+const dwChannelsLastMaxInput = 1024
+
 // dwChannelsLastGroup is the most channels one work item (a worker's
 // share of an image) interleaves: four 16-channel vectors, the
 // accumulators of the four FMA chains the kernel runs.
@@ -41,7 +46,8 @@ func dwChannelsLast(p *ConvParams, x, w, b, y []float32) bool {
 // canDWChannelsLast reports whether dwChannelsLast runs p.
 func canDWChannelsLast(p *ConvParams) bool {
 	oh, ow := p.OutH(), p.OutW()
-	return dwCLAVX512 && p.M == p.C && oh*ow <= dwChannelsLastMaxPixels && oh > 0 && ow > 0 && p.H*p.W > 0
+	return dwCLAVX512 && p.M == p.C && oh*ow <= dwChannelsLastMaxPixels && oh > 0 && ow > 0 &&
+		p.H*p.W > 0 && p.H*p.W <= dwChannelsLastMaxInput
 }
 
 // dwChannelsLastRun computes p's sums (canDWChannelsLast) into y, the

@@ -57,6 +57,23 @@ func TestDepthwiseChannelsLast(t *testing.T) {
 	}
 }
 
+// TestDepthwiseChannelsLastBounds checks that a large input plane with
+// a small output (a huge stride) keeps the stencil: channels last, a
+// work item would hold its 64 channels' whole planes.
+func TestDepthwiseChannelsLastBounds(t *testing.T) {
+	p := ConvParams{N: 1, C: 8, M: 8, Group: 8, H: 2000, W: 2000, KH: 3, KW: 3, StrideH: 500, StrideW: 500, DilH: 1, DilW: 1}
+	if p.OutH()*p.OutW() > dwChannelsLastMaxPixels {
+		t.Fatalf("%+v: output %d×%d, want a small one", p, p.OutH(), p.OutW())
+	}
+	if canDWChannelsLast(&p) {
+		t.Fatalf("%+v: a 2000×2000 input would run channels last", p)
+	}
+	p.H, p.W, p.StrideH, p.StrideW = 28, 28, 2, 2
+	if dwCLAVX512 && !canDWChannelsLast(&p) {
+		t.Fatalf("%+v: a 28×28 input to 14×14 should run channels last", p)
+	}
+}
+
 // BenchmarkDepthwiseChannelsLast times MobileNetV3's small-plane
 // depthwise layers at batch 1 channels last and with the stencil.
 func BenchmarkDepthwiseChannelsLast(b *testing.B) {
