@@ -75,8 +75,15 @@ TEXT ·transpose16x16AVX512(SB), NOSPLIT, $0-32
 	LEAQ (R11)(DX*4), R12 // column 12
 
 // COLUMNS stores the columns 4j+q, j < 4, from the row groups' s_q in
-// a, b, c, e, at offset off from each column base (q·ldd).
-#define COLUMNS(a, b, c, e, off) \
+// a, b, c, e, at the column bases DI, R10, R11, R12 (columns q, 4+q,
+// 8+q, 12+q); NEXT_COLUMNS moves the bases to q+1.
+#define NEXT_COLUMNS \
+	ADDQ DX, DI  \
+	ADDQ DX, R10 \
+	ADDQ DX, R11 \
+	ADDQ DX, R12
+
+#define COLUMNS(a, b, c, e) \
 	VSHUFF32X4 $0x44, b, a, Z16 \
 	VSHUFF32X4 $0xEE, b, a, Z17 \
 	VSHUFF32X4 $0x44, e, c, Z18 \
@@ -85,26 +92,17 @@ TEXT ·transpose16x16AVX512(SB), NOSPLIT, $0-32
 	VSHUFF32X4 $0xDD, Z18, Z16, Z21 \
 	VSHUFF32X4 $0x88, Z19, Z17, Z22 \
 	VSHUFF32X4 $0xDD, Z19, Z17, Z23 \
-	VMOVUPS    Z20, off(DI) \
-	VMOVUPS    Z21, off(R10) \
-	VMOVUPS    Z22, off(R11) \
-	VMOVUPS    Z23, off(R12)
+	VMOVUPS    Z20, (DI) \
+	VMOVUPS    Z21, (R10) \
+	VMOVUPS    Z22, (R11) \
+	VMOVUPS    Z23, (R12)
 
-	COLUMNS(Z0, Z4, Z8, Z12, 0)
-	ADDQ DX, DI
-	ADDQ DX, R10
-	ADDQ DX, R11
-	ADDQ DX, R12
-	COLUMNS(Z1, Z5, Z9, Z13, 0)
-	ADDQ DX, DI
-	ADDQ DX, R10
-	ADDQ DX, R11
-	ADDQ DX, R12
-	COLUMNS(Z2, Z6, Z10, Z14, 0)
-	ADDQ DX, DI
-	ADDQ DX, R10
-	ADDQ DX, R11
-	ADDQ DX, R12
-	COLUMNS(Z3, Z7, Z11, Z15, 0)
+	COLUMNS(Z0, Z4, Z8, Z12)
+	NEXT_COLUMNS
+	COLUMNS(Z1, Z5, Z9, Z13)
+	NEXT_COLUMNS
+	COLUMNS(Z2, Z6, Z10, Z14)
+	NEXT_COLUMNS
+	COLUMNS(Z3, Z7, Z11, Z15)
 	VZEROUPPER
 	RET
