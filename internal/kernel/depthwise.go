@@ -266,10 +266,16 @@ func (l *depthwiseLoop[T]) stencil(st *dwPlaneStencil[T], lo, hi int) {
 	p := &l.p
 	mult := p.M / p.C
 	ohw, hw, taps := st.g.oh*st.g.ow, p.H*p.W, p.KH*p.KW
+	// Planes from memory (an input larger than the caches: MobileNet's
+	// early layers at batch 8) are asked for one plane ahead.
+	pf := prefetches[T](len(l.x))
 	for q := lo; q < hi; q++ {
 		n, o := q/p.M, q%p.M
 		c := o / mult
 		if q == lo || o%mult == 0 {
+			if next := (n*p.C + c + 1) * hw; pf && q+1 < hi && next+hw <= len(l.x) {
+				prefetchRead(l.x[next : next+hw])
+			}
 			st.load(l.x[(n*p.C+c)*hw:][:hw])
 		}
 		var bias T
