@@ -162,14 +162,16 @@ func everyWinogradShape() func() {
 }
 
 // TestWinoPays pins winoPays's choices on the shapes the models measured:
-// the GEMM path for 16→64 and 16→32 channels, Winograd from 32→32 on.
+// the GEMM path for 16→64 and 16→32 channels and for expanding layers
+// (SqueezeNet's 32→128, 48→192, 64→256), Winograd from 32→32 on.
 func TestWinoPays(t *testing.T) {
 	for _, c := range []struct {
 		c, m int
 		want bool
 	}{
 		{16, 64, false}, {16, 32, false}, {16, 16, false}, {64, 16, false},
-		{32, 32, true}, {64, 32, true}, {32, 64, true}, {64, 64, true}, {48, 192, true}, {256, 256, true},
+		{32, 128, false}, {48, 192, false}, {64, 256, false}, {128, 512, false},
+		{32, 32, true}, {64, 32, true}, {32, 64, true}, {64, 64, true}, {64, 192, true}, {256, 256, true}, {128, 32, true},
 	} {
 		if got := winoPays(c.c, c.m); got != c.want {
 			t.Errorf("winoPays(%d, %d) = %v, want %v", c.c, c.m, got, c.want)
