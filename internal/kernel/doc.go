@@ -37,7 +37,9 @@
 // two A and two B panels at once), so packed weights and the convolution
 // packers serve them all. Large loops run in parallel on helper goroutines that
 // serve one task queue (parallel.go); scratch space is recycled through
-// free lists, so repeated calls allocate nothing.
+// free lists, so repeated calls allocate nothing. Loops over a batch
+// larger than a core's L2 cache prefetch each image before they read it
+// (prefetch.go).
 //
 // Convolutions with few input channels (C·KH·KW ≤ 32, stride and
 // dilation 1, eight output channels at a time: the first layer of an MNIST
@@ -53,6 +55,8 @@
 // kernel's transforms, packed at the first such run, with the transformed
 // input tiles, 2.25 times fewer multiply-adds than the GEMM path, the
 // input and output transforms vector loops over 16 tiles at a time.
+// Expanding layers (four times as many output channels as input ones or
+// more) keep the GEMM path.
 //
 // The quantized operators have integer kernels, exact in int32: GemmS16
 // (igemm.go; int16 pairs, AVX2 VPMADDWD) for any 8-bit operands, and, on
